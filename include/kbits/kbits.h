@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libkbits - the C library for kbits, the kernel's background-transfer queue.
+ *
+ * Handles are opaque and reference-counted: _ref() returns its argument,
+ * _unref() drops a reference, accepts NULL and returns NULL.  Reference
+ * counts are atomic, so handles may be shared between threads.  Every call
+ * that can fail returns 0 or a negative errno; kbits_strerror() says what a
+ * negative errno means in BITS's terms.
+ */
+#ifndef KBITS_KBITS_H
+#define KBITS_KBITS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/kbits.h>	/* enum kbits_job_type, enum kbits_job_state */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A job identifier.  The bytes are in the kernel's guid_t order. */
+struct kbits_guid {
+	uint8_t bytes[16];
+};
+
+/* "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" and a NUL */
+#define KBITS_GUID_STRING_LEN 39
+
+/* Parses a GUID with or without braces, in any case: 0 or -EINVAL. */
+int kbits_guid_parse(const char *s, struct kbits_guid *out);
+/* Formats a GUID with braces, in lower case. */
+void kbits_guid_format(const struct kbits_guid *g, char out[KBITS_GUID_STRING_LEN]);
+
+struct kbits;
+struct kbits_job;
+
+/* kbits_new() flags */
+#define KBITS_LOAD_MODULE	(1u << 0)	/* load the kbits module through libkmod when /dev/kbits is missing */
+
+/* Opens /dev/kbits.  -EINVAL for unknown flags, -ENOENT when the module is not loaded. */
+int kbits_new(struct kbits **out, unsigned int flags);
+struct kbits *kbits_ref(struct kbits *m);
+struct kbits *kbits_unref(struct kbits *m);
+
+/*
+ * Creates a job, owned by the caller and SUSPENDED.  @id_out and @job_out may
+ * each be NULL when the caller does not want them.
+ * -EINVAL: bad type, or a name that is not UTF-8 or has a NUL;
+ * -ENAMETOOLONG: a name longer than KBITS_DISPLAY_NAME_MAX bytes;
+ * -EDQUOT / -ENOSPC: the caller's / the system's job limit is reached.
+ */
+int kbits_create_job(struct kbits *m, const char *display_name, enum kbits_job_type type,
+		     struct kbits_guid *id_out, struct kbits_job **job_out);
+/* Gets a job from the queue: 0, -ENOENT (not in the queue), -EACCES (not yours). */
+int kbits_get_job(struct kbits *m, const struct kbits_guid *id, struct kbits_job **job_out);
+
+struct kbits_job *kbits_job_ref(struct kbits_job *j);
+/* The last unref closes the job fd.  The job stays in the queue. */
+struct kbits_job *kbits_job_unref(struct kbits_job *j);
+/* The job fd, borrowed: it stays owned by @j. */
+int kbits_job_fd(struct kbits_job *j);
+/* Adopts a job fd (e.g. received over SCM_RIGHTS); on success @j owns @fd.
+ * -EBADF when @fd is not an open kbits job fd. */
+int kbits_job_from_fd(int fd, struct kbits_job **out);
+
+int kbits_job_get_id(struct kbits_job *j, struct kbits_guid *out);
+int kbits_job_get_type(struct kbits_job *j, enum kbits_job_type *out);
+int kbits_job_get_state(struct kbits_job *j, enum kbits_job_state *out);
+/* The owner's uid as seen from the caller's user namespace. */
+int kbits_job_get_owner(struct kbits_job *j, uid_t *out);
+/* *out is malloc'd; the caller frees it. */
+int kbits_job_get_display_name(struct kbits_job *j, char **out);
+/* Removes the job from the queue: -EBADFD when it is already cancelled or acknowledged. */
+int kbits_job_cancel(struct kbits_job *j);
+
+/* Names for the enums, e.g. "SUSPENDED", "DOWNLOAD"; "UNKNOWN" for others. */
+const char *kbits_job_state_name(enum kbits_job_state s);
+const char *kbits_job_type_name(enum kbits_job_type t);
+
+/* Text for a negative errno returned by this library, in BITS's terms. */
+const char *kbits_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KBITS_KBITS_H */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * kbits: a system-wide queue of background file-transfer jobs (BITS for Linux).
+ *
+ * This is the ioctl ABI of /dev/kbits and of the job file descriptors it
+ * hands out.  The module, libkbits and the tests all include this one header.
+ * docs/uapi.md describes every ioctl, its errors and who may call it.
+ *
+ * Rules of this ABI:
+ *  - Every field has a fixed width; no struct has implicit padding.
+ *  - Pointers travel as __aligned_u64.
+ *  - Structs that can grow start with a __u32 'size' that the caller sets to
+ *    sizeof() the struct as it knows it.  The kernel accepts any size from
+ *    the first published one (KBITS_*_SIZE_VER0) upwards; bytes it does not
+ *    know must be zero (else -E2BIG), as with openat2() and clone3().
+ *  - Reserved fields must be zero and unknown flags are refused: -EINVAL.
+ *  - Unknown ioctls give -ENOTTY.
+ */
+#ifndef _UAPI_LINUX_KBITS_H
+#define _UAPI_LINUX_KBITS_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define KBITS_DEVICE_NAME	"kbits"		/* /dev/kbits */
+
+/* A job identifier: a 128-bit GUID, stored as the kernel's guid_t. */
+#define KBITS_GUID_SIZE		16
+
+/* Longest display name, in bytes (UTF-8, without a terminating NUL). */
+#define KBITS_DISPLAY_NAME_MAX	256
+
+enum kbits_job_type {
+	KBITS_JOB_TYPE_DOWNLOAD		= 0,
+	KBITS_JOB_TYPE_UPLOAD		= 1,
+	KBITS_JOB_TYPE_UPLOAD_REPLY	= 2,
+};
+
+enum kbits_job_state {
+	KBITS_JOB_STATE_QUEUED		= 0,
+	KBITS_JOB_STATE_CONNECTING	= 1,
+	KBITS_JOB_STATE_TRANSFERRING	= 2,
+	KBITS_JOB_STATE_SUSPENDED	= 3,
+	KBITS_JOB_STATE_ERROR		= 4,
+	KBITS_JOB_STATE_TRANSIENT_ERROR	= 5,
+	KBITS_JOB_STATE_TRANSFERRED	= 6,
+	KBITS_JOB_STATE_ACKNOWLEDGED	= 7,
+	KBITS_JOB_STATE_CANCELLED	= 8,
+};
+
+/*
+ * KBITS_IOC_CREATE_JOB - put a new job in the queue.
+ * On /dev/kbits.  Anyone may call it, within the per-user and system-wide
+ * job limits.  Returns a new job fd (O_CLOEXEC); the job's GUID is in @id.
+ */
+struct kbits_create_job {
+	__u32 size;		/* in: sizeof(struct kbits_create_job) */
+	__u32 flags;		/* in: none defined yet, must be 0 */
+	__u32 type;		/* in: enum kbits_job_type */
+	__u32 name_len;		/* in: bytes at @name, <= KBITS_DISPLAY_NAME_MAX */
+	__aligned_u64 name;	/* in: display name, UTF-8, no NUL needed */
+	__u8 id[KBITS_GUID_SIZE];	/* out: the new job's GUID */
+	__u64 reserved[2];	/* must be 0 */
+};
+
+#define KBITS_CREATE_JOB_SIZE_VER0	56
+
+/*
+ * KBITS_IOC_GET_JOB - a new fd for the job with GUID @id.
+ * On /dev/kbits.  The caller may have a job when its euid is the job's owner
+ * or when it has CAP_SYS_ADMIN in the user namespace the job was created in.
+ * Returns a new job fd (O_CLOEXEC); -ENOENT when no such job is in the queue,
+ * -EACCES when it is there but not the caller's.
+ */
+struct kbits_get_job {
+	__u32 size;		/* in: sizeof(struct kbits_get_job) */
+	__u32 flags;		/* in: none defined yet, must be 0 */
+	__u8 id[KBITS_GUID_SIZE];	/* in: the job's GUID */
+	__u64 reserved[2];	/* must be 0 */
+};
+
+#define KBITS_GET_JOB_SIZE_VER0		40
+
+/* A GUID, as the job fd's GET_ID returns it. */
+struct kbits_job_id {
+	__u8 id[KBITS_GUID_SIZE];
+};
+
+/*
+ * A string read from a job (KBITS_JOB_IOC_GET_DISPLAY_NAME).  The kernel
+ * writes the string and a NUL to @buf and its length without the NUL to
+ * @len.  When @len (in) is too small for both it writes nothing to @buf,
+ * stores the length needed without the NUL in @len and fails with -ERANGE.
+ */
+struct kbits_job_string {
+	__u32 size;		/* in: sizeof(struct kbits_job_string) */
+	__u32 len;		/* in: bytes at @buf; out: string length */
+	__aligned_u64 buf;	/* in: where to write the string */
+	__u64 reserved;		/* must be 0 */
+};
+
+#define KBITS_JOB_STRING_SIZE_VER0	24
+
+#define KBITS_IOC_MAGIC		0xB8
+
+/*
+ * The commands of the structs that can grow encode their first size, so a
+ * command keeps its number forever; the struct's 'size' tells the version.
+ */
+
+/* ioctls on /dev/kbits */
+#define KBITS_IOC_CREATE_JOB	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x01, \
+				     KBITS_CREATE_JOB_SIZE_VER0)
+#define KBITS_IOC_GET_JOB	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x02, \
+				     KBITS_GET_JOB_SIZE_VER0)
+
+/* ioctls on a job fd */
+#define KBITS_JOB_IOC_GET_ID	_IOR(KBITS_IOC_MAGIC, 0x40, struct kbits_job_id)
+#define KBITS_JOB_IOC_GET_TYPE	_IOR(KBITS_IOC_MAGIC, 0x41, __u32)
+#define KBITS_JOB_IOC_GET_STATE	_IOR(KBITS_IOC_MAGIC, 0x42, __u32)
+#define KBITS_JOB_IOC_GET_OWNER	_IOR(KBITS_IOC_MAGIC, 0x43, __u32)
+#define KBITS_JOB_IOC_GET_DISPLAY_NAME \
+	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x44, KBITS_JOB_STRING_SIZE_VER0)
+#define KBITS_JOB_IOC_CANCEL	_IO(KBITS_IOC_MAGIC, 0x45)
+
+#endif /* _UAPI_LINUX_KBITS_H */

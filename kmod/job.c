@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbits jobs: the queue, keyed by GUID, the per-user limits and the job fd.
+ *
+ * Lookups walk the queue under RCU and take their reference with
+ * kref_get_unless_zero(), so GET_JOB takes no global lock.  A job leaves the
+ * queue (rhashtable_remove_fast) before the queue drops its reference, and
+ * is freed with kfree_rcu(), so a reader that found it in time is safe.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hashtable.h>
+#include <linux/rhashtable.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+
+#include "kbits.h"
+
+static const struct rhashtable_params kbits_job_params = {
+	.key_len = sizeof(guid_t),
+	.key_offset = offsetof(struct kbits_job, id),
+	.head_offset = offsetof(struct kbits_job, node),
+	.automatic_shrinking = true,
+};
+
+static struct rhashtable kbits_jobs;
+
+/*
+ * Per-user job counts.  Jobs made by a caller with CAP_SYS_ADMIN are not
+ * counted (BITS exempts administrators and services the same way).
+ */
+struct kbits_user {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned int jobs;
+};
+
+#define KBITS_USERS_BITS 6
+static DEFINE_HASHTABLE(kbits_users, KBITS_USERS_BITS);
+static DEFINE_SPINLOCK(kbits_users_lock);	/* kbits_users, kbits_charged */
+static unsigned int kbits_charged;		/* all counted jobs */
+
+static const char * const kbits_state_names[] = {
+	[KBITS_JOB_STATE_QUEUED] = "QUEUED",
+	[KBITS_JOB_STATE_CONNECTING] = "CONNECTING",
+	[KBITS_JOB_STATE_TRANSFERRING] = "TRANSFERRING",
+	[KBITS_JOB_STATE_SUSPENDED] = "SUSPENDED",
+	[KBITS_JOB_STATE_ERROR] = "ERROR",
+	[KBITS_JOB_STATE_TRANSIENT_ERROR] = "TRANSIENT_ERROR",
+	[KBITS_JOB_STATE_TRANSFERRED] = "TRANSFERRED",
+	[KBITS_JOB_STATE_ACKNOWLEDGED] = "ACKNOWLEDGED",
+	[KBITS_JOB_STATE_CANCELLED] = "CANCELLED",
+};
+
+static const char * const kbits_type_names[] = {
+	[KBITS_JOB_TYPE_DOWNLOAD] = "DOWNLOAD",
+	[KBITS_JOB_TYPE_UPLOAD] = "UPLOAD",
+	[KBITS_JOB_TYPE_UPLOAD_REPLY] = "UPLOAD_REPLY",
+};
+
+static bool kbits_state_is_final(u32 state)
+{
+	return state == KBITS_JOB_STATE_ACKNOWLEDGED ||
+	       state == KBITS_JOB_STATE_CANCELLED;
+}
+
+static struct kbits_user *kbits_user_find(kuid_t uid)
+{
+	struct kbits_user *u;
+
+	lockdep_assert_held(&kbits_users_lock);
+	hash_for_each_possible(kbits_users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid))
+			return u;
+	return NULL;
+}
+
+/* Counts @job against its owner's and the system's limits. */
+static int kbits_charge(struct kbits_job *job)
+{
+	struct kbits_user *u, *new;
+	int err = 0;
+
+	if (capable(CAP_SYS_ADMIN))
+		return 0;
+
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return -ENOMEM;
+
+	spin_lock(&kbits_users_lock);
+	u = kbits_user_find(job->owner);
+	if ((u ? u->jobs : 0) >= READ_ONCE(kbits_max_jobs_per_user)) {
+		err = -EDQUOT;
+	} else if (kbits_charged >= READ_ONCE(kbits_max_jobs)) {
+		err = -ENOSPC;
+	} else {
+		if (!u) {
+			u = new;
+			new = NULL;
+			u->uid = job->owner;
+			hash_add(kbits_users, &u->node, __kuid_val(u->uid));
+		}
+		u->jobs++;
+		kbits_charged++;
+		job->charged = true;
+	}
+	spin_unlock(&kbits_users_lock);
+
+	kfree(new);
+	return err;
+}
+
+static void kbits_uncharge(struct kbits_job *job)
+{
+	struct kbits_user *u;
+
+	if (!job->charged)
+		return;
+
+	spin_lock(&kbits_users_lock);
+	u = kbits_user_find(job->owner);
+	if (!WARN_ON_ONCE(!u)) {
+		kbits_charged--;
+		if (!--u->jobs) {
+			hash_del(&u->node);
+			kfree(u);
+		}
+	}
+	spin_unlock(&kbits_users_lock);
+	job->charged = false;
+}
+
+static void kbits_job_release(struct kref *ref)
+{
+	struct kbits_job *job = container_of(ref, struct kbits_job, ref);
+
+	put_user_ns(job->user_ns);
+	kfree(job->display_name);
+	mutex_destroy(&job->lock);
+	kfree_rcu(job, rcu);
+}
+
+static void kbits_job_put(struct kbits_job *job)
+{
+	kref_put(&job->ref, kbits_job_release);
+}
+
+/* Takes @job out of the queue and drops the queue's reference. */
+static void kbits_job_dequeue(struct kbits_job *job)
+{
+	rhashtable_remove_fast(&kbits_jobs, &job->node, kbits_job_params);
+	kbits_uncharge(job);
+	kbits_job_put(job);
+}
+
+/* Is @s valid UTF-8 (shortest forms, no surrogates, <= U+10FFFF) without NUL? */
+static bool kbits_valid_utf8(const u8 *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		u8 c = s[i];
+		unsigned int n, cp, min;
+
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+			min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+			min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+			min = 0x10000;
+		} else {
+			return false;
+		}
+		if (len - i <= n)
+			return false;
+		for (i++; n; n--, i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+	}
+	return true;
+}
+
+/* Copies a display name from userspace once and checks that copy. */
+static char *kbits_copy_name(const char __user *uname, u32 len)
+{
+	char *name;
+
+	if (len > KBITS_DISPLAY_NAME_MAX)
+		return ERR_PTR(-ENAMETOOLONG);
+
+	name = kmalloc(len + 1, GFP_KERNEL_ACCOUNT);
+	if (!name)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(name, uname, len)) {
+		kfree(name);
+		return ERR_PTR(-EFAULT);
+	}
+	name[len] = '\0';
+	if (!kbits_valid_utf8(name, len)) {
+		kfree(name);
+		return ERR_PTR(-EINVAL);
+	}
+	return name;
+}
+
+static long kbits_job_get_display_name(struct kbits_job *job,
+				       struct kbits_job_string __user *uarg)
+{
+	char name[KBITS_DISPLAY_NAME_MAX + 1];
+	struct kbits_job_string args;
+	u32 len;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_JOB_STRING_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.reserved)
+		return -EINVAL;
+
+	mutex_lock(&job->lock);
+	len = strscpy(name, job->display_name, sizeof(name));
+	mutex_unlock(&job->lock);
+
+	if (put_user(len, &uarg->len))
+		return -EFAULT;
+	if (args.len < len + 1)
+		return -ERANGE;
+	if (copy_to_user(u64_to_user_ptr(args.buf), name, len + 1))
+		return -EFAULT;
+	return 0;
+}
+
+static long kbits_job_cancel(struct kbits_job *job)
+{
+	mutex_lock(&job->lock);
+	if (kbits_state_is_final(job->state)) {
+		mutex_unlock(&job->lock);
+		return -EBADFD;
+	}
+	WRITE_ONCE(job->state, KBITS_JOB_STATE_CANCELLED);
+	mutex_unlock(&job->lock);
+
+	kbits_job_dequeue(job);
+	return 0;
+}
+
+static long kbits_job_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct kbits_job *job = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case KBITS_JOB_IOC_GET_ID:
+		return copy_to_user(uarg, &job->id, sizeof(job->id)) ?
+		       -EFAULT : 0;
+	case KBITS_JOB_IOC_GET_TYPE:
+		return put_user(job->type, (u32 __user *)uarg);
+	case KBITS_JOB_IOC_GET_STATE:
+		return put_user(READ_ONCE(job->state), (u32 __user *)uarg);
+	case KBITS_JOB_IOC_GET_OWNER:
+		return put_user(from_kuid_munged(current_user_ns(), job->owner),
+				(u32 __user *)uarg);
+	case KBITS_JOB_IOC_GET_DISPLAY_NAME:
+		return kbits_job_get_display_name(job, uarg);
+	case KBITS_JOB_IOC_CANCEL:
+		return kbits_job_cancel(job);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int kbits_job_fd_release(struct inode *inode, struct file *file)
+{
+	kbits_job_put(file->private_data);
+	return 0;
+}
+
+static void kbits_job_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct kbits_job *job = file->private_data;
+
+	seq_printf(m, "kbits-id:\t{%pUl}\n", &job->id);
+	seq_printf(m, "kbits-owner:\t%u\n",
+		   from_kuid_munged(seq_user_ns(m), job->owner));
+	seq_printf(m, "kbits-type:\t%s\n", kbits_type_names[job->type]);
+	seq_printf(m, "kbits-state:\t%s\n",
+		   kbits_state_names[READ_ONCE(job->state)]);
+}
+
+static const struct file_operations kbits_job_fops = {
+	.owner = THIS_MODULE,
+	.release = kbits_job_fd_release,
+	.unlocked_ioctl = kbits_job_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.show_fdinfo = kbits_job_show_fdinfo,
+	.llseek = noop_llseek,
+};
+
+/*
+ * Makes a job fd for @job, consuming one reference: on success the file owns
+ * it, on failure it is dropped.  The fd is reserved but not installed: the
+ * caller installs it once nothing else can fail.
+ */
+static int kbits_job_file(struct kbits_job *job, struct file **filep)
+{
+	struct file *file;
+	int fd;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		kbits_job_put(job);
+		return fd;
+	}
+	file = anon_inode_getfile("[kbits-job]", &kbits_job_fops, job, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		kbits_job_put(job);
+		return PTR_ERR(file);
+	}
+	*filep = file;
+	return fd;
+}
+
+static struct kbits_job *kbits_job_alloc(char *name, u32 type)
+{
+	struct kbits_job *job;
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL_ACCOUNT);
+	if (!job)
+		return NULL;
+	kref_init(&job->ref);
+	mutex_init(&job->lock);
+	job->owner = current_euid();
+	job->user_ns = get_user_ns(current_user_ns());
+	job->type = type;
+	job->state = KBITS_JOB_STATE_SUSPENDED;
+	job->ctime = ktime_get_real_seconds();
+	job->display_name = name;
+	return job;
+}
+
+/* A collision of 122 random bits is not expected; a few tries are plenty. */
+#define KBITS_GUID_TRIES 4
+
+int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
+		     guid_t __user *id_out)
+{
+	struct kbits_job *job;
+	struct file *file;
+	char *name;
+	int fd, err, try;
+
+	if (type > KBITS_JOB_TYPE_UPLOAD_REPLY)
+		return -EINVAL;
+
+	name = kbits_copy_name(uname, name_len);
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+
+	job = kbits_job_alloc(name, type);
+	if (!job) {
+		kfree(name);
+		return -ENOMEM;
+	}
+
+	/* From here on the file owns the job's first reference. */
+	fd = kbits_job_file(job, &file);
+	if (fd < 0)
+		return fd;
+
+	err = kbits_charge(job);
+	if (err)
+		goto err_file;
+
+	kref_get(&job->ref);		/* the queue's reference */
+	for (try = 0; try < KBITS_GUID_TRIES; try++) {
+		guid_gen(&job->id);
+		if (copy_to_user(id_out, &job->id, sizeof(job->id))) {
+			err = -EFAULT;
+			break;
+		}
+		err = rhashtable_lookup_insert_fast(&kbits_jobs, &job->node,
+						    kbits_job_params);
+		if (err != -EEXIST)
+			break;
+	}
+	if (err) {
+		kbits_uncharge(job);
+		kbits_job_put(job);
+		goto err_file;
+	}
+
+	fd_install(fd, file);
+	return fd;
+
+err_file:
+	fput(file);
+	put_unused_fd(fd);
+	return err;
+}
+
+static bool kbits_may_get(const struct kbits_job *job)
+{
+	return uid_eq(current_euid(), job->owner) ||
+	       ns_capable(job->user_ns, CAP_SYS_ADMIN);
+}
+
+/* Finds a queued job and takes a reference on it, without a global lock. */
+static struct kbits_job *kbits_job_lookup(const guid_t *id)
+{
+	struct kbits_job *job;
+
+	rcu_read_lock();
+	job = rhashtable_lookup(&kbits_jobs, id, kbits_job_params);
+	if (job && !kref_get_unless_zero(&job->ref))
+		job = NULL;
+	rcu_read_unlock();
+
+	/* A job being cancelled is no longer in the queue for callers. */
+	if (job && kbits_state_is_final(READ_ONCE(job->state))) {
+		kbits_job_put(job);
+		job = NULL;
+	}
+	return job;
+}
+
+int kbits_get_job(const guid_t *id)
+{
+	struct kbits_job *job;
+	struct file *file;
+	int fd;
+
+	job = kbits_job_lookup(id);
+	if (!job)
+		return -ENOENT;
+	if (!kbits_may_get(job)) {
+		kbits_job_put(job);
+		return -EACCES;
+	}
+
+	fd = kbits_job_file(job, &file);
+	if (fd < 0)
+		return fd;
+	fd_install(fd, file);
+	return fd;
+}
+
+int kbits_jobs_init(void)
+{
+	return rhashtable_init(&kbits_jobs, &kbits_job_params);
+}
+
+static void kbits_job_free_queued(void *ptr, void *arg)
+{
+	struct kbits_job *job = ptr;
+
+	kbits_uncharge(job);
+	kbits_job_put(job);
+}
+
+/* Called at unload, when no fd is open: frees every job still queued. */
+void kbits_jobs_exit(void)
+{
+	rhashtable_free_and_destroy(&kbits_jobs, kbits_job_free_queued, NULL);
+	WARN_ON_ONCE(kbits_charged);
+}

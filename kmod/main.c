@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbits: a system-wide queue of background file-transfer jobs, served on the
+ * misc device /dev/kbits.  Anyone may open the device; each ioctl checks its
+ * own permission.  See docs/uapi.md.
+ */
+#include <linux/build_bug.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "kbits.h"
+
+unsigned int kbits_max_jobs = 300;
+module_param_named(max_jobs, kbits_max_jobs, uint, 0644);
+MODULE_PARM_DESC(max_jobs,
+		 "Jobs in the queue, all users together (CAP_SYS_ADMIN callers are exempt; default 300)");
+
+unsigned int kbits_max_jobs_per_user = 60;
+module_param_named(max_jobs_per_user, kbits_max_jobs_per_user, uint, 0644);
+MODULE_PARM_DESC(max_jobs_per_user,
+		 "Jobs in the queue per user (CAP_SYS_ADMIN callers are exempt; default 60)");
+
+static_assert(sizeof(struct kbits_create_job) == KBITS_CREATE_JOB_SIZE_VER0);
+static_assert(sizeof(struct kbits_get_job) == KBITS_GET_JOB_SIZE_VER0);
+static_assert(sizeof(struct kbits_job_string) == KBITS_JOB_STRING_SIZE_VER0);
+static_assert(sizeof(struct kbits_job_id) == sizeof(guid_t));
+
+/*
+ * Reads a struct that starts with its own __u32 size.  Sizes below @minsize
+ * are -EINVAL; bytes beyond what we know must be zero (-E2BIG), and so that
+ * check stays cheap a struct may not claim more than a page.
+ */
+int kbits_copy_args(void *dst, size_t ksize, const void __user *uarg,
+		    size_t minsize)
+{
+	u32 usize;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < minsize)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(dst, ksize, uarg, usize);
+}
+
+static long kbits_ioctl_create_job(struct kbits_create_job __user *uarg)
+{
+	struct kbits_create_job args;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_CREATE_JOB_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.flags || args.reserved[0] || args.reserved[1])
+		return -EINVAL;
+
+	return kbits_create_job(u64_to_user_ptr(args.name), args.name_len,
+				args.type, (guid_t __user *)uarg->id);
+}
+
+static long kbits_ioctl_get_job(struct kbits_get_job __user *uarg)
+{
+	struct kbits_get_job args;
+	guid_t id;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_GET_JOB_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.flags || args.reserved[0] || args.reserved[1])
+		return -EINVAL;
+
+	memcpy(&id, args.id, sizeof(id));
+	return kbits_get_job(&id);
+}
+
+static long kbits_dev_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case KBITS_IOC_CREATE_JOB:
+		return kbits_ioctl_create_job(uarg);
+	case KBITS_IOC_GET_JOB:
+		return kbits_ioctl_get_job(uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations kbits_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = kbits_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice kbits_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = KBITS_DEVICE_NAME,
+	.fops = &kbits_dev_fops,
+	.mode = 0666,
+};
+
+static int __init kbits_init(void)
+{
+	int err;
+
+	err = kbits_jobs_init();
+	if (err)
+		return err;
+	err = misc_register(&kbits_misc);
+	if (err)
+		kbits_jobs_exit();
+	return err;
+}
+
+static void __exit kbits_exit(void)
+{
+	misc_deregister(&kbits_misc);
+	kbits_jobs_exit();
+}
+
+module_init(kbits_init);
+module_exit(kbits_exit);
+
+MODULE_DESCRIPTION("kbits: a queue of background file-transfer jobs");
+MODULE_AUTHOR("The kbits developers");
+MODULE_LICENSE("GPL");
