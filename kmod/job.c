@@ -35,6 +35,13 @@ static const struct rhashtable_params kbits_job_params = {
 static struct rhashtable kbits_jobs;
 
 /*
+ * The same jobs by a slot number, so that ENUM_JOBS can walk the queue in
+ * batches with a cursor that survives between calls.
+ */
+static DEFINE_XARRAY_ALLOC(kbits_slots);
+static u32 kbits_next_slot;
+
+/*
  * Per-user job counts.  Jobs made by a caller with CAP_SYS_ADMIN are not
  * counted (BITS exempts administrators and services the same way).
  */
@@ -159,6 +166,7 @@ static void kbits_job_put(struct kbits_job *job)
 static void kbits_job_dequeue(struct kbits_job *job)
 {
 	rhashtable_remove_fast(&kbits_jobs, &job->node, kbits_job_params);
+	xa_erase(&kbits_slots, job->slot);
 	kbits_uncharge(job);
 	kbits_job_put(job);
 }
@@ -401,6 +409,10 @@ int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
 		goto err_file;
 
 	kref_get(&job->ref);		/* the queue's reference */
+	err = xa_alloc_cyclic(&kbits_slots, &job->slot, job, xa_limit_32b,
+			      &kbits_next_slot, GFP_KERNEL_ACCOUNT);
+	if (err < 0)
+		goto err_queue;
 	for (try = 0; try < KBITS_GUID_TRIES; try++) {
 		guid_gen(&job->id);
 		if (copy_to_user(id_out, &job->id, sizeof(job->id))) {
@@ -412,15 +424,17 @@ int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
 		if (err != -EEXIST)
 			break;
 	}
-	if (err) {
-		kbits_uncharge(job);
-		kbits_job_put(job);
-		goto err_file;
-	}
+	if (err)
+		goto err_slot;
 
 	fd_install(fd, file);
 	return fd;
 
+err_slot:
+	xa_erase(&kbits_slots, job->slot);
+err_queue:
+	kbits_uncharge(job);
+	kbits_job_put(job);
 err_file:
 	fput(file);
 	put_unused_fd(fd);
@@ -473,6 +487,87 @@ int kbits_get_job(const guid_t *id)
 	return fd;
 }
 
+/*
+ * Takes a reference on up to @max queued jobs from slot *@index on, in slot
+ * order, and moves *@index past the last one.  Returns how many it took;
+ * *@end tells whether the walk reached the last slot.
+ */
+static u32 kbits_jobs_from_slot(unsigned long *index, struct kbits_job **jobs,
+				u32 max, bool *end)
+{
+	struct kbits_job *job;
+	u32 n = 0;
+
+	*end = false;
+	rcu_read_lock();
+	for (job = xa_find(&kbits_slots, index, U32_MAX, XA_PRESENT);
+	     job && n < max;
+	     job = xa_find_after(&kbits_slots, index, U32_MAX, XA_PRESENT)) {
+		if (kref_get_unless_zero(&job->ref))
+			jobs[n++] = job;
+	}
+	rcu_read_unlock();
+
+	if (job)		/* stopped at a job it had no room for */
+		return n;
+	*end = true;
+	return n;
+}
+
+int kbits_enum_jobs(struct kbits_enum_jobs *args,
+		    struct kbits_job_id __user *uids)
+{
+	bool all = args->flags & KBITS_ENUM_ALL_USERS;
+	u32 want = min_t(u32, args->count, KBITS_ENUM_MAX);
+	unsigned long index = args->cursor;
+	struct kbits_job **jobs;
+	guid_t *ids;
+	bool end = false;
+	u32 n = 0, got, i;
+	int err = 0;
+
+	if (all && !ns_capable(current_user_ns(), CAP_SYS_ADMIN))
+		return -EACCES;
+	if (args->cursor == KBITS_ENUM_END || !want) {
+		args->count = 0;
+		return 0;
+	}
+	if (args->cursor > U32_MAX)
+		return -EINVAL;
+
+	ids = kmalloc_array(want, sizeof(*ids), GFP_KERNEL_ACCOUNT);
+	jobs = kmalloc_array(want, sizeof(*jobs), GFP_KERNEL_ACCOUNT);
+	if (!ids || !jobs) {
+		err = -ENOMEM;
+		goto out;
+	}
+
+	while (n < want && !end) {
+		got = kbits_jobs_from_slot(&index, jobs, want - n, &end);
+		/* The checks below may sleep: they run outside RCU. */
+		for (i = 0; i < got; i++) {
+			struct kbits_job *job = jobs[i];
+
+			if (!kbits_state_is_final(READ_ONCE(job->state)) &&
+			    (all ? kbits_may_get(job) :
+				   uid_eq(current_euid(), job->owner)))
+				ids[n++] = job->id;
+			kbits_job_put(job);
+		}
+	}
+
+	if (copy_to_user(uids, ids, n * sizeof(*ids))) {
+		err = -EFAULT;
+		goto out;
+	}
+	args->count = n;
+	args->cursor = end ? KBITS_ENUM_END : index;
+out:
+	kfree(jobs);
+	kfree(ids);
+	return err;
+}
+
 int kbits_jobs_init(void)
 {
 	return rhashtable_init(&kbits_jobs, &kbits_job_params);
@@ -490,5 +585,6 @@ static void kbits_job_free_queued(void *ptr, void *arg)
 void kbits_jobs_exit(void)
 {
 	rhashtable_free_and_destroy(&kbits_jobs, kbits_job_free_queued, NULL);
+	xa_destroy(&kbits_slots);
 	WARN_ON_ONCE(kbits_charged);
 }

@@ -20,6 +20,7 @@
 struct kbits_job {
 	struct rhash_head node;		/* in the queue, keyed by @id */
 	guid_t id;
+	u32 slot;			/* index in the queue's walk order */
 	struct kref ref;
 	struct rcu_head rcu;
 	kuid_t owner;			/* the creator's euid */
@@ -42,6 +43,8 @@ void kbits_jobs_exit(void);
 int kbits_create_job(const char __user *name, u32 name_len, u32 type,
 		     guid_t __user *uid_out);
 int kbits_get_job(const guid_t *id);
+int kbits_enum_jobs(struct kbits_enum_jobs *args,
+		    struct kbits_job_id __user *ids);
 
 int kbits_copy_args(void *dst, size_t ksize, const void __user *uarg,
 		    size_t minsize);

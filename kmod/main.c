@@ -24,6 +24,7 @@ MODULE_PARM_DESC(max_jobs_per_user,
 
 static_assert(sizeof(struct kbits_create_job) == KBITS_CREATE_JOB_SIZE_VER0);
 static_assert(sizeof(struct kbits_get_job) == KBITS_GET_JOB_SIZE_VER0);
+static_assert(sizeof(struct kbits_enum_jobs) == KBITS_ENUM_JOBS_SIZE_VER0);
 static_assert(sizeof(struct kbits_job_string) == KBITS_JOB_STRING_SIZE_VER0);
 static_assert(sizeof(struct kbits_job_id) == sizeof(guid_t));
 
@@ -79,6 +80,27 @@ static long kbits_ioctl_get_job(struct kbits_get_job __user *uarg)
 	return kbits_get_job(&id);
 }
 
+static long kbits_ioctl_enum_jobs(struct kbits_enum_jobs __user *uarg)
+{
+	struct kbits_enum_jobs args;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_ENUM_JOBS_SIZE_VER0);
+	if (err)
+		return err;
+	if ((args.flags & ~KBITS_ENUM_ALL_USERS) || args.reserved)
+		return -EINVAL;
+
+	err = kbits_enum_jobs(&args, u64_to_user_ptr(args.ids));
+	if (err)
+		return err;
+	if (put_user(args.cursor, &uarg->cursor) ||
+	    put_user(args.count, &uarg->count))
+		return -EFAULT;
+	return 0;
+}
+
 static long kbits_dev_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
@@ -89,6 +111,8 @@ static long kbits_dev_ioctl(struct file *file, unsigned int cmd,
 		return kbits_ioctl_create_job(uarg);
 	case KBITS_IOC_GET_JOB:
 		return kbits_ioctl_get_job(uarg);
+	case KBITS_IOC_ENUM_JOBS:
+		return kbits_ioctl_enum_jobs(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -81,6 +81,32 @@ struct kbits_get_job {
 
 #define KBITS_GET_JOB_SIZE_VER0		40
 
+/*
+ * KBITS_IOC_ENUM_JOBS - the GUIDs of queued jobs, a batch at a time.
+ * On /dev/kbits.  Without KBITS_ENUM_ALL_USERS: the jobs whose owner is the
+ * caller's euid; anyone may call it.  With it: every job the caller may get
+ * (see GET_JOB); that needs CAP_SYS_ADMIN in the caller's user namespace,
+ * else -EACCES.
+ * Start with @cursor 0.  Each call writes up to @count GUIDs (at most
+ * KBITS_ENUM_MAX) to @ids, sets @count to the number written and @cursor to
+ * where the next call goes on, or to KBITS_ENUM_END when the walk is over.
+ * A job queued or removed during a walk may or may not be seen; no job is
+ * seen twice.
+ */
+struct kbits_enum_jobs {
+	__u32 size;		/* in: sizeof(struct kbits_enum_jobs) */
+	__u32 flags;		/* in: KBITS_ENUM_* */
+	__u64 cursor;		/* in/out: 0 to start */
+	__aligned_u64 ids;	/* in: struct kbits_job_id[@count] */
+	__u32 count;		/* in: room at @ids; out: GUIDs written */
+	__u32 reserved;		/* must be 0 */
+};
+
+#define KBITS_ENUM_JOBS_SIZE_VER0	32
+#define KBITS_ENUM_ALL_USERS		(1U << 0)
+#define KBITS_ENUM_MAX			1024
+#define KBITS_ENUM_END			(~0ULL)
+
 /* A GUID, as the job fd's GET_ID returns it. */
 struct kbits_job_id {
 	__u8 id[KBITS_GUID_SIZE];
@@ -113,6 +139,8 @@ struct kbits_job_string {
 				     KBITS_CREATE_JOB_SIZE_VER0)
 #define KBITS_IOC_GET_JOB	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x02, \
 				     KBITS_GET_JOB_SIZE_VER0)
+#define KBITS_IOC_ENUM_JOBS	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x03, \
+				     KBITS_ENUM_JOBS_SIZE_VER0)
 
 /* ioctls on a job fd */
 #define KBITS_JOB_IOC_GET_ID	_IOR(KBITS_IOC_MAGIC, 0x40, struct kbits_job_id)

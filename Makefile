@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: GPL-2.0
+# The top-level entry point: builds the module (Kbuild) and userspace (meson)
+# and runs things in the test VM.  `make help` lists the targets.
+
+# The kernel to build for and boot in the VM: the newest one with headers.
+KVER ?= $(shell scripts/kver)
+KDIR ?= /lib/modules/$(KVER)/build
+MESON_SANITIZE := -Db_sanitize=address,undefined -Dbuildtype=debug
+
+.PHONY: all deps module userspace check walkthrough shell lint clean help
+
+all: module userspace
+
+help:
+	@echo 'make               build kmod/kbits.ko and userspace (build/)'
+	@echo 'make walkthrough   set up, then show GetJob at work in the VM'
+	@echo 'make check         set up, then run every test (host + VM)'
+	@echo 'make shell         a root shell in the VM, module loaded'
+	@echo 'make lint          checkpatch --strict and sparse on the module'
+	@echo 'make deps          install missing Debian packages'
+
+deps:
+	scripts/install-deps
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+build/build.ninja:
+	meson setup build
+build-check/build.ninja:
+	meson setup build-check $(MESON_SANITIZE)
+
+userspace: build/build.ninja
+	meson compile -C build
+
+walkthrough: deps
+	$(MAKE) all
+	tests/vm/run -- scripts/walkthrough kmod/kbits.ko build
+
+shell: module userspace
+	tests/vm/run --shell
+
+check: deps
+	tests/run-all
+
+lint:
+	scripts/lint-kernel $(KDIR)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf build build-check
