@@ -39,10 +39,22 @@ struct kbits_job;
 /* kbits_new() flags */
 #define KBITS_LOAD_MODULE	(1u << 0)	/* load the kbits module through libkmod when /dev/kbits is missing */
 
-/* Opens /dev/kbits.  -EINVAL for unknown flags, -ENOENT when the module is not loaded. */
+/*
+ * Opens /dev/kbits.  -EINVAL for unknown flags; -ENOENT (or -ENXIO, -ENODEV
+ * with a static device node) when the module is not loaded.  With
+ * KBITS_LOAD_MODULE it then loads the module and tries again; an error of
+ * libkmod's (e.g. -EPERM without CAP_SYS_MODULE, -ENOENT when the module is
+ * not installed) is returned as is.  Use strerror() for these errors:
+ * kbits_strerror() speaks of jobs.
+ */
 int kbits_new(struct kbits **out, unsigned int flags);
 struct kbits *kbits_ref(struct kbits *m);
 struct kbits *kbits_unref(struct kbits *m);
+
+/*
+ * The calls that hand out a handle through an out pointer set it to NULL
+ * when they fail.
+ */
 
 /*
  * Creates a job, owned by the caller and SUSPENDED.  @id_out and @job_out may
@@ -59,7 +71,7 @@ int kbits_get_job(struct kbits *m, const struct kbits_guid *id, struct kbits_job
 struct kbits_job *kbits_job_ref(struct kbits_job *j);
 /* The last unref closes the job fd.  The job stays in the queue. */
 struct kbits_job *kbits_job_unref(struct kbits_job *j);
-/* The job fd, borrowed: it stays owned by @j. */
+/* The job fd, borrowed: it stays owned by @j.  -EINVAL for NULL. */
 int kbits_job_fd(struct kbits_job *j);
 /* Adopts a job fd (e.g. received over SCM_RIGHTS); on success @j owns @fd.
  * -EBADF when @fd is not an open kbits job fd. */
@@ -79,7 +91,11 @@ int kbits_job_cancel(struct kbits_job *j);
 const char *kbits_job_state_name(enum kbits_job_state s);
 const char *kbits_job_type_name(enum kbits_job_type t);
 
-/* Text for a negative errno returned by this library, in BITS's terms. */
+/*
+ * Text for a negative errno returned by this library, in BITS's terms; for
+ * errnos without a BITS meaning, the C library's text.  The string is
+ * constant: never freed, and safe to use from any thread.
+ */
 const char *kbits_strerror(int err);
 
 #ifdef __cplusplus

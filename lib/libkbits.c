@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libkbits: the C library of kbits.
+ *
+ * A struct kbits holds an fd of /dev/kbits, a struct kbits_job an fd of one
+ * job; every operation is an ioctl on one of them (include/uapi/linux/kbits.h).
+ * The handles keep no other state, so they need no lock: only their
+ * reference counts are shared, and those are atomic.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libkmod.h>
+
+#include <kbits/kbits.h>
+#include <linux/kbits.h>
+
+#define KBITS_DEV_PATH "/dev/" KBITS_DEVICE_NAME
+
+_Static_assert(sizeof(struct kbits_guid) == KBITS_GUID_SIZE, "a GUID is 16 bytes");
+_Static_assert(sizeof(struct kbits_create_job) == KBITS_CREATE_JOB_SIZE_VER0,
+	       "struct kbits_create_job changed size");
+_Static_assert(sizeof(struct kbits_get_job) == KBITS_GET_JOB_SIZE_VER0,
+	       "struct kbits_get_job changed size");
+_Static_assert(sizeof(struct kbits_job_string) == KBITS_JOB_STRING_SIZE_VER0,
+	       "struct kbits_job_string changed size");
+
+struct kbits {
+	atomic_uint refcount;
+	int fd;			/* /dev/kbits */
+};
+
+struct kbits_job {
+	atomic_uint refcount;
+	int fd;			/* the job fd */
+};
+
+/* ioctl() as 0 or a negative errno (or the fd it returned). */
+static int kbits_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int r = ioctl(fd, cmd, arg);
+
+	return r < 0 ? -errno : r;
+}
+
+/* ------------------------------------------------------------------ GUIDs */
+
+/*
+ * The string is the Windows form, as the kernel's %pUl prints a guid_t: the
+ * first three groups are little-endian numbers, the last two plain bytes.
+ * guid_string_order[i] is the byte that the i-th pair of hex digits stands for.
+ */
+static const uint8_t guid_string_order[KBITS_GUID_SIZE] = {
+	3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15
+};
+
+/* Offsets of the hex pairs in "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx". */
+static const uint8_t guid_string_offset[KBITS_GUID_SIZE] = {
+	0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34
+};
+
+#define GUID_BARE_LEN 36	/* without braces and NUL */
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int kbits_guid_parse(const char *s, struct kbits_guid *out)
+{
+	struct kbits_guid g;
+	size_t len;
+	int i;
+
+	if (!s || !out)
+		return -EINVAL;
+
+	len = strnlen(s, GUID_BARE_LEN + 3);
+	if (len == GUID_BARE_LEN + 2) {
+		if (s[0] != '{' || s[len - 1] != '}')
+			return -EINVAL;
+		s++;
+	} else if (len != GUID_BARE_LEN) {
+		return -EINVAL;
+	}
+
+	if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
+		return -EINVAL;
+
+	for (i = 0; i < KBITS_GUID_SIZE; i++) {
+		int hi = hex_value(s[guid_string_offset[i]]);
+		int lo = hex_value(s[guid_string_offset[i] + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		g.bytes[guid_string_order[i]] = (uint8_t)(hi << 4 | lo);
+	}
+
+	*out = g;
+	return 0;
+}
+
+void kbits_guid_format(const struct kbits_guid *g, char out[KBITS_GUID_STRING_LEN])
+{
+	static const char digits[] = "0123456789abcdef";
+	char *p;
+	int i;
+
+	if (!out)
+		return;
+	if (!g) {
+		out[0] = '\0';
+		return;
+	}
+
+	memset(out, '-', KBITS_GUID_STRING_LEN - 1);
+	out[0] = '{';
+	p = out + 1;
+	for (i = 0; i < KBITS_GUID_SIZE; i++) {
+		uint8_t b = g->bytes[guid_string_order[i]];
+
+		p[guid_string_offset[i]] = digits[b >> 4];
+		p[guid_string_offset[i] + 1] = digits[b & 0xf];
+	}
+	out[KBITS_GUID_STRING_LEN - 2] = '}';
+	out[KBITS_GUID_STRING_LEN - 1] = '\0';
+}
+
+/* --------------------------------------------------------------- /dev/kbits */
+
+static void kbits_kmod_log(void *data, int priority, const char *file, int line,
+			   const char *fn, const char *format, va_list args)
+{
+	/* A library does not write to stderr; the caller gets the errno. */
+}
+
+/*
+ * Loads the kbits module: 0, a negative errno, or 1 when the module is
+ * blacklisted (so it stays unloaded).
+ */
+static int kbits_load_module(void)
+{
+	struct kmod_module *mod = NULL;
+	struct kmod_ctx *ctx;
+	int err;
+
+	ctx = kmod_new(NULL, NULL);
+	if (!ctx)
+		return -ENOMEM;
+	kmod_set_log_fn(ctx, kbits_kmod_log, NULL);
+
+	err = kmod_module_new_from_name(ctx, KBITS_DEVICE_NAME, &mod);
+	if (err == 0) {
+		err = kmod_module_probe_insert_module(mod, KMOD_PROBE_APPLY_BLACKLIST,
+						      NULL, NULL, NULL, NULL);
+		kmod_module_unref(mod);
+	}
+	kmod_unref(ctx);
+	return err > 0 ? 1 : err;
+}
+
+/* Does this open() errno mean that the kbits module is not loaded? */
+static bool kbits_module_missing(int err)
+{
+	return err == -ENOENT || err == -ENXIO || err == -ENODEV;
+}
+
+static int kbits_open_dev(void)
+{
+	int fd = open(KBITS_DEV_PATH, O_RDWR | O_CLOEXEC | O_NOCTTY);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int kbits_new(struct kbits **out, unsigned int flags)
+{
+	struct kbits *m;
+	int fd;
+
+	if (out)
+		*out = NULL;
+	if (!out || (flags & ~KBITS_LOAD_MODULE))
+		return -EINVAL;
+
+	m = malloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+
+	fd = kbits_open_dev();
+	if (kbits_module_missing(fd) && (flags & KBITS_LOAD_MODULE)) {
+		int err = kbits_load_module();
+
+		if (err < 0) {
+			fd = err;
+		} else if (err == 0) {
+			/*
+			 * devtmpfs makes the node as the module registers its
+			 * device; a udev-managed /dev may lag a little.
+			 */
+			struct timespec ts = { 0, 1000000 };	/* 1 ms, doubling */
+			int tries;
+
+			fd = kbits_open_dev();
+			for (tries = 0; tries < 9 && kbits_module_missing(fd); tries++) {
+				nanosleep(&ts, NULL);
+				ts.tv_nsec *= 2;
+				fd = kbits_open_dev();
+			}
+		}
+	}
+	if (fd < 0) {
+		free(m);
+		return fd;
+	}
+
+	atomic_init(&m->refcount, 1);
+	m->fd = fd;
+	*out = m;
+	return 0;
+}
+
+struct kbits *kbits_ref(struct kbits *m)
+{
+	if (m)
+		atomic_fetch_add_explicit(&m->refcount, 1, memory_order_relaxed);
+	return m;
+}
+
+struct kbits *kbits_unref(struct kbits *m)
+{
+	if (m && atomic_fetch_sub_explicit(&m->refcount, 1, memory_order_release) == 1) {
+		atomic_thread_fence(memory_order_acquire);
+		close(m->fd);
+		free(m);
+	}
+	return NULL;
+}
+
+/* ----------------------------------------------------------------- jobs */
+
+static struct kbits_job *kbits_job_alloc(void)
+{
+	struct kbits_job *j = malloc(sizeof(*j));
+
+	if (j) {
+		atomic_init(&j->refcount, 1);
+		j->fd = -1;
+	}
+	return j;
+}
+
+int kbits_create_job(struct kbits *m, const char *display_name, enum kbits_job_type type,
+		     struct kbits_guid *id_out, struct kbits_job **job_out)
+{
+	struct kbits_create_job args;
+	struct kbits_job *j = NULL;
+	size_t len;
+	int fd;
+
+	if (job_out)
+		*job_out = NULL;
+	if (!m || !display_name)
+		return -EINVAL;
+	len = strlen(display_name);
+	if (len > KBITS_DISPLAY_NAME_MAX)
+		return -ENAMETOOLONG;
+
+	/* Allocated first: once the job is in the queue nothing may fail. */
+	if (job_out) {
+		j = kbits_job_alloc();
+		if (!j)
+			return -ENOMEM;
+	}
+
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	args.type = (uint32_t)type;
+	args.name_len = (uint32_t)len;
+	args.name = (uintptr_t)display_name;
+
+	fd = kbits_ioctl(m->fd, KBITS_IOC_CREATE_JOB, &args);
+	if (fd < 0) {
+		free(j);
+		return fd;
+	}
+
+	if (id_out)
+		memcpy(id_out->bytes, args.id, sizeof(id_out->bytes));
+	if (j) {
+		j->fd = fd;
+		*job_out = j;
+	} else {
+		close(fd);
+	}
+	return 0;
+}
+
+int kbits_get_job(struct kbits *m, const struct kbits_guid *id, struct kbits_job **job_out)
+{
+	struct kbits_get_job args;
+	struct kbits_job *j;
+	int fd;
+
+	if (job_out)
+		*job_out = NULL;
+	if (!m || !id || !job_out)
+		return -EINVAL;
+
+	j = kbits_job_alloc();
+	if (!j)
+		return -ENOMEM;
+
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	memcpy(args.id, id->bytes, sizeof(args.id));
+
+	fd = kbits_ioctl(m->fd, KBITS_IOC_GET_JOB, &args);
+	if (fd < 0) {
+		free(j);
+		return fd;
+	}
+	j->fd = fd;
+	*job_out = j;
+	return 0;
+}
+
+struct kbits_job *kbits_job_ref(struct kbits_job *j)
+{
+	if (j)
+		atomic_fetch_add_explicit(&j->refcount, 1, memory_order_relaxed);
+	return j;
+}
+
+struct kbits_job *kbits_job_unref(struct kbits_job *j)
+{
+	if (j && atomic_fetch_sub_explicit(&j->refcount, 1, memory_order_release) == 1) {
+		atomic_thread_fence(memory_order_acquire);
+		close(j->fd);
+		free(j);
+	}
+	return NULL;
+}
+
+int kbits_job_fd(struct kbits_job *j)
+{
+	return j ? j->fd : -EINVAL;
+}
+
+int kbits_job_from_fd(int fd, struct kbits_job **out)
+{
+	struct kbits_job_id id;
+	struct kbits_job *j;
+
+	if (out)
+		*out = NULL;
+	if (!out)
+		return -EINVAL;
+	if (fd < 0)
+		return -EBADF;
+
+	/* Only a kbits job fd answers GET_ID (others: ENOTTY, EINVAL, EBADF...). */
+	if (kbits_ioctl(fd, KBITS_JOB_IOC_GET_ID, &id) < 0)
+		return -EBADF;
+
+	j = kbits_job_alloc();
+	if (!j)
+		return -ENOMEM;
+	j->fd = fd;
+	*out = j;
+	return 0;
+}
+
+int kbits_job_get_id(struct kbits_job *j, struct kbits_guid *out)
+{
+	struct kbits_job_id id;
+	int err;
+
+	if (!j || !out)
+		return -EINVAL;
+	err = kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_ID, &id);
+	if (err < 0)
+		return err;
+	memcpy(out->bytes, id.id, sizeof(out->bytes));
+	return 0;
+}
+
+static int kbits_job_get_u32(struct kbits_job *j, unsigned long cmd, uint32_t *out)
+{
+	uint32_t v;
+	int err;
+
+	if (!j || !out)
+		return -EINVAL;
+	err = kbits_ioctl(j->fd, cmd, &v);
+	if (err < 0)
+		return err;
+	*out = v;
+	return 0;
+}
+
+int kbits_job_get_type(struct kbits_job *j, enum kbits_job_type *out)
+{
+	uint32_t v;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	err = kbits_job_get_u32(j, KBITS_JOB_IOC_GET_TYPE, &v);
+	if (err == 0)
+		*out = (enum kbits_job_type)v;
+	return err;
+}
+
+int kbits_job_get_state(struct kbits_job *j, enum kbits_job_state *out)
+{
+	uint32_t v;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	err = kbits_job_get_u32(j, KBITS_JOB_IOC_GET_STATE, &v);
+	if (err == 0)
+		*out = (enum kbits_job_state)v;
+	return err;
+}
+
+int kbits_job_get_owner(struct kbits_job *j, uid_t *out)
+{
+	uint32_t v;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	err = kbits_job_get_u32(j, KBITS_JOB_IOC_GET_OWNER, &v);
+	if (err == 0)
+		*out = (uid_t)v;
+	return err;
+}
+
+/* The name can be renamed between two calls; this many tries are plenty. */
+#define KBITS_STRING_TRIES 8
+
+int kbits_job_get_display_name(struct kbits_job *j, char **out)
+{
+	size_t cap = KBITS_DISPLAY_NAME_MAX + 1;
+	char *buf = NULL;
+	int tries;
+
+	if (!j || !out)
+		return -EINVAL;
+
+	for (tries = 0; tries < KBITS_STRING_TRIES; tries++) {
+		struct kbits_job_string s;
+		char *nbuf;
+		int err;
+
+		nbuf = realloc(buf, cap);
+		if (!nbuf) {
+			free(buf);
+			return -ENOMEM;
+		}
+		buf = nbuf;
+
+		memset(&s, 0, sizeof(s));
+		s.size = sizeof(s);
+		s.len = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap;
+		s.buf = (uintptr_t)buf;
+		err = kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s);
+		if (err == -ERANGE && (size_t)s.len + 1 > cap) {
+			/* A larger limit than this library knows: ask again. */
+			cap = (size_t)s.len + 1;
+			continue;
+		}
+		if (err < 0) {
+			free(buf);
+			return err;
+		}
+		if (s.len < cap)
+			buf[s.len] = '\0';
+		else
+			buf[cap - 1] = '\0';
+		*out = buf;
+		return 0;
+	}
+	free(buf);
+	return -ERANGE;
+}
+
+int kbits_job_cancel(struct kbits_job *j)
+{
+	if (!j)
+		return -EINVAL;
+	return kbits_ioctl(j->fd, KBITS_JOB_IOC_CANCEL, NULL);
+}
+
+/* ----------------------------------------------------------------- names */
+
+const char *kbits_job_state_name(enum kbits_job_state s)
+{
+	switch (s) {
+	case KBITS_JOB_STATE_QUEUED:		return "QUEUED";
+	case KBITS_JOB_STATE_CONNECTING:	return "CONNECTING";
+	case KBITS_JOB_STATE_TRANSFERRING:	return "TRANSFERRING";
+	case KBITS_JOB_STATE_SUSPENDED:		return "SUSPENDED";
+	case KBITS_JOB_STATE_ERROR:		return "ERROR";
+	case KBITS_JOB_STATE_TRANSIENT_ERROR:	return "TRANSIENT_ERROR";
+	case KBITS_JOB_STATE_TRANSFERRED:	return "TRANSFERRED";
+	case KBITS_JOB_STATE_ACKNOWLEDGED:	return "ACKNOWLEDGED";
+	case KBITS_JOB_STATE_CANCELLED:		return "CANCELLED";
+	}
+	return "UNKNOWN";
+}
+
+const char *kbits_job_type_name(enum kbits_job_type t)
+{
+	switch (t) {
+	case KBITS_JOB_TYPE_DOWNLOAD:		return "DOWNLOAD";
+	case KBITS_JOB_TYPE_UPLOAD:		return "UPLOAD";
+	case KBITS_JOB_TYPE_UPLOAD_REPLY:	return "UPLOAD_REPLY";
+	}
+	return "UNKNOWN";
+}
+
+const char *kbits_strerror(int err)
+{
+	const char *s;
+	int e;
+
+	if (err == 0)
+		return "success";
+	if (err == INT_MIN)
+		return "unknown error";
+	e = err < 0 ? -err : err;
+
+	switch (e) {
+	case ENOENT:
+		return "job not found in the queue (BG_E_NOT_FOUND)";
+	case EACCES:
+		return "access denied: the job belongs to another user (E_ACCESSDENIED)";
+	case EBADFD:
+		return "the job's state does not allow this (BG_E_INVALID_STATE)";
+	case ENODATA:
+		return "the job has no files (BG_E_EMPTY)";
+	case ENOMSG:
+		return "the job has no error information (BG_E_ERROR_INFORMATION_UNAVAILABLE)";
+	case EDQUOT:
+		return "too many jobs for this user (BG_E_TOO_MANY_JOBS_PER_USER)";
+	case ENOSPC:
+		return "too many jobs on this machine (BG_E_TOO_MANY_JOBS_PER_MACHINE)";
+	case E2BIG:
+		return "too many files in the job (BG_E_TOO_MANY_FILES_IN_JOB)";
+	case ENAMETOOLONG:
+		return "string too long (BG_E_STRING_TOO_LONG)";
+	case EBADF:
+		return "not a kbits job descriptor";
+	case EINVAL:
+		return "invalid argument (E_INVALIDARG)";
+	case ENOMEM:
+		return "out of memory (E_OUTOFMEMORY)";
+	case ENOTTY:
+		return "the kbits module does not know this request (E_NOTIMPL)";
+	}
+
+#ifdef HAVE_STRERRORDESC_NP
+	s = strerrordesc_np(e);		/* constant strings: thread-safe */
+#else
+	s = strerror(e);
+#endif
+	return s ? s : "unknown error";
+}

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbits module lifetime: open fds pin the module, unloading frees the queue,
+ * finit_module brings it back empty.  Run as root with kbits loaded and
+ * KBITS_KO=/path/to/kbits.ko, after kbits_test: it unloads and reloads the
+ * module and leaves it loaded with default parameters.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kbits.h>
+#include <kbits/kbits.h>
+
+#include "harness.h"
+
+#define DEV_PATH	"/dev/kbits"
+#define MODULE_DIR	"/sys/module/kbits"
+
+static const char *ko_path;
+
+static int delete_module(const char *name, unsigned int flags)
+{
+	return syscall(SYS_delete_module, name, flags);
+}
+
+static int finit_module(int fd, const char *params, int flags)
+{
+	return syscall(SYS_finit_module, fd, params, flags);
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* Waits up to 2 s for @path to exist (@want) or not. */
+static bool wait_for(const char *path, bool want)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (exists(path) == want)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+static int dev_open(void)
+{
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	ASSERT_SYSOK(fd);
+	return fd;
+}
+
+static int make_job(int dev, const char *name, uint8_t *id)
+{
+	struct kbits_create_job c;
+	int fd;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.name = (uintptr_t)name;
+	c.name_len = strlen(name);
+	fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &c);
+	ASSERT_SYSOK(fd);
+	if (id)
+		memcpy(id, c.id, KBITS_GUID_SIZE);
+	return fd;
+}
+
+static int raw_get(int dev, const uint8_t *id)
+{
+	struct kbits_get_job g;
+
+	memset(&g, 0, sizeof(g));
+	g.size = sizeof(g);
+	memcpy(g.id, id, KBITS_GUID_SIZE);
+	return ioctl(dev, KBITS_IOC_GET_JOB, &g);
+}
+
+static void load(void)
+{
+	int fd = open(ko_path, O_RDONLY | O_CLOEXEC);
+
+	ASSERT_SYSOK(fd);
+	ASSERT_SYSOK(finit_module(fd, "", 0));
+	close(fd);
+	ASSERT_TRUE(wait_for(DEV_PATH, true));
+}
+
+static long read_long(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	ASSERT_SYSOK(fd);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_GT(n, 0);
+	return strtol(buf, NULL, 10);
+}
+
+#define NEED_KO() do {							\
+	if (!ko_path)							\
+		SKIP(return, "KBITS_KO is not set");			\
+	ASSERT_TRUE(exists(MODULE_DIR));				\
+} while (0)
+
+TEST(job_fd_pins_module)
+{
+	int dev, fd, p[2];
+	pid_t pid;
+
+	NEED_KO();
+	dev = dev_open();
+	fd = make_job(dev, "pin", NULL);
+	close(dev);
+
+	/* only the job fd is open */
+	EXPECT_ERRNO(EWOULDBLOCK, delete_module("kbits", O_NONBLOCK));
+	ASSERT_TRUE(exists(DEV_PATH));
+
+	/* a cancelled job's fd pins it as well */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+	EXPECT_ERRNO(EWOULDBLOCK, delete_module("kbits", O_NONBLOCK));
+
+	/* held only by a child process, until we write to the pipe */
+	ASSERT_SYSOK(pipe2(p, O_CLOEXEC));
+	pid = th_fork();
+	if (pid == 0) {
+		char c;
+
+		close(p[1]);
+		_exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	close(fd);
+	EXPECT_ERRNO(EWOULDBLOCK, delete_module("kbits", O_NONBLOCK));
+	ASSERT_EQ(1, write(p[1], "x", 1));
+	close(p[1]);
+	ASSERT_CHILD_OK(pid);
+	ASSERT_TRUE(exists(MODULE_DIR));
+}
+
+TEST(dev_fd_pins_module)
+{
+	uint8_t id[KBITS_GUID_SIZE];
+	int dev, fd;
+
+	NEED_KO();
+	dev = dev_open();
+	EXPECT_ERRNO(EWOULDBLOCK, delete_module("kbits", O_NONBLOCK));
+
+	/* and a GET_JOB fd alone */
+	fd = make_job(dev, "pin by get", id);
+	close(fd);
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	close(dev);
+	EXPECT_ERRNO(EWOULDBLOCK, delete_module("kbits", O_NONBLOCK));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+	close(fd);
+	ASSERT_TRUE(exists(MODULE_DIR));
+}
+
+TEST(unload_frees_queue_and_reload)
+{
+	uint8_t root_id[KBITS_GUID_SIZE], *user_id;
+	struct kbits *m = NULL;
+	int dev, fd;
+	pid_t pid;
+
+	NEED_KO();
+	user_id = mmap(NULL, KBITS_GUID_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, user_id);
+
+	/* jobs that stay queued with no fd open: one root's, one a user's */
+	dev = dev_open();
+	close(make_job(dev, "left in the queue", root_id));
+	pid = th_fork();
+	if (pid == 0) {
+		ASSERT_SYSOK(setgroups(0, NULL));
+		ASSERT_SYSOK(setresgid(1000, 1000, 1000));
+		ASSERT_SYSOK(setresuid(1000, 1000, 1000));
+		close(make_job(dev, "a user's, left in the queue", user_id));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	fd = raw_get(dev, root_id);
+	ASSERT_SYSOK(fd);
+	close(fd);
+	close(dev);
+
+	/* nothing is open now: it goes */
+	ASSERT_SYSOK(delete_module("kbits", O_NONBLOCK));
+	EXPECT_TRUE(wait_for(DEV_PATH, false));
+	EXPECT_TRUE(wait_for(MODULE_DIR, false));
+	EXPECT_ERRNO(ENOENT, open(DEV_PATH, O_RDWR | O_CLOEXEC));
+	EXPECT_RET(-ENOENT, kbits_new(&m, 0));
+	EXPECT_ERRNO(ENOENT, delete_module("kbits", O_NONBLOCK));
+
+	/* back, empty, with the default limits */
+	load();
+	ASSERT_TRUE(exists(MODULE_DIR));
+	EXPECT_EQ(300, read_long(MODULE_DIR "/parameters/max_jobs"));
+	EXPECT_EQ(60, read_long(MODULE_DIR "/parameters/max_jobs_per_user"));
+	dev = dev_open();
+	EXPECT_ERRNO(ENOENT, raw_get(dev, root_id));
+	EXPECT_ERRNO(ENOENT, raw_get(dev, user_id));
+
+	/* and it works */
+	fd = make_job(dev, "after reload", root_id);
+	close(fd);
+	fd = raw_get(dev, root_id);
+	ASSERT_SYSOK(fd);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+	close(fd);
+	close(dev);
+
+	ASSERT_RET(0, kbits_new(&m, 0));
+	kbits_unref(m);
+}
+
+TEST(unload_reload_cycles)
+{
+	int i, dev, fd;
+
+	NEED_KO();
+	for (i = 0; i < 5; i++) {
+		dev = dev_open();
+		/* a few jobs each time, so exit has something to free */
+		close(make_job(dev, "cycle 1", NULL));
+		close(make_job(dev, "cycle 2", NULL));
+		fd = make_job(dev, "cycle 3", NULL);
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+		close(fd);
+		close(dev);
+		ASSERT_SYSOK(delete_module("kbits", O_NONBLOCK));
+		ASSERT_TRUE(wait_for(DEV_PATH, false));
+		load();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (geteuid() != 0) {
+		printf("TAP version 13\n1..0 # SKIP kbits_module_test must run as root\n");
+		return 4;
+	}
+	ko_path = getenv("KBITS_KO");
+	if (ko_path && !*ko_path)
+		ko_path = NULL;
+	return test_harness_run(argc, argv);
+}

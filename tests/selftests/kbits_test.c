@@ -1,0 +1,2002 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbits selftests: the /dev/kbits ABI, who may have a job, job fds, limits
+ * and libkbits, against the real module.  Run as root with kbits loaded
+ * (tests/selftests/run-in-vm.sh does that in the test VM); the tests drop
+ * privileges themselves in forked children.
+ *
+ * Uids: 1000 and 1001 are "a user" and "another user"; tests that count
+ * jobs against the per-user limit use a uid of their own (20xx), so a job
+ * left behind by one failing test cannot change what another one counts.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/kbits.h>
+#include <kbits/kbits.h>
+
+#include "harness.h"
+
+#define DEV_PATH	"/dev/kbits"
+#define PARAM_DIR	"/sys/module/kbits/parameters/"
+#define KADDR		((void *)0xffff888000000000ull)
+
+/* ---------------------------------------------------------------- helpers */
+
+typedef uint8_t guid_bytes[KBITS_GUID_SIZE];
+
+static long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+static int dev_open(void)
+{
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	ASSERT_SYSOK(fd);
+	return fd;
+}
+
+/* CREATE_JOB with a normal struct: the fd or -1/errno; @id gets the GUID. */
+static int raw_create(int dev, const void *name, uint32_t len, uint32_t type,
+		      uint8_t *id)
+{
+	struct kbits_create_job c;
+	int fd;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.type = type;
+	c.name_len = len;
+	c.name = (uintptr_t)name;
+	fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &c);
+	if (id)
+		memcpy(id, fd >= 0 ? c.id : (const uint8_t[KBITS_GUID_SIZE]){ 0 },
+		       KBITS_GUID_SIZE);
+	return fd;
+}
+
+static int raw_create_str(int dev, const char *name, uint8_t *id)
+{
+	return raw_create(dev, name, strlen(name), KBITS_JOB_TYPE_DOWNLOAD, id);
+}
+
+/* A job that must be created; returns its fd. */
+static int make_job(int dev, const char *name, uint8_t *id)
+{
+	int fd = raw_create_str(dev, name, id);
+
+	ASSERT_SYSOK(fd);
+	return fd;
+}
+
+static int raw_get(int dev, const uint8_t *id)
+{
+	struct kbits_get_job g;
+
+	memset(&g, 0, sizeof(g));
+	g.size = sizeof(g);
+	memcpy(g.id, id, KBITS_GUID_SIZE);
+	return ioctl(dev, KBITS_IOC_GET_JOB, &g);
+}
+
+static uint32_t job_u32(int fd, unsigned long cmd)
+{
+	uint32_t v = 0xdeadbeef;
+
+	ASSERT_SYSOK(ioctl(fd, cmd, &v));
+	return v;
+}
+
+#define job_state(fd) job_u32(fd, KBITS_JOB_IOC_GET_STATE)
+#define job_type(fd) job_u32(fd, KBITS_JOB_IOC_GET_TYPE)
+#define job_owner(fd) job_u32(fd, KBITS_JOB_IOC_GET_OWNER)
+
+static void job_id(int fd, uint8_t *out)
+{
+	struct kbits_job_id id;
+
+	memset(&id, 0xa5, sizeof(id));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ID, &id));
+	memcpy(out, id.id, KBITS_GUID_SIZE);
+}
+
+/* The display name into @buf (KBITS_DISPLAY_NAME_MAX + 1 bytes); its length. */
+static uint32_t job_name(int fd, char *buf)
+{
+	struct kbits_job_string s;
+
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.len = KBITS_DISPLAY_NAME_MAX + 1;
+	s.buf = (uintptr_t)buf;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s));
+	ASSERT_LE(s.len, KBITS_DISPLAY_NAME_MAX);
+	ASSERT_EQ(0, buf[s.len]);
+	return s.len;
+}
+
+static void job_cancel(int fd)
+{
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+}
+
+/* Gets the job by GUID through @dev and cancels it. */
+static void cancel_by_id(int dev, const uint8_t *id)
+{
+	int fd = raw_get(dev, id);
+
+	ASSERT_SYSOK(fd);
+	job_cancel(fd);
+	close(fd);
+}
+
+static void random_guid(uint8_t *id)
+{
+	ASSERT_EQ(KBITS_GUID_SIZE, getrandom(id, KBITS_GUID_SIZE, 0));
+}
+
+/* Becomes @uid (and gid @uid) with no supplementary groups, as pidfd tests do. */
+static void become(uid_t uid)
+{
+	ASSERT_SYSOK(setgroups(0, NULL));
+	ASSERT_SYSOK(setresgid(uid, uid, uid));
+	ASSERT_SYSOK(setresuid(uid, uid, uid));
+	ASSERT_EQ(uid, geteuid());
+	ASSERT_EQ(uid, getegid());
+}
+
+static void write_file(const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void write_file(const char *path, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int fd, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		th_fail_fatal(__FILE__, __LINE__, "open %s: %s", path,
+			th_errname(errno));
+	if (write(fd, buf, n) != n)
+		th_fail_fatal(__FILE__, __LINE__, "write \"%s\" to %s: %s",
+			buf, path, th_errname(errno));
+	close(fd);
+}
+
+static long read_long(const char *path)
+{
+	char buf[64] = "";
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		th_fail_fatal(__FILE__, __LINE__, "open %s: %s", path,
+			th_errname(errno));
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_GT(n, 0);
+	return strtol(buf, NULL, 10);
+}
+
+static unsigned int param_get(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	return read_long(path);
+}
+
+static void param_set(const char *name, unsigned int v)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	write_file(path, "%u\n", v);
+	ASSERT_EQ(v, param_get(name));
+}
+
+/*
+ * Becomes @uid, then root of a new user namespace that maps only @uid, so
+ * the process has every capability there and none outside.  0, or -errno
+ * of unshare() when user namespaces are not available.
+ */
+static int enter_userns_as(uid_t uid)
+{
+	become(uid);
+	/* setresuid made us non-dumpable: /proc/self/uid_map would be root's */
+	ASSERT_SYSOK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+	if (unshare(CLONE_NEWUSER))
+		return -errno;
+	write_file("/proc/self/setgroups", "deny");
+	write_file("/proc/self/uid_map", "0 %u 1", uid);
+	write_file("/proc/self/gid_map", "0 %u 1", uid);
+	ASSERT_EQ(0, geteuid());
+	ASSERT_EQ(0, getegid());
+	return 0;
+}
+
+#define USERNS_OR_SKIP(uid) do {					\
+	int e_ = enter_userns_as(uid);					\
+	if (e_ == -EPERM || e_ == -EINVAL || e_ == -ENOSPC || e_ == -EUSERS) \
+		SKIP(_exit(0), "user namespaces unavailable: %s",	\
+		     th_errname(-e_));					\
+	ASSERT_EQ(0, e_);						\
+} while (0)
+
+/* Memory shared with the children a test forks. */
+static void *shared_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0, size);
+	return p;
+}
+
+/* An address with nothing mapped at it. */
+static void *unmapped_page(void)
+{
+	void *p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_SYSOK(munmap(p, page_size()));
+	return p;
+}
+
+/* The lowest free fd number: an fd leak moves it. */
+static int lowest_free_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	ASSERT_SYSOK(fd);
+	close(fd);
+	return fd;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ASSERT_TRUE(d != NULL);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the DIR's own fd */
+}
+
+/* The fd of this process that is open on /dev/kbits, or -1. */
+static int find_dev_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int found = -1;
+
+	ASSERT_TRUE(d != NULL);
+	while ((e = readdir(d))) {
+		char target[PATH_MAX];
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = 0;
+		if (!strcmp(target, DEV_PATH))
+			found = atoi(e->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The value of "key:\t..." in /proc/self/fdinfo/<fd>, or false. */
+static bool fdinfo_get(int fd, const char *key, char *val, size_t size)
+{
+	char path[64], line[512];
+	size_t klen = strlen(key);
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	ASSERT_TRUE(f != NULL);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, klen) || line[klen] != ':' ||
+		    line[klen + 1] != '\t')
+			continue;
+		line[strcspn(line, "\n")] = 0;
+		snprintf(val, size, "%s", line + klen + 2);
+		found = true;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+static int send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	char data = 'j';
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	char data;
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* Parameters as they were when the run started; restored after each test. */
+static unsigned int orig_max_jobs, orig_max_jobs_per_user;
+
+static void restore_params(void)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAM_DIR "max_jobs");
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "%u\n", orig_max_jobs);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), PARAM_DIR "max_jobs_per_user");
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "%u\n", orig_max_jobs_per_user);
+		fclose(f);
+	}
+}
+
+/* ------------------------------------------------------------- the tests */
+
+TEST(create_then_get)
+{
+	static const char name[] = "kbits selftest: create then get";
+	guid_bytes id, id1, id2, id_other, zero = { 0 };
+	char n1[KBITS_DISPLAY_NAME_MAX + 1], n2[KBITS_DISPLAY_NAME_MAX + 1];
+	int dev = dev_open(), fd1, fd2, fd3;
+
+	fd1 = raw_create(dev, name, strlen(name), KBITS_JOB_TYPE_UPLOAD, id);
+	ASSERT_SYSOK(fd1);
+	ASSERT_NE(0, memcmp(id, zero, sizeof(id)));
+
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+	ASSERT_NE(fd1, fd2);
+
+	job_id(fd1, id1);
+	job_id(fd2, id2);
+	EXPECT_MEMEQ(id, id1, sizeof(id));
+	EXPECT_MEMEQ(id, id2, sizeof(id));
+	EXPECT_EQ(KBITS_JOB_TYPE_UPLOAD, job_type(fd1));
+	EXPECT_EQ(KBITS_JOB_TYPE_UPLOAD, job_type(fd2));
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd1));
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd2));
+	EXPECT_EQ(0, job_owner(fd1));
+	EXPECT_EQ(0, job_owner(fd2));
+	EXPECT_EQ(strlen(name), job_name(fd1, n1));
+	EXPECT_EQ(strlen(name), job_name(fd2, n2));
+	EXPECT_STREQ(name, n1);
+	EXPECT_STREQ(name, n2);
+
+	/* A second job has a GUID of its own. */
+	fd3 = make_job(dev, "another", id_other);
+	EXPECT_NE(0, memcmp(id, id_other, sizeof(id)));
+	job_cancel(fd3);
+
+	/* Both fds are the same job. */
+	job_cancel(fd1);
+	EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, job_state(fd2));
+	close(fd1);
+	close(fd2);
+	close(fd3);
+	close(dev);
+}
+
+TEST(create_types)
+{
+	static const uint32_t types[] = {
+		KBITS_JOB_TYPE_DOWNLOAD, KBITS_JOB_TYPE_UPLOAD,
+		KBITS_JOB_TYPE_UPLOAD_REPLY,
+	};
+	int dev = dev_open(), fd, before;
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		fd = raw_create(dev, "t", 1, types[i], NULL);
+		ASSERT_SYSOK(fd);
+		EXPECT_EQ(types[i], job_type(fd));
+		job_cancel(fd);
+		close(fd);
+	}
+	before = lowest_free_fd();
+	EXPECT_ERRNO(EINVAL, raw_create(dev, "t", 1, 3, NULL));
+	EXPECT_ERRNO(EINVAL, raw_create(dev, "t", 1, 0x80000000u, NULL));
+	EXPECT_ERRNO(EINVAL, raw_create(dev, "t", 1, 0xffffffffu, NULL));
+	EXPECT_EQ(before, lowest_free_fd());
+	close(dev);
+}
+
+TEST(get_unknown_guid_enoent)
+{
+	guid_bytes id, zero = { 0 };
+	struct kbits_guid g;
+	struct kbits_job *j = NULL;
+	struct kbits *m = NULL;
+	int dev = dev_open();
+
+	random_guid(id);
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+	EXPECT_ERRNO(ENOENT, raw_get(dev, zero));
+
+	ASSERT_RET(0, kbits_new(&m, 0));
+	memcpy(g.bytes, id, sizeof(g.bytes));
+	EXPECT_RET(-ENOENT, kbits_get_job(m, &g, &j));
+	EXPECT_TRUE(j == NULL);
+	kbits_unref(m);
+	close(dev);
+}
+
+TEST(job_fds_are_cloexec)
+{
+	struct kbits_job *j = NULL;
+	struct kbits_guid g;
+	struct kbits *m = NULL;
+	int dev = dev_open(), fd1, fd2;
+	guid_bytes id;
+
+	fd1 = make_job(dev, "cloexec", id);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd1, F_GETFD) & FD_CLOEXEC);
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd2, F_GETFD) & FD_CLOEXEC);
+
+	/* and the ones libkbits hands out */
+	ASSERT_RET(0, kbits_new(&m, 0));
+	EXPECT_EQ(FD_CLOEXEC, fcntl(find_dev_fd(), F_GETFD) & FD_CLOEXEC);
+	memcpy(g.bytes, id, sizeof(g.bytes));
+	ASSERT_RET(0, kbits_get_job(m, &g, &j));
+	EXPECT_EQ(FD_CLOEXEC, fcntl(kbits_job_fd(j), F_GETFD) & FD_CLOEXEC);
+	kbits_job_unref(j);
+	j = NULL;
+	ASSERT_RET(0, kbits_create_job(m, "cloexec 2", KBITS_JOB_TYPE_DOWNLOAD,
+				       NULL, &j));
+	EXPECT_EQ(FD_CLOEXEC, fcntl(kbits_job_fd(j), F_GETFD) & FD_CLOEXEC);
+	EXPECT_RET(0, kbits_job_cancel(j));
+	kbits_job_unref(j);
+	kbits_unref(m);
+
+	job_cancel(fd1);
+	close(fd1);
+	close(fd2);
+	close(dev);
+}
+
+TEST(owner_may_get)
+{
+	guid_bytes *id = shared_alloc(sizeof(*id));
+	int dev = dev_open(), fd;
+	pid_t pid;
+
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, ufd;
+
+		become(1000);
+		udev = dev_open();
+		ufd = make_job(udev, "owned by 1000", *id);
+		EXPECT_EQ(1000, job_owner(ufd));
+		close(ufd);
+		ufd = raw_get(udev, *id);
+		ASSERT_SYSOK(ufd);
+		EXPECT_EQ(1000, job_owner(ufd));
+		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(ufd));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	/* root may have anybody's job */
+	fd = raw_get(dev, *id);
+	ASSERT_SYSOK(fd);
+	EXPECT_EQ(1000, job_owner(fd));
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+TEST(other_user_eacces)
+{
+	guid_bytes root_id, *user_id = shared_alloc(sizeof(*user_id));
+	int dev = dev_open(), root_fd, fd;
+	pid_t pid;
+
+	root_fd = make_job(dev, "root's", root_id);
+
+	pid = th_fork();
+	if (pid == 0) {
+		become(1000);
+		close(make_job(dev_open(), "1000's", *user_id));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	pid = th_fork();
+	if (pid == 0) {
+		guid_bytes unknown;
+		int udev;
+
+		become(1001);
+		udev = dev_open();
+		EXPECT_ERRNO(EACCES, raw_get(udev, root_id));
+		EXPECT_ERRNO(EACCES, raw_get(udev, *user_id));
+		random_guid(unknown);
+		EXPECT_ERRNO(ENOENT, raw_get(udev, unknown));
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+
+	/* the /dev/kbits fd root opened does not make the caller root */
+	pid = th_fork();
+	if (pid == 0) {
+		become(1001);
+		EXPECT_ERRNO(EACCES, raw_get(dev, root_id));
+		EXPECT_ERRNO(EACCES, raw_get(dev, *user_id));
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+
+	fd = raw_get(dev, *user_id);
+	ASSERT_SYSOK(fd);
+	job_cancel(fd);
+	close(fd);
+	job_cancel(root_fd);
+	close(root_fd);
+	close(dev);
+}
+
+/* The effective uid decides, as for files: not the real or saved one. */
+TEST(euid_decides_access)
+{
+	guid_bytes *ids = shared_alloc(2 * sizeof(guid_bytes));
+	int dev = dev_open();
+	pid_t pid;
+
+	pid = th_fork();
+	if (pid == 0) {
+		become(1000);
+		close(make_job(dev_open(), "1000's", ids[0]));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	pid = th_fork();
+	if (pid == 0) {
+		become(1001);
+		close(make_job(dev_open(), "1001's", ids[1]));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, fd;
+
+		ASSERT_SYSOK(setgroups(0, NULL));
+		ASSERT_SYSOK(setresgid(1000, 1001, 1000));
+		ASSERT_SYSOK(setresuid(1000, 1001, 1000));
+		udev = dev_open();
+		EXPECT_ERRNO(EACCES, raw_get(udev, ids[0]));
+		fd = raw_get(udev, ids[1]);
+		EXPECT_SYSOK(fd);
+		close(fd);
+		/* a job made now is the euid's */
+		fd = make_job(udev, "made with euid 1001", NULL);
+		EXPECT_EQ(1001, job_owner(fd));
+		job_cancel(fd);
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+	cancel_by_id(dev, ids[0]);
+	cancel_by_id(dev, ids[1]);
+	close(dev);
+}
+
+struct userns_ids {
+	guid_bytes root_job, other_job, own_outside, ns_job;
+	int ns_ok;
+};
+
+TEST(userns_root_is_confined)
+{
+	struct userns_ids *ids = shared_alloc(sizeof(*ids));
+	unsigned int overflowuid = read_long("/proc/sys/kernel/overflowuid");
+	int dev = dev_open(), root_fd, fd;
+	pid_t pid;
+
+	root_fd = make_job(dev, "root's, seen from a userns", ids->root_job);
+
+	pid = th_fork();
+	if (pid == 0) {
+		become(1001);
+		close(make_job(dev_open(), "1001's", ids->other_job));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	pid = th_fork();
+	if (pid == 0) {
+		become(1000);
+		close(make_job(dev_open(), "1000's, made outside", ids->own_outside));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	pid = th_fork();
+	if (pid == 0) {
+		char name[KBITS_DISPLAY_NAME_MAX + 1];
+		int udev, ufd;
+
+		USERNS_OR_SKIP(1000);
+		udev = dev_open();
+		/* root with every capability in its own namespace only */
+		EXPECT_ERRNO(EACCES, raw_get(udev, ids->root_job));
+		EXPECT_ERRNO(EACCES, raw_get(udev, ids->other_job));
+
+		/* its own jobs, made outside or inside, are its own */
+		ufd = raw_get(udev, ids->own_outside);
+		EXPECT_SYSOK(ufd);
+		if (ufd >= 0) {
+			EXPECT_EQ(0, job_owner(ufd));
+			close(ufd);
+		}
+		ufd = make_job(udev, "made in a userns", ids->ns_job);
+		EXPECT_EQ(0, job_owner(ufd));
+		close(ufd);
+		ufd = raw_get(udev, ids->ns_job);
+		ASSERT_SYSOK(ufd);
+		EXPECT_EQ(0, job_owner(ufd));
+		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(ufd));
+		job_name(ufd, name);
+		EXPECT_STREQ("made in a userns", name);
+		close(ufd);
+
+		/* root's job fd, inherited: root is not mapped here */
+		EXPECT_EQ(overflowuid, job_owner(root_fd));
+		ids->ns_ok = 1;
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	if (!ids->ns_ok) {
+		cancel_by_id(dev, ids->other_job);
+		cancel_by_id(dev, ids->own_outside);
+		job_cancel(root_fd);
+		return;	/* skipped */
+	}
+
+	/* Another user's root-in-a-userns may not have the job either. */
+	pid = th_fork();
+	if (pid == 0) {
+		USERNS_OR_SKIP(1001);
+		EXPECT_ERRNO(EACCES, raw_get(dev_open(), ids->ns_job));
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+
+	/* Seen from outside: owned by 1000; the real root may have it. */
+	fd = raw_get(dev, ids->ns_job);
+	ASSERT_SYSOK(fd);
+	EXPECT_EQ(1000, job_owner(fd));
+	job_cancel(fd);
+	close(fd);
+	cancel_by_id(dev, ids->other_job);
+	cancel_by_id(dev, ids->own_outside);
+	job_cancel(root_fd);
+	close(root_fd);
+	close(dev);
+}
+
+TEST(job_survives_closing_its_fds)
+{
+	guid_bytes *id = shared_alloc(sizeof(*id));
+	int dev, fd;
+	pid_t pid;
+
+	/* a process of user 1003 makes a job and exits with nothing open */
+	pid = th_fork();
+	if (pid == 0) {
+		become(1003);
+		dev = dev_open();
+		fd = make_job(dev, "survivor", *id);
+		close(fd);
+		close(dev);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	/* another process of the same user finds it */
+	pid = th_fork();
+	if (pid == 0) {
+		char name[KBITS_DISPLAY_NAME_MAX + 1];
+		guid_bytes got;
+
+		become(1003);
+		dev = dev_open();
+		fd = raw_get(dev, *id);
+		ASSERT_SYSOK(fd);
+		job_id(fd, got);
+		EXPECT_MEMEQ(*id, got, sizeof(got));
+		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
+		job_name(fd, name);
+		EXPECT_STREQ("survivor", name);
+		close(fd);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	/* root, in this process, after every fd of the job is closed */
+	dev = dev_open();
+	fd = raw_get(dev, *id);
+	ASSERT_SYSOK(fd);
+	EXPECT_EQ(1003, job_owner(fd));
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+TEST(cancel_then_get)
+{
+	char name[KBITS_DISPLAY_NAME_MAX + 1], val[128];
+	int dev = dev_open(), fd1, fd2;
+	guid_bytes id, got;
+
+	fd1 = make_job(dev, "to be cancelled", id);
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+
+	job_cancel(fd1);
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+	EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, job_state(fd1));
+	EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, job_state(fd2));
+	EXPECT_ERRNO(EBADFD, ioctl(fd1, KBITS_JOB_IOC_CANCEL));
+	EXPECT_ERRNO(EBADFD, ioctl(fd2, KBITS_JOB_IOC_CANCEL));
+
+	/* the old fds still describe the job */
+	job_id(fd2, got);
+	EXPECT_MEMEQ(id, got, sizeof(got));
+	job_name(fd2, name);
+	EXPECT_STREQ("to be cancelled", name);
+	EXPECT_EQ(0, job_owner(fd2));
+	ASSERT_TRUE(fdinfo_get(fd1, "kbits-state", val, sizeof(val)));
+	EXPECT_STREQ("CANCELLED", val);
+
+	close(fd1);
+	close(fd2);
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+	close(dev);
+}
+
+TEST(job_from_fd_rejects_other_fds)
+{
+	struct kbits_job *j = NULL;
+	int pipefd[2], dev = dev_open(), fd, nul;
+	guid_bytes id;
+
+	ASSERT_SYSOK(pipe2(pipefd, O_CLOEXEC));
+	EXPECT_RET(-EBADF, kbits_job_from_fd(pipefd[0], &j));
+	EXPECT_TRUE(j == NULL);
+	/* not taken over on failure */
+	EXPECT_SYSOK(fcntl(pipefd[0], F_GETFD));
+	EXPECT_RET(-EBADF, kbits_job_from_fd(dev, &j));
+	EXPECT_SYSOK(fcntl(dev, F_GETFD));
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_SYSOK(nul);
+	EXPECT_RET(-EBADF, kbits_job_from_fd(nul, &j));
+	close(nul);
+	EXPECT_RET(-EBADF, kbits_job_from_fd(nul, &j));	/* closed */
+	EXPECT_RET(-EBADF, kbits_job_from_fd(-1, &j));
+
+	fd = make_job(dev, "adopted", id);
+	ASSERT_RET(0, kbits_job_from_fd(fd, &j));
+	ASSERT_TRUE(j != NULL);
+	EXPECT_EQ(fd, kbits_job_fd(j));
+	EXPECT_RET(0, kbits_job_cancel(j));
+	EXPECT_TRUE(kbits_job_unref(j) == NULL);
+	EXPECT_ERRNO(EBADF, fcntl(fd, F_GETFD));
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(dev);
+}
+
+/* CREATE_JOB with every kind of bad pointer: EFAULT, and nothing made. */
+TEST(create_bad_pointers_efault)
+{
+	unsigned int limit = 2;
+	pid_t pid;
+
+	param_set("max_jobs_per_user", limit);
+	param_set("max_jobs", 1000);
+
+	pid = th_fork();
+	if (pid == 0) {
+		long ps = page_size();
+		void *gone = unmapped_page();
+		struct kbits_create_job *ro, *edge;
+		guid_bytes ids[3];
+		char *pages;
+		int dev, before, fd, i;
+
+		become(2010);
+		dev = dev_open();
+		before = lowest_free_fd();
+
+		EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_CREATE_JOB, NULL));
+		EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_CREATE_JOB, (void *)1));
+		EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_CREATE_JOB, gone));
+		EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_CREATE_JOB, KADDR));
+
+		/* the name pointer */
+		EXPECT_ERRNO(EFAULT, raw_create(dev, NULL, 4, 0, NULL));
+		EXPECT_ERRNO(EFAULT, raw_create(dev, (void *)1, 4, 0, NULL));
+		EXPECT_ERRNO(EFAULT, raw_create(dev, gone, 4, 0, NULL));
+		EXPECT_ERRNO(EFAULT, raw_create(dev, KADDR, 4, 0, NULL));
+
+		/* a struct whose tail runs into an unmapped page */
+		pages = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_NE(MAP_FAILED, pages);
+		ASSERT_SYSOK(munmap(pages + ps, ps));
+		edge = (void *)(pages + ps - 8);
+		memset(edge, 0, 8);
+		edge->size = sizeof(*edge);
+		EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_CREATE_JOB, edge));
+
+		/*
+		 * A struct the kernel can read but not write: the job would be
+		 * made, then the GUID cannot be returned.  Neither the job nor
+		 * the fd may stay.
+		 */
+		ro = (void *)pages;
+		memset(ro, 0, sizeof(*ro));
+		ro->size = sizeof(*ro);
+		ro->name = (uintptr_t)"read-only";
+		ro->name_len = strlen("read-only");
+		ASSERT_SYSOK(mprotect(pages, ps, PROT_READ));
+		EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_CREATE_JOB, ro));
+		EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_CREATE_JOB, ro));
+		EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_CREATE_JOB, ro));
+
+		/* no fd was left behind ... */
+		EXPECT_EQ(before, lowest_free_fd());
+
+		/* ... nor any job: the user can still make exactly @limit */
+		for (i = 0; i < (int)limit; i++) {
+			fd = raw_create_str(dev, "counted", ids[i]);
+			EXPECT_SYSOK(fd);
+			if (fd < 0)
+				TH_LOG("job %d of %u refused: a failed CREATE_JOB left a job behind?",
+				       i + 1, limit);
+			close(fd);
+		}
+		EXPECT_ERRNO(EDQUOT, raw_create_str(dev, "one too many", NULL));
+		for (i = 0; i < (int)limit; i++) {
+			fd = raw_get(dev, ids[i]);
+			if (fd >= 0) {
+				job_cancel(fd);
+				close(fd);
+			}
+		}
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+}
+
+TEST(get_bad_pointers_efault)
+{
+	int dev = dev_open(), fd, before;
+	struct kbits_get_job *ro;
+	struct kbits_job_string s;
+	void *gone = unmapped_page();
+	char *page;
+	guid_bytes id;
+
+	fd = make_job(dev, "bad pointers", id);
+	before = lowest_free_fd();
+
+	EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_GET_JOB, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_GET_JOB, (void *)1));
+	EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_GET_JOB, gone));
+	EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_GET_JOB, KADDR));
+	EXPECT_EQ(before, lowest_free_fd());
+
+	/* GET_JOB only reads its struct: a read-only one is fine */
+	page = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	ro = (void *)page;
+	ro->size = sizeof(*ro);
+	memcpy(ro->id, id, sizeof(id));
+	ASSERT_SYSOK(mprotect(page, page_size(), PROT_READ));
+	int fd2 = ioctl(dev, KBITS_IOC_GET_JOB, ro);
+
+	EXPECT_SYSOK(fd2);
+	close(fd2);
+
+	/* the job fd's ioctls */
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_ID, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_ID, KADDR));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_TYPE, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_STATE, (void *)1));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_OWNER, gone));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_ID, page));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, KADDR));
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.len = 64;
+	s.buf = (uintptr_t)gone;
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s));
+	s.buf = (uintptr_t)page;	/* read-only */
+	s.len = 64;
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s));
+	s.buf = (uintptr_t)KADDR;
+	s.len = 64;
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s));
+
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+TEST(flags_and_reserved_einval)
+{
+	struct kbits_create_job c;
+	struct kbits_get_job g;
+	struct kbits_job_string s;
+	int dev = dev_open(), fd, before;
+	char buf[64];
+	guid_bytes id;
+
+	fd = make_job(dev, "flags", id);
+	before = lowest_free_fd();
+
+#define CREATE_WITH(field, value) do {					\
+	memset(&c, 0, sizeof(c));					\
+	c.size = sizeof(c);						\
+	c.name = (uintptr_t)"x";					\
+	c.name_len = 1;							\
+	c.field = (value);						\
+	EXPECT_ERRNO(EINVAL, ioctl(dev, KBITS_IOC_CREATE_JOB, &c));	\
+} while (0)
+	CREATE_WITH(flags, 1);
+	CREATE_WITH(flags, 0x80000000u);
+	CREATE_WITH(reserved[0], 1);
+	CREATE_WITH(reserved[1], 1ull << 63);
+#undef CREATE_WITH
+
+	/* the GUID is right: only the flag or reserved field is wrong */
+#define GET_WITH(field, value) do {					\
+	memset(&g, 0, sizeof(g));					\
+	g.size = sizeof(g);						\
+	memcpy(g.id, id, sizeof(id));					\
+	g.field = (value);						\
+	EXPECT_ERRNO(EINVAL, ioctl(dev, KBITS_IOC_GET_JOB, &g));	\
+} while (0)
+	GET_WITH(flags, 1);
+	GET_WITH(flags, 0x80000000u);
+	GET_WITH(reserved[0], 1);
+	GET_WITH(reserved[1], 1ull << 63);
+#undef GET_WITH
+	EXPECT_EQ(before, lowest_free_fd());
+
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.len = sizeof(buf);
+	s.buf = (uintptr_t)buf;
+	s.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s));
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* A struct of @size bytes in a buffer; the bytes past the known struct are 0. */
+union big_struct {
+	struct kbits_create_job c;
+	struct kbits_get_job g;
+	struct kbits_job_string s;
+	uint8_t bytes[128];
+};
+
+TEST(struct_size_versions)
+{
+	static const uint32_t small[] = { 0, 1, 4, 8, 39 };
+	char name[KBITS_DISPLAY_NAME_MAX + 1];
+	int dev = dev_open(), fd, fd2, before;
+	union big_struct b;
+	guid_bytes id;
+	size_t i;
+
+	fd = make_job(dev, "sizes", id);
+	before = lowest_free_fd();
+
+	/* CREATE_JOB: too small */
+	for (i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
+		memset(&b, 0, sizeof(b));
+		b.c.size = small[i];
+		b.c.name = (uintptr_t)"x";
+		b.c.name_len = 1;
+		EXPECT_ERRNO(EINVAL, ioctl(dev, KBITS_IOC_CREATE_JOB, &b));
+	}
+	memset(&b, 0, sizeof(b));
+	b.c.size = KBITS_CREATE_JOB_SIZE_VER0 - 1;
+	b.c.name = (uintptr_t)"x";
+	b.c.name_len = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(dev, KBITS_IOC_CREATE_JOB, &b));
+
+	/* CREATE_JOB: larger, tail not zero */
+	memset(&b, 0, sizeof(b));
+	b.c.size = sizeof(b);
+	b.c.name = (uintptr_t)"x";
+	b.c.name_len = 1;
+	b.bytes[sizeof(b) - 1] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(dev, KBITS_IOC_CREATE_JOB, &b));
+	b.bytes[sizeof(b) - 1] = 0;
+	b.bytes[sizeof(struct kbits_create_job)] = 0x80;
+	EXPECT_ERRNO(E2BIG, ioctl(dev, KBITS_IOC_CREATE_JOB, &b));
+	EXPECT_EQ(before, lowest_free_fd());
+
+	/* CREATE_JOB: larger, tail zero: fine, and the GUID is written */
+	b.bytes[sizeof(struct kbits_create_job)] = 0;
+	fd2 = ioctl(dev, KBITS_IOC_CREATE_JOB, &b);
+	ASSERT_SYSOK(fd2);
+	{
+		guid_bytes got;
+
+		job_id(fd2, got);
+		EXPECT_MEMEQ(b.c.id, got, sizeof(got));
+	}
+	job_cancel(fd2);
+	close(fd2);
+
+	/* GET_JOB */
+	for (i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
+		memset(&b, 0, sizeof(b));
+		b.g.size = small[i];
+		memcpy(b.g.id, id, sizeof(id));
+		EXPECT_ERRNO(EINVAL, ioctl(dev, KBITS_IOC_GET_JOB, &b));
+	}
+	memset(&b, 0, sizeof(b));
+	b.g.size = sizeof(b);
+	memcpy(b.g.id, id, sizeof(id));
+	b.bytes[sizeof(struct kbits_get_job) + 3] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(dev, KBITS_IOC_GET_JOB, &b));
+	b.bytes[sizeof(struct kbits_get_job) + 3] = 0;
+	fd2 = ioctl(dev, KBITS_IOC_GET_JOB, &b);
+	EXPECT_SYSOK(fd2);
+	close(fd2);
+	EXPECT_EQ(before, lowest_free_fd());
+
+	/* GET_DISPLAY_NAME */
+	memset(&b, 0, sizeof(b));
+	b.s.size = KBITS_JOB_STRING_SIZE_VER0 - 1;
+	b.s.len = sizeof(name);
+	b.s.buf = (uintptr_t)name;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &b));
+	b.s.size = sizeof(b);
+	b.bytes[100] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &b));
+	b.bytes[100] = 0;
+	memset(name, 'z', sizeof(name));
+	EXPECT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &b));
+	EXPECT_EQ(strlen("sizes"), b.s.len);
+	EXPECT_STREQ("sizes", name);
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* @name of @len bytes must be refused with @err, leaving no fd behind. */
+static void create_fails(int dev, const char *name, size_t len, int err)
+{
+	int before = lowest_free_fd(), fd;
+
+	errno = 0;
+	fd = raw_create(dev, name, len, KBITS_JOB_TYPE_DOWNLOAD, NULL);
+	if (fd != -1 || errno != err) {
+		char hex[3 * 16 + 1] = "";
+		size_t i;
+
+		for (i = 0; i < len && i < 16 && len <= KBITS_DISPLAY_NAME_MAX; i++)
+			snprintf(hex + 3 * i, 4, "%02x ", (uint8_t)name[i]);
+		th_fail(__FILE__, __LINE__, false,
+			"name of %zu bytes [%s]: expected -1/%s, got %d/%s",
+			len, hex, th_errname(err), fd,
+			fd == -1 ? th_errname(errno) : "-");
+		if (fd >= 0) {
+			ioctl(fd, KBITS_JOB_IOC_CANCEL);
+			close(fd);
+		}
+	}
+	EXPECT_EQ(before, lowest_free_fd());
+}
+
+/* @name of @len bytes must be taken and read back unchanged. */
+static void create_roundtrip(int dev, const char *name, size_t len)
+{
+	char got[KBITS_DISPLAY_NAME_MAX + 1];
+	uint32_t n;
+	int fd;
+
+	fd = raw_create(dev, name, len, KBITS_JOB_TYPE_DOWNLOAD, NULL);
+	if (fd < 0) {
+		th_fail(__FILE__, __LINE__, false,
+			"name of %zu bytes starting %02x: refused with %s",
+			len, len ? (uint8_t)name[0] : 0, th_errname(errno));
+		return;
+	}
+	n = job_name(fd, got);
+	EXPECT_EQ(len, n);
+	EXPECT_TRUE(n == len && !memcmp(name, got, len));
+	job_cancel(fd);
+	close(fd);
+}
+
+#define FAILS(dev, lit, err) create_fails(dev, lit, sizeof(lit) - 1, err)
+#define ROUNDTRIP(dev, lit) create_roundtrip(dev, lit, sizeof(lit) - 1)
+
+TEST(name_with_nul_einval)
+{
+	int dev = dev_open();
+
+	FAILS(dev, "ab\0cd", EINVAL);
+	FAILS(dev, "\0", EINVAL);
+	FAILS(dev, "abc\0", EINVAL);
+	FAILS(dev, "\0abc", EINVAL);
+	close(dev);
+}
+
+TEST(name_invalid_utf8_einval)
+{
+	int dev = dev_open();
+
+	FAILS(dev, "\xff", EINVAL);
+	FAILS(dev, "\xfe", EINVAL);
+	FAILS(dev, "\xc0\x80", EINVAL);		/* overlong NUL */
+	FAILS(dev, "\xc1\xbf", EINVAL);		/* overlong 2 bytes */
+	FAILS(dev, "\xe0\x80\xaf", EINVAL);	/* overlong '/' in 3 */
+	FAILS(dev, "\xf0\x80\x80\xaf", EINVAL);	/* overlong '/' in 4 */
+	FAILS(dev, "\xe2\x82", EINVAL);		/* truncated euro sign */
+	FAILS(dev, "abc\xe2\x82", EINVAL);
+	FAILS(dev, "\xe2\x82x", EINVAL);
+	FAILS(dev, "\x80", EINVAL);		/* lone continuation byte */
+	FAILS(dev, "a\xbf" "b", EINVAL);
+	FAILS(dev, "\xc3", EINVAL);
+	FAILS(dev, "\xc3\xc3\xa9", EINVAL);
+	close(dev);
+}
+
+TEST(name_utf8_is_strict)
+{
+	int dev = dev_open();
+
+	FAILS(dev, "\xed\xa0\x80", EINVAL);		/* U+D800 surrogate */
+	FAILS(dev, "\xed\xbf\xbf", EINVAL);		/* U+DFFF surrogate */
+	FAILS(dev, "\xf4\x90\x80\x80", EINVAL);	/* U+110000 */
+	FAILS(dev, "\xf7\xbf\xbf\xbf", EINVAL);
+	FAILS(dev, "\xf8\x88\x80\x80\x80", EINVAL);	/* 5-byte form */
+
+	/* the edges of every length are valid */
+	ROUNDTRIP(dev, "\x01");
+	ROUNDTRIP(dev, "\x7f");
+	ROUNDTRIP(dev, "\xc2\x80");		/* U+0080 */
+	ROUNDTRIP(dev, "\xdf\xbf");		/* U+07FF */
+	ROUNDTRIP(dev, "\xe0\xa0\x80");		/* U+0800 */
+	ROUNDTRIP(dev, "\xed\x9f\xbf");		/* U+D7FF */
+	ROUNDTRIP(dev, "\xee\x80\x80");		/* U+E000 */
+	ROUNDTRIP(dev, "\xef\xbf\xbf");		/* U+FFFF */
+	ROUNDTRIP(dev, "\xf0\x90\x80\x80");	/* U+10000 */
+	ROUNDTRIP(dev, "\xf4\x8f\xbf\xbf");	/* U+10FFFF */
+	ROUNDTRIP(dev, "Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x98\x80");
+	close(dev);
+}
+
+TEST(name_lengths)
+{
+	char name[2 * KBITS_DISPLAY_NAME_MAX];
+	int dev = dev_open(), fd;
+	int i;
+
+	/* empty */
+	create_roundtrip(dev, "", 0);
+	fd = raw_create(dev, "ignored", 0, KBITS_JOB_TYPE_DOWNLOAD, NULL);
+	ASSERT_SYSOK(fd);
+	{
+		char got[KBITS_DISPLAY_NAME_MAX + 1];
+
+		EXPECT_EQ(0, job_name(fd, got));
+		EXPECT_STREQ("", got);
+	}
+	job_cancel(fd);
+	close(fd);
+
+	/* 256 bytes, ASCII and 4-byte characters */
+	memset(name, 'a', sizeof(name));
+	create_roundtrip(dev, name, KBITS_DISPLAY_NAME_MAX);
+	for (i = 0; i < KBITS_DISPLAY_NAME_MAX; i += 4)
+		memcpy(name + i, "\xf0\x9f\x98\x80", 4);
+	create_roundtrip(dev, name, KBITS_DISPLAY_NAME_MAX);
+
+	/* 257 and more */
+	memset(name, 'a', sizeof(name));
+	create_fails(dev, name, KBITS_DISPLAY_NAME_MAX + 1, ENAMETOOLONG);
+	create_fails(dev, name, sizeof(name), ENAMETOOLONG);
+	memcpy(name + KBITS_DISPLAY_NAME_MAX - 1, "\xc3\xa9", 2);
+	create_fails(dev, name, KBITS_DISPLAY_NAME_MAX + 1, ENAMETOOLONG);
+	/* a huge length with a short buffer: refused before reading */
+	create_fails(dev, "abc", 0xffffffffu, ENAMETOOLONG);
+	create_fails(dev, "abc", 0x80000000u, ENAMETOOLONG);
+	close(dev);
+}
+
+TEST(display_name_erange)
+{
+	static const char name[] = "twelve bytes";
+	struct kbits_job_string s;
+	int dev = dev_open(), fd;
+	char buf[64];
+	size_t i;
+
+	fd = make_job(dev, name, NULL);
+
+	/* room for the string but not its NUL */
+	memset(buf, 'Z', sizeof(buf));
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.len = strlen(name);
+	s.buf = (uintptr_t)buf;
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s));
+	EXPECT_EQ(strlen(name), s.len);
+	for (i = 0; i < sizeof(buf) && buf[i] == 'Z'; i++)
+		;
+	EXPECT_EQ(sizeof(buf), i);	/* nothing written */
+
+	/* asking for the length: len 0, no buffer */
+	s.len = 0;
+	s.buf = 0;
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s));
+	EXPECT_EQ(strlen(name), s.len);
+
+	/* exactly enough */
+	s.len = strlen(name) + 1;
+	s.buf = (uintptr_t)buf;
+	EXPECT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s));
+	EXPECT_EQ(strlen(name), s.len);
+	EXPECT_STREQ(name, buf);
+	EXPECT_EQ('Z', buf[strlen(name) + 1]);
+	job_cancel(fd);
+	close(fd);
+
+	/* the empty name needs one byte */
+	fd = raw_create(dev, "", 0, KBITS_JOB_TYPE_DOWNLOAD, NULL);
+	ASSERT_SYSOK(fd);
+	s.len = 0;
+	s.buf = (uintptr_t)buf;
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s));
+	EXPECT_EQ(0, s.len);
+	s.len = 1;
+	buf[0] = 'Z';
+	EXPECT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s));
+	EXPECT_EQ(0, s.len);
+	EXPECT_EQ(0, buf[0]);
+
+	/* and libkbits gets it whole */
+	{
+		struct kbits_job *j = NULL;
+		char *got = NULL;
+		int lfd = make_job(dev, name, NULL);
+
+		ASSERT_RET(0, kbits_job_from_fd(lfd, &j));
+		EXPECT_RET(0, kbits_job_get_display_name(j, &got));
+		EXPECT_STREQ(name, got);
+		free(got);
+		EXPECT_RET(0, kbits_job_cancel(j));
+		kbits_job_unref(j);
+	}
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+TEST(unknown_ioctls_enotty)
+{
+	int dev = dev_open(), fd;
+	uint8_t buf[256];
+	guid_bytes id;
+
+	memset(buf, 0, sizeof(buf));
+	fd = make_job(dev, "ioctls", id);
+
+	/* unknown numbers, of our magic and of another */
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, _IO(KBITS_IOC_MAGIC, 0x7f)));
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, _IOR(KBITS_IOC_MAGIC, 0x03, __u32), buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, _IOWR('T', 0x01, __u64), buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, FIONREAD, buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, _IO(KBITS_IOC_MAGIC, 0x7f)));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, _IOR(KBITS_IOC_MAGIC, 0x46, __u32), buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, _IOWR('T', 0x01, __u64), buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, FIONREAD, buf));
+
+	/* a known number with another size is another command */
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, _IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC,
+					     0x01, 64), buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, _IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x02, 56), buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, _IOR(KBITS_IOC_MAGIC, 0x42, __u64), buf));
+
+	/* each fd kind refuses the other's commands */
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_IOC_CREATE_JOB, buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_IOC_GET_JOB, buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, KBITS_JOB_IOC_GET_ID, buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, KBITS_JOB_IOC_GET_TYPE, buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, KBITS_JOB_IOC_GET_STATE, buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, KBITS_JOB_IOC_GET_OWNER, buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, KBITS_JOB_IOC_GET_DISPLAY_NAME, buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, KBITS_JOB_IOC_CANCEL));
+
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+TEST(scm_rights_fd_is_a_capability)
+{
+	int sv[2], dev = dev_open(), fd;
+	guid_bytes id;
+	pid_t pid;
+
+	fd = make_job(dev, "passed over a socket", id);
+	ASSERT_SYSOK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+
+	pid = th_fork();
+	if (pid == 0) {
+		struct kbits_job *j = NULL;
+		enum kbits_job_state st;
+		guid_bytes got;
+		int jfd, udev;
+
+		close(sv[0]);
+		close(fd);
+		close(dev);
+		become(1002);
+		jfd = recv_fd(sv[1]);
+		ASSERT_SYSOK(jfd);
+
+		/* the fd works for us although the job is root's ... */
+		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(jfd));
+		EXPECT_EQ(0, job_owner(jfd));
+		job_id(jfd, got);
+		EXPECT_MEMEQ(id, got, sizeof(got));
+		/* ... while the GUID alone does not */
+		udev = dev_open();
+		EXPECT_ERRNO(EACCES, raw_get(udev, id));
+
+		ASSERT_RET(0, kbits_job_from_fd(jfd, &j));
+		EXPECT_RET(0, kbits_job_get_state(j, &st));
+		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, st);
+		EXPECT_RET(0, kbits_job_cancel(j));
+		EXPECT_RET(0, kbits_job_get_state(j, &st));
+		EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, st);
+		kbits_job_unref(j);
+		_exit(0);
+	}
+	close(sv[1]);
+	ASSERT_SYSOK(send_fd(sv[0], fd));
+	ASSERT_CHILD_OK(pid);
+
+	EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, job_state(fd));
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+	close(sv[0]);
+	close(fd);
+	close(dev);
+}
+
+TEST(inherited_fd_is_a_capability)
+{
+	int dev = dev_open(), fd;
+	guid_bytes id;
+	pid_t pid;
+
+	fd = make_job(dev, "inherited", id);
+	pid = th_fork();
+	if (pid == 0) {
+		become(1005);
+		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
+		EXPECT_ERRNO(EACCES, raw_get(dev, id));
+		job_cancel(fd);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, job_state(fd));
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+	close(fd);
+	close(dev);
+}
+
+TEST(per_user_limit_edquot)
+{
+	enum { LIMIT = 3 };
+	guid_bytes (*ids)[LIMIT + 1] = shared_alloc(sizeof(guid_bytes) * (LIMIT + 1));
+	int dev = dev_open(), fds[LIMIT + 2], i;
+	pid_t pid;
+
+	param_set("max_jobs", 1000);
+	param_set("max_jobs_per_user", LIMIT);
+
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, ufd[LIMIT];
+
+		become(2001);
+		udev = dev_open();
+		for (i = 0; i < LIMIT; i++)
+			ufd[i] = make_job(udev, "limited", (*ids)[i]);
+		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
+
+		/* closing fds does not give jobs back: the jobs stay queued */
+		for (i = 0; i < LIMIT; i++)
+			close(ufd[i]);
+		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
+
+		/* cancelling does */
+		cancel_by_id(udev, (*ids)[0]);
+		close(make_job(udev, "again", (*ids)[0]));
+		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	/* the limit is per user */
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, ufd[LIMIT];
+
+		become(2002);
+		udev = dev_open();
+		for (i = 0; i < LIMIT; i++)
+			ufd[i] = make_job(udev, "other user", NULL);
+		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
+		for (i = 0; i < LIMIT; i++)
+			job_cancel(ufd[i]);
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+
+	/* root is exempt */
+	for (i = 0; i < LIMIT + 2; i++)
+		fds[i] = make_job(dev, "root, beyond the limit", NULL);
+	for (i = 0; i < LIMIT + 2; i++) {
+		job_cancel(fds[i]);
+		close(fds[i]);
+	}
+
+	/* the limit is read at each create: raising it lets 2001 make one more */
+	param_set("max_jobs_per_user", LIMIT + 1);
+	pid = th_fork();
+	if (pid == 0) {
+		int udev;
+
+		become(2001);
+		udev = dev_open();
+		close(make_job(udev, "raised", (*ids)[LIMIT]));
+		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+
+	/* root cancelling 2001's jobs gives them back to 2001 */
+	for (i = 0; i < LIMIT + 1; i++)
+		cancel_by_id(dev, (*ids)[i]);
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, ufd[LIMIT + 1];
+
+		become(2001);
+		udev = dev_open();
+		for (i = 0; i < LIMIT + 1; i++)
+			ufd[i] = make_job(udev, "after cancel", NULL);
+		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
+		for (i = 0; i < LIMIT + 1; i++)
+			job_cancel(ufd[i]);
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+	close(dev);
+}
+
+TEST(system_limit_enospc)
+{
+	enum { MAX = 5 };
+	int dev = dev_open(), fds[MAX + 2], i;
+	int *made = shared_alloc(sizeof(int));
+	guid_bytes (*ids)[MAX + 1] = shared_alloc(sizeof(guid_bytes) * (MAX + 1));
+	pid_t pid;
+
+	param_set("max_jobs_per_user", 1000);
+	param_set("max_jobs", MAX);
+
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, fd;
+
+		become(2003);
+		udev = dev_open();
+		for (i = 0; i < MAX + 1; i++) {
+			fd = raw_create_str(udev, "system-wide", (*ids)[i]);
+			if (fd < 0)
+				break;
+			close(fd);
+		}
+		*made = i;
+		EXPECT_EQ(MAX, i);
+		if (i == MAX + 1)
+			TH_LOG("max_jobs=%d did not stop user 2003", MAX);
+		else if (i < MAX)
+			TH_LOG("refused after %d jobs (%s): charged jobs left over by another test?",
+			       i, th_errname(errno));
+		EXPECT_ERRNO(ENOSPC, raw_create_str(udev, "one too many", NULL));
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+
+	/* everybody is out of luck, but root */
+	pid = th_fork();
+	if (pid == 0) {
+		become(2004);
+		EXPECT_ERRNO(ENOSPC, raw_create_str(dev_open(), "full", NULL));
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+	for (i = 0; i < MAX + 2; i++)
+		fds[i] = make_job(dev, "root, beyond max_jobs", NULL);
+	for (i = 0; i < MAX + 2; i++) {
+		job_cancel(fds[i]);
+		close(fds[i]);
+	}
+
+	for (i = 0; i < *made; i++)
+		cancel_by_id(dev, (*ids)[i]);
+	close(dev);
+}
+
+TEST(userns_root_is_not_exempt_from_limits)
+{
+	enum { LIMIT = 2 };
+	pid_t pid;
+
+	param_set("max_jobs", 1000);
+	param_set("max_jobs_per_user", LIMIT);
+
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, ufd[LIMIT], i;
+
+		USERNS_OR_SKIP(2005);
+		udev = dev_open();
+		for (i = 0; i < LIMIT; i++)
+			ufd[i] = make_job(udev, "userns root", NULL);
+		/* CAP_SYS_ADMIN in its own namespace exempts nobody */
+		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
+		for (i = 0; i < LIMIT; i++)
+			job_cancel(ufd[i]);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+}
+
+TEST(fdinfo_lines)
+{
+	char val[128], want[KBITS_GUID_STRING_LEN];
+	guid_bytes *id = shared_alloc(sizeof(*id));
+	struct kbits_guid g, parsed;
+	int dev = dev_open(), fd;
+	pid_t pid;
+
+	fd = make_job(dev, "fdinfo", g.bytes);
+	memcpy(*id, g.bytes, sizeof(*id));
+	kbits_guid_format(&g, want);
+
+	ASSERT_TRUE(fdinfo_get(fd, "kbits-id", val, sizeof(val)));
+	EXPECT_EQ(KBITS_GUID_STRING_LEN - 1, strlen(val));
+	EXPECT_EQ('{', val[0]);
+	EXPECT_EQ('}', val[KBITS_GUID_STRING_LEN - 2]);
+	if (strcasecmp(want, val))
+		th_fail(__FILE__, __LINE__, false,
+			"fdinfo kbits-id %s, kbits_guid_format() %s", val, want);
+	EXPECT_RET(0, kbits_guid_parse(val, &parsed));
+	EXPECT_MEMEQ(g.bytes, parsed.bytes, sizeof(g.bytes));
+
+	ASSERT_TRUE(fdinfo_get(fd, "kbits-owner", val, sizeof(val)));
+	EXPECT_STREQ("0", val);
+	ASSERT_TRUE(fdinfo_get(fd, "kbits-state", val, sizeof(val)));
+	EXPECT_STREQ("SUSPENDED", val);
+	job_cancel(fd);
+	ASSERT_TRUE(fdinfo_get(fd, "kbits-state", val, sizeof(val)));
+	EXPECT_STREQ("CANCELLED", val);
+	close(fd);
+
+	/* another user's job, read by that user */
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, ufd;
+
+		become(1006);
+		udev = dev_open();
+		ufd = make_job(udev, "fdinfo 1006", NULL);
+		ASSERT_TRUE(fdinfo_get(ufd, "kbits-owner", val, sizeof(val)));
+		EXPECT_STREQ("1006", val);
+		ASSERT_TRUE(fdinfo_get(ufd, "kbits-state", val, sizeof(val)));
+		EXPECT_STREQ("SUSPENDED", val);
+		job_cancel(ufd);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	close(dev);
+}
+
+struct ref_thread {
+	struct kbits *m;
+	struct kbits_job *j;
+	int bad;
+};
+
+#define REF_THREADS 8
+#define REF_ITERATIONS 10000
+
+static void *ref_thread_fn(void *arg)
+{
+	struct ref_thread *t = arg;
+	enum kbits_job_state st;
+	int i;
+
+	for (i = 0; i < REF_ITERATIONS; i++) {
+		if (kbits_job_ref(t->j) != t->j)
+			__atomic_add_fetch(&t->bad, 1, __ATOMIC_RELAXED);
+		if (kbits_ref(t->m) != t->m)
+			__atomic_add_fetch(&t->bad, 1, __ATOMIC_RELAXED);
+		if (i % 500 == 0 &&
+		    (kbits_job_get_state(t->j, &st) ||
+		     st != KBITS_JOB_STATE_SUSPENDED))
+			__atomic_add_fetch(&t->bad, 1, __ATOMIC_RELAXED);
+		if (kbits_job_unref(t->j) != NULL)
+			__atomic_add_fetch(&t->bad, 1, __ATOMIC_RELAXED);
+		if (kbits_unref(t->m) != NULL)
+			__atomic_add_fetch(&t->bad, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+TEST_TIMEOUT(lib_refcounts_from_threads, 300)
+{
+	struct ref_thread t = { 0 };
+	pthread_t th[REF_THREADS];
+	int i, jfd, mfd;
+
+	ASSERT_EQ(-1, find_dev_fd());
+	ASSERT_RET(0, kbits_new(&t.m, 0));
+	mfd = find_dev_fd();
+	ASSERT_GE(mfd, 0);
+	ASSERT_RET(0, kbits_create_job(t.m, "threads", KBITS_JOB_TYPE_DOWNLOAD,
+				       NULL, &t.j));
+	jfd = kbits_job_fd(t.j);
+	ASSERT_GE(jfd, 0);
+
+	for (i = 0; i < REF_THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, ref_thread_fn, &t));
+	for (i = 0; i < REF_THREADS; i++)
+		ASSERT_EQ(0, pthread_join(th[i], NULL));
+	EXPECT_EQ(0, t.bad);
+
+	/* our own references are still there */
+	EXPECT_SYSOK(fcntl(jfd, F_GETFD));
+	EXPECT_SYSOK(fcntl(mfd, F_GETFD));
+	EXPECT_EQ(mfd, find_dev_fd());
+	EXPECT_RET(0, kbits_job_cancel(t.j));
+
+	/* one more reference each, then the final unrefs */
+	EXPECT_TRUE(kbits_job_ref(t.j) == t.j);
+	EXPECT_TRUE(kbits_ref(t.m) == t.m);
+	EXPECT_TRUE(kbits_job_unref(t.j) == NULL);
+	EXPECT_TRUE(kbits_unref(t.m) == NULL);
+	EXPECT_SYSOK(fcntl(jfd, F_GETFD));
+	EXPECT_SYSOK(fcntl(mfd, F_GETFD));
+	EXPECT_TRUE(kbits_job_unref(t.j) == NULL);
+	EXPECT_ERRNO(EBADF, fcntl(jfd, F_GETFD));
+	EXPECT_SYSOK(fcntl(mfd, F_GETFD));
+	EXPECT_TRUE(kbits_unref(t.m) == NULL);
+	EXPECT_ERRNO(EBADF, fcntl(mfd, F_GETFD));
+	EXPECT_EQ(-1, find_dev_fd());
+
+	/* NULL is accepted */
+	EXPECT_TRUE(kbits_unref(NULL) == NULL);
+	EXPECT_TRUE(kbits_job_unref(NULL) == NULL);
+}
+
+TEST_TIMEOUT(no_fd_leaks, 300)
+{
+	struct kbits_job *j;
+	struct kbits *m = NULL;
+	struct kbits_guid g;
+	int dev = dev_open(), fd, first, fds, i;
+	guid_bytes id, unknown;
+
+	fd = make_job(dev, "leak check", id);
+	memcpy(g.bytes, id, sizeof(id));
+	random_guid(unknown);
+	ASSERT_RET(0, kbits_new(&m, 0));
+	first = lowest_free_fd();
+	fds = count_fds();
+
+	for (i = 0; i < 2000; i++) {
+		int f = raw_get(dev, id);
+
+		if (f < 0) {
+			th_fail_fatal(__FILE__, __LINE__,
+				"GET_JOB %d: %s", i, th_errname(errno));
+		}
+		close(f);
+	}
+	for (i = 0; i < 1000; i++) {
+		j = NULL;
+		if (kbits_get_job(m, &g, &j))
+			th_fail_fatal(__FILE__, __LINE__,
+				"kbits_get_job %d failed", i);
+		kbits_job_unref(j);
+	}
+	/* failures must not leak either */
+	for (i = 0; i < 1000; i++) {
+		EXPECT_ERRNO(ENOENT, raw_get(dev, unknown));
+		EXPECT_ERRNO(EINVAL, raw_create(dev, "\xff", 1, 0, NULL));
+		EXPECT_ERRNO(EFAULT, raw_create(dev, NULL, 1, 0, NULL));
+	}
+	EXPECT_EQ(first, lowest_free_fd());
+	EXPECT_EQ(fds, count_fds());
+
+	job_cancel(fd);
+	close(fd);
+	kbits_unref(m);
+	close(dev);
+}
+
+TEST(lib_roundtrip)
+{
+	struct kbits_job *j = NULL, *j2 = NULL;
+	struct kbits_guid g, g2;
+	enum kbits_job_state st;
+	enum kbits_job_type ty;
+	struct kbits *m = NULL;
+	char *name = NULL;
+	uid_t owner;
+	char big[KBITS_DISPLAY_NAME_MAX + 2];
+
+	EXPECT_RET(-EINVAL, kbits_new(&m, 0x80000000u));
+	ASSERT_RET(0, kbits_new(&m, 0));
+
+	ASSERT_RET(0, kbits_create_job(m, "libkbits \xe2\x9c\x93",
+				       KBITS_JOB_TYPE_UPLOAD_REPLY, &g, &j));
+	ASSERT_RET(0, kbits_job_get_id(j, &g2));
+	EXPECT_MEMEQ(g.bytes, g2.bytes, sizeof(g.bytes));
+	ASSERT_RET(0, kbits_job_get_type(j, &ty));
+	EXPECT_EQ(KBITS_JOB_TYPE_UPLOAD_REPLY, ty);
+	ASSERT_RET(0, kbits_job_get_state(j, &st));
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, st);
+	EXPECT_STREQ("SUSPENDED", kbits_job_state_name(st));
+	EXPECT_STREQ("UPLOAD_REPLY", kbits_job_type_name(ty));
+	ASSERT_RET(0, kbits_job_get_owner(j, &owner));
+	EXPECT_EQ(0, owner);
+	ASSERT_RET(0, kbits_job_get_display_name(j, &name));
+	EXPECT_STREQ("libkbits \xe2\x9c\x93", name);
+	free(name);
+
+	ASSERT_RET(0, kbits_get_job(m, &g, &j2));
+	EXPECT_NE(kbits_job_fd(j), kbits_job_fd(j2));
+	ASSERT_RET(0, kbits_job_get_id(j2, &g2));
+	EXPECT_MEMEQ(g.bytes, g2.bytes, sizeof(g.bytes));
+
+	EXPECT_RET(0, kbits_job_cancel(j));
+	EXPECT_RET(-EBADFD, kbits_job_cancel(j2));
+	ASSERT_RET(0, kbits_job_get_state(j2, &st));
+	EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, st);
+	kbits_job_unref(j2);
+	j2 = NULL;
+	EXPECT_RET(-ENOENT, kbits_get_job(m, &g, &j2));
+	kbits_job_unref(j);
+
+	/* creating with neither id nor job wanted */
+	EXPECT_RET(-EINVAL, kbits_create_job(m, "\xc0\x80", KBITS_JOB_TYPE_DOWNLOAD,
+					     NULL, NULL));
+	EXPECT_RET(-EINVAL, kbits_create_job(m, "x", 3, NULL, NULL));
+	memset(big, 'b', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	EXPECT_RET(-ENAMETOOLONG, kbits_create_job(m, big, KBITS_JOB_TYPE_DOWNLOAD,
+						   NULL, NULL));
+	big[KBITS_DISPLAY_NAME_MAX] = 0;
+	ASSERT_RET(0, kbits_create_job(m, big, KBITS_JOB_TYPE_DOWNLOAD, &g, NULL));
+	ASSERT_RET(0, kbits_get_job(m, &g, &j));
+	ASSERT_RET(0, kbits_job_get_display_name(j, &name));
+	EXPECT_STREQ(big, name);
+	free(name);
+	EXPECT_RET(0, kbits_job_cancel(j));
+	kbits_job_unref(j);
+	kbits_unref(m);
+}
+
+/*
+ * GET_JOB racing CANCEL: every GET gives a fd or ENOENT, a fd reads
+ * SUSPENDED or CANCELLED, and of all the cancels exactly one succeeds.
+ */
+struct race {
+	int dev;
+	guid_bytes id;
+	int cancels;	/* successful cancels this round */
+	int bad;
+	int got;
+};
+
+static void *race_getter(void *arg)
+{
+	struct race *r = arg;
+
+	for (;;) {
+		int fd = raw_get(r->dev, r->id);
+		uint32_t st;
+
+		if (fd < 0) {
+			if (errno == ENOENT)
+				break;
+			__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (ioctl(fd, KBITS_JOB_IOC_GET_STATE, &st) ||
+		    (st != KBITS_JOB_STATE_SUSPENDED &&
+		     st != KBITS_JOB_STATE_CANCELLED))
+			__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+		/* every third fd got tries to cancel the job too */
+		if (__atomic_add_fetch(&r->got, 1, __ATOMIC_RELAXED) % 3 == 0) {
+			if (ioctl(fd, KBITS_JOB_IOC_CANCEL) == 0)
+				__atomic_add_fetch(&r->cancels, 1, __ATOMIC_RELAXED);
+			else if (errno != EBADFD)
+				__atomic_add_fetch(&r->bad, 1, __ATOMIC_RELAXED);
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+TEST_TIMEOUT(get_races_cancel, 300)
+{
+	enum { ROUNDS = 200, THREADS = 4 };
+	struct race r = { 0 };
+	pthread_t th[THREADS];
+	int round, i, fd, wrong_cancels = 0;
+
+	r.dev = dev_open();
+	for (round = 0; round < ROUNDS; round++) {
+		fd = make_job(r.dev, "race", r.id);
+		__atomic_store_n(&r.cancels, 0, __ATOMIC_RELAXED);
+		for (i = 0; i < THREADS; i++)
+			ASSERT_EQ(0, pthread_create(&th[i], NULL, race_getter, &r));
+		usleep(round % 10 * 100);
+		if (ioctl(fd, KBITS_JOB_IOC_CANCEL) == 0)
+			__atomic_add_fetch(&r.cancels, 1, __ATOMIC_RELAXED);
+		else if (errno != EBADFD)
+			th_fail(__FILE__, __LINE__, false, "CANCEL: %s",
+				th_errname(errno));
+		for (i = 0; i < THREADS; i++)
+			ASSERT_EQ(0, pthread_join(th[i], NULL));
+		if (r.cancels != 1)
+			wrong_cancels++;
+		EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, job_state(fd));
+		EXPECT_ERRNO(ENOENT, raw_get(r.dev, r.id));
+		close(fd);
+	}
+	EXPECT_EQ(0, wrong_cancels);
+	EXPECT_EQ(0, r.bad);
+	TH_LOG("%d job fds got while racing", r.got);
+	close(r.dev);
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	if (geteuid() != 0) {
+		printf("TAP version 13\n1..0 # SKIP kbits_test must run as root\n");
+		return 4;
+	}
+	if (access(DEV_PATH, F_OK)) {
+		printf("TAP version 13\n1..0 # SKIP %s: %s (is kbits loaded?)\n",
+		       DEV_PATH, strerror(errno));
+		return 4;
+	}
+	orig_max_jobs = 300;
+	orig_max_jobs_per_user = 60;
+	{
+		FILE *f = fopen(PARAM_DIR "max_jobs", "re");
+
+		if (f) {
+			if (fscanf(f, "%u", &orig_max_jobs) != 1)
+				orig_max_jobs = 300;
+			fclose(f);
+		}
+		f = fopen(PARAM_DIR "max_jobs_per_user", "re");
+		if (f) {
+			if (fscanf(f, "%u", &orig_max_jobs_per_user) != 1)
+				orig_max_jobs_per_user = 60;
+			fclose(f);
+		}
+	}
+	th_after_each = restore_params;
+	ret = test_harness_run(argc, argv);
+	restore_params();
+	return ret;
+}

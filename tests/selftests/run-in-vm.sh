@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Runs the TAP tests against the real module.  Inside the test VM, as root,
+# from the project directory:
+#   tests/vm/run -- tests/selftests/run-in-vm.sh kmod/kbits.ko build-check
+# Loads KO (unloading a kbits already there), runs kbits_test and then the
+# module lifetime test (which unloads and reloads it), then unloads it.
+# Prints their TAP; exits non-zero when a step or a test failed.
+set -u
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 KBITS_KO BUILD_DIR" >&2
+	exit 2
+fi
+ko=$(realpath "$1") || exit 2
+build=$2
+tests="$build/tests/selftests/kbits_test"
+modtest="$build/tests/selftests/kbits_module_test"
+
+for f in "$ko" "$tests" "$modtest"; do
+	if [ ! -e "$f" ]; then
+		echo "run-in-vm: $f is missing (make module; meson compile -C $build)" >&2
+		exit 2
+	fi
+done
+if [ "$(id -u)" != 0 ]; then
+	echo "run-in-vm: must run as root (in the VM)" >&2
+	exit 2
+fi
+
+if [ -d /sys/module/kbits ]; then
+	rmmod kbits || { echo "run-in-vm: cannot unload the kbits already loaded" >&2; exit 1; }
+fi
+insmod "$ko" || { echo "run-in-vm: insmod $ko failed" >&2; exit 1; }
+
+rc=0
+"$tests" || rc=1
+KBITS_KO="$ko" "$modtest" || rc=1
+
+if [ -d /sys/module/kbits ]; then
+	rmmod kbits || { echo "run-in-vm: rmmod kbits failed" >&2; rc=1; }
+fi
+exit $rc

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of libkbits that need no module: GUID strings, error texts,
+ * argument checks, names.  What needs the module is in tests/selftests/,
+ * run in the test VM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include <kbits/kbits.h>
+
+static const char *const good_guid = "{03020100-0504-0706-0809-0a0b0c0d0e0f}";
+
+static struct kbits_guid guid_00_0f(void)
+{
+	struct kbits_guid g;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		g.bytes[i] = (uint8_t)i;
+	return g;
+}
+
+/* ------------------------------------------------------------------ GUIDs */
+
+START_TEST(guid_format_known_bytes)
+{
+	struct kbits_guid g = guid_00_0f();
+	char s[KBITS_GUID_STRING_LEN];
+
+	memset(s, 'x', sizeof(s));
+	kbits_guid_format(&g, s);
+	ck_assert_str_eq(s, good_guid);
+	ck_assert_uint_eq(strlen(s), KBITS_GUID_STRING_LEN - 1);
+}
+END_TEST
+
+START_TEST(guid_format_lower_case)
+{
+	struct kbits_guid g;
+	char s[KBITS_GUID_STRING_LEN];
+
+	memset(g.bytes, 0xab, sizeof(g.bytes));
+	g.bytes[0] = 0xff;
+	g.bytes[15] = 0xcd;
+	kbits_guid_format(&g, s);
+	/* byte 0 ends the first group, byte 15 ends the last */
+	ck_assert_str_eq(s, "{abababff-abab-abab-abab-abababababcd}");
+}
+END_TEST
+
+START_TEST(guid_format_null)
+{
+	char s[KBITS_GUID_STRING_LEN] = "x";
+
+	kbits_guid_format(NULL, s);
+	ck_assert_str_eq(s, "");
+	kbits_guid_format(NULL, NULL);	/* no crash */
+}
+END_TEST
+
+START_TEST(guid_parse_known_string)
+{
+	struct kbits_guid want = guid_00_0f(), g;
+
+	memset(&g, 0x55, sizeof(g));
+	ck_assert_int_eq(kbits_guid_parse(good_guid, &g), 0);
+	ck_assert_mem_eq(g.bytes, want.bytes, sizeof(g.bytes));
+}
+END_TEST
+
+START_TEST(guid_parse_accepted_forms)
+{
+	static const char *const forms[] = {
+		"{03020100-0504-0706-0809-0a0b0c0d0e0f}",
+		"03020100-0504-0706-0809-0a0b0c0d0e0f",
+		"{03020100-0504-0706-0809-0A0B0C0D0E0F}",
+		"03020100-0504-0706-0809-0A0B0C0D0E0F",
+		"03020100-0504-0706-0809-0a0B0c0D0e0F",
+	};
+	struct kbits_guid want = guid_00_0f(), g;
+	size_t i;
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		memset(&g, 0, sizeof(g));
+		ck_assert_msg(kbits_guid_parse(forms[i], &g) == 0, "refused %s", forms[i]);
+		ck_assert_mem_eq(g.bytes, want.bytes, sizeof(g.bytes));
+	}
+}
+END_TEST
+
+START_TEST(guid_parse_rejected_forms)
+{
+	static const char *const bad[] = {
+		"",
+		"{}",
+		"{03020100-0504-0706-0809-0a0b0c0d0e0f",	/* one brace */
+		"03020100-0504-0706-0809-0a0b0c0d0e0f}",
+		"(03020100-0504-0706-0809-0a0b0c0d0e0f)",
+		"}03020100-0504-0706-0809-0a0b0c0d0e0f{",
+		"{03020100-0504-0706-0809-0a0b0c0d0e0f}}",
+		"{{03020100-0504-0706-0809-0a0b0c0d0e0f}",
+		"03020100-0504-0706-0809-0a0b0c0d0e0",		/* too short */
+		"03020100-0504-0706-0809-0a0b0c0d0e0f0",	/* too long */
+		"{03020100-0504-0706-0809-0a0b0c0d0e0}",
+		"{03020100-0504-0706-0809-0a0b0c0d0e0f0}",
+		"03020100-0504-0706-0809-0a0b0c0d0e0f ",	/* trailing space */
+		" 03020100-0504-0706-0809-0a0b0c0d0e0f",
+		"g3020100-0504-0706-0809-0a0b0c0d0e0f",		/* bad hex */
+		"03020100-0504-0706-0809-0a0b0c0d0e0g",
+		"0302010x-0504-0706-0809-0a0b0c0d0e0f",
+		"03020100-05 4-0706-0809-0a0b0c0d0e0f",
+		"+3020100-0504-0706-0809-0a0b0c0d0e0f",
+		"030201000-504-0706-0809-0a0b0c0d0e0f",		/* dashes misplaced */
+		"03020100-05040-706-0809-0a0b0c0d0e0f",
+		"03020100-0504-07060-809-0a0b0c0d0e0f",
+		"03020100-0504-0706-08090-a0b0c0d0e0f",
+		"03020100005040706080900a0b0c0d0e0f00",		/* no dashes */
+		"03020100:0504:0706:0809:0a0b0c0d0e0f",
+		"03020100-0504-0706-0809-0a0b-0c0d0e0f",
+		"0302010-00504-0706-0809-0a0b0c0d0e0f",
+		"03020100-0504-0706-0809-0a0b0c0d0e0f\n",
+	};
+	struct kbits_guid g = guid_00_0f(), before = g;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(kbits_guid_parse(bad[i], &g) == -EINVAL,
+			      "accepted \"%s\"", bad[i]);
+		/* a failed parse leaves the output alone */
+		ck_assert_mem_eq(g.bytes, before.bytes, sizeof(g.bytes));
+	}
+}
+END_TEST
+
+START_TEST(guid_parse_embedded_nul)
+{
+	char s[40];
+	struct kbits_guid g;
+
+	strcpy(s, "03020100-0504-0706-0809-0a0b0c0d0e0f");
+	s[20] = '\0';
+	ck_assert_int_eq(kbits_guid_parse(s, &g), -EINVAL);
+}
+END_TEST
+
+START_TEST(guid_parse_null)
+{
+	struct kbits_guid g;
+
+	ck_assert_int_eq(kbits_guid_parse(NULL, &g), -EINVAL);
+	ck_assert_int_eq(kbits_guid_parse(good_guid, NULL), -EINVAL);
+	ck_assert_int_eq(kbits_guid_parse(NULL, NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(guid_round_trip)
+{
+	char s[KBITS_GUID_STRING_LEN], upper[KBITS_GUID_STRING_LEN];
+	struct kbits_guid g, back;
+	unsigned int seed = 1;
+	int round, i;
+
+	for (round = 0; round < 1000; round++) {
+		for (i = 0; i < 16; i++)
+			g.bytes[i] = (uint8_t)(rand_r(&seed) >> 7);
+		kbits_guid_format(&g, s);
+		ck_assert_uint_eq(strlen(s), KBITS_GUID_STRING_LEN - 1);
+		ck_assert_int_eq(kbits_guid_parse(s, &back), 0);
+		ck_assert_mem_eq(g.bytes, back.bytes, sizeof(g.bytes));
+
+		/* without braces, in upper case */
+		for (i = 0; s[i]; i++)
+			upper[i] = (char)(s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 'A' : s[i]);
+		upper[i - 1] = '\0';
+		memset(&back, 0, sizeof(back));
+		ck_assert_int_eq(kbits_guid_parse(upper + 1, &back), 0);
+		ck_assert_mem_eq(g.bytes, back.bytes, sizeof(g.bytes));
+	}
+}
+END_TEST
+
+START_TEST(guid_every_byte_value)
+{
+	char s[KBITS_GUID_STRING_LEN];
+	struct kbits_guid g, back;
+	int v, i;
+
+	for (v = 0; v < 256; v++) {
+		for (i = 0; i < 16; i++)
+			g.bytes[i] = (uint8_t)(v + i);
+		kbits_guid_format(&g, s);
+		ck_assert_int_eq(kbits_guid_parse(s, &back), 0);
+		ck_assert_mem_eq(g.bytes, back.bytes, sizeof(g.bytes));
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------ kbits_strerror */
+
+START_TEST(strerror_mapped)
+{
+	static const int mapped[] = {
+		ENOENT, EACCES, EBADFD, ENODATA, ENOMSG, EDQUOT, ENOSPC,
+		E2BIG, ENAMETOOLONG, EBADF,
+	};
+	const char *texts[sizeof(mapped) / sizeof(mapped[0])];
+	size_t i, k;
+
+	for (i = 0; i < sizeof(mapped) / sizeof(mapped[0]); i++) {
+		const char *s = kbits_strerror(-mapped[i]);
+
+		ck_assert_ptr_nonnull(s);
+		ck_assert_uint_gt(strlen(s), 0);
+		/* its own text, not the C library's */
+		ck_assert_str_ne(s, strerror(mapped[i]));
+		ck_assert_str_ne(s, "unknown error");
+		texts[i] = s;
+		for (k = 0; k < i; k++)
+			ck_assert_str_ne(texts[k], s);
+	}
+}
+END_TEST
+
+START_TEST(strerror_bits_names)
+{
+	ck_assert_ptr_nonnull(strstr(kbits_strerror(-ENOENT), "BG_E_NOT_FOUND"));
+	ck_assert_ptr_nonnull(strstr(kbits_strerror(-EACCES), "E_ACCESSDENIED"));
+	ck_assert_ptr_nonnull(strstr(kbits_strerror(-EBADFD), "BG_E_INVALID_STATE"));
+	ck_assert_ptr_nonnull(strstr(kbits_strerror(-EDQUOT), "BG_E_TOO_MANY_JOBS_PER_USER"));
+	ck_assert_ptr_nonnull(strstr(kbits_strerror(-ENOSPC), "BG_E_TOO_MANY_JOBS_PER_MACHINE"));
+	ck_assert_ptr_nonnull(strstr(kbits_strerror(-ENAMETOOLONG), "BG_E_STRING_TOO_LONG"));
+}
+END_TEST
+
+START_TEST(strerror_fallback)
+{
+	const char *s;
+
+	s = kbits_strerror(-EPIPE);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, strerror(EPIPE));
+	ck_assert_ptr_nonnull(kbits_strerror(0));
+	ck_assert_ptr_nonnull(kbits_strerror(-100000));
+	ck_assert_ptr_nonnull(kbits_strerror(-2147483647 - 1));
+	ck_assert_ptr_nonnull(kbits_strerror(2147483647));
+}
+END_TEST
+
+/* ---------------------------------------------------------- argument checks */
+
+START_TEST(new_bad_flags)
+{
+	struct kbits *m = (struct kbits *)&m;	/* not NULL, to see it cleared */
+
+	ck_assert_int_eq(kbits_new(&m, 0x2), -EINVAL);
+	ck_assert_ptr_null(m);
+	ck_assert_int_eq(kbits_new(&m, 0x80000000u), -EINVAL);
+	ck_assert_int_eq(kbits_new(&m, ~0u), -EINVAL);
+	ck_assert_int_eq(kbits_new(NULL, 0), -EINVAL);
+}
+END_TEST
+
+/* Without the module kbits_new() fails with ENOENT; in the VM it may work. */
+START_TEST(new_without_module)
+{
+	struct kbits *m = NULL;
+	int err = kbits_new(&m, 0);
+
+	if (err == 0) {
+		ck_assert_ptr_nonnull(m);
+		ck_assert_ptr_eq(kbits_ref(m), m);
+		ck_assert_ptr_null(kbits_unref(m));
+		ck_assert_ptr_null(kbits_unref(m));
+	} else {
+		ck_assert_msg(err == -ENOENT || err == -ENXIO || err == -ENODEV ||
+			      err == -EACCES, "kbits_new: %d", err);
+		ck_assert_ptr_null(m);
+	}
+}
+END_TEST
+
+static int fd_is_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+START_TEST(job_from_fd_pipe)
+{
+	struct kbits_job *j = (struct kbits_job *)&j;
+	int p[2];
+
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(kbits_job_from_fd(p[0], &j), -EBADF);
+	ck_assert_ptr_null(j);
+	ck_assert_int_eq(kbits_job_from_fd(p[1], &j), -EBADF);
+	/* a failed call does not take the fd */
+	ck_assert(fd_is_open(p[0]));
+	ck_assert(fd_is_open(p[1]));
+	ck_assert_int_eq(close(p[0]), 0);
+	ck_assert_int_eq(close(p[1]), 0);
+}
+END_TEST
+
+START_TEST(job_from_fd_other_files)
+{
+	struct kbits_job *j = NULL;
+	int fd;
+
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(kbits_job_from_fd(fd, &j), -EBADF);
+	ck_assert(fd_is_open(fd));
+	close(fd);
+	/* now closed */
+	ck_assert_int_eq(kbits_job_from_fd(fd, &j), -EBADF);
+
+	fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(kbits_job_from_fd(fd, &j), -EBADF);
+	ck_assert(fd_is_open(fd));
+	close(fd);
+	ck_assert_ptr_null(j);
+}
+END_TEST
+
+START_TEST(job_from_fd_negative)
+{
+	struct kbits_job *j = NULL;
+
+	ck_assert_int_eq(kbits_job_from_fd(-1, &j), -EBADF);
+	ck_assert_int_eq(kbits_job_from_fd(-100, &j), -EBADF);
+	ck_assert_ptr_null(j);
+	ck_assert_int_eq(kbits_job_from_fd(0, NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(ref_unref_null)
+{
+	ck_assert_ptr_null(kbits_ref(NULL));
+	ck_assert_ptr_null(kbits_unref(NULL));
+	ck_assert_ptr_null(kbits_job_ref(NULL));
+	ck_assert_ptr_null(kbits_job_unref(NULL));
+}
+END_TEST
+
+START_TEST(null_handles)
+{
+	enum kbits_job_state st;
+	enum kbits_job_type ty;
+	struct kbits_job *j = (struct kbits_job *)&j;
+	struct kbits_guid g = guid_00_0f();
+	char *name = NULL;
+	uid_t owner;
+
+	ck_assert_int_eq(kbits_create_job(NULL, "x", KBITS_JOB_TYPE_DOWNLOAD, &g, &j), -EINVAL);
+	ck_assert_ptr_null(j);
+	j = (struct kbits_job *)&j;
+	ck_assert_int_eq(kbits_get_job(NULL, &g, &j), -EINVAL);
+	ck_assert_ptr_null(j);
+	ck_assert_int_eq(kbits_job_fd(NULL), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_id(NULL, &g), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_type(NULL, &ty), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_state(NULL, &st), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_owner(NULL, &owner), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_display_name(NULL, &name), -EINVAL);
+	ck_assert_ptr_null(name);
+	ck_assert_int_eq(kbits_job_cancel(NULL), -EINVAL);
+}
+END_TEST
+
+/* ------------------------------------------------------------------- names */
+
+START_TEST(state_names)
+{
+	ck_assert_str_eq(kbits_job_state_name(KBITS_JOB_STATE_QUEUED), "QUEUED");
+	ck_assert_str_eq(kbits_job_state_name(KBITS_JOB_STATE_CONNECTING), "CONNECTING");
+	ck_assert_str_eq(kbits_job_state_name(KBITS_JOB_STATE_TRANSFERRING), "TRANSFERRING");
+	ck_assert_str_eq(kbits_job_state_name(KBITS_JOB_STATE_SUSPENDED), "SUSPENDED");
+	ck_assert_str_eq(kbits_job_state_name(KBITS_JOB_STATE_ERROR), "ERROR");
+	ck_assert_str_eq(kbits_job_state_name(KBITS_JOB_STATE_TRANSIENT_ERROR), "TRANSIENT_ERROR");
+	ck_assert_str_eq(kbits_job_state_name(KBITS_JOB_STATE_TRANSFERRED), "TRANSFERRED");
+	ck_assert_str_eq(kbits_job_state_name(KBITS_JOB_STATE_ACKNOWLEDGED), "ACKNOWLEDGED");
+	ck_assert_str_eq(kbits_job_state_name(KBITS_JOB_STATE_CANCELLED), "CANCELLED");
+	ck_assert_str_eq(kbits_job_state_name((enum kbits_job_state)9), "UNKNOWN");
+	ck_assert_str_eq(kbits_job_state_name((enum kbits_job_state)-1), "UNKNOWN");
+}
+END_TEST
+
+START_TEST(type_names)
+{
+	ck_assert_str_eq(kbits_job_type_name(KBITS_JOB_TYPE_DOWNLOAD), "DOWNLOAD");
+	ck_assert_str_eq(kbits_job_type_name(KBITS_JOB_TYPE_UPLOAD), "UPLOAD");
+	ck_assert_str_eq(kbits_job_type_name(KBITS_JOB_TYPE_UPLOAD_REPLY), "UPLOAD_REPLY");
+	ck_assert_str_eq(kbits_job_type_name((enum kbits_job_type)3), "UNKNOWN");
+	ck_assert_str_eq(kbits_job_type_name((enum kbits_job_type)-1), "UNKNOWN");
+}
+END_TEST
+
+static Suite *libkbits_suite(void)
+{
+	Suite *s = suite_create("libkbits");
+	TCase *tc;
+
+	tc = tcase_create("guid");
+	tcase_add_test(tc, guid_format_known_bytes);
+	tcase_add_test(tc, guid_format_lower_case);
+	tcase_add_test(tc, guid_format_null);
+	tcase_add_test(tc, guid_parse_known_string);
+	tcase_add_test(tc, guid_parse_accepted_forms);
+	tcase_add_test(tc, guid_parse_rejected_forms);
+	tcase_add_test(tc, guid_parse_embedded_nul);
+	tcase_add_test(tc, guid_parse_null);
+	tcase_add_test(tc, guid_round_trip);
+	tcase_add_test(tc, guid_every_byte_value);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("strerror");
+	tcase_add_test(tc, strerror_mapped);
+	tcase_add_test(tc, strerror_bits_names);
+	tcase_add_test(tc, strerror_fallback);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("args");
+	tcase_add_test(tc, new_bad_flags);
+	tcase_add_test(tc, new_without_module);
+	tcase_add_test(tc, job_from_fd_pipe);
+	tcase_add_test(tc, job_from_fd_other_files);
+	tcase_add_test(tc, job_from_fd_negative);
+	tcase_add_test(tc, ref_unref_null);
+	tcase_add_test(tc, null_handles);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("names");
+	tcase_add_test(tc, state_names);
+	tcase_add_test(tc, type_names);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(libkbits_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);	/* CK_VERBOSITY, default normal */
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
