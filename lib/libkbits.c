@@ -33,6 +33,10 @@ _Static_assert(sizeof(struct kbits_create_job) == KBITS_CREATE_JOB_SIZE_VER0,
 	       "struct kbits_create_job changed size");
 _Static_assert(sizeof(struct kbits_get_job) == KBITS_GET_JOB_SIZE_VER0,
 	       "struct kbits_get_job changed size");
+_Static_assert(sizeof(struct kbits_enum_jobs) == KBITS_ENUM_JOBS_SIZE_VER0,
+	       "struct kbits_enum_jobs changed size");
+_Static_assert(sizeof(struct kbits_guid) == sizeof(struct kbits_job_id),
+	       "struct kbits_guid and struct kbits_job_id differ");
 _Static_assert(sizeof(struct kbits_job_string) == KBITS_JOB_STRING_SIZE_VER0,
 	       "struct kbits_job_string changed size");
 
@@ -338,6 +342,55 @@ int kbits_get_job(struct kbits *m, const struct kbits_guid *id, struct kbits_job
 	}
 	j->fd = fd;
 	*job_out = j;
+	return 0;
+}
+
+int kbits_enum_jobs(struct kbits *m, unsigned int flags, struct kbits_guid **ids, size_t *n)
+{
+	struct kbits_enum_jobs args;
+	struct kbits_guid *all = NULL, *grown;
+	size_t have = 0, room = 0;
+	uint64_t cursor = 0;
+	int r;
+
+	if (ids)
+		*ids = NULL;
+	if (n)
+		*n = 0;
+	if (!m || !ids || !n)
+		return -EINVAL;
+
+	/* The kernel hands out KBITS_ENUM_MAX GUIDs a call; the array grows by doubling. */
+	while (cursor != KBITS_ENUM_END) {
+		if (room - have < KBITS_ENUM_MAX) {
+			room = room ? room * 2 : KBITS_ENUM_MAX;
+			grown = realloc(all, room * sizeof(*all));
+			if (!grown) {
+				free(all);
+				return -ENOMEM;
+			}
+			all = grown;
+		}
+		memset(&args, 0, sizeof(args));
+		args.size = sizeof(args);
+		args.flags = flags;
+		args.cursor = cursor;
+		args.ids = (uintptr_t)(all + have);
+		args.count = KBITS_ENUM_MAX;
+		r = kbits_ioctl(m->fd, KBITS_IOC_ENUM_JOBS, &args);
+		if (r < 0) {
+			free(all);
+			return r;
+		}
+		have += args.count;
+		cursor = args.cursor;
+	}
+	if (!have) {
+		free(all);
+		all = NULL;
+	}
+	*ids = all;
+	*n = have;
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  *
  *   kbitsctl create [--type download|upload|upload-reply] NAME
  *   kbitsctl info [--json] GUID
+ *   kbitsctl list [--all-users] [--json]
  *   kbitsctl cancel GUID
  *
  * Exit status: 0 ok, 1 the operation failed, 2 usage error, 3 no such job,
@@ -13,6 +14,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -40,7 +42,9 @@ static const char usage_text[] =
 	"                              print its GUID; TYPE is download (the\n"
 	"                              default), upload or upload-reply\n"
 	"  info [--json] GUID          show a job: GUID, display name, type, state\n"
-	"                              and owner uid\n"
+	"                              and owner uid (--json: one JSON object)\n"
+	"  list [--all-users] [--json] list your jobs; with --all-users every\n"
+	"                              user's (needs CAP_SYS_ADMIN)\n"
 	"  cancel GUID                 cancel a job: it leaves the queue\n"
 	"  help                        show this help\n"
 	"\n"
@@ -297,6 +301,53 @@ static void put_json_string(const char *s)
 	putchar('"');
 }
 
+/* What info and list show of a job. */
+struct job_info {
+	struct kbits_guid id;
+	char *name;
+	enum kbits_job_type type;
+	enum kbits_job_state state;
+	uid_t owner;
+};
+
+static int read_job(struct kbits_job *j, struct job_info *info)
+{
+	int err;
+
+	err = kbits_job_get_id(j, &info->id);
+	if (!err)
+		err = kbits_job_get_display_name(j, &info->name);
+	if (!err)
+		err = kbits_job_get_type(j, &info->type);
+	if (!err)
+		err = kbits_job_get_state(j, &info->state);
+	if (!err)
+		err = kbits_job_get_owner(j, &info->owner);
+	return err;
+}
+
+/* "1000 (alice)", or just the uid when it has no name here. */
+static void put_owner(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	printf("%u", (unsigned int)uid);
+	if (pw)
+		printf(" (%s)", pw->pw_name);
+}
+
+static void put_json_job(const struct job_info *info)
+{
+	char s[KBITS_GUID_STRING_LEN];
+
+	kbits_guid_format(&info->id, s);
+	printf("{\"guid\": \"%s\", \"display_name\": ", s);
+	put_json_string(info->name);
+	printf(", \"type\": \"%s\", \"state\": \"%s\", \"owner\": %u}",
+	       kbits_job_type_name(info->type), kbits_job_state_name(info->state),
+	       (unsigned int)info->owner);
+}
+
 static int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -304,15 +355,12 @@ static int cmd_info(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct job_info info = { 0 };
 	char s[KBITS_GUID_STRING_LEN];
 	struct kbits_job *j = NULL;
-	enum kbits_job_state state;
-	enum kbits_job_type type;
 	struct kbits_guid id;
-	char *name = NULL;
 	bool json = false;
 	int c, ret, err;
-	uid_t owner;
 
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (c) {
@@ -333,36 +381,119 @@ static int cmd_info(int argc, char **argv)
 	if (ret)
 		return ret;
 
-	err = kbits_job_get_display_name(j, &name);
-	if (!err)
-		err = kbits_job_get_type(j, &type);
-	if (!err)
-		err = kbits_job_get_state(j, &state);
-	if (!err)
-		err = kbits_job_get_owner(j, &owner);
+	err = read_job(j, &info);
 	kbits_job_unref(j);
 	if (err) {
-		free(name);
+		free(info.name);
 		return job_error(&id, err);
 	}
 
-	kbits_guid_format(&id, s);
 	if (json) {
-		printf("{\"guid\": \"%s\", \"display_name\": ", s);
-		put_json_string(name);
-		printf(", \"type\": \"%s\", \"state\": \"%s\", \"owner\": %u}\n",
-		       kbits_job_type_name(type), kbits_job_state_name(state),
-		       (unsigned int)owner);
+		put_json_job(&info);
+		putchar('\n');
 	} else {
+		kbits_guid_format(&info.id, s);
 		printf("GUID:         %s\n", s);
 		fputs("Display name: ", stdout);
-		put_text(name);
+		put_text(info.name);
 		putchar('\n');
-		printf("Type:         %s\n", kbits_job_type_name(type));
-		printf("State:        %s\n", kbits_job_state_name(state));
-		printf("Owner:        %u\n", (unsigned int)owner);
+		printf("Type:         %s\n", kbits_job_type_name(info.type));
+		printf("State:        %s\n", kbits_job_state_name(info.state));
+		fputs("Owner:        ", stdout);
+		put_owner(info.owner);
+		putchar('\n');
 	}
-	free(name);
+	free(info.name);
+	return finish_stdout();
+}
+
+/* ------------------------------------------------------------------- list */
+
+static int cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all-users", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned int flags = 0;
+	struct kbits_guid *ids = NULL;
+	struct kbits *m = NULL;
+	bool json = false;
+	size_t i, n, shown = 0;
+	int c, ret, err;
+
+	while ((c = getopt_long(argc, argv, "ajh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			flags |= KBITS_ENUM_ALL_USERS;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return finish_stdout();
+		default:
+			return usage_error();
+		}
+	}
+	if (optind < argc) {
+		errmsg("list: too many arguments");
+		return usage_error();
+	}
+
+	ret = open_kbits(&m);
+	if (ret)
+		return ret;
+	err = kbits_enum_jobs(m, flags, &ids, &n);
+	if (err == -EACCES) {
+		errmsg("list --all-users: permission denied (needs CAP_SYS_ADMIN)");
+		kbits_unref(m);
+		return EXIT_DENIED;
+	}
+	if (err) {
+		errmsg("cannot list the jobs: %s", kbits_strerror(err));
+		kbits_unref(m);
+		return EXIT_FAILED;
+	}
+
+	if (json)
+		putchar('[');
+	else
+		printf("%-38s  %-15s  %-8s  %s\n", "GUID", "STATE", "OWNER", "DISPLAY NAME");
+	for (i = 0; i < n; i++) {
+		struct job_info info = { 0 };
+		char s[KBITS_GUID_STRING_LEN];
+		struct kbits_job *j;
+
+		/* A job may leave the queue between the walk and the get. */
+		if (kbits_get_job(m, &ids[i], &j) < 0)
+			continue;
+		err = read_job(j, &info);
+		kbits_job_unref(j);
+		if (err) {
+			free(info.name);
+			continue;
+		}
+		if (json) {
+			fputs(shown ? ",\n " : "", stdout);
+			put_json_job(&info);
+		} else {
+			kbits_guid_format(&info.id, s);
+			printf("%-38s  %-15s  %-8u  ", s, kbits_job_state_name(info.state),
+			       (unsigned int)info.owner);
+			put_text(info.name);
+			putchar('\n');
+		}
+		shown++;
+		free(info.name);
+	}
+	if (json)
+		puts("]");
+	free(ids);
+	kbits_unref(m);
 	return finish_stdout();
 }
 
@@ -407,6 +538,7 @@ static const struct command {
 } commands[] = {
 	{ "create", cmd_create },
 	{ "info", cmd_info },
+	{ "list", cmd_list },
 	{ "cancel", cmd_cancel },
 };
 

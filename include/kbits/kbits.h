@@ -68,6 +68,14 @@ int kbits_create_job(struct kbits *m, const char *display_name, enum kbits_job_t
 /* Gets a job from the queue: 0, -ENOENT (not in the queue), -EACCES (not yours). */
 int kbits_get_job(struct kbits *m, const struct kbits_guid *id, struct kbits_job **job_out);
 
+/*
+ * The GUIDs of the queued jobs the caller owns, or with KBITS_ENUM_ALL_USERS
+ * (from <linux/kbits.h>) of every job it may get, which needs CAP_SYS_ADMIN
+ * (-EACCES without it).  *ids is malloc'd (NULL when *n is 0); the caller
+ * frees it.  -EINVAL for unknown flags.
+ */
+int kbits_enum_jobs(struct kbits *m, unsigned int flags, struct kbits_guid **ids, size_t *n);
+
 struct kbits_job *kbits_job_ref(struct kbits_job *j);
 /* The last unref closes the job fd.  The job stays in the queue. */
 struct kbits_job *kbits_job_unref(struct kbits_job *j);
