@@ -7,7 +7,7 @@ KVER ?= $(shell scripts/kver)
 KDIR ?= /lib/modules/$(KVER)/build
 MESON_SANITIZE := -Db_sanitize=address,undefined -Dbuildtype=debug
 
-.PHONY: all deps module userspace check walkthrough shell lint clean help
+.PHONY: all deps module userspace check check-debug walkthrough shell lint clean help
 
 all: module userspace
 
@@ -15,7 +15,8 @@ help:
 	@echo 'make               build kmod/kbits.ko and userspace (build/)'
 	@echo 'make walkthrough   set up, then show GetJob at work in the VM'
 	@echo 'make check         set up, then run every test (host + VM)'
-	@echo 'make shell         a root shell in the VM, module loaded'
+	@echo 'make check-debug   the VM tests on a KASAN/lockdep/kmemleak kernel (built once, ~25 min)'
+	@echo 'make shell         a root shell in the VM, kmod/kbits.ko loaded'
 	@echo 'make lint          checkpatch --strict and sparse on the module'
 	@echo 'make deps          install missing Debian packages'
 
@@ -38,14 +39,17 @@ walkthrough: deps
 	tests/vm/run -- scripts/walkthrough kmod/kbits.ko build
 
 shell: module userspace
-	tests/vm/run --shell
+	tests/vm/run --shell -- insmod kmod/kbits.ko
 
 check: deps
 	tests/run-all
+
+check-debug: deps
+	tests/run-all --debug
 
 lint:
 	scripts/lint-kernel $(KDIR)
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -rf build build-check
+	rm -rf build build-check build-debug

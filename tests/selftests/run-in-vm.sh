@@ -33,11 +33,31 @@ if [ -d /sys/module/kbits ]; then
 fi
 insmod "$ko" || { echo "run-in-vm: insmod $ko failed" >&2; exit 1; }
 
+# On a kernel with kmemleak (the debug lane), forget what boot left behind,
+# so that the scan at the end reports only what happened since.
+kmemleak=/sys/kernel/debug/kmemleak
+mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+[ -w "$kmemleak" ] && echo clear >"$kmemleak"
+
 rc=0
 "$tests" || rc=1
 KBITS_KO="$ko" "$modtest" || rc=1
 
 if [ -d /sys/module/kbits ]; then
 	rmmod kbits || { echo "run-in-vm: rmmod kbits failed" >&2; rc=1; }
+fi
+
+# kmemleak reports an object only once it has stayed unreferenced across
+# scans: scan, let it age, scan again.  A report also lands in dmesg, which
+# the runner checks; print the details here.
+if [ -w "$kmemleak" ]; then
+	echo scan >"$kmemleak"
+	sleep 6
+	echo scan >"$kmemleak"
+	if [ -s "$kmemleak" ]; then
+		echo "# kmemleak reports:"
+		sed 's/^/# /' "$kmemleak"
+		rc=1
+	fi
 fi
 exit $rc
