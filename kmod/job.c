@@ -97,7 +97,7 @@ static int kbits_charge(struct kbits_job *job)
 	struct kbits_user *u, *new;
 	int err = 0;
 
-	if (capable(CAP_SYS_ADMIN))
+	if (ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN))
 		return 0;
 
 	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
@@ -333,9 +333,9 @@ static const struct file_operations kbits_job_fops = {
 };
 
 /*
- * Makes a job fd for @job, consuming one reference: on success the file owns
- * it, on failure it is dropped.  The fd is reserved but not installed: the
- * caller installs it once nothing else can fail.
+ * Makes a job fd for @job.  On success the file owns one reference the
+ * caller held.  The fd is reserved but not installed: the caller installs it
+ * once nothing else can fail, or else calls fput() and put_unused_fd().
  */
 static int kbits_job_file(struct kbits_job *job, struct file **filep)
 {
@@ -343,14 +343,11 @@ static int kbits_job_file(struct kbits_job *job, struct file **filep)
 	int fd;
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		kbits_job_put(job);
+	if (fd < 0)
 		return fd;
-	}
 	file = anon_inode_getfile("[kbits-job]", &kbits_job_fops, job, O_RDWR);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
-		kbits_job_put(job);
 		return PTR_ERR(file);
 	}
 	*filep = file;
@@ -378,13 +375,53 @@ static struct kbits_job *kbits_job_alloc(char *name, u32 type)
 /* A collision of 122 random bits is not expected; a few tries are plenty. */
 #define KBITS_GUID_TRIES 4
 
+/*
+ * Gives @job its GUID, copies it to @id_out and puts the job in the queue.
+ * Its walk slot is reserved first (a reserved slot is invisible to ENUM_JOBS)
+ * and filled under job->lock once the GUID is in the table, so a walk never
+ * sees a job whose GUID is not final, and a CANCEL (which takes job->lock)
+ * never empties a slot before it is filled.
+ */
+static int kbits_job_enqueue(struct kbits_job *job, guid_t __user *id_out)
+{
+	int err, try;
+
+	err = xa_alloc_cyclic(&kbits_slots, &job->slot, NULL, xa_limit_32b,
+			      &kbits_next_slot, GFP_KERNEL_ACCOUNT);
+	if (err < 0)
+		return err == -EBUSY ? -ENOSPC : err;
+
+	for (try = 1; ; try++) {
+		guid_gen(&job->id);
+		if (copy_to_user(id_out, &job->id, sizeof(job->id))) {
+			err = -EFAULT;
+			break;
+		}
+		mutex_lock(&job->lock);
+		err = rhashtable_lookup_insert_fast(&kbits_jobs, &job->node,
+						    kbits_job_params);
+		if (!err) /* into a reserved slot: needs no memory */
+			WARN_ON(xa_is_err(xa_store(&kbits_slots, job->slot, job,
+						   GFP_KERNEL)));
+		mutex_unlock(&job->lock);
+		if (err != -EEXIST || try == KBITS_GUID_TRIES)
+			break;
+	}
+	if (!err)
+		return 0;
+
+	xa_release(&kbits_slots, job->slot);
+	/* The table's own errors: -EBUSY while it must grow first, ... */
+	return err == -EFAULT || err == -ENOMEM ? err : -EAGAIN;
+}
+
 int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
 		     guid_t __user *id_out)
 {
 	struct kbits_job *job;
 	struct file *file;
 	char *name;
-	int fd, err, try;
+	int fd, err;
 
 	if (type > KBITS_JOB_TYPE_UPLOAD_REPLY)
 		return -EINVAL;
@@ -399,52 +436,48 @@ int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
 		return -ENOMEM;
 	}
 
-	/* From here on the file owns the job's first reference. */
-	fd = kbits_job_file(job, &file);
-	if (fd < 0)
-		return fd;
-
 	err = kbits_charge(job);
 	if (err)
-		goto err_file;
+		goto err_put;
 
-	kref_get(&job->ref);		/* the queue's reference */
-	err = xa_alloc_cyclic(&kbits_slots, &job->slot, job, xa_limit_32b,
-			      &kbits_next_slot, GFP_KERNEL_ACCOUNT);
-	if (err < 0)
-		goto err_queue;
-	for (try = 0; try < KBITS_GUID_TRIES; try++) {
-		guid_gen(&job->id);
-		if (copy_to_user(id_out, &job->id, sizeof(job->id))) {
-			err = -EFAULT;
-			break;
-		}
-		err = rhashtable_lookup_insert_fast(&kbits_jobs, &job->node,
-						    kbits_job_params);
-		if (err != -EEXIST)
-			break;
+	fd = kbits_job_file(job, &file);
+	if (fd < 0) {
+		err = fd;
+		goto err_uncharge;
 	}
-	if (err)
-		goto err_slot;
+
+	/* The file owns the job's first reference; this one is the queue's. */
+	kref_get(&job->ref);
+	err = kbits_job_enqueue(job, id_out);
+	if (err) {
+		kbits_uncharge(job);
+		kbits_job_put(job);
+		fput(file);
+		put_unused_fd(fd);
+		return err;
+	}
 
 	fd_install(fd, file);
 	return fd;
 
-err_slot:
-	xa_erase(&kbits_slots, job->slot);
-err_queue:
+err_uncharge:
 	kbits_uncharge(job);
+err_put:
 	kbits_job_put(job);
-err_file:
-	fput(file);
-	put_unused_fd(fd);
 	return err;
 }
 
-static bool kbits_may_get(const struct kbits_job *job)
+/*
+ * May the caller have @job?  Its owner may, and so may whoever has
+ * CAP_SYS_ADMIN in the user namespace the job was created in.  @audit is
+ * false where this only filters a listing.
+ */
+static bool kbits_may_get(const struct kbits_job *job, bool audit)
 {
-	return uid_eq(current_euid(), job->owner) ||
-	       ns_capable(job->user_ns, CAP_SYS_ADMIN);
+	if (uid_eq(current_euid(), job->owner))
+		return true;
+	return audit ? ns_capable(job->user_ns, CAP_SYS_ADMIN) :
+		       ns_capable_noaudit(job->user_ns, CAP_SYS_ADMIN);
 }
 
 /* Finds a queued job and takes a reference on it, without a global lock. */
@@ -475,14 +508,16 @@ int kbits_get_job(const guid_t *id)
 	job = kbits_job_lookup(id);
 	if (!job)
 		return -ENOENT;
-	if (!kbits_may_get(job)) {
+	if (!kbits_may_get(job, true)) {
 		kbits_job_put(job);
 		return -EACCES;
 	}
 
 	fd = kbits_job_file(job, &file);
-	if (fd < 0)
+	if (fd < 0) {
+		kbits_job_put(job);
 		return fd;
+	}
 	fd_install(fd, file);
 	return fd;
 }
@@ -535,8 +570,8 @@ int kbits_enum_jobs(struct kbits_enum_jobs *args,
 	if (args->cursor > U32_MAX)
 		return -EINVAL;
 
-	ids = kmalloc_array(want, sizeof(*ids), GFP_KERNEL_ACCOUNT);
-	jobs = kmalloc_array(want, sizeof(*jobs), GFP_KERNEL_ACCOUNT);
+	ids = kvmalloc_array(want, sizeof(*ids), GFP_KERNEL_ACCOUNT);
+	jobs = kvmalloc_array(want, sizeof(*jobs), GFP_KERNEL_ACCOUNT);
 	if (!ids || !jobs) {
 		err = -ENOMEM;
 		goto out;
@@ -549,7 +584,7 @@ int kbits_enum_jobs(struct kbits_enum_jobs *args,
 			struct kbits_job *job = jobs[i];
 
 			if (!kbits_state_is_final(READ_ONCE(job->state)) &&
-			    (all ? kbits_may_get(job) :
+			    (all ? kbits_may_get(job, false) :
 				   uid_eq(current_euid(), job->owner)))
 				ids[n++] = job->id;
 			kbits_job_put(job);
@@ -563,8 +598,8 @@ int kbits_enum_jobs(struct kbits_enum_jobs *args,
 	args->count = n;
 	args->cursor = end ? KBITS_ENUM_END : index;
 out:
-	kfree(jobs);
-	kfree(ids);
+	kvfree(jobs);
+	kvfree(ids);
 	return err;
 }
 

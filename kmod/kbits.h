@@ -41,7 +41,7 @@ int kbits_jobs_init(void);
 void kbits_jobs_exit(void);
 
 int kbits_create_job(const char __user *name, u32 name_len, u32 type,
-		     guid_t __user *uid_out);
+		     guid_t __user *id_out);
 int kbits_get_job(const guid_t *id);
 int kbits_enum_jobs(struct kbits_enum_jobs *args,
 		    struct kbits_job_id __user *ids);
