@@ -7,7 +7,7 @@ KVER ?= $(shell scripts/kver)
 KDIR ?= /lib/modules/$(KVER)/build
 MESON_SANITIZE := -Db_sanitize=address,undefined -Dbuildtype=debug
 
-.PHONY: all deps module userspace check check-debug walkthrough shell lint clean help
+.PHONY: all deps module userspace check check-debug bench walkthrough shell lint clean help
 
 all: module userspace
 
@@ -16,6 +16,7 @@ help:
 	@echo 'make walkthrough   set up, then show GetJob at work in the VM'
 	@echo 'make check         set up, then run every test (host + VM)'
 	@echo 'make check-debug   the VM tests on a KASAN/lockdep/kmemleak kernel (built once, ~25 min)'
+	@echo 'make bench         GET_JOB against pidfd_open and open(), at queue sizes (VM)'
 	@echo 'make shell         a root shell in the VM, kmod/kbits.ko loaded'
 	@echo 'make lint          checkpatch --strict and sparse on the module'
 	@echo 'make deps          install missing Debian packages'
@@ -37,6 +38,9 @@ userspace: build/build.ninja
 walkthrough: deps
 	$(MAKE) all
 	tests/vm/run -- scripts/walkthrough kmod/kbits.ko build
+
+bench: module userspace
+	tests/vm/run -- tests/bench/run-in-vm.sh kmod/kbits.ko build
 
 shell: module userspace
 	tests/vm/run --shell -- insmod kmod/kbits.ko
