@@ -5,14 +5,24 @@
 # The kernel to build for and boot in the VM: the newest one with headers.
 KVER ?= $(shell scripts/kver)
 KDIR ?= /lib/modules/$(KVER)/build
-MESON_SANITIZE := -Db_sanitize=address,undefined -Dbuildtype=debug
+# make install: userspace under $(PREFIX), the module under /lib/modules;
+# everything below $(DESTDIR) when it is set (then depmod and ldconfig are
+# left to whoever installs the staged tree).
+PREFIX ?= /usr/local
+DESTDIR ?=
+MODULE_DEST = $(DESTDIR)/lib/modules/$(KVER)/updates
+# meson takes --destdir relative to the build directory: make it absolute.
+MESON_DESTDIR = $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
+MESON_INSTALL_LOG = build/meson-logs/install-log.txt
 
-.PHONY: all deps module userspace check check-debug bench walkthrough shell lint clean help
+.PHONY: all deps module userspace install uninstall check check-debug bench walkthrough shell lint clean help
 
 all: module userspace
 
 help:
 	@echo 'make               build kmod/kbits.ko and userspace (build/)'
+	@echo 'make install       install module, libkbits, headers, kbitsctl, man pages (PREFIX, DESTDIR, KVER)'
+	@echo 'make uninstall     remove what make install installed'
 	@echo 'make walkthrough   set up, then show GetJob at work in the VM'
 	@echo 'make check         set up, then run every test (host + VM)'
 	@echo 'make check-debug   the VM tests on a KASAN/lockdep/kmemleak kernel (built once, ~25 min)'
@@ -29,11 +39,49 @@ module:
 
 build/build.ninja:
 	meson setup build
-build-check/build.ninja:
-	meson setup build-check $(MESON_SANITIZE)
 
 userspace: build/build.ninja
 	meson compile -C build
+
+# The module goes to /lib/modules/$(KVER)/updates, which depmod ranks above
+# the kernel's own modules; userspace through meson, with the prefix PREFIX.
+install: module build/build.ninja
+	install -D -m 0644 kmod/kbits.ko $(MODULE_DEST)/kbits.ko
+ifeq ($(DESTDIR),)
+	depmod -a $(KVER)
+endif
+	meson configure build -Dprefix=$(PREFIX)
+	meson install -C build $(MESON_DESTDIR)
+ifeq ($(DESTDIR),)
+	ldconfig
+endif
+
+# Removes the module, and what meson's last install logged in
+# build/meson-logs/install-log.txt: the files, and the directories it had to
+# create, if they are empty (reverse order puts contents before their
+# directory).  The logged paths include the DESTDIR of that install.
+uninstall:
+	rm -f $(MODULE_DEST)/kbits.ko
+ifeq ($(DESTDIR),)
+	[ ! -d $(MODULE_DEST) ] || rmdir --ignore-fail-on-non-empty $(MODULE_DEST)
+	depmod -a $(KVER)
+else
+	[ ! -d $(MODULE_DEST) ] || (cd $(DESTDIR) && rmdir -p --ignore-fail-on-non-empty lib/modules/$(KVER)/updates)
+endif
+	@if [ ! -f $(MESON_INSTALL_LOG) ]; then \
+		echo 'uninstall: no $(MESON_INSTALL_LOG): nothing was installed from build/' >&2; \
+		exit 1; \
+	fi
+	grep -v '^#' $(MESON_INSTALL_LOG) | LC_ALL=C sort -r | while IFS= read -r f; do \
+		if [ -d "$$f" ] && [ ! -L "$$f" ]; then \
+			rmdir --ignore-fail-on-non-empty "$$f" || exit 1; \
+		else \
+			rm -f "$$f" || exit 1; \
+		fi; \
+	done
+ifeq ($(DESTDIR),)
+	ldconfig
+endif
 
 walkthrough: deps
 	$(MAKE) all
