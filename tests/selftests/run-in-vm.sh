@@ -3,8 +3,9 @@
 # Runs the TAP tests against the real module.  Inside the test VM, as root,
 # from the project directory:
 #   tests/vm/run -- tests/selftests/run-in-vm.sh kmod/kbits.ko build-check
-# Loads KO (unloading a kbits already there), runs kbits_test and then the
-# module lifetime test (which unloads and reloads it), then unloads it.
+# Loads KO (unloading a kbits already there), runs kbits_test, the 32-bit
+# kbits_compat_test, and then the module lifetime test (which unloads and
+# reloads it), then unloads it.
 # Prints their TAP; exits non-zero when a step or a test failed.
 set -u
 
@@ -15,11 +16,12 @@ fi
 ko=$(realpath "$1") || exit 2
 build=$2
 tests="$build/tests/selftests/kbits_test"
+compat="$build/tests/selftests/kbits_compat_test"
 modtest="$build/tests/selftests/kbits_module_test"
 
-for f in "$ko" "$tests" "$modtest"; do
+for f in "$ko" "$tests" "$compat" "$modtest"; do
 	if [ ! -e "$f" ]; then
-		echo "run-in-vm: $f is missing (make module; meson compile -C $build)" >&2
+		echo "run-in-vm: $f is missing (make module; meson setup $build -Dcompat_test=enabled; meson compile -C $build)" >&2
 		exit 2
 	fi
 done
@@ -41,6 +43,7 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug 2>
 
 rc=0
 "$tests" || rc=1
+"$compat" || rc=1
 KBITS_KO="$ko" "$modtest" || rc=1
 
 if [ -d /sys/module/kbits ]; then
