@@ -345,7 +345,7 @@ static int kbits_job_file(struct kbits_job *job, struct file **filep)
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
 		return fd;
-	file = anon_inode_getfile("[kbits-job]", &kbits_job_fops, job, O_RDWR);
+	file = anon_inode_getfile(KBITS_JOB_INODE_NAME, &kbits_job_fops, job, O_RDWR);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
 		return PTR_ERR(file);

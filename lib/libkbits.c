@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -416,20 +417,34 @@ int kbits_job_fd(struct kbits_job *j)
 	return j ? j->fd : -EINVAL;
 }
 
+/*
+ * Is @fd a kbits job fd?  Its /proc link names its anon inode, which no
+ * other file has; and it answers GET_ID.  Without /proc (a chroot, early
+ * boot) the answer to GET_ID alone decides.
+ */
+static bool kbits_is_job_fd(int fd)
+{
+	static const char link[] = "anon_inode:" KBITS_JOB_INODE_NAME;
+	char path[32], target[sizeof(link)];
+	struct kbits_job_id id;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, target, sizeof(target));
+	if (n >= 0 && ((size_t)n != sizeof(link) - 1 || memcmp(target, link, (size_t)n)))
+		return false;
+	return kbits_ioctl(fd, KBITS_JOB_IOC_GET_ID, &id) == 0;
+}
+
 int kbits_job_from_fd(int fd, struct kbits_job **out)
 {
-	struct kbits_job_id id;
 	struct kbits_job *j;
 
 	if (out)
 		*out = NULL;
 	if (!out)
 		return -EINVAL;
-	if (fd < 0)
-		return -EBADF;
-
-	/* Only a kbits job fd answers GET_ID (others: ENOTTY, EINVAL, EBADF...). */
-	if (kbits_ioctl(fd, KBITS_JOB_IOC_GET_ID, &id) < 0)
+	if (fd < 0 || !kbits_is_job_fd(fd))
 		return -EBADF;
 
 	j = kbits_job_alloc();

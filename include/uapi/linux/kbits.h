@@ -23,6 +23,8 @@
 #include <linux/types.h>
 
 #define KBITS_DEVICE_NAME	"kbits"		/* /dev/kbits */
+/* A job fd's anon inode: /proc/<pid>/fd/<fd> reads "anon_inode:" this. */
+#define KBITS_JOB_INODE_NAME	"[kbits-job]"
 
 /* A job identifier: a 128-bit GUID, stored as the kernel's guid_t. */
 #define KBITS_GUID_SIZE		16
