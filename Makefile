@@ -26,7 +26,7 @@ help:
 	@echo 'make walkthrough   set up, then show GetJob at work in the VM'
 	@echo 'make check         set up, then run every test (host + VM)'
 	@echo 'make check-debug   the VM tests on a KASAN/lockdep/kmemleak kernel (built once, ~25 min)'
-	@echo 'make bench         GET_JOB against pidfd_open and open(), at queue sizes (VM)'
+	@echo 'make bench         GET_JOB against pidfd_open, open() and a socket daemon, at queue sizes (VM)'
 	@echo 'make shell         a root shell in the VM, kmod/kbits.ko loaded'
 	@echo 'make lint          checkpatch --strict and sparse on the module'
 	@echo 'make deps          install missing Debian packages'
@@ -87,8 +87,15 @@ walkthrough: deps
 	$(MAKE) all
 	tests/vm/run -- scripts/walkthrough kmod/kbits.ko build
 
-bench: module userspace
-	tests/vm/run -- tests/bench/run-in-vm.sh kmod/kbits.ko build
+# The table goes to the terminal; build/bench/ keeps the VM's output, the
+# latency data and its plot, latency.png.
+bench: deps
+	$(MAKE) all
+	mkdir -p build/bench
+	tests/vm/run --out build/bench --timeout 1800 -- \
+		tests/bench/run-in-vm.sh kmod/kbits.ko build /out/latency.dat
+	gnuplot -e "data='build/bench/latency.dat'; out='build/bench/latency.png'" \
+		tests/bench/latency.gp
 
 shell: module userspace
 	tests/vm/run --shell -- insmod kmod/kbits.ko

@@ -1,31 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * GET_JOB's price, as ratios measured in one run (run as root in the VM:
- * `make bench`):
- *   - GET_JOB + close against pidfd_open + close (the kernel's own "an fd for
- *     this object" call) and against open("/dev/null") + close;
- *   - GET_JOB + close with 10^2 and 10^4 jobs queued (more with -n).
- * Each figure is the best of several rounds of many calls, so a busy host
- * (or an emulated CPU's hiccups) disturbs the ratios less.
+ * What GET_JOB costs, as ratios measured in one run.  Run as root in the
+ * VM, on a freshly loaded module: `make bench` (tests/bench/run-in-vm.sh).
+ *
+ *   - GET_JOB + close against pidfd_open + close (the kernel's own "an fd
+ *     for this object" call), open("/dev/null") + close, and a userspace
+ *     daemon that keeps the same GUID table and hands out an fd over an
+ *     AF_UNIX socket with SCM_RIGHTS (what one would build instead);
+ *   - GET_JOB + close with 10^2 .. 10^6 jobs queued (-n sets the largest);
+ *   - GET_JOB + close throughput from 1 and 2 threads;
+ *   - CREATE_JOB, and ENUM_JOBS of every queued job;
+ *   - kernel memory per job: the growth of /proc/meminfo's Slab and
+ *     VmallocUsed over 10^5 jobs.
+ * Each latency is the best of ROUNDS rounds of many calls, so a busy host
+ * (or an emulated CPU's hiccups) disturbs the ratios less.  With -o FILE the
+ * latency against queue size is also written to FILE ("jobs ns" lines) for
+ * tests/bench/latency.gp.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/kbits.h>
 
-#define ROUNDS 5
+#define ROUNDS		5
+#define THREAD_SECONDS	2
+/* The display name of every job: about as long as a typical one. */
+#define JOB_NAME	"nightly backup of /home/alice/photos"
 
 static int dev;
-static struct kbits_get_job get_args;
-static pid_t self;
 
 static double now_ns(void)
 {
@@ -41,14 +59,70 @@ static void die(const char *what)
 	exit(1);
 }
 
-static void get_job_close(void)
-{
-	int fd = ioctl(dev, KBITS_IOC_GET_JOB, &get_args);
+/* ------------------------------------------------------- the kbits calls */
 
+static int create_job(uint8_t *id)
+{
+	struct kbits_create_job args;
+	int fd;
+
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	args.type = KBITS_JOB_TYPE_DOWNLOAD;
+	args.name = (uintptr_t)JOB_NAME;
+	args.name_len = sizeof(JOB_NAME) - 1;
+	fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &args);
+	if (fd < 0)
+		die("CREATE_JOB");
+	if (id)
+		memcpy(id, args.id, KBITS_GUID_SIZE);
+	return fd;
+}
+
+static void get_job_close(const uint8_t *id)
+{
+	struct kbits_get_job args;
+	int fd;
+
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	memcpy(args.id, id, KBITS_GUID_SIZE);
+	fd = ioctl(dev, KBITS_IOC_GET_JOB, &args);
 	if (fd < 0)
 		die("GET_JOB");
 	close(fd);
 }
+
+/* Queues jobs until @total are there. */
+static void fill_queue(long *queued, long total)
+{
+	for (; *queued < total; (*queued)++)
+		close(create_job(NULL));
+}
+
+/* Every queued job's GUID, in batches of KBITS_ENUM_MAX; returns how many. */
+static long enum_all(void)
+{
+	static struct kbits_job_id ids[KBITS_ENUM_MAX];
+	struct kbits_enum_jobs e;
+	long n = 0;
+
+	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
+	e.ids = (uintptr_t)ids;
+	while (e.cursor != KBITS_ENUM_END) {
+		e.count = KBITS_ENUM_MAX;
+		if (ioctl(dev, KBITS_IOC_ENUM_JOBS, &e))
+			die("ENUM_JOBS");
+		n += e.count;
+	}
+	return n;
+}
+
+/* ------------------------------------------------- what it is compared to */
+
+static pid_t self;
+static uint8_t the_job[KBITS_GUID_SIZE];
 
 static void pidfd_open_close(void)
 {
@@ -68,57 +142,284 @@ static void open_null_close(void)
 	close(fd);
 }
 
+static void the_job_close(void)
+{
+	get_job_close(the_job);
+}
+
+/*
+ * The daemon one would write instead of a kernel queue: it keeps the jobs
+ * in a hash table keyed by GUID (an eventfd stands for each job), learns its
+ * client's uid once per connection (SO_PEERCRED), and answers each request
+ * (a GUID) with a status and, when the client may have the job, the job's
+ * fd over SCM_RIGHTS.  The client keeps its connection open between
+ * requests, as a library would.
+ */
+struct daemon_job {
+	uint8_t id[KBITS_GUID_SIZE];
+	uid_t owner;
+	int fd;
+	bool used;
+};
+
+#define DAEMON_SLOTS 256	/* a power of two, more than DAEMON_JOBS */
+#define DAEMON_JOBS 100
+
+static struct daemon_job daemon_table[DAEMON_SLOTS];
+static int daemon_sock = -1;
+static pid_t daemon_pid;
+
+static uint32_t guid_hash(const uint8_t *id)
+{
+	uint32_t h;
+
+	memcpy(&h, id, sizeof(h));	/* random bits already */
+	return h;
+}
+
+static struct daemon_job *daemon_find(const uint8_t *id, bool insert)
+{
+	uint32_t i = guid_hash(id);
+
+	for (;; i++) {
+		struct daemon_job *j = &daemon_table[i & (DAEMON_SLOTS - 1)];
+
+		if (!j->used)
+			return insert ? j : NULL;
+		if (!memcmp(j->id, id, KBITS_GUID_SIZE))
+			return j;
+	}
+}
+
+static void daemon_serve(int sock)
+{
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &peer, &len))
+		die("SO_PEERCRED");
+	for (;;) {
+		uint8_t id[KBITS_GUID_SIZE];
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} ctl;
+		int32_t status = 0;
+		struct iovec iov = { &status, sizeof(status) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+		struct daemon_job *j;
+		ssize_t n = recv(sock, id, sizeof(id), 0);
+
+		if (n <= 0)
+			_exit(0);
+		j = n == sizeof(id) ? daemon_find(id, false) : NULL;
+		if (!j) {
+			status = -ENOENT;
+		} else if (peer.uid != j->owner && peer.uid != 0) {
+			status = -EACCES;
+		} else {
+			struct cmsghdr *c;
+
+			msg.msg_control = ctl.buf;
+			msg.msg_controllen = sizeof(ctl.buf);
+			c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &j->fd, sizeof(int));
+		}
+		if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+			_exit(1);
+	}
+}
+
+/* Starts the daemon with DAEMON_JOBS jobs; the_job is one of them. */
+static void daemon_start(void)
+{
+	int sv[2];
+
+	for (int i = 0; i < DAEMON_JOBS; i++) {
+		uint8_t id[KBITS_GUID_SIZE];
+		struct daemon_job *j;
+
+		if (i == 0)
+			memcpy(id, the_job, sizeof(id));
+		else if (getrandom(id, sizeof(id), 0) != sizeof(id))
+			die("getrandom");
+		j = daemon_find(id, true);
+		memcpy(j->id, id, sizeof(id));
+		j->owner = getuid();
+		j->fd = eventfd(0, EFD_CLOEXEC);
+		if (j->fd < 0)
+			die("eventfd");
+		j->used = true;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		die("socketpair");
+	daemon_pid = fork();
+	if (daemon_pid < 0)
+		die("fork");
+	if (daemon_pid == 0) {
+		close(sv[0]);
+		daemon_serve(sv[1]);
+	}
+	close(sv[1]);
+	daemon_sock = sv[0];
+}
+
+static void daemon_get_close(void)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	int32_t status;
+	struct iovec iov = { &status, sizeof(status) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *c;
+	int fd;
+
+	if (send(daemon_sock, the_job, sizeof(the_job), 0) != sizeof(the_job))
+		die("send to the daemon");
+	if (recvmsg(daemon_sock, &msg, MSG_CMSG_CLOEXEC) != sizeof(status))
+		die("recvmsg from the daemon");
+	c = CMSG_FIRSTHDR(&msg);
+	if (status || !c || c->cmsg_type != SCM_RIGHTS) {
+		errno = status ? -status : EPROTO;
+		die("the daemon's answer");
+	}
+	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	close(fd);
+}
+
+static void daemon_stop(void)
+{
+	close(daemon_sock);
+	waitpid(daemon_pid, NULL, 0);
+	for (int i = 0; i < DAEMON_SLOTS; i++)
+		if (daemon_table[i].used)
+			close(daemon_table[i].fd);
+}
+
+/* --------------------------------------------------------------- measuring */
+
 /* The best of ROUNDS rounds of @iters calls, in ns per call. */
 static double measure(void (*fn)(void), long iters)
 {
 	double best = 0;
 
 	for (int r = 0; r < ROUNDS; r++) {
-		double t0 = now_ns();
+		double t0 = now_ns(), t;
 
 		for (long i = 0; i < iters; i++)
 			fn();
-		double t = (now_ns() - t0) / iters;
-
+		t = (now_ns() - t0) / iters;
 		if (!r || t < best)
 			best = t;
 	}
 	return best;
 }
 
-static int create_job(struct kbits_create_job *args)
-{
-	static const char name[] = "benchmark job";
+/* Throughput: each thread gets and closes a job of its own for a while. */
+struct worker {
+	pthread_t thread;
+	uint8_t id[KBITS_GUID_SIZE];
+	long calls;
+};
 
-	memset(args, 0, sizeof(*args));
-	args->size = sizeof(*args);
-	args->type = KBITS_JOB_TYPE_DOWNLOAD;
-	args->name = (unsigned long)name;
-	args->name_len = sizeof(name) - 1;
-	return ioctl(dev, KBITS_IOC_CREATE_JOB, args);
+static atomic_bool workers_stop;
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+
+	while (!workers_stop) {
+		get_job_close(w->id);
+		w->calls++;
+	}
+	return NULL;
 }
 
-/* Queues jobs until @total are there (the first one is the one we get). */
-static void fill_queue(long *queued, long total)
+/* GET_JOB + close calls per second, from @n threads together. */
+static double throughput(int n)
 {
-	struct kbits_create_job args;
+	struct worker w[2];
+	double t0, t;
+	long calls = 0;
 
-	for (; *queued < total; (*queued)++) {
-		int fd = create_job(&args);
-
-		if (fd < 0)
-			die("CREATE_JOB");
-		close(fd);
+	workers_stop = false;
+	for (int i = 0; i < n; i++) {
+		close(create_job(w[i].id));
+		w[i].calls = 0;
 	}
+	t0 = now_ns();
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&w[i].thread, NULL, worker_run, &w[i]))
+			die("pthread_create");
+	sleep(THREAD_SECONDS);
+	workers_stop = true;
+	for (int i = 0; i < n; i++) {
+		pthread_join(w[i].thread, NULL);
+		calls += w[i].calls;
+	}
+	t = now_ns() - t0;
+	return calls / (t / 1e9);
+}
+
+/*
+ * The kernel memory that objects take: /proc/meminfo's Slab plus
+ * VmallocUsed (a big hash table's buckets are vmalloc'd), in bytes, once
+ * what was closed has been freed.
+ */
+static long kernel_bytes(void)
+{
+	char line[128];
+	long kb, total = 0;
+	int found = 0;
+	FILE *f;
+
+	usleep(200000);		/* let RCU free what was closed */
+	f = fopen("/proc/meminfo", "re");
+	if (!f)
+		die("/proc/meminfo");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Slab: %ld kB", &kb) == 1 ||
+		    sscanf(line, "VmallocUsed: %ld kB", &kb) == 1) {
+			total += kb;
+			found++;
+		}
+	fclose(f);
+	if (found != 2) {
+		errno = ENOENT;
+		die("Slab or VmallocUsed in /proc/meminfo");
+	}
+	return total * 1024;
+}
+
+/* ------------------------------------------------------------------ report */
+
+static void row(const char *what, double value, const char *unit,
+		double ratio, const char *ratio_means, const char *target)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%.0f %s", value, unit);
+	printf("%-42s %16s %8.2f  %-28s %s\n", what, v, ratio, ratio_means, target);
 }
 
 int main(int argc, char **argv)
 {
-	long iters = 20000, queued = 1, max_jobs = 10000;
-	struct kbits_create_job args;
-	int c, fd;
+	long iters = 20000, queued = 0, max_jobs = 1000000;
+	const char *datafile = NULL;
+	double get, t, base = 0, t1, t2, ct;
+	FILE *data = NULL;
+	long mem0, n;
+	int c;
 
-	while ((c = getopt(argc, argv, "i:n:")) != -1) {
+	while ((c = getopt(argc, argv, "i:n:o:")) != -1) {
 		switch (c) {
 		case 'i':
 			iters = atol(optarg);
@@ -126,44 +427,94 @@ int main(int argc, char **argv)
 		case 'n':
 			max_jobs = atol(optarg);
 			break;
+		case 'o':
+			datafile = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: getjob_bench [-i ITERATIONS] [-n MAX_JOBS]\n");
+			fprintf(stderr, "usage: getjob_bench [-i ITERATIONS] [-n MAX_JOBS] [-o DATAFILE]\n");
 			return 2;
 		}
 	}
+	if (max_jobs < 1000)
+		max_jobs = 1000;
 
 	self = getpid();
 	dev = open("/dev/kbits", O_RDWR | O_CLOEXEC);
 	if (dev < 0)
 		die("/dev/kbits");
-	fd = create_job(&args);
-	if (fd < 0)
-		die("CREATE_JOB");
-	close(fd);
-	get_args.size = sizeof(get_args);
-	memcpy(get_args.id, args.id, sizeof(get_args.id));
+	if (datafile) {
+		data = fopen(datafile, "we");
+		if (!data)
+			die(datafile);
+		fprintf(data, "# jobs queued, GET_JOB + close in ns\n");
+	}
 
-	double get = measure(get_job_close, iters);
-	double pidfd = measure(pidfd_open_close, iters);
-	double null = measure(open_null_close, iters);
+	printf("%-42s %16s %8s  %-28s %s\n", "measured", "value", "ratio", "ratio is", "target");
 
-	printf("%-40s %10s %8s\n", "operation", "ns/call", "ratio");
-	printf("%-40s %10.0f %8s\n", "GET_JOB + close (1 job queued)", get, "1.00");
-	printf("%-40s %10.0f %8.2f   GET_JOB / this\n", "pidfd_open + close", pidfd, get / pidfd);
-	printf("%-40s %10.0f %8.2f   GET_JOB / this\n", "open(/dev/null) + close", null, get / null);
+	/* Against the other ways to get an fd, with 100 jobs queued. */
+	close(create_job(the_job));
+	queued = 1;
+	fill_queue(&queued, DAEMON_JOBS);
+	daemon_start();
+	get = measure(the_job_close, iters);
+	row("GET_JOB + close, 100 jobs queued", get, "ns", 1, "", "");
+	t = measure(pidfd_open_close, iters);
+	row("pidfd_open + close", t, "ns", get / t, "GET_JOB / pidfd_open", "<= 1.3");
+	t = measure(open_null_close, iters);
+	row("open(/dev/null) + close", t, "ns", get / t, "GET_JOB / open", "");
+	t = measure(daemon_get_close, iters / 4);
+	row("socket daemon: GUID -> SCM_RIGHTS fd", t, "ns", t / get, "daemon / GET_JOB", ">= 10");
+	daemon_stop();
 
-	double base = 0;
+	/* Threads, with 100 jobs (and the workers' own) queued. */
+	t1 = throughput(1);
+	t2 = throughput(2);
+	queued += 3;
+	row("GET_JOB + close, 1 thread", t1, "/s", 1, "", "");
+	row("GET_JOB + close, 2 threads", t2, "/s", t2 / t1, "2 threads / 1 thread", ">= 1.7");
 
-	for (long n = 100; n <= max_jobs; n *= 100) {
-		fill_queue(&queued, n);
-		double t = measure(get_job_close, iters);
-
-		if (!base)
-			base = t;
+	/*
+	 * Latency against queue size.  On the way: CREATE_JOB from 10^2 to
+	 * 10^3 jobs, and the memory 10^5 more jobs take once 10^5 are queued.
+	 */
+	for (long size = 100; size <= max_jobs; size *= 10) {
 		char what[64];
 
-		snprintf(what, sizeof(what), "GET_JOB + close, %ld jobs queued", n);
-		printf("%-40s %10.0f %8.2f   against 100 jobs\n", what, t, t / base);
+		if (size == 1000) {
+			t = now_ns();
+			n = queued;
+			fill_queue(&queued, size);
+			ct = (now_ns() - t) / (queued - n);
+			row("CREATE_JOB + close", ct, "ns", ct / get, "CREATE_JOB / GET_JOB", "");
+		}
+		fill_queue(&queued, size);
+		t = size == 100 ? get : measure(the_job_close, iters);
+		if (!base)
+			base = t;
+		if (data)
+			fprintf(data, "%ld %.0f\n", size, t);
+		if (size == 100)
+			continue;	/* its row is above */
+		snprintf(what, sizeof(what), "GET_JOB + close, %ld jobs queued", size);
+		row(what, t, "ns", t / base, "against 100 jobs",
+		    size == 1000000 ? "<= 1.2" : "");
+		if (size == 100000) {
+			mem0 = kernel_bytes();
+			n = queued;
+			fill_queue(&queued, n + 100000);
+			t = (double)(kernel_bytes() - mem0) / (queued - n);
+			row("kernel memory per job, over 10^5 jobs", t, "bytes",
+			    t / 1024, "KiB per job", "<= 1");
+		}
 	}
+
+	t = now_ns();
+	n = enum_all();
+	t = now_ns() - t;
+	row("ENUM_JOBS of every job", t / 1e6, "ms", t / n / get, "per job / GET_JOB", "");
+	printf("(%ld jobs queued at the end)\n", n);
+
+	if (data)
+		fclose(data);
 	return 0;
 }

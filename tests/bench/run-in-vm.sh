@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs the benchmarks as root in the test VM: `make bench`.
-# Usage: tests/bench/run-in-vm.sh KBITS_KO BUILD_DIR
+# Usage: tests/bench/run-in-vm.sh KBITS_KO BUILD_DIR [DATAFILE]
+# DATAFILE gets GET_JOB's latency against queue size (for latency.gp).
 set -euo pipefail
 insmod "$1"
-# Root is exempt from the job limits; the parameters stay as they are.
-"$2/tests/bench/getjob_bench" -n 10000
+# Root is exempt from the job limits, so the queue can hold 10^6 jobs with
+# the parameters as they are.
+"$2/tests/bench/getjob_bench" -n 1000000 ${3:+-o "$3"}
 rmmod kbits
