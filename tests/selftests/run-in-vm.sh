@@ -2,24 +2,27 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs the TAP tests against the real module.  Inside the test VM, as root,
 # from the project directory:
-#   tests/vm/run -- tests/selftests/run-in-vm.sh kmod/kbits.ko build-check
+#   tests/vm/run -- tests/selftests/run-in-vm.sh kmod/kbits.ko build-check [--failslab]
 # Loads KO (unloading a kbits already there), runs kbits_test, the 32-bit
-# kbits_compat_test, and then the module lifetime test (which unloads and
-# reloads it), then unloads it.
+# kbits_compat_test, with --failslab (a kernel with CONFIG_FAILSLAB: the
+# debug lane) kbits_failslab_test, and then the module lifetime test (which
+# unloads and reloads it), then unloads it.
 # Prints their TAP; exits non-zero when a step or a test failed.
 set -u
 
-if [ $# -ne 2 ]; then
-	echo "usage: $0 KBITS_KO BUILD_DIR" >&2
+if [ $# -lt 2 ] || [ $# -gt 3 ] || { [ $# = 3 ] && [ "$3" != --failslab ]; }; then
+	echo "usage: $0 KBITS_KO BUILD_DIR [--failslab]" >&2
 	exit 2
 fi
 ko=$(realpath "$1") || exit 2
 build=$2
+failslab=${3:+1}
 tests="$build/tests/selftests/kbits_test"
 compat="$build/tests/selftests/kbits_compat_test"
+failtest="$build/tests/selftests/kbits_failslab_test"
 modtest="$build/tests/selftests/kbits_module_test"
 
-for f in "$ko" "$tests" "$compat" "$modtest"; do
+for f in "$ko" "$tests" "$compat" "$failtest" "$modtest"; do
 	if [ ! -e "$f" ]; then
 		echo "run-in-vm: $f is missing (make module; meson setup $build -Dcompat_test=enabled; meson compile -C $build)" >&2
 		exit 2
@@ -44,6 +47,14 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug 2>
 rc=0
 "$tests" || rc=1
 "$compat" || rc=1
+if [ -n "$failslab" ]; then
+	if [ -d /sys/kernel/debug/failslab ] && [ -e /proc/self/fail-nth ]; then
+		"$failtest" || rc=1
+	else
+		echo "run-in-vm: --failslab, but this kernel has no failslab or fail-nth" >&2
+		rc=1
+	fi
+fi
 KBITS_KO="$ko" "$modtest" || rc=1
 
 if [ -d /sys/module/kbits ]; then

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbits under allocation failure, at every failure point: for N = 1, 2, ...
+ * the N-th slab allocation of one ioctl fails (failslab, aimed by
+ * /proc/thread-self/fail-nth), until an N is reached that the ioctl never
+ * gets to.  Each injected failure must give ENOMEM and leave nothing behind:
+ * no job, no fd, no charge against the user's limit, no change to the jobs
+ * that were there; the debug lane's kmemleak scan and dmesg check see the
+ * rest.
+ *
+ * Needs a kernel with CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS:
+ * the debug lane (`make check-debug`) runs it; the stock kernel has neither.
+ * Run as root with kbits loaded (tests/selftests/run-in-vm.sh --debug).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <linux/kbits.h>
+
+#include "harness.h"
+
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+#define PARAM_DIR	"/sys/module/kbits/parameters/"
+/* More failure points than any kbits ioctl has: the loop must end. */
+#define MAX_POINTS	500
+#define USER		2100	/* a uid of this test's own */
+
+static void write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		th_fail_fatal(__FILE__, __LINE__, "open %s: %s", path, th_errname(errno));
+	ASSERT_EQ((ssize_t)strlen(s), write(fd, s, strlen(s)));
+	close(fd);
+}
+
+/*
+ * failslab fails only what fail-nth aims at (its probability stays 0),
+ * also sleeping allocations (GFP_KERNEL), and quietly: a stack dump per
+ * failure would read as a problem report in dmesg.
+ */
+static void failslab_setup(void)
+{
+	write_str(FAILSLAB "ignore-gfp-wait", "N");
+	write_str(FAILSLAB "verbose", "0");
+}
+
+static int fail_nth_fd = -1;
+
+/* The N-th fault-injection point this thread passes from now on fails. */
+static void fail_nth(int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", n);
+
+	if (fail_nth_fd < 0) {
+		fail_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+		ASSERT_SYSOK(fail_nth_fd);
+	}
+	ASSERT_EQ(len, pwrite(fail_nth_fd, buf, len, 0));
+}
+
+/* Did the aimed failure happen?  (fail-nth counts down to 0 when it does.) */
+static bool fail_nth_hit(void)
+{
+	char buf[16] = "";
+
+	ASSERT_GT(pread(fail_nth_fd, buf, sizeof(buf) - 1, 0), 0);
+	if (atoi(buf) == 0)
+		return true;
+	fail_nth(0);	/* not reached: disarm */
+	return false;
+}
+
+static void become(uid_t uid)
+{
+	ASSERT_SYSOK(setgroups(0, NULL));
+	ASSERT_SYSOK(setresgid(uid, uid, uid));
+	ASSERT_SYSOK(setresuid(uid, uid, uid));
+	/* else /proc/thread-self/ is root's and fail-nth cannot be opened */
+	ASSERT_SYSOK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+}
+
+static void param_set(const char *name, unsigned int v)
+{
+	char path[128], val[16];
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	snprintf(val, sizeof(val), "%u", v);
+	write_str(path, val);
+}
+
+static int dev_open(void)
+{
+	int fd = open("/dev/kbits", O_RDWR | O_CLOEXEC);
+
+	ASSERT_SYSOK(fd);
+	return fd;
+}
+
+static int lowest_free_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	ASSERT_SYSOK(fd);
+	close(fd);
+	return fd;
+}
+
+static int create(int dev, uint8_t *id)
+{
+	static const char name[] = "made under failslab";
+	struct kbits_create_job c;
+	int fd;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.name = (uintptr_t)name;
+	c.name_len = sizeof(name) - 1;
+	fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &c);
+	if (fd >= 0 && id)
+		memcpy(id, c.id, KBITS_GUID_SIZE);
+	return fd;
+}
+
+static int get(int dev, const uint8_t *id)
+{
+	struct kbits_get_job g;
+
+	memset(&g, 0, sizeof(g));
+	g.size = sizeof(g);
+	memcpy(g.id, id, KBITS_GUID_SIZE);
+	return ioctl(dev, KBITS_IOC_GET_JOB, &g);
+}
+
+/* One ENUM_JOBS call of up to 4 GUIDs (small: its buffers come from slab). */
+static int enum_some(int dev, struct kbits_enum_jobs *e, struct kbits_job_id *ids)
+{
+	memset(e, 0, sizeof(*e));
+	e->size = sizeof(*e);
+	e->ids = (uintptr_t)ids;
+	e->count = 4;
+	return ioctl(dev, KBITS_IOC_ENUM_JOBS, e);
+}
+
+/* How many jobs the caller owns, by a whole ENUM_JOBS walk. */
+static int own_jobs(int dev)
+{
+	struct kbits_job_id ids[KBITS_ENUM_MAX];
+	struct kbits_enum_jobs e;
+	int n = 0;
+
+	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
+	e.ids = (uintptr_t)ids;
+	while (e.cursor != KBITS_ENUM_END) {
+		e.count = KBITS_ENUM_MAX;
+		ASSERT_SYSOK(ioctl(dev, KBITS_IOC_ENUM_JOBS, &e));
+		n += e.count;
+	}
+	return n;
+}
+
+/*
+ * CREATE_JOB by a user whose jobs count against the limits (its first job
+ * also makes its per-user counter): each failure point gives ENOMEM, and
+ * leaves no job, no fd and no charge.
+ */
+TEST(create_every_failure_point)
+{
+	pid_t pid;
+
+	failslab_setup();
+	param_set("max_jobs_per_user", 1);
+	pid = th_fork();
+	if (pid == 0) {
+		int dev, before, fd, err, n, hits = 0;
+
+		become(USER);
+		dev = dev_open();
+		fail_nth(0);	/* opens fail-nth: that fd is not a leak */
+		before = lowest_free_fd();
+		for (n = 1; n <= MAX_POINTS; n++) {
+			fail_nth(n);
+			fd = create(dev, NULL);
+			err = errno;
+			if (!fail_nth_hit()) {
+				/* past the last failure point: it worked */
+				ASSERT_SYSOK(fd);
+				break;
+			}
+			hits++;
+			if (fd >= 0) {
+				/* recovered from the failure: the job is whole */
+				TH_LOG("failure point %d: CREATE_JOB succeeded anyway", n);
+				ASSERT_EQ(1, own_jobs(dev));
+				ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+				close(fd);
+				continue;
+			}
+			if (err != ENOMEM)
+				TH_LOG("failure point %d: errno %s", n, th_errname(err));
+			ASSERT_EQ(ENOMEM, err);
+			EXPECT_EQ(before, lowest_free_fd());
+			ASSERT_EQ(0, own_jobs(dev));
+		}
+		TH_LOG("CREATE_JOB: %d failure points", hits);
+		ASSERT_GT(hits, 0);
+		ASSERT_LE(n, MAX_POINTS);
+
+		/* No failed attempt kept a charge: this one job is the limit. */
+		EXPECT_ERRNO(EDQUOT, create(dev, NULL));
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+		close(fd);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	param_set("max_jobs_per_user", 60);
+}
+
+/* GET_JOB: ENOMEM, no fd, and the job is as it was. */
+TEST(get_every_failure_point)
+{
+	int dev = dev_open(), job, fd, err, before, n, hits = 0;
+	uint8_t id[KBITS_GUID_SIZE];
+	uint32_t state;
+
+	failslab_setup();
+	job = create(dev, id);
+	ASSERT_SYSOK(job);
+	fail_nth(0);	/* opens fail-nth: that fd is not a leak */
+	before = lowest_free_fd();
+	for (n = 1; n <= MAX_POINTS; n++) {
+		fail_nth(n);
+		fd = get(dev, id);
+		err = errno;
+		if (!fail_nth_hit()) {
+			ASSERT_SYSOK(fd);
+			close(fd);
+			break;
+		}
+		hits++;
+		if (fd >= 0) {
+			TH_LOG("failure point %d: GET_JOB succeeded anyway", n);
+			close(fd);
+			continue;
+		}
+		if (err != ENOMEM)
+			TH_LOG("failure point %d: errno %s", n, th_errname(err));
+		ASSERT_EQ(ENOMEM, err);
+		EXPECT_EQ(before, lowest_free_fd());
+	}
+	TH_LOG("GET_JOB: %d failure points", hits);
+	ASSERT_GT(hits, 0);
+	ASSERT_LE(n, MAX_POINTS);
+	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_GET_STATE, &state));
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, state);
+	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_CANCEL));
+	close(job);
+	close(dev);
+}
+
+/* ENUM_JOBS: ENOMEM, and the caller's struct is not written. */
+TEST(enum_every_failure_point)
+{
+	struct kbits_job_id ids[4];
+	struct kbits_enum_jobs e;
+	int dev = dev_open(), job, r, err, n, hits = 0;
+
+	failslab_setup();
+	job = create(dev, NULL);
+	ASSERT_SYSOK(job);
+	for (n = 1; n <= MAX_POINTS; n++) {
+		fail_nth(n);
+		r = enum_some(dev, &e, ids);
+		err = errno;
+		if (!fail_nth_hit()) {
+			ASSERT_SYSOK(r);
+			break;
+		}
+		hits++;
+		if (r == 0)
+			continue;
+		if (err != ENOMEM)
+			TH_LOG("failure point %d: errno %s", n, th_errname(err));
+		ASSERT_EQ(ENOMEM, err);
+		EXPECT_EQ(0, e.cursor);
+		EXPECT_EQ(4, e.count);
+	}
+	TH_LOG("ENUM_JOBS: %d failure points", hits);
+	ASSERT_GT(hits, 0);
+	ASSERT_LE(n, MAX_POINTS);
+	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_CANCEL));
+	close(job);
+	close(dev);
+}
+
+TEST_HARNESS_MAIN
