@@ -323,28 +323,44 @@ static double measure(void (*fn)(void), long iters)
 	return best;
 }
 
-/* Throughput: each thread gets and closes a job of its own for a while. */
+/*
+ * Throughput: each thread calls @fn for a while, on a job of its own.  The
+ * same with pidfd_open + close shows what the platform (the fd table, the
+ * emulated CPUs) lets any such call gain from a second thread.
+ */
 struct worker {
 	pthread_t thread;
+	void (*fn)(struct worker *w);
 	uint8_t id[KBITS_GUID_SIZE];
 	long calls;
 };
 
 static atomic_bool workers_stop;
 
+static void worker_get_job(struct worker *w)
+{
+	get_job_close(w->id);
+}
+
+static void worker_pidfd(struct worker *w)
+{
+	(void)w;
+	pidfd_open_close();
+}
+
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
 
 	while (!workers_stop) {
-		get_job_close(w->id);
+		w->fn(w);
 		w->calls++;
 	}
 	return NULL;
 }
 
-/* GET_JOB + close calls per second, from @n threads together. */
-static double throughput(int n)
+/* Calls per second of @fn, from @n threads together. */
+static double throughput(void (*fn)(struct worker *w), int n)
 {
 	struct worker w[2];
 	double t0, t;
@@ -353,6 +369,7 @@ static double throughput(int n)
 	workers_stop = false;
 	for (int i = 0; i < n; i++) {
 		close(create_job(w[i].id));
+		w[i].fn = fn;
 		w[i].calls = 0;
 	}
 	t0 = now_ns();
@@ -467,11 +484,15 @@ int main(int argc, char **argv)
 	daemon_stop();
 
 	/* Threads, with 100 jobs (and the workers' own) queued. */
-	t1 = throughput(1);
-	t2 = throughput(2);
-	queued += 3;
+	t1 = throughput(worker_get_job, 1);
+	t2 = throughput(worker_get_job, 2);
 	row("GET_JOB + close, 1 thread", t1, "/s", 1, "", "");
 	row("GET_JOB + close, 2 threads", t2, "/s", t2 / t1, "2 threads / 1 thread", ">= 1.7");
+	t1 = throughput(worker_pidfd, 1);
+	t2 = throughput(worker_pidfd, 2);
+	row("pidfd_open + close, 1 thread", t1, "/s", 1, "", "");
+	row("pidfd_open + close, 2 threads", t2, "/s", t2 / t1, "2 threads / 1 thread", "");
+	queued += 6;	/* the workers' jobs */
 
 	/*
 	 * Latency against queue size.  On the way: CREATE_JOB from 10^2 to
