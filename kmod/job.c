@@ -74,7 +74,7 @@ static const char * const kbits_type_names[] = {
 	[KBITS_JOB_TYPE_UPLOAD_REPLY] = "UPLOAD_REPLY",
 };
 
-static bool kbits_state_is_final(u32 state)
+bool kbits_state_is_final(u32 state)
 {
 	return state == KBITS_JOB_STATE_ACKNOWLEDGED ||
 	       state == KBITS_JOB_STATE_CANCELLED;
@@ -153,6 +153,8 @@ static void kbits_job_release(struct kref *ref)
 
 	put_user_ns(job->user_ns);
 	kfree(job->display_name);
+	kfree(job->description);
+	kbits_job_free_files(job);
 	mutex_destroy(&job->lock);
 	kfree_rcu(job, rcu);
 }
@@ -214,34 +216,46 @@ static bool kbits_valid_utf8(const u8 *s, size_t len)
 	return true;
 }
 
-/* Copies a display name from userspace once and checks that copy. */
-static char *kbits_copy_name(const char __user *uname, u32 len)
+/*
+ * Copies a string of @len bytes (no NUL needed) from userspace once, and
+ * checks that copy: at most @max bytes (-ENAMETOOLONG), valid UTF-8 without
+ * NUL (-EINVAL).  Returns it NUL-terminated, or an ERR_PTR.
+ */
+char *kbits_copy_string(const char __user *ustr, u32 len, u32 max)
 {
-	char *name;
+	char *str;
 
-	if (len > KBITS_DISPLAY_NAME_MAX)
+	if (len > max)
 		return ERR_PTR(-ENAMETOOLONG);
 
-	name = kmalloc(len + 1, GFP_KERNEL_ACCOUNT);
-	if (!name)
+	str = kmalloc(len + 1, GFP_KERNEL_ACCOUNT);
+	if (!str)
 		return ERR_PTR(-ENOMEM);
-	if (copy_from_user(name, uname, len)) {
-		kfree(name);
+	if (copy_from_user(str, ustr, len)) {
+		kfree(str);
 		return ERR_PTR(-EFAULT);
 	}
-	name[len] = '\0';
-	if (!kbits_valid_utf8(name, len)) {
-		kfree(name);
+	str[len] = '\0';
+	if (!kbits_valid_utf8(str, len)) {
+		kfree(str);
 		return ERR_PTR(-EINVAL);
 	}
-	return name;
+	return str;
 }
 
-static long kbits_job_get_display_name(struct kbits_job *job,
-				       struct kbits_job_string __user *uarg)
+/* The job's display name or description, as @cmd names it. */
+static char **kbits_job_string_field(struct kbits_job *job, unsigned int cmd)
 {
-	char name[KBITS_DISPLAY_NAME_MAX + 1];
+	return cmd == KBITS_JOB_IOC_GET_DISPLAY_NAME ||
+	       cmd == KBITS_JOB_IOC_SET_DISPLAY_NAME ?
+	       &job->display_name : &job->description;
+}
+
+static long kbits_job_get_string(struct kbits_job *job, unsigned int cmd,
+				 struct kbits_job_string __user *uarg)
+{
 	struct kbits_job_string args;
+	char *copy;
 	u32 len;
 	int err;
 
@@ -252,17 +266,212 @@ static long kbits_job_get_display_name(struct kbits_job *job,
 	if (args.reserved)
 		return -EINVAL;
 
+	/* A copy, so that no lock is held across the copy to userspace. */
 	mutex_lock(&job->lock);
-	len = strscpy(name, job->display_name, sizeof(name));
+	copy = kstrdup(*kbits_job_string_field(job, cmd) ?: "",
+		       GFP_KERNEL_ACCOUNT);
+	mutex_unlock(&job->lock);
+	if (!copy)
+		return -ENOMEM;
+
+	len = strlen(copy);
+	if (put_user(len, &uarg->len))
+		err = -EFAULT;
+	else if (args.len < len + 1)
+		err = -ERANGE;
+	else if (copy_to_user(u64_to_user_ptr(args.buf), copy, len + 1))
+		err = -EFAULT;
+	kfree(copy);
+	return err;
+}
+
+static long kbits_job_set_string(struct kbits_job *job, unsigned int cmd,
+				 struct kbits_job_string __user *uarg)
+{
+	u32 max = cmd == KBITS_JOB_IOC_SET_DISPLAY_NAME ?
+		  KBITS_DISPLAY_NAME_MAX : KBITS_DESCRIPTION_MAX;
+	struct kbits_job_string args;
+	char *str, **field;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_JOB_STRING_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.reserved)
+		return -EINVAL;
+	str = kbits_copy_string(u64_to_user_ptr(args.buf), args.len, max);
+	if (IS_ERR(str))
+		return PTR_ERR(str);
+
+	mutex_lock(&job->lock);
+	if (kbits_state_is_final(job->state)) {
+		err = -EBADFD;
+	} else {
+		field = kbits_job_string_field(job, cmd);
+		swap(*field, str);
+		job->mtime = ktime_get_real_seconds();
+	}
+	mutex_unlock(&job->lock);
+	kfree(str);	/* the old string, or the new one on error */
+	return err;
+}
+
+static long kbits_job_get_attr(struct kbits_job *job,
+			       struct kbits_job_attr __user *uarg)
+{
+	struct kbits_job_attr args;
+	u32 usize;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_JOB_ATTR_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.mask || args.reserved)
+		return -EINVAL;
+	usize = args.size;
+
+	memset(&args, 0, sizeof(args));
+	args.size = min_t(u32, usize, sizeof(args));
+	mutex_lock(&job->lock);
+	args.priority = job->priority;
+	args.notify_flags = job->notify_flags;
+	args.min_retry_delay = job->min_retry_delay;
+	args.no_progress_timeout = job->no_progress_timeout;
+	args.error_count = job->error_count;
+	args.modification_time = job->mtime;
+	args.completion_time = job->completion_time;
+	mutex_unlock(&job->lock);
+	args.creation_time = job->ctime;
+
+	return copy_to_user(uarg, &args, args.size) ? -EFAULT : 0;
+}
+
+#define KBITS_ATTR_ALL (KBITS_ATTR_PRIORITY | KBITS_ATTR_NOTIFY_FLAGS | \
+			KBITS_ATTR_MIN_RETRY_DELAY | \
+			KBITS_ATTR_NO_PROGRESS_TIMEOUT)
+
+static long kbits_job_set_attr(struct kbits_job *job,
+			       struct kbits_job_attr __user *uarg)
+{
+	struct kbits_job_attr args;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_JOB_ATTR_SIZE_VER0);
+	if (err)
+		return err;
+	if ((args.mask & ~KBITS_ATTR_ALL) || args.reserved)
+		return -EINVAL;
+	if ((args.mask & KBITS_ATTR_PRIORITY) &&
+	    args.priority > KBITS_PRIORITY_LOW)
+		return -EINVAL;
+	if ((args.mask & KBITS_ATTR_NOTIFY_FLAGS) &&
+	    (args.notify_flags & ~KBITS_NOTIFY_ALL))
+		return -EINVAL;
+	if ((args.mask & KBITS_ATTR_MIN_RETRY_DELAY) &&
+	    args.min_retry_delay < KBITS_MIN_RETRY_DELAY_MIN)
+		return -EINVAL;
+
+	mutex_lock(&job->lock);
+	if (kbits_state_is_final(job->state)) {
+		err = -EBADFD;
+		goto out;
+	}
+	if (args.mask & KBITS_ATTR_PRIORITY)
+		job->priority = args.priority;
+	if (args.mask & KBITS_ATTR_NOTIFY_FLAGS)
+		job->notify_flags = args.notify_flags;
+	if (args.mask & KBITS_ATTR_MIN_RETRY_DELAY)
+		job->min_retry_delay = args.min_retry_delay;
+	if (args.mask & KBITS_ATTR_NO_PROGRESS_TIMEOUT)
+		job->no_progress_timeout = args.no_progress_timeout;
+	if (args.mask)
+		job->mtime = ktime_get_real_seconds();
+out:
+	mutex_unlock(&job->lock);
+	return err;
+}
+
+/* Sets the state of a job whose lock is held, as its user changes it. */
+static void kbits_job_set_state(struct kbits_job *job, u32 state)
+{
+	lockdep_assert_held(&job->lock);
+	WRITE_ONCE(job->state, state);
+	job->mtime = ktime_get_real_seconds();
+}
+
+/*
+ * Resume (BITS: Resume): a SUSPENDED, ERROR or TRANSIENT_ERROR job, or a
+ * TRANSFERRED one that was given a file since, goes to QUEUED.  A job on
+ * its way already stays as it is.  -ENODATA for a job without files.
+ */
+static long kbits_job_resume(struct kbits_job *job)
+{
+	long err = 0;
+
+	mutex_lock(&job->lock);
+	switch (job->state) {
+	case KBITS_JOB_STATE_SUSPENDED:
+	case KBITS_JOB_STATE_ERROR:
+	case KBITS_JOB_STATE_TRANSIENT_ERROR:
+	case KBITS_JOB_STATE_TRANSFERRED:
+		if (!job->nr_files)
+			err = -ENODATA;
+		else if (job->state != KBITS_JOB_STATE_TRANSFERRED ||
+			 !kbits_job_all_files_done(job))
+			kbits_job_set_state(job, KBITS_JOB_STATE_QUEUED);
+		break;
+	case KBITS_JOB_STATE_QUEUED:
+	case KBITS_JOB_STATE_CONNECTING:
+	case KBITS_JOB_STATE_TRANSFERRING:
+		break;
+	default:
+		err = -EBADFD;
+	}
+	mutex_unlock(&job->lock);
+	return err;
+}
+
+/* Suspend (BITS: Suspend), from any state but the final ones. */
+static long kbits_job_suspend(struct kbits_job *job)
+{
+	long err = 0;
+
+	mutex_lock(&job->lock);
+	if (kbits_state_is_final(job->state))
+		err = -EBADFD;
+	else if (job->state != KBITS_JOB_STATE_SUSPENDED)
+		kbits_job_set_state(job, KBITS_JOB_STATE_SUSPENDED);
+	mutex_unlock(&job->lock);
+	return err;
+}
+
+/*
+ * Complete (BITS: Complete): the job is ACKNOWLEDGED and leaves the queue.
+ * A download job may be completed in any state but the final ones and keeps
+ * only its finished files (then KBITS_COMPLETE_PARTIAL, as BITS's
+ * BG_S_PARTIAL_COMPLETE); an upload job only once TRANSFERRED.
+ */
+static long kbits_job_complete(struct kbits_job *job)
+{
+	long ret = 0;
+
+	mutex_lock(&job->lock);
+	if (kbits_state_is_final(job->state) ||
+	    (job->type != KBITS_JOB_TYPE_DOWNLOAD &&
+	     job->state != KBITS_JOB_STATE_TRANSFERRED)) {
+		mutex_unlock(&job->lock);
+		return -EBADFD;
+	}
+	if (kbits_job_drop_unfinished(job))
+		ret = KBITS_COMPLETE_PARTIAL;
+	kbits_job_set_state(job, KBITS_JOB_STATE_ACKNOWLEDGED);
 	mutex_unlock(&job->lock);
 
-	if (put_user(len, &uarg->len))
-		return -EFAULT;
-	if (args.len < len + 1)
-		return -ERANGE;
-	if (copy_to_user(u64_to_user_ptr(args.buf), name, len + 1))
-		return -EFAULT;
-	return 0;
+	kbits_job_dequeue(job);
+	return ret;
 }
 
 static long kbits_job_cancel(struct kbits_job *job)
@@ -272,7 +481,7 @@ static long kbits_job_cancel(struct kbits_job *job)
 		mutex_unlock(&job->lock);
 		return -EBADFD;
 	}
-	WRITE_ONCE(job->state, KBITS_JOB_STATE_CANCELLED);
+	kbits_job_set_state(job, KBITS_JOB_STATE_CANCELLED);
 	mutex_unlock(&job->lock);
 
 	kbits_job_dequeue(job);
@@ -297,7 +506,27 @@ static long kbits_job_ioctl(struct file *file, unsigned int cmd,
 		return put_user(from_kuid_munged(current_user_ns(), job->owner),
 				(u32 __user *)uarg);
 	case KBITS_JOB_IOC_GET_DISPLAY_NAME:
-		return kbits_job_get_display_name(job, uarg);
+	case KBITS_JOB_IOC_GET_DESCRIPTION:
+		return kbits_job_get_string(job, cmd, uarg);
+	case KBITS_JOB_IOC_SET_DISPLAY_NAME:
+	case KBITS_JOB_IOC_SET_DESCRIPTION:
+		return kbits_job_set_string(job, cmd, uarg);
+	case KBITS_JOB_IOC_GET_ATTR:
+		return kbits_job_get_attr(job, uarg);
+	case KBITS_JOB_IOC_SET_ATTR:
+		return kbits_job_set_attr(job, uarg);
+	case KBITS_JOB_IOC_ADD_FILES:
+		return kbits_job_add_files(job, uarg);
+	case KBITS_JOB_IOC_GET_FILE:
+		return kbits_job_get_file(job, uarg);
+	case KBITS_JOB_IOC_GET_PROGRESS:
+		return kbits_job_get_progress(job, uarg);
+	case KBITS_JOB_IOC_RESUME:
+		return kbits_job_resume(job);
+	case KBITS_JOB_IOC_SUSPEND:
+		return kbits_job_suspend(job);
+	case KBITS_JOB_IOC_COMPLETE:
+		return kbits_job_complete(job);
 	case KBITS_JOB_IOC_CANCEL:
 		return kbits_job_cancel(job);
 	default:
@@ -368,7 +597,12 @@ static struct kbits_job *kbits_job_alloc(char *name, u32 type)
 	job->type = type;
 	job->state = KBITS_JOB_STATE_SUSPENDED;
 	job->ctime = ktime_get_real_seconds();
+	job->mtime = job->ctime;
 	job->display_name = name;
+	job->priority = KBITS_PRIORITY_NORMAL;
+	job->notify_flags = KBITS_NOTIFY_JOB_TRANSFERRED | KBITS_NOTIFY_JOB_ERROR;
+	job->min_retry_delay = KBITS_MIN_RETRY_DELAY_DEFAULT;
+	job->no_progress_timeout = KBITS_NO_PROGRESS_TIMEOUT_DEFAULT;
 	return job;
 }
 
@@ -426,7 +660,7 @@ int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
 	if (type > KBITS_JOB_TYPE_UPLOAD_REPLY)
 		return -EINVAL;
 
-	name = kbits_copy_name(uname, name_len);
+	name = kbits_copy_string(uname, name_len, KBITS_DISPLAY_NAME_MAX);
 	if (IS_ERR(name))
 		return PTR_ERR(name);
 

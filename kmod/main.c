@@ -22,7 +22,15 @@ module_param_named(max_jobs_per_user, kbits_max_jobs_per_user, uint, 0644);
 MODULE_PARM_DESC(max_jobs_per_user,
 		 "Jobs in the queue per user (CAP_SYS_ADMIN callers are exempt; default 60)");
 
+unsigned int kbits_max_files_per_job = 200;
+module_param_named(max_files_per_job, kbits_max_files_per_job, uint, 0644);
+MODULE_PARM_DESC(max_files_per_job, "Files in one job (default 200)");
+
 static_assert(sizeof(struct kbits_create_job) == KBITS_CREATE_JOB_SIZE_VER0);
+static_assert(sizeof(struct kbits_job_attr) == KBITS_JOB_ATTR_SIZE_VER0);
+static_assert(sizeof(struct kbits_add_files) == KBITS_ADD_FILES_SIZE_VER0);
+static_assert(sizeof(struct kbits_job_file) == KBITS_JOB_FILE_SIZE_VER0);
+static_assert(sizeof(struct kbits_job_progress) == 24);
 static_assert(sizeof(struct kbits_get_job) == KBITS_GET_JOB_SIZE_VER0);
 static_assert(sizeof(struct kbits_enum_jobs) == KBITS_ENUM_JOBS_SIZE_VER0);
 static_assert(sizeof(struct kbits_job_string) == KBITS_JOB_STRING_SIZE_VER0);

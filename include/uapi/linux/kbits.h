@@ -29,8 +29,14 @@
 /* A job identifier: a 128-bit GUID, stored as the kernel's guid_t. */
 #define KBITS_GUID_SIZE		16
 
-/* Longest display name, in bytes (UTF-8, without a terminating NUL). */
+/* Longest strings, in bytes (UTF-8, without a terminating NUL). */
 #define KBITS_DISPLAY_NAME_MAX	256
+#define KBITS_DESCRIPTION_MAX	1024
+#define KBITS_REMOTE_NAME_MAX	2200	/* a URL or an absolute path */
+#define KBITS_LOCAL_NAME_MAX	4095	/* an absolute path: PATH_MAX with its NUL */
+
+/* A size not known yet (BITS: BG_SIZE_UNKNOWN). */
+#define KBITS_SIZE_UNKNOWN	(~0ULL)
 
 enum kbits_job_type {
 	KBITS_JOB_TYPE_DOWNLOAD		= 0,
@@ -49,6 +55,27 @@ enum kbits_job_state {
 	KBITS_JOB_STATE_ACKNOWLEDGED	= 7,
 	KBITS_JOB_STATE_CANCELLED	= 8,
 };
+
+/* BITS's priorities: FOREGROUND jobs go first, LOW ones last. */
+enum kbits_job_priority {
+	KBITS_PRIORITY_FOREGROUND	= 0,
+	KBITS_PRIORITY_HIGH		= 1,
+	KBITS_PRIORITY_NORMAL		= 2,	/* a new job's */
+	KBITS_PRIORITY_LOW		= 3,
+};
+
+/* Notify flags: the changes a job's events report (BITS's BG_NOTIFY_*). */
+#define KBITS_NOTIFY_JOB_TRANSFERRED	0x0001
+#define KBITS_NOTIFY_JOB_ERROR		0x0002
+#define KBITS_NOTIFY_DISABLE		0x0004
+#define KBITS_NOTIFY_JOB_MODIFICATION	0x0008
+#define KBITS_NOTIFY_FILE_TRANSFERRED	0x0010
+#define KBITS_NOTIFY_ALL		0x001f
+
+/* A new job's timing (BITS's defaults), in seconds. */
+#define KBITS_MIN_RETRY_DELAY_DEFAULT		600
+#define KBITS_MIN_RETRY_DELAY_MIN		5
+#define KBITS_NO_PROGRESS_TIMEOUT_DEFAULT	1209600	/* 14 days; 0: no retries */
 
 /*
  * KBITS_IOC_CREATE_JOB - put a new job in the queue.
@@ -129,6 +156,93 @@ struct kbits_job_string {
 
 #define KBITS_JOB_STRING_SIZE_VER0	24
 
+/*
+ * A job's settings and times (KBITS_JOB_IOC_GET_ATTR, KBITS_JOB_IOC_SET_ATTR).
+ * GET fills every field (@mask must be 0).  SET changes the fields named in
+ * @mask, all or none; the others, and the fields only GET fills, are
+ * ignored.  Times are seconds since the epoch, 0 where not yet.
+ */
+struct kbits_job_attr {
+	__u32 size;			/* in: sizeof(struct kbits_job_attr) */
+	__u32 mask;			/* SET: KBITS_ATTR_* to change */
+	__u32 priority;			/* enum kbits_job_priority */
+	__u32 notify_flags;		/* KBITS_NOTIFY_* */
+	__u32 min_retry_delay;		/* seconds, >= KBITS_MIN_RETRY_DELAY_MIN */
+	__u32 no_progress_timeout;	/* seconds; 0: an error is not retried */
+	__u32 error_count;		/* GET: errors the job has had */
+	__u32 reserved;			/* must be 0 */
+	__s64 creation_time;		/* GET */
+	__s64 modification_time;	/* GET: the last change by its user */
+	__s64 completion_time;		/* GET: when it became TRANSFERRED */
+};
+
+#define KBITS_JOB_ATTR_SIZE_VER0	56
+#define KBITS_ATTR_PRIORITY		(1U << 0)
+#define KBITS_ATTR_NOTIFY_FLAGS		(1U << 1)
+#define KBITS_ATTR_MIN_RETRY_DELAY	(1U << 2)
+#define KBITS_ATTR_NO_PROGRESS_TIMEOUT	(1U << 3)
+
+/* One file to add: where it comes from and where it goes. */
+struct kbits_file_spec {
+	__aligned_u64 remote;	/* http://, https://, file:// URL or absolute path */
+	__aligned_u64 local;	/* absolute path */
+	__u32 remote_len;	/* bytes at @remote, no NUL needed */
+	__u32 local_len;	/* bytes at @local, no NUL needed */
+};
+
+/*
+ * KBITS_JOB_IOC_ADD_FILES - add @count files to a job, all or none
+ * (BITS: AddFile, AddFileSet).
+ */
+struct kbits_add_files {
+	__u32 size;		/* in: sizeof(struct kbits_add_files) */
+	__u32 flags;		/* in: none defined yet, must be 0 */
+	__u32 count;		/* in: entries at @files, >= 1 */
+	__u32 entry_size;	/* in: sizeof(struct kbits_file_spec), <= 4096 */
+	__aligned_u64 files;	/* in: struct kbits_file_spec[@count] */
+};
+
+#define KBITS_ADD_FILES_SIZE_VER0	24
+#define KBITS_FILE_SPEC_SIZE_VER0	24
+
+/*
+ * KBITS_JOB_IOC_GET_FILE - file @index of a job (0 is the first added):
+ * its names and progress.  Each name is written with a NUL to its buffer,
+ * and its length without the NUL to its _len; when a buffer is too small
+ * for its name neither name is written, both lengths are, and the call
+ * fails with -ERANGE.
+ */
+struct kbits_job_file {
+	__u32 size;		/* in: sizeof(struct kbits_job_file) */
+	__u32 index;		/* in */
+	__u64 bytes_total;	/* out: KBITS_SIZE_UNKNOWN until known */
+	__u64 bytes_transferred;	/* out */
+	__u32 flags;		/* out: KBITS_FILE_* */
+	__u32 remote_len;	/* in: bytes at @remote; out: name length */
+	__u32 local_len;	/* in: bytes at @local; out: name length */
+	__u32 reserved;		/* must be 0 */
+	__aligned_u64 remote;	/* in: where to write the remote name */
+	__aligned_u64 local;	/* in: where to write the local name */
+};
+
+#define KBITS_JOB_FILE_SIZE_VER0	56
+#define KBITS_FILE_COMPLETED		(1U << 0)
+
+/*
+ * A job's progress (KBITS_JOB_IOC_GET_PROGRESS); a new job's is all 0.  It
+ * has no size field: _IOR encodes its size in the command, so a larger
+ * version would come as a new command beside this one.
+ */
+struct kbits_job_progress {
+	__u64 bytes_total;	/* KBITS_SIZE_UNKNOWN until every file's size is known */
+	__u64 bytes_transferred;
+	__u32 files_total;
+	__u32 files_transferred;
+};
+
+/* KBITS_JOB_IOC_COMPLETE returns this when it dropped unfinished files. */
+#define KBITS_COMPLETE_PARTIAL		1
+
 #define KBITS_IOC_MAGIC		0xB8
 
 /*
@@ -152,5 +266,23 @@ struct kbits_job_string {
 #define KBITS_JOB_IOC_GET_DISPLAY_NAME \
 	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x44, KBITS_JOB_STRING_SIZE_VER0)
 #define KBITS_JOB_IOC_CANCEL	_IO(KBITS_IOC_MAGIC, 0x45)
+#define KBITS_JOB_IOC_SET_DISPLAY_NAME \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x46, KBITS_JOB_STRING_SIZE_VER0)
+#define KBITS_JOB_IOC_GET_DESCRIPTION \
+	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x47, KBITS_JOB_STRING_SIZE_VER0)
+#define KBITS_JOB_IOC_SET_DESCRIPTION \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x48, KBITS_JOB_STRING_SIZE_VER0)
+#define KBITS_JOB_IOC_GET_ATTR \
+	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x49, KBITS_JOB_ATTR_SIZE_VER0)
+#define KBITS_JOB_IOC_SET_ATTR \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x4a, KBITS_JOB_ATTR_SIZE_VER0)
+#define KBITS_JOB_IOC_ADD_FILES \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x4b, KBITS_ADD_FILES_SIZE_VER0)
+#define KBITS_JOB_IOC_GET_FILE \
+	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x4c, KBITS_JOB_FILE_SIZE_VER0)
+#define KBITS_JOB_IOC_GET_PROGRESS	_IOR(KBITS_IOC_MAGIC, 0x4d, struct kbits_job_progress)
+#define KBITS_JOB_IOC_RESUME	_IO(KBITS_IOC_MAGIC, 0x4e)
+#define KBITS_JOB_IOC_SUSPEND	_IO(KBITS_IOC_MAGIC, 0x4f)
+#define KBITS_JOB_IOC_COMPLETE	_IO(KBITS_IOC_MAGIC, 0x50)
 
 #endif /* _UAPI_LINUX_KBITS_H */

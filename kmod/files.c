@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbits: a job's files (BITS: AddFile, AddFileSet, EnumFiles) and its
+ * progress.  Names are copied from userspace and checked before the job's
+ * lock is taken; the lock is held only to look at or change the array.
+ */
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+
+#include "kbits.h"
+
+static_assert(sizeof(struct kbits_file_spec) == KBITS_FILE_SPEC_SIZE_VER0);
+
+static void kbits_file_free(struct kbits_file *f)
+{
+	kfree(f->remote);
+	kfree(f->local);
+}
+
+/* Frees every file of a job that nothing else can reach any more. */
+void kbits_job_free_files(struct kbits_job *job)
+{
+	u32 i;
+
+	for (i = 0; i < job->nr_files; i++)
+		kbits_file_free(&job->files[i]);
+	kvfree(job->files);
+	job->files = NULL;
+	job->nr_files = 0;
+}
+
+bool kbits_job_all_files_done(const struct kbits_job *job)
+{
+	u32 i;
+
+	lockdep_assert_held(&job->lock);
+	for (i = 0; i < job->nr_files; i++)
+		if (!job->files[i].completed)
+			return false;
+	return true;
+}
+
+/* Drops the files that did not finish (Complete); returns how many. */
+u32 kbits_job_drop_unfinished(struct kbits_job *job)
+{
+	u32 i, kept = 0;
+
+	lockdep_assert_held(&job->lock);
+	for (i = 0; i < job->nr_files; i++) {
+		if (job->files[i].completed)
+			job->files[kept++] = job->files[i];
+		else
+			kbits_file_free(&job->files[i]);
+	}
+	i = job->nr_files - kept;
+	job->nr_files = kept;
+	return i;
+}
+
+/* Does @s start with @prefix, in any case? */
+static bool kbits_has_prefix(const char *s, const char *prefix)
+{
+	return !strncasecmp(s, prefix, strlen(prefix));
+}
+
+/*
+ * A remote name is an absolute path, a file:// URL of one, or an http://
+ * or https:// URL with something after the scheme.
+ */
+static bool kbits_remote_name_ok(const char *s)
+{
+	if (s[0] == '/')
+		return true;
+	if (kbits_has_prefix(s, "file://"))
+		return s[7] == '/';
+	if (kbits_has_prefix(s, "http://"))
+		return s[7] != '\0';
+	if (kbits_has_prefix(s, "https://"))
+		return s[8] != '\0';
+	return false;
+}
+
+/* Copies and checks one file spec's names into @f. */
+static int kbits_file_from_spec(struct kbits_file *f,
+				const struct kbits_file_spec *spec)
+{
+	char *remote, *local;
+
+	if (!spec->remote_len || !spec->local_len)
+		return -EINVAL;
+	remote = kbits_copy_string(u64_to_user_ptr(spec->remote),
+				   spec->remote_len, KBITS_REMOTE_NAME_MAX);
+	if (IS_ERR(remote))
+		return PTR_ERR(remote);
+	local = kbits_copy_string(u64_to_user_ptr(spec->local),
+				  spec->local_len, KBITS_LOCAL_NAME_MAX);
+	if (IS_ERR(local)) {
+		kfree(remote);
+		return PTR_ERR(local);
+	}
+	if (!kbits_remote_name_ok(remote) || local[0] != '/') {
+		kfree(remote);
+		kfree(local);
+		return -EINVAL;
+	}
+	f->remote = remote;
+	f->local = local;
+	f->bytes_total = KBITS_SIZE_UNKNOWN;
+	f->bytes_transferred = 0;
+	f->completed = false;
+	return 0;
+}
+
+long kbits_job_add_files(struct kbits_job *job,
+			 struct kbits_add_files __user *uarg)
+{
+	u32 max = READ_ONCE(kbits_max_files_per_job);
+	struct kbits_file *new, *grown;
+	struct kbits_add_files args;
+	struct kbits_file_spec spec;
+	const u8 __user *uspecs;
+	u32 i, n = 0;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_ADD_FILES_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.flags || !args.count ||
+	    args.entry_size < KBITS_FILE_SPEC_SIZE_VER0 ||
+	    args.entry_size > PAGE_SIZE)
+		return -EINVAL;
+	/* More than a job may hold is refused before anything is copied. */
+	if (args.count > max ||
+	    (job->type != KBITS_JOB_TYPE_DOWNLOAD && args.count > 1))
+		return -E2BIG;
+
+	/* kv*: max_files_per_job is root's to raise, and may be large. */
+	new = kvcalloc(args.count, sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return -ENOMEM;
+	uspecs = u64_to_user_ptr(args.files);
+	for (n = 0; n < args.count; n++) {
+		err = copy_struct_from_user(&spec, sizeof(spec),
+					    uspecs + (size_t)n * args.entry_size,
+					    args.entry_size);
+		if (!err)
+			err = kbits_file_from_spec(&new[n], &spec);
+		if (err)
+			goto out;
+	}
+
+	mutex_lock(&job->lock);
+	if (kbits_state_is_final(job->state)) {
+		err = -EBADFD;
+	} else if (job->nr_files + args.count > max ||
+		   (job->type != KBITS_JOB_TYPE_DOWNLOAD &&
+		    job->nr_files + args.count > 1)) {
+		err = -E2BIG;
+	} else {
+		grown = kvrealloc(job->files, job->nr_files * sizeof(*grown),
+				  (job->nr_files + args.count) * sizeof(*grown),
+				  GFP_KERNEL_ACCOUNT);
+		if (!grown) {
+			err = -ENOMEM;
+		} else {
+			memcpy(grown + job->nr_files, new,
+			       args.count * sizeof(*new));
+			job->files = grown;
+			job->nr_files += args.count;
+			job->mtime = ktime_get_real_seconds();
+			n = 0;	/* the job owns the names now */
+		}
+	}
+	mutex_unlock(&job->lock);
+out:
+	for (i = 0; i < n; i++)
+		kbits_file_free(&new[i]);
+	kvfree(new);
+	return err;
+}
+
+long kbits_job_get_file(struct kbits_job *job,
+			struct kbits_job_file __user *uarg)
+{
+	struct kbits_job_file args;
+	char *remote = NULL, *local = NULL;
+	u64 total = 0, done = 0;
+	u32 flags = 0, rlen, llen;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_JOB_FILE_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.reserved)
+		return -EINVAL;
+
+	mutex_lock(&job->lock);
+	if (args.index >= job->nr_files) {
+		err = -ENXIO;
+	} else {
+		struct kbits_file *f = &job->files[args.index];
+
+		remote = kstrdup(f->remote, GFP_KERNEL_ACCOUNT);
+		local = kstrdup(f->local, GFP_KERNEL_ACCOUNT);
+		total = f->bytes_total;
+		done = f->bytes_transferred;
+		flags = f->completed ? KBITS_FILE_COMPLETED : 0;
+		if (!remote || !local)
+			err = -ENOMEM;
+	}
+	mutex_unlock(&job->lock);
+	if (err)
+		goto out;
+
+	rlen = strlen(remote);
+	llen = strlen(local);
+	if (put_user(rlen, &uarg->remote_len) ||
+	    put_user(llen, &uarg->local_len)) {
+		err = -EFAULT;
+		goto out;
+	}
+	if (args.remote_len < rlen + 1 || args.local_len < llen + 1) {
+		err = -ERANGE;
+		goto out;
+	}
+	if (copy_to_user(u64_to_user_ptr(args.remote), remote, rlen + 1) ||
+	    copy_to_user(u64_to_user_ptr(args.local), local, llen + 1) ||
+	    put_user(total, &uarg->bytes_total) ||
+	    put_user(done, &uarg->bytes_transferred) ||
+	    put_user(flags, &uarg->flags))
+		err = -EFAULT;
+out:
+	kfree(remote);
+	kfree(local);
+	return err;
+}
+
+long kbits_job_get_progress(struct kbits_job *job,
+			    struct kbits_job_progress __user *uarg)
+{
+	struct kbits_job_progress p = {};
+	u32 i;
+
+	mutex_lock(&job->lock);
+	for (i = 0; i < job->nr_files; i++) {
+		const struct kbits_file *f = &job->files[i];
+
+		if (f->bytes_total == KBITS_SIZE_UNKNOWN ||
+		    p.bytes_total == KBITS_SIZE_UNKNOWN)
+			p.bytes_total = KBITS_SIZE_UNKNOWN;
+		else
+			p.bytes_total += f->bytes_total;
+		p.bytes_transferred += f->bytes_transferred;
+		p.files_transferred += f->completed;
+	}
+	p.files_total = job->nr_files;
+	mutex_unlock(&job->lock);
+
+	return copy_to_user(uarg, &p, sizeof(p)) ? -EFAULT : 0;
+}
