@@ -40,6 +40,14 @@ _Static_assert(sizeof(struct kbits_guid) == sizeof(struct kbits_job_id),
 	       "struct kbits_guid and struct kbits_job_id differ");
 _Static_assert(sizeof(struct kbits_job_string) == KBITS_JOB_STRING_SIZE_VER0,
 	       "struct kbits_job_string changed size");
+_Static_assert(sizeof(struct kbits_job_attr) == KBITS_JOB_ATTR_SIZE_VER0,
+	       "struct kbits_job_attr changed size");
+_Static_assert(sizeof(struct kbits_add_files) == KBITS_ADD_FILES_SIZE_VER0,
+	       "struct kbits_add_files changed size");
+_Static_assert(sizeof(struct kbits_file_spec) == KBITS_FILE_SPEC_SIZE_VER0,
+	       "struct kbits_file_spec changed size");
+_Static_assert(sizeof(struct kbits_job_file) == KBITS_JOB_FILE_SIZE_VER0,
+	       "struct kbits_job_file changed size");
 
 struct kbits {
 	atomic_uint refcount;
@@ -522,10 +530,11 @@ int kbits_job_get_owner(struct kbits_job *j, uid_t *out)
 	return err;
 }
 
-/* The name can be renamed between two calls; this many tries are plenty. */
+/* A string can change between two calls; this many tries are plenty. */
 #define KBITS_STRING_TRIES 8
 
-int kbits_job_get_display_name(struct kbits_job *j, char **out)
+/* A job's string (@cmd: GET_DISPLAY_NAME, GET_DESCRIPTION), malloc'd. */
+static int kbits_job_get_string(struct kbits_job *j, unsigned long cmd, char **out)
 {
 	size_t cap = KBITS_DISPLAY_NAME_MAX + 1;
 	char *buf = NULL;
@@ -550,9 +559,9 @@ int kbits_job_get_display_name(struct kbits_job *j, char **out)
 		s.size = sizeof(s);
 		s.len = cap > UINT32_MAX ? UINT32_MAX : (uint32_t)cap;
 		s.buf = (uintptr_t)buf;
-		err = kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s);
+		err = kbits_ioctl(j->fd, cmd, &s);
 		if (err == -ERANGE && (size_t)s.len + 1 > cap) {
-			/* A larger limit than this library knows: ask again. */
+			/* Longer than the buffer: ask again with room for it. */
 			cap = (size_t)s.len + 1;
 			continue;
 		}
@@ -569,6 +578,306 @@ int kbits_job_get_display_name(struct kbits_job *j, char **out)
 	}
 	free(buf);
 	return -ERANGE;
+}
+
+int kbits_job_get_display_name(struct kbits_job *j, char **out)
+{
+	return kbits_job_get_string(j, KBITS_JOB_IOC_GET_DISPLAY_NAME, out);
+}
+
+int kbits_job_get_description(struct kbits_job *j, char **out)
+{
+	return kbits_job_get_string(j, KBITS_JOB_IOC_GET_DESCRIPTION, out);
+}
+
+static int kbits_job_set_string(struct kbits_job *j, unsigned long cmd, const char *str,
+				size_t max)
+{
+	struct kbits_job_string s;
+	size_t len;
+
+	if (!j || !str)
+		return -EINVAL;
+	len = strlen(str);
+	if (len > max)
+		return -ENAMETOOLONG;
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.len = (uint32_t)len;
+	s.buf = (uintptr_t)str;
+	return kbits_ioctl(j->fd, cmd, &s);
+}
+
+int kbits_job_set_display_name(struct kbits_job *j, const char *name)
+{
+	return kbits_job_set_string(j, KBITS_JOB_IOC_SET_DISPLAY_NAME, name,
+				    KBITS_DISPLAY_NAME_MAX);
+}
+
+int kbits_job_set_description(struct kbits_job *j, const char *description)
+{
+	return kbits_job_set_string(j, KBITS_JOB_IOC_SET_DESCRIPTION, description,
+				    KBITS_DESCRIPTION_MAX);
+}
+
+static int kbits_job_get_attr(struct kbits_job *j, struct kbits_job_attr *a)
+{
+	if (!j)
+		return -EINVAL;
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	return kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_ATTR, a);
+}
+
+/* Sets the one attribute @mask names, to @value (the kernel reads only that field). */
+static int kbits_job_set_attr(struct kbits_job *j, uint32_t mask, uint32_t value)
+{
+	struct kbits_job_attr a;
+
+	if (!j)
+		return -EINVAL;
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.mask = mask;
+	a.priority = a.notify_flags = a.min_retry_delay = a.no_progress_timeout = value;
+	return kbits_ioctl(j->fd, KBITS_JOB_IOC_SET_ATTR, &a);
+}
+
+/* Gets the attribute at offset @off of struct kbits_job_attr. */
+static int kbits_job_get_attr_u32(struct kbits_job *j, size_t off, uint32_t *out)
+{
+	struct kbits_job_attr a;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	err = kbits_job_get_attr(j, &a);
+	if (err == 0)
+		memcpy(out, (const char *)&a + off, sizeof(*out));
+	return err;
+}
+
+int kbits_job_get_priority(struct kbits_job *j, enum kbits_job_priority *out)
+{
+	uint32_t v;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	err = kbits_job_get_attr_u32(j, offsetof(struct kbits_job_attr, priority), &v);
+	if (err == 0)
+		*out = (enum kbits_job_priority)v;
+	return err;
+}
+
+int kbits_job_set_priority(struct kbits_job *j, enum kbits_job_priority priority)
+{
+	return kbits_job_set_attr(j, KBITS_ATTR_PRIORITY, (uint32_t)priority);
+}
+
+int kbits_job_get_notify_flags(struct kbits_job *j, uint32_t *out)
+{
+	return kbits_job_get_attr_u32(j, offsetof(struct kbits_job_attr, notify_flags), out);
+}
+
+int kbits_job_set_notify_flags(struct kbits_job *j, uint32_t flags)
+{
+	return kbits_job_set_attr(j, KBITS_ATTR_NOTIFY_FLAGS, flags);
+}
+
+int kbits_job_get_min_retry_delay(struct kbits_job *j, uint32_t *out)
+{
+	return kbits_job_get_attr_u32(j, offsetof(struct kbits_job_attr, min_retry_delay), out);
+}
+
+int kbits_job_set_min_retry_delay(struct kbits_job *j, uint32_t seconds)
+{
+	return kbits_job_set_attr(j, KBITS_ATTR_MIN_RETRY_DELAY, seconds);
+}
+
+int kbits_job_get_no_progress_timeout(struct kbits_job *j, uint32_t *out)
+{
+	return kbits_job_get_attr_u32(j, offsetof(struct kbits_job_attr, no_progress_timeout),
+				      out);
+}
+
+int kbits_job_set_no_progress_timeout(struct kbits_job *j, uint32_t seconds)
+{
+	return kbits_job_set_attr(j, KBITS_ATTR_NO_PROGRESS_TIMEOUT, seconds);
+}
+
+int kbits_job_get_error_count(struct kbits_job *j, uint32_t *out)
+{
+	return kbits_job_get_attr_u32(j, offsetof(struct kbits_job_attr, error_count), out);
+}
+
+int kbits_job_get_times(struct kbits_job *j, struct kbits_job_times *out)
+{
+	struct kbits_job_attr a;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	err = kbits_job_get_attr(j, &a);
+	if (err == 0) {
+		out->creation_time = a.creation_time;
+		out->modification_time = a.modification_time;
+		out->transfer_completion_time = a.completion_time;
+	}
+	return err;
+}
+
+int kbits_job_add_file_set(struct kbits_job *j, const struct kbits_file_info *files, size_t n)
+{
+	struct kbits_file_spec *specs;
+	struct kbits_add_files args;
+	size_t i;
+	int err;
+
+	if (!j || !files || !n || n > UINT32_MAX)
+		return -EINVAL;
+	specs = calloc(n, sizeof(*specs));
+	if (!specs)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		size_t rlen, llen;
+
+		if (!files[i].remote_name || !files[i].local_name) {
+			free(specs);
+			return -EINVAL;
+		}
+		rlen = strlen(files[i].remote_name);
+		llen = strlen(files[i].local_name);
+		if (rlen > KBITS_REMOTE_NAME_MAX || llen > KBITS_LOCAL_NAME_MAX) {
+			free(specs);
+			return -ENAMETOOLONG;
+		}
+		specs[i].remote = (uintptr_t)files[i].remote_name;
+		specs[i].local = (uintptr_t)files[i].local_name;
+		specs[i].remote_len = (uint32_t)rlen;
+		specs[i].local_len = (uint32_t)llen;
+	}
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	args.count = (uint32_t)n;
+	args.entry_size = sizeof(*specs);
+	args.files = (uintptr_t)specs;
+	err = kbits_ioctl(j->fd, KBITS_JOB_IOC_ADD_FILES, &args);
+	free(specs);
+	return err;
+}
+
+int kbits_job_add_file(struct kbits_job *j, const char *remote_name, const char *local_name)
+{
+	struct kbits_file_info f = { remote_name, local_name };
+
+	return kbits_job_add_file_set(j, &f, 1);
+}
+
+void kbits_files_free(struct kbits_file *files, size_t n)
+{
+	size_t i;
+
+	if (!files)
+		return;
+	for (i = 0; i < n; i++) {
+		free(files[i].remote_name);
+		free(files[i].local_name);
+	}
+	free(files);
+}
+
+/* File @index into @f; its names malloc'd. */
+static int kbits_job_get_file(struct kbits_job *j, uint32_t index, struct kbits_file *f)
+{
+	char *remote = malloc(KBITS_REMOTE_NAME_MAX + 1);
+	char *local = malloc(KBITS_LOCAL_NAME_MAX + 1);
+	struct kbits_job_file a;
+	int err;
+
+	if (!remote || !local) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.index = index;
+	a.remote = (uintptr_t)remote;
+	a.remote_len = KBITS_REMOTE_NAME_MAX + 1;
+	a.local = (uintptr_t)local;
+	a.local_len = KBITS_LOCAL_NAME_MAX + 1;
+	err = kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_FILE, &a);
+	if (err < 0)
+		goto fail;
+	f->remote_name = remote;
+	f->local_name = local;
+	f->bytes_total = a.bytes_total;
+	f->bytes_transferred = a.bytes_transferred;
+	f->completed = !!(a.flags & KBITS_FILE_COMPLETED);
+	return 0;
+fail:
+	free(remote);
+	free(local);
+	return err;
+}
+
+int kbits_job_get_files(struct kbits_job *j, struct kbits_file **files, size_t *n)
+{
+	struct kbits_job_progress p;
+	struct kbits_file *all;
+	uint32_t i;
+	int err;
+
+	if (files)
+		*files = NULL;
+	if (n)
+		*n = 0;
+	if (!j || !files || !n)
+		return -EINVAL;
+	err = kbits_job_get_progress(j, &p);
+	if (err < 0)
+		return err;
+	if (!p.files_total)
+		return 0;
+	all = calloc(p.files_total, sizeof(*all));
+	if (!all)
+		return -ENOMEM;
+	/* Files are only ever added (Complete drops some, but then the job is
+	 * final and nothing changes any more): stop where the list ends. */
+	for (i = 0; i < p.files_total; i++) {
+		err = kbits_job_get_file(j, i, &all[i]);
+		if (err == -ENXIO)
+			break;
+		if (err < 0) {
+			kbits_files_free(all, i);
+			return err;
+		}
+	}
+	*files = all;
+	*n = i;
+	return 0;
+}
+
+int kbits_job_get_progress(struct kbits_job *j, struct kbits_job_progress *out)
+{
+	if (!j || !out)
+		return -EINVAL;
+	return kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_PROGRESS, out);
+}
+
+int kbits_job_resume(struct kbits_job *j)
+{
+	return j ? kbits_ioctl(j->fd, KBITS_JOB_IOC_RESUME, NULL) : -EINVAL;
+}
+
+int kbits_job_suspend(struct kbits_job *j)
+{
+	return j ? kbits_ioctl(j->fd, KBITS_JOB_IOC_SUSPEND, NULL) : -EINVAL;
+}
+
+int kbits_job_complete(struct kbits_job *j)
+{
+	return j ? kbits_ioctl(j->fd, KBITS_JOB_IOC_COMPLETE, NULL) : -EINVAL;
 }
 
 int kbits_job_cancel(struct kbits_job *j)
@@ -638,6 +947,8 @@ const char *kbits_strerror(int err)
 		return "string too long (BG_E_STRING_TOO_LONG)";
 	case EBADF:
 		return "not a kbits job descriptor";
+	case ENXIO:
+		return "no such file in the job";
 	case EINVAL:
 		return "invalid argument (E_INVALIDARG)";
 	case ENOMEM:
@@ -652,4 +963,27 @@ const char *kbits_strerror(int err)
 	s = strerror(e);
 #endif
 	return s ? s : "unknown error";
+}
+
+uint32_t kbits_hresult(int err)
+{
+	switch (err) {
+	case 0:			return 0x00000000;	/* S_OK */
+	case KBITS_COMPLETE_PARTIAL: return 0x00200017;	/* BG_S_PARTIAL_COMPLETE */
+	case -ENOENT:		return 0x80200001;	/* BG_E_NOT_FOUND */
+	case -EBADFD:		return 0x80200002;	/* BG_E_INVALID_STATE */
+	case -ENODATA:		return 0x80200003;	/* BG_E_EMPTY */
+	case -ENOMSG:		return 0x8020000F;	/* BG_E_ERROR_INFORMATION_UNAVAILABLE */
+	case -ENAMETOOLONG:	return 0x80200021;	/* BG_E_STRING_TOO_LONG */
+	case -EDQUOT:		return 0x80200049;	/* BG_E_TOO_MANY_JOBS_PER_USER */
+	case -ENOSPC:		return 0x80200050;	/* BG_E_TOO_MANY_JOBS_PER_MACHINE */
+	case -E2BIG:		return 0x80200051;	/* BG_E_TOO_MANY_FILES_IN_JOB */
+	case -EACCES:
+	case -EPERM:		return 0x80070005;	/* E_ACCESSDENIED */
+	case -EINVAL:
+	case -EBADF:		return 0x80070057;	/* E_INVALIDARG */
+	case -ENOMEM:		return 0x8007000E;	/* E_OUTOFMEMORY */
+	case -ENOTTY:		return 0x80004001;	/* E_NOTIMPL */
+	}
+	return 0x80004005;				/* E_FAIL */
 }

@@ -11,10 +11,11 @@
 #ifndef KBITS_KBITS_H
 #define KBITS_KBITS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <linux/kbits.h>	/* enum kbits_job_type, enum kbits_job_state */
+#include <linux/kbits.h>	/* the enums, KBITS_* limits and flags, struct kbits_job_progress */
 
 #ifdef __cplusplus
 extern "C" {
@@ -95,6 +96,88 @@ int kbits_job_get_display_name(struct kbits_job *j, char **out);
 /* Removes the job from the queue: -EBADFD when it is already cancelled or acknowledged. */
 int kbits_job_cancel(struct kbits_job *j);
 
+/*
+ * The calls below return -EBADFD (BITS: BG_E_INVALID_STATE) when they would
+ * change a job that is ACKNOWLEDGED or CANCELLED.
+ */
+
+/* -EINVAL: not UTF-8, or has a NUL; -ENAMETOOLONG: over KBITS_DISPLAY_NAME_MAX. */
+int kbits_job_set_display_name(struct kbits_job *j, const char *name);
+/* *out is malloc'd ("" when the job has none); the caller frees it. */
+int kbits_job_get_description(struct kbits_job *j, char **out);
+/* -EINVAL: not UTF-8, or has a NUL; -ENAMETOOLONG: over KBITS_DESCRIPTION_MAX. */
+int kbits_job_set_description(struct kbits_job *j, const char *description);
+
+/* enum kbits_job_priority: KBITS_PRIORITY_FOREGROUND ... _LOW (default NORMAL). */
+int kbits_job_get_priority(struct kbits_job *j, enum kbits_job_priority *out);
+int kbits_job_set_priority(struct kbits_job *j, enum kbits_job_priority priority);
+/* KBITS_NOTIFY_* (default JOB_TRANSFERRED | JOB_ERROR); -EINVAL for unknown ones. */
+int kbits_job_get_notify_flags(struct kbits_job *j, uint32_t *out);
+int kbits_job_set_notify_flags(struct kbits_job *j, uint32_t flags);
+/* Seconds before a transient error is retried: default 600, at least 5 (-EINVAL). */
+int kbits_job_get_min_retry_delay(struct kbits_job *j, uint32_t *out);
+int kbits_job_set_min_retry_delay(struct kbits_job *j, uint32_t seconds);
+/* Seconds without progress before an error is final: default 14 days; 0: at once. */
+int kbits_job_get_no_progress_timeout(struct kbits_job *j, uint32_t *out);
+int kbits_job_set_no_progress_timeout(struct kbits_job *j, uint32_t seconds);
+/* How many errors the job has had. */
+int kbits_job_get_error_count(struct kbits_job *j, uint32_t *out);
+
+/* Seconds since the epoch; 0 where not yet. */
+struct kbits_job_times {
+	int64_t creation_time;
+	int64_t modification_time;		/* the last change by its user */
+	int64_t transfer_completion_time;	/* when it became TRANSFERRED */
+};
+int kbits_job_get_times(struct kbits_job *j, struct kbits_job_times *out);
+
+/*
+ * Files.  A remote name is an http://, https:// or file:// URL or an
+ * absolute path (at most KBITS_REMOTE_NAME_MAX bytes); a local name is an
+ * absolute path (at most KBITS_LOCAL_NAME_MAX bytes).  -EINVAL for other
+ * names; -E2BIG when the job would hold more files than the module allows
+ * (200 by default), or an upload job more than one.
+ */
+struct kbits_file_info {
+	const char *remote_name;
+	const char *local_name;
+};
+int kbits_job_add_file(struct kbits_job *j, const char *remote_name, const char *local_name);
+/* Adds @n files, all or none. */
+int kbits_job_add_file_set(struct kbits_job *j, const struct kbits_file_info *files, size_t n);
+
+/* A file of a job, with its progress. */
+struct kbits_file {
+	char *remote_name;
+	char *local_name;
+	uint64_t bytes_total;		/* KBITS_SIZE_UNKNOWN until known */
+	uint64_t bytes_transferred;
+	int completed;			/* 1 once the whole file is transferred */
+};
+/* The job's files in the order they were added; free them with kbits_files_free(). */
+int kbits_job_get_files(struct kbits_job *j, struct kbits_file **files, size_t *n);
+void kbits_files_free(struct kbits_file *files, size_t n);
+
+/*
+ * bytes_total is KBITS_SIZE_UNKNOWN until every file's size is known; a new
+ * job's progress is all 0.  (struct kbits_job_progress is <linux/kbits.h>'s.)
+ */
+int kbits_job_get_progress(struct kbits_job *j, struct kbits_job_progress *out);
+
+/*
+ * The state machine.  Resume: SUSPENDED, ERROR or TRANSIENT_ERROR (or
+ * TRANSFERRED with a file added since) -> QUEUED; -ENODATA (BITS:
+ * BG_E_EMPTY) when the job has no files.  Suspend: -> SUSPENDED from any
+ * state but the final ones.  Complete: the job becomes ACKNOWLEDGED and
+ * leaves the queue; a download job may be completed in any state but the
+ * final ones and keeps only its finished files, and then this returns
+ * KBITS_COMPLETE_PARTIAL (BITS: BG_S_PARTIAL_COMPLETE) instead of 0; an
+ * upload job only once TRANSFERRED (-EBADFD before).
+ */
+int kbits_job_resume(struct kbits_job *j);
+int kbits_job_suspend(struct kbits_job *j);
+int kbits_job_complete(struct kbits_job *j);
+
 /* Names for the enums, e.g. "SUSPENDED", "DOWNLOAD"; "UNKNOWN" for others. */
 const char *kbits_job_state_name(enum kbits_job_state s);
 const char *kbits_job_type_name(enum kbits_job_type t);
@@ -105,6 +188,14 @@ const char *kbits_job_type_name(enum kbits_job_type t);
  * constant: never freed, and safe to use from any thread.
  */
 const char *kbits_strerror(int err);
+
+/*
+ * The BITS HRESULT for a result of this library, for code ported from
+ * Windows: 0 -> S_OK, KBITS_COMPLETE_PARTIAL -> BG_S_PARTIAL_COMPLETE,
+ * -ENOENT -> BG_E_NOT_FOUND, -EACCES -> E_ACCESSDENIED, and so on; E_FAIL
+ * for an errno without a BITS counterpart.
+ */
+uint32_t kbits_hresult(int err);
 
 #ifdef __cplusplus
 }

@@ -375,6 +375,68 @@ START_TEST(null_handles)
 }
 END_TEST
 
+/* The job-model calls: a NULL handle or out pointer is -EINVAL, and out
+ * pointers are cleared. */
+START_TEST(null_handles_job_model)
+{
+	struct kbits_file_info fi = { "http://h/f", "/tmp/f" };
+	struct kbits_file *files = (struct kbits_file *)&files;
+	struct kbits_job_progress p;
+	struct kbits_job_times t;
+	enum kbits_job_priority prio;
+	char *desc = NULL;
+	size_t n = 7;
+	uint32_t v;
+
+	ck_assert_int_eq(kbits_job_set_display_name(NULL, "x"), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_description(NULL, &desc), -EINVAL);
+	ck_assert_ptr_null(desc);
+	ck_assert_int_eq(kbits_job_set_description(NULL, "x"), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_priority(NULL, &prio), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_priority(NULL, KBITS_PRIORITY_LOW), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_notify_flags(NULL, &v), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_notify_flags(NULL, 0), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_min_retry_delay(NULL, &v), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_min_retry_delay(NULL, 60), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_no_progress_timeout(NULL, &v), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_no_progress_timeout(NULL, 60), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_error_count(NULL, &v), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_times(NULL, &t), -EINVAL);
+	ck_assert_int_eq(kbits_job_add_file(NULL, fi.remote_name, fi.local_name), -EINVAL);
+	ck_assert_int_eq(kbits_job_add_file_set(NULL, &fi, 1), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_files(NULL, &files, &n), -EINVAL);
+	ck_assert_ptr_null(files);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(kbits_job_get_progress(NULL, &p), -EINVAL);
+	ck_assert_int_eq(kbits_job_resume(NULL), -EINVAL);
+	ck_assert_int_eq(kbits_job_suspend(NULL), -EINVAL);
+	ck_assert_int_eq(kbits_job_complete(NULL), -EINVAL);
+	kbits_files_free(NULL, 3);	/* accepts NULL */
+}
+END_TEST
+
+/* ----------------------------------------------------------------- HRESULT */
+
+START_TEST(hresult_mapped)
+{
+	ck_assert_uint_eq(kbits_hresult(0), 0);
+	ck_assert_uint_eq(kbits_hresult(KBITS_COMPLETE_PARTIAL), 0x00200017);
+	ck_assert_uint_eq(kbits_hresult(-ENOENT), 0x80200001);
+	ck_assert_uint_eq(kbits_hresult(-EBADFD), 0x80200002);
+	ck_assert_uint_eq(kbits_hresult(-ENODATA), 0x80200003);
+	ck_assert_uint_eq(kbits_hresult(-ENOMSG), 0x8020000F);
+	ck_assert_uint_eq(kbits_hresult(-ENAMETOOLONG), 0x80200021);
+	ck_assert_uint_eq(kbits_hresult(-EDQUOT), 0x80200049);
+	ck_assert_uint_eq(kbits_hresult(-ENOSPC), 0x80200050);
+	ck_assert_uint_eq(kbits_hresult(-E2BIG), 0x80200051);
+	ck_assert_uint_eq(kbits_hresult(-EACCES), 0x80070005);
+	ck_assert_uint_eq(kbits_hresult(-EINVAL), 0x80070057);
+	ck_assert_uint_eq(kbits_hresult(-ENOMEM), 0x8007000E);
+	ck_assert_uint_eq(kbits_hresult(-ENOTTY), 0x80004001);
+	ck_assert_uint_eq(kbits_hresult(-EIO), 0x80004005);	/* E_FAIL */
+}
+END_TEST
+
 /* ------------------------------------------------------------------- names */
 
 START_TEST(state_names)
@@ -435,6 +497,11 @@ static Suite *libkbits_suite(void)
 	tcase_add_test(tc, job_from_fd_negative);
 	tcase_add_test(tc, ref_unref_null);
 	tcase_add_test(tc, null_handles);
+	tcase_add_test(tc, null_handles_job_model);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hresult");
+	tcase_add_test(tc, hresult_mapped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("names");
