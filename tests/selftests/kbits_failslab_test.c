@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kbits under allocation failure, at every failure point: for N = 1, 2, ...
+ * kbits under allocation failure, at every failure point of CREATE_JOB,
+ * GET_JOB, ENUM_JOBS and ADD_FILES: for N = 1, 2, ...
  * the N-th slab allocation of one ioctl fails (failslab, aimed by
  * /proc/thread-self/fail-nth), until an N is reached that the ioctl never
  * gets to.  Each injected failure must give ENOMEM and leave nothing behind:
@@ -299,6 +300,71 @@ TEST(enum_every_failure_point)
 	TH_LOG("ENUM_JOBS: %d failure points", hits);
 	ASSERT_GT(hits, 0);
 	ASSERT_LE(n, MAX_POINTS);
+	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_CANCEL));
+	close(job);
+	close(dev);
+}
+
+static uint32_t files_total(int job)
+{
+	struct kbits_job_progress p;
+
+	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_GET_PROGRESS, &p));
+	return p.files_total;
+}
+
+/* ADD_FILES of a set: ENOMEM adds none of it. */
+TEST(add_files_every_failure_point)
+{
+	static const char *names[][2] = {
+		{ "https://example.org/one", "/tmp/one" },
+		{ "file:///etc/hostname", "/tmp/two" },
+	};
+	struct kbits_file_spec specs[2];
+	struct kbits_add_files a;
+	int dev = dev_open(), job, r, err, n, hits = 0, i;
+
+	failslab_setup();
+	job = create(dev, NULL);
+	ASSERT_SYSOK(job);
+	for (i = 0; i < 2; i++) {
+		specs[i].remote = (uintptr_t)names[i][0];
+		specs[i].remote_len = strlen(names[i][0]);
+		specs[i].local = (uintptr_t)names[i][1];
+		specs[i].local_len = strlen(names[i][1]);
+	}
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.count = 2;
+	a.entry_size = sizeof(specs[0]);
+	a.files = (uintptr_t)specs;
+	for (n = 1; n <= MAX_POINTS; n++) {
+		fail_nth(n);
+		r = ioctl(job, KBITS_JOB_IOC_ADD_FILES, &a);
+		err = errno;
+		if (!fail_nth_hit()) {
+			ASSERT_SYSOK(r);
+			break;
+		}
+		hits++;
+		if (r == 0) {
+			/* recovered: both files are there; start again */
+			ASSERT_EQ(2, files_total(job));
+			ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_CANCEL));
+			close(job);
+			job = create(dev, NULL);
+			ASSERT_SYSOK(job);
+			continue;
+		}
+		if (err != ENOMEM)
+			TH_LOG("failure point %d: errno %s", n, th_errname(err));
+		ASSERT_EQ(ENOMEM, err);
+		ASSERT_EQ(0, files_total(job));
+	}
+	TH_LOG("ADD_FILES: %d failure points", hits);
+	ASSERT_GT(hits, 0);
+	ASSERT_LE(n, MAX_POINTS);
+	EXPECT_EQ(2, files_total(job));
 	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_CANCEL));
 	close(job);
 	close(dev);

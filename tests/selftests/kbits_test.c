@@ -1920,6 +1920,130 @@ TEST(lib_roundtrip)
 	kbits_unref(m);
 }
 
+/* The job-model calls of libkbits, each against the real module. */
+TEST(lib_job_model_roundtrip)
+{
+	static const struct kbits_file_info set[] = {
+		{ "https://example.org/a.iso", "/tmp/kbits-a.iso" },
+		{ "file:///etc/hostname", "/tmp/kbits-hostname" },
+	};
+	struct kbits_job *j = NULL, *up = NULL, *again = NULL;
+	struct kbits_job_progress p;
+	struct kbits_job_times t;
+	enum kbits_job_priority prio;
+	enum kbits_job_state st;
+	struct kbits_file *files = NULL;
+	struct kbits *m = NULL;
+	struct kbits_guid g;
+	char *desc = NULL, *name = NULL;
+	uint32_t v;
+	size_t n;
+
+	ASSERT_RET(0, kbits_new(&m, 0));
+	ASSERT_RET(0, kbits_create_job(m, "model", KBITS_JOB_TYPE_DOWNLOAD, &g, &j));
+
+	/* the defaults */
+	ASSERT_RET(0, kbits_job_get_priority(j, &prio));
+	EXPECT_EQ(KBITS_PRIORITY_NORMAL, prio);
+	ASSERT_RET(0, kbits_job_get_notify_flags(j, &v));
+	EXPECT_EQ(KBITS_NOTIFY_JOB_TRANSFERRED | KBITS_NOTIFY_JOB_ERROR, v);
+	ASSERT_RET(0, kbits_job_get_min_retry_delay(j, &v));
+	EXPECT_EQ(600, v);
+	ASSERT_RET(0, kbits_job_get_no_progress_timeout(j, &v));
+	EXPECT_EQ(1209600, v);
+	ASSERT_RET(0, kbits_job_get_error_count(j, &v));
+	EXPECT_EQ(0, v);
+	ASSERT_RET(0, kbits_job_get_times(j, &t));
+	EXPECT_GT(t.creation_time, 0);
+	EXPECT_EQ(t.creation_time, t.modification_time);
+	EXPECT_EQ(0, t.transfer_completion_time);
+	ASSERT_RET(0, kbits_job_get_description(j, &desc));
+	EXPECT_STREQ("", desc);
+	free(desc);
+	ASSERT_RET(0, kbits_job_get_progress(j, &p));
+	EXPECT_EQ(0, p.bytes_total);
+	EXPECT_EQ(0, p.bytes_transferred);
+	EXPECT_EQ(0, p.files_total);
+	EXPECT_EQ(0, p.files_transferred);
+	ASSERT_RET(0, kbits_job_get_files(j, &files, &n));
+	EXPECT_EQ(0, n);
+	EXPECT_TRUE(files == NULL);
+	EXPECT_RET(-ENODATA, kbits_job_resume(j));
+
+	/* setters */
+	EXPECT_RET(0, kbits_job_set_display_name(j, "renamed"));
+	ASSERT_RET(0, kbits_job_get_display_name(j, &name));
+	EXPECT_STREQ("renamed", name);
+	free(name);
+	EXPECT_RET(0, kbits_job_set_description(j, "what it is for"));
+	ASSERT_RET(0, kbits_job_get_description(j, &desc));
+	EXPECT_STREQ("what it is for", desc);
+	free(desc);
+	EXPECT_RET(0, kbits_job_set_priority(j, KBITS_PRIORITY_FOREGROUND));
+	ASSERT_RET(0, kbits_job_get_priority(j, &prio));
+	EXPECT_EQ(KBITS_PRIORITY_FOREGROUND, prio);
+	EXPECT_RET(-EINVAL, kbits_job_set_priority(j, (enum kbits_job_priority)4));
+	EXPECT_RET(0, kbits_job_set_notify_flags(j, KBITS_NOTIFY_ALL));
+	ASSERT_RET(0, kbits_job_get_notify_flags(j, &v));
+	EXPECT_EQ(KBITS_NOTIFY_ALL, v);
+	EXPECT_RET(-EINVAL, kbits_job_set_notify_flags(j, 0x20));
+	EXPECT_RET(-EINVAL, kbits_job_set_min_retry_delay(j, 4));
+	EXPECT_RET(0, kbits_job_set_min_retry_delay(j, 5));
+	ASSERT_RET(0, kbits_job_get_min_retry_delay(j, &v));
+	EXPECT_EQ(5, v);
+	EXPECT_RET(0, kbits_job_set_no_progress_timeout(j, 0));
+	ASSERT_RET(0, kbits_job_get_no_progress_timeout(j, &v));
+	EXPECT_EQ(0, v);
+
+	/* files */
+	EXPECT_RET(-EINVAL, kbits_job_add_file(j, "relative/path", "/tmp/x"));
+	EXPECT_RET(-EINVAL, kbits_job_add_file(j, "http://h/x", "relative"));
+	ASSERT_RET(0, kbits_job_add_file_set(j, set, 2));
+	ASSERT_RET(0, kbits_job_add_file(j, "/srv/c", "/tmp/kbits-c"));
+	ASSERT_RET(0, kbits_job_get_files(j, &files, &n));
+	ASSERT_EQ(3, n);
+	EXPECT_STREQ(set[0].remote_name, files[0].remote_name);
+	EXPECT_STREQ(set[0].local_name, files[0].local_name);
+	EXPECT_STREQ(set[1].remote_name, files[1].remote_name);
+	EXPECT_STREQ("/tmp/kbits-c", files[2].local_name);
+	EXPECT_EQ(KBITS_SIZE_UNKNOWN, files[2].bytes_total);
+	EXPECT_EQ(0, files[2].bytes_transferred);
+	EXPECT_EQ(0, files[2].completed);
+	kbits_files_free(files, n);
+	ASSERT_RET(0, kbits_job_get_progress(j, &p));
+	EXPECT_EQ(KBITS_SIZE_UNKNOWN, p.bytes_total);
+	EXPECT_EQ(3, p.files_total);
+
+	/* states */
+	EXPECT_RET(0, kbits_job_resume(j));
+	ASSERT_RET(0, kbits_job_get_state(j, &st));
+	EXPECT_EQ(KBITS_JOB_STATE_QUEUED, st);
+	EXPECT_RET(0, kbits_job_suspend(j));
+	ASSERT_RET(0, kbits_job_get_state(j, &st));
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, st);
+	/* nothing finished: a partial complete that keeps no file */
+	EXPECT_RET(KBITS_COMPLETE_PARTIAL, kbits_job_complete(j));
+	EXPECT_EQ(0x00200017, kbits_hresult(KBITS_COMPLETE_PARTIAL));
+	ASSERT_RET(0, kbits_job_get_state(j, &st));
+	EXPECT_EQ(KBITS_JOB_STATE_ACKNOWLEDGED, st);
+	ASSERT_RET(0, kbits_job_get_files(j, &files, &n));
+	EXPECT_EQ(0, n);
+	EXPECT_RET(-EBADFD, kbits_job_complete(j));
+	EXPECT_RET(-EBADFD, kbits_job_set_description(j, "too late"));
+	EXPECT_RET(-ENOENT, kbits_get_job(m, &g, &again));
+
+	/* an upload job: one file, and Complete only once TRANSFERRED */
+	ASSERT_RET(0, kbits_create_job(m, "up", KBITS_JOB_TYPE_UPLOAD, NULL, &up));
+	ASSERT_RET(0, kbits_job_add_file(up, "http://h/in", "/tmp/kbits-out"));
+	EXPECT_RET(-E2BIG, kbits_job_add_file(up, "http://h/in2", "/tmp/kbits-out2"));
+	EXPECT_RET(-EBADFD, kbits_job_complete(up));
+	EXPECT_RET(0, kbits_job_cancel(up));
+
+	kbits_job_unref(up);
+	kbits_job_unref(j);
+	kbits_unref(m);
+}
+
 /*
  * GET_JOB racing CANCEL: every GET gives a fd or ENOENT, a fd reads
  * SUSPENDED or CANCELLED, and of all the cancels exactly one succeeds.

@@ -1,0 +1,2288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbits selftests: what a job fd changes and reads besides its identity --
+ * SET_DISPLAY_NAME, GET/SET_DESCRIPTION, GET/SET_ATTR, ADD_FILES, GET_FILE,
+ * GET_PROGRESS, RESUME, SUSPEND, COMPLETE and the max_files_per_job module
+ * parameter -- against the real module, with raw ioctls only.  Run as root
+ * with kbits loaded (tests/selftests/run-in-vm.sh does that in the test VM);
+ * the tests drop privileges themselves in forked children.
+ *
+ * No transfer agent runs in the VM, so a job only reaches the states its
+ * user can put it in: SUSPENDED, QUEUED, ACKNOWLEDGED and CANCELLED.
+ *
+ * Uids 2200-2299 are this program's, so its jobs never count against the
+ * per-user limits kbits_test checks.  Every job a test makes is logged in
+ * memory shared by all the tests, and the last test checks that none of
+ * them is left in the queue.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kbits.h>
+
+#include "harness.h"
+
+#define DEV_PATH	"/dev/kbits"
+#define PARAM_MAX_FILES	"/sys/module/kbits/parameters/max_files_per_job"
+#define KADDR		((void *)0xffff888000000000ull)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define DL	KBITS_JOB_TYPE_DOWNLOAD
+#define UP	KBITS_JOB_TYPE_UPLOAD
+#define UR	KBITS_JOB_TYPE_UPLOAD_REPLY
+
+#define NOTIFY_DEFAULT	(KBITS_NOTIFY_JOB_TRANSFERRED | KBITS_NOTIFY_JOB_ERROR)
+#define ATTR_ALL	(KBITS_ATTR_PRIORITY | KBITS_ATTR_NOTIFY_FLAGS | \
+			 KBITS_ATTR_MIN_RETRY_DELAY | \
+			 KBITS_ATTR_NO_PROGRESS_TIMEOUT)
+
+/* ---------------------------------------------------------------- helpers */
+
+typedef uint8_t guid_bytes[KBITS_GUID_SIZE];
+
+/* Every job made by any test, in memory the runner and all tests share. */
+#define JOB_LOG_MAX 1024
+struct job_log {
+	unsigned int n;
+	guid_bytes ids[JOB_LOG_MAX];
+};
+static struct job_log *job_log;
+
+static void log_job(const uint8_t *id)
+{
+	unsigned int i = __atomic_fetch_add(&job_log->n, 1, __ATOMIC_SEQ_CST);
+
+	ASSERT_LT(i, JOB_LOG_MAX);
+	memcpy(job_log->ids[i], id, KBITS_GUID_SIZE);
+}
+
+static long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+static int dev_open(void)
+{
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	ASSERT_SYSOK(fd);
+	return fd;
+}
+
+/* CREATE_JOB with a normal struct: the fd or -1/errno; @id gets the GUID. */
+static int raw_create(int dev, const void *name, uint32_t len, uint32_t type,
+		      uint8_t *id)
+{
+	struct kbits_create_job c;
+	int fd;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.type = type;
+	c.name_len = len;
+	c.name = (uintptr_t)name;
+	fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &c);
+	if (id)
+		memcpy(id, fd >= 0 ? c.id : (const uint8_t[KBITS_GUID_SIZE]){ 0 },
+		       KBITS_GUID_SIZE);
+	return fd;
+}
+
+/* A job that must be created, logged for no_jobs_left_behind; its fd. */
+static int make_job(int dev, const char *name, uint32_t type, uint8_t *id)
+{
+	guid_bytes got;
+	int fd = raw_create(dev, name, strlen(name), type, got);
+
+	ASSERT_SYSOK(fd);
+	log_job(got);
+	if (id)
+		memcpy(id, got, sizeof(got));
+	return fd;
+}
+
+static int raw_get(int dev, const uint8_t *id)
+{
+	struct kbits_get_job g;
+
+	memset(&g, 0, sizeof(g));
+	g.size = sizeof(g);
+	memcpy(g.id, id, KBITS_GUID_SIZE);
+	return ioctl(dev, KBITS_IOC_GET_JOB, &g);
+}
+
+/* An ioctl's result as one number: what it returned, or -errno. */
+static long ioc(int fd, unsigned long cmd, void *arg)
+{
+	long r = ioctl(fd, cmd, arg);
+
+	return r < 0 ? -errno : r;
+}
+
+static uint32_t job_u32(int fd, unsigned long cmd)
+{
+	uint32_t v = 0xdeadbeef;
+
+	ASSERT_SYSOK(ioctl(fd, cmd, &v));
+	return v;
+}
+
+#define job_state(fd) job_u32(fd, KBITS_JOB_IOC_GET_STATE)
+#define job_type(fd) job_u32(fd, KBITS_JOB_IOC_GET_TYPE)
+#define job_owner(fd) job_u32(fd, KBITS_JOB_IOC_GET_OWNER)
+
+static void job_id(int fd, uint8_t *out)
+{
+	struct kbits_job_id id;
+
+	memset(&id, 0xa5, sizeof(id));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ID, &id));
+	memcpy(out, id.id, KBITS_GUID_SIZE);
+}
+
+static void job_cancel(int fd)
+{
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+}
+
+/* Becomes @uid (and gid @uid) with no supplementary groups. */
+static void become(uid_t uid)
+{
+	ASSERT_SYSOK(setgroups(0, NULL));
+	ASSERT_SYSOK(setresgid(uid, uid, uid));
+	ASSERT_SYSOK(setresuid(uid, uid, uid));
+	ASSERT_EQ(uid, geteuid());
+	ASSERT_EQ(uid, getegid());
+}
+
+/* Memory shared with the children a test forks. */
+static void *shared_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0, size);
+	return p;
+}
+
+/* An address with nothing mapped at it. */
+static void *unmapped_page(void)
+{
+	void *p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_SYSOK(munmap(p, page_size()));
+	return p;
+}
+
+static bool all_bytes(const void *p, int c, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i] != (uint8_t)c)
+			return false;
+	return true;
+}
+
+static int send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	char data = 'j';
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	char data;
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* ------------------------------------------------- max_files_per_job */
+
+static unsigned int orig_max_files;
+static bool have_orig_max_files;
+
+static unsigned int max_files_get(void)
+{
+	unsigned int v = 0;
+	FILE *f = fopen(PARAM_MAX_FILES, "re");
+
+	ASSERT_TRUE(f != NULL);
+	ASSERT_EQ(1, fscanf(f, "%u", &v));
+	fclose(f);
+	return v;
+}
+
+static void max_files_set(unsigned int v)
+{
+	FILE *f = fopen(PARAM_MAX_FILES, "we");
+
+	ASSERT_TRUE(f != NULL);
+	ASSERT_GT(fprintf(f, "%u\n", v), 0);
+	ASSERT_EQ(0, fclose(f));
+	ASSERT_EQ(v, max_files_get());
+}
+
+/* Runs in the runner after each test: a failed test may not have. */
+static void restore_max_files(void)
+{
+	FILE *f;
+
+	if (!have_orig_max_files)
+		return;
+	f = fopen(PARAM_MAX_FILES, "we");
+	if (f) {
+		fprintf(f, "%u\n", orig_max_files);
+		fclose(f);
+	}
+}
+
+/* ------------------------------------------------------------ attributes */
+
+static void get_attr(int fd, struct kbits_job_attr *a)
+{
+	/* garbage in every field GET must fill */
+	memset(a, 0xa5, sizeof(*a));
+	a->size = sizeof(*a);
+	a->mask = 0;
+	a->reserved = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ATTR, a));
+}
+
+/*
+ * A SET_ATTR request for @mask.  The fields it does not name hold values
+ * SET would refuse, so a call that looked at them would fail.
+ */
+static struct kbits_job_attr attr_req(uint32_t mask)
+{
+	struct kbits_job_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.mask = mask;
+	a.priority = 99;
+	a.notify_flags = 0xffffffff;
+	a.min_retry_delay = 0;
+	a.no_progress_timeout = 0xdeadbeef;
+	return a;
+}
+
+static void expect_attr(int fd, uint32_t prio, uint32_t notify, uint32_t delay,
+			uint32_t timeout)
+{
+	struct kbits_job_attr a;
+
+	get_attr(fd, &a);
+	EXPECT_EQ(prio, a.priority);
+	EXPECT_EQ(notify, a.notify_flags);
+	EXPECT_EQ(delay, a.min_retry_delay);
+	EXPECT_EQ(timeout, a.no_progress_timeout);
+}
+
+/* --------------------------------------------------------------- strings */
+
+struct str_kind {
+	const char *what;
+	unsigned long get, set;
+	uint32_t max;
+};
+
+static const struct str_kind str_kinds[] = {
+	{ "display name", KBITS_JOB_IOC_GET_DISPLAY_NAME,
+	  KBITS_JOB_IOC_SET_DISPLAY_NAME, KBITS_DISPLAY_NAME_MAX },
+	{ "description", KBITS_JOB_IOC_GET_DESCRIPTION,
+	  KBITS_JOB_IOC_SET_DESCRIPTION, KBITS_DESCRIPTION_MAX },
+};
+
+#define STR_BUF (KBITS_DESCRIPTION_MAX + 1)	/* room for either */
+
+static int set_string(int fd, unsigned long cmd, const void *s, uint32_t len)
+{
+	struct kbits_job_string js;
+
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = len;
+	js.buf = (uintptr_t)s;
+	return ioctl(fd, cmd, &js);
+}
+
+/* The string @cmd reads into @buf (STR_BUF bytes); its length. */
+static uint32_t get_string(int fd, unsigned long cmd, char *buf)
+{
+	struct kbits_job_string js;
+
+	memset(buf, 'Z', STR_BUF);
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = STR_BUF;
+	js.buf = (uintptr_t)buf;
+	ASSERT_SYSOK(ioctl(fd, cmd, &js));
+	ASSERT_LT(js.len, STR_BUF);
+	ASSERT_EQ(0, buf[js.len]);
+	return js.len;
+}
+
+/* The string @cmd reads must be the @len bytes at @want. */
+static void expect_string(int fd, unsigned long cmd, const void *want,
+			  uint32_t len)
+{
+	char buf[STR_BUF];
+
+	EXPECT_EQ(len, get_string(fd, cmd, buf));
+	EXPECT_MEMEQ(want, buf, len);
+}
+
+/* ----------------------------------------------------------------- files */
+
+static struct kbits_file_spec spec(const char *remote, const char *local)
+{
+	struct kbits_file_spec s;
+
+	memset(&s, 0, sizeof(s));
+	s.remote = (uintptr_t)remote;
+	s.remote_len = strlen(remote);
+	s.local = (uintptr_t)local;
+	s.local_len = strlen(local);
+	return s;
+}
+
+static int add_specs(int fd, const struct kbits_file_spec *specs, uint32_t count)
+{
+	struct kbits_add_files a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.count = count;
+	a.entry_size = sizeof(*specs);
+	a.files = (uintptr_t)specs;
+	return ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a);
+}
+
+static int add_file(int fd, const char *remote, const char *local)
+{
+	struct kbits_file_spec s = spec(remote, local);
+
+	return add_specs(fd, &s, 1);
+}
+
+/* The names add_n() gives file @i of the set @tag. */
+static void nth_names(const char *tag, uint32_t i, char *remote, char *local)
+{
+	snprintf(remote, 64, "http://example.test/%s/%u", tag, i);
+	snprintf(local, 64, "/tmp/jt/%s/%u", tag, i);
+}
+
+/* Adds @n files in one call, named by nth_names(); ioctl's result. */
+static int add_n(int fd, uint32_t n, const char *tag)
+{
+	struct kbits_file_spec *specs = calloc(n, sizeof(*specs));
+	char (*names)[2][64] = calloc(n, sizeof(*names));
+	int r, e;
+	uint32_t i;
+
+	ASSERT_TRUE(specs && names);
+	for (i = 0; i < n; i++) {
+		nth_names(tag, i, names[i][0], names[i][1]);
+		specs[i] = spec(names[i][0], names[i][1]);
+	}
+	r = add_specs(fd, specs, n);
+	e = errno;
+	free(specs);
+	free(names);
+	errno = e;
+	return r;
+}
+
+static void get_progress(int fd, struct kbits_job_progress *p)
+{
+	memset(p, 0xa5, sizeof(*p));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, p));
+}
+
+static uint32_t files_total(int fd)
+{
+	struct kbits_job_progress p;
+
+	get_progress(fd, &p);
+	return p.files_total;
+}
+
+/* A GET_FILE request with room for the longest names, and that room. */
+struct got_file {
+	struct kbits_job_file f;
+	char remote[KBITS_REMOTE_NAME_MAX + 1];
+	char local[KBITS_LOCAL_NAME_MAX + 1];
+};
+
+static int get_file(int fd, uint32_t index, struct got_file *g)
+{
+	memset(g, 'Z', sizeof(*g));
+	g->f.size = sizeof(g->f);
+	g->f.index = index;
+	g->f.reserved = 0;
+	g->f.remote_len = sizeof(g->remote);
+	g->f.local_len = sizeof(g->local);
+	g->f.remote = (uintptr_t)g->remote;
+	g->f.local = (uintptr_t)g->local;
+	return ioctl(fd, KBITS_JOB_IOC_GET_FILE, &g->f);
+}
+
+/* File @index must be @remote -> @local, with nothing transferred yet. */
+static void expect_file(int fd, uint32_t index, const char *remote,
+			const char *local)
+{
+	struct got_file g;
+
+	ASSERT_SYSOK(get_file(fd, index, &g));
+	EXPECT_EQ(strlen(remote), g.f.remote_len);
+	EXPECT_EQ(strlen(local), g.f.local_len);
+	EXPECT_STREQ(remote, g.remote);
+	EXPECT_STREQ(local, g.local);
+	EXPECT_EQ(KBITS_SIZE_UNKNOWN, g.f.bytes_total);
+	EXPECT_EQ(0, g.f.bytes_transferred);
+	EXPECT_EQ(0, g.f.flags);
+	EXPECT_EQ(index, g.f.index);
+}
+
+static void expect_nth(int fd, uint32_t index, const char *tag, uint32_t i)
+{
+	char remote[64], local[64];
+
+	nth_names(tag, i, remote, local);
+	expect_file(fd, index, remote, local);
+}
+
+/* A struct of @size bytes in a buffer; the bytes past the known struct are 0. */
+union big_arg {
+	struct kbits_job_attr attr;
+	struct kbits_job_string str;
+	struct kbits_add_files add;
+	struct kbits_job_file file;
+	uint8_t bytes[128];
+};
+
+/* --------------------------------------------------- a new job's values */
+
+TEST(new_job_defaults)
+{
+	static const uint32_t types[] = { DL, UP, UR };
+	struct kbits_job_progress p;
+	struct kbits_job_attr a;
+	struct got_file g;
+	char buf[STR_BUF];
+	int dev = dev_open(), fd;
+	time_t before, after;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		/* time() reads the seconds the kernel stamps jobs with */
+		before = time(NULL);
+		fd = make_job(dev, "jt: defaults", types[i], NULL);
+		after = time(NULL);
+
+		get_attr(fd, &a);
+		EXPECT_EQ(sizeof(a), a.size);
+		EXPECT_EQ(0, a.mask);
+		EXPECT_EQ(KBITS_PRIORITY_NORMAL, a.priority);
+		EXPECT_EQ(KBITS_NOTIFY_JOB_TRANSFERRED | KBITS_NOTIFY_JOB_ERROR,
+			  a.notify_flags);
+		/* BITS's values, spelled out: the header's names could drift */
+		EXPECT_EQ(600, a.min_retry_delay);
+		EXPECT_EQ(1209600, a.no_progress_timeout);
+		EXPECT_EQ(0, a.error_count);
+		EXPECT_EQ(0, a.reserved);
+		EXPECT_LE(before, a.creation_time);
+		EXPECT_GE(after, a.creation_time);
+		EXPECT_EQ(a.creation_time, a.modification_time);
+		EXPECT_EQ(0, a.completion_time);
+
+		EXPECT_EQ(0, get_string(fd, KBITS_JOB_IOC_GET_DESCRIPTION, buf));
+		EXPECT_STREQ("", buf);
+
+		get_progress(fd, &p);
+		EXPECT_EQ(0, p.bytes_total);
+		EXPECT_EQ(0, p.bytes_transferred);
+		EXPECT_EQ(0, p.files_total);
+		EXPECT_EQ(0, p.files_transferred);
+
+		EXPECT_ERRNO(ENXIO, get_file(fd, 0, &g));
+		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
+		job_cancel(fd);
+		close(fd);
+	}
+	close(dev);
+}
+
+/* ------------------------------------------------------------- GET_ATTR */
+
+TEST(get_attr_bad_args)
+{
+	struct kbits_job_attr a;
+	union big_arg b;
+	int dev = dev_open(), fd;
+
+	fd = make_job(dev, "jt: get_attr", DL, NULL);
+
+	/* GET takes no mask, and reserved is reserved */
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.mask = KBITS_ATTR_PRIORITY;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &a));
+	a.mask = 0x80000000u;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &a));
+	a.mask = 0;
+	a.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &a));
+
+	/* sizes: below the first version, over a page */
+	memset(&a, 0, sizeof(a));
+	a.size = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &a));
+	a.size = KBITS_JOB_ATTR_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &a));
+	a.size = page_size() + 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &a));
+
+	/* a larger struct: a zero tail is fine, anything else is not */
+	memset(&b, 0, sizeof(b));
+	b.attr.size = sizeof(b);
+	b.bytes[sizeof(b) - 1] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &b));
+	b.bytes[sizeof(b) - 1] = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &b));
+	EXPECT_EQ(KBITS_PRIORITY_NORMAL, b.attr.priority);
+	EXPECT_EQ(600, b.attr.min_retry_delay);
+	EXPECT_NE(0, b.attr.creation_time);
+	/* what the kernel does not know it leaves alone */
+	EXPECT_TRUE(all_bytes(b.bytes + sizeof(b.attr), 0,
+			      sizeof(b) - sizeof(b.attr)));
+
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, KADDR));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, unmapped_page()));
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* ------------------------------------------------------------- SET_ATTR */
+
+TEST(set_attr_each_field)
+{
+	static const uint32_t prios[] = {
+		KBITS_PRIORITY_FOREGROUND, KBITS_PRIORITY_HIGH,
+		KBITS_PRIORITY_NORMAL, KBITS_PRIORITY_LOW,
+	};
+	static const uint32_t notifies[] = {
+		0, KBITS_NOTIFY_ALL, KBITS_NOTIFY_DISABLE,
+		KBITS_NOTIFY_JOB_MODIFICATION | KBITS_NOTIFY_FILE_TRANSFERRED,
+	};
+	static const uint32_t delays[] = { 5, 3600, 0xffffffff };
+	static const uint32_t timeouts[] = { 0, 1, 0xffffffff, 86400 };
+	struct kbits_job_attr req, a0, a;
+	int dev = dev_open(), fd;
+	uint32_t prio = KBITS_PRIORITY_NORMAL, notify = NOTIFY_DEFAULT;
+	uint32_t delay = 600, timeout = 1209600;
+	size_t i;
+
+	fd = make_job(dev, "jt: set_attr fields", DL, NULL);
+	get_attr(fd, &a0);
+
+	/* each field alone; the others stay as they were */
+	for (i = 0; i < ARRAY_SIZE(prios); i++) {
+		req = attr_req(KBITS_ATTR_PRIORITY);
+		req.priority = prio = prios[i];
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+		expect_attr(fd, prio, notify, delay, timeout);
+	}
+	for (i = 0; i < ARRAY_SIZE(notifies); i++) {
+		req = attr_req(KBITS_ATTR_NOTIFY_FLAGS);
+		req.notify_flags = notify = notifies[i];
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+		expect_attr(fd, prio, notify, delay, timeout);
+	}
+	for (i = 0; i < ARRAY_SIZE(delays); i++) {
+		req = attr_req(KBITS_ATTR_MIN_RETRY_DELAY);
+		req.min_retry_delay = delay = delays[i];
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+		expect_attr(fd, prio, notify, delay, timeout);
+	}
+	for (i = 0; i < ARRAY_SIZE(timeouts); i++) {
+		req = attr_req(KBITS_ATTR_NO_PROGRESS_TIMEOUT);
+		req.no_progress_timeout = timeout = timeouts[i];
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+		expect_attr(fd, prio, notify, delay, timeout);
+	}
+
+	/* all four at once */
+	req = attr_req(ATTR_ALL);
+	req.priority = KBITS_PRIORITY_HIGH;
+	req.notify_flags = KBITS_NOTIFY_JOB_ERROR;
+	req.min_retry_delay = 60;
+	req.no_progress_timeout = 7200;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	expect_attr(fd, KBITS_PRIORITY_HIGH, KBITS_NOTIFY_JOB_ERROR, 60, 7200);
+
+	/* two of them, and back to the defaults */
+	req = attr_req(KBITS_ATTR_PRIORITY | KBITS_ATTR_MIN_RETRY_DELAY);
+	req.priority = KBITS_PRIORITY_NORMAL;
+	req.min_retry_delay = 600;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	expect_attr(fd, KBITS_PRIORITY_NORMAL, KBITS_NOTIFY_JOB_ERROR, 600, 7200);
+
+	/* the fields only GET fills are ignored by SET */
+	req = attr_req(KBITS_ATTR_NOTIFY_FLAGS);
+	req.notify_flags = NOTIFY_DEFAULT;
+	req.error_count = 7;
+	req.creation_time = 1;
+	req.modification_time = 1;
+	req.completion_time = 1;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	get_attr(fd, &a);
+	EXPECT_EQ(NOTIFY_DEFAULT, a.notify_flags);
+	EXPECT_EQ(0, a.error_count);
+	EXPECT_EQ(a0.creation_time, a.creation_time);
+	EXPECT_LE(a0.creation_time, a.modification_time);
+	EXPECT_EQ(0, a.completion_time);
+
+	/* a larger struct with a zero tail */
+	{
+		union big_arg b;
+
+		memset(&b, 0, sizeof(b));
+		b.attr.size = sizeof(b);
+		b.attr.mask = KBITS_ATTR_PRIORITY;
+		b.attr.priority = KBITS_PRIORITY_LOW;
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &b));
+		expect_attr(fd, KBITS_PRIORITY_LOW, NOTIFY_DEFAULT, 600, 7200);
+	}
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+TEST(set_attr_mask_zero_is_a_noop)
+{
+	struct kbits_job_attr req, before, after;
+	int dev = dev_open(), fd;
+
+	fd = make_job(dev, "jt: mask 0", DL, NULL);
+	get_attr(fd, &before);
+
+	/* every field refusable, none named: nothing is looked at */
+	req = attr_req(0);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	get_attr(fd, &after);
+	EXPECT_MEMEQ(&before, &after, sizeof(before));
+
+	/* and with plausible values too */
+	memset(&req, 0, sizeof(req));
+	req.size = sizeof(req);
+	req.priority = KBITS_PRIORITY_LOW;
+	req.min_retry_delay = 30;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	get_attr(fd, &after);
+	EXPECT_MEMEQ(&before, &after, sizeof(before));
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* One refused SET_ATTR: the change it would have made besides its fault. */
+struct bad_attr {
+	const char *what;
+	uint32_t mask;
+	uint32_t priority, notify_flags, min_retry_delay, reserved;
+};
+
+TEST(set_attr_invalid_changes_nothing)
+{
+	/*
+	 * Each names every field with a valid value but one, so a kernel
+	 * that applied what it checked before finding the fault shows it.
+	 */
+	static const struct bad_attr bad[] = {
+		{ "unknown mask bit 4", ATTR_ALL | (1u << 4),
+		  KBITS_PRIORITY_LOW, 0, 60, 0 },
+		{ "unknown mask bit 31", ATTR_ALL | (1u << 31),
+		  KBITS_PRIORITY_LOW, 0, 60, 0 },
+		{ "unknown mask bit alone", 1u << 4,
+		  KBITS_PRIORITY_LOW, 0, 60, 0 },
+		{ "reserved", ATTR_ALL, KBITS_PRIORITY_LOW, 0, 60, 1 },
+		{ "reserved, mask 0", 0, KBITS_PRIORITY_LOW, 0, 60, 0x80000000u },
+		{ "priority LOW + 1", ATTR_ALL, KBITS_PRIORITY_LOW + 1, 0, 60, 0 },
+		{ "priority ~0", ATTR_ALL, 0xffffffff, 0, 60, 0 },
+		{ "notify 0x20", ATTR_ALL, KBITS_PRIORITY_LOW, 0x20, 60, 0 },
+		{ "notify ALL | 1 << 31", ATTR_ALL, KBITS_PRIORITY_LOW,
+		  KBITS_NOTIFY_ALL | 0x80000000u, 60, 0 },
+		{ "min_retry_delay 4", ATTR_ALL, KBITS_PRIORITY_LOW, 0, 4, 0 },
+		{ "min_retry_delay 0", ATTR_ALL, KBITS_PRIORITY_LOW, 0, 0, 0 },
+		{ "min_retry_delay 4 alone", KBITS_ATTR_MIN_RETRY_DELAY,
+		  KBITS_PRIORITY_LOW, 0, 4, 0 },
+	};
+	struct kbits_job_attr req, before, after;
+	int dev = dev_open(), fd;
+	union big_arg b;
+	size_t i;
+
+	fd = make_job(dev, "jt: set_attr invalid", DL, NULL);
+	get_attr(fd, &before);
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		memset(&req, 0, sizeof(req));
+		req.size = sizeof(req);
+		req.mask = bad[i].mask;
+		req.priority = bad[i].priority;
+		req.notify_flags = bad[i].notify_flags;
+		req.min_retry_delay = bad[i].min_retry_delay;
+		req.no_progress_timeout = 0;
+		req.reserved = bad[i].reserved;
+		if (ioc(fd, KBITS_JOB_IOC_SET_ATTR, &req) != -EINVAL)
+			TH_LOG("SET_ATTR with %s: not EINVAL", bad[i].what);
+		EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+		get_attr(fd, &after);
+		if (memcmp(&before, &after, sizeof(before)))
+			TH_LOG("SET_ATTR with %s changed the job", bad[i].what);
+		EXPECT_MEMEQ(&before, &after, sizeof(before));
+	}
+
+	/* sizes and pointers, with a valid request behind them */
+	memset(&b, 0, sizeof(b));
+	b.attr.mask = KBITS_ATTR_PRIORITY;
+	b.attr.priority = KBITS_PRIORITY_LOW;
+	b.attr.size = KBITS_JOB_ATTR_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &b));
+	b.attr.size = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &b));
+	b.attr.size = page_size() + 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &b));
+	b.attr.size = sizeof(b);
+	b.bytes[sizeof(b.attr)] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &b));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, KADDR));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, unmapped_page()));
+	get_attr(fd, &after);
+	EXPECT_MEMEQ(&before, &after, sizeof(before));
+
+	/* the smallest retry delay is allowed */
+	req = attr_req(KBITS_ATTR_MIN_RETRY_DELAY);
+	req.min_retry_delay = KBITS_MIN_RETRY_DELAY_MIN;
+	ASSERT_EQ(5, KBITS_MIN_RETRY_DELAY_MIN);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	expect_attr(fd, KBITS_PRIORITY_NORMAL, NOTIFY_DEFAULT, 5, 1209600);
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/*
+ * Which calls move modification_time: the changes of a job's user do, the
+ * reads, the refused calls and the no-ops do not.  One second of sleep for
+ * them all: every job is set up first, then the clock moves, then each job
+ * gets one call.
+ */
+enum { MT_ATTR, MT_NAME, MT_DESC, MT_ADD, MT_RESUME, MT_SUSPEND,
+       MT_IDLE_SUSPENDED, MT_IDLE_QUEUED, MT_JOBS };
+
+TEST(modification_time)
+{
+	struct kbits_job_attr a, m0[MT_JOBS], req;
+	int dev = dev_open(), fd[MT_JOBS], i;
+	struct kbits_job_progress p;
+	struct got_file g;
+	char buf[STR_BUF], big[KBITS_DISPLAY_NAME_MAX + 1];
+	time_t now;
+
+	for (i = 0; i < MT_JOBS; i++)
+		fd[i] = make_job(dev, "jt: mtime", DL, NULL);
+	ASSERT_SYSOK(add_file(fd[MT_RESUME], "/src", "/dst"));
+	ASSERT_SYSOK(add_file(fd[MT_SUSPEND], "/src", "/dst"));
+	ASSERT_SYSOK(ioctl(fd[MT_SUSPEND], KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(add_file(fd[MT_IDLE_QUEUED], "/src", "/dst"));
+	ASSERT_SYSOK(ioctl(fd[MT_IDLE_QUEUED], KBITS_JOB_IOC_RESUME));
+	for (i = 0; i < MT_JOBS; i++)
+		get_attr(fd[i], &m0[i]);
+
+	/* after this, "now" in seconds is past every m0 */
+	sleep(1);
+
+	req = attr_req(KBITS_ATTR_PRIORITY);
+	req.priority = KBITS_PRIORITY_HIGH;
+	ASSERT_SYSOK(ioctl(fd[MT_ATTR], KBITS_JOB_IOC_SET_ATTR, &req));
+	ASSERT_SYSOK(set_string(fd[MT_NAME], KBITS_JOB_IOC_SET_DISPLAY_NAME,
+				"renamed", 7));
+	ASSERT_SYSOK(set_string(fd[MT_DESC], KBITS_JOB_IOC_SET_DESCRIPTION,
+				"described", 9));
+	ASSERT_SYSOK(add_file(fd[MT_ADD], "/src", "/dst"));
+	ASSERT_SYSOK(ioctl(fd[MT_RESUME], KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(ioctl(fd[MT_SUSPEND], KBITS_JOB_IOC_SUSPEND));
+
+	/* reads, refusals and no-ops, on a SUSPENDED job ... */
+	i = MT_IDLE_SUSPENDED;
+	get_attr(fd[i], &a);
+	get_string(fd[i], KBITS_JOB_IOC_GET_DISPLAY_NAME, buf);
+	get_string(fd[i], KBITS_JOB_IOC_GET_DESCRIPTION, buf);
+	get_progress(fd[i], &p);
+	EXPECT_ERRNO(ENXIO, get_file(fd[i], 0, &g));
+	req = attr_req(0);
+	EXPECT_SYSOK(ioctl(fd[i], KBITS_JOB_IOC_SET_ATTR, &req));
+	req = attr_req(KBITS_ATTR_MIN_RETRY_DELAY);
+	req.min_retry_delay = 4;
+	EXPECT_ERRNO(EINVAL, ioctl(fd[i], KBITS_JOB_IOC_SET_ATTR, &req));
+	memset(big, 'a', sizeof(big));
+	EXPECT_ERRNO(ENAMETOOLONG, set_string(fd[i], KBITS_JOB_IOC_SET_DISPLAY_NAME,
+					      big, sizeof(big)));
+	EXPECT_ERRNO(EINVAL, set_string(fd[i], KBITS_JOB_IOC_SET_DESCRIPTION,
+					"\xff", 1));
+	EXPECT_ERRNO(EINVAL, add_file(fd[i], "relative", "/dst"));
+	EXPECT_ERRNO(ENODATA, ioctl(fd[i], KBITS_JOB_IOC_RESUME));
+	EXPECT_SYSOK(ioctl(fd[i], KBITS_JOB_IOC_SUSPEND));
+	/* ... and on a QUEUED one */
+	EXPECT_SYSOK(ioctl(fd[MT_IDLE_QUEUED], KBITS_JOB_IOC_RESUME));
+
+	now = time(NULL);
+	for (i = 0; i < MT_JOBS; i++) {
+		get_attr(fd[i], &a);
+		EXPECT_EQ(m0[i].creation_time, a.creation_time);
+		if (i == MT_IDLE_SUSPENDED || i == MT_IDLE_QUEUED) {
+			EXPECT_EQ(m0[i].modification_time, a.modification_time);
+		} else {
+			if (a.modification_time <= m0[i].modification_time)
+				TH_LOG("job %d: modification_time did not move", i);
+			EXPECT_LT(m0[i].modification_time, a.modification_time);
+			EXPECT_GE(now, a.modification_time);
+		}
+		EXPECT_EQ(0, a.completion_time);
+		job_cancel(fd[i]);
+		close(fd[i]);
+	}
+	close(dev);
+}
+
+/* -------------------------------------------- display name, description */
+
+TEST(strings_roundtrip)
+{
+	static const char *const samples[] = {
+		"jt: plain ASCII",
+		"Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x98\x80",
+		"\x01",
+		"\xf4\x8f\xbf\xbf",	/* U+10FFFF */
+	};
+	char s[KBITS_DESCRIPTION_MAX + 2];
+	int dev = dev_open(), fd, fd2;
+	guid_bytes id;
+	size_t k, i;
+	uint32_t j;
+
+	fd = make_job(dev, "jt: strings", DL, id);
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+
+	for (k = 0; k < ARRAY_SIZE(str_kinds); k++) {
+		const struct str_kind *sk = &str_kinds[k];
+
+		for (i = 0; i < ARRAY_SIZE(samples); i++) {
+			ASSERT_SYSOK(set_string(fd, sk->set, samples[i],
+						strlen(samples[i])));
+			expect_string(fd, sk->get, samples[i], strlen(samples[i]));
+			/* the job's, not the fd's */
+			expect_string(fd2, sk->get, samples[i], strlen(samples[i]));
+		}
+
+		/* empty, with and without a buffer */
+		ASSERT_SYSOK(set_string(fd, sk->set, "ignored", 0));
+		expect_string(fd, sk->get, "", 0);
+		ASSERT_SYSOK(set_string(fd, sk->set, "x", 1));
+		ASSERT_SYSOK(set_string(fd, sk->set, NULL, 0));
+		expect_string(fd, sk->get, "", 0);
+
+		/* the longest, in ASCII and in 4-byte characters */
+		memset(s, 'a', sizeof(s));
+		ASSERT_SYSOK(set_string(fd, sk->set, s, sk->max));
+		expect_string(fd, sk->get, s, sk->max);
+		for (j = 0; j < sk->max; j += 4)
+			memcpy(s + j, "\xf0\x9f\x98\x80", 4);
+		ASSERT_SYSOK(set_string(fd, sk->set, s, sk->max));
+		expect_string(fd, sk->get, s, sk->max);
+
+		/* one byte more, however it is made up: refused, unchanged */
+		memset(s, 'b', sizeof(s));
+		EXPECT_ERRNO(ENAMETOOLONG, set_string(fd, sk->set, s, sk->max + 1));
+		memcpy(s + sk->max - 1, "\xc3\xa9", 2);
+		EXPECT_ERRNO(ENAMETOOLONG, set_string(fd, sk->set, s, sk->max + 1));
+		/* a huge length with a short buffer: refused before reading */
+		EXPECT_ERRNO(ENAMETOOLONG, set_string(fd, sk->set, "abc",
+						      0xffffffffu));
+		for (j = 0; j < sk->max; j += 4)
+			memcpy(s + j, "\xf0\x9f\x98\x80", 4);
+		expect_string(fd, sk->get, s, sk->max);
+	}
+
+	/* the two strings are apart */
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DISPLAY_NAME, "jt: name", 8));
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "a description", 13));
+	expect_string(fd2, KBITS_JOB_IOC_GET_DISPLAY_NAME, "jt: name", 8);
+	expect_string(fd2, KBITS_JOB_IOC_GET_DESCRIPTION, "a description", 13);
+
+	job_cancel(fd);
+	close(fd);
+	close(fd2);
+	close(dev);
+}
+
+TEST(strings_invalid)
+{
+	/* by length, as a literal with its NULs: sizeof - 1 */
+#define BAD(lit) { lit, sizeof(lit) - 1 }
+	static const struct { const char *s; uint32_t len; } bad[] = {
+		BAD("ab\0cd"), BAD("\0"), BAD("abc\0"), BAD("\0abc"),
+		BAD("\xff"), BAD("\xc0\x80"), BAD("\xe0\x80\xaf"),
+		BAD("abc\xe2\x82"), BAD("\x80"), BAD("\xed\xa0\x80"),
+		BAD("\xf4\x90\x80\x80"), BAD("\xf8\x88\x80\x80\x80"),
+	};
+#undef BAD
+	struct kbits_job_string js;
+	int dev = dev_open(), fd;
+	union big_arg b;
+	char buf[STR_BUF];
+	size_t k, i;
+
+	fd = make_job(dev, "jt: invalid strings", DL, NULL);
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "kept", 4));
+
+	for (k = 0; k < ARRAY_SIZE(str_kinds); k++) {
+		const struct str_kind *sk = &str_kinds[k];
+		const char *keep = k ? "kept" : "jt: invalid strings";
+
+		for (i = 0; i < ARRAY_SIZE(bad); i++) {
+			if (set_string(fd, sk->set, bad[i].s, bad[i].len) != -1 ||
+			    errno != EINVAL)
+				TH_LOG("%s: bad string %zu not EINVAL", sk->what, i);
+			EXPECT_ERRNO(EINVAL, set_string(fd, sk->set, bad[i].s,
+							bad[i].len));
+		}
+
+		/* reserved, sizes, pointers: for SET and for GET */
+		memset(&js, 0, sizeof(js));
+		js.size = sizeof(js);
+		js.len = 3;
+		js.buf = (uintptr_t)"new";
+		js.reserved = 1;
+		EXPECT_ERRNO(EINVAL, ioctl(fd, sk->set, &js));
+		js.reserved = 0;
+		js.size = KBITS_JOB_STRING_SIZE_VER0 - 1;
+		EXPECT_ERRNO(EINVAL, ioctl(fd, sk->set, &js));
+		js.size = page_size() + 1;
+		EXPECT_ERRNO(E2BIG, ioctl(fd, sk->set, &js));
+		memset(&b, 0, sizeof(b));
+		b.str.size = sizeof(b);
+		b.str.len = 3;
+		b.str.buf = (uintptr_t)"new";
+		b.bytes[sizeof(b) - 1] = 1;
+		EXPECT_ERRNO(E2BIG, ioctl(fd, sk->set, &b));
+		js.size = sizeof(js);
+		js.buf = (uintptr_t)KADDR;
+		EXPECT_ERRNO(EFAULT, ioctl(fd, sk->set, &js));
+		js.buf = (uintptr_t)unmapped_page();
+		EXPECT_ERRNO(EFAULT, ioctl(fd, sk->set, &js));
+		EXPECT_ERRNO(EFAULT, ioctl(fd, sk->set, NULL));
+		EXPECT_ERRNO(EFAULT, ioctl(fd, sk->set, KADDR));
+		expect_string(fd, sk->get, keep, strlen(keep));
+
+		memset(&js, 0, sizeof(js));
+		js.size = sizeof(js);
+		js.len = sizeof(buf);
+		js.buf = (uintptr_t)buf;
+		js.reserved = 1;
+		EXPECT_ERRNO(EINVAL, ioctl(fd, sk->get, &js));
+		js.reserved = 0;
+		js.size = KBITS_JOB_STRING_SIZE_VER0 - 1;
+		EXPECT_ERRNO(EINVAL, ioctl(fd, sk->get, &js));
+		js.size = sizeof(js);
+		js.buf = (uintptr_t)KADDR;
+		EXPECT_ERRNO(EFAULT, ioctl(fd, sk->get, &js));
+		EXPECT_ERRNO(EFAULT, ioctl(fd, sk->get, NULL));
+		/* a larger struct with a zero tail reads fine */
+		memset(&b, 0, sizeof(b));
+		b.str.size = sizeof(b);
+		b.str.len = sizeof(buf);
+		b.str.buf = (uintptr_t)buf;
+		ASSERT_SYSOK(ioctl(fd, sk->get, &b));
+		EXPECT_EQ(strlen(keep), b.str.len);
+		EXPECT_STREQ(keep, buf);
+	}
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+TEST(strings_erange)
+{
+	static const char str[] = "twelve bytes";
+	struct kbits_job_string js;
+	int dev = dev_open(), fd;
+	char buf[STR_BUF + 8], s[KBITS_DESCRIPTION_MAX];
+	size_t k;
+
+	fd = make_job(dev, "jt: erange", DL, NULL);
+
+	for (k = 0; k < ARRAY_SIZE(str_kinds); k++) {
+		const struct str_kind *sk = &str_kinds[k];
+
+		ASSERT_SYSOK(set_string(fd, sk->set, str, strlen(str)));
+
+		/* room for the string but not its NUL: nothing written */
+		memset(buf, 'Z', sizeof(buf));
+		memset(&js, 0, sizeof(js));
+		js.size = sizeof(js);
+		js.len = strlen(str);
+		js.buf = (uintptr_t)buf;
+		EXPECT_ERRNO(ERANGE, ioctl(fd, sk->get, &js));
+		EXPECT_EQ(strlen(str), js.len);
+		EXPECT_TRUE(all_bytes(buf, 'Z', sizeof(buf)));
+
+		/* asking for the length: len 0, no buffer */
+		js.len = 0;
+		js.buf = 0;
+		EXPECT_ERRNO(ERANGE, ioctl(fd, sk->get, &js));
+		EXPECT_EQ(strlen(str), js.len);
+
+		/* exactly enough */
+		js.len = strlen(str) + 1;
+		js.buf = (uintptr_t)buf;
+		ASSERT_SYSOK(ioctl(fd, sk->get, &js));
+		EXPECT_EQ(strlen(str), js.len);
+		EXPECT_STREQ(str, buf);
+		EXPECT_EQ('Z', buf[strlen(str) + 1]);
+
+		/* the empty string needs one byte */
+		ASSERT_SYSOK(set_string(fd, sk->set, NULL, 0));
+		js.len = 0;
+		EXPECT_ERRNO(ERANGE, ioctl(fd, sk->get, &js));
+		EXPECT_EQ(0, js.len);
+		js.len = 1;
+		buf[0] = 'Z';
+		ASSERT_SYSOK(ioctl(fd, sk->get, &js));
+		EXPECT_EQ(0, js.len);
+		EXPECT_EQ(0, buf[0]);
+
+		/* the longest needs max + 1 */
+		memset(s, 'm', sizeof(s));
+		ASSERT_SYSOK(set_string(fd, sk->set, s, sk->max));
+		memset(buf, 'Z', sizeof(buf));
+		js.len = sk->max;
+		EXPECT_ERRNO(ERANGE, ioctl(fd, sk->get, &js));
+		EXPECT_EQ(sk->max, js.len);
+		EXPECT_TRUE(all_bytes(buf, 'Z', sizeof(buf)));
+		js.len = sk->max + 1;
+		ASSERT_SYSOK(ioctl(fd, sk->get, &js));
+		EXPECT_EQ(sk->max, js.len);
+		EXPECT_MEMEQ(s, buf, sk->max);
+		EXPECT_EQ(0, buf[sk->max]);
+	}
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* ------------------------------------------------------------ ADD_FILES */
+
+TEST(add_files_one_and_a_set)
+{
+	struct kbits_file_spec set[3];
+	int dev = dev_open(), fd;
+	struct got_file g;
+
+	fd = make_job(dev, "jt: add files", DL, NULL);
+
+	ASSERT_SYSOK(add_file(fd, "http://example.test/one", "/tmp/jt/one"));
+	EXPECT_EQ(1, files_total(fd));
+	expect_file(fd, 0, "http://example.test/one", "/tmp/jt/one");
+
+	set[0] = spec("https://example.test/a", "/tmp/jt/a");
+	set[1] = spec("file:///srv/b", "/tmp/jt/b");
+	set[2] = spec("/srv/c", "/tmp/jt/c");
+	ASSERT_SYSOK(add_specs(fd, set, 3));
+	EXPECT_EQ(4, files_total(fd));
+
+	/* in the order added, the first call's file first */
+	expect_file(fd, 0, "http://example.test/one", "/tmp/jt/one");
+	expect_file(fd, 1, "https://example.test/a", "/tmp/jt/a");
+	expect_file(fd, 2, "file:///srv/b", "/tmp/jt/b");
+	expect_file(fd, 3, "/srv/c", "/tmp/jt/c");
+	EXPECT_ERRNO(ENXIO, get_file(fd, 4, &g));
+
+	/* the same pair twice is two files */
+	ASSERT_SYSOK(add_file(fd, "/srv/c", "/tmp/jt/c"));
+	EXPECT_EQ(5, files_total(fd));
+	expect_file(fd, 4, "/srv/c", "/tmp/jt/c");
+
+	/* a QUEUED job takes files too */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(add_n(fd, 2, "queued"));
+	EXPECT_EQ(7, files_total(fd));
+	expect_nth(fd, 6, "queued", 1);
+	EXPECT_EQ(KBITS_JOB_STATE_QUEUED, job_state(fd));
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+TEST(add_files_remote_names)
+{
+	static const char *const good[] = {
+		"/abs", "file:///x", "http://h/x", "HTTPS://h/x",
+		"https://h/x", "HTTP://h", "File:///x", "/",
+	};
+	static const char *const bad[] = {
+		"relative", "ftp://x", "file://rel", "http://", "https://",
+		"file://", "http:/x", "x/http://h", "HTTPS:/", "./x",
+	};
+	int dev = dev_open(), fd;
+	uint32_t n = 0;
+	size_t i;
+
+	fd = make_job(dev, "jt: remote names", DL, NULL);
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		if (add_file(fd, good[i], "/tmp/jt/x"))
+			TH_LOG("remote \"%s\" refused: %s", good[i],
+			       th_errname(errno));
+		else
+			n++;
+		EXPECT_EQ(n, files_total(fd));
+		EXPECT_EQ(i + 1, n);
+		if (n == i + 1)
+			expect_file(fd, i, good[i], "/tmp/jt/x");
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (add_file(fd, bad[i], "/tmp/jt/x") != -1 || errno != EINVAL)
+			TH_LOG("remote \"%s\" not refused with EINVAL", bad[i]);
+		EXPECT_ERRNO(EINVAL, add_file(fd, bad[i], "/tmp/jt/x"));
+	}
+	EXPECT_EQ(ARRAY_SIZE(good), files_total(fd));
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+TEST(add_files_names_invalid)
+{
+	static const char *const bad_local[] = {
+		"relative", "file:///x", "http://h/x", "./x", "~/x", " /x",
+	};
+	struct kbits_file_spec s;
+	int dev = dev_open(), fd;
+	size_t i;
+
+	fd = make_job(dev, "jt: bad names", DL, NULL);
+
+	/* the local name must be an absolute path */
+	for (i = 0; i < ARRAY_SIZE(bad_local); i++) {
+		if (add_file(fd, "/src", bad_local[i]) != -1 || errno != EINVAL)
+			TH_LOG("local \"%s\" not refused with EINVAL", bad_local[i]);
+		EXPECT_ERRNO(EINVAL, add_file(fd, "/src", bad_local[i]));
+	}
+	ASSERT_SYSOK(add_file(fd, "/src", "/"));
+
+	/* empty names, with and without a pointer */
+	EXPECT_ERRNO(EINVAL, add_file(fd, "", "/dst"));
+	EXPECT_ERRNO(EINVAL, add_file(fd, "/src", ""));
+	EXPECT_ERRNO(EINVAL, add_file(fd, "", ""));
+	s = spec("/src", "/dst");
+	s.remote = 0;
+	s.remote_len = 0;
+	EXPECT_ERRNO(EINVAL, add_specs(fd, &s, 1));
+	s = spec("/src", "/dst");
+	s.local = 0;
+	s.local_len = 0;
+	EXPECT_ERRNO(EINVAL, add_specs(fd, &s, 1));
+
+	/* NULs and invalid UTF-8, in either name */
+	s = spec("/src", "/dst");
+	s.remote = (uintptr_t)"/a\0b";
+	s.remote_len = 4;
+	EXPECT_ERRNO(EINVAL, add_specs(fd, &s, 1));
+	s.remote_len = 3;	/* "/a" and its NUL */
+	EXPECT_ERRNO(EINVAL, add_specs(fd, &s, 1));
+	s = spec("/src", "/dst");
+	s.local = (uintptr_t)"/a\0b";
+	s.local_len = 4;
+	EXPECT_ERRNO(EINVAL, add_specs(fd, &s, 1));
+	EXPECT_ERRNO(EINVAL, add_file(fd, "/\xff", "/dst"));
+	EXPECT_ERRNO(EINVAL, add_file(fd, "http://h/\xc0\x80", "/dst"));
+	EXPECT_ERRNO(EINVAL, add_file(fd, "/src", "/\xed\xa0\x80"));
+	EXPECT_ERRNO(EINVAL, add_file(fd, "/src", "/a\xe2\x82"));
+
+	/* valid UTF-8 is fine */
+	ASSERT_SYSOK(add_file(fd, "/Gr\xc3\xbc\xc3\x9f" "e",
+			      "/tmp/\xf0\x9f\x98\x80"));
+	EXPECT_EQ(2, files_total(fd));
+	expect_file(fd, 1, "/Gr\xc3\xbc\xc3\x9f" "e", "/tmp/\xf0\x9f\x98\x80");
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+TEST(add_files_name_lengths)
+{
+	char *remote = calloc(1, KBITS_REMOTE_NAME_MAX + 2);
+	char *local = calloc(1, KBITS_LOCAL_NAME_MAX + 2);
+	struct kbits_file_spec s;
+	int dev = dev_open(), fd;
+
+	ASSERT_TRUE(remote && local);
+	fd = make_job(dev, "jt: name lengths", DL, NULL);
+
+	/* 2200 bytes of remote path, 4095 of local: the longest */
+	remote[0] = '/';
+	memset(remote + 1, 'r', KBITS_REMOTE_NAME_MAX);
+	local[0] = '/';
+	memset(local + 1, 'l', KBITS_LOCAL_NAME_MAX);
+	s = spec("/src", "/dst");
+	s.remote = (uintptr_t)remote;
+	s.remote_len = KBITS_REMOTE_NAME_MAX;
+	s.local = (uintptr_t)local;
+	s.local_len = KBITS_LOCAL_NAME_MAX;
+	ASSERT_SYSOK(add_specs(fd, &s, 1));
+
+	/* one byte more of either */
+	s.remote_len = KBITS_REMOTE_NAME_MAX + 1;
+	EXPECT_ERRNO(ENAMETOOLONG, add_specs(fd, &s, 1));
+	s.remote_len = KBITS_REMOTE_NAME_MAX;
+	s.local_len = KBITS_LOCAL_NAME_MAX + 1;
+	EXPECT_ERRNO(ENAMETOOLONG, add_specs(fd, &s, 1));
+	s.remote_len = KBITS_REMOTE_NAME_MAX + 1;
+	EXPECT_ERRNO(ENAMETOOLONG, add_specs(fd, &s, 1));
+	/* a huge length with a short buffer: refused before reading */
+	s = spec("/src", "/dst");
+	s.remote_len = 0xffffffffu;
+	EXPECT_ERRNO(ENAMETOOLONG, add_specs(fd, &s, 1));
+	s = spec("/src", "/dst");
+	s.local_len = 0xffffffffu;
+	EXPECT_ERRNO(ENAMETOOLONG, add_specs(fd, &s, 1));
+
+	/* a URL of the longest length is fine too */
+	memcpy(remote, "https://example.test/", 21);
+	s = spec("/src", "/dst");
+	s.remote = (uintptr_t)remote;
+	s.remote_len = KBITS_REMOTE_NAME_MAX;
+	ASSERT_SYSOK(add_specs(fd, &s, 1));
+
+	EXPECT_EQ(2, files_total(fd));
+	remote[KBITS_REMOTE_NAME_MAX] = 0;
+	local[KBITS_LOCAL_NAME_MAX] = 0;
+	expect_file(fd, 1, remote, "/dst");
+	remote[0] = '/';
+	memset(remote + 1, 'r', 20);
+	expect_file(fd, 0, remote, local);
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+	free(remote);
+	free(local);
+}
+
+/* A set whose last entry is bad in one way each: nothing of it is added. */
+TEST(add_files_all_or_none)
+{
+	char *long_remote = calloc(1, KBITS_REMOTE_NAME_MAX + 2);
+	struct kbits_file_spec set[3], *edge;
+	int dev = dev_open(), fd;
+	struct got_file g;
+	uint8_t *pages;
+	size_t i;
+	struct {
+		const char *what;
+		int err;
+		struct kbits_file_spec last;
+	} bad[] = {
+		{ "ftp remote", EINVAL, spec("ftp://h/x", "/tmp/jt/x") },
+		{ "relative local", EINVAL, spec("/src", "tmp/x") },
+		{ "empty local", EINVAL, spec("/src", "") },
+		{ "invalid UTF-8", EINVAL, spec("/src", "/\xff") },
+		{ "long remote", ENAMETOOLONG, spec("/src", "/dst") },
+		{ "unmapped remote", EFAULT, spec("/src", "/dst") },
+		{ "kernel local", EFAULT, spec("/src", "/dst") },
+	};
+
+	ASSERT_TRUE(long_remote != NULL);
+	long_remote[0] = '/';
+	memset(long_remote + 1, 'x', KBITS_REMOTE_NAME_MAX);
+	bad[4].last.remote = (uintptr_t)long_remote;
+	bad[4].last.remote_len = KBITS_REMOTE_NAME_MAX + 1;
+	bad[5].last.remote = (uintptr_t)unmapped_page();
+	bad[6].last.local = (uintptr_t)KADDR;
+
+	fd = make_job(dev, "jt: all or none", DL, NULL);
+	ASSERT_SYSOK(add_file(fd, "/first", "/tmp/jt/first"));
+
+	set[0] = spec("/s0", "/tmp/jt/0");
+	set[1] = spec("/s1", "/tmp/jt/1");
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		set[2] = bad[i].last;
+		if (add_specs(fd, set, 3) != -1 || errno != bad[i].err)
+			TH_LOG("a set ending in a bad %s: not %s", bad[i].what,
+			       th_errname(bad[i].err));
+		EXPECT_ERRNO(bad[i].err, add_specs(fd, set, 3));
+		EXPECT_EQ(1, files_total(fd));
+		EXPECT_ERRNO(ENXIO, get_file(fd, 1, &g));
+		/* and the same entry first */
+		set[2] = set[0];
+		set[0] = bad[i].last;
+		EXPECT_ERRNO(bad[i].err, add_specs(fd, set, 3));
+		EXPECT_EQ(1, files_total(fd));
+		set[0] = set[2];
+	}
+
+	/* an array that runs into an unmapped page after two good entries */
+	pages = mmap(NULL, 2 * page_size(), PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pages);
+	ASSERT_SYSOK(munmap(pages + page_size(), page_size()));
+	edge = (struct kbits_file_spec *)(pages + page_size()) - 2;
+	edge[0] = set[0];
+	edge[1] = set[1];
+	EXPECT_ERRNO(EFAULT, add_specs(fd, edge, 3));
+	EXPECT_EQ(1, files_total(fd));
+	ASSERT_SYSOK(add_specs(fd, edge, 2));
+	EXPECT_EQ(3, files_total(fd));
+
+	/* the array itself unreadable */
+	EXPECT_ERRNO(EFAULT, add_specs(fd, NULL, 1));
+	EXPECT_ERRNO(EFAULT, add_specs(fd, KADDR, 1));
+	EXPECT_ERRNO(EFAULT, add_specs(fd, unmapped_page(), 2));
+	EXPECT_EQ(3, files_total(fd));
+
+	/* what failed left nothing behind */
+	expect_file(fd, 0, "/first", "/tmp/jt/first");
+	expect_file(fd, 1, "/s0", "/tmp/jt/0");
+	expect_file(fd, 2, "/s1", "/tmp/jt/1");
+	EXPECT_ERRNO(ENXIO, get_file(fd, 3, &g));
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+	munmap(pages, page_size());
+	free(long_remote);
+}
+
+TEST(add_files_bad_args)
+{
+	struct kbits_file_spec s = spec("/src", "/dst");
+	struct kbits_add_files a;
+	int dev = dev_open(), fd;
+	union big_arg b;
+
+	fd = make_job(dev, "jt: add_files args", DL, NULL);
+
+#define ADD_WITH(field, value, err) do {				\
+	memset(&a, 0, sizeof(a));					\
+	a.size = sizeof(a);						\
+	a.count = 1;							\
+	a.entry_size = sizeof(s);					\
+	a.files = (uintptr_t)&s;					\
+	a.field = (value);						\
+	EXPECT_ERRNO(err, ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a));	\
+} while (0)
+	ADD_WITH(count, 0, EINVAL);
+	ADD_WITH(flags, 1, EINVAL);
+	ADD_WITH(flags, 0x80000000u, EINVAL);
+	ADD_WITH(entry_size, 0, EINVAL);
+	ADD_WITH(entry_size, 8, EINVAL);
+	ADD_WITH(entry_size, KBITS_FILE_SPEC_SIZE_VER0 - 1, EINVAL);
+	/* the kernel bounds an entry to a page, as it does a struct */
+	ADD_WITH(entry_size, page_size() + 1, EINVAL);
+	ADD_WITH(size, 0, EINVAL);
+	ADD_WITH(size, KBITS_ADD_FILES_SIZE_VER0 - 1, EINVAL);
+	ADD_WITH(size, page_size() + 1, E2BIG);
+#undef ADD_WITH
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_ADD_FILES, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_ADD_FILES, KADDR));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_ADD_FILES, unmapped_page()));
+
+	/* a larger struct: the tail decides */
+	memset(&b, 0, sizeof(b));
+	b.add.size = sizeof(b);
+	b.add.count = 1;
+	b.add.entry_size = sizeof(s);
+	b.add.files = (uintptr_t)&s;
+	b.bytes[sizeof(b.add)] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &b));
+	EXPECT_EQ(0, files_total(fd));
+	b.bytes[sizeof(b.add)] = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &b));
+	EXPECT_EQ(1, files_total(fd));
+	expect_file(fd, 0, "/src", "/dst");
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* Entries larger than the kernel's spec: a zero tail is fine, else E2BIG. */
+TEST(add_files_entry_size)
+{
+	struct wide_spec {
+		struct kbits_file_spec s;
+		uint64_t more;
+	} wide[3];
+	struct kbits_add_files a;
+	uint8_t odd[3 * 25];
+	int dev = dev_open(), fd;
+	struct kbits_file_spec s;
+	size_t i;
+
+	fd = make_job(dev, "jt: entry_size", DL, NULL);
+
+	memset(wide, 0, sizeof(wide));
+	wide[0].s = spec("/w0", "/tmp/jt/w0");
+	wide[1].s = spec("/w1", "/tmp/jt/w1");
+	wide[2].s = spec("/w2", "/tmp/jt/w2");
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.count = 3;
+	a.entry_size = sizeof(wide[0]);
+	a.files = (uintptr_t)wide;
+
+	/* a nonzero tail in the last entry: nothing added */
+	wide[2].more = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a));
+	EXPECT_EQ(0, files_total(fd));
+	wide[2].more = 1ull << 63;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a));
+	EXPECT_EQ(0, files_total(fd));
+
+	/* all tails zero: the stride is entry_size */
+	wide[2].more = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a));
+	EXPECT_EQ(3, files_total(fd));
+	expect_file(fd, 0, "/w0", "/tmp/jt/w0");
+	expect_file(fd, 1, "/w1", "/tmp/jt/w1");
+	expect_file(fd, 2, "/w2", "/tmp/jt/w2");
+
+	/* an odd stride, entries unaligned */
+	memset(odd, 0, sizeof(odd));
+	for (i = 0; i < 3; i++) {
+		static const char *const r[] = { "/o0", "/o1", "/o2" };
+
+		s = spec(r[i], "/tmp/jt/o");
+		memcpy(odd + 25 * i, &s, sizeof(s));
+	}
+	a.entry_size = 25;
+	a.files = (uintptr_t)odd;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a));
+	EXPECT_EQ(6, files_total(fd));
+	expect_file(fd, 3, "/o0", "/tmp/jt/o");
+	expect_file(fd, 5, "/o2", "/tmp/jt/o");
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* max_files_per_job is 200 when the module loads, and it holds. */
+TEST(add_files_default_limit)
+{
+	int dev = dev_open(), fd;
+	struct got_file g;
+
+	EXPECT_TRUE(have_orig_max_files);
+	EXPECT_EQ(200, orig_max_files);
+	EXPECT_EQ(200, max_files_get());
+
+	fd = make_job(dev, "jt: 201 at once", DL, NULL);
+	EXPECT_ERRNO(E2BIG, add_n(fd, 201, "d"));
+	EXPECT_EQ(0, files_total(fd));
+	job_cancel(fd);
+	close(fd);
+
+	fd = make_job(dev, "jt: 200 then 1", DL, NULL);
+	ASSERT_SYSOK(add_n(fd, 200, "d"));
+	EXPECT_EQ(200, files_total(fd));
+	EXPECT_ERRNO(E2BIG, add_n(fd, 1, "e"));
+	EXPECT_EQ(200, files_total(fd));
+	expect_nth(fd, 0, "d", 0);
+	expect_nth(fd, 199, "d", 199);
+	EXPECT_ERRNO(ENXIO, get_file(fd, 200, &g));
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+TEST(add_files_limit_param)
+{
+	unsigned int saved = max_files_get();
+	int dev = dev_open(), fd, fd2;
+
+	max_files_set(3);
+
+	/* one, then two: three is the limit; a fourth is not */
+	fd = make_job(dev, "jt: limit 3", DL, NULL);
+	ASSERT_SYSOK(add_n(fd, 1, "a"));
+	ASSERT_SYSOK(add_n(fd, 2, "b"));
+	EXPECT_EQ(3, files_total(fd));
+	EXPECT_ERRNO(E2BIG, add_n(fd, 1, "c"));
+	EXPECT_ERRNO(E2BIG, add_n(fd, 2, "c"));
+	EXPECT_EQ(3, files_total(fd));
+
+	/* four at once, on an empty job */
+	fd2 = make_job(dev, "jt: limit 3, four at once", DL, NULL);
+	EXPECT_ERRNO(E2BIG, add_n(fd2, 4, "d"));
+	EXPECT_EQ(0, files_total(fd2));
+	ASSERT_SYSOK(add_n(fd2, 3, "d"));
+	EXPECT_EQ(3, files_total(fd2));
+
+	/* lowered below what a job has: it keeps its files, gets no more */
+	max_files_set(2);
+	EXPECT_ERRNO(E2BIG, add_n(fd, 1, "c"));
+	EXPECT_EQ(3, files_total(fd));
+	expect_nth(fd, 2, "b", 1);
+
+	/* raised: room again */
+	max_files_set(5);
+	ASSERT_SYSOK(add_n(fd, 2, "e"));
+	EXPECT_EQ(5, files_total(fd));
+	EXPECT_ERRNO(E2BIG, add_n(fd, 1, "f"));
+	expect_nth(fd, 0, "a", 0);
+	expect_nth(fd, 4, "e", 1);
+
+	max_files_set(saved);
+	job_cancel(fd);
+	job_cancel(fd2);
+	close(fd);
+	close(fd2);
+	close(dev);
+}
+
+/* An upload job (and an upload-reply one) has one file at most. */
+TEST(add_files_upload_one_file)
+{
+	static const uint32_t types[] = { UP, UR };
+	int dev = dev_open(), fd;
+	struct got_file g;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		fd = make_job(dev, "jt: upload, two at once", types[i], NULL);
+		EXPECT_ERRNO(E2BIG, add_n(fd, 2, "u"));
+		EXPECT_EQ(0, files_total(fd));
+		job_cancel(fd);
+		close(fd);
+
+		fd = make_job(dev, "jt: upload", types[i], NULL);
+		ASSERT_SYSOK(add_file(fd, "https://example.test/up", "/tmp/jt/up"));
+		EXPECT_EQ(1, files_total(fd));
+		EXPECT_ERRNO(E2BIG, add_file(fd, "https://example.test/2", "/tmp/jt/2"));
+		EXPECT_ERRNO(E2BIG, add_n(fd, 2, "u"));
+		EXPECT_EQ(1, files_total(fd));
+		expect_file(fd, 0, "https://example.test/up", "/tmp/jt/up");
+		EXPECT_ERRNO(ENXIO, get_file(fd, 1, &g));
+		job_cancel(fd);
+		close(fd);
+	}
+	close(dev);
+}
+
+/* ------------------------------------------------------------- GET_FILE */
+
+TEST(get_file_args)
+{
+	static const char remote[] = "http://example.test/twelve";
+	static const char local[] = "/tmp/jt/local";
+	struct kbits_job_file f;
+	char rbuf[64], lbuf[64];
+	int dev = dev_open(), fd;
+	struct got_file g;
+	union big_arg b;
+
+	fd = make_job(dev, "jt: get_file", DL, NULL);
+	EXPECT_ERRNO(ENXIO, get_file(fd, 0, &g));
+	ASSERT_SYSOK(add_file(fd, remote, local));
+
+	/* past the end */
+	EXPECT_ERRNO(ENXIO, get_file(fd, 1, &g));
+	EXPECT_ERRNO(ENXIO, get_file(fd, 0xffffffffu, &g));
+
+#define FILE_REQ(rl, ll) do {						\
+	memset(rbuf, 'Z', sizeof(rbuf));				\
+	memset(lbuf, 'Z', sizeof(lbuf));				\
+	memset(&f, 0, sizeof(f));					\
+	f.size = sizeof(f);						\
+	f.remote = (uintptr_t)rbuf;					\
+	f.local = (uintptr_t)lbuf;					\
+	f.remote_len = (rl);						\
+	f.local_len = (ll);						\
+} while (0)
+	/* the remote buffer has no room for the NUL: neither name written */
+	FILE_REQ(strlen(remote), sizeof(lbuf));
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_FILE, &f));
+	EXPECT_EQ(strlen(remote), f.remote_len);
+	EXPECT_EQ(strlen(local), f.local_len);
+	EXPECT_TRUE(all_bytes(rbuf, 'Z', sizeof(rbuf)));
+	EXPECT_TRUE(all_bytes(lbuf, 'Z', sizeof(lbuf)));
+
+	/* the local one has not */
+	FILE_REQ(sizeof(rbuf), strlen(local));
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_FILE, &f));
+	EXPECT_EQ(strlen(remote), f.remote_len);
+	EXPECT_EQ(strlen(local), f.local_len);
+	EXPECT_TRUE(all_bytes(rbuf, 'Z', sizeof(rbuf)));
+	EXPECT_TRUE(all_bytes(lbuf, 'Z', sizeof(lbuf)));
+
+	/* asking for the lengths: no buffers */
+	FILE_REQ(0, 0);
+	f.remote = 0;
+	f.local = 0;
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_FILE, &f));
+	EXPECT_EQ(strlen(remote), f.remote_len);
+	EXPECT_EQ(strlen(local), f.local_len);
+
+	/* exactly enough */
+	FILE_REQ(strlen(remote) + 1, strlen(local) + 1);
+	f.bytes_total = 1;
+	f.bytes_transferred = 1;
+	f.flags = 0xffffffff;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_FILE, &f));
+	EXPECT_EQ(strlen(remote), f.remote_len);
+	EXPECT_EQ(strlen(local), f.local_len);
+	EXPECT_STREQ(remote, rbuf);
+	EXPECT_STREQ(local, lbuf);
+	EXPECT_EQ('Z', rbuf[strlen(remote) + 1]);
+	EXPECT_EQ('Z', lbuf[strlen(local) + 1]);
+	EXPECT_EQ(KBITS_SIZE_UNKNOWN, f.bytes_total);
+	EXPECT_EQ(0, f.bytes_transferred);
+	EXPECT_EQ(0, f.flags);
+
+	/* reserved, sizes, pointers */
+	FILE_REQ(sizeof(rbuf), sizeof(lbuf));
+	f.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_FILE, &f));
+	FILE_REQ(sizeof(rbuf), sizeof(lbuf));
+	f.size = KBITS_JOB_FILE_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_FILE, &f));
+	f.size = page_size() + 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_GET_FILE, &f));
+	FILE_REQ(sizeof(rbuf), sizeof(lbuf));
+	f.remote = (uintptr_t)KADDR;
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_FILE, &f));
+	FILE_REQ(sizeof(rbuf), sizeof(lbuf));
+	f.local = (uintptr_t)unmapped_page();
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_FILE, &f));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_FILE, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_FILE, KADDR));
+#undef FILE_REQ
+
+	/* a larger struct: the tail decides */
+	memset(&b, 0, sizeof(b));
+	b.file.size = sizeof(b);
+	b.file.remote = (uintptr_t)rbuf;
+	b.file.local = (uintptr_t)lbuf;
+	b.file.remote_len = sizeof(rbuf);
+	b.file.local_len = sizeof(lbuf);
+	b.bytes[sizeof(b) - 1] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_GET_FILE, &b));
+	b.bytes[sizeof(b) - 1] = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_FILE, &b));
+	EXPECT_STREQ(remote, rbuf);
+	EXPECT_STREQ(local, lbuf);
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* ---------------------------------------------------------- GET_PROGRESS */
+
+TEST(get_progress_counts)
+{
+	struct kbits_job_progress p;
+	int dev = dev_open(), fd;
+
+	fd = make_job(dev, "jt: progress", DL, NULL);
+	get_progress(fd, &p);
+	EXPECT_EQ(0, p.bytes_total);
+	EXPECT_EQ(0, p.files_total);
+
+	/* sizes are not known until the agent asks: the total is not either */
+	ASSERT_SYSOK(add_file(fd, "/src", "/dst"));
+	get_progress(fd, &p);
+	EXPECT_EQ(KBITS_SIZE_UNKNOWN, p.bytes_total);
+	EXPECT_EQ(0, p.bytes_transferred);
+	EXPECT_EQ(1, p.files_total);
+	EXPECT_EQ(0, p.files_transferred);
+
+	ASSERT_SYSOK(add_n(fd, 4, "p"));
+	get_progress(fd, &p);
+	EXPECT_EQ(KBITS_SIZE_UNKNOWN, p.bytes_total);
+	EXPECT_EQ(0, p.bytes_transferred);
+	EXPECT_EQ(5, p.files_total);
+	EXPECT_EQ(0, p.files_transferred);
+
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, KADDR));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, unmapped_page()));
+
+	/* a cancelled job keeps its files */
+	job_cancel(fd);
+	get_progress(fd, &p);
+	EXPECT_EQ(KBITS_SIZE_UNKNOWN, p.bytes_total);
+	EXPECT_EQ(5, p.files_total);
+	close(fd);
+	close(dev);
+}
+
+/* ------------------------------------------------------- state changes */
+
+#define SUSP	KBITS_JOB_STATE_SUSPENDED
+#define QUEUED	KBITS_JOB_STATE_QUEUED
+#define ACK	KBITS_JOB_STATE_ACKNOWLEDGED
+#define CANC	KBITS_JOB_STATE_CANCELLED
+#define PARTIAL	KBITS_COMPLETE_PARTIAL
+
+enum job_op { OP_RESUME, OP_SUSPEND, OP_COMPLETE, OP_CANCEL };
+
+static const unsigned long op_cmd[] = {
+	[OP_RESUME] = KBITS_JOB_IOC_RESUME,
+	[OP_SUSPEND] = KBITS_JOB_IOC_SUSPEND,
+	[OP_COMPLETE] = KBITS_JOB_IOC_COMPLETE,
+	[OP_CANCEL] = KBITS_JOB_IOC_CANCEL,
+};
+static const char *const op_name[] = {
+	[OP_RESUME] = "RESUME", [OP_SUSPEND] = "SUSPEND",
+	[OP_COMPLETE] = "COMPLETE", [OP_CANCEL] = "CANCEL",
+};
+static const char *const state_name[] = {
+	[QUEUED] = "QUEUED", [SUSP] = "SUSPENDED",
+	[ACK] = "ACKNOWLEDGED", [CANC] = "CANCELLED",
+};
+static const char *const type_name[] = {
+	[DL] = "download", [UP] = "upload", [UR] = "upload-reply",
+};
+
+struct transition {
+	uint32_t type;
+	uint32_t files;
+	uint32_t from;
+	enum job_op op;
+	long ret;		/* what the ioctl returns, or -errno */
+	uint32_t to;
+};
+
+static const struct transition transitions[] = {
+	/* RESUME: only with files, to QUEUED; on a QUEUED job a no-op */
+	{ DL, 0, SUSP,   OP_RESUME,   -ENODATA, SUSP },
+	{ DL, 1, SUSP,   OP_RESUME,   0,        QUEUED },
+	{ DL, 3, SUSP,   OP_RESUME,   0,        QUEUED },
+	{ DL, 1, QUEUED, OP_RESUME,   0,        QUEUED },
+	{ UP, 0, SUSP,   OP_RESUME,   -ENODATA, SUSP },
+	{ UP, 1, SUSP,   OP_RESUME,   0,        QUEUED },
+	{ UR, 0, SUSP,   OP_RESUME,   -ENODATA, SUSP },
+	{ UR, 1, SUSP,   OP_RESUME,   0,        QUEUED },
+	{ UR, 1, QUEUED, OP_RESUME,   0,        QUEUED },
+	{ DL, 1, ACK,    OP_RESUME,   -EBADFD,  ACK },
+	{ DL, 0, CANC,   OP_RESUME,   -EBADFD,  CANC },
+	{ DL, 1, CANC,   OP_RESUME,   -EBADFD,  CANC },
+	/* SUSPEND: to SUSPENDED, files or not; on a SUSPENDED job a no-op */
+	{ DL, 0, SUSP,   OP_SUSPEND,  0,        SUSP },
+	{ DL, 1, SUSP,   OP_SUSPEND,  0,        SUSP },
+	{ DL, 1, QUEUED, OP_SUSPEND,  0,        SUSP },
+	{ UP, 1, QUEUED, OP_SUSPEND,  0,        SUSP },
+	{ UR, 1, QUEUED, OP_SUSPEND,  0,        SUSP },
+	{ DL, 1, ACK,    OP_SUSPEND,  -EBADFD,  ACK },
+	{ DL, 1, CANC,   OP_SUSPEND,  -EBADFD,  CANC },
+	/* COMPLETE: a download drops what did not finish; an upload waits */
+	{ DL, 0, SUSP,   OP_COMPLETE, 0,        ACK },
+	{ DL, 1, SUSP,   OP_COMPLETE, PARTIAL,  ACK },
+	{ DL, 3, SUSP,   OP_COMPLETE, PARTIAL,  ACK },
+	{ DL, 1, QUEUED, OP_COMPLETE, PARTIAL,  ACK },
+	{ UP, 0, SUSP,   OP_COMPLETE, -EBADFD,  SUSP },
+	{ UP, 1, SUSP,   OP_COMPLETE, -EBADFD,  SUSP },
+	{ UP, 1, QUEUED, OP_COMPLETE, -EBADFD,  QUEUED },
+	{ UR, 0, SUSP,   OP_COMPLETE, -EBADFD,  SUSP },
+	{ UR, 1, SUSP,   OP_COMPLETE, -EBADFD,  SUSP },
+	{ UR, 1, QUEUED, OP_COMPLETE, -EBADFD,  QUEUED },
+	{ DL, 1, ACK,    OP_COMPLETE, -EBADFD,  ACK },
+	{ DL, 0, ACK,    OP_COMPLETE, -EBADFD,  ACK },
+	{ DL, 1, CANC,   OP_COMPLETE, -EBADFD,  CANC },
+	{ UP, 1, CANC,   OP_COMPLETE, -EBADFD,  CANC },
+	/* CANCEL: from anything but the final states */
+	{ DL, 0, SUSP,   OP_CANCEL,   0,        CANC },
+	{ DL, 1, SUSP,   OP_CANCEL,   0,        CANC },
+	{ DL, 1, QUEUED, OP_CANCEL,   0,        CANC },
+	{ UP, 1, QUEUED, OP_CANCEL,   0,        CANC },
+	{ UR, 1, SUSP,   OP_CANCEL,   0,        CANC },
+	{ DL, 1, ACK,    OP_CANCEL,   -EBADFD,  ACK },
+	{ DL, 1, CANC,   OP_CANCEL,   -EBADFD,  CANC },
+};
+
+/* Puts a new job into @from the way its user would. */
+static void reach(int fd, uint32_t from)
+{
+	switch (from) {
+	case SUSP:
+		break;
+	case QUEUED:
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+		break;
+	case ACK:
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+		break;
+	case CANC:
+		job_cancel(fd);
+		break;
+	}
+	ASSERT_EQ(from, job_state(fd));
+}
+
+static bool final_state(uint32_t st)
+{
+	return st == ACK || st == CANC;
+}
+
+TEST(state_machine)
+{
+	int dev = dev_open(), fd, fd2;
+	uint32_t st, st2, nfiles;
+	guid_bytes id;
+	size_t i;
+	long ret;
+
+	for (i = 0; i < ARRAY_SIZE(transitions); i++) {
+		const struct transition *t = &transitions[i];
+		bool dropped;
+
+		fd = make_job(dev, "jt: state machine", t->type, id);
+		if (t->files)
+			ASSERT_SYSOK(add_n(fd, t->files, "sm"));
+		/* a second fd, taken while the job is in the queue */
+		fd2 = raw_get(dev, id);
+		ASSERT_SYSOK(fd2);
+		reach(fd, t->from);
+
+		ret = ioc(fd, op_cmd[t->op], NULL);
+		st = job_state(fd);
+		st2 = job_state(fd2);
+		if (ret != t->ret || st != t->to || st2 != t->to)
+			TH_LOG("row %zu: %s job, %u files, %s %s: returned %ld (%s), now %u",
+			       i, type_name[t->type], t->files,
+			       state_name[t->from], op_name[t->op], ret,
+			       ret < 0 ? th_errname(-ret) : "ok", st);
+		EXPECT_EQ(t->ret, ret);
+		EXPECT_EQ(t->to, st);
+		EXPECT_EQ(t->to, st2);
+
+		/* a final job has left the queue; the others are there */
+		if (final_state(t->to)) {
+			EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+		} else {
+			int fd3 = raw_get(dev, id);
+
+			EXPECT_SYSOK(fd3);
+			if (fd3 >= 0) {
+				EXPECT_EQ(t->to, job_state(fd3));
+				close(fd3);
+			}
+		}
+
+		/* COMPLETE kept no unfinished file; nothing else drops any */
+		dropped = t->to == ACK;
+		nfiles = files_total(fd);
+		EXPECT_EQ(dropped ? 0 : t->files, nfiles);
+		EXPECT_EQ(nfiles, files_total(fd2));
+
+		if (!final_state(st))
+			job_cancel(fd);
+		close(fd);
+		close(fd2);
+	}
+	close(dev);
+}
+
+/* COMPLETE on a download job, looked at closely. */
+TEST(complete_download)
+{
+	struct kbits_job_attr a;
+	int dev = dev_open(), fd, fd2;
+	struct got_file g;
+	guid_bytes id, got;
+
+	fd = make_job(dev, "jt: complete", DL, id);
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "desc", 4));
+	ASSERT_SYSOK(add_n(fd, 2, "c"));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+
+	/* two unfinished files dropped: a partial completion */
+	EXPECT_EQ(KBITS_COMPLETE_PARTIAL, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_EQ(KBITS_JOB_STATE_ACKNOWLEDGED, job_state(fd));
+	EXPECT_EQ(KBITS_JOB_STATE_ACKNOWLEDGED, job_state(fd2));
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+	EXPECT_ERRNO(EBADFD, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_ERRNO(EBADFD, ioctl(fd2, KBITS_JOB_IOC_COMPLETE));
+
+	/* the old fds still describe it, without the dropped files */
+	job_id(fd2, got);
+	EXPECT_MEMEQ(id, got, sizeof(got));
+	EXPECT_EQ(0, files_total(fd2));
+	EXPECT_ERRNO(ENXIO, get_file(fd2, 0, &g));
+	expect_string(fd2, KBITS_JOB_IOC_GET_DESCRIPTION, "desc", 4);
+	expect_string(fd2, KBITS_JOB_IOC_GET_DISPLAY_NAME, "jt: complete", 12);
+	get_attr(fd2, &a);
+	/* it never became TRANSFERRED */
+	EXPECT_EQ(0, a.completion_time);
+
+	/* with no files there is nothing to drop: 0 */
+	close(fd);
+	fd = make_job(dev, "jt: complete, no files", DL, id);
+	EXPECT_EQ(0, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_EQ(KBITS_JOB_STATE_ACKNOWLEDGED, job_state(fd));
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+
+	close(fd);
+	close(fd2);
+	close(dev);
+}
+
+/* An upload job is completed once TRANSFERRED, which needs the agent. */
+TEST(complete_upload_ebadfd)
+{
+	static const uint32_t types[] = { UP, UR };
+	int dev = dev_open(), fd, fd2;
+	guid_bytes id;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		fd = make_job(dev, "jt: complete upload", types[i], id);
+		EXPECT_ERRNO(EBADFD, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
+		ASSERT_SYSOK(add_file(fd, "https://example.test/up", "/tmp/jt/up"));
+		EXPECT_ERRNO(EBADFD, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+		EXPECT_ERRNO(EBADFD, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+		EXPECT_EQ(KBITS_JOB_STATE_QUEUED, job_state(fd));
+
+		/* still queued, file and all */
+		fd2 = raw_get(dev, id);
+		ASSERT_SYSOK(fd2);
+		EXPECT_EQ(1, files_total(fd2));
+		expect_file(fd2, 0, "https://example.test/up", "/tmp/jt/up");
+		job_cancel(fd2);
+		close(fd2);
+		close(fd);
+	}
+	close(dev);
+}
+
+/* What a final job's fd still answers, and what it refuses. */
+static void check_final(int fd, uint32_t state, uint32_t type,
+			const uint8_t *id, uint32_t nfiles)
+{
+	struct kbits_job_attr before, after, req;
+	struct kbits_job_progress p0, p;
+	char name0[STR_BUF], desc0[STR_BUF], buf[STR_BUF];
+	uint32_t name_len, desc_len;
+	struct got_file g;
+	guid_bytes got;
+
+	get_attr(fd, &before);
+	get_progress(fd, &p0);
+	name_len = get_string(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, name0);
+	desc_len = get_string(fd, KBITS_JOB_IOC_GET_DESCRIPTION, desc0);
+
+	/* every change, each with valid arguments */
+	EXPECT_ERRNO(EBADFD, ioctl(fd, KBITS_JOB_IOC_RESUME));
+	EXPECT_ERRNO(EBADFD, ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+	EXPECT_ERRNO(EBADFD, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_ERRNO(EBADFD, ioctl(fd, KBITS_JOB_IOC_CANCEL));
+	EXPECT_ERRNO(EBADFD, add_file(fd, "/late", "/tmp/jt/late"));
+	/* (two at once would be E2BIG for an upload job in any state) */
+	if (type == DL)
+		EXPECT_ERRNO(EBADFD, add_n(fd, 2, "late"));
+	req = attr_req(KBITS_ATTR_PRIORITY);
+	req.priority = KBITS_PRIORITY_FOREGROUND;
+	EXPECT_ERRNO(EBADFD, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	req = attr_req(ATTR_ALL);
+	req.priority = KBITS_PRIORITY_LOW;
+	req.notify_flags = 0;
+	req.min_retry_delay = 60;
+	req.no_progress_timeout = 0;
+	EXPECT_ERRNO(EBADFD, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	EXPECT_ERRNO(EBADFD, set_string(fd, KBITS_JOB_IOC_SET_DISPLAY_NAME,
+					"jt: late", 8));
+	EXPECT_ERRNO(EBADFD, set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION,
+					"late", 4));
+	EXPECT_ERRNO(EBADFD, set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION,
+					NULL, 0));
+
+	/* and every read still answers, with what was there */
+	EXPECT_EQ(state, job_state(fd));
+	EXPECT_EQ(type, job_type(fd));
+	EXPECT_EQ(0, job_owner(fd));
+	job_id(fd, got);
+	EXPECT_MEMEQ(id, got, KBITS_GUID_SIZE);
+	get_attr(fd, &after);
+	EXPECT_MEMEQ(&before, &after, sizeof(before));
+	get_progress(fd, &p);
+	EXPECT_MEMEQ(&p0, &p, sizeof(p));
+	EXPECT_EQ(nfiles, p.files_total);
+	EXPECT_EQ(name_len, get_string(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, buf));
+	EXPECT_STREQ(name0, buf);
+	EXPECT_EQ(desc_len, get_string(fd, KBITS_JOB_IOC_GET_DESCRIPTION, buf));
+	EXPECT_STREQ(desc0, buf);
+	if (nfiles)
+		expect_nth(fd, 0, "fin", 0);
+	EXPECT_ERRNO(ENXIO, get_file(fd, nfiles, &g));
+}
+
+TEST(final_states_refuse_changes)
+{
+	struct kbits_job_attr req;
+	int dev = dev_open(), fd, fd2;
+	guid_bytes id;
+
+	/* ACKNOWLEDGED, through the fd that completed it and another */
+	fd = make_job(dev, "jt: acknowledged", DL, id);
+	ASSERT_SYSOK(add_n(fd, 2, "fin"));
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "before", 6));
+	req = attr_req(KBITS_ATTR_PRIORITY);
+	req.priority = KBITS_PRIORITY_HIGH;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+	ASSERT_EQ(KBITS_COMPLETE_PARTIAL, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	check_final(fd, ACK, DL, id, 0);
+	check_final(fd2, ACK, DL, id, 0);
+	expect_string(fd2, KBITS_JOB_IOC_GET_DESCRIPTION, "before", 6);
+	close(fd);
+	close(fd2);
+
+	/* CANCELLED, queued when cancelled; it keeps its files */
+	fd = make_job(dev, "jt: cancelled", DL, id);
+	ASSERT_SYSOK(add_n(fd, 2, "fin"));
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "before", 6));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+	job_cancel(fd2);
+	check_final(fd, CANC, DL, id, 2);
+	check_final(fd2, CANC, DL, id, 2);
+	expect_string(fd, KBITS_JOB_IOC_GET_DESCRIPTION, "before", 6);
+	close(fd);
+	close(fd2);
+
+	/* a cancelled upload job, with its one file */
+	fd = make_job(dev, "jt: cancelled upload", UP, id);
+	ASSERT_SYSOK(add_n(fd, 1, "fin"));
+	job_cancel(fd);
+	check_final(fd, CANC, UP, id, 1);
+	close(fd);
+	close(dev);
+}
+
+/* ------------------------------------------------- an unprivileged user */
+
+struct user_share {
+	guid_bytes done, passed;
+};
+
+/*
+ * A user does all of it on their own job; a job fd they hand to another
+ * user works for that user too (the fd is the capability), while the GUID
+ * alone does not.
+ */
+TEST(user_owns_and_passes_job)
+{
+	struct user_share *sh = shared_alloc(sizeof(*sh));
+	int sv[2], dev = dev_open(), jfd;
+	pid_t pid;
+
+	ASSERT_SYSOK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+
+	pid = th_fork();
+	if (pid == 0) {
+		struct kbits_job_attr req;
+		int udev, fd;
+
+		close(sv[0]);
+		become(2200);
+		udev = dev_open();
+		fd = make_job(udev, "jt: 2200's", DL, sh->done);
+		EXPECT_EQ(2200, job_owner(fd));
+
+		req = attr_req(ATTR_ALL);
+		req.priority = KBITS_PRIORITY_FOREGROUND;
+		req.notify_flags = KBITS_NOTIFY_ALL;
+		req.min_retry_delay = 5;
+		req.no_progress_timeout = 0;
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+		expect_attr(fd, KBITS_PRIORITY_FOREGROUND, KBITS_NOTIFY_ALL, 5, 0);
+		ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DISPLAY_NAME,
+					"jt: 2200 renamed", 16));
+		expect_string(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME,
+			      "jt: 2200 renamed", 16);
+		ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "mine", 4));
+		expect_string(fd, KBITS_JOB_IOC_GET_DESCRIPTION, "mine", 4);
+		EXPECT_ERRNO(ENODATA, ioctl(fd, KBITS_JOB_IOC_RESUME));
+		ASSERT_SYSOK(add_n(fd, 2, "user"));
+		EXPECT_EQ(2, files_total(fd));
+		expect_nth(fd, 1, "user", 1);
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+		EXPECT_EQ(KBITS_JOB_STATE_QUEUED, job_state(fd));
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
+		EXPECT_EQ(KBITS_COMPLETE_PARTIAL, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+		EXPECT_EQ(KBITS_JOB_STATE_ACKNOWLEDGED, job_state(fd));
+		EXPECT_ERRNO(ENOENT, raw_get(udev, sh->done));
+		close(fd);
+
+		/* one to hand over */
+		fd = make_job(udev, "jt: 2200's, passed on", DL, sh->passed);
+		ASSERT_SYSOK(add_n(fd, 1, "passed"));
+		ASSERT_SYSOK(send_fd(sv[1], fd));
+		_exit(0);
+	}
+	close(sv[1]);
+	jfd = recv_fd(sv[0]);
+	ASSERT_SYSOK(jfd);
+	ASSERT_CHILD_OK(pid);
+
+	pid = th_fork();
+	if (pid == 0) {
+		struct kbits_job_attr req;
+
+		become(2201);
+		EXPECT_ERRNO(EACCES, raw_get(dev_open(), sh->passed));
+		EXPECT_EQ(2200, job_owner(jfd));
+		req = attr_req(KBITS_ATTR_PRIORITY);
+		req.priority = KBITS_PRIORITY_LOW;
+		ASSERT_SYSOK(ioctl(jfd, KBITS_JOB_IOC_SET_ATTR, &req));
+		ASSERT_SYSOK(set_string(jfd, KBITS_JOB_IOC_SET_DESCRIPTION,
+					"by 2201", 7));
+		ASSERT_SYSOK(add_file(jfd, "/by/2201", "/tmp/jt/2201"));
+		EXPECT_EQ(2, files_total(jfd));
+		expect_file(jfd, 1, "/by/2201", "/tmp/jt/2201");
+		ASSERT_SYSOK(ioctl(jfd, KBITS_JOB_IOC_RESUME));
+		EXPECT_EQ(KBITS_JOB_STATE_QUEUED, job_state(jfd));
+		ASSERT_SYSOK(ioctl(jfd, KBITS_JOB_IOC_SUSPEND));
+		job_cancel(jfd);
+		EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, job_state(jfd));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	/* what 2201 did is the job's */
+	EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, job_state(jfd));
+	expect_string(jfd, KBITS_JOB_IOC_GET_DESCRIPTION, "by 2201", 7);
+	expect_attr(jfd, KBITS_PRIORITY_LOW, NOTIFY_DEFAULT, 600, 1209600);
+	EXPECT_ERRNO(ENOENT, raw_get(dev, sh->passed));
+	close(jfd);
+	close(sv[0]);
+	close(dev);
+}
+
+/* --------------------------------------------------------------- cleanup */
+
+/* Every job this run made has left the queue: each test cleaned up. */
+TEST(no_jobs_left_behind)
+{
+	int dev = dev_open(), fd;
+	unsigned int i, n = job_log->n, left = 0;
+
+	ASSERT_LE(n, JOB_LOG_MAX);
+	for (i = 0; i < n; i++) {
+		fd = raw_get(dev, job_log->ids[i]);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		left++;
+		if (fd >= 0) {
+			/* tidy up for whatever runs next, but fail */
+			ioctl(fd, KBITS_JOB_IOC_CANCEL);
+			close(fd);
+		}
+	}
+	if (left)
+		TH_LOG("%u of %u jobs were left in the queue", left, n);
+	EXPECT_EQ(0, left);
+	close(dev);
+}
+
+int main(int argc, char **argv)
+{
+	FILE *f;
+	int ret;
+
+	job_log = mmap(NULL, sizeof(*job_log), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (job_log == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	f = fopen(PARAM_MAX_FILES, "re");
+	if (f) {
+		have_orig_max_files = fscanf(f, "%u", &orig_max_files) == 1;
+		fclose(f);
+	}
+	th_after_each = restore_max_files;
+	ret = test_harness_run(argc, argv);
+	restore_max_files();
+	return ret;
+}
