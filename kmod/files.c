@@ -171,6 +171,7 @@ long kbits_job_add_files(struct kbits_job *job,
 			job->files = grown;
 			job->nr_files += args.count;
 			job->mtime = ktime_get_real_seconds();
+			kbits_job_changed(job, KBITS_EVENT_MODIFIED);
 			n = 0;	/* the job owns the names now */
 		}
 	}

@@ -127,24 +127,24 @@ static int kbits_charge(struct kbits_job *job)
 	return err;
 }
 
+/* Drops @job's charge, if it has one; a second call does nothing. */
 static void kbits_uncharge(struct kbits_job *job)
 {
 	struct kbits_user *u;
 
-	if (!job->charged)
-		return;
-
 	spin_lock(&kbits_users_lock);
-	u = kbits_user_find(job->owner);
-	if (!WARN_ON_ONCE(!u)) {
-		kbits_charged--;
-		if (!--u->jobs) {
-			hash_del(&u->node);
-			kfree(u);
+	if (job->charged) {
+		u = kbits_user_find(job->owner);
+		if (!WARN_ON_ONCE(!u)) {
+			kbits_charged--;
+			if (!--u->jobs) {
+				hash_del(&u->node);
+				kfree(u);
+			}
 		}
+		job->charged = false;
 	}
 	spin_unlock(&kbits_users_lock);
-	job->charged = false;
 }
 
 static void kbits_job_release(struct kref *ref)
@@ -154,12 +154,14 @@ static void kbits_job_release(struct kref *ref)
 	put_user_ns(job->user_ns);
 	kfree(job->display_name);
 	kfree(job->description);
+	kfree(job->error.text);
+	kfree(job->events);
 	kbits_job_free_files(job);
 	mutex_destroy(&job->lock);
 	kfree_rcu(job, rcu);
 }
 
-static void kbits_job_put(struct kbits_job *job)
+void kbits_job_put(struct kbits_job *job)
 {
 	kref_put(&job->ref, kbits_job_release);
 }
@@ -311,6 +313,7 @@ static long kbits_job_set_string(struct kbits_job *job, unsigned int cmd,
 		field = kbits_job_string_field(job, cmd);
 		swap(*field, str);
 		job->mtime = ktime_get_real_seconds();
+		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
 	}
 	mutex_unlock(&job->lock);
 	kfree(str);	/* the old string, or the new one on error */
@@ -387,19 +390,25 @@ static long kbits_job_set_attr(struct kbits_job *job,
 		job->min_retry_delay = args.min_retry_delay;
 	if (args.mask & KBITS_ATTR_NO_PROGRESS_TIMEOUT)
 		job->no_progress_timeout = args.no_progress_timeout;
-	if (args.mask)
+	if (args.mask) {
 		job->mtime = ktime_get_real_seconds();
+		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
+	}
 out:
 	mutex_unlock(&job->lock);
 	return err;
 }
 
-/* Sets the state of a job whose lock is held, as its user changes it. */
-static void kbits_job_set_state(struct kbits_job *job, u32 state)
+/*
+ * Sets the state of a job whose lock is held, as its user changes it, and
+ * tells the agent (@event).
+ */
+static void kbits_job_set_state(struct kbits_job *job, u32 state, u32 event)
 {
 	lockdep_assert_held(&job->lock);
 	WRITE_ONCE(job->state, state);
 	job->mtime = ktime_get_real_seconds();
+	kbits_job_changed(job, event);
 }
 
 /*
@@ -421,7 +430,8 @@ static long kbits_job_resume(struct kbits_job *job)
 			err = -ENODATA;
 		else if (job->state != KBITS_JOB_STATE_TRANSFERRED ||
 			 !kbits_job_all_files_done(job))
-			kbits_job_set_state(job, KBITS_JOB_STATE_QUEUED);
+			kbits_job_set_state(job, KBITS_JOB_STATE_QUEUED,
+					    KBITS_EVENT_QUEUED);
 		break;
 	case KBITS_JOB_STATE_QUEUED:
 	case KBITS_JOB_STATE_CONNECTING:
@@ -443,7 +453,8 @@ static long kbits_job_suspend(struct kbits_job *job)
 	if (kbits_state_is_final(job->state))
 		err = -EBADFD;
 	else if (job->state != KBITS_JOB_STATE_SUSPENDED)
-		kbits_job_set_state(job, KBITS_JOB_STATE_SUSPENDED);
+		kbits_job_set_state(job, KBITS_JOB_STATE_SUSPENDED,
+				    KBITS_EVENT_SUSPENDED);
 	mutex_unlock(&job->lock);
 	return err;
 }
@@ -467,25 +478,121 @@ static long kbits_job_complete(struct kbits_job *job)
 	}
 	if (kbits_job_drop_unfinished(job))
 		ret = KBITS_COMPLETE_PARTIAL;
-	kbits_job_set_state(job, KBITS_JOB_STATE_ACKNOWLEDGED);
+	kbits_job_set_state(job, KBITS_JOB_STATE_ACKNOWLEDGED,
+			    KBITS_EVENT_COMPLETED);
 	mutex_unlock(&job->lock);
 
 	kbits_job_dequeue(job);
 	return ret;
 }
 
-static long kbits_job_cancel(struct kbits_job *job)
+/*
+ * TAKE_OWNERSHIP (BITS: TakeOwnership): the caller becomes the job's owner.
+ * It needs CAP_SYS_ADMIN in the user namespace the job was created in (so
+ * it may have the job, see kbits_may_get()).  Its jobs count against no
+ * limit, so the old owner's charge goes.
+ */
+static long kbits_job_take_ownership(struct kbits_job *job)
 {
+	long err = 0;
+
+	if (!ns_capable(job->user_ns, CAP_SYS_ADMIN))
+		return -EPERM;
+
 	mutex_lock(&job->lock);
 	if (kbits_state_is_final(job->state)) {
+		err = -EBADFD;
+	} else {
+		kbits_uncharge(job);
+		WRITE_ONCE(job->owner, current_euid());
+		job->mtime = ktime_get_real_seconds();
+		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
+	}
+	mutex_unlock(&job->lock);
+	return err;
+}
+
+/* GET_ERROR (BITS: GetError): -ENOMSG when the job has had no error. */
+static long kbits_job_get_error(struct kbits_job *job,
+				struct kbits_job_error __user *uarg)
+{
+	struct kbits_job_error args;
+	char *text = NULL;
+	u32 len;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_JOB_ERROR_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.reserved)
+		return -EINVAL;
+
+	mutex_lock(&job->lock);
+	if (job->error.context == KBITS_ERROR_CONTEXT_NONE) {
+		err = -ENOMSG;
+	} else {
+		args.context = job->error.context;
+		args.code = job->error.code;
+		args.file_index = job->error.file_index;
+		text = kstrdup(job->error.text ?: "", GFP_KERNEL_ACCOUNT);
+		if (!text)
+			err = -ENOMEM;
+	}
+	mutex_unlock(&job->lock);
+	if (err)
+		return err;
+
+	len = strlen(text);
+	if (put_user(len, &uarg->text_len))
+		err = -EFAULT;
+	else if (args.text_len < len + 1)
+		err = -ERANGE;
+	else if (copy_to_user(u64_to_user_ptr(args.text), text, len + 1) ||
+		 put_user(args.context, &uarg->context) ||
+		 put_user(args.code, &uarg->code) ||
+		 put_user(args.file_index, &uarg->file_index))
+		err = -EFAULT;
+	kfree(text);
+	return err;
+}
+
+/*
+ * Cancels @job: -EBADFD when it is final already, or when it was changed by
+ * its user after @idle_since (0: whenever).
+ */
+static long __kbits_job_cancel(struct kbits_job *job, time64_t idle_since)
+{
+	mutex_lock(&job->lock);
+	if (kbits_state_is_final(job->state) ||
+	    (idle_since && job->mtime > idle_since)) {
 		mutex_unlock(&job->lock);
 		return -EBADFD;
 	}
-	kbits_job_set_state(job, KBITS_JOB_STATE_CANCELLED);
+	kbits_job_set_state(job, KBITS_JOB_STATE_CANCELLED,
+			    KBITS_EVENT_CANCELLED);
 	mutex_unlock(&job->lock);
 
 	kbits_job_dequeue(job);
 	return 0;
+}
+
+static long kbits_job_cancel(struct kbits_job *job)
+{
+	return __kbits_job_cancel(job, 0);
+}
+
+/*
+ * Cancels @job if its user has not changed it since @idle_since (BITS
+ * cancels a job left alone for 90 days) and the agent is not working on it.
+ */
+void kbits_job_cancel_idle(struct kbits_job *job, time64_t idle_since)
+{
+	u32 state = READ_ONCE(job->state);
+
+	if (state != KBITS_JOB_STATE_CONNECTING &&
+	    state != KBITS_JOB_STATE_TRANSFERRING)
+		__kbits_job_cancel(job, idle_since);
 }
 
 static long kbits_job_ioctl(struct file *file, unsigned int cmd,
@@ -503,7 +610,8 @@ static long kbits_job_ioctl(struct file *file, unsigned int cmd,
 	case KBITS_JOB_IOC_GET_STATE:
 		return put_user(READ_ONCE(job->state), (u32 __user *)uarg);
 	case KBITS_JOB_IOC_GET_OWNER:
-		return put_user(from_kuid_munged(current_user_ns(), job->owner),
+		return put_user(from_kuid_munged(current_user_ns(),
+						 READ_ONCE(job->owner)),
 				(u32 __user *)uarg);
 	case KBITS_JOB_IOC_GET_DISPLAY_NAME:
 	case KBITS_JOB_IOC_GET_DESCRIPTION:
@@ -527,6 +635,10 @@ static long kbits_job_ioctl(struct file *file, unsigned int cmd,
 		return kbits_job_suspend(job);
 	case KBITS_JOB_IOC_COMPLETE:
 		return kbits_job_complete(job);
+	case KBITS_JOB_IOC_GET_ERROR:
+		return kbits_job_get_error(job, uarg);
+	case KBITS_JOB_IOC_TAKE_OWNERSHIP:
+		return kbits_job_take_ownership(job);
 	case KBITS_JOB_IOC_CANCEL:
 		return kbits_job_cancel(job);
 	default:
@@ -546,7 +658,7 @@ static void kbits_job_show_fdinfo(struct seq_file *m, struct file *file)
 
 	seq_printf(m, "kbits-id:\t{%pUl}\n", &job->id);
 	seq_printf(m, "kbits-owner:\t%u\n",
-		   from_kuid_munged(seq_user_ns(m), job->owner));
+		   from_kuid_munged(seq_user_ns(m), READ_ONCE(job->owner)));
 	seq_printf(m, "kbits-type:\t%s\n", kbits_type_names[job->type]);
 	seq_printf(m, "kbits-state:\t%s\n",
 		   kbits_state_names[READ_ONCE(job->state)]);
@@ -557,6 +669,8 @@ static const struct file_operations kbits_job_fops = {
 	.release = kbits_job_fd_release,
 	.unlocked_ioctl = kbits_job_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
+	.read = kbits_job_read,
+	.poll = kbits_job_poll,
 	.show_fdinfo = kbits_job_show_fdinfo,
 	.llseek = noop_llseek,
 };
@@ -579,6 +693,8 @@ static int kbits_job_file(struct kbits_job *job, struct file **filep)
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
+	/* The fd reads the job's events from now on (events.c). */
+	file->f_pos = READ_ONCE(job->event_seq);
 	*filep = file;
 	return fd;
 }
@@ -592,6 +708,7 @@ static struct kbits_job *kbits_job_alloc(char *name, u32 type)
 		return NULL;
 	kref_init(&job->ref);
 	mutex_init(&job->lock);
+	init_waitqueue_head(&job->wait);
 	job->owner = current_euid();
 	job->user_ns = get_user_ns(current_user_ns());
 	job->type = type;
@@ -708,14 +825,14 @@ err_put:
  */
 static bool kbits_may_get(const struct kbits_job *job, bool audit)
 {
-	if (uid_eq(current_euid(), job->owner))
+	if (uid_eq(current_euid(), READ_ONCE(job->owner)))
 		return true;
 	return audit ? ns_capable(job->user_ns, CAP_SYS_ADMIN) :
 		       ns_capable_noaudit(job->user_ns, CAP_SYS_ADMIN);
 }
 
 /* Finds a queued job and takes a reference on it, without a global lock. */
-static struct kbits_job *kbits_job_lookup(const guid_t *id)
+struct kbits_job *kbits_job_lookup(const guid_t *id)
 {
 	struct kbits_job *job;
 
@@ -819,7 +936,7 @@ int kbits_enum_jobs(struct kbits_enum_jobs *args,
 
 			if (!kbits_state_is_final(READ_ONCE(job->state)) &&
 			    (all ? kbits_may_get(job, false) :
-				   uid_eq(current_euid(), job->owner)))
+				   uid_eq(current_euid(), READ_ONCE(job->owner))))
 				ids[n++] = job->id;
 			kbits_job_put(job);
 		}
@@ -835,6 +952,23 @@ out:
 	kvfree(jobs);
 	kvfree(ids);
 	return err;
+}
+
+/* Calls @fn on every queued job, with a reference held; @fn may sleep. */
+void kbits_jobs_for_each(void (*fn)(struct kbits_job *job))
+{
+	struct kbits_job *jobs[16];
+	unsigned long index = 0;
+	bool end = false;
+	u32 n, i;
+
+	while (!end) {
+		n = kbits_jobs_from_slot(&index, jobs, ARRAY_SIZE(jobs), &end);
+		for (i = 0; i < n; i++) {
+			fn(jobs[i]);
+			kbits_job_put(jobs[i]);
+		}
+	}
 }
 
 int kbits_jobs_init(void)

@@ -9,6 +9,10 @@
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/uuid.h>
+#include <linux/wait.h>
+
+struct file;
+struct poll_table_struct;
 
 #include <linux/kbits.h>
 
@@ -23,9 +27,10 @@ struct kbits_file {
 
 /*
  * A job.  The queue (kbits_jobs) holds one reference while the job is in it;
- * every job fd holds one more.  @id, @owner, @user_ns, @type, @charged and
- * @ctime never change once the job is queued; the fields after @lock
- * change under it.
+ * every job fd holds one more.  @id, @user_ns, @type and @ctime never
+ * change once the job is queued; @owner changes (TAKE_OWNERSHIP) under
+ * @lock and is read with READ_ONCE(); @charged changes under
+ * kbits_users_lock; the fields after @lock change under it.
  */
 struct kbits_job {
 	struct rhash_head node;		/* in the queue, keyed by @id */
@@ -33,7 +38,7 @@ struct kbits_job {
 	u32 slot;			/* index in the queue's walk order */
 	struct kref ref;
 	struct rcu_head rcu;
-	kuid_t owner;			/* the creator's euid */
+	kuid_t owner;			/* the creator's euid, or who took it */
 	struct user_namespace *user_ns;	/* the namespace it was created in */
 	u32 type;			/* enum kbits_job_type */
 	bool charged;			/* counted against the per-user limits */
@@ -52,6 +57,15 @@ struct kbits_job {
 	time64_t completion_time;	/* became TRANSFERRED; 0: not yet */
 	struct kbits_file *files;	/* @nr_files of them, in the order added */
 	u32 nr_files;
+	struct kbits_event *events;	/* events.c's ring, or NULL */
+	u64 event_seq;			/* of the last event; read locklessly */
+	wait_queue_head_t wait;		/* job fds waiting for events */
+	struct {			/* the last error; context NONE: none */
+		u32 context;		/* enum kbits_error_context */
+		s32 code;
+		u32 file_index;
+		char *text;		/* NUL-terminated UTF-8, or NULL */
+	} error;
 };
 
 extern unsigned int kbits_max_jobs;
@@ -71,6 +85,25 @@ int kbits_copy_args(void *dst, size_t ksize, const void __user *uarg,
 		    size_t minsize);
 char *kbits_copy_string(const char __user *ustr, u32 len, u32 max);
 bool kbits_state_is_final(u32 state);
+struct kbits_job *kbits_job_lookup(const guid_t *id);
+void kbits_job_put(struct kbits_job *job);
+void kbits_jobs_for_each(void (*fn)(struct kbits_job *job));
+void kbits_job_cancel_idle(struct kbits_job *job, time64_t idle_since);
+
+/* reaper.c: cancels the jobs left alone too long */
+void kbits_reaper_start(void);
+void kbits_reaper_stop(void);
+
+/* events.c: a job's events for its job fds */
+void kbits_job_event(struct kbits_job *job, u32 kind);
+void kbits_job_changed(struct kbits_job *job, u32 kind);
+ssize_t kbits_job_read(struct file *file, char __user *buf, size_t count,
+		       loff_t *ppos);
+__poll_t kbits_job_poll(struct file *file, struct poll_table_struct *pt);
+
+/* agent.c: the agent fd, its events and its side of the state machine */
+int kbits_agent_attach(void);
+void kbits_agent_notify(struct kbits_job *job, u32 kind);
 
 /* files.c: a job's files and progress */
 long kbits_job_add_files(struct kbits_job *job,

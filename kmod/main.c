@@ -31,6 +31,7 @@ static_assert(sizeof(struct kbits_job_attr) == KBITS_JOB_ATTR_SIZE_VER0);
 static_assert(sizeof(struct kbits_add_files) == KBITS_ADD_FILES_SIZE_VER0);
 static_assert(sizeof(struct kbits_job_file) == KBITS_JOB_FILE_SIZE_VER0);
 static_assert(sizeof(struct kbits_job_progress) == 24);
+static_assert(sizeof(struct kbits_job_error) == KBITS_JOB_ERROR_SIZE_VER0);
 static_assert(sizeof(struct kbits_get_job) == KBITS_GET_JOB_SIZE_VER0);
 static_assert(sizeof(struct kbits_enum_jobs) == KBITS_ENUM_JOBS_SIZE_VER0);
 static_assert(sizeof(struct kbits_job_string) == KBITS_JOB_STRING_SIZE_VER0);
@@ -121,6 +122,8 @@ static long kbits_dev_ioctl(struct file *file, unsigned int cmd,
 		return kbits_ioctl_get_job(uarg);
 	case KBITS_IOC_ENUM_JOBS:
 		return kbits_ioctl_enum_jobs(uarg);
+	case KBITS_IOC_AGENT_ATTACH:
+		return kbits_agent_attach();
 	default:
 		return -ENOTTY;
 	}
@@ -148,14 +151,18 @@ static int __init kbits_init(void)
 	if (err)
 		return err;
 	err = misc_register(&kbits_misc);
-	if (err)
+	if (err) {
 		kbits_jobs_exit();
-	return err;
+		return err;
+	}
+	kbits_reaper_start();
+	return 0;
 }
 
 static void __exit kbits_exit(void)
 {
 	misc_deregister(&kbits_misc);
+	kbits_reaper_stop();
 	kbits_jobs_exit();
 }
 

@@ -25,6 +25,8 @@
 #define KBITS_DEVICE_NAME	"kbits"		/* /dev/kbits */
 /* A job fd's anon inode: /proc/<pid>/fd/<fd> reads "anon_inode:" this. */
 #define KBITS_JOB_INODE_NAME	"[kbits-job]"
+/* The agent fd's (KBITS_IOC_AGENT_ATTACH). */
+#define KBITS_AGENT_INODE_NAME	"[kbits-agent]"
 
 /* A job identifier: a 128-bit GUID, stored as the kernel's guid_t. */
 #define KBITS_GUID_SIZE		16
@@ -243,6 +245,108 @@ struct kbits_job_progress {
 /* KBITS_JOB_IOC_COMPLETE returns this when it dropped unfinished files. */
 #define KBITS_COMPLETE_PARTIAL		1
 
+/* Where an error happened. */
+enum kbits_error_context {
+	KBITS_ERROR_CONTEXT_NONE		= 0,
+	KBITS_ERROR_CONTEXT_GENERAL		= 1,
+	KBITS_ERROR_CONTEXT_LOCAL_FILE		= 2,
+	KBITS_ERROR_CONTEXT_REMOTE_FILE		= 3,
+	KBITS_ERROR_CONTEXT_TRANSPORT		= 4,
+	KBITS_ERROR_CONTEXT_REMOTE_APPLICATION	= 5,
+};
+
+#define KBITS_ERROR_TEXT_MAX	1024	/* bytes of an error's text */
+#define KBITS_NO_FILE		(~0U)	/* an error that concerns no one file */
+
+/*
+ * KBITS_JOB_IOC_GET_ERROR - the job's last error (BITS: GetError):
+ * -ENOMSG when it has none.  The text is written as GET_DISPLAY_NAME writes
+ * a string (@text_len in: room; out: length; -ERANGE when too small).
+ */
+struct kbits_job_error {
+	__u32 size;		/* in: sizeof(struct kbits_job_error) */
+	__u32 context;		/* out: enum kbits_error_context */
+	__s32 code;		/* out: a positive errno, or an HTTP status */
+	__u32 file_index;	/* out: the file it concerns, or KBITS_NO_FILE */
+	__u32 text_len;		/* in: bytes at @text; out: text length */
+	__u32 reserved;		/* must be 0 */
+	__aligned_u64 text;	/* in: where to write the text */
+};
+
+#define KBITS_JOB_ERROR_SIZE_VER0	32
+
+/*
+ * The agent: the one privileged process (kbitsd) that transfers the files of
+ * queued jobs.  KBITS_IOC_AGENT_ATTACH on /dev/kbits makes the caller the
+ * agent and returns the agent fd: read() it for struct kbits_event records
+ * of the jobs' changes, and move jobs along with the KBITS_AGENT_IOC_*
+ * ioctls on it.  When the agent fd is closed, the jobs the agent had taken
+ * (CONNECTING, TRANSFERRING) go back to QUEUED.
+ */
+enum kbits_event_kind {
+	KBITS_EVENT_QUEUED	= 1,	/* the job became QUEUED: ready to take */
+	KBITS_EVENT_SUSPENDED	= 2,
+	KBITS_EVENT_CANCELLED	= 3,
+	KBITS_EVENT_COMPLETED	= 4,	/* ACKNOWLEDGED by its user */
+	KBITS_EVENT_MODIFIED	= 5,	/* files, settings or progress changed */
+	KBITS_EVENT_OVERFLOW	= 6,	/* events were lost */
+	/* on job fds only, from the agent's reports: */
+	KBITS_EVENT_TRANSFERRED	= 7,	/* the job became TRANSFERRED */
+	KBITS_EVENT_ERROR	= 8,	/* the job became ERROR */
+	KBITS_EVENT_FILE_TRANSFERRED = 9,	/* a file is complete */
+};
+
+/*
+ * One event, as read() of the agent fd or of a job fd gives them (whole
+ * records only).  A job fd yields the events of its job that the job's
+ * notify flags ask for (see docs/uapi.md), from the moment the fd was made.
+ */
+struct kbits_event {
+	__u8 id[KBITS_GUID_SIZE];	/* the job; zero for the agent's OVERFLOW */
+	__u32 kind;		/* enum kbits_event_kind */
+	__u32 state;		/* the job's state right after the change */
+	__u64 seq;		/* agent fd: 1, 2, ...; job fd: the job's event number */
+};
+
+/* KBITS_AGENT_IOC_TAKE_JOB, KBITS_AGENT_IOC_TRANSFERRED */
+struct kbits_agent_job {
+	__u32 size;		/* in: sizeof(struct kbits_agent_job) */
+	__u32 flags;		/* in: none defined yet, must be 0 */
+	__u8 id[KBITS_GUID_SIZE];	/* in: the job */
+	__u64 reserved;		/* must be 0 */
+};
+
+#define KBITS_AGENT_JOB_SIZE_VER0	32
+
+/* KBITS_AGENT_IOC_PROGRESS: how far one file got. */
+struct kbits_agent_progress {
+	__u32 size;		/* in: sizeof(struct kbits_agent_progress) */
+	__u32 index;		/* in: the file */
+	__u8 id[KBITS_GUID_SIZE];	/* in: the job */
+	__u64 bytes_total;	/* in: KBITS_SIZE_UNKNOWN while unknown */
+	__u64 bytes_transferred;	/* in: <= bytes_total */
+	__u32 flags;		/* in: KBITS_FILE_COMPLETED */
+	__u32 reserved;		/* must be 0 */
+};
+
+#define KBITS_AGENT_PROGRESS_SIZE_VER0	48
+
+/* KBITS_AGENT_IOC_ERROR: a transfer failed. */
+struct kbits_agent_error {
+	__u32 size;		/* in: sizeof(struct kbits_agent_error) */
+	__u32 flags;		/* in: KBITS_ERROR_TRANSIENT, or 0 for a final error */
+	__u8 id[KBITS_GUID_SIZE];	/* in: the job */
+	__u32 context;		/* in: enum kbits_error_context, not NONE */
+	__s32 code;		/* in: a positive errno, or an HTTP status */
+	__u32 file_index;	/* in: the file, or KBITS_NO_FILE */
+	__u32 text_len;		/* in: bytes at @text, <= KBITS_ERROR_TEXT_MAX */
+	__aligned_u64 text;	/* in: a short text, UTF-8 */
+	__u64 reserved;		/* must be 0 */
+};
+
+#define KBITS_AGENT_ERROR_SIZE_VER0	56
+#define KBITS_ERROR_TRANSIENT		(1U << 0)
+
 #define KBITS_IOC_MAGIC		0xB8
 
 /*
@@ -257,6 +361,17 @@ struct kbits_job_progress {
 				     KBITS_GET_JOB_SIZE_VER0)
 #define KBITS_IOC_ENUM_JOBS	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x03, \
 				     KBITS_ENUM_JOBS_SIZE_VER0)
+#define KBITS_IOC_AGENT_ATTACH	_IO(KBITS_IOC_MAGIC, 0x04)
+
+/* ioctls on the agent fd */
+#define KBITS_AGENT_IOC_TAKE_JOB \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x20, KBITS_AGENT_JOB_SIZE_VER0)
+#define KBITS_AGENT_IOC_PROGRESS \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x21, KBITS_AGENT_PROGRESS_SIZE_VER0)
+#define KBITS_AGENT_IOC_ERROR \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x22, KBITS_AGENT_ERROR_SIZE_VER0)
+#define KBITS_AGENT_IOC_TRANSFERRED \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x23, KBITS_AGENT_JOB_SIZE_VER0)
 
 /* ioctls on a job fd */
 #define KBITS_JOB_IOC_GET_ID	_IOR(KBITS_IOC_MAGIC, 0x40, struct kbits_job_id)
@@ -284,5 +399,8 @@ struct kbits_job_progress {
 #define KBITS_JOB_IOC_RESUME	_IO(KBITS_IOC_MAGIC, 0x4e)
 #define KBITS_JOB_IOC_SUSPEND	_IO(KBITS_IOC_MAGIC, 0x4f)
 #define KBITS_JOB_IOC_COMPLETE	_IO(KBITS_IOC_MAGIC, 0x50)
+#define KBITS_JOB_IOC_GET_ERROR \
+	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x51, KBITS_JOB_ERROR_SIZE_VER0)
+#define KBITS_JOB_IOC_TAKE_OWNERSHIP	_IO(KBITS_IOC_MAGIC, 0x52)
 
 #endif /* _UAPI_LINUX_KBITS_H */

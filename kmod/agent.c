@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbits: the agent, the one privileged process (kbitsd) that transfers the
+ * files of queued jobs.  KBITS_IOC_AGENT_ATTACH gives it the agent fd; the
+ * fd yields an event for each change of a job the agent must know about, and
+ * its ioctls are the only way to move a job through CONNECTING,
+ * TRANSFERRING, TRANSFERRED and the error states.  Closing the fd gives the
+ * jobs the agent had taken back to the queue.
+ *
+ * Events go to a ring of KBITS_AGENT_EVENTS records.  When it is full, the
+ * agent is told so by an OVERFLOW record, and every event until it has read
+ * that record is dropped: it must look at every job anyway.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+
+#include "kbits.h"
+
+#define KBITS_AGENT_EVENTS 4096
+
+struct kbits_agent {
+	spinlock_t lock;		/* the ring */
+	wait_queue_head_t wait;
+	struct kbits_event *ring;	/* KBITS_AGENT_EVENTS records */
+	u32 head;			/* the oldest record */
+	u32 count;
+	bool overflow;			/* OVERFLOW is to be read next */
+	u64 seq;			/* of the last record read */
+};
+
+static struct kbits_agent __rcu *kbits_agent;
+static DEFINE_MUTEX(kbits_agent_lock);	/* attach and detach */
+
+static_assert(sizeof(struct kbits_event) == 32);
+static_assert(sizeof(struct kbits_agent_job) == KBITS_AGENT_JOB_SIZE_VER0);
+static_assert(sizeof(struct kbits_agent_progress) ==
+	      KBITS_AGENT_PROGRESS_SIZE_VER0);
+static_assert(sizeof(struct kbits_agent_error) == KBITS_AGENT_ERROR_SIZE_VER0);
+
+/* Tells the agent, if there is one, that @job changed: @kind. */
+void kbits_agent_notify(struct kbits_job *job, u32 kind)
+{
+	struct kbits_event *ev;
+	struct kbits_agent *a;
+
+	rcu_read_lock();
+	a = rcu_dereference(kbits_agent);
+	if (a) {
+		spin_lock(&a->lock);
+		if (a->overflow) {
+			/* dropped: the agent rescans after OVERFLOW */
+		} else if (a->count == KBITS_AGENT_EVENTS) {
+			a->overflow = true;
+		} else {
+			ev = &a->ring[(a->head + a->count++) % KBITS_AGENT_EVENTS];
+			memcpy(ev->id, &job->id, sizeof(ev->id));
+			ev->kind = kind;
+			ev->state = READ_ONCE(job->state);
+		}
+		spin_unlock(&a->lock);
+		wake_up_interruptible_poll(&a->wait, EPOLLIN | EPOLLRDNORM);
+	}
+	rcu_read_unlock();
+}
+
+static bool kbits_agent_has_events(struct kbits_agent *a)
+{
+	bool ret;
+
+	spin_lock(&a->lock);
+	ret = a->count || a->overflow;
+	spin_unlock(&a->lock);
+	return ret;
+}
+
+/* Takes the next record, if any, into @ev. */
+static bool kbits_agent_pop(struct kbits_agent *a, struct kbits_event *ev)
+{
+	bool got = true;
+
+	spin_lock(&a->lock);
+	if (a->count) {
+		*ev = a->ring[a->head];
+		a->head = (a->head + 1) % KBITS_AGENT_EVENTS;
+		a->count--;
+	} else if (a->overflow) {
+		memset(ev, 0, sizeof(*ev));
+		ev->kind = KBITS_EVENT_OVERFLOW;
+		a->overflow = false;
+	} else {
+		got = false;
+	}
+	if (got)
+		ev->seq = ++a->seq;
+	spin_unlock(&a->lock);
+	return got;
+}
+
+static ssize_t kbits_agent_read(struct file *file, char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	struct kbits_agent *a = file->private_data;
+	struct kbits_event ev;
+	size_t done = 0;
+	int err;
+
+	if (count < sizeof(ev))
+		return -EINVAL;
+	while (!done) {
+		if (!kbits_agent_has_events(a)) {
+			if (file->f_flags & O_NONBLOCK)
+				return -EAGAIN;
+			err = wait_event_interruptible(a->wait,
+						       kbits_agent_has_events(a));
+			if (err)
+				return err;
+		}
+		while (done + sizeof(ev) <= count && kbits_agent_pop(a, &ev)) {
+			if (copy_to_user(buf + done, &ev, sizeof(ev)))
+				return done ?: -EFAULT;
+			done += sizeof(ev);
+		}
+	}
+	return done;
+}
+
+static __poll_t kbits_agent_poll(struct file *file, poll_table *pt)
+{
+	struct kbits_agent *a = file->private_data;
+
+	poll_wait(file, &a->wait, pt);
+	return kbits_agent_has_events(a) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+/* The agent is gone: what it had taken goes back to the queue. */
+static void kbits_agent_requeue(struct kbits_job *job)
+{
+	mutex_lock(&job->lock);
+	if (job->state == KBITS_JOB_STATE_CONNECTING ||
+	    job->state == KBITS_JOB_STATE_TRANSFERRING) {
+		WRITE_ONCE(job->state, KBITS_JOB_STATE_QUEUED);
+		kbits_job_event(job, KBITS_EVENT_MODIFIED);
+	}
+	mutex_unlock(&job->lock);
+}
+
+static int kbits_agent_release(struct inode *inode, struct file *file)
+{
+	struct kbits_agent *a = file->private_data;
+
+	/*
+	 * The lock is held until the jobs are back in the queue, so that a
+	 * new agent cannot take one first and then lose it to this requeue.
+	 */
+	mutex_lock(&kbits_agent_lock);
+	if (rcu_access_pointer(kbits_agent) == a) {
+		RCU_INIT_POINTER(kbits_agent, NULL);
+		synchronize_rcu();	/* no kbits_agent_notify() still in @a */
+		kbits_jobs_for_each(kbits_agent_requeue);
+	}
+	mutex_unlock(&kbits_agent_lock);
+	kvfree(a->ring);
+	kfree(a);
+	return 0;
+}
+
+/* The queued job the agent names, with a reference. */
+static struct kbits_job *kbits_agent_job(const u8 *id)
+{
+	guid_t guid;
+
+	memcpy(&guid, id, sizeof(guid));
+	return kbits_job_lookup(&guid);
+}
+
+static bool kbits_job_is_taken(const struct kbits_job *job)
+{
+	return job->state == KBITS_JOB_STATE_CONNECTING ||
+	       job->state == KBITS_JOB_STATE_TRANSFERRING;
+}
+
+/* TAKE_JOB: QUEUED (or TRANSIENT_ERROR, to retry it) -> CONNECTING. */
+static long kbits_agent_take(struct kbits_agent_job __user *uarg)
+{
+	struct kbits_agent_job args;
+	struct kbits_job *job;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_AGENT_JOB_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.flags || args.reserved)
+		return -EINVAL;
+	job = kbits_agent_job(args.id);
+	if (!job)
+		return -ENOENT;
+
+	mutex_lock(&job->lock);
+	if (job->state == KBITS_JOB_STATE_QUEUED ||
+	    job->state == KBITS_JOB_STATE_TRANSIENT_ERROR) {
+		WRITE_ONCE(job->state, KBITS_JOB_STATE_CONNECTING);
+		kbits_job_event(job, KBITS_EVENT_MODIFIED);
+	} else {
+		err = -EBADFD;
+	}
+	mutex_unlock(&job->lock);
+	kbits_job_put(job);
+	return err;
+}
+
+/* PROGRESS: a file's size and bytes so far -> TRANSFERRING. */
+static long kbits_agent_progress(struct kbits_agent_progress __user *uarg)
+{
+	struct kbits_agent_progress args;
+	struct kbits_job *job;
+	struct kbits_file *f;
+	bool done, newly_done;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_AGENT_PROGRESS_SIZE_VER0);
+	if (err)
+		return err;
+	done = args.flags & KBITS_FILE_COMPLETED;
+	if ((args.flags & ~KBITS_FILE_COMPLETED) || args.reserved)
+		return -EINVAL;
+	if (args.bytes_total != KBITS_SIZE_UNKNOWN &&
+	    args.bytes_transferred > args.bytes_total)
+		return -EINVAL;
+	if (done && (args.bytes_total == KBITS_SIZE_UNKNOWN ||
+		     args.bytes_transferred != args.bytes_total))
+		return -EINVAL;
+	job = kbits_agent_job(args.id);
+	if (!job)
+		return -ENOENT;
+
+	mutex_lock(&job->lock);
+	if (!kbits_job_is_taken(job)) {
+		err = -EBADFD;	/* e.g. suspended meanwhile: stop */
+	} else if (args.index >= job->nr_files) {
+		err = -ENXIO;
+	} else {
+		f = &job->files[args.index];
+		newly_done = done && !f->completed;
+		f->bytes_total = args.bytes_total;
+		f->bytes_transferred = args.bytes_transferred;
+		f->completed = done;
+		job->error.context = KBITS_ERROR_CONTEXT_NONE;
+		WRITE_ONCE(job->state, KBITS_JOB_STATE_TRANSFERRING);
+		kbits_job_event(job, KBITS_EVENT_MODIFIED);
+		if (newly_done)
+			kbits_job_event(job, KBITS_EVENT_FILE_TRANSFERRED);
+	}
+	mutex_unlock(&job->lock);
+	kbits_job_put(job);
+	return err;
+}
+
+/*
+ * ERROR: a transient error (TRANSIENT_ERROR: the agent retries it later) or
+ * a final one (ERROR: the job waits for its user), from a job the agent has
+ * taken; a TRANSIENT_ERROR job may also turn into ERROR (no progress for
+ * too long).
+ */
+static long kbits_agent_error(struct kbits_agent_error __user *uarg)
+{
+	struct kbits_agent_error args;
+	struct kbits_job *job;
+	bool transient;
+	char *text;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_AGENT_ERROR_SIZE_VER0);
+	if (err)
+		return err;
+	transient = args.flags & KBITS_ERROR_TRANSIENT;
+	if ((args.flags & ~KBITS_ERROR_TRANSIENT) || args.reserved ||
+	    args.code < 0 || args.context == KBITS_ERROR_CONTEXT_NONE ||
+	    args.context > KBITS_ERROR_CONTEXT_REMOTE_APPLICATION)
+		return -EINVAL;
+	text = kbits_copy_string(u64_to_user_ptr(args.text), args.text_len,
+				 KBITS_ERROR_TEXT_MAX);
+	if (IS_ERR(text))
+		return PTR_ERR(text);
+	job = kbits_agent_job(args.id);
+	if (!job) {
+		kfree(text);
+		return -ENOENT;
+	}
+
+	mutex_lock(&job->lock);
+	if (!kbits_job_is_taken(job) &&
+	    !(job->state == KBITS_JOB_STATE_TRANSIENT_ERROR && !transient)) {
+		err = -EBADFD;
+	} else if (args.file_index != KBITS_NO_FILE &&
+		   args.file_index >= job->nr_files) {
+		err = -ENXIO;
+	} else {
+		job->error.context = args.context;
+		job->error.code = args.code;
+		job->error.file_index = args.file_index;
+		swap(job->error.text, text);
+		job->error_count++;
+		WRITE_ONCE(job->state, transient ?
+			   KBITS_JOB_STATE_TRANSIENT_ERROR :
+			   KBITS_JOB_STATE_ERROR);
+		kbits_job_event(job, transient ? KBITS_EVENT_MODIFIED :
+						 KBITS_EVENT_ERROR);
+	}
+	mutex_unlock(&job->lock);
+	kbits_job_put(job);
+	kfree(text);	/* the old text, or the new one on error */
+	return err;
+}
+
+/* TRANSFERRED: every file is complete -> TRANSFERRED. */
+static long kbits_agent_transferred(struct kbits_agent_job __user *uarg)
+{
+	struct kbits_agent_job args;
+	struct kbits_job *job;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_AGENT_JOB_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.flags || args.reserved)
+		return -EINVAL;
+	job = kbits_agent_job(args.id);
+	if (!job)
+		return -ENOENT;
+
+	mutex_lock(&job->lock);
+	if (!kbits_job_is_taken(job)) {
+		err = -EBADFD;
+	} else if (!job->nr_files || !kbits_job_all_files_done(job)) {
+		err = -EINVAL;
+	} else {
+		job->completion_time = ktime_get_real_seconds();
+		job->error.context = KBITS_ERROR_CONTEXT_NONE;
+		WRITE_ONCE(job->state, KBITS_JOB_STATE_TRANSFERRED);
+		kbits_job_event(job, KBITS_EVENT_TRANSFERRED);
+	}
+	mutex_unlock(&job->lock);
+	kbits_job_put(job);
+	return err;
+}
+
+static long kbits_agent_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case KBITS_AGENT_IOC_TAKE_JOB:
+		return kbits_agent_take(uarg);
+	case KBITS_AGENT_IOC_PROGRESS:
+		return kbits_agent_progress(uarg);
+	case KBITS_AGENT_IOC_ERROR:
+		return kbits_agent_error(uarg);
+	case KBITS_AGENT_IOC_TRANSFERRED:
+		return kbits_agent_transferred(uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations kbits_agent_fops = {
+	.owner = THIS_MODULE,
+	.release = kbits_agent_release,
+	.read = kbits_agent_read,
+	.poll = kbits_agent_poll,
+	.unlocked_ioctl = kbits_agent_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+/*
+ * AGENT_ATTACH: CAP_SYS_ADMIN in the initial user namespace, and no other
+ * agent attached (-EBUSY).  Returns the agent fd (O_CLOEXEC).
+ */
+int kbits_agent_attach(void)
+{
+	struct kbits_agent *a;
+	struct file *file;
+	int fd;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+
+	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	if (!a)
+		return -ENOMEM;
+	a->ring = kvcalloc(KBITS_AGENT_EVENTS, sizeof(*a->ring),
+			   GFP_KERNEL_ACCOUNT);
+	if (!a->ring) {
+		kfree(a);
+		return -ENOMEM;
+	}
+	spin_lock_init(&a->lock);
+	init_waitqueue_head(&a->wait);
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		kvfree(a->ring);
+		kfree(a);
+		return fd;
+	}
+	file = anon_inode_getfile(KBITS_AGENT_INODE_NAME, &kbits_agent_fops, a,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		kvfree(a->ring);
+		kfree(a);
+		return PTR_ERR(file);
+	}
+
+	mutex_lock(&kbits_agent_lock);
+	if (rcu_access_pointer(kbits_agent)) {
+		mutex_unlock(&kbits_agent_lock);
+		fput(file);	/* its release frees @a: it is not the agent */
+		put_unused_fd(fd);
+		return -EBUSY;
+	}
+	rcu_assign_pointer(kbits_agent, a);
+	mutex_unlock(&kbits_agent_lock);
+
+	fd_install(fd, file);
+	return fd;
+}
