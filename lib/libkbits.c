@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -48,6 +49,8 @@ _Static_assert(sizeof(struct kbits_file_spec) == KBITS_FILE_SPEC_SIZE_VER0,
 	       "struct kbits_file_spec changed size");
 _Static_assert(sizeof(struct kbits_job_file) == KBITS_JOB_FILE_SIZE_VER0,
 	       "struct kbits_job_file changed size");
+_Static_assert(sizeof(struct kbits_job_error) == KBITS_JOB_ERROR_SIZE_VER0,
+	       "struct kbits_job_error changed size");
 
 struct kbits {
 	atomic_uint refcount;
@@ -878,6 +881,67 @@ int kbits_job_suspend(struct kbits_job *j)
 int kbits_job_complete(struct kbits_job *j)
 {
 	return j ? kbits_ioctl(j->fd, KBITS_JOB_IOC_COMPLETE, NULL) : -EINVAL;
+}
+
+int kbits_job_next_event(struct kbits_job *j, struct kbits_event *out, int timeout_ms)
+{
+	struct pollfd p;
+	ssize_t n;
+	int r;
+
+	if (!j || !out || timeout_ms < -1)
+		return -EINVAL;
+	p.fd = j->fd;
+	p.events = POLLIN;
+	do {
+		r = poll(&p, 1, timeout_ms);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return -ETIMEDOUT;
+	/* POLLIN: a record is there, so this read does not block. */
+	do {
+		n = read(j->fd, out, sizeof(*out));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == sizeof(*out) ? 0 : -EIO;
+}
+
+int kbits_job_take_ownership(struct kbits_job *j)
+{
+	return j ? kbits_ioctl(j->fd, KBITS_JOB_IOC_TAKE_OWNERSHIP, NULL) : -EINVAL;
+}
+
+int kbits_job_get_error(struct kbits_job *j, struct kbits_error *out)
+{
+	char *text = malloc(KBITS_ERROR_TEXT_MAX + 1);
+	struct kbits_job_error e;
+	int err;
+
+	if (out)
+		out->text = NULL;
+	if (!j || !out) {
+		free(text);
+		return -EINVAL;
+	}
+	if (!text)
+		return -ENOMEM;
+	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
+	e.text_len = KBITS_ERROR_TEXT_MAX + 1;
+	e.text = (uintptr_t)text;
+	err = kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_ERROR, &e);
+	if (err < 0) {
+		free(text);
+		return err;
+	}
+	out->context = (enum kbits_error_context)e.context;
+	out->code = e.code;
+	out->file_index = e.file_index;
+	out->text = text;
+	return 0;
 }
 
 int kbits_job_cancel(struct kbits_job *j)

@@ -178,6 +178,32 @@ int kbits_job_resume(struct kbits_job *j);
 int kbits_job_suspend(struct kbits_job *j);
 int kbits_job_complete(struct kbits_job *j);
 
+/*
+ * The caller becomes the job's owner (BITS: TakeOwnership).  It needs
+ * CAP_SYS_ADMIN in the user namespace the job was created in: -EPERM.
+ */
+int kbits_job_take_ownership(struct kbits_job *j);
+
+/*
+ * The next event of the job (struct kbits_event of <linux/kbits.h>): those
+ * its notify flags ask for, made after this handle's fd was.  Waits up to
+ * @timeout_ms milliseconds (0: does not wait; -1: no limit): -ETIMEDOUT
+ * when none came.  KBITS_EVENT_OVERFLOW means events were missed.  The
+ * job fd can also be polled for POLLIN: see kbits_job_fd().  One thread at
+ * a time may wait for a handle's events.
+ */
+int kbits_job_next_event(struct kbits_job *j, struct kbits_event *out, int timeout_ms);
+
+/* A job's last error (BITS: GetError). */
+struct kbits_error {
+	enum kbits_error_context context;	/* KBITS_ERROR_CONTEXT_* */
+	int code;			/* a positive errno, or an HTTP status */
+	uint32_t file_index;		/* the file it concerns, or KBITS_NO_FILE */
+	char *text;			/* malloc'd; the caller frees it */
+};
+/* -ENOMSG (BITS: BG_E_ERROR_INFORMATION_UNAVAILABLE) when the job has no error. */
+int kbits_job_get_error(struct kbits_job *j, struct kbits_error *out);
+
 /* Names for the enums, e.g. "SUSPENDED", "DOWNLOAD"; "UNKNOWN" for others. */
 const char *kbits_job_state_name(enum kbits_job_state s);
 const char *kbits_job_type_name(enum kbits_job_type t);

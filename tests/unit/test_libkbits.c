@@ -411,7 +411,19 @@ START_TEST(null_handles_job_model)
 	ck_assert_int_eq(kbits_job_resume(NULL), -EINVAL);
 	ck_assert_int_eq(kbits_job_suspend(NULL), -EINVAL);
 	ck_assert_int_eq(kbits_job_complete(NULL), -EINVAL);
+	ck_assert_int_eq(kbits_job_take_ownership(NULL), -EINVAL);
+	{
+		struct kbits_event ev;
+
+		ck_assert_int_eq(kbits_job_next_event(NULL, &ev, 0), -EINVAL);
+	}
 	kbits_files_free(NULL, 3);	/* accepts NULL */
+	{
+		struct kbits_error e = { .text = (char *)&e };
+
+		ck_assert_int_eq(kbits_job_get_error(NULL, &e), -EINVAL);
+		ck_assert_ptr_null(e.text);
+	}
 }
 END_TEST
 
