@@ -217,6 +217,20 @@ static unsigned int param_get(const char *name)
 	return read_long(path);
 }
 
+/* Writes @val to a parameter: the write's result, -1 and errno on failure. */
+static int write_param_raw(const char *name, const char *val)
+{
+	char path[128];
+	int fd, r;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	ASSERT_SYSOK(fd);
+	r = write(fd, val, strlen(val)) < 0 ? -1 : 0;
+	close(fd);
+	return r;
+}
+
 static void param_set(const char *name, unsigned int v)
 {
 	char path[128];
@@ -1969,6 +1983,12 @@ TEST(lib_job_model_roundtrip)
 	EXPECT_EQ(0, n);
 	EXPECT_TRUE(files == NULL);
 	EXPECT_RET(-ENODATA, kbits_job_resume(j));
+	{
+		struct kbits_error e;
+
+		EXPECT_RET(-ENOMSG, kbits_job_get_error(j, &e));
+		EXPECT_TRUE(e.text == NULL);
+	}
 
 	/* setters */
 	EXPECT_RET(0, kbits_job_set_display_name(j, "renamed"));
@@ -2040,6 +2060,313 @@ TEST(lib_job_model_roundtrip)
 	EXPECT_RET(0, kbits_job_cancel(up));
 
 	kbits_job_unref(up);
+	kbits_job_unref(j);
+	kbits_unref(m);
+}
+
+/*
+ * TAKE_OWNERSHIP: only a caller with CAP_SYS_ADMIN in the job's namespace;
+ * holding the fd is not enough.  The old owner loses the job and its
+ * charge.
+ */
+TEST(take_ownership)
+{
+	struct shared_id { guid_bytes id; } *sh = shared_alloc(sizeof(*sh));
+	struct kbits_job *j = NULL;
+	int dev = dev_open(), fd;
+	pid_t pid;
+
+	param_set("max_jobs_per_user", 1);
+	pid = th_fork();
+	if (pid == 0) {
+		become(2400);
+		fd = make_job(dev_open(), "to be taken", sh->id);
+		/* the owner, unprivileged, may not take it either */
+		EXPECT_ERRNO(EPERM, ioctl(fd, KBITS_JOB_IOC_TAKE_OWNERSHIP));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	fd = raw_get(dev, sh->id);
+	ASSERT_SYSOK(fd);
+
+	/* another user holding the fd, or root of its own namespace */
+	pid = th_fork();
+	if (pid == 0) {
+		become(2401);
+		EXPECT_ERRNO(EPERM, ioctl(fd, KBITS_JOB_IOC_TAKE_OWNERSHIP));
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+	pid = th_fork();
+	if (pid == 0) {
+		USERNS_ENTER(2401);
+		EXPECT_ERRNO(EPERM, ioctl(fd, KBITS_JOB_IOC_TAKE_OWNERSHIP));
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+	EXPECT_EQ(2400, job_owner(fd));
+
+	ASSERT_RET(0, kbits_job_from_fd(fd, &j));
+	EXPECT_RET(0, kbits_job_take_ownership(j));
+	EXPECT_EQ(0, job_owner(fd));
+
+	/* 2400 lost it, and its charge: it may make a job again */
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, ufd;
+
+		become(2400);
+		udev = dev_open();
+		EXPECT_ERRNO(EACCES, raw_get(udev, sh->id));
+		ufd = raw_create_str(udev, "within the limit again", NULL);
+		EXPECT_SYSOK(ufd);
+		if (ufd >= 0)
+			job_cancel(ufd);
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+
+	job_cancel(fd);
+	EXPECT_RET(-EBADFD, kbits_job_take_ownership(j));
+	kbits_job_unref(j);
+	close(dev);
+}
+
+/*
+ * A job its user leaves alone for inactive_timeout seconds is cancelled;
+ * one that its user keeps changing is not.
+ */
+TEST(inactive_jobs_are_cancelled)
+{
+	unsigned int orig = param_get("inactive_timeout");
+	guid_bytes idle_id, busy_id;
+	int dev = dev_open(), idle, busy, i;
+	struct kbits_job_attr a;
+
+	idle = make_job(dev, "left alone", idle_id);
+	busy = make_job(dev, "kept busy", busy_id);
+	param_set("inactive_timeout", 3);
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.mask = KBITS_ATTR_PRIORITY;
+	a.priority = KBITS_PRIORITY_HIGH;
+	/* 6 s: past the timeout, twice over, with the reaper looking each s */
+	for (i = 0; i < 12; i++) {
+		ASSERT_SYSOK(ioctl(busy, KBITS_JOB_IOC_SET_ATTR, &a));
+		usleep(500000);
+	}
+	EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, job_state(idle));
+	EXPECT_ERRNO(ENOENT, raw_get(dev, idle_id));
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(busy));
+	param_set("inactive_timeout", orig);
+	EXPECT_ERRNO(EINVAL, write_param_raw("inactive_timeout", "0"));
+	job_cancel(busy);
+	close(idle);
+	close(busy);
+	close(dev);
+}
+
+/* A job fd's events, non-blocking: how many records were read into @ev. */
+static int read_events(int fd, struct kbits_event *ev, int max)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, 0) == 0)
+		return 0;
+	n = read(fd, ev, max * sizeof(*ev));
+	ASSERT_SYSOK(n);
+	ASSERT_EQ(0, n % sizeof(*ev));
+	return n / sizeof(*ev);
+}
+
+static void set_notify(int fd, uint32_t flags)
+{
+	struct kbits_job_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.mask = KBITS_ATTR_NOTIFY_FLAGS;
+	a.notify_flags = flags;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &a));
+}
+
+static void agent_call(int agent, unsigned long cmd, const guid_bytes id,
+		       uint32_t index, uint64_t total, uint32_t flags)
+{
+	union {
+		struct kbits_agent_job j;
+		struct kbits_agent_progress p;
+	} u;
+
+	memset(&u, 0, sizeof(u));
+	if (cmd == KBITS_AGENT_IOC_PROGRESS) {
+		u.p.size = sizeof(u.p);
+		memcpy(u.p.id, id, KBITS_GUID_SIZE);
+		u.p.index = index;
+		u.p.bytes_total = total;
+		u.p.bytes_transferred = total;
+		u.p.flags = flags;
+	} else {
+		u.j.size = sizeof(u.j);
+		memcpy(u.j.id, id, KBITS_GUID_SIZE);
+	}
+	ASSERT_SYSOK(ioctl(agent, cmd, &u));
+}
+
+/*
+ * poll() and read() of a job fd: the events its notify flags ask for, in
+ * order, from the moment the fd was made; an OVERFLOW record when the
+ * reader fell behind.
+ */
+TEST(job_fd_events)
+{
+	struct kbits_job_string str = { .size = sizeof(str), .buf = (uintptr_t)"d", .len = 1 };
+	int dev = dev_open(), fd, late, agent, n, i;
+	struct kbits_event ev[40];
+	struct kbits_job *j = NULL;
+	struct kbits_file_spec spec;
+	struct kbits_add_files add;
+	guid_bytes id;
+
+	fd = make_job(dev, "events", id);
+	memset(&spec, 0, sizeof(spec));
+	spec.remote = (uintptr_t)"http://h/f";
+	spec.remote_len = strlen("http://h/f");
+	spec.local = (uintptr_t)"/tmp/kbits-ev";
+	spec.local_len = strlen("/tmp/kbits-ev");
+	memset(&add, 0, sizeof(add));
+	add.size = sizeof(add);
+	add.count = 1;
+	add.entry_size = sizeof(spec);
+	add.files = (uintptr_t)&spec;
+
+	/* default flags (TRANSFERRED | ERROR): a user's changes say nothing */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &add));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_DESCRIPTION, &str));
+	EXPECT_EQ(0, read_events(fd, ev, 4));
+	ASSERT_SYSOK(fcntl(fd, F_SETFL, O_NONBLOCK));
+	EXPECT_ERRNO(EAGAIN, read(fd, ev, sizeof(ev[0])));
+	EXPECT_ERRNO(EINVAL, read(fd, ev, sizeof(ev[0]) - 1));
+
+	/* JOB_MODIFICATION: every change (this SET_ATTR too), in order */
+	set_notify(fd, KBITS_NOTIFY_JOB_MODIFICATION);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_DESCRIPTION, &str));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	n = read_events(fd, ev, 8);
+	ASSERT_EQ(3, n);
+	EXPECT_MEMEQ(id, ev[0].id, KBITS_GUID_SIZE);
+	EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[0].kind);
+	EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[1].kind);
+	EXPECT_EQ(KBITS_EVENT_QUEUED, ev[2].kind);
+	EXPECT_EQ(KBITS_JOB_STATE_QUEUED, ev[2].state);
+	EXPECT_EQ(ev[0].seq + 1, ev[1].seq);
+	EXPECT_EQ(ev[1].seq + 1, ev[2].seq);
+
+	/* a fd made now sees only what comes after */
+	late = raw_get(dev, id);
+	ASSERT_SYSOK(late);
+	EXPECT_EQ(0, read_events(late, ev, 4));
+
+	/* the agent's reports: MODIFIED, FILE_TRANSFERRED (asked for), TRANSFERRED */
+	set_notify(fd, KBITS_NOTIFY_JOB_MODIFICATION | KBITS_NOTIFY_FILE_TRANSFERRED);
+	EXPECT_EQ(1, read_events(late, ev, 4));	/* the SET_ATTR itself */
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	ASSERT_SYSOK(agent);
+	agent_call(agent, KBITS_AGENT_IOC_TAKE_JOB, id, 0, 0, 0);
+	agent_call(agent, KBITS_AGENT_IOC_PROGRESS, id, 0, 10, KBITS_FILE_COMPLETED);
+	agent_call(agent, KBITS_AGENT_IOC_TRANSFERRED, id, 0, 0, 0);
+	close(agent);
+	n = read_events(late, ev, 8);
+	ASSERT_EQ(4, n);
+	EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[0].kind);
+	EXPECT_EQ(KBITS_JOB_STATE_CONNECTING, ev[0].state);
+	EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[1].kind);
+	EXPECT_EQ(KBITS_JOB_STATE_TRANSFERRING, ev[1].state);
+	EXPECT_EQ(KBITS_EVENT_FILE_TRANSFERRED, ev[2].kind);
+	EXPECT_EQ(KBITS_EVENT_TRANSFERRED, ev[3].kind);
+	EXPECT_EQ(KBITS_JOB_STATE_TRANSFERRED, ev[3].state);
+	for (i = 1; i < n; i++)
+		EXPECT_EQ(ev[i - 1].seq + 1, ev[i].seq);
+	/* the first fd saw the same, after its own earlier ones */
+	EXPECT_EQ(5, read_events(fd, ev, 8));
+
+	/* libkbits: kbits_job_next_event() */
+	ASSERT_RET(0, kbits_job_from_fd(late, &j));
+	EXPECT_RET(-ETIMEDOUT, kbits_job_next_event(j, &ev[0], 0));
+	EXPECT_RET(-ETIMEDOUT, kbits_job_next_event(j, &ev[0], 50));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_DESCRIPTION, &str));
+	EXPECT_RET(0, kbits_job_next_event(j, &ev[0], 1000));
+	EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[0].kind);
+
+	/* falling behind: OVERFLOW, then the events still kept */
+	for (i = 0; i < 40; i++)
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_DESCRIPTION, &str));
+	n = read_events(late, ev, 40);
+	ASSERT_GE(n, 2);
+	EXPECT_EQ(KBITS_EVENT_OVERFLOW, ev[0].kind);
+	EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[1].kind);
+	EXPECT_GT(ev[1].seq, ev[0].seq + 1);	/* the gap it stands for */
+	EXPECT_EQ(16, n - 1);			/* the ring keeps 16 */
+	for (i = 2; i < n; i++)
+		EXPECT_EQ(ev[i - 1].seq + 1, ev[i].seq);
+
+	/* DISABLE: nothing at all */
+	set_notify(fd, KBITS_NOTIFY_DISABLE | KBITS_NOTIFY_JOB_MODIFICATION);
+	read_events(fd, ev, 40);
+	read_events(fd, ev, 40);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_DESCRIPTION, &str));
+	EXPECT_EQ(0, read_events(fd, ev, 4));
+
+	job_cancel(fd);
+	kbits_job_unref(j);
+	close(fd);
+	close(dev);
+}
+
+/* kbits_job_get_error() reads what the agent reported. */
+TEST(lib_get_error)
+{
+	static const char text[] = "HTTP 404: not found";
+	struct kbits_agent_error ae;
+	struct kbits_agent_job take;
+	struct kbits_job *j = NULL;
+	struct kbits *m = NULL;
+	struct kbits_error e;
+	struct kbits_guid g;
+	int dev, agent;
+
+	ASSERT_RET(0, kbits_new(&m, 0));
+	ASSERT_RET(0, kbits_create_job(m, "errs", KBITS_JOB_TYPE_DOWNLOAD, &g, &j));
+	ASSERT_RET(0, kbits_job_add_file(j, "http://h/missing", "/tmp/kbits-missing"));
+	ASSERT_RET(0, kbits_job_resume(j));
+
+	dev = dev_open();
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	ASSERT_SYSOK(agent);
+	close(dev);
+	memset(&take, 0, sizeof(take));
+	take.size = sizeof(take);
+	memcpy(take.id, g.bytes, sizeof(take.id));
+	ASSERT_SYSOK(ioctl(agent, KBITS_AGENT_IOC_TAKE_JOB, &take));
+	memset(&ae, 0, sizeof(ae));
+	ae.size = sizeof(ae);
+	memcpy(ae.id, g.bytes, sizeof(ae.id));
+	ae.context = KBITS_ERROR_CONTEXT_REMOTE_FILE;
+	ae.code = 404;
+	ae.file_index = 0;
+	ae.text = (uintptr_t)text;
+	ae.text_len = sizeof(text) - 1;
+	ASSERT_SYSOK(ioctl(agent, KBITS_AGENT_IOC_ERROR, &ae));
+	close(agent);
+
+	ASSERT_RET(0, kbits_job_get_error(j, &e));
+	EXPECT_EQ(KBITS_ERROR_CONTEXT_REMOTE_FILE, e.context);
+	EXPECT_EQ(404, e.code);
+	EXPECT_EQ(0, e.file_index);
+	EXPECT_STREQ(text, e.text);
+	free(e.text);
+	EXPECT_RET(0, kbits_job_cancel(j));
 	kbits_job_unref(j);
 	kbits_unref(m);
 }

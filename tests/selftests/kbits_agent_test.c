@@ -1,0 +1,2337 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbits selftests: the agent's side -- KBITS_IOC_AGENT_ATTACH, the events
+ * read from the agent fd, the KBITS_AGENT_IOC_* transitions (TAKE_JOB,
+ * PROGRESS, ERROR, TRANSFERRED), what the job's user sees of them (GET_FILE,
+ * GET_PROGRESS, GET_ATTR, GET_ERROR, COMPLETE, RESUME) and what happens when
+ * the agent goes away -- against the real module, with raw ioctls only.  Run
+ * as root with kbits loaded (tests/selftests/run-in-vm.sh does that in the
+ * test VM); the tests drop privileges themselves in forked children.
+ *
+ * There is one agent at a time: every test that attaches closes its agent
+ * fd before it ends (its process ends with the test anyway), so the next
+ * test can attach again.  The jobs' users are uids 2300-2399; every job a
+ * test makes is logged in memory shared by all the tests, and the last test
+ * checks that none of them is left in the queue.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kbits.h>
+
+#include "harness.h"
+
+#define DEV_PATH	"/dev/kbits"
+#define KADDR		((void *)0xffff888000000000ull)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define DL	KBITS_JOB_TYPE_DOWNLOAD
+#define UP	KBITS_JOB_TYPE_UPLOAD
+#define UR	KBITS_JOB_TYPE_UPLOAD_REPLY
+
+#define S_QUEUED	KBITS_JOB_STATE_QUEUED
+#define S_CONNECTING	KBITS_JOB_STATE_CONNECTING
+#define S_TRANSFERRING	KBITS_JOB_STATE_TRANSFERRING
+#define S_SUSPENDED	KBITS_JOB_STATE_SUSPENDED
+#define S_ERROR		KBITS_JOB_STATE_ERROR
+#define S_TRANSIENT	KBITS_JOB_STATE_TRANSIENT_ERROR
+#define S_TRANSFERRED	KBITS_JOB_STATE_TRANSFERRED
+#define S_ACK		KBITS_JOB_STATE_ACKNOWLEDGED
+#define S_CANCELLED	KBITS_JOB_STATE_CANCELLED
+
+#define E_QUEUED	KBITS_EVENT_QUEUED
+#define E_SUSPENDED	KBITS_EVENT_SUSPENDED
+#define E_CANCELLED	KBITS_EVENT_CANCELLED
+#define E_COMPLETED	KBITS_EVENT_COMPLETED
+#define E_MODIFIED	KBITS_EVENT_MODIFIED
+#define E_OVERFLOW	KBITS_EVENT_OVERFLOW
+
+#define RING		4096	/* the events an agent fd holds unread */
+#define UNKNOWN		KBITS_SIZE_UNKNOWN
+#define DONE		KBITS_FILE_COMPLETED
+#define TRANSIENT	KBITS_ERROR_TRANSIENT
+
+_Static_assert(sizeof(struct kbits_event) == 32, "event record");
+_Static_assert(sizeof(struct kbits_agent_job) == KBITS_AGENT_JOB_SIZE_VER0, "agent job");
+_Static_assert(sizeof(struct kbits_agent_progress) == KBITS_AGENT_PROGRESS_SIZE_VER0,
+	       "agent progress");
+_Static_assert(sizeof(struct kbits_agent_error) == KBITS_AGENT_ERROR_SIZE_VER0,
+	       "agent error");
+
+static const char * const state_name[] = {
+	"QUEUED", "CONNECTING", "TRANSFERRING", "SUSPENDED", "ERROR",
+	"TRANSIENT_ERROR", "TRANSFERRED", "ACKNOWLEDGED", "CANCELLED",
+};
+
+static const char * const kind_name[] = {
+	"0?", "QUEUED", "SUSPENDED", "CANCELLED", "COMPLETED", "MODIFIED",
+	"OVERFLOW",
+};
+
+#define NAME_OF(tbl, v) ((v) < ARRAY_SIZE(tbl) ? (tbl)[v] : "?")
+
+/* ---------------------------------------------------------------- helpers */
+
+typedef uint8_t guid_bytes[KBITS_GUID_SIZE];
+
+static const guid_bytes zero_guid;
+
+/* Every job made by any test, in memory the runner and all tests share. */
+#define JOB_LOG_MAX 1024
+struct job_log {
+	unsigned int n;
+	guid_bytes ids[JOB_LOG_MAX];
+};
+static struct job_log *job_log;
+
+/* What a child acting as a job's user hands back to the test. */
+struct user_result {
+	guid_bytes id;
+	guid_bytes id2;
+	long ret;
+};
+static struct user_result *ures;
+
+static void log_job(const uint8_t *id)
+{
+	unsigned int i = __atomic_fetch_add(&job_log->n, 1, __ATOMIC_SEQ_CST);
+
+	ASSERT_LT(i, JOB_LOG_MAX);
+	memcpy(job_log->ids[i], id, KBITS_GUID_SIZE);
+}
+
+static long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+static int dev_open(void)
+{
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	ASSERT_SYSOK(fd);
+	return fd;
+}
+
+/* A job that must be created, logged for no_jobs_left_behind; its fd. */
+static int make_job(int dev, const char *name, uint32_t type, uint8_t *id)
+{
+	struct kbits_create_job c;
+	int fd;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.type = type;
+	c.name_len = strlen(name);
+	c.name = (uintptr_t)name;
+	fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &c);
+	ASSERT_SYSOK(fd);
+	log_job(c.id);
+	if (id)
+		memcpy(id, c.id, KBITS_GUID_SIZE);
+	return fd;
+}
+
+static int raw_get(int dev, const uint8_t *id)
+{
+	struct kbits_get_job g;
+
+	memset(&g, 0, sizeof(g));
+	g.size = sizeof(g);
+	memcpy(g.id, id, KBITS_GUID_SIZE);
+	return ioctl(dev, KBITS_IOC_GET_JOB, &g);
+}
+
+static uint32_t job_u32(int fd, unsigned long cmd)
+{
+	uint32_t v = 0xdeadbeef;
+
+	ASSERT_SYSOK(ioctl(fd, cmd, &v));
+	return v;
+}
+
+#define job_state(fd) job_u32(fd, KBITS_JOB_IOC_GET_STATE)
+#define job_owner(fd) job_u32(fd, KBITS_JOB_IOC_GET_OWNER)
+
+/* The job's state must be @want; says which it is when not. */
+#define EXPECT_STATE(want, fd) do {					\
+	uint32_t st_ = job_state(fd);					\
+	if (st_ != (uint32_t)(want))					\
+		TH_LOG("state %s, expected %s",				\
+		       NAME_OF(state_name, st_),			\
+		       NAME_OF(state_name, (uint32_t)(want)));		\
+	EXPECT_EQ(want, st_);						\
+} while (0)
+
+static void job_cancel(int fd)
+{
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+}
+
+/* Becomes @uid (and gid @uid) with no supplementary groups. */
+static void become(uid_t uid)
+{
+	ASSERT_SYSOK(setgroups(0, NULL));
+	ASSERT_SYSOK(setresgid(uid, uid, uid));
+	ASSERT_SYSOK(setresuid(uid, uid, uid));
+	ASSERT_EQ(uid, geteuid());
+	ASSERT_EQ(uid, getegid());
+}
+
+__attribute__((format(printf, 2, 3)))
+static void write_file(const char *path, const char *fmt, ...)
+{
+	char buf[128];
+	va_list ap;
+	int fd, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		th_fail_fatal(__FILE__, __LINE__, "open %s: %s", path,
+			      th_errname(errno));
+	ASSERT_EQ(n, write(fd, buf, n));
+	ASSERT_SYSOK(close(fd));
+}
+
+/*
+ * Becomes @uid, then root of a new user namespace that maps only @uid, so
+ * the process has every capability there and none outside.  The test VM's
+ * kernel has user namespaces: failing to enter one is a failure.
+ */
+static void enter_userns_as(uid_t uid)
+{
+	become(uid);
+	/* setresuid made us non-dumpable: /proc/self/uid_map would be root's */
+	ASSERT_SYSOK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+	if (unshare(CLONE_NEWUSER))
+		th_fail_fatal(__FILE__, __LINE__, "unshare(CLONE_NEWUSER) as uid %u: %s",
+			      (unsigned int)uid, th_errname(errno));
+	write_file("/proc/self/setgroups", "deny");
+	write_file("/proc/self/uid_map", "0 %u 1", (unsigned int)uid);
+	write_file("/proc/self/gid_map", "0 %u 1", (unsigned int)uid);
+	ASSERT_EQ(0, geteuid());
+	ASSERT_EQ(0, getegid());
+}
+
+/* Does the calling process have CAP_SYS_ADMIN in its own user namespace? */
+static bool has_cap_sys_admin(void)
+{
+	char line[256];
+	unsigned long long eff = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	ASSERT_TRUE(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return eff & (1ull << 21);	/* CAP_SYS_ADMIN */
+}
+
+/* A GUID no job has (122 random bits make a clash unthinkable). */
+static void unknown_guid(uint8_t *id)
+{
+	static const guid_bytes g = {
+		0x6b, 0x62, 0x69, 0x74, 0x73, 0x2d, 0x40, 0x61,
+		0x80, 0x67, 0x65, 0x6e, 0x74, 0x21, 0x21, 0x21,
+	};
+
+	memcpy(id, g, sizeof(g));
+}
+
+/* ----------------------------------------------------------------- files */
+
+static int add_n(int fd, uint32_t n, const char *tag)
+{
+	struct kbits_file_spec specs[8];
+	char names[8][2][64];
+	struct kbits_add_files a;
+	uint32_t i;
+
+	ASSERT_LE(n, ARRAY_SIZE(specs));
+	memset(specs, 0, sizeof(specs));
+	for (i = 0; i < n; i++) {
+		snprintf(names[i][0], 64, "http://example.test/%s/%u", tag, i);
+		snprintf(names[i][1], 64, "/tmp/at/%s/%u", tag, i);
+		specs[i].remote = (uintptr_t)names[i][0];
+		specs[i].remote_len = strlen(names[i][0]);
+		specs[i].local = (uintptr_t)names[i][1];
+		specs[i].local_len = strlen(names[i][1]);
+	}
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.count = n;
+	a.entry_size = sizeof(specs[0]);
+	a.files = (uintptr_t)specs;
+	return ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a);
+}
+
+struct got_file {
+	struct kbits_job_file f;
+	char remote[128];
+	char local[128];
+};
+
+static void get_file(int fd, uint32_t index, struct got_file *g)
+{
+	memset(g, 'Z', sizeof(*g));
+	g->f.size = sizeof(g->f);
+	g->f.index = index;
+	g->f.reserved = 0;
+	g->f.remote_len = sizeof(g->remote);
+	g->f.local_len = sizeof(g->local);
+	g->f.remote = (uintptr_t)g->remote;
+	g->f.local = (uintptr_t)g->local;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_FILE, &g->f));
+}
+
+/* File @index must show @total, @done and @flags. */
+#define EXPECT_FILE(fd, index, total, done, fl) do {			\
+	struct got_file g_;						\
+	get_file(fd, index, &g_);					\
+	EXPECT_EQ((uint64_t)(total), g_.f.bytes_total);			\
+	EXPECT_EQ((uint64_t)(done), g_.f.bytes_transferred);		\
+	EXPECT_EQ(fl, g_.f.flags);					\
+} while (0)
+
+static void get_progress(int fd, struct kbits_job_progress *p)
+{
+	memset(p, 0xa5, sizeof(*p));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, p));
+}
+
+#define EXPECT_PROGRESS(fd, total, done, files, files_done) do {	\
+	struct kbits_job_progress p_;					\
+	get_progress(fd, &p_);						\
+	EXPECT_EQ((uint64_t)(total), p_.bytes_total);			\
+	EXPECT_EQ((uint64_t)(done), p_.bytes_transferred);		\
+	EXPECT_EQ(files, p_.files_total);				\
+	EXPECT_EQ(files_done, p_.files_transferred);			\
+} while (0)
+
+static void get_attr(int fd, struct kbits_job_attr *a)
+{
+	memset(a, 0xa5, sizeof(*a));
+	a->size = sizeof(*a);
+	a->mask = 0;
+	a->reserved = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ATTR, a));
+}
+
+static uint32_t error_count(int fd)
+{
+	struct kbits_job_attr a;
+
+	get_attr(fd, &a);
+	return a.error_count;
+}
+
+/* SET_ATTR of the priority: one MODIFIED event. */
+static int set_priority(int fd, uint32_t prio)
+{
+	struct kbits_job_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.mask = KBITS_ATTR_PRIORITY;
+	a.priority = prio;
+	return ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &a);
+}
+
+static int set_string(int fd, unsigned long cmd, const char *s)
+{
+	struct kbits_job_string js;
+
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = strlen(s);
+	js.buf = (uintptr_t)s;
+	return ioctl(fd, cmd, &js);
+}
+
+/* ----------------------------------------------------------------- errors */
+
+struct got_error {
+	struct kbits_job_error e;
+	char text[KBITS_ERROR_TEXT_MAX + 16];
+};
+
+static int get_error(int fd, struct got_error *g)
+{
+	memset(g, 'Z', sizeof(*g));
+	g->e.size = sizeof(g->e);
+	g->e.reserved = 0;
+	g->e.text_len = sizeof(g->text);
+	g->e.text = (uintptr_t)g->text;
+	return ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g->e);
+}
+
+/* GET_ERROR must give the error described. */
+#define EXPECT_JOB_ERROR(fd, ctx, cod, file, txt) do {			\
+	struct got_error g_;						\
+	EXPECT_SYSOK(get_error(fd, &g_));				\
+	EXPECT_EQ(ctx, g_.e.context);					\
+	EXPECT_EQ(cod, g_.e.code);					\
+	EXPECT_EQ(file, g_.e.file_index);				\
+	EXPECT_EQ(strlen(txt), g_.e.text_len);				\
+	EXPECT_STREQ(txt, g_.text);					\
+} while (0)
+
+#define EXPECT_NO_JOB_ERROR(fd) do {					\
+	struct got_error g_;						\
+	EXPECT_ERRNO(ENOMSG, get_error(fd, &g_));			\
+} while (0)
+
+/* ------------------------------------------------------------ the agent */
+
+static uint64_t ev_seq;	/* the seq of the last record read */
+
+static int raw_attach(int dev)
+{
+	return ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+}
+
+/* Becomes the agent: the agent fd, whose first record will be seq 1. */
+static int agent_attach(void)
+{
+	int dev = dev_open(), a;
+
+	a = raw_attach(dev);
+	ASSERT_SYSOK(a);
+	close(dev);
+	ev_seq = 0;
+	return a;
+}
+
+static struct kbits_agent_job agent_job(const uint8_t *id)
+{
+	struct kbits_agent_job j;
+
+	memset(&j, 0, sizeof(j));
+	j.size = sizeof(j);
+	memcpy(j.id, id, KBITS_GUID_SIZE);
+	return j;
+}
+
+static int take(int a, const uint8_t *id)
+{
+	struct kbits_agent_job j = agent_job(id);
+
+	return ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, &j);
+}
+
+static int transferred(int a, const uint8_t *id)
+{
+	struct kbits_agent_job j = agent_job(id);
+
+	return ioctl(a, KBITS_AGENT_IOC_TRANSFERRED, &j);
+}
+
+static struct kbits_agent_progress agent_progress(const uint8_t *id,
+						  uint32_t index, uint64_t total,
+						  uint64_t done, uint32_t flags)
+{
+	struct kbits_agent_progress p;
+
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	p.index = index;
+	memcpy(p.id, id, KBITS_GUID_SIZE);
+	p.bytes_total = total;
+	p.bytes_transferred = done;
+	p.flags = flags;
+	return p;
+}
+
+static int progress(int a, const uint8_t *id, uint32_t index, uint64_t total,
+		    uint64_t done, uint32_t flags)
+{
+	struct kbits_agent_progress p = agent_progress(id, index, total, done,
+						       flags);
+
+	return ioctl(a, KBITS_AGENT_IOC_PROGRESS, &p);
+}
+
+static struct kbits_agent_error agent_error(const uint8_t *id, uint32_t flags,
+					    uint32_t context, int32_t code,
+					    uint32_t file, const char *text)
+{
+	struct kbits_agent_error e;
+
+	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
+	e.flags = flags;
+	memcpy(e.id, id, KBITS_GUID_SIZE);
+	e.context = context;
+	e.code = code;
+	e.file_index = file;
+	e.text = (uintptr_t)text;
+	e.text_len = text ? strlen(text) : 0;
+	return e;
+}
+
+static int report_error(int a, const uint8_t *id, uint32_t flags,
+			uint32_t context, int32_t code, uint32_t file,
+			const char *text)
+{
+	struct kbits_agent_error e = agent_error(id, flags, context, code, file,
+						 text);
+
+	return ioctl(a, KBITS_AGENT_IOC_ERROR, &e);
+}
+
+/* Is a record waiting on the agent fd?  (poll, without waiting) */
+static bool ev_pending(int a)
+{
+	struct pollfd p = { .fd = a, .events = POLLIN };
+	int n = poll(&p, 1, 0);
+
+	ASSERT_SYSOK(n);
+	if (n && p.revents != (POLLIN))
+		TH_LOG("poll: revents %#x", p.revents);
+	return n == 1 && (p.revents & POLLIN);
+}
+
+/*
+ * The next record must be about @id (NULL: the zero GUID), of @kind, with
+ * the job in @state, and the seq after the last one read.
+ */
+#define EXPECT_EVENT(a, id, kind, state) \
+	expect_event(__LINE__, a, id, kind, state)
+
+static void expect_event(int line, int a, const uint8_t *id, uint32_t kind,
+			 uint32_t state)
+{
+	struct kbits_event ev;
+	ssize_t n;
+
+	ev_seq++;
+	if (!ev_pending(a)) {
+		th_fail(__FILE__, line, false, "no event; expected %s (%s)",
+			NAME_OF(kind_name, kind), NAME_OF(state_name, state));
+		return;
+	}
+	memset(&ev, 0xa5, sizeof(ev));
+	n = read(a, &ev, sizeof(ev));
+	if (n != sizeof(ev)) {
+		th_fail(__FILE__, line, false, "read: %zd (%s)", n,
+			th_errname(errno));
+		return;
+	}
+	if (ev.kind != kind || ev.state != state || ev.seq != ev_seq ||
+	    memcmp(ev.id, id ? id : zero_guid, KBITS_GUID_SIZE))
+		th_fail(__FILE__, line, false,
+			"event %s (%s) seq %llu%s; expected %s (%s) seq %llu",
+			NAME_OF(kind_name, ev.kind),
+			NAME_OF(state_name, ev.state),
+			(unsigned long long)ev.seq,
+			memcmp(ev.id, id ? id : zero_guid, KBITS_GUID_SIZE) ?
+			" of another job" : "",
+			NAME_OF(kind_name, kind), NAME_OF(state_name, state),
+			(unsigned long long)ev_seq);
+	ev_seq = ev.seq;
+}
+
+#define EXPECT_NO_EVENT(a) do {						\
+	if (ev_pending(a))						\
+		TH_REPORT(false, "an event is pending, expected none");	\
+} while (0)
+
+/* Reads whatever is pending, checking the seqs; how many records. */
+static unsigned int drain(int a)
+{
+	struct kbits_event ev[64];
+	unsigned int n = 0, i;
+	ssize_t r;
+
+	while (ev_pending(a)) {
+		r = read(a, ev, sizeof(ev));
+		ASSERT_SYSOK(r);
+		ASSERT_EQ(0, r % sizeof(ev[0]));
+		for (i = 0; i < r / sizeof(ev[0]); i++)
+			EXPECT_EQ(++ev_seq, ev[i].seq);
+		n += r / sizeof(ev[0]);
+	}
+	return n;
+}
+
+/* ------------------------------------------------------ the job's user */
+
+/*
+ * A job made by @uid in a child: @nfiles files, RESUMEd (QUEUED) if
+ * @resume.  Returns an fd of it for this (root) process; its GUID to @id.
+ */
+static int user_job(int dev, uid_t uid, uint32_t type, uint32_t nfiles,
+		    bool resume, uint8_t *id)
+{
+	pid_t pid;
+	int fd;
+
+	pid = th_fork();
+	if (pid == 0) {
+		int udev;
+
+		become(uid);
+		udev = dev_open();
+		fd = make_job(udev, "at: a user's job", type, ures->id);
+		if (nfiles)
+			ASSERT_SYSOK(add_n(fd, nfiles, "u"));
+		if (resume)
+			ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	memcpy(id, ures->id, KBITS_GUID_SIZE);
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	ASSERT_EQ(uid, job_owner(fd));
+	ASSERT_EQ(resume ? S_QUEUED : S_SUSPENDED, job_state(fd));
+	return fd;
+}
+
+enum user_op { U_RESUME, U_SUSPEND, U_COMPLETE, U_CANCEL, U_ADD_FILE };
+
+/*
+ * The job's user @uid, in a child, gets job @id and does @op: what the
+ * ioctl returned, or -errno.
+ */
+static long user_do(uid_t uid, const uint8_t *id, enum user_op op)
+{
+	static const unsigned long cmd[] = {
+		[U_RESUME] = KBITS_JOB_IOC_RESUME,
+		[U_SUSPEND] = KBITS_JOB_IOC_SUSPEND,
+		[U_COMPLETE] = KBITS_JOB_IOC_COMPLETE,
+		[U_CANCEL] = KBITS_JOB_IOC_CANCEL,
+	};
+	pid_t pid;
+
+	ures->ret = -12345;
+	pid = th_fork();
+	if (pid == 0) {
+		int fd;
+		long r;
+
+		become(uid);
+		fd = raw_get(dev_open(), id);
+		ASSERT_SYSOK(fd);
+		if (op == U_ADD_FILE)
+			r = add_n(fd, 1, "more");
+		else
+			r = ioctl(fd, cmd[op]);
+		ures->ret = r < 0 ? -errno : r;
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	return ures->ret;
+}
+
+/* ------------------------------------------------------------ attaching */
+
+TEST(attach_needs_cap_sys_admin)
+{
+	int dev = dev_open(), a;
+	pid_t pid;
+
+	/* an unprivileged user, on its own fd and on one root opened */
+	pid = th_fork();
+	if (pid == 0) {
+		become(2300);
+		EXPECT_ERRNO(EPERM, raw_attach(dev));
+		EXPECT_ERRNO(EPERM, raw_attach(dev_open()));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	/* root of a user namespace it made: every capability, but not there */
+	pid = th_fork();
+	if (pid == 0) {
+		enter_userns_as(2300);
+		ASSERT_TRUE(has_cap_sys_admin());
+		EXPECT_ERRNO(EPERM, raw_attach(dev_open()));
+		EXPECT_ERRNO(EPERM, raw_attach(dev));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	/* the refusals left no agent behind */
+	a = raw_attach(dev);
+	ASSERT_SYSOK(a);
+	close(a);
+	close(dev);
+}
+
+TEST(attach_fd)
+{
+	int dev = dev_open(), a, a2, fd, spare, flags;
+	char link[64], path[64];
+	guid_bytes id;
+	ssize_t n;
+	pid_t pid;
+
+	a = raw_attach(dev);
+	ASSERT_SYSOK(a);
+	flags = fcntl(a, F_GETFD);
+	ASSERT_SYSOK(flags);
+	EXPECT_TRUE(flags & FD_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", a);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_SYSOK(n);
+	link[n] = '\0';
+	EXPECT_STREQ("anon_inode:" KBITS_AGENT_INODE_NAME, link);
+	EXPECT_STREQ("anon_inode:[kbits-agent]", link);
+
+	/* one agent at a time; a refused attach leaves no fd behind */
+	spare = dup(0);
+	ASSERT_SYSOK(spare);
+	close(spare);
+	EXPECT_ERRNO(EBUSY, raw_attach(dev));
+	EXPECT_ERRNO(EBUSY, raw_attach(dev));
+	EXPECT_EQ(spare, dup(0));
+	close(spare);
+
+	/* nor from another process */
+	pid = th_fork();
+	if (pid == 0) {
+		close(a);
+		EXPECT_ERRNO(EBUSY, raw_attach(dev_open()));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	/* and the refusals did not detach the agent: it still hears */
+	ev_seq = 0;
+	fd = make_job(dev, "at: attach", DL, id);
+	EXPECT_NO_EVENT(a);
+	ASSERT_SYSOK(add_n(fd, 1, "attach"));
+	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+
+	/* a second fd of the same file keeps the agent attached */
+	a2 = dup(a);
+	ASSERT_SYSOK(a2);
+	close(a);
+	EXPECT_ERRNO(EBUSY, raw_attach(dev));
+	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_LOW));
+	EXPECT_EVENT(a2, id, E_MODIFIED, S_SUSPENDED);
+	close(a2);
+
+	/* closed: anyone with CAP_SYS_ADMIN may attach, and seq starts over */
+	a = raw_attach(dev);
+	ASSERT_SYSOK(a);
+	ev_seq = 0;
+	EXPECT_NO_EVENT(a);
+	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_HIGH));
+	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+	close(a);
+
+	/* and once more, from another process */
+	pid = th_fork();
+	if (pid == 0) {
+		int a3 = agent_attach();
+
+		job_cancel(fd);
+		EXPECT_EVENT(a3, id, E_CANCELLED, S_CANCELLED);
+		close(a3);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	EXPECT_STATE(S_CANCELLED, fd);
+
+	/* after that process's agent fd went, this one may attach again */
+	a = raw_attach(dev);
+	ASSERT_SYSOK(a);
+	close(a);
+	close(fd);
+	close(dev);
+}
+
+/* --------------------------------------------------------------- events */
+
+/* What the users do to their jobs, in order, as the agent reads it. */
+TEST(events_user_changes)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	guid_bytes id1, id2;
+	pid_t pid;
+
+	EXPECT_NO_EVENT(a);
+	pid = th_fork();
+	if (pid == 0) {
+		int udev;
+
+		close(a);
+		become(2301);
+		udev = dev_open();
+		fd = make_job(udev, "at: events 1", DL, ures->id);
+		ASSERT_SYSOK(add_n(fd, 1, "ev"));
+		ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION,
+					"the first job"));
+		ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_HIGH));
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+		job_cancel(fd);
+		close(fd);
+
+		fd = make_job(udev, "at: events 2", DL, id2);
+		ASSERT_SYSOK(add_n(fd, 1, "ev2"));
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+		/* completed by its user, dropping its unfinished file */
+		ASSERT_EQ(KBITS_COMPLETE_PARTIAL,
+			  ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+		memcpy(ures->id2, id2, sizeof(id2));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	memcpy(id1, ures->id, sizeof(id1));
+	memcpy(id2, ures->id2, sizeof(id2));
+	{
+		struct kbits_event ev[16];
+		ssize_t n;
+		size_t i;
+
+		/* all ten at once: a read with room for more takes them all */
+		memset(ev, 0xa5, sizeof(ev));
+		n = read(a, ev, sizeof(ev));
+		ASSERT_EQ(10 * sizeof(ev[0]), n);
+		for (i = 0; i < 10; i++)
+			EXPECT_EQ(i + 1, ev[i].seq);
+		/* job 1: no event for its creation */
+		for (i = 0; i < 7; i++)
+			EXPECT_MEMEQ(id1, ev[i].id, sizeof(id1));
+		EXPECT_EQ(E_MODIFIED, ev[0].kind);	/* ADD_FILES */
+		EXPECT_EQ(S_SUSPENDED, ev[0].state);
+		EXPECT_EQ(E_MODIFIED, ev[1].kind);	/* SET_DESCRIPTION */
+		EXPECT_EQ(S_SUSPENDED, ev[1].state);
+		EXPECT_EQ(E_MODIFIED, ev[2].kind);	/* SET_ATTR */
+		EXPECT_EQ(S_SUSPENDED, ev[2].state);
+		EXPECT_EQ(E_QUEUED, ev[3].kind);	/* RESUME */
+		EXPECT_EQ(S_QUEUED, ev[3].state);
+		EXPECT_EQ(E_SUSPENDED, ev[4].kind);	/* SUSPEND */
+		EXPECT_EQ(S_SUSPENDED, ev[4].state);
+		EXPECT_EQ(E_QUEUED, ev[5].kind);	/* RESUME */
+		EXPECT_EQ(S_QUEUED, ev[5].state);
+		EXPECT_EQ(E_CANCELLED, ev[6].kind);	/* CANCEL */
+		EXPECT_EQ(S_CANCELLED, ev[6].state);
+		/* job 2 */
+		for (i = 7; i < 10; i++)
+			EXPECT_MEMEQ(id2, ev[i].id, sizeof(id2));
+		EXPECT_EQ(E_MODIFIED, ev[7].kind);	/* ADD_FILES */
+		EXPECT_EQ(S_SUSPENDED, ev[7].state);
+		EXPECT_EQ(E_QUEUED, ev[8].kind);	/* RESUME */
+		EXPECT_EQ(S_QUEUED, ev[8].state);
+		EXPECT_EQ(E_COMPLETED, ev[9].kind);	/* COMPLETE */
+		EXPECT_EQ(S_ACK, ev[9].state);
+		ev_seq = 10;
+	}
+	EXPECT_NO_EVENT(a);
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id1));
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id2));
+	close(a);
+	close(dev);
+}
+
+/* Each change alone: one record for each, and none for what changes nothing. */
+TEST(events_each_change)
+{
+	int a = agent_attach(), dev = dev_open(), fd, fd2;
+	struct kbits_job_attr attr;
+	struct kbits_job_progress p;
+	struct got_error ge;
+	guid_bytes id;
+
+	fd = make_job(dev, "at: each change", DL, id);
+	EXPECT_NO_EVENT(a);
+
+	/* reading the job is not a change */
+	get_attr(fd, &attr);
+	get_progress(fd, &p);
+	EXPECT_ERRNO(ENOMSG, get_error(fd, &ge));
+	EXPECT_EQ(S_SUSPENDED, job_state(fd));
+	fd2 = raw_get(dev, id);
+	EXPECT_SYSOK(fd2);
+	close(fd2);
+	EXPECT_NO_EVENT(a);
+
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DISPLAY_NAME, "renamed"));
+	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "described"));
+	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_LOW));
+	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+
+	/* what fails or changes nothing is not a change */
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &attr));	/* mask 0 */
+	EXPECT_ERRNO(EINVAL, set_priority(fd, 99));
+	EXPECT_ERRNO(ENODATA, ioctl(fd, KBITS_JOB_IOC_RESUME));	/* no files */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));		/* already */
+	EXPECT_NO_EVENT(a);
+
+	ASSERT_SYSOK(add_n(fd, 2, "each"));
+	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	EXPECT_EVENT(a, id, E_QUEUED, S_QUEUED);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));		/* already */
+	EXPECT_NO_EVENT(a);
+
+	/* the agent's own changes are not echoed back to it */
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 0, 10, 10, DONE));
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT, KBITS_ERROR_CONTEXT_TRANSPORT,
+				  ECONNRESET, KBITS_NO_FILE, "reset"));
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 1, 20, 20, DONE));
+	ASSERT_SYSOK(transferred(a, id));
+	EXPECT_NO_EVENT(a);
+	EXPECT_STATE(S_TRANSFERRED, fd);
+
+	/* RESUME of a TRANSFERRED job without new files does nothing */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	EXPECT_STATE(S_TRANSFERRED, fd);
+	EXPECT_NO_EVENT(a);
+
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+	EXPECT_EVENT(a, id, E_SUSPENDED, S_SUSPENDED);
+	job_cancel(fd);
+	EXPECT_EVENT(a, id, E_CANCELLED, S_CANCELLED);
+	EXPECT_ERRNO(EBADFD, ioctl(fd, KBITS_JOB_IOC_CANCEL));
+	EXPECT_ERRNO(EBADFD, set_priority(fd, KBITS_PRIORITY_HIGH));
+	EXPECT_NO_EVENT(a);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* read(): whole records only; O_NONBLOCK; poll(). */
+TEST(events_read)
+{
+	int a = agent_attach(), dev = dev_open(), fd, flags, i;
+	struct kbits_event ev[8];
+	struct pollfd pfd;
+	guid_bytes id;
+	char small[32];
+
+	fd = make_job(dev, "at: read", DL, id);
+
+	/* nothing pending: poll says so, and so does a non-blocking read */
+	pfd = (struct pollfd){ .fd = a, .events = POLLIN };
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	EXPECT_EQ(0, pfd.revents);
+	EXPECT_ERRNO(EINVAL, read(a, small, 31));	/* too small anyway */
+	EXPECT_ERRNO(EINVAL, read(a, small, 0));
+	flags = fcntl(a, F_GETFL);
+	ASSERT_SYSOK(flags);
+	ASSERT_SYSOK(fcntl(a, F_SETFL, flags | O_NONBLOCK));
+	EXPECT_ERRNO(EAGAIN, read(a, ev, sizeof(ev)));
+	EXPECT_ERRNO(EAGAIN, read(a, ev, sizeof(ev[0])));
+
+	/* three events pending */
+	for (i = 0; i < 3; i++)
+		ASSERT_SYSOK(set_priority(fd, i));
+	pfd = (struct pollfd){ .fd = a, .events = POLLIN };
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLIN, pfd.revents);
+	pfd = (struct pollfd){ .fd = a, .events = POLLIN | POLLRDNORM };
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLIN | POLLRDNORM, pfd.revents);
+	pfd = (struct pollfd){ .fd = a, .events = POLLOUT };
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+
+	/* a buffer for less than a record: EINVAL, and nothing is lost */
+	EXPECT_ERRNO(EINVAL, read(a, small, 31));
+	EXPECT_ERRNO(EINVAL, read(a, small, 1));
+	EXPECT_TRUE(ev_pending(a));
+
+	/* two and a half records of room: two records */
+	memset(ev, 0xa5, sizeof(ev));
+	EXPECT_EQ(2 * sizeof(ev[0]), read(a, ev, 2 * sizeof(ev[0]) + 16));
+	EXPECT_EQ(1, ev[0].seq);
+	EXPECT_EQ(2, ev[1].seq);
+	for (i = 0; i < 2; i++) {
+		EXPECT_MEMEQ(id, ev[i].id, sizeof(id));
+		EXPECT_EQ(E_MODIFIED, ev[i].kind);
+		EXPECT_EQ(S_SUSPENDED, ev[i].state);
+	}
+	/* the bytes past the records are not written */
+	{
+		const uint8_t *b = (const uint8_t *)&ev[2];
+
+		for (i = 0; i < 16; i++)
+			EXPECT_EQ(0xa5, b[i]);
+	}
+
+	/* room for eight, one there: one */
+	EXPECT_EQ(sizeof(ev[0]), read(a, ev, sizeof(ev)));
+	EXPECT_EQ(3, ev[0].seq);
+	EXPECT_MEMEQ(id, ev[0].id, sizeof(id));
+	ev_seq = 3;
+
+	/* all read: poll and read say so again */
+	pfd = (struct pollfd){ .fd = a, .events = POLLIN };
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	EXPECT_ERRNO(EAGAIN, read(a, ev, sizeof(ev)));
+
+	/* five more, read with room for eight: five, in order */
+	ASSERT_SYSOK(add_n(fd, 1, "read"));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "five"));
+	job_cancel(fd);
+	memset(ev, 0xa5, sizeof(ev));
+	EXPECT_EQ(5 * sizeof(ev[0]), read(a, ev, sizeof(ev)));
+	for (i = 0; i < 5; i++) {
+		EXPECT_EQ(4 + i, ev[i].seq);
+		EXPECT_MEMEQ(id, ev[i].id, sizeof(id));
+	}
+	EXPECT_EQ(E_MODIFIED, ev[0].kind);
+	EXPECT_EQ(E_QUEUED, ev[1].kind);
+	EXPECT_EQ(S_QUEUED, ev[1].state);
+	EXPECT_EQ(E_SUSPENDED, ev[2].kind);
+	EXPECT_EQ(E_MODIFIED, ev[3].kind);
+	EXPECT_EQ(E_CANCELLED, ev[4].kind);
+	EXPECT_EQ(S_CANCELLED, ev[4].state);
+	EXPECT_ERRNO(EAGAIN, read(a, ev, sizeof(ev)));
+
+	/* a buffer the kernel cannot write to */
+	EXPECT_ERRNO(EBADFD, set_priority(fd, KBITS_PRIORITY_LOW));
+	close(fd);
+	fd = make_job(dev, "at: read efault", DL, id);
+	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_LOW));
+	EXPECT_ERRNO(EFAULT, read(a, KADDR, sizeof(ev)));
+	job_cancel(fd);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A blocking read waits for an event; so does poll(); a signal ends it. */
+TEST(events_blocking_read)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
+	struct timespec t0, t1;
+	struct kbits_event ev[4];
+	struct sigaction sa;
+	struct pollfd pfd;
+	guid_bytes id;
+	pid_t pid;
+	long ms;
+
+	fd = make_job(dev, "at: blocking", DL, id);
+
+	/* a job change 300 ms from now, by another process */
+	pid = th_fork();
+	if (pid == 0) {
+		close(a);
+		usleep(300000);
+		ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_LOW));
+		_exit(0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(ev, 0xa5, sizeof(ev));
+	EXPECT_EQ(sizeof(ev[0]), read(a, ev, sizeof(ev)));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	EXPECT_GE(ms, 200);
+	EXPECT_EQ(1, ev[0].seq);
+	EXPECT_EQ(E_MODIFIED, ev[0].kind);
+	EXPECT_MEMEQ(id, ev[0].id, sizeof(id));
+	ASSERT_CHILD_OK(pid);
+
+	/* poll() waits the same way */
+	pid = th_fork();
+	if (pid == 0) {
+		close(a);
+		usleep(300000);
+		ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_HIGH));
+		_exit(0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pfd = (struct pollfd){ .fd = a, .events = POLLIN };
+	EXPECT_EQ(1, poll(&pfd, 1, 10000));
+	EXPECT_EQ(POLLIN, pfd.revents);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	EXPECT_GE(ms, 200);
+	ASSERT_CHILD_OK(pid);
+	ev_seq = 1;
+	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+	EXPECT_NO_EVENT(a);
+
+	/* a signal (without SA_RESTART) ends a read that waits: EINTR */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	ASSERT_SYSOK(sigaction(SIGALRM, &sa, NULL));
+	ASSERT_SYSOK(setitimer(ITIMER_REAL, &it, NULL));
+	EXPECT_ERRNO(EINTR, read(a, ev, sizeof(ev)));
+	/* and nothing was lost or skipped */
+	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_NORMAL));
+	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+
+	job_cancel(fd);
+	EXPECT_EVENT(a, id, E_CANCELLED, S_CANCELLED);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* ------------------------------------------------------------- overflow */
+
+/* Reads every pending record, @chunk at a time, into @evs (room for @max). */
+static size_t read_all(int a, struct kbits_event *evs, size_t max, size_t chunk)
+{
+	size_t n = 0, want;
+	ssize_t r;
+
+	while (ev_pending(a)) {
+		want = max - n < chunk ? max - n : chunk;
+		ASSERT_GT(want, 0);
+		r = read(a, evs + n, want * sizeof(*evs));
+		ASSERT_SYSOK(r);
+		ASSERT_EQ(0, r % sizeof(*evs));
+		ASSERT_GT(r, 0);
+		n += r / sizeof(*evs);
+	}
+	return n;
+}
+
+/* @n records from @evs[0] on: MODIFIED of @id, with seqs from @seq on. */
+static void expect_modified(const struct kbits_event *evs, size_t n,
+			    const uint8_t *id, uint64_t seq)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		if (evs[i].seq == seq + i && evs[i].kind == E_MODIFIED &&
+		    evs[i].state == S_SUSPENDED &&
+		    !memcmp(evs[i].id, id, KBITS_GUID_SIZE))
+			continue;
+		if (!bad++)
+			TH_LOG("record %zu: kind %s state %s seq %llu, expected seq %llu",
+			       i, NAME_OF(kind_name, evs[i].kind),
+			       NAME_OF(state_name, evs[i].state),
+			       (unsigned long long)evs[i].seq,
+			       (unsigned long long)(seq + i));
+	}
+	EXPECT_EQ(0, bad);
+}
+
+static void expect_overflow_record(const struct kbits_event *ev, uint64_t seq)
+{
+	EXPECT_EQ(E_OVERFLOW, ev->kind);
+	EXPECT_EQ(0, ev->state);
+	EXPECT_MEMEQ(zero_guid, ev->id, KBITS_GUID_SIZE);
+	EXPECT_EQ(seq, ev->seq);
+}
+
+TEST(events_overflow)
+{
+	int a = agent_attach(), dev = dev_open(), fd, i;
+	struct kbits_event *evs;
+	guid_bytes id;
+	size_t n;
+
+	evs = calloc(8192, sizeof(*evs));
+	ASSERT_TRUE(evs != NULL);
+	fd = make_job(dev, "at: overflow", DL, id);
+
+	/* 4200 events, none read: 4096 are kept, then OVERFLOW */
+	for (i = 0; i < 4200; i++)
+		ASSERT_SYSOK(set_priority(fd, i % 2 ? KBITS_PRIORITY_LOW :
+						      KBITS_PRIORITY_HIGH));
+	n = read_all(a, evs, 8192, 1000);
+	EXPECT_EQ(RING + 1, n);
+	if (n == RING + 1) {
+		expect_modified(evs, RING, id, 1);
+		expect_overflow_record(&evs[RING], RING + 1);
+	}
+	ev_seq = RING + 1;
+	EXPECT_NO_EVENT(a);
+
+	/* after the OVERFLOW record events come again, seq going on */
+	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_NORMAL));
+	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+	job_cancel(fd);
+	EXPECT_EVENT(a, id, E_CANCELLED, S_CANCELLED);
+	EXPECT_NO_EVENT(a);
+
+	free(evs);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/*
+ * The edges: exactly a full ring is no overflow; one more is; and once
+ * it overflowed, events are dropped until OVERFLOW is read, even when
+ * the ring has room again.
+ */
+TEST(events_overflow_edges)
+{
+	int a = agent_attach(), dev = dev_open(), fd, i;
+	struct kbits_event *evs;
+	guid_bytes id;
+	size_t n;
+
+	evs = calloc(8192, sizeof(*evs));
+	ASSERT_TRUE(evs != NULL);
+	fd = make_job(dev, "at: overflow edges", DL, id);
+
+	for (i = 0; i < RING; i++)
+		ASSERT_SYSOK(set_priority(fd, i % 4));
+	n = read_all(a, evs, 8192, RING + 100);	/* one read */
+	EXPECT_EQ(RING, n);
+	expect_modified(evs, n < RING ? n : RING, id, 1);
+	ev_seq = RING;
+	EXPECT_NO_EVENT(a);
+
+	/* a full ring and one more */
+	for (i = 0; i <= RING; i++)
+		ASSERT_SYSOK(set_priority(fd, i % 4));
+	/* read ten: the ring has room, but the OVERFLOW is not read yet */
+	EXPECT_EQ(10 * sizeof(*evs), read(a, evs, 10 * sizeof(*evs)));
+	expect_modified(evs, 10, id, RING + 1);
+	for (i = 0; i < 5; i++)
+		ASSERT_SYSOK(set_priority(fd, i % 4));	/* dropped */
+	n = read_all(a, evs, 8192, 7);
+	EXPECT_EQ(RING - 10 + 1, n);
+	if (n == RING - 10 + 1) {
+		expect_modified(evs, RING - 10, id, RING + 11);
+		/* only the OVERFLOW is pending: poll said POLLIN for it */
+		expect_overflow_record(&evs[RING - 10], 2 * RING + 1);
+	}
+	ev_seq = 2 * RING + 1;
+	EXPECT_NO_EVENT(a);
+
+	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_NORMAL));
+	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+
+	/* an OVERFLOW alone: POLLIN, and a read of one record gets it */
+	for (i = 0; i <= RING; i++)
+		ASSERT_SYSOK(set_priority(fd, i % 4));
+	/* room for exactly the ring: the ring, and the OVERFLOW stays */
+	EXPECT_EQ(RING * sizeof(*evs), read(a, evs, RING * sizeof(*evs)));
+	expect_modified(evs, RING, id, ev_seq + 1);
+	ev_seq += RING;
+	EXPECT_TRUE(ev_pending(a));
+	EXPECT_EVENT(a, NULL, E_OVERFLOW, 0);
+	EXPECT_NO_EVENT(a);
+
+	job_cancel(fd);
+	EXPECT_EVENT(a, id, E_CANCELLED, S_CANCELLED);
+	free(evs);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* ---------------------------------------------------------- transitions */
+
+TEST(take_job)
+{
+	int a = agent_attach(), dev = dev_open(), fd, sfd, cfd;
+	struct kbits_agent_job j;
+	uint8_t big[128];
+	guid_bytes id, sid, cid, unk;
+
+	fd = user_job(dev, 2310, DL, 2, true, id);
+	sfd = user_job(dev, 2310, DL, 1, false, sid);
+
+	/* QUEUED -> CONNECTING, once */
+	ASSERT_SYSOK(take(a, id));
+	EXPECT_STATE(S_CONNECTING, fd);
+	EXPECT_ERRNO(EBADFD, take(a, id));
+	EXPECT_STATE(S_CONNECTING, fd);
+
+	/* a job its user has not resumed is not the agent's to take */
+	EXPECT_ERRNO(EBADFD, take(a, sid));
+	EXPECT_STATE(S_SUSPENDED, sfd);
+
+	/* no such job */
+	unknown_guid(unk);
+	EXPECT_ERRNO(ENOENT, take(a, unk));
+	EXPECT_ERRNO(ENOENT, take(a, zero_guid));
+
+	/* TRANSFERRING: taken already */
+	ASSERT_SYSOK(progress(a, id, 0, 100, 1, 0));
+	EXPECT_STATE(S_TRANSFERRING, fd);
+	EXPECT_ERRNO(EBADFD, take(a, id));
+	EXPECT_STATE(S_TRANSFERRING, fd);
+
+	/* its user suspends it: not takeable; resumed: takeable again */
+	EXPECT_EQ(0, user_do(2310, id, U_SUSPEND));
+	EXPECT_STATE(S_SUSPENDED, fd);
+	EXPECT_ERRNO(EBADFD, take(a, id));
+	EXPECT_EQ(0, user_do(2310, id, U_RESUME));
+	EXPECT_STATE(S_QUEUED, fd);
+	ASSERT_SYSOK(take(a, id));
+	EXPECT_STATE(S_CONNECTING, fd);
+
+	/* ERROR: not takeable until its user resumes it */
+	ASSERT_SYSOK(report_error(a, id, 0, KBITS_ERROR_CONTEXT_GENERAL, EIO,
+				  KBITS_NO_FILE, "final"));
+	EXPECT_STATE(S_ERROR, fd);
+	EXPECT_ERRNO(EBADFD, take(a, id));
+	EXPECT_STATE(S_ERROR, fd);
+
+	/* TRANSFERRED: not takeable */
+	ASSERT_EQ(0, user_do(2310, id, U_RESUME));
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 0, 100, 100, DONE));
+	ASSERT_SYSOK(progress(a, id, 1, 5, 5, DONE));
+	ASSERT_SYSOK(transferred(a, id));
+	EXPECT_STATE(S_TRANSFERRED, fd);
+	EXPECT_ERRNO(EBADFD, take(a, id));
+	EXPECT_STATE(S_TRANSFERRED, fd);
+
+	/* a job that left the queue: CANCELLED or ACKNOWLEDGED */
+	cfd = user_job(dev, 2310, DL, 1, true, cid);
+	ASSERT_EQ(0, user_do(2310, cid, U_CANCEL));
+	EXPECT_ERRNO(ENOENT, take(a, cid));
+	EXPECT_STATE(S_CANCELLED, cfd);
+	close(cfd);
+	ASSERT_EQ(0, user_do(2310, id, U_COMPLETE));
+	EXPECT_STATE(S_ACK, fd);
+	EXPECT_ERRNO(ENOENT, take(a, id));
+	EXPECT_STATE(S_ACK, fd);
+	close(fd);
+
+	/* the arguments, on a job that could be taken */
+	fd = user_job(dev, 2310, DL, 1, true, id);
+	j = agent_job(id);
+	j.flags = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, &j));
+	j.flags = 0x80000000u;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, &j));
+	j = agent_job(id);
+	j.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, &j));
+	j = agent_job(id);
+	j.size = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, &j));
+	j.size = KBITS_AGENT_JOB_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, &j));
+	j.size = page_size() + 1;
+	EXPECT_ERRNO(E2BIG, ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, &j));
+	EXPECT_ERRNO(EFAULT, ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, KADDR));
+	/* a larger struct: its tail must be zero */
+	memset(big, 0, sizeof(big));
+	j = agent_job(id);
+	memcpy(big, &j, sizeof(j));
+	((struct kbits_agent_job *)big)->size = sizeof(big);
+	big[sizeof(big) - 1] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, big));
+	EXPECT_STATE(S_QUEUED, fd);
+	big[sizeof(big) - 1] = 0;
+	EXPECT_SYSOK(ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, big));
+	EXPECT_STATE(S_CONNECTING, fd);
+
+	job_cancel(fd);
+	job_cancel(sfd);
+	close(fd);
+	close(sfd);
+	close(a);
+	close(dev);
+}
+
+TEST(progress_reports)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	guid_bytes id;
+
+	fd = user_job(dev, 2320, DL, 3, true, id);
+	EXPECT_PROGRESS(fd, UNKNOWN, 0, 3, 0);
+	ASSERT_SYSOK(take(a, id));
+
+	/* the first report: TRANSFERRING, the file's numbers */
+	ASSERT_SYSOK(progress(a, id, 0, 1000, 100, 0));
+	EXPECT_STATE(S_TRANSFERRING, fd);
+	EXPECT_FILE(fd, 0, 1000, 100, 0);
+	EXPECT_FILE(fd, 1, UNKNOWN, 0, 0);
+	/* two sizes still unknown: so is the total */
+	EXPECT_PROGRESS(fd, UNKNOWN, 100, 3, 0);
+
+	/* a size not known yet: any count of bytes so far */
+	ASSERT_SYSOK(progress(a, id, 1, UNKNOWN, 50, 0));
+	EXPECT_FILE(fd, 1, UNKNOWN, 50, 0);
+	EXPECT_PROGRESS(fd, UNKNOWN, 150, 3, 0);
+	EXPECT_STATE(S_TRANSFERRING, fd);
+
+	ASSERT_SYSOK(progress(a, id, 1, 500, 500, DONE));
+	EXPECT_FILE(fd, 1, 500, 500, KBITS_FILE_COMPLETED);
+	EXPECT_PROGRESS(fd, UNKNOWN, 600, 3, 1);
+
+	/* every size known: the total is their sum */
+	ASSERT_SYSOK(progress(a, id, 2, 0, 0, DONE));	/* an empty file */
+	EXPECT_FILE(fd, 2, 0, 0, KBITS_FILE_COMPLETED);
+	EXPECT_PROGRESS(fd, 1500, 600, 3, 2);
+
+	/* all bytes, but not COMPLETED: not a transferred file yet */
+	ASSERT_SYSOK(progress(a, id, 0, 1000, 1000, 0));
+	EXPECT_FILE(fd, 0, 1000, 1000, 0);
+	EXPECT_PROGRESS(fd, 1500, 1500, 3, 2);
+	ASSERT_SYSOK(progress(a, id, 0, 1000, 1000, DONE));
+	EXPECT_FILE(fd, 0, 1000, 1000, KBITS_FILE_COMPLETED);
+	EXPECT_PROGRESS(fd, 1500, 1500, 3, 3);
+	EXPECT_STATE(S_TRANSFERRING, fd);
+
+	/* the same from another fd, and the job's user */
+	{
+		int fd2 = raw_get(dev, id);
+
+		ASSERT_SYSOK(fd2);
+		EXPECT_PROGRESS(fd2, 1500, 1500, 3, 3);
+		close(fd2);
+	}
+
+	job_cancel(fd);
+	/* the job left the queue: the agent cannot name it any more */
+	EXPECT_ERRNO(ENOENT, progress(a, id, 0, 1000, 1000, DONE));
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+TEST(progress_refused)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	struct kbits_agent_progress p;
+	guid_bytes id, unk;
+
+	fd = user_job(dev, 2321, DL, 2, true, id);
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 0, 1000, 10, 0));
+
+	/* a file the job does not have */
+	EXPECT_ERRNO(ENXIO, progress(a, id, 2, 1000, 10, 0));
+	EXPECT_ERRNO(ENXIO, progress(a, id, 0xffffffffu, 1000, 10, 0));
+
+	/* more bytes than the size */
+	EXPECT_ERRNO(EINVAL, progress(a, id, 0, 1000, 1001, 0));
+	EXPECT_ERRNO(EINVAL, progress(a, id, 0, 0, 1, 0));
+	EXPECT_ERRNO(EINVAL, progress(a, id, 0, 1000, UNKNOWN, 0));
+
+	/* COMPLETED with bytes missing, or with a size still unknown */
+	EXPECT_ERRNO(EINVAL, progress(a, id, 0, 1000, 999, DONE));
+	EXPECT_ERRNO(EINVAL, progress(a, id, 0, 1000, 0, DONE));
+	/* complete needs a known size */
+	EXPECT_ERRNO(EINVAL, progress(a, id, 0, UNKNOWN, UNKNOWN, DONE));
+	EXPECT_ERRNO(EINVAL, progress(a, id, 0, UNKNOWN, 5, DONE));
+
+	/* unknown flags, reserved */
+	EXPECT_ERRNO(EINVAL, progress(a, id, 0, 1000, 20, 2));
+	EXPECT_ERRNO(EINVAL, progress(a, id, 0, 1000, 20, 0x80000000u));
+	EXPECT_ERRNO(EINVAL, progress(a, id, 0, 1000, 1000, DONE | 4));
+	p = agent_progress(id, 0, 1000, 20, 0);
+	p.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_PROGRESS, &p));
+
+	/* the struct itself */
+	p = agent_progress(id, 0, 1000, 20, 0);
+	p.size = KBITS_AGENT_PROGRESS_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_PROGRESS, &p));
+	p.size = page_size() + 1;
+	EXPECT_ERRNO(E2BIG, ioctl(a, KBITS_AGENT_IOC_PROGRESS, &p));
+	EXPECT_ERRNO(EFAULT, ioctl(a, KBITS_AGENT_IOC_PROGRESS, NULL));
+
+	/* no such job */
+	unknown_guid(unk);
+	EXPECT_ERRNO(ENOENT, progress(a, unk, 0, 1000, 20, 0));
+
+	/* none of that changed anything */
+	EXPECT_FILE(fd, 0, 1000, 10, 0);
+	EXPECT_FILE(fd, 1, UNKNOWN, 0, 0);
+	EXPECT_STATE(S_TRANSFERRING, fd);
+
+	/* its user suspended it meanwhile: the agent must stop */
+	EXPECT_EQ(0, user_do(2321, id, U_SUSPEND));
+	EXPECT_ERRNO(EBADFD, progress(a, id, 0, 1000, 20, 0));
+	EXPECT_STATE(S_SUSPENDED, fd);
+	EXPECT_FILE(fd, 0, 1000, 10, 0);
+
+	/* QUEUED again, but not taken yet */
+	EXPECT_EQ(0, user_do(2321, id, U_RESUME));
+	EXPECT_ERRNO(EBADFD, progress(a, id, 0, 1000, 20, 0));
+	EXPECT_STATE(S_QUEUED, fd);
+
+	/* taken: CONNECTING, then TRANSFERRING */
+	ASSERT_SYSOK(take(a, id));
+	EXPECT_STATE(S_CONNECTING, fd);
+	ASSERT_SYSOK(progress(a, id, 0, 1000, 20, 0));
+	EXPECT_STATE(S_TRANSFERRING, fd);
+	EXPECT_FILE(fd, 0, 1000, 20, 0);
+
+	/* in an error state it is not the agent's to report on */
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT, KBITS_ERROR_CONTEXT_TRANSPORT,
+				  ETIMEDOUT, KBITS_NO_FILE, "timed out"));
+	EXPECT_ERRNO(EBADFD, progress(a, id, 0, 1000, 30, 0));
+	EXPECT_STATE(S_TRANSIENT, fd);
+
+	job_cancel(fd);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+TEST(transferred_then_complete)
+{
+	int a = agent_attach(), dev = dev_open(), fd, qfd;
+	struct kbits_agent_job j;
+	struct kbits_job_attr attr;
+	guid_bytes id, qid, unk;
+	time_t before, after;
+
+	fd = user_job(dev, 2330, DL, 2, true, id);
+	qfd = user_job(dev, 2330, DL, 1, true, qid);
+	ASSERT_SYSOK(take(a, id));
+
+	/* not before every file is complete */
+	EXPECT_ERRNO(EINVAL, transferred(a, id));
+	EXPECT_STATE(S_CONNECTING, fd);
+	ASSERT_SYSOK(progress(a, id, 0, 10, 10, DONE));
+	ASSERT_SYSOK(progress(a, id, 1, 20, 19, 0));
+	EXPECT_ERRNO(EINVAL, transferred(a, id));
+	EXPECT_STATE(S_TRANSFERRING, fd);
+	get_attr(fd, &attr);
+	EXPECT_EQ(0, attr.completion_time);
+
+	/* the arguments */
+	j = agent_job(id);
+	j.flags = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_TRANSFERRED, &j));
+	j = agent_job(id);
+	j.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_TRANSFERRED, &j));
+	j = agent_job(id);
+	j.size = KBITS_AGENT_JOB_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_TRANSFERRED, &j));
+	EXPECT_ERRNO(EFAULT, ioctl(a, KBITS_AGENT_IOC_TRANSFERRED, NULL));
+	unknown_guid(unk);
+	EXPECT_ERRNO(ENOENT, transferred(a, unk));
+
+	/* a job not taken: QUEUED, SUSPENDED */
+	EXPECT_ERRNO(EBADFD, transferred(a, qid));
+	EXPECT_STATE(S_QUEUED, qfd);
+	EXPECT_EQ(0, user_do(2330, qid, U_SUSPEND));
+	EXPECT_ERRNO(EBADFD, transferred(a, qid));
+	EXPECT_STATE(S_SUSPENDED, qfd);
+
+	/* every file complete: TRANSFERRED, with its completion time */
+	ASSERT_SYSOK(progress(a, id, 1, 20, 20, DONE));
+	before = time(NULL);
+	ASSERT_SYSOK(transferred(a, id));
+	after = time(NULL);
+	EXPECT_STATE(S_TRANSFERRED, fd);
+	get_attr(fd, &attr);
+	EXPECT_LE(before, attr.completion_time);
+	EXPECT_GE(after, attr.completion_time);
+	EXPECT_EQ(0, attr.error_count);
+	EXPECT_PROGRESS(fd, 30, 30, 2, 2);
+
+	/* it is the user's now */
+	EXPECT_ERRNO(EBADFD, transferred(a, id));
+	EXPECT_ERRNO(EBADFD, take(a, id));
+	EXPECT_ERRNO(EBADFD, progress(a, id, 0, 10, 10, DONE));
+	EXPECT_ERRNO(EBADFD, report_error(a, id, 0, KBITS_ERROR_CONTEXT_GENERAL,
+					  EIO, KBITS_NO_FILE, "late"));
+	EXPECT_ERRNO(EBADFD, report_error(a, id, TRANSIENT,
+					  KBITS_ERROR_CONTEXT_GENERAL, EIO,
+					  KBITS_NO_FILE, "late"));
+	EXPECT_STATE(S_TRANSFERRED, fd);
+
+	/* its user completes it: 0 (nothing dropped), ACKNOWLEDGED */
+	drain(a);
+	EXPECT_EQ(0, user_do(2330, id, U_COMPLETE));
+	EXPECT_STATE(S_ACK, fd);
+	EXPECT_EVENT(a, id, E_COMPLETED, S_ACK);
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+	EXPECT_PROGRESS(fd, 30, 30, 2, 2);
+	get_attr(fd, &attr);
+	EXPECT_LE(before, attr.completion_time);
+	EXPECT_GE(after, attr.completion_time);
+	EXPECT_ERRNO(ENOENT, transferred(a, id));
+
+	job_cancel(qfd);
+	close(qfd);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* An upload job can be completed only once TRANSFERRED: the agent's doing. */
+TEST(transferred_upload)
+{
+	static const uint32_t types[] = { UP, UR };
+	int a = agent_attach(), dev = dev_open(), fd;
+	guid_bytes id;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		fd = user_job(dev, 2331, types[i], 1, true, id);
+		EXPECT_EQ(-EBADFD, user_do(2331, id, U_COMPLETE));
+		ASSERT_SYSOK(take(a, id));
+		EXPECT_EQ(-EBADFD, user_do(2331, id, U_COMPLETE));
+		ASSERT_SYSOK(progress(a, id, 0, 4096, 4096, DONE));
+		EXPECT_EQ(-EBADFD, user_do(2331, id, U_COMPLETE));
+		ASSERT_SYSOK(transferred(a, id));
+		EXPECT_STATE(S_TRANSFERRED, fd);
+		drain(a);
+		EXPECT_EQ(0, user_do(2331, id, U_COMPLETE));
+		EXPECT_STATE(S_ACK, fd);
+		EXPECT_EVENT(a, id, E_COMPLETED, S_ACK);
+		EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+		EXPECT_PROGRESS(fd, 4096, 4096, 1, 1);
+		close(fd);
+	}
+	close(a);
+	close(dev);
+}
+
+/* A TRANSFERRED download job given another file goes round again. */
+TEST(transferred_download_new_file)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	struct kbits_job_attr attr;
+	guid_bytes id;
+	int64_t first;
+
+	fd = user_job(dev, 2332, DL, 1, true, id);
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 0, 7, 7, DONE));
+	ASSERT_SYSOK(transferred(a, id));
+	get_attr(fd, &attr);
+	first = attr.completion_time;
+	EXPECT_NE(0, first);
+	drain(a);
+
+	/* RESUME with nothing new: a no-op */
+	EXPECT_EQ(0, user_do(2332, id, U_RESUME));
+	EXPECT_STATE(S_TRANSFERRED, fd);
+	EXPECT_NO_EVENT(a);
+	EXPECT_ERRNO(EBADFD, take(a, id));
+
+	/* a new file: still TRANSFERRED until RESUME, then QUEUED */
+	EXPECT_EQ(0, user_do(2332, id, U_ADD_FILE));
+	EXPECT_STATE(S_TRANSFERRED, fd);
+	EXPECT_EVENT(a, id, E_MODIFIED, S_TRANSFERRED);
+	EXPECT_PROGRESS(fd, UNKNOWN, 7, 2, 1);
+	EXPECT_EQ(0, user_do(2332, id, U_RESUME));
+	EXPECT_STATE(S_QUEUED, fd);
+	EXPECT_EVENT(a, id, E_QUEUED, S_QUEUED);
+
+	/* and round again: only the new file is left to do */
+	ASSERT_SYSOK(take(a, id));
+	EXPECT_STATE(S_CONNECTING, fd);
+	EXPECT_ERRNO(EINVAL, transferred(a, id));
+	ASSERT_SYSOK(progress(a, id, 1, 3, 3, DONE));
+	ASSERT_SYSOK(transferred(a, id));
+	EXPECT_STATE(S_TRANSFERRED, fd);
+	EXPECT_PROGRESS(fd, 10, 10, 2, 2);
+	get_attr(fd, &attr);
+	EXPECT_LE(first, attr.completion_time);
+
+	/* SUSPENDED from TRANSFERRED, then resumed: QUEUED, and done at once */
+	EXPECT_EQ(0, user_do(2332, id, U_SUSPEND));
+	EXPECT_STATE(S_SUSPENDED, fd);
+	EXPECT_EQ(0, user_do(2332, id, U_RESUME));
+	EXPECT_STATE(S_QUEUED, fd);
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(transferred(a, id));
+	EXPECT_STATE(S_TRANSFERRED, fd);
+
+	EXPECT_EQ(0, user_do(2332, id, U_COMPLETE));
+	EXPECT_STATE(S_ACK, fd);
+	EXPECT_PROGRESS(fd, 10, 10, 2, 2);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* --------------------------------------------------------------- errors */
+
+TEST(errors_transient_and_final)
+{
+	static const char refused[] = "connection refused";
+	static const char notfound[] = "HTTP 404: not found";
+	int a = agent_attach(), dev = dev_open(), fd;
+	struct got_error g;
+	guid_bytes id;
+
+	fd = user_job(dev, 2340, DL, 2, true, id);
+	EXPECT_NO_JOB_ERROR(fd);
+	ASSERT_SYSOK(take(a, id));
+	EXPECT_NO_JOB_ERROR(fd);
+	EXPECT_EQ(0, error_count(fd));
+
+	/* a transient error: TRANSIENT_ERROR, and the user can read it */
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT, KBITS_ERROR_CONTEXT_TRANSPORT,
+				  ECONNREFUSED, KBITS_NO_FILE, refused));
+	EXPECT_STATE(S_TRANSIENT, fd);
+	EXPECT_EQ(1, error_count(fd));
+	EXPECT_JOB_ERROR(fd, KBITS_ERROR_CONTEXT_TRANSPORT, ECONNREFUSED,
+			 KBITS_NO_FILE, refused);
+
+	/* a text buffer too small: ERANGE with the length, nothing written */
+	memset(&g, 'Z', sizeof(g));
+	g.e.size = sizeof(g.e);
+	g.e.reserved = 0;
+	g.e.text = (uintptr_t)g.text;
+	g.e.text_len = strlen(refused);		/* no room for the NUL */
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
+	EXPECT_EQ(strlen(refused), g.e.text_len);
+	EXPECT_EQ('Z', g.text[0]);
+	g.e.text_len = 0;
+	g.e.text = 0;
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
+	EXPECT_EQ(strlen(refused), g.e.text_len);
+	/* just enough */
+	memset(&g, 'Z', sizeof(g));
+	g.e.size = sizeof(g.e);
+	g.e.reserved = 0;
+	g.e.text = (uintptr_t)g.text;
+	g.e.text_len = strlen(refused) + 1;
+	EXPECT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
+	EXPECT_STREQ(refused, g.text);
+	EXPECT_EQ(KBITS_ERROR_CONTEXT_TRANSPORT, g.e.context);
+	/* reserved */
+	g.e.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
+
+	/* not another transient error before a retry */
+	EXPECT_ERRNO(EBADFD, report_error(a, id, TRANSIENT,
+					  KBITS_ERROR_CONTEXT_GENERAL, EIO,
+					  KBITS_NO_FILE, "again"));
+	EXPECT_STATE(S_TRANSIENT, fd);
+	EXPECT_EQ(1, error_count(fd));
+	EXPECT_JOB_ERROR(fd, KBITS_ERROR_CONTEXT_TRANSPORT, ECONNREFUSED,
+			 KBITS_NO_FILE, refused);
+
+	/* the retry: TAKE again; the error stays until progress */
+	ASSERT_SYSOK(take(a, id));
+	EXPECT_STATE(S_CONNECTING, fd);
+	EXPECT_JOB_ERROR(fd, KBITS_ERROR_CONTEXT_TRANSPORT, ECONNREFUSED,
+			 KBITS_NO_FILE, refused);
+
+	/* a final error: ERROR, the new error replaces the old */
+	ASSERT_SYSOK(report_error(a, id, 0, KBITS_ERROR_CONTEXT_REMOTE_FILE, 404,
+				  1, notfound));
+	EXPECT_STATE(S_ERROR, fd);
+	EXPECT_EQ(2, error_count(fd));
+	EXPECT_JOB_ERROR(fd, KBITS_ERROR_CONTEXT_REMOTE_FILE, 404, 1, notfound);
+
+	/* ERROR waits for its user: no TAKE, no more errors */
+	EXPECT_ERRNO(EBADFD, take(a, id));
+	EXPECT_ERRNO(EBADFD, report_error(a, id, 0, KBITS_ERROR_CONTEXT_GENERAL,
+					  EIO, KBITS_NO_FILE, "x"));
+	EXPECT_ERRNO(EBADFD, report_error(a, id, TRANSIENT,
+					  KBITS_ERROR_CONTEXT_GENERAL, EIO,
+					  KBITS_NO_FILE, "x"));
+	EXPECT_ERRNO(EBADFD, transferred(a, id));
+	EXPECT_STATE(S_ERROR, fd);
+	EXPECT_EQ(2, error_count(fd));
+
+	/* RESUME of an ERROR job: QUEUED */
+	drain(a);
+	EXPECT_EQ(0, user_do(2340, id, U_RESUME));
+	EXPECT_STATE(S_QUEUED, fd);
+	EXPECT_EVENT(a, id, E_QUEUED, S_QUEUED);
+
+	/* TRANSIENT_ERROR turned final without a TAKE (no progress for too long) */
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT, KBITS_ERROR_CONTEXT_TRANSPORT,
+				  EHOSTUNREACH, KBITS_NO_FILE, "unreachable"));
+	EXPECT_STATE(S_TRANSIENT, fd);
+	EXPECT_EQ(3, error_count(fd));
+	ASSERT_SYSOK(report_error(a, id, 0, KBITS_ERROR_CONTEXT_TRANSPORT,
+				  ETIMEDOUT, 0, "gave up"));
+	EXPECT_STATE(S_ERROR, fd);
+	EXPECT_EQ(4, error_count(fd));
+	EXPECT_JOB_ERROR(fd, KBITS_ERROR_CONTEXT_TRANSPORT, ETIMEDOUT, 0,
+			 "gave up");
+
+	/* a TRANSIENT_ERROR job its user resumes, or suspends */
+	EXPECT_EQ(0, user_do(2340, id, U_RESUME));
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT,
+				  KBITS_ERROR_CONTEXT_REMOTE_APPLICATION, 503,
+				  KBITS_NO_FILE, "busy"));
+	EXPECT_EQ(0, user_do(2340, id, U_RESUME));
+	EXPECT_STATE(S_QUEUED, fd);
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT,
+				  KBITS_ERROR_CONTEXT_LOCAL_FILE, ENOSPC, 0,
+				  "disk full"));
+	EXPECT_EQ(0, user_do(2340, id, U_SUSPEND));
+	EXPECT_STATE(S_SUSPENDED, fd);
+	/* which takes it out of the agent's hands */
+	EXPECT_ERRNO(EBADFD, report_error(a, id, 0, KBITS_ERROR_CONTEXT_GENERAL,
+					  EIO, KBITS_NO_FILE, "x"));
+	EXPECT_ERRNO(EBADFD, take(a, id));
+	EXPECT_EQ(6, error_count(fd));
+	EXPECT_JOB_ERROR(fd, KBITS_ERROR_CONTEXT_LOCAL_FILE, ENOSPC, 0,
+			 "disk full");
+
+	job_cancel(fd);
+	EXPECT_ERRNO(ENOENT, report_error(a, id, 0, KBITS_ERROR_CONTEXT_GENERAL,
+					  EIO, KBITS_NO_FILE, "x"));
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+TEST(error_refused)
+{
+	char text[KBITS_ERROR_TEXT_MAX + 2];
+	int a = agent_attach(), dev = dev_open(), fd, sfd;
+	struct kbits_agent_error e;
+	guid_bytes id, sid, unk;
+	struct got_error g;
+	size_t i;
+	static const char * const bad_utf8[] = {
+		"\xff", "caf\xc3", "\xc0\x80", "\xe0\x80\xaf", "\xed\xa0\x80",
+		"\xf4\x90\x80\x80", "\x80", "ok\xfe",
+	};
+
+	fd = user_job(dev, 2341, DL, 2, true, id);
+	sfd = user_job(dev, 2341, DL, 1, false, sid);
+	ASSERT_SYSOK(take(a, id));
+
+#define ERR_REFUSED(err, ...) do {					\
+	e = agent_error(id, TRANSIENT, KBITS_ERROR_CONTEXT_GENERAL, EIO,	\
+			KBITS_NO_FILE, "text");				\
+	__VA_ARGS__;							\
+	EXPECT_ERRNO(err, ioctl(a, KBITS_AGENT_IOC_ERROR, &e));		\
+} while (0)
+
+	/* the context: not NONE, not past REMOTE_APPLICATION */
+	ERR_REFUSED(EINVAL, e.context = KBITS_ERROR_CONTEXT_NONE);
+	ERR_REFUSED(EINVAL, e.context = KBITS_ERROR_CONTEXT_REMOTE_APPLICATION + 1);
+	ERR_REFUSED(EINVAL, e.context = 0xffffffffu);
+	ERR_REFUSED(EINVAL, e.context = KBITS_ERROR_CONTEXT_NONE; e.flags = 0);
+	/* flags, reserved */
+	ERR_REFUSED(EINVAL, e.flags = 2);
+	ERR_REFUSED(EINVAL, e.code = -1);	/* an errno is positive */
+	ERR_REFUSED(EINVAL, e.flags = TRANSIENT | 0x80000000u);
+	ERR_REFUSED(EINVAL, e.reserved = 1);
+	/* a file the job does not have (KBITS_NO_FILE is none) */
+	ERR_REFUSED(ENXIO, e.file_index = 2);
+	ERR_REFUSED(ENXIO, e.file_index = KBITS_NO_FILE - 1);
+	ERR_REFUSED(ENXIO, e.file_index = 2; e.flags = 0);
+	/* the text: at most 1024 bytes of UTF-8 without NUL */
+	memset(text, 'x', sizeof(text));
+	ERR_REFUSED(ENAMETOOLONG, e.text = (uintptr_t)text;
+		    e.text_len = KBITS_ERROR_TEXT_MAX + 1);
+	ERR_REFUSED(ENAMETOOLONG, e.text = (uintptr_t)text; e.text_len = 0xffffffffu);
+	for (i = 0; i < ARRAY_SIZE(bad_utf8); i++)
+		ERR_REFUSED(EINVAL, e.text = (uintptr_t)bad_utf8[i];
+			    e.text_len = strlen(bad_utf8[i]));
+	ERR_REFUSED(EINVAL, e.text = (uintptr_t)"a\0b"; e.text_len = 3);
+	ERR_REFUSED(EFAULT, e.text = 0; e.text_len = 4);
+	ERR_REFUSED(EFAULT, e.text = (uintptr_t)KADDR; e.text_len = 4);
+	/* the struct itself */
+	ERR_REFUSED(EINVAL, e.size = KBITS_AGENT_ERROR_SIZE_VER0 - 1);
+	ERR_REFUSED(E2BIG, e.size = page_size() + 1);
+	EXPECT_ERRNO(EFAULT, ioctl(a, KBITS_AGENT_IOC_ERROR, NULL));
+	/* no such job */
+	unknown_guid(unk);
+	ERR_REFUSED(ENOENT, memcpy(e.id, unk, sizeof(unk)));
+
+	/* none of that changed anything */
+	EXPECT_STATE(S_CONNECTING, fd);
+	EXPECT_EQ(0, error_count(fd));
+	EXPECT_NO_JOB_ERROR(fd);
+
+	/* a job not taken: SUSPENDED, QUEUED */
+	e = agent_error(sid, TRANSIENT, KBITS_ERROR_CONTEXT_GENERAL, EIO,
+			KBITS_NO_FILE, "text");
+	EXPECT_ERRNO(EBADFD, ioctl(a, KBITS_AGENT_IOC_ERROR, &e));
+	e.flags = 0;
+	EXPECT_ERRNO(EBADFD, ioctl(a, KBITS_AGENT_IOC_ERROR, &e));
+	EXPECT_STATE(S_SUSPENDED, sfd);
+	EXPECT_NO_JOB_ERROR(sfd);
+	EXPECT_EQ(0, user_do(2341, sid, U_RESUME));
+	EXPECT_ERRNO(EBADFD, ioctl(a, KBITS_AGENT_IOC_ERROR, &e));
+	EXPECT_STATE(S_QUEUED, sfd);
+	/* taken, then suspended by its user */
+	ASSERT_SYSOK(take(a, sid));
+	ASSERT_SYSOK(progress(a, sid, 0, 9, 1, 0));
+	EXPECT_EQ(0, user_do(2341, sid, U_SUSPEND));
+	EXPECT_ERRNO(EBADFD, ioctl(a, KBITS_AGENT_IOC_ERROR, &e));
+	e.flags = TRANSIENT;
+	EXPECT_ERRNO(EBADFD, ioctl(a, KBITS_AGENT_IOC_ERROR, &e));
+	EXPECT_STATE(S_SUSPENDED, sfd);
+	EXPECT_EQ(0, error_count(sfd));
+	EXPECT_NO_JOB_ERROR(sfd);
+
+	/* the limits themselves are fine: 1024 bytes, every context, no text */
+	memset(text, 'y', sizeof(text));
+	e = agent_error(id, TRANSIENT, KBITS_ERROR_CONTEXT_REMOTE_APPLICATION,
+			500, 1, NULL);
+	e.text = (uintptr_t)text;
+	e.text_len = KBITS_ERROR_TEXT_MAX;
+	ASSERT_SYSOK(ioctl(a, KBITS_AGENT_IOC_ERROR, &e));
+	ASSERT_SYSOK(get_error(fd, &g));
+	EXPECT_EQ(KBITS_ERROR_TEXT_MAX, g.e.text_len);
+	EXPECT_EQ(0, g.text[KBITS_ERROR_TEXT_MAX]);
+	EXPECT_TRUE(g.text[0] == 'y' && g.text[KBITS_ERROR_TEXT_MAX - 1] == 'y');
+	EXPECT_EQ(500, g.e.code);
+	EXPECT_EQ(1, g.e.file_index);
+	for (i = KBITS_ERROR_CONTEXT_GENERAL;
+	     i <= KBITS_ERROR_CONTEXT_REMOTE_APPLICATION; i++) {
+		ASSERT_SYSOK(take(a, id));
+		ASSERT_SYSOK(report_error(a, id, TRANSIENT, i, 100 + i, 0,
+					  "é ünïcødé ✓ 𝄞"));
+		EXPECT_JOB_ERROR(fd, i, 100 + i, 0, "é ünïcødé ✓ 𝄞");
+	}
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(report_error(a, id, 0, KBITS_ERROR_CONTEXT_GENERAL, EIO,
+				  KBITS_NO_FILE, NULL));
+	EXPECT_JOB_ERROR(fd, KBITS_ERROR_CONTEXT_GENERAL, EIO, KBITS_NO_FILE, "");
+	EXPECT_STATE(S_ERROR, fd);
+	EXPECT_EQ(7, error_count(fd));
+
+	job_cancel(fd);
+	job_cancel(sfd);
+	close(fd);
+	close(sfd);
+	close(a);
+	close(dev);
+#undef ERR_REFUSED
+}
+
+/* The error goes when the transfer goes on; the count of errors stays. */
+TEST(error_cleared_by_progress)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	guid_bytes id;
+
+	fd = user_job(dev, 2342, DL, 2, true, id);
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT, KBITS_ERROR_CONTEXT_TRANSPORT,
+				  ECONNRESET, KBITS_NO_FILE, "reset"));
+	ASSERT_SYSOK(take(a, id));
+	EXPECT_JOB_ERROR(fd, KBITS_ERROR_CONTEXT_TRANSPORT, ECONNRESET,
+			 KBITS_NO_FILE, "reset");
+	ASSERT_SYSOK(progress(a, id, 0, 100, 1, 0));
+	EXPECT_NO_JOB_ERROR(fd);
+	EXPECT_EQ(1, error_count(fd));
+	EXPECT_STATE(S_TRANSFERRING, fd);
+
+	/* a final error, its user's RESUME, the retry: gone at progress */
+	ASSERT_SYSOK(report_error(a, id, 0, KBITS_ERROR_CONTEXT_REMOTE_FILE, 403,
+				  0, "forbidden"));
+	EXPECT_EQ(0, user_do(2342, id, U_RESUME));
+	ASSERT_SYSOK(take(a, id));
+	EXPECT_JOB_ERROR(fd, KBITS_ERROR_CONTEXT_REMOTE_FILE, 403, 0, "forbidden");
+	ASSERT_SYSOK(progress(a, id, 0, 100, 100, DONE));
+	EXPECT_NO_JOB_ERROR(fd);
+	EXPECT_EQ(2, error_count(fd));
+
+	/* and at TRANSFERRED */
+	ASSERT_SYSOK(progress(a, id, 1, 5, 5, DONE));
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT, KBITS_ERROR_CONTEXT_TRANSPORT,
+				  EPIPE, KBITS_NO_FILE, "pipe"));
+	ASSERT_SYSOK(take(a, id));
+	EXPECT_JOB_ERROR(fd, KBITS_ERROR_CONTEXT_TRANSPORT, EPIPE, KBITS_NO_FILE,
+			 "pipe");
+	ASSERT_SYSOK(transferred(a, id));
+	EXPECT_NO_JOB_ERROR(fd);
+	EXPECT_EQ(3, error_count(fd));
+
+	EXPECT_EQ(0, user_do(2342, id, U_COMPLETE));
+	EXPECT_EQ(3, error_count(fd));
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* ------------------------------------------------------ the agent going */
+
+enum { J_TAKEN, J_MOVING, J_SUSP, J_TAKEN_SUSP, J_ERR, J_TRANSIENT,
+       J_DONE, J_WAITING, J_NR };
+
+static const uint32_t before_death[J_NR] = {
+	[J_TAKEN] = S_CONNECTING, [J_MOVING] = S_TRANSFERRING,
+	[J_SUSP] = S_SUSPENDED, [J_TAKEN_SUSP] = S_SUSPENDED,
+	[J_ERR] = S_ERROR, [J_TRANSIENT] = S_TRANSIENT,
+	[J_DONE] = S_TRANSFERRED, [J_WAITING] = S_QUEUED,
+};
+
+/* What the jobs the agent had taken become; the others stay as they are. */
+static const uint32_t after_death[J_NR] = {
+	[J_TAKEN] = S_QUEUED, [J_MOVING] = S_QUEUED,
+	[J_SUSP] = S_SUSPENDED, [J_TAKEN_SUSP] = S_SUSPENDED,
+	[J_ERR] = S_ERROR, [J_TRANSIENT] = S_TRANSIENT,
+	[J_DONE] = S_TRANSFERRED, [J_WAITING] = S_QUEUED,
+};
+
+/* Puts jobs @ids in the states before_death[] names, as agent @a. */
+static void agent_works(int a, guid_bytes *ids)
+{
+	ASSERT_SYSOK(take(a, ids[J_TAKEN]));
+	ASSERT_SYSOK(take(a, ids[J_MOVING]));
+	ASSERT_SYSOK(progress(a, ids[J_MOVING], 0, 100, 40, 0));
+	ASSERT_SYSOK(take(a, ids[J_TAKEN_SUSP]));
+	ASSERT_SYSOK(take(a, ids[J_ERR]));
+	ASSERT_SYSOK(report_error(a, ids[J_ERR], 0, KBITS_ERROR_CONTEXT_REMOTE_FILE,
+				  404, 0, "gone"));
+	ASSERT_SYSOK(take(a, ids[J_TRANSIENT]));
+	ASSERT_SYSOK(report_error(a, ids[J_TRANSIENT], TRANSIENT,
+				  KBITS_ERROR_CONTEXT_TRANSPORT, ETIMEDOUT,
+				  KBITS_NO_FILE, "slow"));
+	ASSERT_SYSOK(take(a, ids[J_DONE]));
+	ASSERT_SYSOK(progress(a, ids[J_DONE], 0, 1, 1, DONE));
+	ASSERT_SYSOK(transferred(a, ids[J_DONE]));
+}
+
+static void make_death_jobs(int dev, uid_t uid, int *fds, guid_bytes *ids)
+{
+	int i;
+
+	for (i = 0; i < J_NR; i++)
+		fds[i] = user_job(dev, uid, DL, 1, i != J_SUSP, ids[i]);
+}
+
+static void expect_states(const int *fds, const uint32_t *want, const char *when)
+{
+	uint32_t st;
+	int i;
+
+	for (i = 0; i < J_NR; i++) {
+		st = job_state(fds[i]);
+		if (st != want[i])
+			TH_LOG("%s: job %d is %s, expected %s", when, i,
+			       NAME_OF(state_name, st),
+			       NAME_OF(state_name, want[i]));
+		EXPECT_EQ(want[i], st);
+	}
+}
+
+TEST(agent_killed)
+{
+	int dev = dev_open(), fds[J_NR], pipefd[2], st = 0, a, i;
+	guid_bytes ids[J_NR];
+	char c;
+	pid_t pid;
+
+	make_death_jobs(dev, 2350, fds, ids);
+	ASSERT_SYSOK(pipe2(pipefd, O_CLOEXEC));
+
+	pid = th_fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		a = agent_attach();
+		agent_works(a, ids);
+		ASSERT_EQ(1, write(pipefd[1], "r", 1));
+		for (;;)
+			pause();
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	close(pipefd[0]);
+
+	/* a job the agent had taken, suspended by its user meanwhile */
+	EXPECT_EQ(0, user_do(2350, ids[J_TAKEN_SUSP], U_SUSPEND));
+	expect_states(fds, before_death, "agent alive");
+	/* the agent is there: nobody else may attach */
+	EXPECT_ERRNO(EBUSY, raw_attach(dev));
+
+	ASSERT_SYSOK(kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFSIGNALED(st));
+	EXPECT_EQ(SIGKILL, WTERMSIG(st));
+
+	/* what it had taken is back in the queue; the rest is as it was */
+	expect_states(fds, after_death, "agent killed");
+	EXPECT_JOB_ERROR(fds[J_ERR], KBITS_ERROR_CONTEXT_REMOTE_FILE, 404, 0,
+			 "gone");
+	EXPECT_JOB_ERROR(fds[J_TRANSIENT], KBITS_ERROR_CONTEXT_TRANSPORT,
+			 ETIMEDOUT, KBITS_NO_FILE, "slow");
+
+	/* and a new agent can attach and take them */
+	a = agent_attach();
+	ASSERT_SYSOK(take(a, ids[J_TAKEN]));
+	ASSERT_SYSOK(take(a, ids[J_MOVING]));
+	ASSERT_SYSOK(take(a, ids[J_WAITING]));
+	EXPECT_ERRNO(EBADFD, take(a, ids[J_SUSP]));
+	close(a);
+	/* closing it gives them back too */
+	EXPECT_STATE(S_QUEUED, fds[J_TAKEN]);
+	EXPECT_STATE(S_QUEUED, fds[J_MOVING]);
+	EXPECT_STATE(S_QUEUED, fds[J_WAITING]);
+
+	for (i = 0; i < J_NR; i++) {
+		job_cancel(fds[i]);
+		close(fds[i]);
+	}
+	close(dev);
+}
+
+/* The same when the agent closes its fd, and only when the last copy goes. */
+TEST(agent_closed)
+{
+	int dev = dev_open(), fds[J_NR], a, a2, i;
+	guid_bytes ids[J_NR];
+
+	make_death_jobs(dev, 2351, fds, ids);
+	a = agent_attach();
+	agent_works(a, ids);
+	ASSERT_SYSOK(ioctl(fds[J_TAKEN_SUSP], KBITS_JOB_IOC_SUSPEND));
+	expect_states(fds, before_death, "agent attached");
+
+	/* a copy of the fd still open: still the agent's */
+	a2 = dup(a);
+	ASSERT_SYSOK(a2);
+	close(a);
+	expect_states(fds, before_death, "one copy closed");
+	ASSERT_SYSOK(progress(a2, ids[J_MOVING], 0, 100, 50, 0));
+	EXPECT_FILE(fds[J_MOVING], 0, 100, 50, 0);
+
+	close(a2);
+	expect_states(fds, after_death, "agent fd closed");
+	/* what was transferred so far stays with the job */
+	EXPECT_FILE(fds[J_MOVING], 0, 100, 50, 0);
+
+	for (i = 0; i < J_NR; i++) {
+		job_cancel(fds[i]);
+		close(fds[i]);
+	}
+	close(dev);
+}
+
+/*
+ * A new agent may attach as soon as the old one's fd is closing; what the
+ * old agent's close gives back to the queue are the jobs the old agent had
+ * taken, never one the new agent took meanwhile.  Each round, a child
+ * attaches while this process closes the old agent fd; once it is the
+ * agent it takes a job, and when the old close has returned that job must
+ * still be CONNECTING.
+ */
+#define CLOSE_ROUNDS 50
+
+TEST_TIMEOUT(agent_closing_spares_new_agent, 120)
+{
+	int dev = dev_open(), fd, a, go[2], back[2], round, clobbered = 0;
+	guid_bytes id;
+	uint32_t st;
+	char c;
+	pid_t pid;
+
+	fd = user_job(dev, 2352, DL, 1, true, id);
+	for (round = 0; round < CLOSE_ROUNDS; round++) {
+		a = agent_attach();
+		ASSERT_SYSOK(pipe2(go, O_CLOEXEC));
+		ASSERT_SYSOK(pipe2(back, O_CLOEXEC));
+		pid = th_fork();
+		if (pid == 0) {
+			int b;
+
+			close(a);	/* the parent's close is the last */
+			close(go[1]);
+			close(back[0]);
+			ASSERT_EQ(1, write(back[1], "r", 1));
+			ASSERT_EQ(1, read(go[0], &c, 1));	/* closing */
+			while ((b = raw_attach(dev)) < 0)
+				ASSERT_EQ(EBUSY, errno);
+			ASSERT_SYSOK(take(b, id));
+			ASSERT_EQ(1, write(back[1], "t", 1));
+			ASSERT_EQ(1, read(go[0], &c, 1));	/* closed */
+			ures->ret = job_state(fd);
+			close(b);
+			_exit(0);
+		}
+		close(go[0]);
+		close(back[1]);
+		ASSERT_EQ(1, read(back[0], &c, 1));
+		ASSERT_EQ(1, write(go[1], "g", 1));
+		close(a);				/* the old agent goes */
+		ASSERT_EQ(1, read(back[0], &c, 1));	/* the new one took it */
+		ASSERT_EQ(1, write(go[1], "d", 1));
+		ASSERT_CHILD_OK(pid);
+		close(go[1]);
+		close(back[0]);
+		st = ures->ret;
+		if (st != S_CONNECTING && !clobbered++)
+			TH_LOG("round %d: the job the new agent took is %s once "
+			       "the old agent's close returned", round,
+			       NAME_OF(state_name, st));
+		/* the new agent closed too: the job is back in the queue */
+		EXPECT_STATE(S_QUEUED, fd);
+	}
+	if (clobbered)
+		TH_LOG("%d of %d rounds: the old agent's close requeued the job "
+		       "the new agent had taken", clobbered, CLOSE_ROUNDS);
+	EXPECT_EQ(0, clobbered);
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* ------------------------------------------------------- only the agent */
+
+static const unsigned long agent_cmds[] = {
+	KBITS_AGENT_IOC_TAKE_JOB, KBITS_AGENT_IOC_PROGRESS,
+	KBITS_AGENT_IOC_ERROR, KBITS_AGENT_IOC_TRANSFERRED,
+};
+
+/* Each agent ioctl, with arguments that would do something, on @fd. */
+static void expect_agent_cmds_enotty(int fd, const uint8_t *id)
+{
+	struct kbits_agent_job j = agent_job(id);
+	struct kbits_agent_progress p = agent_progress(id, 0, 10, 10, DONE);
+	struct kbits_agent_error e = agent_error(id, 0,
+						 KBITS_ERROR_CONTEXT_GENERAL,
+						 EIO, KBITS_NO_FILE, "no");
+
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_TAKE_JOB, &j));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_PROGRESS, &p));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_ERROR, &e));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_TRANSFERRED, &j));
+}
+
+TEST(agent_ioctls_only_on_agent_fd)
+{
+	int dev = dev_open(), fd, a;
+	uint8_t buf[256];
+	guid_bytes id;
+	pid_t pid;
+	size_t i;
+
+	fd = user_job(dev, 2360, DL, 1, true, id);
+
+	/* root, with no agent attached and with one */
+	expect_agent_cmds_enotty(dev, id);
+	expect_agent_cmds_enotty(fd, id);
+	a = agent_attach();
+	expect_agent_cmds_enotty(dev, id);
+	expect_agent_cmds_enotty(fd, id);
+	EXPECT_STATE(S_QUEUED, fd);
+
+	/* the job's user, on its own /dev/kbits fd and job fd */
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, ufd;
+
+		close(a);
+		become(2360);
+		udev = dev_open();
+		ufd = raw_get(udev, id);
+		ASSERT_SYSOK(ufd);
+		expect_agent_cmds_enotty(udev, id);
+		expect_agent_cmds_enotty(ufd, id);
+		EXPECT_ERRNO(EPERM, raw_attach(udev));
+		EXPECT_ERRNO(ENOTTY, ioctl(ufd, KBITS_IOC_AGENT_ATTACH));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	EXPECT_STATE(S_QUEUED, fd);
+	EXPECT_EQ(0, error_count(fd));
+	EXPECT_NO_JOB_ERROR(fd);
+	EXPECT_FILE(fd, 0, UNKNOWN, 0, 0);
+
+	/* ATTACH is not a job fd's nor the agent fd's */
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_IOC_AGENT_ATTACH));
+	EXPECT_ERRNO(ENOTTY, ioctl(a, KBITS_IOC_AGENT_ATTACH));
+
+	/* and the agent fd answers only its own */
+	memset(buf, 0, sizeof(buf));
+	*(uint32_t *)buf = 56;
+	EXPECT_ERRNO(ENOTTY, ioctl(a, KBITS_IOC_CREATE_JOB, buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(a, KBITS_IOC_GET_JOB, buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(a, KBITS_IOC_ENUM_JOBS, buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(a, KBITS_JOB_IOC_GET_STATE, buf));
+	EXPECT_ERRNO(ENOTTY, ioctl(a, KBITS_JOB_IOC_RESUME));
+	EXPECT_ERRNO(ENOTTY, ioctl(a, KBITS_JOB_IOC_CANCEL));
+	EXPECT_ERRNO(ENOTTY, ioctl(a, KBITS_JOB_IOC_GET_ERROR, buf));
+	for (i = 0; i < ARRAY_SIZE(agent_cmds); i++) {
+		/* the same numbers with another size or direction */
+		unsigned long cmd = agent_cmds[i];
+
+		EXPECT_ERRNO(ENOTTY, ioctl(a, _IOC(_IOC_READ | _IOC_WRITE,
+						  _IOC_TYPE(cmd), _IOC_NR(cmd),
+						  _IOC_SIZE(cmd)), buf));
+		EXPECT_ERRNO(ENOTTY, ioctl(a, _IOC(_IOC_WRITE, _IOC_TYPE(cmd),
+						  _IOC_NR(cmd),
+						  _IOC_SIZE(cmd) + 8), buf));
+	}
+	EXPECT_ERRNO(ENOTTY, ioctl(a, _IO(KBITS_IOC_MAGIC, 0x24)));
+	EXPECT_ERRNO(ENOTTY, ioctl(a, _IO(KBITS_IOC_MAGIC, 0x1f)));
+
+	/* the agent fd itself does it */
+	ASSERT_SYSOK(take(a, id));
+	EXPECT_STATE(S_CONNECTING, fd);
+	close(a);
+	EXPECT_STATE(S_QUEUED, fd);
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* --------------------------------------------------------------- cleanup */
+
+/* Every job this run made has left the queue, and no agent is attached. */
+TEST(no_jobs_left_behind)
+{
+	int dev = dev_open(), fd, a;
+	unsigned int i, n = job_log->n, left = 0;
+
+	ASSERT_LE(n, JOB_LOG_MAX);
+	for (i = 0; i < n; i++) {
+		fd = raw_get(dev, job_log->ids[i]);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		left++;
+		if (fd >= 0) {
+			ioctl(fd, KBITS_JOB_IOC_CANCEL);
+			close(fd);
+		}
+	}
+	if (left)
+		TH_LOG("%u of %u jobs were left in the queue", left, n);
+	EXPECT_EQ(0, left);
+	a = raw_attach(dev);
+	EXPECT_SYSOK(a);
+	close(a);
+	close(dev);
+}
+
+int main(int argc, char **argv)
+{
+	job_log = mmap(NULL, sizeof(*job_log), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ures = mmap(NULL, sizeof(*ures), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (job_log == MAP_FAILED || ures == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	return test_harness_run(argc, argv);
+}
