@@ -126,8 +126,13 @@ static ssize_t kbits_agent_read(struct file *file, char __user *buf,
 				return err;
 		}
 		while (done + sizeof(ev) <= count && kbits_agent_pop(a, &ev)) {
-			if (copy_to_user(buf + done, &ev, sizeof(ev)))
+			if (copy_to_user(buf + done, &ev, sizeof(ev))) {
+				/* lost: the agent must hear of it */
+				spin_lock(&a->lock);
+				a->overflow = true;
+				spin_unlock(&a->lock);
 				return done ?: -EFAULT;
+			}
 			done += sizeof(ev);
 		}
 	}

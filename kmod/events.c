@@ -9,7 +9,8 @@
  * an event that found no memory for the ring) gets an OVERFLOW record in
  * place of what it missed: nothing is lost without its reader being told.
  * The job records only the kinds its notify flags ask for (BITS's
- * BG_NOTIFY_*).
+ * BG_NOTIFY_*).  Once the job is final (ACKNOWLEDGED, CANCELLED) and a
+ * reader has read every event, read() gives 0 and poll() EPOLLHUP.
  */
 #include <linux/fs.h>
 #include <linux/minmax.h>
@@ -37,7 +38,8 @@ static bool kbits_job_wants(const struct kbits_job *job, u32 kind)
 		return f & (KBITS_NOTIFY_JOB_ERROR |
 			    KBITS_NOTIFY_JOB_MODIFICATION);
 	case KBITS_EVENT_FILE_TRANSFERRED:
-		return f & KBITS_NOTIFY_FILE_TRANSFERRED;
+		return f & (KBITS_NOTIFY_FILE_TRANSFERRED |
+			    KBITS_NOTIFY_JOB_MODIFICATION);
 	default:
 		return f & KBITS_NOTIFY_JOB_MODIFICATION;
 	}
@@ -118,6 +120,13 @@ static bool kbits_job_has_events(struct kbits_job *job, loff_t pos)
 	return READ_ONCE(job->event_seq) > (u64)pos;
 }
 
+/* Is there something for a reader at @pos: an event, or the end? */
+static bool kbits_job_readable(struct kbits_job *job, loff_t pos)
+{
+	return kbits_job_has_events(job, pos) ||
+	       kbits_state_is_final(READ_ONCE(job->state));
+}
+
 ssize_t kbits_job_read(struct file *file, char __user *buf, size_t count,
 		       loff_t *ppos)
 {
@@ -128,14 +137,15 @@ ssize_t kbits_job_read(struct file *file, char __user *buf, size_t count,
 
 	if (count < sizeof(evs[0]))
 		return -EINVAL;
-	if (!kbits_job_has_events(job, *ppos)) {
+	if (!kbits_job_readable(job, *ppos)) {
 		if (file->f_flags & O_NONBLOCK)
 			return -EAGAIN;
 		err = wait_event_interruptible(job->wait,
-					       kbits_job_has_events(job, *ppos));
+					       kbits_job_readable(job, *ppos));
 		if (err)
 			return err;
 	}
+	/* Past the last event of a job that will have no more: EOF (0). */
 	while (done < count) {
 		loff_t pos = *ppos;
 
@@ -156,7 +166,12 @@ __poll_t kbits_job_poll(struct file *file, poll_table *pt)
 {
 	struct kbits_job *job = file->private_data;
 
+	__poll_t mask = 0;
+
 	poll_wait(file, &job->wait, pt);
-	return kbits_job_has_events(job, file->f_pos) ?
-	       EPOLLIN | EPOLLRDNORM : 0;
+	if (kbits_job_has_events(job, file->f_pos))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (kbits_state_is_final(READ_ONCE(job->state)))
+		mask |= EPOLLHUP;
+	return mask;
 }

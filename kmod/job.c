@@ -14,6 +14,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
+#include <linux/poll.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
@@ -91,38 +92,65 @@ static struct kbits_user *kbits_user_find(kuid_t uid)
 	return NULL;
 }
 
-/* Counts @job against its owner's and the system's limits. */
-static int kbits_charge(struct kbits_job *job)
+/*
+ * Makes @owner the owner of @job, and moves the job's charge against the
+ * limits to @owner: the job counts against its owner's and the system's
+ * limits (-EDQUOT, -ENOSPC) unless the caller has CAP_SYS_ADMIN in the
+ * initial user namespace (BITS exempts administrators and services).  A
+ * job that was charged already does not count twice toward max_jobs.
+ */
+static int kbits_charge_to(struct kbits_job *job, kuid_t owner)
 {
-	struct kbits_user *u, *new;
+	bool exempt = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
+	struct kbits_user *u = NULL, *new = NULL, *old;
 	int err = 0;
 
-	if (ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN))
-		return 0;
-
-	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
-	if (!new)
-		return -ENOMEM;
+	if (!exempt) {
+		new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+		if (!new)
+			return -ENOMEM;
+	}
 
 	spin_lock(&kbits_users_lock);
-	u = kbits_user_find(job->owner);
-	if ((u ? u->jobs : 0) >= READ_ONCE(kbits_max_jobs_per_user)) {
-		err = -EDQUOT;
-	} else if (kbits_charged >= READ_ONCE(kbits_max_jobs)) {
-		err = -ENOSPC;
-	} else {
+	if (!exempt) {
+		u = kbits_user_find(owner);
+		if (job->charged && uid_eq(job->owner, owner))
+			goto out;	/* charged to @owner already */
+		if ((u ? u->jobs : 0) >= READ_ONCE(kbits_max_jobs_per_user)) {
+			err = -EDQUOT;
+			goto out;
+		}
+		if (!job->charged &&
+		    kbits_charged >= READ_ONCE(kbits_max_jobs)) {
+			err = -ENOSPC;
+			goto out;
+		}
+	}
+	if (job->charged) {
+		old = kbits_user_find(job->owner);
+		if (!WARN_ON_ONCE(!old)) {
+			kbits_charged--;
+			if (!--old->jobs) {
+				hash_del(&old->node);
+				kfree(old);
+			}
+		}
+		job->charged = false;
+	}
+	if (!exempt) {
 		if (!u) {
 			u = new;
 			new = NULL;
-			u->uid = job->owner;
+			u->uid = owner;
 			hash_add(kbits_users, &u->node, __kuid_val(u->uid));
 		}
 		u->jobs++;
 		kbits_charged++;
 		job->charged = true;
 	}
+	WRITE_ONCE(job->owner, owner);
+out:
 	spin_unlock(&kbits_users_lock);
-
 	kfree(new);
 	return err;
 }
@@ -409,6 +437,9 @@ static void kbits_job_set_state(struct kbits_job *job, u32 state, u32 event)
 	WRITE_ONCE(job->state, state);
 	job->mtime = ktime_get_real_seconds();
 	kbits_job_changed(job, event);
+	/* A final job's readers get EOF, whatever its notify flags. */
+	if (kbits_state_is_final(state))
+		wake_up_interruptible_poll(&job->wait, EPOLLHUP);
 }
 
 /*
@@ -489,12 +520,12 @@ static long kbits_job_complete(struct kbits_job *job)
 /*
  * TAKE_OWNERSHIP (BITS: TakeOwnership): the caller becomes the job's owner.
  * It needs CAP_SYS_ADMIN in the user namespace the job was created in (so
- * it may have the job, see kbits_may_get()).  Its jobs count against no
- * limit, so the old owner's charge goes.
+ * it may have the job, see kbits_may_get()).  The job's charge moves to the
+ * new owner, within its limits, unless that one is exempt from them.
  */
 static long kbits_job_take_ownership(struct kbits_job *job)
 {
-	long err = 0;
+	long err;
 
 	if (!ns_capable(job->user_ns, CAP_SYS_ADMIN))
 		return -EPERM;
@@ -503,10 +534,11 @@ static long kbits_job_take_ownership(struct kbits_job *job)
 	if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
 	} else {
-		kbits_uncharge(job);
-		WRITE_ONCE(job->owner, current_euid());
-		job->mtime = ktime_get_real_seconds();
-		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
+		err = kbits_charge_to(job, current_euid());
+		if (!err) {
+			job->mtime = ktime_get_real_seconds();
+			kbits_job_changed(job, KBITS_EVENT_MODIFIED);
+		}
 	}
 	mutex_unlock(&job->lock);
 	return err;
@@ -558,14 +590,17 @@ static long kbits_job_get_error(struct kbits_job *job,
 }
 
 /*
- * Cancels @job: -EBADFD when it is final already, or when it was changed by
- * its user after @idle_since (0: whenever).
+ * Cancels @job: -EBADFD when it is final already, or, when @only_idle,
+ * when its user changed it after @idle_since or the agent is working on it.
  */
-static long __kbits_job_cancel(struct kbits_job *job, time64_t idle_since)
+static long __kbits_job_cancel(struct kbits_job *job, bool only_idle,
+			       time64_t idle_since)
 {
 	mutex_lock(&job->lock);
 	if (kbits_state_is_final(job->state) ||
-	    (idle_since && job->mtime > idle_since)) {
+	    (only_idle && (job->mtime > idle_since ||
+			   job->state == KBITS_JOB_STATE_CONNECTING ||
+			   job->state == KBITS_JOB_STATE_TRANSFERRING))) {
 		mutex_unlock(&job->lock);
 		return -EBADFD;
 	}
@@ -579,7 +614,7 @@ static long __kbits_job_cancel(struct kbits_job *job, time64_t idle_since)
 
 static long kbits_job_cancel(struct kbits_job *job)
 {
-	return __kbits_job_cancel(job, 0);
+	return __kbits_job_cancel(job, false, 0);
 }
 
 /*
@@ -588,11 +623,7 @@ static long kbits_job_cancel(struct kbits_job *job)
  */
 void kbits_job_cancel_idle(struct kbits_job *job, time64_t idle_since)
 {
-	u32 state = READ_ONCE(job->state);
-
-	if (state != KBITS_JOB_STATE_CONNECTING &&
-	    state != KBITS_JOB_STATE_TRANSFERRING)
-		__kbits_job_cancel(job, idle_since);
+	__kbits_job_cancel(job, true, idle_since);
 }
 
 static long kbits_job_ioctl(struct file *file, unsigned int cmd,
@@ -693,8 +724,12 @@ static int kbits_job_file(struct kbits_job *job, struct file **filep)
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
-	/* The fd reads the job's events from now on (events.c). */
+	/*
+	 * The fd reads the job's events from now on (events.c); its position
+	 * is the cursor, so reads through one fd are serialised.
+	 */
 	file->f_pos = READ_ONCE(job->event_seq);
+	file->f_mode |= FMODE_ATOMIC_POS;
 	*filep = file;
 	return fd;
 }
@@ -787,7 +822,7 @@ int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
 		return -ENOMEM;
 	}
 
-	err = kbits_charge(job);
+	err = kbits_charge_to(job, job->owner);
 	if (err)
 		goto err_put;
 

@@ -906,6 +906,8 @@ int kbits_job_next_event(struct kbits_job *j, struct kbits_event *out, int timeo
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
+	if (n == 0)		/* the job is final, and every event was read */
+		return -EBADFD;
 	return n == sizeof(*out) ? 0 : -EIO;
 }
 

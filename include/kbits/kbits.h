@@ -188,7 +188,8 @@ int kbits_job_take_ownership(struct kbits_job *j);
  * The next event of the job (struct kbits_event of <linux/kbits.h>): those
  * its notify flags ask for, made after this handle's fd was.  Waits up to
  * @timeout_ms milliseconds (0: does not wait; -1: no limit): -ETIMEDOUT
- * when none came.  KBITS_EVENT_OVERFLOW means events were missed.  The
+ * when none came; -EBADFD when the job is ACKNOWLEDGED or CANCELLED and
+ * every event was read.  KBITS_EVENT_OVERFLOW means events were missed.  The
  * job fd can also be polled for POLLIN: see kbits_job_fd().  One thread at
  * a time may wait for a handle's events.
  */
