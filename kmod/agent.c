@@ -377,6 +377,10 @@ static long kbits_agent_ioctl(struct file *file, unsigned int cmd,
 		return kbits_agent_error(uarg);
 	case KBITS_AGENT_IOC_TRANSFERRED:
 		return kbits_agent_transferred(uarg);
+	case KBITS_AGENT_IOC_EXPORT_JOB:
+		return kbits_agent_export(uarg);
+	case KBITS_AGENT_IOC_IMPORT_JOB:
+		return kbits_agent_import(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -82,6 +82,12 @@ static bool kbits_remote_name_ok(const char *s)
 	return false;
 }
 
+/* Are these a remote name and a local name a file may have? */
+bool kbits_file_names_ok(const char *remote, const char *local)
+{
+	return kbits_remote_name_ok(remote) && local[0] == '/';
+}
+
 /* Copies and checks one file spec's names into @f. */
 static int kbits_file_from_spec(struct kbits_file *f,
 				const struct kbits_file_spec *spec)
@@ -100,7 +106,7 @@ static int kbits_file_from_spec(struct kbits_file *f,
 		kfree(remote);
 		return PTR_ERR(local);
 	}
-	if (!kbits_remote_name_ok(remote) || local[0] != '/') {
+	if (!kbits_file_names_ok(remote, local)) {
 		kfree(remote);
 		kfree(local);
 		return -EINVAL;

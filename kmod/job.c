@@ -98,10 +98,11 @@ static struct kbits_user *kbits_user_find(kuid_t uid)
  * limits (-EDQUOT, -ENOSPC) unless the caller has CAP_SYS_ADMIN in the
  * initial user namespace (BITS exempts administrators and services).  A
  * job that was charged already does not count twice toward max_jobs.
+ * @force (IMPORT: the job existed before) charges @owner, past its limits.
  */
-static int kbits_charge_to(struct kbits_job *job, kuid_t owner)
+static int kbits_charge_to(struct kbits_job *job, kuid_t owner, bool force)
 {
-	bool exempt = ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
+	bool exempt = !force && ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 	struct kbits_user *u = NULL, *new = NULL, *old;
 	int err = 0;
 
@@ -116,11 +117,12 @@ static int kbits_charge_to(struct kbits_job *job, kuid_t owner)
 		u = kbits_user_find(owner);
 		if (job->charged && uid_eq(job->owner, owner))
 			goto out;	/* charged to @owner already */
-		if ((u ? u->jobs : 0) >= READ_ONCE(kbits_max_jobs_per_user)) {
+		if (!force &&
+		    (u ? u->jobs : 0) >= READ_ONCE(kbits_max_jobs_per_user)) {
 			err = -EDQUOT;
 			goto out;
 		}
-		if (!job->charged &&
+		if (!force && !job->charged &&
 		    kbits_charged >= READ_ONCE(kbits_max_jobs)) {
 			err = -ENOSPC;
 			goto out;
@@ -204,7 +206,7 @@ static void kbits_job_dequeue(struct kbits_job *job)
 }
 
 /* Is @s valid UTF-8 (shortest forms, no surrogates, <= U+10FFFF) without NUL? */
-static bool kbits_valid_utf8(const u8 *s, size_t len)
+bool kbits_valid_utf8(const u8 *s, size_t len)
 {
 	size_t i = 0;
 
@@ -534,7 +536,7 @@ static long kbits_job_take_ownership(struct kbits_job *job)
 	if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
 	} else {
-		err = kbits_charge_to(job, current_euid());
+		err = kbits_charge_to(job, current_euid(), false);
 		if (!err) {
 			job->mtime = ktime_get_real_seconds();
 			kbits_job_changed(job, KBITS_EVENT_MODIFIED);
@@ -734,7 +736,7 @@ static int kbits_job_file(struct kbits_job *job, struct file **filep)
 	return fd;
 }
 
-static struct kbits_job *kbits_job_alloc(char *name, u32 type)
+struct kbits_job *kbits_job_alloc(char *name, u32 type)
 {
 	struct kbits_job *job;
 
@@ -761,21 +763,51 @@ static struct kbits_job *kbits_job_alloc(char *name, u32 type)
 /* A collision of 122 random bits is not expected; a few tries are plenty. */
 #define KBITS_GUID_TRIES 4
 
+/* Reserves @job's walk slot: a reserved slot is invisible to ENUM_JOBS. */
+static int kbits_slot_reserve(struct kbits_job *job)
+{
+	int err = xa_alloc_cyclic(&kbits_slots, &job->slot, NULL, xa_limit_32b,
+				  &kbits_next_slot, GFP_KERNEL_ACCOUNT);
+
+	return err == -EBUSY ? -ENOSPC : min(err, 0);
+}
+
+/*
+ * Puts @job, whose slot is reserved, in the table under its GUID (-EEXIST
+ * when that one is taken), and then in its slot, under job->lock: a walk
+ * never sees a job whose GUID is not final, and a CANCEL (which takes
+ * job->lock) never empties a slot before it is filled.
+ */
+static int kbits_job_insert(struct kbits_job *job)
+{
+	int err;
+
+	mutex_lock(&job->lock);
+	err = rhashtable_lookup_insert_fast(&kbits_jobs, &job->node,
+					    kbits_job_params);
+	if (!err) /* into a reserved slot: needs no memory */
+		WARN_ON(xa_is_err(xa_store(&kbits_slots, job->slot, job,
+					   GFP_KERNEL)));
+	mutex_unlock(&job->lock);
+	return err;
+}
+
+/* The table's own errors (-EBUSY while it must grow first, ...): -EAGAIN. */
+static int kbits_table_error(int err)
+{
+	return err == -EFAULT || err == -ENOMEM || err == -EEXIST ? err : -EAGAIN;
+}
+
 /*
  * Gives @job its GUID, copies it to @id_out and puts the job in the queue.
- * Its walk slot is reserved first (a reserved slot is invisible to ENUM_JOBS)
- * and filled under job->lock once the GUID is in the table, so a walk never
- * sees a job whose GUID is not final, and a CANCEL (which takes job->lock)
- * never empties a slot before it is filled.
  */
 static int kbits_job_enqueue(struct kbits_job *job, guid_t __user *id_out)
 {
 	int err, try;
 
-	err = xa_alloc_cyclic(&kbits_slots, &job->slot, NULL, xa_limit_32b,
-			      &kbits_next_slot, GFP_KERNEL_ACCOUNT);
-	if (err < 0)
-		return err == -EBUSY ? -ENOSPC : err;
+	err = kbits_slot_reserve(job);
+	if (err)
+		return err;
 
 	for (try = 1; ; try++) {
 		guid_gen(&job->id);
@@ -783,13 +815,7 @@ static int kbits_job_enqueue(struct kbits_job *job, guid_t __user *id_out)
 			err = -EFAULT;
 			break;
 		}
-		mutex_lock(&job->lock);
-		err = rhashtable_lookup_insert_fast(&kbits_jobs, &job->node,
-						    kbits_job_params);
-		if (!err) /* into a reserved slot: needs no memory */
-			WARN_ON(xa_is_err(xa_store(&kbits_slots, job->slot, job,
-						   GFP_KERNEL)));
-		mutex_unlock(&job->lock);
+		err = kbits_job_insert(job);
 		if (err != -EEXIST || try == KBITS_GUID_TRIES)
 			break;
 	}
@@ -797,8 +823,32 @@ static int kbits_job_enqueue(struct kbits_job *job, guid_t __user *id_out)
 		return 0;
 
 	xa_release(&kbits_slots, job->slot);
-	/* The table's own errors: -EBUSY while it must grow first, ... */
-	return err == -EFAULT || err == -ENOMEM ? err : -EAGAIN;
+	return kbits_table_error(err == -EEXIST ? -EAGAIN : err);
+}
+
+/*
+ * Puts a job made from a record (IMPORT) in the queue under the record's
+ * GUID (-EEXIST when a queued job has it), charged to its owner past the
+ * limits.  On failure the caller puts the job.
+ */
+int kbits_job_import(struct kbits_job *job)
+{
+	int err;
+
+	err = kbits_charge_to(job, job->owner, true);
+	if (err)
+		return err;
+	err = kbits_slot_reserve(job);
+	if (err)
+		goto out_uncharge;
+	err = kbits_job_insert(job);
+	if (!err)
+		return 0;
+	xa_release(&kbits_slots, job->slot);
+	err = kbits_table_error(err);
+out_uncharge:
+	kbits_uncharge(job);
+	return err;
 }
 
 int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
@@ -822,7 +872,7 @@ int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
 		return -ENOMEM;
 	}
 
-	err = kbits_charge_to(job, job->owner);
+	err = kbits_charge_to(job, job->owner, false);
 	if (err)
 		goto err_put;
 

@@ -85,10 +85,17 @@ int kbits_copy_args(void *dst, size_t ksize, const void __user *uarg,
 		    size_t minsize);
 char *kbits_copy_string(const char __user *ustr, u32 len, u32 max);
 bool kbits_state_is_final(u32 state);
+bool kbits_valid_utf8(const u8 *s, size_t len);
+struct kbits_job *kbits_job_alloc(char *name, u32 type);
+int kbits_job_import(struct kbits_job *job);
 struct kbits_job *kbits_job_lookup(const guid_t *id);
 void kbits_job_put(struct kbits_job *job);
 void kbits_jobs_for_each(void (*fn)(struct kbits_job *job));
 void kbits_job_cancel_idle(struct kbits_job *job, time64_t idle_since);
+
+/* record.c: a job's whole record, for the agent (EXPORT, IMPORT) */
+long kbits_agent_export(struct kbits_agent_record __user *uarg);
+long kbits_agent_import(struct kbits_agent_record __user *uarg);
 
 /* reaper.c: cancels the jobs left alone too long */
 void kbits_reaper_start(void);
@@ -113,6 +120,7 @@ long kbits_job_get_file(struct kbits_job *job,
 long kbits_job_get_progress(struct kbits_job *job,
 			    struct kbits_job_progress __user *uarg);
 bool kbits_job_all_files_done(const struct kbits_job *job);
+bool kbits_file_names_ok(const char *remote, const char *local);
 u32 kbits_job_drop_unfinished(struct kbits_job *job);
 void kbits_job_free_files(struct kbits_job *job);
 

@@ -347,6 +347,76 @@ struct kbits_agent_error {
 #define KBITS_AGENT_ERROR_SIZE_VER0	56
 #define KBITS_ERROR_TRANSIENT		(1U << 0)
 
+/*
+ * KBITS_AGENT_IOC_EXPORT_JOB, KBITS_AGENT_IOC_IMPORT_JOB: a job's whole
+ * record, for the agent to keep on disk and to give back to the kernel after
+ * a reboot or a module reload.  EXPORT writes the record of job @id to @buf
+ * and its length to @buf_len (-ERANGE, with the length, when @buf_len was
+ * smaller).  IMPORT makes a job from the @buf_len bytes at @buf, with the
+ * record's GUID (-EEXIST when that job is queued), owner, state and all.
+ */
+struct kbits_agent_record {
+	__u32 size;		/* in: sizeof(struct kbits_agent_record) */
+	__u32 flags;		/* in: none defined yet, must be 0 */
+	__u8 id[KBITS_GUID_SIZE];	/* EXPORT in: the job */
+	__aligned_u64 buf;	/* in: the record */
+	__u32 buf_len;		/* in: bytes at @buf; EXPORT out: record length */
+	__u32 reserved;		/* must be 0 */
+};
+
+#define KBITS_AGENT_RECORD_SIZE_VER0	40
+
+/*
+ * A record is this header, then the display name, the description and the
+ * error text (@*_len bytes each, no NUL), then @nr_files times a struct
+ * kbits_record_file followed by its remote and local names.  Fields are in
+ * the machine's byte order; the owner is a uid of the initial user
+ * namespace, where an imported job belongs.  IMPORT checks every field as
+ * CREATE_JOB, ADD_FILES, SET_ATTR and the agent's ioctls check theirs:
+ * -EINVAL for anything they would refuse, or a record whose lengths do not
+ * add up.
+ */
+struct kbits_job_record {
+	__u32 magic;		/* KBITS_RECORD_MAGIC */
+	__u32 version;		/* KBITS_RECORD_VERSION */
+	__u32 length;		/* the whole record, this header included */
+	__u32 header_size;	/* sizeof(struct kbits_job_record) */
+	__u8 id[KBITS_GUID_SIZE];
+	__u32 owner;
+	__u32 type;		/* enum kbits_job_type */
+	__u32 state;		/* enum kbits_job_state, not a final one */
+	__u32 priority;
+	__u32 notify_flags;
+	__u32 min_retry_delay;
+	__u32 no_progress_timeout;
+	__u32 error_count;
+	__s64 creation_time;
+	__s64 modification_time;
+	__s64 completion_time;
+	__u32 error_context;	/* KBITS_ERROR_CONTEXT_NONE: no error */
+	__s32 error_code;
+	__u32 error_file_index;
+	__u32 nr_files;
+	__u32 display_name_len;
+	__u32 description_len;
+	__u32 error_text_len;
+	__u32 reserved;		/* must be 0 */
+};
+
+struct kbits_record_file {
+	__u64 bytes_total;
+	__u64 bytes_transferred;
+	__u32 flags;		/* KBITS_FILE_COMPLETED */
+	__u32 remote_len;
+	__u32 local_len;
+	__u32 reserved;		/* must be 0 */
+};
+
+#define KBITS_RECORD_MAGIC	0x5354424bU	/* "KBTS" */
+#define KBITS_RECORD_VERSION	1
+#define KBITS_JOB_RECORD_SIZE_VER0	120
+#define KBITS_RECORD_FILE_SIZE	32
+
 #define KBITS_IOC_MAGIC		0xB8
 
 /*
@@ -372,6 +442,10 @@ struct kbits_agent_error {
 	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x22, KBITS_AGENT_ERROR_SIZE_VER0)
 #define KBITS_AGENT_IOC_TRANSFERRED \
 	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x23, KBITS_AGENT_JOB_SIZE_VER0)
+#define KBITS_AGENT_IOC_EXPORT_JOB \
+	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x24, KBITS_AGENT_RECORD_SIZE_VER0)
+#define KBITS_AGENT_IOC_IMPORT_JOB \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x25, KBITS_AGENT_RECORD_SIZE_VER0)
 
 /* ioctls on a job fd */
 #define KBITS_JOB_IOC_GET_ID	_IOR(KBITS_IOC_MAGIC, 0x40, struct kbits_job_id)

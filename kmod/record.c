@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbits: a job's whole record (struct kbits_job_record, then its strings
+ * and files), which the agent exports to keep the queue on disk and imports
+ * to bring it back after a reboot or a module reload.
+ *
+ * IMPORT reads a record the agent read from disk: it is untrusted input.
+ * It is copied from userspace once, and every length, value and string in
+ * it is checked as CREATE_JOB, ADD_FILES, SET_ATTR and the agent's ioctls
+ * check theirs, before anything is made.
+ */
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+
+#include "kbits.h"
+
+static_assert(sizeof(struct kbits_agent_record) ==
+	      KBITS_AGENT_RECORD_SIZE_VER0);
+static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER0);
+static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE);
+
+/* The longest record a job can have with the files limit as it is. */
+static size_t kbits_record_max(void)
+{
+	size_t file = KBITS_RECORD_FILE_SIZE + KBITS_REMOTE_NAME_MAX +
+		      KBITS_LOCAL_NAME_MAX;
+
+	return sizeof(struct kbits_job_record) + KBITS_DISPLAY_NAME_MAX +
+	       KBITS_DESCRIPTION_MAX + KBITS_ERROR_TEXT_MAX +
+	       (size_t)READ_ONCE(kbits_max_files_per_job) * file;
+}
+
+static size_t kbits_strlen(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
+static u8 *kbits_put(u8 *p, const void *src, size_t len)
+{
+	memcpy(p, src, len);
+	return p + len;
+}
+
+/* The record of @job (whose lock is held), kvmalloc'd; its length in @len. */
+static void *kbits_record_make(struct kbits_job *job, size_t *len)
+{
+	struct kbits_job_record r = {};
+	struct kbits_record_file rf;
+	size_t n = sizeof(r);
+	u8 *buf, *p;
+	u32 i;
+
+	lockdep_assert_held(&job->lock);
+	r.display_name_len = strlen(job->display_name);
+	r.description_len = kbits_strlen(job->description);
+	r.error_text_len = job->error.context ? kbits_strlen(job->error.text) : 0;
+	n += r.display_name_len + r.description_len + r.error_text_len;
+	for (i = 0; i < job->nr_files; i++)
+		n += sizeof(rf) + strlen(job->files[i].remote) +
+		     strlen(job->files[i].local);
+
+	buf = kvmalloc(n, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return NULL;
+
+	r.magic = KBITS_RECORD_MAGIC;
+	r.version = KBITS_RECORD_VERSION;
+	r.length = n;
+	r.header_size = sizeof(r);
+	memcpy(r.id, &job->id, sizeof(r.id));
+	r.owner = from_kuid(&init_user_ns, job->owner);
+	r.type = job->type;
+	r.state = job->state;
+	r.priority = job->priority;
+	r.notify_flags = job->notify_flags;
+	r.min_retry_delay = job->min_retry_delay;
+	r.no_progress_timeout = job->no_progress_timeout;
+	r.error_count = job->error_count;
+	r.creation_time = job->ctime;
+	r.modification_time = job->mtime;
+	r.completion_time = job->completion_time;
+	r.error_context = job->error.context;
+	if (job->error.context) {
+		r.error_code = job->error.code;
+		r.error_file_index = job->error.file_index;
+	}
+	r.nr_files = job->nr_files;
+
+	p = kbits_put(buf, &r, sizeof(r));
+	p = kbits_put(p, job->display_name, r.display_name_len);
+	p = kbits_put(p, job->description, r.description_len);
+	p = kbits_put(p, job->error.text, r.error_text_len);
+	for (i = 0; i < job->nr_files; i++) {
+		const struct kbits_file *f = &job->files[i];
+
+		memset(&rf, 0, sizeof(rf));
+		rf.bytes_total = f->bytes_total;
+		rf.bytes_transferred = f->bytes_transferred;
+		rf.flags = f->completed ? KBITS_FILE_COMPLETED : 0;
+		rf.remote_len = strlen(f->remote);
+		rf.local_len = strlen(f->local);
+		p = kbits_put(p, &rf, sizeof(rf));
+		p = kbits_put(p, f->remote, rf.remote_len);
+		p = kbits_put(p, f->local, rf.local_len);
+	}
+	*len = n;
+	return buf;
+}
+
+long kbits_agent_export(struct kbits_agent_record __user *uarg)
+{
+	struct kbits_agent_record args;
+	struct kbits_job *job;
+	size_t len = 0;
+	void *rec;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_AGENT_RECORD_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.flags || args.reserved)
+		return -EINVAL;
+	job = kbits_job_lookup((const guid_t *)args.id);
+	if (!job)
+		return -ENOENT;
+
+	mutex_lock(&job->lock);
+	rec = kbits_record_make(job, &len);
+	mutex_unlock(&job->lock);
+	kbits_job_put(job);
+	if (!rec)
+		return -ENOMEM;
+
+	if (put_user((u32)len, &uarg->buf_len))
+		err = -EFAULT;
+	else if (args.buf_len < len)
+		err = -ERANGE;
+	else if (copy_to_user(u64_to_user_ptr(args.buf), rec, len))
+		err = -EFAULT;
+	kvfree(rec);
+	return err;
+}
+
+/* A cursor over an untrusted record. */
+struct kbits_reader {
+	const u8 *p;
+	size_t left;
+};
+
+static const void *kbits_take(struct kbits_reader *rd, size_t len)
+{
+	const void *p = rd->p;
+
+	if (len > rd->left)
+		return NULL;
+	rd->p += len;
+	rd->left -= len;
+	return p;
+}
+
+/*
+ * The next @len bytes as a NUL-terminated string: at most @max bytes, valid
+ * UTF-8 without NUL.  NULL for an empty one when @empty_ok; an ERR_PTR.
+ */
+static char *kbits_take_string(struct kbits_reader *rd, u32 len, u32 max,
+			       bool empty_ok)
+{
+	const u8 *src;
+	char *s;
+
+	if (!len && empty_ok)
+		return NULL;
+	if (!len || len > max)
+		return ERR_PTR(-EINVAL);
+	src = kbits_take(rd, len);
+	if (!src || !kbits_valid_utf8(src, len))
+		return ERR_PTR(-EINVAL);
+	s = kmemdup_nul((const char *)src, len, GFP_KERNEL_ACCOUNT);
+	return s ?: ERR_PTR(-ENOMEM);
+}
+
+/* Checks what a record's header says, but for its strings and files. */
+static int kbits_record_check(const struct kbits_job_record *r, size_t len)
+{
+	if (r->magic != KBITS_RECORD_MAGIC ||
+	    r->version != KBITS_RECORD_VERSION ||
+	    r->header_size != sizeof(*r) || r->length != len || r->reserved)
+		return -EINVAL;
+	if (r->type > KBITS_JOB_TYPE_UPLOAD_REPLY ||
+	    r->state > KBITS_JOB_STATE_CANCELLED ||
+	    kbits_state_is_final(r->state) ||
+	    r->priority > KBITS_PRIORITY_LOW ||
+	    (r->notify_flags & ~KBITS_NOTIFY_ALL) ||
+	    r->min_retry_delay < KBITS_MIN_RETRY_DELAY_MIN)
+		return -EINVAL;
+	if (r->error_context > KBITS_ERROR_CONTEXT_REMOTE_APPLICATION ||
+	    r->error_code < 0 ||
+	    (!r->error_context &&
+	     (r->error_code || r->error_text_len || r->error_file_index)) ||
+	    (r->error_context && r->error_file_index != KBITS_NO_FILE &&
+	     r->error_file_index >= r->nr_files))
+		return -EINVAL;
+	if (r->nr_files > READ_ONCE(kbits_max_files_per_job) ||
+	    (r->type != KBITS_JOB_TYPE_DOWNLOAD && r->nr_files > 1))
+		return -EINVAL;
+	if (!uid_valid(make_kuid(&init_user_ns, r->owner)))
+		return -EINVAL;
+	return 0;
+}
+
+/* The files of a record into @job (nothing else can see it yet). */
+static int kbits_record_files(struct kbits_job *job, struct kbits_reader *rd,
+			      u32 nr)
+{
+	struct kbits_record_file rf;
+	const void *src;
+	u32 i;
+
+	if (!nr)
+		return 0;
+	job->files = kvcalloc(nr, sizeof(*job->files), GFP_KERNEL_ACCOUNT);
+	if (!job->files)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		struct kbits_file *f = &job->files[i];
+		bool done;
+		char *s;
+
+		src = kbits_take(rd, sizeof(rf));
+		if (!src)
+			return -EINVAL;
+		memcpy(&rf, src, sizeof(rf));
+		done = rf.flags & KBITS_FILE_COMPLETED;
+		if ((rf.flags & ~KBITS_FILE_COMPLETED) || rf.reserved ||
+		    (rf.bytes_total != KBITS_SIZE_UNKNOWN &&
+		     rf.bytes_transferred > rf.bytes_total) ||
+		    (done && (rf.bytes_total == KBITS_SIZE_UNKNOWN ||
+			      rf.bytes_transferred != rf.bytes_total)))
+			return -EINVAL;
+		/* each name joins the job at once: its release frees them */
+		s = kbits_take_string(rd, rf.remote_len, KBITS_REMOTE_NAME_MAX,
+				      false);
+		if (IS_ERR(s))
+			return PTR_ERR(s);
+		f->remote = s;
+		job->nr_files++;
+		s = kbits_take_string(rd, rf.local_len, KBITS_LOCAL_NAME_MAX,
+				      false);
+		if (IS_ERR(s))
+			return PTR_ERR(s);
+		f->local = s;
+		if (!kbits_file_names_ok(f->remote, f->local))
+			return -EINVAL;
+		f->bytes_total = rf.bytes_total;
+		f->bytes_transferred = rf.bytes_transferred;
+		f->completed = done;
+	}
+	return 0;
+}
+
+/* A job made from a checked record @r, whose strings and files follow in @rd. */
+static struct kbits_job *kbits_record_job(const struct kbits_job_record *r,
+					  struct kbits_reader *rd)
+{
+	struct kbits_job *job;
+	char *name, *s;
+	int err;
+
+	name = kbits_take_string(rd, r->display_name_len,
+				 KBITS_DISPLAY_NAME_MAX, true);
+	if (IS_ERR(name))
+		return ERR_CAST(name);
+	if (!name) {
+		name = kstrdup("", GFP_KERNEL_ACCOUNT);
+		if (!name)
+			return ERR_PTR(-ENOMEM);
+	}
+	job = kbits_job_alloc(name, r->type);
+	if (!job) {
+		kfree(name);
+		return ERR_PTR(-ENOMEM);
+	}
+	/* An imported job belongs to the initial user namespace. */
+	put_user_ns(job->user_ns);
+	job->user_ns = get_user_ns(&init_user_ns);
+	job->owner = make_kuid(&init_user_ns, r->owner);
+	memcpy(&job->id, r->id, sizeof(job->id));
+	/* No agent holds it now. */
+	job->state = r->state == KBITS_JOB_STATE_CONNECTING ||
+		     r->state == KBITS_JOB_STATE_TRANSFERRING ?
+		     KBITS_JOB_STATE_QUEUED : r->state;
+	job->priority = r->priority;
+	job->notify_flags = r->notify_flags;
+	job->min_retry_delay = r->min_retry_delay;
+	job->no_progress_timeout = r->no_progress_timeout;
+	job->error_count = r->error_count;
+	job->ctime = r->creation_time;
+	job->mtime = r->modification_time;
+	job->completion_time = r->completion_time;
+
+	s = kbits_take_string(rd, r->description_len, KBITS_DESCRIPTION_MAX,
+			      true);
+	err = PTR_ERR_OR_ZERO(s);
+	if (err)
+		goto fail;
+	job->description = s;
+	if (r->error_context) {
+		s = kbits_take_string(rd, r->error_text_len,
+				      KBITS_ERROR_TEXT_MAX, true);
+		err = PTR_ERR_OR_ZERO(s);
+		if (err)
+			goto fail;
+		job->error.text = s;
+		job->error.context = r->error_context;
+		job->error.code = r->error_code;
+		job->error.file_index = r->error_file_index;
+	}
+	err = kbits_record_files(job, rd, r->nr_files);
+	if (!err && rd->left)
+		err = -EINVAL;	/* bytes over */
+	if (err)
+		goto fail;
+	return job;
+fail:
+	kbits_job_put(job);
+	return ERR_PTR(err);
+}
+
+long kbits_agent_import(struct kbits_agent_record __user *uarg)
+{
+	struct kbits_agent_record args;
+	struct kbits_job_record r;
+	struct kbits_reader rd;
+	struct kbits_job *job;
+	void *buf;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_AGENT_RECORD_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.flags || args.reserved)
+		return -EINVAL;
+	if (args.buf_len < sizeof(r))
+		return -EINVAL;
+	if (args.buf_len > kbits_record_max())
+		return -E2BIG;
+
+	/* Read once: the checks below and the job see the same bytes. */
+	buf = kvmalloc(args.buf_len, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	if (copy_from_user(buf, u64_to_user_ptr(args.buf), args.buf_len)) {
+		err = -EFAULT;
+		goto out;
+	}
+	rd.p = buf;
+	rd.left = args.buf_len;
+	memcpy(&r, kbits_take(&rd, sizeof(r)), sizeof(r));
+	err = kbits_record_check(&r, args.buf_len);
+	if (err)
+		goto out;
+	job = kbits_record_job(&r, &rd);
+	if (IS_ERR(job)) {
+		err = PTR_ERR(job);
+		goto out;
+	}
+	err = kbits_job_import(job);
+	if (err)
+		kbits_job_put(job);
+out:
+	kvfree(buf);
+	return err;
+}
