@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kbits under allocation failure, at every failure point of CREATE_JOB,
- * GET_JOB, ENUM_JOBS and ADD_FILES: for N = 1, 2, ...
+ * GET_JOB, ENUM_JOBS, ADD_FILES and IMPORT_JOB: for N = 1, 2, ...
  * the N-th slab allocation of one ioctl fails (failslab, aimed by
  * /proc/thread-self/fail-nth), until an N is reached that the ioctl never
  * gets to.  Each injected failure must give ENOMEM and leave nothing behind:
@@ -367,6 +367,71 @@ TEST(add_files_every_failure_point)
 	EXPECT_EQ(2, files_total(job));
 	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_CANCEL));
 	close(job);
+	close(dev);
+}
+
+/* IMPORT_JOB of a record with two files: ENOMEM leaves no job. */
+TEST(import_every_failure_point)
+{
+	static uint8_t rec[65536];
+	struct kbits_agent_record r;
+	uint8_t id[KBITS_GUID_SIZE];
+	int dev = dev_open(), job, agent, err, n, hits = 0, fd;
+	struct kbits_file_spec specs[2] = {
+		{ (uintptr_t)"https://example.org/one", (uintptr_t)"/tmp/one", 23, 8 },
+		{ (uintptr_t)"file:///etc/hostname", (uintptr_t)"/tmp/two", 20, 8 },
+	};
+	struct kbits_add_files a = {
+		.size = sizeof(a), .count = 2, .entry_size = sizeof(specs[0]),
+		.files = (uintptr_t)specs,
+	};
+
+	failslab_setup();
+	job = create(dev, id);
+	ASSERT_SYSOK(job);
+	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_ADD_FILES, &a));
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	ASSERT_SYSOK(agent);
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	memcpy(r.id, id, sizeof(r.id));
+	r.buf = (uintptr_t)rec;
+	r.buf_len = sizeof(rec);
+	ASSERT_SYSOK(ioctl(agent, KBITS_AGENT_IOC_EXPORT_JOB, &r));
+	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_CANCEL));
+	close(job);
+
+	for (n = 1; n <= MAX_POINTS; n++) {
+		fail_nth(n);
+		err = ioctl(agent, KBITS_AGENT_IOC_IMPORT_JOB, &r) ? errno : 0;
+		if (!fail_nth_hit()) {
+			ASSERT_EQ(0, err);
+			break;
+		}
+		hits++;
+		fd = get(dev, id);
+		if (!err) {
+			/* recovered: the job is whole; start again */
+			ASSERT_SYSOK(fd);
+			ASSERT_EQ(2, files_total(fd));
+			ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+			close(fd);
+			continue;
+		}
+		if (err != ENOMEM)
+			TH_LOG("failure point %d: errno %s", n, th_errname(err));
+		ASSERT_EQ(ENOMEM, err);
+		ASSERT_EQ(-1, fd);	/* no half-made job */
+	}
+	TH_LOG("IMPORT_JOB: %d failure points", hits);
+	ASSERT_GT(hits, 0);
+	ASSERT_LE(n, MAX_POINTS);
+	fd = get(dev, id);
+	ASSERT_SYSOK(fd);
+	EXPECT_EQ(2, files_total(fd));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+	close(fd);
+	close(agent);
 	close(dev);
 }
 

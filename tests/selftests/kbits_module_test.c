@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kbits module lifetime: open fds pin the module, unloading frees the queue,
- * finit_module brings it back empty.  Run as root with kbits loaded and
+ * finit_module brings it back empty, and the agent's export and import
+ * carry jobs across a reload.  Run as root with kbits loaded and
  * KBITS_KO=/path/to/kbits.ko, after kbits_test: it unloads and reloads the
  * module and leaves it loaded with default parameters.
  */
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -238,6 +240,167 @@ TEST(unload_frees_queue_and_reload)
 
 	ASSERT_RET(0, kbits_new(&m, 0));
 	kbits_unref(m);
+}
+
+static void add_file(int fd, const char *remote, const char *local)
+{
+	struct kbits_file_spec spec = {
+		.remote = (uintptr_t)remote, .remote_len = strlen(remote),
+		.local = (uintptr_t)local, .local_len = strlen(local),
+	};
+	struct kbits_add_files a = {
+		.size = sizeof(a), .count = 1, .entry_size = sizeof(spec),
+		.files = (uintptr_t)&spec,
+	};
+
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a));
+}
+
+#define RECORD_ROOM 65536
+
+/* The record of job @id through the agent fd @agent into @buf; its length. */
+static uint32_t export_job(int agent, const uint8_t *id, void *buf)
+{
+	struct kbits_agent_record r = {
+		.size = sizeof(r), .buf = (uintptr_t)buf, .buf_len = RECORD_ROOM,
+	};
+
+	memcpy(r.id, id, KBITS_GUID_SIZE);
+	ASSERT_SYSOK(ioctl(agent, KBITS_AGENT_IOC_EXPORT_JOB, &r));
+	return r.buf_len;
+}
+
+static void import_job(int agent, const void *buf, uint32_t len)
+{
+	struct kbits_agent_record r = {
+		.size = sizeof(r), .buf = (uintptr_t)buf, .buf_len = len,
+	};
+
+	ASSERT_SYSOK(ioctl(agent, KBITS_AGENT_IOC_IMPORT_JOB, &r));
+}
+
+/*
+ * What kbitsd does across a reboot: export every job, unload and reload
+ * the module, import them.  The jobs come back with their GUIDs, owners,
+ * settings, files and progress; one the agent was transferring comes back
+ * QUEUED; its user gets it again by its GUID.
+ */
+TEST(export_reload_import)
+{
+	static uint8_t rec[2][RECORD_ROOM], again[RECORD_ROOM];
+	struct shared { uint8_t id[KBITS_GUID_SIZE]; } *user;
+	struct kbits_agent_progress prog;
+	struct kbits_agent_job take;
+	uint8_t root_id[KBITS_GUID_SIZE];
+	struct kbits_job_record *hdr;
+	uint32_t len[2], state;
+	int dev, fd, agent;
+	pid_t pid;
+
+	NEED_KO();
+	user = mmap(NULL, sizeof(*user), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, user);
+	dev = dev_open();
+
+	pid = th_fork();
+	if (pid == 0) {
+		struct kbits_job_string d = {
+			.size = sizeof(d), .buf = (uintptr_t)"kept", .len = 4,
+		};
+
+		ASSERT_SYSOK(setgroups(0, NULL));
+		ASSERT_SYSOK(setresgid(2600, 2600, 2600));
+		ASSERT_SYSOK(setresuid(2600, 2600, 2600));
+		fd = make_job(dev, "a user's, across a reload", user->id);
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_DESCRIPTION, &d));
+		add_file(fd, "https://example.org/a", "/tmp/kbits-a");
+		add_file(fd, "file:///etc/hostname", "/tmp/kbits-b");
+		close(fd);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	/* root's job, which the agent is transferring at export time */
+	fd = make_job(dev, "root's, in transfer", root_id);
+	add_file(fd, "/etc/hostname", "/tmp/kbits-c");
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	close(fd);
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	ASSERT_SYSOK(agent);
+	memset(&take, 0, sizeof(take));
+	take.size = sizeof(take);
+	memcpy(take.id, root_id, sizeof(take.id));
+	ASSERT_SYSOK(ioctl(agent, KBITS_AGENT_IOC_TAKE_JOB, &take));
+	memset(&prog, 0, sizeof(prog));
+	prog.size = sizeof(prog);
+	memcpy(prog.id, root_id, sizeof(prog.id));
+	prog.bytes_total = 100;
+	prog.bytes_transferred = 40;
+	ASSERT_SYSOK(ioctl(agent, KBITS_AGENT_IOC_PROGRESS, &prog));
+
+	len[0] = export_job(agent, user->id, rec[0]);
+	len[1] = export_job(agent, root_id, rec[1]);
+	close(agent);
+	close(dev);
+
+	ASSERT_SYSOK(delete_module("kbits", O_NONBLOCK));
+	EXPECT_TRUE(wait_for(MODULE_DIR, false));
+	load();
+
+	dev = dev_open();
+	EXPECT_ERRNO(ENOENT, raw_get(dev, user->id));
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	ASSERT_SYSOK(agent);
+	import_job(agent, rec[0], len[0]);
+	import_job(agent, rec[1], len[1]);
+
+	/* the same records, but that root's job is QUEUED now */
+	EXPECT_EQ(len[0], export_job(agent, user->id, again));
+	EXPECT_MEMEQ(rec[0], again, len[0]);
+	EXPECT_EQ(len[1], export_job(agent, root_id, again));
+	hdr = (struct kbits_job_record *)again;
+	EXPECT_EQ(KBITS_JOB_STATE_QUEUED, hdr->state);
+	hdr->state = KBITS_JOB_STATE_TRANSFERRING;
+	EXPECT_MEMEQ(rec[1], again, len[1]);
+	close(agent);
+
+	/* its user gets it back by its GUID; another user may not */
+	pid = th_fork();
+	if (pid == 0) {
+		struct kbits_job_progress p;
+
+		ASSERT_SYSOK(setgroups(0, NULL));
+		ASSERT_SYSOK(setresgid(2600, 2600, 2600));
+		ASSERT_SYSOK(setresuid(2600, 2600, 2600));
+		fd = raw_get(dev, user->id);
+		ASSERT_SYSOK(fd);
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, &p));
+		EXPECT_EQ(2, p.files_total);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	pid = th_fork();
+	if (pid == 0) {
+		ASSERT_SYSOK(setgroups(0, NULL));
+		ASSERT_SYSOK(setresgid(2601, 2601, 2601));
+		ASSERT_SYSOK(setresuid(2601, 2601, 2601));
+		EXPECT_ERRNO(EACCES, raw_get(dev, user->id));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	fd = raw_get(dev, root_id);
+	ASSERT_SYSOK(fd);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_STATE, &state));
+	EXPECT_EQ(KBITS_JOB_STATE_QUEUED, state);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+	close(fd);
+	fd = raw_get(dev, user->id);
+	ASSERT_SYSOK(fd);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+	close(fd);
+	close(dev);
 }
 
 TEST(unload_reload_cycles)

@@ -4,9 +4,10 @@
 # from the project directory:
 #   tests/vm/run -- tests/selftests/run-in-vm.sh kmod/kbits.ko build-check [--failslab]
 # Loads KO (unloading a kbits already there), runs kbits_test, kbits_job_test,
-# kbits_agent_test, the 32-bit kbits_compat_test, with --failslab (a kernel
-# with CONFIG_FAILSLAB: the debug lane) kbits_failslab_test, and then the
-# module lifetime test (which unloads and reloads it), then unloads it.
+# kbits_agent_test, kbits_record_test, the 32-bit kbits_compat_test, with
+# --failslab (a kernel with CONFIG_FAILSLAB: the debug lane)
+# kbits_failslab_test, and then the module lifetime test (which unloads and
+# reloads it), then unloads it.
 # Prints their TAP; exits non-zero when a step or a test failed.
 set -u
 
@@ -20,11 +21,12 @@ failslab=${3:+1}
 tests="$build/tests/selftests/kbits_test"
 jobtest="$build/tests/selftests/kbits_job_test"
 agenttest="$build/tests/selftests/kbits_agent_test"
+recordtest="$build/tests/selftests/kbits_record_test"
 compat="$build/tests/selftests/kbits_compat_test"
 failtest="$build/tests/selftests/kbits_failslab_test"
 modtest="$build/tests/selftests/kbits_module_test"
 
-for f in "$ko" "$tests" "$jobtest" "$agenttest" "$compat" "$failtest" "$modtest"; do
+for f in "$ko" "$tests" "$jobtest" "$agenttest" "$recordtest" "$compat" "$failtest" "$modtest"; do
 	if [ ! -e "$f" ]; then
 		echo "run-in-vm: $f is missing (make module; meson setup $build -Dcompat_test=enabled; meson compile -C $build)" >&2
 		exit 2
@@ -50,6 +52,7 @@ rc=0
 "$tests" || rc=1
 "$jobtest" || rc=1
 "$agenttest" || rc=1
+"$recordtest" || rc=1
 "$compat" || rc=1
 if [ -n "$failslab" ]; then
 	if [ -d /sys/kernel/debug/failslab ] && [ -e /proc/self/fail-nth ]; then

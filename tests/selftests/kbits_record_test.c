@@ -1,0 +1,2537 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbits selftests: a job's whole record -- KBITS_AGENT_IOC_EXPORT_JOB and
+ * KBITS_AGENT_IOC_IMPORT_JOB on the agent fd.  What EXPORT writes (struct
+ * kbits_job_record, the three strings, then each file's struct
+ * kbits_record_file and its two names, with no padding), that IMPORT brings
+ * a job back as it was (GUID, owner, settings, times, error, files and their
+ * progress; CONNECTING and TRANSFERRING come back QUEUED), that the imported
+ * job is charged to its owner past the limits, and that IMPORT takes the
+ * record as the untrusted input it is: every corrupted field, string and
+ * length is refused, and a refused record leaves no job behind.  Against the
+ * real module, with raw ioctls only.  Run as root with kbits loaded
+ * (tests/selftests/run-in-vm.sh does that in the test VM); the tests drop
+ * privileges themselves in forked children.
+ *
+ * There is one agent at a time: every test that attaches closes its agent
+ * fd before it ends (its process ends with the test anyway).  The jobs'
+ * users are uids 2500-2599; every job a test makes is logged in memory
+ * shared by all the tests, and the last test checks that none of them (nor
+ * a job imported with its GUID) is left in the queue.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kbits.h>
+
+#include "harness.h"
+
+#define DEV_PATH	"/dev/kbits"
+#define PARAM_DIR	"/sys/module/kbits/parameters/"
+#define KADDR		((void *)0xffff888000000000ull)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+#define DL	KBITS_JOB_TYPE_DOWNLOAD
+#define UP	KBITS_JOB_TYPE_UPLOAD
+#define UR	KBITS_JOB_TYPE_UPLOAD_REPLY
+
+#define S_QUEUED	KBITS_JOB_STATE_QUEUED
+#define S_CONNECTING	KBITS_JOB_STATE_CONNECTING
+#define S_TRANSFERRING	KBITS_JOB_STATE_TRANSFERRING
+#define S_SUSPENDED	KBITS_JOB_STATE_SUSPENDED
+#define S_ERROR		KBITS_JOB_STATE_ERROR
+#define S_TRANSIENT	KBITS_JOB_STATE_TRANSIENT_ERROR
+#define S_TRANSFERRED	KBITS_JOB_STATE_TRANSFERRED
+#define S_ACK		KBITS_JOB_STATE_ACKNOWLEDGED
+#define S_CANCELLED	KBITS_JOB_STATE_CANCELLED
+
+#define UNKNOWN		KBITS_SIZE_UNKNOWN
+#define DONE		KBITS_FILE_COMPLETED
+#define TRANSIENT	KBITS_ERROR_TRANSIENT
+#define NO_FILE		KBITS_NO_FILE
+
+#define HDR_SIZE	KBITS_JOB_RECORD_SIZE_VER0
+#define RF_SIZE		KBITS_RECORD_FILE_SIZE
+
+/* The ABI, as documented: fixed sizes, no padding. */
+_Static_assert(sizeof(struct kbits_agent_record) == KBITS_AGENT_RECORD_SIZE_VER0,
+	       "agent record");
+_Static_assert(KBITS_AGENT_RECORD_SIZE_VER0 == 40, "agent record size");
+_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER0,
+	       "job record");
+_Static_assert(KBITS_JOB_RECORD_SIZE_VER0 == 120, "job record size");
+_Static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE,
+	       "record file");
+_Static_assert(KBITS_RECORD_FILE_SIZE == 32, "record file size");
+_Static_assert(offsetof(struct kbits_job_record, id) == 16, "id");
+_Static_assert(offsetof(struct kbits_job_record, owner) == 32, "owner");
+_Static_assert(offsetof(struct kbits_job_record, creation_time) == 64, "times");
+_Static_assert(offsetof(struct kbits_job_record, error_context) == 88, "error");
+_Static_assert(offsetof(struct kbits_job_record, nr_files) == 100, "nr_files");
+_Static_assert(offsetof(struct kbits_job_record, reserved) == 116, "reserved");
+_Static_assert(offsetof(struct kbits_record_file, flags) == 16, "file flags");
+_Static_assert(offsetof(struct kbits_record_file, reserved) == 28, "file reserved");
+_Static_assert(KBITS_RECORD_MAGIC == 0x5354424bU, "magic");
+
+static const char * const state_name[] = {
+	"QUEUED", "CONNECTING", "TRANSFERRING", "SUSPENDED", "ERROR",
+	"TRANSIENT_ERROR", "TRANSFERRED", "ACKNOWLEDGED", "CANCELLED",
+};
+
+#define NAME_OF(tbl, v) ((v) < ARRAY_SIZE(tbl) ? (tbl)[v] : "?")
+
+/* ---------------------------------------------------------------- helpers */
+
+typedef uint8_t guid_bytes[KBITS_GUID_SIZE];
+
+static const guid_bytes zero_guid;
+
+/* Every job made by any test, in memory the runner and all tests share. */
+#define JOB_LOG_MAX 1024
+struct job_log {
+	unsigned int n;
+	guid_bytes ids[JOB_LOG_MAX];
+};
+static struct job_log *job_log;
+
+/* What a child acting as a job's user hands back to the test. */
+struct user_result {
+	guid_bytes id;
+	guid_bytes id2;
+	long ret;
+};
+static struct user_result *ures;
+
+static void log_job(const uint8_t *id)
+{
+	unsigned int i = __atomic_fetch_add(&job_log->n, 1, __ATOMIC_SEQ_CST);
+
+	ASSERT_LT(i, JOB_LOG_MAX);
+	memcpy(job_log->ids[i], id, KBITS_GUID_SIZE);
+}
+
+static long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+static int dev_open(void)
+{
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	ASSERT_SYSOK(fd);
+	return fd;
+}
+
+/* A job that must be created, logged for no_jobs_left_behind; its fd. */
+static int make_job(int dev, const char *name, uint32_t type, uint8_t *id)
+{
+	struct kbits_create_job c;
+	int fd;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.type = type;
+	c.name_len = strlen(name);
+	c.name = (uintptr_t)name;
+	fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &c);
+	ASSERT_SYSOK(fd);
+	log_job(c.id);
+	if (id)
+		memcpy(id, c.id, KBITS_GUID_SIZE);
+	return fd;
+}
+
+static int raw_get(int dev, const uint8_t *id)
+{
+	struct kbits_get_job g;
+
+	memset(&g, 0, sizeof(g));
+	g.size = sizeof(g);
+	memcpy(g.id, id, KBITS_GUID_SIZE);
+	return ioctl(dev, KBITS_IOC_GET_JOB, &g);
+}
+
+static uint32_t job_u32(int fd, unsigned long cmd)
+{
+	uint32_t v = 0xdeadbeef;
+
+	ASSERT_SYSOK(ioctl(fd, cmd, &v));
+	return v;
+}
+
+#define job_state(fd) job_u32(fd, KBITS_JOB_IOC_GET_STATE)
+#define job_owner(fd) job_u32(fd, KBITS_JOB_IOC_GET_OWNER)
+#define job_type(fd) job_u32(fd, KBITS_JOB_IOC_GET_TYPE)
+
+/* The job's state must be @want; says which it is when not. */
+#define EXPECT_STATE(want, fd) do {					\
+	uint32_t st_ = job_state(fd);					\
+	if (st_ != (uint32_t)(want))					\
+		TH_LOG("state %s, expected %s",				\
+		       NAME_OF(state_name, st_),			\
+		       NAME_OF(state_name, (uint32_t)(want)));		\
+	EXPECT_EQ(want, st_);						\
+} while (0)
+
+static void job_cancel(int fd)
+{
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+}
+
+/* Cancels the queued job @id (root may). */
+static void cancel_id(int dev, const uint8_t *id)
+{
+	int fd = raw_get(dev, id);
+
+	ASSERT_SYSOK(fd);
+	job_cancel(fd);
+	close(fd);
+}
+
+/* Becomes @uid (and gid @uid) with no supplementary groups. */
+static void become(uid_t uid)
+{
+	ASSERT_SYSOK(setgroups(0, NULL));
+	ASSERT_SYSOK(setresgid(uid, uid, uid));
+	ASSERT_SYSOK(setresuid(uid, uid, uid));
+	ASSERT_EQ(uid, geteuid());
+	ASSERT_EQ(uid, getegid());
+}
+
+__attribute__((format(printf, 2, 3)))
+static void write_file(const char *path, const char *fmt, ...)
+{
+	char buf[128];
+	va_list ap;
+	int fd, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		th_fail_fatal(__FILE__, __LINE__, "open %s: %s", path,
+			      th_errname(errno));
+	ASSERT_EQ(n, write(fd, buf, n));
+	ASSERT_SYSOK(close(fd));
+}
+
+/*
+ * Becomes @uid, then root of a new user namespace that maps only @uid.
+ * The test VM's kernel has user namespaces: failing to enter one fails.
+ */
+static void enter_userns_as(uid_t uid)
+{
+	become(uid);
+	ASSERT_SYSOK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+	if (unshare(CLONE_NEWUSER))
+		th_fail_fatal(__FILE__, __LINE__, "unshare(CLONE_NEWUSER) as uid %u: %s",
+			      (unsigned int)uid, th_errname(errno));
+	write_file("/proc/self/setgroups", "deny");
+	write_file("/proc/self/uid_map", "0 %u 1", (unsigned int)uid);
+	write_file("/proc/self/gid_map", "0 %u 1", (unsigned int)uid);
+	ASSERT_EQ(0, geteuid());
+}
+
+/* A GUID no job has (122 random bits make a clash unthinkable). */
+static void unknown_guid(uint8_t *id)
+{
+	static const guid_bytes g = {
+		0x6b, 0x62, 0x69, 0x74, 0x73, 0x2d, 0x40, 0x72,
+		0x80, 0x65, 0x63, 0x6f, 0x72, 0x64, 0x21, 0x21,
+	};
+
+	memcpy(id, g, sizeof(g));
+}
+
+/* ------------------------------------------------------------ parameters */
+
+/* As they were when the run started; restored after each test. */
+static unsigned int orig_max_jobs = 300, orig_max_jobs_per_user = 60;
+static unsigned int orig_max_files = 200;
+
+static unsigned int param_get(const char *name, unsigned int dflt)
+{
+	char path[128];
+	unsigned int v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		return dflt;
+	if (fscanf(f, "%u", &v) != 1)
+		v = dflt;
+	fclose(f);
+	return v;
+}
+
+static void param_set(const char *name, unsigned int v)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	write_file(path, "%u\n", v);
+}
+
+static void param_restore(const char *name, unsigned int v)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "%u\n", v);
+		fclose(f);
+	}
+}
+
+static void restore_params(void)
+{
+	param_restore("max_jobs", orig_max_jobs);
+	param_restore("max_jobs_per_user", orig_max_jobs_per_user);
+	param_restore("max_files_per_job", orig_max_files);
+}
+
+/* ----------------------------------------------------------------- files */
+
+static int add_n(int fd, uint32_t n, const char *tag)
+{
+	struct kbits_file_spec specs[8];
+	char names[8][2][64];
+	struct kbits_add_files a;
+	uint32_t i;
+
+	ASSERT_LE(n, ARRAY_SIZE(specs));
+	memset(specs, 0, sizeof(specs));
+	for (i = 0; i < n; i++) {
+		snprintf(names[i][0], 64, "http://example.test/%s/%u", tag, i);
+		snprintf(names[i][1], 64, "/tmp/rt/%s/%u", tag, i);
+		specs[i].remote = (uintptr_t)names[i][0];
+		specs[i].remote_len = strlen(names[i][0]);
+		specs[i].local = (uintptr_t)names[i][1];
+		specs[i].local_len = strlen(names[i][1]);
+	}
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.count = n;
+	a.entry_size = sizeof(specs[0]);
+	a.files = (uintptr_t)specs;
+	return ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a);
+}
+
+struct got_file {
+	struct kbits_job_file f;
+	char remote[128];
+	char local[128];
+};
+
+static void get_file(int fd, uint32_t index, struct got_file *g)
+{
+	memset(g, 'Z', sizeof(*g));
+	g->f.size = sizeof(g->f);
+	g->f.index = index;
+	g->f.reserved = 0;
+	g->f.remote_len = sizeof(g->remote);
+	g->f.local_len = sizeof(g->local);
+	g->f.remote = (uintptr_t)g->remote;
+	g->f.local = (uintptr_t)g->local;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_FILE, &g->f));
+}
+
+static void get_progress(int fd, struct kbits_job_progress *p)
+{
+	memset(p, 0xa5, sizeof(*p));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, p));
+}
+
+static void get_attr(int fd, struct kbits_job_attr *a)
+{
+	memset(a, 0xa5, sizeof(*a));
+	a->size = sizeof(*a);
+	a->mask = 0;
+	a->reserved = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ATTR, a));
+}
+
+static int set_attr(int fd, uint32_t mask, uint32_t prio, uint32_t notify,
+		    uint32_t retry, uint32_t timeout)
+{
+	struct kbits_job_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.mask = mask;
+	a.priority = prio;
+	a.notify_flags = notify;
+	a.min_retry_delay = retry;
+	a.no_progress_timeout = timeout;
+	return ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &a);
+}
+
+static int set_string(int fd, unsigned long cmd, const char *s)
+{
+	struct kbits_job_string js;
+
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = strlen(s);
+	js.buf = (uintptr_t)s;
+	return ioctl(fd, cmd, &js);
+}
+
+/* GET_DISPLAY_NAME or GET_DESCRIPTION into @buf (@cap bytes). */
+static void get_string(int fd, unsigned long cmd, char *buf, size_t cap)
+{
+	struct kbits_job_string js;
+
+	memset(buf, 'Z', cap);
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = cap;
+	js.buf = (uintptr_t)buf;
+	ASSERT_SYSOK(ioctl(fd, cmd, &js));
+	ASSERT_LT(js.len, cap);
+	EXPECT_EQ(strlen(buf), js.len);
+}
+
+struct got_error {
+	struct kbits_job_error e;
+	char text[KBITS_ERROR_TEXT_MAX + 16];
+};
+
+static int get_error(int fd, struct got_error *g)
+{
+	memset(g, 'Z', sizeof(*g));
+	g->e.size = sizeof(g->e);
+	g->e.reserved = 0;
+	g->e.text_len = sizeof(g->text);
+	g->e.text = (uintptr_t)g->text;
+	return ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g->e);
+}
+
+/* ------------------------------------------------------------ the agent */
+
+static int agent_attach(void)
+{
+	int dev = dev_open(), a;
+
+	a = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	ASSERT_SYSOK(a);
+	close(dev);
+	return a;
+}
+
+static int take(int a, const uint8_t *id)
+{
+	struct kbits_agent_job j;
+
+	memset(&j, 0, sizeof(j));
+	j.size = sizeof(j);
+	memcpy(j.id, id, KBITS_GUID_SIZE);
+	return ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, &j);
+}
+
+static int transferred(int a, const uint8_t *id)
+{
+	struct kbits_agent_job j;
+
+	memset(&j, 0, sizeof(j));
+	j.size = sizeof(j);
+	memcpy(j.id, id, KBITS_GUID_SIZE);
+	return ioctl(a, KBITS_AGENT_IOC_TRANSFERRED, &j);
+}
+
+static int progress(int a, const uint8_t *id, uint32_t index, uint64_t total,
+		    uint64_t done, uint32_t flags)
+{
+	struct kbits_agent_progress p;
+
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	p.index = index;
+	memcpy(p.id, id, KBITS_GUID_SIZE);
+	p.bytes_total = total;
+	p.bytes_transferred = done;
+	p.flags = flags;
+	return ioctl(a, KBITS_AGENT_IOC_PROGRESS, &p);
+}
+
+static int report_error(int a, const uint8_t *id, uint32_t flags,
+			uint32_t context, int32_t code, uint32_t file,
+			const char *text)
+{
+	struct kbits_agent_error e;
+
+	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
+	e.flags = flags;
+	memcpy(e.id, id, KBITS_GUID_SIZE);
+	e.context = context;
+	e.code = code;
+	e.file_index = file;
+	e.text = (uintptr_t)text;
+	e.text_len = text ? strlen(text) : 0;
+	return ioctl(a, KBITS_AGENT_IOC_ERROR, &e);
+}
+
+/* ------------------------------------------------------------- records */
+
+static struct kbits_agent_record agent_record(const uint8_t *id,
+					      const void *buf, uint32_t len)
+{
+	struct kbits_agent_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	if (id)
+		memcpy(r.id, id, KBITS_GUID_SIZE);
+	r.buf = (uintptr_t)buf;
+	r.buf_len = len;
+	return r;
+}
+
+/* EXPORT_JOB of @id into @buf (*@len bytes); *@len gets the buf_len out. */
+static int raw_export(int a, const uint8_t *id, void *buf, uint32_t *len)
+{
+	struct kbits_agent_record r = agent_record(id, buf, *len);
+	int ret;
+
+	ret = ioctl(a, KBITS_AGENT_IOC_EXPORT_JOB, &r);
+	*len = r.buf_len;	/* errno is as the ioctl left it */
+	return ret;
+}
+
+static int raw_import(int a, const void *buf, uint32_t len)
+{
+	struct kbits_agent_record r = agent_record(NULL, buf, len);
+
+	return ioctl(a, KBITS_AGENT_IOC_IMPORT_JOB, &r);
+}
+
+/* A record, and room for a grown one. */
+#define REC_CAP 16384
+struct rec {
+	uint32_t len;
+	uint8_t b[REC_CAP];
+};
+
+/* Exports job @id, which must work, into @r. */
+static void export_rec(int a, const uint8_t *id, struct rec *r)
+{
+	uint32_t len = sizeof(r->b);
+
+	memset(r->b, 'Z', sizeof(r->b));
+	ASSERT_SYSOK(raw_export(a, id, r->b, &len));
+	ASSERT_GE(len, HDR_SIZE);
+	ASSERT_LT(len, sizeof(r->b));
+	r->len = len;
+	/* nothing written past the record */
+	EXPECT_EQ('Z', r->b[len]);
+}
+
+static struct kbits_job_record rec_hdr(const struct rec *r)
+{
+	struct kbits_job_record h;
+
+	memcpy(&h, r->b, sizeof(h));
+	return h;
+}
+
+static void rec_set_hdr(struct rec *r, const struct kbits_job_record *h)
+{
+	memcpy(r->b, h, sizeof(*h));
+}
+
+static void rec_set_state(struct rec *r, uint32_t state)
+{
+	struct kbits_job_record h = rec_hdr(r);
+
+	h.state = state;
+	rec_set_hdr(r, &h);
+}
+
+#define RF_MAX 8
+
+/* Where things are in a (valid) record, from its lengths. */
+struct layout {
+	uint32_t str_off[3];		/* display name, description, error text */
+	uint32_t nr_files;
+	uint32_t file_off[RF_MAX];	/* each file's struct kbits_record_file */
+};
+
+enum rstr { R_NAME, R_DESC, R_ERR, R_REMOTE, R_LOCAL };
+
+static const char * const rstr_name[] = {
+	"display name", "description", "error text", "remote name",
+	"local name",
+};
+
+static void rec_layout(const struct rec *r, struct layout *l)
+{
+	struct kbits_job_record h = rec_hdr(r);
+	struct kbits_record_file f;
+	uint32_t off = HDR_SIZE, i;
+
+	ASSERT_LE(h.nr_files, RF_MAX);
+	l->str_off[R_NAME] = off;
+	off += h.display_name_len;
+	l->str_off[R_DESC] = off;
+	off += h.description_len;
+	l->str_off[R_ERR] = off;
+	off += h.error_text_len;
+	l->nr_files = h.nr_files;
+	for (i = 0; i < h.nr_files; i++) {
+		ASSERT_LE(off + RF_SIZE, r->len);
+		l->file_off[i] = off;
+		memcpy(&f, r->b + off, sizeof(f));
+		off += RF_SIZE + f.remote_len + f.local_len;
+	}
+	/* the lengths add up to the whole record: no padding anywhere */
+	ASSERT_EQ(r->len, off);
+}
+
+static struct kbits_record_file rec_file(const struct rec *r, uint32_t i)
+{
+	struct kbits_record_file f;
+	struct layout l;
+
+	rec_layout(r, &l);
+	ASSERT_LT(i, l.nr_files);
+	memcpy(&f, r->b + l.file_off[i], sizeof(f));
+	return f;
+}
+
+/*
+ * String @which (of file @file): its offset and length, and the offset of
+ * the field that holds its length.
+ */
+static void rec_str_at(const struct rec *r, enum rstr which, uint32_t file,
+		       uint32_t *off, uint32_t *len, uint32_t *len_field)
+{
+	struct kbits_record_file f;
+	struct layout l;
+
+	rec_layout(r, &l);
+	switch (which) {
+	case R_NAME:
+		*len_field = offsetof(struct kbits_job_record, display_name_len);
+		break;
+	case R_DESC:
+		*len_field = offsetof(struct kbits_job_record, description_len);
+		break;
+	case R_ERR:
+		*len_field = offsetof(struct kbits_job_record, error_text_len);
+		break;
+	case R_REMOTE:
+	case R_LOCAL:
+		ASSERT_LT(file, l.nr_files);
+		memcpy(&f, r->b + l.file_off[file], sizeof(f));
+		if (which == R_REMOTE) {
+			*off = l.file_off[file] + RF_SIZE;
+			*len = f.remote_len;
+			*len_field = l.file_off[file] +
+				     offsetof(struct kbits_record_file, remote_len);
+		} else {
+			*off = l.file_off[file] + RF_SIZE + f.remote_len;
+			*len = f.local_len;
+			*len_field = l.file_off[file] +
+				     offsetof(struct kbits_record_file, local_len);
+		}
+		return;
+	}
+	*off = l.str_off[which];
+	memcpy(len, r->b + *len_field, sizeof(*len));
+}
+
+/* String @which as a C string (it must have no NUL). */
+static void rec_get_str(const struct rec *r, enum rstr which, uint32_t file,
+			char *out, size_t cap)
+{
+	uint32_t off, len, lf;
+
+	rec_str_at(r, which, file, &off, &len, &lf);
+	ASSERT_LT(len, cap);
+	memcpy(out, r->b + off, len);
+	out[len] = '\0';
+	EXPECT_EQ(len, strlen(out));
+}
+
+static void rec_fix_length(struct rec *r)
+{
+	memcpy(r->b + offsetof(struct kbits_job_record, length), &r->len,
+	       sizeof(r->len));
+}
+
+/* Replaces string @which with @slen bytes at @s; the lengths follow. */
+static void rec_put_str(struct rec *r, enum rstr which, uint32_t file,
+			const void *s, uint32_t slen)
+{
+	uint32_t off, len, lf;
+
+	rec_str_at(r, which, file, &off, &len, &lf);
+	ASSERT_LE((size_t)r->len - len + slen, sizeof(r->b) - 1);
+	memmove(r->b + off + slen, r->b + off + len, r->len - off - len);
+	memcpy(r->b + off, s, slen);
+	r->len = r->len - len + slen;
+	memcpy(r->b + lf, &slen, sizeof(slen));
+	rec_fix_length(r);
+}
+
+/* ------------------------------------------------------------ job views */
+
+/* Everything a job fd shows of a job. */
+struct job_view {
+	uint32_t type, state, owner;
+	struct kbits_job_attr attr;
+	char name[KBITS_DISPLAY_NAME_MAX + 16];
+	char desc[KBITS_DESCRIPTION_MAX + 16];
+	struct kbits_job_progress prog;
+	int err_ret;
+	struct got_error err;
+	uint32_t nfiles;
+	struct got_file files[RF_MAX];
+};
+
+static void view_job(int fd, struct job_view *v)
+{
+	uint32_t i;
+
+	memset(v, 0, sizeof(*v));
+	v->type = job_type(fd);
+	v->state = job_state(fd);
+	v->owner = job_owner(fd);
+	get_attr(fd, &v->attr);
+	get_string(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, v->name, sizeof(v->name));
+	get_string(fd, KBITS_JOB_IOC_GET_DESCRIPTION, v->desc, sizeof(v->desc));
+	get_progress(fd, &v->prog);
+	v->err_ret = get_error(fd, &v->err) ? -errno : 0;
+	v->nfiles = v->prog.files_total;
+	ASSERT_LE(v->nfiles, RF_MAX);
+	for (i = 0; i < v->nfiles; i++)
+		get_file(fd, i, &v->files[i]);
+}
+
+/* Two views of what must be the same job. */
+static void expect_same_view(const struct job_view *w, const struct job_view *v)
+{
+	uint32_t i;
+
+	EXPECT_EQ(w->type, v->type);
+	EXPECT_EQ(w->state, v->state);
+	EXPECT_EQ(w->owner, v->owner);
+	EXPECT_EQ(w->attr.priority, v->attr.priority);
+	EXPECT_EQ(w->attr.notify_flags, v->attr.notify_flags);
+	EXPECT_EQ(w->attr.min_retry_delay, v->attr.min_retry_delay);
+	EXPECT_EQ(w->attr.no_progress_timeout, v->attr.no_progress_timeout);
+	EXPECT_EQ(w->attr.error_count, v->attr.error_count);
+	EXPECT_EQ(w->attr.creation_time, v->attr.creation_time);
+	EXPECT_EQ(w->attr.modification_time, v->attr.modification_time);
+	EXPECT_EQ(w->attr.completion_time, v->attr.completion_time);
+	EXPECT_STREQ(w->name, v->name);
+	EXPECT_STREQ(w->desc, v->desc);
+	EXPECT_EQ(w->prog.bytes_total, v->prog.bytes_total);
+	EXPECT_EQ(w->prog.bytes_transferred, v->prog.bytes_transferred);
+	EXPECT_EQ(w->prog.files_total, v->prog.files_total);
+	EXPECT_EQ(w->prog.files_transferred, v->prog.files_transferred);
+	EXPECT_EQ(w->err_ret, v->err_ret);
+	if (!w->err_ret && !v->err_ret) {
+		EXPECT_EQ(w->err.e.context, v->err.e.context);
+		EXPECT_EQ(w->err.e.code, v->err.e.code);
+		EXPECT_EQ(w->err.e.file_index, v->err.e.file_index);
+		EXPECT_EQ(w->err.e.text_len, v->err.e.text_len);
+		EXPECT_STREQ(w->err.text, v->err.text);
+	}
+	ASSERT_EQ(w->nfiles, v->nfiles);
+	for (i = 0; i < w->nfiles; i++) {
+		const struct got_file *a = &w->files[i], *b = &v->files[i];
+
+		EXPECT_EQ(a->f.bytes_total, b->f.bytes_total);
+		EXPECT_EQ(a->f.bytes_transferred, b->f.bytes_transferred);
+		EXPECT_EQ(a->f.flags, b->f.flags);
+		EXPECT_EQ(a->f.remote_len, b->f.remote_len);
+		EXPECT_EQ(a->f.local_len, b->f.local_len);
+		EXPECT_STREQ(a->remote, b->remote);
+		EXPECT_STREQ(a->local, b->local);
+	}
+}
+
+/* The record @r must say what the view @v of job @id shows. */
+static void expect_record_of(const struct rec *r, const uint8_t *id,
+			     const struct job_view *v)
+{
+	struct kbits_job_record h = rec_hdr(r);
+	char s[KBITS_DESCRIPTION_MAX + 16];
+	struct kbits_record_file f;
+	uint32_t i;
+
+	EXPECT_EQ(KBITS_RECORD_MAGIC, h.magic);
+	EXPECT_EQ(KBITS_RECORD_VERSION, h.version);
+	EXPECT_EQ(1, h.version);
+	EXPECT_EQ(r->len, h.length);
+	EXPECT_EQ(HDR_SIZE, h.header_size);
+	EXPECT_MEMEQ(id, h.id, KBITS_GUID_SIZE);
+	EXPECT_EQ(v->owner, h.owner);
+	EXPECT_EQ(v->type, h.type);
+	EXPECT_EQ(v->state, h.state);
+	EXPECT_EQ(v->attr.priority, h.priority);
+	EXPECT_EQ(v->attr.notify_flags, h.notify_flags);
+	EXPECT_EQ(v->attr.min_retry_delay, h.min_retry_delay);
+	EXPECT_EQ(v->attr.no_progress_timeout, h.no_progress_timeout);
+	EXPECT_EQ(v->attr.error_count, h.error_count);
+	EXPECT_EQ(v->attr.creation_time, h.creation_time);
+	EXPECT_EQ(v->attr.modification_time, h.modification_time);
+	EXPECT_EQ(v->attr.completion_time, h.completion_time);
+	EXPECT_EQ(0, h.reserved);
+	EXPECT_EQ(strlen(v->name), h.display_name_len);
+	EXPECT_EQ(strlen(v->desc), h.description_len);
+	if (v->err_ret) {
+		EXPECT_EQ(-ENOMSG, v->err_ret);
+		/* no error: all of its fields 0 */
+		EXPECT_EQ(KBITS_ERROR_CONTEXT_NONE, h.error_context);
+		EXPECT_EQ(0, h.error_code);
+		EXPECT_EQ(0, h.error_file_index);
+		EXPECT_EQ(0, h.error_text_len);
+	} else {
+		EXPECT_EQ(v->err.e.context, h.error_context);
+		EXPECT_EQ(v->err.e.code, h.error_code);
+		EXPECT_EQ(v->err.e.file_index, h.error_file_index);
+		EXPECT_EQ(v->err.e.text_len, h.error_text_len);
+	}
+	EXPECT_EQ(v->nfiles, h.nr_files);
+	if (h.nr_files != v->nfiles)
+		return;
+
+	rec_get_str(r, R_NAME, 0, s, sizeof(s));
+	EXPECT_STREQ(v->name, s);
+	rec_get_str(r, R_DESC, 0, s, sizeof(s));
+	EXPECT_STREQ(v->desc, s);
+	rec_get_str(r, R_ERR, 0, s, sizeof(s));
+	EXPECT_STREQ(v->err_ret ? "" : v->err.text, s);
+	for (i = 0; i < h.nr_files; i++) {
+		f = rec_file(r, i);
+		EXPECT_EQ(v->files[i].f.bytes_total, f.bytes_total);
+		EXPECT_EQ(v->files[i].f.bytes_transferred, f.bytes_transferred);
+		EXPECT_EQ(v->files[i].f.flags, f.flags);
+		EXPECT_EQ(0, f.reserved);
+		EXPECT_EQ(v->files[i].f.remote_len, f.remote_len);
+		EXPECT_EQ(v->files[i].f.local_len, f.local_len);
+		rec_get_str(r, R_REMOTE, i, s, sizeof(s));
+		EXPECT_STREQ(v->files[i].remote, s);
+		rec_get_str(r, R_LOCAL, i, s, sizeof(s));
+		EXPECT_STREQ(v->files[i].local, s);
+	}
+}
+
+/*
+ * An import that must be refused with @err (or @err2, when not 0), after
+ * which no job with GUID @id may be in the queue.
+ */
+#define EXPECT_REFUSED(a, dev, buf, len, id, err, err2, ...)		\
+	expect_refused(__LINE__, a, dev, buf, len, id, err, err2, __VA_ARGS__)
+
+__attribute__((format(printf, 9, 10)))
+static void expect_refused(int line, int a, int dev, const void *buf,
+			   uint32_t len, const uint8_t *id, int err, int err2,
+			   const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+	int ret, e, fd;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+
+	ret = raw_import(a, buf, len);
+	e = errno;
+	if (ret != -1 || (e != err && (!err2 || e != err2)))
+		th_fail(__FILE__, line, false,
+			"%s: IMPORT gave %d%s%s, expected -1 and errno %s%s%s",
+			what, ret, ret == -1 ? " and errno " : "",
+			ret == -1 ? th_errname(e) : "", th_errname(err),
+			err2 ? " or " : "", err2 ? th_errname(err2) : "");
+	fd = raw_get(dev, id);
+	e = errno;
+	if (fd >= 0 || e != ENOENT) {
+		th_fail(__FILE__, line, false,
+			"%s: after the refused IMPORT, GET_JOB gave %d (%s), expected ENOENT",
+			what, fd, fd < 0 ? th_errname(e) : "a job");
+		if (fd >= 0) {
+			ioctl(fd, KBITS_JOB_IOC_CANCEL);
+			close(fd);
+		}
+	}
+}
+
+/*
+ * An import of @r (buf_len @len) that must work: the job comes back with
+ * GUID @id in @state, and its export is @r with that state, byte for byte.
+ * The job is cancelled again.
+ */
+#define EXPECT_IMPORTED(a, dev, r, len, id, state, ...)		\
+	expect_imported(__LINE__, a, dev, r, len, id, state, __VA_ARGS__)
+
+__attribute__((format(printf, 8, 9)))
+static void expect_imported(int line, int a, int dev, const struct rec *r,
+			    uint32_t len, const uint8_t *id, uint32_t state,
+			    const char *fmt, ...)
+{
+	static struct rec want, got;
+	char what[256];
+	uint32_t st;
+	va_list ap;
+	int fd;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+
+	if (raw_import(a, r->b, len) < 0) {
+		th_fail(__FILE__, line, false, "%s: IMPORT failed: %s", what,
+			th_errname(errno));
+		return;
+	}
+	fd = raw_get(dev, id);
+	if (fd < 0) {
+		th_fail(__FILE__, line, false,
+			"%s: GET_JOB of the imported job: %s", what,
+			th_errname(errno));
+		return;
+	}
+	st = job_state(fd);
+	if (st != state)
+		th_fail(__FILE__, line, false,
+			"%s: imported job is %s, expected %s", what,
+			NAME_OF(state_name, st), NAME_OF(state_name, state));
+	want = *r;
+	rec_set_state(&want, state);
+	export_rec(a, id, &got);
+	if (got.len != want.len || memcmp(got.b, want.b, want.len)) {
+		uint32_t i, n = got.len < want.len ? got.len : want.len;
+
+		for (i = 0; i < n && got.b[i] == want.b[i]; i++)
+			;
+		th_fail(__FILE__, line, false,
+			"%s: the imported job's record differs (length %u, expected %u; first difference at byte %u)",
+			what, got.len, want.len, i);
+	}
+	job_cancel(fd);
+	close(fd);
+}
+
+/*
+ * The base record of the corruption tests: a download job of root's with a
+ * description, settings changed, three files -- 0 completed (100 of 100
+ * bytes), 1 partly done (10 of 1000), 2 of a size not known yet (7 bytes
+ * so far) -- and a transient TRANSPORT error on file 1, so TRANSIENT_ERROR.
+ * Returns an fd of the job, still queued; its GUID to @id.
+ */
+static const char base_name[] = "rt: base \xc3\xa9t\xc3\xa9";
+static const char base_desc[] = "the base record \xe2\x9c\x93";
+static const char base_err[] = "connection refused";
+
+static int base_job(int a, int dev, const char *tag, uint8_t *id)
+{
+	int fd;
+
+	fd = make_job(dev, base_name, DL, id);
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, base_desc));
+	ASSERT_SYSOK(set_attr(fd, KBITS_ATTR_PRIORITY | KBITS_ATTR_NOTIFY_FLAGS |
+				  KBITS_ATTR_MIN_RETRY_DELAY |
+				  KBITS_ATTR_NO_PROGRESS_TIMEOUT,
+			      KBITS_PRIORITY_HIGH,
+			      KBITS_NOTIFY_JOB_TRANSFERRED | KBITS_NOTIFY_JOB_ERROR,
+			      30, 3600));
+	ASSERT_SYSOK(add_n(fd, 3, tag));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 0, 100, 100, DONE));
+	ASSERT_SYSOK(progress(a, id, 1, 1000, 10, 0));
+	ASSERT_SYSOK(progress(a, id, 2, UNKNOWN, 7, 0));
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT, KBITS_ERROR_CONTEXT_TRANSPORT,
+				  ECONNREFUSED, 1, base_err));
+	EXPECT_STATE(S_TRANSIENT, fd);
+	return fd;
+}
+
+/* The base record, exported; the job is cancelled, so its GUID is free. */
+static void base_record(int a, int dev, const char *tag, struct rec *r,
+			uint8_t *id)
+{
+	int fd = base_job(a, dev, tag, id);
+
+	export_rec(a, id, r);
+	job_cancel(fd);
+	close(fd);
+	ASSERT_EQ(-1, raw_get(dev, id));
+	ASSERT_EQ(ENOENT, errno);
+}
+
+/* ---------------------------------------------------------------- export */
+
+TEST(export_fresh_job)
+{
+	static const char name[] = "rt: fresh";
+	int a = agent_attach(), dev = dev_open(), fd;
+	struct kbits_job_attr attr, attr2;
+	struct kbits_job_record h;
+	struct job_view v;
+	static struct rec r;
+	time_t before, after;
+	guid_bytes id;
+
+	before = time(NULL);
+	fd = make_job(dev, name, DL, id);
+	after = time(NULL);
+	get_attr(fd, &attr);
+	export_rec(a, id, &r);
+
+	h = rec_hdr(&r);
+	EXPECT_EQ(KBITS_RECORD_MAGIC, h.magic);
+	EXPECT_EQ(1, h.version);
+	EXPECT_EQ(HDR_SIZE + strlen(name), r.len);
+	EXPECT_EQ(r.len, h.length);
+	EXPECT_EQ(120, h.header_size);
+	EXPECT_MEMEQ(id, h.id, KBITS_GUID_SIZE);
+	EXPECT_EQ(0, h.owner);
+	EXPECT_EQ(DL, h.type);
+	EXPECT_EQ(S_SUSPENDED, h.state);
+	EXPECT_EQ(KBITS_PRIORITY_NORMAL, h.priority);
+	EXPECT_EQ(attr.notify_flags, h.notify_flags);
+	EXPECT_EQ(KBITS_MIN_RETRY_DELAY_DEFAULT, h.min_retry_delay);
+	EXPECT_EQ(KBITS_NO_PROGRESS_TIMEOUT_DEFAULT, h.no_progress_timeout);
+	EXPECT_EQ(0, h.error_count);
+	EXPECT_EQ(attr.creation_time, h.creation_time);
+	EXPECT_LE(before, h.creation_time);
+	EXPECT_GE(after, h.creation_time);
+	EXPECT_EQ(attr.modification_time, h.modification_time);
+	EXPECT_EQ(0, h.completion_time);
+	EXPECT_EQ(KBITS_ERROR_CONTEXT_NONE, h.error_context);
+	EXPECT_EQ(0, h.error_code);
+	EXPECT_EQ(0, h.error_file_index);
+	EXPECT_EQ(0, h.nr_files);
+	EXPECT_EQ(strlen(name), h.display_name_len);
+	EXPECT_EQ(0, h.description_len);
+	EXPECT_EQ(0, h.error_text_len);
+	EXPECT_EQ(0, h.reserved);
+	/* the name right after the header, with no NUL */
+	EXPECT_MEMEQ(name, r.b + HDR_SIZE, strlen(name));
+	view_job(fd, &v);
+	expect_record_of(&r, id, &v);
+
+	/* exporting changed nothing */
+	get_attr(fd, &attr2);
+	EXPECT_EQ(attr.modification_time, attr2.modification_time);
+	EXPECT_STATE(S_SUSPENDED, fd);
+
+	/* a second export is the same */
+	{
+		static struct rec r2;
+
+		export_rec(a, id, &r2);
+		ASSERT_EQ(r.len, r2.len);
+		EXPECT_MEMEQ(r.b, r2.b, r.len);
+	}
+
+	/* a job out of the queue, or none at all: ENOENT */
+	job_cancel(fd);
+	{
+		uint32_t len = sizeof(r.b);
+
+		EXPECT_ERRNO(ENOENT, raw_export(a, id, r.b, &len));
+		unknown_guid(id);
+		len = sizeof(r.b);
+		EXPECT_ERRNO(ENOENT, raw_export(a, id, r.b, &len));
+		len = sizeof(r.b);
+		EXPECT_ERRNO(ENOENT, raw_export(a, zero_guid, r.b, &len));
+	}
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+TEST(export_buffer_sizes)
+{
+	static const char name[] = "rt: sizes";
+	int a = agent_attach(), dev = dev_open(), fd;
+	uint32_t need, len, want, i;
+	static uint8_t buf[4096], ref[4096];
+	long ps = page_size();
+	uint8_t *m;
+	guid_bytes id;
+
+	fd = make_job(dev, name, DL, id);
+	ASSERT_SYSOK(add_n(fd, 2, "sz"));
+	want = HDR_SIZE + strlen(name) +
+	       2 * (RF_SIZE + strlen("http://example.test/sz/0") +
+		    strlen("/tmp/rt/sz/0"));
+
+	/* no room at all: ERANGE, and the length needed */
+	len = 0;
+	EXPECT_ERRNO(ERANGE, raw_export(a, id, NULL, &len));
+	EXPECT_EQ(want, len);
+	need = len;
+	ASSERT_LT(need, sizeof(buf));
+
+	/* one byte short, or a lot: ERANGE, and nothing written */
+	memset(buf, 'Z', sizeof(buf));
+	len = need - 1;
+	EXPECT_ERRNO(ERANGE, raw_export(a, id, buf, &len));
+	EXPECT_EQ(need, len);
+	len = 1;
+	EXPECT_ERRNO(ERANGE, raw_export(a, id, buf, &len));
+	EXPECT_EQ(need, len);
+	len = HDR_SIZE;
+	EXPECT_ERRNO(ERANGE, raw_export(a, id, buf, &len));
+	EXPECT_EQ(need, len);
+	for (i = 0; i < sizeof(buf); i++)
+		if (buf[i] != 'Z')
+			break;
+	EXPECT_EQ(sizeof(buf), i);
+
+	/* just enough */
+	len = need;
+	ASSERT_SYSOK(raw_export(a, id, buf, &len));
+	EXPECT_EQ(need, len);
+	EXPECT_EQ('Z', buf[need]);
+	memcpy(ref, buf, need);
+
+	/* more than enough: the length, and nothing past the record */
+	memset(buf, 'Z', sizeof(buf));
+	len = sizeof(buf);
+	ASSERT_SYSOK(raw_export(a, id, buf, &len));
+	EXPECT_EQ(need, len);
+	EXPECT_MEMEQ(ref, buf, need);
+	for (i = need; i < sizeof(buf); i++)
+		if (buf[i] != 'Z')
+			break;
+	EXPECT_EQ(sizeof(buf), i);
+
+	/* a buffer it cannot write: EFAULT */
+	len = need;
+	EXPECT_ERRNO(EFAULT, raw_export(a, id, NULL, &len));
+	len = need;
+	EXPECT_ERRNO(EFAULT, raw_export(a, id, KADDR, &len));
+	/* whose last byte is on a page it cannot write */
+	m = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(m != MAP_FAILED);
+	ASSERT_SYSOK(mprotect(m + ps, ps, PROT_READ));
+	len = need;
+	EXPECT_ERRNO(EFAULT, raw_export(a, id, m + ps - (need - 1), &len));
+	/* and the same at an odd address that fits */
+	len = need;
+	EXPECT_SYSOK(raw_export(a, id, m + ps - need, &len));
+	EXPECT_EQ(need, len);
+	EXPECT_MEMEQ(ref, m + ps - need, need);
+	munmap(m, 2 * ps);
+
+	/* none of that touched the job */
+	EXPECT_STATE(S_SUSPENDED, fd);
+	job_cancel(fd);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* ------------------------------------------------------- the arguments */
+
+TEST(record_ioctls_only_on_agent_fd)
+{
+	int a, dev = dev_open(), fd;
+	static struct rec r;
+	guid_bytes id;
+	uint32_t len;
+	pid_t pid;
+
+	a = agent_attach();
+	fd = make_job(dev, "rt: enotty", DL, id);
+	export_rec(a, id, &r);
+	job_cancel(fd);
+	close(fd);
+	fd = make_job(dev, "rt: enotty 2", DL, NULL);
+
+	/* root, with an agent attached and without */
+	for (int round = 0; round < 2; round++) {
+		struct kbits_agent_record ar = agent_record(id, r.b, r.len);
+
+		len = sizeof(r.b);
+		EXPECT_ERRNO(ENOTTY, raw_export(dev, id, r.b, &len));
+		EXPECT_ERRNO(ENOTTY, raw_export(fd, id, r.b, &len));
+		EXPECT_ERRNO(ENOTTY, ioctl(dev, KBITS_AGENT_IOC_IMPORT_JOB, &ar));
+		EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_IMPORT_JOB, &ar));
+		EXPECT_ERRNO(ENOTTY, raw_import(dev, r.b, r.len));
+		EXPECT_ERRNO(ENOTTY, raw_import(fd, r.b, r.len));
+		EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+		if (round == 0)
+			close(a);
+	}
+
+	/* an unprivileged user, on its own /dev/kbits fd and job fd */
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, ufd;
+
+		become(2500);
+		udev = dev_open();
+		ufd = make_job(udev, "rt: a user's", DL, NULL);
+		len = sizeof(r.b);
+		EXPECT_ERRNO(ENOTTY, raw_export(udev, id, r.b, &len));
+		EXPECT_ERRNO(ENOTTY, raw_export(ufd, id, r.b, &len));
+		EXPECT_ERRNO(ENOTTY, raw_import(udev, r.b, r.len));
+		EXPECT_ERRNO(ENOTTY, raw_import(ufd, r.b, r.len));
+		job_cancel(ufd);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+
+	/* the agent fd does it */
+	a = agent_attach();
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	cancel_id(dev, id);
+	job_cancel(fd);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+TEST(record_args)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	struct kbits_agent_record ar;
+	static struct rec r;
+	uint8_t big[128];
+	guid_bytes id;
+
+	fd = make_job(dev, "rt: args", DL, id);
+	ASSERT_SYSOK(add_n(fd, 1, "args"));
+
+	/* EXPORT */
+#define EXPORT_REFUSED(err, ...) do {					\
+	ar = agent_record(id, r.b, sizeof(r.b));			\
+	__VA_ARGS__;							\
+	EXPECT_ERRNO(err, ioctl(a, KBITS_AGENT_IOC_EXPORT_JOB, &ar));	\
+} while (0)
+	EXPORT_REFUSED(EINVAL, ar.flags = 1);
+	EXPORT_REFUSED(EINVAL, ar.flags = 0x80000000u);
+	EXPORT_REFUSED(EINVAL, ar.reserved = 1);
+	EXPORT_REFUSED(EINVAL, ar.reserved = 0x80000000u);
+	EXPORT_REFUSED(EINVAL, ar.size = 0);
+	EXPORT_REFUSED(EINVAL, ar.size = KBITS_AGENT_RECORD_SIZE_VER0 - 1);
+	EXPORT_REFUSED(E2BIG, ar.size = page_size() + 1);
+	EXPECT_ERRNO(EFAULT, ioctl(a, KBITS_AGENT_IOC_EXPORT_JOB, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(a, KBITS_AGENT_IOC_EXPORT_JOB, KADDR));
+	/* a larger struct: its tail must be zero */
+	memset(big, 0, sizeof(big));
+	ar = agent_record(id, r.b, sizeof(r.b));
+	memcpy(big, &ar, sizeof(ar));
+	((struct kbits_agent_record *)big)->size = sizeof(big);
+	big[sizeof(big) - 1] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(a, KBITS_AGENT_IOC_EXPORT_JOB, big));
+	big[sizeof(big) - 1] = 0;
+	memset(r.b, 'Z', sizeof(r.b));
+	ASSERT_SYSOK(ioctl(a, KBITS_AGENT_IOC_EXPORT_JOB, big));
+	r.len = ((struct kbits_agent_record *)big)->buf_len;
+	EXPECT_EQ(r.len, rec_hdr(&r).length);
+	{
+		static struct rec r2;
+
+		export_rec(a, id, &r2);
+		ASSERT_EQ(r2.len, r.len);
+		EXPECT_MEMEQ(r2.b, r.b, r.len);
+	}
+
+	/* IMPORT of that record, whose GUID is free once the job is cancelled */
+	job_cancel(fd);
+	close(fd);
+#define IMPORT_REFUSED(err, ...) do {					\
+	ar = agent_record(NULL, r.b, r.len);				\
+	__VA_ARGS__;							\
+	EXPECT_ERRNO(err, ioctl(a, KBITS_AGENT_IOC_IMPORT_JOB, &ar));	\
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));				\
+} while (0)
+	IMPORT_REFUSED(EINVAL, ar.flags = 1);
+	IMPORT_REFUSED(EINVAL, ar.flags = 0x80000000u);
+	IMPORT_REFUSED(EINVAL, ar.reserved = 1);
+	IMPORT_REFUSED(EINVAL, ar.reserved = 0x80000000u);
+	IMPORT_REFUSED(EINVAL, ar.size = 0);
+	IMPORT_REFUSED(EINVAL, ar.size = KBITS_AGENT_RECORD_SIZE_VER0 - 1);
+	IMPORT_REFUSED(E2BIG, ar.size = page_size() + 1);
+	EXPECT_ERRNO(EFAULT, ioctl(a, KBITS_AGENT_IOC_IMPORT_JOB, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(a, KBITS_AGENT_IOC_IMPORT_JOB, KADDR));
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+	/* @id means nothing to IMPORT: the record's GUID is the job's */
+	{
+		guid_bytes other;
+
+		unknown_guid(other);
+		ar = agent_record(other, r.b, r.len);
+		memcpy(big, &ar, sizeof(ar));
+		((struct kbits_agent_record *)big)->size = sizeof(big);
+		memset(big + sizeof(ar), 0, sizeof(big) - sizeof(ar));
+		big[sizeof(big) - 1] = 1;
+		EXPECT_ERRNO(E2BIG, ioctl(a, KBITS_AGENT_IOC_IMPORT_JOB, big));
+		EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+		big[sizeof(big) - 1] = 0;
+		ASSERT_SYSOK(ioctl(a, KBITS_AGENT_IOC_IMPORT_JOB, big));
+		EXPECT_ERRNO(ENOENT, raw_get(dev, other));
+	}
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	EXPECT_STATE(S_SUSPENDED, fd);
+	job_cancel(fd);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* ------------------------------------------------------------ round trip */
+
+/*
+ * A job with everything: description, settings, three files (one completed
+ * by the agent), a transient error.  Its record says what the job fd
+ * shows; cancelled and imported, the job fd shows the same again, and the
+ * imported job's record is the original's, byte for byte.
+ */
+TEST(export_cancel_import_round_trip)
+{
+	int a = agent_attach(), dev = dev_open(), fd, fd2;
+	static struct job_view v, v2;
+	static struct rec r, r2;
+	struct kbits_job_record h;
+	struct kbits_record_file f;
+	struct layout l;
+	guid_bytes id, id2;
+	uint32_t len;
+
+	fd = base_job(a, dev, "rt", id);
+	view_job(fd, &v);
+	/* what the job is, as set up */
+	EXPECT_EQ(DL, v.type);
+	EXPECT_EQ(S_TRANSIENT, v.state);
+	EXPECT_EQ(0, v.owner);
+	EXPECT_EQ(KBITS_PRIORITY_HIGH, v.attr.priority);
+	EXPECT_EQ(KBITS_NOTIFY_JOB_TRANSFERRED | KBITS_NOTIFY_JOB_ERROR,
+		  v.attr.notify_flags);
+	EXPECT_EQ(30, v.attr.min_retry_delay);
+	EXPECT_EQ(3600, v.attr.no_progress_timeout);
+	EXPECT_EQ(1, v.attr.error_count);
+	EXPECT_STREQ(base_name, v.name);
+	EXPECT_STREQ(base_desc, v.desc);
+	EXPECT_EQ(0, v.err_ret);
+	EXPECT_EQ(3, v.nfiles);
+	EXPECT_EQ(UNKNOWN, v.prog.bytes_total);
+	EXPECT_EQ(117, v.prog.bytes_transferred);
+	EXPECT_EQ(1, v.prog.files_transferred);
+
+	export_rec(a, id, &r);
+	expect_record_of(&r, id, &v);
+
+	/* the layout, spelled out: no padding anywhere */
+	h = rec_hdr(&r);
+	rec_layout(&r, &l);
+	EXPECT_EQ(HDR_SIZE, l.str_off[R_NAME]);
+	EXPECT_MEMEQ(base_name, r.b + HDR_SIZE, strlen(base_name));
+	EXPECT_MEMEQ(base_desc, r.b + HDR_SIZE + strlen(base_name),
+		     strlen(base_desc));
+	EXPECT_MEMEQ(base_err, r.b + HDR_SIZE + strlen(base_name) +
+		     strlen(base_desc), strlen(base_err));
+	EXPECT_EQ(HDR_SIZE + strlen(base_name) + strlen(base_desc) +
+		  strlen(base_err), l.file_off[0]);
+	EXPECT_EQ(l.file_off[0] + RF_SIZE + strlen("http://example.test/rt/0") +
+		  strlen("/tmp/rt/rt/0"), l.file_off[1]);
+	EXPECT_MEMEQ("http://example.test/rt/1/tmp/rt/rt/1",
+		     r.b + l.file_off[1] + RF_SIZE,
+		     strlen("http://example.test/rt/1/tmp/rt/rt/1"));
+	EXPECT_EQ(S_TRANSIENT, h.state);
+	EXPECT_EQ(KBITS_ERROR_CONTEXT_TRANSPORT, h.error_context);
+	EXPECT_EQ(ECONNREFUSED, h.error_code);
+	EXPECT_EQ(1, h.error_file_index);
+	EXPECT_EQ(3, h.nr_files);
+	f = rec_file(&r, 0);
+	EXPECT_EQ(100, f.bytes_total);
+	EXPECT_EQ(100, f.bytes_transferred);
+	EXPECT_EQ(DONE, f.flags);
+	f = rec_file(&r, 1);
+	EXPECT_EQ(1000, f.bytes_total);
+	EXPECT_EQ(10, f.bytes_transferred);
+	EXPECT_EQ(0, f.flags);
+	f = rec_file(&r, 2);
+	EXPECT_EQ(UNKNOWN, f.bytes_total);
+	EXPECT_EQ(7, f.bytes_transferred);
+	EXPECT_EQ(0, f.flags);
+
+	/* cancelled: out of the queue, and no longer exported */
+	job_cancel(fd);
+	len = sizeof(r2.b);
+	EXPECT_ERRNO(ENOENT, raw_export(a, id, r2.b, &len));
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+
+	/* imported while the cancelled job's fd is still open */
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+	ASSERT_SYSOK(ioctl(fd2, KBITS_JOB_IOC_GET_ID, id2));
+	EXPECT_MEMEQ(id, id2, KBITS_GUID_SIZE);
+	view_job(fd2, &v2);
+	expect_same_view(&v, &v2);
+	/* the old fd is still the cancelled job's */
+	EXPECT_STATE(S_CANCELLED, fd);
+
+	/* and its record is the same, byte for byte (times included) */
+	export_rec(a, id, &r2);
+	ASSERT_EQ(r.len, r2.len);
+	EXPECT_MEMEQ(r.b, r2.b, r.len);
+
+	/* a job like any other: the agent takes it, and goes on */
+	ASSERT_SYSOK(ioctl(fd2, KBITS_JOB_IOC_RESUME));
+	EXPECT_STATE(S_QUEUED, fd2);
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 1, 1000, 1000, DONE));
+	EXPECT_STATE(S_TRANSFERRING, fd2);
+
+	job_cancel(fd2);
+	close(fd2);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* CONNECTING and TRANSFERRING: no agent holds the imported job. */
+TEST(import_taken_job_is_queued)
+{
+	int a = agent_attach(), dev = dev_open(), fd, cfd;
+	static struct rec r, rc, r2;
+	struct kbits_job_record h;
+	guid_bytes id, cid;
+
+	fd = make_job(dev, "rt: transferring", DL, id);
+	ASSERT_SYSOK(add_n(fd, 2, "tr"));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 0, 500, 200, 0));
+	EXPECT_STATE(S_TRANSFERRING, fd);
+	cfd = make_job(dev, "rt: connecting", DL, cid);
+	ASSERT_SYSOK(add_n(cfd, 1, "co"));
+	ASSERT_SYSOK(ioctl(cfd, KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(take(a, cid));
+	EXPECT_STATE(S_CONNECTING, cfd);
+
+	export_rec(a, id, &r);
+	EXPECT_EQ(S_TRANSFERRING, rec_hdr(&r).state);
+	export_rec(a, cid, &rc);
+	EXPECT_EQ(S_CONNECTING, rec_hdr(&rc).state);
+	job_cancel(fd);
+	close(fd);
+	job_cancel(cfd);
+	close(cfd);
+
+	/* back QUEUED, the rest as it was */
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	EXPECT_STATE(S_QUEUED, fd);
+	export_rec(a, id, &r2);
+	h = rec_hdr(&r2);
+	EXPECT_EQ(S_QUEUED, h.state);
+	rec_set_state(&r2, S_TRANSFERRING);
+	ASSERT_EQ(r.len, r2.len);
+	EXPECT_MEMEQ(r.b, r2.b, r.len);
+	ASSERT_SYSOK(raw_import(a, rc.b, rc.len));
+	cfd = raw_get(dev, cid);
+	ASSERT_SYSOK(cfd);
+	EXPECT_STATE(S_QUEUED, cfd);
+
+	/* the agent takes them afresh */
+	EXPECT_ERRNO(EBADFD, progress(a, id, 0, 500, 300, 0));
+	ASSERT_SYSOK(take(a, id));
+	EXPECT_STATE(S_CONNECTING, fd);
+	ASSERT_SYSOK(progress(a, id, 0, 500, 300, 0));
+	EXPECT_STATE(S_TRANSFERRING, fd);
+	ASSERT_SYSOK(take(a, cid));
+	EXPECT_STATE(S_CONNECTING, cfd);
+
+	job_cancel(fd);
+	close(fd);
+	job_cancel(cfd);
+	close(cfd);
+	close(a);
+	close(dev);
+}
+
+/* TRANSFERRED comes back TRANSFERRED, with its completion time. */
+TEST(import_transferred_job)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec r, r2;
+	struct kbits_job_attr attr;
+	guid_bytes id;
+	uint32_t len;
+
+	fd = make_job(dev, "rt: transferred", DL, id);
+	ASSERT_SYSOK(add_n(fd, 2, "td"));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 0, 10, 10, DONE));
+	ASSERT_SYSOK(progress(a, id, 1, 0, 0, DONE));
+	ASSERT_SYSOK(transferred(a, id));
+	EXPECT_STATE(S_TRANSFERRED, fd);
+	get_attr(fd, &attr);
+	EXPECT_NE(0, attr.completion_time);
+	export_rec(a, id, &r);
+	EXPECT_EQ(S_TRANSFERRED, rec_hdr(&r).state);
+	EXPECT_EQ(attr.completion_time, rec_hdr(&r).completion_time);
+	job_cancel(fd);
+	close(fd);
+
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	EXPECT_STATE(S_TRANSFERRED, fd);
+	export_rec(a, id, &r2);
+	ASSERT_EQ(r.len, r2.len);
+	EXPECT_MEMEQ(r.b, r2.b, r.len);
+
+	/* its user acknowledges it: final, out of the queue */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_STATE(S_ACK, fd);
+	len = sizeof(r2.b);
+	EXPECT_ERRNO(ENOENT, raw_export(a, id, r2.b, &len));
+	/* a record of a final job is refused */
+	rec_set_state(&r2, S_ACK);
+	EXPECT_REFUSED(a, dev, r2.b, r2.len, id, EINVAL, 0, "state ACKNOWLEDGED");
+	rec_set_state(&r2, S_CANCELLED);
+	EXPECT_REFUSED(a, dev, r2.b, r2.len, id, EINVAL, 0, "state CANCELLED");
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* Upload jobs (one file at most) and a job with neither files nor error. */
+TEST(import_types)
+{
+	static const uint32_t types[] = { DL, UP, UR };
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec r, r2;
+	guid_bytes id;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		for (int nfiles = 0; nfiles < 2; nfiles++) {
+			fd = make_job(dev, "rt: types", types[i], id);
+			if (nfiles)
+				ASSERT_SYSOK(add_n(fd, 1, "ty"));
+			export_rec(a, id, &r);
+			EXPECT_EQ(types[i], rec_hdr(&r).type);
+			EXPECT_EQ(nfiles, rec_hdr(&r).nr_files);
+			job_cancel(fd);
+			close(fd);
+			ASSERT_SYSOK(raw_import(a, r.b, r.len));
+			fd = raw_get(dev, id);
+			ASSERT_SYSOK(fd);
+			EXPECT_EQ(types[i], job_type(fd));
+			EXPECT_STATE(S_SUSPENDED, fd);
+			export_rec(a, id, &r2);
+			ASSERT_EQ(r.len, r2.len);
+			EXPECT_MEMEQ(r.b, r2.b, r.len);
+			job_cancel(fd);
+			close(fd);
+		}
+	}
+	close(a);
+	close(dev);
+}
+
+/* ENUM_JOBS of the caller's own jobs: is @id among them? */
+static bool enum_has(int dev, const uint8_t *id)
+{
+	static struct kbits_job_id ids[64];
+	struct kbits_enum_jobs e;
+	bool found = false;
+	uint32_t i;
+
+	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
+	do {
+		e.ids = (uintptr_t)ids;
+		e.count = ARRAY_SIZE(ids);
+		ASSERT_SYSOK(ioctl(dev, KBITS_IOC_ENUM_JOBS, &e));
+		for (i = 0; i < e.count; i++)
+			if (!memcmp(ids[i].id, id, KBITS_GUID_SIZE))
+				found = true;
+	} while (e.cursor != KBITS_ENUM_END);
+	return found;
+}
+
+/* An unprivileged user's job keeps its owner. */
+TEST(import_keeps_owner)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec r, r2;
+	guid_bytes id;
+	pid_t pid;
+
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, ufd;
+
+		become(2530);
+		udev = dev_open();
+		ufd = make_job(udev, "rt: a user's job", DL, ures->id);
+		ASSERT_SYSOK(add_n(ufd, 2, "own"));
+		ASSERT_SYSOK(ioctl(ufd, KBITS_JOB_IOC_RESUME));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	memcpy(id, ures->id, KBITS_GUID_SIZE);
+
+	export_rec(a, id, &r);
+	EXPECT_EQ(2530, rec_hdr(&r).owner);
+	EXPECT_EQ(S_QUEUED, rec_hdr(&r).state);
+	cancel_id(dev, id);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	EXPECT_EQ(2530, job_owner(fd));
+	EXPECT_STATE(S_QUEUED, fd);
+	export_rec(a, id, &r2);
+	ASSERT_EQ(r.len, r2.len);
+	EXPECT_MEMEQ(r.b, r2.b, r.len);
+
+	/* its owner has it again, as before */
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, ufd;
+
+		close(a);
+		become(2530);
+		udev = dev_open();
+		ufd = raw_get(udev, id);
+		ASSERT_SYSOK(ufd);
+		EXPECT_EQ(2530, job_owner(ufd));
+		EXPECT_STATE(S_QUEUED, ufd);
+		EXPECT_TRUE(enum_has(udev, id));
+		EXPECT_SYSOK(ioctl(ufd, KBITS_JOB_IOC_SUSPEND));
+		EXPECT_STATE(S_SUSPENDED, ufd);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	EXPECT_STATE(S_SUSPENDED, fd);
+
+	/* and nobody else */
+	pid = th_fork();
+	if (pid == 0) {
+		int udev;
+
+		close(a);
+		become(2531);
+		udev = dev_open();
+		EXPECT_ERRNO(EACCES, raw_get(udev, id));
+		EXPECT_FALSE(enum_has(udev, id));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	job_cancel(fd);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* A job made in a user namespace: its owner as a uid of the initial one. */
+TEST(import_owner_from_userns)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec r;
+	guid_bytes id;
+	pid_t pid;
+
+	pid = th_fork();
+	if (pid == 0) {
+		int udev;
+
+		close(a);
+		enter_userns_as(2540);
+		udev = dev_open();
+		make_job(udev, "rt: from a userns", DL, ures->id);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	memcpy(id, ures->id, KBITS_GUID_SIZE);
+	export_rec(a, id, &r);
+	EXPECT_EQ(2540, rec_hdr(&r).owner);
+	cancel_id(dev, id);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	EXPECT_EQ(2540, job_owner(fd));
+
+	pid = th_fork();
+	if (pid == 0) {
+		int ufd;
+
+		close(a);
+		become(2540);
+		ufd = raw_get(dev_open(), id);
+		ASSERT_SYSOK(ufd);
+		EXPECT_EQ(2540, job_owner(ufd));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	job_cancel(fd);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* A GUID that is queued already: EEXIST, and the queued job is untouched. */
+TEST(import_eexist)
+{
+	int a = agent_attach(), dev = dev_open(), fd, fd2;
+	static struct rec r, r2;
+	char desc[KBITS_DESCRIPTION_MAX + 16];
+	struct kbits_job_attr attr;
+	guid_bytes id;
+
+	fd = make_job(dev, "rt: exists", DL, id);
+	ASSERT_SYSOK(add_n(fd, 1, "ex"));
+	export_rec(a, id, &r);
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "changed since"));
+	get_attr(fd, &attr);
+
+	EXPECT_ERRNO(EEXIST, raw_import(a, r.b, r.len));
+	get_string(fd, KBITS_JOB_IOC_GET_DESCRIPTION, desc, sizeof(desc));
+	EXPECT_STREQ("changed since", desc);
+	EXPECT_STATE(S_SUSPENDED, fd);
+	/* in any state it is queued in */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	EXPECT_ERRNO(EEXIST, raw_import(a, r.b, r.len));
+	ASSERT_SYSOK(take(a, id));
+	EXPECT_ERRNO(EEXIST, raw_import(a, r.b, r.len));
+	ASSERT_SYSOK(progress(a, id, 0, 10, 1, 0));
+	EXPECT_ERRNO(EEXIST, raw_import(a, r.b, r.len));
+	EXPECT_STATE(S_TRANSFERRING, fd);
+	EXPECT_ERRNO(EEXIST, raw_import(a, r.b, r.len));
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+	EXPECT_STATE(S_TRANSFERRING, fd2);
+	close(fd2);
+
+	/* cancelled: free; imported twice: EEXIST the second time */
+	job_cancel(fd);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	EXPECT_ERRNO(EEXIST, raw_import(a, r.b, r.len));
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+	EXPECT_STATE(S_SUSPENDED, fd2);
+	get_string(fd2, KBITS_JOB_IOC_GET_DESCRIPTION, desc, sizeof(desc));
+	EXPECT_STREQ("", desc);
+	export_rec(a, id, &r2);
+	ASSERT_EQ(r.len, r2.len);
+	EXPECT_MEMEQ(r.b, r2.b, r.len);
+	job_cancel(fd2);
+	close(fd2);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* --------------------------------------------------------------- limits */
+
+/* @uid makes a job in a child: 0 (its GUID to @id) or -errno. */
+static long user_create(uid_t uid, uint8_t *id)
+{
+	pid_t pid;
+
+	ures->ret = -12345;
+	pid = th_fork();
+	if (pid == 0) {
+		static const char name[] = "rt: charged";
+		struct kbits_create_job c;
+		int udev, fd;
+
+		become(uid);
+		udev = dev_open();
+		memset(&c, 0, sizeof(c));
+		c.size = sizeof(c);
+		c.type = DL;
+		c.name_len = strlen(name);
+		c.name = (uintptr_t)name;
+		fd = ioctl(udev, KBITS_IOC_CREATE_JOB, &c);
+		if (fd >= 0) {
+			log_job(c.id);
+			memcpy(ures->id, c.id, KBITS_GUID_SIZE);
+			ures->ret = 0;
+		} else {
+			ures->ret = -errno;
+		}
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	if (!ures->ret && id)
+		memcpy(id, ures->id, KBITS_GUID_SIZE);
+	return ures->ret;
+}
+
+/* Charged to its owner, past the owner's limit. */
+TEST(import_charged_to_owner)
+{
+	int a = agent_attach(), dev = dev_open();
+	guid_bytes ja, jb, jc, jd;
+	static struct rec r;
+
+	param_set("max_jobs_per_user", 2);
+	ASSERT_EQ(0, user_create(2520, ja));
+	ASSERT_EQ(0, user_create(2520, jb));
+	EXPECT_EQ(-EDQUOT, user_create(2520, NULL));
+	export_rec(a, ja, &r);
+	cancel_id(dev, ja);
+	ASSERT_EQ(0, user_create(2520, jc));
+
+	/* at its limit: the import works all the same */
+	EXPECT_SYSOK(raw_import(a, r.b, r.len));
+	EXPECT_SYSOK(close(raw_get(dev, ja)));
+
+	/* and counts: three jobs, one over */
+	EXPECT_EQ(-EDQUOT, user_create(2520, NULL));
+	cancel_id(dev, jb);
+	EXPECT_EQ(-EDQUOT, user_create(2520, NULL));
+	cancel_id(dev, jc);
+	ASSERT_EQ(0, user_create(2520, jd));
+	EXPECT_EQ(-EDQUOT, user_create(2520, NULL));
+	cancel_id(dev, ja);
+	cancel_id(dev, jd);
+	/* all gone: the user has its two again */
+	ASSERT_EQ(0, user_create(2520, ja));
+	ASSERT_EQ(0, user_create(2520, jb));
+	cancel_id(dev, ja);
+	cancel_id(dev, jb);
+	close(a);
+	close(dev);
+}
+
+/* Charged against the system-wide limit too, past it. */
+TEST(import_charged_past_max_jobs)
+{
+	int a = agent_attach(), dev = dev_open();
+	guid_bytes je, jf, jg;
+	static struct rec r;
+
+	param_set("max_jobs_per_user", 100);
+	param_set("max_jobs", 1);
+	ASSERT_EQ(0, user_create(2521, je));
+	EXPECT_EQ(-ENOSPC, user_create(2522, NULL));
+	export_rec(a, je, &r);
+	cancel_id(dev, je);
+	ASSERT_EQ(0, user_create(2521, jf));
+
+	EXPECT_SYSOK(raw_import(a, r.b, r.len));
+	EXPECT_SYSOK(close(raw_get(dev, je)));
+	EXPECT_EQ(-ENOSPC, user_create(2522, NULL));
+	cancel_id(dev, jf);
+	/* the imported job still fills the one place */
+	EXPECT_EQ(-ENOSPC, user_create(2522, NULL));
+	cancel_id(dev, je);
+	ASSERT_EQ(0, user_create(2522, jg));
+	cancel_id(dev, jg);
+	close(a);
+	close(dev);
+}
+
+/* More files than max_files_per_job allows now: refused. */
+TEST(import_max_files_per_job)
+{
+	int a = agent_attach(), dev = dev_open();
+	static struct rec r;
+	guid_bytes id;
+
+	base_record(a, dev, "mf", &r, id);
+	param_set("max_files_per_job", 2);
+	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
+		       "3 files, max_files_per_job 2");
+	param_set("max_files_per_job", 3);
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_TRANSIENT,
+			"3 files, max_files_per_job 3");
+	close(a);
+	close(dev);
+}
+
+/* --------------------------------------------------------- corruptions */
+
+enum mop {
+	M_NONE,
+	M_HDR,		/* header field at @off (@width bytes) = @val */
+	M_HDR_ADD,	/* header field at @off += @val */
+	M_FILE,		/* field at @off of file @file's struct = @val */
+	M_FILE_ADD,	/* field at @off of file @file's struct += @val */
+	M_STR,		/* string @str (of @file) = @s, then @unit @rep times */
+	M_NO_ERROR_CONTEXT,	/* error context, code, file index 0; text kept */
+	M_APPEND,	/* a byte more at the end, and length says so */
+	M_TRUNCATE,	/* a byte less at the end, and length says so */
+	M_BUF_LONGER,	/* buf_len a byte past length (a valid byte) */
+	M_BUF_SHORTER,	/* buf_len a byte short of length */
+};
+
+struct mutation {
+	const char *what;
+	enum mop op;
+	uint32_t off, width, file;
+	uint64_t val;
+	enum rstr str;
+	const char *s;
+	uint32_t slen;
+	const char *unit;
+	uint32_t rep;
+};
+
+#define HDR_OFF(f)	offsetof(struct kbits_job_record, f)
+#define HDR_W(f)	sizeof(((struct kbits_job_record *)0)->f)
+#define FILE_OFF(f)	offsetof(struct kbits_record_file, f)
+#define FILE_W(f)	sizeof(((struct kbits_record_file *)0)->f)
+
+#define H(f, v)		{ .what = #f " = " #v, .op = M_HDR,			\
+			  .off = HDR_OFF(f), .width = HDR_W(f), .val = (uint64_t)(v) }
+#define HADD(f, v)	{ .what = #f " += " #v, .op = M_HDR_ADD,		\
+			  .off = HDR_OFF(f), .width = HDR_W(f), .val = (uint64_t)(v) }
+#define F(i, f, v)	{ .what = "file " #i " " #f " = " #v, .op = M_FILE,	\
+			  .off = FILE_OFF(f), .width = FILE_W(f), .file = i,	\
+			  .val = (uint64_t)(v) }
+#define FADD(i, f, v)	{ .what = "file " #i " " #f " += " #v, .op = M_FILE_ADD, \
+			  .off = FILE_OFF(f), .width = FILE_W(f), .file = i,	\
+			  .val = (uint64_t)(v) }
+/* string @w of file @i: the bytes of literal @lit, then @u @n times */
+#define STR(w, i, lit, u, n) { .what = #w " of file " #i " = " #lit " + " #n " x " #u, \
+			  .op = M_STR, .file = i, .str = w, .s = lit,		\
+			  .slen = sizeof(lit) - 1, .unit = u, .rep = n }
+#define OP(o)		{ .what = #o, .op = o }
+
+static void poke(struct rec *r, size_t at, uint32_t width, uint64_t val, bool add)
+{
+	ASSERT_LE(at + width, r->len);
+	if (width == 4) {
+		uint32_t v;
+
+		memcpy(&v, r->b + at, 4);
+		v = add ? v + (uint32_t)val : (uint32_t)val;
+		memcpy(r->b + at, &v, 4);
+	} else {
+		uint64_t v;
+
+		ASSERT_EQ(8, width);
+		memcpy(&v, r->b + at, 8);
+		v = add ? v + val : val;
+		memcpy(r->b + at, &v, 8);
+	}
+}
+
+/* Applies @m to @r; the buf_len to import it with. */
+static uint32_t apply(const struct mutation *m, struct rec *r)
+{
+	static char s[8192];
+	struct kbits_job_record h;
+	struct layout l;
+	uint32_t n, i;
+
+	switch (m->op) {
+	case M_NONE:
+		break;
+	case M_HDR:
+	case M_HDR_ADD:
+		poke(r, m->off, m->width, m->val, m->op == M_HDR_ADD);
+		break;
+	case M_FILE:
+	case M_FILE_ADD:
+		rec_layout(r, &l);
+		ASSERT_LT(m->file, l.nr_files);
+		poke(r, l.file_off[m->file] + m->off, m->width, m->val,
+		     m->op == M_FILE_ADD);
+		break;
+	case M_STR:
+		n = m->slen;
+		ASSERT_LE(n, sizeof(s));
+		memcpy(s, m->s, n);
+		for (i = 0; i < m->rep; i++) {
+			size_t u = strlen(m->unit);
+
+			ASSERT_LE(n + u, sizeof(s));
+			memcpy(s + n, m->unit, u);
+			n += u;
+		}
+		rec_put_str(r, m->str, m->file, s, n);
+		break;
+	case M_NO_ERROR_CONTEXT:
+		h = rec_hdr(r);
+		h.error_context = KBITS_ERROR_CONTEXT_NONE;
+		h.error_code = 0;
+		h.error_file_index = 0;
+		ASSERT_NE(0, h.error_text_len);
+		rec_set_hdr(r, &h);
+		break;
+	case M_APPEND:
+		r->b[r->len++] = 'x';
+		rec_fix_length(r);
+		break;
+	case M_TRUNCATE:
+		r->len--;
+		rec_fix_length(r);
+		break;
+	case M_BUF_LONGER:
+		r->b[r->len] = 'x';
+		return r->len + 1;
+	case M_BUF_SHORTER:
+		return r->len - 1;
+	}
+	return r->len;
+}
+
+/*
+ * One change at a time to the base record, each of which IMPORT must
+ * refuse with EINVAL.  The base: name, description, error text; files 0
+ * (100/100, COMPLETED), 1 (10/1000), 2 (7/unknown); error on file 1.
+ */
+static const struct mutation corruptions[] = {
+	/* the header's frame */
+	H(magic, 0),
+	H(magic, KBITS_RECORD_MAGIC + 1),
+	H(magic, 0x4b425453),		/* the other byte order */
+	H(version, 0),
+	H(version, 2),
+	H(version, ~0u),
+	H(header_size, 0),
+	H(header_size, 112),
+	H(header_size, 119),
+	H(header_size, 121),
+	H(header_size, 128),
+	H(header_size, ~0u),
+	HADD(length, 1),
+	HADD(length, -1),
+	H(length, 0),
+	H(length, 120),
+	H(length, ~0u),
+	H(reserved, 1),
+	H(reserved, 0x80000000u),
+	/* what CREATE_JOB, SET_ATTR would refuse */
+	H(type, 3),
+	H(type, ~0u),
+	H(type, KBITS_JOB_TYPE_UPLOAD),		/* with 3 files */
+	H(type, KBITS_JOB_TYPE_UPLOAD_REPLY),	/* with 3 files */
+	H(state, KBITS_JOB_STATE_ACKNOWLEDGED),
+	H(state, KBITS_JOB_STATE_CANCELLED),
+	H(state, 9),
+	H(state, ~0u),
+	H(priority, 4),
+	H(priority, ~0u),
+	H(notify_flags, 0x20),
+	H(notify_flags, KBITS_NOTIFY_ALL | 0x100),
+	H(notify_flags, 0x80000000u),
+	H(min_retry_delay, KBITS_MIN_RETRY_DELAY_MIN - 1),
+	H(min_retry_delay, 1),
+	H(min_retry_delay, 0),
+	H(owner, ~0u),			/* no uid at all */
+	/* the error: what the agent's ERROR would refuse */
+	H(error_context, KBITS_ERROR_CONTEXT_REMOTE_APPLICATION + 1),
+	H(error_context, ~0u),
+	H(error_context, KBITS_ERROR_CONTEXT_NONE),	/* code, file, text left */
+	OP(M_NO_ERROR_CONTEXT),				/* text without an error */
+	H(error_code, -1),
+	H(error_code, INT32_MIN),
+	H(error_file_index, 3),		/* there are 3 files */
+	H(error_file_index, 4),
+	H(error_file_index, 0x80000000u),
+	H(error_file_index, KBITS_NO_FILE - 1),
+	/* lengths that run past the end or leave bytes over */
+	HADD(nr_files, 1),
+	HADD(nr_files, -1),
+	H(nr_files, 0),
+	H(nr_files, 201),
+	H(nr_files, 0x10000),
+	H(nr_files, ~0u),
+	HADD(display_name_len, 1),
+	HADD(display_name_len, -1),
+	H(display_name_len, KBITS_DISPLAY_NAME_MAX + 1),
+	H(display_name_len, 0x80000000u),
+	H(display_name_len, ~0u),
+	HADD(description_len, 1),
+	HADD(description_len, -1),
+	H(description_len, KBITS_DESCRIPTION_MAX + 1),
+	H(description_len, ~0u),
+	HADD(error_text_len, 1),
+	HADD(error_text_len, -1),
+	H(error_text_len, KBITS_ERROR_TEXT_MAX + 1),
+	H(error_text_len, ~0u),
+	FADD(0, remote_len, 1),
+	FADD(0, remote_len, -1),
+	F(0, remote_len, 0),
+	F(1, remote_len, KBITS_REMOTE_NAME_MAX + 1),
+	F(1, remote_len, ~0u),
+	F(1, remote_len, 0x80000000u),
+	FADD(2, local_len, 1),
+	FADD(2, local_len, -1),
+	F(2, local_len, 0),
+	F(1, local_len, KBITS_LOCAL_NAME_MAX + 1),
+	F(1, local_len, ~0u),
+	/* a file's struct: what the agent's PROGRESS would refuse */
+	F(0, reserved, 1),
+	F(2, reserved, 0x80000000u),
+	F(0, flags, 2),
+	F(0, flags, DONE | 2),
+	F(1, flags, 0x80000000u),
+	F(1, flags, DONE),		/* 10 of 1000 */
+	F(2, flags, DONE),		/* size unknown */
+	F(1, bytes_transferred, 1001),	/* more than the size */
+	F(1, bytes_transferred, UNKNOWN),
+	F(1, bytes_total, 9),		/* less than the 10 transferred */
+	F(1, bytes_total, 0),
+	F(0, bytes_transferred, 99),	/* COMPLETED, a byte short */
+	F(0, bytes_total, 101),		/* COMPLETED, a byte short */
+	F(0, bytes_total, UNKNOWN),	/* COMPLETED, size unknown */
+	/* the whole: a byte less or more */
+	OP(M_TRUNCATE),
+	OP(M_APPEND),
+	OP(M_BUF_LONGER),
+	OP(M_BUF_SHORTER),
+	/* strings that are too long */
+	STR(R_NAME, 0, "", "n", KBITS_DISPLAY_NAME_MAX + 1),
+	STR(R_NAME, 0, "", "\xc3\xa9", KBITS_DISPLAY_NAME_MAX / 2 + 1),
+	STR(R_DESC, 0, "", "d", KBITS_DESCRIPTION_MAX + 1),
+	STR(R_ERR, 0, "", "e", KBITS_ERROR_TEXT_MAX + 1),
+	STR(R_REMOTE, 1, "http://", "r", KBITS_REMOTE_NAME_MAX + 1 - 7),
+	STR(R_LOCAL, 1, "/", "l", KBITS_LOCAL_NAME_MAX + 1 - 1),
+	/* strings with a NUL */
+	STR(R_NAME, 0, "rt:\0base", "", 0),
+	STR(R_NAME, 0, "rt: base\0", "", 0),
+	STR(R_NAME, 0, "\0", "", 0),
+	STR(R_DESC, 0, "the\0base", "", 0),
+	STR(R_ERR, 0, "conn\0refused", "", 0),
+	STR(R_REMOTE, 0, "http://example.test/\0x", "", 0),
+	STR(R_LOCAL, 2, "/tmp/rt\0/x", "", 0),
+	STR(R_LOCAL, 2, "/tmp/rt/x\0", "", 0),
+	/* names ADD_FILES refuses */
+	STR(R_REMOTE, 0, "ftp://example.test/x", "", 0),
+	STR(R_REMOTE, 0, "file://x", "", 0),
+	STR(R_REMOTE, 0, "file://", "", 0),
+	STR(R_REMOTE, 0, "http://", "", 0),
+	STR(R_REMOTE, 1, "https://", "", 0),
+	STR(R_REMOTE, 1, "example.test/x", "", 0),
+	STR(R_REMOTE, 1, "http:/x", "", 0),
+	STR(R_REMOTE, 2, "", "", 0),
+	STR(R_LOCAL, 0, "tmp/x", "", 0),
+	STR(R_LOCAL, 1, "~/x", "", 0),
+	STR(R_LOCAL, 1, "http://example.test/x", "", 0),
+	STR(R_LOCAL, 2, "", "", 0),
+};
+
+/* Byte sequences that are not UTF-8. */
+static const char * const bad_utf8[] = {
+	"\xff", "caf\xc3", "\xc0\x80", "\xc1\xbf", "\xe0\x80\xaf",
+	"\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xf8\x88\x80\x80\x80",
+	"\x80", "ok\xfe", "\xe2\x82", "\xf0\x9f\x98",
+};
+
+TEST(import_refuses_corruptions)
+{
+	int a = agent_attach(), dev = dev_open();
+	static struct rec base, r;
+	guid_bytes id;
+	uint32_t len;
+	size_t i, j;
+
+	base_record(a, dev, "bad", &base, id);
+	/* the base record itself imports */
+	EXPECT_IMPORTED(a, dev, &base, base.len, id, S_TRANSIENT, "the base record");
+
+	for (i = 0; i < ARRAY_SIZE(corruptions); i++) {
+		r = base;
+		len = apply(&corruptions[i], &r);
+		EXPECT_REFUSED(a, dev, r.b, len, id, EINVAL, 0, "%s",
+			       corruptions[i].what);
+	}
+
+	/* each string, not UTF-8, at its end or within */
+	for (i = 0; i < ARRAY_SIZE(bad_utf8); i++) {
+		static const char * const prefix[] = {
+			"rt: ", "the ", "conn ", "http://example.test/",
+			"/tmp/rt/",
+		};
+
+		for (j = R_NAME; j <= R_LOCAL; j++) {
+			char s[128];
+			int n;
+
+			for (int mid = 0; mid < 2; mid++) {
+				n = snprintf(s, sizeof(s), "%s%s%s", prefix[j],
+					     bad_utf8[i], mid ? "x" : "");
+				r = base;
+				rec_put_str(&r, j, 1, s, n);
+				EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
+					       "%s %zu not UTF-8 (%s)",
+					       rstr_name[j], i,
+					       mid ? "within" : "at its end");
+			}
+		}
+	}
+
+	/* none of that left a trace: the base record still imports */
+	EXPECT_IMPORTED(a, dev, &base, base.len, id, S_TRANSIENT,
+			"the base record, after the corruptions");
+	close(a);
+	close(dev);
+}
+
+/* Changes to the base record that are all fine: each one imports as is. */
+struct variant {
+	struct mutation m;
+	uint32_t state;		/* the imported job's */
+};
+
+#define OK(st, ...)	{ .m = __VA_ARGS__, .state = st }
+
+static const struct variant variants[] = {
+	OK(S_TRANSIENT, OP(M_NONE)),
+	OK(S_QUEUED, H(state, KBITS_JOB_STATE_QUEUED)),
+	OK(S_QUEUED, H(state, KBITS_JOB_STATE_CONNECTING)),
+	OK(S_QUEUED, H(state, KBITS_JOB_STATE_TRANSFERRING)),
+	OK(S_SUSPENDED, H(state, KBITS_JOB_STATE_SUSPENDED)),
+	OK(S_ERROR, H(state, KBITS_JOB_STATE_ERROR)),
+	OK(S_TRANSIENT, H(priority, KBITS_PRIORITY_FOREGROUND)),
+	OK(S_TRANSIENT, H(priority, KBITS_PRIORITY_LOW)),
+	OK(S_TRANSIENT, H(notify_flags, 0)),
+	OK(S_TRANSIENT, H(notify_flags, KBITS_NOTIFY_ALL)),
+	OK(S_TRANSIENT, H(min_retry_delay, KBITS_MIN_RETRY_DELAY_MIN)),
+	OK(S_TRANSIENT, H(min_retry_delay, ~0u)),
+	OK(S_TRANSIENT, H(no_progress_timeout, 0)),
+	OK(S_TRANSIENT, H(no_progress_timeout, ~0u)),
+	OK(S_TRANSIENT, H(error_count, 0)),
+	OK(S_TRANSIENT, H(error_count, 12345)),
+	OK(S_TRANSIENT, H(creation_time, 1000000000)),
+	OK(S_TRANSIENT, H(modification_time, 1000000001)),
+	OK(S_TRANSIENT, H(completion_time, 1000000002)),
+	OK(S_TRANSIENT, H(owner, 2560)),
+	OK(S_TRANSIENT, H(owner, 65534)),
+	OK(S_TRANSIENT, H(error_context, KBITS_ERROR_CONTEXT_GENERAL)),
+	OK(S_TRANSIENT, H(error_context, KBITS_ERROR_CONTEXT_REMOTE_APPLICATION)),
+	OK(S_TRANSIENT, H(error_code, 0)),
+	OK(S_TRANSIENT, H(error_code, INT32_MAX)),
+	OK(S_TRANSIENT, H(error_file_index, 0)),
+	OK(S_TRANSIENT, H(error_file_index, 2)),
+	OK(S_TRANSIENT, H(error_file_index, KBITS_NO_FILE)),
+	OK(S_TRANSIENT, STR(R_ERR, 0, "", "", 0)),
+	OK(S_TRANSIENT, STR(R_NAME, 0, "", "", 0)),
+	OK(S_TRANSIENT, STR(R_DESC, 0, "", "", 0)),
+	/* strings and names as long as they may be */
+	OK(S_TRANSIENT, STR(R_NAME, 0, "", "n", KBITS_DISPLAY_NAME_MAX)),
+	OK(S_TRANSIENT, STR(R_NAME, 0, "", "\xf0\x9f\x98\x80",
+			    KBITS_DISPLAY_NAME_MAX / 4)),
+	OK(S_TRANSIENT, STR(R_DESC, 0, "", "\xc3\xa9", KBITS_DESCRIPTION_MAX / 2)),
+	OK(S_TRANSIENT, STR(R_ERR, 0, "", "e", KBITS_ERROR_TEXT_MAX)),
+	OK(S_TRANSIENT, STR(R_REMOTE, 1, "http://", "r", KBITS_REMOTE_NAME_MAX - 7)),
+	OK(S_TRANSIENT, STR(R_LOCAL, 1, "/", "l", KBITS_LOCAL_NAME_MAX - 1)),
+	/* other names ADD_FILES takes */
+	OK(S_TRANSIENT, STR(R_REMOTE, 0, "/srv/data/x", "", 0)),
+	OK(S_TRANSIENT, STR(R_REMOTE, 0, "file:///srv/x", "", 0)),
+	OK(S_TRANSIENT, STR(R_REMOTE, 0, "FILE:///srv/x", "", 0)),
+	OK(S_TRANSIENT, STR(R_REMOTE, 1, "HTTPS://example.test/\xc3\xa9", "", 0)),
+	OK(S_TRANSIENT, STR(R_LOCAL, 2, "/", "", 0)),
+	/* progress the agent could have reported */
+	OK(S_TRANSIENT, F(1, bytes_transferred, 1000)),	/* all, not COMPLETED */
+	OK(S_TRANSIENT, F(1, bytes_transferred, 0)),
+	OK(S_TRANSIENT, F(2, bytes_transferred, 0)),
+	OK(S_TRANSIENT, F(2, bytes_total, 7)),
+	OK(S_TRANSIENT, F(0, flags, 0)),			/* all, not COMPLETED */
+};
+
+TEST(import_accepts_variants)
+{
+	int a = agent_attach(), dev = dev_open();
+	static struct rec base, r;
+	guid_bytes id;
+	uint32_t len;
+	size_t i;
+
+	base_record(a, dev, "ok", &base, id);
+	for (i = 0; i < ARRAY_SIZE(variants); i++) {
+		r = base;
+		len = apply(&variants[i].m, &r);
+		EXPECT_IMPORTED(a, dev, &r, len, id, variants[i].state, "%s",
+				variants[i].m.what);
+	}
+
+	/* a file 0 of 0 bytes, COMPLETED */
+	r = base;
+	apply(&(struct mutation)F(0, bytes_total, 0), &r);
+	apply(&(struct mutation)F(0, bytes_transferred, 0), &r);
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_TRANSIENT, "an empty file");
+
+	/* the header alone: no strings, no files, no error */
+	r = base;
+	{
+		struct kbits_job_record h = rec_hdr(&r);
+
+		h.display_name_len = 0;
+		h.description_len = 0;
+		h.error_text_len = 0;
+		h.error_context = KBITS_ERROR_CONTEXT_NONE;
+		h.error_code = 0;
+		h.error_file_index = 0;
+		h.nr_files = 0;
+		h.state = S_SUSPENDED;
+		h.length = HDR_SIZE;
+		rec_set_hdr(&r, &h);
+		r.len = HDR_SIZE;
+	}
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED, "the header alone");
+	/* with a byte less */
+	EXPECT_REFUSED(a, dev, r.b, HDR_SIZE - 1, id, EINVAL, 0, "a header short");
+	close(a);
+	close(dev);
+}
+
+/* ------------------------------------------------------------ buffers */
+
+TEST(import_bad_buffers)
+{
+	int a = agent_attach(), dev = dev_open();
+	static struct rec base;
+	long ps = page_size();
+	guid_bytes id;
+	uint8_t *m, *p;
+	uint32_t i;
+
+	base_record(a, dev, "buf", &base, id);
+
+	/* nothing, or less than a header */
+	EXPECT_REFUSED(a, dev, base.b, 0, id, EINVAL, 0, "buf_len 0");
+	EXPECT_REFUSED(a, dev, NULL, 0, id, EINVAL, 0, "NULL, buf_len 0");
+	for (i = 1; i < HDR_SIZE; i += 17)
+		EXPECT_REFUSED(a, dev, base.b, i, id, EINVAL, 0, "buf_len %u", i);
+	EXPECT_REFUSED(a, dev, base.b, HDR_SIZE, id, EINVAL, 0, "header only");
+
+	/* more than any record: refused before it is read */
+	EXPECT_REFUSED(a, dev, base.b, ~0u, id, EINVAL, E2BIG, "buf_len ~0");
+	EXPECT_REFUSED(a, dev, base.b, 0x80000000u, id, EINVAL, E2BIG,
+		       "buf_len 2 GiB");
+	EXPECT_REFUSED(a, dev, base.b, 64u << 20, id, EINVAL, E2BIG,
+		       "buf_len 64 MiB");
+
+	/* a buffer it cannot read */
+	EXPECT_REFUSED(a, dev, NULL, base.len, id, EFAULT, 0, "buf NULL");
+	EXPECT_REFUSED(a, dev, KADDR, base.len, id, EFAULT, 0, "buf in the kernel");
+	/* a valid record whose last byte is on a page it cannot read */
+	m = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(m != MAP_FAILED);
+	ASSERT_LT(base.len, ps);
+	p = m + ps - (base.len - 1);
+	memcpy(p, base.b, base.len);
+	ASSERT_SYSOK(mprotect(m + ps, ps, PROT_NONE));
+	EXPECT_REFUSED(a, dev, p, base.len, id, EFAULT, 0,
+		       "the record's last byte unreadable");
+	/* readable: it imports, from that odd address */
+	ASSERT_SYSOK(mprotect(m + ps, ps, PROT_READ));
+	EXPECT_IMPORTED(a, dev, &base, base.len, id, S_TRANSIENT,
+			"the base record");
+	ASSERT_SYSOK(raw_import(a, p, base.len));
+	cancel_id(dev, id);
+	munmap(m, 2 * ps);
+	close(a);
+	close(dev);
+}
+
+/* The largest record a job can have, built here: it imports, and exports
+ * back byte for byte; a byte more is refused. */
+TEST_TIMEOUT(import_largest_record, 120)
+{
+	static const guid_bytes big_id = {
+		0x72, 0x74, 0x2d, 0x6c, 0x61, 0x72, 0x67, 0x65,
+		0x73, 0x74, 0x2d, 0x72, 0x65, 0x63, 0x21, 0x21,
+	};
+	const uint32_t nfiles = 200;
+	const size_t file_size = RF_SIZE + KBITS_REMOTE_NAME_MAX +
+				 KBITS_LOCAL_NAME_MAX;
+	const size_t largest = HDR_SIZE + KBITS_DISPLAY_NAME_MAX +
+			       KBITS_DESCRIPTION_MAX + KBITS_ERROR_TEXT_MAX +
+			       nfiles * file_size;
+	int a = agent_attach(), dev = dev_open(), fd;
+	struct kbits_job_progress prog;
+	struct kbits_job_record h;
+	size_t cap = largest + 2 * page_size();
+	uint8_t *buf, *out, *p;
+	uint32_t i, len;
+
+	log_job(big_id);
+	param_set("max_files_per_job", nfiles);
+	buf = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	out = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(buf != MAP_FAILED && out != MAP_FAILED);
+
+	memset(&h, 0, sizeof(h));
+	h.magic = KBITS_RECORD_MAGIC;
+	h.version = KBITS_RECORD_VERSION;
+	h.length = largest;
+	h.header_size = HDR_SIZE;
+	memcpy(h.id, big_id, KBITS_GUID_SIZE);
+	h.owner = 2590;
+	h.type = DL;
+	h.state = S_SUSPENDED;
+	h.priority = KBITS_PRIORITY_LOW;
+	h.notify_flags = KBITS_NOTIFY_ALL;
+	h.min_retry_delay = 60;
+	h.no_progress_timeout = 0;
+	h.error_count = 2;
+	h.creation_time = 1500000000;
+	h.modification_time = 1500000100;
+	h.completion_time = 0;
+	h.error_context = KBITS_ERROR_CONTEXT_GENERAL;
+	h.error_code = EIO;
+	h.error_file_index = nfiles - 1;
+	h.nr_files = nfiles;
+	h.display_name_len = KBITS_DISPLAY_NAME_MAX;
+	h.description_len = KBITS_DESCRIPTION_MAX;
+	h.error_text_len = KBITS_ERROR_TEXT_MAX;
+	p = buf;
+	memcpy(p, &h, sizeof(h));
+	p += sizeof(h);
+	memset(p, 'N', KBITS_DISPLAY_NAME_MAX);
+	p += KBITS_DISPLAY_NAME_MAX;
+	memset(p, 'D', KBITS_DESCRIPTION_MAX);
+	p += KBITS_DESCRIPTION_MAX;
+	memset(p, 'E', KBITS_ERROR_TEXT_MAX);
+	p += KBITS_ERROR_TEXT_MAX;
+	for (i = 0; i < nfiles; i++) {
+		struct kbits_record_file f = {
+			.bytes_total = 1000,
+			.bytes_transferred = i,
+			.flags = 0,
+			.remote_len = KBITS_REMOTE_NAME_MAX,
+			.local_len = KBITS_LOCAL_NAME_MAX,
+		};
+
+		memcpy(p, &f, sizeof(f));
+		p += sizeof(f);
+		memcpy(p, "http://", 7);
+		memset(p + 7, 'a' + i % 26, KBITS_REMOTE_NAME_MAX - 7);
+		p += KBITS_REMOTE_NAME_MAX;
+		*p = '/';
+		memset(p + 1, 'a' + i % 26, KBITS_LOCAL_NAME_MAX - 1);
+		p += KBITS_LOCAL_NAME_MAX;
+	}
+	ASSERT_EQ(largest, (size_t)(p - buf));
+
+	EXPECT_ERRNO(ENOENT, raw_get(dev, big_id));
+	ASSERT_SYSOK(raw_import(a, buf, largest));
+	fd = raw_get(dev, big_id);
+	ASSERT_SYSOK(fd);
+	EXPECT_EQ(2590, job_owner(fd));
+	EXPECT_STATE(S_SUSPENDED, fd);
+	get_progress(fd, &prog);
+	EXPECT_EQ(nfiles, prog.files_total);
+	EXPECT_EQ(1000ull * nfiles, prog.bytes_total);
+	EXPECT_EQ((uint64_t)nfiles * (nfiles - 1) / 2, prog.bytes_transferred);
+	EXPECT_EQ(0, prog.files_transferred);
+
+	/* exported: the same bytes, to the last */
+	len = largest - 1;
+	EXPECT_ERRNO(ERANGE, raw_export(a, big_id, out, &len));
+	EXPECT_EQ(largest, len);
+	len = cap;
+	ASSERT_SYSOK(raw_export(a, big_id, out, &len));
+	ASSERT_EQ(largest, len);
+	EXPECT_MEMEQ(buf, out, largest);
+	job_cancel(fd);
+	close(fd);
+
+	/* a byte more than the largest: refused, however it is counted */
+	buf[largest] = 'x';
+	EXPECT_REFUSED(a, dev, buf, largest + 1, big_id, EINVAL, E2BIG,
+		       "the largest record and a byte, length unchanged");
+	h.length = largest + 1;
+	memcpy(buf, &h, sizeof(h));
+	EXPECT_REFUSED(a, dev, buf, largest + 1, big_id, EINVAL, E2BIG,
+		       "the largest record and a byte, in its length");
+	/* a file more, with a lower max_files_per_job: refused */
+	h.length = largest;
+	memcpy(buf, &h, sizeof(h));
+	param_set("max_files_per_job", nfiles - 1);
+	EXPECT_REFUSED(a, dev, buf, largest, big_id, EINVAL, E2BIG,
+		       "the largest record, max_files_per_job one less");
+	param_set("max_files_per_job", nfiles);
+	ASSERT_SYSOK(raw_import(a, buf, largest));
+	cancel_id(dev, big_id);
+
+	munmap(buf, cap);
+	munmap(out, cap);
+	close(a);
+	close(dev);
+}
+
+/* --------------------------------------------------------------- cleanup */
+
+/* Every job this run made (or imported) has left the queue. */
+TEST(no_jobs_left_behind)
+{
+	int dev = dev_open(), fd, a;
+	unsigned int i, n = job_log->n, left = 0;
+
+	ASSERT_LE(n, JOB_LOG_MAX);
+	for (i = 0; i < n; i++) {
+		fd = raw_get(dev, job_log->ids[i]);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		left++;
+		if (fd >= 0) {
+			ioctl(fd, KBITS_JOB_IOC_CANCEL);
+			close(fd);
+		}
+	}
+	if (left)
+		TH_LOG("%u of %u jobs were left in the queue", left, n);
+	EXPECT_EQ(0, left);
+	a = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	EXPECT_SYSOK(a);
+	close(a);
+	close(dev);
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	job_log = mmap(NULL, sizeof(*job_log), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ures = mmap(NULL, sizeof(*ures), PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (job_log == MAP_FAILED || ures == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	orig_max_jobs = param_get("max_jobs", 300);
+	orig_max_jobs_per_user = param_get("max_jobs_per_user", 60);
+	orig_max_files = param_get("max_files_per_job", 200);
+	th_after_each = restore_params;
+	ret = test_harness_run(argc, argv);
+	restore_params();
+	return ret;
+}
