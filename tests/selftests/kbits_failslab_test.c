@@ -27,6 +27,7 @@
 #include <linux/kbits.h>
 
 #include "harness.h"
+#include "kbits_helpers.h"
 
 #define FAILSLAB	"/sys/kernel/debug/failslab/"
 #define PARAM_DIR	"/sys/module/kbits/parameters/"
@@ -82,15 +83,6 @@ static bool fail_nth_hit(void)
 	return false;
 }
 
-static void become(uid_t uid)
-{
-	ASSERT_SYSOK(setgroups(0, NULL));
-	ASSERT_SYSOK(setresgid(uid, uid, uid));
-	ASSERT_SYSOK(setresuid(uid, uid, uid));
-	/* else /proc/thread-self/ is root's and fail-nth cannot be opened */
-	ASSERT_SYSOK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
-}
-
 static void param_set(const char *name, unsigned int v)
 {
 	char path[128], val[16];
@@ -98,23 +90,6 @@ static void param_set(const char *name, unsigned int v)
 	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
 	snprintf(val, sizeof(val), "%u", v);
 	write_str(path, val);
-}
-
-static int dev_open(void)
-{
-	int fd = open("/dev/kbits", O_RDWR | O_CLOEXEC);
-
-	ASSERT_SYSOK(fd);
-	return fd;
-}
-
-static int lowest_free_fd(void)
-{
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-	ASSERT_SYSOK(fd);
-	close(fd);
-	return fd;
 }
 
 static int create(int dev, uint8_t *id)
@@ -187,6 +162,8 @@ TEST(create_every_failure_point)
 		int dev, before, fd, err, n, hits = 0;
 
 		become(USER);
+		/* else /proc/thread-self/ is root's and fail-nth cannot be opened */
+		ASSERT_SYSOK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
 		dev = dev_open();
 		fail_nth(0);	/* opens fail-nth: that fd is not a leak */
 		before = lowest_free_fd();

@@ -34,6 +34,7 @@
 #include <linux/kbits.h>
 
 #include "harness.h"
+#include "kbits_helpers.h"
 
 #define DEV_PATH	"/dev/kbits"
 #define PARAM_MAX_FILES	"/sys/module/kbits/parameters/max_files_per_job"
@@ -69,19 +70,6 @@ static void log_job(const uint8_t *id)
 	memcpy(job_log->ids[i], id, KBITS_GUID_SIZE);
 }
 
-static long page_size(void)
-{
-	return sysconf(_SC_PAGESIZE);
-}
-
-static int dev_open(void)
-{
-	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
-
-	ASSERT_SYSOK(fd);
-	return fd;
-}
-
 /* CREATE_JOB with a normal struct: the fd or -1/errno; @id gets the GUID. */
 static int raw_create(int dev, const void *name, uint32_t len, uint32_t type,
 		      uint8_t *id)
@@ -114,16 +102,6 @@ static int make_job(int dev, const char *name, uint32_t type, uint8_t *id)
 	return fd;
 }
 
-static int raw_get(int dev, const uint8_t *id)
-{
-	struct kbits_get_job g;
-
-	memset(&g, 0, sizeof(g));
-	g.size = sizeof(g);
-	memcpy(g.id, id, KBITS_GUID_SIZE);
-	return ioctl(dev, KBITS_IOC_GET_JOB, &g);
-}
-
 /* An ioctl's result as one number: what it returned, or -errno. */
 static long ioc(int fd, unsigned long cmd, void *arg)
 {
@@ -143,104 +121,6 @@ static uint32_t job_u32(int fd, unsigned long cmd)
 #define job_state(fd) job_u32(fd, KBITS_JOB_IOC_GET_STATE)
 #define job_type(fd) job_u32(fd, KBITS_JOB_IOC_GET_TYPE)
 #define job_owner(fd) job_u32(fd, KBITS_JOB_IOC_GET_OWNER)
-
-static void job_id(int fd, uint8_t *out)
-{
-	struct kbits_job_id id;
-
-	memset(&id, 0xa5, sizeof(id));
-	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ID, &id));
-	memcpy(out, id.id, KBITS_GUID_SIZE);
-}
-
-static void job_cancel(int fd)
-{
-	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
-}
-
-/* Becomes @uid (and gid @uid) with no supplementary groups. */
-static void become(uid_t uid)
-{
-	ASSERT_SYSOK(setgroups(0, NULL));
-	ASSERT_SYSOK(setresgid(uid, uid, uid));
-	ASSERT_SYSOK(setresuid(uid, uid, uid));
-	ASSERT_EQ(uid, geteuid());
-	ASSERT_EQ(uid, getegid());
-}
-
-/* Memory shared with the children a test forks. */
-static void *shared_alloc(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	ASSERT_NE(MAP_FAILED, p);
-	memset(p, 0, size);
-	return p;
-}
-
-/* An address with nothing mapped at it. */
-static void *unmapped_page(void)
-{
-	void *p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_SYSOK(munmap(p, page_size()));
-	return p;
-}
-
-static bool all_bytes(const void *p, int c, size_t n)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (b[i] != (uint8_t)c)
-			return false;
-	return true;
-}
-
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char data = 'j';
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char data;
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
 
 /* ------------------------------------------------- max_files_per_job */
 

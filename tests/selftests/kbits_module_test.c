@@ -27,6 +27,7 @@
 #include <kbits/kbits.h>
 
 #include "harness.h"
+#include "kbits_helpers.h"
 
 #define DEV_PATH	"/dev/kbits"
 #define MODULE_DIR	"/sys/module/kbits"
@@ -63,14 +64,6 @@ static bool wait_for(const char *path, bool want)
 	return false;
 }
 
-static int dev_open(void)
-{
-	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
-
-	ASSERT_SYSOK(fd);
-	return fd;
-}
-
 static int make_job(int dev, const char *name, uint8_t *id)
 {
 	struct kbits_create_job c;
@@ -85,16 +78,6 @@ static int make_job(int dev, const char *name, uint8_t *id)
 	if (id)
 		memcpy(id, c.id, KBITS_GUID_SIZE);
 	return fd;
-}
-
-static int raw_get(int dev, const uint8_t *id)
-{
-	struct kbits_get_job g;
-
-	memset(&g, 0, sizeof(g));
-	g.size = sizeof(g);
-	memcpy(g.id, id, KBITS_GUID_SIZE);
-	return ioctl(dev, KBITS_IOC_GET_JOB, &g);
 }
 
 static void load(void)

@@ -42,6 +42,7 @@
 #include <linux/kbits.h>
 
 #include "harness.h"
+#include "kbits_helpers.h"
 
 #define DEV_PATH	"/dev/kbits"
 #define PARAM_DIR	"/sys/module/kbits/parameters/"
@@ -127,19 +128,6 @@ static void log_job(const uint8_t *id)
 	memcpy(job_log->ids[i], id, KBITS_GUID_SIZE);
 }
 
-static long page_size(void)
-{
-	return sysconf(_SC_PAGESIZE);
-}
-
-static int dev_open(void)
-{
-	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
-
-	ASSERT_SYSOK(fd);
-	return fd;
-}
-
 /* A job that must be created, logged for no_jobs_left_behind; its fd. */
 static int make_job(int dev, const char *name, uint32_t type, uint8_t *id)
 {
@@ -157,16 +145,6 @@ static int make_job(int dev, const char *name, uint32_t type, uint8_t *id)
 	if (id)
 		memcpy(id, c.id, KBITS_GUID_SIZE);
 	return fd;
-}
-
-static int raw_get(int dev, const uint8_t *id)
-{
-	struct kbits_get_job g;
-
-	memset(&g, 0, sizeof(g));
-	g.size = sizeof(g);
-	memcpy(g.id, id, KBITS_GUID_SIZE);
-	return ioctl(dev, KBITS_IOC_GET_JOB, &g);
 }
 
 static uint32_t job_u32(int fd, unsigned long cmd)
@@ -191,11 +169,6 @@ static uint32_t job_u32(int fd, unsigned long cmd)
 	EXPECT_EQ(want, st_);						\
 } while (0)
 
-static void job_cancel(int fd)
-{
-	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
-}
-
 /* Cancels the queued job @id (root may). */
 static void cancel_id(int dev, const uint8_t *id)
 {
@@ -204,16 +177,6 @@ static void cancel_id(int dev, const uint8_t *id)
 	ASSERT_SYSOK(fd);
 	job_cancel(fd);
 	close(fd);
-}
-
-/* Becomes @uid (and gid @uid) with no supplementary groups. */
-static void become(uid_t uid)
-{
-	ASSERT_SYSOK(setgroups(0, NULL));
-	ASSERT_SYSOK(setresgid(uid, uid, uid));
-	ASSERT_SYSOK(setresuid(uid, uid, uid));
-	ASSERT_EQ(uid, geteuid());
-	ASSERT_EQ(uid, getegid());
 }
 
 __attribute__((format(printf, 2, 3)))

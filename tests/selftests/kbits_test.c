@@ -41,6 +41,7 @@
 #include <kbits/kbits.h>
 
 #include "harness.h"
+#include "kbits_helpers.h"
 
 #define DEV_PATH	"/dev/kbits"
 #define PARAM_DIR	"/sys/module/kbits/parameters/"
@@ -49,19 +50,6 @@
 /* ---------------------------------------------------------------- helpers */
 
 typedef uint8_t guid_bytes[KBITS_GUID_SIZE];
-
-static long page_size(void)
-{
-	return sysconf(_SC_PAGESIZE);
-}
-
-static int dev_open(void)
-{
-	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
-
-	ASSERT_SYSOK(fd);
-	return fd;
-}
 
 /* CREATE_JOB with a normal struct: the fd or -1/errno; @id gets the GUID. */
 static int raw_create(int dev, const void *name, uint32_t len, uint32_t type,
@@ -96,16 +84,6 @@ static int make_job(int dev, const char *name, uint8_t *id)
 	return fd;
 }
 
-static int raw_get(int dev, const uint8_t *id)
-{
-	struct kbits_get_job g;
-
-	memset(&g, 0, sizeof(g));
-	g.size = sizeof(g);
-	memcpy(g.id, id, KBITS_GUID_SIZE);
-	return ioctl(dev, KBITS_IOC_GET_JOB, &g);
-}
-
 static uint32_t job_u32(int fd, unsigned long cmd)
 {
 	uint32_t v = 0xdeadbeef;
@@ -117,15 +95,6 @@ static uint32_t job_u32(int fd, unsigned long cmd)
 #define job_state(fd) job_u32(fd, KBITS_JOB_IOC_GET_STATE)
 #define job_type(fd) job_u32(fd, KBITS_JOB_IOC_GET_TYPE)
 #define job_owner(fd) job_u32(fd, KBITS_JOB_IOC_GET_OWNER)
-
-static void job_id(int fd, uint8_t *out)
-{
-	struct kbits_job_id id;
-
-	memset(&id, 0xa5, sizeof(id));
-	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ID, &id));
-	memcpy(out, id.id, KBITS_GUID_SIZE);
-}
 
 /* The display name into @buf (KBITS_DISPLAY_NAME_MAX + 1 bytes); its length. */
 static uint32_t job_name(int fd, char *buf)
@@ -142,11 +111,6 @@ static uint32_t job_name(int fd, char *buf)
 	return s.len;
 }
 
-static void job_cancel(int fd)
-{
-	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
-}
-
 /* Gets the job by GUID through @dev and cancels it. */
 static void cancel_by_id(int dev, const uint8_t *id)
 {
@@ -160,16 +124,6 @@ static void cancel_by_id(int dev, const uint8_t *id)
 static void random_guid(uint8_t *id)
 {
 	ASSERT_EQ(KBITS_GUID_SIZE, getrandom(id, KBITS_GUID_SIZE, 0));
-}
-
-/* Becomes @uid (and gid @uid) with no supplementary groups, as pidfd tests do. */
-static void become(uid_t uid)
-{
-	ASSERT_SYSOK(setgroups(0, NULL));
-	ASSERT_SYSOK(setresgid(uid, uid, uid));
-	ASSERT_SYSOK(setresuid(uid, uid, uid));
-	ASSERT_EQ(uid, geteuid());
-	ASSERT_EQ(uid, getegid());
 }
 
 static void write_file(const char *path, const char *fmt, ...)
@@ -272,38 +226,6 @@ static int enter_userns_as(uid_t uid)
 	ASSERT_EQ(0, e_);						\
 } while (0)
 
-/* Memory shared with the children a test forks. */
-static void *shared_alloc(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	ASSERT_NE(MAP_FAILED, p);
-	memset(p, 0, size);
-	return p;
-}
-
-/* An address with nothing mapped at it. */
-static void *unmapped_page(void)
-{
-	void *p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_SYSOK(munmap(p, page_size()));
-	return p;
-}
-
-/* The lowest free fd number: an fd leak moves it. */
-static int lowest_free_fd(void)
-{
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-	ASSERT_SYSOK(fd);
-	close(fd);
-	return fd;
-}
-
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -365,47 +287,6 @@ static bool fdinfo_get(int fd, const char *key, char *val, size_t size)
 	}
 	fclose(f);
 	return found;
-}
-
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char data = 'j';
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char data;
-	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
 }
 
 /* Parameters as they were when the run started; restored after each test. */
@@ -2516,17 +2397,6 @@ static int enum_once(int dev, uint32_t flags, uint64_t cursor, void *ids,
 		     uint32_t count)
 {
 	return raw_enum(dev, flags, &cursor, ids, &count);
-}
-
-static bool all_bytes(const void *p, int c, size_t n)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (b[i] != (uint8_t)c)
-			return false;
-	return true;
 }
 
 /*

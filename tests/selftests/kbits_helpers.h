@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers that the kbits selftests share: opening /dev/kbits, getting and
+ * cancelling jobs, becoming another user, memory a test's children share,
+ * passing fds.  Include after harness.h (they ASSERT).
+ */
+#ifndef KBITS_SELFTEST_HELPERS_H
+#define KBITS_SELFTEST_HELPERS_H
+
+#include <fcntl.h>
+#include <grp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/kbits.h>
+
+#ifndef DEV_PATH
+#define DEV_PATH	"/dev/kbits"
+#endif
+
+static inline long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+static inline int dev_open(void)
+{
+	int fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+
+	ASSERT_SYSOK(fd);
+	return fd;
+}
+
+static inline int raw_get(int dev, const uint8_t *id)
+{
+	struct kbits_get_job g;
+
+	memset(&g, 0, sizeof(g));
+	g.size = sizeof(g);
+	memcpy(g.id, id, KBITS_GUID_SIZE);
+	return ioctl(dev, KBITS_IOC_GET_JOB, &g);
+}
+
+static inline void job_cancel(int fd)
+{
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+}
+
+/* Becomes @uid (and gid @uid) with no supplementary groups, as pidfd tests do. */
+static inline void become(uid_t uid)
+{
+	ASSERT_SYSOK(setgroups(0, NULL));
+	ASSERT_SYSOK(setresgid(uid, uid, uid));
+	ASSERT_SYSOK(setresuid(uid, uid, uid));
+	ASSERT_EQ(uid, geteuid());
+	ASSERT_EQ(uid, getegid());
+}
+
+/* Memory shared with the children a test forks. */
+static inline void *shared_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0, size);
+	return p;
+}
+
+/* An address with nothing mapped at it. */
+static inline void *unmapped_page(void)
+{
+	void *p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_SYSOK(munmap(p, page_size()));
+	return p;
+}
+
+static inline bool all_bytes(const void *p, int c, size_t n)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i] != (uint8_t)c)
+			return false;
+	return true;
+}
+
+static inline int send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	char data = 'j';
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static inline int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	char data;
+	struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+static inline void job_id(int fd, uint8_t *out)
+{
+	struct kbits_job_id id;
+
+	memset(&id, 0xa5, sizeof(id));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ID, &id));
+	memcpy(out, id.id, KBITS_GUID_SIZE);
+}
+
+/* The lowest free fd number: an fd leak moves it. */
+static inline int lowest_free_fd(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	ASSERT_SYSOK(fd);
+	close(fd);
+	return fd;
+}
+
+#endif /* KBITS_SELFTEST_HELPERS_H */
