@@ -10,7 +10,9 @@
  * check theirs, before anything is made.
  */
 #include <linux/overflow.h>
+#include <linux/minmax.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
@@ -27,9 +29,11 @@ static size_t kbits_record_max(void)
 	size_t file = KBITS_RECORD_FILE_SIZE + KBITS_REMOTE_NAME_MAX +
 		      KBITS_LOCAL_NAME_MAX;
 
-	return sizeof(struct kbits_job_record) + KBITS_DISPLAY_NAME_MAX +
-	       KBITS_DESCRIPTION_MAX + KBITS_ERROR_TEXT_MAX +
-	       (size_t)READ_ONCE(kbits_max_files_per_job) * file;
+	size_t max = sizeof(struct kbits_job_record) + KBITS_DISPLAY_NAME_MAX +
+		     KBITS_DESCRIPTION_MAX + KBITS_ERROR_TEXT_MAX +
+		     (size_t)READ_ONCE(kbits_max_files_per_job) * file;
+
+	return min_t(size_t, max, INT_MAX);	/* what kvmalloc() takes */
 }
 
 static size_t kbits_strlen(const char *s)
@@ -206,6 +210,17 @@ static int kbits_record_check(const struct kbits_job_record *r, size_t len)
 	if (r->nr_files > READ_ONCE(kbits_max_files_per_job) ||
 	    (r->type != KBITS_JOB_TYPE_DOWNLOAD && r->nr_files > 1))
 		return -EINVAL;
+	/*
+	 * Only what the module itself makes: a job without files is
+	 * SUSPENDED (RESUME refuses it); only the agent's ERROR puts a job in
+	 * an error state, and it records the error; TRANSFERRED has none.
+	 */
+	if ((!r->nr_files && r->state != KBITS_JOB_STATE_SUSPENDED) ||
+	    ((r->state == KBITS_JOB_STATE_ERROR ||
+	      r->state == KBITS_JOB_STATE_TRANSIENT_ERROR) &&
+	     !r->error_context) ||
+	    (r->state == KBITS_JOB_STATE_TRANSFERRED && r->error_context))
+		return -EINVAL;
 	if (!uid_valid(make_kuid(&init_user_ns, r->owner)))
 		return -EINVAL;
 	return 0;
@@ -221,6 +236,9 @@ static int kbits_record_files(struct kbits_job *job, struct kbits_reader *rd,
 
 	if (!nr)
 		return 0;
+	/* Each file takes its header and two names of a byte at least. */
+	if (nr > rd->left / (sizeof(rf) + 2))
+		return -EINVAL;
 	job->files = kvcalloc(nr, sizeof(*job->files), GFP_KERNEL_ACCOUNT);
 	if (!job->files)
 		return -ENOMEM;
@@ -261,6 +279,12 @@ static int kbits_record_files(struct kbits_job *job, struct kbits_reader *rd,
 	return 0;
 }
 
+/* A time from a record, in 0..now. */
+static time64_t kbits_clamp_time(s64 t)
+{
+	return clamp_t(s64, t, 0, ktime_get_real_seconds());
+}
+
 /* A job made from a checked record @r, whose strings and files follow in @rd. */
 static struct kbits_job *kbits_record_job(const struct kbits_job_record *r,
 					  struct kbits_reader *rd)
@@ -297,9 +321,10 @@ static struct kbits_job *kbits_record_job(const struct kbits_job_record *r,
 	job->min_retry_delay = r->min_retry_delay;
 	job->no_progress_timeout = r->no_progress_timeout;
 	job->error_count = r->error_count;
-	job->ctime = r->creation_time;
-	job->mtime = r->modification_time;
-	job->completion_time = r->completion_time;
+	/* A clock that went back must not make a job never idle. */
+	job->ctime = kbits_clamp_time(r->creation_time);
+	job->mtime = kbits_clamp_time(r->modification_time);
+	job->completion_time = kbits_clamp_time(r->completion_time);
 
 	s = kbits_take_string(rd, r->description_len, KBITS_DESCRIPTION_MAX,
 			      true);
@@ -321,6 +346,12 @@ static struct kbits_job *kbits_record_job(const struct kbits_job_record *r,
 	err = kbits_record_files(job, rd, r->nr_files);
 	if (!err && rd->left)
 		err = -EINVAL;	/* bytes over */
+	if (!err && r->state == KBITS_JOB_STATE_TRANSFERRED) {
+		mutex_lock(&job->lock);	/* for the lockdep assertion only */
+		if (!kbits_job_all_files_done(job))
+			err = -EINVAL;
+		mutex_unlock(&job->lock);
+	}
 	if (err)
 		goto fail;
 	return job;

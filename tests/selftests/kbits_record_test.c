@@ -1850,6 +1850,7 @@ enum mop {
 	M_FILE_ADD,	/* field at @off of file @file's struct += @val */
 	M_STR,		/* string @str (of @file) = @s, then @unit @rep times */
 	M_NO_ERROR_CONTEXT,	/* error context, code, file index 0; text kept */
+	M_NO_ERROR,	/* no error at all: context, code, file index 0, no text */
 	M_APPEND,	/* a byte more at the end, and length says so */
 	M_TRUNCATE,	/* a byte less at the end, and length says so */
 	M_BUF_LONGER,	/* buf_len a byte past length (a valid byte) */
@@ -1951,6 +1952,14 @@ static uint32_t apply(const struct mutation *m, struct rec *r)
 		ASSERT_NE(0, h.error_text_len);
 		rec_set_hdr(r, &h);
 		break;
+	case M_NO_ERROR:
+		rec_put_str(r, R_ERR, 0, "", 0);
+		h = rec_hdr(r);
+		h.error_context = KBITS_ERROR_CONTEXT_NONE;
+		h.error_code = 0;
+		h.error_file_index = 0;
+		rec_set_hdr(r, &h);
+		break;
 	case M_APPEND:
 		r->b[r->len++] = 'x';
 		rec_fix_length(r);
@@ -2017,6 +2026,9 @@ static const struct mutation corruptions[] = {
 	H(error_context, ~0u),
 	H(error_context, KBITS_ERROR_CONTEXT_NONE),	/* code, file, text left */
 	OP(M_NO_ERROR_CONTEXT),				/* text without an error */
+	OP(M_NO_ERROR),			/* TRANSIENT_ERROR without an error */
+	/* a TRANSFERRED job with an error and unfinished files */
+	H(state, KBITS_JOB_STATE_TRANSFERRED),
 	H(error_code, -1),
 	H(error_code, INT32_MIN),
 	H(error_file_index, 3),		/* there are 3 files */
