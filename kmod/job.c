@@ -92,6 +92,25 @@ static struct kbits_user *kbits_user_find(kuid_t uid)
 	return NULL;
 }
 
+/* kbits_uncharge() with kbits_users_lock held. */
+static void kbits_uncharge_locked(struct kbits_job *job)
+{
+	struct kbits_user *u;
+
+	lockdep_assert_held(&kbits_users_lock);
+	if (!job->charged)
+		return;
+	u = kbits_user_find(job->owner);
+	if (!WARN_ON_ONCE(!u)) {
+		kbits_charged--;
+		if (!--u->jobs) {
+			hash_del(&u->node);
+			kfree(u);
+		}
+	}
+	job->charged = false;
+}
+
 /*
  * Makes @owner the owner of @job, and moves the job's charge against the
  * limits to @owner: the job counts against its owner's and the system's
@@ -103,7 +122,7 @@ static struct kbits_user *kbits_user_find(kuid_t uid)
 static int kbits_charge_to(struct kbits_job *job, kuid_t owner, bool force)
 {
 	bool exempt = !force && ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
-	struct kbits_user *u = NULL, *new = NULL, *old;
+	struct kbits_user *u = NULL, *new = NULL;
 	int err = 0;
 
 	if (!exempt) {
@@ -128,17 +147,7 @@ static int kbits_charge_to(struct kbits_job *job, kuid_t owner, bool force)
 			goto out;
 		}
 	}
-	if (job->charged) {
-		old = kbits_user_find(job->owner);
-		if (!WARN_ON_ONCE(!old)) {
-			kbits_charged--;
-			if (!--old->jobs) {
-				hash_del(&old->node);
-				kfree(old);
-			}
-		}
-		job->charged = false;
-	}
+	kbits_uncharge_locked(job);
 	if (!exempt) {
 		if (!u) {
 			u = new;
@@ -160,20 +169,8 @@ out:
 /* Drops @job's charge, if it has one; a second call does nothing. */
 static void kbits_uncharge(struct kbits_job *job)
 {
-	struct kbits_user *u;
-
 	spin_lock(&kbits_users_lock);
-	if (job->charged) {
-		u = kbits_user_find(job->owner);
-		if (!WARN_ON_ONCE(!u)) {
-			kbits_charged--;
-			if (!--u->jobs) {
-				hash_del(&u->node);
-				kfree(u);
-			}
-		}
-		job->charged = false;
-	}
+	kbits_uncharge_locked(job);
 	spin_unlock(&kbits_users_lock);
 }
 
