@@ -194,8 +194,8 @@ static bool kbits_job_is_taken(const struct kbits_job *job)
 	       job->state == KBITS_JOB_STATE_TRANSFERRING;
 }
 
-/* TAKE_JOB: QUEUED (or TRANSIENT_ERROR, to retry it) -> CONNECTING. */
-static long kbits_agent_take(struct kbits_agent_job __user *uarg)
+/* The queued job a struct kbits_agent_job names, with a reference. */
+static struct kbits_job *kbits_agent_job_arg(struct kbits_agent_job __user *uarg)
 {
 	struct kbits_agent_job args;
 	struct kbits_job *job;
@@ -204,12 +204,22 @@ static long kbits_agent_take(struct kbits_agent_job __user *uarg)
 	err = kbits_copy_args(&args, sizeof(args), uarg,
 			      KBITS_AGENT_JOB_SIZE_VER0);
 	if (err)
-		return err;
+		return ERR_PTR(err);
 	if (args.flags || args.reserved)
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	job = kbits_agent_job(args.id);
-	if (!job)
-		return -ENOENT;
+	return job ?: ERR_PTR(-ENOENT);
+}
+
+/* TAKE_JOB: QUEUED (or TRANSIENT_ERROR, to retry it) -> CONNECTING. */
+static long kbits_agent_take(struct kbits_agent_job __user *uarg)
+{
+	struct kbits_job *job;
+	int err = 0;
+
+	job = kbits_agent_job_arg(uarg);
+	if (IS_ERR(job))
+		return PTR_ERR(job);
 
 	mutex_lock(&job->lock);
 	if (job->state == KBITS_JOB_STATE_QUEUED ||
@@ -333,19 +343,12 @@ static long kbits_agent_error(struct kbits_agent_error __user *uarg)
 /* TRANSFERRED: every file is complete -> TRANSFERRED. */
 static long kbits_agent_transferred(struct kbits_agent_job __user *uarg)
 {
-	struct kbits_agent_job args;
 	struct kbits_job *job;
-	int err;
+	int err = 0;
 
-	err = kbits_copy_args(&args, sizeof(args), uarg,
-			      KBITS_AGENT_JOB_SIZE_VER0);
-	if (err)
-		return err;
-	if (args.flags || args.reserved)
-		return -EINVAL;
-	job = kbits_agent_job(args.id);
-	if (!job)
-		return -ENOENT;
+	job = kbits_agent_job_arg(uarg);
+	if (IS_ERR(job))
+		return PTR_ERR(job);
 
 	mutex_lock(&job->lock);
 	if (!kbits_job_is_taken(job)) {
