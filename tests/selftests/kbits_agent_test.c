@@ -90,8 +90,6 @@ static const char * const kind_name[] = {
 
 /* ---------------------------------------------------------------- helpers */
 
-typedef uint8_t guid_bytes[KBITS_GUID_SIZE];
-
 static const guid_bytes zero_guid;
 
 /* Every job made by any test, in memory the runner and all tests share. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers that the kbits selftests share: opening /dev/kbits, getting and
- * cancelling jobs, becoming another user, memory a test's children share,
+ * Helpers that the kbits selftests share: opening /dev/kbits, creating,
+ * getting and cancelling jobs, becoming another user, memory a test's children share,
  * passing fds.  Include after harness.h (they ASSERT).
  */
 #ifndef KBITS_SELFTEST_HELPERS_H
@@ -22,6 +22,27 @@
 #ifndef DEV_PATH
 #define DEV_PATH	"/dev/kbits"
 #endif
+
+typedef uint8_t guid_bytes[KBITS_GUID_SIZE];
+
+/* CREATE_JOB with a normal struct: the fd or -1/errno; @id gets the GUID. */
+static inline int raw_create(int dev, const void *name, uint32_t len, uint32_t type,
+			     uint8_t *id)
+{
+	struct kbits_create_job c;
+	int fd;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.type = type;
+	c.name_len = len;
+	c.name = (uintptr_t)name;
+	fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &c);
+	if (id)
+		memcpy(id, fd >= 0 ? c.id : (const uint8_t[KBITS_GUID_SIZE]){ 0 },
+		       KBITS_GUID_SIZE);
+	return fd;
+}
 
 static inline long page_size(void)
 {

@@ -52,8 +52,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-typedef uint8_t guid_bytes[KBITS_GUID_SIZE];
-
 /* Every job made by any test, in memory the runner and all tests share. */
 #define JOB_LOG_MAX 1024
 struct job_log {
@@ -68,25 +66,6 @@ static void log_job(const uint8_t *id)
 
 	ASSERT_LT(i, JOB_LOG_MAX);
 	memcpy(job_log->ids[i], id, KBITS_GUID_SIZE);
-}
-
-/* CREATE_JOB with a normal struct: the fd or -1/errno; @id gets the GUID. */
-static int raw_create(int dev, const void *name, uint32_t len, uint32_t type,
-		      uint8_t *id)
-{
-	struct kbits_create_job c;
-	int fd;
-
-	memset(&c, 0, sizeof(c));
-	c.size = sizeof(c);
-	c.type = type;
-	c.name_len = len;
-	c.name = (uintptr_t)name;
-	fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &c);
-	if (id)
-		memcpy(id, fd >= 0 ? c.id : (const uint8_t[KBITS_GUID_SIZE]){ 0 },
-		       KBITS_GUID_SIZE);
-	return fd;
 }
 
 /* A job that must be created, logged for no_jobs_left_behind; its fd. */

@@ -49,27 +49,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-typedef uint8_t guid_bytes[KBITS_GUID_SIZE];
-
-/* CREATE_JOB with a normal struct: the fd or -1/errno; @id gets the GUID. */
-static int raw_create(int dev, const void *name, uint32_t len, uint32_t type,
-		      uint8_t *id)
-{
-	struct kbits_create_job c;
-	int fd;
-
-	memset(&c, 0, sizeof(c));
-	c.size = sizeof(c);
-	c.type = type;
-	c.name_len = len;
-	c.name = (uintptr_t)name;
-	fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &c);
-	if (id)
-		memcpy(id, fd >= 0 ? c.id : (const uint8_t[KBITS_GUID_SIZE]){ 0 },
-		       KBITS_GUID_SIZE);
-	return fd;
-}
-
 static int raw_create_str(int dev, const char *name, uint8_t *id)
 {
 	return raw_create(dev, name, strlen(name), KBITS_JOB_TYPE_DOWNLOAD, id);
