@@ -123,6 +123,26 @@ int kbits_job_set_no_progress_timeout(struct kbits_job *j, uint32_t seconds);
 /* How many errors the job has had. */
 int kbits_job_get_error_count(struct kbits_job *j, uint32_t *out);
 
+/*
+ * Proxy settings (BITS: Get/SetProxySettings).  With KBITS_PROXY_OVERRIDE,
+ * @list names the proxies (curl's CURLOPT_PROXY form) and @bypass, which may
+ * be NULL, the hosts reached directly; with KBITS_PROXY_SYSTEM (a new
+ * job's) or KBITS_PROXY_NONE both must be NULL.  -EINVAL otherwise;
+ * -ENAMETOOLONG over KBITS_PROXY_LIST_MAX bytes.  Get: *list and *bypass are
+ * malloc'd ("" when none); the caller frees them.
+ */
+int kbits_job_set_proxy(struct kbits_job *j, enum kbits_proxy_usage usage,
+			const char *list, const char *bypass);
+int kbits_job_get_proxy(struct kbits_job *j, enum kbits_proxy_usage *usage,
+			char **list, char **bypass);
+/*
+ * Custom HTTP headers (BITS: SetCustomHeaders): "Name: value" lines
+ * separated by "\r\n", at most KBITS_HTTP_HEADERS_MAX bytes; NULL or ""
+ * removes them.  Get: -ENODATA when the job has none; *out is malloc'd.
+ */
+int kbits_job_set_http_headers(struct kbits_job *j, const char *headers);
+int kbits_job_get_http_headers(struct kbits_job *j, char **out);
+
 /* Seconds since the epoch; 0 where not yet. */
 struct kbits_job_times {
 	int64_t creation_time;
@@ -172,7 +192,11 @@ int kbits_job_get_progress(struct kbits_job *j, struct kbits_job_progress *out);
  * leaves the queue; a download job may be completed in any state but the
  * final ones and keeps only its finished files, and then this returns
  * KBITS_COMPLETE_PARTIAL (BITS: BG_S_PARTIAL_COMPLETE) instead of 0; an
- * upload job only once TRANSFERRED (-EBADFD before).
+ * upload job only once TRANSFERRED (-EBADFD before).  When the agent
+ * (kbitsd) has written the job's files under temporary names, complete
+ * waits for it to move the finished ones to their local names: it returns
+ * once they are there, owned by the job's owner; -EAGAIN when no such agent
+ * is running, -EBUSY while another complete of the job is waiting.
  */
 int kbits_job_resume(struct kbits_job *j);
 int kbits_job_suspend(struct kbits_job *j);

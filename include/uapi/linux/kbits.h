@@ -245,6 +245,45 @@ struct kbits_job_progress {
 /* KBITS_JOB_IOC_COMPLETE returns this when it dropped unfinished files. */
 #define KBITS_COMPLETE_PARTIAL		1
 
+/* How a job reaches its HTTP servers (BITS: BG_JOB_PROXY_USAGE_*). */
+enum kbits_proxy_usage {
+	KBITS_PROXY_SYSTEM	= 0,	/* the agent's own settings (a new job's) */
+	KBITS_PROXY_NONE	= 1,	/* connect directly */
+	KBITS_PROXY_OVERRIDE	= 2,	/* the job's list and bypass list */
+};
+
+#define KBITS_PROXY_LIST_MAX	4000	/* bytes of the list, and of the bypass list */
+
+/*
+ * KBITS_JOB_IOC_GET_PROXY, KBITS_JOB_IOC_SET_PROXY - a job's proxy settings
+ * (BITS: GetProxySettings, SetProxySettings).  @list names the proxies to
+ * try, @bypass the hosts to reach directly, each a space- or comma-separated
+ * list as curl's CURLOPT_PROXY and CURLOPT_NOPROXY take them.  SET: with
+ * KBITS_PROXY_OVERRIDE @list_len must be > 0; with the other usages both
+ * lengths must be 0.  GET writes each list as GET_FILE writes the names
+ * (with a NUL; both lengths out; -ERANGE when a buffer is too small).
+ */
+struct kbits_job_proxy {
+	__u32 size;		/* in: sizeof(struct kbits_job_proxy) */
+	__u32 usage;		/* enum kbits_proxy_usage */
+	__u32 list_len;		/* bytes at @list (GET in: room; out: length) */
+	__u32 bypass_len;	/* bytes at @bypass (likewise) */
+	__aligned_u64 list;
+	__aligned_u64 bypass;
+	__u64 reserved;		/* must be 0 */
+};
+
+#define KBITS_JOB_PROXY_SIZE_VER0	40
+
+/*
+ * A job's custom HTTP headers (KBITS_JOB_IOC_GET_HTTP_HEADERS,
+ * KBITS_JOB_IOC_SET_HTTP_HEADERS, with struct kbits_job_string): lines
+ * "Name: value" separated by CR LF, as BITS's SetCustomHeaders takes them,
+ * at most KBITS_HTTP_HEADERS_MAX bytes.  SET with @len 0 removes them; GET
+ * fails with -ENODATA when the job has none.
+ */
+#define KBITS_HTTP_HEADERS_MAX	8192
+
 /* Where an error happened. */
 enum kbits_error_context {
 	KBITS_ERROR_CONTEXT_NONE		= 0,
@@ -294,6 +333,8 @@ enum kbits_event_kind {
 	KBITS_EVENT_TRANSFERRED	= 7,	/* the job became TRANSFERRED */
 	KBITS_EVENT_ERROR	= 8,	/* the job became ERROR */
 	KBITS_EVENT_FILE_TRANSFERRED = 9,	/* a file is complete */
+	/* on the agent fd only, for an agent attached with KBITS_AGENT_PLACES_FILES: */
+	KBITS_EVENT_COMPLETING	= 10,	/* place its files, then KBITS_AGENT_IOC_PLACED */
 };
 
 /*
@@ -307,6 +348,17 @@ struct kbits_event {
 	__u32 state;		/* the job's state right after the change */
 	__u64 seq;		/* agent fd: 1, 2, ...; job fd: the job's event number */
 };
+
+/*
+ * KBITS_IOC_AGENT_ATTACH's argument: 0, or KBITS_AGENT_PLACES_FILES for an
+ * agent that writes each file under a temporary name and moves it to its
+ * local name only when the job's user completes the job.  Such an agent
+ * marks every job it reports progress for; COMPLETE of a marked job then
+ * gives the agent a KBITS_EVENT_COMPLETING and waits for its
+ * KBITS_AGENT_IOC_PLACED, so that COMPLETE returns once the files are in
+ * place (see docs/uapi.md).
+ */
+#define KBITS_AGENT_PLACES_FILES	(1U << 0)
 
 /* KBITS_AGENT_IOC_TAKE_JOB, KBITS_AGENT_IOC_TRANSFERRED */
 struct kbits_agent_job {
@@ -346,6 +398,22 @@ struct kbits_agent_error {
 
 #define KBITS_AGENT_ERROR_SIZE_VER0	56
 #define KBITS_ERROR_TRANSIENT		(1U << 0)
+
+/*
+ * KBITS_AGENT_IOC_PLACED: the agent's answer to KBITS_EVENT_COMPLETING.
+ * @error 0: the finished files are at their local names and the others'
+ * temporaries are gone; the job becomes ACKNOWLEDGED and COMPLETE returns.
+ * Else a positive errno: the job stays as it was and COMPLETE fails with it.
+ */
+struct kbits_agent_placed {
+	__u32 size;		/* in: sizeof(struct kbits_agent_placed) */
+	__u32 flags;		/* in: none defined yet, must be 0 */
+	__u8 id[KBITS_GUID_SIZE];	/* in: the job */
+	__s32 error;		/* in: 0, or a positive errno */
+	__u32 reserved;		/* must be 0 */
+};
+
+#define KBITS_AGENT_PLACED_SIZE_VER0	32
 
 /*
  * KBITS_AGENT_IOC_EXPORT_JOB, KBITS_AGENT_IOC_IMPORT_JOB: a job's whole
@@ -400,7 +468,12 @@ struct kbits_job_record {
 	__u32 display_name_len;
 	__u32 description_len;
 	__u32 error_text_len;
-	__u32 reserved;		/* must be 0 */
+	__u32 flags;		/* KBITS_RECORD_* */
+	/* from here on: header_size >= KBITS_JOB_RECORD_SIZE_VER1 */
+	__u32 proxy_usage;	/* enum kbits_proxy_usage */
+	__u32 proxy_list_len;
+	__u32 proxy_bypass_len;
+	__u32 http_headers_len;
 };
 
 struct kbits_record_file {
@@ -414,7 +487,10 @@ struct kbits_record_file {
 
 #define KBITS_RECORD_MAGIC	0x5354424bU	/* "KBTS" */
 #define KBITS_RECORD_VERSION	1
-#define KBITS_JOB_RECORD_SIZE_VER0	120
+#define KBITS_JOB_RECORD_SIZE_VER0	120	/* no proxy settings, no headers */
+#define KBITS_JOB_RECORD_SIZE_VER1	136
+/* The job was marked by an agent with KBITS_AGENT_PLACES_FILES. */
+#define KBITS_RECORD_AGENT_PLACES	(1U << 0)
 #define KBITS_RECORD_FILE_SIZE	32
 
 #define KBITS_IOC_MAGIC		0xB8
@@ -446,6 +522,8 @@ struct kbits_record_file {
 	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x24, KBITS_AGENT_RECORD_SIZE_VER0)
 #define KBITS_AGENT_IOC_IMPORT_JOB \
 	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x25, KBITS_AGENT_RECORD_SIZE_VER0)
+#define KBITS_AGENT_IOC_PLACED \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x26, KBITS_AGENT_PLACED_SIZE_VER0)
 
 /* ioctls on a job fd */
 #define KBITS_JOB_IOC_GET_ID	_IOR(KBITS_IOC_MAGIC, 0x40, struct kbits_job_id)
@@ -476,5 +554,13 @@ struct kbits_record_file {
 #define KBITS_JOB_IOC_GET_ERROR \
 	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x51, KBITS_JOB_ERROR_SIZE_VER0)
 #define KBITS_JOB_IOC_TAKE_OWNERSHIP	_IO(KBITS_IOC_MAGIC, 0x52)
+#define KBITS_JOB_IOC_GET_PROXY \
+	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x53, KBITS_JOB_PROXY_SIZE_VER0)
+#define KBITS_JOB_IOC_SET_PROXY \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x54, KBITS_JOB_PROXY_SIZE_VER0)
+#define KBITS_JOB_IOC_GET_HTTP_HEADERS \
+	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x55, KBITS_JOB_STRING_SIZE_VER0)
+#define KBITS_JOB_IOC_SET_HTTP_HEADERS \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x56, KBITS_JOB_STRING_SIZE_VER0)
 
 #endif /* _UAPI_LINUX_KBITS_H */
