@@ -335,6 +335,8 @@ enum kbits_event_kind {
 	KBITS_EVENT_FILE_TRANSFERRED = 9,	/* a file is complete */
 	/* on the agent fd only, for an agent attached with KBITS_AGENT_PLACES_FILES: */
 	KBITS_EVENT_COMPLETING	= 10,	/* place its files, then KBITS_AGENT_IOC_PLACED */
+	/* on the agent fd only: */
+	KBITS_EVENT_CREATED	= 11,	/* a new job (SUSPENDED): keep it on disk */
 };
 
 /*
