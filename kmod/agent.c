@@ -36,6 +36,7 @@ struct kbits_agent {
 	u32 count;
 	bool overflow;			/* OVERFLOW is to be read next */
 	u64 seq;			/* of the last record read */
+	unsigned long flags;		/* KBITS_AGENT_PLACES_FILES */
 };
 
 static struct kbits_agent __rcu *kbits_agent;
@@ -46,6 +47,21 @@ static_assert(sizeof(struct kbits_agent_job) == KBITS_AGENT_JOB_SIZE_VER0);
 static_assert(sizeof(struct kbits_agent_progress) ==
 	      KBITS_AGENT_PROGRESS_SIZE_VER0);
 static_assert(sizeof(struct kbits_agent_error) == KBITS_AGENT_ERROR_SIZE_VER0);
+static_assert(sizeof(struct kbits_agent_placed) ==
+	      KBITS_AGENT_PLACED_SIZE_VER0);
+
+/* Is an agent attached that places the files (KBITS_AGENT_PLACES_FILES)? */
+bool kbits_agent_places_files(void)
+{
+	struct kbits_agent *a;
+	bool ret;
+
+	rcu_read_lock();
+	a = rcu_dereference(kbits_agent);
+	ret = a && (a->flags & KBITS_AGENT_PLACES_FILES);
+	rcu_read_unlock();
+	return ret;
+}
 
 /* Tells the agent, if there is one, that @job changed: @kind. */
 void kbits_agent_notify(struct kbits_job *job, u32 kind)
@@ -147,10 +163,15 @@ static __poll_t kbits_agent_poll(struct file *file, poll_table *pt)
 	return kbits_agent_has_events(a) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
-/* The agent is gone: what it had taken goes back to the queue. */
+/*
+ * The agent is gone: what it had taken goes back to the queue, and a
+ * COMPLETE waiting for it to place the files fails with -EAGAIN.
+ */
 static void kbits_agent_requeue(struct kbits_job *job)
 {
 	mutex_lock(&job->lock);
+	if (job->completing)
+		kbits_job_finish_completion(job, -EAGAIN);
 	if (job->state == KBITS_JOB_STATE_CONNECTING ||
 	    job->state == KBITS_JOB_STATE_TRANSFERRING) {
 		WRITE_ONCE(job->state, KBITS_JOB_STATE_QUEUED);
@@ -211,8 +232,12 @@ static struct kbits_job *kbits_agent_job_arg(struct kbits_agent_job __user *uarg
 	return job ?: ERR_PTR(-ENOENT);
 }
 
-/* TAKE_JOB: QUEUED (or TRANSIENT_ERROR, to retry it) -> CONNECTING. */
-static long kbits_agent_take(struct kbits_agent_job __user *uarg)
+/*
+ * TAKE_JOB: QUEUED (or TRANSIENT_ERROR, to retry it) -> CONNECTING.  An
+ * agent that places files marks the job: it will have temporaries.
+ */
+static long kbits_agent_take(struct kbits_agent *a,
+			     struct kbits_agent_job __user *uarg)
 {
 	struct kbits_job *job;
 	int err = 0;
@@ -222,8 +247,12 @@ static long kbits_agent_take(struct kbits_agent_job __user *uarg)
 		return PTR_ERR(job);
 
 	mutex_lock(&job->lock);
-	if (job->state == KBITS_JOB_STATE_QUEUED ||
-	    job->state == KBITS_JOB_STATE_TRANSIENT_ERROR) {
+	if (job->completing) {
+		err = -EBUSY;
+	} else if (job->state == KBITS_JOB_STATE_QUEUED ||
+		   job->state == KBITS_JOB_STATE_TRANSIENT_ERROR) {
+		if (a->flags & KBITS_AGENT_PLACES_FILES)
+			job->agent_places = true;
 		WRITE_ONCE(job->state, KBITS_JOB_STATE_CONNECTING);
 		kbits_job_event(job, KBITS_EVENT_MODIFIED);
 	} else {
@@ -340,6 +369,45 @@ static long kbits_agent_error(struct kbits_agent_error __user *uarg)
 	return err;
 }
 
+/*
+ * PLACED: the agent's answer to COMPLETING.  0: the files are in place, the
+ * job becomes ACKNOWLEDGED and leaves the queue; a positive errno: the job
+ * stays as it was, and its COMPLETE fails with that errno.
+ */
+static long kbits_agent_placed(struct kbits_agent_placed __user *uarg)
+{
+	struct kbits_agent_placed args;
+	struct kbits_job *job;
+	bool acked = false;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_AGENT_PLACED_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.flags || args.reserved || args.error < 0 ||
+	    args.error >= MAX_ERRNO)
+		return -EINVAL;
+	job = kbits_agent_job(args.id);
+	if (!job)
+		return -ENOENT;
+
+	mutex_lock(&job->lock);
+	if (!job->completing) {
+		err = -EBADFD;
+	} else if (args.error) {
+		kbits_job_finish_completion(job, -args.error);
+	} else {
+		kbits_job_finish_completion(job, kbits_job_acknowledge(job));
+		acked = true;
+	}
+	mutex_unlock(&job->lock);
+	if (acked)
+		kbits_job_dequeue(job);
+	kbits_job_put(job);
+	return err;
+}
+
 /* TRANSFERRED: every file is complete -> TRANSFERRED. */
 static long kbits_agent_transferred(struct kbits_agent_job __user *uarg)
 {
@@ -369,11 +437,12 @@ static long kbits_agent_transferred(struct kbits_agent_job __user *uarg)
 static long kbits_agent_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
+	struct kbits_agent *a = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
 	case KBITS_AGENT_IOC_TAKE_JOB:
-		return kbits_agent_take(uarg);
+		return kbits_agent_take(a, uarg);
 	case KBITS_AGENT_IOC_PROGRESS:
 		return kbits_agent_progress(uarg);
 	case KBITS_AGENT_IOC_ERROR:
@@ -384,6 +453,8 @@ static long kbits_agent_ioctl(struct file *file, unsigned int cmd,
 		return kbits_agent_export(uarg);
 	case KBITS_AGENT_IOC_IMPORT_JOB:
 		return kbits_agent_import(uarg);
+	case KBITS_AGENT_IOC_PLACED:
+		return kbits_agent_placed(uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -401,9 +472,10 @@ static const struct file_operations kbits_agent_fops = {
 
 /*
  * AGENT_ATTACH: CAP_SYS_ADMIN in the initial user namespace, and no other
- * agent attached (-EBUSY).  Returns the agent fd (O_CLOEXEC).
+ * agent attached (-EBUSY); @flags 0 or KBITS_AGENT_PLACES_FILES.  Returns
+ * the agent fd (O_CLOEXEC).
  */
-int kbits_agent_attach(void)
+int kbits_agent_attach(unsigned long flags)
 {
 	struct kbits_agent *a;
 	struct file *file;
@@ -411,6 +483,8 @@ int kbits_agent_attach(void)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	if (flags & ~(unsigned long)KBITS_AGENT_PLACES_FILES)
+		return -EINVAL;
 
 	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 	if (!a)
@@ -423,6 +497,7 @@ int kbits_agent_attach(void)
 	}
 	spin_lock_init(&a->lock);
 	init_waitqueue_head(&a->wait);
+	a->flags = flags;
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {

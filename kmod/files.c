@@ -161,6 +161,8 @@ long kbits_job_add_files(struct kbits_job *job,
 	mutex_lock(&job->lock);
 	if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
+	} else if (job->completing) {
+		err = -EBUSY;
 	} else if (job->nr_files + args.count > max ||
 		   (job->type != KBITS_JOB_TYPE_DOWNLOAD &&
 		    job->nr_files + args.count > 1)) {

@@ -182,6 +182,9 @@ static void kbits_job_release(struct kref *ref)
 	kfree(job->display_name);
 	kfree(job->description);
 	kfree(job->error.text);
+	kfree(job->proxy_list);
+	kfree(job->proxy_bypass);
+	kfree(job->http_headers);
 	kfree(job->events);
 	kbits_job_free_files(job);
 	mutex_destroy(&job->lock);
@@ -194,7 +197,7 @@ void kbits_job_put(struct kbits_job *job)
 }
 
 /* Takes @job out of the queue and drops the queue's reference. */
-static void kbits_job_dequeue(struct kbits_job *job)
+void kbits_job_dequeue(struct kbits_job *job)
 {
 	rhashtable_remove_fast(&kbits_jobs, &job->node, kbits_job_params);
 	xa_erase(&kbits_slots, job->slot);
@@ -272,20 +275,34 @@ char *kbits_copy_string(const char __user *ustr, u32 len, u32 max)
 	return str;
 }
 
-/* The job's display name or description, as @cmd names it. */
-static char **kbits_job_string_field(struct kbits_job *job, unsigned int cmd)
+/*
+ * The job's display name, description or custom HTTP headers, as @cmd (a
+ * GET or a SET) names it; its longest length in @max.
+ */
+static char **kbits_job_string_field(struct kbits_job *job, unsigned int cmd,
+				     u32 *max)
 {
-	return cmd == KBITS_JOB_IOC_GET_DISPLAY_NAME ||
-	       cmd == KBITS_JOB_IOC_SET_DISPLAY_NAME ?
-	       &job->display_name : &job->description;
+	switch (cmd) {
+	case KBITS_JOB_IOC_GET_DISPLAY_NAME:
+	case KBITS_JOB_IOC_SET_DISPLAY_NAME:
+		*max = KBITS_DISPLAY_NAME_MAX;
+		return &job->display_name;
+	case KBITS_JOB_IOC_GET_DESCRIPTION:
+	case KBITS_JOB_IOC_SET_DESCRIPTION:
+		*max = KBITS_DESCRIPTION_MAX;
+		return &job->description;
+	default:
+		*max = KBITS_HTTP_HEADERS_MAX;
+		return &job->http_headers;
+	}
 }
 
 static long kbits_job_get_string(struct kbits_job *job, unsigned int cmd,
 				 struct kbits_job_string __user *uarg)
 {
 	struct kbits_job_string args;
-	char *copy;
-	u32 len;
+	char *copy, *field;
+	u32 len, max;
 	int err;
 
 	err = kbits_copy_args(&args, sizeof(args), uarg,
@@ -297,11 +314,16 @@ static long kbits_job_get_string(struct kbits_job *job, unsigned int cmd,
 
 	/* A copy, so that no lock is held across the copy to userspace. */
 	mutex_lock(&job->lock);
-	copy = kstrdup(*kbits_job_string_field(job, cmd) ?: "",
-		       GFP_KERNEL_ACCOUNT);
+	field = *kbits_job_string_field(job, cmd, &max);
+	copy = kstrdup(field ?: "", GFP_KERNEL_ACCOUNT);
 	mutex_unlock(&job->lock);
 	if (!copy)
 		return -ENOMEM;
+	/* No headers is not the same as empty ones (BITS: S_FALSE). */
+	if (!field && cmd == KBITS_JOB_IOC_GET_HTTP_HEADERS) {
+		kfree(copy);
+		return -ENODATA;
+	}
 
 	len = strlen(copy);
 	if (put_user(len, &uarg->len))
@@ -314,13 +336,16 @@ static long kbits_job_get_string(struct kbits_job *job, unsigned int cmd,
 	return err;
 }
 
+/*
+ * SET_DISPLAY_NAME, SET_DESCRIPTION, SET_HTTP_HEADERS: headers must be
+ * "Name: value" lines, and an empty string removes them.
+ */
 static long kbits_job_set_string(struct kbits_job *job, unsigned int cmd,
 				 struct kbits_job_string __user *uarg)
 {
-	u32 max = cmd == KBITS_JOB_IOC_SET_DISPLAY_NAME ?
-		  KBITS_DISPLAY_NAME_MAX : KBITS_DESCRIPTION_MAX;
 	struct kbits_job_string args;
 	char *str, **field;
+	u32 max;
 	int err;
 
 	err = kbits_copy_args(&args, sizeof(args), uarg,
@@ -329,15 +354,25 @@ static long kbits_job_set_string(struct kbits_job *job, unsigned int cmd,
 		return err;
 	if (args.reserved)
 		return -EINVAL;
+	kbits_job_string_field(job, cmd, &max);
 	str = kbits_copy_string(u64_to_user_ptr(args.buf), args.len, max);
 	if (IS_ERR(str))
 		return PTR_ERR(str);
+	if (cmd == KBITS_JOB_IOC_SET_HTTP_HEADERS && args.len &&
+	    !kbits_http_headers_ok(str)) {
+		kfree(str);
+		return -EINVAL;
+	}
+	if (cmd == KBITS_JOB_IOC_SET_HTTP_HEADERS && !args.len) {
+		kfree(str);
+		str = NULL;
+	}
 
 	mutex_lock(&job->lock);
 	if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
 	} else {
-		field = kbits_job_string_field(job, cmd);
+		field = kbits_job_string_field(job, cmd, &max);
 		swap(*field, str);
 		job->mtime = ktime_get_real_seconds();
 		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
@@ -451,6 +486,10 @@ static long kbits_job_resume(struct kbits_job *job)
 	long err = 0;
 
 	mutex_lock(&job->lock);
+	if (job->completing) {
+		mutex_unlock(&job->lock);
+		return -EBUSY;
+	}
 	switch (job->state) {
 	case KBITS_JOB_STATE_SUSPENDED:
 	case KBITS_JOB_STATE_ERROR:
@@ -482,6 +521,8 @@ static long kbits_job_suspend(struct kbits_job *job)
 	mutex_lock(&job->lock);
 	if (kbits_state_is_final(job->state))
 		err = -EBADFD;
+	else if (job->completing)
+		err = -EBUSY;
 	else if (job->state != KBITS_JOB_STATE_SUSPENDED)
 		kbits_job_set_state(job, KBITS_JOB_STATE_SUSPENDED,
 				    KBITS_EVENT_SUSPENDED);
@@ -490,29 +531,85 @@ static long kbits_job_suspend(struct kbits_job *job)
 }
 
 /*
+ * Makes @job, whose lock is held, ACKNOWLEDGED with only its finished files:
+ * KBITS_COMPLETE_PARTIAL when it dropped some, else 0.  The caller then
+ * takes it out of the queue.
+ */
+long kbits_job_acknowledge(struct kbits_job *job)
+{
+	long ret = kbits_job_drop_unfinished(job) ? KBITS_COMPLETE_PARTIAL : 0;
+
+	kbits_job_set_state(job, KBITS_JOB_STATE_ACKNOWLEDGED,
+			    KBITS_EVENT_COMPLETED);
+	return ret;
+}
+
+/*
+ * Ends the COMPLETE that waits for the agent to place @job's files (its
+ * lock is held) with @result, or, when that COMPLETE was killed meanwhile,
+ * just ends the wait.
+ */
+void kbits_job_finish_completion(struct kbits_job *job, long result)
+{
+	lockdep_assert_held(&job->lock);
+	job->completing = false;
+	if (job->completer) {
+		job->completer->result = result;
+		WRITE_ONCE(job->completer->done, true);
+		job->completer = NULL;
+	}
+	wake_up_all(&job->wait);	/* the COMPLETE sleeps killable */
+}
+
+/*
  * Complete (BITS: Complete): the job is ACKNOWLEDGED and leaves the queue.
  * A download job may be completed in any state but the final ones and keeps
  * only its finished files (then KBITS_COMPLETE_PARTIAL, as BITS's
  * BG_S_PARTIAL_COMPLETE); an upload job only once TRANSFERRED.
+ *
+ * An agent attached with KBITS_AGENT_PLACES_FILES that took the job has
+ * its files under temporary names: it is sent COMPLETING, and this waits
+ * (killable, no lock held) for its PLACED, which makes the job ACKNOWLEDGED
+ * once the files are at their local names, or fails.  -EAGAIN when no such
+ * agent is attached (or it detaches meanwhile), -EBUSY while another
+ * COMPLETE of the job waits.
  */
 static long kbits_job_complete(struct kbits_job *job)
 {
+	struct kbits_completion c = { };
 	long ret = 0;
 
 	mutex_lock(&job->lock);
 	if (kbits_state_is_final(job->state) ||
 	    (job->type != KBITS_JOB_TYPE_DOWNLOAD &&
-	     job->state != KBITS_JOB_STATE_TRANSFERRED)) {
+	     job->state != KBITS_JOB_STATE_TRANSFERRED))
+		ret = -EBADFD;
+	else if (job->completing)
+		ret = -EBUSY;
+	else if (job->agent_places && !kbits_agent_places_files())
+		ret = -EAGAIN;
+	if (ret) {
 		mutex_unlock(&job->lock);
-		return -EBADFD;
+		return ret;
 	}
-	if (kbits_job_drop_unfinished(job))
-		ret = KBITS_COMPLETE_PARTIAL;
-	kbits_job_set_state(job, KBITS_JOB_STATE_ACKNOWLEDGED,
-			    KBITS_EVENT_COMPLETED);
+	if (!job->agent_places) {
+		ret = kbits_job_acknowledge(job);
+		mutex_unlock(&job->lock);
+		kbits_job_dequeue(job);
+		return ret;
+	}
+	job->completing = true;
+	job->completer = &c;
+	kbits_agent_notify(job, KBITS_EVENT_COMPLETING);
 	mutex_unlock(&job->lock);
 
-	kbits_job_dequeue(job);
+	wait_event_killable(job->wait, READ_ONCE(c.done));
+
+	mutex_lock(&job->lock);
+	if (job->completer == &c)	/* killed: the agent goes on alone */
+		job->completer = NULL;
+	ret = c.done ? c.result : -EINTR;
+	mutex_unlock(&job->lock);
 	return ret;
 }
 
@@ -532,6 +629,8 @@ static long kbits_job_take_ownership(struct kbits_job *job)
 	mutex_lock(&job->lock);
 	if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
+	} else if (job->completing) {
+		err = -EBUSY;
 	} else {
 		err = kbits_charge_to(job, current_euid(), false);
 		if (!err) {
@@ -590,12 +689,17 @@ static long kbits_job_get_error(struct kbits_job *job,
 
 /*
  * Cancels @job: -EBADFD when it is final already, or, when @only_idle,
- * when its user changed it after @idle_since or the agent is working on it.
+ * when its user changed it after @idle_since or the agent is working on it;
+ * -EBUSY while a COMPLETE waits for the agent to place its files.
  */
 static long __kbits_job_cancel(struct kbits_job *job, bool only_idle,
 			       time64_t idle_since)
 {
 	mutex_lock(&job->lock);
+	if (job->completing) {
+		mutex_unlock(&job->lock);
+		return -EBUSY;
+	}
 	if (kbits_state_is_final(job->state) ||
 	    (only_idle && (job->mtime > idle_since ||
 			   job->state == KBITS_JOB_STATE_CONNECTING ||
@@ -645,10 +749,16 @@ static long kbits_job_ioctl(struct file *file, unsigned int cmd,
 				(u32 __user *)uarg);
 	case KBITS_JOB_IOC_GET_DISPLAY_NAME:
 	case KBITS_JOB_IOC_GET_DESCRIPTION:
+	case KBITS_JOB_IOC_GET_HTTP_HEADERS:
 		return kbits_job_get_string(job, cmd, uarg);
 	case KBITS_JOB_IOC_SET_DISPLAY_NAME:
 	case KBITS_JOB_IOC_SET_DESCRIPTION:
+	case KBITS_JOB_IOC_SET_HTTP_HEADERS:
 		return kbits_job_set_string(job, cmd, uarg);
+	case KBITS_JOB_IOC_GET_PROXY:
+		return kbits_job_get_proxy(job, uarg);
+	case KBITS_JOB_IOC_SET_PROXY:
+		return kbits_job_set_proxy(job, uarg);
 	case KBITS_JOB_IOC_GET_ATTR:
 		return kbits_job_get_attr(job, uarg);
 	case KBITS_JOB_IOC_SET_ATTR:
@@ -890,6 +1000,7 @@ int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
 		return err;
 	}
 
+	kbits_agent_notify(job, KBITS_EVENT_CREATED);
 	fd_install(fd, file);
 	return fd;
 

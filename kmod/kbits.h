@@ -26,6 +26,16 @@ struct kbits_file {
 };
 
 /*
+ * A COMPLETE waiting for the agent to place the job's files (on the waiter's
+ * stack; job->completer while it waits).  The agent's PLACED, or its
+ * detaching, sets @result and then @done.
+ */
+struct kbits_completion {
+	long result;
+	bool done;
+};
+
+/*
  * A job.  The queue (kbits_jobs) holds one reference while the job is in it;
  * every job fd holds one more.  @id, @user_ns, @type and @ctime never
  * change once the job is queued; @owner changes (TAKE_OWNERSHIP) under
@@ -60,6 +70,13 @@ struct kbits_job {
 	struct kbits_event *events;	/* events.c's ring, or NULL */
 	u64 event_seq;			/* of the last event; read locklessly */
 	wait_queue_head_t wait;		/* job fds waiting for events */
+	u32 proxy_usage;		/* enum kbits_proxy_usage */
+	char *proxy_list;		/* NUL-terminated; NULL: none */
+	char *proxy_bypass;		/* NUL-terminated; NULL: none */
+	char *http_headers;		/* NUL-terminated; NULL: none */
+	bool agent_places;		/* taken by a KBITS_AGENT_PLACES_FILES agent */
+	bool completing;		/* COMPLETE waits for the agent's PLACED */
+	struct kbits_completion *completer;	/* that COMPLETE, if still waiting */
 	struct {			/* the last error; context NONE: none */
 		u32 context;		/* enum kbits_error_context */
 		s32 code;
@@ -88,6 +105,9 @@ bool kbits_state_is_final(u32 state);
 bool kbits_valid_utf8(const u8 *s, size_t len);
 struct kbits_job *kbits_job_alloc(char *name, u32 type);
 int kbits_job_import(struct kbits_job *job);
+void kbits_job_dequeue(struct kbits_job *job);
+long kbits_job_acknowledge(struct kbits_job *job);
+void kbits_job_finish_completion(struct kbits_job *job, long result);
 struct kbits_job *kbits_job_lookup(const guid_t *id);
 void kbits_job_put(struct kbits_job *job);
 void kbits_jobs_for_each(void (*fn)(struct kbits_job *job));
@@ -109,8 +129,16 @@ ssize_t kbits_job_read(struct file *file, char __user *buf, size_t count,
 __poll_t kbits_job_poll(struct file *file, struct poll_table_struct *pt);
 
 /* agent.c: the agent fd, its events and its side of the state machine */
-int kbits_agent_attach(void);
+int kbits_agent_attach(unsigned long flags);
 void kbits_agent_notify(struct kbits_job *job, u32 kind);
+bool kbits_agent_places_files(void);
+
+/* http.c: a job's proxy settings and custom HTTP headers */
+long kbits_job_get_proxy(struct kbits_job *job,
+			 struct kbits_job_proxy __user *uarg);
+long kbits_job_set_proxy(struct kbits_job *job,
+			 struct kbits_job_proxy __user *uarg);
+bool kbits_http_headers_ok(const char *headers);
 
 /* files.c: a job's files and progress */
 long kbits_job_add_files(struct kbits_job *job,

@@ -123,7 +123,7 @@ static long kbits_dev_ioctl(struct file *file, unsigned int cmd,
 	case KBITS_IOC_ENUM_JOBS:
 		return kbits_ioctl_enum_jobs(uarg);
 	case KBITS_IOC_AGENT_ATTACH:
-		return kbits_agent_attach();
+		return kbits_agent_attach(arg);
 	default:
 		return -ENOTTY;
 	}

@@ -20,7 +20,7 @@
 
 static_assert(sizeof(struct kbits_agent_record) ==
 	      KBITS_AGENT_RECORD_SIZE_VER0);
-static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER0);
+static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER1);
 static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE);
 
 /* The longest record a job can have with the files limit as it is. */
@@ -31,6 +31,7 @@ static size_t kbits_record_max(void)
 
 	size_t max = sizeof(struct kbits_job_record) + KBITS_DISPLAY_NAME_MAX +
 		     KBITS_DESCRIPTION_MAX + KBITS_ERROR_TEXT_MAX +
+		     2 * KBITS_PROXY_LIST_MAX + KBITS_HTTP_HEADERS_MAX +
 		     (size_t)READ_ONCE(kbits_max_files_per_job) * file;
 
 	return min_t(size_t, max, INT_MAX);	/* what kvmalloc() takes */
@@ -60,7 +61,11 @@ static void *kbits_record_make(struct kbits_job *job, size_t *len)
 	r.display_name_len = strlen(job->display_name);
 	r.description_len = kbits_strlen(job->description);
 	r.error_text_len = job->error.context ? kbits_strlen(job->error.text) : 0;
-	n += r.display_name_len + r.description_len + r.error_text_len;
+	r.proxy_list_len = kbits_strlen(job->proxy_list);
+	r.proxy_bypass_len = kbits_strlen(job->proxy_bypass);
+	r.http_headers_len = kbits_strlen(job->http_headers);
+	n += r.display_name_len + r.description_len + r.error_text_len +
+	     r.proxy_list_len + r.proxy_bypass_len + r.http_headers_len;
 	for (i = 0; i < job->nr_files; i++)
 		n += sizeof(rf) + strlen(job->files[i].remote) +
 		     strlen(job->files[i].local);
@@ -91,11 +96,16 @@ static void *kbits_record_make(struct kbits_job *job, size_t *len)
 		r.error_file_index = job->error.file_index;
 	}
 	r.nr_files = job->nr_files;
+	r.flags = job->agent_places ? KBITS_RECORD_AGENT_PLACES : 0;
+	r.proxy_usage = job->proxy_usage;
 
 	p = kbits_put(buf, &r, sizeof(r));
 	p = kbits_put(p, job->display_name, r.display_name_len);
 	p = kbits_put(p, job->description, r.description_len);
 	p = kbits_put(p, job->error.text, r.error_text_len);
+	p = kbits_put(p, job->proxy_list, r.proxy_list_len);
+	p = kbits_put(p, job->proxy_bypass, r.proxy_bypass_len);
+	p = kbits_put(p, job->http_headers, r.http_headers_len);
 	for (i = 0; i < job->nr_files; i++) {
 		const struct kbits_file *f = &job->files[i];
 
@@ -191,7 +201,13 @@ static int kbits_record_check(const struct kbits_job_record *r, size_t len)
 {
 	if (r->magic != KBITS_RECORD_MAGIC ||
 	    r->version != KBITS_RECORD_VERSION ||
-	    r->header_size != sizeof(*r) || r->length != len || r->reserved)
+	    (r->header_size != KBITS_JOB_RECORD_SIZE_VER0 &&
+	     r->header_size != sizeof(*r)) ||
+	    r->length != len || (r->flags & ~KBITS_RECORD_AGENT_PLACES))
+		return -EINVAL;
+	if (r->proxy_usage > KBITS_PROXY_OVERRIDE ||
+	    (r->proxy_usage == KBITS_PROXY_OVERRIDE ? !r->proxy_list_len :
+	     r->proxy_list_len || r->proxy_bypass_len))
 		return -EINVAL;
 	if (r->type > KBITS_JOB_TYPE_UPLOAD_REPLY ||
 	    r->state > KBITS_JOB_STATE_CANCELLED ||
@@ -279,6 +295,31 @@ static int kbits_record_files(struct kbits_job *job, struct kbits_reader *rd,
 	return 0;
 }
 
+/* The proxy lists and custom headers of a record into @job. */
+static int kbits_record_http(struct kbits_job *job,
+			     const struct kbits_job_record *r,
+			     struct kbits_reader *rd)
+{
+	char *s;
+
+	s = kbits_take_string(rd, r->proxy_list_len, KBITS_PROXY_LIST_MAX,
+			      true);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	job->proxy_list = s;
+	s = kbits_take_string(rd, r->proxy_bypass_len, KBITS_PROXY_LIST_MAX,
+			      true);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	job->proxy_bypass = s;
+	s = kbits_take_string(rd, r->http_headers_len, KBITS_HTTP_HEADERS_MAX,
+			      true);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	job->http_headers = s;
+	return s && !kbits_http_headers_ok(s) ? -EINVAL : 0;
+}
+
 /* A time from a record, in 0..now. */
 static time64_t kbits_clamp_time(s64 t)
 {
@@ -343,6 +384,11 @@ static struct kbits_job *kbits_record_job(const struct kbits_job_record *r,
 		job->error.code = r->error_code;
 		job->error.file_index = r->error_file_index;
 	}
+	job->agent_places = r->flags & KBITS_RECORD_AGENT_PLACES;
+	job->proxy_usage = r->proxy_usage;
+	err = kbits_record_http(job, r, rd);
+	if (err)
+		goto fail;
 	err = kbits_record_files(job, rd, r->nr_files);
 	if (!err && rd->left)
 		err = -EINVAL;	/* bytes over */
@@ -366,6 +412,7 @@ long kbits_agent_import(struct kbits_agent_record __user *uarg)
 	struct kbits_job_record r;
 	struct kbits_reader rd;
 	struct kbits_job *job;
+	const void *rest;
 	void *buf;
 	int err;
 
@@ -375,7 +422,7 @@ long kbits_agent_import(struct kbits_agent_record __user *uarg)
 		return err;
 	if (args.flags || args.reserved)
 		return -EINVAL;
-	if (args.buf_len < sizeof(r))
+	if (args.buf_len < KBITS_JOB_RECORD_SIZE_VER0)
 		return -EINVAL;
 	if (args.buf_len > kbits_record_max())
 		return -E2BIG;
@@ -390,7 +437,19 @@ long kbits_agent_import(struct kbits_agent_record __user *uarg)
 	}
 	rd.p = buf;
 	rd.left = args.buf_len;
-	memcpy(&r, kbits_take(&rd, sizeof(r)), sizeof(r));
+	/* A version 0 header has no proxy settings and no headers: zeros. */
+	memset(&r, 0, sizeof(r));
+	memcpy(&r, kbits_take(&rd, KBITS_JOB_RECORD_SIZE_VER0),
+	       KBITS_JOB_RECORD_SIZE_VER0);
+	if (r.header_size == sizeof(r)) {
+		rest = kbits_take(&rd, sizeof(r) - KBITS_JOB_RECORD_SIZE_VER0);
+		if (!rest) {
+			err = -EINVAL;
+			goto out;
+		}
+		memcpy((u8 *)&r + KBITS_JOB_RECORD_SIZE_VER0, rest,
+		       sizeof(r) - KBITS_JOB_RECORD_SIZE_VER0);
+	}
 	err = kbits_record_check(&r, args.buf_len);
 	if (err)
 		goto out;

@@ -623,6 +623,73 @@ int kbits_job_set_description(struct kbits_job *j, const char *description)
 				    KBITS_DESCRIPTION_MAX);
 }
 
+int kbits_job_get_http_headers(struct kbits_job *j, char **out)
+{
+	return kbits_job_get_string(j, KBITS_JOB_IOC_GET_HTTP_HEADERS, out);
+}
+
+int kbits_job_set_http_headers(struct kbits_job *j, const char *headers)
+{
+	return kbits_job_set_string(j, KBITS_JOB_IOC_SET_HTTP_HEADERS, headers ? headers : "",
+				    KBITS_HTTP_HEADERS_MAX);
+}
+
+int kbits_job_set_proxy(struct kbits_job *j, enum kbits_proxy_usage usage, const char *list,
+			const char *bypass)
+{
+	struct kbits_job_proxy p;
+	size_t list_len = list ? strlen(list) : 0;
+	size_t bypass_len = bypass ? strlen(bypass) : 0;
+
+	if (!j)
+		return -EINVAL;
+	if (list_len > KBITS_PROXY_LIST_MAX || bypass_len > KBITS_PROXY_LIST_MAX)
+		return -ENAMETOOLONG;
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	p.usage = (uint32_t)usage;
+	p.list_len = (uint32_t)list_len;
+	p.bypass_len = (uint32_t)bypass_len;
+	p.list = (uintptr_t)list;
+	p.bypass = (uintptr_t)bypass;
+	return kbits_ioctl(j->fd, KBITS_JOB_IOC_SET_PROXY, &p);
+}
+
+int kbits_job_get_proxy(struct kbits_job *j, enum kbits_proxy_usage *usage, char **list,
+			char **bypass)
+{
+	char *l = malloc(KBITS_PROXY_LIST_MAX + 1);
+	char *b = malloc(KBITS_PROXY_LIST_MAX + 1);
+	struct kbits_job_proxy p;
+	int err;
+
+	if (!j || !usage || !list || !bypass) {
+		err = -EINVAL;
+		goto fail;
+	}
+	if (!l || !b) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	p.list = (uintptr_t)l;
+	p.list_len = KBITS_PROXY_LIST_MAX + 1;
+	p.bypass = (uintptr_t)b;
+	p.bypass_len = KBITS_PROXY_LIST_MAX + 1;
+	err = kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_PROXY, &p);
+	if (err < 0)
+		goto fail;
+	*usage = (enum kbits_proxy_usage)p.usage;
+	*list = l;
+	*bypass = b;
+	return 0;
+fail:
+	free(l);
+	free(b);
+	return err;
+}
+
 static int kbits_job_get_attr(struct kbits_job *j, struct kbits_job_attr *a)
 {
 	if (!j)

@@ -369,7 +369,7 @@ static uint64_t ev_seq;	/* the seq of the last record read */
 
 static int raw_attach(int dev)
 {
-	return ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	return ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
 }
 
 /* Becomes the agent: the agent fd, whose first record will be seq 1. */
@@ -2208,7 +2208,7 @@ TEST(agent_ioctls_only_on_agent_fd)
 		expect_agent_cmds_enotty(udev, id);
 		expect_agent_cmds_enotty(ufd, id);
 		EXPECT_ERRNO(EPERM, raw_attach(udev));
-		EXPECT_ERRNO(ENOTTY, ioctl(ufd, KBITS_IOC_AGENT_ATTACH));
+		EXPECT_ERRNO(ENOTTY, ioctl(ufd, KBITS_IOC_AGENT_ATTACH, 0));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
@@ -2218,8 +2218,8 @@ TEST(agent_ioctls_only_on_agent_fd)
 	EXPECT_FILE(fd, 0, UNKNOWN, 0, 0);
 
 	/* ATTACH is not a job fd's nor the agent fd's */
-	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_IOC_AGENT_ATTACH));
-	EXPECT_ERRNO(ENOTTY, ioctl(a, KBITS_IOC_AGENT_ATTACH));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_IOC_AGENT_ATTACH, 0));
+	EXPECT_ERRNO(ENOTTY, ioctl(a, KBITS_IOC_AGENT_ATTACH, 0));
 
 	/* and the agent fd answers only its own */
 	memset(buf, 0, sizeof(buf));

@@ -367,7 +367,7 @@ TEST(import_every_failure_point)
 	job = create(dev, id);
 	ASSERT_SYSOK(job);
 	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_ADD_FILES, &a));
-	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
 	ASSERT_SYSOK(agent);
 	memset(&r, 0, sizeof(r));
 	r.size = sizeof(r);

@@ -309,7 +309,7 @@ TEST(export_reload_import)
 	add_file(fd, "/etc/hostname", "/tmp/kbits-c");
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
 	close(fd);
-	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
 	ASSERT_SYSOK(agent);
 	memset(&take, 0, sizeof(take));
 	take.size = sizeof(take);
@@ -333,7 +333,7 @@ TEST(export_reload_import)
 
 	dev = dev_open();
 	EXPECT_ERRNO(ENOENT, raw_get(dev, user->id));
-	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
 	ASSERT_SYSOK(agent);
 	import_job(agent, rec[0], len[0]);
 	import_job(agent, rec[1], len[1]);

@@ -68,16 +68,17 @@
 #define TRANSIENT	KBITS_ERROR_TRANSIENT
 #define NO_FILE		KBITS_NO_FILE
 
-#define HDR_SIZE	KBITS_JOB_RECORD_SIZE_VER0
+#define HDR_SIZE	KBITS_JOB_RECORD_SIZE_VER1
 #define RF_SIZE		KBITS_RECORD_FILE_SIZE
 
 /* The ABI, as documented: fixed sizes, no padding. */
 _Static_assert(sizeof(struct kbits_agent_record) == KBITS_AGENT_RECORD_SIZE_VER0,
 	       "agent record");
 _Static_assert(KBITS_AGENT_RECORD_SIZE_VER0 == 40, "agent record size");
-_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER0,
+_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER1,
 	       "job record");
-_Static_assert(KBITS_JOB_RECORD_SIZE_VER0 == 120, "job record size");
+_Static_assert(KBITS_JOB_RECORD_SIZE_VER0 == 120, "job record size, version 0");
+_Static_assert(KBITS_JOB_RECORD_SIZE_VER1 == 136, "job record size");
 _Static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE,
 	       "record file");
 _Static_assert(KBITS_RECORD_FILE_SIZE == 32, "record file size");
@@ -86,7 +87,8 @@ _Static_assert(offsetof(struct kbits_job_record, owner) == 32, "owner");
 _Static_assert(offsetof(struct kbits_job_record, creation_time) == 64, "times");
 _Static_assert(offsetof(struct kbits_job_record, error_context) == 88, "error");
 _Static_assert(offsetof(struct kbits_job_record, nr_files) == 100, "nr_files");
-_Static_assert(offsetof(struct kbits_job_record, reserved) == 116, "reserved");
+_Static_assert(offsetof(struct kbits_job_record, flags) == 116, "flags");
+_Static_assert(offsetof(struct kbits_job_record, proxy_usage) == 120, "proxy_usage");
 _Static_assert(offsetof(struct kbits_record_file, flags) == 16, "file flags");
 _Static_assert(offsetof(struct kbits_record_file, reserved) == 28, "file reserved");
 _Static_assert(KBITS_RECORD_MAGIC == 0x5354424bU, "magic");
@@ -396,7 +398,7 @@ static int agent_attach(void)
 {
 	int dev = dev_open(), a;
 
-	a = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	a = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
 	ASSERT_SYSOK(a);
 	close(dev);
 	return a;
@@ -535,16 +537,17 @@ static void rec_set_state(struct rec *r, uint32_t state)
 
 /* Where things are in a (valid) record, from its lengths. */
 struct layout {
-	uint32_t str_off[3];		/* display name, description, error text */
+	uint32_t str_off[6];		/* display name ... HTTP headers */
 	uint32_t nr_files;
 	uint32_t file_off[RF_MAX];	/* each file's struct kbits_record_file */
 };
 
-enum rstr { R_NAME, R_DESC, R_ERR, R_REMOTE, R_LOCAL };
+enum rstr { R_NAME, R_DESC, R_ERR, R_PROXY, R_BYPASS, R_HEADERS, R_REMOTE,
+	    R_LOCAL };
 
 static const char * const rstr_name[] = {
-	"display name", "description", "error text", "remote name",
-	"local name",
+	"display name", "description", "error text", "proxy list",
+	"proxy bypass list", "HTTP headers", "remote name", "local name",
 };
 
 static void rec_layout(const struct rec *r, struct layout *l)
@@ -560,6 +563,12 @@ static void rec_layout(const struct rec *r, struct layout *l)
 	off += h.description_len;
 	l->str_off[R_ERR] = off;
 	off += h.error_text_len;
+	l->str_off[R_PROXY] = off;
+	off += h.proxy_list_len;
+	l->str_off[R_BYPASS] = off;
+	off += h.proxy_bypass_len;
+	l->str_off[R_HEADERS] = off;
+	off += h.http_headers_len;
 	l->nr_files = h.nr_files;
 	for (i = 0; i < h.nr_files; i++) {
 		ASSERT_LE(off + RF_SIZE, r->len);
@@ -602,6 +611,15 @@ static void rec_str_at(const struct rec *r, enum rstr which, uint32_t file,
 		break;
 	case R_ERR:
 		*len_field = offsetof(struct kbits_job_record, error_text_len);
+		break;
+	case R_PROXY:
+		*len_field = offsetof(struct kbits_job_record, proxy_list_len);
+		break;
+	case R_BYPASS:
+		*len_field = offsetof(struct kbits_job_record, proxy_bypass_len);
+		break;
+	case R_HEADERS:
+		*len_field = offsetof(struct kbits_job_record, http_headers_len);
 		break;
 	case R_REMOTE:
 	case R_LOCAL:
@@ -762,7 +780,7 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 	EXPECT_EQ(v->attr.creation_time, h.creation_time);
 	EXPECT_EQ(v->attr.modification_time, h.modification_time);
 	EXPECT_EQ(v->attr.completion_time, h.completion_time);
-	EXPECT_EQ(0, h.reserved);
+	EXPECT_EQ(0, h.flags);
 	EXPECT_EQ(strlen(v->name), h.display_name_len);
 	EXPECT_EQ(strlen(v->desc), h.description_len);
 	if (v->err_ret) {
@@ -994,7 +1012,7 @@ TEST(export_fresh_job)
 	EXPECT_EQ(strlen(name), h.display_name_len);
 	EXPECT_EQ(0, h.description_len);
 	EXPECT_EQ(0, h.error_text_len);
-	EXPECT_EQ(0, h.reserved);
+	EXPECT_EQ(0, h.flags);
 	/* the name right after the header, with no NUL */
 	EXPECT_MEMEQ(name, r.b + HDR_SIZE, strlen(name));
 	view_job(fd, &v);
@@ -1999,8 +2017,8 @@ static const struct mutation corruptions[] = {
 	H(length, 0),
 	H(length, 120),
 	H(length, ~0u),
-	H(reserved, 1),
-	H(reserved, 0x80000000u),
+	H(flags, 2),
+	H(flags, 0x80000000u),
 	/* what CREATE_JOB, SET_ATTR would refuse */
 	H(type, 3),
 	H(type, ~0u),
@@ -2482,7 +2500,7 @@ TEST(no_jobs_left_behind)
 	if (left)
 		TH_LOG("%u of %u jobs were left in the queue", left, n);
 	EXPECT_EQ(0, left);
-	a = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	a = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
 	EXPECT_SYSOK(a);
 	close(a);
 	close(dev);

@@ -2153,7 +2153,7 @@ TEST(job_fd_events)
 	/* the agent's reports: MODIFIED, FILE_TRANSFERRED (asked for), TRANSFERRED */
 	set_notify(fd, KBITS_NOTIFY_JOB_MODIFICATION | KBITS_NOTIFY_FILE_TRANSFERRED);
 	EXPECT_EQ(1, read_events(late, ev, 4));	/* the SET_ATTR itself */
-	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
 	ASSERT_SYSOK(agent);
 	agent_call(agent, KBITS_AGENT_IOC_TAKE_JOB, id, 0, 0, 0);
 	agent_call(agent, KBITS_AGENT_IOC_PROGRESS, id, 0, 10, KBITS_FILE_COMPLETED);
@@ -2235,7 +2235,7 @@ TEST(lib_get_error)
 	ASSERT_RET(0, kbits_job_resume(j));
 
 	dev = dev_open();
-	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH);
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
 	ASSERT_SYSOK(agent);
 	close(dev);
 	memset(&take, 0, sizeof(take));

@@ -437,8 +437,11 @@ struct kbits_agent_record {
 #define KBITS_AGENT_RECORD_SIZE_VER0	40
 
 /*
- * A record is this header, then the display name, the description and the
- * error text (@*_len bytes each, no NUL), then @nr_files times a struct
+ * A record is this header (@header_size bytes: KBITS_JOB_RECORD_SIZE_VER1
+ * as EXPORT writes it; IMPORT also takes KBITS_JOB_RECORD_SIZE_VER0, which
+ * ends before @proxy_usage), then the display name, the description, the
+ * error text, the proxy list, the proxy bypass list and the custom HTTP
+ * headers (@*_len bytes each, no NUL), then @nr_files times a struct
  * kbits_record_file followed by its remote and local names.  Fields are in
  * the machine's byte order; the owner is a uid of the initial user
  * namespace, where an imported job belongs.  IMPORT checks every field as
@@ -450,7 +453,7 @@ struct kbits_job_record {
 	__u32 magic;		/* KBITS_RECORD_MAGIC */
 	__u32 version;		/* KBITS_RECORD_VERSION */
 	__u32 length;		/* the whole record, this header included */
-	__u32 header_size;	/* sizeof(struct kbits_job_record) */
+	__u32 header_size;	/* KBITS_JOB_RECORD_SIZE_VER1 (or _VER0) */
 	__u8 id[KBITS_GUID_SIZE];
 	__u32 owner;
 	__u32 type;		/* enum kbits_job_type */

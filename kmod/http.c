@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbits: a job's HTTP settings, which the agent applies to its transfers:
+ * the proxy settings (BITS: Get/SetProxySettings) and the custom headers
+ * (BITS: SetCustomHeaders; their GET and SET are job.c's string ioctls).
+ */
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+
+#include "kbits.h"
+
+static_assert(sizeof(struct kbits_job_proxy) == KBITS_JOB_PROXY_SIZE_VER0);
+
+/*
+ * Are @headers lines "Name: value" separated by CR LF, each with a name of
+ * visible characters before its colon, and no lone CR or LF?
+ */
+bool kbits_http_headers_ok(const char *headers)
+{
+	const char *line = headers, *end, *colon, *p;
+	size_t len;
+
+	for (;;) {
+		end = strstr(line, "\r\n");
+		len = end ? end - line : strlen(line);
+		colon = memchr(line, ':', len);
+		if (!colon || colon == line)
+			return false;
+		for (p = line; p < colon; p++)
+			if (*p <= ' ' || *p == 0x7f)
+				return false;
+		for (; p < line + len; p++)
+			if (*p == '\r' || *p == '\n')
+				return false;
+		if (!end)
+			return true;
+		line = end + 2;
+	}
+}
+
+/* Writes @str (NULL: "") with its NUL to @buf. */
+static int kbits_put_proxy_string(const char *str, u64 buf)
+{
+	u32 len = str ? strlen(str) : 0;
+
+	return copy_to_user(u64_to_user_ptr(buf), str ?: "", len + 1) ?
+	       -EFAULT : 0;
+}
+
+/* GET_PROXY: the usage, and both lists as GET_FILE writes names. */
+long kbits_job_get_proxy(struct kbits_job *job,
+			 struct kbits_job_proxy __user *uarg)
+{
+	struct kbits_job_proxy args;
+	char *list = NULL, *bypass = NULL;
+	u32 usage, list_len, bypass_len;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_JOB_PROXY_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.reserved)
+		return -EINVAL;
+
+	/* Copies, so that no lock is held across the copies to userspace. */
+	mutex_lock(&job->lock);
+	usage = job->proxy_usage;
+	if (job->proxy_list)
+		list = kstrdup(job->proxy_list, GFP_KERNEL_ACCOUNT);
+	if (job->proxy_bypass)
+		bypass = kstrdup(job->proxy_bypass, GFP_KERNEL_ACCOUNT);
+	if ((job->proxy_list && !list) || (job->proxy_bypass && !bypass))
+		err = -ENOMEM;
+	mutex_unlock(&job->lock);
+	if (err)
+		goto out;
+
+	list_len = list ? strlen(list) : 0;
+	bypass_len = bypass ? strlen(bypass) : 0;
+	if (put_user(usage, &uarg->usage) ||
+	    put_user(list_len, &uarg->list_len) ||
+	    put_user(bypass_len, &uarg->bypass_len)) {
+		err = -EFAULT;
+		goto out;
+	}
+	if (args.list_len < list_len + 1 || args.bypass_len < bypass_len + 1) {
+		err = -ERANGE;
+		goto out;
+	}
+	err = kbits_put_proxy_string(list, args.list) ?:
+	      kbits_put_proxy_string(bypass, args.bypass);
+out:
+	kfree(list);
+	kfree(bypass);
+	return err;
+}
+
+/*
+ * SET_PROXY: KBITS_PROXY_OVERRIDE with a list (and maybe a bypass list), or
+ * another usage with neither.
+ */
+long kbits_job_set_proxy(struct kbits_job *job,
+			 struct kbits_job_proxy __user *uarg)
+{
+	struct kbits_job_proxy args;
+	char *list = NULL, *bypass = NULL;
+	int err;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_JOB_PROXY_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.reserved || args.usage > KBITS_PROXY_OVERRIDE)
+		return -EINVAL;
+	if (args.usage == KBITS_PROXY_OVERRIDE ? !args.list_len :
+	    args.list_len || args.bypass_len)
+		return -EINVAL;
+
+	if (args.list_len) {
+		list = kbits_copy_string(u64_to_user_ptr(args.list),
+					 args.list_len, KBITS_PROXY_LIST_MAX);
+		if (IS_ERR(list))
+			return PTR_ERR(list);
+	}
+	if (args.bypass_len) {
+		bypass = kbits_copy_string(u64_to_user_ptr(args.bypass),
+					   args.bypass_len,
+					   KBITS_PROXY_LIST_MAX);
+		if (IS_ERR(bypass)) {
+			kfree(list);
+			return PTR_ERR(bypass);
+		}
+	}
+
+	mutex_lock(&job->lock);
+	if (kbits_state_is_final(job->state)) {
+		err = -EBADFD;
+	} else {
+		job->proxy_usage = args.usage;
+		swap(job->proxy_list, list);
+		swap(job->proxy_bypass, bypass);
+		job->mtime = ktime_get_real_seconds();
+		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
+	}
+	mutex_unlock(&job->lock);
+	kfree(list);	/* the old lists, or the new ones on error */
+	kfree(bypass);
+	return err;
+}
