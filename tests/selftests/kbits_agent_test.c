@@ -63,6 +63,8 @@
 #define E_COMPLETED	KBITS_EVENT_COMPLETED
 #define E_MODIFIED	KBITS_EVENT_MODIFIED
 #define E_OVERFLOW	KBITS_EVENT_OVERFLOW
+#define E_COMPLETING	KBITS_EVENT_COMPLETING
+#define E_CREATED	KBITS_EVENT_CREATED
 
 #define RING		4096	/* the events an agent fd holds unread */
 #define UNKNOWN		KBITS_SIZE_UNKNOWN
@@ -83,7 +85,8 @@ static const char * const state_name[] = {
 
 static const char * const kind_name[] = {
 	"0?", "QUEUED", "SUSPENDED", "CANCELLED", "COMPLETED", "MODIFIED",
-	"OVERFLOW",
+	"OVERFLOW", "TRANSFERRED", "ERROR", "FILE_TRANSFERRED", "COMPLETING",
+	"CREATED",
 };
 
 #define NAME_OF(tbl, v) ((v) < ARRAY_SIZE(tbl) ? (tbl)[v] : "?")
@@ -682,7 +685,7 @@ TEST(attach_fd)
 	/* and the refusals did not detach the agent: it still hears */
 	ev_seq = 0;
 	fd = make_job(dev, "at: attach", DL, id);
-	EXPECT_NO_EVENT(a);
+	EXPECT_EVENT(a, id, E_CREATED, S_SUSPENDED);
 	ASSERT_SYSOK(add_n(fd, 1, "attach"));
 	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
 
@@ -770,15 +773,18 @@ TEST(events_user_changes)
 		ssize_t n;
 		size_t i;
 
-		/* all ten at once: a read with room for more takes them all */
+		/* all twelve at once: a read with room for more takes them all */
 		memset(ev, 0xa5, sizeof(ev));
 		n = read(a, ev, sizeof(ev));
-		ASSERT_EQ(10 * sizeof(ev[0]), n);
-		for (i = 0; i < 10; i++)
+		ASSERT_EQ(12 * sizeof(ev[0]), n);
+		for (i = 0; i < 12; i++)
 			EXPECT_EQ(i + 1, ev[i].seq);
-		/* job 1: no event for its creation */
-		for (i = 0; i < 7; i++)
+		/* job 1, from its creation on */
+		for (i = 0; i < 8; i++)
 			EXPECT_MEMEQ(id1, ev[i].id, sizeof(id1));
+		EXPECT_EQ(E_CREATED, ev[0].kind);	/* CREATE_JOB */
+		EXPECT_EQ(S_SUSPENDED, ev[0].state);
+		memmove(ev, ev + 1, 11 * sizeof(ev[0]));
 		EXPECT_EQ(E_MODIFIED, ev[0].kind);	/* ADD_FILES */
 		EXPECT_EQ(S_SUSPENDED, ev[0].state);
 		EXPECT_EQ(E_MODIFIED, ev[1].kind);	/* SET_DESCRIPTION */
@@ -794,15 +800,18 @@ TEST(events_user_changes)
 		EXPECT_EQ(E_CANCELLED, ev[6].kind);	/* CANCEL */
 		EXPECT_EQ(S_CANCELLED, ev[6].state);
 		/* job 2 */
-		for (i = 7; i < 10; i++)
+		for (i = 7; i < 11; i++)
 			EXPECT_MEMEQ(id2, ev[i].id, sizeof(id2));
+		EXPECT_EQ(E_CREATED, ev[7].kind);	/* CREATE_JOB */
+		EXPECT_EQ(S_SUSPENDED, ev[7].state);
+		memmove(ev + 7, ev + 8, 3 * sizeof(ev[0]));
 		EXPECT_EQ(E_MODIFIED, ev[7].kind);	/* ADD_FILES */
 		EXPECT_EQ(S_SUSPENDED, ev[7].state);
 		EXPECT_EQ(E_QUEUED, ev[8].kind);	/* RESUME */
 		EXPECT_EQ(S_QUEUED, ev[8].state);
 		EXPECT_EQ(E_COMPLETED, ev[9].kind);	/* COMPLETE */
 		EXPECT_EQ(S_ACK, ev[9].state);
-		ev_seq = 10;
+		ev_seq = 12;
 	}
 	EXPECT_NO_EVENT(a);
 	EXPECT_ERRNO(ENOENT, raw_get(dev, id1));
@@ -821,7 +830,7 @@ TEST(events_each_change)
 	guid_bytes id;
 
 	fd = make_job(dev, "at: each change", DL, id);
-	EXPECT_NO_EVENT(a);
+	EXPECT_EVENT(a, id, E_CREATED, S_SUSPENDED);
 
 	/* reading the job is not a change */
 	get_attr(fd, &attr);
@@ -887,13 +896,15 @@ TEST(events_each_change)
 /* read(): whole records only; O_NONBLOCK; poll(). */
 TEST(events_read)
 {
-	int a = agent_attach(), dev = dev_open(), fd, flags, i;
+	int a, dev = dev_open(), fd, flags, i;
 	struct kbits_event ev[8];
 	struct pollfd pfd;
 	guid_bytes id;
 	char small[32];
 
+	/* made before the agent attaches: no CREATED record */
 	fd = make_job(dev, "at: read", DL, id);
+	a = agent_attach();
 
 	/* nothing pending: poll says so, and so does a non-blocking read */
 	pfd = (struct pollfd){ .fd = a, .events = POLLIN };
@@ -978,7 +989,6 @@ TEST(events_read)
 	EXPECT_ERRNO(EBADFD, set_priority(fd, KBITS_PRIORITY_LOW));
 	close(fd);
 	fd = make_job(dev, "at: read efault", DL, id);
-	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_LOW));
 	EXPECT_ERRNO(EFAULT, read(a, KADDR, sizeof(ev)));
 	job_cancel(fd);
 	close(fd);
@@ -994,7 +1004,7 @@ static void on_alarm(int sig)
 /* A blocking read waits for an event; so does poll(); a signal ends it. */
 TEST(events_blocking_read)
 {
-	int a = agent_attach(), dev = dev_open(), fd;
+	int a, dev = dev_open(), fd;
 	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
 	struct timespec t0, t1;
 	struct kbits_event ev[4];
@@ -1005,6 +1015,7 @@ TEST(events_blocking_read)
 	long ms;
 
 	fd = make_job(dev, "at: blocking", DL, id);
+	a = agent_attach();	/* after: no CREATED record */
 
 	/* a job change 300 ms from now, by another process */
 	pid = th_fork();
@@ -1113,7 +1124,7 @@ static void expect_overflow_record(const struct kbits_event *ev, uint64_t seq)
 
 TEST(events_overflow)
 {
-	int a = agent_attach(), dev = dev_open(), fd, i;
+	int a, dev = dev_open(), fd, i;
 	struct kbits_event *evs;
 	guid_bytes id;
 	size_t n;
@@ -1121,6 +1132,7 @@ TEST(events_overflow)
 	evs = calloc(8192, sizeof(*evs));
 	ASSERT_TRUE(evs != NULL);
 	fd = make_job(dev, "at: overflow", DL, id);
+	a = agent_attach();	/* after: no CREATED record */
 
 	/* 4200 events, none read: 4096 are kept, then OVERFLOW */
 	for (i = 0; i < 4200; i++)
@@ -1155,7 +1167,7 @@ TEST(events_overflow)
  */
 TEST(events_overflow_edges)
 {
-	int a = agent_attach(), dev = dev_open(), fd, i;
+	int a, dev = dev_open(), fd, i;
 	struct kbits_event *evs;
 	guid_bytes id;
 	size_t n;
@@ -1163,6 +1175,7 @@ TEST(events_overflow_edges)
 	evs = calloc(8192, sizeof(*evs));
 	ASSERT_TRUE(evs != NULL);
 	fd = make_job(dev, "at: overflow edges", DL, id);
+	a = agent_attach();	/* after: no CREATED record */
 
 	for (i = 0; i < RING; i++)
 		ASSERT_SYSOK(set_priority(fd, i % 4));
@@ -2160,6 +2173,7 @@ TEST_TIMEOUT(agent_closing_spares_new_agent, 120)
 static const unsigned long agent_cmds[] = {
 	KBITS_AGENT_IOC_TAKE_JOB, KBITS_AGENT_IOC_PROGRESS,
 	KBITS_AGENT_IOC_ERROR, KBITS_AGENT_IOC_TRANSFERRED,
+	KBITS_AGENT_IOC_PLACED,
 };
 
 /* Each agent ioctl, with arguments that would do something, on @fd. */
@@ -2253,6 +2267,317 @@ TEST(agent_ioctls_only_on_agent_fd)
 
 	job_cancel(fd);
 	close(fd);
+	close(dev);
+}
+
+/* ------------------------------------------- COMPLETE waits for PLACED */
+
+/* Becomes an agent that places the files: the agent fd. */
+static int placing_attach(void)
+{
+	int dev = dev_open(), a;
+
+	a = ioctl(dev, KBITS_IOC_AGENT_ATTACH, KBITS_AGENT_PLACES_FILES);
+	ASSERT_SYSOK(a);
+	close(dev);
+	ev_seq = 0;
+	return a;
+}
+
+static struct kbits_agent_placed agent_placed(const uint8_t *id, int32_t error)
+{
+	struct kbits_agent_placed p;
+
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	memcpy(p.id, id, KBITS_GUID_SIZE);
+	p.error = error;
+	return p;
+}
+
+static int placed(int a, const uint8_t *id, int32_t error)
+{
+	struct kbits_agent_placed p = agent_placed(id, error);
+
+	return ioctl(a, KBITS_AGENT_IOC_PLACED, &p);
+}
+
+/*
+ * A job with two files that agent @a took, with file 0 done (and file 1
+ * too when @all, and then TRANSFERRED); its events read.  Its fd.
+ */
+static int placed_job(int a, int dev, bool all, uint8_t *id)
+{
+	int fd = make_job(dev, "at: placed", DL, id);
+
+	ASSERT_SYSOK(add_n(fd, 2, "placed"));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	EXPECT_EVENT(a, id, E_CREATED, S_SUSPENDED);
+	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+	EXPECT_EVENT(a, id, E_QUEUED, S_QUEUED);
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 0, 10, 10, DONE));
+	if (all) {
+		ASSERT_SYSOK(progress(a, id, 1, 20, 20, DONE));
+		ASSERT_SYSOK(transferred(a, id));
+	}
+	return fd;
+}
+
+/* A child that calls COMPLETE on @fd; its result lands in ures->ret. */
+static pid_t complete_in_child(int a, int fd)
+{
+	pid_t pid;
+
+	ures->ret = -12345;
+	pid = th_fork();
+	if (pid == 0) {
+		long r;
+
+		close(a);
+		r = ioctl(fd, KBITS_JOB_IOC_COMPLETE);
+		ures->ret = r < 0 ? -errno : r;
+		_exit(0);
+	}
+	return pid;
+}
+
+/* Waits up to 10 s for a record on the agent fd. */
+static void await_event(int a)
+{
+	struct pollfd p = { .fd = a, .events = POLLIN };
+
+	ASSERT_EQ(1, poll(&p, 1, 10000));
+}
+
+/* Is child @pid still running (after 200 ms)? */
+static bool still_running(pid_t pid)
+{
+	usleep(200000);
+	return waitpid(pid, NULL, WNOHANG) == 0;
+}
+
+TEST(complete_waits_for_placed)
+{
+	int a = placing_attach(), dev = dev_open(), fd, fd2;
+	struct kbits_job_id jid;
+	guid_bytes id;
+	pid_t pid;
+
+	fd = placed_job(a, dev, false, id);
+	pid = complete_in_child(a, fd);
+	await_event(a);
+	EXPECT_EVENT(a, id, E_COMPLETING, S_TRANSFERRING);
+	EXPECT_TRUE(still_running(pid));
+
+	/* meanwhile the job stands still: its user's changes are refused */
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+	EXPECT_ERRNO(EBUSY, ioctl(fd2, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_ERRNO(EBUSY, ioctl(fd2, KBITS_JOB_IOC_CANCEL));
+	EXPECT_ERRNO(EBUSY, ioctl(fd2, KBITS_JOB_IOC_SUSPEND));
+	EXPECT_ERRNO(EBUSY, ioctl(fd2, KBITS_JOB_IOC_RESUME));
+	EXPECT_ERRNO(EBUSY, ioctl(fd2, KBITS_JOB_IOC_TAKE_OWNERSHIP));
+	EXPECT_ERRNO(EBUSY, add_n(fd2, 1, "busy"));
+	EXPECT_ERRNO(EBUSY, take(a, id));
+	EXPECT_STATE(S_TRANSFERRING, fd2);
+	EXPECT_SYSOK(ioctl(fd2, KBITS_JOB_IOC_GET_ID, &jid));
+	EXPECT_NO_EVENT(a);
+	EXPECT_TRUE(still_running(pid));
+
+	/* the files are in place: COMPLETE returns, the unfinished one dropped */
+	ASSERT_SYSOK(placed(a, id, 0));
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(KBITS_COMPLETE_PARTIAL, ures->ret);
+	EXPECT_STATE(S_ACK, fd);
+	EXPECT_EVENT(a, id, E_COMPLETED, S_ACK);
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+	EXPECT_ERRNO(ENOENT, placed(a, id, 0));
+	EXPECT_ERRNO(EBADFD, ioctl(fd2, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_NO_EVENT(a);
+	close(fd2);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* A failed PLACED fails the COMPLETE with its errno and changes nothing. */
+TEST(complete_placed_error)
+{
+	int a = placing_attach(), dev = dev_open(), fd;
+	guid_bytes id;
+	pid_t pid;
+
+	fd = placed_job(a, dev, true, id);
+	pid = complete_in_child(a, fd);
+	await_event(a);
+	EXPECT_EVENT(a, id, E_COMPLETING, S_TRANSFERRED);
+	ASSERT_SYSOK(placed(a, id, EACCES));
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(-EACCES, ures->ret);
+	EXPECT_STATE(S_TRANSFERRED, fd);
+	EXPECT_FILE(fd, 1, 20, 20, KBITS_FILE_COMPLETED);
+	EXPECT_ERRNO(EBADFD, placed(a, id, 0));	/* no COMPLETE waits */
+	EXPECT_NO_EVENT(a);
+
+	/* and a second COMPLETE goes through: all files done, 0 */
+	pid = complete_in_child(a, fd);
+	await_event(a);
+	EXPECT_EVENT(a, id, E_COMPLETING, S_TRANSFERRED);
+	ASSERT_SYSOK(placed(a, id, 0));
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(0, ures->ret);
+	EXPECT_EVENT(a, id, E_COMPLETED, S_ACK);
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/*
+ * Without an agent that places files, a job that one took cannot be
+ * completed (EAGAIN); one that detaches fails the waiting COMPLETE.
+ */
+TEST(complete_needs_placing_agent)
+{
+	int a = placing_attach(), dev = dev_open(), fd;
+	guid_bytes id;
+	pid_t pid;
+
+	fd = placed_job(a, dev, true, id);
+	pid = complete_in_child(a, fd);
+	await_event(a);
+	EXPECT_EVENT(a, id, E_COMPLETING, S_TRANSFERRED);
+	close(a);	/* the agent dies */
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(-EAGAIN, ures->ret);
+	EXPECT_STATE(S_TRANSFERRED, fd);
+
+	/* no agent; then one that does not place files */
+	EXPECT_ERRNO(EAGAIN, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	a = agent_attach();
+	EXPECT_ERRNO(EAGAIN, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_ERRNO(EBADFD, placed(a, id, 0));
+	close(a);
+	EXPECT_STATE(S_TRANSFERRED, fd);
+
+	/* a placing agent again: it goes through */
+	a = placing_attach();
+	pid = complete_in_child(a, fd);
+	await_event(a);
+	EXPECT_EVENT(a, id, E_COMPLETING, S_TRANSFERRED);
+	ASSERT_SYSOK(placed(a, id, 0));
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(0, ures->ret);
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* A job no placing agent took is completed at once, agent or not. */
+TEST(complete_untaken_job_does_not_wait)
+{
+	int a = placing_attach(), dev = dev_open(), fd;
+	guid_bytes id;
+
+	fd = make_job(dev, "at: untaken", DL, id);
+	ASSERT_SYSOK(add_n(fd, 1, "untaken"));
+	EXPECT_EVENT(a, id, E_CREATED, S_SUSPENDED);
+	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+	EXPECT_EQ(KBITS_COMPLETE_PARTIAL, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_EVENT(a, id, E_COMPLETED, S_ACK);
+	EXPECT_NO_EVENT(a);
+	close(fd);
+
+	/* taken by an agent that does not place files: the same */
+	close(a);
+	a = agent_attach();
+	fd = make_job(dev, "at: untaken 2", DL, id);
+	ASSERT_SYSOK(add_n(fd, 1, "untaken"));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(take(a, id));
+	close(a);
+	a = placing_attach();
+	EXPECT_EQ(KBITS_COMPLETE_PARTIAL, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_EVENT(a, id, E_COMPLETED, S_ACK);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* A COMPLETE killed while it waits: the agent's PLACED still completes. */
+TEST(complete_killed_while_waiting)
+{
+	int a = placing_attach(), dev = dev_open(), fd;
+	guid_bytes id;
+	pid_t pid;
+
+	fd = placed_job(a, dev, true, id);
+	pid = complete_in_child(a, fd);
+	await_event(a);
+	EXPECT_EVENT(a, id, E_COMPLETING, S_TRANSFERRED);
+	ASSERT_SYSOK(kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+	EXPECT_EQ(-12345, ures->ret);
+	EXPECT_ERRNO(EBUSY, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	ASSERT_SYSOK(placed(a, id, 0));
+	EXPECT_STATE(S_ACK, fd);
+	EXPECT_EVENT(a, id, E_COMPLETED, S_ACK);
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* PLACED's argument checks, and ATTACH's flags. */
+TEST(placed_refusals)
+{
+	int a = placing_attach(), dev = dev_open(), fd;
+	struct kbits_agent_placed p;
+	guid_bytes id, unknown;
+	pid_t pid;
+
+	fd = placed_job(a, dev, true, id);
+	unknown_guid(unknown);
+	EXPECT_ERRNO(EBADFD, placed(a, id, 0));		/* nothing waits */
+	EXPECT_ERRNO(ENOENT, placed(a, unknown, 0));
+	pid = complete_in_child(a, fd);
+	await_event(a);
+	EXPECT_EVENT(a, id, E_COMPLETING, S_TRANSFERRED);
+
+	p = agent_placed(id, 0);
+	p.flags = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_PLACED, &p));
+	p = agent_placed(id, 0);
+	p.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_PLACED, &p));
+	EXPECT_ERRNO(EINVAL, placed(a, id, -1));
+	EXPECT_ERRNO(EINVAL, placed(a, id, 4095));
+	EXPECT_ERRNO(EINVAL, placed(a, id, INT32_MIN));
+	p = agent_placed(id, 0);
+	p.size = KBITS_AGENT_PLACED_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_PLACED, &p));
+	EXPECT_ERRNO(EFAULT, ioctl(a, KBITS_AGENT_IOC_PLACED, KADDR));
+	/* not an agent fd's: the job fd and /dev/kbits */
+	p = agent_placed(id, 0);
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_PLACED, &p));
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, KBITS_AGENT_IOC_PLACED, &p));
+	/* none of that ended the wait */
+	EXPECT_TRUE(still_running(pid));
+	EXPECT_STATE(S_TRANSFERRED, fd);
+	ASSERT_SYSOK(placed(a, id, 0));
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(0, ures->ret);
+	close(fd);
+	close(a);
+
+	/* ATTACH takes 0 or KBITS_AGENT_PLACES_FILES */
+	EXPECT_ERRNO(EINVAL, ioctl(dev, KBITS_IOC_AGENT_ATTACH, 2));
+	EXPECT_ERRNO(EINVAL, ioctl(dev, KBITS_IOC_AGENT_ATTACH, ~0UL));
+	a = ioctl(dev, KBITS_IOC_AGENT_ATTACH, KBITS_AGENT_PLACES_FILES);
+	EXPECT_SYSOK(a);
+	close(a);
 	close(dev);
 }
 
