@@ -96,7 +96,8 @@ static void *kbits_record_make(struct kbits_job *job, size_t *len)
 		r.error_file_index = job->error.file_index;
 	}
 	r.nr_files = job->nr_files;
-	r.flags = job->agent_places ? KBITS_RECORD_AGENT_PLACES : 0;
+	r.flags = (job->agent_places ? KBITS_RECORD_AGENT_PLACES : 0) |
+		  (job->completing ? KBITS_RECORD_COMPLETING : 0);
 	r.proxy_usage = job->proxy_usage;
 
 	p = kbits_put(buf, &r, sizeof(r));
@@ -203,7 +204,8 @@ static int kbits_record_check(const struct kbits_job_record *r, size_t len)
 	    r->version != KBITS_RECORD_VERSION ||
 	    (r->header_size != KBITS_JOB_RECORD_SIZE_VER0 &&
 	     r->header_size != sizeof(*r)) ||
-	    r->length != len || (r->flags & ~KBITS_RECORD_AGENT_PLACES))
+	    r->length != len ||
+	    (r->flags & ~(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_COMPLETING)))
 		return -EINVAL;
 	if (r->proxy_usage > KBITS_PROXY_OVERRIDE ||
 	    (r->proxy_usage == KBITS_PROXY_OVERRIDE ? !r->proxy_list_len :

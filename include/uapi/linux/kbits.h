@@ -496,6 +496,12 @@ struct kbits_record_file {
 #define KBITS_JOB_RECORD_SIZE_VER1	136
 /* The job was marked by an agent with KBITS_AGENT_PLACES_FILES. */
 #define KBITS_RECORD_AGENT_PLACES	(1U << 0)
+/*
+ * EXPORT: a COMPLETE of the job waits for the agent's PLACED, so that an
+ * agent that lost the KBITS_EVENT_COMPLETING in an OVERFLOW finds it again
+ * when it looks at every job.  IMPORT ignores it.
+ */
+#define KBITS_RECORD_COMPLETING		(1U << 1)
 #define KBITS_RECORD_FILE_SIZE	32
 
 #define KBITS_IOC_MAGIC		0xB8
