@@ -2324,6 +2324,23 @@ static int placed_job(int a, int dev, bool all, uint8_t *id)
 	return fd;
 }
 
+/* The flags of job @id's exported record. */
+static uint32_t record_flags(int a, const uint8_t *id)
+{
+	static uint8_t buf[1 << 16];
+	struct kbits_agent_record r;
+	struct kbits_job_record h;
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	memcpy(r.id, id, KBITS_GUID_SIZE);
+	r.buf = (uintptr_t)buf;
+	r.buf_len = sizeof(buf);
+	ASSERT_SYSOK(ioctl(a, KBITS_AGENT_IOC_EXPORT_JOB, &r));
+	memcpy(&h, buf, sizeof(h));
+	return h.flags;
+}
+
 /* A child that calls COMPLETE on @fd; its result lands in ures->ret. */
 static pid_t complete_in_child(int a, int fd)
 {
@@ -2365,10 +2382,14 @@ TEST(complete_waits_for_placed)
 	pid_t pid;
 
 	fd = placed_job(a, dev, false, id);
+	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES, record_flags(a, id));
 	pid = complete_in_child(a, fd);
 	await_event(a);
 	EXPECT_EVENT(a, id, E_COMPLETING, S_TRANSFERRING);
 	EXPECT_TRUE(still_running(pid));
+	/* an agent that lost the record finds the wait in the job's record */
+	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_COMPLETING,
+		  record_flags(a, id));
 
 	/* meanwhile the job stands still: its user's changes are refused */
 	fd2 = raw_get(dev, id);
@@ -2416,6 +2437,7 @@ TEST(complete_placed_error)
 	ASSERT_CHILD_OK(pid);
 	EXPECT_EQ(-EACCES, ures->ret);
 	EXPECT_STATE(S_TRANSFERRED, fd);
+	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES, record_flags(a, id));
 	EXPECT_FILE(fd, 1, 20, 20, KBITS_FILE_COMPLETED);
 	EXPECT_ERRNO(EBADFD, placed(a, id, 0));	/* no COMPLETE waits */
 	EXPECT_NO_EVENT(a);
