@@ -4,6 +4,7 @@
  * the proxy settings (BITS: Get/SetProxySettings) and the custom headers
  * (BITS: SetCustomHeaders; their GET and SET are job.c's string ioctls).
  */
+#include <linux/ctype.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -13,31 +14,37 @@
 
 static_assert(sizeof(struct kbits_job_proxy) == KBITS_JOB_PROXY_SIZE_VER0);
 
+/* A character of a header's name: RFC 9110's tchar (ASCII only). */
+static bool kbits_http_tchar(unsigned char c)
+{
+	return c < 0x80 && (isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c)));
+}
+
 /*
- * Are @headers lines "Name: value" separated by CR LF, each with a name of
- * visible characters before its colon, and no lone CR or LF?
+ * Are @headers lines "Name: value", each ended or separated by CR LF (BITS
+ * ends each with one), with a name of RFC 9110 token characters and a value
+ * without control characters but tab?
  */
 bool kbits_http_headers_ok(const char *headers)
 {
-	const char *line = headers, *end, *colon, *p;
-	size_t len;
+	const unsigned char *p = (const unsigned char *)headers;
 
-	for (;;) {
-		end = strstr(line, "\r\n");
-		len = end ? end - line : strlen(line);
-		colon = memchr(line, ':', len);
-		if (!colon || colon == line)
+	do {
+		if (!kbits_http_tchar(*p))
+			return false;	/* an empty line or name */
+		while (kbits_http_tchar(*p))
+			p++;
+		if (*p++ != ':')
 			return false;
-		for (p = line; p < colon; p++)
-			if (*p <= ' ' || *p == 0x7f)
+		while (*p && *p != '\r') {
+			if ((*p < ' ' && *p != '\t') || *p == 0x7f)
 				return false;
-		for (; p < line + len; p++)
-			if (*p == '\r' || *p == '\n')
-				return false;
-		if (!end)
-			return true;
-		line = end + 2;
-	}
+			p++;
+		}
+		if (*p && *++p != '\n')
+			return false;	/* a lone CR */
+	} while (*p && *++p);
+	return true;
 }
 
 /* Writes @str (NULL: "") with its NUL to @buf. */

@@ -278,9 +278,11 @@ struct kbits_job_proxy {
 /*
  * A job's custom HTTP headers (KBITS_JOB_IOC_GET_HTTP_HEADERS,
  * KBITS_JOB_IOC_SET_HTTP_HEADERS, with struct kbits_job_string): lines
- * "Name: value" separated by CR LF, as BITS's SetCustomHeaders takes them,
- * at most KBITS_HTTP_HEADERS_MAX bytes.  SET with @len 0 removes them; GET
- * fails with -ENODATA when the job has none.
+ * "Name: value", each ended by CR LF as BITS's SetCustomHeaders takes them
+ * (the last one's may be left out), at most KBITS_HTTP_HEADERS_MAX bytes.
+ * A name is an RFC 9110 token; a value has no control character but tab.
+ * SET with @len 0 removes them; GET fails with -ENODATA when the job has
+ * none.
  */
 #define KBITS_HTTP_HEADERS_MAX	8192
 
