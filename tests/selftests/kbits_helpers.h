@@ -165,6 +165,46 @@ static inline void job_id(int fd, uint8_t *out)
 	memcpy(out, id.id, KBITS_GUID_SIZE);
 }
 
+/*
+ * SET_PROXY with a normal struct: the lists' lengths are their strlen()
+ * (NULL: 0).  The ioctl's result.
+ */
+static inline int raw_set_proxy(int fd, uint32_t usage, const char *list,
+				const char *bypass)
+{
+	struct kbits_job_proxy p;
+
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	p.usage = usage;
+	p.list_len = list ? strlen(list) : 0;
+	p.bypass_len = bypass ? strlen(bypass) : 0;
+	p.list = (uintptr_t)list;
+	p.bypass = (uintptr_t)bypass;
+	return ioctl(fd, KBITS_JOB_IOC_SET_PROXY, &p);
+}
+
+/* A GET_PROXY request with room for the longest lists. */
+struct got_proxy {
+	struct kbits_job_proxy p;
+	char list[KBITS_PROXY_LIST_MAX + 1];
+	char bypass[KBITS_PROXY_LIST_MAX + 1];
+};
+
+/* GET_PROXY into @g (buffers filled with 'Z' first); the ioctl's result. */
+static inline int raw_get_proxy(int fd, struct got_proxy *g)
+{
+	memset(g, 'Z', sizeof(*g));
+	g->p.size = sizeof(g->p);
+	g->p.usage = 0xdeadbeef;
+	g->p.list_len = sizeof(g->list);
+	g->p.bypass_len = sizeof(g->bypass);
+	g->p.list = (uintptr_t)g->list;
+	g->p.bypass = (uintptr_t)g->bypass;
+	g->p.reserved = 0;
+	return ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &g->p);
+}
+
 /* The lowest free fd number: an fd leak moves it. */
 static inline int lowest_free_fd(void)
 {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kbits selftests: what a job fd changes and reads besides its identity --
- * SET_DISPLAY_NAME, GET/SET_DESCRIPTION, GET/SET_ATTR, ADD_FILES, GET_FILE,
- * GET_PROGRESS, RESUME, SUSPEND, COMPLETE and the max_files_per_job module
+ * SET_DISPLAY_NAME, GET/SET_DESCRIPTION, GET/SET_ATTR, GET/SET_PROXY,
+ * GET/SET_HTTP_HEADERS, ADD_FILES, GET_FILE, GET_PROGRESS, RESUME, SUSPEND,
+ * COMPLETE and the max_files_per_job module
  * parameter -- against the real module, with raw ioctls only.  Run as root
  * with kbits loaded (tests/selftests/run-in-vm.sh does that in the test VM);
  * the tests drop privileges themselves in forked children.
@@ -19,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -363,6 +365,7 @@ union big_arg {
 	struct kbits_job_string str;
 	struct kbits_add_files add;
 	struct kbits_job_file file;
+	struct kbits_job_proxy proxy;
 	uint8_t bytes[128];
 };
 
@@ -993,6 +996,823 @@ TEST(strings_erange)
 		EXPECT_EQ(0, buf[sk->max]);
 	}
 
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* ------------------------------------------------ proxy settings, headers */
+
+#define PX_SYSTEM	KBITS_PROXY_SYSTEM
+#define PX_NONE		KBITS_PROXY_NONE
+#define PX_OVERRIDE	KBITS_PROXY_OVERRIDE
+#define HDRS_BUF	(KBITS_HTTP_HEADERS_MAX + 16)
+
+/* SET_PROXY with explicit lengths (the lists need no NUL); ioctl's result. */
+static int set_proxy_n(int fd, uint32_t usage, const void *list, uint32_t list_len,
+		       const void *bypass, uint32_t bypass_len)
+{
+	struct kbits_job_proxy p;
+
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	p.usage = usage;
+	p.list = (uintptr_t)list;
+	p.list_len = list_len;
+	p.bypass = (uintptr_t)bypass;
+	p.bypass_len = bypass_len;
+	return ioctl(fd, KBITS_JOB_IOC_SET_PROXY, &p);
+}
+
+/* The job's proxy settings must be these (NULL: an empty list). */
+#define EXPECT_PROXY(fd, usage, list, bypass) \
+	expect_proxy(__LINE__, fd, usage, list, bypass)
+
+static void expect_proxy(int line, int fd, uint32_t usage, const char *list,
+			 const char *bypass)
+{
+	static struct got_proxy g;
+	size_t ll = list ? strlen(list) : 0, bl = bypass ? strlen(bypass) : 0;
+
+	if (raw_get_proxy(fd, &g)) {
+		th_fail(__FILE__, line, false, "GET_PROXY: %s", th_errname(errno));
+		return;
+	}
+	if (g.p.usage != usage || g.p.list_len != ll || g.p.bypass_len != bl ||
+	    memcmp(g.list, list ?: "", ll + 1) ||
+	    memcmp(g.bypass, bypass ?: "", bl + 1))
+		th_fail(__FILE__, line, false,
+			"GET_PROXY: usage %u, lengths %u/%u, lists \"%.40s\" \"%.40s\"; expected %u, %zu/%zu, \"%.40s\" \"%.40s\"",
+			g.p.usage, g.p.list_len, g.p.bypass_len, g.list, g.bypass,
+			usage, ll, bl, list ?: "", bypass ?: "");
+	/* nothing written past either NUL */
+	if (ll + 1 < sizeof(g.list) && g.list[ll + 1] != 'Z')
+		th_fail(__FILE__, line, false, "GET_PROXY wrote past the list's NUL");
+	if (bl + 1 < sizeof(g.bypass) && g.bypass[bl + 1] != 'Z')
+		th_fail(__FILE__, line, false, "GET_PROXY wrote past the bypass list's NUL");
+	EXPECT_EQ(sizeof(g.p), g.p.size);
+	EXPECT_EQ(0, g.p.reserved);
+}
+
+/* GET_HTTP_HEADERS into @buf (HDRS_BUF bytes): its length, or -errno. */
+static long get_headers(int fd, char *buf)
+{
+	struct kbits_job_string js;
+
+	memset(buf, 'Z', HDRS_BUF);
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = HDRS_BUF;
+	js.buf = (uintptr_t)buf;
+	if (ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js))
+		return -errno;
+	ASSERT_LT(js.len, HDRS_BUF);
+	ASSERT_EQ(0, buf[js.len]);
+	EXPECT_EQ('Z', buf[js.len + 1]);
+	return js.len;
+}
+
+/* The job's headers must be the @len bytes at @want; NULL: it has none. */
+#define EXPECT_HEADERS(fd, want, len) \
+	expect_headers(__LINE__, fd, want, len)
+
+static void expect_headers(int line, int fd, const char *want, uint32_t len)
+{
+	static char hb[HDRS_BUF];
+	long got = get_headers(fd, hb);
+
+	if (!want) {
+		if (got != -ENODATA)
+			th_fail(__FILE__, line, false,
+				"GET_HTTP_HEADERS gave %ld, expected -ENODATA", got);
+		return;
+	}
+	if (got != (long)len)
+		th_fail(__FILE__, line, false,
+			"GET_HTTP_HEADERS gave %ld, expected length %u", got, len);
+	else if (memcmp(want, hb, len))
+		th_fail(__FILE__, line, false, "GET_HTTP_HEADERS: other bytes");
+}
+
+static int set_headers(int fd, const char *h)
+{
+	return set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, h, h ? strlen(h) : 0);
+}
+
+TEST(proxy_defaults_and_roundtrip)
+{
+	static const uint32_t types[] = { DL, UP, UR };
+	static char l[KBITS_PROXY_LIST_MAX + 8], b[KBITS_PROXY_LIST_MAX + 8];
+	int dev = dev_open(), fd, fd2;
+	guid_bytes id;
+	uint32_t i;
+
+	/* a new job's: SYSTEM, no lists, whatever its type */
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		fd = make_job(dev, "jt: proxy defaults", types[i], NULL);
+		EXPECT_PROXY(fd, PX_SYSTEM, NULL, NULL);
+		job_cancel(fd);
+		close(fd);
+	}
+
+	fd = make_job(dev, "jt: proxy", DL, id);
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "http://proxy.test:3128",
+				   "localhost,*.example.test"));
+	EXPECT_PROXY(fd, PX_OVERRIDE, "http://proxy.test:3128",
+		     "localhost,*.example.test");
+	/* the job's, not the fd's */
+	EXPECT_PROXY(fd2, PX_OVERRIDE, "http://proxy.test:3128",
+		     "localhost,*.example.test");
+	/* OVERRIDE with no bypass list (and a pointer that is not read) */
+	ASSERT_SYSOK(set_proxy_n(fd, PX_OVERRIDE, "p1 p2", 5, KADDR, 0));
+	EXPECT_PROXY(fd, PX_OVERRIDE, "p1 p2", NULL);
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "\xc3\xa9.test", "<local>"));
+	EXPECT_PROXY(fd, PX_OVERRIDE, "\xc3\xa9.test", "<local>");
+	/* NONE and SYSTEM drop the lists */
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_NONE, NULL, NULL));
+	EXPECT_PROXY(fd2, PX_NONE, NULL, NULL);
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "p", "b"));
+	ASSERT_SYSOK(set_proxy_n(fd, PX_SYSTEM, KADDR, 0, KADDR, 0));
+	EXPECT_PROXY(fd2, PX_SYSTEM, NULL, NULL);
+	/* the same again is fine */
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_SYSTEM, NULL, NULL));
+	EXPECT_PROXY(fd, PX_SYSTEM, NULL, NULL);
+
+	/* the longest lists: KBITS_PROXY_LIST_MAX bytes, ASCII or not */
+	EXPECT_EQ(4000, KBITS_PROXY_LIST_MAX);
+	memset(l, 'l', sizeof(l));
+	memset(b, 'b', sizeof(b));
+	l[KBITS_PROXY_LIST_MAX] = b[KBITS_PROXY_LIST_MAX] = '\0';
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, l, b));
+	EXPECT_PROXY(fd, PX_OVERRIDE, l, b);
+	for (i = 0; i < KBITS_PROXY_LIST_MAX; i += 2)
+		memcpy(b + i, "\xc3\xa9", 2);
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "x", b));
+	EXPECT_PROXY(fd, PX_OVERRIDE, "x", b);
+
+	/* a byte more, in either list: ENAMETOOLONG, and nothing changes */
+	memset(l, 'L', sizeof(l));
+	l[KBITS_PROXY_LIST_MAX + 1] = '\0';
+	EXPECT_ERRNO(ENAMETOOLONG, raw_set_proxy(fd, PX_OVERRIDE, l, NULL));
+	EXPECT_ERRNO(ENAMETOOLONG, raw_set_proxy(fd, PX_OVERRIDE, "y", l));
+	EXPECT_ERRNO(ENAMETOOLONG, raw_set_proxy(fd, PX_OVERRIDE, l, l));
+	memcpy(l + KBITS_PROXY_LIST_MAX - 1, "\xc3\xa9", 2);
+	EXPECT_ERRNO(ENAMETOOLONG, raw_set_proxy(fd, PX_OVERRIDE, l, "z"));
+	/* a huge length with a short buffer: refused before reading */
+	EXPECT_ERRNO(ENAMETOOLONG, set_proxy_n(fd, PX_OVERRIDE, "abc",
+					       0xffffffffu, NULL, 0));
+	EXPECT_ERRNO(ENAMETOOLONG, set_proxy_n(fd, PX_OVERRIDE, "abc", 3,
+					       "abc", 0xffffffffu));
+	EXPECT_PROXY(fd2, PX_OVERRIDE, "x", b);
+
+	job_cancel(fd);
+	close(fd);
+	close(fd2);
+	close(dev);
+}
+
+TEST(proxy_invalid)
+{
+#define BAD(lit) { lit, sizeof(lit) - 1 }
+	static const struct { const char *s; uint32_t len; } bad[] = {
+		BAD("ab\0cd"), BAD("\0"), BAD("abc\0"), BAD("\xff"),
+		BAD("\xc0\x80"), BAD("\xe0\x80\xaf"), BAD("abc\xe2\x82"),
+		BAD("\x80"), BAD("\xed\xa0\x80"), BAD("\xf4\x90\x80\x80"),
+	};
+#undef BAD
+	struct kbits_job_proxy p;
+	int dev = dev_open(), fd;
+	union big_arg u;
+	size_t i;
+
+	fd = make_job(dev, "jt: proxy invalid", DL, NULL);
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "kept", "kept too"));
+
+	/* usages there are not */
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, 3, NULL, NULL));
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, 3, "p", NULL));
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, 0x80000000u, NULL, NULL));
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, ~0u, "p", "b"));
+	/* SYSTEM and NONE take no lists, OVERRIDE needs a list */
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, PX_SYSTEM, "p", NULL));
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, PX_SYSTEM, NULL, "b"));
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, PX_SYSTEM, "p", "b"));
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, PX_NONE, "p", NULL));
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, PX_NONE, NULL, "b"));
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, PX_NONE, "p", "b"));
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, PX_OVERRIDE, NULL, NULL));
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, PX_OVERRIDE, NULL, "b"));
+	EXPECT_ERRNO(EINVAL, set_proxy_n(fd, PX_OVERRIDE, "p", 0, "b", 1));
+	EXPECT_PROXY(fd, PX_OVERRIDE, "kept", "kept too");
+
+	/* lists that are not UTF-8, or have a NUL */
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (set_proxy_n(fd, PX_OVERRIDE, bad[i].s, bad[i].len, NULL, 0) != -1 ||
+		    errno != EINVAL)
+			TH_LOG("bad list %zu not EINVAL", i);
+		EXPECT_ERRNO(EINVAL, set_proxy_n(fd, PX_OVERRIDE, bad[i].s,
+						 bad[i].len, NULL, 0));
+		EXPECT_ERRNO(EINVAL, set_proxy_n(fd, PX_OVERRIDE, "p", 1,
+						 bad[i].s, bad[i].len));
+	}
+	EXPECT_PROXY(fd, PX_OVERRIDE, "kept", "kept too");
+
+	/* SET: reserved, sizes, pointers */
+	memset(&p, 0, sizeof(p));
+	p.size = sizeof(p);
+	p.usage = PX_NONE;
+	p.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_PROXY, &p));
+	p.reserved = 1ull << 63;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_PROXY, &p));
+	p.reserved = 0;
+	p.size = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_PROXY, &p));
+	p.size = KBITS_JOB_PROXY_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_PROXY, &p));
+	p.size = page_size() + 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_SET_PROXY, &p));
+	memset(&u, 0, sizeof(u));
+	u.proxy.size = sizeof(u);
+	u.proxy.usage = PX_NONE;
+	u.bytes[sizeof(u) - 1] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_SET_PROXY, &u));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_PROXY, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_PROXY, KADDR));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_PROXY, unmapped_page()));
+	EXPECT_ERRNO(EFAULT, set_proxy_n(fd, PX_OVERRIDE, KADDR, 4, NULL, 0));
+	EXPECT_ERRNO(EFAULT, set_proxy_n(fd, PX_OVERRIDE, unmapped_page(), 4,
+					 NULL, 0));
+	EXPECT_ERRNO(EFAULT, set_proxy_n(fd, PX_OVERRIDE, NULL, 4, NULL, 0));
+	EXPECT_ERRNO(EFAULT, set_proxy_n(fd, PX_OVERRIDE, "p", 1, KADDR, 4));
+	EXPECT_ERRNO(EFAULT, set_proxy_n(fd, PX_OVERRIDE, "p", 1, NULL, 4));
+	EXPECT_PROXY(fd, PX_OVERRIDE, "kept", "kept too");
+	/* a larger struct with a zero tail works */
+	u.bytes[sizeof(u) - 1] = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_PROXY, &u));
+	EXPECT_PROXY(fd, PX_NONE, NULL, NULL);
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "kept", "kept too"));
+
+	/* GET: reserved, sizes, pointers */
+	{
+		static struct got_proxy g;
+
+		raw_get_proxy(fd, &g);	/* sets up the request */
+		g.p.reserved = 1;
+		EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &g.p));
+		g.p.reserved = 0;
+		g.p.size = KBITS_JOB_PROXY_SIZE_VER0 - 1;
+		EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &g.p));
+		g.p.size = page_size() + 1;
+		EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &g.p));
+		g.p.size = sizeof(g.p);
+		/* (the lengths are out too: room again before each call) */
+		g.p.list_len = sizeof(g.list);
+		g.p.bypass_len = sizeof(g.bypass);
+		g.p.list = (uintptr_t)KADDR;
+		EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &g.p));
+		g.p.list = (uintptr_t)g.list;
+		g.p.list_len = sizeof(g.list);
+		g.p.bypass_len = sizeof(g.bypass);
+		g.p.bypass = (uintptr_t)unmapped_page();
+		EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &g.p));
+		/* with room for nothing, ERANGE comes before any pointer is used */
+		g.p.list_len = 0;
+		g.p.bypass_len = 0;
+		g.p.list = (uintptr_t)KADDR;
+		EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &g.p));
+		EXPECT_EQ(4, g.p.list_len);
+		EXPECT_EQ(8, g.p.bypass_len);
+		EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, NULL));
+		EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, KADDR));
+		/* a struct it may read but not write back */
+		{
+			long ps = page_size();
+			struct kbits_job_proxy *ro;
+
+			ro = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			ASSERT_TRUE(ro != MAP_FAILED);
+			raw_get_proxy(fd, &g);
+			memcpy(ro, &g.p, sizeof(g.p));
+			ASSERT_SYSOK(mprotect(ro, ps, PROT_READ));
+			EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, ro));
+			munmap(ro, ps);
+		}
+		/* a larger struct with a zero tail reads fine */
+		memset(&u, 0, sizeof(u));
+		u.proxy.size = sizeof(u);
+		u.proxy.list = (uintptr_t)g.list;
+		u.proxy.list_len = sizeof(g.list);
+		u.proxy.bypass = (uintptr_t)g.bypass;
+		u.proxy.bypass_len = sizeof(g.bypass);
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &u));
+		EXPECT_EQ(PX_OVERRIDE, u.proxy.usage);
+		EXPECT_EQ(4, u.proxy.list_len);
+		EXPECT_STREQ("kept", g.list);
+		EXPECT_STREQ("kept too", g.bypass);
+		u.bytes[sizeof(u) - 1] = 1;
+		EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &u));
+	}
+	EXPECT_PROXY(fd, PX_OVERRIDE, "kept", "kept too");
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+TEST(proxy_erange)
+{
+	static char list[KBITS_PROXY_LIST_MAX + 8], byp[KBITS_PROXY_LIST_MAX + 8];
+	struct kbits_job_proxy p;
+	int dev = dev_open(), fd;
+
+#define GET_REQ(ll, bl) do {						\
+	memset(list, 'Z', sizeof(list));				\
+	memset(byp, 'Z', sizeof(byp));					\
+	memset(&p, 0, sizeof(p));					\
+	p.size = sizeof(p);						\
+	p.usage = 0xdeadbeef;						\
+	p.list = (uintptr_t)list;					\
+	p.list_len = (ll);						\
+	p.bypass = (uintptr_t)byp;					\
+	p.bypass_len = (bl);						\
+} while (0)
+#define NOTHING_WRITTEN() do {						\
+	EXPECT_TRUE(all_bytes(list, 'Z', sizeof(list)));		\
+	EXPECT_TRUE(all_bytes(byp, 'Z', sizeof(byp)));			\
+} while (0)
+
+	fd = make_job(dev, "jt: proxy erange", DL, NULL);
+
+	/* a new job's empty lists still need their NULs */
+	GET_REQ(0, 0);
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &p));
+	EXPECT_EQ(0, p.list_len);
+	EXPECT_EQ(0, p.bypass_len);
+	NOTHING_WRITTEN();
+	GET_REQ(1, 0);
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &p));
+	NOTHING_WRITTEN();
+	GET_REQ(1, 1);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &p));
+	EXPECT_EQ(PX_SYSTEM, p.usage);
+	EXPECT_EQ(0, list[0]);
+	EXPECT_EQ(0, byp[0]);
+	EXPECT_EQ('Z', list[1]);
+	EXPECT_EQ('Z', byp[1]);
+
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "twelve bytes", "five!"));
+	/* room for a list but not its NUL: both lengths, nothing written */
+	GET_REQ(12, 100);
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &p));
+	EXPECT_EQ(12, p.list_len);
+	EXPECT_EQ(5, p.bypass_len);
+	NOTHING_WRITTEN();
+	GET_REQ(100, 5);
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &p));
+	EXPECT_EQ(12, p.list_len);
+	EXPECT_EQ(5, p.bypass_len);
+	NOTHING_WRITTEN();
+	/* asking for the lengths: no buffers at all */
+	GET_REQ(0, 0);
+	p.list = p.bypass = 0;
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &p));
+	EXPECT_EQ(12, p.list_len);
+	EXPECT_EQ(5, p.bypass_len);
+	/* exactly enough */
+	GET_REQ(13, 6);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &p));
+	EXPECT_EQ(PX_OVERRIDE, p.usage);
+	EXPECT_EQ(12, p.list_len);
+	EXPECT_EQ(5, p.bypass_len);
+	EXPECT_STREQ("twelve bytes", list);
+	EXPECT_STREQ("five!", byp);
+	EXPECT_EQ('Z', list[13]);
+	EXPECT_EQ('Z', byp[6]);
+
+	/* the longest need KBITS_PROXY_LIST_MAX + 1 */
+	{
+		static char l[KBITS_PROXY_LIST_MAX + 1];
+
+		memset(l, 'm', KBITS_PROXY_LIST_MAX);
+		ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, l, l));
+		GET_REQ(KBITS_PROXY_LIST_MAX, KBITS_PROXY_LIST_MAX + 1);
+		EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &p));
+		EXPECT_EQ(KBITS_PROXY_LIST_MAX, p.list_len);
+		EXPECT_EQ(KBITS_PROXY_LIST_MAX, p.bypass_len);
+		NOTHING_WRITTEN();
+		GET_REQ(KBITS_PROXY_LIST_MAX + 1, KBITS_PROXY_LIST_MAX + 1);
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROXY, &p));
+		EXPECT_MEMEQ(l, list, KBITS_PROXY_LIST_MAX + 1);
+		EXPECT_MEMEQ(l, byp, KBITS_PROXY_LIST_MAX + 1);
+	}
+#undef GET_REQ
+#undef NOTHING_WRITTEN
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+TEST(http_headers_roundtrip)
+{
+	static const char *const samples[] = {
+		"X-Kbits: 1",
+		"Authorization: Bearer abc\r\nX-Trace: \xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80",
+		"A:b",
+		"A:",
+		"A: 1\r\nA: 2\r\nA: 3",
+		"X-Colons: a: b: c",
+		"X-Tab:\tvalue\twith tabs",
+		"!#$%&'*+-.^_`|~09Az: token characters",
+		/* each line ended by CR LF, as BITS writes them */
+		"X-Kbits: 1\r\n",
+		"A: 1\r\nB: 2\r\n",
+	};
+	static char h[KBITS_HTTP_HEADERS_MAX + 8];
+	struct kbits_job_string js;
+	int dev = dev_open(), fd, fd2;
+	char buf[64];
+	guid_bytes id;
+	size_t i;
+
+	fd = make_job(dev, "jt: headers", DL, id);
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+
+	/* a new job has none: ENODATA, whatever the buffer */
+	EXPECT_HEADERS(fd, NULL, 0);
+	memset(buf, 'Z', sizeof(buf));
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = 0;
+	EXPECT_ERRNO(ENODATA, ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js));
+	js.len = sizeof(buf);
+	js.buf = (uintptr_t)buf;
+	EXPECT_ERRNO(ENODATA, ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js));
+	EXPECT_TRUE(all_bytes(buf, 'Z', sizeof(buf)));
+
+	for (i = 0; i < ARRAY_SIZE(samples); i++) {
+		if (set_headers(fd, samples[i]))
+			TH_LOG("headers %zu refused: %s", i, th_errname(errno));
+		ASSERT_SYSOK(set_headers(fd, samples[i]));
+		EXPECT_HEADERS(fd, samples[i], strlen(samples[i]));
+		/* the job's, not the fd's */
+		EXPECT_HEADERS(fd2, samples[i], strlen(samples[i]));
+	}
+
+	/* len 0 removes them, with or without a buffer; again is fine */
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, "X: ignored", 0));
+	EXPECT_HEADERS(fd2, NULL, 0);
+	ASSERT_SYSOK(set_headers(fd, "X: y"));
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, NULL, 0));
+	EXPECT_HEADERS(fd2, NULL, 0);
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, KADDR, 0));
+	EXPECT_HEADERS(fd2, NULL, 0);
+
+	/* the longest: KBITS_HTTP_HEADERS_MAX bytes, in one line or many */
+	EXPECT_EQ(8192, KBITS_HTTP_HEADERS_MAX);
+	memcpy(h, "X: ", 3);
+	memset(h + 3, 'h', sizeof(h) - 3);
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, h,
+				KBITS_HTTP_HEADERS_MAX));
+	EXPECT_HEADERS(fd2, h, KBITS_HTTP_HEADERS_MAX);
+	for (i = 0; i + 8 <= KBITS_HTTP_HEADERS_MAX; i += 8)
+		memcpy(h + i, i ? "\r\nA: \xc3\xa9!" : "B: \xc3\xa9!!!", 8);
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, h,
+				KBITS_HTTP_HEADERS_MAX));
+	EXPECT_HEADERS(fd2, h, KBITS_HTTP_HEADERS_MAX);
+	/* a byte more: ENAMETOOLONG, unchanged */
+	h[KBITS_HTTP_HEADERS_MAX] = 'x';
+	EXPECT_ERRNO(ENAMETOOLONG, set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS,
+					      h, KBITS_HTTP_HEADERS_MAX + 1));
+	EXPECT_ERRNO(ENAMETOOLONG, set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS,
+					      "X: y", 0xffffffffu));
+	EXPECT_HEADERS(fd2, h, KBITS_HTTP_HEADERS_MAX);
+
+	/* ERANGE as for the other strings: the length, nothing written */
+	{
+		static char out[KBITS_HTTP_HEADERS_MAX + 8];
+
+		ASSERT_SYSOK(set_headers(fd, "X-Twelve: ab"));
+		memset(out, 'Z', sizeof(out));
+		memset(&js, 0, sizeof(js));
+		js.size = sizeof(js);
+		js.len = 12;
+		js.buf = (uintptr_t)out;
+		EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js));
+		EXPECT_EQ(12, js.len);
+		EXPECT_TRUE(all_bytes(out, 'Z', sizeof(out)));
+		js.len = 0;
+		js.buf = 0;
+		EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js));
+		EXPECT_EQ(12, js.len);
+		js.len = 13;
+		js.buf = (uintptr_t)out;
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js));
+		EXPECT_EQ(12, js.len);
+		EXPECT_STREQ("X-Twelve: ab", out);
+		EXPECT_EQ('Z', out[13]);
+
+		ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, h,
+					KBITS_HTTP_HEADERS_MAX));
+		memset(out, 'Z', sizeof(out));
+		js.len = KBITS_HTTP_HEADERS_MAX;
+		EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js));
+		EXPECT_EQ(KBITS_HTTP_HEADERS_MAX, js.len);
+		EXPECT_TRUE(all_bytes(out, 'Z', sizeof(out)));
+		js.len = KBITS_HTTP_HEADERS_MAX + 1;
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js));
+		EXPECT_MEMEQ(h, out, KBITS_HTTP_HEADERS_MAX);
+		EXPECT_EQ(0, out[KBITS_HTTP_HEADERS_MAX]);
+	}
+
+	/* headers, display name, description are three strings */
+	ASSERT_SYSOK(set_headers(fd, "X-Mine: 1"));
+	expect_string(fd2, KBITS_JOB_IOC_GET_DISPLAY_NAME, "jt: headers", 11);
+	expect_string(fd2, KBITS_JOB_IOC_GET_DESCRIPTION, "", 0);
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "d", 1));
+	EXPECT_HEADERS(fd2, "X-Mine: 1", 9);
+
+	job_cancel(fd);
+	close(fd);
+	close(fd2);
+	close(dev);
+}
+
+TEST(http_headers_invalid)
+{
+#define BAD(lit) { lit, sizeof(lit) - 1 }
+	static const struct { const char *s; uint32_t len; } bad[] = {
+		/* not "Name: value" */
+		BAD("NoColon"), BAD("X-A: b\r\nNoColon"), BAD(": x"),
+		BAD("X-A: b\r\n: x"), BAD("Bad Name: x"), BAD(" X-A: x"),
+		BAD("X-A : x"), BAD("X\tA: x"), BAD("X\x01" "A: x"),
+		BAD("X\x7f: x"), BAD("X\r: x"), BAD("X\n: x"),
+		/* a name is a token: visible ASCII, not UTF-8 beyond it */
+		BAD("X-\xc3\xa9: x"), BAD("\xe2\x82\xac: x"),
+		/* a lone CR or LF, an empty line */
+		BAD("A: b\nC: d"), BAD("A: b\rC: d"), BAD("A: b\n"),
+		BAD("A: b\r"), BAD("A: b\r\r\nC: d"), BAD("A: b\n\r\nC: d"),
+		BAD("A: b\r\n\r\nC: d"), BAD("\r\nA: b"), BAD("\nA: b"),
+		BAD("\r\n"), BAD(" "), BAD(":"), BAD("A: b\r\n\r\n"),
+		/* a control character in a value, but tab */
+		BAD("X: a\x01" "b"), BAD("X: \x7f"), BAD("X: \x1b[0m"),
+		BAD("X: b\r\nY: \x08"),
+		/* not UTF-8, or a NUL */
+		BAD("X: \xff"), BAD("X: caf\xc3"), BAD("X: \xc0\x80"),
+		BAD("X: \xed\xa0\x80"), BAD("X: b\0"), BAD("X: b\r\n\0: c"),
+		BAD("\0X: b"), BAD("X\0: b"),
+	};
+#undef BAD
+	struct kbits_job_string js;
+	int dev = dev_open(), fd;
+	union big_arg u;
+	char buf[64];
+	size_t i;
+
+	fd = make_job(dev, "jt: headers invalid", DL, NULL);
+	ASSERT_SYSOK(set_headers(fd, "X-Kept: 1"));
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, bad[i].s,
+			       bad[i].len) != -1 || errno != EINVAL)
+			TH_LOG("bad headers %zu not EINVAL", i);
+		EXPECT_ERRNO(EINVAL, set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS,
+						bad[i].s, bad[i].len));
+	}
+	EXPECT_HEADERS(fd, "X-Kept: 1", 9);
+
+	/* SET: reserved, sizes, pointers */
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = 4;
+	js.buf = (uintptr_t)"X: y";
+	js.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, &js));
+	js.reserved = 0;
+	js.size = KBITS_JOB_STRING_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, &js));
+	js.size = page_size() + 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, &js));
+	memset(&u, 0, sizeof(u));
+	u.str.size = sizeof(u);
+	u.str.len = 4;
+	u.str.buf = (uintptr_t)"X: y";
+	u.bytes[sizeof(u) - 1] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, &u));
+	js.size = sizeof(js);
+	js.buf = (uintptr_t)KADDR;
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, &js));
+	js.buf = (uintptr_t)unmapped_page();
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, &js));
+	js.buf = 0;
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, &js));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, KADDR));
+	EXPECT_HEADERS(fd, "X-Kept: 1", 9);
+	u.bytes[sizeof(u) - 1] = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, &u));
+	EXPECT_HEADERS(fd, "X: y", 4);
+
+	/* GET: reserved, sizes, pointers */
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = sizeof(buf);
+	js.buf = (uintptr_t)buf;
+	js.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js));
+	js.reserved = 0;
+	js.size = KBITS_JOB_STRING_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js));
+	js.size = page_size() + 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js));
+	js.size = sizeof(js);
+	js.buf = (uintptr_t)KADDR;
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, KADDR));
+	memset(&u, 0, sizeof(u));
+	u.str.size = sizeof(u);
+	u.str.len = sizeof(buf);
+	u.str.buf = (uintptr_t)buf;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &u));
+	EXPECT_EQ(4, u.str.len);
+	EXPECT_STREQ("X: y", buf);
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* The events readable on @fd now (it does not wait), at most @max. */
+static int read_events(int fd, struct kbits_event *ev, int max)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, 0) == 0)
+		return 0;
+	n = read(fd, ev, max * sizeof(*ev));
+	ASSERT_SYSOK(n);
+	ASSERT_EQ(0, n % sizeof(*ev));
+	return n / sizeof(*ev);
+}
+
+/*
+ * Each SET_PROXY and SET_HTTP_HEADERS that works is a change by the job's
+ * user: a MODIFIED event (on the job fd, with JOB_MODIFICATION, and to the
+ * agent) and a new modification_time.  A refused one, or a GET, is not.
+ */
+TEST(proxy_headers_modified)
+{
+	struct kbits_job_attr a0, a, req;
+	struct kbits_event ev[16];
+	static struct got_proxy g;
+	static char hb[HDRS_BUF];
+	int dev = dev_open(), fd, fd2, agent, n, i;
+	guid_bytes id, id2;
+
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
+	ASSERT_SYSOK(agent);
+	fd = make_job(dev, "jt: proxy events", DL, id);
+	fd2 = make_job(dev, "jt: headers events", DL, id2);
+	req = attr_req(KBITS_ATTR_NOTIFY_FLAGS);
+	req.notify_flags = KBITS_NOTIFY_JOB_MODIFICATION;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	ASSERT_SYSOK(ioctl(fd2, KBITS_JOB_IOC_SET_ATTR, &req));
+	/* what came before: CREATED and the SET_ATTRs */
+	while (read_events(agent, ev, 16) > 0)
+		;
+	read_events(fd, ev, 16);
+	read_events(fd2, ev, 16);
+	get_attr(fd, &a0);
+	sleep(1);	/* so that "now" is past a0's seconds */
+
+	/* reads and refusals: nothing */
+	ASSERT_SYSOK(raw_get_proxy(fd, &g));
+	EXPECT_EQ(-ENODATA, get_headers(fd, hb));
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, PX_NONE, "p", NULL));
+	EXPECT_ERRNO(EINVAL, raw_set_proxy(fd, 7, NULL, NULL));
+	EXPECT_ERRNO(EINVAL, set_headers(fd, "NoColon"));
+	EXPECT_ERRNO(ENAMETOOLONG, set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS,
+					      "X: y", KBITS_HTTP_HEADERS_MAX + 1));
+	EXPECT_EQ(0, read_events(fd, ev, 16));
+	EXPECT_EQ(0, read_events(agent, ev, 16));
+	get_attr(fd, &a);
+	EXPECT_EQ(a0.modification_time, a.modification_time);
+
+	/* SET_PROXY: one MODIFIED each, the same to the agent */
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "p", "b"));
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_NONE, NULL, NULL));
+	n = read_events(fd, ev, 16);
+	ASSERT_EQ(2, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_MEMEQ(id, ev[i].id, KBITS_GUID_SIZE);
+		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[i].kind);
+		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, ev[i].state);
+	}
+	EXPECT_EQ(ev[0].seq + 1, ev[1].seq);
+	n = read_events(agent, ev, 16);
+	ASSERT_EQ(2, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_MEMEQ(id, ev[i].id, KBITS_GUID_SIZE);
+		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[i].kind);
+	}
+	get_attr(fd, &a);
+	EXPECT_LT(a0.modification_time, a.modification_time);
+	EXPECT_GE(time(NULL), a.modification_time);
+	EXPECT_EQ(a0.creation_time, a.creation_time);
+
+	/* SET_HTTP_HEADERS, and removing them: likewise, on the other job */
+	get_attr(fd2, &a0);
+	EXPECT_GT(a.modification_time, a0.modification_time);
+	ASSERT_SYSOK(set_headers(fd2, "X-A: 1"));
+	ASSERT_SYSOK(set_headers(fd2, ""));
+	n = read_events(fd2, ev, 16);
+	ASSERT_EQ(2, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_MEMEQ(id2, ev[i].id, KBITS_GUID_SIZE);
+		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[i].kind);
+	}
+	n = read_events(agent, ev, 16);
+	ASSERT_EQ(2, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_MEMEQ(id2, ev[i].id, KBITS_GUID_SIZE);
+		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[i].kind);
+	}
+	get_attr(fd2, &a);
+	EXPECT_LT(a0.modification_time, a.modification_time);
+	/* and the proxy job heard nothing of it */
+	EXPECT_EQ(0, read_events(fd, ev, 16));
+
+	/* with the default notify flags the job fd says nothing */
+	req = attr_req(KBITS_ATTR_NOTIFY_FLAGS);
+	req.notify_flags = NOTIFY_DEFAULT;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	read_events(fd, ev, 16);
+	while (read_events(agent, ev, 16) > 0)
+		;
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_SYSTEM, NULL, NULL));
+	ASSERT_SYSOK(set_headers(fd, "X: y"));
+	EXPECT_EQ(0, read_events(fd, ev, 16));
+	EXPECT_EQ(2, read_events(agent, ev, 16));
+
+	close(agent);
+	job_cancel(fd);
+	close(fd);
+	job_cancel(fd2);
+	close(fd2);
+	close(dev);
+}
+
+/* Only a job fd reaches these: not /dev/kbits, not the agent fd. */
+TEST(proxy_headers_need_job_fd)
+{
+	static struct got_proxy g;
+	struct kbits_job_string js;
+	int dev = dev_open(), fd, agent;
+	char buf[64];
+
+	fd = make_job(dev, "jt: proxy enotty", DL, NULL);
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
+	ASSERT_SYSOK(agent);
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = sizeof(buf);
+	js.buf = (uintptr_t)buf;
+	for (int k = 0; k < 2; k++) {
+		int other = k ? agent : dev;
+
+		EXPECT_ERRNO(ENOTTY, raw_set_proxy(other, PX_NONE, NULL, NULL));
+		EXPECT_ERRNO(ENOTTY, raw_get_proxy(other, &g));
+		EXPECT_ERRNO(ENOTTY, set_headers(other, "X: y"));
+		EXPECT_ERRNO(ENOTTY, ioctl(other, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js));
+	}
+	close(agent);
+	/* an unprivileged user's /dev/kbits fd, likewise */
+	{
+		pid_t pid = th_fork();
+
+		if (pid == 0) {
+			int udev;
+
+			become(2202);
+			udev = dev_open();
+			EXPECT_ERRNO(ENOTTY, raw_set_proxy(udev, PX_NONE, NULL, NULL));
+			EXPECT_ERRNO(ENOTTY, raw_get_proxy(udev, &g));
+			EXPECT_ERRNO(ENOTTY, set_headers(udev, "X: y"));
+			EXPECT_ERRNO(ENOTTY, ioctl(udev, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js));
+			_exit(0);
+		}
+		ASSERT_CHILD_OK(pid);
+	}
+	EXPECT_PROXY(fd, PX_SYSTEM, NULL, NULL);
+	EXPECT_HEADERS(fd, NULL, 0);
 	job_cancel(fd);
 	close(fd);
 	close(dev);
@@ -1898,10 +2718,15 @@ static void check_final(int fd, uint32_t state, uint32_t type,
 	struct kbits_job_attr before, after, req;
 	struct kbits_job_progress p0, p;
 	char name0[STR_BUF], desc0[STR_BUF], buf[STR_BUF];
+	static struct got_proxy px0, px;
+	static char hdr0[HDRS_BUF], hdr[HDRS_BUF];
 	uint32_t name_len, desc_len;
+	long hdr_len;
 	struct got_file g;
 	guid_bytes got;
 
+	ASSERT_SYSOK(raw_get_proxy(fd, &px0));
+	hdr_len = get_headers(fd, hdr0);
 	get_attr(fd, &before);
 	get_progress(fd, &p0);
 	name_len = get_string(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, name0);
@@ -1931,6 +2756,12 @@ static void check_final(int fd, uint32_t state, uint32_t type,
 					"late", 4));
 	EXPECT_ERRNO(EBADFD, set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION,
 					NULL, 0));
+	EXPECT_ERRNO(EBADFD, raw_set_proxy(fd, PX_OVERRIDE, "http://late.test", NULL));
+	EXPECT_ERRNO(EBADFD, raw_set_proxy(fd, PX_OVERRIDE, "late", "late"));
+	EXPECT_ERRNO(EBADFD, raw_set_proxy(fd, PX_NONE, NULL, NULL));
+	EXPECT_ERRNO(EBADFD, raw_set_proxy(fd, PX_SYSTEM, NULL, NULL));
+	EXPECT_ERRNO(EBADFD, set_headers(fd, "X-Late: 1"));
+	EXPECT_ERRNO(EBADFD, set_headers(fd, ""));
 
 	/* and every read still answers, with what was there */
 	EXPECT_EQ(state, job_state(fd));
@@ -1950,6 +2781,14 @@ static void check_final(int fd, uint32_t state, uint32_t type,
 	if (nfiles)
 		expect_nth(fd, 0, "fin", 0);
 	EXPECT_ERRNO(ENXIO, get_file(fd, nfiles, &g));
+	ASSERT_SYSOK(raw_get_proxy(fd, &px));
+	EXPECT_EQ(px0.p.usage, px.p.usage);
+	EXPECT_EQ(px0.p.list_len, px.p.list_len);
+	EXPECT_EQ(px0.p.bypass_len, px.p.bypass_len);
+	EXPECT_MEMEQ(px0.list, px.list, sizeof(px.list));
+	EXPECT_MEMEQ(px0.bypass, px.bypass, sizeof(px.bypass));
+	EXPECT_EQ(hdr_len, get_headers(fd, hdr));
+	EXPECT_MEMEQ(hdr0, hdr, sizeof(hdr));
 }
 
 TEST(final_states_refuse_changes)
@@ -1962,6 +2801,8 @@ TEST(final_states_refuse_changes)
 	fd = make_job(dev, "jt: acknowledged", DL, id);
 	ASSERT_SYSOK(add_n(fd, 2, "fin"));
 	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "before", 6));
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "before.test", "b"));
+	ASSERT_SYSOK(set_headers(fd, "X-Before: 1"));
 	req = attr_req(KBITS_ATTR_PRIORITY);
 	req.priority = KBITS_PRIORITY_HIGH;
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
@@ -1971,6 +2812,8 @@ TEST(final_states_refuse_changes)
 	check_final(fd, ACK, DL, id, 0);
 	check_final(fd2, ACK, DL, id, 0);
 	expect_string(fd2, KBITS_JOB_IOC_GET_DESCRIPTION, "before", 6);
+	EXPECT_PROXY(fd2, PX_OVERRIDE, "before.test", "b");
+	EXPECT_HEADERS(fd2, "X-Before: 1", 11);
 	close(fd);
 	close(fd2);
 
@@ -1978,6 +2821,7 @@ TEST(final_states_refuse_changes)
 	fd = make_job(dev, "jt: cancelled", DL, id);
 	ASSERT_SYSOK(add_n(fd, 2, "fin"));
 	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "before", 6));
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_NONE, NULL, NULL));
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
 	fd2 = raw_get(dev, id);
 	ASSERT_SYSOK(fd2);
@@ -1985,6 +2829,8 @@ TEST(final_states_refuse_changes)
 	check_final(fd, CANC, DL, id, 2);
 	check_final(fd2, CANC, DL, id, 2);
 	expect_string(fd, KBITS_JOB_IOC_GET_DESCRIPTION, "before", 6);
+	EXPECT_PROXY(fd, PX_NONE, NULL, NULL);
+	EXPECT_HEADERS(fd, NULL, 0);
 	close(fd);
 	close(fd2);
 
@@ -2040,6 +2886,10 @@ TEST(user_owns_and_passes_job)
 			      "jt: 2200 renamed", 16);
 		ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "mine", 4));
 		expect_string(fd, KBITS_JOB_IOC_GET_DESCRIPTION, "mine", 4);
+		ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "http://p.test", "h"));
+		EXPECT_PROXY(fd, PX_OVERRIDE, "http://p.test", "h");
+		ASSERT_SYSOK(set_headers(fd, "X-User: 2200"));
+		EXPECT_HEADERS(fd, "X-User: 2200", 12);
 		EXPECT_ERRNO(ENODATA, ioctl(fd, KBITS_JOB_IOC_RESUME));
 		ASSERT_SYSOK(add_n(fd, 2, "user"));
 		EXPECT_EQ(2, files_total(fd));
@@ -2076,6 +2926,10 @@ TEST(user_owns_and_passes_job)
 		ASSERT_SYSOK(ioctl(jfd, KBITS_JOB_IOC_SET_ATTR, &req));
 		ASSERT_SYSOK(set_string(jfd, KBITS_JOB_IOC_SET_DESCRIPTION,
 					"by 2201", 7));
+		/* the fd is the capability for these too */
+		EXPECT_HEADERS(jfd, NULL, 0);
+		ASSERT_SYSOK(raw_set_proxy(jfd, PX_OVERRIDE, "by.2201", NULL));
+		ASSERT_SYSOK(set_headers(jfd, "X-By: 2201"));
 		ASSERT_SYSOK(add_file(jfd, "/by/2201", "/tmp/jt/2201"));
 		EXPECT_EQ(2, files_total(jfd));
 		expect_file(jfd, 1, "/by/2201", "/tmp/jt/2201");
@@ -2091,6 +2945,8 @@ TEST(user_owns_and_passes_job)
 	/* what 2201 did is the job's */
 	EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, job_state(jfd));
 	expect_string(jfd, KBITS_JOB_IOC_GET_DESCRIPTION, "by 2201", 7);
+	EXPECT_PROXY(jfd, PX_OVERRIDE, "by.2201", NULL);
+	EXPECT_HEADERS(jfd, "X-By: 2201", 10);
 	expect_attr(jfd, KBITS_PRIORITY_LOW, NOTIFY_DEFAULT, 600, 1209600);
 	EXPECT_ERRNO(ENOENT, raw_get(dev, sh->passed));
 	close(jfd);

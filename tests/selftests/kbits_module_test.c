@@ -262,11 +262,30 @@ static void import_job(int agent, const void *buf, uint32_t len)
 	ASSERT_SYSOK(ioctl(agent, KBITS_AGENT_IOC_IMPORT_JOB, &r));
 }
 
+/* The proxy settings and headers of the jobs that go across a reload. */
+static const char user_proxy[] = "http://proxy.test:3128";
+static const char user_bypass[] = "localhost,*.example.org";
+static const char user_headers[] = "X-Kept: across a reload\r\nAccept: */*";
+static const char root_proxy[] = "socks5://\xc3\xa9.test:1080";
+static const char root_headers[] = "Authorization: Bearer xyz";
+
+/* A GET_HTTP_HEADERS that must work: the headers, in @buf (@cap bytes). */
+static void get_headers(int fd, char *buf, uint32_t cap)
+{
+	struct kbits_job_string s = {
+		.size = sizeof(s), .buf = (uintptr_t)buf, .len = cap,
+	};
+
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &s));
+	ASSERT_LT(s.len, cap);
+	EXPECT_EQ(strlen(buf), s.len);
+}
+
 /*
  * What kbitsd does across a reboot: export every job, unload and reload
  * the module, import them.  The jobs come back with their GUIDs, owners,
- * settings, files and progress; one the agent was transferring comes back
- * QUEUED; its user gets it again by its GUID.
+ * settings, proxy settings, HTTP headers, files and progress; one the agent
+ * was transferring comes back QUEUED; its user gets it again by its GUID.
  */
 TEST(export_reload_import)
 {
@@ -291,12 +310,19 @@ TEST(export_reload_import)
 		struct kbits_job_string d = {
 			.size = sizeof(d), .buf = (uintptr_t)"kept", .len = 4,
 		};
+		struct kbits_job_string h = {
+			.size = sizeof(h), .buf = (uintptr_t)user_headers,
+			.len = strlen(user_headers),
+		};
 
 		ASSERT_SYSOK(setgroups(0, NULL));
 		ASSERT_SYSOK(setresgid(2600, 2600, 2600));
 		ASSERT_SYSOK(setresuid(2600, 2600, 2600));
 		fd = make_job(dev, "a user's, across a reload", user->id);
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_DESCRIPTION, &d));
+		ASSERT_SYSOK(raw_set_proxy(fd, KBITS_PROXY_OVERRIDE, user_proxy,
+					   user_bypass));
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, &h));
 		add_file(fd, "https://example.org/a", "/tmp/kbits-a");
 		add_file(fd, "file:///etc/hostname", "/tmp/kbits-b");
 		close(fd);
@@ -307,8 +333,17 @@ TEST(export_reload_import)
 	/* root's job, which the agent is transferring at export time */
 	fd = make_job(dev, "root's, in transfer", root_id);
 	add_file(fd, "/etc/hostname", "/tmp/kbits-c");
-	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
-	close(fd);
+	/* its proxy settings and headers through libkbits */
+	{
+		struct kbits_job *j;
+
+		ASSERT_RET(0, kbits_job_from_fd(fd, &j));
+		ASSERT_RET(0, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE,
+						  root_proxy, NULL));
+		ASSERT_RET(0, kbits_job_set_http_headers(j, root_headers));
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+		kbits_job_unref(j);	/* closes fd */
+	}
 	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
 	ASSERT_SYSOK(agent);
 	memset(&take, 0, sizeof(take));
@@ -344,6 +379,11 @@ TEST(export_reload_import)
 	EXPECT_EQ(len[1], export_job(agent, root_id, again));
 	hdr = (struct kbits_job_record *)again;
 	EXPECT_EQ(KBITS_JOB_STATE_QUEUED, hdr->state);
+	EXPECT_EQ(KBITS_JOB_RECORD_SIZE_VER1, hdr->header_size);
+	EXPECT_EQ(KBITS_PROXY_OVERRIDE, hdr->proxy_usage);
+	EXPECT_EQ(strlen(root_proxy), hdr->proxy_list_len);
+	EXPECT_EQ(0, hdr->proxy_bypass_len);
+	EXPECT_EQ(strlen(root_headers), hdr->http_headers_len);
 	hdr->state = KBITS_JOB_STATE_TRANSFERRING;
 	EXPECT_MEMEQ(rec[1], again, len[1]);
 	close(agent);
@@ -360,6 +400,17 @@ TEST(export_reload_import)
 		ASSERT_SYSOK(fd);
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, &p));
 		EXPECT_EQ(2, p.files_total);
+		{
+			static struct got_proxy g;
+			char h[128];
+
+			ASSERT_SYSOK(raw_get_proxy(fd, &g));
+			EXPECT_EQ(KBITS_PROXY_OVERRIDE, g.p.usage);
+			EXPECT_STREQ(user_proxy, g.list);
+			EXPECT_STREQ(user_bypass, g.bypass);
+			get_headers(fd, h, sizeof(h));
+			EXPECT_STREQ(user_headers, h);
+		}
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
@@ -377,6 +428,23 @@ TEST(export_reload_import)
 	ASSERT_SYSOK(fd);
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_STATE, &state));
 	EXPECT_EQ(KBITS_JOB_STATE_QUEUED, state);
+	{
+		enum kbits_proxy_usage usage = KBITS_PROXY_SYSTEM;
+		char *list = NULL, *bypass = NULL, *h = NULL;
+		struct kbits_job *j;
+
+		ASSERT_RET(0, kbits_job_from_fd(dup(fd), &j));
+		ASSERT_RET(0, kbits_job_get_proxy(j, &usage, &list, &bypass));
+		EXPECT_EQ(KBITS_PROXY_OVERRIDE, usage);
+		EXPECT_STREQ(root_proxy, list);
+		EXPECT_STREQ("", bypass);
+		ASSERT_RET(0, kbits_job_get_http_headers(j, &h));
+		EXPECT_STREQ(root_headers, h);
+		free(list);
+		free(bypass);
+		free(h);
+		kbits_job_unref(j);
+	}
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
 	close(fd);
 	fd = raw_get(dev, user->id);

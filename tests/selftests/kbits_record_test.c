@@ -2,10 +2,11 @@
 /*
  * kbits selftests: a job's whole record -- KBITS_AGENT_IOC_EXPORT_JOB and
  * KBITS_AGENT_IOC_IMPORT_JOB on the agent fd.  What EXPORT writes (struct
- * kbits_job_record, the three strings, then each file's struct
+ * kbits_job_record, the six strings, then each file's struct
  * kbits_record_file and its two names, with no padding), that IMPORT brings
- * a job back as it was (GUID, owner, settings, times, error, files and their
- * progress; CONNECTING and TRANSFERRING come back QUEUED), that the imported
+ * a job back as it was (GUID, owner, settings, proxy settings, HTTP headers,
+ * times, error, files and their progress; CONNECTING and TRANSFERRING come
+ * back QUEUED), that IMPORT still takes a version 0 header, that the imported
  * job is charged to its owner past the limits, and that IMPORT takes the
  * record as the untrusted input it is: every corrupted field, string and
  * length is refused, and a refused record leaves no job behind.  Against the
@@ -687,9 +688,29 @@ struct job_view {
 	struct kbits_job_progress prog;
 	int err_ret;
 	struct got_error err;
+	struct got_proxy proxy;
+	int hdr_ret;
+	char headers[KBITS_HTTP_HEADERS_MAX + 16];
 	uint32_t nfiles;
 	struct got_file files[RF_MAX];
 };
+
+/* GET_HTTP_HEADERS into @buf (@cap bytes): 0, or -errno. */
+static int get_headers(int fd, char *buf, size_t cap)
+{
+	struct kbits_job_string js;
+
+	memset(buf, 'Z', cap);
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = cap;
+	js.buf = (uintptr_t)buf;
+	if (ioctl(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js))
+		return -errno;
+	ASSERT_LT(js.len, cap);
+	EXPECT_EQ(strlen(buf), js.len);
+	return 0;
+}
 
 static void view_job(int fd, struct job_view *v)
 {
@@ -704,6 +725,10 @@ static void view_job(int fd, struct job_view *v)
 	get_string(fd, KBITS_JOB_IOC_GET_DESCRIPTION, v->desc, sizeof(v->desc));
 	get_progress(fd, &v->prog);
 	v->err_ret = get_error(fd, &v->err) ? -errno : 0;
+	ASSERT_SYSOK(raw_get_proxy(fd, &v->proxy));
+	v->hdr_ret = get_headers(fd, v->headers, sizeof(v->headers));
+	if (v->hdr_ret)
+		v->headers[0] = '\0';
 	v->nfiles = v->prog.files_total;
 	ASSERT_LE(v->nfiles, RF_MAX);
 	for (i = 0; i < v->nfiles; i++)
@@ -740,6 +765,13 @@ static void expect_same_view(const struct job_view *w, const struct job_view *v)
 		EXPECT_EQ(w->err.e.text_len, v->err.e.text_len);
 		EXPECT_STREQ(w->err.text, v->err.text);
 	}
+	EXPECT_EQ(w->proxy.p.usage, v->proxy.p.usage);
+	EXPECT_EQ(w->proxy.p.list_len, v->proxy.p.list_len);
+	EXPECT_EQ(w->proxy.p.bypass_len, v->proxy.p.bypass_len);
+	EXPECT_STREQ(w->proxy.list, v->proxy.list);
+	EXPECT_STREQ(w->proxy.bypass, v->proxy.bypass);
+	EXPECT_EQ(w->hdr_ret, v->hdr_ret);
+	EXPECT_STREQ(w->headers, v->headers);
 	ASSERT_EQ(w->nfiles, v->nfiles);
 	for (i = 0; i < w->nfiles; i++) {
 		const struct got_file *a = &w->files[i], *b = &v->files[i];
@@ -759,7 +791,7 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 			     const struct job_view *v)
 {
 	struct kbits_job_record h = rec_hdr(r);
-	char s[KBITS_DESCRIPTION_MAX + 16];
+	static char s[KBITS_HTTP_HEADERS_MAX + 16];
 	struct kbits_record_file f;
 	uint32_t i;
 
@@ -796,6 +828,13 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 		EXPECT_EQ(v->err.e.file_index, h.error_file_index);
 		EXPECT_EQ(v->err.e.text_len, h.error_text_len);
 	}
+	EXPECT_EQ(v->proxy.p.usage, h.proxy_usage);
+	EXPECT_EQ(v->proxy.p.list_len, h.proxy_list_len);
+	EXPECT_EQ(v->proxy.p.bypass_len, h.proxy_bypass_len);
+	/* no headers (ENODATA) and no bytes of them are the same to a record */
+	EXPECT_EQ(v->hdr_ret ? 0 : strlen(v->headers), h.http_headers_len);
+	if (v->hdr_ret)
+		EXPECT_EQ(-ENODATA, v->hdr_ret);
 	EXPECT_EQ(v->nfiles, h.nr_files);
 	if (h.nr_files != v->nfiles)
 		return;
@@ -806,6 +845,12 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 	EXPECT_STREQ(v->desc, s);
 	rec_get_str(r, R_ERR, 0, s, sizeof(s));
 	EXPECT_STREQ(v->err_ret ? "" : v->err.text, s);
+	rec_get_str(r, R_PROXY, 0, s, sizeof(s));
+	EXPECT_STREQ(v->proxy.list, s);
+	rec_get_str(r, R_BYPASS, 0, s, sizeof(s));
+	EXPECT_STREQ(v->proxy.bypass, s);
+	rec_get_str(r, R_HEADERS, 0, s, sizeof(s));
+	EXPECT_STREQ(v->headers, s);
 	for (i = 0; i < h.nr_files; i++) {
 		f = rec_file(r, i);
 		EXPECT_EQ(v->files[i].f.bytes_total, f.bytes_total);
@@ -920,7 +965,9 @@ static void expect_imported(int line, int a, int dev, const struct rec *r,
 
 /*
  * The base record of the corruption tests: a download job of root's with a
- * description, settings changed, three files -- 0 completed (100 of 100
+ * description, settings changed, an OVERRIDE proxy with a list and a bypass
+ * list, custom HTTP headers (so every string a record has is there), three
+ * files -- 0 completed (100 of 100
  * bytes), 1 partly done (10 of 1000), 2 of a size not known yet (7 bytes
  * so far) -- and a transient TRANSPORT error on file 1, so TRANSIENT_ERROR.
  * Returns an fd of the job, still queued; its GUID to @id.
@@ -928,6 +975,10 @@ static void expect_imported(int line, int a, int dev, const struct rec *r,
 static const char base_name[] = "rt: base \xc3\xa9t\xc3\xa9";
 static const char base_desc[] = "the base record \xe2\x9c\x93";
 static const char base_err[] = "connection refused";
+static const char base_proxy[] = "http://proxy.test:3128 http://proxy2.test:8080";
+static const char base_bypass[] = "localhost,*.example.test,10.0.0.0/8";
+static const char base_headers[] =
+	"X-Kbits-Test: base\r\nAuthorization: Bearer t\xc3\xb6ken\r\nAccept:";
 
 static int base_job(int a, int dev, const char *tag, uint8_t *id)
 {
@@ -935,6 +986,9 @@ static int base_job(int a, int dev, const char *tag, uint8_t *id)
 
 	fd = make_job(dev, base_name, DL, id);
 	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, base_desc));
+	ASSERT_SYSOK(raw_set_proxy(fd, KBITS_PROXY_OVERRIDE, base_proxy,
+				   base_bypass));
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, base_headers));
 	ASSERT_SYSOK(set_attr(fd, KBITS_ATTR_PRIORITY | KBITS_ATTR_NOTIFY_FLAGS |
 				  KBITS_ATTR_MIN_RETRY_DELAY |
 				  KBITS_ATTR_NO_PROGRESS_TIMEOUT,
@@ -990,7 +1044,8 @@ TEST(export_fresh_job)
 	EXPECT_EQ(1, h.version);
 	EXPECT_EQ(HDR_SIZE + strlen(name), r.len);
 	EXPECT_EQ(r.len, h.length);
-	EXPECT_EQ(120, h.header_size);
+	EXPECT_EQ(HDR_SIZE, h.header_size);
+	EXPECT_EQ(136, h.header_size);
 	EXPECT_MEMEQ(id, h.id, KBITS_GUID_SIZE);
 	EXPECT_EQ(0, h.owner);
 	EXPECT_EQ(DL, h.type);
@@ -1013,6 +1068,11 @@ TEST(export_fresh_job)
 	EXPECT_EQ(0, h.description_len);
 	EXPECT_EQ(0, h.error_text_len);
 	EXPECT_EQ(0, h.flags);
+	/* a new job's proxy settings and headers: SYSTEM, none */
+	EXPECT_EQ(KBITS_PROXY_SYSTEM, h.proxy_usage);
+	EXPECT_EQ(0, h.proxy_list_len);
+	EXPECT_EQ(0, h.proxy_bypass_len);
+	EXPECT_EQ(0, h.http_headers_len);
 	/* the name right after the header, with no NUL */
 	EXPECT_MEMEQ(name, r.b + HDR_SIZE, strlen(name));
 	view_job(fd, &v);
@@ -1127,6 +1187,85 @@ TEST(export_buffer_sizes)
 
 	/* none of that touched the job */
 	EXPECT_STATE(S_SUSPENDED, fd);
+	job_cancel(fd);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/*
+ * A job's proxy settings and headers, as they change: each export has them
+ * (usage, lengths, then the bytes after the error text, in order, no NUL),
+ * and each round trip (cancel, import) brings them back byte for byte.
+ */
+TEST(export_proxy_and_headers)
+{
+	static const char name[] = "rt: proxy";
+	static const struct {
+		uint32_t usage;
+		const char *list, *bypass, *headers;	/* headers "": none */
+	} steps[] = {
+		{ KBITS_PROXY_NONE, NULL, NULL, "X-One: 1" },
+		{ KBITS_PROXY_OVERRIDE, "http://p.test:3128", NULL, "" },
+		{ KBITS_PROXY_OVERRIDE, "p1.test,p2.test", "*.local <local>",
+		  "X-A: 1\r\nX-B: two words\r\nX-C: \xe2\x82\xac" },
+		{ KBITS_PROXY_OVERRIDE, "\xc3\xa9.test", "b", "A:b" },
+		{ KBITS_PROXY_SYSTEM, NULL, NULL, "" },
+	};
+	int a = agent_attach(), dev = dev_open(), fd, fd2;
+	static struct job_view v, v2;
+	static struct rec r, r2;
+	struct kbits_job_record h;
+	struct layout l;
+	uint32_t off, ll, bl, hl;
+	guid_bytes id;
+	size_t i;
+
+	fd = make_job(dev, name, DL, id);
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		ll = steps[i].list ? strlen(steps[i].list) : 0;
+		bl = steps[i].bypass ? strlen(steps[i].bypass) : 0;
+		hl = strlen(steps[i].headers);
+		ASSERT_SYSOK(raw_set_proxy(fd, steps[i].usage, steps[i].list,
+					   steps[i].bypass));
+		ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS,
+					steps[i].headers));
+		view_job(fd, &v);
+		EXPECT_EQ(steps[i].usage, v.proxy.p.usage);
+		EXPECT_EQ(hl ? 0 : -ENODATA, v.hdr_ret);
+
+		export_rec(a, id, &r);
+		expect_record_of(&r, id, &v);
+		h = rec_hdr(&r);
+		EXPECT_EQ(steps[i].usage, h.proxy_usage);
+		EXPECT_EQ(ll, h.proxy_list_len);
+		EXPECT_EQ(bl, h.proxy_bypass_len);
+		EXPECT_EQ(hl, h.http_headers_len);
+		EXPECT_EQ(HDR_SIZE + strlen(name) + ll + bl + hl, r.len);
+		rec_layout(&r, &l);
+		off = HDR_SIZE + strlen(name);
+		EXPECT_EQ(off, l.str_off[R_PROXY]);
+		EXPECT_MEMEQ(steps[i].list ?: "", r.b + off, ll);
+		off += ll;
+		EXPECT_EQ(off, l.str_off[R_BYPASS]);
+		EXPECT_MEMEQ(steps[i].bypass ?: "", r.b + off, bl);
+		off += bl;
+		EXPECT_EQ(off, l.str_off[R_HEADERS]);
+		EXPECT_MEMEQ(steps[i].headers, r.b + off, hl);
+
+		/* across a cancel and an import, all of it */
+		job_cancel(fd);
+		close(fd);
+		ASSERT_SYSOK(raw_import(a, r.b, r.len));
+		fd2 = raw_get(dev, id);
+		ASSERT_SYSOK(fd2);
+		view_job(fd2, &v2);
+		expect_same_view(&v, &v2);
+		export_rec(a, id, &r2);
+		ASSERT_EQ(r.len, r2.len);
+		EXPECT_MEMEQ(r.b, r2.b, r.len);
+		fd = fd2;
+	}
 	job_cancel(fd);
 	close(fd);
 	close(a);
@@ -1288,8 +1427,8 @@ TEST(record_args)
 /* ------------------------------------------------------------ round trip */
 
 /*
- * A job with everything: description, settings, three files (one completed
- * by the agent), a transient error.  Its record says what the job fd
+ * A job with everything: description, settings, proxy settings, HTTP
+ * headers, three files (one completed by the agent), a transient error.  Its record says what the job fd
  * shows; cancelled and imported, the job fd shows the same again, and the
  * imported job's record is the original's, byte for byte.
  */
@@ -1323,6 +1462,11 @@ TEST(export_cancel_import_round_trip)
 	EXPECT_EQ(UNKNOWN, v.prog.bytes_total);
 	EXPECT_EQ(117, v.prog.bytes_transferred);
 	EXPECT_EQ(1, v.prog.files_transferred);
+	EXPECT_EQ(KBITS_PROXY_OVERRIDE, v.proxy.p.usage);
+	EXPECT_STREQ(base_proxy, v.proxy.list);
+	EXPECT_STREQ(base_bypass, v.proxy.bypass);
+	EXPECT_EQ(0, v.hdr_ret);
+	EXPECT_STREQ(base_headers, v.headers);
 
 	export_rec(a, id, &r);
 	expect_record_of(&r, id, &v);
@@ -1336,8 +1480,23 @@ TEST(export_cancel_import_round_trip)
 		     strlen(base_desc));
 	EXPECT_MEMEQ(base_err, r.b + HDR_SIZE + strlen(base_name) +
 		     strlen(base_desc), strlen(base_err));
-	EXPECT_EQ(HDR_SIZE + strlen(base_name) + strlen(base_desc) +
-		  strlen(base_err), l.file_off[0]);
+	/* then the proxy list, the bypass list, the headers: each no NUL */
+	len = HDR_SIZE + strlen(base_name) + strlen(base_desc) + strlen(base_err);
+	EXPECT_EQ(len, l.str_off[R_PROXY]);
+	EXPECT_MEMEQ(base_proxy, r.b + len, strlen(base_proxy));
+	len += strlen(base_proxy);
+	EXPECT_EQ(len, l.str_off[R_BYPASS]);
+	EXPECT_MEMEQ(base_bypass, r.b + len, strlen(base_bypass));
+	len += strlen(base_bypass);
+	EXPECT_EQ(len, l.str_off[R_HEADERS]);
+	EXPECT_MEMEQ(base_headers, r.b + len, strlen(base_headers));
+	len += strlen(base_headers);
+	EXPECT_EQ(len, l.file_off[0]);
+	EXPECT_EQ(KBITS_PROXY_OVERRIDE, h.proxy_usage);
+	EXPECT_EQ(strlen(base_proxy), h.proxy_list_len);
+	EXPECT_EQ(strlen(base_bypass), h.proxy_bypass_len);
+	EXPECT_EQ(strlen(base_headers), h.http_headers_len);
+	EXPECT_EQ(0, h.flags);
 	EXPECT_EQ(l.file_off[0] + RF_SIZE + strlen("http://example.test/rt/0") +
 		  strlen("/tmp/rt/rt/0"), l.file_off[1]);
 	EXPECT_MEMEQ("http://example.test/rt/1/tmp/rt/rt/1",
@@ -1871,6 +2030,7 @@ enum mop {
 	M_TRUNCATE,	/* a byte less at the end, and length says so */
 	M_BUF_LONGER,	/* buf_len a byte past length (a valid byte) */
 	M_BUF_SHORTER,	/* buf_len a byte short of length */
+	M_PROXY,	/* proxy_usage = @val; drop the list (@rep & 1), the bypass (& 2) */
 };
 
 struct mutation {
@@ -1905,6 +2065,10 @@ struct mutation {
 			  .op = M_STR, .file = i, .str = w, .s = lit,		\
 			  .slen = sizeof(lit) - 1, .unit = u, .rep = n }
 #define OP(o)		{ .what = #o, .op = o }
+#define PROXY(u, drop)	{ .what = "proxy_usage = " #u ", drop " #drop,	\
+			  .op = M_PROXY, .val = u, .rep = drop }
+#define PX_LIST		1
+#define PX_BYPASS	2
 
 static void poke(struct rec *r, size_t at, uint32_t width, uint64_t val, bool add)
 {
@@ -1928,7 +2092,7 @@ static void poke(struct rec *r, size_t at, uint32_t width, uint64_t val, bool ad
 /* Applies @m to @r; the buf_len to import it with. */
 static uint32_t apply(const struct mutation *m, struct rec *r)
 {
-	static char s[8192];
+	static char s[KBITS_HTTP_HEADERS_MAX + 64];
 	struct kbits_job_record h;
 	struct layout l;
 	uint32_t n, i;
@@ -1989,14 +2153,24 @@ static uint32_t apply(const struct mutation *m, struct rec *r)
 		return r->len + 1;
 	case M_BUF_SHORTER:
 		return r->len - 1;
+	case M_PROXY:
+		if (m->rep & PX_LIST)
+			rec_put_str(r, R_PROXY, 0, "", 0);
+		if (m->rep & PX_BYPASS)
+			rec_put_str(r, R_BYPASS, 0, "", 0);
+		h = rec_hdr(r);
+		h.proxy_usage = (uint32_t)m->val;
+		rec_set_hdr(r, &h);
+		break;
 	}
 	return r->len;
 }
 
 /*
  * One change at a time to the base record, each of which IMPORT must
- * refuse with EINVAL.  The base: name, description, error text; files 0
- * (100/100, COMPLETED), 1 (10/1000), 2 (7/unknown); error on file 1.
+ * refuse with EINVAL.  The base: name, description, error text, an OVERRIDE
+ * proxy list and bypass list, HTTP headers; files 0 (100/100, COMPLETED),
+ * 1 (10/1000), 2 (7/unknown); error on file 1.
  */
 static const struct mutation corruptions[] = {
 	/* the header's frame */
@@ -2011,14 +2185,31 @@ static const struct mutation corruptions[] = {
 	H(header_size, 119),
 	H(header_size, 121),
 	H(header_size, 128),
+	H(header_size, 137),
+	H(header_size, 135),
+	H(header_size, KBITS_JOB_RECORD_SIZE_VER0),	/* a version 1 header */
 	H(header_size, ~0u),
 	HADD(length, 1),
 	HADD(length, -1),
 	H(length, 0),
 	H(length, 120),
 	H(length, ~0u),
-	H(flags, 2),
+	H(flags, 4),
+	H(flags, KBITS_RECORD_AGENT_PLACES | 4),
 	H(flags, 0x80000000u),
+	H(flags, ~0u),
+	/* proxy settings SET_PROXY would refuse */
+	H(proxy_usage, 3),
+	H(proxy_usage, ~0u),
+	H(proxy_usage, KBITS_PROXY_SYSTEM),	/* with both lists */
+	H(proxy_usage, KBITS_PROXY_NONE),	/* with both lists */
+	PROXY(KBITS_PROXY_SYSTEM, PX_BYPASS),	/* with a list */
+	PROXY(KBITS_PROXY_NONE, PX_BYPASS),	/* with a list */
+	PROXY(KBITS_PROXY_SYSTEM, PX_LIST),	/* with a bypass list */
+	PROXY(KBITS_PROXY_NONE, PX_LIST),	/* with a bypass list */
+	PROXY(KBITS_PROXY_OVERRIDE, PX_LIST),	/* no list */
+	PROXY(KBITS_PROXY_OVERRIDE, PX_LIST | PX_BYPASS),
+	PROXY(3, PX_LIST | PX_BYPASS),
 	/* what CREATE_JOB, SET_ATTR would refuse */
 	H(type, 3),
 	H(type, ~0u),
@@ -2071,6 +2262,20 @@ static const struct mutation corruptions[] = {
 	HADD(error_text_len, -1),
 	H(error_text_len, KBITS_ERROR_TEXT_MAX + 1),
 	H(error_text_len, ~0u),
+	HADD(proxy_list_len, 1),
+	HADD(proxy_list_len, -1),
+	H(proxy_list_len, KBITS_PROXY_LIST_MAX + 1),
+	H(proxy_list_len, 0x80000000u),
+	H(proxy_list_len, ~0u),
+	HADD(proxy_bypass_len, 1),
+	HADD(proxy_bypass_len, -1),
+	H(proxy_bypass_len, KBITS_PROXY_LIST_MAX + 1),
+	H(proxy_bypass_len, ~0u),
+	HADD(http_headers_len, 1),
+	HADD(http_headers_len, -1),
+	H(http_headers_len, KBITS_HTTP_HEADERS_MAX + 1),
+	H(http_headers_len, 0x80000000u),
+	H(http_headers_len, ~0u),
 	FADD(0, remote_len, 1),
 	FADD(0, remote_len, -1),
 	F(0, remote_len, 0),
@@ -2107,6 +2312,10 @@ static const struct mutation corruptions[] = {
 	STR(R_NAME, 0, "", "\xc3\xa9", KBITS_DISPLAY_NAME_MAX / 2 + 1),
 	STR(R_DESC, 0, "", "d", KBITS_DESCRIPTION_MAX + 1),
 	STR(R_ERR, 0, "", "e", KBITS_ERROR_TEXT_MAX + 1),
+	STR(R_PROXY, 0, "", "p", KBITS_PROXY_LIST_MAX + 1),
+	STR(R_PROXY, 0, "", "\xc3\xa9", KBITS_PROXY_LIST_MAX / 2 + 1),
+	STR(R_BYPASS, 0, "", "b", KBITS_PROXY_LIST_MAX + 1),
+	STR(R_HEADERS, 0, "X: ", "h", KBITS_HTTP_HEADERS_MAX + 1 - 3),
 	STR(R_REMOTE, 1, "http://", "r", KBITS_REMOTE_NAME_MAX + 1 - 7),
 	STR(R_LOCAL, 1, "/", "l", KBITS_LOCAL_NAME_MAX + 1 - 1),
 	/* strings with a NUL */
@@ -2115,6 +2324,31 @@ static const struct mutation corruptions[] = {
 	STR(R_NAME, 0, "\0", "", 0),
 	STR(R_DESC, 0, "the\0base", "", 0),
 	STR(R_ERR, 0, "conn\0refused", "", 0),
+	STR(R_PROXY, 0, "http://p.test\0", "", 0),
+	STR(R_PROXY, 0, "\0", "", 0),
+	STR(R_BYPASS, 0, "local\0host", "", 0),
+	STR(R_HEADERS, 0, "X-A: b\0", "", 0),
+	STR(R_HEADERS, 0, "X-A: b\r\n\0: c", "", 0),
+	/* headers SET_HTTP_HEADERS refuses */
+	STR(R_HEADERS, 0, "NoColon", "", 0),
+	STR(R_HEADERS, 0, "X-A: b\r\nNoColon", "", 0),
+	STR(R_HEADERS, 0, ": x", "", 0),
+	STR(R_HEADERS, 0, "X-A: b\r\n: x", "", 0),
+	STR(R_HEADERS, 0, "Bad Name: x", "", 0),
+	STR(R_HEADERS, 0, " X-A: x", "", 0),
+	STR(R_HEADERS, 0, "X-A : x", "", 0),
+	STR(R_HEADERS, 0, "X\tA: x", "", 0),
+	STR(R_HEADERS, 0, "X\x01A: x", "", 0),
+	STR(R_HEADERS, 0, "X\x7f: x", "", 0),
+	STR(R_HEADERS, 0, "X-\xc3\xa9: x", "", 0),
+	STR(R_HEADERS, 0, "A: b\nC: d", "", 0),
+	STR(R_HEADERS, 0, "A: b\rC: d", "", 0),
+	STR(R_HEADERS, 0, "A: b\n", "", 0),
+	STR(R_HEADERS, 0, "A: b\r", "", 0),
+	STR(R_HEADERS, 0, "A: b\r\r\nC: d", "", 0),
+	STR(R_HEADERS, 0, "A: b\r\n\r\nC: d", "", 0),
+	STR(R_HEADERS, 0, "\r\nA: b", "", 0),
+	STR(R_HEADERS, 0, "\nA: b", "", 0),
 	STR(R_REMOTE, 0, "http://example.test/\0x", "", 0),
 	STR(R_LOCAL, 2, "/tmp/rt\0/x", "", 0),
 	STR(R_LOCAL, 2, "/tmp/rt/x\0", "", 0),
@@ -2162,9 +2396,14 @@ TEST(import_refuses_corruptions)
 	/* each string, not UTF-8, at its end or within */
 	for (i = 0; i < ARRAY_SIZE(bad_utf8); i++) {
 		static const char * const prefix[] = {
-			"rt: ", "the ", "conn ", "http://example.test/",
-			"/tmp/rt/",
+			[R_NAME] = "rt: ", [R_DESC] = "the ",
+			[R_ERR] = "conn ", [R_PROXY] = "http://p.test ",
+			[R_BYPASS] = "localhost,", [R_HEADERS] = "X-Rt: v ",
+			[R_REMOTE] = "http://example.test/",
+			[R_LOCAL] = "/tmp/rt/",
 		};
+		_Static_assert(ARRAY_SIZE(prefix) == R_LOCAL + 1, "prefixes");
+		_Static_assert(ARRAY_SIZE(rstr_name) == R_LOCAL + 1, "names");
 
 		for (j = R_NAME; j <= R_LOCAL; j++) {
 			char s[128];
@@ -2230,12 +2469,31 @@ static const struct variant variants[] = {
 	OK(S_TRANSIENT, STR(R_ERR, 0, "", "", 0)),
 	OK(S_TRANSIENT, STR(R_NAME, 0, "", "", 0)),
 	OK(S_TRANSIENT, STR(R_DESC, 0, "", "", 0)),
+	/* the agent-places mark */
+	OK(S_TRANSIENT, H(flags, KBITS_RECORD_AGENT_PLACES)),
+	/* other proxy settings and headers SET_PROXY, SET_HTTP_HEADERS take */
+	OK(S_TRANSIENT, PROXY(KBITS_PROXY_SYSTEM, PX_LIST | PX_BYPASS)),
+	OK(S_TRANSIENT, PROXY(KBITS_PROXY_NONE, PX_LIST | PX_BYPASS)),
+	OK(S_TRANSIENT, PROXY(KBITS_PROXY_OVERRIDE, PX_BYPASS)),
+	OK(S_TRANSIENT, STR(R_PROXY, 0, "x", "", 0)),
+	OK(S_TRANSIENT, STR(R_BYPASS, 0, "<local>", "", 0)),
+	OK(S_TRANSIENT, STR(R_HEADERS, 0, "", "", 0)),		/* none */
+	OK(S_TRANSIENT, STR(R_HEADERS, 0, "A:b", "", 0)),
+	OK(S_TRANSIENT, STR(R_HEADERS, 0, "A:", "", 0)),
+	OK(S_TRANSIENT, STR(R_HEADERS, 0, "A: b: c\tand d", "", 0)),
+	OK(S_TRANSIENT, STR(R_HEADERS, 0, "A: 1\r\nA: 2", "", 0)),
+	OK(S_TRANSIENT, STR(R_HEADERS, 0, "X-Smile: \xf0\x9f\x98\x80", "", 0)),
 	/* strings and names as long as they may be */
 	OK(S_TRANSIENT, STR(R_NAME, 0, "", "n", KBITS_DISPLAY_NAME_MAX)),
 	OK(S_TRANSIENT, STR(R_NAME, 0, "", "\xf0\x9f\x98\x80",
 			    KBITS_DISPLAY_NAME_MAX / 4)),
 	OK(S_TRANSIENT, STR(R_DESC, 0, "", "\xc3\xa9", KBITS_DESCRIPTION_MAX / 2)),
 	OK(S_TRANSIENT, STR(R_ERR, 0, "", "e", KBITS_ERROR_TEXT_MAX)),
+	OK(S_TRANSIENT, STR(R_PROXY, 0, "", "p", KBITS_PROXY_LIST_MAX)),
+	OK(S_TRANSIENT, STR(R_PROXY, 0, "", "\xc3\xa9", KBITS_PROXY_LIST_MAX / 2)),
+	OK(S_TRANSIENT, STR(R_BYPASS, 0, "", "b", KBITS_PROXY_LIST_MAX)),
+	OK(S_TRANSIENT, STR(R_HEADERS, 0, "X: ", "h", KBITS_HTTP_HEADERS_MAX - 3)),
+	OK(S_TRANSIENT, STR(R_HEADERS, 0, "X: y", "\r\nX: y", (KBITS_HTTP_HEADERS_MAX - 4) / 6)),
 	OK(S_TRANSIENT, STR(R_REMOTE, 1, "http://", "r", KBITS_REMOTE_NAME_MAX - 7)),
 	OK(S_TRANSIENT, STR(R_LOCAL, 1, "/", "l", KBITS_LOCAL_NAME_MAX - 1)),
 	/* other names ADD_FILES takes */
@@ -2282,6 +2540,10 @@ TEST(import_accepts_variants)
 		h.display_name_len = 0;
 		h.description_len = 0;
 		h.error_text_len = 0;
+		h.proxy_usage = KBITS_PROXY_SYSTEM;
+		h.proxy_list_len = 0;
+		h.proxy_bypass_len = 0;
+		h.http_headers_len = 0;
 		h.error_context = KBITS_ERROR_CONTEXT_NONE;
 		h.error_code = 0;
 		h.error_file_index = 0;
@@ -2294,6 +2556,221 @@ TEST(import_accepts_variants)
 	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED, "the header alone");
 	/* with a byte less */
 	EXPECT_REFUSED(a, dev, r.b, HDR_SIZE - 1, id, EINVAL, 0, "a header short");
+	close(a);
+	close(dev);
+}
+
+/*
+ * A version 0 record (KBITS_JOB_RECORD_SIZE_VER0: no proxy settings, no
+ * headers), as an agent of before them kept on disk: it imports with the
+ * defaults (SYSTEM, no lists, no headers) and exports as version 1.
+ */
+static void rec_to_ver0(struct rec *r)
+{
+	const uint32_t cut = HDR_SIZE - KBITS_JOB_RECORD_SIZE_VER0;
+	struct kbits_job_record h = rec_hdr(r);
+	uint32_t v0 = KBITS_JOB_RECORD_SIZE_VER0;
+
+	/* what a version 0 header cannot say */
+	ASSERT_EQ(KBITS_PROXY_SYSTEM, h.proxy_usage);
+	ASSERT_EQ(0, h.proxy_list_len);
+	ASSERT_EQ(0, h.proxy_bypass_len);
+	ASSERT_EQ(0, h.http_headers_len);
+	memmove(r->b + v0, r->b + HDR_SIZE, r->len - HDR_SIZE);
+	r->len -= cut;
+	memcpy(r->b + offsetof(struct kbits_job_record, header_size), &v0,
+	       sizeof(v0));
+	rec_fix_length(r);
+}
+
+TEST(import_version0_record)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec base, v1, r, got;
+	struct kbits_job_record h;
+	struct got_proxy gp;
+	char buf[64];
+	guid_bytes id;
+
+	base_record(a, dev, "v0", &base, id);
+	/* the base without proxy settings and headers: what version 0 has */
+	v1 = base;
+	apply(&(struct mutation)PROXY(KBITS_PROXY_SYSTEM, PX_LIST | PX_BYPASS), &v1);
+	rec_put_str(&v1, R_HEADERS, 0, "", 0);
+	r = v1;
+	rec_to_ver0(&r);
+	EXPECT_EQ(v1.len - 16, r.len);
+	h = rec_hdr(&r);
+	EXPECT_EQ(120, h.header_size);
+	EXPECT_EQ(r.len, h.length);
+	EXPECT_MEMEQ(base_name, r.b + KBITS_JOB_RECORD_SIZE_VER0, strlen(base_name));
+
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	EXPECT_STATE(S_TRANSIENT, fd);
+	ASSERT_SYSOK(raw_get_proxy(fd, &gp));
+	EXPECT_EQ(KBITS_PROXY_SYSTEM, gp.p.usage);
+	EXPECT_EQ(0, gp.p.list_len);
+	EXPECT_EQ(0, gp.p.bypass_len);
+	EXPECT_STREQ("", gp.list);
+	EXPECT_STREQ("", gp.bypass);
+	EXPECT_EQ(-ENODATA, get_headers(fd, buf, sizeof(buf)));
+	/* exported as version 1: the record it was cut from, byte for byte */
+	export_rec(a, id, &got);
+	EXPECT_EQ(HDR_SIZE, rec_hdr(&got).header_size);
+	ASSERT_EQ(v1.len, got.len);
+	EXPECT_MEMEQ(v1.b, got.b, v1.len);
+	/* a job like any other: SET_PROXY, SET_HTTP_HEADERS work on it */
+	ASSERT_SYSOK(raw_set_proxy(fd, KBITS_PROXY_OVERRIDE, base_proxy, NULL));
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, "X-V: 0"));
+	export_rec(a, id, &got);
+	EXPECT_EQ(strlen(base_proxy), rec_hdr(&got).proxy_list_len);
+	EXPECT_EQ(strlen("X-V: 0"), rec_hdr(&got).http_headers_len);
+	job_cancel(fd);
+	close(fd);
+
+	/* a version 0 record imports again after that (nothing left over) */
+	EXPECT_IMPORTED(a, dev, &v1, v1.len, id, S_TRANSIENT,
+			"the version 1 record a version 0 one was cut from");
+
+	/* version 0 with a byte less, a byte more, or a header too short */
+	{
+		static struct rec t;
+
+		t = r;
+		EXPECT_REFUSED(a, dev, t.b, t.len - 1, id, EINVAL, 0,
+			       "version 0, buf_len a byte short");
+		t.b[t.len++] = 'x';
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 0, a byte over");
+		rec_fix_length(&t);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 0, a byte over, length says so");
+		EXPECT_REFUSED(a, dev, t.b, KBITS_JOB_RECORD_SIZE_VER0 - 1, id,
+			       EINVAL, 0, "a version 0 header short");
+	}
+	/* version 0 layout but header_size 136, or the other way round */
+	{
+		static struct rec t;
+		uint32_t hs = HDR_SIZE;
+
+		t = r;
+		memcpy(t.b + offsetof(struct kbits_job_record, header_size),
+		       &hs, sizeof(hs));
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 0 layout, header_size 136");
+		t = v1;
+		hs = KBITS_JOB_RECORD_SIZE_VER0;
+		memcpy(t.b + offsetof(struct kbits_job_record, header_size),
+		       &hs, sizeof(hs));
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 1 layout, header_size 120");
+	}
+	/*
+	 * The base record with its proxy settings and headers, cut to version
+	 * 0: their strings are bytes no length accounts for.
+	 */
+	{
+		static struct rec t;
+		uint32_t v0 = KBITS_JOB_RECORD_SIZE_VER0;
+
+		t = base;
+		memmove(t.b + v0, t.b + HDR_SIZE, t.len - HDR_SIZE);
+		t.len -= HDR_SIZE - v0;
+		memcpy(t.b + offsetof(struct kbits_job_record, header_size),
+		       &v0, sizeof(v0));
+		rec_fix_length(&t);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 0 with proxy lists and headers left in");
+	}
+	/* the version 0 header alone */
+	{
+		static struct rec t;
+
+		t = v1;
+		h = rec_hdr(&t);
+		h.display_name_len = 0;
+		h.description_len = 0;
+		h.error_text_len = 0;
+		h.error_context = KBITS_ERROR_CONTEXT_NONE;
+		h.error_code = 0;
+		h.error_file_index = 0;
+		h.nr_files = 0;
+		h.state = S_SUSPENDED;
+		h.length = HDR_SIZE;
+		rec_set_hdr(&t, &h);
+		t.len = HDR_SIZE;
+		r = t;
+		rec_to_ver0(&r);
+		EXPECT_EQ(KBITS_JOB_RECORD_SIZE_VER0, r.len);
+		ASSERT_SYSOK(raw_import(a, r.b, r.len));
+		export_rec(a, id, &got);
+		ASSERT_EQ(t.len, got.len);
+		EXPECT_MEMEQ(t.b, got.b, t.len);
+		cancel_id(dev, id);
+	}
+	close(a);
+	close(dev);
+}
+
+/*
+ * KBITS_RECORD_AGENT_PLACES: the mark of a job an agent that places files
+ * took.  It imports and exports back; COMPLETE of the imported job then
+ * waits for such an agent, and with none attached fails with EAGAIN.
+ */
+TEST(import_agent_places_flag)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec base, r, got;
+	guid_bytes id;
+
+	base_record(a, dev, "places", &base, id);
+	EXPECT_EQ(0, rec_hdr(&base).flags);	/* this agent does not place */
+	r = base;
+	apply(&(struct mutation)H(flags, KBITS_RECORD_AGENT_PLACES), &r);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	export_rec(a, id, &got);
+	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES, rec_hdr(&got).flags);
+	ASSERT_EQ(r.len, got.len);
+	EXPECT_MEMEQ(r.b, got.b, r.len);
+	/* the attached agent does not place files: COMPLETE cannot be done */
+	EXPECT_ERRNO(EAGAIN, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_STATE(S_TRANSIENT, fd);
+	close(a);
+	EXPECT_ERRNO(EAGAIN, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_STATE(S_TRANSIENT, fd);
+	job_cancel(fd);
+	close(fd);
+
+	/*
+	 * A record exported while a COMPLETE waited: IMPORT takes it, and
+	 * the new job has no COMPLETE waiting (nor the flag that says so).
+	 */
+	a = agent_attach();
+	r = base;
+	apply(&(struct mutation)H(flags, KBITS_RECORD_AGENT_PLACES |
+					 KBITS_RECORD_COMPLETING), &r);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	export_rec(a, id, &got);
+	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES, rec_hdr(&got).flags);
+	EXPECT_ERRNO(EAGAIN, ioctl(fd, KBITS_JOB_IOC_COMPLETE));	/* not EBUSY */
+	job_cancel(fd);
+	close(fd);
+	close(a);
+
+	/* without the mark, the same record's job completes at once */
+	a = agent_attach();
+	ASSERT_SYSOK(raw_import(a, base.b, base.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	EXPECT_EQ(KBITS_COMPLETE_PARTIAL, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_STATE(S_ACK, fd);
+	close(fd);
 	close(a);
 	close(dev);
 }
@@ -2349,8 +2826,11 @@ TEST(import_bad_buffers)
 	close(dev);
 }
 
-/* The largest record a job can have, built here: it imports, and exports
- * back byte for byte; a byte more is refused. */
+/*
+ * The largest record a job can have (every string as long as it may be,
+ * proxy lists and headers included), built here: it imports, and exports
+ * back byte for byte; a byte more is refused.
+ */
 TEST_TIMEOUT(import_largest_record, 120)
 {
 	static const guid_bytes big_id = {
@@ -2362,6 +2842,7 @@ TEST_TIMEOUT(import_largest_record, 120)
 				 KBITS_LOCAL_NAME_MAX;
 	const size_t largest = HDR_SIZE + KBITS_DISPLAY_NAME_MAX +
 			       KBITS_DESCRIPTION_MAX + KBITS_ERROR_TEXT_MAX +
+			       2 * KBITS_PROXY_LIST_MAX + KBITS_HTTP_HEADERS_MAX +
 			       nfiles * file_size;
 	int a = agent_attach(), dev = dev_open(), fd;
 	struct kbits_job_progress prog;
@@ -2402,6 +2883,10 @@ TEST_TIMEOUT(import_largest_record, 120)
 	h.display_name_len = KBITS_DISPLAY_NAME_MAX;
 	h.description_len = KBITS_DESCRIPTION_MAX;
 	h.error_text_len = KBITS_ERROR_TEXT_MAX;
+	h.proxy_usage = KBITS_PROXY_OVERRIDE;
+	h.proxy_list_len = KBITS_PROXY_LIST_MAX;
+	h.proxy_bypass_len = KBITS_PROXY_LIST_MAX;
+	h.http_headers_len = KBITS_HTTP_HEADERS_MAX;
 	p = buf;
 	memcpy(p, &h, sizeof(h));
 	p += sizeof(h);
@@ -2411,6 +2896,13 @@ TEST_TIMEOUT(import_largest_record, 120)
 	p += KBITS_DESCRIPTION_MAX;
 	memset(p, 'E', KBITS_ERROR_TEXT_MAX);
 	p += KBITS_ERROR_TEXT_MAX;
+	memset(p, 'P', KBITS_PROXY_LIST_MAX);
+	p += KBITS_PROXY_LIST_MAX;
+	memset(p, 'B', KBITS_PROXY_LIST_MAX);
+	p += KBITS_PROXY_LIST_MAX;
+	memcpy(p, "X-Big: ", 7);
+	memset(p + 7, 'H', KBITS_HTTP_HEADERS_MAX - 7);
+	p += KBITS_HTTP_HEADERS_MAX;
 	for (i = 0; i < nfiles; i++) {
 		struct kbits_record_file f = {
 			.bytes_total = 1000,

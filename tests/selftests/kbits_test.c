@@ -1925,6 +1925,119 @@ TEST(lib_job_model_roundtrip)
 }
 
 /*
+ * libkbits's proxy settings and HTTP headers: defaults, round trips, the
+ * lengths it refuses itself (ENAMETOOLONG) and those it passes on, the
+ * kernel's EINVAL, removal, and EBADFD once the job is final.
+ */
+TEST(lib_proxy_and_headers)
+{
+	static char longest[KBITS_HTTP_HEADERS_MAX + 2];
+	enum kbits_proxy_usage usage;
+	char *list = NULL, *bypass = NULL, *h = NULL;
+	struct kbits_job *j = NULL;
+	struct kbits *m = NULL;
+
+	ASSERT_RET(0, kbits_new(&m, 0));
+	ASSERT_RET(0, kbits_create_job(m, "lib proxy", KBITS_JOB_TYPE_DOWNLOAD, NULL, &j));
+
+	/* the defaults: SYSTEM with empty lists, no headers */
+	usage = KBITS_PROXY_OVERRIDE;
+	ASSERT_RET(0, kbits_job_get_proxy(j, &usage, &list, &bypass));
+	EXPECT_EQ(KBITS_PROXY_SYSTEM, usage);
+	EXPECT_STREQ("", list);
+	EXPECT_STREQ("", bypass);
+	free(list);
+	free(bypass);
+	EXPECT_RET(-ENODATA, kbits_job_get_http_headers(j, &h));
+	EXPECT_TRUE(h == NULL);
+
+	/* round trips */
+	ASSERT_RET(0, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, "http://p.test:8080",
+					  "localhost"));
+	ASSERT_RET(0, kbits_job_get_proxy(j, &usage, &list, &bypass));
+	EXPECT_EQ(KBITS_PROXY_OVERRIDE, usage);
+	EXPECT_STREQ("http://p.test:8080", list);
+	EXPECT_STREQ("localhost", bypass);
+	free(list);
+	free(bypass);
+	ASSERT_RET(0, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, "p", NULL));
+	ASSERT_RET(0, kbits_job_get_proxy(j, &usage, &list, &bypass));
+	EXPECT_STREQ("p", list);
+	EXPECT_STREQ("", bypass);
+	free(list);
+	free(bypass);
+	ASSERT_RET(0, kbits_job_set_proxy(j, KBITS_PROXY_NONE, NULL, NULL));
+	ASSERT_RET(0, kbits_job_get_proxy(j, &usage, &list, &bypass));
+	EXPECT_EQ(KBITS_PROXY_NONE, usage);
+	EXPECT_STREQ("", list);
+	free(list);
+	free(bypass);
+	ASSERT_RET(0, kbits_job_set_http_headers(j, "X-A: 1\r\nX-B: 2"));
+	ASSERT_RET(0, kbits_job_get_http_headers(j, &h));
+	EXPECT_STREQ("X-A: 1\r\nX-B: 2", h);
+	free(h);
+	h = NULL;
+
+	/* what the kernel refuses */
+	EXPECT_RET(-EINVAL, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, NULL, NULL));
+	EXPECT_RET(-EINVAL, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, "", "b"));
+	EXPECT_RET(-EINVAL, kbits_job_set_proxy(j, KBITS_PROXY_SYSTEM, "p", NULL));
+	EXPECT_RET(-EINVAL, kbits_job_set_proxy(j, KBITS_PROXY_NONE, NULL, "b"));
+	EXPECT_RET(-EINVAL, kbits_job_set_proxy(j, (enum kbits_proxy_usage)3, NULL, NULL));
+	EXPECT_RET(-EINVAL, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, "\xff", NULL));
+	EXPECT_RET(-EINVAL, kbits_job_set_http_headers(j, "NoColon"));
+	EXPECT_RET(-EINVAL, kbits_job_set_http_headers(j, "A: b\nC: d"));
+	EXPECT_RET(-EINVAL, kbits_job_get_proxy(j, NULL, &list, &bypass));
+	EXPECT_RET(-EINVAL, kbits_job_get_proxy(j, &usage, NULL, &bypass));
+	EXPECT_RET(-EINVAL, kbits_job_get_proxy(j, &usage, &list, NULL));
+	EXPECT_RET(-EINVAL, kbits_job_get_http_headers(j, NULL));
+
+	/* the longest, and a byte more */
+	memset(longest, 'p', KBITS_PROXY_LIST_MAX);
+	longest[KBITS_PROXY_LIST_MAX] = '\0';
+	ASSERT_RET(0, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, longest, longest));
+	ASSERT_RET(0, kbits_job_get_proxy(j, &usage, &list, &bypass));
+	EXPECT_STREQ(longest, list);
+	EXPECT_STREQ(longest, bypass);
+	free(list);
+	free(bypass);
+	longest[KBITS_PROXY_LIST_MAX] = 'p';
+	longest[KBITS_PROXY_LIST_MAX + 1] = '\0';
+	EXPECT_RET(-ENAMETOOLONG, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, longest, NULL));
+	EXPECT_RET(-ENAMETOOLONG, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, "p", longest));
+	memcpy(longest, "X: ", 3);
+	memset(longest + 3, 'h', KBITS_HTTP_HEADERS_MAX - 3);
+	longest[KBITS_HTTP_HEADERS_MAX] = '\0';
+	ASSERT_RET(0, kbits_job_set_http_headers(j, longest));
+	ASSERT_RET(0, kbits_job_get_http_headers(j, &h));
+	EXPECT_STREQ(longest, h);
+	free(h);
+	h = NULL;
+	longest[KBITS_HTTP_HEADERS_MAX] = 'h';
+	longest[KBITS_HTTP_HEADERS_MAX + 1] = '\0';
+	EXPECT_RET(-ENAMETOOLONG, kbits_job_set_http_headers(j, longest));
+
+	/* NULL or "" removes the headers */
+	ASSERT_RET(0, kbits_job_set_http_headers(j, ""));
+	EXPECT_RET(-ENODATA, kbits_job_get_http_headers(j, &h));
+	ASSERT_RET(0, kbits_job_set_http_headers(j, "X: y"));
+	ASSERT_RET(0, kbits_job_set_http_headers(j, NULL));
+	EXPECT_RET(-ENODATA, kbits_job_get_http_headers(j, &h));
+
+	/* final: EBADFD, and the settings can still be read */
+	ASSERT_RET(0, kbits_job_cancel(j));
+	EXPECT_RET(-EBADFD, kbits_job_set_proxy(j, KBITS_PROXY_SYSTEM, NULL, NULL));
+	EXPECT_RET(-EBADFD, kbits_job_set_http_headers(j, "X: y"));
+	ASSERT_RET(0, kbits_job_get_proxy(j, &usage, &list, &bypass));
+	EXPECT_EQ(KBITS_PROXY_OVERRIDE, usage);
+	free(list);
+	free(bypass);
+
+	kbits_job_unref(j);
+	kbits_unref(m);
+}
+
+/*
  * TAKE_OWNERSHIP: only a caller with CAP_SYS_ADMIN in the job's namespace;
  * holding the fd is not enough.  The old owner loses the job and its
  * charge.

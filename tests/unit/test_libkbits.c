@@ -427,6 +427,39 @@ START_TEST(null_handles_job_model)
 }
 END_TEST
 
+/*
+ * Proxy settings and HTTP headers: a NULL handle or out pointer is -EINVAL,
+ * whatever else is wrong too, and a failed get frees what it allocated (the
+ * sanitizers' leak check sees it) and leaves the out pointers alone.
+ */
+START_TEST(null_handles_proxy_and_headers)
+{
+	static char too_long[KBITS_HTTP_HEADERS_MAX + 2];
+	enum kbits_proxy_usage usage = KBITS_PROXY_NONE;
+	char *list = NULL, *bypass = NULL, *h = NULL;
+
+	memset(too_long, 'x', sizeof(too_long) - 1);
+	ck_assert_int_eq(kbits_job_set_proxy(NULL, KBITS_PROXY_SYSTEM, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_proxy(NULL, KBITS_PROXY_OVERRIDE, "p", "b"), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_proxy(NULL, KBITS_PROXY_OVERRIDE, too_long, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(kbits_job_set_proxy(NULL, KBITS_PROXY_OVERRIDE, "p", too_long),
+			 -EINVAL);
+	ck_assert_int_eq(kbits_job_get_proxy(NULL, &usage, &list, &bypass), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_proxy(NULL, NULL, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(usage, KBITS_PROXY_NONE);
+	ck_assert_ptr_null(list);
+	ck_assert_ptr_null(bypass);
+	ck_assert_int_eq(kbits_job_set_http_headers(NULL, "X: y"), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_http_headers(NULL, NULL), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_http_headers(NULL, ""), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_http_headers(NULL, too_long), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_http_headers(NULL, &h), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_http_headers(NULL, NULL), -EINVAL);
+	ck_assert_ptr_null(h);
+}
+END_TEST
+
 /* ----------------------------------------------------------------- HRESULT */
 
 START_TEST(hresult_mapped)
@@ -510,6 +543,7 @@ static Suite *libkbits_suite(void)
 	tcase_add_test(tc, ref_unref_null);
 	tcase_add_test(tc, null_handles);
 	tcase_add_test(tc, null_handles_job_model);
+	tcase_add_test(tc, null_handles_proxy_and_headers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hresult");
