@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * jobctl: drives kbits jobs for kbitsd's tests, through libkbits.
+ *
+ *   jobctl create NAME [upload]        prints the new job's GUID
+ *   jobctl add GUID REMOTE LOCAL
+ *   jobctl set GUID priority|retry|timeout VALUE
+ *   jobctl set GUID proxy LIST         KBITS_PROXY_OVERRIDE with LIST
+ *   jobctl set GUID headers TEXT       custom HTTP headers ("\r\n" between)
+ *   jobctl resume|suspend|cancel GUID
+ *   jobctl complete GUID               prints 0 or 1 (partial)
+ *   jobctl state GUID                  prints the state's name
+ *   jobctl owner GUID                  prints the owner's uid
+ *   jobctl error GUID                  prints "CONTEXT CODE FILE TEXT"
+ *   jobctl files GUID                  prints "INDEX TOTAL DONE COMPLETED" per file
+ *   jobctl wait GUID STATE[,STATE...] SECONDS
+ *                                      waits for one of the states; prints it
+ *
+ * Exit status: 0 ok, 1 the call failed (its errno name on stderr), 2 usage.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kbits/kbits.h>
+
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, "jobctl: %s: %s\n", what, strerror(-err));
+	return 1;
+}
+
+static int usage(void)
+{
+	fputs("usage: jobctl create|add|set|resume|suspend|cancel|complete|state|owner|"
+	      "error|files|wait ...\n", stderr);
+	return 2;
+}
+
+static int get(struct kbits **m, const char *s, struct kbits_job **j)
+{
+	struct kbits_guid id;
+	int err;
+
+	if (kbits_guid_parse(s, &id) < 0)
+		return -EINVAL;
+	err = kbits_new(m, 0);
+	if (err < 0)
+		return err;
+	return kbits_get_job(*m, &id, j);
+}
+
+static bool in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = list;
+
+	while ((p = strstr(p, name))) {
+		if ((p == list || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
+{
+	const char *cmd = argv[1];
+	enum kbits_job_state st;
+	int err;
+
+	if (!strcmp(cmd, "create") && (argc == 3 || argc == 4)) {
+		char s[KBITS_GUID_STRING_LEN];
+		struct kbits_guid id;
+
+		err = kbits_new(m, 0);
+		if (!err)
+			err = kbits_create_job(*m, argv[2], argc == 4 ? KBITS_JOB_TYPE_UPLOAD :
+					       KBITS_JOB_TYPE_DOWNLOAD, &id, NULL);
+		if (err < 0)
+			return fail("create", err);
+		kbits_guid_format(&id, s);
+		printf("%s\n", s);
+		return 0;
+	}
+	if (argc < 3)
+		return usage();
+	err = get(m, argv[2], j);
+	if (err < 0)
+		return fail("get job", err);
+	if (!strcmp(cmd, "add") && argc == 5) {
+		err = kbits_job_add_file(*j, argv[3], argv[4]);
+	} else if (!strcmp(cmd, "set") && argc == 5) {
+		unsigned long v = strtoul(argv[4], NULL, 0);
+
+		if (!strcmp(argv[3], "proxy"))
+			err = kbits_job_set_proxy(*j, KBITS_PROXY_OVERRIDE, argv[4], NULL);
+		else if (!strcmp(argv[3], "headers"))
+			err = kbits_job_set_http_headers(*j, argv[4]);
+		else if (!strcmp(argv[3], "priority"))
+			err = kbits_job_set_priority(*j, (enum kbits_job_priority)v);
+		else if (!strcmp(argv[3], "retry"))
+			err = kbits_job_set_min_retry_delay(*j, (uint32_t)v);
+		else if (!strcmp(argv[3], "timeout"))
+			err = kbits_job_set_no_progress_timeout(*j, (uint32_t)v);
+		else
+			return usage();
+	} else if (!strcmp(cmd, "resume") && argc == 3) {
+		err = kbits_job_resume(*j);
+	} else if (!strcmp(cmd, "suspend") && argc == 3) {
+		err = kbits_job_suspend(*j);
+	} else if (!strcmp(cmd, "cancel") && argc == 3) {
+		err = kbits_job_cancel(*j);
+	} else if (!strcmp(cmd, "complete") && argc == 3) {
+		err = kbits_job_complete(*j);
+		if (err >= 0)
+			printf("%d\n", err);
+	} else if (!strcmp(cmd, "state") && argc == 3) {
+		err = kbits_job_get_state(*j, &st);
+		if (!err)
+			printf("%s\n", kbits_job_state_name(st));
+	} else if (!strcmp(cmd, "owner") && argc == 3) {
+		uid_t uid;
+
+		err = kbits_job_get_owner(*j, &uid);
+		if (!err)
+			printf("%u\n", (unsigned int)uid);
+	} else if (!strcmp(cmd, "error") && argc == 3) {
+		struct kbits_error e;
+
+		err = kbits_job_get_error(*j, &e);
+		if (!err) {
+			printf("%d %d %d %s\n", e.context, e.code, (int)e.file_index, e.text);
+			free(e.text);
+		}
+	} else if (!strcmp(cmd, "files") && argc == 3) {
+		struct kbits_file *f;
+		size_t i, n;
+
+		err = kbits_job_get_files(*j, &f, &n);
+		for (i = 0; !err && i < n; i++)
+			printf("%zu %lld %llu %d\n", i,
+			       f[i].bytes_total == KBITS_SIZE_UNKNOWN ? -1LL :
+			       (long long)f[i].bytes_total,
+			       (unsigned long long)f[i].bytes_transferred, f[i].completed);
+		if (!err)
+			kbits_files_free(f, n);
+	} else if (!strcmp(cmd, "wait") && argc == 5) {
+		time_t end = time(NULL) + atoi(argv[4]);
+
+		for (;;) {
+			err = kbits_job_get_state(*j, &st);
+			if (err < 0)
+				break;
+			if (in_list(argv[3], kbits_job_state_name(st)))
+				break;
+			if (time(NULL) >= end) {
+				printf("%s\n", kbits_job_state_name(st));
+				return 1;
+			}
+			usleep(50 * 1000);
+		}
+		if (!err)
+			printf("%s\n", kbits_job_state_name(st));
+	} else {
+		return usage();
+	}
+	return err < 0 ? fail(cmd, err) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct kbits_job *j = NULL;
+	struct kbits *m = NULL;
+	int ret;
+
+	if (argc < 2)
+		return usage();
+	ret = run(argc, argv, &m, &j);
+	kbits_job_unref(j);
+	kbits_unref(m);
+	if (fflush(stdout) != 0)
+		return 1;
+	return ret;
+}

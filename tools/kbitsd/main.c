@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbitsd: the agent of kbits.  It attaches to /dev/kbits as the one agent,
+ * transfers the files of queued jobs as their owners, and keeps the queue on
+ * disk across reboots and module reloads.
+ *
+ *   kbitsd [--foreground] [--state-dir DIR] [--help] [--version]
+ *
+ * Exit status: 0 stopped by SIGTERM or SIGINT, 1 failed, 2 usage error.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "kbitsd.h"
+
+#define DEFAULT_STATE_DIR "/var/lib/kbits"
+
+static const char usage_text[] =
+	"Usage: kbitsd [--foreground] [--state-dir DIR] [--help] [--version]\n"
+	"\n"
+	"The agent of kbits: transfers the files of the kernel's queued jobs, as\n"
+	"their owners, and keeps the queue on disk.\n"
+	"\n"
+	"Options:\n"
+	"  -f, --foreground      do not detach (as under systemd)\n"
+	"  -s, --state-dir DIR   keep the queue in DIR/queue.db (default "
+	DEFAULT_STATE_DIR ")\n"
+	"  -h, --help            show this help\n"
+	"  -V, --version         show the version\n";
+
+/* Detaches as daemon(0, 0) does, but keeps stderr: the log goes there. */
+static int detach(void)
+{
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		return -errno;
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	return 0;
+}
+
+/* SIGTERM and SIGINT come through a signalfd; SIGPIPE is ignored. */
+static int setup_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *state_dir = DEFAULT_STATE_DIR;
+	struct agent *a = NULL;
+	struct kbits *m = NULL;
+	bool foreground = false;
+	int c, err, sfd;
+
+	argv[0] = (char *)"kbitsd";
+	while ((c = getopt_long(argc, argv, "fs:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			foreground = true;
+			break;
+		case 's':
+			state_dir = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return fflush(stdout) == 0 ? 0 : 1;
+		case 'V':
+			printf("kbitsd %s\n", KBITS_VERSION);
+			return fflush(stdout) == 0 ? 0 : 1;
+		default:
+			fputs(usage_text, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "kbitsd: unexpected argument '%s'\n", argv[optind]);
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	if (state_dir[0] != '/') {
+		fprintf(stderr, "kbitsd: --state-dir needs an absolute path\n");
+		return 2;
+	}
+
+	err = kbits_new(&m, geteuid() == 0 ? KBITS_LOAD_MODULE : 0);
+	if (err < 0) {
+		log_msg(LOG_ERR, "cannot open /dev/kbits: %s (the kbits module is not loaded)",
+			strerror(-err));
+		return 1;
+	}
+	sfd = setup_signals();
+	if (sfd < 0) {
+		log_msg(LOG_ERR, "cannot set up signals: %s", strerror(-sfd));
+		kbits_unref(m);
+		return 1;
+	}
+	if (transfer_global_init() < 0) {
+		log_msg(LOG_ERR, "cannot initialise libcurl");
+		close(sfd);
+		kbits_unref(m);
+		return 1;
+	}
+	/* attach before detaching, so that the exit status says whether it could */
+	err = agent_new(m, state_dir, sfd, &a);
+	if (!err && !foreground) {
+		err = detach();
+		if (err)
+			log_msg(LOG_ERR, "cannot detach: %s", strerror(-err));
+	}
+	if (!err) {
+		log_msg(LOG_INFO, "kbitsd %s: attached to /dev/kbits, state in %s",
+			KBITS_VERSION, state_dir);
+		err = agent_run(a);
+	}
+	agent_free(a);
+	transfer_global_cleanup();
+	close(sfd);
+	kbits_unref(m);
+	if (!err)
+		log_msg(LOG_INFO, "stopped");
+	return err ? 1 : 0;
+}

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The queue on disk: <state dir>/queue.db, SQLite in WAL mode with
+ * synchronous=FULL, every change in one transaction, so that neither a
+ * kill -9 nor a power cut leaves it half written.
+ *
+ *   jobs  (guid TEXT PRIMARY KEY, owner, state, priority, display_name,
+ *          record BLOB: the kernel's EXPORT_JOB record, updated: unix time)
+ *   files (guid, idx, remote, local, bytes_total, bytes_transferred, completed)
+ *
+ * The record is what goes back to the kernel (IMPORT_JOB); the other columns
+ * are for people and for kbitsd's own use (the temporaries of a job that is
+ * gone from the kernel's queue).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "kbitsd.h"
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *put_job;
+	sqlite3_stmt *del_job;
+	sqlite3_stmt *del_files;
+	sqlite3_stmt *put_file;
+	sqlite3_stmt *get_owner;
+	sqlite3_stmt *get_files;
+	sqlite3_stmt *all_records;
+};
+
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=FULL;"
+	"PRAGMA foreign_keys=ON;"
+	"CREATE TABLE IF NOT EXISTS jobs ("
+	"  guid TEXT PRIMARY KEY,"
+	"  owner INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  priority INTEGER NOT NULL,"
+	"  display_name TEXT NOT NULL,"
+	"  record BLOB NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS files ("
+	"  guid TEXT NOT NULL REFERENCES jobs(guid) ON DELETE CASCADE,"
+	"  idx INTEGER NOT NULL,"
+	"  remote TEXT NOT NULL,"
+	"  local TEXT NOT NULL,"
+	"  bytes_total INTEGER,"	/* NULL: not known yet */
+	"  bytes_transferred INTEGER NOT NULL,"
+	"  completed INTEGER NOT NULL,"
+	"  PRIMARY KEY (guid, idx));";
+
+static int db_error(struct store *s, const char *what)
+{
+	log_msg(LOG_ERR, "database: %s: %s", what, sqlite3_errmsg(s->db));
+	return -EIO;
+}
+
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return db_error(s, "prepare");
+	return 0;
+}
+
+static int make_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		int err = errno;
+
+		log_msg(LOG_ERR, "cannot create %s: %s", dir, strerror(err));
+		return -err;
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_msg(LOG_ERR, "%s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+int store_open(const char *dir, struct store **out)
+{
+	struct store *s;
+	char *path;
+	int err;
+
+	*out = NULL;
+	err = make_dir(dir);
+	if (err)
+		return err;
+	if (asprintf(&path, "%s/queue.db", dir) < 0)
+		return -ENOMEM;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		free(path);
+		return -ENOMEM;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_msg(LOG_ERR, "cannot open %s: %s", path,
+			s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		err = -EIO;
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		err = db_error(s, path);
+		goto fail;
+	}
+	err = prepare(s, "INSERT OR REPLACE INTO jobs (guid, owner, state, priority, "
+		      "display_name, record, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		      &s->put_job);
+	if (!err)
+		err = prepare(s, "DELETE FROM jobs WHERE guid = ?", &s->del_job);
+	if (!err)
+		err = prepare(s, "DELETE FROM files WHERE guid = ?", &s->del_files);
+	if (!err)
+		err = prepare(s, "INSERT INTO files (guid, idx, remote, local, bytes_total, "
+			      "bytes_transferred, completed) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			      &s->put_file);
+	if (!err)
+		err = prepare(s, "SELECT owner FROM jobs WHERE guid = ?", &s->get_owner);
+	if (!err)
+		err = prepare(s, "SELECT local, remote, bytes_total, bytes_transferred, "
+			      "completed FROM files WHERE guid = ? ORDER BY idx",
+			      &s->get_files);
+	if (!err)
+		err = prepare(s, "SELECT guid, record FROM jobs ORDER BY updated",
+			      &s->all_records);
+	if (err)
+		goto fail;
+	free(path);
+	*out = s;
+	return 0;
+fail:
+	free(path);
+	store_close(s);
+	return err;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	sqlite3_finalize(s->put_job);
+	sqlite3_finalize(s->del_job);
+	sqlite3_finalize(s->del_files);
+	sqlite3_finalize(s->put_file);
+	sqlite3_finalize(s->get_owner);
+	sqlite3_finalize(s->get_files);
+	sqlite3_finalize(s->all_records);
+	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
+		log_msg(LOG_WARNING, "database: cannot close: %s", sqlite3_errmsg(s->db));
+	free(s);
+}
+
+/* Runs a prepared statement that returns no rows, and resets it. */
+static int step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, what);
+}
+
+static int exec(struct store *s, const char *sql)
+{
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 :
+	       db_error(s, sql);
+}
+
+static int put_files(struct store *s, const char *guid, const struct store_job *job)
+{
+	size_t i;
+	int err;
+
+	sqlite3_bind_text(s->del_files, 1, guid, -1, SQLITE_TRANSIENT);
+	err = step_done(s, s->del_files, "delete files");
+	for (i = 0; i < job->nfiles && !err; i++) {
+		const struct kbits_file *f = &job->files[i];
+		sqlite3_stmt *st = s->put_file;
+
+		sqlite3_bind_text(st, 1, guid, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		sqlite3_bind_text(st, 3, f->remote_name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, f->local_name, -1, SQLITE_STATIC);
+		if (f->bytes_total == KBITS_SIZE_UNKNOWN)
+			sqlite3_bind_null(st, 5);
+		else
+			sqlite3_bind_int64(st, 5, (sqlite3_int64)f->bytes_total);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)f->bytes_transferred);
+		sqlite3_bind_int(st, 7, !!f->completed);
+		err = step_done(s, st, "insert file");
+	}
+	return err;
+}
+
+int store_put(struct store *s, const struct store_job *job)
+{
+	char guid[KBITS_GUID_STRING_LEN];
+	sqlite3_stmt *st = s->put_job;
+	int err;
+
+	kbits_guid_format(&job->id, guid);
+	err = exec(s, "BEGIN IMMEDIATE");
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, guid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, job->owner);
+	sqlite3_bind_text(st, 3, kbits_job_state_name(job->state), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, job->priority);
+	sqlite3_bind_text(st, 5, job->display_name ? job->display_name : "", -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, job->record, (int)job->record_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+	err = step_done(s, st, "store job");
+	if (!err)
+		err = put_files(s, guid, job);
+	if (!err)
+		err = exec(s, "COMMIT");
+	if (err)
+		exec(s, "ROLLBACK");
+	return err;
+}
+
+int store_delete(struct store *s, const struct kbits_guid *id)
+{
+	char guid[KBITS_GUID_STRING_LEN];
+	int err;
+
+	kbits_guid_format(id, guid);
+	err = exec(s, "BEGIN IMMEDIATE");
+	if (err)
+		return err;
+	sqlite3_bind_text(s->del_files, 1, guid, -1, SQLITE_STATIC);
+	err = step_done(s, s->del_files, "delete files");
+	if (!err) {
+		sqlite3_bind_text(s->del_job, 1, guid, -1, SQLITE_STATIC);
+		err = step_done(s, s->del_job, "delete job");
+	}
+	if (!err)
+		err = exec(s, "COMMIT");
+	if (err)
+		exec(s, "ROLLBACK");
+	return err;
+}
+
+int store_for_each_record(struct store *s,
+			  int (*fn)(void *ctx, const struct kbits_guid *id,
+				    const void *rec, size_t len),
+			  void *ctx)
+{
+	sqlite3_stmt *st = s->all_records;
+	int rc, err = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(st, 0);
+		const void *rec = sqlite3_column_blob(st, 1);
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+		struct kbits_guid id;
+
+		if (!text || kbits_guid_parse(text, &id) < 0) {
+			log_msg(LOG_WARNING, "database: a job with a bad GUID '%s': ignored",
+				text ? text : "");
+			continue;
+		}
+		err = fn(ctx, &id, rec, len);
+		if (err < 0)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_error(s, "read jobs");
+	sqlite3_reset(st);
+	return err;
+}
+
+static char *column_strdup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return strdup(t ? (const char *)t : "");
+}
+
+int store_get_files(struct store *s, const struct kbits_guid *id, uid_t *owner,
+		    struct store_file **files, size_t *n)
+{
+	char guid[KBITS_GUID_STRING_LEN];
+	struct store_file *v = NULL, *nv;
+	size_t count = 0;
+	int rc, err = 0;
+
+	*files = NULL;
+	*n = 0;
+	kbits_guid_format(id, guid);
+	sqlite3_bind_text(s->get_owner, 1, guid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s->get_owner);
+	if (rc == SQLITE_ROW)
+		*owner = (uid_t)sqlite3_column_int64(s->get_owner, 0);
+	sqlite3_reset(s->get_owner);
+	sqlite3_clear_bindings(s->get_owner);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return db_error(s, "read job");
+
+	sqlite3_bind_text(s->get_files, 1, guid, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s->get_files)) == SQLITE_ROW) {
+		struct store_file *f;
+
+		nv = realloc(v, (count + 1) * sizeof(*v));
+		if (!nv) {
+			err = -ENOMEM;
+			break;
+		}
+		v = nv;
+		f = &v[count++];
+		memset(f, 0, sizeof(*f));
+		f->local = column_strdup(s->get_files, 0);
+		f->remote = column_strdup(s->get_files, 1);
+		if (!f->local || !f->remote) {
+			err = -ENOMEM;
+			break;
+		}
+		f->bytes_total = sqlite3_column_type(s->get_files, 2) == SQLITE_NULL ?
+				 KBITS_SIZE_UNKNOWN :
+				 (uint64_t)sqlite3_column_int64(s->get_files, 2);
+		f->bytes_transferred = (uint64_t)sqlite3_column_int64(s->get_files, 3);
+		f->completed = sqlite3_column_int(s->get_files, 4) != 0;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_error(s, "read files");
+	sqlite3_reset(s->get_files);
+	sqlite3_clear_bindings(s->get_files);
+	if (err) {
+		store_files_free(v, count);
+		return err;
+	}
+	*files = v;
+	*n = count;
+	return 0;
+}
+
+void store_files_free(struct store_file *files, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(files[i].remote);
+		free(files[i].local);
+	}
+	free(files);
+}

@@ -1,0 +1,682 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One job's files.  Each unfinished file goes to its temporary (opened, or
+ * created, by the job's owner: owner.c), from where the temporary's size on
+ * disk says: an http:// or https:// file through libcurl with a Range
+ * request, a local file (an absolute path or a file:// URL, opened by the
+ * owner too) by copying.  Progress goes to the kernel as it comes, through
+ * agent_progress(); agent_check() is asked often whether to stop.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "config.h"
+#include "kbitsd.h"
+
+#define COPY_CHUNK	(128 * 1024)
+
+int transfer_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -ENOMEM;
+}
+
+void transfer_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+int net_settings_read(struct kbits_job *j, struct net_settings *ns)
+{
+	int err;
+
+	memset(ns, 0, sizeof(*ns));
+	err = kbits_job_get_proxy(j, &ns->proxy_usage, &ns->proxy_list, &ns->proxy_bypass);
+	if (err == -ENOTTY) {	/* a module without proxy settings */
+		ns->proxy_usage = KBITS_PROXY_SYSTEM;
+	} else if (err < 0) {
+		return err;
+	}
+	err = kbits_job_get_http_headers(j, &ns->http_headers);
+	if (err < 0 && err != -ENODATA && err != -ENOTTY) {
+		net_settings_release(ns);
+		return err;
+	}
+	return 0;
+}
+
+void net_settings_release(struct net_settings *ns)
+{
+	free(ns->proxy_list);
+	free(ns->proxy_bypass);
+	free(ns->http_headers);
+	memset(ns, 0, sizeof(*ns));
+}
+
+static enum xfer_result fail(struct xfer_error *err, bool transient,
+			     enum kbits_error_context ctx, int code, uint32_t index,
+			     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static enum xfer_result fail(struct xfer_error *err, bool transient,
+			     enum kbits_error_context ctx, int code, uint32_t index,
+			     const char *fmt, ...)
+{
+	va_list ap;
+
+	err->transient = transient;
+	err->context = ctx;
+	err->code = code;
+	err->file_index = index;
+	va_start(ap, fmt);
+	vsnprintf(err->text, sizeof(err->text), fmt, ap);
+	va_end(ap);
+	return XFER_FAILED;
+}
+
+/* One file being transferred. */
+struct xfer {
+	struct agent *a;
+	uint32_t index;
+	int fd;			/* the temporary */
+	uint64_t offset;	/* bytes of the file before this response's */
+	uint64_t written;	/* this response's bytes in the temporary */
+	uint64_t total;		/* or KBITS_SIZE_UNKNOWN */
+	enum stop_reason stop;
+	int progress_err;	/* a negative errno of agent_progress() */
+	int write_errno;
+	/* the response */
+	CURL *curl;
+	bool started;
+	long status;
+	bool bad_range;		/* a 206 for other bytes than those asked for */
+	bool has_range;
+	uint64_t range_start, range_total;	/* Content-Range; total may be unknown */
+};
+
+/* The temporary starts over: the server sends the whole file. */
+static int restart_temp(struct xfer *x)
+{
+	if (ftruncate(x->fd, 0) < 0 || lseek(x->fd, 0, SEEK_SET) < 0)
+		return -errno;
+	x->offset = 0;
+	x->written = 0;
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Reports the progress so far; false when the transfer must stop. */
+static bool report(struct xfer *x, bool completed, bool force)
+{
+	uint64_t done = x->offset + x->written;
+	uint64_t total = x->total;
+	int err;
+
+	if (total != KBITS_SIZE_UNKNOWN && done > total)
+		total = KBITS_SIZE_UNKNOWN;	/* the server said less than it sent */
+	if (completed)
+		total = done;
+	err = agent_progress(x->a, x->index, total, done, completed, force);
+	if (err < 0) {
+		x->progress_err = err;
+		return false;
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ http */
+
+static size_t header_cb(char *buf, size_t size, size_t n, void *data)
+{
+	struct xfer *x = data;
+	size_t len = size * n;
+	unsigned long long start, end, total;
+	char line[256];
+
+	if (len >= sizeof(line))
+		return len;
+	memcpy(line, buf, len);
+	line[len] = 0;
+	if (!strncmp(line, "HTTP/", 5)) {	/* a new response (e.g. after a redirect) */
+		x->has_range = false;
+		return len;
+	}
+	if (strncasecmp(line, "Content-Range:", 14))
+		return len;
+	if (sscanf(line + 14, " bytes %llu-%llu/%llu", &start, &end, &total) == 3) {
+		x->has_range = true;
+		x->range_start = start;
+		x->range_total = total;
+	} else if (sscanf(line + 14, " bytes %llu-%llu/*", &start, &end) == 2) {
+		x->has_range = true;
+		x->range_start = start;
+		x->range_total = KBITS_SIZE_UNKNOWN;
+	}
+	return len;
+}
+
+/* The response's first byte, or its end when it had none. */
+static void response_start(struct xfer *x)
+{
+	curl_off_t len = -1;
+
+	x->started = true;
+	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &x->status);
+	if (x->status < 200 || x->status >= 300)
+		return;
+	curl_easy_getinfo(x->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
+	if (x->status == 206 && x->offset) {
+		if (!x->has_range || x->range_start != x->offset) {
+			x->bad_range = true;
+			return;
+		}
+		x->total = x->range_total != KBITS_SIZE_UNKNOWN ? x->range_total :
+			   len >= 0 ? x->offset + (uint64_t)len : KBITS_SIZE_UNKNOWN;
+		return;
+	}
+	if (x->offset) {
+		/* the server ignored the Range: it sends the whole file */
+		int err = restart_temp(x);
+
+		if (err)
+			x->write_errno = -err;
+	}
+	x->total = len >= 0 ? (uint64_t)len : KBITS_SIZE_UNKNOWN;
+}
+
+static size_t write_cb(char *buf, size_t size, size_t n, void *data)
+{
+	struct xfer *x = data;
+	size_t len = size * n;
+
+	if (!x->started)
+		response_start(x);
+	if (x->status < 200 || x->status >= 300 || x->bad_range || x->write_errno)
+		return 0;	/* aborts the transfer */
+	x->write_errno = write_all(x->fd, buf, len);
+	if (x->write_errno)
+		return 0;
+	x->written += len;
+	if (!report(x, false, false))
+		return 0;
+	return len;
+}
+
+static int xferinfo_cb(void *data, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct xfer *x = data;
+
+	x->stop = agent_check(x->a);
+	return x->stop != STOP_NONE;
+}
+
+/* An errno for a failed curl transfer, and whether to retry it. */
+static int curl_errno(CURLcode rc, CURL *curl, bool *transient,
+		      enum kbits_error_context *ctx)
+{
+	long os_errno = 0;
+
+	*transient = true;
+	*ctx = KBITS_ERROR_CONTEXT_TRANSPORT;
+	curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+	switch (rc) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_NOT_BUILT_IN:
+		*transient = false;
+		*ctx = KBITS_ERROR_CONTEXT_GENERAL;
+		return EINVAL;
+	case CURLE_TOO_MANY_REDIRECTS:
+		*transient = false;
+		*ctx = KBITS_ERROR_CONTEXT_REMOTE_FILE;
+		return ELOOP;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+		*transient = false;
+		return EPROTO;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return EHOSTUNREACH;
+	case CURLE_COULDNT_CONNECT:
+		return os_errno > 0 ? (int)os_errno : ECONNREFUSED;
+	case CURLE_OPERATION_TIMEDOUT:
+		return ETIMEDOUT;
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+		return os_errno > 0 ? (int)os_errno : ECONNRESET;
+	default:
+		return os_errno > 0 ? (int)os_errno : EIO;
+	}
+}
+
+/* The first proxy of a space- or comma-separated list, malloc'd. */
+static char *first_proxy(const char *list)
+{
+	size_t skip = strspn(list, " ,\t");
+
+	return strndup(list + skip, strcspn(list + skip, " ,\t"));
+}
+
+static int add_headers(const char *headers, struct curl_slist **out)
+{
+	const char *p = headers;
+
+	while (p && *p) {
+		size_t len = strcspn(p, "\r\n");
+
+		if (len) {
+			char *line = strndup(p, len);
+			struct curl_slist *l;
+
+			if (!line)
+				return -ENOMEM;
+			l = curl_slist_append(*out, line);
+			free(line);
+			if (!l)
+				return -ENOMEM;
+			*out = l;
+		}
+		p += len;
+		p += strspn(p, "\r\n");
+	}
+	return 0;
+}
+
+static int setup_curl(struct xfer *x, const char *url, const struct net_settings *ns,
+		      struct curl_slist **headers, char **proxy)
+{
+	CURL *c = x->curl;
+	char range[32];
+	int err;
+
+	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK)
+		return -ENOMEM;
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "kbitsd/" KBITS_VERSION);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 60L);
+	/* a connection that has carried nothing for two minutes is dead */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	if (x->offset) {
+		/*
+		 * CURLOPT_RANGE rather than CURLOPT_RESUME_FROM_LARGE: with the
+		 * latter curl fails a 200 answer (CURLE_RANGE_ERROR) where kbitsd
+		 * takes the whole file instead.
+		 */
+		snprintf(range, sizeof(range), "%" PRIu64 "-", x->offset);
+		curl_easy_setopt(c, CURLOPT_RANGE, range);
+	}
+	switch (ns->proxy_usage) {
+	case KBITS_PROXY_SYSTEM:
+		break;	/* curl's own: the *_proxy environment variables */
+	case KBITS_PROXY_NONE:
+		curl_easy_setopt(c, CURLOPT_PROXY, "");
+		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+		break;
+	case KBITS_PROXY_OVERRIDE:
+		*proxy = first_proxy(ns->proxy_list ? ns->proxy_list : "");
+		if (!*proxy)
+			return -ENOMEM;
+		curl_easy_setopt(c, CURLOPT_PROXY, *proxy);
+		curl_easy_setopt(c, CURLOPT_NOPROXY,
+				 ns->proxy_bypass ? ns->proxy_bypass : "");
+		break;
+	}
+	err = add_headers(ns->http_headers, headers);
+	if (err)
+		return err;
+	if (*headers)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, *headers);
+	return 0;
+}
+
+/* One request; *again is set when it should be made again from byte 0. */
+static enum xfer_result http_once(struct xfer *x, const char *url,
+				  const struct net_settings *ns, struct xfer_error *err,
+				  bool *again)
+{
+	struct curl_slist *headers = NULL;
+	enum xfer_result r;
+	char *proxy = NULL;
+	bool transient;
+	enum kbits_error_context ctx;
+	CURLcode rc;
+	int e;
+
+	*again = false;
+	x->curl = curl_easy_init();
+	if (!x->curl)
+		return fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, x->index,
+			    "out of memory");
+	x->started = false;
+	x->status = 0;
+	x->bad_range = false;
+	x->has_range = false;
+	x->written = 0;
+	x->total = KBITS_SIZE_UNKNOWN;
+	e = setup_curl(x, url, ns, &headers, &proxy);
+	if (e < 0) {
+		r = fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, -e, x->index,
+			 "cannot set up the transfer: %s", strerror(-e));
+		goto out;
+	}
+	rc = curl_easy_perform(x->curl);
+	if (!x->started && rc == CURLE_OK)
+		response_start(x);	/* an empty body */
+
+	if (x->stop || x->progress_err == -EBADFD) {
+		r = XFER_STOPPED;
+	} else if (x->progress_err) {
+		r = fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, -x->progress_err, x->index,
+			 "cannot report progress: %s", strerror(-x->progress_err));
+	} else if (x->write_errno) {
+		r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, x->write_errno, x->index,
+			 "cannot write the temporary file: %s", strerror(x->write_errno));
+	} else if (x->bad_range || (x->status == 416 && x->offset)) {
+		/* the bytes asked for are not what the server has: start over */
+		e = restart_temp(x);
+		if (e < 0)
+			r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
+				 "cannot truncate the temporary file: %s", strerror(-e));
+		else
+			r = XFER_FAILED, *again = true;
+	} else if (x->status >= 400) {
+		r = fail(err, x->status >= 500, KBITS_ERROR_CONTEXT_REMOTE_FILE,
+			 (int)x->status, x->index, "%s: HTTP status %ld", url, x->status);
+	} else if (rc != CURLE_OK) {
+		e = curl_errno(rc, x->curl, &transient, &ctx);
+		r = fail(err, transient, ctx, e, x->index, "%s: %s", url,
+			 curl_easy_strerror(rc));
+	} else if (x->status < 200 || x->status >= 300) {
+		r = fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, (int)x->status,
+			 x->index, "%s: unexpected HTTP status %ld", url, x->status);
+	} else if (x->total != KBITS_SIZE_UNKNOWN && x->offset + x->written != x->total) {
+		r = fail(err, true, KBITS_ERROR_CONTEXT_TRANSPORT, ECONNRESET, x->index,
+			 "%s: the connection ended early", url);
+	} else {
+		r = XFER_DONE;
+	}
+out:
+	curl_easy_cleanup(x->curl);
+	x->curl = NULL;
+	curl_slist_free_all(headers);
+	free(proxy);
+	return r;
+}
+
+static enum xfer_result http_file(struct xfer *x, const char *url,
+				  const struct net_settings *ns, struct xfer_error *err)
+{
+	enum xfer_result r;
+	bool again;
+	int tries = 0;
+
+	do {
+		r = http_once(x, url, ns, err, &again);
+	} while (again && ++tries < 2);
+	if (again)
+		r = fail(err, true, KBITS_ERROR_CONTEXT_REMOTE_FILE, EIO, x->index,
+			 "%s: the server does not send the bytes asked for", url);
+	if (r == XFER_FAILED && !err->transient)
+		return r;
+	if (r == XFER_FAILED && (x->written || x->offset))
+		report(x, false, true);	/* keep what came before the error */
+	return r;
+}
+
+/* ----------------------------------------------------------------- local */
+
+static int hexval(int c)
+{
+	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
+}
+
+/*
+ * The path of an absolute path or a file:// URL (percent-decoded), malloc'd
+ * into *out: 0, -EINVAL (neither) or -ENOMEM.
+ */
+static int local_source_path(const char *remote, char **out)
+{
+	const char *p = remote;
+	bool url = false;
+	char *o;
+
+	*out = NULL;
+	if (!strncasecmp(p, "file://", 7)) {
+		url = true;
+		p += 7;
+		if (!strncasecmp(p, "localhost/", 10))
+			p += 9;
+	}
+	if (*p != '/')
+		return -EINVAL;
+	*out = malloc(strlen(p) + 1);
+	if (!*out)
+		return -ENOMEM;
+	for (o = *out; *p; p++) {
+		if (url && *p == '%' && isxdigit((unsigned char)p[1]) &&
+		    isxdigit((unsigned char)p[2])) {
+			*o++ = (char)(hexval((unsigned char)p[1]) * 16 +
+				      hexval((unsigned char)p[2]));
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = 0;
+	return 0;
+}
+
+static enum xfer_result copy_file(struct xfer *x, int src, struct xfer_error *err)
+{
+	char *buf = malloc(COPY_CHUNK);
+	enum xfer_result r = XFER_DONE;
+
+	if (!buf)
+		return fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, x->index,
+			    "out of memory");
+	while (x->offset + x->written < x->total) {
+		uint64_t left = x->total - x->offset - x->written;
+		ssize_t n = pread(src, buf, left < COPY_CHUNK ? left : COPY_CHUNK,
+				  (off_t)(x->offset + x->written));
+		int e;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, errno, x->index,
+				 "cannot read the source: %s", strerror(errno));
+			break;
+		}
+		if (n == 0) {	/* it shrank meanwhile: it ends here */
+			x->total = x->offset + x->written;
+			break;
+		}
+		e = write_all(x->fd, buf, (size_t)n);
+		if (e) {
+			r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, e, x->index,
+				 "cannot write the temporary file: %s", strerror(e));
+			break;
+		}
+		x->written += (uint64_t)n;
+		x->stop = agent_check(x->a);
+		if (x->stop || !report(x, false, false)) {
+			r = XFER_STOPPED;
+			break;
+		}
+	}
+	free(buf);
+	if (r == XFER_STOPPED && x->progress_err && x->progress_err != -EBADFD)
+		r = fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, -x->progress_err, x->index,
+			 "cannot report progress: %s", strerror(-x->progress_err));
+	return r;
+}
+
+/* Opens a local source as the owner: before the temporary, so that a file
+ * that cannot be read gets none. */
+static enum xfer_result open_source(struct xfer *x, const struct owner *o,
+				    const char *remote, int *src, struct xfer_error *err)
+{
+	struct stat st;
+	char *path;
+	int e;
+
+	e = local_source_path(remote, &path);
+	if (e == -EINVAL)
+		return fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, EINVAL, x->index,
+			    "%s: not a URL kbitsd can transfer", remote);
+	if (e < 0)
+		return fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, -e, x->index,
+			    "out of memory");
+	e = owner_open(o, path, O_RDONLY, src);
+	free(path);
+	if (e < 0)
+		return fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, -e, x->index,
+			    "cannot open %s: %s", remote, strerror(-e));
+	if (fstat(*src, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(*src);
+		*src = -1;
+		return fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, EINVAL, x->index,
+			    "%s is not a regular file", remote);
+	}
+	x->total = (uint64_t)st.st_size;
+	return XFER_DONE;
+}
+
+static enum xfer_result local_file(struct xfer *x, int src, struct xfer_error *err)
+{
+	int e;
+
+	if (x->offset > x->total) {
+		e = restart_temp(x);
+		if (e < 0)
+			return fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
+				    "cannot truncate the temporary file: %s", strerror(-e));
+	}
+	return copy_file(x, src, err);
+}
+
+/* ------------------------------------------------------------------ jobs */
+
+/* Opens (or creates) file @index's temporary as the owner; its size is where to go on. */
+static enum xfer_result open_temp(struct xfer *x, const struct kbits_guid *id,
+				  const struct owner *o, const char *local,
+				  struct xfer_error *err)
+{
+	struct stat st;
+	char *tmp = temp_path(id, x->index, local);
+	int e;
+
+	if (!tmp)
+		return fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, x->index,
+			    "out of memory");
+	e = owner_open(o, tmp, O_WRONLY | O_CREAT, &x->fd);
+	if (e < 0) {
+		fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
+		     "cannot create %s: %s", tmp, strerror(-e));
+		free(tmp);
+		return XFER_FAILED;
+	}
+	free(tmp);
+	if (fstat(x->fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    lseek(x->fd, st.st_size, SEEK_SET) < 0) {
+		close(x->fd);
+		x->fd = -1;
+		return fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, EINVAL, x->index,
+			    "the temporary file of %s is not a regular file", local);
+	}
+	x->offset = (uint64_t)st.st_size;
+	return XFER_DONE;
+}
+
+static bool is_http(const char *remote)
+{
+	return !strncasecmp(remote, "http://", 7) || !strncasecmp(remote, "https://", 8);
+}
+
+static enum xfer_result transfer_file(struct agent *a, const struct kbits_guid *id,
+				      const struct owner *o, uint32_t index,
+				      const struct kbits_file *f,
+				      const struct net_settings *ns, struct xfer_error *err)
+{
+	struct xfer x = { .a = a, .index = index, .fd = -1, .total = KBITS_SIZE_UNKNOWN };
+	bool http = is_http(f->remote_name);
+	enum xfer_result r = XFER_DONE;
+	int src = -1;
+
+	if (!http)
+		r = open_source(&x, o, f->remote_name, &src, err);
+	if (r == XFER_DONE)
+		r = open_temp(&x, id, o, f->local_name, err);
+	if (r == XFER_DONE)
+		r = http ? http_file(&x, f->remote_name, ns, err) : local_file(&x, src, err);
+	if (r == XFER_DONE && fdatasync(x.fd) < 0)
+		r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, errno, index,
+			 "cannot write the temporary file: %s", strerror(errno));
+	if (r == XFER_DONE && !report(&x, true, true))
+		r = x.progress_err == -EBADFD ? XFER_STOPPED :
+		    fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, -x.progress_err, index,
+			 "cannot report progress: %s", strerror(-x.progress_err));
+	if (x.fd >= 0)
+		close(x.fd);
+	if (src >= 0)
+		close(src);
+	return r;
+}
+
+enum xfer_result transfer_job(struct agent *a, const struct kbits_guid *id,
+			      const struct owner *o, const struct kbits_file *files,
+			      size_t n, const struct net_settings *ns,
+			      struct xfer_error *err)
+{
+	enum xfer_result r = XFER_DONE;
+	size_t i;
+
+	for (i = 0; i < n && r == XFER_DONE; i++) {
+		if (files[i].completed)
+			continue;
+		if (agent_check(a) != STOP_NONE)
+			return XFER_STOPPED;
+		r = transfer_file(a, id, o, (uint32_t)i, &files[i], ns, err);
+	}
+	return r;
+}
