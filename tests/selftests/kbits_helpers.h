@@ -93,14 +93,17 @@ static inline void *shared_alloc(size_t size)
 	return p;
 }
 
-/* An address with nothing mapped at it. */
+/*
+ * A page no access is allowed to: every copy to or from it faults.  It
+ * stays mapped (PROT_NONE) so that no later mmap() can reuse its address,
+ * which would turn a "bad pointer" into live memory.
+ */
 static inline void *unmapped_page(void)
 {
-	void *p = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
+	void *p = mmap(NULL, page_size(), PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_SYSOK(munmap(p, page_size()));
 	return p;
 }
 

@@ -4,10 +4,13 @@
 # from the project directory:
 #   tests/vm/run -- tests/selftests/run-in-vm.sh kmod/kbits.ko build-check [--failslab]
 # Loads KO (unloading a kbits already there), runs kbits_test, kbits_job_test,
-# kbits_agent_test, kbits_record_test, the 32-bit kbits_compat_test, with
+# kbits_agent_test, kbits_perm_test, kbits_record_test, the 32-bit kbits_compat_test, with
 # --failslab (a kernel with CONFIG_FAILSLAB: the debug lane)
 # kbits_failslab_test, and then the module lifetime test (which unloads and
 # reloads it), then unloads it.
+# Before the lifetime test: kbits_stress (20 s; 60 s with --failslab) and
+# kbits_fuzz (20 s; 120 s with --failslab), seeded with $KBITS_SEED if set,
+# else with the time; the seed is printed, so a failure can be replayed.
 # Prints their TAP; exits non-zero when a step or a test failed.
 set -u
 
@@ -21,16 +24,22 @@ failslab=${3:+1}
 tests="$build/tests/selftests/kbits_test"
 jobtest="$build/tests/selftests/kbits_job_test"
 agenttest="$build/tests/selftests/kbits_agent_test"
+permtest="$build/tests/selftests/kbits_perm_test"
 recordtest="$build/tests/selftests/kbits_record_test"
 compat="$build/tests/selftests/kbits_compat_test"
 failtest="$build/tests/selftests/kbits_failslab_test"
 modtest="$build/tests/selftests/kbits_module_test"
+stress="$build/tests/selftests/kbits_stress"
+fuzz="$build/tests/selftests/kbits_fuzz"
 
-for f in "$ko" "$tests" "$jobtest" "$agenttest" "$recordtest" "$compat" "$failtest" "$modtest"; do
+for f in "$ko" "$tests" "$jobtest" "$agenttest" "$permtest" "$recordtest" "$compat" "$failtest" "$modtest"; do
 	if [ ! -e "$f" ]; then
 		echo "run-in-vm: $f is missing (make module; meson setup $build -Dcompat_test=enabled; meson compile -C $build)" >&2
 		exit 2
 	fi
+done
+for f in "$stress" "$fuzz"; do
+	[ -e "$f" ] || { echo "run-in-vm: $f is missing (meson compile -C $build)" >&2; exit 2; }
 done
 if [ "$(id -u)" != 0 ]; then
 	echo "run-in-vm: must run as root (in the VM)" >&2
@@ -52,6 +61,7 @@ rc=0
 "$tests" || rc=1
 "$jobtest" || rc=1
 "$agenttest" || rc=1
+"$permtest" || rc=1
 "$recordtest" || rc=1
 "$compat" || rc=1
 if [ -n "$failslab" ]; then
@@ -61,6 +71,17 @@ if [ -n "$failslab" ]; then
 		echo "run-in-vm: --failslab, but this kernel has no failslab or fail-nth" >&2
 		rc=1
 	fi
+fi
+# Bounded, seeded runs: stress in both lanes, the fuzzer longer in the debug
+# lane.  Replay a failure with KBITS_SEED=<the seed printed>.
+seed=${KBITS_SEED:-$(date +%s)}
+echo "# run-in-vm: stress and fuzz seed $seed (KBITS_SEED=$seed replays)"
+if [ -n "$failslab" ]; then
+	"$stress" --seed "$seed" --seconds 60 || rc=1
+	"$fuzz" --seed "$seed" --seconds 120 || rc=1
+else
+	"$stress" --seed "$seed" --seconds 20 || rc=1
+	"$fuzz" --seed "$seed" --seconds 20 || rc=1
 fi
 KBITS_KO="$ko" "$modtest" || rc=1
 
