@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kbitsctl: what its source files share (util.c: messages, JSON, parsing,
+ * errors; jobs.c: the commands on jobs; watch.c: monitor and transfer).
+ */
+#ifndef KBITSCTL_H
+#define KBITSCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <kbits/kbits.h>
+
+/* Exit status: see the help's "Exit status" and kbitsctl(1). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_NOT_FOUND = 3,
+	EXIT_DENIED = 4,
+	EXIT_STATE = 5,		/* not allowed in the job's state (EBADFD) */
+	EXIT_TRANSFER = 6,	/* the transfer failed: the job is in ERROR */
+	EXIT_INTERRUPTED = 7,	/* SIGINT, SIGTERM or SIGHUP */
+};
+
+#define PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ------------------------------------------------------------ util.c */
+
+extern const char exit_status_text[];	/* the help's "Exit status:" section */
+
+void errmsg(const char *fmt, ...) PRINTF(1, 2);
+/* "kbitsctl CMD: MESSAGE", "Try 'kbitsctl CMD --help'."; returns EXIT_USAGE. */
+int usage_fail(const char *cmd, const char *fmt, ...) PRINTF(2, 3);
+/* After getopt printed its own message. */
+int usage_hint(const char *cmd);
+/* Prints @text to stdout; returns finish_stdout(). */
+int print_help(const char *text);
+int finish_stdout(void);
+
+/* Opens /dev/kbits, or says why not (EXIT_FAILED). */
+int open_kbits(struct kbits **m);
+/* Parses @arg as a GUID (EXIT_USAGE, naming @cmd, if it is not one). */
+int parse_guid_arg(const char *cmd, const char *arg, struct kbits_guid *id);
+/* Gets the job @id: EXIT_OK, or the message and status of job_fail(). */
+int get_job(struct kbits *m, const struct kbits_guid *id, struct kbits_job **j);
+/* Parses the GUID @arg and gets its job, opening /dev/kbits for it. */
+int get_job_arg(const char *cmd, const char *arg, struct kbits_guid *id,
+		struct kbits_job **j);
+
+/*
+ * Reports the failure @err of an operation on job @id ("job {...}: cannot
+ * WHAT: REASON", or "job {...}: REASON" when @what is NULL) and returns its
+ * exit status.  @j, when not NULL, is used to read the state or owner.
+ */
+int job_fail(const struct kbits_guid *id, struct kbits_job *j, const char *what, int err);
+/* The words job_fail() uses for @err (constant or static text). */
+const char *reason_text(int err);
+
+/* Text for the terminal: control characters as \xNN, \ as \\. */
+void put_text(FILE *f, const char *s);
+/* The same, into @buf (at most @size bytes with the NUL, cut at a character). */
+void text_to_buf(char *buf, size_t size, const char *s);
+/* @s cut to @size bytes with the NUL, at a character's start; no escaping. */
+void cut_utf8(char *buf, size_t size, const char *s);
+/* @s as a JSON string; invalid UTF-8 bytes become U+FFFD. */
+void put_json_string(FILE *f, const char *s);
+/* A JSON string or null. */
+void put_json_string_or_null(FILE *f, const char *s);
+
+bool utf8_valid(const char *s);
+
+/* "1.5 MiB", "512 B"; "?" for KBITS_SIZE_UNKNOWN. */
+void format_bytes(char *buf, size_t size, uint64_t n);
+/* "2026-11-24 22:30:01 UTC"; "never" for 0. */
+void format_time(char *buf, size_t size, int64_t t);
+/* "7 days", "10 minutes", "1 hour 2 minutes 5 seconds" */
+void format_duration(char *buf, size_t size, uint32_t seconds);
+
+int parse_priority(const char *s, enum kbits_job_priority *p);
+const char *priority_name(enum kbits_job_priority p);
+int parse_type(const char *s, enum kbits_job_type *t);
+/* Names or numbers, comma-separated: "transferred,error", "0x3", "none". */
+int parse_notify(const char *s, uint32_t *flags);
+/* "transferred,error" for 3; "none" for 0. */
+void format_notify(char *buf, size_t size, uint32_t flags);
+void put_json_notify(FILE *f, uint32_t flags);
+/* A number of seconds, or with a suffix s, m, h, d: 0 or -1. */
+int parse_seconds(const char *s, uint32_t *out);
+
+/*
+ * A REMOTE or LOCAL name as the user typed it, made absolute against the
+ * current directory when it is a relative path (REMOTE: when it is no URL).
+ * malloc'd, or NULL (errno set).
+ */
+char *absolute_path(const char *path);
+bool is_url(const char *s);
+/* Checks a REMOTE and LOCAL pair before they go to the kernel: NULL or why not. */
+const char *check_file_pair(const char *remote, const char *local, const char **which);
+
+/* The name of errno @e ("ENOENT"), or NULL. */
+const char *errno_name(int e);
+/* The reason phrase of HTTP status @code, or NULL. */
+const char *http_reason(int code);
+const char *error_context_name(enum kbits_error_context c);
+/* Is @e's code an HTTP status (rather than an errno)? */
+bool error_is_http(const struct kbits_error *e, const struct kbits_file *files, size_t n);
+/*
+ * The error in words: "http://host/x: HTTP 404 Not Found", or
+ * "/srv/a: No such file or directory (ENOENT): TEXT"; control characters
+ * escaped as put_text() does.
+ */
+void describe_error(char *buf, size_t size, const struct kbits_error *e,
+		    const struct kbits_file *files, size_t n);
+/* The members of an error object (without braces). */
+void put_json_error_members(FILE *f, const struct kbits_error *e,
+			    const struct kbits_file *files, size_t n);
+
+/* "alice (1000)", or "1000" with no name. */
+void format_owner(char *buf, size_t size, uid_t uid);
+const char *user_name(uid_t uid);	/* NULL when it has none */
+
+/* A progress bar of @width cells, with a NUL: "#####-----". */
+void format_bar(char *buf, int width, const struct kbits_job_progress *p);
+/* "1/2 files, 1.0 MiB of 2.0 MiB (50%)", "no files" */
+void format_progress(char *buf, size_t size, const struct kbits_job_progress *p);
+/* 0..100, or -1 when unknown (or no files) */
+int progress_percent(const struct kbits_job_progress *p);
+
+bool state_is_final(enum kbits_job_state s);
+
+/* ------------------------------------------------------------ jobs.c */
+
+/*
+ * The REMOTE LOCAL pairs at @argv (@n words), made absolute and checked:
+ * EXIT_OK, or the message and EXIT_USAGE.  Free them with file_pairs_free().
+ */
+int file_pairs(const char *cmd, int n, char **argv, struct kbits_file_info **out);
+void file_pairs_free(struct kbits_file_info *f, size_t n);
+/* Adds @n files to job @j, all or none; reports a failure. */
+int add_files(const struct kbits_guid *id, struct kbits_job *j,
+	      const struct kbits_file_info *f, size_t n);
+
+/* ------------------------------------------------------------ commands */
+
+int cmd_create(int argc, char **argv);
+int cmd_add_file(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_files(int argc, char **argv);
+int cmd_error(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_suspend(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
+int cmd_complete(int argc, char **argv);
+int cmd_take_ownership(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_transfer(int argc, char **argv);
+
+#endif /* KBITSCTL_H */
