@@ -4,12 +4,17 @@
  * every job on disk as its events come (store.c), keeps the list of jobs
  * waiting to be transferred, picks the next one by priority (FOREGROUND,
  * HIGH, NORMAL, LOW; first queued first within one), transfers it
- * (transfer.c), retries transient errors after the job's min_retry_delay and
- * makes them final after its no_progress_timeout.  One job at a time.
+ * in a worker (worker.c) that runs as the job's owner, relays the worker's
+ * progress to the kernel, retries transient errors after the job's
+ * min_retry_delay and makes them final after its no_progress_timeout.  One
+ * job at a time; the daemon itself never opens, reads or writes a user's
+ * file, and never waits on a worker without a timeout.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -32,14 +37,35 @@ struct pending {
 	struct xfer_error last_error;	/* a retry's error, made final on timeout */
 };
 
+/* Why the job being transferred must stop. */
+enum stop_reason {
+	STOP_NONE = 0,
+	STOP_SUSPENDED,		/* suspended, or otherwise no longer ours */
+	STOP_CANCELLED,
+	STOP_COMPLETING,	/* its user completes it: place the files */
+};
+
+/* How long a worker may stay silent (no heartbeat) before it is killed. */
+#define WORKER_SILENCE_MS	60000
+/* Progress goes to the kernel at most this often, and at each file's end. */
+#define REPORT_INTERVAL_MS	200
+/* Event records handled at once while a worker runs, so that it is heard. */
+#define EVENT_BATCH		256
+/* Jobs changed by their users are written to disk at most this often. */
+#define FLUSH_INTERVAL_MS	1000
+
 struct agent {
 	struct kbits *m;
+	char *state_dir;
 	int fd;			/* the agent fd, O_NONBLOCK */
 	int signal_fd;
 	struct store *store;
 	struct pending *pending;
 	uint64_t seq;
 	bool rescan;		/* an OVERFLOW: look at every job again */
+	struct kbits_guid *dirty;	/* jobs to store at the next flush */
+	size_t ndirty, dirty_room;
+	int64_t last_flush_ms;
 	bool shutdown;
 
 	/* the job being transferred */
@@ -47,8 +73,17 @@ struct agent {
 	struct kbits_guid cur;
 	enum stop_reason cur_stop;
 	bool cur_cancelled, cur_completing, cur_completed;
-	bool cur_progressed;
+	bool cur_progressed;	/* bytes arrived, or a file completed, in this run */
 	int64_t last_report_ms, last_checkpoint_ms;
+};
+
+/* One run of a job's worker, as the daemon follows it. */
+struct run {
+	struct worker w;
+	size_t nfiles;
+	bool have_pending;		/* progress not yet reported */
+	struct worker_msg pending;
+	int64_t last_heard_ms;
 };
 
 static int64_t now_ms(void)
@@ -95,20 +130,69 @@ static int job_transferred(struct agent *a, const struct kbits_guid *id)
 	return agent_ioctl(a, KBITS_AGENT_IOC_TRANSFERRED, &aj);
 }
 
+/* The length of the longest prefix of @s that is whole, valid UTF-8. */
+static size_t utf8_prefix(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n, k;
+	uint32_t cp;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (p[i] >= 0xc2 && p[i] <= 0xdf)
+			n = 1, cp = p[i] & 0x1f;
+		else if (p[i] >= 0xe0 && p[i] <= 0xef)
+			n = 2, cp = p[i] & 0x0f;
+		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
+			n = 3, cp = p[i] & 0x07;
+		else
+			return i;
+		for (k = 1; k <= n; k++) {
+			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
+				return i;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return i;
+		i += n + 1;
+	}
+	return i;
+}
+
 static int job_error(struct agent *a, const struct kbits_guid *id,
 		     const struct xfer_error *e, bool transient)
 {
+	size_t len = strnlen(e->text, sizeof(e->text));
+	char ascii[sizeof(e->text)];
 	struct kbits_agent_error ae = {
 		.size = sizeof(ae),
 		.flags = transient ? KBITS_ERROR_TRANSIENT : 0,
 		.context = e->context,
 		.code = e->code,
 		.file_index = e->file_index,
-		.text_len = (uint32_t)strnlen(e->text, sizeof(e->text)),
+		/* a text cut to fit may end in the middle of a character */
+		.text_len = (uint32_t)utf8_prefix(e->text, len),
 		.text = (uintptr_t)e->text,
 	};
+	size_t i;
+	int err;
 
 	memcpy(ae.id, id->bytes, sizeof(ae.id));
+	err = agent_ioctl(a, KBITS_AGENT_IOC_ERROR, &ae);
+	if (err != -EINVAL)
+		return err;
+	/* the kernel refuses the text: say it in printable ASCII */
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)e->text[i];
+
+		ascii[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	ae.text = (uintptr_t)ascii;
+	ae.text_len = (uint32_t)len;
 	return agent_ioctl(a, KBITS_AGENT_IOC_ERROR, &ae);
 }
 
@@ -151,10 +235,14 @@ static int export_job(struct agent *a, const struct kbits_guid *id, void **buf,
 
 /* ---------------------------------------------------------------- storing */
 
-/* Writes the kernel's copy of job @id to the store.  -ENOENT: not queued. */
-static int save_job(struct agent *a, const struct kbits_guid *id, uint32_t *record_flags)
+/*
+ * Writes the kernel's copy of job @id to the store, with the time of its
+ * last progress when @progress is not 0.  -ENOENT: not queued.
+ */
+static int save_job_progress(struct agent *a, const struct kbits_guid *id,
+			     uint32_t *record_flags, time_t progress)
 {
-	struct store_job sj = { .id = *id };
+	struct store_job sj = { .id = *id, .last_progress = progress };
 	struct kbits_file *files = NULL;
 	struct kbits_job *j = NULL;
 	char *name = NULL;
@@ -190,6 +278,69 @@ static int save_job(struct agent *a, const struct kbits_guid *id, uint32_t *reco
 	free(name);
 	kbits_job_unref(j);
 	return err;
+}
+
+/* Writes the kernel's copy of job @id to the store.  -ENOENT: not queued. */
+static int save_job(struct agent *a, const struct kbits_guid *id, uint32_t *record_flags)
+{
+	return save_job_progress(a, id, record_flags, 0);
+}
+
+/*
+ * Job @id changed: it is stored at the next flush, at most a second from
+ * now, so that a user who changes a job over and over costs one write a
+ * second, not one each.
+ */
+static void mark_dirty(struct agent *a, const struct kbits_guid *id)
+{
+	struct kbits_guid *v;
+	size_t i;
+
+	for (i = 0; i < a->ndirty; i++) {
+		if (guid_eq(&a->dirty[i], id))
+			return;
+	}
+	if (a->ndirty == a->dirty_room) {
+		size_t room = a->dirty_room ? 2 * a->dirty_room : 16;
+
+		v = realloc(a->dirty, room * sizeof(*v));
+		if (!v) {
+			save_job(a, id, NULL);
+			return;
+		}
+		a->dirty = v;
+		a->dirty_room = room;
+	}
+	a->dirty[a->ndirty++] = *id;
+}
+
+/* Stores the changed jobs, in one transaction, when due or when @now. */
+static void flush_dirty(struct agent *a, bool now)
+{
+	int64_t t = now_ms();
+	size_t i;
+	bool batch;
+
+	if (!a->ndirty || (!now && t - a->last_flush_ms < FLUSH_INTERVAL_MS))
+		return;
+	a->last_flush_ms = t;
+	batch = store_batch_begin(a->store) == 0;
+	for (i = 0; i < a->ndirty; i++)
+		save_job(a, &a->dirty[i], NULL);
+	a->ndirty = 0;
+	if (batch)
+		store_batch_end(a->store);
+}
+
+/* Milliseconds until the next flush is due, or @dflt when none waits. */
+static int64_t flush_wait(struct agent *a, int64_t dflt)
+{
+	int64_t w;
+
+	if (!a->ndirty)
+		return dflt;
+	w = a->last_flush_ms + FLUSH_INTERVAL_MS - now_ms();
+	return w < 0 ? 0 : w < dflt ? w : dflt;
 }
 
 static void forget_job(struct agent *a, const struct kbits_guid *id)
@@ -232,13 +383,15 @@ static void pending_remove(struct agent *a, const struct kbits_guid *id)
  * jobs to take at once, TRANSIENT_ERROR ones after their retry delay; other
  * states leave the list.  @queued_us: when it was queued, for FIFO.
  */
-static void pending_update(struct agent *a, const struct kbits_guid *id, int64_t queued_us)
+static void pending_update(struct agent *a, const struct kbits_guid *id, int64_t queued_us,
+			   bool stored_clock)
 {
 	struct kbits_job *j = NULL;
 	enum kbits_job_state state;
 	enum kbits_job_priority prio;
 	uint32_t delay;
 	struct pending *p;
+	time_t last;
 	int err;
 
 	err = kbits_get_job(a->m, id, &j);
@@ -265,6 +418,10 @@ static void pending_update(struct agent *a, const struct kbits_guid *id, int64_t
 		p->next = a->pending;
 		a->pending = p;
 		p->last_progress = time(NULL);
+		/* found at start, or after lost events: its clock as stored */
+		if (stored_clock && store_get_progress(a->store, id, &last) == 0 &&
+		    last < p->last_progress)
+			p->last_progress = last;
 	}
 	p->priority = prio;
 	if (queued_us) {
@@ -438,16 +595,16 @@ static void handle_event(struct agent *a, const struct kbits_event *ev)
 		break;
 	case KBITS_EVENT_CREATED:
 	case KBITS_EVENT_MODIFIED:
-		save_job(a, &id, NULL);
+		mark_dirty(a, &id);
 		if (pending_find(a, &id, NULL))
-			pending_update(a, &id, 0);	/* e.g. a new priority */
+			pending_update(a, &id, 0, false);	/* e.g. a new priority */
 		break;
 	case KBITS_EVENT_QUEUED:
-		save_job(a, &id, NULL);
-		pending_update(a, &id, realtime_us());
+		mark_dirty(a, &id);
+		pending_update(a, &id, realtime_us(), false);
 		break;
 	case KBITS_EVENT_SUSPENDED:
-		save_job(a, &id, NULL);
+		mark_dirty(a, &id);
 		pending_remove(a, &id);
 		if (cur && !a->cur_stop)
 			a->cur_stop = STOP_SUSPENDED;
@@ -487,13 +644,17 @@ static void handle_event(struct agent *a, const struct kbits_event *ev)
 	}
 }
 
-/* Handles every event waiting; -errno on a fatal error of the agent fd. */
-static int read_events(struct agent *a)
+/*
+ * Handles the events waiting, at most @max records (0: all of them);
+ * -errno on a fatal error of the agent fd.
+ */
+static int read_events(struct agent *a, size_t max)
 {
 	struct kbits_event ev[64];
+	size_t done = 0;
 	ssize_t n, i;
 
-	for (;;) {
+	while (!max || done < max) {
 		n = read(a->fd, ev, sizeof(ev));
 		if (n < 0) {
 			if (errno == EINTR)
@@ -507,7 +668,9 @@ static int read_events(struct agent *a)
 			return -EPIPE;
 		for (i = 0; i < n / (ssize_t)sizeof(ev[0]); i++)
 			handle_event(a, &ev[i]);
+		done += (size_t)n / sizeof(ev[0]);
 	}
+	return 0;
 }
 
 static void read_signals(struct agent *a)
@@ -521,11 +684,66 @@ static void read_signals(struct agent *a)
 	}
 }
 
-/* Stores every job the kernel has and puts the waiting ones on the list. */
-static int rescan(struct agent *a)
+struct stored_ids {
+	struct kbits_guid *ids;
+	size_t n;
+};
+
+static int collect_id(void *data, const struct kbits_guid *id, const void *rec, size_t len)
+{
+	struct stored_ids *s = data;
+	struct kbits_guid *v;
+
+	(void)rec;
+	(void)len;
+	v = realloc(s->ids, (s->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	s->ids = v;
+	s->ids[s->n++] = *id;
+	return 0;
+}
+
+/*
+ * After an OVERFLOW: a stored job the kernel no longer has was cancelled
+ * (or completed without us) while its events were lost; its temporaries go
+ * and so does its row, else the next start would bring it back.
+ */
+static void prune_ghosts(struct agent *a, const struct kbits_guid *ids, size_t n)
+{
+	struct stored_ids st = { 0 };
+	size_t i, k;
+
+	if (store_for_each_record(a->store, collect_id, &st) < 0) {
+		free(st.ids);
+		return;
+	}
+	for (i = 0; i < st.n; i++) {
+		for (k = 0; k < n && !guid_eq(&st.ids[i], &ids[k]); k++)
+			;
+		if (k < n)
+			continue;
+		pending_remove(a, &st.ids[i]);
+		if (a->busy && guid_eq(&st.ids[i], &a->cur)) {
+			a->cur_cancelled = true;
+			a->cur_stop = STOP_CANCELLED;
+			continue;
+		}
+		log_job(LOG_INFO, &st.ids[i], "gone from the kernel's queue while events were lost");
+		job_cancelled(a, &st.ids[i]);
+	}
+	free(st.ids);
+}
+
+/*
+ * Stores every job the kernel has and puts the waiting ones on the list;
+ * with @prune, forgets the stored jobs the kernel no longer has.
+ */
+static int rescan(struct agent *a, bool prune)
 {
 	struct kbits_guid *ids = NULL;
 	size_t i, n = 0;
+	bool batch;
 	int err;
 
 	a->rescan = false;
@@ -534,6 +752,7 @@ static int rescan(struct agent *a)
 		log_msg(LOG_ERR, "cannot list the jobs: %s", strerror(-err));
 		return err;
 	}
+	batch = store_batch_begin(a->store) == 0;
 	for (i = 0; i < n; i++) {
 		uint32_t flags = 0;
 
@@ -554,42 +773,36 @@ static int rescan(struct agent *a)
 			if (kbits_get_job(a->m, &ids[i], &j) == 0)
 				kbits_job_get_times(j, &t);
 			kbits_job_unref(j);
-			pending_update(a, &ids[i], t.creation_time * 1000000);
+			pending_update(a, &ids[i], t.creation_time * 1000000, true);
 		} else {
-			pending_update(a, &ids[i], 0);
+			pending_update(a, &ids[i], 0, false);
 		}
 	}
+	if (batch)
+		store_batch_end(a->store);
+	if (prune)
+		prune_ghosts(a, ids, n);
 	free(ids);
 	return 0;
 }
 
-enum stop_reason agent_check(struct agent *a)
-{
-	if (read_events(a) < 0)
-		a->shutdown = true;
-	read_signals(a);
-	if (a->rescan)
-		rescan(a);
-	if (a->shutdown)
-		return STOP_SHUTDOWN;
-	return a->cur_stop;
-}
+/* ------------------------------------------------------- following a worker */
 
-int agent_progress(struct agent *a, uint32_t index, uint64_t total, uint64_t done,
-		   bool completed, bool force)
+/* Reports file progress to the kernel, and checkpoints the job on disk now and then. */
+static void report_progress(struct agent *a, struct run *run)
 {
+	const struct worker_msg *m = &run->pending;
 	struct kbits_agent_progress p = {
 		.size = sizeof(p),
-		.index = index,
-		.bytes_total = total,
-		.bytes_transferred = done,
-		.flags = completed ? KBITS_FILE_COMPLETED : 0,
+		.index = m->index,
+		.bytes_total = m->total,
+		.bytes_transferred = m->done,
+		.flags = (m->flags & WORKER_COMPLETED) ? KBITS_FILE_COMPLETED : 0,
 	};
 	int64_t now = now_ms();
 	int err;
 
-	if (!completed && !force && now - a->last_report_ms < 200)
-		return 0;
+	run->have_pending = false;
 	a->last_report_ms = now;
 	memcpy(p.id, a->cur.bytes, sizeof(p.id));
 	err = agent_ioctl(a, KBITS_AGENT_IOC_PROGRESS, &p);
@@ -597,19 +810,132 @@ int agent_progress(struct agent *a, uint32_t index, uint64_t total, uint64_t don
 		/* suspended, cancelled or completed meanwhile: its event tells which */
 		if (!a->cur_stop)
 			a->cur_stop = STOP_SUSPENDED;
-		return -EBADFD;
+		return;
 	}
 	if (err < 0) {
 		log_job(LOG_ERR, &a->cur, "cannot report progress: %s", strerror(-err));
-		return err;
+		return;
 	}
-	if (done)
-		a->cur_progressed = true;
-	if (completed || now - a->last_checkpoint_ms >= 1000) {
+	a->cur_progressed = true;
+	if ((m->flags & WORKER_COMPLETED) || now - a->last_checkpoint_ms >= 1000) {
 		a->last_checkpoint_ms = now;
-		save_job(a, &a->cur, NULL);
+		save_job_progress(a, &a->cur, NULL, time(NULL));
 	}
-	return 0;
+}
+
+static enum xfer_result worker_failed(struct run *run, struct xfer_error *xe,
+				      const char *why)
+{
+	worker_stop(&run->w, true);
+	memset(xe, 0, sizeof(*xe));
+	xe->transient = true;
+	xe->context = KBITS_ERROR_CONTEXT_GENERAL;
+	xe->code = EIO;
+	xe->file_index = KBITS_NO_FILE;
+	snprintf(xe->text, sizeof(xe->text), "%s", why);
+	return XFER_FAILED;
+}
+
+/*
+ * The worker's records: 1 when its result came (in *r), 0 when none
+ * waits any more, -1 when it failed (*r set).
+ */
+static int worker_records(struct agent *a, struct run *run, enum xfer_result *r,
+			  struct xfer_error *xe)
+{
+	struct worker_msg m;
+	int got;
+
+	for (;;) {
+		got = worker_receive(&run->w, run->nfiles, &m);
+		if (got == 0)
+			return 0;
+		if (got < 0) {
+			if (run->have_pending)
+				report_progress(a, run);
+			*r = worker_failed(run, xe, got == -EPIPE ?
+					   "the transfer process ended unexpectedly" :
+					   "the transfer process sent a malformed record");
+			return -1;
+		}
+		run->last_heard_ms = now_ms();
+		if (m.kind == WORKER_RESULT) {
+			if (run->have_pending)
+				report_progress(a, run);
+			worker_stop(&run->w, false);
+			*r = (enum xfer_result)m.result;
+			if (*r == XFER_FAILED)
+				*xe = m.error;
+			return 1;
+		}
+		/* a record without new bytes is only a heartbeat */
+		if (!(m.flags & (WORKER_FRESH | WORKER_COMPLETED)))
+			continue;
+		if (run->have_pending && run->pending.index != m.index)
+			report_progress(a, run);
+		run->pending = m;
+		run->have_pending = true;
+		if ((m.flags & WORKER_COMPLETED) ||
+		    run->last_heard_ms - a->last_report_ms >= REPORT_INTERVAL_MS)
+			report_progress(a, run);
+	}
+}
+
+/*
+ * Follows the worker until its result, a stop (an event of the job, a
+ * signal) or its silence.  It never blocks on the worker: everything the
+ * daemon waits for is in one poll(), with a timeout.
+ */
+static enum xfer_result supervise(struct agent *a, struct run *run, struct xfer_error *xe)
+{
+	struct pollfd pfd[3] = {
+		{ .fd = a->fd, .events = POLLIN },
+		{ .fd = a->signal_fd, .events = POLLIN },
+		{ .fd = run->w.fd, .events = POLLIN },
+	};
+	enum xfer_result r;
+	int64_t now, wait;
+
+	run->last_heard_ms = now_ms();
+	for (;;) {
+		if (a->shutdown || a->cur_stop) {
+			if (run->have_pending)
+				report_progress(a, run);
+			worker_stop(&run->w, true);
+			return XFER_STOPPED;
+		}
+		now = now_ms();
+		if (run->have_pending && now - a->last_report_ms >= REPORT_INTERVAL_MS) {
+			report_progress(a, run);
+			continue;
+		}
+		if (now - run->last_heard_ms >= WORKER_SILENCE_MS) {
+			log_job(LOG_WARNING, &a->cur, "its transfer process was silent for %d s: killed",
+				WORKER_SILENCE_MS / 1000);
+			return worker_failed(run, xe, "the transfer process stopped responding "
+					     "(a file system that hangs?)");
+		}
+		flush_dirty(a, false);
+		wait = flush_wait(a, run->last_heard_ms + WORKER_SILENCE_MS - now);
+		if (run->have_pending && a->last_report_ms + REPORT_INTERVAL_MS - now < wait)
+			wait = a->last_report_ms + REPORT_INTERVAL_MS - now;
+		if (poll(pfd, 3, (int)wait) < 0 && errno != EINTR) {
+			log_msg(LOG_ERR, "poll: %s", strerror(errno));
+			return worker_failed(run, xe, "kbitsd cannot wait for the transfer");
+		}
+		if (pfd[2].revents) {
+			int got = worker_records(a, run, &r, xe);
+
+			if (got)
+				return r;
+		}
+		if (pfd[0].revents && read_events(a, EVENT_BATCH) < 0)
+			a->shutdown = true;
+		if (pfd[1].revents)
+			read_signals(a);
+		if (a->rescan)
+			rescan(a, true);
+	}
 }
 
 /* ------------------------------------------------------------- a job's run */
@@ -626,12 +952,33 @@ static void final_error(struct agent *a, const struct kbits_guid *id,
 	save_job(a, id, NULL);
 }
 
+/* Job @p again after @delay seconds (at least the minimum). */
+static void retry_later(struct agent *a, const struct pending *p, const struct xfer_error *e,
+			uint32_t delay)
+{
+	struct pending *np;
+
+	if (delay < KBITS_MIN_RETRY_DELAY_MIN)
+		delay = KBITS_MIN_RETRY_DELAY_MIN;
+	np = malloc(sizeof(*np));
+	if (!np) {
+		log_job(LOG_ERR, &p->id, "out of memory: it waits for the next rescan");
+		return;
+	}
+	*np = *p;
+	np->retry = true;
+	np->not_before = time(NULL) + delay;
+	if (e)
+		np->last_error = *e;
+	np->next = a->pending;
+	a->pending = np;
+}
+
 /* After a transient error: retry after the delay, or give up. */
 static void transient_error(struct agent *a, struct pending *p, const struct xfer_error *e,
 			    uint32_t delay, uint32_t timeout)
 {
 	time_t now = time(NULL);
-	struct pending *np;
 	int err;
 
 	if (a->cur_progressed)
@@ -649,18 +996,8 @@ static void transient_error(struct agent *a, struct pending *p, const struct xfe
 		delay = KBITS_MIN_RETRY_DELAY_MIN;
 	log_job(LOG_WARNING, &p->id, "transient error (context %d, code %d): %s; retry in %u s",
 		e->context, e->code, e->text, delay);
-	save_job(a, &p->id, NULL);
-	np = malloc(sizeof(*np));
-	if (!np) {
-		log_job(LOG_ERR, &p->id, "out of memory: it waits for the next rescan");
-		return;
-	}
-	*np = *p;
-	np->retry = true;
-	np->not_before = now + delay;
-	np->last_error = *e;
-	np->next = a->pending;
-	a->pending = np;
+	save_job_progress(a, &p->id, NULL, a->cur_progressed ? now : 0);
+	retry_later(a, p, e, delay);
 }
 
 static void upload_job(struct agent *a, const struct kbits_guid *id)
@@ -689,13 +1026,93 @@ static void after_stop(struct agent *a, const struct kbits_guid *id)
 		log_job(LOG_INFO, id, "stopped");
 }
 
+/*
+ * The job could not be set up (its owner not looked up: the user database
+ * is down; out of memory): it is taken and gets a transient error, to be
+ * retried like any; if it cannot be taken it is looked at again later.
+ */
+static void setup_failed(struct agent *a, struct pending *p, int err, uint32_t delay,
+			 uint32_t timeout)
+{
+	struct xfer_error xe = {
+		.transient = true,
+		.context = KBITS_ERROR_CONTEXT_GENERAL,
+		.code = -err,
+		.file_index = KBITS_NO_FILE,
+	};
+
+	snprintf(xe.text, sizeof(xe.text), "kbitsd cannot set the job up: %s (its owner's "
+		 "user and groups cannot be looked up?)", strerror(-err));
+	log_job(LOG_WARNING, &p->id, "%s", xe.text);
+	if (take_job(a, &p->id) == 0) {
+		a->cur_progressed = false;
+		transient_error(a, p, &xe, delay, timeout);
+	} else {
+		retry_later(a, p, NULL, delay);
+	}
+}
+
+/* Runs job @p's worker(s) until the job is transferred, fails or stops. */
+static enum xfer_result transfer_job(struct agent *a, struct pending *p, struct kbits_job *j,
+				     const struct owner *o, const struct net_settings *ns,
+				     struct kbits_file **files, size_t *nfiles,
+				     struct xfer_error *xe)
+{
+	struct worker_job wj = { .id = p->id, .owner = o, .ns = ns };
+	struct run run;
+	enum xfer_result r;
+	int pass, err;
+
+	for (pass = 0;; pass++) {
+		memset(&run, 0, sizeof(run));
+		wj.files = *files;
+		wj.nfiles = run.nfiles = *nfiles;
+		err = worker_start(&wj, &run.w);
+		if (err < 0) {
+			memset(xe, 0, sizeof(*xe));
+			xe->transient = true;
+			xe->context = KBITS_ERROR_CONTEXT_GENERAL;
+			xe->code = -err;
+			xe->file_index = KBITS_NO_FILE;
+			snprintf(xe->text, sizeof(xe->text), "cannot start the transfer process: %s",
+				 strerror(-err));
+			return XFER_FAILED;
+		}
+		r = supervise(a, &run, xe);
+		if (r != XFER_DONE)
+			return r;
+		err = job_transferred(a, &p->id);
+		if (err == 0) {
+			log_job(LOG_INFO, &p->id, "transferred");
+			return XFER_DONE;
+		}
+		if (err != -EINVAL || pass >= 100) {
+			if (err != -EBADFD && err != -ENOENT)
+				log_job(LOG_ERR, &p->id, "cannot mark it transferred: %s",
+					strerror(-err));
+			return XFER_DONE;
+		}
+		/* files were added while it was transferred: those too */
+		kbits_files_free(*files, *nfiles);
+		*files = NULL;
+		*nfiles = 0;
+		err = kbits_job_get_files(j, files, nfiles);
+		if (err < 0) {
+			log_job(LOG_ERR, &p->id, "cannot read its files: %s", strerror(-err));
+			return XFER_DONE;
+		}
+		log_job(LOG_INFO, &p->id, "files were added: %zu file(s) now", *nfiles);
+	}
+}
+
 static void run_job(struct agent *a, struct pending *p)
 {
 	struct net_settings ns = { 0 };
 	struct kbits_file *files = NULL;
 	struct kbits_job *j = NULL;
 	enum kbits_job_type type;
-	uint32_t delay = 0, timeout = 0;
+	uint32_t delay = KBITS_MIN_RETRY_DELAY_DEFAULT;
+	uint32_t timeout = KBITS_NO_PROGRESS_TIMEOUT_DEFAULT;
 	struct xfer_error xe = { 0 };
 	enum xfer_result r;
 	struct owner o = { 0 };
@@ -728,7 +1145,7 @@ static void run_job(struct agent *a, struct pending *p)
 	if (err == -ENOENT)
 		goto out;	/* gone meanwhile */
 	if (err < 0) {
-		log_job(LOG_ERR, &p->id, "cannot read it: %s", strerror(-err));
+		setup_failed(a, p, err, delay, timeout);
 		goto out;
 	}
 	err = take_job(a, &p->id);
@@ -747,16 +1164,11 @@ static void run_job(struct agent *a, struct pending *p)
 	a->cur_progressed = false;
 	a->last_report_ms = 0;
 	a->last_checkpoint_ms = now_ms();
-	r = transfer_job(a, &p->id, &o, files, nfiles, &ns, &xe);
+	r = transfer_job(a, p, j, &o, &ns, &files, &nfiles, &xe);
 	a->busy = false;
 
 	switch (r) {
 	case XFER_DONE:
-		err = job_transferred(a, &p->id);
-		if (err == 0)
-			log_job(LOG_INFO, &p->id, "transferred");
-		else if (err != -EBADFD && err != -ENOENT)
-			log_job(LOG_ERR, &p->id, "cannot mark it transferred: %s", strerror(-err));
 		save_job(a, &p->id, NULL);
 		break;
 	case XFER_FAILED:
@@ -800,19 +1212,22 @@ int agent_run(struct agent *a)
 		{ .fd = a->fd, .events = POLLIN },
 		{ .fd = a->signal_fd, .events = POLLIN },
 	};
-	struct pending **link, *p, job;
+	struct pending **link = &a->pending, *p, job;
 	time_t now, wake;
-	int timeout, err;
+	int64_t timeout;
+	int err;
 
 	while (!a->shutdown) {
-		err = read_events(a);
+		owner_reap_later();
+		flush_dirty(a, false);
+		err = read_events(a, 0);
 		if (err < 0)
 			return err;
 		read_signals(a);
 		if (a->shutdown)
 			break;
 		if (a->rescan)
-			rescan(a);
+			rescan(a, true);
 		now = time(NULL);
 		p = pending_next(a, now, &wake);
 		if (p) {
@@ -827,8 +1242,12 @@ int agent_run(struct agent *a)
 			run_job(a, &job);
 			continue;
 		}
-		timeout = wake ? (int)(wake - now) * 1000 : -1;
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR) {
+		/* at most a minute: stuck children are reaped, the clock may jump */
+		timeout = wake ? ((int64_t)wake - (int64_t)now) * 1000 : 60000;
+		if (timeout > 60000 || timeout < 0)
+			timeout = 60000;
+		timeout = flush_wait(a, timeout);
+		if (poll(pfd, 2, (int)timeout) < 0 && errno != EINTR) {
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
 			return -errno;
 		}
@@ -918,9 +1337,7 @@ static int attach(struct agent *a)
 
 int agent_new(struct kbits *m, const char *state_dir, int signal_fd, struct agent **out)
 {
-	struct import_ctx ctx = { 0 };
 	struct agent *a;
-	size_t i;
 	int err;
 
 	*out = NULL;
@@ -930,29 +1347,37 @@ int agent_new(struct kbits *m, const char *state_dir, int signal_fd, struct agen
 	a->m = kbits_ref(m);
 	a->fd = -1;
 	a->signal_fd = signal_fd;
-	err = attach(a);
+	a->state_dir = strdup(state_dir);
+	err = a->state_dir ? attach(a) : -ENOMEM;
 	if (!err)
-		err = store_open(state_dir, &a->store);
-	if (err)
-		goto fail;
+		err = store_prepare_dir(state_dir);
+	if (err) {
+		agent_free(a);
+		return err;
+	}
+	*out = a;
+	return 0;
+}
 
+int agent_start(struct agent *a)
+{
+	struct import_ctx ctx = { 0 };
+	size_t i;
+	int err;
+
+	err = store_open(a->state_dir, &a->store);
+	if (err)
+		return err;
 	ctx.a = a;
 	err = store_for_each_record(a->store, import_one, &ctx);
 	for (i = 0; i < ctx.ndrop; i++)
 		forget_job(a, &ctx.drop[i]);
 	free(ctx.drop);
 	if (err)
-		goto fail;
+		return err;
 	if (ctx.imported)
-		log_msg(LOG_INFO, "%zu job(s) restored from %s", ctx.imported, state_dir);
-	err = rescan(a);
-	if (err)
-		goto fail;
-	*out = a;
-	return 0;
-fail:
-	agent_free(a);
-	return err;
+		log_msg(LOG_INFO, "%zu job(s) restored from %s", ctx.imported, a->state_dir);
+	return rescan(a, false);
 }
 
 void agent_free(struct agent *a)
@@ -962,7 +1387,8 @@ void agent_free(struct agent *a)
 	if (!a)
 		return;
 	if (a->fd >= 0 && a->store)
-		rescan(a);	/* every job on disk, as it is now */
+		rescan(a, false);	/* every job on disk, as it is now */
+	free(a->dirty);
 	while ((p = a->pending)) {
 		a->pending = p->next;
 		free(p);
@@ -970,6 +1396,8 @@ void agent_free(struct agent *a)
 	store_close(a->store);
 	if (a->fd >= 0)
 		close(a->fd);
+	owner_reap_later();
 	kbits_unref(a->m);
+	free(a->state_dir);
 	free(a);
 }

@@ -5,10 +5,13 @@
  *
  *   main.c      options, signals, daemonising, the top of the main loop
  *   log.c       logging to stderr with sd-daemon(3) priority prefixes
- *   agent.c     the agent fd, its events, the jobs waiting and their timing
- *   transfer.c  one job's files: libcurl for http(s), a copy for local files
+ *   agent.c     the agent fd, its events, the jobs waiting and their timing,
+ *               and the loop that supervises a job's worker
+ *   worker.c    the worker: the child process, running as the job's owner,
+ *               that transfers a job's files and reports over a socket
+ *   transfer.c  one file, in the worker: libcurl for http(s), a local copy
  *   place.c     the temporaries: their names, placing them, removing them
- *   owner.c     doing file operations as the job's owner, in a child process
+ *   owner.c     becoming the job's owner in a clean child process
  *   store.c     the queue on disk (SQLite)
  */
 #ifndef KBITSD_H
@@ -19,6 +22,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <syslog.h>
+#include <time.h>
 
 #include <kbits/kbits.h>
 
@@ -32,7 +36,7 @@ void log_job(int prio, const struct kbits_guid *id, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- owner.c */
 
-/* Who a job's owner is: looked up once, before any fork. */
+/* Who a job's owner is: looked up in the daemon, before any fork. */
 struct owner {
 	uid_t uid;
 	gid_t gid;
@@ -40,25 +44,52 @@ struct owner {
 	int ngroups;
 };
 
-/* 0 or a negative errno.  No passwd entry: gid 65534, no supplementary groups. */
+/*
+ * 0 or a negative errno.  A uid without a passwd entry gets gid 65534 and
+ * no supplementary groups; a lookup that failed (sssd or LDAP down: EIO,
+ * EAGAIN...) is an error, for the job to retry later, never a reason to
+ * run with fewer groups.
+ */
 int owner_lookup(uid_t uid, struct owner *o);
 void owner_release(struct owner *o);
 
+/* The fd number of the socket an owner child talks to the daemon on. */
+#define OWNER_CHILD_FD 3
+
 /*
- * Each of these forks a child that becomes the owner (groups, gid, uid, and
- * checks that it cannot become root again) and does the one operation.
- * They return 0 or the operation's negative errno.
+ * Forks a child that becomes @o for good.  Before it drops privileges the
+ * child closes every fd but stdin, stdout, stderr and @keep_fd (moved to
+ * OWNER_CHILD_FD), resets its signal mask; then it sets the groups, gid and
+ * uid (and for uid 0 drops every capability), sets PR_SET_NO_NEW_PRIVS and
+ * PR_SET_DUMPABLE 0, and checks with capget() that no capability is left and
+ * that setuid(0) fails; any failure _exits.  It must not touch the daemon's
+ * state (agent fd, store, libcurl handles) and ends with _exit().
+ * Returns 0 in the child, the child's pid in the daemon, or a negative errno.
  */
-/* Opens @path with @flags (O_CREAT: mode 0666 under umask 022); *fd is the daemon's. */
-int owner_open(const struct owner *o, const char *path, int flags, int *fd);
-int owner_rename(const struct owner *o, const char *from, const char *to);
-/* -ENOENT counts as success. */
-int owner_unlink(const struct owner *o, const char *path);
+pid_t owner_fork(const struct owner *o, int keep_fd);
+/*
+ * The daemon is done with child @pid: SIGKILLs it when @kill, then reaps it;
+ * one that has not exited within a second is reaped later by
+ * owner_reap_later(), so that the daemon never waits on it.
+ */
+void owner_child_done(pid_t pid, bool kill);
+/* Reaps the children owner_child_done() could not reap at once. */
+void owner_reap_later(void);
+/*
+ * Waits up to @timeout_ms for a record from an owner child on @fd; 1 with
+ * it in @buf, 0 on timeout, -EPIPE when the child closed its end.
+ */
+int owner_child_recv(int fd, void *buf, size_t len, int timeout_ms);
 
 /* ---------------------------------------------------------------- place.c */
 
-/* "<dir of @local>/.kbits-<32 hex digits>-<index>.part", malloc'd; NULL: no memory. */
-char *temp_path(const struct kbits_guid *id, uint32_t index, const char *local);
+/* A temporary's name in its directory: ".kbits-<32 hex digits>-<index>.part". */
+#define TEMP_NAME_MAX 64
+void temp_name(const struct kbits_guid *id, uint32_t index, char name[TEMP_NAME_MAX]);
+/* The directory part of @local ("/" for "/x"), malloc'd; NULL: no memory. */
+char *local_dir(const char *local);
+/* The last component of @local (a pointer into it). */
+const char *local_base(const char *local);
 
 /* A file of a job as place.c needs it. */
 struct place_file {
@@ -67,13 +98,15 @@ struct place_file {
 };
 
 /*
- * Completing a job: moves the temporaries of the completed files to their
+ * Completing a job: in one owner child (see owner_fork()), relative to each
+ * file's directory fd, moves the temporaries of the completed files to their
  * local names and removes the others'.  0, or the negative errno of the first
- * move that failed (the files moved before it stay moved).
+ * move that failed (the files moved before it stay moved); -ETIMEDOUT when
+ * the child did not finish in time (it is killed).
  */
 int place_files(const struct owner *o, const struct kbits_guid *id,
 		const struct place_file *files, size_t n);
-/* Cancelling a job: removes every temporary it may have. */
+/* Cancelling a job: removes every temporary it may have, likewise. */
 void remove_temps(const struct owner *o, const struct kbits_guid *id,
 		  const struct place_file *files, size_t n);
 
@@ -101,14 +134,27 @@ struct store_job {
 	size_t record_len;
 	const struct kbits_file *files;	/* libkbits's, as kbits_job_get_files() gives them */
 	size_t nfiles;
+	time_t last_progress;		/* its last progress; 0: as stored before */
 };
 
-/* Opens (creating them) @dir (0700) and @dir/queue.db.  0 or a negative errno. */
+/*
+ * Makes sure @dir is a directory (created 0700 when missing), not a
+ * symlink, owned by the daemon's euid, with no group or other bits (they are
+ * removed, with a warning).  0 or a negative errno, logged.
+ */
+int store_prepare_dir(const char *dir);
+/* Opens (creating them, 0600) @dir and @dir/queue.db.  0 or a negative errno. */
 int store_open(const char *dir, struct store **out);
 void store_close(struct store *s);
 /* Writes a job and its files, replacing what was there, in one transaction. */
 int store_put(struct store *s, const struct store_job *job);
 int store_delete(struct store *s, const struct kbits_guid *id);
+/*
+ * Many changes in one transaction (one fsync): store_put() and
+ * store_delete() between these two are each still all or nothing.
+ */
+int store_batch_begin(struct store *s);
+int store_batch_end(struct store *s);
 /*
  * Calls @fn for every stored job's record; a negative return of @fn stops
  * the walk and is returned.
@@ -121,44 +167,8 @@ int store_for_each_record(struct store *s,
 int store_get_files(struct store *s, const struct kbits_guid *id, uid_t *owner,
 		    struct store_file **files, size_t *n);
 void store_files_free(struct store_file *files, size_t n);
-
-/* ---------------------------------------------------------------- agent.c */
-
-struct agent;
-
-/* Why the job being transferred must stop. */
-enum stop_reason {
-	STOP_NONE = 0,
-	STOP_SUSPENDED,		/* suspended, or otherwise no longer ours */
-	STOP_CANCELLED,
-	STOP_COMPLETING,	/* its user completes it: place the files */
-	STOP_SHUTDOWN,		/* SIGTERM, SIGINT */
-};
-
-/*
- * Attaches to /dev/kbits (through @m), opens the store in @state_dir, gives
- * the kernel the stored jobs back and stores the kernel's.  Returns 0, or a
- * negative errno after logging why (-EPERM: not privileged; -EBUSY: another
- * agent is attached).
- */
-int agent_new(struct kbits *m, const char *state_dir, int signal_fd, struct agent **out);
-/* Runs until SIGTERM or SIGINT: 0, or a negative errno on a fatal error. */
-int agent_run(struct agent *a);
-/* Stores every job, detaches, frees. */
-void agent_free(struct agent *a);
-
-/*
- * For transfer.c, while it transfers: reads pending events and signals
- * without waiting; returns why the current job must stop, or STOP_NONE.
- */
-enum stop_reason agent_check(struct agent *a);
-/*
- * Reports file @index's progress to the kernel (at most every 200 ms unless
- * @completed or @force) and checkpoints the job on disk now and then.
- * 0, or -EBADFD when the job is no longer being transferred: stop.
- */
-int agent_progress(struct agent *a, uint32_t index, uint64_t total, uint64_t done,
-		   bool completed, bool force);
+/* When job @id last made progress, as stored: -ENOENT when not known. */
+int store_get_progress(struct store *s, const struct kbits_guid *id, time_t *when);
 
 /* ------------------------------------------------------------- transfer.c */
 
@@ -168,13 +178,13 @@ struct xfer_error {
 	enum kbits_error_context context;
 	int code;			/* a positive errno or an HTTP status */
 	uint32_t file_index;		/* or KBITS_NO_FILE */
-	char text[512];
+	char text[512];			/* NUL-terminated */
 };
 
 enum xfer_result {
 	XFER_DONE,		/* every file is complete */
 	XFER_FAILED,		/* see the struct xfer_error */
-	XFER_STOPPED,		/* agent_check() or agent_progress() said stop */
+	XFER_STOPPED,		/* the daemon stopped the worker */
 };
 
 /* How the job reaches HTTP servers. */
@@ -185,17 +195,97 @@ struct net_settings {
 	char *http_headers;	/* CR LF separated "Name: value" lines, or NULL */
 };
 
+/* In the daemon, once: curl_global_init(). */
 int transfer_global_init(void);
 void transfer_global_cleanup(void);
 
-/* Reads a job's proxy settings and HTTP headers; 0 or a negative errno. */
+/* In the daemon: a job's proxy settings and HTTP headers; 0 or a negative errno. */
 int net_settings_read(struct kbits_job *j, struct net_settings *ns);
 void net_settings_release(struct net_settings *ns);
 
-/* Transfers the unfinished files of job @id, as @o, reporting to @a. */
-enum xfer_result transfer_job(struct agent *a, const struct kbits_guid *id,
-			      const struct owner *o, const struct kbits_file *files,
-			      size_t n, const struct net_settings *ns,
-			      struct xfer_error *err);
+/*
+ * In the worker, as the owner: transfers file @index of job @id (the
+ * source, then its temporary, then the bytes; fsync'd when complete),
+ * reporting with worker_progress().
+ */
+enum xfer_result transfer_file(const struct kbits_guid *id, uid_t owner, uint32_t index,
+			       const struct kbits_file *f, const struct net_settings *ns,
+			       struct xfer_error *err);
+
+/* ---------------------------------------------------------------- worker.c */
+
+/*
+ * A worker is the owner child that transfers one job's files: the daemon
+ * forks it per job run, it sends records over a SOCK_SEQPACKET socket (one
+ * struct worker_msg per packet), and the daemon SIGKILLs it to stop it.
+ */
+enum worker_msg_kind {
+	WORKER_PROGRESS = 1,	/* file @index: @total, @done, @flags */
+	WORKER_RESULT = 2,	/* the end: @result, and @error when XFER_FAILED */
+};
+
+#define WORKER_COMPLETED	(1U << 0)	/* the file is complete and fsync'd */
+#define WORKER_FRESH		(1U << 1)	/* bytes of it arrived in this run */
+
+struct worker_msg {
+	uint32_t kind;
+	uint32_t index;
+	uint64_t total;		/* or KBITS_SIZE_UNKNOWN */
+	uint64_t done;
+	uint32_t flags;
+	uint32_t result;	/* enum xfer_result */
+	struct xfer_error error;
+};
+
+/* What a worker transfers. */
+struct worker_job {
+	struct kbits_guid id;
+	const struct owner *owner;
+	const struct kbits_file *files;
+	size_t nfiles;
+	const struct net_settings *ns;
+};
+
+struct worker {
+	pid_t pid;
+	int fd;			/* the daemon's end, O_NONBLOCK */
+};
+
+/* Forks the worker of @job; 0 or a negative errno. */
+int worker_start(const struct worker_job *job, struct worker *w);
+/*
+ * One record, checked: 1 with it in @m, 0 when none waits, -EPIPE when the
+ * worker is gone, -EPROTO for a malformed record.
+ */
+int worker_receive(struct worker *w, size_t nfiles, struct worker_msg *m);
+/* Ends the worker: @kill it, or reap it after its result. */
+void worker_stop(struct worker *w, bool kill);
+
+/*
+ * In the worker: sends file @index's progress, at most every 200 ms unless
+ * @force; and at least every second as a heartbeat when called that often.
+ */
+void worker_progress(uint32_t index, uint64_t total, uint64_t done, uint32_t flags,
+		     bool force);
+
+/* ---------------------------------------------------------------- agent.c */
+
+struct agent;
+
+/*
+ * Attaches to /dev/kbits (through @m) and checks @state_dir.  Returns 0, or a
+ * negative errno after logging why (-EPERM: not privileged; -EBUSY: another
+ * agent is attached).
+ */
+int agent_new(struct kbits *m, const char *state_dir, int signal_fd, struct agent **out);
+/*
+ * Opens the store (after detaching: no SQLite connection crosses a fork),
+ * gives the kernel the stored jobs back and stores the kernel's.
+ */
+int agent_start(struct agent *a);
+/* Runs until SIGTERM or SIGINT: 0, or a negative errno on a fatal error. */
+int agent_run(struct agent *a);
+/* Stores every job, detaches, frees. */
+void agent_free(struct agent *a);
 
 #endif /* KBITSD_H */

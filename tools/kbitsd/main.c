@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kbitsd.h"
@@ -101,6 +102,8 @@ int main(int argc, char **argv)
 	int c, err, sfd;
 
 	argv[0] = (char *)"kbitsd";
+	/* the database holds users' headers and proxies: nothing for others */
+	umask(077);
 	while ((c = getopt_long(argc, argv, "fs:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -148,13 +151,19 @@ int main(int argc, char **argv)
 		kbits_unref(m);
 		return 1;
 	}
-	/* attach before detaching, so that the exit status says whether it could */
+	/*
+	 * Attach (and check the state dir) before detaching, so that the exit
+	 * status says whether it could; open the database after, so that no
+	 * SQLite connection crosses a fork.
+	 */
 	err = agent_new(m, state_dir, sfd, &a);
 	if (!err && !foreground) {
 		err = detach();
 		if (err)
 			log_msg(LOG_ERR, "cannot detach: %s", strerror(-err));
 	}
+	if (!err)
+		err = agent_start(a);
 	if (!err) {
 		log_msg(LOG_INFO, "kbitsd %s: attached to /dev/kbits, state in %s",
 			KBITS_VERSION, state_dir);

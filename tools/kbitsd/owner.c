@@ -1,33 +1,52 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Acting as a job's owner.  kbitsd runs as root, but every open, create,
- * rename and unlink of a path a user named happens in a child process that
- * first becomes that user: supplementary groups, gid and uid, then checks
- * that it cannot become root again.  The child hands an fd it opened back
- * over a socketpair (SCM_RIGHTS); the daemon only reads and writes fds.
+ * Becoming a job's owner.  kbitsd runs as root, but everything it does with
+ * a path a user named (open, create, read, write, fsync, rename, unlink) and
+ * every network connection of a job happens in a child process that first
+ * becomes the job's owner for good: owner_fork().
  *
- * The passwd and group lookups happen in the daemon before the fork: the
- * daemon may have threads (libcurl's resolver), and after fork() a child of
- * a threaded process may only make async-signal-safe calls.  The child
- * makes system calls only.
+ * The child starts from a clean state: before it drops privileges it closes
+ * every fd of the daemon (the agent fd, /dev/kbits, the database, the
+ * signalfd) but stdin, stdout, stderr and the one socket it reports on, and
+ * it never touches the daemon's state.  It then sets the supplementary
+ * groups, gid and uid of the owner, makes itself not dumpable (so that the
+ * owner can neither ptrace it nor read its memory, which is a copy of the
+ * daemon's) and unable to gain privileges, and checks that no capability is
+ * left and that it cannot become root again.  It never returns to root: the
+ * daemon talks to it over the socket, and SIGKILLs it to stop it.
+ *
+ * A job owned by root (a job taken over with TAKE_OWNERSHIP by root, or
+ * created by root) runs as uid 0 and gid 0 with every capability dropped:
+ * it can write where root's uid can without overriding permissions, like
+ * any user's job.
+ *
+ * The daemon is single-threaded (libcurl runs only in the children), so
+ * the child may call anything; the passwd and group lookups still happen
+ * in the daemon, before the fork, where the NSS modules are set up.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kbitsd.h"
 
-#define NOBODY_GID 65534
+#define NOBODY_GID	65534
+#define CHILD_FAILED	127	/* the exit status of a child that could not become the owner */
 
 int owner_lookup(uid_t uid, struct owner *o)
 {
@@ -56,12 +75,16 @@ int owner_lookup(uid_t uid, struct owner *o)
 		if (!buf)
 			return -ENOMEM;
 	}
-	if (err || !res) {
+	if (err) {
+		/* the user database cannot be read now: not "no entry" */
+		free(buf);
+		log_msg(LOG_WARNING, "cannot look up uid %u: %s", (unsigned int)uid,
+			strerror(err));
+		return err > 0 ? -err : -EIO;
+	}
+	if (!res) {
 		/* no entry: no supplementary groups, gid nogroup */
 		free(buf);
-		if (err)
-			log_msg(LOG_WARNING, "cannot look up uid %u: %s", (unsigned int)uid,
-				strerror(err));
 		return 0;
 	}
 	o->gid = pw.pw_gid;
@@ -97,164 +120,186 @@ void owner_release(struct owner *o)
 	o->ngroups = 0;
 }
 
-enum owner_op { OP_OPEN, OP_RENAME, OP_UNLINK };
+/* ------------------------------------------------------------ the child */
 
-/* In the child: become @o.  0 or an errno. */
-static int become(const struct owner *o)
+static int capget_raw(struct __user_cap_data_struct data[2])
 {
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+
+	return (int)syscall(SYS_capget, &h, data);
+}
+
+static int capset_none(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	return (int)syscall(SYS_capset, &h, data);
+}
+
+/* In the child: become @o, for good.  false on any failure. */
+static bool become(const struct owner *o)
+{
+	struct __user_cap_data_struct caps[2];
+	struct rlimit no_core = { 0, 0 };
+	int i;
+
 	if (setgroups(o->ngroups, o->groups) < 0)
-		return errno;
+		return false;
 	if (setresgid(o->gid, o->gid, o->gid) < 0)
-		return errno;
+		return false;
 	if (setresuid(o->uid, o->uid, o->uid) < 0)
-		return errno;
+		return false;
+	/* uid 0 keeps its capabilities through setresuid(0): drop them */
+	if (o->uid == 0 && capset_none() < 0)
+		return false;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return false;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return false;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return false;
+	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
+		return false;
+	if (capget_raw(caps) < 0)
+		return false;
+	for (i = 0; i < 2; i++) {
+		if (caps[i].effective || caps[i].permitted || caps[i].inheritable)
+			return false;
+	}
 	if (o->uid != 0) {
-		/* no way back: setuid(0) and setgid(0) must fail now */
+		/* no way back */
 		if (setuid(0) == 0 || seteuid(0) == 0)
-			return EPERM;
+			return false;
 		if (o->gid != 0 && (setgid(0) == 0 || setegid(0) == 0))
-			return EPERM;
+			return false;
 	}
-	return 0;
+	if (getuid() != o->uid || geteuid() != o->uid || getgid() != o->gid ||
+	    getegid() != o->gid)
+		return false;
+	return true;
 }
 
-/* In the child: send @err and, if @fd >= 0, the fd. */
-static void child_reply(int sock, int err, int fd)
+/* In the child: only stdin, stdout, stderr and @keep_fd (as OWNER_CHILD_FD) stay. */
+static bool clean_fds(int keep_fd)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct iovec iov = { .iov_base = &err, .iov_len = sizeof(err) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-
-	if (fd >= 0) {
-		memset(&cm, 0, sizeof(cm));
-		msg.msg_control = cm.buf;
-		msg.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (keep_fd != OWNER_CHILD_FD) {
+		if (dup2(keep_fd, OWNER_CHILD_FD) < 0)
+			return false;
+	} else if (fcntl(keep_fd, F_SETFD, 0) < 0) {
+		return false;
 	}
-	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR)
-		;
+	return close_range(OWNER_CHILD_FD + 1, ~0U, 0) == 0;
 }
 
-static void __attribute__((noreturn))
-child_main(int sock, const struct owner *o, enum owner_op op, const char *a,
-	   const char *b, int flags)
+pid_t owner_fork(const struct owner *o, int keep_fd)
 {
-	int err, fd = -1;
+	pid_t pid, daemon_pid = getpid();
+	sigset_t none;
 
-	err = become(o);
-	if (!err) {
-		umask(022);
-		switch (op) {
-		case OP_OPEN:
-			fd = open(a, flags | O_CLOEXEC | O_NOCTTY, 0666);
-			if (fd < 0)
-				err = errno;
-			break;
-		case OP_RENAME:
-			if (rename(a, b) < 0)
-				err = errno;
-			break;
-		case OP_UNLINK:
-			if (unlink(a) < 0)
-				err = errno;
-			break;
-		}
-	}
-	child_reply(sock, err, fd);
-	_exit(0);
-}
-
-/* In the daemon: the child's errno and fd. */
-static int parent_receive(int sock, int *fd)
-{
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	int err = EIO;
-	struct iovec iov = { .iov_base = &err, .iov_len = sizeof(err) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cm.buf, .msg_controllen = sizeof(cm.buf),
-	};
-	struct cmsghdr *c;
-	ssize_t got;
-
-	*fd = -1;
-	do {
-		got = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	} while (got < 0 && errno == EINTR);
-	if (got != (ssize_t)sizeof(err))
-		return EIO;	/* the child died before answering */
-	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(fd, CMSG_DATA(c), sizeof(int));
-	}
-	if (err && *fd >= 0) {
-		close(*fd);
-		*fd = -1;
-	}
-	if (!err && (msg.msg_flags & MSG_CTRUNC))
-		err = EIO;
-	return err;
-}
-
-static int as_owner(const struct owner *o, enum owner_op op, const char *a,
-		    const char *b, int flags, int *fd_out)
-{
-	int sv[2], status, err, fd = -1;
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
 	pid = fork();
-	if (pid < 0) {
-		err = errno;
-		close(sv[0]);
-		close(sv[1]);
-		return -err;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		child_main(sv[1], o, op, a, b, flags);
-	}
-	close(sv[1]);
-	err = parent_receive(sv[0], &fd);
-	close(sv[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (err)
-		return -err;
-	if (fd_out)
-		*fd_out = fd;
-	else if (fd >= 0)
-		close(fd);
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		return pid;
+	sigemptyset(&none);
+	if (!clean_fds(keep_fd) || sigprocmask(SIG_SETMASK, &none, NULL) < 0 || !become(o))
+		_exit(CHILD_FAILED);
+	/*
+	 * When the daemon dies (kill -9), its children go at once, rather than
+	 * write on beside the next daemon's; after become(), which clears it.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != daemon_pid)
+		_exit(CHILD_FAILED);
+	umask(077);
 	return 0;
 }
 
-int owner_open(const struct owner *o, const char *path, int flags, int *fd)
+/* ----------------------------------------------------------- the daemon */
+
+/* Children killed that had not exited yet: reaped later, never waited on. */
+static pid_t *stragglers;
+static size_t nstragglers;
+
+static void msleep(long ms)
 {
-	*fd = -1;
-	return as_owner(o, OP_OPEN, path, NULL, flags, fd);
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
 }
 
-int owner_rename(const struct owner *o, const char *from, const char *to)
+void owner_child_done(pid_t pid, bool kill_it)
 {
-	return as_owner(o, OP_RENAME, from, to, 0, NULL);
+	pid_t *ns;
+	int i, status;
+
+	if (pid <= 0)
+		return;
+	if (kill_it)
+		kill(pid, SIGKILL);
+	for (i = 0; i < 100; i++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid || (r < 0 && errno != EINTR))
+			return;
+		if (r == 0 && i == 50 && !kill_it) {
+			/* it should have exited after its last record */
+			kill(pid, SIGKILL);
+		}
+		msleep(10);
+	}
+	kill(pid, SIGKILL);
+	ns = realloc(stragglers, (nstragglers + 1) * sizeof(*ns));
+	if (!ns) {
+		log_msg(LOG_WARNING, "child %d stays a zombie: out of memory", (int)pid);
+		return;
+	}
+	stragglers = ns;
+	stragglers[nstragglers++] = pid;
+	log_msg(LOG_WARNING, "child %d does not die at once (stuck in the kernel?): "
+		"it is reaped later", (int)pid);
 }
 
-int owner_unlink(const struct owner *o, const char *path)
+void owner_reap_later(void)
 {
-	int err = as_owner(o, OP_UNLINK, path, NULL, 0, NULL);
+	size_t i = 0;
+	int status;
 
-	return err == -ENOENT ? 0 : err;
+	while (i < nstragglers) {
+		pid_t r = waitpid(stragglers[i], &status, WNOHANG);
+
+		if (r == 0) {
+			i++;
+			continue;
+		}
+		stragglers[i] = stragglers[--nstragglers];
+	}
+	if (!nstragglers) {
+		free(stragglers);
+		stragglers = NULL;
+	}
+}
+
+int owner_child_recv(int fd, void *buf, size_t len, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+	int r;
+
+	do {
+		r = poll(&p, 1, timeout_ms);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0)
+		return 0;
+	do {
+		n = recv(fd, buf, len, MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	if (n == 0)
+		return -EPIPE;
+	return (size_t)n == len ? 1 : -EPROTO;
 }

@@ -5,7 +5,8 @@
  * kill -9 nor a power cut leaves it half written.
  *
  *   jobs  (guid TEXT PRIMARY KEY, owner, state, priority, display_name,
- *          record BLOB: the kernel's EXPORT_JOB record, updated: unix time)
+ *          record BLOB: the kernel's EXPORT_JOB record, updated: unix time,
+ *          last_progress: unix time of the job's last progress, or NULL)
  *   files (guid, idx, remote, local, bytes_total, bytes_transferred, completed)
  *
  * The record is what goes back to the kernel (IMPORT_JOB); the other columns
@@ -28,11 +29,13 @@
 
 struct store {
 	sqlite3 *db;
+	bool batch;		/* in store_batch_begin() .. store_batch_end() */
 	sqlite3_stmt *put_job;
 	sqlite3_stmt *del_job;
 	sqlite3_stmt *del_files;
 	sqlite3_stmt *put_file;
 	sqlite3_stmt *get_owner;
+	sqlite3_stmt *get_progress;
 	sqlite3_stmt *get_files;
 	sqlite3_stmt *all_records;
 };
@@ -48,7 +51,8 @@ static const char schema[] =
 	"  priority INTEGER NOT NULL,"
 	"  display_name TEXT NOT NULL,"
 	"  record BLOB NOT NULL,"
-	"  updated INTEGER NOT NULL);"
+	"  updated INTEGER NOT NULL,"
+	"  last_progress INTEGER);"
 	"CREATE TABLE IF NOT EXISTS files ("
 	"  guid TEXT NOT NULL REFERENCES jobs(guid) ON DELETE CASCADE,"
 	"  idx INTEGER NOT NULL,"
@@ -72,21 +76,68 @@ static int prepare(struct store *s, const char *sql, sqlite3_stmt **st)
 	return 0;
 }
 
-static int make_dir(const char *dir)
+int store_prepare_dir(const char *dir)
 {
 	struct stat st;
+	int fd, err;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		int err = errno;
-
+		err = errno;
 		log_msg(LOG_ERR, "cannot create %s: %s", dir, strerror(err));
 		return -err;
 	}
-	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		log_msg(LOG_ERR, "%s is not a directory", dir);
-		return -ENOTDIR;
+	/* not a symlink: whoever could replace it would have the database */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		log_msg(LOG_ERR, "%s: %s", dir, err == ENOTDIR || err == ELOOP ?
+			"not a directory (a symlink?)" : strerror(err));
+		return -(err == ELOOP ? ENOTDIR : err);
 	}
+	if (fstat(fd, &st) < 0) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
+	if (st.st_uid != geteuid()) {
+		log_msg(LOG_ERR, "%s belongs to uid %u, not to kbitsd's (%u)", dir,
+			(unsigned int)st.st_uid, (unsigned int)geteuid());
+		close(fd);
+		return -EPERM;
+	}
+	if (st.st_mode & 077) {
+		log_msg(LOG_WARNING, "%s had mode %04o: made 0700", dir,
+			(unsigned int)(st.st_mode & 07777));
+		if (fchmod(fd, st.st_mode & 0700) < 0) {
+			err = errno;
+			log_msg(LOG_ERR, "cannot chmod %s: %s", dir, strerror(err));
+			close(fd);
+			return -err;
+		}
+	}
+	close(fd);
 	return 0;
+}
+
+/* The database and its -wal and -shm files: 0600 even if made otherwise before. */
+static void private_files(const char *db)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	struct stat st;
+	char *path;
+	size_t i;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if (asprintf(&path, "%s%s", db, suffix[i]) < 0)
+			return;
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+			log_msg(LOG_WARNING, "%s had mode %04o: made 0600", path,
+				(unsigned int)(st.st_mode & 07777));
+			if (chmod(path, 0600) < 0)
+				log_msg(LOG_ERR, "cannot chmod %s: %s", path, strerror(errno));
+		}
+		free(path);
+	}
 }
 
 int store_open(const char *dir, struct store **out)
@@ -96,7 +147,7 @@ int store_open(const char *dir, struct store **out)
 	int err;
 
 	*out = NULL;
-	err = make_dir(dir);
+	err = store_prepare_dir(dir);
 	if (err)
 		return err;
 	if (asprintf(&path, "%s/queue.db", dir) < 0)
@@ -107,20 +158,32 @@ int store_open(const char *dir, struct store **out)
 		return -ENOMEM;
 	}
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+			    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		log_msg(LOG_ERR, "cannot open %s: %s", path,
 			s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		err = -EIO;
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
+	private_files(path);
 	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
 		err = db_error(s, path);
 		goto fail;
 	}
-	err = prepare(s, "INSERT OR REPLACE INTO jobs (guid, owner, state, priority, "
-		      "display_name, record, updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	/* a database of an earlier kbitsd: add the column (an error when it is there) */
+	sqlite3_exec(s->db, "ALTER TABLE jobs ADD COLUMN last_progress INTEGER", NULL, NULL,
+		     NULL);
+	err = prepare(s, "INSERT INTO jobs (guid, owner, state, priority, display_name, "
+		      "record, updated, last_progress) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+		      "ON CONFLICT (guid) DO UPDATE SET owner = excluded.owner, "
+		      "state = excluded.state, priority = excluded.priority, "
+		      "display_name = excluded.display_name, record = excluded.record, "
+		      "updated = excluded.updated, "
+		      "last_progress = COALESCE(excluded.last_progress, last_progress)",
 		      &s->put_job);
+	if (!err)
+		err = prepare(s, "SELECT last_progress FROM jobs WHERE guid = ?",
+			      &s->get_progress);
 	if (!err)
 		err = prepare(s, "DELETE FROM jobs WHERE guid = ?", &s->del_job);
 	if (!err)
@@ -158,6 +221,7 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->del_files);
 	sqlite3_finalize(s->put_file);
 	sqlite3_finalize(s->get_owner);
+	sqlite3_finalize(s->get_progress);
 	sqlite3_finalize(s->get_files);
 	sqlite3_finalize(s->all_records);
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
@@ -179,6 +243,51 @@ static int exec(struct store *s, const char *sql)
 {
 	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 :
 	       db_error(s, sql);
+}
+
+/*
+ * One change, all or nothing: its own transaction, or a savepoint within a
+ * batch's transaction.
+ */
+static int tx_begin(struct store *s)
+{
+	return exec(s, s->batch ? "SAVEPOINT one" : "BEGIN IMMEDIATE");
+}
+
+static int tx_end(struct store *s, int err)
+{
+	if (s->batch) {
+		if (err)
+			exec(s, "ROLLBACK TO one");
+		exec(s, "RELEASE one");
+		return err;
+	}
+	if (!err)
+		err = exec(s, "COMMIT");
+	if (err)
+		exec(s, "ROLLBACK");
+	return err;
+}
+
+int store_batch_begin(struct store *s)
+{
+	int err = exec(s, "BEGIN IMMEDIATE");
+
+	s->batch = !err;
+	return err;
+}
+
+int store_batch_end(struct store *s)
+{
+	int err;
+
+	if (!s->batch)
+		return 0;
+	s->batch = false;
+	err = exec(s, "COMMIT");
+	if (err)
+		exec(s, "ROLLBACK");
+	return err;
 }
 
 static int put_files(struct store *s, const char *guid, const struct store_job *job)
@@ -214,7 +323,7 @@ int store_put(struct store *s, const struct store_job *job)
 	int err;
 
 	kbits_guid_format(&job->id, guid);
-	err = exec(s, "BEGIN IMMEDIATE");
+	err = tx_begin(s);
 	if (err)
 		return err;
 	sqlite3_bind_text(st, 1, guid, -1, SQLITE_STATIC);
@@ -225,14 +334,14 @@ int store_put(struct store *s, const struct store_job *job)
 			  SQLITE_STATIC);
 	sqlite3_bind_blob(st, 6, job->record, (int)job->record_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+	if (job->last_progress)
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)job->last_progress);
+	else
+		sqlite3_bind_null(st, 8);
 	err = step_done(s, st, "store job");
 	if (!err)
 		err = put_files(s, guid, job);
-	if (!err)
-		err = exec(s, "COMMIT");
-	if (err)
-		exec(s, "ROLLBACK");
-	return err;
+	return tx_end(s, err);
 }
 
 int store_delete(struct store *s, const struct kbits_guid *id)
@@ -241,7 +350,7 @@ int store_delete(struct store *s, const struct kbits_guid *id)
 	int err;
 
 	kbits_guid_format(id, guid);
-	err = exec(s, "BEGIN IMMEDIATE");
+	err = tx_begin(s);
 	if (err)
 		return err;
 	sqlite3_bind_text(s->del_files, 1, guid, -1, SQLITE_STATIC);
@@ -250,11 +359,7 @@ int store_delete(struct store *s, const struct kbits_guid *id)
 		sqlite3_bind_text(s->del_job, 1, guid, -1, SQLITE_STATIC);
 		err = step_done(s, s->del_job, "delete job");
 	}
-	if (!err)
-		err = exec(s, "COMMIT");
-	if (err)
-		exec(s, "ROLLBACK");
-	return err;
+	return tx_end(s, err);
 }
 
 int store_for_each_record(struct store *s,
@@ -361,4 +466,24 @@ void store_files_free(struct store_file *files, size_t n)
 		free(files[i].local);
 	}
 	free(files);
+}
+
+int store_get_progress(struct store *s, const struct kbits_guid *id, time_t *when)
+{
+	char guid[KBITS_GUID_STRING_LEN];
+	sqlite3_stmt *st = s->get_progress;
+	int rc, err = -ENOENT;
+
+	kbits_guid_format(id, guid);
+	sqlite3_bind_text(st, 1, guid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*when = (time_t)sqlite3_column_int64(st, 0);
+		err = 0;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		err = db_error(s, "read job");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return err;
 }

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One job's files.  Each unfinished file goes to its temporary (opened, or
- * created, by the job's owner: owner.c), from where the temporary's size on
- * disk says: an http:// or https:// file through libcurl with a Range
- * request, a local file (an absolute path or a file:// URL, opened by the
- * owner too) by copying.  Progress goes to the kernel as it comes, through
- * agent_progress(); agent_check() is asked often whether to stop.
+ * One file of a job, in the worker (worker.c), which runs as the job's
+ * owner.  The source is opened first (a local file: an absolute path or a
+ * file:// URL), then the temporary, relative to an fd of the destination
+ * directory; the temporary's size says where to go on: an http:// or
+ * https:// file through libcurl with a Range request, a local file by
+ * copying.  Progress goes to the daemon through worker_progress().
+ *
+ * Nothing here may block for good on a file a user chose: the source is
+ * opened O_NONBLOCK (a FIFO opens at once) and refused unless it is a
+ * regular file; the temporary is created O_EXCL | O_NOFOLLOW, or reused
+ * only when it is a regular file of the owner's with one link.  The daemon
+ * kills a worker that stays silent anyway.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -84,15 +91,15 @@ static enum xfer_result fail(struct xfer_error *err, bool transient,
 }
 
 /* One file being transferred. */
+/* One file being transferred. */
 struct xfer {
-	struct agent *a;
 	uint32_t index;
+	uid_t owner;
 	int fd;			/* the temporary */
 	uint64_t offset;	/* bytes of the file before this response's */
 	uint64_t written;	/* this response's bytes in the temporary */
 	uint64_t total;		/* or KBITS_SIZE_UNKNOWN */
-	enum stop_reason stop;
-	int progress_err;	/* a negative errno of agent_progress() */
+	bool fresh;		/* bytes arrived in this run */
 	int write_errno;
 	/* the response */
 	CURL *curl;
@@ -101,6 +108,7 @@ struct xfer {
 	bool bad_range;		/* a 206 for other bytes than those asked for */
 	bool has_range;
 	uint64_t range_start, range_total;	/* Content-Range; total may be unknown */
+	const char *url_text;	/* the URL without its user:password@, for errors */
 };
 
 /* The temporary starts over: the server sends the whole file. */
@@ -129,23 +137,46 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Reports the progress so far; false when the transfer must stop. */
-static bool report(struct xfer *x, bool completed, bool force)
+/* Sends the progress so far to the daemon (worker_progress() throttles it). */
+static void report(struct xfer *x, bool completed, bool force)
 {
 	uint64_t done = x->offset + x->written;
 	uint64_t total = x->total;
-	int err;
+	uint32_t flags = x->fresh ? WORKER_FRESH : 0;
 
 	if (total != KBITS_SIZE_UNKNOWN && done > total)
 		total = KBITS_SIZE_UNKNOWN;	/* the server said less than it sent */
-	if (completed)
+	if (completed) {
 		total = done;
-	err = agent_progress(x->a, x->index, total, done, completed, force);
-	if (err < 0) {
-		x->progress_err = err;
-		return false;
+		flags |= WORKER_COMPLETED;
 	}
-	return true;
+	worker_progress(x->index, total, done, flags, force);
+}
+
+/*
+ * @url without the user:password@ of its authority, into @buf (cut to fit):
+ * what error texts and the log show.
+ */
+static const char *url_for_text(const char *url, char *buf, size_t size)
+{
+	const char *auth = strstr(url, "://");
+	const char *end, *at = NULL, *p;
+
+	if (!auth) {
+		snprintf(buf, size, "%s", url);
+		return buf;
+	}
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	for (p = auth; p < end; p++) {
+		if (*p == '@')
+			at = p;
+	}
+	if (!at)
+		snprintf(buf, size, "%s", url);
+	else
+		snprintf(buf, size, "%.*s%s", (int)(auth - url), url, at + 1);
+	return buf;
 }
 
 /* ------------------------------------------------------------------ http */
@@ -221,18 +252,22 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *data)
 	if (x->write_errno)
 		return 0;
 	x->written += len;
-	if (!report(x, false, false))
-		return 0;
+	if (len)
+		x->fresh = true;
+	report(x, false, false);
 	return len;
 }
 
+/* Called about once a second even while nothing comes: the heartbeat. */
 static int xferinfo_cb(void *data, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
-	struct xfer *x = data;
-
-	x->stop = agent_check(x->a);
-	return x->stop != STOP_NONE;
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	report(data, false, false);
+	return 0;
 }
 
 /* An errno for a failed curl transfer, and whether to retry it. */
@@ -285,6 +320,34 @@ static char *first_proxy(const char *list)
 	return strndup(list + skip, strcspn(list + skip, " ,\t"));
 }
 
+/*
+ * A proxy kbitsd uses: [scheme://]host[:port][/], the scheme one of http,
+ * https, socks4, socks4a, socks5, socks5h; no path (libcurl would take
+ * "socks5h://localhost/run/x.sock" for a Unix socket).
+ */
+static bool proxy_ok(const char *proxy)
+{
+	static const char *const schemes[] = {
+		"http://", "https://", "socks4://", "socks4a://", "socks5://", "socks5h://",
+	};
+	const char *p = proxy, *slash;
+	size_t i;
+
+	if (strstr(p, "://")) {
+		for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+			if (!strncasecmp(p, schemes[i], strlen(schemes[i])))
+				break;
+		}
+		if (i == sizeof(schemes) / sizeof(schemes[0]))
+			return false;
+		p += strlen(schemes[i]);
+	}
+	if (!*p || *p == '/')
+		return false;
+	slash = strchr(p, '/');
+	return !slash || !slash[1];
+}
+
 static int add_headers(const char *headers, struct curl_slist **out)
 {
 	const char *p = headers;
@@ -310,32 +373,40 @@ static int add_headers(const char *headers, struct curl_slist **out)
 	return 0;
 }
 
+/* Every option must take: a libcurl that ignores one (too old) fails the transfer. */
+#define SETOPT(c, opt, val) \
+	do { \
+		if (curl_easy_setopt((c), (opt), (val)) != CURLE_OK) \
+			return -ENOPROTOOPT; \
+	} while (0)
+
 static int setup_curl(struct xfer *x, const char *url, const struct net_settings *ns,
 		      struct curl_slist **headers, char **proxy)
 {
+	bool https = !strncasecmp(url, "https://", 8);
 	CURL *c = x->curl;
 	char range[32];
 	int err;
 
-	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK)
-		return -ENOMEM;
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "kbitsd/" KBITS_VERSION);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 60L);
+	SETOPT(c, CURLOPT_URL, url);
+	SETOPT(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* custom headers never go back to clear text after https */
+	SETOPT(c, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
+	SETOPT(c, CURLOPT_FOLLOWLOCATION, 1L);
+	SETOPT(c, CURLOPT_MAXREDIRS, 10L);
+	SETOPT(c, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(c, CURLOPT_USERAGENT, "kbitsd/" KBITS_VERSION);
+	SETOPT(c, CURLOPT_CONNECTTIMEOUT, 60L);
 	/* a connection that has carried nothing for two minutes is dead */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	SETOPT(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SETOPT(c, CURLOPT_LOW_SPEED_TIME, 120L);
+	SETOPT(c, CURLOPT_HEADERFUNCTION, header_cb);
+	SETOPT(c, CURLOPT_HEADERDATA, x);
+	SETOPT(c, CURLOPT_WRITEFUNCTION, write_cb);
+	SETOPT(c, CURLOPT_WRITEDATA, x);
+	SETOPT(c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+	SETOPT(c, CURLOPT_XFERINFODATA, x);
+	SETOPT(c, CURLOPT_NOPROGRESS, 0L);
 	if (x->offset) {
 		/*
 		 * CURLOPT_RANGE rather than CURLOPT_RESUME_FROM_LARGE: with the
@@ -343,29 +414,30 @@ static int setup_curl(struct xfer *x, const char *url, const struct net_settings
 		 * takes the whole file instead.
 		 */
 		snprintf(range, sizeof(range), "%" PRIu64 "-", x->offset);
-		curl_easy_setopt(c, CURLOPT_RANGE, range);
+		SETOPT(c, CURLOPT_RANGE, range);
 	}
 	switch (ns->proxy_usage) {
 	case KBITS_PROXY_SYSTEM:
 		break;	/* curl's own: the *_proxy environment variables */
 	case KBITS_PROXY_NONE:
-		curl_easy_setopt(c, CURLOPT_PROXY, "");
-		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+		SETOPT(c, CURLOPT_PROXY, "");
+		SETOPT(c, CURLOPT_NOPROXY, "*");
 		break;
 	case KBITS_PROXY_OVERRIDE:
 		*proxy = first_proxy(ns->proxy_list ? ns->proxy_list : "");
 		if (!*proxy)
 			return -ENOMEM;
-		curl_easy_setopt(c, CURLOPT_PROXY, *proxy);
-		curl_easy_setopt(c, CURLOPT_NOPROXY,
-				 ns->proxy_bypass ? ns->proxy_bypass : "");
+		if (!proxy_ok(*proxy))
+			return -EINVAL;
+		SETOPT(c, CURLOPT_PROXY, *proxy);
+		SETOPT(c, CURLOPT_NOPROXY, ns->proxy_bypass ? ns->proxy_bypass : "");
 		break;
 	}
 	err = add_headers(ns->http_headers, headers);
 	if (err)
 		return err;
 	if (*headers)
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, *headers);
+		SETOPT(c, CURLOPT_HTTPHEADER, *headers);
 	return 0;
 }
 
@@ -374,6 +446,7 @@ static enum xfer_result http_once(struct xfer *x, const char *url,
 				  const struct net_settings *ns, struct xfer_error *err,
 				  bool *again)
 {
+	const char *u = x->url_text;
 	struct curl_slist *headers = NULL;
 	enum xfer_result r;
 	char *proxy = NULL;
@@ -394,8 +467,13 @@ static enum xfer_result http_once(struct xfer *x, const char *url,
 	x->written = 0;
 	x->total = KBITS_SIZE_UNKNOWN;
 	e = setup_curl(x, url, ns, &headers, &proxy);
+	if (e == -EINVAL) {
+		r = fail(err, false, KBITS_ERROR_CONTEXT_GENERAL, EINVAL, x->index,
+			 "the job's proxy is not [http|https|socks4|socks4a|socks5|socks5h://]host[:port]");
+		goto out;
+	}
 	if (e < 0) {
-		r = fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, -e, x->index,
+		r = fail(err, e == -ENOMEM, KBITS_ERROR_CONTEXT_GENERAL, -e, x->index,
 			 "cannot set up the transfer: %s", strerror(-e));
 		goto out;
 	}
@@ -403,12 +481,7 @@ static enum xfer_result http_once(struct xfer *x, const char *url,
 	if (!x->started && rc == CURLE_OK)
 		response_start(x);	/* an empty body */
 
-	if (x->stop || x->progress_err == -EBADFD) {
-		r = XFER_STOPPED;
-	} else if (x->progress_err) {
-		r = fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, -x->progress_err, x->index,
-			 "cannot report progress: %s", strerror(-x->progress_err));
-	} else if (x->write_errno) {
+	if (x->write_errno) {
 		r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, x->write_errno, x->index,
 			 "cannot write the temporary file: %s", strerror(x->write_errno));
 	} else if (x->bad_range || (x->status == 416 && x->offset)) {
@@ -421,17 +494,17 @@ static enum xfer_result http_once(struct xfer *x, const char *url,
 			r = XFER_FAILED, *again = true;
 	} else if (x->status >= 400) {
 		r = fail(err, x->status >= 500, KBITS_ERROR_CONTEXT_REMOTE_FILE,
-			 (int)x->status, x->index, "%s: HTTP status %ld", url, x->status);
+			 (int)x->status, x->index, "%s: HTTP status %ld", u, x->status);
 	} else if (rc != CURLE_OK) {
 		e = curl_errno(rc, x->curl, &transient, &ctx);
-		r = fail(err, transient, ctx, e, x->index, "%s: %s", url,
+		r = fail(err, transient, ctx, e, x->index, "%s: %s", u,
 			 curl_easy_strerror(rc));
 	} else if (x->status < 200 || x->status >= 300) {
 		r = fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, (int)x->status,
-			 x->index, "%s: unexpected HTTP status %ld", url, x->status);
+			 x->index, "%s: unexpected HTTP status %ld", u, x->status);
 	} else if (x->total != KBITS_SIZE_UNKNOWN && x->offset + x->written != x->total) {
 		r = fail(err, true, KBITS_ERROR_CONTEXT_TRANSPORT, ECONNRESET, x->index,
-			 "%s: the connection ended early", url);
+			 "%s: the connection ended early", u);
 	} else {
 		r = XFER_DONE;
 	}
@@ -455,11 +528,7 @@ static enum xfer_result http_file(struct xfer *x, const char *url,
 	} while (again && ++tries < 2);
 	if (again)
 		r = fail(err, true, KBITS_ERROR_CONTEXT_REMOTE_FILE, EIO, x->index,
-			 "%s: the server does not send the bytes asked for", url);
-	if (r == XFER_FAILED && !err->transient)
-		return r;
-	if (r == XFER_FAILED && (x->written || x->offset))
-		report(x, false, true);	/* keep what came before the error */
+			 "%s: the server does not send the bytes asked for", x->url_text);
 	return r;
 }
 
@@ -538,45 +607,46 @@ static enum xfer_result copy_file(struct xfer *x, int src, struct xfer_error *er
 			break;
 		}
 		x->written += (uint64_t)n;
-		x->stop = agent_check(x->a);
-		if (x->stop || !report(x, false, false)) {
-			r = XFER_STOPPED;
-			break;
-		}
+		x->fresh = true;
+		report(x, false, false);
 	}
 	free(buf);
-	if (r == XFER_STOPPED && x->progress_err && x->progress_err != -EBADFD)
-		r = fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, -x->progress_err, x->index,
-			 "cannot report progress: %s", strerror(-x->progress_err));
 	return r;
 }
 
-/* Opens a local source as the owner: before the temporary, so that a file
- * that cannot be read gets none. */
-static enum xfer_result open_source(struct xfer *x, const struct owner *o,
-				    const char *remote, int *src, struct xfer_error *err)
+/*
+ * Opens a local source, before the temporary so that a file that cannot be
+ * read gets none.  O_NONBLOCK: a FIFO or a device must not hang the open;
+ * only a regular file is copied.
+ */
+static enum xfer_result open_source(struct xfer *x, const char *remote, int *src,
+				    struct xfer_error *err)
 {
+	char shown[256];
 	struct stat st;
 	char *path;
-	int e;
+	int e, fl;
 
+	url_for_text(remote, shown, sizeof(shown));
 	e = local_source_path(remote, &path);
 	if (e == -EINVAL)
 		return fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, EINVAL, x->index,
-			    "%s: not a URL kbitsd can transfer", remote);
+			    "%s: not a URL kbitsd can transfer", shown);
 	if (e < 0)
 		return fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, -e, x->index,
 			    "out of memory");
-	e = owner_open(o, path, O_RDONLY, src);
+	*src = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	e = errno;
 	free(path);
-	if (e < 0)
-		return fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, -e, x->index,
-			    "cannot open %s: %s", remote, strerror(-e));
-	if (fstat(*src, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (*src < 0)
+		return fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, e, x->index,
+			    "cannot open %s: %s", shown, strerror(e));
+	if (fstat(*src, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (fl = fcntl(*src, F_GETFL)) < 0 || fcntl(*src, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 		close(*src);
 		*src = -1;
 		return fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, EINVAL, x->index,
-			    "%s is not a regular file", remote);
+			    "%s is not a regular file", shown);
 	}
 	x->total = (uint64_t)st.st_size;
 	return XFER_DONE;
@@ -595,36 +665,80 @@ static enum xfer_result local_file(struct xfer *x, int src, struct xfer_error *e
 	return copy_file(x, src, err);
 }
 
-/* ------------------------------------------------------------------ jobs */
+/* ------------------------------------------------------------ temporary */
 
-/* Opens (or creates) file @index's temporary as the owner; its size is where to go on. */
-static enum xfer_result open_temp(struct xfer *x, const struct kbits_guid *id,
-				  const struct owner *o, const char *local,
-				  struct xfer_error *err)
+/*
+ * An existing temporary to go on with: opened without following a symlink
+ * and without blocking (a FIFO), and kept only when it is a regular file of
+ * the owner's with one link.  1 with x->fd set; 0: there is none now (what
+ * was there was removed); a negative errno.
+ */
+static int reuse_temp(struct xfer *x, int dfd, const char *name)
 {
 	struct stat st;
-	char *tmp = temp_path(id, x->index, local);
-	int e;
+	int fd, fl;
 
-	if (!tmp)
+	fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == x->owner &&
+		    st.st_nlink == 1 && (fl = fcntl(fd, F_GETFL)) >= 0 &&
+		    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0 &&
+		    lseek(fd, st.st_size, SEEK_SET) >= 0) {
+			x->fd = fd;
+			x->offset = (uint64_t)st.st_size;
+			return 1;
+		}
+		close(fd);
+	} else if (errno != ELOOP && errno != ENXIO && errno != EACCES && errno != EPERM &&
+		   errno != ETXTBSY && errno != EISDIR && errno != EWOULDBLOCK) {
+		return -errno;
+	}
+	/* not ours to go on with (a symlink, a FIFO, another user's): away */
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Opens (or creates, mode 0600) file @index's temporary in @local's
+ * directory; its size is where to go on.
+ */
+static enum xfer_result open_temp(struct xfer *x, const struct kbits_guid *id,
+				  const char *local, struct xfer_error *err)
+{
+	char name[TEMP_NAME_MAX];
+	char *dir = local_dir(local);
+	int dfd, e;
+
+	if (!dir)
 		return fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, x->index,
 			    "out of memory");
-	e = owner_open(o, tmp, O_WRONLY | O_CREAT, &x->fd);
-	if (e < 0) {
-		fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
-		     "cannot create %s: %s", tmp, strerror(-e));
-		free(tmp);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		e = errno;
+		fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, e, x->index,
+		     "cannot open the directory %s: %s", dir, strerror(e));
+		free(dir);
 		return XFER_FAILED;
 	}
-	free(tmp);
-	if (fstat(x->fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    lseek(x->fd, st.st_size, SEEK_SET) < 0) {
-		close(x->fd);
-		x->fd = -1;
-		return fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, EINVAL, x->index,
-			    "the temporary file of %s is not a regular file", local);
+	temp_name(id, x->index, name);
+	e = reuse_temp(x, dfd, name);
+	if (e == 0) {
+		x->fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			       O_NOCTTY | O_CLOEXEC, 0600);
+		e = x->fd < 0 ? -errno : 0;
+		x->offset = 0;
 	}
-	x->offset = (uint64_t)st.st_size;
+	close(dfd);
+	if (e < 0) {
+		fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
+		     "cannot create %s/%s: %s", dir, name, strerror(-e));
+		free(dir);
+		return XFER_FAILED;
+	}
+	free(dir);
 	return XFER_DONE;
 }
 
@@ -633,50 +747,37 @@ static bool is_http(const char *remote)
 	return !strncasecmp(remote, "http://", 7) || !strncasecmp(remote, "https://", 8);
 }
 
-static enum xfer_result transfer_file(struct agent *a, const struct kbits_guid *id,
-				      const struct owner *o, uint32_t index,
-				      const struct kbits_file *f,
-				      const struct net_settings *ns, struct xfer_error *err)
+enum xfer_result transfer_file(const struct kbits_guid *id, uid_t owner, uint32_t index,
+			       const struct kbits_file *f, const struct net_settings *ns,
+			       struct xfer_error *err)
 {
-	struct xfer x = { .a = a, .index = index, .fd = -1, .total = KBITS_SIZE_UNKNOWN };
+	struct xfer x = {
+		.index = index, .owner = owner, .fd = -1, .total = KBITS_SIZE_UNKNOWN,
+	};
 	bool http = is_http(f->remote_name);
 	enum xfer_result r = XFER_DONE;
+	char shown[512];
 	int src = -1;
 
+	x.url_text = url_for_text(f->remote_name, shown, sizeof(shown));
 	if (!http)
-		r = open_source(&x, o, f->remote_name, &src, err);
+		r = open_source(&x, f->remote_name, &src, err);
 	if (r == XFER_DONE)
-		r = open_temp(&x, id, o, f->local_name, err);
-	if (r == XFER_DONE)
+		r = open_temp(&x, id, f->local_name, err);
+	if (r == XFER_DONE) {
+		report(&x, false, true);	/* where it starts: a heartbeat */
 		r = http ? http_file(&x, f->remote_name, ns, err) : local_file(&x, src, err);
-	if (r == XFER_DONE && fdatasync(x.fd) < 0)
+	}
+	if (r == XFER_DONE && fsync(x.fd) < 0)
 		r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, errno, index,
 			 "cannot write the temporary file: %s", strerror(errno));
-	if (r == XFER_DONE && !report(&x, true, true))
-		r = x.progress_err == -EBADFD ? XFER_STOPPED :
-		    fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, -x.progress_err, index,
-			 "cannot report progress: %s", strerror(-x.progress_err));
+	if (r == XFER_DONE)
+		report(&x, true, true);
+	else if (x.fd >= 0)
+		report(&x, false, true);	/* keep what came before the error */
 	if (x.fd >= 0)
 		close(x.fd);
 	if (src >= 0)
 		close(src);
-	return r;
-}
-
-enum xfer_result transfer_job(struct agent *a, const struct kbits_guid *id,
-			      const struct owner *o, const struct kbits_file *files,
-			      size_t n, const struct net_settings *ns,
-			      struct xfer_error *err)
-{
-	enum xfer_result r = XFER_DONE;
-	size_t i;
-
-	for (i = 0; i < n && r == XFER_DONE; i++) {
-		if (files[i].completed)
-			continue;
-		if (agent_check(a) != STOP_NONE)
-			return XFER_STOPPED;
-		r = transfer_file(a, id, o, (uint32_t)i, &files[i], ns, err);
-	}
 	return r;
 }

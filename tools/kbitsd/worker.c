@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The worker: the child process that transfers one job's files, as the
+ * job's owner.  The daemon forks it for each run of a job (owner_fork():
+ * it keeps no fd of the daemon's but its socket, and no privilege), it
+ * opens the sources and the temporaries, runs the HTTP transfers and the
+ * local copies (transfer.c) with its own libcurl handles, and reports over
+ * a SOCK_SEQPACKET socket, one struct worker_msg per packet:
+ *
+ *   WORKER_PROGRESS  file, bytes total, bytes so far, COMPLETED (after its
+ *                    fsync), FRESH (bytes arrived in this run); at most
+ *                    every 200 ms, and at least every second while it works
+ *                    (a heartbeat)
+ *   WORKER_RESULT    the end: every file done, or the error that stopped it
+ *
+ * The daemon never waits on it: it polls the socket with a timeout, relays
+ * the progress to the kernel, and SIGKILLs the worker when the job must stop
+ * or when the worker is silent too long (a hung open() on FUSE, a SIGSTOP
+ * from its owner, who may signal it).  A worker that dies without a result
+ * is a transient error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kbitsd.h"
+
+/* ------------------------------------------------------------ the worker */
+
+static struct {
+	int64_t sent_ms;
+	struct worker_msg last;
+} out;
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void send_msg(const struct worker_msg *m)
+{
+	ssize_t n;
+
+	do {
+		n = send(OWNER_CHILD_FD, m, sizeof(*m), MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*m))
+		_exit(1);	/* the daemon is gone: nothing to do for anyone */
+	out.sent_ms = mono_ms();
+}
+
+void worker_progress(uint32_t index, uint64_t total, uint64_t done, uint32_t flags,
+		     bool force)
+{
+	int64_t now = mono_ms();
+	bool same = out.last.kind == WORKER_PROGRESS && out.last.index == index &&
+		    out.last.total == total && out.last.done == done &&
+		    out.last.flags == flags;
+
+	if (!force && now - out.sent_ms < (same ? 1000 : 200))
+		return;
+	memset(&out.last, 0, sizeof(out.last));
+	out.last.kind = WORKER_PROGRESS;
+	out.last.index = index;
+	out.last.total = total;
+	out.last.done = done;
+	out.last.flags = flags;
+	send_msg(&out.last);
+}
+
+static void __attribute__((noreturn)) worker_main(const struct worker_job *job)
+{
+	struct worker_msg m = { .kind = WORKER_RESULT, .result = XFER_DONE };
+	size_t i;
+
+	for (i = 0; i < job->nfiles; i++) {
+		if (job->files[i].completed)
+			continue;
+		m.result = transfer_file(&job->id, job->owner->uid, (uint32_t)i,
+					 &job->files[i], job->ns, &m.error);
+		if (m.result != XFER_DONE)
+			break;
+	}
+	m.error.text[sizeof(m.error.text) - 1] = 0;
+	send_msg(&m);
+	_exit(0);
+}
+
+/* ------------------------------------------------------------ the daemon */
+
+int worker_start(const struct worker_job *job, struct worker *w)
+{
+	int sv[2], err;
+	pid_t pid;
+
+	w->pid = -1;
+	w->fd = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = owner_fork(job->owner, sv[1]);
+	if (pid == 0)
+		worker_main(job);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return pid;
+	}
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0) {
+		err = -errno;
+		close(sv[0]);
+		owner_child_done(pid, true);
+		return err;
+	}
+	w->pid = pid;
+	w->fd = sv[0];
+	return 0;
+}
+
+static bool msg_ok(const struct worker_msg *m, size_t nfiles)
+{
+	const struct xfer_error *e = &m->error;
+
+	switch (m->kind) {
+	case WORKER_PROGRESS:
+		if (m->index >= nfiles || (m->flags & ~(WORKER_COMPLETED | WORKER_FRESH)))
+			return false;
+		if (m->total != KBITS_SIZE_UNKNOWN && m->done > m->total)
+			return false;
+		return !(m->flags & WORKER_COMPLETED) || m->total == m->done;
+	case WORKER_RESULT:
+		if (m->result == XFER_DONE)
+			return true;
+		if (m->result != XFER_FAILED)
+			return false;
+		return e->context > KBITS_ERROR_CONTEXT_NONE &&
+		       e->context <= KBITS_ERROR_CONTEXT_REMOTE_APPLICATION &&
+		       e->code >= 0 &&
+		       (e->file_index < nfiles || e->file_index == KBITS_NO_FILE) &&
+		       memchr(e->text, 0, sizeof(e->text));
+	default:
+		return false;
+	}
+}
+
+int worker_receive(struct worker *w, size_t nfiles, struct worker_msg *m)
+{
+	ssize_t n;
+
+	do {
+		n = recv(w->fd, m, sizeof(*m), MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	if (n == 0)
+		return -EPIPE;
+	if (n != (ssize_t)sizeof(*m) || !msg_ok(m, nfiles))
+		return -EPROTO;
+	return 1;
+}
+
+void worker_stop(struct worker *w, bool kill_it)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	owner_child_done(w->pid, kill_it);
+	w->pid = -1;
+}
