@@ -80,6 +80,31 @@ manpages() {
 		[ "$(man -w 3 libkbits)" = /usr/share/man/man3/libkbits.3.gz ]
 }
 check "man pages kbitsctl(1), libkbits(3) installed" manpages
+kbitsd_installed() {
+	[ -x /usr/sbin/kbitsd ] && [ -f /lib/systemd/system/kbitsd.service ] &&
+		grep -qx 'ExecStart=/usr/sbin/kbitsd --foreground' /lib/systemd/system/kbitsd.service &&
+		[ "$(man -w 8 kbitsd)" = /usr/share/man/man8/kbitsd.8.gz ]
+}
+check "kbitsd in /usr/sbin, its unit in /lib/systemd/system, kbitsd(8)" kbitsd_installed
+# The installed kbitsd and kbitsctl move a file, and kbitsd keeps the
+# queue in /var/lib/kbits (which purge removes, below).
+transfer() {
+	local pid rc dir=/tmp/kbits-installed
+	mkdir -p "$dir" && chown nobody:nogroup "$dir" || return 1
+	echo "installed" >"$dir/source.txt"
+	/usr/sbin/kbitsd --foreground 2>"$work/kbitsd.log" &
+	pid=$!
+	sleep 1
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		kbitsctl transfer "$dir/source.txt" "$dir/copy.txt"
+	rc=$?
+	kill -TERM "$pid"
+	wait "$pid" || rc=1
+	cat "$work/kbitsd.log" >&2
+	[ $rc = 0 ] && cmp "$dir/source.txt" "$dir/copy.txt" &&
+		[ "$(stat -c %U "$dir/copy.txt")" = nobody ] && [ -f /var/lib/kbits/queue.db ]
+}
+check "kbitsd and kbitsctl transfer a file; the queue is kept in /var/lib/kbits" transfer
 guid=
 create() { guid=$(kbitsctl create --type upload installed-test) && echo "$guid" &&
 	[[ $guid =~ ^\{[0-9a-f-]{36}\}$ ]]; }
@@ -113,13 +138,14 @@ check "dpkg --purge the four packages" \
 removed() {
 	local f rc=0
 	for f in "$modfile" /usr/src/kbits-$version /var/lib/dkms/kbits /usr/bin/kbitsctl \
+		/usr/sbin/kbitsd /lib/systemd/system/kbitsd.service /var/lib/kbits \
 		/usr/include/kbits /usr/lib/x86_64-linux-gnu/libkbits.so.0; do
 		if [ -e "$f" ]; then echo "left behind: $f"; rc=1; fi
 	done
 	if modinfo kbits 2>/dev/null; then echo "modinfo still finds kbits"; rc=1; fi
 	return $rc
 }
-check "nothing left: module, DKMS tree, library, kbitsctl" removed
+check "nothing left: module, DKMS tree, library, kbitsctl, kbitsd, its queue" removed
 
 rm -rf "$work"
 echo "1..$n"
