@@ -9,3 +9,7 @@ insmod "$1"
 # the parameters as they are.
 "$2/tests/bench/getjob_bench" -n 1000000 ${3:+-o "$3"}
 rmmod kbits
+# kbitsd against cp and curl, on a fresh queue.
+insmod "$1"
+"$(dirname "$0")/transfer-bench" "$2"
+rmmod kbits
