@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kbits under allocation failure, at every failure point of CREATE_JOB,
- * GET_JOB, ENUM_JOBS, ADD_FILES and IMPORT_JOB: for N = 1, 2, ...
+ * GET_JOB, ENUM_JOBS, ADD_FILES, IMPORT_JOB, the proxy and header ioctls
+ * and a job's event ring: for N = 1, 2, ...
  * the N-th slab allocation of one ioctl fails (failslab, aimed by
  * /proc/thread-self/fail-nth), until an N is reached that the ioctl never
  * gets to.  Each injected failure must give ENOMEM and leave nothing behind:
@@ -20,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -347,6 +349,24 @@ TEST(add_files_every_failure_point)
 	close(dev);
 }
 
+static int set_headers(int job, const char *h)
+{
+	struct kbits_job_string js = {
+		.size = sizeof(js), .len = strlen(h), .buf = (uintptr_t)h,
+	};
+
+	return ioctl(job, KBITS_JOB_IOC_SET_HTTP_HEADERS, &js);
+}
+
+static int get_headers(int job, char *buf, uint32_t room)
+{
+	struct kbits_job_string js = {
+		.size = sizeof(js), .len = room, .buf = (uintptr_t)buf,
+	};
+
+	return ioctl(job, KBITS_JOB_IOC_GET_HTTP_HEADERS, &js);
+}
+
 /* IMPORT_JOB of a record with two files: ENOMEM leaves no job. */
 TEST(import_every_failure_point)
 {
@@ -367,6 +387,10 @@ TEST(import_every_failure_point)
 	job = create(dev, id);
 	ASSERT_SYSOK(job);
 	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_ADD_FILES, &a));
+	/* every string a record can hold, so that each one's copy fails once */
+	ASSERT_SYSOK(raw_set_proxy(job, KBITS_PROXY_OVERRIDE, "http://proxy:3128",
+				   "localhost"));
+	ASSERT_SYSOK(set_headers(job, "X-Failslab: 1"));
 	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
 	ASSERT_SYSOK(agent);
 	memset(&r, 0, sizeof(r));
@@ -409,6 +433,135 @@ TEST(import_every_failure_point)
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
 	close(fd);
 	close(agent);
+	close(dev);
+}
+
+/*
+ * SET_PROXY, SET_HTTP_HEADERS, GET_PROXY, GET_HTTP_HEADERS: ENOMEM changes
+ * nothing (the settings stay as they were).  A failure the kernel recovers
+ * from (kmemleak's own bookkeeping) must leave the call whole.
+ */
+TEST(proxy_and_headers_every_failure_point)
+{
+	int dev = dev_open(), job, r, err, n, hits = 0, enomem = 0, step;
+	bool proxy_set = false, headers_set = false;
+	static struct got_proxy g;
+	char h[64];
+
+	failslab_setup();
+	job = create(dev, NULL);
+	ASSERT_SYSOK(job);
+	for (step = 0; step < 4; step++) {
+		for (n = 1; n <= MAX_POINTS; n++) {
+			fail_nth(n);
+			switch (step) {
+			case 0:
+				r = raw_set_proxy(job, KBITS_PROXY_OVERRIDE,
+						  "http://proxy:3128", "localhost");
+				break;
+			case 1:
+				r = set_headers(job, "X-Failslab: 1");
+				break;
+			case 2:
+				r = raw_get_proxy(job, &g);
+				break;
+			default:
+				r = get_headers(job, h, sizeof(h));
+				break;
+			}
+			err = errno;
+			if (!fail_nth_hit()) {
+				ASSERT_SYSOK(r);
+				break;
+			}
+			hits++;
+			if (r == 0) {	/* recovered: the call was whole */
+				proxy_set |= step == 0;
+				headers_set |= step == 1;
+			} else {
+				ASSERT_EQ(ENOMEM, err);
+				enomem++;
+			}
+			/* and nothing changed but what a whole call did */
+			ASSERT_SYSOK(raw_get_proxy(job, &g));
+			ASSERT_EQ(proxy_set ? KBITS_PROXY_OVERRIDE : KBITS_PROXY_SYSTEM,
+				  g.p.usage);
+			r = get_headers(job, h, sizeof(h));
+			if (headers_set)
+				ASSERT_SYSOK(r);
+			else
+				ASSERT_ERRNO(ENODATA, r);
+		}
+		ASSERT_LE(n, MAX_POINTS);
+		proxy_set |= step == 0;
+		headers_set |= step == 1;
+	}
+	TH_LOG("proxy and headers: %d failure points, %d gave ENOMEM", hits, enomem);
+	ASSERT_GE(enomem, 6);	/* 2 + 1 copies in, 2 + 1 copies out */
+	ASSERT_SYSOK(raw_get_proxy(job, &g));
+	EXPECT_STREQ("http://proxy:3128", g.list);
+	EXPECT_STREQ("localhost", g.bypass);
+	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_CANCEL));
+	close(job);
+	close(dev);
+}
+
+/*
+ * A job's event ring is made at its first event: when that allocation
+ * fails the change is still made, and its readers are told with an
+ * OVERFLOW record instead of losing it silently.
+ */
+TEST(event_ring_failure_point)
+{
+	struct kbits_job_attr attr = {
+		.size = sizeof(attr), .mask = KBITS_ATTR_PRIORITY,
+		.priority = KBITS_PRIORITY_HIGH,
+	};
+	struct pollfd pfd;
+	struct kbits_event ev;
+	int dev = dev_open(), job, r, err, n, hits = 0, lost = 0;
+
+	failslab_setup();
+	for (n = 1; n <= MAX_POINTS; n++) {
+		struct kbits_job_attr notify = {
+			.size = sizeof(notify), .mask = KBITS_ATTR_NOTIFY_FLAGS,
+			.notify_flags = KBITS_NOTIFY_ALL & ~KBITS_NOTIFY_DISABLE,
+		};
+
+		job = create(dev, NULL);
+		ASSERT_SYSOK(job);
+		fail_nth(n);
+		r = ioctl(job, KBITS_JOB_IOC_SET_ATTR, &notify);
+		err = errno;
+		if (!fail_nth_hit()) {
+			ASSERT_SYSOK(r);
+			ASSERT_EQ(sizeof(ev), read(job, &ev, sizeof(ev)));
+			EXPECT_EQ(KBITS_EVENT_MODIFIED, ev.kind);
+			ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_CANCEL));
+			close(job);
+			break;
+		}
+		hits++;
+		if (r)
+			TH_LOG("failure point %d: errno %s", n, th_errname(err));
+		ASSERT_SYSOK(r);	/* the change is made */
+		pfd = (struct pollfd){ .fd = job, .events = POLLIN };
+		ASSERT_EQ(1, poll(&pfd, 1, 0));
+		ASSERT_EQ(sizeof(ev), read(job, &ev, sizeof(ev)));
+		/* the ring's own allocation: OVERFLOW; kmemleak's: recovered */
+		if (ev.kind == KBITS_EVENT_OVERFLOW)
+			lost++;
+		else
+			EXPECT_EQ(KBITS_EVENT_MODIFIED, ev.kind);
+		/* the next change has its ring and its record */
+		ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_SET_ATTR, &attr));
+		ASSERT_EQ(sizeof(ev), read(job, &ev, sizeof(ev)));
+		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev.kind);
+		ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_CANCEL));
+		close(job);
+	}
+	TH_LOG("event ring: %d failure points, %d lost the ring", hits, lost);
+	ASSERT_EQ(1, lost);
 	close(dev);
 }
 

@@ -4,13 +4,16 @@
 # from the project directory:
 #   tests/vm/run -- tests/selftests/run-in-vm.sh kmod/kbits.ko build-check [--failslab]
 # Loads KO (unloading a kbits already there), runs kbits_test, kbits_job_test,
-# kbits_agent_test, kbits_perm_test, kbits_record_test, the 32-bit kbits_compat_test, with
+# kbits_agent_test, kbits_perm_test, kbits_hostile_test, kbits_record_test,
+# the 32-bit kbits_compat_test, with
 # --failslab (a kernel with CONFIG_FAILSLAB: the debug lane)
 # kbits_failslab_test, and then the module lifetime test (which unloads and
 # reloads it), then unloads it.
 # Before the lifetime test: kbits_stress (20 s; 60 s with --failslab) and
 # kbits_fuzz (20 s; 120 s with --failslab), seeded with $KBITS_SEED if set,
-# else with the time; the seed is printed, so a failure can be replayed.
+# else with the time; the seed is printed, so a failure can be replayed;
+# then, in the stock lane, the tools' tests: tests/kbitsd/run-tests and
+# tests/kbitsctl/run-tests.
 # Prints their TAP; exits non-zero when a step or a test failed.
 set -u
 
@@ -19,12 +22,14 @@ if [ $# -lt 2 ] || [ $# -gt 3 ] || { [ $# = 3 ] && [ "$3" != --failslab ]; }; th
 	exit 2
 fi
 ko=$(realpath "$1") || exit 2
+here=$(cd "$(dirname "$0")" && pwd)
 build=$2
 failslab=${3:+1}
 tests="$build/tests/selftests/kbits_test"
 jobtest="$build/tests/selftests/kbits_job_test"
 agenttest="$build/tests/selftests/kbits_agent_test"
 permtest="$build/tests/selftests/kbits_perm_test"
+hostiletest="$build/tests/selftests/kbits_hostile_test"
 recordtest="$build/tests/selftests/kbits_record_test"
 compat="$build/tests/selftests/kbits_compat_test"
 failtest="$build/tests/selftests/kbits_failslab_test"
@@ -32,7 +37,7 @@ modtest="$build/tests/selftests/kbits_module_test"
 stress="$build/tests/selftests/kbits_stress"
 fuzz="$build/tests/selftests/kbits_fuzz"
 
-for f in "$ko" "$tests" "$jobtest" "$agenttest" "$permtest" "$recordtest" "$compat" "$failtest" "$modtest"; do
+for f in "$ko" "$tests" "$jobtest" "$agenttest" "$permtest" "$hostiletest" "$recordtest" "$compat" "$failtest" "$modtest"; do
 	if [ ! -e "$f" ]; then
 		echo "run-in-vm: $f is missing (make module; meson setup $build -Dcompat_test=enabled; meson compile -C $build)" >&2
 		exit 2
@@ -62,6 +67,7 @@ rc=0
 "$jobtest" || rc=1
 "$agenttest" || rc=1
 "$permtest" || rc=1
+"$hostiletest" || rc=1
 "$recordtest" || rc=1
 "$compat" || rc=1
 if [ -n "$failslab" ]; then
@@ -82,6 +88,13 @@ if [ -n "$failslab" ]; then
 else
 	"$stress" --seed "$seed" --seconds 20 || rc=1
 	"$fuzz" --seed "$seed" --seconds 20 || rc=1
+fi
+# The tools against this module: kbitsd's transfers, then kbitsctl (the
+# stock lane only: they take minutes, and the stress run above already
+# drives the agent's paths on the debug kernel).
+if [ -z "$failslab" ]; then
+	"$here/../kbitsd/run-tests" "$ko" "$build" || rc=1
+	"$here/../kbitsctl/run-tests" "$ko" "$build" || rc=1
 fi
 KBITS_KO="$ko" "$modtest" || rc=1
 
