@@ -1107,12 +1107,12 @@ int kbits_enum_jobs(struct kbits_enum_jobs *args,
 
 	if (all && !ns_capable(current_user_ns(), CAP_SYS_ADMIN))
 		return -EACCES;
+	if (args->cursor > U32_MAX && args->cursor != KBITS_ENUM_END)
+		return -EINVAL;	/* no call returned it, whatever @count is */
 	if (args->cursor == KBITS_ENUM_END || !want) {
 		args->count = 0;
 		return 0;
 	}
-	if (args->cursor > U32_MAX)
-		return -EINVAL;
 
 	ids = kvmalloc_array(want, sizeof(*ids), GFP_KERNEL_ACCOUNT);
 	jobs = kvmalloc_array(want, sizeof(*jobs), GFP_KERNEL_ACCOUNT);

@@ -40,12 +40,14 @@ static_assert(sizeof(struct kbits_job_id) == sizeof(guid_t));
 /*
  * Reads a struct that starts with its own __u32 size.  Sizes below @minsize
  * are -EINVAL; bytes beyond what we know must be zero (-E2BIG), and so that
- * check stays cheap a struct may not claim more than a page.
+ * check stays cheap a struct may not claim more than a page.  The size in
+ * the copy is the one checked, whatever another thread wrote meanwhile.
  */
 int kbits_copy_args(void *dst, size_t ksize, const void __user *uarg,
 		    size_t minsize)
 {
 	u32 usize;
+	int err;
 
 	if (get_user(usize, (const u32 __user *)uarg))
 		return -EFAULT;
@@ -53,7 +55,10 @@ int kbits_copy_args(void *dst, size_t ksize, const void __user *uarg,
 		return -EINVAL;
 	if (usize > PAGE_SIZE)
 		return -E2BIG;
-	return copy_struct_from_user(dst, ksize, uarg, usize);
+	err = copy_struct_from_user(dst, ksize, uarg, usize);
+	if (!err)
+		*(u32 *)dst = usize;
+	return err;
 }
 
 static long kbits_ioctl_create_job(struct kbits_create_job __user *uarg)
