@@ -51,48 +51,14 @@
 
 #include <linux/kbits.h>
 
+#include "kbits_rng.h"
+
 #define DEV_PATH	"/dev/kbits"
 #define FUZZ_UID	2900		/* the unprivileged phase's uid */
 #define KADDR		0xffff888000000000ull
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* ---- the PRNG ---------------------------------------------------------- */
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed)
-{
-	uint64_t x = seed;
-
-	r->s = splitmix64(&x);
-	if (!r->s)
-		r->s = 0x2545f4914f6cdd1dull;
-}
-
-static uint64_t rnd64(struct rng *r)
-{
-	r->s ^= r->s >> 12;
-	r->s ^= r->s << 25;
-	r->s ^= r->s >> 27;
-	return r->s * 0x2545f4914f6cdd1dull;
-}
-
-/* 0 .. n-1 */
-static uint32_t rnd(struct rng *r, uint32_t n)
-{
-	return n ? (uint32_t)((rnd64(r) >> 32) % n) : 0;
-}
+/* ---- random choices (kbits_rng.h has the PRNG) ------------------------- */
 
 static bool chance(struct rng *r, uint32_t percent)
 {

@@ -7,13 +7,18 @@
 #ifndef KBITS_SELFTEST_HELPERS_H
 #define KBITS_SELFTEST_HELPERS_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -91,6 +96,62 @@ static inline void *shared_alloc(size_t size)
 	ASSERT_NE(MAP_FAILED, p);
 	memset(p, 0, size);
 	return p;
+}
+
+/* Writes a line made from @fmt to the file at @path (proc, sysfs); fatal on failure. */
+__attribute__((format(printf, 2, 3)))
+static inline void write_file(const char *path, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int fd, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		th_fail_fatal(__FILE__, __LINE__, "open %s: %s", path,
+			      th_errname(errno));
+	if (write(fd, buf, n) != n)
+		th_fail_fatal(__FILE__, __LINE__, "write \"%s\" to %s: %s",
+			      buf, path, th_errname(errno));
+	close(fd);
+}
+
+/*
+ * Becomes @uid, then root of a new user namespace that maps only @uid, so
+ * the process has every capability there and none outside.  The test VM's
+ * kernel has user namespaces: failing to enter one is a failure.
+ */
+static inline void enter_userns_as(uid_t uid)
+{
+	become(uid);
+	/* setresuid made us non-dumpable: /proc/self/uid_map would be root's */
+	ASSERT_SYSOK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+	if (unshare(CLONE_NEWUSER))
+		th_fail_fatal(__FILE__, __LINE__, "unshare(CLONE_NEWUSER) as uid %u: %s",
+			      (unsigned int)uid, th_errname(errno));
+	write_file("/proc/self/setgroups", "deny");
+	write_file("/proc/self/uid_map", "0 %u 1", (unsigned int)uid);
+	write_file("/proc/self/gid_map", "0 %u 1", (unsigned int)uid);
+	ASSERT_EQ(0, geteuid());
+	ASSERT_EQ(0, getegid());
+}
+
+/* Does the calling process have CAP_SYS_ADMIN in its own user namespace? */
+static inline bool has_cap_sys_admin(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	ASSERT_TRUE(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return eff & (1ull << 21);	/* CAP_SYS_ADMIN */
 }
 
 /*

@@ -273,58 +273,6 @@ struct cell {
 };
 static struct cell *cell;
 
-__attribute__((format(printf, 2, 3)))
-static void write_file(const char *path, const char *fmt, ...)
-{
-	char buf[128];
-	va_list ap;
-	int fd, n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		th_fail_fatal(__FILE__, __LINE__, "open %s: %s", path,
-			      th_errname(errno));
-	ASSERT_EQ(n, write(fd, buf, n));
-	ASSERT_SYSOK(close(fd));
-}
-
-/*
- * Becomes @uid, then root of a new user namespace that maps only @uid: every
- * capability there, none outside.  The test VM's kernel has user
- * namespaces: failing to enter one is a failure.
- */
-static void enter_userns_as(uid_t uid)
-{
-	become(uid);
-	/* setresuid made us non-dumpable: /proc/self/uid_map would be root's */
-	ASSERT_SYSOK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
-	if (unshare(CLONE_NEWUSER))
-		th_fail_fatal(__FILE__, __LINE__, "unshare(CLONE_NEWUSER) as uid %u: %s",
-			      (unsigned int)uid, th_errname(errno));
-	write_file("/proc/self/setgroups", "deny");
-	write_file("/proc/self/uid_map", "0 %u 1", (unsigned int)uid);
-	write_file("/proc/self/gid_map", "0 %u 1", (unsigned int)uid);
-	ASSERT_EQ(0, geteuid());
-}
-
-/* Does the calling process have CAP_SYS_ADMIN in its own user namespace? */
-static bool has_cap_sys_admin(void)
-{
-	unsigned long long eff = 0;
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "re");
-
-	ASSERT_TRUE(f != NULL);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	fclose(f);
-	return eff & (1ull << CAP_SYS_ADMIN);
-}
-
 static void caps_get(struct __user_cap_data_struct *d)
 {
 	struct __user_cap_header_struct h = {

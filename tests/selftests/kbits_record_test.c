@@ -180,41 +180,6 @@ static void cancel_id(int dev, const uint8_t *id)
 	close(fd);
 }
 
-__attribute__((format(printf, 2, 3)))
-static void write_file(const char *path, const char *fmt, ...)
-{
-	char buf[128];
-	va_list ap;
-	int fd, n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		th_fail_fatal(__FILE__, __LINE__, "open %s: %s", path,
-			      th_errname(errno));
-	ASSERT_EQ(n, write(fd, buf, n));
-	ASSERT_SYSOK(close(fd));
-}
-
-/*
- * Becomes @uid, then root of a new user namespace that maps only @uid.
- * The test VM's kernel has user namespaces: failing to enter one fails.
- */
-static void enter_userns_as(uid_t uid)
-{
-	become(uid);
-	ASSERT_SYSOK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
-	if (unshare(CLONE_NEWUSER))
-		th_fail_fatal(__FILE__, __LINE__, "unshare(CLONE_NEWUSER) as uid %u: %s",
-			      (unsigned int)uid, th_errname(errno));
-	write_file("/proc/self/setgroups", "deny");
-	write_file("/proc/self/uid_map", "0 %u 1", (unsigned int)uid);
-	write_file("/proc/self/gid_map", "0 %u 1", (unsigned int)uid);
-	ASSERT_EQ(0, geteuid());
-}
-
 /* A GUID no job has (122 random bits make a clash unthinkable). */
 static void unknown_guid(uint8_t *id)
 {

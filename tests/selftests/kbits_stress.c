@@ -47,6 +47,8 @@
 
 #include <linux/kbits.h>
 
+#include "kbits_rng.h"
+
 #define DEV_PATH	"/dev/kbits"
 #define STRESS_UID	2950		/* the unprivileged process; the count check's first user */
 #define ROOT_WORKERS	4
@@ -56,36 +58,6 @@
 #define FDS_PER_WORKER	8
 #define ROOT_LIVE_MAX	150		/* root is exempt from the limits: bound it */
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
-/* ---- PRNG: xorshift64*, seeded with splitmix64 --------------------------- */
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static void rng_seed(struct rng *r, uint64_t seed)
-{
-	uint64_t x = seed;
-
-	r->s = splitmix64(&x) | 1;
-}
-
-static uint32_t rnd(struct rng *r, uint32_t n)
-{
-	r->s ^= r->s >> 12;
-	r->s ^= r->s << 25;
-	r->s ^= r->s >> 27;
-	return n ? (uint32_t)((r->s * 0x2545f4914f6cdd1dull) >> 32) % n : 0;
-}
 
 /* ---- what the processes share -------------------------------------------- */
 

@@ -105,27 +105,6 @@ static void random_guid(uint8_t *id)
 	ASSERT_EQ(KBITS_GUID_SIZE, getrandom(id, KBITS_GUID_SIZE, 0));
 }
 
-static void write_file(const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void write_file(const char *path, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-	int fd, n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		th_fail_fatal(__FILE__, __LINE__, "open %s: %s", path,
-			th_errname(errno));
-	if (write(fd, buf, n) != n)
-		th_fail_fatal(__FILE__, __LINE__, "write \"%s\" to %s: %s",
-			buf, path, th_errname(errno));
-	close(fd);
-}
-
 static long read_long(const char *path)
 {
 	char buf[64] = "";
@@ -172,38 +151,6 @@ static void param_set(const char *name, unsigned int v)
 	write_file(path, "%u\n", v);
 	ASSERT_EQ(v, param_get(name));
 }
-
-/*
- * Becomes @uid, then root of a new user namespace that maps only @uid, so
- * the process has every capability there and none outside.  0, or -errno
- * of unshare() when user namespaces are not available.
- */
-static int enter_userns_as(uid_t uid)
-{
-	become(uid);
-	/* setresuid made us non-dumpable: /proc/self/uid_map would be root's */
-	ASSERT_SYSOK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
-	if (unshare(CLONE_NEWUSER))
-		return -errno;
-	write_file("/proc/self/setgroups", "deny");
-	write_file("/proc/self/uid_map", "0 %u 1", uid);
-	write_file("/proc/self/gid_map", "0 %u 1", uid);
-	ASSERT_EQ(0, geteuid());
-	ASSERT_EQ(0, getegid());
-	return 0;
-}
-
-/*
- * The test VM's kernel has user namespaces, and these tests are what proves
- * the namespace rule: failing to enter one is a failure, not a skip.
- */
-#define USERNS_ENTER(uid) do {						\
-	int e_ = enter_userns_as(uid);					\
-	if (e_)								\
-		TH_LOG("unshare(CLONE_NEWUSER) as uid %u: %s",		\
-		       (unsigned int)(uid), th_errname(-e_));		\
-	ASSERT_EQ(0, e_);						\
-} while (0)
 
 static int count_fds(void)
 {
@@ -577,7 +524,7 @@ TEST(userns_root_is_confined)
 		char name[KBITS_DISPLAY_NAME_MAX + 1];
 		int udev, ufd;
 
-		USERNS_ENTER(1000);
+		enter_userns_as(1000);
 		udev = dev_open();
 		/* root with every capability in its own namespace only */
 		EXPECT_ERRNO(EACCES, raw_get(udev, ids->root_job));
@@ -623,7 +570,7 @@ TEST(userns_root_is_confined)
 	if (pid == 0) {
 		int udev, ufd;
 
-		USERNS_ENTER(0);
+		enter_userns_as(0);
 		udev = dev_open();
 		EXPECT_ERRNO(EACCES, raw_get(udev, ids->other_job));
 		EXPECT_ERRNO(EACCES, raw_get(udev, ids->own_outside));
@@ -637,7 +584,7 @@ TEST(userns_root_is_confined)
 	/* Another user's root-in-a-userns may not have the job either. */
 	pid = th_fork();
 	if (pid == 0) {
-		USERNS_ENTER(1001);
+		enter_userns_as(1001);
 		EXPECT_ERRNO(EACCES, raw_get(dev_open(), ids->ns_job));
 		_exit(0);
 	}
@@ -1544,7 +1491,7 @@ TEST(userns_root_is_not_exempt_from_limits)
 	if (pid == 0) {
 		int udev, ufd[LIMIT], i;
 
-		USERNS_ENTER(2005);
+		enter_userns_as(2005);
 		udev = dev_open();
 		for (i = 0; i < LIMIT; i++)
 			ufd[i] = make_job(udev, "userns root", NULL);
@@ -2072,7 +2019,7 @@ TEST(take_ownership)
 	EXPECT_CHILD_OK(pid);
 	pid = th_fork();
 	if (pid == 0) {
-		USERNS_ENTER(2401);
+		enter_userns_as(2401);
 		EXPECT_ERRNO(EPERM, ioctl(fd, KBITS_JOB_IOC_TAKE_OWNERSHIP));
 		_exit(0);
 	}
@@ -2112,7 +2059,7 @@ TEST(take_ownership)
 	if (pid == 0) {
 		int udev, ufd[3], i;
 
-		USERNS_ENTER(2403);
+		enter_userns_as(2403);
 		udev = dev_open();
 		for (i = 0; i < 2; i++) {
 			ufd[i] = make_job(udev, "mine", NULL);
@@ -3052,7 +2999,7 @@ TEST(enum_all_users_in_userns)
 		/* another user's root-in-a-userns: nothing of these */
 		pid = th_fork();
 		if (pid == 0) {
-			USERNS_ENTER(2028);
+			enter_userns_as(2028);
 			check_enum(dev_open(), KBITS_ENUM_ALL_USERS, NULL, 0,
 				   NULL, 0, true);
 			_exit(0);
