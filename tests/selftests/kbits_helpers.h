@@ -98,6 +98,89 @@ static inline void *shared_alloc(size_t size)
 	return p;
 }
 
+/*
+ * Every job a test program made, in memory its tests and their children
+ * share: at the end, a test checks that none was left in the queue.  The
+ * program maps it in main() with job_log_map().
+ */
+#define JOB_LOG_MAX 1024
+struct job_log {
+	unsigned int n;
+	guid_bytes ids[JOB_LOG_MAX];
+};
+static __attribute__((unused)) struct job_log *job_log;
+
+static inline int job_log_map(void)
+{
+	job_log = mmap(NULL, sizeof(*job_log), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return job_log == MAP_FAILED ? -1 : 0;
+}
+
+/* Logs job @id, if the program keeps a log (job_log_map()). */
+static inline void log_job(const uint8_t *id)
+{
+	unsigned int i;
+
+	if (!job_log)
+		return;
+	i = __atomic_fetch_add(&job_log->n, 1, __ATOMIC_SEQ_CST);
+
+	ASSERT_LT(i, JOB_LOG_MAX);
+	memcpy(job_log->ids[i], id, KBITS_GUID_SIZE);
+}
+
+/* A job that must be created, logged for jobs_left_behind(); its fd. */
+static inline int make_job(int dev, const char *name, uint32_t type, uint8_t *id)
+{
+	guid_bytes got;
+	int fd = raw_create(dev, name, strlen(name), type, got);
+
+	ASSERT_SYSOK(fd);
+	log_job(got);
+	if (id)
+		memcpy(id, got, sizeof(got));
+	return fd;
+}
+
+/*
+ * How many of the logged jobs are still in the queue; cancels them, to tidy
+ * up for whatever runs next (the caller fails).
+ */
+static inline unsigned int jobs_left_behind(int dev)
+{
+	unsigned int i, n = job_log->n, left = 0;
+	int fd;
+
+	ASSERT_LE(n, JOB_LOG_MAX);
+	for (i = 0; i < n; i++) {
+		fd = raw_get(dev, job_log->ids[i]);
+		if (fd < 0 && errno == ENOENT)
+			continue;
+		left++;
+		if (fd >= 0) {
+			ioctl(fd, KBITS_JOB_IOC_CANCEL);
+			close(fd);
+		}
+	}
+	if (left)
+		TH_LOG("%u of %u jobs were left in the queue", left, n);
+	return left;
+}
+
+/* A job fd's __u32 property (GET_STATE, GET_OWNER, GET_TYPE). */
+static inline uint32_t job_u32(int fd, unsigned long cmd)
+{
+	uint32_t v = 0xdeadbeef;
+
+	ASSERT_SYSOK(ioctl(fd, cmd, &v));
+	return v;
+}
+
+#define job_state(fd) job_u32(fd, KBITS_JOB_IOC_GET_STATE)
+#define job_owner(fd) job_u32(fd, KBITS_JOB_IOC_GET_OWNER)
+#define job_type(fd) job_u32(fd, KBITS_JOB_IOC_GET_TYPE)
+
 /* Writes a line made from @fmt to the file at @path (proc, sysfs); fatal on failure. */
 __attribute__((format(printf, 2, 3)))
 static inline void write_file(const char *path, const char *fmt, ...)

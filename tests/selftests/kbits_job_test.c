@@ -54,34 +54,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Every job made by any test, in memory the runner and all tests share. */
-#define JOB_LOG_MAX 1024
-struct job_log {
-	unsigned int n;
-	guid_bytes ids[JOB_LOG_MAX];
-};
-static struct job_log *job_log;
-
-static void log_job(const uint8_t *id)
-{
-	unsigned int i = __atomic_fetch_add(&job_log->n, 1, __ATOMIC_SEQ_CST);
-
-	ASSERT_LT(i, JOB_LOG_MAX);
-	memcpy(job_log->ids[i], id, KBITS_GUID_SIZE);
-}
-
-/* A job that must be created, logged for no_jobs_left_behind; its fd. */
-static int make_job(int dev, const char *name, uint32_t type, uint8_t *id)
-{
-	guid_bytes got;
-	int fd = raw_create(dev, name, strlen(name), type, got);
-
-	ASSERT_SYSOK(fd);
-	log_job(got);
-	if (id)
-		memcpy(id, got, sizeof(got));
-	return fd;
-}
 
 /* An ioctl's result as one number: what it returned, or -errno. */
 static long ioc(int fd, unsigned long cmd, void *arg)
@@ -91,17 +63,6 @@ static long ioc(int fd, unsigned long cmd, void *arg)
 	return r < 0 ? -errno : r;
 }
 
-static uint32_t job_u32(int fd, unsigned long cmd)
-{
-	uint32_t v = 0xdeadbeef;
-
-	ASSERT_SYSOK(ioctl(fd, cmd, &v));
-	return v;
-}
-
-#define job_state(fd) job_u32(fd, KBITS_JOB_IOC_GET_STATE)
-#define job_type(fd) job_u32(fd, KBITS_JOB_IOC_GET_TYPE)
-#define job_owner(fd) job_u32(fd, KBITS_JOB_IOC_GET_OWNER)
 
 /* ------------------------------------------------- max_files_per_job */
 
@@ -2959,24 +2920,9 @@ TEST(user_owns_and_passes_job)
 /* Every job this run made has left the queue: each test cleaned up. */
 TEST(no_jobs_left_behind)
 {
-	int dev = dev_open(), fd;
-	unsigned int i, n = job_log->n, left = 0;
+	int dev = dev_open();
 
-	ASSERT_LE(n, JOB_LOG_MAX);
-	for (i = 0; i < n; i++) {
-		fd = raw_get(dev, job_log->ids[i]);
-		if (fd < 0 && errno == ENOENT)
-			continue;
-		left++;
-		if (fd >= 0) {
-			/* tidy up for whatever runs next, but fail */
-			ioctl(fd, KBITS_JOB_IOC_CANCEL);
-			close(fd);
-		}
-	}
-	if (left)
-		TH_LOG("%u of %u jobs were left in the queue", left, n);
-	EXPECT_EQ(0, left);
+	EXPECT_EQ(0, jobs_left_behind(dev));
 	close(dev);
 }
 
@@ -2985,9 +2931,7 @@ int main(int argc, char **argv)
 	FILE *f;
 	int ret;
 
-	job_log = mmap(NULL, sizeof(*job_log), PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (job_log == MAP_FAILED) {
+	if (job_log_map()) {
 		perror("mmap");
 		return 1;
 	}

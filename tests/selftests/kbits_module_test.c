@@ -64,20 +64,10 @@ static bool wait_for(const char *path, bool want)
 	return false;
 }
 
-static int make_job(int dev, const char *name, uint8_t *id)
+/* A download job that must be created; returns its fd. */
+static int make_dl_job(int dev, const char *name, uint8_t *id)
 {
-	struct kbits_create_job c;
-	int fd;
-
-	memset(&c, 0, sizeof(c));
-	c.size = sizeof(c);
-	c.name = (uintptr_t)name;
-	c.name_len = strlen(name);
-	fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &c);
-	ASSERT_SYSOK(fd);
-	if (id)
-		memcpy(id, c.id, KBITS_GUID_SIZE);
-	return fd;
+	return make_job(dev, name, KBITS_JOB_TYPE_DOWNLOAD, id);
 }
 
 static void load(void)
@@ -116,7 +106,7 @@ TEST(job_fd_pins_module)
 
 	NEED_KO();
 	dev = dev_open();
-	fd = make_job(dev, "pin", NULL);
+	fd = make_dl_job(dev, "pin", NULL);
 	close(dev);
 
 	/* only the job fd is open */
@@ -155,7 +145,7 @@ TEST(dev_fd_pins_module)
 	EXPECT_ERRNO(EWOULDBLOCK, delete_module("kbits", O_NONBLOCK));
 
 	/* and a GET_JOB fd alone */
-	fd = make_job(dev, "pin by get", id);
+	fd = make_dl_job(dev, "pin by get", id);
 	close(fd);
 	fd = raw_get(dev, id);
 	ASSERT_SYSOK(fd);
@@ -180,13 +170,13 @@ TEST(unload_frees_queue_and_reload)
 
 	/* jobs that stay queued with no fd open: one root's, one a user's */
 	dev = dev_open();
-	close(make_job(dev, "left in the queue", root_id));
+	close(make_dl_job(dev, "left in the queue", root_id));
 	pid = th_fork();
 	if (pid == 0) {
 		ASSERT_SYSOK(setgroups(0, NULL));
 		ASSERT_SYSOK(setresgid(1000, 1000, 1000));
 		ASSERT_SYSOK(setresuid(1000, 1000, 1000));
-		close(make_job(dev, "a user's, left in the queue", user_id));
+		close(make_dl_job(dev, "a user's, left in the queue", user_id));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
@@ -213,7 +203,7 @@ TEST(unload_frees_queue_and_reload)
 	EXPECT_ERRNO(ENOENT, raw_get(dev, user_id));
 
 	/* and it works */
-	fd = make_job(dev, "after reload", root_id);
+	fd = make_dl_job(dev, "after reload", root_id);
 	close(fd);
 	fd = raw_get(dev, root_id);
 	ASSERT_SYSOK(fd);
@@ -318,7 +308,7 @@ TEST(export_reload_import)
 		ASSERT_SYSOK(setgroups(0, NULL));
 		ASSERT_SYSOK(setresgid(2600, 2600, 2600));
 		ASSERT_SYSOK(setresuid(2600, 2600, 2600));
-		fd = make_job(dev, "a user's, across a reload", user->id);
+		fd = make_dl_job(dev, "a user's, across a reload", user->id);
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_DESCRIPTION, &d));
 		ASSERT_SYSOK(raw_set_proxy(fd, KBITS_PROXY_OVERRIDE, user_proxy,
 					   user_bypass));
@@ -331,7 +321,7 @@ TEST(export_reload_import)
 	ASSERT_CHILD_OK(pid);
 
 	/* root's job, which the agent is transferring at export time */
-	fd = make_job(dev, "root's, in transfer", root_id);
+	fd = make_dl_job(dev, "root's, in transfer", root_id);
 	add_file(fd, "/etc/hostname", "/tmp/kbits-c");
 	/* its proxy settings and headers through libkbits */
 	{
@@ -462,9 +452,9 @@ TEST(unload_reload_cycles)
 	for (i = 0; i < 5; i++) {
 		dev = dev_open();
 		/* a few jobs each time, so exit has something to free */
-		close(make_job(dev, "cycle 1", NULL));
-		close(make_job(dev, "cycle 2", NULL));
-		fd = make_job(dev, "cycle 3", NULL);
+		close(make_dl_job(dev, "cycle 1", NULL));
+		close(make_dl_job(dev, "cycle 2", NULL));
+		fd = make_dl_job(dev, "cycle 3", NULL);
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
 		close(fd);
 		close(dev);

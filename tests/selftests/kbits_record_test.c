@@ -105,14 +105,6 @@ static const char * const state_name[] = {
 
 static const guid_bytes zero_guid;
 
-/* Every job made by any test, in memory the runner and all tests share. */
-#define JOB_LOG_MAX 1024
-struct job_log {
-	unsigned int n;
-	guid_bytes ids[JOB_LOG_MAX];
-};
-static struct job_log *job_log;
-
 /* What a child acting as a job's user hands back to the test. */
 struct user_result {
 	guid_bytes id;
@@ -121,44 +113,6 @@ struct user_result {
 };
 static struct user_result *ures;
 
-static void log_job(const uint8_t *id)
-{
-	unsigned int i = __atomic_fetch_add(&job_log->n, 1, __ATOMIC_SEQ_CST);
-
-	ASSERT_LT(i, JOB_LOG_MAX);
-	memcpy(job_log->ids[i], id, KBITS_GUID_SIZE);
-}
-
-/* A job that must be created, logged for no_jobs_left_behind; its fd. */
-static int make_job(int dev, const char *name, uint32_t type, uint8_t *id)
-{
-	struct kbits_create_job c;
-	int fd;
-
-	memset(&c, 0, sizeof(c));
-	c.size = sizeof(c);
-	c.type = type;
-	c.name_len = strlen(name);
-	c.name = (uintptr_t)name;
-	fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &c);
-	ASSERT_SYSOK(fd);
-	log_job(c.id);
-	if (id)
-		memcpy(id, c.id, KBITS_GUID_SIZE);
-	return fd;
-}
-
-static uint32_t job_u32(int fd, unsigned long cmd)
-{
-	uint32_t v = 0xdeadbeef;
-
-	ASSERT_SYSOK(ioctl(fd, cmd, &v));
-	return v;
-}
-
-#define job_state(fd) job_u32(fd, KBITS_JOB_IOC_GET_STATE)
-#define job_owner(fd) job_u32(fd, KBITS_JOB_IOC_GET_OWNER)
-#define job_type(fd) job_u32(fd, KBITS_JOB_IOC_GET_TYPE)
 
 /* The job's state must be @want; says which it is when not. */
 #define EXPECT_STATE(want, fd) do {					\
@@ -2940,23 +2894,9 @@ TEST_TIMEOUT(import_largest_record, 120)
 /* Every job this run made (or imported) has left the queue. */
 TEST(no_jobs_left_behind)
 {
-	int dev = dev_open(), fd, a;
-	unsigned int i, n = job_log->n, left = 0;
+	int dev = dev_open(), a;
 
-	ASSERT_LE(n, JOB_LOG_MAX);
-	for (i = 0; i < n; i++) {
-		fd = raw_get(dev, job_log->ids[i]);
-		if (fd < 0 && errno == ENOENT)
-			continue;
-		left++;
-		if (fd >= 0) {
-			ioctl(fd, KBITS_JOB_IOC_CANCEL);
-			close(fd);
-		}
-	}
-	if (left)
-		TH_LOG("%u of %u jobs were left in the queue", left, n);
-	EXPECT_EQ(0, left);
+	EXPECT_EQ(0, jobs_left_behind(dev));
 	a = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
 	EXPECT_SYSOK(a);
 	close(a);
@@ -2967,11 +2907,9 @@ int main(int argc, char **argv)
 {
 	int ret;
 
-	job_log = mmap(NULL, sizeof(*job_log), PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ures = mmap(NULL, sizeof(*ures), PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (job_log == MAP_FAILED || ures == MAP_FAILED) {
+	if (job_log_map() || ures == MAP_FAILED) {
 		perror("mmap");
 		return 1;
 	}

@@ -54,26 +54,11 @@ static int raw_create_str(int dev, const char *name, uint8_t *id)
 	return raw_create(dev, name, strlen(name), KBITS_JOB_TYPE_DOWNLOAD, id);
 }
 
-/* A job that must be created; returns its fd. */
-static int make_job(int dev, const char *name, uint8_t *id)
+/* A download job that must be created; returns its fd. */
+static int make_dl_job(int dev, const char *name, uint8_t *id)
 {
-	int fd = raw_create_str(dev, name, id);
-
-	ASSERT_SYSOK(fd);
-	return fd;
+	return make_job(dev, name, KBITS_JOB_TYPE_DOWNLOAD, id);
 }
-
-static uint32_t job_u32(int fd, unsigned long cmd)
-{
-	uint32_t v = 0xdeadbeef;
-
-	ASSERT_SYSOK(ioctl(fd, cmd, &v));
-	return v;
-}
-
-#define job_state(fd) job_u32(fd, KBITS_JOB_IOC_GET_STATE)
-#define job_type(fd) job_u32(fd, KBITS_JOB_IOC_GET_TYPE)
-#define job_owner(fd) job_u32(fd, KBITS_JOB_IOC_GET_OWNER)
 
 /* The display name into @buf (KBITS_DISPLAY_NAME_MAX + 1 bytes); its length. */
 static uint32_t job_name(int fd, char *buf)
@@ -270,7 +255,7 @@ TEST(create_then_get)
 	EXPECT_STREQ(name, n2);
 
 	/* A second job has a GUID of its own. */
-	fd3 = make_job(dev, "another", id_other);
+	fd3 = make_dl_job(dev, "another", id_other);
 	EXPECT_NE(0, memcmp(id, id_other, sizeof(id)));
 	job_cancel(fd3);
 
@@ -335,7 +320,7 @@ TEST(job_fds_are_cloexec)
 	int dev = dev_open(), fd1, fd2;
 	guid_bytes id;
 
-	fd1 = make_job(dev, "cloexec", id);
+	fd1 = make_dl_job(dev, "cloexec", id);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(fd1, F_GETFD) & FD_CLOEXEC);
 	fd2 = raw_get(dev, id);
 	ASSERT_SYSOK(fd2);
@@ -374,7 +359,7 @@ TEST(owner_may_get)
 
 		become(1000);
 		udev = dev_open();
-		ufd = make_job(udev, "owned by 1000", *id);
+		ufd = make_dl_job(udev, "owned by 1000", *id);
 		EXPECT_EQ(1000, job_owner(ufd));
 		close(ufd);
 		ufd = raw_get(udev, *id);
@@ -400,12 +385,12 @@ TEST(other_user_eacces)
 	int dev = dev_open(), root_fd, fd;
 	pid_t pid;
 
-	root_fd = make_job(dev, "root's", root_id);
+	root_fd = make_dl_job(dev, "root's", root_id);
 
 	pid = th_fork();
 	if (pid == 0) {
 		become(1000);
-		close(make_job(dev_open(), "1000's", *user_id));
+		close(make_dl_job(dev_open(), "1000's", *user_id));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
@@ -454,14 +439,14 @@ TEST(euid_decides_access)
 	pid = th_fork();
 	if (pid == 0) {
 		become(1000);
-		close(make_job(dev_open(), "1000's", ids[0]));
+		close(make_dl_job(dev_open(), "1000's", ids[0]));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
 	pid = th_fork();
 	if (pid == 0) {
 		become(1001);
-		close(make_job(dev_open(), "1001's", ids[1]));
+		close(make_dl_job(dev_open(), "1001's", ids[1]));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
@@ -479,7 +464,7 @@ TEST(euid_decides_access)
 		EXPECT_SYSOK(fd);
 		close(fd);
 		/* a job made now is the euid's */
-		fd = make_job(udev, "made with euid 1001", NULL);
+		fd = make_dl_job(udev, "made with euid 1001", NULL);
 		EXPECT_EQ(1001, job_owner(fd));
 		job_cancel(fd);
 		_exit(0);
@@ -502,19 +487,19 @@ TEST(userns_root_is_confined)
 	int dev = dev_open(), root_fd, fd;
 	pid_t pid;
 
-	root_fd = make_job(dev, "root's, seen from a userns", ids->root_job);
+	root_fd = make_dl_job(dev, "root's, seen from a userns", ids->root_job);
 
 	pid = th_fork();
 	if (pid == 0) {
 		become(1001);
-		close(make_job(dev_open(), "1001's", ids->other_job));
+		close(make_dl_job(dev_open(), "1001's", ids->other_job));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
 	pid = th_fork();
 	if (pid == 0) {
 		become(1000);
-		close(make_job(dev_open(), "1000's, made outside", ids->own_outside));
+		close(make_dl_job(dev_open(), "1000's, made outside", ids->own_outside));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
@@ -537,7 +522,7 @@ TEST(userns_root_is_confined)
 			EXPECT_EQ(0, job_owner(ufd));
 			close(ufd);
 		}
-		ufd = make_job(udev, "made in a userns", ids->ns_job);
+		ufd = make_dl_job(udev, "made in a userns", ids->ns_job);
 		EXPECT_EQ(0, job_owner(ufd));
 		close(ufd);
 		ufd = raw_get(udev, ids->ns_job);
@@ -614,7 +599,7 @@ TEST(job_survives_closing_its_fds)
 	if (pid == 0) {
 		become(1003);
 		dev = dev_open();
-		fd = make_job(dev, "survivor", *id);
+		fd = make_dl_job(dev, "survivor", *id);
 		close(fd);
 		close(dev);
 		_exit(0);
@@ -657,7 +642,7 @@ TEST(cancel_then_get)
 	int dev = dev_open(), fd1, fd2;
 	guid_bytes id, got;
 
-	fd1 = make_job(dev, "to be cancelled", id);
+	fd1 = make_dl_job(dev, "to be cancelled", id);
 	fd2 = raw_get(dev, id);
 	ASSERT_SYSOK(fd2);
 
@@ -703,7 +688,7 @@ TEST(job_from_fd_rejects_other_fds)
 	EXPECT_RET(-EBADF, kbits_job_from_fd(nul, &j));	/* closed */
 	EXPECT_RET(-EBADF, kbits_job_from_fd(-1, &j));
 
-	fd = make_job(dev, "adopted", id);
+	fd = make_dl_job(dev, "adopted", id);
 	ASSERT_RET(0, kbits_job_from_fd(fd, &j));
 	ASSERT_TRUE(j != NULL);
 	EXPECT_EQ(fd, kbits_job_fd(j));
@@ -807,7 +792,7 @@ TEST(get_bad_pointers_efault)
 	char *page;
 	guid_bytes id;
 
-	fd = make_job(dev, "bad pointers", id);
+	fd = make_dl_job(dev, "bad pointers", id);
 	before = lowest_free_fd();
 
 	EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_GET_JOB, NULL));
@@ -865,7 +850,7 @@ TEST(flags_and_reserved_einval)
 	char buf[64];
 	guid_bytes id;
 
-	fd = make_job(dev, "flags", id);
+	fd = make_dl_job(dev, "flags", id);
 	before = lowest_free_fd();
 
 #define CREATE_WITH(field, value) do {					\
@@ -926,7 +911,7 @@ TEST(struct_size_versions)
 	guid_bytes id;
 	size_t i;
 
-	fd = make_job(dev, "sizes", id);
+	fd = make_dl_job(dev, "sizes", id);
 	before = lowest_free_fd();
 
 	/* CREATE_JOB: too small */
@@ -1157,7 +1142,7 @@ TEST(display_name_erange)
 	char buf[64];
 	size_t i;
 
-	fd = make_job(dev, name, NULL);
+	fd = make_dl_job(dev, name, NULL);
 
 	/* room for the string but not its NUL */
 	memset(buf, 'Z', sizeof(buf));
@@ -1204,7 +1189,7 @@ TEST(display_name_erange)
 	{
 		struct kbits_job *j = NULL;
 		char *got = NULL;
-		int lfd = make_job(dev, name, NULL);
+		int lfd = make_dl_job(dev, name, NULL);
 
 		ASSERT_RET(0, kbits_job_from_fd(lfd, &j));
 		EXPECT_RET(0, kbits_job_get_display_name(j, &got));
@@ -1225,7 +1210,7 @@ TEST(unknown_ioctls_enotty)
 	guid_bytes id;
 
 	memset(buf, 0, sizeof(buf));
-	fd = make_job(dev, "ioctls", id);
+	fd = make_dl_job(dev, "ioctls", id);
 
 	/* unknown numbers, of our magic and of another */
 	EXPECT_ERRNO(ENOTTY, ioctl(dev, _IO(KBITS_IOC_MAGIC, 0x7f)));
@@ -1265,7 +1250,7 @@ TEST(scm_rights_fd_is_a_capability)
 	guid_bytes id;
 	pid_t pid;
 
-	fd = make_job(dev, "passed over a socket", id);
+	fd = make_dl_job(dev, "passed over a socket", id);
 	ASSERT_SYSOK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 
 	pid = th_fork();
@@ -1317,7 +1302,7 @@ TEST(inherited_fd_is_a_capability)
 	guid_bytes id;
 	pid_t pid;
 
-	fd = make_job(dev, "inherited", id);
+	fd = make_dl_job(dev, "inherited", id);
 	pid = th_fork();
 	if (pid == 0) {
 		become(1005);
@@ -1350,7 +1335,7 @@ TEST(per_user_limit_edquot)
 		become(2001);
 		udev = dev_open();
 		for (i = 0; i < LIMIT; i++)
-			ufd[i] = make_job(udev, "limited", (*ids)[i]);
+			ufd[i] = make_dl_job(udev, "limited", (*ids)[i]);
 		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
 
 		/* closing fds does not give jobs back: the jobs stay queued */
@@ -1360,7 +1345,7 @@ TEST(per_user_limit_edquot)
 
 		/* cancelling does */
 		cancel_by_id(udev, (*ids)[0]);
-		close(make_job(udev, "again", (*ids)[0]));
+		close(make_dl_job(udev, "again", (*ids)[0]));
 		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
 		_exit(0);
 	}
@@ -1374,7 +1359,7 @@ TEST(per_user_limit_edquot)
 		become(2002);
 		udev = dev_open();
 		for (i = 0; i < LIMIT; i++)
-			ufd[i] = make_job(udev, "other user", NULL);
+			ufd[i] = make_dl_job(udev, "other user", NULL);
 		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
 		for (i = 0; i < LIMIT; i++)
 			job_cancel(ufd[i]);
@@ -1384,7 +1369,7 @@ TEST(per_user_limit_edquot)
 
 	/* root is exempt */
 	for (i = 0; i < LIMIT + 2; i++)
-		fds[i] = make_job(dev, "root, beyond the limit", NULL);
+		fds[i] = make_dl_job(dev, "root, beyond the limit", NULL);
 	for (i = 0; i < LIMIT + 2; i++) {
 		job_cancel(fds[i]);
 		close(fds[i]);
@@ -1398,7 +1383,7 @@ TEST(per_user_limit_edquot)
 
 		become(2001);
 		udev = dev_open();
-		close(make_job(udev, "raised", (*ids)[LIMIT]));
+		close(make_dl_job(udev, "raised", (*ids)[LIMIT]));
 		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
 		_exit(0);
 	}
@@ -1414,7 +1399,7 @@ TEST(per_user_limit_edquot)
 		become(2001);
 		udev = dev_open();
 		for (i = 0; i < LIMIT + 1; i++)
-			ufd[i] = make_job(udev, "after cancel", NULL);
+			ufd[i] = make_dl_job(udev, "after cancel", NULL);
 		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
 		for (i = 0; i < LIMIT + 1; i++)
 			job_cancel(ufd[i]);
@@ -1468,7 +1453,7 @@ TEST(system_limit_enospc)
 	}
 	EXPECT_CHILD_OK(pid);
 	for (i = 0; i < MAX + 2; i++)
-		fds[i] = make_job(dev, "root, beyond max_jobs", NULL);
+		fds[i] = make_dl_job(dev, "root, beyond max_jobs", NULL);
 	for (i = 0; i < MAX + 2; i++) {
 		job_cancel(fds[i]);
 		close(fds[i]);
@@ -1494,7 +1479,7 @@ TEST(userns_root_is_not_exempt_from_limits)
 		enter_userns_as(2005);
 		udev = dev_open();
 		for (i = 0; i < LIMIT; i++)
-			ufd[i] = make_job(udev, "userns root", NULL);
+			ufd[i] = make_dl_job(udev, "userns root", NULL);
 		/* CAP_SYS_ADMIN in its own namespace exempts nobody */
 		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
 		for (i = 0; i < LIMIT; i++)
@@ -1512,7 +1497,7 @@ TEST(fdinfo_lines)
 	int dev = dev_open(), fd;
 	pid_t pid;
 
-	fd = make_job(dev, "fdinfo", g.bytes);
+	fd = make_dl_job(dev, "fdinfo", g.bytes);
 	memcpy(*id, g.bytes, sizeof(*id));
 	kbits_guid_format(&g, want);
 
@@ -1542,7 +1527,7 @@ TEST(fdinfo_lines)
 
 		become(1006);
 		udev = dev_open();
-		ufd = make_job(udev, "fdinfo 1006", NULL);
+		ufd = make_dl_job(udev, "fdinfo 1006", NULL);
 		ASSERT_TRUE(fdinfo_get(ufd, "kbits-owner", val, sizeof(val)));
 		EXPECT_STREQ("1006", val);
 		ASSERT_TRUE(fdinfo_get(ufd, "kbits-state", val, sizeof(val)));
@@ -1640,7 +1625,7 @@ TEST_TIMEOUT(no_fd_leaks, 300)
 	int dev = dev_open(), fd, first, fds, i;
 	guid_bytes id, unknown;
 
-	fd = make_job(dev, "leak check", id);
+	fd = make_dl_job(dev, "leak check", id);
 	memcpy(g.bytes, id, sizeof(id));
 	random_guid(unknown);
 	ASSERT_RET(0, kbits_new(&m, 0));
@@ -2000,7 +1985,7 @@ TEST(take_ownership)
 	pid = th_fork();
 	if (pid == 0) {
 		become(2400);
-		fd = make_job(dev_open(), "to be taken", sh->id);
+		fd = make_dl_job(dev_open(), "to be taken", sh->id);
 		/* the owner, unprivileged, may not take it either */
 		EXPECT_ERRNO(EPERM, ioctl(fd, KBITS_JOB_IOC_TAKE_OWNERSHIP));
 		_exit(0);
@@ -2062,7 +2047,7 @@ TEST(take_ownership)
 		enter_userns_as(2403);
 		udev = dev_open();
 		for (i = 0; i < 2; i++) {
-			ufd[i] = make_job(udev, "mine", NULL);
+			ufd[i] = make_dl_job(udev, "mine", NULL);
 			EXPECT_SYSOK(ioctl(ufd[i], KBITS_JOB_IOC_TAKE_OWNERSHIP));
 		}
 		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
@@ -2085,8 +2070,8 @@ TEST(inactive_jobs_are_cancelled)
 	int dev = dev_open(), idle, busy, i;
 	struct kbits_job_attr a;
 
-	idle = make_job(dev, "left alone", idle_id);
-	busy = make_job(dev, "kept busy", busy_id);
+	idle = make_dl_job(dev, "left alone", idle_id);
+	busy = make_dl_job(dev, "kept busy", busy_id);
 	param_set("inactive_timeout", 3);
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
@@ -2171,7 +2156,7 @@ TEST(job_fd_events)
 	struct kbits_add_files add;
 	guid_bytes id;
 
-	fd = make_job(dev, "events", id);
+	fd = make_dl_job(dev, "events", id);
 	memset(&spec, 0, sizeof(spec));
 	spec.remote = (uintptr_t)"http://h/f";
 	spec.remote_len = strlen("http://h/f");
@@ -2375,7 +2360,7 @@ TEST_TIMEOUT(get_races_cancel, 300)
 
 	r.dev = dev_open();
 	for (round = 0; round < ROUNDS; round++) {
-		fd = make_job(r.dev, "race", r.id);
+		fd = make_dl_job(r.dev, "race", r.id);
 		__atomic_store_n(&r.cancels, 0, __ATOMIC_RELAXED);
 		for (i = 0; i < THREADS; i++)
 			ASSERT_EQ(0, pthread_create(&th[i], NULL, race_getter, &r));
@@ -2649,7 +2634,7 @@ TEST(enum_lists_own_jobs)
 	size_t n, k;
 	pid_t pid;
 
-	root_fd = make_job(dev, "enum: root's", ids->root);
+	root_fd = make_dl_job(dev, "enum: root's", ids->root);
 	pid = th_fork();
 	if (pid == 0) {
 		int udev;
@@ -2657,7 +2642,7 @@ TEST(enum_lists_own_jobs)
 		become(2020);
 		udev = dev_open();
 		for (i = 0; i < 3; i++)
-			close(make_job(udev, "enum: 2020's", ids->a[i]));
+			close(make_dl_job(udev, "enum: 2020's", ids->a[i]));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
@@ -2668,7 +2653,7 @@ TEST(enum_lists_own_jobs)
 		become(2021);
 		udev = dev_open();
 		for (i = 0; i < 2; i++)
-			close(make_job(udev, "enum: 2021's", ids->b[i]));
+			close(make_dl_job(udev, "enum: 2021's", ids->b[i]));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
@@ -2752,7 +2737,7 @@ TEST(enum_all_users_eacces)
 	guid_bytes id;
 	pid_t pid;
 
-	fd = make_job(dev, "enum: root's, not for users", id);
+	fd = make_dl_job(dev, "enum: root's, not for users", id);
 
 	pid = th_fork();
 	if (pid == 0) {
@@ -2832,22 +2817,22 @@ TEST(enum_all_users_root)
 	size_t n1, n2, k;
 	pid_t pid;
 
-	root_fd = make_job(dev, "enum: root's, all users", ids[0]);
+	root_fd = make_dl_job(dev, "enum: root's, all users", ids[0]);
 	pid = th_fork();
 	if (pid == 0) {
 		int udev;
 
 		become(2023);
 		udev = dev_open();
-		close(make_job(udev, "enum: 2023's", ids[1]));
-		close(make_job(udev, "enum: 2023's too", ids[2]));
+		close(make_dl_job(udev, "enum: 2023's", ids[1]));
+		close(make_dl_job(udev, "enum: 2023's too", ids[2]));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
 	pid = th_fork();
 	if (pid == 0) {
 		become(2024);
-		close(make_job(dev_open(), "enum: 2024's", ids[3]));
+		close(make_dl_job(dev_open(), "enum: 2024's", ids[3]));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
@@ -2912,18 +2897,18 @@ TEST(enum_all_users_in_userns)
 	char path[64], c = 0;
 	pid_t pid;
 
-	root_fd = make_job(dev, "enum: root's, seen from a userns", ids->root_job);
+	root_fd = make_dl_job(dev, "enum: root's, seen from a userns", ids->root_job);
 	pid = th_fork();
 	if (pid == 0) {
 		become(2026);
-		close(make_job(dev_open(), "enum: 2026's", ids->other_job));
+		close(make_dl_job(dev_open(), "enum: 2026's", ids->other_job));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
 	pid = th_fork();
 	if (pid == 0) {
 		become(2025);
-		close(make_job(dev_open(), "enum: 2025's, made outside",
+		close(make_dl_job(dev_open(), "enum: 2025's, made outside",
 			       ids->own_outside));
 		_exit(0);
 	}
@@ -2959,7 +2944,7 @@ TEST(enum_all_users_in_userns)
 
 			become(1);
 			u1dev = dev_open();
-			fd = make_job(u1dev, "enum: made in a userns by its uid 1",
+			fd = make_dl_job(u1dev, "enum: made in a userns by its uid 1",
 				      ids->ns_other_job);
 			EXPECT_EQ(1, job_owner(fd));
 			close(fd);
@@ -2970,7 +2955,7 @@ TEST(enum_all_users_in_userns)
 			_exit(0);
 		}
 		ASSERT_CHILD_OK(cpid);
-		close(make_job(udev, "enum: made in a userns by its root",
+		close(make_dl_job(udev, "enum: made in a userns by its root",
 			       ids->ns_job));
 
 		memcpy(want[0], ids->own_outside, sizeof(want[0]));
@@ -3038,9 +3023,9 @@ TEST(enum_batches)
 	 */
 	for (i = 0; i < N; i++) {
 		ASSERT_SYSOK(setresuid(-1, 2029, -1));
-		close(make_job(dev, "enum: batches", ids[i]));
+		close(make_dl_job(dev, "enum: batches", ids[i]));
 		ASSERT_SYSOK(setresuid(-1, 0, -1));
-		root_fds[i] = make_job(dev, "enum: root's, in between", root_ids[i]);
+		root_fds[i] = make_dl_job(dev, "enum: root's, in between", root_ids[i]);
 	}
 
 	pid = th_fork();
@@ -3104,7 +3089,7 @@ TEST(enum_batches)
 				break;
 		ASSERT_LT(gone, N);
 		cancel_by_id(udev, ids[gone]);
-		close(make_job(udev, "enum: made in the middle of a walk", ids[N]));
+		close(make_dl_job(udev, "enum: made in the middle of a walk", ids[N]));
 		for (calls = 0; cursor != KBITS_ENUM_END; calls++) {
 			ASSERT_LT(calls, 100);
 			count = 1;
@@ -3186,7 +3171,7 @@ TEST(enum_bad_args_einval)
 	size_t i, n = 99;
 
 	/* a job of root's, so that a call that went through would list it */
-	fd = make_job(dev, "enum: bad arguments", id);
+	fd = make_dl_job(dev, "enum: bad arguments", id);
 
 #define ENUM_WITH(field, value) do {					\
 	memset(&b, 0, sizeof(b));					\
@@ -3271,7 +3256,7 @@ TEST(enum_bad_pointers_efault)
 
 	/* two jobs of root's, so that every call has GUIDs to write */
 	for (i = 0; i < 2; i++)
-		fds[i] = make_job(dev, "enum: bad pointers", ids[i]);
+		fds[i] = make_dl_job(dev, "enum: bad pointers", ids[i]);
 
 	/* the struct */
 	EXPECT_ERRNO(EFAULT, ioctl(dev, KBITS_IOC_ENUM_JOBS, NULL));
@@ -3576,7 +3561,7 @@ TEST_TIMEOUT(enum_walk_during_churn, 120)
 	pid_t pid;
 
 	for (i = 0; i < STABLE; i++)
-		fds[i] = make_job(dev, "enum: stable", stable[i]);
+		fds[i] = make_dl_job(dev, "enum: stable", stable[i]);
 	ASSERT_RET(0, kbits_new(&m, 0));
 	before = walk_lib(m, KBITS_ENUM_ALL_USERS, &nbefore);
 
