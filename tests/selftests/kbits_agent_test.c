@@ -2302,7 +2302,14 @@ TEST(complete_waits_for_placed)
 	EXPECT_ERRNO(EBUSY, ioctl(fd2, KBITS_JOB_IOC_RESUME));
 	EXPECT_ERRNO(EBUSY, ioctl(fd2, KBITS_JOB_IOC_TAKE_OWNERSHIP));
 	EXPECT_ERRNO(EBUSY, add_n(fd2, 1, "busy"));
+	/* nor may the agent go on with it: its files are being placed */
 	EXPECT_ERRNO(EBUSY, take(a, id));
+	EXPECT_ERRNO(EBUSY, progress(a, id, 1, 20, 20, DONE));
+	EXPECT_ERRNO(EBUSY, report_error(a, id, TRANSIENT,
+					 KBITS_ERROR_CONTEXT_TRANSPORT, EIO,
+					 KBITS_NO_FILE, "late"));
+	EXPECT_ERRNO(EBUSY, transferred(a, id));
+	EXPECT_FILE(fd2, 1, UNKNOWN, 0, 0);	/* still unfinished */
 	EXPECT_STATE(S_TRANSFERRING, fd2);
 	EXPECT_SYSOK(ioctl(fd2, KBITS_JOB_IOC_GET_ID, &jid));
 	EXPECT_NO_EVENT(a);
@@ -2426,6 +2433,19 @@ TEST(complete_untaken_job_does_not_wait)
 	EXPECT_EQ(KBITS_COMPLETE_PARTIAL, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
 	EXPECT_EVENT(a, id, E_COMPLETED, S_ACK);
 	close(fd);
+
+	/* an upload job's file is the user's own: taken, it is not marked */
+	fd = make_job(dev, "at: upload", KBITS_JOB_TYPE_UPLOAD, id);
+	ASSERT_SYSOK(add_n(fd, 1, "up"));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 0, 10, 10, DONE));
+	ASSERT_SYSOK(transferred(a, id));
+	EXPECT_EQ(0, record_flags(a, id));
+	EXPECT_EQ(0, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_STATE(S_ACK, fd);
+	drain(a);
+	close(fd);
 	close(a);
 	close(dev);
 }
@@ -2477,6 +2497,7 @@ TEST(placed_refusals)
 	p.reserved = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_PLACED, &p));
 	EXPECT_ERRNO(EINVAL, placed(a, id, -1));
+	EXPECT_ERRNO(EINVAL, placed(a, id, 512));	/* ERESTARTSYS */
 	EXPECT_ERRNO(EINVAL, placed(a, id, 4095));
 	EXPECT_ERRNO(EINVAL, placed(a, id, INT32_MIN));
 	p = agent_placed(id, 0);
