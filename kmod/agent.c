@@ -251,7 +251,9 @@ static long kbits_agent_take(struct kbits_agent *a,
 		err = -EBUSY;
 	} else if (job->state == KBITS_JOB_STATE_QUEUED ||
 		   job->state == KBITS_JOB_STATE_TRANSIENT_ERROR) {
-		if (a->flags & KBITS_AGENT_PLACES_FILES)
+		/* an upload job's file is the user's own: nothing to place */
+		if ((a->flags & KBITS_AGENT_PLACES_FILES) &&
+		    job->type != KBITS_JOB_TYPE_UPLOAD)
 			job->agent_places = true;
 		WRITE_ONCE(job->state, KBITS_JOB_STATE_CONNECTING);
 		kbits_job_event(job, KBITS_EVENT_MODIFIED);
@@ -292,6 +294,8 @@ static long kbits_agent_progress(struct kbits_agent_progress __user *uarg)
 	mutex_lock(&job->lock);
 	if (!kbits_job_is_taken(job)) {
 		err = -EBADFD;	/* e.g. suspended meanwhile: stop */
+	} else if (job->completing) {
+		err = -EBUSY;	/* its files are being placed: stop */
 	} else if (args.index >= job->nr_files) {
 		err = -ENXIO;
 	} else {
@@ -348,6 +352,8 @@ static long kbits_agent_error(struct kbits_agent_error __user *uarg)
 	if (!kbits_job_is_taken(job) &&
 	    !(job->state == KBITS_JOB_STATE_TRANSIENT_ERROR && !transient)) {
 		err = -EBADFD;
+	} else if (job->completing) {
+		err = -EBUSY;
 	} else if (args.file_index != KBITS_NO_FILE &&
 		   args.file_index >= job->nr_files) {
 		err = -ENXIO;
@@ -385,8 +391,9 @@ static long kbits_agent_placed(struct kbits_agent_placed __user *uarg)
 			      KBITS_AGENT_PLACED_SIZE_VER0);
 	if (err)
 		return err;
+	/* a user's errno: none of the kernel's own, from ERESTARTSYS on */
 	if (args.flags || args.reserved || args.error < 0 ||
-	    args.error >= MAX_ERRNO)
+	    args.error >= ERESTARTSYS)
 		return -EINVAL;
 	job = kbits_agent_job(args.id);
 	if (!job)
@@ -421,6 +428,8 @@ static long kbits_agent_transferred(struct kbits_agent_job __user *uarg)
 	mutex_lock(&job->lock);
 	if (!kbits_job_is_taken(job)) {
 		err = -EBADFD;
+	} else if (job->completing) {
+		err = -EBUSY;
 	} else if (!job->nr_files || !kbits_job_all_files_done(job)) {
 		err = -EINVAL;
 	} else {

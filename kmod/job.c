@@ -603,7 +603,9 @@ static long kbits_job_complete(struct kbits_job *job)
 	kbits_agent_notify(job, KBITS_EVENT_COMPLETING);
 	mutex_unlock(&job->lock);
 
-	wait_event_killable(job->wait, READ_ONCE(c.done));
+	/* killable, and freezable: a suspend must not wait for the agent */
+	wait_event_state(job->wait, READ_ONCE(c.done),
+			 (TASK_KILLABLE | TASK_FREEZABLE));
 
 	mutex_lock(&job->lock);
 	if (job->completer == &c)	/* killed: the agent goes on alone */

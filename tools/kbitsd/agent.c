@@ -806,8 +806,11 @@ static void report_progress(struct agent *a, struct run *run)
 	a->last_report_ms = now;
 	memcpy(p.id, a->cur.bytes, sizeof(p.id));
 	err = agent_ioctl(a, KBITS_AGENT_IOC_PROGRESS, &p);
-	if (err == -EBADFD || err == -ENOENT) {
-		/* suspended, cancelled or completed meanwhile: its event tells which */
+	if (err == -EBADFD || err == -ENOENT || err == -EBUSY) {
+		/*
+		 * suspended, cancelled or completed meanwhile, or its COMPLETE
+		 * waits for its files: its event tells which
+		 */
 		if (!a->cur_stop)
 			a->cur_stop = STOP_SUSPENDED;
 		return;
@@ -1087,7 +1090,7 @@ static enum xfer_result transfer_job(struct agent *a, struct pending *p, struct 
 			return XFER_DONE;
 		}
 		if (err != -EINVAL || pass >= 100) {
-			if (err != -EBADFD && err != -ENOENT)
+			if (err != -EBADFD && err != -ENOENT && err != -EBUSY)
 				log_job(LOG_ERR, &p->id, "cannot mark it transferred: %s",
 					strerror(-err));
 			return XFER_DONE;
@@ -1150,7 +1153,7 @@ static void run_job(struct agent *a, struct pending *p)
 	}
 	err = take_job(a, &p->id);
 	if (err < 0) {
-		if (err != -EBADFD && err != -ENOENT)
+		if (err != -EBADFD && err != -ENOENT && err != -EBUSY)
 			log_job(LOG_ERR, &p->id, "cannot take it: %s", strerror(-err));
 		goto out;
 	}

@@ -357,8 +357,8 @@ struct kbits_event {
  * KBITS_IOC_AGENT_ATTACH's argument: 0, or KBITS_AGENT_PLACES_FILES for an
  * agent that writes each file under a temporary name and moves it to its
  * local name only when the job's user completes the job.  Such an agent
- * marks every job it reports progress for; COMPLETE of a marked job then
- * gives the agent a KBITS_EVENT_COMPLETING and waits for its
+ * marks every download or upload-reply job it takes; COMPLETE of a marked
+ * job then gives the agent a KBITS_EVENT_COMPLETING and waits for its
  * KBITS_AGENT_IOC_PLACED, so that COMPLETE returns once the files are in
  * place (see docs/uapi.md).
  */
@@ -407,7 +407,8 @@ struct kbits_agent_error {
  * KBITS_AGENT_IOC_PLACED: the agent's answer to KBITS_EVENT_COMPLETING.
  * @error 0: the finished files are at their local names and the others'
  * temporaries are gone; the job becomes ACKNOWLEDGED and COMPLETE returns.
- * Else a positive errno: the job stays as it was and COMPLETE fails with it.
+ * Else a positive errno below 512 (the kernel's own start there): the job
+ * stays as it was and COMPLETE fails with it.
  */
 struct kbits_agent_placed {
 	__u32 size;		/* in: sizeof(struct kbits_agent_placed) */
