@@ -21,12 +21,12 @@ all: module userspace
 
 help:
 	@echo 'make               build kmod/kbits.ko and userspace (build/)'
-	@echo 'make install       install module, libkbits, headers, kbitsctl, man pages (PREFIX, DESTDIR, KVER)'
+	@echo 'make install       install module, libkbits, headers, kbitsctl, kbitsd and its unit, man pages (PREFIX, DESTDIR, KVER)'
 	@echo 'make uninstall     remove what make install installed'
-	@echo 'make walkthrough   set up, then show GetJob at work in the VM'
+	@echo 'make walkthrough   set up, then show a transfer and GetJob at work in the VM'
 	@echo 'make check         set up, then run every test (host + VM)'
 	@echo 'make check-debug   the VM tests on a KASAN/lockdep/kmemleak kernel (built once, ~25 min)'
-	@echo 'make bench         GET_JOB against pidfd_open, open() and a socket daemon, at queue sizes (VM)'
+	@echo 'make bench         GET_JOB against pidfd_open, open() and a socket daemon, at queue sizes; kbitsd against cp and curl (VM)'
 	@echo 'make shell         a root shell in the VM, kmod/kbits.ko loaded'
 	@echo 'make lint          checkpatch --strict and sparse on the module'
 	@echo 'make deps          install missing Debian packages'
