@@ -7,9 +7,14 @@
  * TRANSFERRING, TRANSFERRED and the error states.  Closing the fd gives the
  * jobs the agent had taken back to the queue.
  *
- * Events go to a ring of KBITS_AGENT_EVENTS records.  When it is full, the
- * agent is told so by an OVERFLOW record, and every event until it has read
- * that record is dropped: it must look at every job anyway.
+ * A queued job's events wait with the job (@agent_pending, one bit per
+ * kind, and @agent_node in kbits_agent_pending), so that no user can flood
+ * them away: a job has one record of each kind at most, whatever its users
+ * do, and there are as many as queued jobs at most.  The events of jobs
+ * that left the queue (CANCELLED, COMPLETED) go to a ring of
+ * KBITS_AGENT_EVENTS records, which many creates and cancels can fill: then
+ * the agent is told so by an OVERFLOW record, and every such event until it
+ * has read that record is dropped: it must look at every job anyway.
  */
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
@@ -29,7 +34,6 @@
 #define KBITS_AGENT_EVENTS 4096
 
 struct kbits_agent {
-	spinlock_t lock;		/* the ring */
 	wait_queue_head_t wait;
 	struct kbits_event *ring;	/* KBITS_AGENT_EVENTS records */
 	u32 head;			/* the oldest record */
@@ -41,6 +45,27 @@ struct kbits_agent {
 
 static struct kbits_agent __rcu *kbits_agent;
 static DEFINE_MUTEX(kbits_agent_lock);	/* attach and detach */
+
+/* The agent's ring, and the queued jobs with events for it, in order. */
+static DEFINE_SPINLOCK(kbits_agent_events_lock);
+static LIST_HEAD(kbits_agent_pending);
+
+/* The kinds a queued job keeps for the agent, in the order it reads them. */
+static const u32 kbits_pending_kinds[] = {
+	KBITS_EVENT_CREATED, KBITS_EVENT_QUEUED, KBITS_EVENT_SUSPENDED,
+	KBITS_EVENT_MODIFIED, KBITS_EVENT_COMPLETING,
+};
+
+/* @kind's bit in a job's agent_pending, or 0 for a kind it does not keep. */
+static u32 kbits_pending_bit(u32 kind)
+{
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(kbits_pending_kinds); i++)
+		if (kbits_pending_kinds[i] == kind)
+			return BIT(i);
+	return 0;
+}
 
 static_assert(sizeof(struct kbits_event) == 32);
 static_assert(sizeof(struct kbits_agent_job) == KBITS_AGENT_JOB_SIZE_VER0);
@@ -63,40 +88,101 @@ bool kbits_agent_places_files(void)
 	return ret;
 }
 
-/* Tells the agent, if there is one, that @job changed: @kind. */
-void kbits_agent_notify(struct kbits_job *job, u32 kind)
+/* Puts an event of a job that left the queue in the ring. */
+static void kbits_agent_push(struct kbits_agent *a, struct kbits_job *job,
+			     u32 kind)
 {
 	struct kbits_event *ev;
+
+	lockdep_assert_held(&kbits_agent_events_lock);
+	if (a->overflow) {
+		/* dropped: the agent rescans after OVERFLOW */
+	} else if (a->count == KBITS_AGENT_EVENTS) {
+		a->overflow = true;
+	} else {
+		ev = &a->ring[(a->head + a->count++) % KBITS_AGENT_EVENTS];
+		memcpy(ev->id, &job->id, sizeof(ev->id));
+		ev->kind = kind;
+		ev->state = READ_ONCE(job->state);
+	}
+}
+
+/* Takes @job off the pending list, with what it kept; the lock is held. */
+static void kbits_agent_unpend(struct kbits_job *job)
+{
+	lockdep_assert_held(&kbits_agent_events_lock);
+	if (!list_empty(&job->agent_node))
+		list_del_init(&job->agent_node);
+	job->agent_pending = 0;
+}
+
+/*
+ * Tells the agent, if there is one, that @job changed: @kind.  A queued
+ * job keeps the event (QUEUED and SUSPENDED replace each other); one that
+ * left the queue drops what it kept, and its event goes to the ring.
+ */
+void kbits_agent_notify(struct kbits_job *job, u32 kind)
+{
+	u32 bit = kbits_pending_bit(kind);
 	struct kbits_agent *a;
 
 	rcu_read_lock();
 	a = rcu_dereference(kbits_agent);
 	if (a) {
-		spin_lock(&a->lock);
-		if (a->overflow) {
-			/* dropped: the agent rescans after OVERFLOW */
-		} else if (a->count == KBITS_AGENT_EVENTS) {
-			a->overflow = true;
+		spin_lock(&kbits_agent_events_lock);
+		if (!bit) {
+			kbits_agent_unpend(job);
+			kbits_agent_push(a, job, kind);
 		} else {
-			ev = &a->ring[(a->head + a->count++) % KBITS_AGENT_EVENTS];
-			memcpy(ev->id, &job->id, sizeof(ev->id));
-			ev->kind = kind;
-			ev->state = READ_ONCE(job->state);
+			if (kind == KBITS_EVENT_QUEUED ||
+			    kind == KBITS_EVENT_SUSPENDED)
+				job->agent_pending &=
+					~(kbits_pending_bit(KBITS_EVENT_QUEUED) |
+					  kbits_pending_bit(KBITS_EVENT_SUSPENDED));
+			job->agent_pending |= bit;
+			if (list_empty(&job->agent_node))
+				list_add_tail(&job->agent_node,
+					      &kbits_agent_pending);
 		}
-		spin_unlock(&a->lock);
+		spin_unlock(&kbits_agent_events_lock);
 		wake_up_interruptible_poll(&a->wait, EPOLLIN | EPOLLRDNORM);
 	}
 	rcu_read_unlock();
+}
+
+/* @job is being freed: it must not stay on the pending list. */
+void kbits_agent_forget(struct kbits_job *job)
+{
+	spin_lock(&kbits_agent_events_lock);
+	kbits_agent_unpend(job);
+	spin_unlock(&kbits_agent_events_lock);
 }
 
 static bool kbits_agent_has_events(struct kbits_agent *a)
 {
 	bool ret;
 
-	spin_lock(&a->lock);
-	ret = a->count || a->overflow;
-	spin_unlock(&a->lock);
+	spin_lock(&kbits_agent_events_lock);
+	ret = a->count || a->overflow || !list_empty(&kbits_agent_pending);
+	spin_unlock(&kbits_agent_events_lock);
 	return ret;
+}
+
+/* The first event the first pending job keeps, taken from it, into @ev. */
+static void kbits_agent_pop_pending(struct kbits_event *ev)
+{
+	struct kbits_job *job;
+	u32 i;
+
+	job = list_first_entry(&kbits_agent_pending, struct kbits_job,
+			       agent_node);
+	i = __ffs(job->agent_pending);
+	memcpy(ev->id, &job->id, sizeof(ev->id));
+	ev->kind = kbits_pending_kinds[i];
+	ev->state = READ_ONCE(job->state);
+	job->agent_pending &= ~BIT(i);
+	if (!job->agent_pending)
+		list_del_init(&job->agent_node);
 }
 
 /* Takes the next record, if any, into @ev. */
@@ -104,13 +190,15 @@ static bool kbits_agent_pop(struct kbits_agent *a, struct kbits_event *ev)
 {
 	bool got = true;
 
-	spin_lock(&a->lock);
-	if (a->count) {
+	memset(ev, 0, sizeof(*ev));
+	spin_lock(&kbits_agent_events_lock);
+	if (!list_empty(&kbits_agent_pending)) {
+		kbits_agent_pop_pending(ev);
+	} else if (a->count) {
 		*ev = a->ring[a->head];
 		a->head = (a->head + 1) % KBITS_AGENT_EVENTS;
 		a->count--;
 	} else if (a->overflow) {
-		memset(ev, 0, sizeof(*ev));
 		ev->kind = KBITS_EVENT_OVERFLOW;
 		a->overflow = false;
 	} else {
@@ -118,7 +206,7 @@ static bool kbits_agent_pop(struct kbits_agent *a, struct kbits_event *ev)
 	}
 	if (got)
 		ev->seq = ++a->seq;
-	spin_unlock(&a->lock);
+	spin_unlock(&kbits_agent_events_lock);
 	return got;
 }
 
@@ -144,9 +232,9 @@ static ssize_t kbits_agent_read(struct file *file, char __user *buf,
 		while (done + sizeof(ev) <= count && kbits_agent_pop(a, &ev)) {
 			if (copy_to_user(buf + done, &ev, sizeof(ev))) {
 				/* lost: the agent must hear of it */
-				spin_lock(&a->lock);
+				spin_lock(&kbits_agent_events_lock);
 				a->overflow = true;
-				spin_unlock(&a->lock);
+				spin_unlock(&kbits_agent_events_lock);
 				return done ?: -EFAULT;
 			}
 			done += sizeof(ev);
@@ -183,6 +271,7 @@ static void kbits_agent_requeue(struct kbits_job *job)
 static int kbits_agent_release(struct inode *inode, struct file *file)
 {
 	struct kbits_agent *a = file->private_data;
+	struct kbits_job *job, *tmp;
 
 	/*
 	 * The lock is held until the jobs are back in the queue, so that a
@@ -193,6 +282,12 @@ static int kbits_agent_release(struct inode *inode, struct file *file)
 		RCU_INIT_POINTER(kbits_agent, NULL);
 		synchronize_rcu();	/* no kbits_agent_notify() still in @a */
 		kbits_jobs_for_each(kbits_agent_requeue);
+		/* the next agent starts afresh, with a look at every job */
+		spin_lock(&kbits_agent_events_lock);
+		list_for_each_entry_safe(job, tmp, &kbits_agent_pending,
+					 agent_node)
+			kbits_agent_unpend(job);
+		spin_unlock(&kbits_agent_events_lock);
 	}
 	mutex_unlock(&kbits_agent_lock);
 	kvfree(a->ring);
@@ -464,6 +559,8 @@ static long kbits_agent_ioctl(struct file *file, unsigned int cmd,
 		return kbits_agent_import(uarg);
 	case KBITS_AGENT_IOC_PLACED:
 		return kbits_agent_placed(uarg);
+	case KBITS_AGENT_IOC_JOB_NS:
+		return kbits_agent_job_ns(uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -504,7 +601,6 @@ int kbits_agent_attach(unsigned long flags)
 		kfree(a);
 		return -ENOMEM;
 	}
-	spin_lock_init(&a->lock);
 	init_waitqueue_head(&a->wait);
 	a->flags = flags;
 

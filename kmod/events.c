@@ -4,13 +4,16 @@
  *
  * A job numbers its events 1, 2, 3...  and keeps the last KBITS_JOB_EVENTS
  * of them in a ring, made when the first one comes.  Each job fd keeps the
- * number of the last event it read in its file position, which starts at the
- * job's count when the fd is made.  A reader that fell behind the ring (or
+ * number of the last event it read in its cursor (struct kbits_job_fd),
+ * which starts at the job's count when the fd is made.  The fd is a stream:
+ * threads that read one fd at once each get other events, and each waits
+ * interruptibly; nothing holds f_pos_lock.  A reader that fell behind the ring (or
  * an event that found no memory for the ring) gets an OVERFLOW record in
  * place of what it missed: nothing is lost without its reader being told.
  * The job records only the kinds its notify flags ask for (BITS's
  * BG_NOTIFY_*).  Once the job is final (ACKNOWLEDGED, CANCELLED) and a
- * reader has read every event, read() gives 0 and poll() EPOLLHUP.
+ * reader has read every event, read() gives 0 and poll() EPOLLHUP.  A fd
+ * revoked by a TAKE_OWNERSHIP reads -EACCES and polls EPOLLERR | EPOLLHUP.
  */
 #include <linux/fs.h>
 #include <linux/minmax.h>
@@ -76,17 +79,30 @@ void kbits_job_changed(struct kbits_job *job, u32 kind)
 	kbits_job_event(job, kind);
 }
 
+/* A TAKE_OWNERSHIP revoked some of @job's fds: wake their readers. */
+void kbits_job_revoked(struct kbits_job *job)
+{
+	wake_up_interruptible_poll(&job->wait, EPOLLERR | EPOLLHUP);
+}
+
 /*
- * Up to @max records after event *@pos into @out; moves *@pos past them.
- * Returns how many.
+ * Up to @max records after the last event @jf read into @out, and moves its
+ * cursor past them, under the job's lock: two readers of one fd never get
+ * the same event.  Returns how many, or -EACCES when @jf is revoked.
  */
-static size_t kbits_job_events_after(struct kbits_job *job, loff_t *pos,
+static ssize_t kbits_job_events_take(struct kbits_job_fd *jf,
 				     struct kbits_event *out, size_t max)
 {
-	u64 next = *pos + 1;
+	struct kbits_job *job = jf->job;
 	size_t n = 0;
+	u64 next;
 
 	mutex_lock(&job->lock);
+	if (kbits_job_fd_check(jf)) {
+		mutex_unlock(&job->lock);
+		return -EACCES;
+	}
+	next = jf->cursor + 1;
 	for (; n < max && next <= job->event_seq; n++) {
 		const struct kbits_event *ev = job->events ?
 			&job->events[next % KBITS_JOB_EVENTS] : NULL;
@@ -110,53 +126,55 @@ static size_t kbits_job_events_after(struct kbits_job *job, loff_t *pos,
 		else
 			next++;
 	}
+	WRITE_ONCE(jf->cursor, next - 1);
 	mutex_unlock(&job->lock);
-	*pos = next - 1;
 	return n;
 }
 
-static bool kbits_job_has_events(struct kbits_job *job, loff_t pos)
+/* Is there something for @jf's reader: an event, the end, or revocation? */
+static bool kbits_job_readable(struct kbits_job_fd *jf)
 {
-	return READ_ONCE(job->event_seq) > (u64)pos;
-}
+	struct kbits_job *job = jf->job;
 
-/* Is there something for a reader at @pos: an event, or the end? */
-static bool kbits_job_readable(struct kbits_job *job, loff_t pos)
-{
-	return kbits_job_has_events(job, pos) ||
-	       kbits_state_is_final(READ_ONCE(job->state));
+	return READ_ONCE(job->event_seq) > READ_ONCE(jf->cursor) ||
+	       kbits_state_is_final(READ_ONCE(job->state)) ||
+	       kbits_job_fd_check(jf);
 }
 
 ssize_t kbits_job_read(struct file *file, char __user *buf, size_t count,
 		       loff_t *ppos)
 {
-	struct kbits_job *job = file->private_data;
+	struct kbits_job_fd *jf = file->private_data;
 	struct kbits_event evs[8];
-	size_t n, done = 0;
+	size_t done = 0;
+	ssize_t n;
 	int err;
 
 	if (count < sizeof(evs[0]))
 		return -EINVAL;
-	if (!kbits_job_readable(job, *ppos)) {
+	if (!kbits_job_readable(jf)) {
 		if (file->f_flags & O_NONBLOCK)
 			return -EAGAIN;
-		err = wait_event_interruptible(job->wait,
-					       kbits_job_readable(job, *ppos));
+		err = wait_event_interruptible(jf->job->wait,
+					       kbits_job_readable(jf));
 		if (err)
 			return err;
 	}
-	/* Past the last event of a job that will have no more: EOF (0). */
+	/*
+	 * Past the last event of a job that will have no more: EOF (0).
+	 * Events taken but not copied (a bad @buf) are lost to this fd, as
+	 * an eventfd's count would be.
+	 */
 	while (done < count) {
-		loff_t pos = *ppos;
-
-		n = kbits_job_events_after(job, &pos, evs,
-					   min(ARRAY_SIZE(evs),
-					       (count - done) / sizeof(evs[0])));
+		n = kbits_job_events_take(jf, evs,
+					  min(ARRAY_SIZE(evs),
+					      (count - done) / sizeof(evs[0])));
+		if (n < 0)
+			return done ?: n;
 		if (!n)
 			break;
 		if (copy_to_user(buf + done, evs, n * sizeof(evs[0])))
 			return done ?: -EFAULT;
-		*ppos = pos;
 		done += n * sizeof(evs[0]);
 	}
 	return done;
@@ -164,12 +182,14 @@ ssize_t kbits_job_read(struct file *file, char __user *buf, size_t count,
 
 __poll_t kbits_job_poll(struct file *file, poll_table *pt)
 {
-	struct kbits_job *job = file->private_data;
-
+	struct kbits_job_fd *jf = file->private_data;
+	struct kbits_job *job = jf->job;
 	__poll_t mask = 0;
 
 	poll_wait(file, &job->wait, pt);
-	if (kbits_job_has_events(job, file->f_pos))
+	if (kbits_job_fd_check(jf))
+		return EPOLLERR | EPOLLHUP;
+	if (READ_ONCE(job->event_seq) > READ_ONCE(jf->cursor))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (kbits_state_is_final(READ_ONCE(job->state)))
 		mask |= EPOLLHUP;

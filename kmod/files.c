@@ -4,6 +4,7 @@
  * progress.  Names are copied from userspace and checked before the job's
  * lock is taken; the lock is held only to look at or change the array.
  */
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -119,10 +120,12 @@ static int kbits_file_from_spec(struct kbits_file *f,
 	return 0;
 }
 
-long kbits_job_add_files(struct kbits_job *job,
+long kbits_job_add_files(struct kbits_job_fd *jf,
 			 struct kbits_add_files __user *uarg)
 {
-	u32 max = READ_ONCE(kbits_max_files_per_job);
+	u32 max = min_t(u32, READ_ONCE(kbits_max_files_per_job),
+			KBITS_FILES_PER_JOB_LIMIT);
+	struct kbits_job *job = jf->job;
 	struct kbits_file *new, *grown;
 	struct kbits_add_files args;
 	struct kbits_file_spec spec;
@@ -159,7 +162,10 @@ long kbits_job_add_files(struct kbits_job *job,
 	}
 
 	mutex_lock(&job->lock);
-	if (kbits_state_is_final(job->state)) {
+	err = kbits_job_fd_check(jf);
+	if (err) {
+		/* revoked */
+	} else if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
 	} else if (job->completing) {
 		err = -EBUSY;
@@ -191,9 +197,10 @@ out:
 	return err;
 }
 
-long kbits_job_get_file(struct kbits_job *job,
+long kbits_job_get_file(struct kbits_job_fd *jf,
 			struct kbits_job_file __user *uarg)
 {
+	struct kbits_job *job = jf->job;
 	struct kbits_job_file args;
 	char *remote = NULL, *local = NULL;
 	u64 total = 0, done = 0;
@@ -208,7 +215,10 @@ long kbits_job_get_file(struct kbits_job *job,
 		return -EINVAL;
 
 	mutex_lock(&job->lock);
-	if (args.index >= job->nr_files) {
+	err = kbits_job_fd_check(jf);
+	if (err) {
+		/* revoked */
+	} else if (args.index >= job->nr_files) {
 		err = -ENXIO;
 	} else {
 		struct kbits_file *f = &job->files[args.index];
@@ -248,26 +258,43 @@ out:
 	return err;
 }
 
-long kbits_job_get_progress(struct kbits_job *job,
+/* @a + @b, or at most U64_MAX - 1: a sum never reads as KBITS_SIZE_UNKNOWN. */
+static u64 kbits_add_sat(u64 a, u64 b)
+{
+	u64 sum;
+
+	if (check_add_overflow(a, b, &sum) || sum == KBITS_SIZE_UNKNOWN)
+		return KBITS_SIZE_UNKNOWN - 1;
+	return sum;
+}
+
+long kbits_job_get_progress(struct kbits_job_fd *jf,
 			    struct kbits_job_progress __user *uarg)
 {
+	struct kbits_job *job = jf->job;
 	struct kbits_job_progress p = {};
+	int err;
 	u32 i;
 
 	mutex_lock(&job->lock);
-	for (i = 0; i < job->nr_files; i++) {
+	err = kbits_job_fd_check(jf);
+	for (i = 0; !err && i < job->nr_files; i++) {
 		const struct kbits_file *f = &job->files[i];
 
 		if (f->bytes_total == KBITS_SIZE_UNKNOWN ||
 		    p.bytes_total == KBITS_SIZE_UNKNOWN)
 			p.bytes_total = KBITS_SIZE_UNKNOWN;
 		else
-			p.bytes_total += f->bytes_total;
-		p.bytes_transferred += f->bytes_transferred;
+			p.bytes_total = kbits_add_sat(p.bytes_total,
+						      f->bytes_total);
+		p.bytes_transferred = kbits_add_sat(p.bytes_transferred,
+						    f->bytes_transferred);
 		p.files_transferred += f->completed;
 	}
 	p.files_total = job->nr_files;
 	mutex_unlock(&job->lock);
+	if (err)
+		return err;
 
 	return copy_to_user(uarg, &p, sizeof(p)) ? -EFAULT : 0;
 }

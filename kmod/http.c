@@ -57,9 +57,10 @@ static int kbits_put_proxy_string(const char *str, u64 buf)
 }
 
 /* GET_PROXY: the usage, and both lists as GET_FILE writes names. */
-long kbits_job_get_proxy(struct kbits_job *job,
+long kbits_job_get_proxy(struct kbits_job_fd *jf,
 			 struct kbits_job_proxy __user *uarg)
 {
+	struct kbits_job *job = jf->job;
 	struct kbits_job_proxy args;
 	char *list = NULL, *bypass = NULL;
 	u32 usage, list_len, bypass_len;
@@ -74,12 +75,14 @@ long kbits_job_get_proxy(struct kbits_job *job,
 
 	/* Copies, so that no lock is held across the copies to userspace. */
 	mutex_lock(&job->lock);
+	err = kbits_job_fd_check(jf);
 	usage = job->proxy_usage;
-	if (job->proxy_list)
+	if (!err && job->proxy_list)
 		list = kstrdup(job->proxy_list, GFP_KERNEL_ACCOUNT);
-	if (job->proxy_bypass)
+	if (!err && job->proxy_bypass)
 		bypass = kstrdup(job->proxy_bypass, GFP_KERNEL_ACCOUNT);
-	if ((job->proxy_list && !list) || (job->proxy_bypass && !bypass))
+	if (!err &&
+	    ((job->proxy_list && !list) || (job->proxy_bypass && !bypass)))
 		err = -ENOMEM;
 	mutex_unlock(&job->lock);
 	if (err)
@@ -109,9 +112,10 @@ out:
  * SET_PROXY: KBITS_PROXY_OVERRIDE with a list (and maybe a bypass list), or
  * another usage with neither.
  */
-long kbits_job_set_proxy(struct kbits_job *job,
+long kbits_job_set_proxy(struct kbits_job_fd *jf,
 			 struct kbits_job_proxy __user *uarg)
 {
+	struct kbits_job *job = jf->job;
 	struct kbits_job_proxy args;
 	char *list = NULL, *bypass = NULL;
 	int err;
@@ -143,7 +147,10 @@ long kbits_job_set_proxy(struct kbits_job *job,
 	}
 
 	mutex_lock(&job->lock);
-	if (kbits_state_is_final(job->state)) {
+	err = kbits_job_fd_check(jf);
+	if (err) {
+		/* revoked */
+	} else if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
 	} else {
 		job->proxy_usage = args.usage;

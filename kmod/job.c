@@ -13,8 +13,11 @@
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
 #include <linux/hashtable.h>
+#include <linux/nsproxy.h>
 #include <linux/poll.h>
+#include <linux/proc_fs.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
@@ -23,6 +26,7 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
+#include <net/net_namespace.h>
 
 #include "kbits.h"
 
@@ -43,8 +47,14 @@ static DEFINE_XARRAY_ALLOC(kbits_slots);
 static u32 kbits_next_slot;
 
 /*
- * Per-user job counts.  Jobs made by a caller with CAP_SYS_ADMIN are not
- * counted (BITS exempts administrators and services the same way).
+ * Per-user job counts.  A job counts from its creation until it is freed,
+ * however long its fds keep it after it left the queue, so that a user
+ * never holds more than max_jobs_per_user jobs of kernel memory.  It counts
+ * against its owner and, as ucounts do, against the owner of every user
+ * namespace between the owner's and the initial one (but the initial
+ * namespace's root): a user's containers and subordinate uids share that
+ * user's limit.  Jobs made or taken over by a caller with CAP_SYS_ADMIN are
+ * not counted (BITS exempts administrators and services the same way).
  */
 struct kbits_user {
 	struct hlist_node node;
@@ -56,6 +66,9 @@ struct kbits_user {
 static DEFINE_HASHTABLE(kbits_users, KBITS_USERS_BITS);
 static DEFINE_SPINLOCK(kbits_users_lock);	/* kbits_users, kbits_charged */
 static unsigned int kbits_charged;		/* all counted jobs */
+
+/* A user namespace nests 32 deep at most: the owner and 32 creators. */
+#define KBITS_CHAIN_MAX 33
 
 static const char * const kbits_state_names[] = {
 	[KBITS_JOB_STATE_QUEUED] = "QUEUED",
@@ -92,81 +105,166 @@ static struct kbits_user *kbits_user_find(kuid_t uid)
 	return NULL;
 }
 
+/*
+ * The users a job of @owner made in @ns counts against: @owner, then the
+ * owner of each namespace up to the initial one, each once; the initial
+ * namespace's root is left out (its own jobs are exempt).  Returns how many.
+ */
+static int kbits_chain(kuid_t owner, const struct user_namespace *ns,
+		       kuid_t *uids)
+{
+	int n = 0, i;
+
+	uids[n++] = owner;
+	for (; ns != &init_user_ns && n < KBITS_CHAIN_MAX; ns = ns->parent) {
+		if (uid_eq(ns->owner, GLOBAL_ROOT_UID))
+			continue;
+		for (i = 0; i < n && !uid_eq(uids[i], ns->owner); i++)
+			;
+		if (i == n)
+			uids[n++] = ns->owner;
+	}
+	return n;
+}
+
 /* kbits_uncharge() with kbits_users_lock held. */
 static void kbits_uncharge_locked(struct kbits_job *job)
 {
+	kuid_t uids[KBITS_CHAIN_MAX];
 	struct kbits_user *u;
+	int i, n;
 
 	lockdep_assert_held(&kbits_users_lock);
 	if (!job->charged)
 		return;
-	u = kbits_user_find(job->owner);
-	if (!WARN_ON_ONCE(!u)) {
-		kbits_charged--;
+	n = kbits_chain(job->owner, job->user_ns, uids);
+	for (i = 0; i < n; i++) {
+		u = kbits_user_find(uids[i]);
+		if (WARN_ON_ONCE(!u))
+			continue;
 		if (!--u->jobs) {
 			hash_del(&u->node);
 			kfree(u);
 		}
 	}
+	kbits_charged--;
 	job->charged = false;
 }
 
-/*
- * Makes @owner the owner of @job, and moves the job's charge against the
- * limits to @owner: the job counts against its owner's and the system's
- * limits (-EDQUOT, -ENOSPC) unless the caller has CAP_SYS_ADMIN in the
- * initial user namespace (BITS exempts administrators and services).  A
- * job that was charged already does not count twice toward max_jobs.
- * @force (IMPORT: the job existed before) charges @owner, past its limits.
- */
-static int kbits_charge_to(struct kbits_job *job, kuid_t owner, bool force)
+/* Is @uid one of the users @job counts against now? */
+static bool kbits_charged_to(const struct kbits_job *job, kuid_t uid)
 {
-	bool exempt = !force && ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
-	struct kbits_user *u = NULL, *new = NULL;
-	int err = 0;
+	kuid_t uids[KBITS_CHAIN_MAX];
+	int i, n;
 
-	if (!exempt) {
-		new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
-		if (!new)
-			return -ENOMEM;
-	}
+	if (!job->charged)
+		return false;
+	n = kbits_chain(job->owner, job->user_ns, uids);
+	for (i = 0; i < n; i++)
+		if (uid_eq(uids[i], uid))
+			return true;
+	return false;
+}
 
-	spin_lock(&kbits_users_lock);
-	if (!exempt) {
-		u = kbits_user_find(owner);
-		if (job->charged && uid_eq(job->owner, owner))
-			goto out;	/* charged to @owner already */
-		if (!force &&
-		    (u ? u->jobs : 0) >= READ_ONCE(kbits_max_jobs_per_user)) {
-			err = -EDQUOT;
-			goto out;
-		}
-		if (!force && !job->charged &&
-		    kbits_charged >= READ_ONCE(kbits_max_jobs)) {
-			err = -ENOSPC;
-			goto out;
-		}
+/*
+ * May @job count against the @n users @uids instead of those it counts
+ * against now?  -EDQUOT when one of them would pass max_jobs_per_user,
+ * -ENOSPC when the system would pass max_jobs.
+ */
+static int kbits_charge_check(const struct kbits_job *job, const kuid_t *uids,
+			      int n)
+{
+	unsigned int max = READ_ONCE(kbits_max_jobs_per_user);
+	const struct kbits_user *u;
+	unsigned int jobs;
+	int i;
+
+	lockdep_assert_held(&kbits_users_lock);
+	for (i = 0; i < n; i++) {
+		u = kbits_user_find(uids[i]);
+		jobs = u ? u->jobs : 0;
+		if (kbits_charged_to(job, uids[i]))
+			jobs--;
+		if (jobs >= max)
+			return -EDQUOT;
 	}
-	kbits_uncharge_locked(job);
-	if (!exempt) {
+	if (!job->charged && kbits_charged >= READ_ONCE(kbits_max_jobs))
+		return -ENOSPC;
+	return 0;
+}
+
+/*
+ * Counts @job, which counts against nobody now, against the @n users
+ * @uids.  @spare[i] is a new entry for @uids[i], taken (set to NULL) when
+ * that user has none yet.
+ */
+static void kbits_charge_locked(struct kbits_job *job, const kuid_t *uids,
+				int n, struct kbits_user **spare)
+{
+	struct kbits_user *u;
+	int i;
+
+	lockdep_assert_held(&kbits_users_lock);
+	for (i = 0; i < n; i++) {
+		u = kbits_user_find(uids[i]);
 		if (!u) {
-			u = new;
-			new = NULL;
-			u->uid = owner;
+			u = spare[i];
+			spare[i] = NULL;
+			u->uid = uids[i];
 			hash_add(kbits_users, &u->node, __kuid_val(u->uid));
 		}
 		u->jobs++;
-		kbits_charged++;
-		job->charged = true;
 	}
-	WRITE_ONCE(job->owner, owner);
-out:
+	kbits_charged++;
+	job->charged = true;
+}
+
+/*
+ * Makes @owner, of user namespace *@ns, the owner of @job, and moves the
+ * job's count against the limits to it (see kbits_users); the job's old
+ * namespace comes back in *@ns for the caller to put.  The job does not
+ * count when the caller has CAP_SYS_ADMIN in the initial user namespace,
+ * unless @force (IMPORT: the job existed before, and counts past the
+ * limits).  On failure the job stays as it was.
+ */
+static int kbits_charge_to(struct kbits_job *job, kuid_t owner,
+			   struct user_namespace **ns, bool force)
+{
+	bool exempt = !force && ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
+	struct kbits_user *spare[KBITS_CHAIN_MAX] = { };
+	kuid_t uids[KBITS_CHAIN_MAX];
+	int err = 0, i, n = 0;
+
+	if (!exempt) {
+		n = kbits_chain(owner, *ns, uids);
+		for (i = 0; i < n; i++) {
+			spare[i] = kzalloc(sizeof(*spare[i]),
+					   GFP_KERNEL_ACCOUNT);
+			if (!spare[i]) {
+				err = -ENOMEM;
+				goto out;
+			}
+		}
+	}
+
+	spin_lock(&kbits_users_lock);
+	if (!exempt && !force)
+		err = kbits_charge_check(job, uids, n);
+	if (!err) {
+		kbits_uncharge_locked(job);
+		WRITE_ONCE(job->owner, owner);
+		swap(job->user_ns, *ns);
+		if (!exempt)
+			kbits_charge_locked(job, uids, n, spare);
+	}
 	spin_unlock(&kbits_users_lock);
-	kfree(new);
+out:
+	for (i = 0; i < n; i++)
+		kfree(spare[i]);
 	return err;
 }
 
-/* Drops @job's charge, if it has one; a second call does nothing. */
+/* Drops @job's count, if it has one; a second call does nothing. */
 static void kbits_uncharge(struct kbits_job *job)
 {
 	spin_lock(&kbits_users_lock);
@@ -178,7 +276,12 @@ static void kbits_job_release(struct kref *ref)
 {
 	struct kbits_job *job = container_of(ref, struct kbits_job, ref);
 
+	kbits_agent_forget(job);
+	kbits_uncharge(job);
 	put_user_ns(job->user_ns);
+	path_put(&job->root);
+	if (job->net)
+		put_net(job->net);
 	kfree(job->display_name);
 	kfree(job->description);
 	kfree(job->error.text);
@@ -196,12 +299,14 @@ void kbits_job_put(struct kbits_job *job)
 	kref_put(&job->ref, kbits_job_release);
 }
 
-/* Takes @job out of the queue and drops the queue's reference. */
+/*
+ * Takes @job out of the queue and drops the queue's reference; it counts
+ * against its users until its last fd is closed.
+ */
 void kbits_job_dequeue(struct kbits_job *job)
 {
 	rhashtable_remove_fast(&kbits_jobs, &job->node, kbits_job_params);
 	xa_erase(&kbits_slots, job->slot);
-	kbits_uncharge(job);
 	kbits_job_put(job);
 }
 
@@ -297,9 +402,10 @@ static char **kbits_job_string_field(struct kbits_job *job, unsigned int cmd,
 	}
 }
 
-static long kbits_job_get_string(struct kbits_job *job, unsigned int cmd,
+static long kbits_job_get_string(struct kbits_job_fd *jf, unsigned int cmd,
 				 struct kbits_job_string __user *uarg)
 {
+	struct kbits_job *job = jf->job;
 	struct kbits_job_string args;
 	char *copy, *field;
 	u32 len, max;
@@ -314,9 +420,12 @@ static long kbits_job_get_string(struct kbits_job *job, unsigned int cmd,
 
 	/* A copy, so that no lock is held across the copy to userspace. */
 	mutex_lock(&job->lock);
+	err = kbits_job_fd_check(jf);
 	field = *kbits_job_string_field(job, cmd, &max);
-	copy = kstrdup(field ?: "", GFP_KERNEL_ACCOUNT);
+	copy = err ? NULL : kstrdup(field ?: "", GFP_KERNEL_ACCOUNT);
 	mutex_unlock(&job->lock);
+	if (err)
+		return err;
 	if (!copy)
 		return -ENOMEM;
 	/* No headers is not the same as empty ones (BITS: S_FALSE). */
@@ -340,9 +449,10 @@ static long kbits_job_get_string(struct kbits_job *job, unsigned int cmd,
  * SET_DISPLAY_NAME, SET_DESCRIPTION, SET_HTTP_HEADERS: headers must be
  * "Name: value" lines, and an empty string removes them.
  */
-static long kbits_job_set_string(struct kbits_job *job, unsigned int cmd,
+static long kbits_job_set_string(struct kbits_job_fd *jf, unsigned int cmd,
 				 struct kbits_job_string __user *uarg)
 {
+	struct kbits_job *job = jf->job;
 	struct kbits_job_string args;
 	char *str, **field;
 	u32 max;
@@ -369,7 +479,10 @@ static long kbits_job_set_string(struct kbits_job *job, unsigned int cmd,
 	}
 
 	mutex_lock(&job->lock);
-	if (kbits_state_is_final(job->state)) {
+	err = kbits_job_fd_check(jf);
+	if (err) {
+		/* revoked */
+	} else if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
 	} else {
 		field = kbits_job_string_field(job, cmd, &max);
@@ -382,9 +495,10 @@ static long kbits_job_set_string(struct kbits_job *job, unsigned int cmd,
 	return err;
 }
 
-static long kbits_job_get_attr(struct kbits_job *job,
+static long kbits_job_get_attr(struct kbits_job_fd *jf,
 			       struct kbits_job_attr __user *uarg)
 {
+	struct kbits_job *job = jf->job;
 	struct kbits_job_attr args;
 	u32 usize;
 	int err;
@@ -400,6 +514,7 @@ static long kbits_job_get_attr(struct kbits_job *job,
 	memset(&args, 0, sizeof(args));
 	args.size = min_t(u32, usize, sizeof(args));
 	mutex_lock(&job->lock);
+	err = kbits_job_fd_check(jf);
 	args.priority = job->priority;
 	args.notify_flags = job->notify_flags;
 	args.min_retry_delay = job->min_retry_delay;
@@ -408,6 +523,8 @@ static long kbits_job_get_attr(struct kbits_job *job,
 	args.modification_time = job->mtime;
 	args.completion_time = job->completion_time;
 	mutex_unlock(&job->lock);
+	if (err)
+		return err;
 	args.creation_time = job->ctime;
 
 	return copy_to_user(uarg, &args, args.size) ? -EFAULT : 0;
@@ -417,9 +534,10 @@ static long kbits_job_get_attr(struct kbits_job *job,
 			KBITS_ATTR_MIN_RETRY_DELAY | \
 			KBITS_ATTR_NO_PROGRESS_TIMEOUT)
 
-static long kbits_job_set_attr(struct kbits_job *job,
+static long kbits_job_set_attr(struct kbits_job_fd *jf,
 			       struct kbits_job_attr __user *uarg)
 {
+	struct kbits_job *job = jf->job;
 	struct kbits_job_attr args;
 	int err;
 
@@ -440,6 +558,9 @@ static long kbits_job_set_attr(struct kbits_job *job,
 		return -EINVAL;
 
 	mutex_lock(&job->lock);
+	err = kbits_job_fd_check(jf);
+	if (err)
+		goto out;
 	if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
 		goto out;
@@ -481,14 +602,18 @@ static void kbits_job_set_state(struct kbits_job *job, u32 state, u32 event)
  * TRANSFERRED one that was given a file since, goes to QUEUED.  A job on
  * its way already stays as it is.  -ENODATA for a job without files.
  */
-static long kbits_job_resume(struct kbits_job *job)
+static long kbits_job_resume(struct kbits_job_fd *jf)
 {
-	long err = 0;
+	struct kbits_job *job = jf->job;
+	long err;
 
 	mutex_lock(&job->lock);
-	if (job->completing) {
+	err = kbits_job_fd_check(jf);
+	if (!err && job->completing)
+		err = -EBUSY;
+	if (err) {
 		mutex_unlock(&job->lock);
-		return -EBUSY;
+		return err;
 	}
 	switch (job->state) {
 	case KBITS_JOB_STATE_SUSPENDED:
@@ -514,11 +639,15 @@ static long kbits_job_resume(struct kbits_job *job)
 }
 
 /* Suspend (BITS: Suspend), from any state but the final ones. */
-static long kbits_job_suspend(struct kbits_job *job)
+static long kbits_job_suspend(struct kbits_job_fd *jf)
 {
-	long err = 0;
+	struct kbits_job *job = jf->job;
+	long err;
 
 	mutex_lock(&job->lock);
+	err = kbits_job_fd_check(jf);
+	if (err)
+		goto out;
 	if (kbits_state_is_final(job->state))
 		err = -EBADFD;
 	else if (job->completing)
@@ -526,6 +655,7 @@ static long kbits_job_suspend(struct kbits_job *job)
 	else if (job->state != KBITS_JOB_STATE_SUSPENDED)
 		kbits_job_set_state(job, KBITS_JOB_STATE_SUSPENDED,
 				    KBITS_EVENT_SUSPENDED);
+out:
 	mutex_unlock(&job->lock);
 	return err;
 }
@@ -574,19 +704,21 @@ void kbits_job_finish_completion(struct kbits_job *job, long result)
  * agent is attached (or it detaches meanwhile), -EBUSY while another
  * COMPLETE of the job waits.
  */
-static long kbits_job_complete(struct kbits_job *job)
+static long kbits_job_complete(struct kbits_job_fd *jf)
 {
+	struct kbits_job *job = jf->job;
 	struct kbits_completion c = { };
-	long ret = 0;
+	long ret;
 
 	mutex_lock(&job->lock);
-	if (kbits_state_is_final(job->state) ||
-	    (job->type != KBITS_JOB_TYPE_DOWNLOAD &&
-	     job->state != KBITS_JOB_STATE_TRANSFERRED))
+	ret = kbits_job_fd_check(jf);
+	if (!ret && (kbits_state_is_final(job->state) ||
+		     (job->type != KBITS_JOB_TYPE_DOWNLOAD &&
+		      job->state != KBITS_JOB_STATE_TRANSFERRED)))
 		ret = -EBADFD;
-	else if (job->completing)
+	else if (!ret && job->completing)
 		ret = -EBUSY;
-	else if (job->agent_places && !kbits_agent_places_files())
+	else if (!ret && job->agent_places && !kbits_agent_places_files())
 		ret = -EAGAIN;
 	if (ret) {
 		mutex_unlock(&job->lock);
@@ -616,38 +748,90 @@ static long kbits_job_complete(struct kbits_job *job)
 }
 
 /*
- * TAKE_OWNERSHIP (BITS: TakeOwnership): the caller becomes the job's owner.
- * It needs CAP_SYS_ADMIN in the user namespace the job was created in (so
- * it may have the job, see kbits_may_get()).  The job's charge moves to the
- * new owner, within its limits, unless that one is exempt from them.
+ * May the caller act on the jobs of @owner as an administrator?  As the
+ * kernel's capable_wrt_inode_uidgid(): CAP_SYS_ADMIN in the caller's user
+ * namespace, and @owner mapped into it.  @audit is false where this only
+ * filters a listing.
  */
-static long kbits_job_take_ownership(struct kbits_job *job)
+static bool kbits_admin_over(kuid_t owner, bool audit)
 {
+	struct user_namespace *ns = current_user_ns();
+
+	if (!kuid_has_mapping(ns, owner))
+		return false;
+	return audit ? ns_capable(ns, CAP_SYS_ADMIN) :
+		       ns_capable_noaudit(ns, CAP_SYS_ADMIN);
+}
+
+/*
+ * TAKE_OWNERSHIP (BITS: TakeOwnership): the caller becomes the job's owner,
+ * and the job moves to the caller's user, mount and network namespaces.
+ * It needs CAP_SYS_ADMIN over the job's owner (kbits_admin_over()).  The
+ * job's count against the limits moves to the new owner, within its limits,
+ * unless that one is exempt from them.  Every other fd of the job is
+ * revoked; this one stays valid.  A job the agent may work on (QUEUED,
+ * CONNECTING, TRANSFERRING, TRANSIENT_ERROR) becomes SUSPENDED, so that
+ * nothing its old owner added is transferred with the new owner's rights
+ * before the new owner resumes it.
+ */
+static long kbits_job_take_ownership(struct kbits_job_fd *jf)
+{
+	struct kbits_job *job = jf->job;
+	struct user_namespace *ns;
+	struct path root;
+	struct net *net;
 	long err;
 
-	if (!ns_capable(job->user_ns, CAP_SYS_ADMIN))
+	if (!kbits_admin_over(READ_ONCE(job->owner), true))
 		return -EPERM;
 
+	ns = get_user_ns(current_user_ns());
+	get_fs_root(current->fs, &root);
+	net = get_net(current->nsproxy->net_ns);
 	mutex_lock(&job->lock);
+	err = kbits_job_fd_check(jf);
+	if (err)
+		goto out;
 	if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
-	} else if (job->completing) {
-		err = -EBUSY;
-	} else {
-		err = kbits_charge_to(job, current_euid(), false);
-		if (!err) {
-			job->mtime = ktime_get_real_seconds();
-			kbits_job_changed(job, KBITS_EVENT_MODIFIED);
-		}
+		goto out;
 	}
+	if (job->completing) {
+		err = -EBUSY;
+		goto out;
+	}
+	err = kbits_charge_to(job, current_euid(), &ns, false);
+	if (err)
+		goto out;
+	swap(job->root, root);
+	swap(job->net, net);
+	jf->owner_gen = ++job->owner_gen;
+	kbits_job_revoked(job);
+	switch (job->state) {
+	case KBITS_JOB_STATE_QUEUED:
+	case KBITS_JOB_STATE_CONNECTING:
+	case KBITS_JOB_STATE_TRANSFERRING:
+	case KBITS_JOB_STATE_TRANSIENT_ERROR:
+		kbits_job_set_state(job, KBITS_JOB_STATE_SUSPENDED,
+				    KBITS_EVENT_SUSPENDED);
+		break;
+	default:
+		job->mtime = ktime_get_real_seconds();
+		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
+	}
+out:
 	mutex_unlock(&job->lock);
+	put_user_ns(ns);	/* the job's old one, or the caller's */
+	path_put(&root);
+	put_net(net);
 	return err;
 }
 
 /* GET_ERROR (BITS: GetError): -ENOMSG when the job has had no error. */
-static long kbits_job_get_error(struct kbits_job *job,
+static long kbits_job_get_error(struct kbits_job_fd *jf,
 				struct kbits_job_error __user *uarg)
 {
+	struct kbits_job *job = jf->job;
 	struct kbits_job_error args;
 	char *text = NULL;
 	u32 len;
@@ -661,7 +845,10 @@ static long kbits_job_get_error(struct kbits_job *job,
 		return -EINVAL;
 
 	mutex_lock(&job->lock);
-	if (job->error.context == KBITS_ERROR_CONTEXT_NONE) {
+	err = kbits_job_fd_check(jf);
+	if (err) {
+		/* revoked */
+	} else if (job->error.context == KBITS_ERROR_CONTEXT_NONE) {
 		err = -ENOMSG;
 	} else {
 		args.context = job->error.context;
@@ -690,17 +877,23 @@ static long kbits_job_get_error(struct kbits_job *job,
 }
 
 /*
- * Cancels @job: -EBADFD when it is final already, or, when @only_idle,
+ * Cancels @job (through @jf, or the reaper's NULL): -EACCES when @jf is
+ * revoked, -EBADFD when it is final already, or, when @only_idle,
  * when its user changed it after @idle_since or the agent is working on it;
  * -EBUSY while a COMPLETE waits for the agent to place its files.
  */
-static long __kbits_job_cancel(struct kbits_job *job, bool only_idle,
-			       time64_t idle_since)
+static long __kbits_job_cancel(struct kbits_job *job, struct kbits_job_fd *jf,
+			       bool only_idle, time64_t idle_since)
 {
+	long err;
+
 	mutex_lock(&job->lock);
-	if (job->completing) {
+	err = jf ? kbits_job_fd_check(jf) : 0;
+	if (!err && job->completing)
+		err = -EBUSY;
+	if (err) {
 		mutex_unlock(&job->lock);
-		return -EBUSY;
+		return err;
 	}
 	if (kbits_state_is_final(job->state) ||
 	    (only_idle && (job->mtime > idle_since ||
@@ -717,9 +910,9 @@ static long __kbits_job_cancel(struct kbits_job *job, bool only_idle,
 	return 0;
 }
 
-static long kbits_job_cancel(struct kbits_job *job)
+static long kbits_job_cancel(struct kbits_job_fd *jf)
 {
-	return __kbits_job_cancel(job, false, 0);
+	return __kbits_job_cancel(jf->job, jf, false, 0);
 }
 
 /*
@@ -728,19 +921,35 @@ static long kbits_job_cancel(struct kbits_job *job)
  */
 void kbits_job_cancel_idle(struct kbits_job *job, time64_t idle_since)
 {
-	__kbits_job_cancel(job, true, idle_since);
+	__kbits_job_cancel(job, NULL, true, idle_since);
+}
+
+/*
+ * Is @jf as new as its job's last TAKE_OWNERSHIP?  -EACCES when it is
+ * older: it is revoked.  Callers that change the job or read what its
+ * owner set call this with the job's lock held.
+ */
+int kbits_job_fd_check(const struct kbits_job_fd *jf)
+{
+	return READ_ONCE(jf->owner_gen) == READ_ONCE(jf->job->owner_gen) ?
+	       0 : -EACCES;
 }
 
 static long kbits_job_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
-	struct kbits_job *job = file->private_data;
+	struct kbits_job_fd *jf = file->private_data;
+	struct kbits_job *job = jf->job;
 	void __user *uarg = (void __user *)arg;
 
-	switch (cmd) {
-	case KBITS_JOB_IOC_GET_ID:
+	/* Its GUID is what a revoked fd may still tell. */
+	if (cmd == KBITS_JOB_IOC_GET_ID)
 		return copy_to_user(uarg, &job->id, sizeof(job->id)) ?
 		       -EFAULT : 0;
+	if (kbits_job_fd_check(jf))
+		return -EACCES;
+
+	switch (cmd) {
 	case KBITS_JOB_IOC_GET_TYPE:
 		return put_user(job->type, (u32 __user *)uarg);
 	case KBITS_JOB_IOC_GET_STATE:
@@ -752,37 +961,37 @@ static long kbits_job_ioctl(struct file *file, unsigned int cmd,
 	case KBITS_JOB_IOC_GET_DISPLAY_NAME:
 	case KBITS_JOB_IOC_GET_DESCRIPTION:
 	case KBITS_JOB_IOC_GET_HTTP_HEADERS:
-		return kbits_job_get_string(job, cmd, uarg);
+		return kbits_job_get_string(jf, cmd, uarg);
 	case KBITS_JOB_IOC_SET_DISPLAY_NAME:
 	case KBITS_JOB_IOC_SET_DESCRIPTION:
 	case KBITS_JOB_IOC_SET_HTTP_HEADERS:
-		return kbits_job_set_string(job, cmd, uarg);
+		return kbits_job_set_string(jf, cmd, uarg);
 	case KBITS_JOB_IOC_GET_PROXY:
-		return kbits_job_get_proxy(job, uarg);
+		return kbits_job_get_proxy(jf, uarg);
 	case KBITS_JOB_IOC_SET_PROXY:
-		return kbits_job_set_proxy(job, uarg);
+		return kbits_job_set_proxy(jf, uarg);
 	case KBITS_JOB_IOC_GET_ATTR:
-		return kbits_job_get_attr(job, uarg);
+		return kbits_job_get_attr(jf, uarg);
 	case KBITS_JOB_IOC_SET_ATTR:
-		return kbits_job_set_attr(job, uarg);
+		return kbits_job_set_attr(jf, uarg);
 	case KBITS_JOB_IOC_ADD_FILES:
-		return kbits_job_add_files(job, uarg);
+		return kbits_job_add_files(jf, uarg);
 	case KBITS_JOB_IOC_GET_FILE:
-		return kbits_job_get_file(job, uarg);
+		return kbits_job_get_file(jf, uarg);
 	case KBITS_JOB_IOC_GET_PROGRESS:
-		return kbits_job_get_progress(job, uarg);
+		return kbits_job_get_progress(jf, uarg);
 	case KBITS_JOB_IOC_RESUME:
-		return kbits_job_resume(job);
+		return kbits_job_resume(jf);
 	case KBITS_JOB_IOC_SUSPEND:
-		return kbits_job_suspend(job);
+		return kbits_job_suspend(jf);
 	case KBITS_JOB_IOC_COMPLETE:
-		return kbits_job_complete(job);
+		return kbits_job_complete(jf);
 	case KBITS_JOB_IOC_GET_ERROR:
-		return kbits_job_get_error(job, uarg);
+		return kbits_job_get_error(jf, uarg);
 	case KBITS_JOB_IOC_TAKE_OWNERSHIP:
-		return kbits_job_take_ownership(job);
+		return kbits_job_take_ownership(jf);
 	case KBITS_JOB_IOC_CANCEL:
-		return kbits_job_cancel(job);
+		return kbits_job_cancel(jf);
 	default:
 		return -ENOTTY;
 	}
@@ -790,15 +999,23 @@ static long kbits_job_ioctl(struct file *file, unsigned int cmd,
 
 static int kbits_job_fd_release(struct inode *inode, struct file *file)
 {
-	kbits_job_put(file->private_data);
+	struct kbits_job_fd *jf = file->private_data;
+
+	kbits_job_put(jf->job);
+	kfree(jf);
 	return 0;
 }
 
 static void kbits_job_show_fdinfo(struct seq_file *m, struct file *file)
 {
-	struct kbits_job *job = file->private_data;
+	struct kbits_job_fd *jf = file->private_data;
+	struct kbits_job *job = jf->job;
 
 	seq_printf(m, "kbits-id:\t{%pUl}\n", &job->id);
+	if (kbits_job_fd_check(jf)) {
+		seq_puts(m, "kbits-revoked:\t1\n");
+		return;
+	}
 	seq_printf(m, "kbits-owner:\t%u\n",
 		   from_kuid_munged(seq_user_ns(m), READ_ONCE(job->owner)));
 	seq_printf(m, "kbits-type:\t%s\n", kbits_type_names[job->type]);
@@ -814,33 +1031,48 @@ static const struct file_operations kbits_job_fops = {
 	.read = kbits_job_read,
 	.poll = kbits_job_poll,
 	.show_fdinfo = kbits_job_show_fdinfo,
-	.llseek = noop_llseek,
+	.llseek = no_llseek,
 };
 
 /*
- * Makes a job fd for @job.  On success the file owns one reference the
- * caller held.  The fd is reserved but not installed: the caller installs it
- * once nothing else can fail, or else calls fput() and put_unused_fd().
+ * Makes a job fd for @job, valid while the job's owner_gen is @owner_gen:
+ * the one its caller's right to the job was checked against.  On success
+ * the file owns one reference the caller held.  The fd is reserved but not
+ * installed: the caller installs it once nothing else can fail, or else
+ * calls fput() and put_unused_fd().
  */
-static int kbits_job_file(struct kbits_job *job, struct file **filep)
+static int kbits_job_file(struct kbits_job *job, u32 owner_gen,
+			  struct file **filep)
 {
+	struct kbits_job_fd *jf;
 	struct file *file;
 	int fd;
 
+	jf = kzalloc(sizeof(*jf), GFP_KERNEL_ACCOUNT);
+	if (!jf)
+		return -ENOMEM;
+	jf->job = job;
+	jf->owner_gen = owner_gen;
 	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		kfree(jf);
 		return fd;
-	file = anon_inode_getfile(KBITS_JOB_INODE_NAME, &kbits_job_fops, job, O_RDWR);
+	}
+	file = anon_inode_getfile(KBITS_JOB_INODE_NAME, &kbits_job_fops, jf,
+				  O_RDWR);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
+		kfree(jf);
 		return PTR_ERR(file);
 	}
 	/*
-	 * The fd reads the job's events from now on (events.c); its position
-	 * is the cursor, so reads through one fd are serialised.
+	 * The fd reads the job's events from now on (events.c), from its own
+	 * cursor: a stream, so that readers never wait on f_pos_lock.
 	 */
-	file->f_pos = READ_ONCE(job->event_seq);
-	file->f_mode |= FMODE_ATOMIC_POS;
+	mutex_lock(&job->lock);
+	jf->cursor = job->event_seq;
+	mutex_unlock(&job->lock);
+	stream_open(file_inode(file), file);
 	*filep = file;
 	return fd;
 }
@@ -855,8 +1087,11 @@ struct kbits_job *kbits_job_alloc(char *name, u32 type)
 	kref_init(&job->ref);
 	mutex_init(&job->lock);
 	init_waitqueue_head(&job->wait);
+	INIT_LIST_HEAD(&job->agent_node);
 	job->owner = current_euid();
 	job->user_ns = get_user_ns(current_user_ns());
+	get_fs_root(current->fs, &job->root);
+	job->net = get_net(current->nsproxy->net_ns);
 	job->type = type;
 	job->state = KBITS_JOB_STATE_SUSPENDED;
 	job->ctime = ktime_get_real_seconds();
@@ -935,29 +1170,40 @@ static int kbits_job_enqueue(struct kbits_job *job, guid_t __user *id_out)
 	return kbits_table_error(err == -EEXIST ? -EAGAIN : err);
 }
 
+/* Counts @job against the users of its owner (see kbits_charge_to()). */
+static int kbits_charge(struct kbits_job *job, bool force)
+{
+	struct user_namespace *ns = get_user_ns(job->user_ns);
+	int err;
+
+	err = kbits_charge_to(job, job->owner, &ns, force);
+	put_user_ns(ns);
+	return err;
+}
+
 /*
  * Puts a job made from a record (IMPORT) in the queue under the record's
- * GUID (-EEXIST when a queued job has it), charged to its owner past the
- * limits.  On failure the caller puts the job.
+ * GUID (-EEXIST when a queued job has it), counted against its owner's
+ * limits but past them, unless it was @exempt from them.  On failure the
+ * caller puts the job.
  */
-int kbits_job_import(struct kbits_job *job)
+int kbits_job_import(struct kbits_job *job, bool exempt)
 {
 	int err;
 
-	err = kbits_charge_to(job, job->owner, true);
-	if (err)
-		return err;
+	if (!exempt) {
+		err = kbits_charge(job, true);
+		if (err)
+			return err;
+	}
 	err = kbits_slot_reserve(job);
 	if (err)
-		goto out_uncharge;
+		return err;
 	err = kbits_job_insert(job);
 	if (!err)
 		return 0;
 	xa_release(&kbits_slots, job->slot);
-	err = kbits_table_error(err);
-out_uncharge:
-	kbits_uncharge(job);
-	return err;
+	return kbits_table_error(err);
 }
 
 int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
@@ -981,21 +1227,21 @@ int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
 		return -ENOMEM;
 	}
 
-	err = kbits_charge_to(job, job->owner, false);
+	/* Counted until freed: its release uncounts it. */
+	err = kbits_charge(job, false);
 	if (err)
 		goto err_put;
 
-	fd = kbits_job_file(job, &file);
+	fd = kbits_job_file(job, 0, &file);
 	if (fd < 0) {
 		err = fd;
-		goto err_uncharge;
+		goto err_put;
 	}
 
 	/* The file owns the job's first reference; this one is the queue's. */
 	kref_get(&job->ref);
 	err = kbits_job_enqueue(job, id_out);
 	if (err) {
-		kbits_uncharge(job);
 		kbits_job_put(job);
 		fput(file);
 		put_unused_fd(fd);
@@ -1006,24 +1252,21 @@ int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
 	fd_install(fd, file);
 	return fd;
 
-err_uncharge:
-	kbits_uncharge(job);
 err_put:
 	kbits_job_put(job);
 	return err;
 }
 
 /*
- * May the caller have @job?  Its owner may, and so may whoever has
- * CAP_SYS_ADMIN in the user namespace the job was created in.  @audit is
- * false where this only filters a listing.
+ * May the caller have @job?  Its owner may, and so may an administrator
+ * over the owner (kbits_admin_over()).  @audit is false where this only
+ * filters a listing.
  */
 static bool kbits_may_get(const struct kbits_job *job, bool audit)
 {
-	if (uid_eq(current_euid(), READ_ONCE(job->owner)))
-		return true;
-	return audit ? ns_capable(job->user_ns, CAP_SYS_ADMIN) :
-		       ns_capable_noaudit(job->user_ns, CAP_SYS_ADMIN);
+	kuid_t owner = READ_ONCE(job->owner);
+
+	return uid_eq(current_euid(), owner) || kbits_admin_over(owner, audit);
 }
 
 /* Finds a queued job and takes a reference on it, without a global lock. */
@@ -1049,17 +1292,24 @@ int kbits_get_job(const guid_t *id)
 {
 	struct kbits_job *job;
 	struct file *file;
+	bool allowed;
+	u32 gen;
 	int fd;
 
 	job = kbits_job_lookup(id);
 	if (!job)
 		return -ENOENT;
-	if (!kbits_may_get(job, true)) {
+	/* Checked against the owner of this owner_gen: TAKE_OWNERSHIP waits. */
+	mutex_lock(&job->lock);
+	gen = job->owner_gen;
+	allowed = kbits_may_get(job, true);
+	mutex_unlock(&job->lock);
+	if (!allowed) {
 		kbits_job_put(job);
 		return -EACCES;
 	}
 
-	fd = kbits_job_file(job, &file);
+	fd = kbits_job_file(job, gen, &file);
 	if (fd < 0) {
 		kbits_job_put(job);
 		return fd;
@@ -1107,6 +1357,7 @@ int kbits_enum_jobs(struct kbits_enum_jobs *args,
 	u32 n = 0, got, i;
 	int err = 0;
 
+	/* and then lists the jobs whose owners map into its namespace */
 	if (all && !ns_capable(current_user_ns(), CAP_SYS_ADMIN))
 		return -EACCES;
 	if (args->cursor > U32_MAX && args->cursor != KBITS_ENUM_END)
@@ -1149,6 +1400,59 @@ out:
 	return err;
 }
 
+static_assert(sizeof(struct kbits_agent_job_ns) ==
+	      KBITS_AGENT_JOB_NS_SIZE_VER0);
+
+/*
+ * JOB_NS: an fd for the root directory or the network namespace a job's
+ * owner had when it created the job or took it over (the agent's own for
+ * an imported job), for the agent to do the job's I/O in.
+ */
+long kbits_agent_job_ns(struct kbits_agent_job_ns __user *uarg)
+{
+	struct kbits_agent_job_ns args;
+	struct kbits_job *job;
+	struct file *file;
+	struct path root;
+	struct net *net;
+	int err, fd;
+
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_AGENT_JOB_NS_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.flags || args.reserved || args.kind > KBITS_JOB_NS_NET)
+		return -EINVAL;
+	job = kbits_job_lookup((const guid_t *)args.id);
+	if (!job)
+		return -ENOENT;
+	mutex_lock(&job->lock);
+	root = job->root;
+	path_get(&root);
+	net = get_net(job->net);
+	mutex_unlock(&job->lock);
+	kbits_job_put(job);
+
+	if (args.kind == KBITS_JOB_NS_NET) {
+		fd = open_related_ns(&net->ns, get_net_ns);
+		goto out;
+	}
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		goto out;
+	file = dentry_open(&root, O_PATH | O_DIRECTORY, current_cred());
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		fd = PTR_ERR(file);
+		goto out;
+	}
+	fd_install(fd, file);
+out:
+	path_put(&root);
+	put_net(net);
+	return fd;
+}
+
 /* Calls @fn on every queued job, with a reference held; @fn may sleep. */
 void kbits_jobs_for_each(void (*fn)(struct kbits_job *job))
 {
@@ -1173,10 +1477,7 @@ int kbits_jobs_init(void)
 
 static void kbits_job_free_queued(void *ptr, void *arg)
 {
-	struct kbits_job *job = ptr;
-
-	kbits_uncharge(job);
-	kbits_job_put(job);
+	kbits_job_put(ptr);
 }
 
 /* Called at unload, when no fd is open: frees every job still queued. */

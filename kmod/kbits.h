@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* kbits: internal interfaces between the device (main.c) and jobs (job.c) */
+/* kbits: the module's internal interfaces, between its files */
 #ifndef KBITS_INTERNAL_H
 #define KBITS_INTERNAL_H
 
 #include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/path.h>
 #include <linux/rhashtable-types.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -12,6 +14,7 @@
 #include <linux/wait.h>
 
 struct file;
+struct net;
 struct poll_table_struct;
 
 #include <linux/kbits.h>
@@ -37,10 +40,12 @@ struct kbits_completion {
 
 /*
  * A job.  The queue (kbits_jobs) holds one reference while the job is in it;
- * every job fd holds one more.  @id, @user_ns, @type and @ctime never
- * change once the job is queued; @owner changes (TAKE_OWNERSHIP) under
- * @lock and is read with READ_ONCE(); @charged changes under
- * kbits_users_lock; the fields after @lock change under it.
+ * every job fd holds one more.  @id, @type and @ctime never change once the
+ * job is queued.  TAKE_OWNERSHIP changes @owner, @user_ns, @root, @net and
+ * @owner_gen under @lock, and @owner and @user_ns also under
+ * kbits_users_lock; @owner is read with READ_ONCE() elsewhere.  @charged
+ * changes under kbits_users_lock; @agent_node and @agent_pending under
+ * agent.c's lock; the fields after @lock change under it.
  */
 struct kbits_job {
 	struct rhash_head node;		/* in the queue, keyed by @id */
@@ -49,10 +54,12 @@ struct kbits_job {
 	struct kref ref;
 	struct rcu_head rcu;
 	kuid_t owner;			/* the creator's euid, or who took it */
-	struct user_namespace *user_ns;	/* the namespace it was created in */
+	struct user_namespace *user_ns;	/* the owner's, when it became owner */
 	u32 type;			/* enum kbits_job_type */
-	bool charged;			/* counted against the per-user limits */
+	bool charged;			/* counted against the limits until freed */
 	time64_t ctime;			/* creation, wall clock seconds */
+	struct list_head agent_node;	/* in agent.c's queue while pending */
+	u32 agent_pending;		/* agent events waiting: bits of kinds */
 
 	struct mutex lock;		/* serialises state changes */
 	u32 state;			/* enum kbits_job_state; read locklessly */
@@ -77,6 +84,9 @@ struct kbits_job {
 	bool agent_places;		/* taken by a KBITS_AGENT_PLACES_FILES agent */
 	bool completing;		/* COMPLETE waits for the agent's PLACED */
 	struct kbits_completion *completer;	/* that COMPLETE, if still waiting */
+	u32 owner_gen;			/* TAKE_OWNERSHIPs so far: revokes fds */
+	struct path root;		/* the owner's root directory, and */
+	struct net *net;		/* network namespace (JOB_NS) */
 	struct {			/* the last error; context NONE: none */
 		u32 context;		/* enum kbits_error_context */
 		s32 code;
@@ -84,6 +94,20 @@ struct kbits_job {
 		char *text;		/* NUL-terminated UTF-8, or NULL */
 	} error;
 };
+
+/*
+ * A job fd's own state: its job, its place in the job's events, and the
+ * job's owner_gen when it was made (or took the job over): an older one is
+ * revoked.  @cursor changes under the job's lock.
+ */
+struct kbits_job_fd {
+	struct kbits_job *job;
+	u64 cursor;			/* the last event read */
+	u32 owner_gen;
+};
+
+/* Files one job may have, whatever max_files_per_job says. */
+#define KBITS_FILES_PER_JOB_LIMIT	65536
 
 extern unsigned int kbits_max_jobs;
 extern unsigned int kbits_max_jobs_per_user;
@@ -102,9 +126,10 @@ int kbits_copy_args(void *dst, size_t ksize, const void __user *uarg,
 		    size_t minsize);
 char *kbits_copy_string(const char __user *ustr, u32 len, u32 max);
 bool kbits_state_is_final(u32 state);
+int kbits_job_fd_check(const struct kbits_job_fd *jf);
 bool kbits_valid_utf8(const u8 *s, size_t len);
 struct kbits_job *kbits_job_alloc(char *name, u32 type);
-int kbits_job_import(struct kbits_job *job);
+int kbits_job_import(struct kbits_job *job, bool exempt);
 void kbits_job_dequeue(struct kbits_job *job);
 long kbits_job_acknowledge(struct kbits_job *job);
 void kbits_job_finish_completion(struct kbits_job *job, long result);
@@ -116,6 +141,7 @@ void kbits_job_cancel_idle(struct kbits_job *job, time64_t idle_since);
 /* record.c: a job's whole record, for the agent (EXPORT, IMPORT) */
 long kbits_agent_export(struct kbits_agent_record __user *uarg);
 long kbits_agent_import(struct kbits_agent_record __user *uarg);
+long kbits_agent_job_ns(struct kbits_agent_job_ns __user *uarg);
 
 /* reaper.c: cancels the jobs left alone too long */
 void kbits_reaper_start(void);
@@ -126,26 +152,28 @@ void kbits_job_event(struct kbits_job *job, u32 kind);
 void kbits_job_changed(struct kbits_job *job, u32 kind);
 ssize_t kbits_job_read(struct file *file, char __user *buf, size_t count,
 		       loff_t *ppos);
+void kbits_job_revoked(struct kbits_job *job);
 __poll_t kbits_job_poll(struct file *file, struct poll_table_struct *pt);
 
 /* agent.c: the agent fd, its events and its side of the state machine */
 int kbits_agent_attach(unsigned long flags);
 void kbits_agent_notify(struct kbits_job *job, u32 kind);
+void kbits_agent_forget(struct kbits_job *job);
 bool kbits_agent_places_files(void);
 
 /* http.c: a job's proxy settings and custom HTTP headers */
-long kbits_job_get_proxy(struct kbits_job *job,
+long kbits_job_get_proxy(struct kbits_job_fd *jf,
 			 struct kbits_job_proxy __user *uarg);
-long kbits_job_set_proxy(struct kbits_job *job,
+long kbits_job_set_proxy(struct kbits_job_fd *jf,
 			 struct kbits_job_proxy __user *uarg);
 bool kbits_http_headers_ok(const char *headers);
 
 /* files.c: a job's files and progress */
-long kbits_job_add_files(struct kbits_job *job,
+long kbits_job_add_files(struct kbits_job_fd *jf,
 			 struct kbits_add_files __user *uarg);
-long kbits_job_get_file(struct kbits_job *job,
+long kbits_job_get_file(struct kbits_job_fd *jf,
 			struct kbits_job_file __user *uarg);
-long kbits_job_get_progress(struct kbits_job *job,
+long kbits_job_get_progress(struct kbits_job_fd *jf,
 			    struct kbits_job_progress __user *uarg);
 bool kbits_job_all_files_done(const struct kbits_job *job);
 bool kbits_file_names_ok(const char *remote, const char *local);

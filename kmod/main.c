@@ -6,8 +6,10 @@
  */
 #include <linux/build_bug.h>
 #include <linux/fs.h>
+#include <linux/compat.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/uaccess.h>
 
 #include "kbits.h"
@@ -23,8 +25,31 @@ MODULE_PARM_DESC(max_jobs_per_user,
 		 "Jobs in the queue per user (CAP_SYS_ADMIN callers are exempt; default 60)");
 
 unsigned int kbits_max_files_per_job = 200;
-module_param_named(max_files_per_job, kbits_max_files_per_job, uint, 0644);
-MODULE_PARM_DESC(max_files_per_job, "Files in one job (default 200)");
+
+/* max_files_per_job: 1 to KBITS_FILES_PER_JOB_LIMIT. */
+static int kbits_set_max_files(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(val, 0, &v);
+	if (err)
+		return err;
+	if (!v || v > KBITS_FILES_PER_JOB_LIMIT)
+		return -EINVAL;
+	WRITE_ONCE(kbits_max_files_per_job, v);
+	return 0;
+}
+
+static const struct kernel_param_ops kbits_max_files_ops = {
+	.set = kbits_set_max_files,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_files_per_job, &kbits_max_files_ops,
+		&kbits_max_files_per_job, 0644);
+MODULE_PARM_DESC(max_files_per_job,
+		 "Files in one job (default 200, at most 65536; IMPORT takes jobs with more)");
 
 static_assert(sizeof(struct kbits_create_job) == KBITS_CREATE_JOB_SIZE_VER0);
 static_assert(sizeof(struct kbits_job_attr) == KBITS_JOB_ATTR_SIZE_VER0);
@@ -134,10 +159,23 @@ static long kbits_dev_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
+#ifdef CONFIG_COMPAT
+/* AGENT_ATTACH takes an integer, which compat_ptr() must not touch. */
+static long kbits_dev_compat_ioctl(struct file *file, unsigned int cmd,
+				   unsigned long arg)
+{
+	if (cmd == KBITS_IOC_AGENT_ATTACH)
+		return kbits_dev_ioctl(file, cmd, arg);
+	return compat_ptr_ioctl(file, cmd, arg);
+}
+#else
+#define kbits_dev_compat_ioctl NULL
+#endif
+
 static const struct file_operations kbits_dev_fops = {
 	.owner = THIS_MODULE,
 	.unlocked_ioctl = kbits_dev_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
+	.compat_ioctl = kbits_dev_compat_ioctl,
 	.llseek = noop_llseek,
 };
 

@@ -23,7 +23,11 @@ static_assert(sizeof(struct kbits_agent_record) ==
 static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER1);
 static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE);
 
-/* The longest record a job can have with the files limit as it is. */
+/*
+ * The longest record a job can have: with as many files as any
+ * max_files_per_job allows, so that a job exported before the limit was
+ * lowered still imports.
+ */
 static size_t kbits_record_max(void)
 {
 	size_t file = KBITS_RECORD_FILE_SIZE + KBITS_REMOTE_NAME_MAX +
@@ -32,7 +36,7 @@ static size_t kbits_record_max(void)
 	size_t max = sizeof(struct kbits_job_record) + KBITS_DISPLAY_NAME_MAX +
 		     KBITS_DESCRIPTION_MAX + KBITS_ERROR_TEXT_MAX +
 		     2 * KBITS_PROXY_LIST_MAX + KBITS_HTTP_HEADERS_MAX +
-		     (size_t)READ_ONCE(kbits_max_files_per_job) * file;
+		     (size_t)KBITS_FILES_PER_JOB_LIMIT * file;
 
 	return min_t(size_t, max, INT_MAX);	/* what kvmalloc() takes */
 }
@@ -97,7 +101,8 @@ static void *kbits_record_make(struct kbits_job *job, size_t *len)
 	}
 	r.nr_files = job->nr_files;
 	r.flags = (job->agent_places ? KBITS_RECORD_AGENT_PLACES : 0) |
-		  (job->completing ? KBITS_RECORD_COMPLETING : 0);
+		  (job->completing ? KBITS_RECORD_COMPLETING : 0) |
+		  (READ_ONCE(job->charged) ? 0 : KBITS_RECORD_EXEMPT);
 	r.proxy_usage = job->proxy_usage;
 
 	p = kbits_put(buf, &r, sizeof(r));
@@ -143,11 +148,13 @@ long kbits_agent_export(struct kbits_agent_record __user *uarg)
 		return -ENOENT;
 
 	mutex_lock(&job->lock);
-	rec = kbits_record_make(job, &len);
+	/* one that left the queue meanwhile is not in it */
+	rec = kbits_state_is_final(job->state) ? ERR_PTR(-ENOENT) :
+	      kbits_record_make(job, &len) ?: ERR_PTR(-ENOMEM);
 	mutex_unlock(&job->lock);
 	kbits_job_put(job);
-	if (!rec)
-		return -ENOMEM;
+	if (IS_ERR(rec))
+		return PTR_ERR(rec);
 
 	if (put_user((u32)len, &uarg->buf_len))
 		err = -EFAULT;
@@ -205,7 +212,8 @@ static int kbits_record_check(const struct kbits_job_record *r, size_t len)
 	    (r->header_size != KBITS_JOB_RECORD_SIZE_VER0 &&
 	     r->header_size != sizeof(*r)) ||
 	    r->length != len ||
-	    (r->flags & ~(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_COMPLETING)))
+	    (r->flags & ~(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_COMPLETING |
+			  KBITS_RECORD_EXEMPT)))
 		return -EINVAL;
 	if (r->proxy_usage > KBITS_PROXY_OVERRIDE ||
 	    (r->proxy_usage == KBITS_PROXY_OVERRIDE ? !r->proxy_list_len :
@@ -225,7 +233,7 @@ static int kbits_record_check(const struct kbits_job_record *r, size_t len)
 	    (r->error_context && r->error_file_index != KBITS_NO_FILE &&
 	     r->error_file_index >= r->nr_files))
 		return -EINVAL;
-	if (r->nr_files > READ_ONCE(kbits_max_files_per_job) ||
+	if (r->nr_files > KBITS_FILES_PER_JOB_LIMIT ||
 	    (r->type != KBITS_JOB_TYPE_DOWNLOAD && r->nr_files > 1))
 		return -EINVAL;
 	/*
@@ -460,7 +468,7 @@ long kbits_agent_import(struct kbits_agent_record __user *uarg)
 		err = PTR_ERR(job);
 		goto out;
 	}
-	err = kbits_job_import(job);
+	err = kbits_job_import(job, r.flags & KBITS_RECORD_EXEMPT);
 	if (err)
 		kbits_job_put(job);
 out:

@@ -25,7 +25,7 @@ import struct
 import sys
 import time
 
-MAGIC = 0xB8
+MAGIC = 0xBC
 
 
 def ioc(d, nr, size):

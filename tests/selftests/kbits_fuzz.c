@@ -10,7 +10,7 @@
  * close as a single-threaded program can make it).  Each step picks an fd
  * from a small pool (/dev/kbits fds, job fds, the agent fd when root, and
  * fds of the wrong kind: /dev/null, a pipe, an eventfd) and a command (every
- * command of the UAPI, random command numbers in the 0xB8 magic with random
+ * command of the UAPI, random command numbers in the kbits magic with random
  * sizes and directions, now and then any number at all), and builds the
  * argument by shape: a valid struct whose fields come from interesting
  * values, at its first size, larger with a zero tail, larger with a

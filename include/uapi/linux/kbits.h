@@ -98,10 +98,14 @@ struct kbits_create_job {
 
 /*
  * KBITS_IOC_GET_JOB - a new fd for the job with GUID @id.
- * On /dev/kbits.  The caller may have a job when its euid is the job's owner
- * or when it has CAP_SYS_ADMIN in the user namespace the job was created in.
- * Returns a new job fd (O_CLOEXEC); -ENOENT when no such job is in the queue,
- * -EACCES when it is there but not the caller's.
+ * On /dev/kbits.  The caller may have a job when its euid is the job's owner,
+ * or when it has CAP_SYS_ADMIN in its own user namespace and the owner is
+ * mapped into that namespace (the kernel's rule for inodes,
+ * capable_wrt_inode_uidgid()).  Returns a new job fd (O_CLOEXEC); -ENOENT
+ * when no such job is in the queue, -EACCES when it is there but not the
+ * caller's.  A job fd is revoked by the job's next TAKE_OWNERSHIP through
+ * another fd: from then on every ioctl on it but GET_ID, and read(), fail
+ * with -EACCES, and poll() gives EPOLLERR | EPOLLHUP.
  */
 struct kbits_get_job {
 	__u32 size;		/* in: sizeof(struct kbits_get_job) */
@@ -116,8 +120,8 @@ struct kbits_get_job {
  * KBITS_IOC_ENUM_JOBS - the GUIDs of queued jobs, a batch at a time.
  * On /dev/kbits.  Without KBITS_ENUM_ALL_USERS: the jobs whose owner is the
  * caller's euid; anyone may call it.  With it: every job the caller may get
- * (see GET_JOB); that needs CAP_SYS_ADMIN in the caller's user namespace,
- * else -EACCES.
+ * (see GET_JOB: those whose owners are mapped into the caller's user
+ * namespace); that needs CAP_SYS_ADMIN in that namespace, else -EACCES.
  * Start with @cursor 0.  Each call writes up to @count GUIDs (at most
  * KBITS_ENUM_MAX) to @ids, sets @count to the number written and @cursor to
  * where the next call goes on, or to KBITS_ENUM_END when the walk is over.
@@ -323,6 +327,13 @@ struct kbits_job_error {
  * of the jobs' changes, and move jobs along with the KBITS_AGENT_IOC_*
  * ioctls on it.  When the agent fd is closed, the jobs the agent had taken
  * (CONNECTING, TRANSFERRING) go back to QUEUED.
+ *
+ * The agent's events of a queued job wait with the job, one of each kind at
+ * most (of QUEUED and SUSPENDED the later), in the order CREATED, QUEUED or
+ * SUSPENDED, MODIFIED, COMPLETING: however often users change their jobs,
+ * none of these is lost.  CANCELLED and COMPLETED, of jobs that left the
+ * queue, wait in a ring; when it is full the agent reads an OVERFLOW and
+ * must look at every job again.
  */
 enum kbits_event_kind {
 	KBITS_EVENT_QUEUED	= 1,	/* the job became QUEUED: ready to take */
@@ -421,6 +432,27 @@ struct kbits_agent_placed {
 #define KBITS_AGENT_PLACED_SIZE_VER0	32
 
 /*
+ * KBITS_AGENT_IOC_JOB_NS: an fd for a namespace of job @id, as its owner
+ * had it when it created the job or took it over, so that the agent can do
+ * the job's I/O as that owner would: @kind KBITS_JOB_NS_ROOT gives an O_PATH
+ * fd of the owner's root directory (fchdir() to it, then chroot(".")); its
+ * mount namespace's mounts are seen below it), KBITS_JOB_NS_NET an nsfs fd
+ * of its network namespace (setns(fd, CLONE_NEWNET)).  The fd is O_CLOEXEC.
+ * An imported job has the importing agent's.
+ */
+struct kbits_agent_job_ns {
+	__u32 size;		/* in: sizeof(struct kbits_agent_job_ns) */
+	__u32 flags;		/* in: none defined yet, must be 0 */
+	__u8 id[KBITS_GUID_SIZE];	/* in: the job */
+	__u32 kind;		/* in: KBITS_JOB_NS_* */
+	__u32 reserved;		/* must be 0 */
+};
+
+#define KBITS_AGENT_JOB_NS_SIZE_VER0	32
+#define KBITS_JOB_NS_ROOT	0
+#define KBITS_JOB_NS_NET	1
+
+/*
  * KBITS_AGENT_IOC_EXPORT_JOB, KBITS_AGENT_IOC_IMPORT_JOB: a job's whole
  * record, for the agent to keep on disk and to give back to the kernel after
  * a reboot or a module reload.  EXPORT writes the record of job @id to @buf
@@ -505,9 +537,18 @@ struct kbits_record_file {
  * when it looks at every job.  IMPORT ignores it.
  */
 #define KBITS_RECORD_COMPLETING		(1U << 1)
+/*
+ * The job does not count against the job limits: its creator, or who took
+ * it over last, had CAP_SYS_ADMIN.  IMPORT keeps it so.
+ */
+#define KBITS_RECORD_EXEMPT		(1U << 2)
 #define KBITS_RECORD_FILE_SIZE	32
 
-#define KBITS_IOC_MAGIC		0xB8
+/*
+ * 0xBC: free in Documentation/userspace-api/ioctl/ioctl-number.rst (0xB8 is
+ * mshv's and mrvl_cn10k_dpi's, 0xBA liveupdate's).
+ */
+#define KBITS_IOC_MAGIC		0xBC
 
 /*
  * The commands of the structs that can grow encode their first size, so a
@@ -538,6 +579,8 @@ struct kbits_record_file {
 	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x25, KBITS_AGENT_RECORD_SIZE_VER0)
 #define KBITS_AGENT_IOC_PLACED \
 	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x26, KBITS_AGENT_PLACED_SIZE_VER0)
+#define KBITS_AGENT_IOC_JOB_NS \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x27, KBITS_AGENT_JOB_NS_SIZE_VER0)
 
 /* ioctls on a job fd */
 #define KBITS_JOB_IOC_GET_ID	_IOR(KBITS_IOC_MAGIC, 0x40, struct kbits_job_id)
