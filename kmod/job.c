@@ -805,7 +805,9 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 		goto out;
 	swap(job->root, root);
 	swap(job->net, net);
-	jf->owner_gen = ++job->owner_gen;
+	WRITE_ONCE(jf->owner_gen, job->owner_gen + 1);
+	/* ordered after the new owner: see kbits_get_job() */
+	smp_store_release(&job->owner_gen, job->owner_gen + 1);
 	kbits_job_revoked(job);
 	switch (job->state) {
 	case KBITS_JOB_STATE_QUEUED:
@@ -1069,9 +1071,7 @@ static int kbits_job_file(struct kbits_job *job, u32 owner_gen,
 	 * The fd reads the job's events from now on (events.c), from its own
 	 * cursor: a stream, so that readers never wait on f_pos_lock.
 	 */
-	mutex_lock(&job->lock);
-	jf->cursor = job->event_seq;
-	mutex_unlock(&job->lock);
+	jf->cursor = READ_ONCE(job->event_seq);
 	stream_open(file_inode(file), file);
 	*filep = file;
 	return fd;
@@ -1292,19 +1292,19 @@ int kbits_get_job(const guid_t *id)
 {
 	struct kbits_job *job;
 	struct file *file;
-	bool allowed;
 	u32 gen;
 	int fd;
 
 	job = kbits_job_lookup(id);
 	if (!job)
 		return -ENOENT;
-	/* Checked against the owner of this owner_gen: TAKE_OWNERSHIP waits. */
-	mutex_lock(&job->lock);
-	gen = job->owner_gen;
-	allowed = kbits_may_get(job, true);
-	mutex_unlock(&job->lock);
-	if (!allowed) {
+	/*
+	 * The owner checked is that of @gen or a later one: TAKE_OWNERSHIP
+	 * writes the new owner before it raises owner_gen.  An fd checked
+	 * against an owner that was then replaced is revoked at once.
+	 */
+	gen = smp_load_acquire(&job->owner_gen);
+	if (!kbits_may_get(job, true)) {
 		kbits_job_put(job);
 		return -EACCES;
 	}
