@@ -152,25 +152,29 @@ ssize_t kbits_job_read(struct file *file, char __user *buf, size_t count,
 
 	if (count < sizeof(evs[0]))
 		return -EINVAL;
-	if (!kbits_job_readable(jf)) {
-		if (file->f_flags & O_NONBLOCK)
-			return -EAGAIN;
-		err = wait_event_interruptible(jf->job->wait,
-					       kbits_job_readable(jf));
-		if (err)
-			return err;
-	}
 	/*
 	 * Past the last event of a job that will have no more: EOF (0).
 	 * Events taken but not copied (a bad @buf) are lost to this fd, as
 	 * an eventfd's count would be.
 	 */
 	while (done < count) {
+		if (!done && !kbits_job_readable(jf)) {
+			if (file->f_flags & O_NONBLOCK)
+				return -EAGAIN;
+			err = wait_event_interruptible(jf->job->wait,
+						       kbits_job_readable(jf));
+			if (err)
+				return err;
+		}
 		n = kbits_job_events_take(jf, evs,
 					  min(ARRAY_SIZE(evs),
 					      (count - done) / sizeof(evs[0])));
 		if (n < 0)
 			return done ?: n;
+		/* another reader of this fd took them: wait again */
+		if (!n && !done &&
+		    !kbits_state_is_final(READ_ONCE(jf->job->state)))
+			continue;
 		if (!n)
 			break;
 		if (copy_to_user(buf + done, evs, n * sizeof(evs[0])))

@@ -51,14 +51,19 @@ static u32 kbits_next_slot;
  * however long its fds keep it after it left the queue, so that a user
  * never holds more than max_jobs_per_user jobs of kernel memory.  It counts
  * against its owner and, as ucounts do, against the owner of every user
- * namespace between the owner's and the initial one (but the initial
- * namespace's root): a user's containers and subordinate uids share that
- * user's limit.  Jobs made or taken over by a caller with CAP_SYS_ADMIN are
- * not counted (BITS exempts administrators and services the same way).
+ * namespace between the owner's and the initial one: a user's containers
+ * and subordinate uids share that user's limit.  A namespace the initial
+ * namespace's root made (a rootful container) counts as a user of its own,
+ * so that its users together share one limit too.  Jobs made or taken over
+ * by a caller with CAP_SYS_ADMIN are not counted (BITS exempts
+ * administrators and services the same way).
+ *
+ * A key is a kuid's value, or the address of such a root-made namespace
+ * (which the job holds a reference on while it counts).
  */
 struct kbits_user {
 	struct hlist_node node;
-	kuid_t uid;
+	unsigned long key;
 	unsigned int jobs;
 };
 
@@ -94,35 +99,37 @@ bool kbits_state_is_final(u32 state)
 	       state == KBITS_JOB_STATE_CANCELLED;
 }
 
-static struct kbits_user *kbits_user_find(kuid_t uid)
+static struct kbits_user *kbits_user_find(unsigned long key)
 {
 	struct kbits_user *u;
 
 	lockdep_assert_held(&kbits_users_lock);
-	hash_for_each_possible(kbits_users, u, node, __kuid_val(uid))
-		if (uid_eq(u->uid, uid))
+	hash_for_each_possible(kbits_users, u, node, key)
+		if (u->key == key)
 			return u;
 	return NULL;
 }
 
 /*
- * The users a job of @owner made in @ns counts against: @owner, then the
- * owner of each namespace up to the initial one, each once; the initial
- * namespace's root is left out (its own jobs are exempt).  Returns how many.
+ * The users a job of @owner made in @ns counts against (see kbits_users):
+ * @owner, then for each namespace up to the initial one its owner, or the
+ * namespace itself when the initial namespace's root made it; each once.
+ * Returns how many keys it wrote to @keys.
  */
 static int kbits_chain(kuid_t owner, const struct user_namespace *ns,
-		       kuid_t *uids)
+		       unsigned long *keys)
 {
+	unsigned long key;
 	int n = 0, i;
 
-	uids[n++] = owner;
+	keys[n++] = __kuid_val(owner);
 	for (; ns != &init_user_ns && n < KBITS_CHAIN_MAX; ns = ns->parent) {
-		if (uid_eq(ns->owner, GLOBAL_ROOT_UID))
-			continue;
-		for (i = 0; i < n && !uid_eq(uids[i], ns->owner); i++)
+		key = uid_eq(ns->owner, GLOBAL_ROOT_UID) ?
+		      (unsigned long)ns : __kuid_val(ns->owner);
+		for (i = 0; i < n && keys[i] != key; i++)
 			;
 		if (i == n)
-			uids[n++] = ns->owner;
+			keys[n++] = key;
 	}
 	return n;
 }
@@ -130,16 +137,16 @@ static int kbits_chain(kuid_t owner, const struct user_namespace *ns,
 /* kbits_uncharge() with kbits_users_lock held. */
 static void kbits_uncharge_locked(struct kbits_job *job)
 {
-	kuid_t uids[KBITS_CHAIN_MAX];
+	unsigned long keys[KBITS_CHAIN_MAX];
 	struct kbits_user *u;
 	int i, n;
 
 	lockdep_assert_held(&kbits_users_lock);
 	if (!job->charged)
 		return;
-	n = kbits_chain(job->owner, job->user_ns, uids);
+	n = kbits_chain(job->owner, job->user_ns, keys);
 	for (i = 0; i < n; i++) {
-		u = kbits_user_find(uids[i]);
+		u = kbits_user_find(keys[i]);
 		if (WARN_ON_ONCE(!u))
 			continue;
 		if (!--u->jobs) {
@@ -151,28 +158,28 @@ static void kbits_uncharge_locked(struct kbits_job *job)
 	job->charged = false;
 }
 
-/* Is @uid one of the users @job counts against now? */
-static bool kbits_charged_to(const struct kbits_job *job, kuid_t uid)
+/* Is @key one of the users @job counts against now? */
+static bool kbits_charged_to(const struct kbits_job *job, unsigned long key)
 {
-	kuid_t uids[KBITS_CHAIN_MAX];
+	unsigned long keys[KBITS_CHAIN_MAX];
 	int i, n;
 
 	if (!job->charged)
 		return false;
-	n = kbits_chain(job->owner, job->user_ns, uids);
+	n = kbits_chain(job->owner, job->user_ns, keys);
 	for (i = 0; i < n; i++)
-		if (uid_eq(uids[i], uid))
+		if (keys[i] == key)
 			return true;
 	return false;
 }
 
 /*
- * May @job count against the @n users @uids instead of those it counts
+ * May @job count against the @n users @keys instead of those it counts
  * against now?  -EDQUOT when one of them would pass max_jobs_per_user,
  * -ENOSPC when the system would pass max_jobs.
  */
-static int kbits_charge_check(const struct kbits_job *job, const kuid_t *uids,
-			      int n)
+static int kbits_charge_check(const struct kbits_job *job,
+			      const unsigned long *keys, int n)
 {
 	unsigned int max = READ_ONCE(kbits_max_jobs_per_user);
 	const struct kbits_user *u;
@@ -181,9 +188,9 @@ static int kbits_charge_check(const struct kbits_job *job, const kuid_t *uids,
 
 	lockdep_assert_held(&kbits_users_lock);
 	for (i = 0; i < n; i++) {
-		u = kbits_user_find(uids[i]);
+		u = kbits_user_find(keys[i]);
 		jobs = u ? u->jobs : 0;
-		if (kbits_charged_to(job, uids[i]))
+		if (kbits_charged_to(job, keys[i]))
 			jobs--;
 		if (jobs >= max)
 			return -EDQUOT;
@@ -195,23 +202,24 @@ static int kbits_charge_check(const struct kbits_job *job, const kuid_t *uids,
 
 /*
  * Counts @job, which counts against nobody now, against the @n users
- * @uids.  @spare[i] is a new entry for @uids[i], taken (set to NULL) when
+ * @keys.  @spare[i] is a new entry for @keys[i], taken (set to NULL) when
  * that user has none yet.
  */
-static void kbits_charge_locked(struct kbits_job *job, const kuid_t *uids,
-				int n, struct kbits_user **spare)
+static void kbits_charge_locked(struct kbits_job *job,
+				const unsigned long *keys, int n,
+				struct kbits_user **spare)
 {
 	struct kbits_user *u;
 	int i;
 
 	lockdep_assert_held(&kbits_users_lock);
 	for (i = 0; i < n; i++) {
-		u = kbits_user_find(uids[i]);
+		u = kbits_user_find(keys[i]);
 		if (!u) {
 			u = spare[i];
 			spare[i] = NULL;
-			u->uid = uids[i];
-			hash_add(kbits_users, &u->node, __kuid_val(u->uid));
+			u->key = keys[i];
+			hash_add(kbits_users, &u->node, u->key);
 		}
 		u->jobs++;
 	}
@@ -232,11 +240,11 @@ static int kbits_charge_to(struct kbits_job *job, kuid_t owner,
 {
 	bool exempt = !force && ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 	struct kbits_user *spare[KBITS_CHAIN_MAX] = { };
-	kuid_t uids[KBITS_CHAIN_MAX];
+	unsigned long keys[KBITS_CHAIN_MAX];
 	int err = 0, i, n = 0;
 
 	if (!exempt) {
-		n = kbits_chain(owner, *ns, uids);
+		n = kbits_chain(owner, *ns, keys);
 		for (i = 0; i < n; i++) {
 			spare[i] = kzalloc(sizeof(*spare[i]),
 					   GFP_KERNEL_ACCOUNT);
@@ -249,13 +257,13 @@ static int kbits_charge_to(struct kbits_job *job, kuid_t owner,
 
 	spin_lock(&kbits_users_lock);
 	if (!exempt && !force)
-		err = kbits_charge_check(job, uids, n);
+		err = kbits_charge_check(job, keys, n);
 	if (!err) {
 		kbits_uncharge_locked(job);
 		WRITE_ONCE(job->owner, owner);
 		swap(job->user_ns, *ns);
 		if (!exempt)
-			kbits_charge_locked(job, uids, n, spare);
+			kbits_charge_locked(job, keys, n, spare);
 	}
 	spin_unlock(&kbits_users_lock);
 out:
@@ -279,7 +287,7 @@ static void kbits_job_release(struct kref *ref)
 	kbits_agent_forget(job);
 	kbits_uncharge(job);
 	put_user_ns(job->user_ns);
-	path_put(&job->root);
+	path_put(&job->root);	/* none: nothing to put */
 	if (job->net)
 		put_net(job->net);
 	kfree(job->display_name);
@@ -747,43 +755,103 @@ static long kbits_job_complete(struct kbits_job_fd *jf)
 	return ret;
 }
 
-/*
- * May the caller act on the jobs of @owner as an administrator?  As the
- * kernel's capable_wrt_inode_uidgid(): CAP_SYS_ADMIN in the caller's user
- * namespace, and @owner mapped into it.  @audit is false where this only
- * filters a listing.
- */
-static bool kbits_admin_over(kuid_t owner, bool audit)
-{
-	struct user_namespace *ns = current_user_ns();
+static int kbits_job_file(struct kbits_job *job, u64 owner_gen,
+			  struct file **filep);
 
-	if (!kuid_has_mapping(ns, owner))
+/* Is @ns the caller's user namespace, or one below it? */
+static bool kbits_ns_below_caller(const struct user_namespace *ns)
+{
+	const struct user_namespace *mine = current_user_ns();
+
+	while (ns->level > mine->level)
+		ns = ns->parent;
+	return ns == mine;
+}
+
+/*
+ * May the caller act on @job as an administrator?  As the kernel asks of an
+ * inode (capable_wrt_inode_uidgid()): CAP_SYS_ADMIN in the job's user
+ * namespace (so the caller's is that one or above it), and the job's owner
+ * mapped into the caller's.  @audit is false where this only filters a
+ * listing.  The job's lock is held.
+ */
+static bool kbits_admin_over(const struct kbits_job *job, bool audit)
+{
+	lockdep_assert_held(&job->lock);
+	if (!kbits_ns_below_caller(job->user_ns) ||
+	    !kuid_has_mapping(current_user_ns(), job->owner))
 		return false;
-	return audit ? ns_capable(ns, CAP_SYS_ADMIN) :
-		       ns_capable_noaudit(ns, CAP_SYS_ADMIN);
+	return audit ? ns_capable(job->user_ns, CAP_SYS_ADMIN) :
+		       ns_capable_noaudit(job->user_ns, CAP_SYS_ADMIN);
+}
+
+/* Has the caller @job's root directory and network namespace? */
+bool kbits_job_here(const struct kbits_job *job)
+{
+	struct fs_struct *fs = current->fs;
+	bool same;
+
+	if (!job->net || !net_eq(job->net, current->nsproxy->net_ns))
+		return false;	/* none (an imported foreign job), or others */
+	spin_lock(&fs->lock);
+	same = path_equal(&fs->root, &job->root);
+	spin_unlock(&fs->lock);
+	return same;
+}
+
+/*
+ * Is the caller @job's owner, where the job is: in its user namespace or
+ * above, with its root directory and network namespace?  A sandbox of the
+ * owner's does not get the owner's other jobs.  The job's lock is held.
+ */
+static bool kbits_is_owner_here(const struct kbits_job *job)
+{
+	lockdep_assert_held(&job->lock);
+	return kbits_ns_below_caller(job->user_ns) &&
+	       uid_eq(current_euid(), job->owner) && kbits_job_here(job);
+}
+
+/*
+ * May the caller have @job?  Its owner may (kbits_is_owner_here()), and so
+ * may an administrator over it (kbits_admin_over()).  The job's lock is
+ * held: TAKE_OWNERSHIP changes what this looks at.
+ */
+static bool kbits_may_get(const struct kbits_job *job, bool audit)
+{
+	return kbits_is_owner_here(job) || kbits_admin_over(job, audit);
 }
 
 /*
  * TAKE_OWNERSHIP (BITS: TakeOwnership): the caller becomes the job's owner,
- * and the job moves to the caller's user, mount and network namespaces.
- * It needs CAP_SYS_ADMIN over the job's owner (kbits_admin_over()).  The
- * job's count against the limits moves to the new owner, within its limits,
- * unless that one is exempt from them.  Every other fd of the job is
- * revoked; this one stays valid.  A job the agent may work on (QUEUED,
- * CONNECTING, TRANSFERRING, TRANSIENT_ERROR) becomes SUSPENDED, so that
- * nothing its old owner added is transferred with the new owner's rights
- * before the new owner resumes it.
+ * and the job moves to the caller's user namespace, root directory and
+ * network namespace.  It needs to be an administrator over the job
+ * (kbits_may_get(), kbits_admin_over()).  The job's count against the
+ * limits moves to the new owner, within its limits, unless that one is
+ * exempt from them.  Every fd of the job is revoked, @jf's included (its
+ * copies may be anywhere): the caller gets a new one.  A job the agent may
+ * work on (QUEUED, CONNECTING, TRANSFERRING, TRANSIENT_ERROR) becomes
+ * SUSPENDED, so that nothing its old owner added is transferred with the
+ * new owner's rights before the new owner resumes it.
  */
 static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 {
 	struct kbits_job *job = jf->job;
+	struct kbits_job_fd *new_jf;
 	struct user_namespace *ns;
+	struct file *file;
 	struct path root;
 	struct net *net;
 	long err;
+	int fd;
 
-	if (!kbits_admin_over(READ_ONCE(job->owner), true))
-		return -EPERM;
+	/* The new fd, made first: it is installed once nothing can fail. */
+	kref_get(&job->ref);
+	fd = kbits_job_file(job, 0, &file);
+	if (fd < 0) {
+		kbits_job_put(job);
+		return fd;
+	}
+	new_jf = file->private_data;
 
 	ns = get_user_ns(current_user_ns());
 	get_fs_root(current->fs, &root);
@@ -792,6 +860,10 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 	err = kbits_job_fd_check(jf);
 	if (err)
 		goto out;
+	if (!kbits_admin_over(job, true)) {
+		err = -EPERM;
+		goto out;
+	}
 	if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
 		goto out;
@@ -805,9 +877,8 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 		goto out;
 	swap(job->root, root);
 	swap(job->net, net);
-	WRITE_ONCE(jf->owner_gen, job->owner_gen + 1);
-	/* ordered after the new owner: see kbits_get_job() */
-	smp_store_release(&job->owner_gen, job->owner_gen + 1);
+	new_jf->owner_gen = job->owner_gen + 1;
+	WRITE_ONCE(job->owner_gen, job->owner_gen + 1);
 	kbits_job_revoked(job);
 	switch (job->state) {
 	case KBITS_JOB_STATE_QUEUED:
@@ -823,10 +894,17 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 	}
 out:
 	mutex_unlock(&job->lock);
-	put_user_ns(ns);	/* the job's old one, or the caller's */
+	put_user_ns(ns);	/* the job's old ones, or the caller's */
 	path_put(&root);
-	put_net(net);
-	return err;
+	if (net)
+		put_net(net);
+	if (err) {
+		fput(file);
+		put_unused_fd(fd);
+		return err;
+	}
+	fd_install(fd, file);
+	return fd;
 }
 
 /* GET_ERROR (BITS: GetError): -ENOMSG when the job has had no error. */
@@ -1043,7 +1121,7 @@ static const struct file_operations kbits_job_fops = {
  * installed: the caller installs it once nothing else can fail, or else
  * calls fput() and put_unused_fd().
  */
-static int kbits_job_file(struct kbits_job *job, u32 owner_gen,
+static int kbits_job_file(struct kbits_job *job, u64 owner_gen,
 			  struct file **filep)
 {
 	struct kbits_job_fd *jf;
@@ -1257,18 +1335,6 @@ err_put:
 	return err;
 }
 
-/*
- * May the caller have @job?  Its owner may, and so may an administrator
- * over the owner (kbits_admin_over()).  @audit is false where this only
- * filters a listing.
- */
-static bool kbits_may_get(const struct kbits_job *job, bool audit)
-{
-	kuid_t owner = READ_ONCE(job->owner);
-
-	return uid_eq(current_euid(), owner) || kbits_admin_over(owner, audit);
-}
-
 /* Finds a queued job and takes a reference on it, without a global lock. */
 struct kbits_job *kbits_job_lookup(const guid_t *id)
 {
@@ -1292,19 +1358,19 @@ int kbits_get_job(const guid_t *id)
 {
 	struct kbits_job *job;
 	struct file *file;
-	u32 gen;
+	bool allowed;
+	u64 gen;
 	int fd;
 
 	job = kbits_job_lookup(id);
 	if (!job)
 		return -ENOENT;
-	/*
-	 * The owner checked is that of @gen or a later one: TAKE_OWNERSHIP
-	 * writes the new owner before it raises owner_gen.  An fd checked
-	 * against an owner that was then replaced is revoked at once.
-	 */
-	gen = smp_load_acquire(&job->owner_gen);
-	if (!kbits_may_get(job, true)) {
+	/* The owner checked is that of @gen: TAKE_OWNERSHIP waits. */
+	mutex_lock(&job->lock);
+	gen = job->owner_gen;
+	allowed = kbits_may_get(job, true);
+	mutex_unlock(&job->lock);
+	if (!allowed) {
 		kbits_job_put(job);
 		return -EACCES;
 	}
@@ -1380,10 +1446,12 @@ int kbits_enum_jobs(struct kbits_enum_jobs *args,
 		for (i = 0; i < got; i++) {
 			struct kbits_job *job = jobs[i];
 
-			if (!kbits_state_is_final(READ_ONCE(job->state)) &&
+			mutex_lock(&job->lock);
+			if (!kbits_state_is_final(job->state) &&
 			    (all ? kbits_may_get(job, false) :
-				   uid_eq(current_euid(), READ_ONCE(job->owner))))
+				   kbits_is_owner_here(job)))
 				ids[n++] = job->id;
+			mutex_unlock(&job->lock);
 			kbits_job_put(job);
 		}
 	}
@@ -1428,10 +1496,15 @@ long kbits_agent_job_ns(struct kbits_agent_job_ns __user *uarg)
 		return -ENOENT;
 	mutex_lock(&job->lock);
 	root = job->root;
-	path_get(&root);
-	net = get_net(job->net);
+	net = job->net;
+	if (net) {
+		path_get(&root);
+		get_net(net);
+	}
 	mutex_unlock(&job->lock);
 	kbits_job_put(job);
+	if (!net)
+		return -ESTALE;	/* imported from other namespaces */
 
 	if (args.kind == KBITS_JOB_NS_NET) {
 		fd = open_related_ns(&net->ns, get_net_ns);

@@ -84,9 +84,13 @@ struct kbits_job {
 	bool agent_places;		/* taken by a KBITS_AGENT_PLACES_FILES agent */
 	bool completing;		/* COMPLETE waits for the agent's PLACED */
 	struct kbits_completion *completer;	/* that COMPLETE, if still waiting */
-	u32 owner_gen;			/* TAKE_OWNERSHIPs so far: revokes fds */
-	struct path root;		/* the owner's root directory, and */
-	struct net *net;		/* network namespace (JOB_NS) */
+	u64 owner_gen;			/* TAKE_OWNERSHIPs so far: revokes fds */
+	/*
+	 * The owner's root and network namespace (JOB_NS); none (NULL net)
+	 * for a job imported from a record made in others.
+	 */
+	struct path root;
+	struct net *net;
 	struct {			/* the last error; context NONE: none */
 		u32 context;		/* enum kbits_error_context */
 		s32 code;
@@ -103,7 +107,7 @@ struct kbits_job {
 struct kbits_job_fd {
 	struct kbits_job *job;
 	u64 cursor;			/* the last event read */
-	u32 owner_gen;
+	u64 owner_gen;
 };
 
 /* Files one job may have, whatever max_files_per_job says. */
@@ -130,6 +134,8 @@ int kbits_job_fd_check(const struct kbits_job_fd *jf);
 bool kbits_valid_utf8(const u8 *s, size_t len);
 struct kbits_job *kbits_job_alloc(char *name, u32 type);
 int kbits_job_import(struct kbits_job *job, bool exempt);
+bool kbits_job_here(const struct kbits_job *job);
+long kbits_agent_job_ns(struct kbits_agent_job_ns __user *uarg);
 void kbits_job_dequeue(struct kbits_job *job);
 long kbits_job_acknowledge(struct kbits_job *job);
 void kbits_job_finish_completion(struct kbits_job *job, long result);
@@ -141,7 +147,6 @@ void kbits_job_cancel_idle(struct kbits_job *job, time64_t idle_since);
 /* record.c: a job's whole record, for the agent (EXPORT, IMPORT) */
 long kbits_agent_export(struct kbits_agent_record __user *uarg);
 long kbits_agent_import(struct kbits_agent_record __user *uarg);
-long kbits_agent_job_ns(struct kbits_agent_job_ns __user *uarg);
 
 /* reaper.c: cancels the jobs left alone too long */
 void kbits_reaper_start(void);

@@ -11,10 +11,12 @@
  */
 #include <linux/overflow.h>
 #include <linux/minmax.h>
+#include <linux/path.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
+#include <net/net_namespace.h>
 
 #include "kbits.h"
 
@@ -102,7 +104,9 @@ static void *kbits_record_make(struct kbits_job *job, size_t *len)
 	r.nr_files = job->nr_files;
 	r.flags = (job->agent_places ? KBITS_RECORD_AGENT_PLACES : 0) |
 		  (job->completing ? KBITS_RECORD_COMPLETING : 0) |
-		  (READ_ONCE(job->charged) ? 0 : KBITS_RECORD_EXEMPT);
+		  (READ_ONCE(job->charged) ? 0 : KBITS_RECORD_EXEMPT) |
+		  (job->user_ns == &init_user_ns && kbits_job_here(job) ?
+		   0 : KBITS_RECORD_FOREIGN_NS);
 	r.proxy_usage = job->proxy_usage;
 
 	p = kbits_put(buf, &r, sizeof(r));
@@ -213,7 +217,7 @@ static int kbits_record_check(const struct kbits_job_record *r, size_t len)
 	     r->header_size != sizeof(*r)) ||
 	    r->length != len ||
 	    (r->flags & ~(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_COMPLETING |
-			  KBITS_RECORD_EXEMPT)))
+			  KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS)))
 		return -EINVAL;
 	if (r->proxy_usage > KBITS_PROXY_OVERRIDE ||
 	    (r->proxy_usage == KBITS_PROXY_OVERRIDE ? !r->proxy_list_len :
@@ -358,9 +362,20 @@ static struct kbits_job *kbits_record_job(const struct kbits_job_record *r,
 		kfree(name);
 		return ERR_PTR(-ENOMEM);
 	}
-	/* An imported job belongs to the initial user namespace. */
+	/*
+	 * An imported job belongs to the initial user namespace, with the
+	 * agent's root and network namespace, or none when the record was
+	 * made in others: those may be gone, and no job may reach the host's
+	 * files or network by a reload (JOB_NS: -ESTALE until taken over).
+	 */
 	put_user_ns(job->user_ns);
 	job->user_ns = get_user_ns(&init_user_ns);
+	if (r->flags & KBITS_RECORD_FOREIGN_NS) {
+		path_put(&job->root);
+		job->root = (struct path){ };
+		put_net(job->net);
+		job->net = NULL;
+	}
 	job->owner = make_kuid(&init_user_ns, r->owner);
 	memcpy(&job->id, r->id, sizeof(job->id));
 	/* No agent holds it now. */

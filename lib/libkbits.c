@@ -978,9 +978,27 @@ int kbits_job_next_event(struct kbits_job *j, struct kbits_event *out, int timeo
 	return n == sizeof(*out) ? 0 : -EIO;
 }
 
+/*
+ * TAKE_OWNERSHIP revokes every fd of the job, j's included, and returns a
+ * new one: it takes j's place under j's fd number, so that j stays valid
+ * while every copy of the old fd, here or elsewhere, is revoked.
+ */
 int kbits_job_take_ownership(struct kbits_job *j)
 {
-	return j ? kbits_ioctl(j->fd, KBITS_JOB_IOC_TAKE_OWNERSHIP, NULL) : -EINVAL;
+	int fd, r;
+
+	if (!j)
+		return -EINVAL;
+	fd = kbits_ioctl(j->fd, KBITS_JOB_IOC_TAKE_OWNERSHIP, NULL);
+	if (fd < 0)
+		return fd;
+	/* EBUSY: a race with another thread's open(); nothing else fails */
+	do {
+		r = dup3(fd, j->fd, O_CLOEXEC);
+	} while (r < 0 && (errno == EBUSY || errno == EINTR));
+	r = r < 0 ? -errno : 0;
+	close(fd);
+	return r;
 }
 
 int kbits_job_get_error(struct kbits_job *j, struct kbits_error *out)

@@ -204,7 +204,11 @@ int kbits_job_complete(struct kbits_job *j);
 
 /*
  * The caller becomes the job's owner (BITS: TakeOwnership).  It needs
- * CAP_SYS_ADMIN in the user namespace the job was created in: -EPERM.
+ * CAP_SYS_ADMIN in the caller's user namespace, with the job's owner mapped
+ * into it: -EPERM.  An active job (QUEUED, CONNECTING, TRANSFERRING,
+ * TRANSIENT_ERROR) becomes SUSPENDED until the new owner resumes it.  @j
+ * stays valid; every other handle of the job made before is revoked: all
+ * but kbits_job_get_id() then return -EACCES.
  */
 int kbits_job_take_ownership(struct kbits_job *j);
 

@@ -98,14 +98,15 @@ struct kbits_create_job {
 
 /*
  * KBITS_IOC_GET_JOB - a new fd for the job with GUID @id.
- * On /dev/kbits.  The caller may have a job when its euid is the job's owner,
- * or when it has CAP_SYS_ADMIN in its own user namespace and the owner is
- * mapped into that namespace (the kernel's rule for inodes,
- * capable_wrt_inode_uidgid()).  Returns a new job fd (O_CLOEXEC); -ENOENT
- * when no such job is in the queue, -EACCES when it is there but not the
- * caller's.  A job fd is revoked by the job's next TAKE_OWNERSHIP through
- * another fd: from then on every ioctl on it but GET_ID, and read(), fail
- * with -EACCES, and poll() gives EPOLLERR | EPOLLHUP.
+ * On /dev/kbits.  The caller may have a job made in its own user namespace
+ * or one below it, when its euid is the job's owner and it has the job's
+ * root directory and network namespace, or when it has CAP_SYS_ADMIN in the
+ * job's user namespace and the owner is mapped into its own (as the kernel
+ * asks of inodes, capable_wrt_inode_uidgid()).  Returns a new job fd
+ * (O_CLOEXEC); -ENOENT when no such job is in the queue, -EACCES when it is
+ * there but not the caller's.  The job's next TAKE_OWNERSHIP revokes every
+ * job fd made before it: from then on every ioctl on it but GET_ID, and
+ * read(), fail with -EACCES, and poll() gives EPOLLERR | EPOLLHUP.
  */
 struct kbits_get_job {
 	__u32 size;		/* in: sizeof(struct kbits_get_job) */
@@ -438,7 +439,8 @@ struct kbits_agent_placed {
  * fd of the owner's root directory (fchdir() to it, then chroot(".")); its
  * mount namespace's mounts are seen below it), KBITS_JOB_NS_NET an nsfs fd
  * of its network namespace (setns(fd, CLONE_NEWNET)).  The fd is O_CLOEXEC.
- * An imported job has the importing agent's.
+ * An imported job has the importing agent's, or none (-ESTALE) when its
+ * record says KBITS_RECORD_FOREIGN_NS.
  */
 struct kbits_agent_job_ns {
 	__u32 size;		/* in: sizeof(struct kbits_agent_job_ns) */
@@ -542,6 +544,13 @@ struct kbits_record_file {
  * it over last, had CAP_SYS_ADMIN.  IMPORT keeps it so.
  */
 #define KBITS_RECORD_EXEMPT		(1U << 2)
+/*
+ * EXPORT: the job's user namespace is not the initial one, or its root
+ * directory or network namespace are not the exporting agent's.  IMPORT
+ * makes such a job without namespaces: JOB_NS fails with -ESTALE until an
+ * administrator takes it over.
+ */
+#define KBITS_RECORD_FOREIGN_NS		(1U << 3)
 #define KBITS_RECORD_FILE_SIZE	32
 
 /*
