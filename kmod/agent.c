@@ -7,14 +7,14 @@
  * TRANSFERRING, TRANSFERRED and the error states.  Closing the fd gives the
  * jobs the agent had taken back to the queue.
  *
- * A queued job's events wait with the job (@agent_pending, one bit per
- * kind, and @agent_node in kbits_agent_pending), so that no user can flood
- * them away: a job has one record of each kind at most, whatever its users
- * do, and there are as many as queued jobs at most.  The events of jobs
- * that left the queue (CANCELLED, COMPLETED) go to a ring of
- * KBITS_AGENT_EVENTS records, which many creates and cancels can fill: then
- * the agent is told so by an OVERFLOW record, and every such event until it
- * has read that record is dropped: it must look at every job anyway.
+ * A job's events wait with the job (@agent_pending, one bit per kind, and
+ * @agent_node in kbits_agent_pending), so that no user can flood them away
+ * and they take no memory of their own: a job has one record of each kind
+ * at most, whatever its users do.  A job that left the queue (CANCELLED,
+ * COMPLETED) stays on the list, with a reference, until the agent has read
+ * that: it still counts against its owner's limits meanwhile (jobs count
+ * until freed), so the list is as bounded as the jobs are.  Only records
+ * the agent's read() could not copy are lost; it then reads an OVERFLOW.
  */
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
@@ -31,13 +31,8 @@
 
 #include "kbits.h"
 
-#define KBITS_AGENT_EVENTS 4096
-
 struct kbits_agent {
 	wait_queue_head_t wait;
-	struct kbits_event *ring;	/* KBITS_AGENT_EVENTS records */
-	u32 head;			/* the oldest record */
-	u32 count;
 	bool overflow;			/* OVERFLOW is to be read next */
 	u64 seq;			/* of the last record read */
 	unsigned long flags;		/* KBITS_AGENT_PLACES_FILES */
@@ -46,15 +41,19 @@ struct kbits_agent {
 static struct kbits_agent __rcu *kbits_agent;
 static DEFINE_MUTEX(kbits_agent_lock);	/* attach and detach */
 
-/* The agent's ring, and the queued jobs with events for it, in order. */
+/* The jobs with events for the agent, in order, and its overflow flag. */
 static DEFINE_SPINLOCK(kbits_agent_events_lock);
 static LIST_HEAD(kbits_agent_pending);
 
-/* The kinds a queued job keeps for the agent, in the order it reads them. */
+/* The kinds a job keeps for the agent, in the order it reads them. */
 static const u32 kbits_pending_kinds[] = {
 	KBITS_EVENT_CREATED, KBITS_EVENT_QUEUED, KBITS_EVENT_SUSPENDED,
 	KBITS_EVENT_MODIFIED, KBITS_EVENT_COMPLETING,
+	KBITS_EVENT_CANCELLED, KBITS_EVENT_COMPLETED,
 };
+
+/* A job that keeps one of these holds a reference for the list. */
+#define KBITS_PENDING_FINAL (BIT(5) | BIT(6))
 
 /* @kind's bit in a job's agent_pending, or 0 for a kind it does not keep. */
 static u32 kbits_pending_bit(u32 kind)
@@ -88,51 +87,45 @@ bool kbits_agent_places_files(void)
 	return ret;
 }
 
-/* Puts an event of a job that left the queue in the ring. */
-static void kbits_agent_push(struct kbits_agent *a, struct kbits_job *job,
-			     u32 kind)
+/*
+ * Takes @job off the pending list, with what it kept; the lock is held.
+ * Returns whether the list's reference on it is the caller's to put now.
+ */
+static bool kbits_agent_unpend(struct kbits_job *job)
 {
-	struct kbits_event *ev;
+	bool ref = job->agent_pending & KBITS_PENDING_FINAL;
 
-	lockdep_assert_held(&kbits_agent_events_lock);
-	if (a->overflow) {
-		/* dropped: the agent rescans after OVERFLOW */
-	} else if (a->count == KBITS_AGENT_EVENTS) {
-		a->overflow = true;
-	} else {
-		ev = &a->ring[(a->head + a->count++) % KBITS_AGENT_EVENTS];
-		memcpy(ev->id, &job->id, sizeof(ev->id));
-		ev->kind = kind;
-		ev->state = READ_ONCE(job->state);
-	}
-}
-
-/* Takes @job off the pending list, with what it kept; the lock is held. */
-static void kbits_agent_unpend(struct kbits_job *job)
-{
 	lockdep_assert_held(&kbits_agent_events_lock);
 	if (!list_empty(&job->agent_node))
 		list_del_init(&job->agent_node);
 	job->agent_pending = 0;
+	return ref;
 }
 
 /*
- * Tells the agent, if there is one, that @job changed: @kind.  A queued
- * job keeps the event (QUEUED and SUSPENDED replace each other); one that
- * left the queue drops what it kept, and its event goes to the ring.
+ * Tells the agent, if there is one, that @job changed: @kind.  The job
+ * keeps the event (QUEUED and SUSPENDED replace each other); once it left
+ * the queue it keeps only that, and a reference until the agent reads it.
+ * The caller holds a reference on @job.
  */
 void kbits_agent_notify(struct kbits_job *job, u32 kind)
 {
 	u32 bit = kbits_pending_bit(kind);
 	struct kbits_agent *a;
 
+	if (WARN_ON_ONCE(!bit))
+		return;
 	rcu_read_lock();
 	a = rcu_dereference(kbits_agent);
 	if (a) {
 		spin_lock(&kbits_agent_events_lock);
-		if (!bit) {
+		if (job->agent_pending & KBITS_PENDING_FINAL) {
+			/* nothing comes after: kept as it is */
+		} else if (bit & KBITS_PENDING_FINAL) {
 			kbits_agent_unpend(job);
-			kbits_agent_push(a, job, kind);
+			kref_get(&job->ref);
+			job->agent_pending = bit;
+			list_add_tail(&job->agent_node, &kbits_agent_pending);
 		} else {
 			if (kind == KBITS_EVENT_QUEUED ||
 			    kind == KBITS_EVENT_SUSPENDED)
@@ -154,7 +147,8 @@ void kbits_agent_notify(struct kbits_job *job, u32 kind)
 void kbits_agent_forget(struct kbits_job *job)
 {
 	spin_lock(&kbits_agent_events_lock);
-	kbits_agent_unpend(job);
+	/* a job that keeps a final event has the list's reference */
+	WARN_ON_ONCE(kbits_agent_unpend(job));
 	spin_unlock(&kbits_agent_events_lock);
 }
 
@@ -163,41 +157,38 @@ static bool kbits_agent_has_events(struct kbits_agent *a)
 	bool ret;
 
 	spin_lock(&kbits_agent_events_lock);
-	ret = a->count || a->overflow || !list_empty(&kbits_agent_pending);
+	ret = a->overflow || !list_empty(&kbits_agent_pending);
 	spin_unlock(&kbits_agent_events_lock);
 	return ret;
 }
 
-/* The first event the first pending job keeps, taken from it, into @ev. */
-static void kbits_agent_pop_pending(struct kbits_event *ev)
+/*
+ * Takes the next record, if any, into @ev: the first event the first job
+ * on the list keeps, or OVERFLOW.  *@put is a job whose reference the
+ * caller must put, outside the lock (its last record was final).
+ */
+static bool kbits_agent_pop(struct kbits_agent *a, struct kbits_event *ev,
+			    struct kbits_job **put)
 {
 	struct kbits_job *job;
+	bool got = true;
 	u32 i;
 
-	job = list_first_entry(&kbits_agent_pending, struct kbits_job,
-			       agent_node);
-	i = __ffs(job->agent_pending);
-	memcpy(ev->id, &job->id, sizeof(ev->id));
-	ev->kind = kbits_pending_kinds[i];
-	ev->state = READ_ONCE(job->state);
-	job->agent_pending &= ~BIT(i);
-	if (!job->agent_pending)
-		list_del_init(&job->agent_node);
-}
-
-/* Takes the next record, if any, into @ev. */
-static bool kbits_agent_pop(struct kbits_agent *a, struct kbits_event *ev)
-{
-	bool got = true;
-
 	memset(ev, 0, sizeof(*ev));
+	*put = NULL;
 	spin_lock(&kbits_agent_events_lock);
 	if (!list_empty(&kbits_agent_pending)) {
-		kbits_agent_pop_pending(ev);
-	} else if (a->count) {
-		*ev = a->ring[a->head];
-		a->head = (a->head + 1) % KBITS_AGENT_EVENTS;
-		a->count--;
+		job = list_first_entry(&kbits_agent_pending, struct kbits_job,
+				       agent_node);
+		i = __ffs(job->agent_pending);
+		memcpy(ev->id, &job->id, sizeof(ev->id));
+		ev->kind = kbits_pending_kinds[i];
+		ev->state = READ_ONCE(job->state);
+		job->agent_pending &= ~BIT(i);
+		if (BIT(i) & KBITS_PENDING_FINAL)
+			*put = job;
+		if (!job->agent_pending)
+			list_del_init(&job->agent_node);
 	} else if (a->overflow) {
 		ev->kind = KBITS_EVENT_OVERFLOW;
 		a->overflow = false;
@@ -214,6 +205,7 @@ static ssize_t kbits_agent_read(struct file *file, char __user *buf,
 				size_t count, loff_t *ppos)
 {
 	struct kbits_agent *a = file->private_data;
+	struct kbits_job *put;
 	struct kbits_event ev;
 	size_t done = 0;
 	int err;
@@ -229,7 +221,10 @@ static ssize_t kbits_agent_read(struct file *file, char __user *buf,
 			if (err)
 				return err;
 		}
-		while (done + sizeof(ev) <= count && kbits_agent_pop(a, &ev)) {
+		while (done + sizeof(ev) <= count &&
+		       kbits_agent_pop(a, &ev, &put)) {
+			if (put)
+				kbits_job_put(put);
 			if (copy_to_user(buf + done, &ev, sizeof(ev))) {
 				/* lost: the agent must hear of it */
 				spin_lock(&kbits_agent_events_lock);
@@ -272,6 +267,7 @@ static int kbits_agent_release(struct inode *inode, struct file *file)
 {
 	struct kbits_agent *a = file->private_data;
 	struct kbits_job *job, *tmp;
+	LIST_HEAD(put);
 
 	/*
 	 * The lock is held until the jobs are back in the queue, so that a
@@ -282,15 +278,28 @@ static int kbits_agent_release(struct inode *inode, struct file *file)
 		RCU_INIT_POINTER(kbits_agent, NULL);
 		synchronize_rcu();	/* no kbits_agent_notify() still in @a */
 		kbits_jobs_for_each(kbits_agent_requeue);
-		/* the next agent starts afresh, with a look at every job */
+		/*
+		 * The next agent starts afresh, with a look at every job.
+		 * The jobs with the list's reference go to @put: only this
+		 * walk reaches them there, and they are put outside the lock.
+		 */
 		spin_lock(&kbits_agent_events_lock);
 		list_for_each_entry_safe(job, tmp, &kbits_agent_pending,
-					 agent_node)
-			kbits_agent_unpend(job);
+					 agent_node) {
+			if (job->agent_pending & KBITS_PENDING_FINAL) {
+				job->agent_pending = 0;
+				list_move(&job->agent_node, &put);
+			} else {
+				kbits_agent_unpend(job);
+			}
+		}
 		spin_unlock(&kbits_agent_events_lock);
+		list_for_each_entry_safe(job, tmp, &put, agent_node) {
+			list_del_init(&job->agent_node);
+			kbits_job_put(job);
+		}
 	}
 	mutex_unlock(&kbits_agent_lock);
-	kvfree(a->ring);
 	kfree(a);
 	return 0;
 }
@@ -595,18 +604,11 @@ int kbits_agent_attach(unsigned long flags)
 	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 	if (!a)
 		return -ENOMEM;
-	a->ring = kvcalloc(KBITS_AGENT_EVENTS, sizeof(*a->ring),
-			   GFP_KERNEL_ACCOUNT);
-	if (!a->ring) {
-		kfree(a);
-		return -ENOMEM;
-	}
 	init_waitqueue_head(&a->wait);
 	a->flags = flags;
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
-		kvfree(a->ring);
 		kfree(a);
 		return fd;
 	}
@@ -614,7 +616,6 @@ int kbits_agent_attach(unsigned long flags)
 				  O_RDWR);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
-		kvfree(a->ring);
 		kfree(a);
 		return PTR_ERR(file);
 	}

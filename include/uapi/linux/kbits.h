@@ -329,12 +329,11 @@ struct kbits_job_error {
  * ioctls on it.  When the agent fd is closed, the jobs the agent had taken
  * (CONNECTING, TRANSFERRING) go back to QUEUED.
  *
- * The agent's events of a queued job wait with the job, one of each kind at
- * most (of QUEUED and SUSPENDED the later), in the order CREATED, QUEUED or
- * SUSPENDED, MODIFIED, COMPLETING: however often users change their jobs,
- * none of these is lost.  CANCELLED and COMPLETED, of jobs that left the
- * queue, wait in a ring; when it is full the agent reads an OVERFLOW and
- * must look at every job again.
+ * The agent's events of a job wait with the job, one of each kind at most
+ * (of QUEUED and SUSPENDED the later), in the order CREATED, QUEUED or
+ * SUSPENDED, MODIFIED, COMPLETING; CANCELLED or COMPLETED replaces them
+ * all.  However often users change their jobs, none is lost.  The agent
+ * reads an OVERFLOW only after a read() that could not copy its records.
  */
 enum kbits_event_kind {
 	KBITS_EVENT_QUEUED	= 1,	/* the job became QUEUED: ready to take */
