@@ -1015,6 +1015,39 @@ int kbits_job_fd_check(const struct kbits_job_fd *jf)
 	       0 : -EACCES;
 }
 
+/* Is @cmd one of the job fd's ioctls? */
+static bool kbits_job_cmd_known(unsigned int cmd)
+{
+	switch (cmd) {
+	case KBITS_JOB_IOC_GET_ID:
+	case KBITS_JOB_IOC_GET_TYPE:
+	case KBITS_JOB_IOC_GET_STATE:
+	case KBITS_JOB_IOC_GET_OWNER:
+	case KBITS_JOB_IOC_GET_DISPLAY_NAME:
+	case KBITS_JOB_IOC_GET_DESCRIPTION:
+	case KBITS_JOB_IOC_GET_HTTP_HEADERS:
+	case KBITS_JOB_IOC_SET_DISPLAY_NAME:
+	case KBITS_JOB_IOC_SET_DESCRIPTION:
+	case KBITS_JOB_IOC_SET_HTTP_HEADERS:
+	case KBITS_JOB_IOC_GET_PROXY:
+	case KBITS_JOB_IOC_SET_PROXY:
+	case KBITS_JOB_IOC_GET_ATTR:
+	case KBITS_JOB_IOC_SET_ATTR:
+	case KBITS_JOB_IOC_ADD_FILES:
+	case KBITS_JOB_IOC_GET_FILE:
+	case KBITS_JOB_IOC_GET_PROGRESS:
+	case KBITS_JOB_IOC_RESUME:
+	case KBITS_JOB_IOC_SUSPEND:
+	case KBITS_JOB_IOC_COMPLETE:
+	case KBITS_JOB_IOC_GET_ERROR:
+	case KBITS_JOB_IOC_TAKE_OWNERSHIP:
+	case KBITS_JOB_IOC_CANCEL:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static long kbits_job_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
@@ -1026,7 +1059,8 @@ static long kbits_job_ioctl(struct file *file, unsigned int cmd,
 	if (cmd == KBITS_JOB_IOC_GET_ID)
 		return copy_to_user(uarg, &job->id, sizeof(job->id)) ?
 		       -EFAULT : 0;
-	if (kbits_job_fd_check(jf))
+	/* unknown commands: -ENOTTY, revoked or not */
+	if (kbits_job_fd_check(jf) && kbits_job_cmd_known(cmd))
 		return -EACCES;
 
 	switch (cmd) {

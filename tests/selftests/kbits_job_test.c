@@ -1628,6 +1628,8 @@ static int read_events(int fd, struct kbits_event *ev, int max)
  * Each SET_PROXY and SET_HTTP_HEADERS that works is a change by the job's
  * user: a MODIFIED event (on the job fd, with JOB_MODIFICATION, and to the
  * agent) and a new modification_time.  A refused one, or a GET, is not.
+ * The agent's MODIFIED of a queued job coalesce: however many changes came
+ * since it last read, it reads one.
  */
 TEST(proxy_headers_modified)
 {
@@ -1667,19 +1669,25 @@ TEST(proxy_headers_modified)
 	get_attr(fd, &a);
 	EXPECT_EQ(a0.modification_time, a.modification_time);
 
-	/* SET_PROXY: one MODIFIED each, the same to the agent */
+	/* SET_PROXY: one MODIFIED each on the job fd; the agent's coalesce */
 	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "p", "b"));
 	ASSERT_SYSOK(raw_set_proxy(fd, PX_NONE, NULL, NULL));
 	n = read_events(fd, ev, 16);
-	ASSERT_EQ(2, n);
+	EXPECT_EQ(2, n);
 	for (i = 0; i < n; i++) {
 		EXPECT_MEMEQ(id, ev[i].id, KBITS_GUID_SIZE);
 		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[i].kind);
 		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, ev[i].state);
 	}
-	EXPECT_EQ(ev[0].seq + 1, ev[1].seq);
+	if (n == 2)
+		EXPECT_EQ(ev[0].seq + 1, ev[1].seq);
+	/*
+	 * The agent: one MODIFIED, the two changes coalesced (a queued job
+	 * keeps one event of each kind for it).  EXPECT, not ASSERT: the
+	 * jobs are cancelled below whatever the count.
+	 */
 	n = read_events(agent, ev, 16);
-	ASSERT_EQ(2, n);
+	EXPECT_EQ(1, n);
 	for (i = 0; i < n; i++) {
 		EXPECT_MEMEQ(id, ev[i].id, KBITS_GUID_SIZE);
 		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[i].kind);
@@ -1695,13 +1703,13 @@ TEST(proxy_headers_modified)
 	ASSERT_SYSOK(set_headers(fd2, "X-A: 1"));
 	ASSERT_SYSOK(set_headers(fd2, ""));
 	n = read_events(fd2, ev, 16);
-	ASSERT_EQ(2, n);
+	EXPECT_EQ(2, n);
 	for (i = 0; i < n; i++) {
 		EXPECT_MEMEQ(id2, ev[i].id, KBITS_GUID_SIZE);
 		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[i].kind);
 	}
 	n = read_events(agent, ev, 16);
-	ASSERT_EQ(2, n);
+	EXPECT_EQ(1, n);	/* coalesced, as above */
 	for (i = 0; i < n; i++) {
 		EXPECT_MEMEQ(id2, ev[i].id, KBITS_GUID_SIZE);
 		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[i].kind);
@@ -1721,7 +1729,7 @@ TEST(proxy_headers_modified)
 	ASSERT_SYSOK(raw_set_proxy(fd, PX_SYSTEM, NULL, NULL));
 	ASSERT_SYSOK(set_headers(fd, "X: y"));
 	EXPECT_EQ(0, read_events(fd, ev, 16));
-	EXPECT_EQ(2, read_events(agent, ev, 16));
+	EXPECT_EQ(1, read_events(agent, ev, 16));	/* one MODIFIED, coalesced */
 
 	close(agent);
 	job_cancel(fd);

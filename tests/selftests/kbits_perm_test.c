@@ -19,8 +19,16 @@
  * Each cell runs in a fresh caller process, forked from the test (root),
  * that first becomes the row's caller, gets its job fd the way that caller
  * can (GET_JOB, SCM_RIGHTS, fork, or an fd got before a change of
- * credentials), then does the one operation; the test compares the result
- * and then cancels whatever the cell left in the queue.
+ * credentials or before a takeover), then does the one operation; the test
+ * compares the result and then cancels whatever the cell left in the queue.
+ *
+ * A job fd is revoked by the job's next TAKE_OWNERSHIP (issue 12): three
+ * rows hold such an fd (the old owner's, root's own, a container root's),
+ * and get EACCES from every job ioctl but GET_ID.  Two rows are a
+ * container's root: uid 4001 in a user namespace it made, mapping its 0 to
+ * 4001, so the subject's owner is mapped there; but the subject was made
+ * in the initial namespace, above it, so it may neither get nor take it:
+ * it holds the owner's fd, received -- until host root takes the job over.
  *
  * Run as root with kbits loaded and no agent (kbitsd) attached;
  * tests/selftests/run-in-vm.sh does that in the test VM.  The callers are
@@ -74,6 +82,9 @@ enum caller {
 	C_NOCAP_ROOT,	/* root without CAP_SYS_ADMIN; fd got before the drop */
 	C_NEW_OWNER,	/* uid 4003, took ownership, then dropped its caps */
 	C_OLD_OWNER,	/* uid 4001 after that, holding the fd it had */
+	C_OLD_ROOT_FD,	/* root, holding an fd older than 4003's takeover */
+	C_CT_OWN_JOB,	/* uid 4001 as root of a user namespace it made, fd received */
+	C_CT_HOST_JOB,	/* the same, after host root took the job over */
 	C_AGENT,	/* root holding the agent fd */
 	C_AGENT_FD,	/* uid 4002 holding the agent fd (SCM_RIGHTS) */
 	NR_CALLERS
@@ -129,6 +140,9 @@ static const char * const caller_name[NR_CALLERS] = {
 	[C_NOCAP_ROOT] = "root without CAP_SYS_ADMIN",
 	[C_NEW_OWNER] = "new owner (uid 4003, after TAKE_OWNERSHIP)",
 	[C_OLD_OWNER] = "old owner (uid 4001, after TAKE_OWNERSHIP)",
+	[C_OLD_ROOT_FD] = "root, fd older than another admin's TAKE_OWNERSHIP",
+	[C_CT_OWN_JOB] = "container root (uid 4001's user namespace), its user's job, fd received",
+	[C_CT_HOST_JOB] = "container root (uid 4001's user namespace), fd received, after host root took the job",
 	[C_AGENT] = "the agent (root, agent fd)",
 	[C_AGENT_FD] = "uid 4002 holding the agent fd",
 };
@@ -148,6 +162,10 @@ static const char * const op_name[NR_OPS] = {
 
 /* The same twelve GETs, five SETs, or seven agent ops, in a row. */
 #define GETS_OK		OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK
+/* a revoked fd's: GET_ID still works; the other eleven are EACCES */
+#define GETS_REVOKED	OK, ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, \
+			ACCES, ACCES, ACCES, ACCES
+#define SETS_REVOKED	ACCES, ACCES, ACCES, ACCES, ACCES
 #define SETS_OK		OK, OK, OK, OK, OK
 #define GETS_NOFD	NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, \
 			NOFD, NOFD, NOFD, NOFD
@@ -210,8 +228,23 @@ static const int expected[NR_CALLERS][NR_OPS] = {
 		AGENT_NOTTY },
 	[C_OLD_OWNER] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
+		GETS_REVOKED, SETS_REVOKED,
+		ACCES, ACCES, ACCES, ACCES, ACCES, ACCES,
+		AGENT_NOTTY },
+	[C_OLD_ROOT_FD] = {
+		OK, OK, NOLIST, LIST, OK,
+		GETS_REVOKED, SETS_REVOKED,
+		ACCES, ACCES, ACCES, ACCES, ACCES, ACCES,
+		AGENT_NOTTY },
+	[C_CT_OWN_JOB] = {
+		OK, ACCES, NOLIST, NOLIST, PERM,
 		GETS_OK, SETS_OK,
 		OK, OK, OK, OK, OK, PERM,
+		AGENT_NOTTY },
+	[C_CT_HOST_JOB] = {
+		OK, ACCES, NOLIST, NOLIST, PERM,
+		GETS_REVOKED, SETS_REVOKED,
+		ACCES, ACCES, ACCES, ACCES, ACCES, ACCES,
 		AGENT_NOTTY },
 	[C_AGENT] = {
 		OK, OK, NOLIST, LIST, BUSY,
@@ -234,8 +267,9 @@ static const uint32_t owner_seen[NR_CALLERS] = {
 	[C_USERNS_ROOT] = OVERFLOW_UID, [C_USERNS_FD] = OVERFLOW_UID,
 	[C_RECEIVED] = OWNER_UID, [C_FORKED] = OWNER_UID,
 	[C_NOCAP_ROOT] = OWNER_UID, [C_NEW_OWNER] = TAKER_UID,
-	[C_OLD_OWNER] = TAKER_UID, [C_AGENT] = OWNER_UID,
-	[C_AGENT_FD] = OWNER_UID,
+	[C_OLD_OWNER] = TAKER_UID, [C_OLD_ROOT_FD] = TAKER_UID,
+	[C_CT_OWN_JOB] = 0, [C_CT_HOST_JOB] = 0,
+	[C_AGENT] = OWNER_UID, [C_AGENT_FD] = OWNER_UID,
 };
 
 static bool has_agent_fd(enum caller c)
@@ -784,18 +818,45 @@ static void taker_takes_subject(void)
 	close(dev);
 }
 
+/* Host root takes ownership of the subject (the test's child, root). */
+static void root_takes_subject(void)
+{
+	int dev = dev_open(), fd;
+
+	fd = raw_get(dev, cell->subject);
+	ASSERT_SYSOK(fd);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_TAKE_OWNERSHIP));
+	close(fd);
+	close(dev);
+}
+
+/* Do the callers of row @who hold an fd from before a takeover? */
+static bool taken_meanwhile(enum caller who)
+{
+	return who == C_OLD_OWNER || who == C_OLD_ROOT_FD ||
+	       who == C_CT_HOST_JOB;
+}
+
+/* The caller has its fd: the test has the subject taken, then goes on. */
+static void wait_for_takeover(int sock)
+{
+	char c;
+
+	ASSERT_EQ(1, write(sock, "r", 1));
+	ASSERT_EQ(1, read(sock, &c, 1));
+}
+
 /*
  * The caller process of one cell (a child of the test, root): becomes
  * @who, gets its fds, does @op, leaves the result in cell->result.  @afd is
  * the test's agent fd, if the row has one; @sock a socket to the test,
  * which sends the agent fd on it (C_AGENT_FD) or waits on it while it has
- * the job taken from the owner (C_OLD_OWNER).
+ * the job taken over (taken_meanwhile()).
  */
 static void caller(enum caller who, enum op op, int afd, int sock)
 {
 	int dev = -1, jfd = -1, my_afd = -1, pair[2];
 	pid_t pid;
-	char c;
 
 	if (who != C_AGENT && afd >= 0)
 		close(afd);	/* inherited, not this caller's */
@@ -858,8 +919,27 @@ static void caller(enum caller who, enum op op, int afd, int sock)
 		jfd = raw_get(dev, cell->subject);
 		ASSERT_SYSOK(jfd);
 		/* the test has uid 4003 take the job meanwhile */
-		ASSERT_EQ(1, write(sock, "r", 1));
-		ASSERT_EQ(1, read(sock, &c, 1));
+		wait_for_takeover(sock);
+		break;
+	case C_OLD_ROOT_FD:
+		dev = dev_open();
+		jfd = raw_get(dev, cell->subject);
+		ASSERT_SYSOK(jfd);
+		/* likewise: another admin takes it over */
+		wait_for_takeover(sock);
+		break;
+	case C_CT_OWN_JOB:
+	case C_CT_HOST_JOB:
+		ASSERT_SYSOK(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+					pair));
+		owner_sends_fd(pair[1]);
+		enter_userns_as(OWNER_UID);
+		jfd = recv_fd(pair[0]);
+		ASSERT_SYSOK(jfd);
+		dev = dev_open();
+		/* the test has host root take the job over meanwhile */
+		if (who == C_CT_HOST_JOB)
+			wait_for_takeover(sock);
 		break;
 	case C_AGENT:
 		my_afd = afd;
@@ -952,11 +1032,14 @@ static void run_cell(int dev, enum caller who, enum op op, int row_afd)
 	close(sock[1]);
 	if (who == C_AGENT_FD)
 		ASSERT_SYSOK(send_fd(sock[0], row_afd));
-	if (who == C_OLD_OWNER) {
+	if (taken_meanwhile(who)) {
 		ASSERT_EQ(1, read(sock[0], &c, 1));
 		taker = th_fork();
 		if (taker == 0) {
-			taker_takes_subject();
+			if (who == C_CT_HOST_JOB)
+				root_takes_subject();
+			else
+				taker_takes_subject();
 			_exit(0);
 		}
 		ASSERT_CHILD_OK(taker);
@@ -1026,6 +1109,31 @@ TEST(table_is_complete)
 	EXPECT_NE(expected[C_OWNER][O_GET_JOB], expected[C_OLD_OWNER][O_GET_JOB]);
 	EXPECT_NE(expected[C_OTHER][O_SET_ATTR], expected[C_RECEIVED][O_SET_ATTR]);
 	EXPECT_NE(expected[C_OWNER][O_TAKE_JOB], expected[C_AGENT][O_TAKE_JOB]);
+	/* a takeover revokes the older fds: changes and reads, root's too */
+	EXPECT_NE(expected[C_OWNER][O_SET_ATTR], expected[C_OLD_OWNER][O_SET_ATTR]);
+	EXPECT_NE(expected[C_OWNER][O_GET_STATE], expected[C_OLD_OWNER][O_GET_STATE]);
+	EXPECT_NE(expected[C_ROOT][O_SET_ATTR], expected[C_OLD_ROOT_FD][O_SET_ATTR]);
+	EXPECT_EQ(expected[C_ROOT][O_GET_JOB], expected[C_OLD_ROOT_FD][O_GET_JOB]);
+	/*
+	 * a container of the owner's does not get the owner's job made above
+	 * it, though the owner is mapped in it; nor may it take it
+	 */
+	EXPECT_NE(expected[C_OWNER][O_GET_JOB], expected[C_CT_OWN_JOB][O_GET_JOB]);
+	EXPECT_NE(expected[C_OWNER][O_ENUM_JOBS], expected[C_CT_OWN_JOB][O_ENUM_JOBS]);
+	EXPECT_NE(expected[C_ROOT][O_TAKE_OWNERSHIP],
+		  expected[C_CT_OWN_JOB][O_TAKE_OWNERSHIP]);
+	/* host root's takeover revokes what the container held */
+	EXPECT_NE(expected[C_CT_OWN_JOB][O_SET_ATTR], expected[C_CT_HOST_JOB][O_SET_ATTR]);
+	/* a revoked fd: GET_ID, and EACCES from every other job ioctl */
+	for (who = 0; who < NR_CALLERS; who++) {
+		if (!taken_meanwhile(who))
+			continue;
+		EXPECT_EQ(OK, expected[who][O_GET_ID]);
+		for (op = O_GET_ID + 1; op < FIRST_AGENT_OP; op++)
+			if (expected[who][op] != ACCES)
+				TH_REPORT(false, "%s, %s: a revoked fd, not EACCES",
+					  caller_name[who], op_name[op]);
+	}
 }
 
 /* The cells need an agent of their own: none may be attached already. */
@@ -1053,6 +1161,9 @@ ROW(fd_inherited_by_fork, C_FORKED)
 ROW(root_without_cap_sys_admin, C_NOCAP_ROOT)
 ROW(new_owner, C_NEW_OWNER)
 ROW(old_owner, C_OLD_OWNER)
+ROW(root_fd_older_than_takeover, C_OLD_ROOT_FD)
+ROW(container_root_its_users_job, C_CT_OWN_JOB)
+ROW(container_root_host_owned_job, C_CT_HOST_JOB)
 ROW(agent, C_AGENT)
 ROW(agent_fd_received, C_AGENT_FD)
 

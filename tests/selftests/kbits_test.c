@@ -515,13 +515,12 @@ TEST(userns_root_is_confined)
 		EXPECT_ERRNO(EACCES, raw_get(udev, ids->root_job));
 		EXPECT_ERRNO(EACCES, raw_get(udev, ids->other_job));
 
-		/* its own jobs, made outside or inside, are its own */
-		ufd = raw_get(udev, ids->own_outside);
-		EXPECT_SYSOK(ufd);
-		if (ufd >= 0) {
-			EXPECT_EQ(0, job_owner(ufd));
-			close(ufd);
-		}
+		/*
+		 * its user's job made outside, above its namespace, is not its
+		 * own: a sandbox does not get its user's other jobs (issue 12);
+		 * one it makes inside is
+		 */
+		EXPECT_ERRNO(EACCES, raw_get(udev, ids->own_outside));
 		ufd = make_dl_job(udev, "made in a userns", ids->ns_job);
 		EXPECT_EQ(0, job_owner(ufd));
 		close(ufd);
@@ -548,20 +547,32 @@ TEST(userns_root_is_confined)
 
 	/*
 	 * The real root, in a user namespace it made itself, is root there
-	 * only: another user's job is refused; its own (euid 0 is the owner)
-	 * is not.
+	 * only: another user's job is refused, and so is its own made
+	 * outside (euid 0 is the owner, but the job is above its namespace).
 	 */
 	pid = th_fork();
 	if (pid == 0) {
-		int udev, ufd;
+		int udev;
 
 		enter_userns_as(0);
 		udev = dev_open();
 		EXPECT_ERRNO(EACCES, raw_get(udev, ids->other_job));
 		EXPECT_ERRNO(EACCES, raw_get(udev, ids->own_outside));
-		ufd = raw_get(udev, ids->root_job);
+		EXPECT_ERRNO(EACCES, raw_get(udev, ids->root_job));
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+
+	/* 1000 outside has the job its namespace's root made: it made it */
+	pid = th_fork();
+	if (pid == 0) {
+		int ufd;
+
+		become(1000);
+		ufd = raw_get(dev_open(), ids->ns_job);
 		EXPECT_SYSOK(ufd);
-		close(ufd);
+		if (ufd >= 0)
+			EXPECT_EQ(1000, job_owner(ufd));
 		_exit(0);
 	}
 	EXPECT_CHILD_OK(pid);
@@ -1970,16 +1981,17 @@ TEST(lib_proxy_and_headers)
 }
 
 /*
- * TAKE_OWNERSHIP: only a caller with CAP_SYS_ADMIN in the job's namespace;
- * holding the fd is not enough.  The old owner loses the job and its
- * charge.
+ * TAKE_OWNERSHIP: only an administrator over the job (CAP_SYS_ADMIN in the
+ * job's namespace, the owner mapped into the caller's); holding the fd is
+ * not enough.  The old owner loses the job and its charge.
  */
 TEST(take_ownership)
 {
 	struct shared_id { guid_bytes id; } *sh = shared_alloc(sizeof(*sh));
 	struct kbits_job *j = NULL;
-	int dev = dev_open(), fd;
+	int dev = dev_open(), fd, sv[2];
 	pid_t pid;
+	char c;
 
 	param_set("max_jobs_per_user", 1);
 	pid = th_fork();
@@ -2011,9 +2023,44 @@ TEST(take_ownership)
 	EXPECT_CHILD_OK(pid);
 	EXPECT_EQ(2400, job_owner(fd));
 
+	/* a handle of the job 2400 keeps, made before the takeover */
+	ASSERT_SYSOK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = th_fork();
+	if (pid == 0) {
+		struct kbits_guid g;
+		struct kbits_job *old = NULL;
+		struct kbits *um = NULL;
+		enum kbits_job_state st;
+		char c;
+
+		become(2400);
+		memcpy(g.bytes, sh->id, sizeof(g.bytes));
+		ASSERT_RET(0, kbits_new(&um, 0));
+		ASSERT_RET(0, kbits_get_job(um, &g, &old));
+		ASSERT_EQ(1, write(sv[1], "r", 1));
+		ASSERT_EQ(1, read(sv[1], &c, 1));	/* root took it */
+		/* revoked, for libkbits as for the raw ioctls */
+		EXPECT_RET(-EACCES, kbits_job_set_description(old, "mine"));
+		EXPECT_RET(-EACCES, kbits_job_add_file(old, "http://example.test/x",
+						       "/etc/kbits-test-x"));
+		EXPECT_RET(-EACCES, kbits_job_resume(old));
+		EXPECT_RET(-EACCES, kbits_job_cancel(old));
+		EXPECT_RET(-EACCES, kbits_job_get_state(old, &st));
+		kbits_job_unref(old);
+		kbits_unref(um);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(sv[0], &c, 1));
+
 	ASSERT_RET(0, kbits_job_from_fd(fd, &j));
 	EXPECT_RET(0, kbits_job_take_ownership(j));
+	/* the handle's fd number now holds the new fd the takeover gave */
 	EXPECT_EQ(0, job_owner(fd));
+	EXPECT_EQ(fd, kbits_job_fd(j));
+	ASSERT_EQ(1, write(sv[0], "g", 1));
+	EXPECT_CHILD_OK(pid);
+	close(sv[0]);
+	close(sv[1]);
 
 	/* 2400 lost it, and its charge: it may make a job again */
 	pid = th_fork();
@@ -2037,18 +2084,23 @@ TEST(take_ownership)
 
 	/*
 	 * Root of its own namespace may take its own jobs, but that does not
-	 * take them off its limit.
+	 * take them off its limit.  A takeover gives a new fd and revokes the
+	 * old one.
 	 */
 	param_set("max_jobs_per_user", 2);
 	pid = th_fork();
 	if (pid == 0) {
-		int udev, ufd[3], i;
+		int udev, ufd[3], i, nfd;
 
 		enter_userns_as(2403);
 		udev = dev_open();
 		for (i = 0; i < 2; i++) {
 			ufd[i] = make_dl_job(udev, "mine", NULL);
-			EXPECT_SYSOK(ioctl(ufd[i], KBITS_JOB_IOC_TAKE_OWNERSHIP));
+			nfd = ioctl(ufd[i], KBITS_JOB_IOC_TAKE_OWNERSHIP);
+			ASSERT_SYSOK(nfd);
+			EXPECT_ERRNO(EACCES, ioctl(ufd[i], KBITS_JOB_IOC_CANCEL));
+			close(ufd[i]);
+			ufd[i] = nfd;
 		}
 		EXPECT_ERRNO(EDQUOT, raw_create_str(udev, "one too many", NULL));
 		for (i = 0; i < 2; i++)
@@ -2888,7 +2940,8 @@ struct enum_userns_ids {
 /*
  * Root of a user namespace that 2025 made, with uids 0 -> 2025 and 1 -> 2027:
  * ALL_USERS is allowed there and lists what it may get, the jobs made in
- * its namespace and 2025's, but not root's nor 2026's.
+ * its namespace, but not 2025's made outside (above it; issue 12), nor
+ * root's, nor 2026's.
  */
 TEST(enum_all_users_in_userns)
 {
@@ -2958,12 +3011,12 @@ TEST(enum_all_users_in_userns)
 		close(make_dl_job(udev, "enum: made in a userns by its root",
 			       ids->ns_job));
 
-		memcpy(want[0], ids->own_outside, sizeof(want[0]));
-		memcpy(want[1], ids->ns_job, sizeof(want[1]));
-		memcpy(want[2], ids->ns_other_job, sizeof(want[2]));
-		check_enum(udev, KBITS_ENUM_ALL_USERS, want, 3, NULL, 0, true);
-		/* without the flag: what its euid owns */
-		check_enum(udev, 0, want, 2, NULL, 0, true);
+		memcpy(want[0], ids->ns_job, sizeof(want[0]));
+		memcpy(want[1], ids->ns_other_job, sizeof(want[1]));
+		memcpy(want[2], ids->own_outside, sizeof(want[2]));
+		check_enum(udev, KBITS_ENUM_ALL_USERS, want, 2, &want[2], 1, true);
+		/* without the flag: what its euid owns, made here */
+		check_enum(udev, 0, want, 1, &want[2], 1, true);
 		ids->ns_ok = 1;
 		_exit(0);
 	}

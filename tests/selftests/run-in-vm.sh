@@ -4,8 +4,8 @@
 # from the project directory:
 #   tests/vm/run -- tests/selftests/run-in-vm.sh kmod/kbits.ko build-check [--failslab]
 # Loads KO (unloading a kbits already there), runs kbits_test, kbits_job_test,
-# kbits_agent_test, kbits_perm_test, kbits_hostile_test, kbits_record_test,
-# the 32-bit kbits_compat_test, with
+# kbits_agent_test, kbits_perm_test, kbits_cred_test, kbits_hostile_test,
+# kbits_record_test, the 32-bit kbits_compat_test, with
 # --failslab (a kernel with CONFIG_FAILSLAB: the debug lane)
 # kbits_failslab_test, and then the module lifetime test (which unloads and
 # reloads it), then unloads it.
@@ -29,6 +29,7 @@ tests="$build/tests/selftests/kbits_test"
 jobtest="$build/tests/selftests/kbits_job_test"
 agenttest="$build/tests/selftests/kbits_agent_test"
 permtest="$build/tests/selftests/kbits_perm_test"
+credtest="$build/tests/selftests/kbits_cred_test"
 hostiletest="$build/tests/selftests/kbits_hostile_test"
 recordtest="$build/tests/selftests/kbits_record_test"
 compat="$build/tests/selftests/kbits_compat_test"
@@ -37,7 +38,7 @@ modtest="$build/tests/selftests/kbits_module_test"
 stress="$build/tests/selftests/kbits_stress"
 fuzz="$build/tests/selftests/kbits_fuzz"
 
-for f in "$ko" "$tests" "$jobtest" "$agenttest" "$permtest" "$hostiletest" "$recordtest" "$compat" "$failtest" "$modtest"; do
+for f in "$ko" "$tests" "$jobtest" "$agenttest" "$permtest" "$credtest" "$hostiletest" "$recordtest" "$compat" "$failtest" "$modtest"; do
 	if [ ! -e "$f" ]; then
 		echo "run-in-vm: $f is missing (make module; meson setup $build -Dcompat_test=enabled; meson compile -C $build)" >&2
 		exit 2
@@ -67,6 +68,7 @@ rc=0
 "$jobtest" || rc=1
 "$agenttest" || rc=1
 "$permtest" || rc=1
+"$credtest" || rc=1
 "$hostiletest" || rc=1
 "$recordtest" || rc=1
 "$compat" || rc=1
