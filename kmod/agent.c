@@ -21,6 +21,7 @@
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/nsproxy.h>
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -28,6 +29,7 @@
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
+#include <net/net_namespace.h>
 
 #include "kbits.h"
 
@@ -122,10 +124,12 @@ void kbits_agent_notify(struct kbits_job *job, u32 kind)
 		if (job->agent_pending & KBITS_PENDING_FINAL) {
 			/* nothing comes after: kept as it is */
 		} else if (bit & KBITS_PENDING_FINAL) {
-			kbits_agent_unpend(job);
+			/* in its place, if it had one */
 			kref_get(&job->ref);
 			job->agent_pending = bit;
-			list_add_tail(&job->agent_node, &kbits_agent_pending);
+			if (list_empty(&job->agent_node))
+				list_add_tail(&job->agent_node,
+					      &kbits_agent_pending);
 		} else {
 			if (kind == KBITS_EVENT_QUEUED ||
 			    kind == KBITS_EVENT_SUSPENDED)
@@ -586,9 +590,11 @@ static const struct file_operations kbits_agent_fops = {
 };
 
 /*
- * AGENT_ATTACH: CAP_SYS_ADMIN in the initial user namespace, and no other
- * agent attached (-EBUSY); @flags 0 or KBITS_AGENT_PLACES_FILES.  Returns
- * the agent fd (O_CLOEXEC).
+ * AGENT_ATTACH: CAP_SYS_ADMIN in the initial user namespace, from the
+ * initial mount and network namespaces (the agent's root and network are
+ * where the jobs it imports live, see record.c), and no other agent
+ * attached (-EBUSY); @flags 0 or KBITS_AGENT_PLACES_FILES.  Returns the
+ * agent fd (O_CLOEXEC).
  */
 int kbits_agent_attach(unsigned long flags)
 {
@@ -596,7 +602,9 @@ int kbits_agent_attach(unsigned long flags)
 	struct file *file;
 	int fd;
 
-	if (!capable(CAP_SYS_ADMIN))
+	if (!capable(CAP_SYS_ADMIN) ||
+	    current->nsproxy->mnt_ns != init_task.nsproxy->mnt_ns ||
+	    !net_eq(current->nsproxy->net_ns, &init_net))
 		return -EPERM;
 	if (flags & ~(unsigned long)KBITS_AGENT_PLACES_FILES)
 		return -EINVAL;

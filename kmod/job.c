@@ -802,13 +802,16 @@ bool kbits_job_here(const struct kbits_job *job)
 /*
  * Is the caller @job's owner, where the job is: in its user namespace or
  * above, with its root directory and network namespace?  A sandbox of the
- * owner's does not get the owner's other jobs.  The job's lock is held.
+ * owner's does not get the owner's other jobs.  A job without namespaces
+ * (imported from others: it cannot run until taken over) is its owner's
+ * from anywhere in its user namespace.  The job's lock is held.
  */
 static bool kbits_is_owner_here(const struct kbits_job *job)
 {
 	lockdep_assert_held(&job->lock);
 	return kbits_ns_below_caller(job->user_ns) &&
-	       uid_eq(current_euid(), job->owner) && kbits_job_here(job);
+	       uid_eq(current_euid(), job->owner) &&
+	       (!job->net || kbits_job_here(job));
 }
 
 /*

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kbits selftests: the agent's side -- KBITS_IOC_AGENT_ATTACH, the events
- * read from the agent fd, the KBITS_AGENT_IOC_* transitions (TAKE_JOB,
- * PROGRESS, ERROR, TRANSFERRED), what the job's user sees of them (GET_FILE,
- * GET_PROGRESS, GET_ATTR, GET_ERROR, COMPLETE, RESUME) and what happens when
- * the agent goes away -- against the real module, with raw ioctls only.  Run
- * as root with kbits loaded (tests/selftests/run-in-vm.sh does that in the
- * test VM); the tests drop privileges themselves in forked children.
+ * read from the agent fd (kept with each job, one of each kind, however
+ * users flood them; none is lost), the KBITS_AGENT_IOC_* transitions (TAKE_JOB,
+ * PROGRESS, ERROR, TRANSFERRED, PLACED), JOB_NS (the root directory and
+ * network namespace of a job's owner), what the job's user sees of them
+ * (GET_FILE, GET_PROGRESS, GET_ATTR, GET_ERROR, COMPLETE, RESUME) and what
+ * happens when the agent goes away -- against the real module, with raw
+ * ioctls only.  Run as root with kbits loaded (tests/selftests/run-in-vm.sh
+ * does that in the test VM); the tests drop privileges themselves in forked
+ * children.
  *
  * There is one agent at a time: every test that attaches closes its agent
  * fd before it ends (its process ends with the test anyway), so the next
@@ -27,7 +30,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -35,6 +40,7 @@
 #include <unistd.h>
 
 #include <linux/kbits.h>
+#include <linux/nsfs.h>
 
 #include "harness.h"
 #include "kbits_helpers.h"
@@ -66,7 +72,6 @@
 #define E_COMPLETING	KBITS_EVENT_COMPLETING
 #define E_CREATED	KBITS_EVENT_CREATED
 
-#define RING		4096	/* the events an agent fd holds unread */
 #define UNKNOWN		KBITS_SIZE_UNKNOWN
 #define DONE		KBITS_FILE_COMPLETED
 #define TRANSIENT	KBITS_ERROR_TRANSIENT
@@ -100,6 +105,7 @@ struct user_result {
 	guid_bytes id;
 	guid_bytes id2;
 	long ret;
+	int err;
 };
 static struct user_result *ures;
 
@@ -113,6 +119,16 @@ static struct user_result *ures;
 		       NAME_OF(state_name, (uint32_t)(want)));		\
 	EXPECT_EQ(want, st_);						\
 } while (0)
+
+/* Cancels the queued job @id (root may). */
+static void cancel_id(int dev, const uint8_t *id)
+{
+	int fd = raw_get(dev, id);
+
+	ASSERT_SYSOK(fd);
+	job_cancel(fd);
+	close(fd);
+}
 
 /* A GUID no job has (122 random bits make a clash unthinkable). */
 static void unknown_guid(uint8_t *id)
@@ -632,11 +648,46 @@ TEST(attach_fd)
 
 /* --------------------------------------------------------------- events */
 
-/* What the users do to their jobs, in order, as the agent reads it. */
+/*
+ * What the users do to their jobs, as the agent reads it: a job's events
+ * wait with the job, one of each kind (of QUEUED and SUSPENDED the later),
+ * read in the order CREATED, QUEUED or SUSPENDED, MODIFIED, with the job's
+ * state at read time; jobs in the order they had one waiting.  A job that
+ * leaves the queue drops what it had for its CANCELLED or COMPLETED.
+ */
+static void expect_records(int line, const struct kbits_event *ev,
+			   const uint8_t *id, const uint32_t *kinds,
+			   uint32_t state, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ev_seq++;
+		if (ev[i].kind == kinds[i] && ev[i].state == state &&
+		    ev[i].seq == ev_seq && !memcmp(ev[i].id, id, KBITS_GUID_SIZE))
+			continue;
+		th_fail(__FILE__, line, false,
+			"record %zu: %s (%s) seq %llu%s; expected %s (%s) seq %llu",
+			i, NAME_OF(kind_name, ev[i].kind),
+			NAME_OF(state_name, ev[i].state),
+			(unsigned long long)ev[i].seq,
+			memcmp(ev[i].id, id, KBITS_GUID_SIZE) ?
+			" of another job" : "",
+			NAME_OF(kind_name, kinds[i]), NAME_OF(state_name, state),
+			(unsigned long long)ev_seq);
+	}
+}
+
+#define EXPECT_RECORDS(ev, id, state, ...) do {				\
+	static const uint32_t k_[] = { __VA_ARGS__ };			\
+	expect_records(__LINE__, ev, id, k_, state, ARRAY_SIZE(k_));	\
+} while (0)
+
 TEST(events_user_changes)
 {
 	int a = agent_attach(), dev = dev_open(), fd;
-	guid_bytes id1, id2;
+	guid_bytes id1, id2, id3, id4;
+	struct kbits_event ev[16];
 	pid_t pid;
 
 	EXPECT_NO_EVENT(a);
@@ -655,69 +706,77 @@ TEST(events_user_changes)
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
-		job_cancel(fd);
-		close(fd);
 
-		fd = make_job(udev, "at: events 2", DL, id2);
+		fd = make_job(udev, "at: events 2", DL, ures->id2);
 		ASSERT_SYSOK(add_n(fd, 1, "ev2"));
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
-		/* completed by its user, dropping its unfinished file */
-		ASSERT_EQ(KBITS_COMPLETE_PARTIAL,
-			  ioctl(fd, KBITS_JOB_IOC_COMPLETE));
-		memcpy(ures->id2, id2, sizeof(id2));
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
 	memcpy(id1, ures->id, sizeof(id1));
 	memcpy(id2, ures->id2, sizeof(id2));
-	{
-		struct kbits_event ev[16];
-		ssize_t n;
-		size_t i;
 
-		/* all twelve at once: a read with room for more takes them all */
-		memset(ev, 0xa5, sizeof(ev));
-		n = read(a, ev, sizeof(ev));
-		ASSERT_EQ(12 * sizeof(ev[0]), n);
-		for (i = 0; i < 12; i++)
-			EXPECT_EQ(i + 1, ev[i].seq);
-		/* job 1, from its creation on */
-		for (i = 0; i < 8; i++)
-			EXPECT_MEMEQ(id1, ev[i].id, sizeof(id1));
-		EXPECT_EQ(E_CREATED, ev[0].kind);	/* CREATE_JOB */
-		EXPECT_EQ(S_SUSPENDED, ev[0].state);
-		memmove(ev, ev + 1, 11 * sizeof(ev[0]));
-		EXPECT_EQ(E_MODIFIED, ev[0].kind);	/* ADD_FILES */
-		EXPECT_EQ(S_SUSPENDED, ev[0].state);
-		EXPECT_EQ(E_MODIFIED, ev[1].kind);	/* SET_DESCRIPTION */
-		EXPECT_EQ(S_SUSPENDED, ev[1].state);
-		EXPECT_EQ(E_MODIFIED, ev[2].kind);	/* SET_ATTR */
-		EXPECT_EQ(S_SUSPENDED, ev[2].state);
-		EXPECT_EQ(E_QUEUED, ev[3].kind);	/* RESUME */
-		EXPECT_EQ(S_QUEUED, ev[3].state);
-		EXPECT_EQ(E_SUSPENDED, ev[4].kind);	/* SUSPEND */
-		EXPECT_EQ(S_SUSPENDED, ev[4].state);
-		EXPECT_EQ(E_QUEUED, ev[5].kind);	/* RESUME */
-		EXPECT_EQ(S_QUEUED, ev[5].state);
-		EXPECT_EQ(E_CANCELLED, ev[6].kind);	/* CANCEL */
-		EXPECT_EQ(S_CANCELLED, ev[6].state);
-		/* job 2 */
-		for (i = 7; i < 11; i++)
-			EXPECT_MEMEQ(id2, ev[i].id, sizeof(id2));
-		EXPECT_EQ(E_CREATED, ev[7].kind);	/* CREATE_JOB */
-		EXPECT_EQ(S_SUSPENDED, ev[7].state);
-		memmove(ev + 7, ev + 8, 3 * sizeof(ev[0]));
-		EXPECT_EQ(E_MODIFIED, ev[7].kind);	/* ADD_FILES */
-		EXPECT_EQ(S_SUSPENDED, ev[7].state);
-		EXPECT_EQ(E_QUEUED, ev[8].kind);	/* RESUME */
-		EXPECT_EQ(S_QUEUED, ev[8].state);
-		EXPECT_EQ(E_COMPLETED, ev[9].kind);	/* COMPLETE */
-		EXPECT_EQ(S_ACK, ev[9].state);
-		ev_seq = 12;
-	}
+	/* all six at once: a read with room for more takes them all */
+	memset(ev, 0xa5, sizeof(ev));
+	ASSERT_EQ(6 * sizeof(ev[0]), read(a, ev, sizeof(ev)));
+	/* job 1: CREATE_JOB; RESUME, SUSPEND, RESUME; three changes */
+	EXPECT_RECORDS(ev, id1, S_QUEUED, E_CREATED, E_QUEUED, E_MODIFIED);
+	/* job 2: CREATE_JOB; RESUME, SUSPEND; ADD_FILES */
+	EXPECT_RECORDS(ev + 3, id2, S_SUSPENDED, E_CREATED, E_SUSPENDED,
+		       E_MODIFIED);
 	EXPECT_NO_EVENT(a);
+
+	/*
+	 * Job 1 cancelled, job 2 completed by its user (dropping its
+	 * unfinished file), each after more changes; then job 3 made, and
+	 * job 4 made, changed and cancelled, none of it read in between.
+	 */
+	pid = th_fork();
+	if (pid == 0) {
+		int udev;
+
+		close(a);
+		become(2301);
+		udev = dev_open();
+		fd = raw_get(udev, id1);
+		ASSERT_SYSOK(fd);
+		ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION,
+					"changed"));
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+		job_cancel(fd);
+		fd = raw_get(udev, id2);
+		ASSERT_SYSOK(fd);
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+		ASSERT_EQ(KBITS_COMPLETE_PARTIAL,
+			  ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+		make_job(udev, "at: events 3", DL, ures->id);
+		fd = make_job(udev, "at: events 4", DL, ures->id2);
+		ASSERT_SYSOK(add_n(fd, 1, "ev4"));
+		job_cancel(fd);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	memcpy(id3, ures->id, sizeof(id3));
+	memcpy(id4, ures->id2, sizeof(id4));
+	memset(ev, 0xa5, sizeof(ev));
+	ASSERT_EQ(4 * sizeof(ev[0]), read(a, ev, sizeof(ev)));
+	/* one record each, in the jobs' order */
+	EXPECT_RECORDS(ev, id1, S_CANCELLED, E_CANCELLED);
+	EXPECT_RECORDS(ev + 1, id2, S_ACK, E_COMPLETED);
+	EXPECT_RECORDS(ev + 2, id3, S_SUSPENDED, E_CREATED);
+	EXPECT_RECORDS(ev + 3, id4, S_CANCELLED, E_CANCELLED);
+	EXPECT_NO_EVENT(a);
+
 	EXPECT_ERRNO(ENOENT, raw_get(dev, id1));
 	EXPECT_ERRNO(ENOENT, raw_get(dev, id2));
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id4));
+	fd = raw_get(dev, id3);
+	ASSERT_SYSOK(fd);
+	job_cancel(fd);
+	close(fd);
+	EXPECT_EVENT(a, id3, E_CANCELLED, S_CANCELLED);
+	EXPECT_NO_EVENT(a);
 	close(a);
 	close(dev);
 }
@@ -798,14 +857,16 @@ TEST(events_each_change)
 /* read(): whole records only; O_NONBLOCK; poll(). */
 TEST(events_read)
 {
-	int a, dev = dev_open(), fd, flags, i;
+	int a, dev = dev_open(), fd, fd2, fd3, flags, i;
+	guid_bytes id, id2, id3, lost;
 	struct kbits_event ev[8];
 	struct pollfd pfd;
-	guid_bytes id;
 	char small[32];
 
 	/* made before the agent attaches: no CREATED record */
 	fd = make_job(dev, "at: read", DL, id);
+	fd2 = make_job(dev, "at: read 2", DL, id2);
+	fd3 = make_job(dev, "at: read 3", DL, id3);
 	a = agent_attach();
 
 	/* nothing pending: poll says so, and so does a non-blocking read */
@@ -820,9 +881,11 @@ TEST(events_read)
 	EXPECT_ERRNO(EAGAIN, read(a, ev, sizeof(ev)));
 	EXPECT_ERRNO(EAGAIN, read(a, ev, sizeof(ev[0])));
 
-	/* three events pending */
-	for (i = 0; i < 3; i++)
-		ASSERT_SYSOK(set_priority(fd, i));
+	/* three records pending: a change of each job (the first's twice) */
+	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_HIGH));
+	ASSERT_SYSOK(set_priority(fd2, KBITS_PRIORITY_LOW));
+	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_LOW));
+	ASSERT_SYSOK(set_priority(fd3, KBITS_PRIORITY_LOW));
 	pfd = (struct pollfd){ .fd = a, .events = POLLIN };
 	EXPECT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_EQ(POLLIN, pfd.revents);
@@ -842,8 +905,9 @@ TEST(events_read)
 	EXPECT_EQ(2 * sizeof(ev[0]), read(a, ev, 2 * sizeof(ev[0]) + 16));
 	EXPECT_EQ(1, ev[0].seq);
 	EXPECT_EQ(2, ev[1].seq);
+	EXPECT_MEMEQ(id, ev[0].id, sizeof(id));
+	EXPECT_MEMEQ(id2, ev[1].id, sizeof(id2));
 	for (i = 0; i < 2; i++) {
-		EXPECT_MEMEQ(id, ev[i].id, sizeof(id));
 		EXPECT_EQ(E_MODIFIED, ev[i].kind);
 		EXPECT_EQ(S_SUSPENDED, ev[i].state);
 	}
@@ -858,7 +922,8 @@ TEST(events_read)
 	/* room for eight, one there: one */
 	EXPECT_EQ(sizeof(ev[0]), read(a, ev, sizeof(ev)));
 	EXPECT_EQ(3, ev[0].seq);
-	EXPECT_MEMEQ(id, ev[0].id, sizeof(id));
+	EXPECT_MEMEQ(id3, ev[0].id, sizeof(id3));
+	EXPECT_EQ(E_MODIFIED, ev[0].kind);
 	ev_seq = 3;
 
 	/* all read: poll and read say so again */
@@ -870,29 +935,58 @@ TEST(events_read)
 	ASSERT_SYSOK(add_n(fd, 1, "read"));
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
-	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "five"));
-	job_cancel(fd);
+	ASSERT_SYSOK(set_string(fd2, KBITS_JOB_IOC_SET_DESCRIPTION, "five"));
+	ASSERT_SYSOK(add_n(fd2, 1, "read"));
+	ASSERT_SYSOK(ioctl(fd2, KBITS_JOB_IOC_RESUME));
+	job_cancel(fd3);
 	memset(ev, 0xa5, sizeof(ev));
 	EXPECT_EQ(5 * sizeof(ev[0]), read(a, ev, sizeof(ev)));
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 5; i++)
 		EXPECT_EQ(4 + i, ev[i].seq);
+	for (i = 0; i < 2; i++)
 		EXPECT_MEMEQ(id, ev[i].id, sizeof(id));
-	}
-	EXPECT_EQ(E_MODIFIED, ev[0].kind);
-	EXPECT_EQ(E_QUEUED, ev[1].kind);
-	EXPECT_EQ(S_QUEUED, ev[1].state);
-	EXPECT_EQ(E_SUSPENDED, ev[2].kind);
+	EXPECT_EQ(E_SUSPENDED, ev[0].kind);
+	EXPECT_EQ(S_SUSPENDED, ev[0].state);
+	EXPECT_EQ(E_MODIFIED, ev[1].kind);
+	EXPECT_EQ(S_SUSPENDED, ev[1].state);
+	for (i = 2; i < 4; i++)
+		EXPECT_MEMEQ(id2, ev[i].id, sizeof(id2));
+	EXPECT_EQ(E_QUEUED, ev[2].kind);
+	EXPECT_EQ(S_QUEUED, ev[2].state);
 	EXPECT_EQ(E_MODIFIED, ev[3].kind);
+	EXPECT_EQ(S_QUEUED, ev[3].state);
+	EXPECT_MEMEQ(id3, ev[4].id, sizeof(id3));
 	EXPECT_EQ(E_CANCELLED, ev[4].kind);
 	EXPECT_EQ(S_CANCELLED, ev[4].state);
+	ev_seq = 8;
 	EXPECT_ERRNO(EAGAIN, read(a, ev, sizeof(ev)));
 
-	/* a buffer the kernel cannot write to */
-	EXPECT_ERRNO(EBADFD, set_priority(fd, KBITS_PRIORITY_LOW));
-	close(fd);
-	fd = make_job(dev, "at: read efault", DL, id);
+	/* a kernel address: EFAULT before any record is taken */
+	EXPECT_ERRNO(EBADFD, set_priority(fd3, KBITS_PRIORITY_LOW));
+	close(fd3);
+	fd3 = make_job(dev, "at: read efault", DL, lost);
 	EXPECT_ERRNO(EFAULT, read(a, KADDR, sizeof(ev)));
+	EXPECT_EVENT(a, lost, E_CREATED, S_SUSPENDED);
+	/*
+	 * A user page the kernel cannot write to: EFAULT, and the record it
+	 * took is lost, which an OVERFLOW then says.
+	 */
+	ASSERT_SYSOK(set_priority(fd3, KBITS_PRIORITY_LOW));
+	EXPECT_ERRNO(EFAULT, read(a, unmapped_page(), sizeof(ev)));
+	memset(ev, 0xa5, sizeof(ev));
+	EXPECT_EQ(sizeof(ev[0]), read(a, ev, sizeof(ev)));
+	EXPECT_EQ(E_OVERFLOW, ev[0].kind);
+	EXPECT_MEMEQ(zero_guid, ev[0].id, sizeof(zero_guid));
+	EXPECT_GT(ev[0].seq, ev_seq);
+	ev_seq = ev[0].seq;
+	EXPECT_NO_EVENT(a);
+	job_cancel(fd3);
+	EXPECT_EVENT(a, lost, E_CANCELLED, S_CANCELLED);
 	job_cancel(fd);
+	job_cancel(fd2);
+	drain(a);
+	close(fd3);
+	close(fd2);
 	close(fd);
 	close(a);
 	close(dev);
@@ -975,7 +1069,89 @@ TEST(events_blocking_read)
 	close(dev);
 }
 
-/* ------------------------------------------------------------- overflow */
+/*
+ * Of QUEUED and SUSPENDED a job keeps the later for the agent; its pending
+ * kinds come out in their order, not in the order they came, each with the
+ * job's state when it is read.
+ */
+TEST(events_queued_suspended_replace)
+{
+	int a, dev = dev_open(), fd;
+	guid_bytes id;
+
+	fd = make_job(dev, "at: replace", DL, id);
+	ASSERT_SYSOK(add_n(fd, 1, "rep"));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	a = agent_attach();	/* after: nothing pending */
+	EXPECT_NO_EVENT(a);
+
+	/* suspend, resume, suspend, none read: one SUSPENDED */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+	EXPECT_EVENT(a, id, E_SUSPENDED, S_SUSPENDED);
+	EXPECT_NO_EVENT(a);
+
+	/* resume, suspend, resume: one QUEUED */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	EXPECT_EVENT(a, id, E_QUEUED, S_QUEUED);
+	EXPECT_NO_EVENT(a);
+
+	/* a change, then suspend and resume: QUEUED first all the same */
+	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_LOW));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_HIGH));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	EXPECT_EVENT(a, id, E_QUEUED, S_QUEUED);
+	EXPECT_EVENT(a, id, E_MODIFIED, S_QUEUED);
+	EXPECT_NO_EVENT(a);
+
+	/* the state is the job's when the record is read */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(take(a, id));	/* the agent's own: no record */
+	EXPECT_EVENT(a, id, E_QUEUED, S_CONNECTING);
+	EXPECT_NO_EVENT(a);
+
+	job_cancel(fd);
+	EXPECT_EVENT(a, id, E_CANCELLED, S_CANCELLED);
+	EXPECT_NO_EVENT(a);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/* An agent that goes drops what it had not read: the next starts afresh. */
+TEST(events_pending_dropped_on_detach)
+{
+	int a = agent_attach(), dev = dev_open(), fd, fd2;
+	guid_bytes id, id2;
+
+	fd = make_job(dev, "at: detach", DL, id);
+	fd2 = make_job(dev, "at: detach 2", DL, id2);
+	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_LOW));
+	job_cancel(fd2);
+	EXPECT_TRUE(ev_pending(a));
+	close(a);
+
+	a = agent_attach();
+	EXPECT_NO_EVENT(a);
+	/* and the job, no longer pending, gets its next change heard */
+	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_HIGH));
+	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+	EXPECT_NO_EVENT(a);
+	job_cancel(fd);
+	EXPECT_EVENT(a, id, E_CANCELLED, S_CANCELLED);
+	close(fd2);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+
+/* ---------------------------------------------------------------- storms */
 
 /* Reads every pending record, @chunk at a time, into @evs (room for @max). */
 static size_t read_all(int a, struct kbits_event *evs, size_t max, size_t chunk)
@@ -995,135 +1171,172 @@ static size_t read_all(int a, struct kbits_event *evs, size_t max, size_t chunk)
 	return n;
 }
 
-/* @n records from @evs[0] on: MODIFIED of @id, with seqs from @seq on. */
-static void expect_modified(const struct kbits_event *evs, size_t n,
-			    const uint8_t *id, uint64_t seq)
+/*
+ * @n jobs of root's (exempt from the limits), each made and cancelled at
+ * once: a CANCELLED record for each, and nothing else.  Their GUIDs go to
+ * @ids (room for @n).  Too many for the job log: each has left the queue
+ * before the next is made.
+ */
+static void churn(int dev, guid_bytes *ids, size_t n)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		fd = raw_create(dev, "at: churn", 9, DL, ids[i]);
+		ASSERT_SYSOK(fd);
+		job_cancel(fd);
+		close(fd);
+	}
+}
+
+/*
+ * @n records from @evs[0] on: CANCELLED of the jobs @ids, in order, with
+ * seqs from @seq on.
+ */
+static void expect_cancelled(const struct kbits_event *evs, size_t n,
+			     const guid_bytes *ids, uint64_t seq)
 {
 	size_t i, bad = 0;
 
 	for (i = 0; i < n; i++) {
-		if (evs[i].seq == seq + i && evs[i].kind == E_MODIFIED &&
-		    evs[i].state == S_SUSPENDED &&
-		    !memcmp(evs[i].id, id, KBITS_GUID_SIZE))
+		if (evs[i].seq == seq + i && evs[i].kind == E_CANCELLED &&
+		    evs[i].state == S_CANCELLED &&
+		    !memcmp(evs[i].id, ids[i], KBITS_GUID_SIZE))
 			continue;
 		if (!bad++)
-			TH_LOG("record %zu: kind %s state %s seq %llu, expected seq %llu",
+			TH_LOG("record %zu: kind %s state %s seq %llu%s, expected CANCELLED seq %llu",
 			       i, NAME_OF(kind_name, evs[i].kind),
 			       NAME_OF(state_name, evs[i].state),
 			       (unsigned long long)evs[i].seq,
+			       memcmp(evs[i].id, ids[i], KBITS_GUID_SIZE) ?
+			       " of another job" : "",
 			       (unsigned long long)(seq + i));
 	}
 	EXPECT_EQ(0, bad);
 }
 
-static void expect_overflow_record(const struct kbits_event *ev, uint64_t seq)
-{
-	EXPECT_EQ(E_OVERFLOW, ev->kind);
-	EXPECT_EQ(0, ev->state);
-	EXPECT_MEMEQ(zero_guid, ev->id, KBITS_GUID_SIZE);
-	EXPECT_EQ(seq, ev->seq);
-}
+#define CHURN	5000	/* more than the 4096 records the agent's ring held */
 
-TEST(events_overflow)
+/*
+ * Jobs made and cancelled by the thousand, none read: each CANCELLED
+ * waits with its job, and the agent reads them all, in order, and no
+ * OVERFLOW.
+ */
+TEST(events_churn_loses_nothing)
 {
-	int a, dev = dev_open(), fd, i;
+	int a = agent_attach(), dev = dev_open(), fd;
 	struct kbits_event *evs;
-	guid_bytes id;
-	size_t n;
+	guid_bytes *ids, id;
+	size_t n, i;
 
-	evs = calloc(8192, sizeof(*evs));
-	ASSERT_TRUE(evs != NULL);
-	fd = make_job(dev, "at: overflow", DL, id);
-	a = agent_attach();	/* after: no CREATED record */
+	evs = calloc(CHURN + 16, sizeof(*evs));
+	ids = calloc(CHURN, sizeof(*ids));
+	ASSERT_TRUE(evs != NULL && ids != NULL);
 
-	/* 4200 events, none read: 4096 are kept, then OVERFLOW */
-	for (i = 0; i < 4200; i++)
-		ASSERT_SYSOK(set_priority(fd, i % 2 ? KBITS_PRIORITY_LOW :
-						      KBITS_PRIORITY_HIGH));
-	n = read_all(a, evs, 8192, 1000);
-	EXPECT_EQ(RING + 1, n);
-	if (n == RING + 1) {
-		expect_modified(evs, RING, id, 1);
-		expect_overflow_record(&evs[RING], RING + 1);
-	}
-	ev_seq = RING + 1;
+	churn(dev, ids, CHURN);
+	n = read_all(a, evs, CHURN + 16, 1000);
+	EXPECT_EQ(CHURN, n);
+	for (i = 0; i < n; i++)
+		if (evs[i].kind == E_OVERFLOW)
+			break;
+	EXPECT_EQ(n, i);	/* no OVERFLOW */
+	expect_cancelled(evs, n < CHURN ? n : CHURN, ids, 1);
+	ev_seq = n;
 	EXPECT_NO_EVENT(a);
+	/* each left the queue */
+	EXPECT_ERRNO(ENOENT, raw_get(dev, ids[0]));
+	EXPECT_ERRNO(ENOENT, raw_get(dev, ids[CHURN - 1]));
 
-	/* after the OVERFLOW record events come again, seq going on */
-	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_NORMAL));
-	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+	/* and events go on, seq going on */
+	fd = make_job(dev, "at: after the churn", DL, id);
+	EXPECT_EVENT(a, id, E_CREATED, S_SUSPENDED);
 	job_cancel(fd);
 	EXPECT_EVENT(a, id, E_CANCELLED, S_CANCELLED);
 	EXPECT_NO_EVENT(a);
 
+	free(ids);
 	free(evs);
 	close(fd);
 	close(a);
 	close(dev);
 }
 
-/*
- * The edges: exactly a full ring is no overflow; one more is; and once
- * it overflowed, events are dropped until OVERFLOW is read, even when
- * the ring has room again.
- */
-TEST(events_overflow_edges)
+static unsigned int max_jobs_per_user(void)
 {
-	int a, dev = dev_open(), fd, i;
+	unsigned int v = 0;
+	FILE *f = fopen("/sys/module/kbits/parameters/max_jobs_per_user", "re");
+
+	ASSERT_TRUE(f != NULL);
+	ASSERT_EQ(1, fscanf(f, "%u", &v));
+	fclose(f);
+	return v;
+}
+
+/* @uid makes and cancels jobs until CREATE fails; how many, and the errno. */
+static long user_churn(uid_t uid, guid_bytes *ids, unsigned int max)
+{
+	pid_t pid;
+
+	ures->ret = -12345;
+	pid = th_fork();
+	if (pid == 0) {
+		unsigned int n;
+		int udev, fd;
+
+		become(uid);
+		udev = dev_open();
+		for (n = 0; n < max; n++) {
+			fd = raw_create(udev, "at: user churn", 14, DL, ids[n]);
+			if (fd < 0)
+				break;
+			job_cancel(fd);
+			close(fd);
+		}
+		ures->ret = n;
+		ures->err = n < max ? errno : 0;
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	return ures->ret;
+}
+
+/*
+ * A cancelled job whose CANCELLED the agent has not read yet still counts
+ * against its owner: a user's create and cancel storm stops at its limit
+ * (EDQUOT) while the agent does not read, so what waits for the agent is
+ * bounded as the jobs are, and goes on once it has read them, or once it
+ * is gone.
+ */
+TEST(events_churn_counts_until_read)
+{
+	unsigned int limit = max_jobs_per_user();
+	int a = agent_attach(), dev = dev_open();
+	guid_bytes *ids = shared_alloc(4 * (limit + 1) * sizeof(guid_bytes));
 	struct kbits_event *evs;
-	guid_bytes id;
 	size_t n;
 
-	evs = calloc(8192, sizeof(*evs));
+	evs = calloc(limit + 16, sizeof(*evs));
 	ASSERT_TRUE(evs != NULL);
-	fd = make_job(dev, "at: overflow edges", DL, id);
-	a = agent_attach();	/* after: no CREATED record */
+	ASSERT_GT(limit, 0);
+	ASSERT_LT(limit, 100000);
 
-	for (i = 0; i < RING; i++)
-		ASSERT_SYSOK(set_priority(fd, i % 4));
-	n = read_all(a, evs, 8192, RING + 100);	/* one read */
-	EXPECT_EQ(RING, n);
-	expect_modified(evs, n < RING ? n : RING, id, 1);
-	ev_seq = RING;
-	EXPECT_NO_EVENT(a);
-
-	/* a full ring and one more */
-	for (i = 0; i <= RING; i++)
-		ASSERT_SYSOK(set_priority(fd, i % 4));
-	/* read ten: the ring has room, but the OVERFLOW is not read yet */
-	EXPECT_EQ(10 * sizeof(*evs), read(a, evs, 10 * sizeof(*evs)));
-	expect_modified(evs, 10, id, RING + 1);
-	for (i = 0; i < 5; i++)
-		ASSERT_SYSOK(set_priority(fd, i % 4));	/* dropped */
-	n = read_all(a, evs, 8192, 7);
-	EXPECT_EQ(RING - 10 + 1, n);
-	if (n == RING - 10 + 1) {
-		expect_modified(evs, RING - 10, id, RING + 11);
-		/* only the OVERFLOW is pending: poll said POLLIN for it */
-		expect_overflow_record(&evs[RING - 10], 2 * RING + 1);
-	}
-	ev_seq = 2 * RING + 1;
-	EXPECT_NO_EVENT(a);
-
-	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_NORMAL));
-	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
-
-	/* an OVERFLOW alone: POLLIN, and a read of one record gets it */
-	for (i = 0; i <= RING; i++)
-		ASSERT_SYSOK(set_priority(fd, i % 4));
-	/* room for exactly the ring: the ring, and the OVERFLOW stays */
-	EXPECT_EQ(RING * sizeof(*evs), read(a, evs, RING * sizeof(*evs)));
-	expect_modified(evs, RING, id, ev_seq + 1);
-	ev_seq += RING;
-	EXPECT_TRUE(ev_pending(a));
-	EXPECT_EVENT(a, NULL, E_OVERFLOW, 0);
-	EXPECT_NO_EVENT(a);
-
-	job_cancel(fd);
-	EXPECT_EVENT(a, id, E_CANCELLED, S_CANCELLED);
-	free(evs);
-	close(fd);
+	EXPECT_EQ(limit, user_churn(2372, ids, limit + 1));
+	EXPECT_EQ(EDQUOT, ures->err);
+	/* the agent reads them: the user may again */
+	n = read_all(a, evs, limit + 16, 7);
+	EXPECT_EQ(limit, n);
+	expect_cancelled(evs, n < limit ? n : limit, ids, 1);
+	ev_seq = n;
+	EXPECT_EQ(limit, user_churn(2372, ids, limit + 1));
+	EXPECT_EQ(EDQUOT, ures->err);
+	/* and when the agent goes, what it had not read goes with it */
 	close(a);
+	EXPECT_EQ(limit, user_churn(2372, ids, limit));
+	EXPECT_EQ(0, ures->err);
+	/* with no agent, nothing waits: no limit to a storm */
+	EXPECT_EQ(2 * limit, user_churn(2372, ids, 2 * limit));
+	free(evs);
 	close(dev);
 }
 
@@ -1290,6 +1503,45 @@ TEST(progress_reports)
 	job_cancel(fd);
 	/* the job left the queue: the agent cannot name it any more */
 	EXPECT_ERRNO(ENOENT, progress(a, id, 0, 1000, 1000, DONE));
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/*
+ * GET_PROGRESS's sums stop at KBITS_SIZE_UNKNOWN - 1: they never wrap, and
+ * never read as the unknown size.
+ */
+TEST(progress_saturates)
+{
+	const uint64_t half = 1ull << 63;
+	int a = agent_attach(), dev = dev_open(), fd;
+	guid_bytes id;
+
+	fd = user_job(dev, 2322, DL, 3, true, id);
+	ASSERT_SYSOK(take(a, id));
+
+	/* two files near 2^64 bytes, and a small one: both sums stop */
+	ASSERT_SYSOK(progress(a, id, 0, UNKNOWN - 2, UNKNOWN - 2, DONE));
+	ASSERT_SYSOK(progress(a, id, 1, UNKNOWN - 2, UNKNOWN - 2, DONE));
+	ASSERT_SYSOK(progress(a, id, 2, 10, 10, DONE));
+	EXPECT_FILE(fd, 0, UNKNOWN - 2, UNKNOWN - 2, DONE);
+	EXPECT_PROGRESS(fd, UNKNOWN - 1, UNKNOWN - 1, 3, 3);
+
+	/* a sum of exactly 2^64 - 1 would read as unknown: one less */
+	ASSERT_SYSOK(progress(a, id, 0, half, half, DONE));
+	ASSERT_SYSOK(progress(a, id, 1, half - 11, half - 11, DONE));
+	EXPECT_PROGRESS(fd, UNKNOWN - 1, UNKNOWN - 1, 3, 3);
+	/* a byte less than that is the sum as it is */
+	ASSERT_SYSOK(progress(a, id, 1, half - 13, half - 13, DONE));
+	EXPECT_PROGRESS(fd, UNKNOWN - 2, UNKNOWN - 2, 3, 3);
+
+	/* a size unknown: so is the total, and the bytes still stop */
+	ASSERT_SYSOK(progress(a, id, 0, UNKNOWN, UNKNOWN - 2, 0));
+	ASSERT_SYSOK(progress(a, id, 1, UNKNOWN - 2, UNKNOWN - 2, DONE));
+	EXPECT_PROGRESS(fd, UNKNOWN, UNKNOWN - 1, 3, 2);
+
+	job_cancel(fd);
 	close(fd);
 	close(a);
 	close(dev);
@@ -2075,7 +2327,7 @@ TEST_TIMEOUT(agent_closing_spares_new_agent, 120)
 static const unsigned long agent_cmds[] = {
 	KBITS_AGENT_IOC_TAKE_JOB, KBITS_AGENT_IOC_PROGRESS,
 	KBITS_AGENT_IOC_ERROR, KBITS_AGENT_IOC_TRANSFERRED,
-	KBITS_AGENT_IOC_PLACED,
+	KBITS_AGENT_IOC_PLACED, KBITS_AGENT_IOC_JOB_NS,
 };
 
 /* Each agent ioctl, with arguments that would do something, on @fd. */
@@ -2086,11 +2338,15 @@ static void expect_agent_cmds_enotty(int fd, const uint8_t *id)
 	struct kbits_agent_error e = agent_error(id, 0,
 						 KBITS_ERROR_CONTEXT_GENERAL,
 						 EIO, KBITS_NO_FILE, "no");
+	struct kbits_agent_job_ns ns = { .size = sizeof(ns) };
+
+	memcpy(ns.id, id, KBITS_GUID_SIZE);
 
 	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_TAKE_JOB, &j));
 	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_PROGRESS, &p));
 	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_ERROR, &e));
 	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_TRANSFERRED, &j));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_JOB_NS, &ns));
 }
 
 TEST(agent_ioctls_only_on_agent_fd)
@@ -2214,9 +2470,10 @@ static int placed_job(int a, int dev, bool all, uint8_t *id)
 
 	ASSERT_SYSOK(add_n(fd, 2, "placed"));
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
-	EXPECT_EVENT(a, id, E_CREATED, S_SUSPENDED);
-	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
+	/* one record of each kind, in kind order, with the state now */
+	EXPECT_EVENT(a, id, E_CREATED, S_QUEUED);
 	EXPECT_EVENT(a, id, E_QUEUED, S_QUEUED);
+	EXPECT_EVENT(a, id, E_MODIFIED, S_QUEUED);
 	ASSERT_SYSOK(take(a, id));
 	ASSERT_SYSOK(progress(a, id, 0, 10, 10, DONE));
 	if (all) {
@@ -2284,14 +2541,16 @@ TEST(complete_waits_for_placed)
 	pid_t pid;
 
 	fd = placed_job(a, dev, false, id);
-	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES, record_flags(a, id));
+	/* root made it: exempt from the limits, and the record says so */
+	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_EXEMPT,
+		  record_flags(a, id));
 	pid = complete_in_child(a, fd);
 	await_event(a);
 	EXPECT_EVENT(a, id, E_COMPLETING, S_TRANSFERRING);
 	EXPECT_TRUE(still_running(pid));
 	/* an agent that lost the record finds the wait in the job's record */
-	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_COMPLETING,
-		  record_flags(a, id));
+	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_COMPLETING |
+		  KBITS_RECORD_EXEMPT, record_flags(a, id));
 
 	/* meanwhile the job stands still: its user's changes are refused */
 	fd2 = raw_get(dev, id);
@@ -2346,7 +2605,8 @@ TEST(complete_placed_error)
 	ASSERT_CHILD_OK(pid);
 	EXPECT_EQ(-EACCES, ures->ret);
 	EXPECT_STATE(S_TRANSFERRED, fd);
-	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES, record_flags(a, id));
+	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_EXEMPT,
+		  record_flags(a, id));
 	EXPECT_FILE(fd, 1, 20, 20, KBITS_FILE_COMPLETED);
 	EXPECT_ERRNO(EBADFD, placed(a, id, 0));	/* no COMPLETE waits */
 	EXPECT_NO_EVENT(a);
@@ -2441,7 +2701,7 @@ TEST(complete_untaken_job_does_not_wait)
 	ASSERT_SYSOK(take(a, id));
 	ASSERT_SYSOK(progress(a, id, 0, 10, 10, DONE));
 	ASSERT_SYSOK(transferred(a, id));
-	EXPECT_EQ(0, record_flags(a, id));
+	EXPECT_EQ(KBITS_RECORD_EXEMPT, record_flags(a, id));
 	EXPECT_EQ(0, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
 	EXPECT_STATE(S_ACK, fd);
 	drain(a);
@@ -2522,6 +2782,580 @@ TEST(placed_refusals)
 	EXPECT_ERRNO(EINVAL, ioctl(dev, KBITS_IOC_AGENT_ATTACH, ~0UL));
 	a = ioctl(dev, KBITS_IOC_AGENT_ATTACH, KBITS_AGENT_PLACES_FILES);
 	EXPECT_SYSOK(a);
+	close(a);
+	close(dev);
+}
+
+/* ------------------------------------------------------------- floods */
+
+/* Logs @n records (a failing test's evidence). */
+static void dump_records(const struct kbits_event *evs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < 24; i++)
+		TH_LOG("record %zu: %s (%s) seq %llu, job %02x%02x%02x%02x",
+		       i, NAME_OF(kind_name, evs[i].kind),
+		       NAME_OF(state_name, evs[i].state),
+		       (unsigned long long)evs[i].seq, evs[i].id[0],
+		       evs[i].id[1], evs[i].id[2], evs[i].id[3]);
+}
+
+/* Waits up to 10 s until job @id's COMPLETE waits (its record says so). */
+static void await_completing(int a, const uint8_t *id)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (record_flags(a, id) & KBITS_RECORD_COMPLETING)
+			return;
+		usleep(10000);
+	}
+	ASSERT_TRUE(record_flags(a, id) & KBITS_RECORD_COMPLETING);
+}
+
+#define STORM_JOBS	3
+#define STORM_ROUNDS	3000	/* each: 3 changes of each job */
+#define STORM_UID	2370
+
+/*
+ * One unprivileged user changes its jobs thousands of times (27000
+ * changes, the old ring held 4096) while the agent reads nothing; meanwhile
+ * another job is made, and a COMPLETE of a third waits for the agent.  The
+ * agent then reads one record of each kind a job had, no OVERFLOW, and the
+ * CREATED and the COMPLETING among them.
+ */
+TEST_TIMEOUT(events_flood_user, 240)
+{
+	int a = placing_attach(), dev = dev_open(), fdc, fdn, go[2], back[2], i;
+	guid_bytes *sids = shared_alloc(STORM_JOBS * sizeof(guid_bytes));
+	guid_bytes idc, idn;
+	struct kbits_event evs[64];
+	pid_t storm, done;
+	size_t n;
+	char c;
+
+	fdc = placed_job(a, dev, true, idc);	/* reads its events */
+	ASSERT_SYSOK(pipe2(go, O_CLOEXEC));
+	ASSERT_SYSOK(pipe2(back, O_CLOEXEC));
+	storm = th_fork();
+	if (storm == 0) {
+		int udev, fds[STORM_JOBS], r, j;
+
+		close(a);
+		close(go[1]);
+		close(back[0]);
+		become(STORM_UID);
+		udev = dev_open();
+		for (j = 0; j < STORM_JOBS; j++) {
+			fds[j] = make_job(udev, "at: storm", DL, sids[j]);
+			ASSERT_SYSOK(add_n(fds[j], 1, "storm"));
+			ASSERT_SYSOK(ioctl(fds[j], KBITS_JOB_IOC_RESUME));
+		}
+		for (r = 0; r < STORM_ROUNDS; r++) {
+			if (r == STORM_ROUNDS / 3) {
+				ASSERT_EQ(1, write(back[1], "s", 1));
+				ASSERT_EQ(1, read(go[0], &c, 1));
+			}
+			for (j = 0; j < STORM_JOBS; j++) {
+				ASSERT_SYSOK(set_string(fds[j],
+					KBITS_JOB_IOC_SET_DESCRIPTION,
+					r % 2 ? "storm" : "drizzle"));
+				ASSERT_SYSOK(ioctl(fds[j], KBITS_JOB_IOC_SUSPEND));
+				ASSERT_SYSOK(ioctl(fds[j], KBITS_JOB_IOC_RESUME));
+			}
+		}
+		_exit(0);
+	}
+	close(go[0]);
+	close(back[1]);
+
+	/* in the storm: a new job, and a COMPLETE that waits */
+	ASSERT_EQ(1, read(back[0], &c, 1));
+	fdn = make_job(dev, "at: made in the storm", DL, idn);
+	done = complete_in_child(a, fdc);
+	await_completing(a, idc);
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_CHILD_OK(storm);
+	EXPECT_TRUE(still_running(done));
+
+	n = read_all(a, evs, ARRAY_SIZE(evs), ARRAY_SIZE(evs));
+	/* each storm job: CREATED, the later of QUEUED and SUSPENDED, MODIFIED */
+	EXPECT_EQ(3 * STORM_JOBS + 2, n);
+	if (n != 3 * STORM_JOBS + 2)
+		dump_records(evs, n);
+	for (i = 0; i < (int)n; i++)
+		EXPECT_NE(E_OVERFLOW, evs[i].kind);
+	if (n == 3 * STORM_JOBS + 2) {
+		for (i = 0; i < STORM_JOBS; i++)
+			EXPECT_RECORDS(evs + 3 * i, sids[i], S_QUEUED,
+				       E_CREATED, E_QUEUED, E_MODIFIED);
+		EXPECT_RECORDS(evs + 3 * STORM_JOBS, idn, S_SUSPENDED, E_CREATED);
+		EXPECT_RECORDS(evs + 3 * STORM_JOBS + 1, idc, S_TRANSFERRED,
+			       E_COMPLETING);
+	}
+	ev_seq = 3 + n;
+	EXPECT_NO_EVENT(a);
+
+	/* the COMPLETE goes through */
+	ASSERT_SYSOK(placed(a, idc, 0));
+	ASSERT_CHILD_OK(done);
+	EXPECT_EQ(0, ures->ret);
+	EXPECT_EVENT(a, idc, E_COMPLETED, S_ACK);
+	job_cancel(fdn);
+	EXPECT_EVENT(a, idn, E_CANCELLED, S_CANCELLED);
+	for (i = 0; i < STORM_JOBS; i++) {
+		int fd = raw_get(dev, sids[i]);
+
+		ASSERT_SYSOK(fd);
+		job_cancel(fd);
+		close(fd);
+	}
+	close(fdn);
+	close(fdc);
+	close(a);
+	close(dev);
+}
+
+/*
+ * Thousands of jobs made and cancelled (root's: no limit stops them), and
+ * in the middle of it a CREATED and a COMPLETING of queued jobs: the agent
+ * reads every one of them, in order, and no OVERFLOW.
+ */
+TEST_TIMEOUT(events_flood_churn, 240)
+{
+	int a = placing_attach(), dev = dev_open(), fdc, fdn;
+	struct kbits_event *evs;
+	guid_bytes *ids, idc, idn;
+	pid_t done;
+	size_t n, i;
+
+	evs = calloc(CHURN + 16, sizeof(*evs));
+	ids = calloc(CHURN, sizeof(*ids));
+	ASSERT_TRUE(evs != NULL && ids != NULL);
+	fdc = placed_job(a, dev, true, idc);	/* reads its events: seq 3 */
+
+	churn(dev, ids, CHURN / 2);
+	fdn = make_job(dev, "at: made in the churn", DL, idn);
+	done = complete_in_child(a, fdc);
+	await_completing(a, idc);
+	churn(dev, ids + CHURN / 2, CHURN / 2);
+
+	n = read_all(a, evs, CHURN + 16, 1000);
+	EXPECT_EQ(CHURN + 2, n);
+	for (i = 0; i < n; i++)
+		if (evs[i].kind == E_OVERFLOW)
+			break;
+	EXPECT_EQ(n, i);	/* no OVERFLOW */
+	if (n == CHURN + 2) {
+		expect_cancelled(evs, CHURN / 2, ids, 4);
+		ev_seq = 3 + CHURN / 2;
+		EXPECT_RECORDS(evs + CHURN / 2, idn, S_SUSPENDED, E_CREATED);
+		EXPECT_RECORDS(evs + CHURN / 2 + 1, idc, S_TRANSFERRED,
+			       E_COMPLETING);
+		expect_cancelled(evs + CHURN / 2 + 2, CHURN / 2,
+				 ids + CHURN / 2, 4 + CHURN / 2 + 2);
+	} else {
+		dump_records(evs, n);
+	}
+	ev_seq = 3 + n;
+	EXPECT_NO_EVENT(a);
+
+	ASSERT_SYSOK(placed(a, idc, 0));
+	ASSERT_CHILD_OK(done);
+	EXPECT_EQ(0, ures->ret);
+	EXPECT_EVENT(a, idc, E_COMPLETED, S_ACK);
+	job_cancel(fdn);
+	EXPECT_EVENT(a, idn, E_CANCELLED, S_CANCELLED);
+	free(ids);
+	free(evs);
+	close(fdn);
+	close(fdc);
+	close(a);
+	close(dev);
+}
+
+/* ------------------------------------------------------- the job's namespaces */
+
+static int job_ns(int a, const uint8_t *id, uint32_t kind)
+{
+	struct kbits_agent_job_ns n;
+
+	memset(&n, 0, sizeof(n));
+	n.size = sizeof(n);
+	memcpy(n.id, id, KBITS_GUID_SIZE);
+	n.kind = kind;
+	return ioctl(a, KBITS_AGENT_IOC_JOB_NS, &n);
+}
+
+/* What a child saw of itself, for the test to compare. */
+struct ns_seen {
+	dev_t root_dev;
+	ino_t root_ino;
+	ino_t net_ino;
+	long ret;
+};
+
+static ino_t ino_of(const char *path)
+{
+	struct stat st;
+
+	ASSERT_SYSOK(stat(path, &st));
+	return st.st_ino;
+}
+
+/* The fd must be an O_PATH O_CLOEXEC fd of the directory @dev/@ino. */
+static void expect_root_fd(int fd, dev_t dev, ino_t ino)
+{
+	struct stat st;
+	int fl;
+
+	fl = fcntl(fd, F_GETFL);
+	ASSERT_SYSOK(fl);
+	EXPECT_EQ(O_PATH, fl & O_PATH);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD));
+	ASSERT_SYSOK(fstat(fd, &st));
+	EXPECT_TRUE(S_ISDIR(st.st_mode));
+	EXPECT_EQ(dev, st.st_dev);
+	EXPECT_EQ(ino, st.st_ino);
+}
+
+/* The fd must be an O_CLOEXEC nsfs fd of the network namespace @ino. */
+static void expect_net_fd(int fd, ino_t ino)
+{
+	struct stat st;
+
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD));
+	EXPECT_EQ(CLONE_NEWNET, ioctl(fd, NS_GET_NSTYPE));
+	ASSERT_SYSOK(fstat(fd, &st));
+	EXPECT_EQ(ino, st.st_ino);
+}
+
+/*
+ * ROOT: the root directory the job's creator had: of a chrooted creator its
+ * chroot, of one in a mount namespace of its own with a tmpfs there, that
+ * tmpfs, whose files the agent sees below the fd though it is mounted
+ * nowhere the agent can see.
+ */
+TEST(job_ns_root)
+{
+	struct ns_seen *seen = shared_alloc(sizeof(*seen));
+	char dir[] = "/tmp/kbits-at-root-XXXXXX";
+	char dir2[] = "/tmp/kbits-at-mnt-XXXXXX";
+	int a = agent_attach(), dev = dev_open(), fd, rfd;
+	struct stat st, st2;
+	char path[64];
+	guid_bytes id;
+	pid_t pid;
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	ASSERT_TRUE(mkdtemp(dir2) != NULL);
+	snprintf(path, sizeof(path), "%s/marker", dir);
+	close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	ASSERT_SYSOK(stat(dir, &st));
+
+	/* a job made in the initial root: "/" */
+	fd = make_job(dev, "at: root /", DL, id);
+	rfd = job_ns(a, id, KBITS_JOB_NS_ROOT);
+	ASSERT_SYSOK(rfd);
+	ASSERT_SYSOK(stat("/", &st2));
+	expect_root_fd(rfd, st2.st_dev, st2.st_ino);
+	close(rfd);
+	job_cancel(fd);
+	close(fd);
+
+	/* made by a chrooted process: its chroot */
+	pid = th_fork();
+	if (pid == 0) {
+		int udev = dev_open();
+
+		close(a);
+		ASSERT_SYSOK(chroot(dir));
+		ASSERT_SYSOK(chdir("/"));
+		make_job(udev, "at: root chrooted", DL, ures->id);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	memcpy(id, ures->id, sizeof(id));
+	rfd = job_ns(a, id, KBITS_JOB_NS_ROOT);
+	ASSERT_SYSOK(rfd);
+	expect_root_fd(rfd, st.st_dev, st.st_ino);
+	EXPECT_SYSOK(fstatat(rfd, "marker", &st2, 0));
+	/* the agent enters it the documented way */
+	pid = th_fork();
+	if (pid == 0) {
+		ASSERT_SYSOK(fchdir(rfd));
+		ASSERT_SYSOK(chroot("."));
+		EXPECT_SYSOK(stat("/marker", &st2));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	close(rfd);
+	cancel_id(dev, id);
+
+	/* made in a mount namespace of its own, chrooted into a tmpfs */
+	pid = th_fork();
+	if (pid == 0) {
+		int udev = dev_open();
+
+		close(a);
+		ASSERT_SYSOK(unshare(CLONE_NEWNS));
+		ASSERT_SYSOK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+		ASSERT_SYSOK(mount("kbits-at", dir2, "tmpfs", 0, "size=64k"));
+		snprintf(path, sizeof(path), "%s/only-in-the-tmpfs", dir2);
+		close(open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+		ASSERT_SYSOK(chroot(dir2));
+		ASSERT_SYSOK(chdir("/"));
+		ASSERT_SYSOK(stat("/", &st2));
+		seen->root_dev = st2.st_dev;
+		seen->root_ino = st2.st_ino;
+		make_job(udev, "at: root in a tmpfs", DL, ures->id);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	memcpy(id, ures->id, sizeof(id));
+	ASSERT_SYSOK(stat(dir2, &st2));
+	EXPECT_NE(st2.st_dev, seen->root_dev);	/* not mounted here */
+	rfd = job_ns(a, id, KBITS_JOB_NS_ROOT);
+	ASSERT_SYSOK(rfd);
+	expect_root_fd(rfd, seen->root_dev, seen->root_ino);
+	EXPECT_SYSOK(fstatat(rfd, "only-in-the-tmpfs", &st2, 0));
+	EXPECT_ERRNO(ENOENT, fstatat(rfd, "marker", &st2, 0));
+	close(rfd);
+	cancel_id(dev, id);
+
+	snprintf(path, sizeof(path), "%s/marker", dir);
+	unlink(path);
+	rmdir(dir);
+	rmdir(dir2);
+	close(a);
+	close(dev);
+}
+
+/*
+ * NET: the network namespace the job's creator was in: an nsfs fd of it,
+ * which setns() takes.
+ */
+TEST(job_ns_net)
+{
+	struct ns_seen *seen = shared_alloc(sizeof(*seen));
+	int a = agent_attach(), dev = dev_open(), fd, nfd;
+	ino_t init_net = ino_of("/proc/self/ns/net");
+	guid_bytes id;
+	pid_t pid;
+
+	/* in the initial one: that one */
+	fd = make_job(dev, "at: net init", DL, id);
+	nfd = job_ns(a, id, KBITS_JOB_NS_NET);
+	ASSERT_SYSOK(nfd);
+	expect_net_fd(nfd, init_net);
+	close(nfd);
+	job_cancel(fd);
+	close(fd);
+
+	/* made after unshare(CLONE_NEWNET): the new one */
+	pid = th_fork();
+	if (pid == 0) {
+		int udev = dev_open();
+
+		close(a);
+		ASSERT_SYSOK(unshare(CLONE_NEWNET));
+		seen->net_ino = ino_of("/proc/self/ns/net");
+		make_job(udev, "at: net new", DL, ures->id);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	memcpy(id, ures->id, sizeof(id));
+	ASSERT_NE(init_net, seen->net_ino);
+	nfd = job_ns(a, id, KBITS_JOB_NS_NET);
+	ASSERT_SYSOK(nfd);
+	expect_net_fd(nfd, seen->net_ino);
+
+	/* the agent's worker enters it */
+	pid = th_fork();
+	if (pid == 0) {
+		ASSERT_SYSOK(setns(nfd, CLONE_NEWNET));
+		EXPECT_EQ(seen->net_ino, ino_of("/proc/self/ns/net"));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	close(nfd);
+
+	/* a second fd: the same namespace */
+	nfd = job_ns(a, id, KBITS_JOB_NS_NET);
+	ASSERT_SYSOK(nfd);
+	expect_net_fd(nfd, seen->net_ino);
+	close(nfd);
+	cancel_id(dev, id);
+	close(a);
+	close(dev);
+}
+
+/* EXPORT of job @id into @rec (room for @len): the record's flags. */
+static uint32_t export_into(int a, const uint8_t *id, uint8_t *rec,
+			   uint32_t len, struct kbits_agent_record *r)
+{
+	struct kbits_job_record h;
+
+	memset(r, 0, sizeof(*r));
+	r->size = sizeof(*r);
+	memcpy(r->id, id, KBITS_GUID_SIZE);
+	r->buf = (uintptr_t)rec;
+	r->buf_len = len;
+	ASSERT_SYSOK(ioctl(a, KBITS_AGENT_IOC_EXPORT_JOB, r));
+	memcpy(&h, rec, sizeof(h));
+	return h.flags;
+}
+
+/*
+ * TAKE_OWNERSHIP moves the job to the taker's root and network namespace.
+ * A record made in other namespaces than the agent's says so, and IMPORT
+ * makes its job without any (ESTALE) until an administrator takes it over;
+ * any other imported job has the importing agent's.
+ */
+TEST(job_ns_takeover_and_import)
+{
+	struct ns_seen *seen = shared_alloc(sizeof(*seen));
+	char dir[] = "/tmp/kbits-at-take-XXXXXX";
+	int a = agent_attach(), dev = dev_open(), fd, nfd, rfd;
+	ino_t init_net = ino_of("/proc/self/ns/net");
+	static uint8_t rec[1 << 16];
+	struct kbits_agent_record r;
+	struct stat st, root;
+	guid_bytes id;
+	pid_t pid;
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	ASSERT_SYSOK(stat(dir, &st));
+	ASSERT_SYSOK(stat("/", &root));
+	fd = user_job(dev, 2371, DL, 1, true, id);
+	nfd = job_ns(a, id, KBITS_JOB_NS_NET);
+	ASSERT_SYSOK(nfd);
+	expect_net_fd(nfd, init_net);
+	close(nfd);
+
+	/* root, in a network namespace and a chroot of its own, takes it */
+	pid = th_fork();
+	if (pid == 0) {
+		int udev = dev_open(), tfd;
+
+		close(a);
+		ASSERT_SYSOK(unshare(CLONE_NEWNET));
+		seen->net_ino = ino_of("/proc/self/ns/net");
+		ASSERT_SYSOK(chroot(dir));
+		ASSERT_SYSOK(chdir("/"));
+		tfd = raw_get(udev, id);
+		ASSERT_SYSOK(tfd);
+		ASSERT_SYSOK(ioctl(tfd, KBITS_JOB_IOC_TAKE_OWNERSHIP));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	close(fd);	/* older than the takeover: revoked */
+	nfd = job_ns(a, id, KBITS_JOB_NS_NET);
+	ASSERT_SYSOK(nfd);
+	expect_net_fd(nfd, seen->net_ino);
+	close(nfd);
+	rfd = job_ns(a, id, KBITS_JOB_NS_ROOT);
+	ASSERT_SYSOK(rfd);
+	expect_root_fd(rfd, st.st_dev, st.st_ino);
+	close(rfd);
+
+	/* exported: not the agent's namespaces, and the record says so */
+	EXPECT_EQ(KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS,
+		  export_into(a, id, rec, sizeof(rec), &r));
+	cancel_id(dev, id);
+	EXPECT_ERRNO(ENOENT, job_ns(a, id, KBITS_JOB_NS_NET));
+	ASSERT_SYSOK(ioctl(a, KBITS_AGENT_IOC_IMPORT_JOB, &r));
+	/* imported: no namespaces at all, not even the agent's */
+	EXPECT_ERRNO(ESTALE, job_ns(a, id, KBITS_JOB_NS_NET));
+	EXPECT_ERRNO(ESTALE, job_ns(a, id, KBITS_JOB_NS_ROOT));
+	EXPECT_EQ(KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS,
+		  export_into(a, id, rec, sizeof(rec), &r));
+	/* until an administrator takes it over: then the taker's */
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	nfd = ioctl(fd, KBITS_JOB_IOC_TAKE_OWNERSHIP);
+	ASSERT_SYSOK(nfd);
+	close(fd);
+	fd = nfd;
+	nfd = job_ns(a, id, KBITS_JOB_NS_NET);
+	ASSERT_SYSOK(nfd);
+	expect_net_fd(nfd, init_net);
+	close(nfd);
+	rfd = job_ns(a, id, KBITS_JOB_NS_ROOT);
+	ASSERT_SYSOK(rfd);
+	expect_root_fd(rfd, root.st_dev, root.st_ino);
+	close(rfd);
+	/* now the agent's own: exported as such, imported with the importer's */
+	EXPECT_EQ(KBITS_RECORD_EXEMPT, export_into(a, id, rec, sizeof(rec), &r));
+	job_cancel(fd);
+	close(fd);
+	pid = th_fork();
+	if (pid == 0) {
+		ASSERT_SYSOK(unshare(CLONE_NEWNET));
+		seen->net_ino = ino_of("/proc/self/ns/net");
+		ASSERT_SYSOK(ioctl(a, KBITS_AGENT_IOC_IMPORT_JOB, &r));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	nfd = job_ns(a, id, KBITS_JOB_NS_NET);
+	ASSERT_SYSOK(nfd);
+	expect_net_fd(nfd, seen->net_ino);
+	close(nfd);
+	rfd = job_ns(a, id, KBITS_JOB_NS_ROOT);
+	ASSERT_SYSOK(rfd);
+	expect_root_fd(rfd, root.st_dev, root.st_ino);
+	close(rfd);
+	cancel_id(dev, id);
+	rmdir(dir);
+	close(a);
+	close(dev);
+}
+
+/* JOB_NS's refusals. */
+TEST(job_ns_refused)
+{
+	int a = agent_attach(), dev = dev_open(), fd, lf;
+	struct kbits_agent_job_ns n;
+	guid_bytes id, unknown;
+
+	fd = make_job(dev, "at: ns refused", DL, id);
+	unknown_guid(unknown);
+	lf = lowest_free_fd();
+#define NS_REFUSED(err, ...) do {					\
+	memset(&n, 0, sizeof(n));					\
+	n.size = sizeof(n);						\
+	memcpy(n.id, id, KBITS_GUID_SIZE);				\
+	__VA_ARGS__;							\
+	EXPECT_ERRNO(err, ioctl(a, KBITS_AGENT_IOC_JOB_NS, &n));	\
+} while (0)
+	NS_REFUSED(EINVAL, n.kind = 2);
+	NS_REFUSED(EINVAL, n.kind = ~0u);
+	NS_REFUSED(EINVAL, n.flags = 1);
+	NS_REFUSED(EINVAL, n.flags = 1u << 31);
+	NS_REFUSED(EINVAL, n.reserved = 1);
+	NS_REFUSED(EINVAL, n.kind = KBITS_JOB_NS_NET; n.reserved = 1u << 31);
+	/* the arguments are checked before the job is looked for */
+	NS_REFUSED(EINVAL, n.kind = 2; memcpy(n.id, unknown, sizeof(unknown)));
+	NS_REFUSED(ENOENT, memcpy(n.id, unknown, sizeof(unknown)));
+	NS_REFUSED(ENOENT, n.kind = KBITS_JOB_NS_NET;
+		   memcpy(n.id, unknown, sizeof(unknown)));
+	NS_REFUSED(ENOENT, memset(n.id, 0, sizeof(n.id)));
+	NS_REFUSED(EINVAL, n.size = KBITS_AGENT_JOB_NS_SIZE_VER0 - 1);
+	EXPECT_ERRNO(EFAULT, ioctl(a, KBITS_AGENT_IOC_JOB_NS, KADDR));
+	/* not the job's users', nor /dev/kbits's */
+	memset(&n, 0, sizeof(n));
+	n.size = sizeof(n);
+	memcpy(n.id, id, KBITS_GUID_SIZE);
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_JOB_NS, &n));
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, KBITS_AGENT_IOC_JOB_NS, &n));
+	/* a job out of the queue: ENOENT though its fd is open */
+	job_cancel(fd);
+	NS_REFUSED(ENOENT, n.kind = KBITS_JOB_NS_ROOT);
+	NS_REFUSED(ENOENT, n.kind = KBITS_JOB_NS_NET);
+#undef NS_REFUSED
+	EXPECT_EQ(lf, lowest_free_fd());	/* no fd left behind */
+	close(fd);
 	close(a);
 	close(dev);
 }

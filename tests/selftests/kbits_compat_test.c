@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/kbits.h>
@@ -29,6 +30,12 @@ _Static_assert(sizeof(struct kbits_get_job) == KBITS_GET_JOB_SIZE_VER0, "get");
 _Static_assert(sizeof(struct kbits_enum_jobs) == KBITS_ENUM_JOBS_SIZE_VER0, "enum");
 _Static_assert(sizeof(struct kbits_job_string) == KBITS_JOB_STRING_SIZE_VER0, "string");
 _Static_assert(sizeof(struct kbits_job_id) == KBITS_GUID_SIZE, "id");
+_Static_assert(sizeof(struct kbits_add_files) == KBITS_ADD_FILES_SIZE_VER0, "add files");
+_Static_assert(sizeof(struct kbits_file_spec) == KBITS_FILE_SPEC_SIZE_VER0, "file spec");
+_Static_assert(sizeof(struct kbits_agent_job) == KBITS_AGENT_JOB_SIZE_VER0, "agent job");
+_Static_assert(sizeof(struct kbits_agent_record) == KBITS_AGENT_RECORD_SIZE_VER0, "record");
+_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER1, "record header");
+_Static_assert(sizeof(struct kbits_agent_job_ns) == KBITS_AGENT_JOB_NS_SIZE_VER0, "job ns");
 
 /* A user address no 32-bit process can have: the kernel must refuse it. */
 #define ABOVE_4G	0x00007f0000001000ull
@@ -216,6 +223,127 @@ TEST(compat_other_user_eacces)
 	ASSERT_CHILD_OK(pid);
 	EXPECT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
 	close(fd);
+	close(dev);
+}
+
+/*
+ * A download job of root's with one file, RESUMEd and taken by agent @a;
+ * its fd.  Then the flags of its exported record to *@flags.
+ */
+static int taken_job(int dev, int a, uint8_t *id, uint32_t *flags)
+{
+	static const char name[] = "taken by a 32-bit agent";
+	static const char remote[] = "http://example.test/c", local[] = "/tmp/c";
+	static uint8_t rec[4096];
+	struct kbits_file_spec spec;
+	struct kbits_add_files af;
+	struct kbits_agent_record r;
+	struct kbits_agent_job j;
+	struct kbits_create_job c;
+	struct kbits_job_record h;
+	int fd;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.type = KBITS_JOB_TYPE_DOWNLOAD;
+	c.name_len = strlen(name);
+	c.name = (uintptr_t)name;
+	fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &c);
+	ASSERT_SYSOK(fd);
+	memcpy(id, c.id, KBITS_GUID_SIZE);
+	memset(&spec, 0, sizeof(spec));
+	spec.remote = (uintptr_t)remote;
+	spec.remote_len = strlen(remote);
+	spec.local = (uintptr_t)local;
+	spec.local_len = strlen(local);
+	memset(&af, 0, sizeof(af));
+	af.size = sizeof(af);
+	af.count = 1;
+	af.entry_size = sizeof(spec);
+	af.files = (uintptr_t)&spec;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &af));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	memset(&j, 0, sizeof(j));
+	j.size = sizeof(j);
+	memcpy(j.id, id, KBITS_GUID_SIZE);
+	ASSERT_SYSOK(ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, &j));
+	EXPECT_EQ(KBITS_JOB_STATE_CONNECTING, job_u32(fd, KBITS_JOB_IOC_GET_STATE));
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	memcpy(r.id, id, KBITS_GUID_SIZE);
+	r.buf = (uintptr_t)rec;
+	r.buf_len = sizeof(rec);
+	ASSERT_SYSOK(ioctl(a, KBITS_AGENT_IOC_EXPORT_JOB, &r));
+	ASSERT_GE(r.buf_len, sizeof(h));
+	memcpy(&h, rec, sizeof(h));
+	*flags = h.flags;
+	return fd;
+}
+
+/*
+ * AGENT_ATTACH's argument is an integer (its flags), not a pointer: from a
+ * 32-bit process KBITS_AGENT_PLACES_FILES makes a placing agent, whose
+ * jobs are marked, and an unknown bit is refused.
+ */
+TEST(compat_agent_attach_flags)
+{
+	uint8_t id[KBITS_GUID_SIZE];
+	int dev = dev_open(), a, fd;
+	uint32_t flags = 0;
+
+	EXPECT_ERRNO(EINVAL, ioctl(dev, KBITS_IOC_AGENT_ATTACH, 2));
+	EXPECT_ERRNO(EINVAL, ioctl(dev, KBITS_IOC_AGENT_ATTACH,
+				   KBITS_AGENT_PLACES_FILES | 2));
+	EXPECT_ERRNO(EINVAL, ioctl(dev, KBITS_IOC_AGENT_ATTACH, 1u << 31));
+	EXPECT_ERRNO(EINVAL, ioctl(dev, KBITS_IOC_AGENT_ATTACH, ~0u));
+
+	/* a placing agent: the job it takes is marked (root's: exempt) */
+	a = ioctl(dev, KBITS_IOC_AGENT_ATTACH, KBITS_AGENT_PLACES_FILES);
+	ASSERT_SYSOK(a);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(a, F_GETFD));
+	EXPECT_ERRNO(EBUSY, ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0));
+	fd = taken_job(dev, a, id, &flags);
+	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_EXEMPT, flags);
+	/* and JOB_NS, through the agent fd's compat_ioctl */
+	{
+		struct kbits_agent_job_ns n;
+		struct stat st, want;
+		int nfd;
+
+		memset(&n, 0, sizeof(n));
+		n.size = sizeof(n);
+		memcpy(n.id, id, KBITS_GUID_SIZE);
+		n.kind = KBITS_JOB_NS_ROOT;
+		nfd = ioctl(a, KBITS_AGENT_IOC_JOB_NS, &n);
+		ASSERT_SYSOK(nfd);
+		ASSERT_SYSOK(fstat(nfd, &st));
+		ASSERT_SYSOK(stat("/", &want));
+		EXPECT_EQ(want.st_dev, st.st_dev);
+		EXPECT_EQ(want.st_ino, st.st_ino);
+		close(nfd);
+		n.kind = KBITS_JOB_NS_NET;
+		nfd = ioctl(a, KBITS_AGENT_IOC_JOB_NS, &n);
+		ASSERT_SYSOK(nfd);
+		ASSERT_SYSOK(fstat(nfd, &st));
+		ASSERT_SYSOK(stat("/proc/self/ns/net", &want));
+		EXPECT_EQ(want.st_ino, st.st_ino);
+		close(nfd);
+		n.kind = 2;
+		EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_JOB_NS, &n));
+	}
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+	close(fd);
+	close(a);
+
+	/* 0: an agent that does not place files; its job is not marked */
+	a = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
+	ASSERT_SYSOK(a);
+	fd = taken_job(dev, a, id, &flags);
+	EXPECT_EQ(KBITS_RECORD_EXEMPT, flags);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
+	close(fd);
+	close(a);
 	close(dev);
 }
 

@@ -921,6 +921,19 @@ static uint64_t arg_placed(struct fz *z, const uint8_t *id)
 	return place_struct(z, &p, sizeof(p), KBITS_AGENT_PLACED_SIZE_VER0);
 }
 
+static uint64_t arg_job_ns(struct fz *z)
+{
+	struct rng *r = &z->r;
+	struct kbits_agent_job_ns n;
+
+	memset(&n, 0, sizeof(n));
+	n.flags = chance(r, 95) ? 0 : any32(r);
+	pick_guid(z, n.id);
+	n.kind = f32(r, rnd(r, 2));
+	n.reserved = chance(r, 95) ? 0 : any32(r);
+	return place_struct(z, &n, sizeof(n), KBITS_AGENT_JOB_NS_SIZE_VER0);
+}
+
 static uint64_t arg_export(struct fz *z)
 {
 	struct kbits_agent_record a;
@@ -1058,6 +1071,7 @@ enum arg_type {
 	A_STR_GET, A_NAME_SET, A_DESC_SET, A_HDR_SET, A_ATTR_GET, A_ATTR_SET,
 	A_ADD_FILES, A_GET_FILE, A_GET_ERROR, A_PROXY_GET, A_PROXY_SET,
 	A_AGENT_JOB, A_PROGRESS, A_AGENT_ERROR, A_EXPORT, A_IMPORT, A_PLACED,
+	A_JOB_NS,
 };
 
 struct cmd {
@@ -1078,6 +1092,7 @@ static const struct cmd cmds[] = {
 	{ KBITS_AGENT_IOC_EXPORT_JOB, K_AGENT, A_EXPORT },
 	{ KBITS_AGENT_IOC_IMPORT_JOB, K_AGENT, A_IMPORT },
 	{ KBITS_AGENT_IOC_PLACED, K_AGENT, A_PLACED },
+	{ KBITS_AGENT_IOC_JOB_NS, K_AGENT, A_JOB_NS },
 	{ KBITS_JOB_IOC_GET_ID, K_JOB, A_OUT_ID },
 	{ KBITS_JOB_IOC_GET_TYPE, K_JOB, A_OUT_U32 },
 	{ KBITS_JOB_IOC_GET_STATE, K_JOB, A_OUT_U32 },
@@ -1163,6 +1178,8 @@ static uint64_t build_arg(struct fz *z, enum arg_type t)
 		return arg_import(z);
 	case A_PLACED:
 		return arg_placed(z, NULL);
+	case A_JOB_NS:
+		return arg_job_ns(z);
 	}
 	return 0;
 }
@@ -1436,7 +1453,11 @@ static void op_ioctl(struct fz *z)
 	ret = sys_ioctl(z, fd, nr, arg);
 	if (c && ret >= 0 && cmd_ok)
 		__atomic_add_fetch(&cmd_ok[c - cmds], 1, __ATOMIC_RELAXED);
-	if (c)
+	if (c && c->arg == A_JOB_NS && ret >= 0)	/* a root or netns fd */
+		close(ret);
+	else if (c && c->nr == KBITS_JOB_IOC_TAKE_OWNERSHIP && ret >= 0)
+		add_fd(z, ret, K_JOB);	/* the new fd; the old one is revoked */
+	else if (c)
 		harvest(z, si, c, arg, ret);
 }
 

@@ -676,6 +676,13 @@ static void fill_placed(struct ctx *c)
 	memcpy(ARG(struct kbits_agent_placed)->id, c->id, KBITS_GUID_SIZE);
 }
 
+/* The subject's root directory: an fd (which the cell closes). */
+static void fill_job_ns(struct ctx *c)
+{
+	memcpy(ARG(struct kbits_agent_job_ns)->id, c->id, KBITS_GUID_SIZE);
+	ARG(struct kbits_agent_job_ns)->kind = KBITS_JOB_NS_ROOT;
+}
+
 /* ------------------------------------------------------ the fields */
 
 #define FSZ(t, f)	sizeof(((t *)0)->f)
@@ -715,6 +722,7 @@ typedef struct kbits_agent_progress ap_t;
 typedef struct kbits_agent_error ae_t;
 typedef struct kbits_agent_record ar_t;
 typedef struct kbits_agent_placed pl_t;
+typedef struct kbits_agent_job_ns ns_t;
 
 static const struct fld f_create[] = {
 	FLAG(cj_t, flags, 1),
@@ -939,6 +947,17 @@ static const struct fld f_placed[] = {
 	END
 };
 
+static const struct fld f_job_ns[] = {
+	FLAG(ns_t, flags, 1),
+	FLAG(ns_t, flags, 1u << 31),
+	RSVD(ns_t, reserved),
+	BAD(ns_t, kind, KBITS_JOB_NS_NET + 1, EINVAL, "kind 2 (no such kind)"),
+	BAD(ns_t, kind, 0xffffffff, EINVAL, "kind 2^32-1"),
+	{ .k = F_BAD, .name = "id of no job", .off = offsetof(ns_t, id), .w = 8,
+	  .bad = 0x2121212121212121ull, .err = ENOENT },
+	END
+};
+
 static const struct fld f_attach[] = {
 	{ .k = F_BAD, .name = "flags with an unknown bit", .bad = 1u << 1, .err = EINVAL },
 	{ .k = F_BAD, .name = "flags with bit 31", .bad = 1u << 31, .err = EINVAL },
@@ -1007,7 +1026,9 @@ static const struct ioc iocs[] = {
 	{ "suspend", KBITS_JOB_IOC_SUSPEND, JOB, .fill = fill_none, .f = f_none },
 	{ "complete", KBITS_JOB_IOC_COMPLETE, JOB, .fill = fill_none, .f = f_none },
 	{ "cancel", KBITS_JOB_IOC_CANCEL, JOB, .fill = fill_none, .f = f_none },
-	{ "take_ownership", KBITS_JOB_IOC_TAKE_OWNERSHIP, JOB, .fill = fill_none, .f = f_none },
+	/* returns the job's new fd (every older one is revoked) */
+	{ "take_ownership", KBITS_JOB_IOC_TAKE_OWNERSHIP, JOB, .makes_fd = true,
+	  .fill = fill_none, .f = f_none },
 	/* on the agent fd */
 	{ "take_job", KBITS_AGENT_IOC_TAKE_JOB, AGENT, KBITS_AGENT_JOB_SIZE_VER0,
 	  STRUCT(aj_t), .rprep = P_TAKEN, .rok = EBADFD,
@@ -1029,6 +1050,9 @@ static const struct ioc iocs[] = {
 	/* no COMPLETE waits, so the valid argument gets EBADFD */
 	{ "placed", KBITS_AGENT_IOC_PLACED, AGENT, KBITS_AGENT_PLACED_SIZE_VER0,
 	  STRUCT(pl_t), .ok = EBADFD, .rok = EBADFD, .fill = fill_placed, .f = f_placed },
+	/* an O_PATH fd of the subject's root directory */
+	{ "job_ns", KBITS_AGENT_IOC_JOB_NS, AGENT, KBITS_AGENT_JOB_NS_SIZE_VER0,
+	  STRUCT(ns_t), .makes_fd = true, .fill = fill_job_ns, .f = f_job_ns },
 };
 
 /* ------------------------------------------------------------- a cell */
@@ -1460,11 +1484,45 @@ IOC_TEST(transferred)
 IOC_TEST(export_job)
 IOC_TEST(import_job)
 IOC_TEST(placed)
+IOC_TEST(job_ns)
 
-/* Every row has its TEST above. */
+/* Every command of the UAPI, once. */
+static const unsigned long uapi_cmds[] = {
+	KBITS_IOC_CREATE_JOB, KBITS_IOC_GET_JOB, KBITS_IOC_ENUM_JOBS,
+	KBITS_IOC_AGENT_ATTACH, KBITS_JOB_IOC_GET_ID, KBITS_JOB_IOC_GET_TYPE,
+	KBITS_JOB_IOC_GET_STATE, KBITS_JOB_IOC_GET_OWNER,
+	KBITS_JOB_IOC_GET_PROGRESS, KBITS_JOB_IOC_GET_DISPLAY_NAME,
+	KBITS_JOB_IOC_SET_DISPLAY_NAME, KBITS_JOB_IOC_GET_DESCRIPTION,
+	KBITS_JOB_IOC_SET_DESCRIPTION, KBITS_JOB_IOC_GET_HTTP_HEADERS,
+	KBITS_JOB_IOC_SET_HTTP_HEADERS, KBITS_JOB_IOC_GET_ATTR,
+	KBITS_JOB_IOC_SET_ATTR, KBITS_JOB_IOC_ADD_FILES, KBITS_JOB_IOC_GET_FILE,
+	KBITS_JOB_IOC_GET_ERROR, KBITS_JOB_IOC_GET_PROXY, KBITS_JOB_IOC_SET_PROXY,
+	KBITS_JOB_IOC_RESUME, KBITS_JOB_IOC_SUSPEND, KBITS_JOB_IOC_COMPLETE,
+	KBITS_JOB_IOC_CANCEL, KBITS_JOB_IOC_TAKE_OWNERSHIP,
+	KBITS_AGENT_IOC_TAKE_JOB, KBITS_AGENT_IOC_PROGRESS, KBITS_AGENT_IOC_ERROR,
+	KBITS_AGENT_IOC_TRANSFERRED, KBITS_AGENT_IOC_EXPORT_JOB,
+	KBITS_AGENT_IOC_IMPORT_JOB, KBITS_AGENT_IOC_PLACED,
+	KBITS_AGENT_IOC_JOB_NS,
+};
+
+/*
+ * Every row has its TEST above, and every command of the UAPI its row:
+ * a new ioctl needs a row here (and one in uapi_cmds[]).
+ */
 TEST(table_is_complete)
 {
-	EXPECT_EQ(34, (int)ARRAY_SIZE(iocs));
+	size_t i, j, found;
+
+	EXPECT_EQ(35, (int)ARRAY_SIZE(iocs));
+	EXPECT_EQ(ARRAY_SIZE(uapi_cmds), ARRAY_SIZE(iocs));
+	for (i = 0; i < ARRAY_SIZE(uapi_cmds); i++) {
+		for (found = 0, j = 0; j < ARRAY_SIZE(iocs); j++)
+			found += iocs[j].cmd == uapi_cmds[i];
+		if (found != 1)
+			TH_LOG("command %#lx (nr %#x): %zu rows", uapi_cmds[i],
+			       (unsigned int)_IOC_NR(uapi_cmds[i]), found);
+		EXPECT_EQ(1, found);
+	}
 	(void)th_fork;
 }
 

@@ -7,10 +7,12 @@
  * a job back as it was (GUID, owner, settings, proxy settings, HTTP headers,
  * times, error, files and their progress; CONNECTING and TRANSFERRING come
  * back QUEUED), that IMPORT still takes a version 0 header, that the imported
- * job is charged to its owner past the limits, and that IMPORT takes the
- * record as the untrusted input it is: every corrupted field, string and
- * length is refused, and a refused record leaves no job behind.  Against the
- * real module, with raw ioctls only.  Run as root with kbits loaded
+ * job is charged to its owner past the limits unless its record says it was
+ * exempt (KBITS_RECORD_EXEMPT), that IMPORT takes up to 65536 files whatever
+ * max_files_per_job says, and that IMPORT takes the record as the untrusted
+ * input it is: every corrupted field, string and length is refused, and a
+ * refused record leaves no job behind.  Against the real module, with raw
+ * ioctls only.  Run as root with kbits loaded
  * (tests/selftests/run-in-vm.sh does that in the test VM); the tests drop
  * privileges themselves in forked children.
  *
@@ -25,6 +27,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -132,6 +135,32 @@ static void cancel_id(int dev, const uint8_t *id)
 	ASSERT_SYSOK(fd);
 	job_cancel(fd);
 	close(fd);
+}
+
+/*
+ * Reads what agent @a has waiting: a cancelled job counts against its
+ * owner until the agent has read its CANCELLED.  How many records.
+ */
+static unsigned int read_events(int a)
+{
+	struct kbits_event ev[64];
+	struct pollfd p = { .fd = a, .events = POLLIN };
+	unsigned int n = 0;
+	ssize_t r;
+
+	while (poll(&p, 1, 0) == 1) {
+		r = read(a, ev, sizeof(ev));
+		ASSERT_GT(r, 0);
+		n += r / sizeof(ev[0]);
+	}
+	return n;
+}
+
+/* Cancels the queued job @id, and agent @a reads that (and the rest). */
+static void cancel_read(int a, int dev, const uint8_t *id)
+{
+	cancel_id(dev, id);
+	ASSERT_GT(read_events(a), 0);
 }
 
 /* A GUID no job has (122 random bits make a clash unthinkable). */
@@ -705,9 +734,12 @@ static void expect_same_view(const struct job_view *w, const struct job_view *v)
 	}
 }
 
-/* The record @r must say what the view @v of job @id shows. */
+/*
+ * The record @r must say what the view @v of job @id shows, with the
+ * record flags @flags (which no job fd shows).
+ */
 static void expect_record_of(const struct rec *r, const uint8_t *id,
-			     const struct job_view *v)
+			     const struct job_view *v, uint32_t flags)
 {
 	struct kbits_job_record h = rec_hdr(r);
 	static char s[KBITS_HTTP_HEADERS_MAX + 16];
@@ -731,7 +763,7 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 	EXPECT_EQ(v->attr.creation_time, h.creation_time);
 	EXPECT_EQ(v->attr.modification_time, h.modification_time);
 	EXPECT_EQ(v->attr.completion_time, h.completion_time);
-	EXPECT_EQ(0, h.flags);
+	EXPECT_EQ(flags, h.flags);
 	EXPECT_EQ(strlen(v->name), h.display_name_len);
 	EXPECT_EQ(strlen(v->desc), h.description_len);
 	if (v->err_ret) {
@@ -986,7 +1018,8 @@ TEST(export_fresh_job)
 	EXPECT_EQ(strlen(name), h.display_name_len);
 	EXPECT_EQ(0, h.description_len);
 	EXPECT_EQ(0, h.error_text_len);
-	EXPECT_EQ(0, h.flags);
+	/* root made it: it does not count against the limits */
+	EXPECT_EQ(KBITS_RECORD_EXEMPT, h.flags);
 	/* a new job's proxy settings and headers: SYSTEM, none */
 	EXPECT_EQ(KBITS_PROXY_SYSTEM, h.proxy_usage);
 	EXPECT_EQ(0, h.proxy_list_len);
@@ -995,7 +1028,7 @@ TEST(export_fresh_job)
 	/* the name right after the header, with no NUL */
 	EXPECT_MEMEQ(name, r.b + HDR_SIZE, strlen(name));
 	view_job(fd, &v);
-	expect_record_of(&r, id, &v);
+	expect_record_of(&r, id, &v, KBITS_RECORD_EXEMPT);
 
 	/* exporting changed nothing */
 	get_attr(fd, &attr2);
@@ -1154,7 +1187,7 @@ TEST(export_proxy_and_headers)
 		EXPECT_EQ(hl ? 0 : -ENODATA, v.hdr_ret);
 
 		export_rec(a, id, &r);
-		expect_record_of(&r, id, &v);
+		expect_record_of(&r, id, &v, KBITS_RECORD_EXEMPT);
 		h = rec_hdr(&r);
 		EXPECT_EQ(steps[i].usage, h.proxy_usage);
 		EXPECT_EQ(ll, h.proxy_list_len);
@@ -1388,7 +1421,7 @@ TEST(export_cancel_import_round_trip)
 	EXPECT_STREQ(base_headers, v.headers);
 
 	export_rec(a, id, &r);
-	expect_record_of(&r, id, &v);
+	expect_record_of(&r, id, &v, KBITS_RECORD_EXEMPT);
 
 	/* the layout, spelled out: no padding anywhere */
 	h = rec_hdr(&r);
@@ -1415,7 +1448,7 @@ TEST(export_cancel_import_round_trip)
 	EXPECT_EQ(strlen(base_proxy), h.proxy_list_len);
 	EXPECT_EQ(strlen(base_bypass), h.proxy_bypass_len);
 	EXPECT_EQ(strlen(base_headers), h.http_headers_len);
-	EXPECT_EQ(0, h.flags);
+	EXPECT_EQ(KBITS_RECORD_EXEMPT, h.flags);	/* root's */
 	EXPECT_EQ(l.file_off[0] + RF_SIZE + strlen("http://example.test/rt/0") +
 		  strlen("/tmp/rt/rt/0"), l.file_off[1]);
 	EXPECT_MEMEQ("http://example.test/rt/1/tmp/rt/rt/1",
@@ -1716,10 +1749,17 @@ TEST(import_keeps_owner)
 	close(dev);
 }
 
-/* A job made in a user namespace: its owner as a uid of the initial one. */
+/*
+ * A job made in a user namespace: its owner as a uid of the initial one,
+ * and the record says it was made in other namespaces than the agent's.
+ * IMPORT makes it without namespaces (a reload must not move a container's
+ * job into the host's): its owner cannot get it, nor the agent its
+ * namespaces (ESTALE), until an administrator takes it over.
+ */
 TEST(import_owner_from_userns)
 {
 	int a = agent_attach(), dev = dev_open(), fd;
+	struct kbits_agent_job_ns ns;
 	static struct rec r;
 	guid_bytes id;
 	pid_t pid;
@@ -1738,21 +1778,33 @@ TEST(import_owner_from_userns)
 	memcpy(id, ures->id, KBITS_GUID_SIZE);
 	export_rec(a, id, &r);
 	EXPECT_EQ(2540, rec_hdr(&r).owner);
+	EXPECT_EQ(KBITS_RECORD_FOREIGN_NS, rec_hdr(&r).flags);
 	cancel_id(dev, id);
 	ASSERT_SYSOK(raw_import(a, r.b, r.len));
 	fd = raw_get(dev, id);
 	ASSERT_SYSOK(fd);
 	EXPECT_EQ(2540, job_owner(fd));
+	memset(&ns, 0, sizeof(ns));
+	ns.size = sizeof(ns);
+	memcpy(ns.id, id, KBITS_GUID_SIZE);
+	ns.kind = KBITS_JOB_NS_NET;
+	EXPECT_ERRNO(ESTALE, ioctl(a, KBITS_AGENT_IOC_JOB_NS, &ns));
+	ns.kind = KBITS_JOB_NS_ROOT;
+	EXPECT_ERRNO(ESTALE, ioctl(a, KBITS_AGENT_IOC_JOB_NS, &ns));
+	/* and it stays foreign across another round */
+	{
+		static struct rec r2;
+
+		export_rec(a, id, &r2);
+		ASSERT_EQ(r.len, r2.len);
+		EXPECT_MEMEQ(r.b, r2.b, r.len);
+	}
 
 	pid = th_fork();
 	if (pid == 0) {
-		int ufd;
-
 		close(a);
 		become(2540);
-		ufd = raw_get(dev_open(), id);
-		ASSERT_SYSOK(ufd);
-		EXPECT_EQ(2540, job_owner(ufd));
+		EXPECT_ERRNO(EACCES, raw_get(dev_open(), id));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
@@ -1863,7 +1915,10 @@ TEST(import_charged_to_owner)
 	ASSERT_EQ(0, user_create(2520, jb));
 	EXPECT_EQ(-EDQUOT, user_create(2520, NULL));
 	export_rec(a, ja, &r);
+	/* cancelled, but not yet read by the agent: it counts still */
 	cancel_id(dev, ja);
+	EXPECT_EQ(-EDQUOT, user_create(2520, NULL));
+	EXPECT_GT(read_events(a), 0);
 	ASSERT_EQ(0, user_create(2520, jc));
 
 	/* at its limit: the import works all the same */
@@ -1872,18 +1927,18 @@ TEST(import_charged_to_owner)
 
 	/* and counts: three jobs, one over */
 	EXPECT_EQ(-EDQUOT, user_create(2520, NULL));
-	cancel_id(dev, jb);
+	cancel_read(a, dev, jb);
 	EXPECT_EQ(-EDQUOT, user_create(2520, NULL));
-	cancel_id(dev, jc);
+	cancel_read(a, dev, jc);
 	ASSERT_EQ(0, user_create(2520, jd));
 	EXPECT_EQ(-EDQUOT, user_create(2520, NULL));
-	cancel_id(dev, ja);
-	cancel_id(dev, jd);
+	cancel_read(a, dev, ja);
+	cancel_read(a, dev, jd);
 	/* all gone: the user has its two again */
 	ASSERT_EQ(0, user_create(2520, ja));
 	ASSERT_EQ(0, user_create(2520, jb));
-	cancel_id(dev, ja);
-	cancel_id(dev, jb);
+	cancel_read(a, dev, ja);
+	cancel_read(a, dev, jb);
 	close(a);
 	close(dev);
 }
@@ -1900,36 +1955,305 @@ TEST(import_charged_past_max_jobs)
 	ASSERT_EQ(0, user_create(2521, je));
 	EXPECT_EQ(-ENOSPC, user_create(2522, NULL));
 	export_rec(a, je, &r);
-	cancel_id(dev, je);
+	cancel_read(a, dev, je);
 	ASSERT_EQ(0, user_create(2521, jf));
 
 	EXPECT_SYSOK(raw_import(a, r.b, r.len));
 	EXPECT_SYSOK(close(raw_get(dev, je)));
 	EXPECT_EQ(-ENOSPC, user_create(2522, NULL));
-	cancel_id(dev, jf);
+	cancel_read(a, dev, jf);
 	/* the imported job still fills the one place */
 	EXPECT_EQ(-ENOSPC, user_create(2522, NULL));
-	cancel_id(dev, je);
+	cancel_read(a, dev, je);
 	ASSERT_EQ(0, user_create(2522, jg));
-	cancel_id(dev, jg);
+	cancel_read(a, dev, jg);
 	close(a);
 	close(dev);
 }
 
-/* More files than max_files_per_job allows now: refused. */
-TEST(import_max_files_per_job)
+/* What IMPORT takes, whatever max_files_per_job says (KBITS_FILES_PER_JOB_LIMIT). */
+#define FILES_LIMIT	65536
+
+/*
+ * The longest record IMPORT takes: every string at its longest and
+ * FILES_LIMIT files with the longest names (but no more than kvmalloc()
+ * takes); a longer buf_len is E2BIG.
+ */
+static size_t largest_record(void)
 {
-	int a = agent_attach(), dev = dev_open();
+	size_t max = HDR_SIZE + KBITS_DISPLAY_NAME_MAX + KBITS_DESCRIPTION_MAX +
+		     KBITS_ERROR_TEXT_MAX + 2 * KBITS_PROXY_LIST_MAX +
+		     KBITS_HTTP_HEADERS_MAX +
+		     (size_t)FILES_LIMIT * (RF_SIZE + KBITS_REMOTE_NAME_MAX +
+					    KBITS_LOCAL_NAME_MAX);
+
+	return max < INT_MAX ? max : INT_MAX;
+}
+
+/*
+ * A record of job @id (uid 2591's, SUSPENDED, not exempt) with @nfiles
+ * files of short names, into @buf; its length.
+ */
+static const char many_remote[] = "http://example.test/f";
+static const char many_local[] = "/tmp/rt/many";
+
+static size_t many_files_record(uint8_t *buf, uint32_t nfiles,
+				const uint8_t *id)
+{
+	static const char name[] = "rt: many files";
+	struct kbits_job_record h;
+	uint8_t *p = buf;
+	uint32_t i;
+
+	memset(&h, 0, sizeof(h));
+	h.magic = KBITS_RECORD_MAGIC;
+	h.version = KBITS_RECORD_VERSION;
+	h.header_size = HDR_SIZE;
+	memcpy(h.id, id, KBITS_GUID_SIZE);
+	h.owner = 2591;
+	h.type = DL;
+	h.state = S_SUSPENDED;
+	h.priority = KBITS_PRIORITY_NORMAL;
+	h.notify_flags = KBITS_NOTIFY_ALL;
+	h.min_retry_delay = 600;
+	h.no_progress_timeout = 0;
+	h.creation_time = 1600000000;
+	h.modification_time = 1600000001;
+	h.nr_files = nfiles;
+	h.display_name_len = strlen(name);
+	h.proxy_usage = KBITS_PROXY_SYSTEM;
+	p += sizeof(h);
+	memcpy(p, name, strlen(name));
+	p += strlen(name);
+	for (i = 0; i < nfiles; i++) {
+		struct kbits_record_file f = {
+			.bytes_total = 100,
+			.bytes_transferred = i % 101,
+			.remote_len = strlen(many_remote),
+			.local_len = strlen(many_local),
+		};
+
+		memcpy(p, &f, sizeof(f));
+		p += sizeof(f);
+		memcpy(p, many_remote, strlen(many_remote));
+		p += strlen(many_remote);
+		memcpy(p, many_local, strlen(many_local));
+		p += strlen(many_local);
+	}
+	h.length = p - buf;
+	memcpy(buf, &h, sizeof(h));
+	return p - buf;
+}
+
+/*
+ * A job exported before max_files_per_job was lowered imports all the
+ * same: IMPORT takes up to FILES_LIMIT files whatever the parameter says
+ * (the job keeps them, and ADD_FILES keeps to the parameter); a record of
+ * more files than that is refused.
+ */
+TEST_TIMEOUT(import_max_files_per_job, 120)
+{
+	static const guid_bytes many_id = {
+		0x72, 0x74, 0x2d, 0x6d, 0x61, 0x6e, 0x79, 0x2d,
+		0x66, 0x69, 0x6c, 0x65, 0x73, 0x21, 0x21, 0x21,
+	};
+	int a = agent_attach(), dev = dev_open(), fd;
+	size_t cap = HDR_SIZE + 64 + (size_t)(FILES_LIMIT + 1) *
+		     (RF_SIZE + strlen(many_remote) + strlen(many_local));
+	struct kbits_job_progress prog;
 	static struct rec r;
+	uint8_t *buf, *out;
+	uint32_t len;
+	size_t n;
 	guid_bytes id;
 
-	base_record(a, dev, "mf", &r, id);
+	base_record(a, dev, "mf", &r, id);	/* 3 files */
 	param_set("max_files_per_job", 2);
-	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
-		       "3 files, max_files_per_job 2");
-	param_set("max_files_per_job", 3);
 	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_TRANSIENT,
-			"3 files, max_files_per_job 3");
+			"3 files, max_files_per_job 2");
+	param_set("max_files_per_job", 1);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	get_progress(fd, &prog);
+	EXPECT_EQ(3, prog.files_total);
+	EXPECT_ERRNO(E2BIG, add_n(fd, 1, "mf"));
+	param_set("max_files_per_job", 4);
+	EXPECT_SYSOK(add_n(fd, 1, "mf"));
+	EXPECT_ERRNO(E2BIG, add_n(fd, 1, "mf"));
+	job_cancel(fd);
+	close(fd);
+
+	/* FILES_LIMIT files, max_files_per_job 1: imported, and exported back */
+	log_job(many_id);
+	param_set("max_files_per_job", 1);
+	buf = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	out = mmap(NULL, cap, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(buf != MAP_FAILED && out != MAP_FAILED);
+	n = many_files_record(buf, FILES_LIMIT, many_id);
+	ASSERT_LE(n, cap);
+	ASSERT_SYSOK(raw_import(a, buf, n));
+	fd = raw_get(dev, many_id);
+	ASSERT_SYSOK(fd);
+	get_progress(fd, &prog);
+	EXPECT_EQ(FILES_LIMIT, prog.files_total);
+	EXPECT_EQ(100ull * FILES_LIMIT, prog.bytes_total);
+	len = cap;
+	ASSERT_SYSOK(raw_export(a, many_id, out, &len));
+	ASSERT_EQ(n, len);
+	EXPECT_MEMEQ(buf, out, n);
+	job_cancel(fd);
+	close(fd);
+
+	/* a file more: refused, whatever max_files_per_job says */
+	n = many_files_record(buf, FILES_LIMIT + 1, many_id);
+	ASSERT_LE(n, cap);
+	EXPECT_REFUSED(a, dev, buf, n, many_id, EINVAL, 0,
+		       "%u files, max_files_per_job 1", FILES_LIMIT + 1);
+	param_set("max_files_per_job", FILES_LIMIT);
+	EXPECT_REFUSED(a, dev, buf, n, many_id, EINVAL, 0,
+		       "%u files, max_files_per_job %u", FILES_LIMIT + 1,
+		       FILES_LIMIT);
+	munmap(buf, cap);
+	munmap(out, cap);
+	close(a);
+	close(dev);
+}
+
+/* The parameter itself: 1 to FILES_LIMIT; anything else is refused. */
+static int param_write(const char *name, const char *val)
+{
+	char path[128];
+	ssize_t w;
+	int fd, e;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	ASSERT_SYSOK(fd);
+	w = write(fd, val, strlen(val));
+	e = errno;
+	close(fd);
+	return w == (ssize_t)strlen(val) ? 0 : w < 0 ? e : EIO;
+}
+
+TEST(max_files_per_job_param)
+{
+	static const char * const refused[] = {
+		"0\n", "65537\n", "4294967295\n", "-1\n", "x\n", "\n",
+	};
+	size_t i;
+	int e;
+
+	param_set("max_files_per_job", 7);
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
+		e = param_write("max_files_per_job", refused[i]);
+
+		if (e != EINVAL)
+			TH_LOG("writing \"%.*s\": %s, expected EINVAL",
+			       (int)strlen(refused[i]) - 1, refused[i],
+			       th_errname(e));
+		EXPECT_EQ(EINVAL, e);
+		/* and it is as it was */
+		EXPECT_EQ(7, param_get("max_files_per_job", 0));
+	}
+	/* no u32 at all: what kstrtouint() says, ERANGE */
+	e = param_write("max_files_per_job", "4294967296\n");
+	EXPECT_TRUE(e == ERANGE || e == EINVAL);
+	EXPECT_EQ(7, param_get("max_files_per_job", 0));
+
+	EXPECT_EQ(0, param_write("max_files_per_job", "65536\n"));
+	EXPECT_EQ(FILES_LIMIT, param_get("max_files_per_job", 0));
+	EXPECT_EQ(0, param_write("max_files_per_job", "1\n"));
+	EXPECT_EQ(1, param_get("max_files_per_job", 0));
+	EXPECT_EQ(0, param_write("max_files_per_job", "0x10\n"));
+	EXPECT_EQ(16, param_get("max_files_per_job", 0));
+	/* the default again (th_after_each restores it too) */
+	param_set("max_files_per_job", orig_max_files);
+	EXPECT_EQ(orig_max_files, param_get("max_files_per_job", 0));
+}
+
+/*
+ * KBITS_RECORD_EXEMPT: a job that did not count against the limits (root
+ * made it, or took it over) does not after IMPORT either, whoever owns it;
+ * a job without the flag counts against its owner, past the limits.
+ */
+TEST(import_exempt_not_charged)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec ra, rb, rx;
+	struct kbits_job_record h;
+	guid_bytes ja, jb, jc, jd, jx;
+
+	param_set("max_jobs_per_user", 2);
+	/* a user's jobs are not exempt */
+	ASSERT_EQ(0, user_create(2550, ja));
+	ASSERT_EQ(0, user_create(2550, jb));
+	export_rec(a, ja, &ra);
+	export_rec(a, jb, &rb);
+	EXPECT_EQ(0, rec_hdr(&ra).flags);
+	EXPECT_EQ(0, rec_hdr(&rb).flags);
+	cancel_read(a, dev, ja);
+	cancel_read(a, dev, jb);
+
+	/* one root took over is: exempt, and its record says so */
+	ASSERT_EQ(0, user_create(2551, jx));
+	fd = raw_get(dev, jx);
+	ASSERT_SYSOK(fd);
+	{
+		int nfd = ioctl(fd, KBITS_JOB_IOC_TAKE_OWNERSHIP);
+
+		ASSERT_SYSOK(nfd);	/* the new fd; this one is revoked */
+		close(fd);
+		fd = nfd;
+	}
+	export_rec(a, jx, &rx);
+	EXPECT_EQ(KBITS_RECORD_EXEMPT, rec_hdr(&rx).flags);
+	EXPECT_EQ(0, rec_hdr(&rx).owner);
+	job_cancel(fd);
+	close(fd);
+
+	/* marked exempt, the user's two import and do not count */
+	h = rec_hdr(&ra);
+	h.flags = KBITS_RECORD_EXEMPT;
+	rec_set_hdr(&ra, &h);
+	h = rec_hdr(&rb);
+	h.flags = KBITS_RECORD_EXEMPT;
+	rec_set_hdr(&rb, &h);
+	ASSERT_SYSOK(raw_import(a, ra.b, ra.len));
+	ASSERT_SYSOK(raw_import(a, rb.b, rb.len));
+	ASSERT_EQ(0, user_create(2550, jc));
+	ASSERT_EQ(0, user_create(2550, jd));
+	EXPECT_EQ(-EDQUOT, user_create(2550, NULL));
+	/* and stay exempt: their records have the flag again */
+	{
+		static struct rec got;
+
+		export_rec(a, ja, &got);
+		ASSERT_EQ(ra.len, got.len);
+		EXPECT_MEMEQ(ra.b, got.b, ra.len);
+	}
+	cancel_read(a, dev, jc);
+	cancel_read(a, dev, jd);
+	cancel_read(a, dev, ja);
+	cancel_read(a, dev, jb);
+
+	/* without the flag: they count, and the user is at its limit */
+	h = rec_hdr(&ra);
+	h.flags = 0;
+	rec_set_hdr(&ra, &h);
+	h = rec_hdr(&rb);
+	h.flags = 0;
+	rec_set_hdr(&rb, &h);
+	ASSERT_SYSOK(raw_import(a, ra.b, ra.len));
+	ASSERT_SYSOK(raw_import(a, rb.b, rb.len));
+	EXPECT_EQ(-EDQUOT, user_create(2550, NULL));
+	cancel_read(a, dev, ja);
+	ASSERT_EQ(0, user_create(2550, jc));
+	EXPECT_EQ(-EDQUOT, user_create(2550, NULL));
+	cancel_read(a, dev, jb);
+	cancel_read(a, dev, jc);
 	close(a);
 	close(dev);
 }
@@ -2113,8 +2437,9 @@ static const struct mutation corruptions[] = {
 	H(length, 0),
 	H(length, 120),
 	H(length, ~0u),
-	H(flags, 4),
-	H(flags, KBITS_RECORD_AGENT_PLACES | 4),
+	H(flags, 16),
+	H(flags, KBITS_RECORD_AGENT_PLACES | 16),
+	H(flags, KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS | 16),
 	H(flags, 0x80000000u),
 	H(flags, ~0u),
 	/* proxy settings SET_PROXY would refuse */
@@ -2390,6 +2715,10 @@ static const struct variant variants[] = {
 	OK(S_TRANSIENT, STR(R_DESC, 0, "", "", 0)),
 	/* the agent-places mark */
 	OK(S_TRANSIENT, H(flags, KBITS_RECORD_AGENT_PLACES)),
+	OK(S_TRANSIENT, H(flags, KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_EXEMPT)),
+	OK(S_TRANSIENT, H(flags, 0)),		/* not exempt: charged */
+	/* made elsewhere: imported without namespaces, and exported so */
+	OK(S_TRANSIENT, H(flags, KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS)),
 	/* other proxy settings and headers SET_PROXY, SET_HTTP_HEADERS take */
 	OK(S_TRANSIENT, PROXY(KBITS_PROXY_SYSTEM, PX_LIST | PX_BYPASS)),
 	OK(S_TRANSIENT, PROXY(KBITS_PROXY_NONE, PX_LIST | PX_BYPASS)),
@@ -2645,14 +2974,17 @@ TEST(import_agent_places_flag)
 	guid_bytes id;
 
 	base_record(a, dev, "places", &base, id);
-	EXPECT_EQ(0, rec_hdr(&base).flags);	/* this agent does not place */
+	/* this agent does not place; root made the job: exempt */
+	EXPECT_EQ(KBITS_RECORD_EXEMPT, rec_hdr(&base).flags);
 	r = base;
-	apply(&(struct mutation)H(flags, KBITS_RECORD_AGENT_PLACES), &r);
+	apply(&(struct mutation)H(flags, KBITS_RECORD_AGENT_PLACES |
+					 KBITS_RECORD_EXEMPT), &r);
 	ASSERT_SYSOK(raw_import(a, r.b, r.len));
 	fd = raw_get(dev, id);
 	ASSERT_SYSOK(fd);
 	export_rec(a, id, &got);
-	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES, rec_hdr(&got).flags);
+	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_EXEMPT,
+		  rec_hdr(&got).flags);
 	ASSERT_EQ(r.len, got.len);
 	EXPECT_MEMEQ(r.b, got.b, r.len);
 	/* the attached agent does not place files: COMPLETE cannot be done */
@@ -2671,12 +3003,14 @@ TEST(import_agent_places_flag)
 	a = agent_attach();
 	r = base;
 	apply(&(struct mutation)H(flags, KBITS_RECORD_AGENT_PLACES |
-					 KBITS_RECORD_COMPLETING), &r);
+					 KBITS_RECORD_COMPLETING |
+					 KBITS_RECORD_EXEMPT), &r);
 	ASSERT_SYSOK(raw_import(a, r.b, r.len));
 	fd = raw_get(dev, id);
 	ASSERT_SYSOK(fd);
 	export_rec(a, id, &got);
-	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES, rec_hdr(&got).flags);
+	EXPECT_EQ(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_EXEMPT,
+		  rec_hdr(&got).flags);
 	EXPECT_ERRNO(EAGAIN, ioctl(fd, KBITS_JOB_IOC_COMPLETE));	/* not EBUSY */
 	job_cancel(fd);
 	close(fd);
@@ -2718,8 +3052,26 @@ TEST(import_bad_buffers)
 	EXPECT_REFUSED(a, dev, base.b, ~0u, id, EINVAL, E2BIG, "buf_len ~0");
 	EXPECT_REFUSED(a, dev, base.b, 0x80000000u, id, EINVAL, E2BIG,
 		       "buf_len 2 GiB");
-	EXPECT_REFUSED(a, dev, base.b, 64u << 20, id, EINVAL, E2BIG,
-		       "buf_len 64 MiB");
+	EXPECT_REFUSED(a, dev, base.b, largest_record() + 1, id, E2BIG, 0,
+		       "buf_len a byte past the largest record (%zu)",
+		       largest_record());
+
+	/*
+	 * 64 MiB: no more than the largest record of FILES_LIMIT files, so
+	 * IMPORT reads all of it.  The record and zeros after it: no record
+	 * of that length; with the last page unreadable: EFAULT.
+	 */
+	ASSERT_GT(largest_record(), 64u << 20);
+	m = mmap(NULL, 64u << 20, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(m != MAP_FAILED);
+	memcpy(m, base.b, base.len);
+	EXPECT_REFUSED(a, dev, m, 64u << 20, id, EINVAL, 0,
+		       "buf_len 64 MiB, the record and zeros");
+	ASSERT_SYSOK(mprotect(m + (64u << 20) - ps, ps, PROT_NONE));
+	EXPECT_REFUSED(a, dev, m, 64u << 20, id, EFAULT, 0,
+		       "buf_len 64 MiB, its last page unreadable");
+	munmap(m, 64u << 20);
 
 	/* a buffer it cannot read */
 	EXPECT_REFUSED(a, dev, NULL, base.len, id, EFAULT, 0, "buf NULL");
@@ -2746,9 +3098,12 @@ TEST(import_bad_buffers)
 }
 
 /*
- * The largest record a job can have (every string as long as it may be,
- * proxy lists and headers included), built here: it imports, and exports
- * back byte for byte; a byte more is refused.
+ * A record with every string as long as it may be (proxy lists and headers
+ * included) and 200 files with the longest names, built here: it imports,
+ * and exports back byte for byte, also with a lower max_files_per_job; a
+ * byte more is refused.  Then the edge of what IMPORT takes at all: a
+ * buf_len of the largest record of FILES_LIMIT such files is read (and is
+ * no record), a byte more is E2BIG.
  */
 TEST_TIMEOUT(import_largest_record, 120)
 {
@@ -2865,26 +3220,48 @@ TEST_TIMEOUT(import_largest_record, 120)
 	job_cancel(fd);
 	close(fd);
 
-	/* a byte more than the largest: refused, however it is counted */
+	/* a byte more: refused, however it is counted (no record so long) */
 	buf[largest] = 'x';
-	EXPECT_REFUSED(a, dev, buf, largest + 1, big_id, EINVAL, E2BIG,
-		       "the largest record and a byte, length unchanged");
+	EXPECT_REFUSED(a, dev, buf, largest + 1, big_id, EINVAL, 0,
+		       "the record and a byte, length unchanged");
 	h.length = largest + 1;
 	memcpy(buf, &h, sizeof(h));
-	EXPECT_REFUSED(a, dev, buf, largest + 1, big_id, EINVAL, E2BIG,
-		       "the largest record and a byte, in its length");
-	/* a file more, with a lower max_files_per_job: refused */
+	EXPECT_REFUSED(a, dev, buf, largest + 1, big_id, EINVAL, 0,
+		       "the record and a byte, in its length");
+	/* max_files_per_job lowered since: it imports all the same */
 	h.length = largest;
 	memcpy(buf, &h, sizeof(h));
 	param_set("max_files_per_job", nfiles - 1);
-	EXPECT_REFUSED(a, dev, buf, largest, big_id, EINVAL, E2BIG,
-		       "the largest record, max_files_per_job one less");
-	param_set("max_files_per_job", nfiles);
+	ASSERT_SYSOK(raw_import(a, buf, largest));
+	fd = raw_get(dev, big_id);
+	ASSERT_SYSOK(fd);
+	len = cap;
+	ASSERT_SYSOK(raw_export(a, big_id, out, &len));
+	ASSERT_EQ(largest, len);
+	EXPECT_MEMEQ(buf, out, largest);
+	job_cancel(fd);
+	close(fd);
+	param_set("max_files_per_job", 1);
 	ASSERT_SYSOK(raw_import(a, buf, largest));
 	cancel_id(dev, big_id);
-
 	munmap(buf, cap);
 	munmap(out, cap);
+
+	/*
+	 * The most IMPORT reads: this record and zeros, read (kvmalloc'd
+	 * and copied) and refused as no record of that length; a byte more
+	 * is refused before it is read.
+	 */
+	cap = largest_record();
+	buf = mmap(NULL, cap + page_size(), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_TRUE(buf != MAP_FAILED);
+	memcpy(buf, &h, sizeof(h));
+	EXPECT_REFUSED(a, dev, buf, cap, big_id, EINVAL, 0,
+		       "buf_len of the largest record (%zu)", cap);
+	EXPECT_REFUSED(a, dev, buf, cap + 1, big_id, E2BIG, 0,
+		       "buf_len a byte past the largest record (%zu)", cap);
+	munmap(buf, cap + page_size());
 	close(a);
 	close(dev);
 }
