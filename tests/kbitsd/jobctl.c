@@ -7,7 +7,7 @@
  *   jobctl set GUID priority|retry|timeout VALUE
  *   jobctl set GUID proxy LIST         KBITS_PROXY_OVERRIDE with LIST
  *   jobctl set GUID headers TEXT       custom HTTP headers ("\r\n" between)
- *   jobctl resume|suspend|cancel GUID
+ *   jobctl resume|suspend|cancel|take GUID    (take: TAKE_OWNERSHIP)
  *   jobctl complete GUID               prints 0 or 1 (partial)
  *   jobctl state GUID                  prints the state's name
  *   jobctl owner GUID                  prints the owner's uid
@@ -15,6 +15,13 @@
  *   jobctl files GUID                  prints "INDEX TOTAL DONE COMPLETED" per file
  *   jobctl wait GUID STATE[,STATE...] SECONDS
  *                                      waits for one of the states; prints it
+ *   jobctl session GUID                one job fd for many commands: reads
+ *                                      lines "id", "state", "owner", "resume",
+ *                                      "suspend", "cancel", "take", "add REMOTE
+ *                                      LOCAL", "description TEXT", and prints
+ *                                      a line for each: "ok [VALUE]" or
+ *                                      "error ERRNO" (the fd is kept from the
+ *                                      GET_JOB at the start to the end)
  *
  * Exit status: 0 ok, 1 the call failed (its errno name on stderr), 2 usage.
  */
@@ -36,8 +43,8 @@ static int fail(const char *what, int err)
 
 static int usage(void)
 {
-	fputs("usage: jobctl create|add|set|resume|suspend|cancel|complete|state|owner|"
-	      "error|files|wait ...\n", stderr);
+	fputs("usage: jobctl create|add|set|resume|suspend|cancel|take|complete|state|owner|"
+	      "error|files|wait|session ...\n", stderr);
 	return 2;
 }
 
@@ -65,6 +72,54 @@ static bool in_list(const char *list, const char *name)
 		p += n;
 	}
 	return false;
+}
+
+/* One command of a session on job @j: a line on stdout. */
+static void session_line(struct kbits_job *j, char *line)
+{
+	char *arg = strchr(line, ' '), *arg2;
+	char buf[KBITS_GUID_STRING_LEN + 32] = "";
+	int err = -EINVAL;
+
+	if (arg)
+		*arg++ = 0;
+	if (!strcmp(line, "id") && !arg) {
+		struct kbits_guid id;
+
+		err = kbits_job_get_id(j, &id);
+		if (!err)
+			kbits_guid_format(&id, buf);
+	} else if (!strcmp(line, "state") && !arg) {
+		enum kbits_job_state st;
+
+		err = kbits_job_get_state(j, &st);
+		if (!err)
+			snprintf(buf, sizeof(buf), "%s", kbits_job_state_name(st));
+	} else if (!strcmp(line, "owner") && !arg) {
+		uid_t uid;
+
+		err = kbits_job_get_owner(j, &uid);
+		if (!err)
+			snprintf(buf, sizeof(buf), "%u", (unsigned int)uid);
+	} else if (!strcmp(line, "resume") && !arg) {
+		err = kbits_job_resume(j);
+	} else if (!strcmp(line, "suspend") && !arg) {
+		err = kbits_job_suspend(j);
+	} else if (!strcmp(line, "cancel") && !arg) {
+		err = kbits_job_cancel(j);
+	} else if (!strcmp(line, "take") && !arg) {
+		err = kbits_job_take_ownership(j);
+	} else if (!strcmp(line, "description") && arg) {
+		err = kbits_job_set_description(j, arg);
+	} else if (!strcmp(line, "add") && arg && (arg2 = strchr(arg, ' '))) {
+		*arg2++ = 0;
+		err = kbits_job_add_file(j, arg, arg2);
+	}
+	if (err < 0)
+		printf("error %d\n", -err);
+	else
+		printf("ok%s%s\n", *buf ? " " : "", buf);
+	fflush(stdout);
 }
 
 static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
@@ -115,6 +170,16 @@ static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
 		err = kbits_job_suspend(*j);
 	} else if (!strcmp(cmd, "cancel") && argc == 3) {
 		err = kbits_job_cancel(*j);
+	} else if (!strcmp(cmd, "take") && argc == 3) {
+		err = kbits_job_take_ownership(*j);
+	} else if (!strcmp(cmd, "session") && argc == 3) {
+		char line[8192];
+
+		while (fgets(line, sizeof(line), stdin)) {
+			line[strcspn(line, "\n")] = 0;
+			session_line(*j, line);
+		}
+		err = 0;
 	} else if (!strcmp(cmd, "complete") && argc == 3) {
 		err = kbits_job_complete(*j);
 		if (err >= 0)

@@ -8,7 +8,10 @@
  * progress to the kernel, retries transient errors after the job's
  * min_retry_delay and makes them final after its no_progress_timeout.  One
  * job at a time; the daemon itself never opens, reads or writes a user's
- * file, and never waits on a worker without a timeout.
+ * file, and never waits on a worker without a timeout.  Every child that
+ * touches a job's files or network does so in the job's namespaces (ns.c),
+ * which the daemon gets from the kernel for each run and remembers for the
+ * jobs it knows, for when a cancelled job's temporaries must go.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +40,12 @@ struct pending {
 	struct xfer_error last_error;	/* a retry's error, made final on timeout */
 };
 
+/* What a job without namespaces (JOB_NS: -ESTALE) is told. */
+#define NS_STALE_TEXT \
+	"the job's namespaces (of the container or chroot it was made in) are gone: " \
+	"it was restored from disk after the kbits module was reloaded; an " \
+	"administrator may take it over (it then runs in theirs) or cancel it"
+
 /* Why the job being transferred must stop. */
 enum stop_reason {
 	STOP_NONE = 0,
@@ -60,6 +69,7 @@ struct agent {
 	int fd;			/* the agent fd, O_NONBLOCK */
 	int signal_fd;
 	struct store *store;
+	struct ns_cache *nsc;	/* the namespaces of the jobs we know */
 	struct pending *pending;
 	uint64_t seq;
 	bool rescan;		/* an OVERFLOW: look at every job again */
@@ -343,10 +353,24 @@ static int64_t flush_wait(struct agent *a, int64_t dflt)
 	return w < 0 ? 0 : w < dflt ? w : dflt;
 }
 
+/*
+ * Job @id changed: its namespaces may have (a TAKE_OWNERSHIP moves the job
+ * to the taker's); the cache follows the kernel while the job is queued.
+ */
+static void remember_ns(struct agent *a, const struct kbits_guid *id)
+{
+	int err = ns_cache_update(a->nsc, a->fd, id, NULL);
+
+	/* -ESTALE: it has none (restored from another namespace's record) */
+	if (err < 0 && err != -ENOENT && err != -ESTALE)
+		log_job(LOG_WARNING, id, "cannot read its namespaces: %s", strerror(-err));
+}
+
 static void forget_job(struct agent *a, const struct kbits_guid *id)
 {
 	int err = store_delete(a->store, id);
 
+	ns_cache_forget(a->nsc, id);
 	if (err < 0)
 		log_job(LOG_ERR, id, "cannot remove it from the database: %s", strerror(-err));
 }
@@ -495,16 +519,34 @@ static int stored_place_files(struct agent *a, const struct kbits_guid *id,
 	return 0;
 }
 
+/*
+ * The namespaces a job that left the queue had, as the cache kept them;
+ * NULL (logged) when they are not known: then nothing is done with its
+ * files, rather than in namespaces that are not the job's.
+ */
+static const struct job_ns *left_ns(struct agent *a, const struct kbits_guid *id, size_t n,
+				    const char *what)
+{
+	const struct job_ns *ns = ns_cache_find(a->nsc, id);
+
+	if (!ns && n)
+		log_job(LOG_WARNING, id, "its namespaces are not known: %s", what);
+	return ns;
+}
+
 /* Its user cancelled job @id: remove its temporaries and forget it. */
 static void job_cancelled(struct agent *a, const struct kbits_guid *id)
 {
+	const struct job_ns *ns;
 	struct place_file *pf;
 	struct store_file *sf;
 	struct owner o;
 	size_t n;
 
 	if (stored_place_files(a, id, &o, &pf, &n, &sf) == 0) {
-		remove_temps(&o, id, pf, n);
+		ns = left_ns(a, id, n, "its temporaries, if any, stay");
+		if (ns)
+			remove_temps(&o, ns, id, pf, n);
 		free(pf);
 		store_files_free(sf, n);
 		owner_release(&o);
@@ -521,13 +563,15 @@ static void job_cancelled(struct agent *a, const struct kbits_guid *id)
  */
 static void job_completed(struct agent *a, const struct kbits_guid *id)
 {
+	const struct job_ns *ns;
 	struct place_file *pf;
 	struct store_file *sf;
 	struct owner o;
 	size_t n;
 
 	if (stored_place_files(a, id, &o, &pf, &n, &sf) == 0) {
-		if (place_files(&o, id, pf, n) == 0)
+		ns = left_ns(a, id, n, "its files are not placed");
+		if (ns && place_files(&o, ns, id, pf, n) == 0)
 			log_job(LOG_INFO, id, "completed: its files are in place");
 		free(pf);
 		store_files_free(sf, n);
@@ -539,6 +583,7 @@ static void job_completed(struct agent *a, const struct kbits_guid *id)
 /* KBITS_EVENT_COMPLETING: place the files, then tell the kernel. */
 static void job_completing(struct agent *a, const struct kbits_guid *id)
 {
+	struct job_ns ns = { -1, -1 };
 	struct kbits_file *files = NULL;
 	struct place_file *pf = NULL;
 	struct kbits_job *j = NULL;
@@ -554,6 +599,14 @@ static void job_completing(struct agent *a, const struct kbits_guid *id)
 		err = kbits_job_get_files(j, &files, &n);
 	if (!err)
 		err = owner_lookup(uid, &o);
+	if (!err) {
+		err = job_ns_get(a->fd, id, &ns);
+		if (err == -ESTALE)
+			log_job(LOG_ERR, id, "cannot place its files: %s", NS_STALE_TEXT);
+		else if (err < 0 && err != -ENOENT)
+			log_job(LOG_ERR, id, "cannot get its namespaces to place its files: %s",
+				strerror(-err));
+	}
 	if (!err && n) {
 		pf = calloc(n, sizeof(*pf));
 		if (!pf)
@@ -564,7 +617,8 @@ static void job_completing(struct agent *a, const struct kbits_guid *id)
 		pf[i].completed = files[i].completed;
 	}
 	if (!err)
-		err = place_files(&o, id, pf, n);
+		err = place_files(&o, &ns, id, pf, n);
+	job_ns_close(&ns);
 	err = job_placed(a, id, -err);
 	if (err < 0)
 		log_job(LOG_ERR, id, "cannot tell the kernel its files are placed: %s",
@@ -596,15 +650,18 @@ static void handle_event(struct agent *a, const struct kbits_event *ev)
 	case KBITS_EVENT_CREATED:
 	case KBITS_EVENT_MODIFIED:
 		mark_dirty(a, &id);
+		remember_ns(a, &id);
 		if (pending_find(a, &id, NULL))
 			pending_update(a, &id, 0, false);	/* e.g. a new priority */
 		break;
 	case KBITS_EVENT_QUEUED:
 		mark_dirty(a, &id);
+		remember_ns(a, &id);
 		pending_update(a, &id, realtime_us(), false);
 		break;
 	case KBITS_EVENT_SUSPENDED:
 		mark_dirty(a, &id);
+		remember_ns(a, &id);
 		pending_remove(a, &id);
 		if (cur && !a->cur_stop)
 			a->cur_stop = STOP_SUSPENDED;
@@ -758,6 +815,7 @@ static int rescan(struct agent *a, bool prune)
 
 		if (save_job(a, &ids[i], &flags) == -ENOENT)
 			continue;
+		remember_ns(a, &ids[i]);
 		if (flags & KBITS_RECORD_COMPLETING) {
 			/* its COMPLETING was lost in the overflow */
 			struct kbits_event ev = { .kind = KBITS_EVENT_COMPLETING };
@@ -1057,11 +1115,12 @@ static void setup_failed(struct agent *a, struct pending *p, int err, uint32_t d
 
 /* Runs job @p's worker(s) until the job is transferred, fails or stops. */
 static enum xfer_result transfer_job(struct agent *a, struct pending *p, struct kbits_job *j,
-				     const struct owner *o, const struct net_settings *ns,
-				     struct kbits_file **files, size_t *nfiles,
-				     struct xfer_error *xe)
+				     const struct owner *o, const struct job_ns *jns,
+				     const struct net_settings *ns, struct kbits_file **files,
+				     size_t *nfiles, struct xfer_error *xe)
 {
-	struct worker_job wj = { .id = p->id, .owner = o, .ns = ns };
+	struct worker_job wj = { .id = p->id, .owner = o, .jns = jns, .ns = ns };
+	const char *ns_failed;
 	struct run run;
 	enum xfer_result r;
 	int pass, err;
@@ -1070,15 +1129,20 @@ static enum xfer_result transfer_job(struct agent *a, struct pending *p, struct 
 		memset(&run, 0, sizeof(run));
 		wj.files = *files;
 		wj.nfiles = run.nfiles = *nfiles;
-		err = worker_start(&wj, &run.w);
+		err = worker_start(&wj, &run.w, &ns_failed);
 		if (err < 0) {
 			memset(xe, 0, sizeof(*xe));
-			xe->transient = true;
+			/* not in the job's namespaces: an error to show, not to retry */
+			xe->transient = !ns_failed;
 			xe->context = KBITS_ERROR_CONTEXT_GENERAL;
 			xe->code = -err;
 			xe->file_index = KBITS_NO_FILE;
-			snprintf(xe->text, sizeof(xe->text), "cannot start the transfer process: %s",
-				 strerror(-err));
+			if (ns_failed)
+				snprintf(xe->text, sizeof(xe->text), "kbitsd cannot %s: %s",
+					 ns_failed, strerror(-err));
+			else
+				snprintf(xe->text, sizeof(xe->text),
+					 "cannot start the transfer process: %s", strerror(-err));
 			return XFER_FAILED;
 		}
 		r = supervise(a, &run, xe);
@@ -1108,8 +1172,34 @@ static enum xfer_result transfer_job(struct agent *a, struct pending *p, struct 
 	}
 }
 
+/*
+ * The job's namespaces cannot be had: it has none (-ESTALE), or not even an
+ * fd can be made (EMFILE, ENOMEM).  It is taken and gets an ERROR that says
+ * so.
+ */
+static void ns_get_failed(struct agent *a, const struct kbits_guid *id, int err)
+{
+	struct xfer_error xe = {
+		.context = KBITS_ERROR_CONTEXT_GENERAL,
+		.code = -err,
+		.file_index = KBITS_NO_FILE,
+	};
+
+	if (err == -ESTALE)
+		snprintf(xe.text, sizeof(xe.text), "%s", NS_STALE_TEXT);
+	else
+		snprintf(xe.text, sizeof(xe.text), "kbitsd cannot get the job's namespaces: %s",
+			 strerror(-err));
+	err = take_job(a, id);
+	if (err == 0)
+		final_error(a, id, &xe);
+	else if (err != -EBADFD && err != -ENOENT && err != -EBUSY)
+		log_job(LOG_ERR, id, "cannot take it: %s", strerror(-err));
+}
+
 static void run_job(struct agent *a, struct pending *p)
 {
+	struct job_ns jns = { -1, -1 };
 	struct net_settings ns = { 0 };
 	struct kbits_file *files = NULL;
 	struct kbits_job *j = NULL;
@@ -1151,6 +1241,15 @@ static void run_job(struct agent *a, struct pending *p)
 		setup_failed(a, p, err, delay, timeout);
 		goto out;
 	}
+	/* where its owner is: after the owner, so never a newer owner's */
+	err = job_ns_get(a->fd, &p->id, &jns);
+	if (err == -ENOENT)
+		goto out;	/* gone meanwhile */
+	if (err < 0) {
+		ns_get_failed(a, &p->id, err);
+		goto out;
+	}
+	remember_ns(a, &p->id);
 	err = take_job(a, &p->id);
 	if (err < 0) {
 		if (err != -EBADFD && err != -ENOENT && err != -EBUSY)
@@ -1167,7 +1266,7 @@ static void run_job(struct agent *a, struct pending *p)
 	a->cur_progressed = false;
 	a->last_report_ms = 0;
 	a->last_checkpoint_ms = now_ms();
-	r = transfer_job(a, p, j, &o, &ns, &files, &nfiles, &xe);
+	r = transfer_job(a, p, j, &o, &jns, &ns, &files, &nfiles, &xe);
 	a->busy = false;
 
 	switch (r) {
@@ -1186,6 +1285,7 @@ static void run_job(struct agent *a, struct pending *p)
 	/* events that came for it while it was busy */
 	after_stop(a, &p->id);
 out:
+	job_ns_close(&jns);
 	net_settings_release(&ns);
 	kbits_files_free(files, nfiles);
 	if (have_owner)
@@ -1351,7 +1451,9 @@ int agent_new(struct kbits *m, const char *state_dir, int signal_fd, struct agen
 	a->fd = -1;
 	a->signal_fd = signal_fd;
 	a->state_dir = strdup(state_dir);
-	err = a->state_dir ? attach(a) : -ENOMEM;
+	err = a->state_dir ? ns_cache_new(&a->nsc) : -ENOMEM;
+	if (!err)
+		err = attach(a);
 	if (!err)
 		err = store_prepare_dir(state_dir);
 	if (err) {
@@ -1397,6 +1499,7 @@ void agent_free(struct agent *a)
 		free(p);
 	}
 	store_close(a->store);
+	ns_cache_free(a->nsc);
 	if (a->fd >= 0)
 		close(a->fd);
 	owner_reap_later();

@@ -12,6 +12,8 @@
  *   transfer.c  one file, in the worker: libcurl for http(s), a local copy
  *   place.c     the temporaries: their names, placing them, removing them
  *   owner.c     becoming the job's owner in a clean child process
+ *   ns.c        the job's namespaces (its root and network namespace), and
+ *               entering them in that child
  *   store.c     the queue on disk (SQLite)
  */
 #ifndef KBITSD_H
@@ -33,6 +35,58 @@ void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* A line about a job: "job {guid}: ..." */
 void log_job(int prio, const struct kbits_guid *id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------- ns.c */
+
+/*
+ * The namespaces a job's I/O happens in: those of whoever created the job
+ * or took it over last (KBITS_AGENT_IOC_JOB_NS).
+ */
+struct job_ns {
+	int root_fd;		/* O_PATH fd of its root directory */
+	int net_fd;		/* nsfs fd of its network namespace */
+};
+
+/* Fresh fds of job @id's namespaces: 0, -ENOENT (not queued) or a negative errno. */
+int job_ns_get(int agent_fd, const struct kbits_guid *id, struct job_ns *ns);
+void job_ns_close(struct job_ns *ns);
+/* The steps of job_ns_enter(), for the daemon to say which failed. */
+enum {
+	JOB_NS_STEP_NET,	/* setns() */
+	JOB_NS_STEP_ROOT,	/* fchdir() */
+	JOB_NS_STEP_CHROOT,	/* chroot("."), chdir("/") */
+	JOB_NS_STEP_TIMEOUT,	/* the child took too long */
+};
+/* "enter the job's network namespace", ... */
+const char *job_ns_step_name(int step);
+/*
+ * In an owner child, before it drops its privileges: setns() into the
+ * network namespace, fchdir() to the root, chroot("."), chdir("/").  0, or
+ * a negative errno with *@step the step that failed.  The fds stay open
+ * (owner_fork() closes them).
+ */
+int job_ns_enter(const struct job_ns *ns, int *step);
+
+/*
+ * The namespaces of the jobs the daemon knows, kept after the kernel
+ * forgets them (when a job leaves the queue), so that a cancelled job's
+ * temporaries are removed where they were made.  Jobs with the same
+ * namespaces share their fds.
+ */
+struct ns_cache;
+
+int ns_cache_new(struct ns_cache **out);
+void ns_cache_free(struct ns_cache *c);
+/*
+ * Reads job @id's namespaces from the kernel into the cache; *@out (when
+ * not NULL) points at them, valid until the job is forgotten or updated.
+ * 0, -ENOENT (not queued: what was kept stays) or a negative errno.
+ */
+int ns_cache_update(struct ns_cache *c, int agent_fd, const struct kbits_guid *id,
+		    const struct job_ns **out);
+/* What the cache has of job @id, or NULL. */
+const struct job_ns *ns_cache_find(struct ns_cache *c, const struct kbits_guid *id);
+void ns_cache_forget(struct ns_cache *c, const struct kbits_guid *id);
 
 /* ---------------------------------------------------------------- owner.c */
 
@@ -57,16 +111,20 @@ void owner_release(struct owner *o);
 #define OWNER_CHILD_FD 3
 
 /*
- * Forks a child that becomes @o for good.  Before it drops privileges the
- * child closes every fd but stdin, stdout, stderr and @keep_fd (moved to
- * OWNER_CHILD_FD), resets its signal mask; then it sets the groups, gid and
- * uid (and for uid 0 drops every capability), sets PR_SET_NO_NEW_PRIVS and
- * PR_SET_DUMPABLE 0, and checks with capget() that no capability is left and
- * that setuid(0) fails; any failure _exits.  It must not touch the daemon's
- * state (agent fd, store, libcurl handles) and ends with _exit().
- * Returns 0 in the child, the child's pid in the daemon, or a negative errno.
+ * Forks a child that becomes @o for good, in the namespaces @ns.  Before
+ * it drops privileges the child resets its signal mask, enters @ns
+ * (job_ns_enter()), closes every fd but stdin, stdout, stderr and @keep_fd
+ * (moved to OWNER_CHILD_FD); then it sets the groups, gid and uid (and for
+ * uid 0 drops every capability), sets PR_SET_NO_NEW_PRIVS and
+ * PR_SET_DUMPABLE 0, and checks with capget() that no capability is left
+ * and that setuid(0) fails; any failure _exits.  It must not touch the
+ * daemon's state (agent fd, store, libcurl handles) and ends with _exit().
+ * Returns 0 in the child, the child's pid in the daemon, or a negative
+ * errno: when the child could not enter @ns, *@ns_failed says what failed
+ * (else it is NULL), and the child is gone.
  */
-pid_t owner_fork(const struct owner *o, int keep_fd);
+pid_t owner_fork(const struct owner *o, const struct job_ns *ns, int keep_fd,
+		 const char **ns_failed);
 /*
  * The daemon is done with child @pid: SIGKILLs it when @kill, then reaps it;
  * one that has not exited within a second is reaped later by
@@ -104,10 +162,10 @@ struct place_file {
  * move that failed (the files moved before it stay moved); -ETIMEDOUT when
  * the child did not finish in time (it is killed).
  */
-int place_files(const struct owner *o, const struct kbits_guid *id,
+int place_files(const struct owner *o, const struct job_ns *ns, const struct kbits_guid *id,
 		const struct place_file *files, size_t n);
 /* Cancelling a job: removes every temporary it may have, likewise. */
-void remove_temps(const struct owner *o, const struct kbits_guid *id,
+void remove_temps(const struct owner *o, const struct job_ns *ns, const struct kbits_guid *id,
 		  const struct place_file *files, size_t n);
 
 /* ---------------------------------------------------------------- store.c */
@@ -241,6 +299,7 @@ struct worker_msg {
 struct worker_job {
 	struct kbits_guid id;
 	const struct owner *owner;
+	const struct job_ns *jns;	/* where: the job's namespaces */
 	const struct kbits_file *files;
 	size_t nfiles;
 	const struct net_settings *ns;
@@ -251,8 +310,11 @@ struct worker {
 	int fd;			/* the daemon's end, O_NONBLOCK */
 };
 
-/* Forks the worker of @job; 0 or a negative errno. */
-int worker_start(const struct worker_job *job, struct worker *w);
+/*
+ * Forks the worker of @job; 0 or a negative errno (with *@ns_failed set as
+ * owner_fork() sets it).
+ */
+int worker_start(const struct worker_job *job, struct worker *w, const char **ns_failed);
 /*
  * One record, checked: 1 with it in @m, 0 when none waits, -EPIPE when the
  * worker is gone, -EPROTO for a malformed record.

@@ -5,10 +5,13 @@
  * every network connection of a job happens in a child process that first
  * becomes the job's owner for good: owner_fork().
  *
- * The child starts from a clean state: before it drops privileges it closes
- * every fd of the daemon (the agent fd, /dev/kbits, the database, the
- * signalfd) but stdin, stdout, stderr and the one socket it reports on, and
- * it never touches the daemon's state.  It then sets the supplementary
+ * The child starts from a clean state: before it drops privileges it enters
+ * the job's namespaces (ns.c: the root directory and network namespace of
+ * whoever created the job or took it over last; the daemon waits until it
+ * has, and learns why when it could not), then it closes every fd of the
+ * daemon (the agent fd, /dev/kbits, the database, the signalfd) but stdin,
+ * stdout, stderr and the one socket it reports on, and it never touches
+ * the daemon's state.  It then sets the supplementary
  * groups, gid and uid of the owner, makes itself not dumpable (so that the
  * owner can neither ptrace it nor read its memory, which is a copy of the
  * daemon's) and unable to gain privileges, and checks that no capability is
@@ -193,18 +196,88 @@ static bool clean_fds(int keep_fd)
 	return close_range(OWNER_CHILD_FD + 1, ~0U, 0) == 0;
 }
 
-pid_t owner_fork(const struct owner *o, int keep_fd)
+/* What a child that could not enter the job's namespaces tells the daemon. */
+struct ns_status {
+	int32_t step;		/* JOB_NS_STEP_* */
+	int32_t err;		/* a positive errno */
+};
+
+/* How long a child may take to enter the job's namespaces. */
+#define NS_ENTER_TIMEOUT_MS	10000
+
+/*
+ * In the daemon: waits for the child to enter the job's namespaces, i.e.
+ * to close its end of @fd (which it does when it closes the daemon's fds).
+ * 0, or a negative errno with *@step set.
+ */
+static int ns_entered(int fd, int *step)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct ns_status st;
+	ssize_t n;
+	int r;
+
+	do {
+		r = poll(&p, 1, NS_ENTER_TIMEOUT_MS);
+	} while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		*step = JOB_NS_STEP_TIMEOUT;
+		return r < 0 ? -errno : -ETIMEDOUT;
+	}
+	do {
+		n = read(fd, &st, sizeof(st));
+	} while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	*step = n == (ssize_t)sizeof(st) ? st.step : -1;
+	return n == (ssize_t)sizeof(st) && st.err > 0 ? -st.err : -EIO;
+}
+
+pid_t owner_fork(const struct owner *o, const struct job_ns *ns, int keep_fd,
+		 const char **ns_failed)
 {
 	pid_t pid, daemon_pid = getpid();
+	struct ns_status st;
+	int sp[2], err, step = -1;
 	sigset_t none;
 
-	pid = fork();
-	if (pid < 0)
+	*ns_failed = NULL;
+	if (pipe2(sp, O_CLOEXEC) < 0)
 		return -errno;
-	if (pid > 0)
-		return pid;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(sp[0]);
+		close(sp[1]);
+		return err;
+	}
+	if (pid > 0) {
+		close(sp[1]);
+		err = ns_entered(sp[0], &step);
+		close(sp[0]);
+		if (!err)
+			return pid;
+		owner_child_done(pid, true);
+		*ns_failed = job_ns_step_name(step);
+		return err;
+	}
 	sigemptyset(&none);
-	if (!clean_fds(keep_fd) || sigprocmask(SIG_SETMASK, &none, NULL) < 0 || !become(o))
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		_exit(CHILD_FAILED);
+	/*
+	 * The job's namespaces first, while the child may still setns() and
+	 * chroot(); clean_fds() then closes their fds and the status pipe,
+	 * which tells the daemon that they were entered.
+	 */
+	err = job_ns_enter(ns, &step);
+	if (err) {
+		st.step = step;
+		st.err = -err;
+		if (write(sp[1], &st, sizeof(st)) < 0)
+			_exit(CHILD_FAILED);
+		_exit(CHILD_FAILED);
+	}
+	if (!clean_fds(keep_fd) || !become(o))
 		_exit(CHILD_FAILED);
 	/*
 	 * When the daemon dies (kill -9), its children go at once, rather than

@@ -6,10 +6,10 @@
  * name a restarted kbitsd finds again.  The local name appears only when the
  * job's user completes the job.
  *
- * Placing and removing them happens in an owner child (owner_fork()), with
- * renameat() and unlinkat() relative to an fd of each file's directory, so
- * that nothing follows a symlink a user put in place of a temporary, and
- * nothing runs with root's rights.  The daemon waits for the child's
+ * Placing and removing them happens in an owner child (owner_fork(), in
+ * the job's namespaces), with renameat() and unlinkat() relative to an fd of
+ * each file's directory, so that nothing follows a symlink a user put in
+ * place of a temporary, and nothing runs with root's rights.  The daemon waits for the child's
  * records with a timeout and kills it when it hangs (a FUSE directory, say).
  */
 #include <errno.h>
@@ -116,10 +116,12 @@ child_main(const struct kbits_guid *id, const struct place_file *files, size_t n
 }
 
 /* 0, or the negative errno of the first move that failed. */
-static int in_owner_child(const struct owner *o, const struct kbits_guid *id,
-			  const struct place_file *files, size_t n, enum place_op op)
+static int in_owner_child(const struct owner *o, const struct job_ns *ns,
+			  const struct kbits_guid *id, const struct place_file *files, size_t n,
+			  enum place_op op)
 {
 	char tmp[TEMP_NAME_MAX];
+	const char *ns_failed;
 	struct place_msg m;
 	int sv[2], r, err = 0;
 	bool ended = false;
@@ -127,12 +129,16 @@ static int in_owner_child(const struct owner *o, const struct kbits_guid *id,
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	pid = owner_fork(o, sv[1]);
+	pid = owner_fork(o, ns, sv[1], &ns_failed);
 	if (pid == 0)
 		child_main(id, files, n, op);
 	close(sv[1]);
 	if (pid < 0) {
 		close(sv[0]);
+		if (ns_failed)
+			log_job(LOG_ERR, id, "cannot %s to %s its files: %s", ns_failed,
+				op == PLACE_FILES ? "place" : "remove the temporaries of",
+				strerror(-pid));
 		return pid;
 	}
 	for (;;) {
@@ -172,15 +178,15 @@ static int in_owner_child(const struct owner *o, const struct kbits_guid *id,
 	return -EIO;
 }
 
-int place_files(const struct owner *o, const struct kbits_guid *id,
+int place_files(const struct owner *o, const struct job_ns *ns, const struct kbits_guid *id,
 		const struct place_file *files, size_t n)
 {
-	return n ? in_owner_child(o, id, files, n, PLACE_FILES) : 0;
+	return n ? in_owner_child(o, ns, id, files, n, PLACE_FILES) : 0;
 }
 
-void remove_temps(const struct owner *o, const struct kbits_guid *id,
+void remove_temps(const struct owner *o, const struct job_ns *ns, const struct kbits_guid *id,
 		  const struct place_file *files, size_t n)
 {
 	if (n)
-		in_owner_child(o, id, files, n, REMOVE_TEMPS);
+		in_owner_child(o, ns, id, files, n, REMOVE_TEMPS);
 }

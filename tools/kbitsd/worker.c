@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The worker: the child process that transfers one job's files, as the
- * job's owner.  The daemon forks it for each run of a job (owner_fork():
- * it keeps no fd of the daemon's but its socket, and no privilege), it
- * opens the sources and the temporaries, runs the HTTP transfers and the
- * local copies (transfer.c) with its own libcurl handles, and reports over
- * a SOCK_SEQPACKET socket, one struct worker_msg per packet:
+ * job's owner, in the job's namespaces.  The daemon forks it for each run
+ * of a job (owner_fork(): it enters the job's network namespace and root
+ * directory, then keeps no fd of the daemon's but its socket, and no
+ * privilege), it opens the sources and the temporaries, runs the HTTP
+ * transfers and the local copies (transfer.c) with its own libcurl handles,
+ * and reports over a SOCK_SEQPACKET socket, one struct worker_msg per
+ * packet:
  *
  *   WORKER_PROGRESS  file, bytes total, bytes so far, COMPLETED (after its
  *                    fsync), FRESH (bytes arrived in this run); at most
@@ -95,7 +97,7 @@ static void __attribute__((noreturn)) worker_main(const struct worker_job *job)
 
 /* ------------------------------------------------------------ the daemon */
 
-int worker_start(const struct worker_job *job, struct worker *w)
+int worker_start(const struct worker_job *job, struct worker *w, const char **ns_failed)
 {
 	int sv[2], err;
 	pid_t pid;
@@ -104,7 +106,7 @@ int worker_start(const struct worker_job *job, struct worker *w)
 	w->fd = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	pid = owner_fork(job->owner, sv[1]);
+	pid = owner_fork(job->owner, job->jns, sv[1], ns_failed);
 	if (pid == 0)
 		worker_main(job);
 	close(sv[1]);
