@@ -203,12 +203,14 @@ int kbits_job_suspend(struct kbits_job *j);
 int kbits_job_complete(struct kbits_job *j);
 
 /*
- * The caller becomes the job's owner (BITS: TakeOwnership).  It needs
- * CAP_SYS_ADMIN in the caller's user namespace, with the job's owner mapped
- * into it: -EPERM.  An active job (QUEUED, CONNECTING, TRANSFERRING,
- * TRANSIENT_ERROR) becomes SUSPENDED until the new owner resumes it.  @j
- * stays valid; every other handle of the job made before is revoked: all
- * but kbits_job_get_id() then return -EACCES.
+ * The caller becomes the job's owner (BITS: TakeOwnership), and the job
+ * moves to its namespaces.  It needs CAP_SYS_ADMIN over the job's user
+ * namespace, with the job's owner mapped into the caller's: -EPERM.  An
+ * active job (QUEUED, CONNECTING, TRANSFERRING, TRANSIENT_ERROR) becomes
+ * SUSPENDED until the new owner resumes it.  @j stays valid (the kernel's
+ * new fd takes its fd number); every other handle of the job made before,
+ * and every copy of @j's old fd, is revoked: all calls on it but
+ * kbits_job_get_id() then return -EACCES.
  */
 int kbits_job_take_ownership(struct kbits_job *j);
 

@@ -76,9 +76,19 @@ for c in $commands; do
 	expect 2 "^Try 'kbitsctl $c --help'\.\$" "$c" --frob
 done
 # --json where a command prints something, and nowhere else
-for c in add-file resume suspend cancel take-ownership; do
+for c in add-file resume suspend cancel; do
 	expect 2 "unrecognized option '--json'" "$c" --json "$guid"
 done
+
+# take-ownership: says it shows the files and suspends an active job
+expect 0 '' take-ownership --help
+stdout_has '^Usage: kbitsctl take-ownership \[--json\] GUID$'
+stdout_has "^First shows the job's files"
+stdout_has 'SUSPENDED'
+stdout_has "resumed it with 'kbitsctl resume GUID'"
+stdout_has '^      --json   one JSON object: guid, owner, previous_owner, state,$'
+expect 0 '' --help
+stdout_has '^  take-ownership \[--json\] GUID$'
 
 # The GUID commands: no GUID, a bad GUID, two GUIDs
 for c in info files error resume suspend cancel complete take-ownership; do

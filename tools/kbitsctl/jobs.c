@@ -729,6 +729,45 @@ static const char files_help[] =
 	"               completed\n"
 	"  -h, --help   show this help\n";
 
+/* The files as 'files' shows them. */
+static void put_files(const struct kbits_file *files, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct kbits_file *f = &files[i];
+
+		printf("%zu: ", i);
+		put_text(stdout, f->remote_name);
+		fputs(" -> ", stdout);
+		put_text(stdout, f->local_name);
+		putchar('\n');
+		if (f->bytes_total == KBITS_SIZE_UNKNOWN)
+			printf("   %llu of ? bytes, %s\n", (unsigned long long)f->bytes_transferred,
+			       f->completed ? "completed" : "not completed");
+		else
+			printf("   %llu of %llu bytes, %s\n",
+			       (unsigned long long)f->bytes_transferred,
+			       (unsigned long long)f->bytes_total,
+			       f->completed ? "completed" : "not completed");
+	}
+	if (!n)
+		puts("no files");
+}
+
+/* 'files --json''s array (without a newline). */
+static void put_json_files(FILE *f, const struct kbits_file *files, size_t n)
+{
+	size_t i;
+
+	fputc('[', f);
+	for (i = 0; i < n; i++) {
+		fputs(i ? ",\n " : "", f);
+		put_json_file(f, &files[i], i);
+	}
+	fputc(']', f);
+}
+
 int cmd_files(int argc, char **argv)
 {
 	static const struct option opts[] = { JSON_OPT, HELP_OPT, END_OPT };
@@ -736,7 +775,7 @@ int cmd_files(int argc, char **argv)
 	struct kbits_job *j = NULL;
 	struct kbits_guid id;
 	bool json = false;
-	size_t i, n = 0;
+	size_t n = 0;
 	int c, ret, err;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -763,34 +802,12 @@ int cmd_files(int argc, char **argv)
 	}
 	kbits_job_unref(j);
 
-	if (json)
-		putchar('[');
-	for (i = 0; i < n; i++) {
-		const struct kbits_file *f = &files[i];
-
-		if (json) {
-			fputs(i ? ",\n " : "", stdout);
-			put_json_file(stdout, f, i);
-			continue;
-		}
-		printf("%zu: ", i);
-		put_text(stdout, f->remote_name);
-		fputs(" -> ", stdout);
-		put_text(stdout, f->local_name);
+	if (json) {
+		put_json_files(stdout, files, n);
 		putchar('\n');
-		if (f->bytes_total == KBITS_SIZE_UNKNOWN)
-			printf("   %llu of ? bytes, %s\n", (unsigned long long)f->bytes_transferred,
-			       f->completed ? "completed" : "not completed");
-		else
-			printf("   %llu of %llu bytes, %s\n",
-			       (unsigned long long)f->bytes_transferred,
-			       (unsigned long long)f->bytes_total,
-			       f->completed ? "completed" : "not completed");
+	} else {
+		put_files(files, n);
 	}
-	if (json)
-		puts("]");
-	else if (!n)
-		puts("no files");
 	kbits_files_free(files, n);
 	return finish_stdout();
 }
@@ -1285,18 +1302,6 @@ static const struct simple_cmd complete_cmd = {
 	"complete", kbits_job_complete, true,
 };
 
-static const struct simple_cmd take_ownership_cmd = {
-	"take-ownership",
-	"Usage: kbitsctl take-ownership GUID\n"
-	"\n"
-	"Makes you the owner of another user's job (BITS: TakeOwnership). Needs\n"
-	"CAP_SYS_ADMIN in the user namespace the job was created in.\n"
-	"\n"
-	"Options:\n"
-	"  -h, --help   show this help\n",
-	"take ownership", kbits_job_take_ownership, false,
-};
-
 static int run_simple(const struct simple_cmd *sc, int argc, char **argv)
 {
 	static const struct option opts[] = { JSON_OPT, HELP_OPT, END_OPT };
@@ -1360,7 +1365,149 @@ int cmd_complete(int argc, char **argv)
 	return run_simple(&complete_cmd, argc, argv);
 }
 
+/* ---------------------------------------------------------- take-ownership */
+
+static const char take_ownership_help[] =
+	"Usage: kbitsctl take-ownership [--json] GUID\n"
+	"\n"
+	"Makes you the owner of another user's job (BITS: TakeOwnership). Needs\n"
+	"CAP_SYS_ADMIN over the job's user namespace, with the job's owner mapped\n"
+	"into yours (root on the host may take any job). The job moves to your\n"
+	"namespaces: its paths and URLs are then resolved where you are.\n"
+	"\n"
+	"First shows the job's files, as 'files' does: once you own it, kbitsd\n"
+	"transfers them with your rights, and its old owner chose them. A job that\n"
+	"was QUEUED, being transferred or waiting for a retry is SUSPENDED by the\n"
+	"takeover: nothing is transferred until you have checked its files and\n"
+	"resumed it with 'kbitsctl resume GUID'. Other states stay. Every handle\n"
+	"the old owner had of the job is revoked.\n"
+	"\n"
+	"Options:\n"
+	"      --json   one JSON object: guid, owner, previous_owner, state,\n"
+	"               previous_state, files (as 'files --json' gives them, after\n"
+	"               the takeover)\n"
+	"  -h, --help   show this help\n";
+
+/* The states in which a job is the agent's to work on: a takeover suspends them. */
+static bool state_is_active(enum kbits_job_state s)
+{
+	return s == KBITS_JOB_STATE_QUEUED || s == KBITS_JOB_STATE_CONNECTING ||
+	       s == KBITS_JOB_STATE_TRANSFERRING || s == KBITS_JOB_STATE_TRANSIENT_ERROR;
+}
+
+static bool same_files(const struct kbits_file *a, size_t na, const struct kbits_file *b,
+		       size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na; i++) {
+		if (strcmp(a[i].remote_name, b[i].remote_name) ||
+		    strcmp(a[i].local_name, b[i].local_name))
+			return false;
+	}
+	return true;
+}
+
 int cmd_take_ownership(int argc, char **argv)
 {
-	return run_simple(&take_ownership_cmd, argc, argv);
+	static const struct option opts[] = { JSON_OPT, HELP_OPT, END_OPT };
+	struct kbits_file *before = NULL, *after = NULL;
+	size_t n_before = 0, n_after = 0;
+	enum kbits_job_state st_before, st_after;
+	char g[KBITS_GUID_STRING_LEN], who[64];
+	uid_t old_owner, new_owner;
+	struct kbits_job *j = NULL;
+	struct kbits_guid id;
+	bool json = false;
+	int c, ret, err;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			return print_help(take_ownership_help);
+		default:
+			return usage_hint("take-ownership");
+		}
+	}
+	ret = one_guid("take-ownership", argc, argv);
+	if (!ret)
+		ret = get_job_arg("take-ownership", argv[optind], &id, &j);
+	if (ret)
+		return ret;
+	kbits_guid_format(&id, g);
+
+	/* What the job is before: its files, shown before it is taken. */
+	err = kbits_job_get_state(j, &st_before);
+	if (!err)
+		err = kbits_job_get_owner(j, &old_owner);
+	if (!err)
+		err = kbits_job_get_files(j, &before, &n_before);
+	if (err) {
+		ret = job_fail(&id, j, "read the job", err);
+		goto out;
+	}
+	if (!json) {
+		format_owner(who, sizeof(who), old_owner);
+		printf("job %s: owned by %s, %s; its files:\n", g, who,
+		       kbits_job_state_name(st_before));
+		put_files(before, n_before);
+		ret = finish_stdout();
+		if (ret)
+			goto out;
+	}
+
+	err = kbits_job_take_ownership(j);
+	if (err) {
+		ret = job_fail(&id, j, "take ownership", err);
+		goto out;
+	}
+
+	/* The job now, through the same handle (the takeover kept it valid). */
+	err = kbits_job_get_state(j, &st_after);
+	if (!err)
+		err = kbits_job_get_owner(j, &new_owner);
+	if (!err)
+		err = kbits_job_get_files(j, &after, &n_after);
+	if (err) {
+		ret = job_fail(&id, j, "read the job after taking it", err);
+		goto out;
+	}
+
+	if (json) {
+		printf("{\"guid\": \"%s\", \"owner\": %u, \"previous_owner\": %u, "
+		       "\"state\": \"%s\", \"previous_state\": \"%s\", \"files\": ", g,
+		       (unsigned int)new_owner, (unsigned int)old_owner,
+		       kbits_job_state_name(st_after), kbits_job_state_name(st_before));
+		put_json_files(stdout, after, n_after);
+		puts("}");
+		ret = finish_stdout();
+		goto out;
+	}
+	if (!same_files(before, n_before, after, n_after)) {
+		/* its old owner changed them meanwhile: these are the ones it has */
+		printf("job %s: its files changed before the takeover; they are now:\n", g);
+		put_files(after, n_after);
+	}
+	format_owner(who, sizeof(who), new_owner);
+	printf("job %s: taken over: its owner is now %s.\n", g, who);
+	if (st_after == KBITS_JOB_STATE_SUSPENDED && state_is_active(st_before))
+		printf("It is now SUSPENDED (it was %s): nothing is transferred until you resume it.\n"
+		       "Check its files above, then resume it with 'kbitsctl resume %s'.\n",
+		       kbits_job_state_name(st_before), g);
+	else if (st_after == st_before)
+		printf("Its state is %s, as before.\n", kbits_job_state_name(st_after));
+	else
+		printf("Its state is %s (it was %s).\n", kbits_job_state_name(st_after),
+		       kbits_job_state_name(st_before));
+	ret = finish_stdout();
+out:
+	kbits_files_free(before, n_before);
+	kbits_files_free(after, n_after);
+	kbits_job_unref(j);
+	return ret;
 }

@@ -54,9 +54,12 @@ int get_job_arg(const char *cmd, const char *arg, struct kbits_guid *id,
 /*
  * Reports the failure @err of an operation on job @id ("job {...}: cannot
  * WHAT: REASON", or "job {...}: REASON" when @what is NULL) and returns its
- * exit status.  @j, when not NULL, is used to read the state or owner.
+ * exit status.  @j, when not NULL, is used to read the state or owner, and
+ * to tell a revoked handle from another user's job (both EACCES).
  */
 int job_fail(const struct kbits_guid *id, struct kbits_job *j, const char *what, int err);
+/* Was handle @j revoked (the job was taken over through another handle)? */
+bool job_revoked(struct kbits_job *j);
 /* The words job_fail() uses for @err (constant or static text). */
 const char *reason_text(int err);
 

@@ -22,8 +22,9 @@ const char exit_status_text[] =
 	"  1  the operation failed\n"
 	"  2  usage error: unknown command or option, bad argument or GUID\n"
 	"  3  the job is not in the queue\n"
-	"  4  permission denied: the job belongs to another user, or the\n"
-	"     command needs CAP_SYS_ADMIN\n"
+	"  4  permission denied: the job belongs to another user (or was taken\n"
+	"     over by another while kbitsctl had it), or the command needs\n"
+	"     CAP_SYS_ADMIN\n"
 	"  5  not allowed in the job's state (e.g. completing an upload job\n"
 	"     that is not TRANSFERRED)\n"
 	"  6  the transfer failed: the job is in the ERROR state\n"
@@ -143,7 +144,8 @@ const char *reason_text(int err)
 	case -EACCES:
 		return "belongs to another user; permission denied";
 	case -EPERM:
-		return "permission denied: needs CAP_SYS_ADMIN in the job's user namespace";
+		return "permission denied: needs CAP_SYS_ADMIN over the job's user namespace, "
+		       "with the job's owner mapped into yours";
 	case -ENODATA:
 		return "it has no files";
 	case -ENOMSG:
@@ -175,6 +177,18 @@ const char *reason_text(int err)
 	return kbits_strerror(err);
 }
 
+/*
+ * A handle older than the job's last TAKE_OWNERSHIP (through another one):
+ * the kernel answers its GET_ID and refuses everything else with EACCES.
+ */
+bool job_revoked(struct kbits_job *j)
+{
+	enum kbits_job_state st;
+	struct kbits_guid id;
+
+	return kbits_job_get_id(j, &id) == 0 && kbits_job_get_state(j, &st) == -EACCES;
+}
+
 int job_fail(const struct kbits_guid *id, struct kbits_job *j, const char *what, int err)
 {
 	char s[KBITS_GUID_STRING_LEN], pre[128];
@@ -192,6 +206,11 @@ int job_fail(const struct kbits_guid *id, struct kbits_job *j, const char *what,
 		errmsg("%s: %s", pre, reason_text(err));
 		return EXIT_NOT_FOUND;
 	case -EACCES:
+		if (j && job_revoked(j)) {
+			errmsg("%s: this handle was revoked: the job was taken over by another user",
+			       pre);
+			return EXIT_DENIED;
+		}
 		if (j && kbits_job_get_owner(j, &owner) == 0) {
 			char o[64];
 

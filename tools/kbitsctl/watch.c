@@ -254,6 +254,13 @@ static int monitor_round(struct monitor *mon, bool plain, bool json)
 		kbits_job_unref(j);
 		if (err) {
 			free(cur.name);
+			/* the one job was taken over: its handle is revoked */
+			if (mon->one && err == -EACCES) {
+				struct kbits_guid one = ids[0];
+
+				free(ids);
+				return job_fail(&one, mon->one, NULL, err);
+			}
 			continue;
 		}
 		cur.live = true;
@@ -680,6 +687,8 @@ int cmd_transfer(int argc, char **argv)
 			err = kbits_job_get_progress(j, &p);
 		if (err) {
 			ret = job_fail(&id, j, "read the job", err);
+			if (err == -EACCES)
+				goto out;	/* taken over: no longer ours to cancel */
 			goto cancel;
 		}
 		if (st == KBITS_JOB_STATE_QUEUED && prev_st != KBITS_JOB_STATE_QUEUED)
