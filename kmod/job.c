@@ -515,7 +515,7 @@ static long kbits_job_get_attr(struct kbits_job_fd *jf,
 			      KBITS_JOB_ATTR_SIZE_VER0);
 	if (err)
 		return err;
-	if (args.mask || args.reserved)
+	if (args.mask || args.flags)
 		return -EINVAL;
 	usize = args.size;
 
@@ -528,6 +528,7 @@ static long kbits_job_get_attr(struct kbits_job_fd *jf,
 	args.min_retry_delay = job->min_retry_delay;
 	args.no_progress_timeout = job->no_progress_timeout;
 	args.error_count = job->error_count;
+	args.flags = job->flags;
 	args.modification_time = job->mtime;
 	args.completion_time = job->completion_time;
 	mutex_unlock(&job->lock);
@@ -540,7 +541,7 @@ static long kbits_job_get_attr(struct kbits_job_fd *jf,
 
 #define KBITS_ATTR_ALL (KBITS_ATTR_PRIORITY | KBITS_ATTR_NOTIFY_FLAGS | \
 			KBITS_ATTR_MIN_RETRY_DELAY | \
-			KBITS_ATTR_NO_PROGRESS_TIMEOUT)
+			KBITS_ATTR_NO_PROGRESS_TIMEOUT | KBITS_ATTR_FLAGS)
 
 static long kbits_job_set_attr(struct kbits_job_fd *jf,
 			       struct kbits_job_attr __user *uarg)
@@ -553,7 +554,9 @@ static long kbits_job_set_attr(struct kbits_job_fd *jf,
 			      KBITS_JOB_ATTR_SIZE_VER0);
 	if (err)
 		return err;
-	if ((args.mask & ~KBITS_ATTR_ALL) || args.reserved)
+	if ((args.mask & ~KBITS_ATTR_ALL) ||
+	    (args.flags & ~((args.mask & KBITS_ATTR_FLAGS) ?
+			    KBITS_JOB_FLAGS_ALL : 0)))
 		return -EINVAL;
 	if ((args.mask & KBITS_ATTR_PRIORITY) &&
 	    args.priority > KBITS_PRIORITY_LOW)
@@ -581,6 +584,8 @@ static long kbits_job_set_attr(struct kbits_job_fd *jf,
 		job->min_retry_delay = args.min_retry_delay;
 	if (args.mask & KBITS_ATTR_NO_PROGRESS_TIMEOUT)
 		job->no_progress_timeout = args.no_progress_timeout;
+	if (args.mask & KBITS_ATTR_FLAGS)
+		job->flags = args.flags;
 	if (args.mask) {
 		job->mtime = ktime_get_real_seconds();
 		kbits_job_changed(job, KBITS_EVENT_MODIFIED);

@@ -66,6 +66,7 @@ struct kbits_job {
 	char *display_name;		/* NUL-terminated UTF-8 */
 	char *description;		/* NUL-terminated UTF-8; NULL: empty */
 	u32 priority;			/* enum kbits_job_priority */
+	u32 flags;			/* KBITS_JOB_* */
 	u32 notify_flags;		/* KBITS_NOTIFY_* */
 	u32 min_retry_delay;		/* seconds */
 	u32 no_progress_timeout;	/* seconds */

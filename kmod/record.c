@@ -106,7 +106,9 @@ static void *kbits_record_make(struct kbits_job *job, size_t *len)
 		  (job->completing ? KBITS_RECORD_COMPLETING : 0) |
 		  (READ_ONCE(job->charged) ? 0 : KBITS_RECORD_EXEMPT) |
 		  (job->user_ns == &init_user_ns && kbits_job_here(job) ?
-		   0 : KBITS_RECORD_FOREIGN_NS);
+		   0 : KBITS_RECORD_FOREIGN_NS) |
+		  (job->flags & KBITS_JOB_DYNAMIC_CONTENT ?
+		   KBITS_RECORD_DYNAMIC_CONTENT : 0);
 	r.proxy_usage = job->proxy_usage;
 
 	p = kbits_put(buf, &r, sizeof(r));
@@ -217,7 +219,8 @@ static int kbits_record_check(const struct kbits_job_record *r, size_t len)
 	     r->header_size != sizeof(*r)) ||
 	    r->length != len ||
 	    (r->flags & ~(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_COMPLETING |
-			  KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS)))
+			  KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS |
+			  KBITS_RECORD_DYNAMIC_CONTENT)))
 		return -EINVAL;
 	if (r->proxy_usage > KBITS_PROXY_OVERRIDE ||
 	    (r->proxy_usage == KBITS_PROXY_OVERRIDE ? !r->proxy_list_len :
@@ -410,6 +413,8 @@ static struct kbits_job *kbits_record_job(const struct kbits_job_record *r,
 		job->error.file_index = r->error_file_index;
 	}
 	job->agent_places = r->flags & KBITS_RECORD_AGENT_PLACES;
+	if (r->flags & KBITS_RECORD_DYNAMIC_CONTENT)
+		job->flags |= KBITS_JOB_DYNAMIC_CONTENT;
 	job->proxy_usage = r->proxy_usage;
 	err = kbits_record_http(job, r, rd);
 	if (err)

@@ -216,7 +216,7 @@ static void get_attr(int fd, struct kbits_job_attr *a)
 	memset(a, 0xa5, sizeof(*a));
 	a->size = sizeof(*a);
 	a->mask = 0;
-	a->reserved = 0;
+	a->flags = 0;
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ATTR, a));
 }
 

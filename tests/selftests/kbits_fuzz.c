@@ -759,7 +759,7 @@ static uint64_t arg_attr(struct fz *z, bool set)
 	} else if (chance(r, 10)) {
 		a.mask = any32(r);
 	}
-	a.reserved = chance(r, 95) ? 0 : any32(r);
+	a.flags = chance(r, 95) ? 0 : any32(r);
 	return place_struct(z, &a, sizeof(a), KBITS_JOB_ATTR_SIZE_VER0);
 }
 

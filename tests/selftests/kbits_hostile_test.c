@@ -804,14 +804,14 @@ static const struct fld f_set_hdr[] = {
 
 static const struct fld f_get_attr[] = {
 	FLAG(at_t, mask, 1),
-	RSVD(at_t, reserved),
+	BAD(at_t, flags, 1, EINVAL, "flags nonzero"),
 	END
 };
 
 static const struct fld f_set_attr[] = {
-	FLAG(at_t, mask, 1u << 4),
+	FLAG(at_t, mask, 1u << 5),
 	FLAG(at_t, mask, 1u << 31),
-	RSVD(at_t, reserved),
+	BAD(at_t, flags, 1, EINVAL, "flags not named in mask"),
 	BAD(at_t, priority, KBITS_PRIORITY_LOW + 1, EINVAL, "priority 4"),
 	BAD(at_t, notify_flags, KBITS_NOTIFY_ALL + 1, EINVAL,
 	    "notify_flags with an unknown bit"),

@@ -112,7 +112,7 @@ static void get_attr(int fd, struct kbits_job_attr *a)
 	memset(a, 0xa5, sizeof(*a));
 	a->size = sizeof(*a);
 	a->mask = 0;
-	a->reserved = 0;
+	a->flags = 0;
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ATTR, a));
 }
 
@@ -359,7 +359,7 @@ TEST(new_job_defaults)
 		EXPECT_EQ(600, a.min_retry_delay);
 		EXPECT_EQ(1209600, a.no_progress_timeout);
 		EXPECT_EQ(0, a.error_count);
-		EXPECT_EQ(0, a.reserved);
+		EXPECT_EQ(0, a.flags);
 		EXPECT_LE(before, a.creation_time);
 		EXPECT_GE(after, a.creation_time);
 		EXPECT_EQ(a.creation_time, a.modification_time);
@@ -400,7 +400,7 @@ TEST(get_attr_bad_args)
 	a.mask = 0x80000000u;
 	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &a));
 	a.mask = 0;
-	a.reserved = 1;
+	a.flags = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &a));
 
 	/* sizes: below the first version, over a page */
@@ -608,7 +608,7 @@ TEST(set_attr_invalid_changes_nothing)
 		req.notify_flags = bad[i].notify_flags;
 		req.min_retry_delay = bad[i].min_retry_delay;
 		req.no_progress_timeout = 0;
-		req.reserved = bad[i].reserved;
+		req.flags = bad[i].reserved;
 		if (ioc(fd, KBITS_JOB_IOC_SET_ATTR, &req) != -EINVAL)
 			TH_LOG("SET_ATTR with %s: not EINVAL", bad[i].what);
 		EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));

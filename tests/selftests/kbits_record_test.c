@@ -281,7 +281,7 @@ static void get_attr(int fd, struct kbits_job_attr *a)
 	memset(a, 0xa5, sizeof(*a));
 	a->size = sizeof(*a);
 	a->mask = 0;
-	a->reserved = 0;
+	a->flags = 0;
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ATTR, a));
 }
 
@@ -2449,9 +2449,9 @@ static const struct mutation corruptions[] = {
 	H(length, 0),
 	H(length, 120),
 	H(length, ~0u),
-	H(flags, 16),
-	H(flags, KBITS_RECORD_AGENT_PLACES | 16),
-	H(flags, KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS | 16),
+	H(flags, 32),
+	H(flags, KBITS_RECORD_AGENT_PLACES | 32),
+	H(flags, KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS | 32),
 	H(flags, 0x80000000u),
 	H(flags, ~0u),
 	/* proxy settings SET_PROXY would refuse */

@@ -165,9 +165,10 @@ struct kbits_job_string {
 
 /*
  * A job's settings and times (KBITS_JOB_IOC_GET_ATTR, KBITS_JOB_IOC_SET_ATTR).
- * GET fills every field (@mask must be 0).  SET changes the fields named in
- * @mask, all or none; the others, and the fields only GET fills, are
- * ignored.  Times are seconds since the epoch, 0 where not yet.
+ * GET fills every field (@mask and @flags must be 0).  SET changes the
+ * fields named in @mask, all or none; the others, and the fields only GET
+ * fills, are ignored, but for @flags, which must be 0 unless named.  Times
+ * are seconds since the epoch, 0 where not yet.
  */
 struct kbits_job_attr {
 	__u32 size;			/* in: sizeof(struct kbits_job_attr) */
@@ -177,7 +178,7 @@ struct kbits_job_attr {
 	__u32 min_retry_delay;		/* seconds, >= KBITS_MIN_RETRY_DELAY_MIN */
 	__u32 no_progress_timeout;	/* seconds; 0: an error is not retried */
 	__u32 error_count;		/* GET: errors the job has had */
-	__u32 reserved;			/* must be 0 */
+	__u32 flags;			/* KBITS_JOB_* */
 	__s64 creation_time;		/* GET */
 	__s64 modification_time;	/* GET: the last change by its user */
 	__s64 completion_time;		/* GET: when it became TRANSFERRED */
@@ -188,6 +189,16 @@ struct kbits_job_attr {
 #define KBITS_ATTR_NOTIFY_FLAGS		(1U << 1)
 #define KBITS_ATTR_MIN_RETRY_DELAY	(1U << 2)
 #define KBITS_ATTR_NO_PROGRESS_TIMEOUT	(1U << 3)
+#define KBITS_ATTR_FLAGS		(1U << 4)
+
+/*
+ * The job's files may change with every request and be served without a
+ * length or ranges (BITS_JOB_PROPERTY_DYNAMIC_CONTENT): the agent accepts
+ * such a response, and never resumes such a file; without it, a response
+ * with neither a length nor ranges is an error, as in BITS.
+ */
+#define KBITS_JOB_DYNAMIC_CONTENT	(1U << 0)
+#define KBITS_JOB_FLAGS_ALL		KBITS_JOB_DYNAMIC_CONTENT
 
 /* One file to add: where it comes from and where it goes. */
 struct kbits_file_spec {
@@ -550,6 +561,8 @@ struct kbits_record_file {
  * administrator takes it over.
  */
 #define KBITS_RECORD_FOREIGN_NS		(1U << 3)
+/* The job has KBITS_JOB_DYNAMIC_CONTENT. */
+#define KBITS_RECORD_DYNAMIC_CONTENT	(1U << 4)
 #define KBITS_RECORD_FILE_SIZE	32
 
 /*
