@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kbits under allocation failure, at every failure point of CREATE_JOB,
- * GET_JOB, ENUM_JOBS, ADD_FILES, IMPORT_JOB, the proxy and header ioctls
- * and a job's event ring: for N = 1, 2, ...
+ * GET_JOB, ENUM_JOBS, ADD_FILES, IMPORT_JOB, the proxy and header ioctls,
+ * a job's event ring, TAKE_OWNERSHIP and the agent's JOB_NS: for N = 1, 2, ...
  * the N-th slab allocation of one ioctl fails (failslab, aimed by
  * /proc/thread-self/fail-nth), until an N is reached that the ioctl never
  * gets to.  Each injected failure must give ENOMEM and leave nothing behind:
@@ -15,6 +15,7 @@
  * Run as root with kbits loaded (tests/selftests/run-in-vm.sh --debug).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -24,6 +25,9 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/kbits.h>
@@ -36,6 +40,7 @@
 /* More failure points than any kbits ioctl has: the loop must end. */
 #define MAX_POINTS	500
 #define USER		2100	/* a uid of this test's own */
+#define TAKEN_USER	2101	/* whose jobs are taken over, or looked into */
 
 static void write_str(const char *path, const char *s)
 {
@@ -92,6 +97,20 @@ static void param_set(const char *name, unsigned int v)
 	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
 	snprintf(val, sizeof(val), "%u", v);
 	write_str(path, val);
+}
+
+static unsigned int param_get(const char *name)
+{
+	char path[128];
+	unsigned int v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	f = fopen(path, "re");
+	ASSERT_TRUE(f != NULL);
+	ASSERT_EQ(1, fscanf(f, "%u", &v));
+	fclose(f);
+	return v;
 }
 
 static int create(int dev, uint8_t *id)
@@ -562,6 +581,410 @@ TEST(event_ring_failure_point)
 	}
 	TH_LOG("event ring: %d failure points, %d lost the ring", hits, lost);
 	ASSERT_EQ(1, lost);
+	close(dev);
+}
+
+/*
+ * The fds open in this process, by a walk of /proc/self/fd (the walk's own
+ * fd left out): a leaked fd, wherever its number, counts.
+ */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	ASSERT_TRUE(d != NULL);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && atoi(de->d_name) != dirfd(d))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* A QUEUED job of the caller's, with one file (no agent takes it); its fd. */
+static int queued_job(int dev, uint8_t *id)
+{
+	struct kbits_file_spec spec = {
+		(uintptr_t)"https://example.org/one", (uintptr_t)"/tmp/one", 23, 8,
+	};
+	struct kbits_add_files a = {
+		.size = sizeof(a), .count = 1, .entry_size = sizeof(spec),
+		.files = (uintptr_t)&spec,
+	};
+	int job = create(dev, id);
+
+	ASSERT_SYSOK(job);
+	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_ADD_FILES, &a));
+	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_RESUME));
+	ASSERT_EQ(KBITS_JOB_STATE_QUEUED, job_state(job));
+	return job;
+}
+
+/*
+ * A QUEUED job of @uid, made by a child that becomes @uid and passes its
+ * fd back: the creator's fd; the GUID in @id.
+ */
+static int user_job(uid_t uid, uint8_t *id)
+{
+	int sv[2], fd;
+	pid_t pid;
+
+	ASSERT_SYSOK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = th_fork();
+	if (pid == 0) {
+		close(sv[0]);
+		become(uid);
+		ASSERT_SYSOK(send_fd(sv[1], queued_job(dev_open(), NULL)));
+		_exit(0);
+	}
+	close(sv[1]);
+	fd = recv_fd(sv[0]);
+	ASSERT_SYSOK(fd);
+	close(sv[0]);
+	ASSERT_CHILD_OK(pid);
+	job_id(fd, id);
+	return fd;
+}
+
+/*
+ * How many more jobs the caller may create before EDQUOT (the jobs it
+ * makes to find out are cancelled and closed at once: they count no more).
+ */
+static int room(int dev)
+{
+	int fds[8], n, i;
+
+	for (n = 0; n < 8; n++) {
+		fds[n] = create(dev, NULL);
+		if (fds[n] < 0)
+			break;
+	}
+	if (n < 8)
+		EXPECT_EQ(EDQUOT, errno);
+	for (i = 0; i < n; i++) {
+		job_cancel(fds[i]);
+		close(fds[i]);
+	}
+	return n;
+}
+
+/* room() for @uid, from a child that becomes @uid. */
+static int room_of(uid_t uid)
+{
+	int status;
+	pid_t pid = th_fork();
+
+	if (pid == 0) {
+		become(uid);
+		_exit(room(dev_open()));
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+/*
+ * TAKE_OWNERSHIP gave @fd: the takeover is whole.  Every older fd (@olds)
+ * is revoked, @fd is the one new fd (O_CLOEXEC), root owns the job, which
+ * went from QUEUED to SUSPENDED, and TAKEN_USER's count went with it (under
+ * max_jobs_per_user 2 it may create two jobs again).
+ */
+static void taken_whole(int dev, int fd, const int *olds, int nolds,
+			const uint8_t *id, int fds_before)
+{
+	uint32_t v;
+	int i, g;
+
+	for (i = 0; i < nolds; i++) {
+		EXPECT_ERRNO(EACCES, ioctl(olds[i], KBITS_JOB_IOC_GET_STATE, &v));
+		EXPECT_ERRNO(EACCES, ioctl(olds[i], KBITS_JOB_IOC_GET_OWNER, &v));
+	}
+	EXPECT_EQ(fds_before + 1, open_fds());
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
+	EXPECT_EQ(0, job_owner(fd));
+	g = get(dev, id);
+	ASSERT_SYSOK(g);
+	EXPECT_EQ(0, job_owner(g));
+	close(g);
+	EXPECT_EQ(2, room_of(TAKEN_USER));
+}
+
+/* The walk of take_ownership_every_failure_point, in a child of root's. */
+static void take_ownership_walk(void)
+{
+	int dev = dev_open(), fds[2], fd, g, err, before, lowest, n, hits = 0;
+	int enomem = 0;
+	uint8_t id[KBITS_GUID_SIZE];
+
+	/* the creator's fd, and root's from GET_JOB: the old fds */
+	fds[0] = user_job(TAKEN_USER, id);
+	fds[1] = get(dev, id);
+	ASSERT_SYSOK(fds[1]);
+	/* TAKEN_USER has one job: room for one more */
+	ASSERT_EQ(1, room_of(TAKEN_USER));
+	fail_nth(0);	/* opens fail-nth: that fd is not a leak */
+	for (n = 1; n <= MAX_POINTS; n++) {
+		before = open_fds();
+		lowest = lowest_free_fd();
+		fail_nth(n);
+		fd = ioctl(fds[1], KBITS_JOB_IOC_TAKE_OWNERSHIP);
+		err = errno;
+		if (!fail_nth_hit()) {
+			/* past the last failure point: it worked */
+			ASSERT_SYSOK(fd);
+			taken_whole(dev, fd, fds, 2, id, before);
+			break;
+		}
+		hits++;
+		if (fd >= 0) {
+			/* recovered from the failure: whole; start again */
+			TH_LOG("failure point %d: TAKE_OWNERSHIP succeeded anyway", n);
+			taken_whole(dev, fd, fds, 2, id, before);
+			job_cancel(fd);
+			close(fd);
+			close(fds[0]);
+			close(fds[1]);
+			fds[0] = user_job(TAKEN_USER, id);
+			fds[1] = get(dev, id);
+			ASSERT_SYSOK(fds[1]);
+			continue;
+		}
+		if (err != ENOMEM)
+			TH_LOG("failure point %d: errno %s", n, th_errname(err));
+		ASSERT_EQ(ENOMEM, err);
+		enomem++;
+		/* no new fd (nor one reserved), and the old ones are not revoked */
+		EXPECT_EQ(before, open_fds());
+		EXPECT_EQ(lowest, lowest_free_fd());
+		EXPECT_EQ(KBITS_JOB_STATE_QUEUED, job_state(fds[0]));
+		EXPECT_EQ(KBITS_JOB_STATE_QUEUED, job_state(fds[1]));
+		/* the owner is not changed */
+		EXPECT_EQ(TAKEN_USER, job_owner(fds[0]));
+		g = get(dev, id);
+		ASSERT_SYSOK(g);
+		EXPECT_EQ(TAKEN_USER, job_owner(g));
+		EXPECT_EQ(KBITS_JOB_STATE_QUEUED, job_state(g));
+		close(g);
+		/* and the job still counts against TAKEN_USER, once */
+		EXPECT_EQ(1, room_of(TAKEN_USER));
+	}
+	TH_LOG("TAKE_OWNERSHIP: %d failure points, %d gave ENOMEM", hits, enomem);
+	ASSERT_GT(enomem, 0);
+	ASSERT_LE(n, MAX_POINTS);
+	job_cancel(fd);
+	close(fd);
+	close(fds[0]);
+	close(fds[1]);
+	close(dev);
+}
+
+/*
+ * TAKE_OWNERSHIP by root of a QUEUED job of another user's: ENOMEM leaves
+ * the job as it was (its owner, its state, its count against the owner's
+ * limit), revokes no fd and leaks none; the call that works revokes them
+ * all and returns the one new fd.  Root is exempt from the limits, so its
+ * failure points are all in making the new fd; the next test's taker, who
+ * is counted, reaches the charge's too.
+ */
+TEST(take_ownership_every_failure_point)
+{
+	unsigned int max = param_get("max_jobs_per_user");
+	pid_t pid;
+
+	failslab_setup();
+	param_set("max_jobs_per_user", 2);
+	pid = th_fork();
+	if (pid == 0) {
+		take_ownership_walk();
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+	param_set("max_jobs_per_user", max);
+}
+
+/*
+ * A takeover whose taker the limits count: root of a user namespace
+ * TAKEN_USER made takes over a job it made there.  The job's count moves
+ * to the taker (kbits_charge_to() allocates for it: a failure point root's
+ * takeovers, exempt, never reach).  ENOMEM leaves the job and its count as
+ * they were; the call that works revokes every older fd.  Under
+ * max_jobs_per_user 2 the taker has room for one more job throughout.
+ */
+TEST(take_ownership_counted_every_failure_point)
+{
+	unsigned int max = param_get("max_jobs_per_user");
+	pid_t pid;
+
+	failslab_setup();
+	param_set("max_jobs_per_user", 2);
+	pid = th_fork();
+	if (pid == 0) {
+		int dev, fds[2], fd, err, before, lowest, n, i, hits = 0, enomem = 0;
+		uint8_t id[KBITS_GUID_SIZE];
+		uint32_t v;
+
+		enter_userns_as(TAKEN_USER);
+		dev = dev_open();
+		fds[0] = queued_job(dev, id);
+		fds[1] = get(dev, id);
+		ASSERT_SYSOK(fds[1]);
+		ASSERT_EQ(1, room(dev));
+		fail_nth(0);	/* opens fail-nth: that fd is not a leak */
+		for (n = 1; n <= MAX_POINTS; n++) {
+			bool hit;
+
+			before = open_fds();
+			lowest = lowest_free_fd();
+			fail_nth(n);
+			fd = ioctl(fds[1], KBITS_JOB_IOC_TAKE_OWNERSHIP);
+			err = errno;
+			hit = fail_nth_hit();
+			if (fd >= 0) {
+				/* whole: the old fds revoked, one new fd */
+				if (hit)
+					TH_LOG("failure point %d: TAKE_OWNERSHIP succeeded anyway",
+					       n);
+				for (i = 0; i < 2; i++)
+					EXPECT_ERRNO(EACCES, ioctl(fds[i],
+						     KBITS_JOB_IOC_GET_STATE, &v));
+				EXPECT_EQ(before + 1, open_fds());
+				EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
+				EXPECT_EQ(0, job_owner(fd));
+				EXPECT_EQ(1, room(dev));
+				if (!hit)
+					break;
+				/* start again */
+				hits++;
+				job_cancel(fd);
+				close(fd);
+				close(fds[0]);
+				close(fds[1]);
+				fds[0] = queued_job(dev, id);
+				fds[1] = get(dev, id);
+				ASSERT_SYSOK(fds[1]);
+				continue;
+			}
+			ASSERT_TRUE(hit);
+			hits++;
+			if (err != ENOMEM)
+				TH_LOG("failure point %d: errno %s", n, th_errname(err));
+			ASSERT_EQ(ENOMEM, err);
+			enomem++;
+			EXPECT_EQ(before, open_fds());
+			EXPECT_EQ(lowest, lowest_free_fd());
+			for (i = 0; i < 2; i++) {
+				EXPECT_EQ(KBITS_JOB_STATE_QUEUED, job_state(fds[i]));
+				EXPECT_EQ(0, job_owner(fds[i]));
+			}
+			EXPECT_EQ(1, room(dev));
+		}
+		TH_LOG("TAKE_OWNERSHIP, counted: %d failure points, %d gave ENOMEM",
+		       hits, enomem);
+		ASSERT_GT(enomem, 0);
+		ASSERT_LE(n, MAX_POINTS);
+		job_cancel(fd);
+		close(fd);
+		close(fds[0]);
+		close(fds[1]);
+		_exit(0);
+	}
+	EXPECT_CHILD_OK(pid);
+	param_set("max_jobs_per_user", max);
+}
+
+static int job_ns(int agent, const uint8_t *id, uint32_t kind)
+{
+	struct kbits_agent_job_ns a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	memcpy(a.id, id, KBITS_GUID_SIZE);
+	a.kind = kind;
+	return ioctl(agent, KBITS_AGENT_IOC_JOB_NS, &a);
+}
+
+/*
+ * Is @fd what JOB_NS of @kind gives for a job made here: an O_PATH fd of
+ * our root directory, or an fd of our network namespace; O_CLOEXEC?
+ */
+static void is_job_ns(int fd, uint32_t kind)
+{
+	struct stat want, got;
+
+	ASSERT_SYSOK(stat(kind == KBITS_JOB_NS_ROOT ? "/" : "/proc/self/ns/net",
+			  &want));
+	ASSERT_SYSOK(fstat(fd, &got));
+	EXPECT_EQ(want.st_dev, got.st_dev);
+	EXPECT_EQ(want.st_ino, got.st_ino);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	if (kind == KBITS_JOB_NS_ROOT)
+		EXPECT_EQ(O_PATH, fcntl(fd, F_GETFL) & O_PATH);
+}
+
+/*
+ * The agent's JOB_NS, of either kind, of another user's QUEUED job: ENOMEM
+ * leaks no fd and leaves the job as it was (its state, its owner, and its
+ * namespaces: the next JOB_NS still gives them).
+ */
+TEST(job_ns_every_failure_point)
+{
+	static const uint32_t kinds[] = { KBITS_JOB_NS_ROOT, KBITS_JOB_NS_NET };
+	int dev = dev_open(), job, agent, fd, err, before, lowest, n, k, hits, enomem;
+	uint8_t id[KBITS_GUID_SIZE];
+
+	failslab_setup();
+	job = user_job(TAKEN_USER, id);
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
+	ASSERT_SYSOK(agent);
+	fail_nth(0);	/* opens fail-nth: that fd is not a leak */
+	for (k = 0; k < 2; k++) {
+		hits = enomem = 0;
+		for (n = 1; n <= MAX_POINTS; n++) {
+			before = open_fds();
+			lowest = lowest_free_fd();
+			fail_nth(n);
+			fd = job_ns(agent, id, kinds[k]);
+			err = errno;
+			if (!fail_nth_hit()) {
+				ASSERT_SYSOK(fd);
+				is_job_ns(fd, kinds[k]);
+				EXPECT_EQ(before + 1, open_fds());
+				close(fd);
+				break;
+			}
+			hits++;
+			if (fd >= 0) {
+				/* recovered: the fd is whole */
+				is_job_ns(fd, kinds[k]);
+				EXPECT_EQ(before + 1, open_fds());
+				close(fd);
+			} else {
+				if (err != ENOMEM)
+					TH_LOG("failure point %d: errno %s", n,
+					       th_errname(err));
+				ASSERT_EQ(ENOMEM, err);
+				enomem++;
+				EXPECT_EQ(before, open_fds());
+				EXPECT_EQ(lowest, lowest_free_fd());
+			}
+			/* the job is as it was */
+			EXPECT_EQ(KBITS_JOB_STATE_QUEUED, job_state(job));
+			EXPECT_EQ(TAKEN_USER, job_owner(job));
+			fd = job_ns(agent, id, kinds[k]);
+			ASSERT_SYSOK(fd);
+			is_job_ns(fd, kinds[k]);
+			close(fd);
+		}
+		TH_LOG("JOB_NS %s: %d failure points, %d gave ENOMEM",
+		       kinds[k] == KBITS_JOB_NS_ROOT ? "ROOT" : "NET", hits, enomem);
+		ASSERT_GT(enomem, 0);
+		ASSERT_LE(n, MAX_POINTS);
+	}
+	job_cancel(job);
+	close(job);
+	close(agent);
 	close(dev);
 }
 
