@@ -710,6 +710,8 @@ static int kbits_job_set_attr(struct kbits_job *j, uint32_t mask, uint32_t value
 	a.size = sizeof(a);
 	a.mask = mask;
 	a.priority = a.notify_flags = a.min_retry_delay = a.no_progress_timeout = value;
+	if (mask == KBITS_ATTR_FLAGS)
+		a.flags = value;	/* must be 0 unless named */
 	return kbits_ioctl(j->fd, KBITS_JOB_IOC_SET_ATTR, &a);
 }
 
@@ -774,6 +776,42 @@ int kbits_job_get_no_progress_timeout(struct kbits_job *j, uint32_t *out)
 int kbits_job_set_no_progress_timeout(struct kbits_job *j, uint32_t seconds)
 {
 	return kbits_job_set_attr(j, KBITS_ATTR_NO_PROGRESS_TIMEOUT, seconds);
+}
+
+int kbits_job_get_flags(struct kbits_job *j, uint32_t *out)
+{
+	return kbits_job_get_attr_u32(j, offsetof(struct kbits_job_attr, flags), out);
+}
+
+int kbits_job_set_flags(struct kbits_job *j, uint32_t flags)
+{
+	return kbits_job_set_attr(j, KBITS_ATTR_FLAGS, flags);
+}
+
+int kbits_job_get_dynamic_content(struct kbits_job *j, bool *out)
+{
+	uint32_t flags;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	err = kbits_job_get_flags(j, &flags);
+	if (err == 0)
+		*out = (flags & KBITS_JOB_DYNAMIC_CONTENT) != 0;
+	return err;
+}
+
+int kbits_job_set_dynamic_content(struct kbits_job *j, bool on)
+{
+	uint32_t flags;
+	int err;
+
+	/* the other flags stay as they are (a race with another setter aside) */
+	err = kbits_job_get_flags(j, &flags);
+	if (err < 0)
+		return err;
+	flags = on ? flags | KBITS_JOB_DYNAMIC_CONTENT : flags & ~KBITS_JOB_DYNAMIC_CONTENT;
+	return kbits_job_set_flags(j, flags);
 }
 
 int kbits_job_get_error_count(struct kbits_job *j, uint32_t *out)

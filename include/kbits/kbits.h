@@ -11,6 +11,7 @@
 #ifndef KBITS_KBITS_H
 #define KBITS_KBITS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -122,6 +123,19 @@ int kbits_job_get_no_progress_timeout(struct kbits_job *j, uint32_t *out);
 int kbits_job_set_no_progress_timeout(struct kbits_job *j, uint32_t seconds);
 /* How many errors the job has had. */
 int kbits_job_get_error_count(struct kbits_job *j, uint32_t *out);
+/*
+ * The job's flags, KBITS_JOB_* (a new job's: 0); -EINVAL for unknown ones;
+ * -EINVAL from a module without job flags.  Since LIBKBITS_0.2.
+ */
+int kbits_job_get_flags(struct kbits_job *j, uint32_t *out);
+int kbits_job_set_flags(struct kbits_job *j, uint32_t flags);
+/*
+ * KBITS_JOB_DYNAMIC_CONTENT (BITS_JOB_PROPERTY_DYNAMIC_CONTENT): the files
+ * may be served without a length or ranges, and are never resumed (an
+ * interrupted one starts over).  Default off.  Since LIBKBITS_0.2.
+ */
+int kbits_job_get_dynamic_content(struct kbits_job *j, bool *out);
+int kbits_job_set_dynamic_content(struct kbits_job *j, bool on);
 
 /*
  * Proxy settings (BITS: Get/SetProxySettings).  With KBITS_PROXY_OVERRIDE,

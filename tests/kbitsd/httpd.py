@@ -11,6 +11,9 @@ The path picks the behaviour:
     /drop/NAME     the first request for NAME: the headers of the whole file,
                    half of it, then the connection closes; then as /file/
     /norange/NAME  NAME, always whole (200), whatever the Range
+    /chunked/NAME  NAME, always whole (200), chunked: no Content-Length, no
+                   ranges (dynamic content)
+    /chunkslow/NAME  as /chunked/, 64 KiB every 50 ms
     /500/NAME      the first request: 500; then as /file/
     /404           404
 A request in a proxy's absolute form (GET http://HOST/PATH) is served as
@@ -72,7 +75,7 @@ class Handler(BaseHTTPRequestHandler):
         if p:
             self.proxied = True
             self.path = p.group(1)
-        m = re.fullmatch(r'/(file|slow|drop|norange|500)/([A-Za-z0-9._-]+)', self.path)
+        m = re.fullmatch(r'/(file|slow|drop|norange|chunked|chunkslow|500)/([A-Za-z0-9._-]+)', self.path)
         if not m:
             return self.error(404)
         mode, name = m.groups()
@@ -84,6 +87,8 @@ class Handler(BaseHTTPRequestHandler):
         with open(path, 'rb') as f:
             data = f.read()
         size = len(data)
+        if mode in ('chunked', 'chunkslow'):
+            return self.chunked(data, mode == 'chunkslow')
         start = 0
         status = 200
         rng = self.headers.get('Range')
@@ -125,6 +130,25 @@ class Handler(BaseHTTPRequestHandler):
                 if mode == 'slow':
                     self.wfile.flush()
                     time.sleep(0.05)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def chunked(self, data, slow):
+        self.log(200)
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/octet-stream')
+        self.send_header('Transfer-Encoding', 'chunked')
+        self.end_headers()
+        step = 64 * 1024
+        try:
+            for off in range(0, len(data), step):
+                part = data[off:off + step]
+                self.wfile.write(b'%x\r\n' % len(part) + part + b'\r\n')
+                self.wfile.flush()
+                if slow:
+                    time.sleep(0.05)
+            self.wfile.write(b'0\r\n\r\n')
+            self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 

@@ -560,6 +560,66 @@ TEST(set_attr_mask_zero_is_a_noop)
 	close(dev);
 }
 
+/* KBITS_ATTR_FLAGS: a job's flags (KBITS_JOB_DYNAMIC_CONTENT), set only when named. */
+TEST(job_flags)
+{
+	struct kbits_job_attr req, before, after;
+	int dev = dev_open(), fd;
+
+	fd = make_job(dev, "jt: flags", DL, NULL);
+
+	/* a new job has none */
+	get_attr(fd, &before);
+	EXPECT_EQ(0, before.flags);
+
+	/* SET with the mask bit, then GET shows it */
+	memset(&req, 0, sizeof(req));
+	req.size = sizeof(req);
+	req.mask = KBITS_ATTR_FLAGS;
+	req.flags = KBITS_JOB_DYNAMIC_CONTENT;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	get_attr(fd, &before);
+	EXPECT_EQ(KBITS_JOB_DYNAMIC_CONTENT, before.flags);
+
+	/* an unknown flag bit with the mask: EINVAL, and nothing changes */
+	req.flags = KBITS_JOB_DYNAMIC_CONTENT | (KBITS_JOB_FLAGS_ALL + 1);
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	req.flags = 0x80000000u;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	/* with another field named too: all or none */
+	req = attr_req(KBITS_ATTR_FLAGS | KBITS_ATTR_PRIORITY);
+	req.priority = KBITS_PRIORITY_LOW;
+	req.flags = 0x80000000u;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	get_attr(fd, &after);
+	EXPECT_MEMEQ(&before, &after, sizeof(before));
+
+	/* nonzero flags without the mask bit: EINVAL, nothing changes */
+	memset(&req, 0, sizeof(req));
+	req.size = sizeof(req);
+	req.mask = KBITS_ATTR_PRIORITY;
+	req.priority = KBITS_PRIORITY_LOW;
+	req.flags = KBITS_JOB_DYNAMIC_CONTENT;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	req.mask = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	get_attr(fd, &after);
+	EXPECT_MEMEQ(&before, &after, sizeof(before));
+
+	/* and off again */
+	memset(&req, 0, sizeof(req));
+	req.size = sizeof(req);
+	req.mask = KBITS_ATTR_FLAGS;
+	req.flags = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	get_attr(fd, &after);
+	EXPECT_EQ(0, after.flags);
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
 /* One refused SET_ATTR: the change it would have made besides its fault. */
 struct bad_attr {
 	const char *what;
@@ -574,11 +634,11 @@ TEST(set_attr_invalid_changes_nothing)
 	 * that applied what it checked before finding the fault shows it.
 	 */
 	static const struct bad_attr bad[] = {
-		{ "unknown mask bit 4", ATTR_ALL | (1u << 4),
+		{ "unknown mask bit 5", ATTR_ALL | KBITS_ATTR_FLAGS | (1u << 5),
 		  KBITS_PRIORITY_LOW, 0, 60, 0 },
 		{ "unknown mask bit 31", ATTR_ALL | (1u << 31),
 		  KBITS_PRIORITY_LOW, 0, 60, 0 },
-		{ "unknown mask bit alone", 1u << 4,
+		{ "unknown mask bit alone", 1u << 5,
 		  KBITS_PRIORITY_LOW, 0, 60, 0 },
 		{ "reserved", ATTR_ALL, KBITS_PRIORITY_LOW, 0, 60, 1 },
 		{ "reserved, mask 0", 0, KBITS_PRIORITY_LOW, 0, 60, 0x80000000u },

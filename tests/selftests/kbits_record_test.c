@@ -1224,6 +1224,46 @@ TEST(export_proxy_and_headers)
 	close(dev);
 }
 
+/* KBITS_JOB_DYNAMIC_CONTENT goes into the record, and comes back from it. */
+TEST(export_dynamic_content)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec r;
+	struct kbits_job_record h;
+	struct kbits_job_attr at;
+	guid_bytes id;
+
+	fd = make_job(dev, "rt: dynamic", DL, id);
+	export_rec(a, id, &r);
+	h = rec_hdr(&r);
+	EXPECT_EQ(0, h.flags & KBITS_RECORD_DYNAMIC_CONTENT);
+
+	memset(&at, 0, sizeof(at));
+	at.size = sizeof(at);
+	at.mask = KBITS_ATTR_FLAGS;
+	at.flags = KBITS_JOB_DYNAMIC_CONTENT;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &at));
+	export_rec(a, id, &r);
+	h = rec_hdr(&r);
+	EXPECT_EQ(KBITS_RECORD_DYNAMIC_CONTENT, h.flags & KBITS_RECORD_DYNAMIC_CONTENT);
+
+	/* across a cancel and an import */
+	job_cancel(fd);
+	close(fd);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	memset(&at, 0, sizeof(at));
+	at.size = sizeof(at);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &at));
+	EXPECT_EQ(KBITS_JOB_DYNAMIC_CONTENT, at.flags);
+
+	job_cancel(fd);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
 /* ------------------------------------------------------- the arguments */
 
 TEST(record_ioctls_only_on_agent_fd)

@@ -149,6 +149,8 @@ expect 2 '--headers: not UTF-8, or longer than 8192 bytes' set "$guid" --headers
 expect 0 '' set --help
 stdout_has '^      --proxy-usage USAGE'
 stdout_has '^      --headers HEADERS'
+stdout_has '^      --dynamic-content on.off'
+expect 2 "dynamic-content: 'maybe' is not on or off" set "$guid" --dynamic-content maybe
 
 # transfer
 expect 2 'transfer: missing REMOTE LOCAL' transfer

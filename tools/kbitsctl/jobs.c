@@ -38,6 +38,7 @@ struct job_summary {
 	uid_t owner;
 	enum kbits_job_priority priority;
 	uint32_t notify, retry_delay, no_progress_timeout, error_count;
+	bool dynamic_content;		/* KBITS_JOB_DYNAMIC_CONTENT */
 	struct kbits_job_times times;
 	struct kbits_job_progress progress;
 	bool has_error;
@@ -92,6 +93,8 @@ static int summary_read(struct kbits_job *j, struct job_summary *s, bool full)
 		err = kbits_job_get_no_progress_timeout(j, &s->no_progress_timeout);
 	if (!err && full)
 		err = kbits_job_get_error_count(j, &s->error_count);
+	if (!err && full)
+		err = kbits_job_get_dynamic_content(j, &s->dynamic_content);
 	if (!err && full)
 		err = kbits_job_get_times(j, &s->times);
 	if (!err && full)
@@ -188,6 +191,7 @@ static void put_json_summary(FILE *f, const struct job_summary *s, bool full)
 	put_json_notify(f, s->notify);
 	fprintf(f, ", \"min_retry_delay\": %u, \"no_progress_timeout\": %u, \"error_count\": %u",
 		s->retry_delay, s->no_progress_timeout, s->error_count);
+	fprintf(f, ", \"dynamic_content\": %s", s->dynamic_content ? "true" : "false");
 	put_json_time(f, "creation_time", s->times.creation_time);
 	put_json_time(f, "modification_time", s->times.modification_time);
 	put_json_time(f, "transfer_completion_time", s->times.transfer_completion_time);
@@ -586,15 +590,15 @@ static const char info_help[] =
 	"\n"
 	"Shows everything about a job: GUID, display name, description, type,\n"
 	"state, owner, priority, notify flags, retry delay, no-progress timeout,\n"
-	"error count, times, progress, files, proxy settings, HTTP headers and\n"
-	"the last error.\n"
+	"error count, dynamic content, times, progress, files, proxy settings,\n"
+	"HTTP headers and the last error.\n"
 	"\n"
 	"Options:\n"
 	"      --json   one JSON object: guid, display_name, type, state, owner,\n"
 	"               owner_name, priority, files_total, files_transferred,\n"
 	"               bytes_total, bytes_transferred, description, notify_flags,\n"
 	"               notify, min_retry_delay, no_progress_timeout, error_count,\n"
-	"               creation_time, modification_time, transfer_completion_time\n"
+	"               dynamic_content (true or false), creation_time, modification_time, transfer_completion_time\n"
 	"               (seconds since the epoch, null: not yet),\n"
 	"               proxy_usage, proxy_list, proxy_bypass, http_headers,\n"
 	"               error (null or an object as 'error --json' gives), files\n"
@@ -667,6 +671,7 @@ int cmd_info(int argc, char **argv)
 	put_field("No-progress timeout:", buf);
 	snprintf(buf, sizeof(buf), "%u", s.error_count);
 	put_field("Errors:", buf);
+	put_field("Dynamic content:", s.dynamic_content ? "yes" : "no");
 	format_time(buf, sizeof(buf), s.times.creation_time);
 	put_field("Created:", buf);
 	format_time(buf, sizeof(buf), s.times.modification_time);
@@ -943,12 +948,16 @@ static const char set_help[] =
 	"      --proxy-bypass LIST       hosts reached directly (with override)\n"
 	"      --headers HEADERS         custom HTTP headers, \"Name: value\" lines\n"
 	"                                separated by \\n or \\r\\n; '' removes them\n"
+	"      --dynamic-content on|off  the files may change with every request and\n"
+	"                                come without a length or ranges: accepted,\n"
+	"                                and never resumed (default off)\n"
 	"  -h, --help                    show this help\n"
 	"\n"
 	"SECONDS may end in s, m, h or d (e.g. 30m, 2d).\n";
 
 struct settings {
-	bool prio, notify, retry, timeout;
+	bool prio, notify, retry, timeout, dyn;
+	bool dynamic;
 	enum kbits_job_priority priority;
 	uint32_t notify_flags, retry_delay, no_progress_timeout;
 	const char *description, *display_name;
@@ -958,7 +967,10 @@ struct settings {
 	char *headers;			/* malloc'd, with CR LF */
 };
 
-enum { OPT_NOTIFY = 256, OPT_PROXY_USAGE, OPT_PROXY_LIST, OPT_PROXY_BYPASS, OPT_HEADERS };
+enum {
+	OPT_NOTIFY = 256, OPT_PROXY_USAGE, OPT_PROXY_LIST, OPT_PROXY_BYPASS, OPT_HEADERS,
+	OPT_DYNAMIC,
+};
 
 static int check_string(const char *what, const char *s, size_t max)
 {
@@ -992,6 +1004,7 @@ struct undo {
 	char *description, *display_name;
 	enum kbits_proxy_usage proxy_usage;
 	char *proxy_list, *proxy_bypass;
+	bool dynamic;
 	int done;			/* how many steps were made */
 };
 
@@ -1008,6 +1021,7 @@ int cmd_set(int argc, char **argv)
 		{ "proxy-list", required_argument, NULL, OPT_PROXY_LIST },
 		{ "proxy-bypass", required_argument, NULL, OPT_PROXY_BYPASS },
 		{ "headers", required_argument, NULL, OPT_HEADERS },
+		{ "dynamic-content", required_argument, NULL, OPT_DYNAMIC },
 		HELP_OPT, END_OPT,
 	};
 	struct settings st = { 0 };
@@ -1071,6 +1085,16 @@ int cmd_set(int argc, char **argv)
 		case OPT_HEADERS:
 			headers_arg = optarg;
 			break;
+		case OPT_DYNAMIC:
+			if (!strcasecmp(optarg, "on"))
+				st.dynamic = true;
+			else if (!strcasecmp(optarg, "off"))
+				st.dynamic = false;
+			else
+				return usage_fail("set", "--dynamic-content: '%s' is not on or off",
+						  optarg);
+			st.dyn = true;
+			break;
 		case 'h':
 			return print_help(set_help);
 		default:
@@ -1119,7 +1143,7 @@ int cmd_set(int argc, char **argv)
 		}
 	}
 	any = st.prio || st.notify || st.retry || st.timeout || st.description ||
-	      st.display_name || st.proxy || headers_arg;
+	      st.display_name || st.proxy || headers_arg || st.dyn;
 	if (!any)
 		return usage_fail("set", "nothing to set: give at least one option");
 
@@ -1143,6 +1167,8 @@ int cmd_set(int argc, char **argv)
 		err = kbits_job_get_display_name(j, &u.display_name);
 	if (!err && st.proxy)
 		err = kbits_job_get_proxy(j, &u.proxy_usage, &u.proxy_list, &u.proxy_bypass);
+	if (!err && st.dyn)
+		err = kbits_job_get_dynamic_content(j, &u.dynamic);
 	if (err) {
 		ret = job_fail(&id, j, "read the job's settings", err);
 		goto out;
@@ -1152,9 +1178,9 @@ int cmd_set(int argc, char **argv)
 	static const char *const step_what[] = {
 		"set the priority", "set the notify flags", "set the retry delay",
 		"set the no-progress timeout", "set the description", "set the display name",
-		"set the proxy settings", "set the HTTP headers",
+		"set the proxy settings", "set dynamic content", "set the HTTP headers",
 	};
-	for (step = 0; step < 8 && !err; step++) {
+	for (step = 0; step < 9 && !err; step++) {
 		switch (step) {
 		case 0:
 			if (st.prio)
@@ -1187,6 +1213,10 @@ int cmd_set(int argc, char **argv)
 							  st.proxy_usage == KBITS_PROXY_OVERRIDE ? st.proxy_bypass : NULL);
 			break;
 		case 7:
+			if (st.dyn)
+				err = kbits_job_set_dynamic_content(j, st.dynamic);
+			break;
+		case 8:
 			/* Last, so that it never needs undoing. */
 			if (st.headers)
 				err = kbits_job_set_http_headers(j, st.headers);
@@ -1229,6 +1259,8 @@ int cmd_set(int argc, char **argv)
 				    u.proxy_usage == KBITS_PROXY_OVERRIDE ? u.proxy_list : NULL,
 				    u.proxy_usage == KBITS_PROXY_OVERRIDE && *u.proxy_bypass ?
 				    u.proxy_bypass : NULL);
+	if (u.done > 7 && st.dyn)
+		kbits_job_set_dynamic_content(j, u.dynamic);
 out:
 	free(u.description);
 	free(u.display_name);

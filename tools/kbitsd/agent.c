@@ -91,6 +91,8 @@ struct agent {
 struct run {
 	struct worker w;
 	size_t nfiles;
+	const struct kbits_file *files;
+	struct file_validator *vals;	/* the worker's copy is its own (fork) */
 	bool have_pending;		/* progress not yet reported */
 	struct worker_msg pending;
 	int64_t last_heard_ms;
@@ -920,6 +922,17 @@ static int worker_records(struct agent *a, struct run *run, enum xfer_result *r,
 			return -1;
 		}
 		run->last_heard_ms = now_ms();
+		if (m.kind == WORKER_VALIDATOR) {
+			/* stored before the bytes that follow it are reported */
+			int err = store_put_validator(a->store, &a->cur, m.index,
+						      run->files[m.index].remote_name, &m.val);
+
+			if (err < 0)
+				log_job(LOG_ERR, &a->cur, "cannot store file %u's validators: %s",
+					m.index, strerror(-err));
+			run->vals[m.index] = m.val;
+			continue;
+		}
 		if (m.kind == WORKER_RESULT) {
 			if (run->have_pending)
 				report_progress(a, run);
@@ -1127,9 +1140,26 @@ static enum xfer_result transfer_job(struct agent *a, struct pending *p, struct 
 
 	for (pass = 0;; pass++) {
 		memset(&run, 0, sizeof(run));
-		wj.files = *files;
+		wj.files = run.files = *files;
 		wj.nfiles = run.nfiles = *nfiles;
+		run.vals = calloc(*nfiles ? *nfiles : 1, sizeof(*run.vals));
+		if (!run.vals) {
+			memset(xe, 0, sizeof(*xe));
+			xe->transient = true;
+			xe->context = KBITS_ERROR_CONTEXT_GENERAL;
+			xe->code = ENOMEM;
+			xe->file_index = KBITS_NO_FILE;
+			snprintf(xe->text, sizeof(xe->text), "out of memory");
+			return XFER_FAILED;
+		}
+		err = store_get_validators(a->store, &p->id, *files, run.vals, *nfiles);
+		if (err < 0)	/* none: the files with bytes start over */
+			log_job(LOG_WARNING, &p->id, "cannot read its files' validators: %s",
+				strerror(-err));
+		wj.vals = run.vals;
 		err = worker_start(&wj, &run.w, &ns_failed);
+		if (err < 0)
+			free(run.vals);
 		if (err < 0) {
 			memset(xe, 0, sizeof(*xe));
 			/* not in the job's namespaces: an error to show, not to retry */
@@ -1146,6 +1176,7 @@ static enum xfer_result transfer_job(struct agent *a, struct pending *p, struct 
 			return XFER_FAILED;
 		}
 		r = supervise(a, &run, xe);
+		free(run.vals);
 		if (r != XFER_DONE)
 			return r;
 		err = job_transferred(a, &p->id);

@@ -172,6 +172,31 @@ void remove_temps(const struct owner *o, const struct job_ns *ns, const struct k
 
 struct store;
 
+/*
+ * What says that a file is still the one whose first bytes are in its
+ * temporary (BITS: a resume never splices two versions): for http(s),
+ * the first response's ETag, Last-Modified and total size; for a local
+ * source, its size and mtime.  Fixed-size, NUL-terminated strings: it
+ * crosses the worker's socket as is.
+ */
+#define VALIDATOR_NONE	0	/* not known: a temporary with bytes starts over */
+#define VALIDATOR_HTTP	1
+#define VALIDATOR_LOCAL	2
+#define VALIDATOR_ETAG_MAX	192
+#define VALIDATOR_DATE_MAX	64
+
+struct file_validator {
+	uint32_t kind;			/* VALIDATOR_* */
+	uint32_t mtime_nsec;		/* LOCAL */
+	uint64_t total;			/* or KBITS_SIZE_UNKNOWN (HTTP) */
+	int64_t mtime_sec;		/* LOCAL */
+	char etag[VALIDATOR_ETAG_MAX];	/* HTTP, "" when none */
+	char last_modified[VALIDATOR_DATE_MAX];	/* HTTP, "" when none */
+};
+
+/* Whether @v is well formed (its strings terminated, its kind known). */
+bool validator_ok(const struct file_validator *v);
+
 /* A file as the store keeps it (the names are malloc'd). */
 struct store_file {
 	char *remote;
@@ -227,6 +252,16 @@ int store_get_files(struct store *s, const struct kbits_guid *id, uid_t *owner,
 void store_files_free(struct store_file *files, size_t n);
 /* When job @id last made progress, as stored: -ENOENT when not known. */
 int store_get_progress(struct store *s, const struct kbits_guid *id, time_t *when);
+/*
+ * The validators of job @id's files (see struct file_validator) into @v[0 ..
+ * @n): those stored for a file with another remote name than @files' are
+ * not used (kind 0).  0 or a negative errno.
+ */
+int store_get_validators(struct store *s, const struct kbits_guid *id,
+			 const struct kbits_file *files, struct file_validator *v, size_t n);
+/* Stores (replaces) file @index's validators, @remote its remote name. */
+int store_put_validator(struct store *s, const struct kbits_guid *id, uint32_t index,
+			const char *remote, const struct file_validator *v);
 
 /* ------------------------------------------------------------- transfer.c */
 
@@ -251,6 +286,7 @@ struct net_settings {
 	char *proxy_list;	/* malloc'd or NULL */
 	char *proxy_bypass;
 	char *http_headers;	/* CR LF separated "Name: value" lines, or NULL */
+	bool dynamic;		/* KBITS_JOB_DYNAMIC_CONTENT */
 };
 
 /* In the daemon, once: curl_global_init(). */
@@ -268,7 +304,7 @@ void net_settings_release(struct net_settings *ns);
  */
 enum xfer_result transfer_file(const struct kbits_guid *id, uid_t owner, uint32_t index,
 			       const struct kbits_file *f, const struct net_settings *ns,
-			       struct xfer_error *err);
+			       const struct file_validator *val, struct xfer_error *err);
 
 /* ---------------------------------------------------------------- worker.c */
 
@@ -280,6 +316,7 @@ enum xfer_result transfer_file(const struct kbits_guid *id, uid_t owner, uint32_
 enum worker_msg_kind {
 	WORKER_PROGRESS = 1,	/* file @index: @total, @done, @flags */
 	WORKER_RESULT = 2,	/* the end: @result, and @error when XFER_FAILED */
+	WORKER_VALIDATOR = 3,	/* file @index's new validators: @val */
 };
 
 #define WORKER_COMPLETED	(1U << 0)	/* the file is complete and fsync'd */
@@ -293,6 +330,7 @@ struct worker_msg {
 	uint32_t flags;
 	uint32_t result;	/* enum xfer_result */
 	struct xfer_error error;
+	struct file_validator val;
 };
 
 /* What a worker transfers. */
@@ -301,6 +339,7 @@ struct worker_job {
 	const struct owner *owner;
 	const struct job_ns *jns;	/* where: the job's namespaces */
 	const struct kbits_file *files;
+	const struct file_validator *vals;	/* one per file, from the store */
 	size_t nfiles;
 	const struct net_settings *ns;
 };
@@ -329,6 +368,8 @@ void worker_stop(struct worker *w, bool kill);
  */
 void worker_progress(uint32_t index, uint64_t total, uint64_t done, uint32_t flags,
 		     bool force);
+/* In the worker: file @index's new validators, before any byte of them is written. */
+void worker_validator(uint32_t index, const struct file_validator *v);
 
 /* ---------------------------------------------------------------- agent.c */
 

@@ -8,6 +8,11 @@
  *          record BLOB: the kernel's EXPORT_JOB record, updated: unix time,
  *          last_progress: unix time of the job's last progress, or NULL)
  *   files (guid, idx, remote, local, bytes_total, bytes_transferred, completed)
+ *   validators (guid, idx, remote, kind, etag, last_modified, total,
+ *          mtime_sec, mtime_nsec): what the bytes in a file's temporary
+ *          are a version of (struct file_validator), for a resume that
+ *          never splices; a table of its own, which store_put() leaves
+ *          alone, made in databases of an earlier kbitsd when opened
  *
  * The record is what goes back to the kernel (IMPORT_JOB); the other columns
  * are for people and for kbitsd's own use (the temporaries of a job that is
@@ -38,6 +43,9 @@ struct store {
 	sqlite3_stmt *get_progress;
 	sqlite3_stmt *get_files;
 	sqlite3_stmt *all_records;
+	sqlite3_stmt *del_vals;
+	sqlite3_stmt *put_val;
+	sqlite3_stmt *get_vals;
 };
 
 static const char schema[] =
@@ -61,6 +69,17 @@ static const char schema[] =
 	"  bytes_total INTEGER,"	/* NULL: not known yet */
 	"  bytes_transferred INTEGER NOT NULL,"
 	"  completed INTEGER NOT NULL,"
+	"  PRIMARY KEY (guid, idx));"
+	"CREATE TABLE IF NOT EXISTS validators ("
+	"  guid TEXT NOT NULL,"
+	"  idx INTEGER NOT NULL,"
+	"  remote TEXT NOT NULL,"
+	"  kind INTEGER NOT NULL,"
+	"  etag TEXT NOT NULL,"
+	"  last_modified TEXT NOT NULL,"
+	"  total INTEGER,"		/* NULL: not known */
+	"  mtime_sec INTEGER NOT NULL,"
+	"  mtime_nsec INTEGER NOT NULL,"
 	"  PRIMARY KEY (guid, idx));";
 
 static int db_error(struct store *s, const char *what)
@@ -201,6 +220,16 @@ int store_open(const char *dir, struct store **out)
 	if (!err)
 		err = prepare(s, "SELECT guid, record FROM jobs ORDER BY updated",
 			      &s->all_records);
+	if (!err)
+		err = prepare(s, "DELETE FROM validators WHERE guid = ?", &s->del_vals);
+	if (!err)
+		err = prepare(s, "INSERT OR REPLACE INTO validators (guid, idx, remote, kind, "
+			      "etag, last_modified, total, mtime_sec, mtime_nsec) "
+			      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &s->put_val);
+	if (!err)
+		err = prepare(s, "SELECT idx, remote, kind, etag, last_modified, total, "
+			      "mtime_sec, mtime_nsec FROM validators WHERE guid = ?",
+			      &s->get_vals);
 	if (err)
 		goto fail;
 	free(path);
@@ -224,6 +253,9 @@ void store_close(struct store *s)
 	sqlite3_finalize(s->get_progress);
 	sqlite3_finalize(s->get_files);
 	sqlite3_finalize(s->all_records);
+	sqlite3_finalize(s->del_vals);
+	sqlite3_finalize(s->put_val);
+	sqlite3_finalize(s->get_vals);
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
 		log_msg(LOG_WARNING, "database: cannot close: %s", sqlite3_errmsg(s->db));
 	free(s);
@@ -356,6 +388,10 @@ int store_delete(struct store *s, const struct kbits_guid *id)
 	sqlite3_bind_text(s->del_files, 1, guid, -1, SQLITE_STATIC);
 	err = step_done(s, s->del_files, "delete files");
 	if (!err) {
+		sqlite3_bind_text(s->del_vals, 1, guid, -1, SQLITE_STATIC);
+		err = step_done(s, s->del_vals, "delete validators");
+	}
+	if (!err) {
 		sqlite3_bind_text(s->del_job, 1, guid, -1, SQLITE_STATIC);
 		err = step_done(s, s->del_job, "delete job");
 	}
@@ -486,4 +522,78 @@ int store_get_progress(struct store *s, const struct kbits_guid *id, time_t *whe
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return err;
+}
+
+int store_put_validator(struct store *s, const struct kbits_guid *id, uint32_t index,
+			const char *remote, const struct file_validator *v)
+{
+	char guid[KBITS_GUID_STRING_LEN];
+	sqlite3_stmt *st = s->put_val;
+	int err;
+
+	kbits_guid_format(id, guid);
+	err = tx_begin(s);
+	if (err)
+		return err;
+	sqlite3_bind_text(st, 1, guid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, index);
+	sqlite3_bind_text(st, 3, remote, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, (int)v->kind);
+	sqlite3_bind_text(st, 5, v->etag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, v->last_modified, -1, SQLITE_STATIC);
+	if (v->total == KBITS_SIZE_UNKNOWN)
+		sqlite3_bind_null(st, 7);
+	else
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)v->total);
+	sqlite3_bind_int64(st, 8, v->mtime_sec);
+	sqlite3_bind_int64(st, 9, v->mtime_nsec);
+	err = step_done(s, st, "store validators");
+	return tx_end(s, err);
+}
+
+/* Column @col as a string into @out of @size: false when it does not fit. */
+static bool column_copy(sqlite3_stmt *st, int col, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t len = t ? strlen((const char *)t) : 0;
+
+	if (len >= size)
+		return false;
+	memcpy(out, t ? (const char *)t : "", len + 1);
+	return true;
+}
+
+int store_get_validators(struct store *s, const struct kbits_guid *id,
+			 const struct kbits_file *files, struct file_validator *v, size_t n)
+{
+	char guid[KBITS_GUID_STRING_LEN];
+	sqlite3_stmt *st = s->get_vals;
+	int rc;
+
+	memset(v, 0, n * sizeof(*v));
+	kbits_guid_format(id, guid);
+	sqlite3_bind_text(st, 1, guid, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 idx = sqlite3_column_int64(st, 0);
+		const unsigned char *remote = sqlite3_column_text(st, 1);
+		struct file_validator f;
+
+		if (idx < 0 || (uint64_t)idx >= n || !remote ||
+		    strcmp((const char *)remote, files[idx].remote_name))
+			continue;	/* another file's: not this one's version */
+		memset(&f, 0, sizeof(f));
+		f.kind = (uint32_t)sqlite3_column_int(st, 2);
+		f.total = sqlite3_column_type(st, 5) == SQLITE_NULL ? KBITS_SIZE_UNKNOWN :
+			  (uint64_t)sqlite3_column_int64(st, 5);
+		f.mtime_sec = sqlite3_column_int64(st, 6);
+		f.mtime_nsec = (uint32_t)sqlite3_column_int64(st, 7);
+		if (!column_copy(st, 3, f.etag, sizeof(f.etag)) ||
+		    !column_copy(st, 4, f.last_modified, sizeof(f.last_modified)) ||
+		    !validator_ok(&f))
+			continue;
+		v[idx] = f;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : db_error(s, "read validators");
 }

@@ -7,6 +7,18 @@
  * https:// file through libcurl with a Range request, a local file by
  * copying.  Progress goes to the daemon through worker_progress().
  *
+ * A resume never splices two versions of a file (BITS's rule): the daemon
+ * gives each file the validators of the version in its temporary (struct
+ * file_validator: ETag, Last-Modified and size of the first response, or a
+ * local source's size and mtime).  An http resume asks for the rest with
+ * If-Range (the strong ETag, else the Last-Modified date); a 200, or a 206
+ * with another total or validator, starts the file over from byte 0, as
+ * does a local source of another size or mtime, or a temporary with bytes
+ * but no validators.  New validators go to the daemon (worker_validator())
+ * before any byte of their version is written.  Without the job's dynamic
+ * content flag a response with neither a length nor ranges is an error; with
+ * it, such a file is never resumed.
+ *
  * Nothing here may block for good on a file a user chose: the source is
  * opened O_NONBLOCK (a FIFO opens at once) and refused unless it is a
  * regular file; the temporary is created O_EXCL | O_NOFOLLOW, or reused
@@ -59,6 +71,11 @@ int net_settings_read(struct kbits_job *j, struct net_settings *ns)
 		net_settings_release(ns);
 		return err;
 	}
+	err = kbits_job_get_dynamic_content(j, &ns->dynamic);
+	if (err < 0 && err != -EINVAL && err != -ENOTTY) {	/* -EINVAL: a module without flags */
+		net_settings_release(ns);
+		return err;
+	}
 	return 0;
 }
 
@@ -91,10 +108,12 @@ static enum xfer_result fail(struct xfer_error *err, bool transient,
 }
 
 /* One file being transferred. */
-/* One file being transferred. */
 struct xfer {
 	uint32_t index;
 	uid_t owner;
+	bool dynamic;		/* KBITS_JOB_DYNAMIC_CONTENT: never resumed */
+	const struct file_validator *old;	/* of the temporary's bytes */
+	struct file_validator cur;	/* of this response, or the source */
 	int fd;			/* the temporary */
 	uint64_t offset;	/* bytes of the file before this response's */
 	uint64_t written;	/* this response's bytes in the temporary */
@@ -106,19 +125,54 @@ struct xfer {
 	bool started;
 	long status;
 	bool bad_range;		/* a 206 for other bytes than those asked for */
+	bool changed;		/* a 206 of another version of the file */
+	bool no_length;		/* neither a length nor ranges, not dynamic */
+	bool accept_ranges;	/* Accept-Ranges: bytes */
 	bool has_range;
 	uint64_t range_start, range_total;	/* Content-Range; total may be unknown */
 	const char *url_text;	/* the URL without its user:password@, for errors */
 };
 
 /* The temporary starts over: the server sends the whole file. */
+static void report(struct xfer *x, bool completed, bool force);
+
 static int restart_temp(struct xfer *x)
 {
+	bool had = x->offset || x->written;
+
 	if (ftruncate(x->fd, 0) < 0 || lseek(x->fd, 0, SEEK_SET) < 0)
 		return -errno;
 	x->offset = 0;
 	x->written = 0;
+	if (had) {
+		/* the user sees it start over: progress 0 */
+		x->fresh = true;
+		report(x, false, true);
+	}
 	return 0;
+}
+
+/* Sends the validators of the version about to be written, when new. */
+static void new_validator(struct xfer *x)
+{
+	if (x->dynamic || !memcmp(&x->cur, x->old, sizeof(x->cur)))
+		return;
+	worker_validator(x->index, &x->cur);
+}
+
+/* A header's value, its blanks trimmed, into @out (cut to fit). */
+static void header_value(const char *v, char *out, size_t size)
+{
+	size_t len;
+
+	v += strspn(v, " \t");
+	len = strcspn(v, "\r\n");
+	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	if (len >= size)
+		len = 0;	/* too long to keep: as if there were none */
+	memcpy(out, v, len);
+	out[len] = 0;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -194,6 +248,24 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *data)
 	line[len] = 0;
 	if (!strncmp(line, "HTTP/", 5)) {	/* a new response (e.g. after a redirect) */
 		x->has_range = false;
+		x->accept_ranges = false;
+		x->cur.etag[0] = 0;
+		x->cur.last_modified[0] = 0;
+		return len;
+	}
+	if (!strncasecmp(line, "ETag:", 5)) {
+		header_value(line + 5, x->cur.etag, sizeof(x->cur.etag));
+		return len;
+	}
+	if (!strncasecmp(line, "Last-Modified:", 14)) {
+		header_value(line + 14, x->cur.last_modified, sizeof(x->cur.last_modified));
+		return len;
+	}
+	if (!strncasecmp(line, "Accept-Ranges:", 14)) {
+		char v[32];
+
+		header_value(line + 14, v, sizeof(v));
+		x->accept_ranges = !strcasecmp(v, "bytes");
 		return len;
 	}
 	if (strncasecmp(line, "Content-Range:", 14))
@@ -221,22 +293,42 @@ static void response_start(struct xfer *x)
 		return;
 	curl_easy_getinfo(x->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len);
 	if (x->status == 206 && x->offset) {
+		const struct file_validator *o = x->old;
+
 		if (!x->has_range || x->range_start != x->offset) {
 			x->bad_range = true;
 			return;
 		}
 		x->total = x->range_total != KBITS_SIZE_UNKNOWN ? x->range_total :
 			   len >= 0 ? x->offset + (uint64_t)len : KBITS_SIZE_UNKNOWN;
+		/* the rest of another version (a server that ignored If-Range) */
+		if ((o->total != KBITS_SIZE_UNKNOWN && x->total != o->total) ||
+		    (o->etag[0] && x->cur.etag[0] && strcmp(o->etag, x->cur.etag)) ||
+		    (o->last_modified[0] && x->cur.last_modified[0] &&
+		     strcmp(o->last_modified, x->cur.last_modified)))
+			x->changed = true;
 		return;
 	}
 	if (x->offset) {
-		/* the server ignored the Range: it sends the whole file */
+		/*
+		 * the server ignored the Range, or If-Range said the file
+		 * changed: it sends the whole file, which starts over
+		 */
 		int err = restart_temp(x);
 
-		if (err)
+		if (err) {
 			x->write_errno = -err;
+			return;
+		}
+	}
+	if (len < 0 && !x->accept_ranges && !x->dynamic) {
+		x->no_length = true;
+		return;
 	}
 	x->total = len >= 0 ? (uint64_t)len : KBITS_SIZE_UNKNOWN;
+	x->cur.kind = VALIDATOR_HTTP;
+	x->cur.total = x->total;
+	new_validator(x);
 }
 
 static size_t write_cb(char *buf, size_t size, size_t n, void *data)
@@ -246,7 +338,8 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *data)
 
 	if (!x->started)
 		response_start(x);
-	if (x->status < 200 || x->status >= 300 || x->bad_range || x->write_errno)
+	if (x->status < 200 || x->status >= 300 || x->bad_range || x->changed ||
+	    x->no_length || x->write_errno)
 		return 0;	/* aborts the transfer */
 	x->write_errno = write_all(x->fd, buf, len);
 	if (x->write_errno)
@@ -380,6 +473,40 @@ static int add_headers(const char *headers, struct curl_slist **out)
 			return -ENOPROTOOPT; \
 	} while (0)
 
+/* Whether @v can go in a header as is: printable ASCII, not empty. */
+static bool header_safe(const char *v)
+{
+	if (!*v)
+		return false;
+	for (; *v; v++) {
+		if ((unsigned char)*v < 0x20 || (unsigned char)*v >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * "If-Range: " the old strong ETag, else its Last-Modified date: the rest
+ * only if it is still that version, else the whole file.  -ENOENT: none.
+ */
+static int if_range(const struct file_validator *o, struct curl_slist **headers)
+{
+	char line[32 + VALIDATOR_ETAG_MAX];
+	struct curl_slist *l;
+
+	if (header_safe(o->etag) && strncmp(o->etag, "W/", 2))
+		snprintf(line, sizeof(line), "If-Range: %s", o->etag);
+	else if (header_safe(o->last_modified))
+		snprintf(line, sizeof(line), "If-Range: %s", o->last_modified);
+	else
+		return -ENOENT;
+	l = curl_slist_append(*headers, line);
+	if (!l)
+		return -ENOMEM;
+	*headers = l;
+	return 0;
+}
+
 static int setup_curl(struct xfer *x, const char *url, const struct net_settings *ns,
 		      struct curl_slist **headers, char **proxy)
 {
@@ -436,6 +563,11 @@ static int setup_curl(struct xfer *x, const char *url, const struct net_settings
 	err = add_headers(ns->http_headers, headers);
 	if (err)
 		return err;
+	if (x->offset) {
+		err = if_range(x->old, headers);
+		if (err == -ENOMEM)
+			return err;
+	}
 	if (*headers)
 		SETOPT(c, CURLOPT_HTTPHEADER, *headers);
 	return 0;
@@ -463,7 +595,11 @@ static enum xfer_result http_once(struct xfer *x, const char *url,
 	x->started = false;
 	x->status = 0;
 	x->bad_range = false;
+	x->changed = false;
+	x->no_length = false;
+	x->accept_ranges = false;
 	x->has_range = false;
+	memset(&x->cur, 0, sizeof(x->cur));
 	x->written = 0;
 	x->total = KBITS_SIZE_UNKNOWN;
 	e = setup_curl(x, url, ns, &headers, &proxy);
@@ -484,8 +620,15 @@ static enum xfer_result http_once(struct xfer *x, const char *url,
 	if (x->write_errno) {
 		r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, x->write_errno, x->index,
 			 "cannot write the temporary file: %s", strerror(x->write_errno));
-	} else if (x->bad_range || (x->status == 416 && x->offset)) {
-		/* the bytes asked for are not what the server has: start over */
+	} else if (x->no_length) {
+		r = fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, EPROTO, x->index,
+			 "%s: the server sends neither the file's size (Content-Length) nor "
+			 "byte ranges; a job with dynamic content accepts that", u);
+	} else if (x->bad_range || x->changed || (x->status == 416 && x->offset)) {
+		/*
+		 * the bytes asked for are not what the server has, or are
+		 * another version's: start over
+		 */
 		e = restart_temp(x);
 		if (e < 0)
 			r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
@@ -649,19 +792,27 @@ static enum xfer_result open_source(struct xfer *x, const char *remote, int *src
 			    "%s is not a regular file", shown);
 	}
 	x->total = (uint64_t)st.st_size;
+	x->cur.kind = VALIDATOR_LOCAL;
+	x->cur.total = x->total;
+	x->cur.mtime_sec = (int64_t)st.st_mtim.tv_sec;
+	x->cur.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
 	return XFER_DONE;
 }
 
 static enum xfer_result local_file(struct xfer *x, int src, struct xfer_error *err)
 {
+	const struct file_validator *o = x->old;
 	int e;
 
-	if (x->offset > x->total) {
+	/* another size or mtime than the temporary's bytes came from: start over */
+	if (x->offset > x->total || o->kind != VALIDATOR_LOCAL || o->total != x->cur.total ||
+	    o->mtime_sec != x->cur.mtime_sec || o->mtime_nsec != x->cur.mtime_nsec) {
 		e = restart_temp(x);
 		if (e < 0)
 			return fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
 				    "cannot truncate the temporary file: %s", strerror(-e));
 	}
+	new_validator(x);
 	return copy_file(x, src, err);
 }
 
@@ -749,10 +900,11 @@ static bool is_http(const char *remote)
 
 enum xfer_result transfer_file(const struct kbits_guid *id, uid_t owner, uint32_t index,
 			       const struct kbits_file *f, const struct net_settings *ns,
-			       struct xfer_error *err)
+			       const struct file_validator *val, struct xfer_error *err)
 {
 	struct xfer x = {
 		.index = index, .owner = owner, .fd = -1, .total = KBITS_SIZE_UNKNOWN,
+		.dynamic = ns->dynamic, .old = val,
 	};
 	bool http = is_http(f->remote_name);
 	enum xfer_result r = XFER_DONE;
@@ -764,6 +916,18 @@ enum xfer_result transfer_file(const struct kbits_guid *id, uid_t owner, uint32_
 		r = open_source(&x, f->remote_name, &src, err);
 	if (r == XFER_DONE)
 		r = open_temp(&x, id, f->local_name, err);
+	/*
+	 * bytes of a version nothing vouches for (no validators: they were
+	 * lost, or it is dynamic content, never resumed): start over
+	 */
+	if (r == XFER_DONE && x.offset && http &&
+	    (x.dynamic || val->kind != VALIDATOR_HTTP)) {
+		int e = restart_temp(&x);
+
+		if (e < 0)
+			r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, index,
+				 "cannot truncate the temporary file: %s", strerror(-e));
+	}
 	if (r == XFER_DONE) {
 		report(&x, false, true);	/* where it starts: a heartbeat */
 		r = http ? http_file(&x, f->remote_name, ns, err) : local_file(&x, src, err);

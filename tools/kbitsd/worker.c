@@ -13,6 +13,9 @@
  *                    fsync), FRESH (bytes arrived in this run); at most
  *                    every 200 ms, and at least every second while it works
  *                    (a heartbeat)
+ *   WORKER_VALIDATOR a file's validators (struct file_validator) from its
+ *                    first response or its source, sent before any byte of
+ *                    that version is written, for the daemon to store
  *   WORKER_RESULT    the end: every file done, or the error that stopped it
  *
  * The daemon never waits on it: it polls the socket with a timeout, relays
@@ -77,6 +80,17 @@ void worker_progress(uint32_t index, uint64_t total, uint64_t done, uint32_t fla
 	send_msg(&out.last);
 }
 
+void worker_validator(uint32_t index, const struct file_validator *v)
+{
+	struct worker_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.kind = WORKER_VALIDATOR;
+	m.index = index;
+	m.val = *v;
+	send_msg(&m);
+}
+
 static void __attribute__((noreturn)) worker_main(const struct worker_job *job)
 {
 	struct worker_msg m = { .kind = WORKER_RESULT, .result = XFER_DONE };
@@ -86,7 +100,7 @@ static void __attribute__((noreturn)) worker_main(const struct worker_job *job)
 		if (job->files[i].completed)
 			continue;
 		m.result = transfer_file(&job->id, job->owner->uid, (uint32_t)i,
-					 &job->files[i], job->ns, &m.error);
+					 &job->files[i], job->ns, &job->vals[i], &m.error);
 		if (m.result != XFER_DONE)
 			break;
 	}
@@ -96,6 +110,21 @@ static void __attribute__((noreturn)) worker_main(const struct worker_job *job)
 }
 
 /* ------------------------------------------------------------ the daemon */
+
+bool validator_ok(const struct file_validator *v)
+{
+	switch (v->kind) {
+	case VALIDATOR_NONE:
+		return true;
+	case VALIDATOR_HTTP:
+		return memchr(v->etag, 0, sizeof(v->etag)) &&
+		       memchr(v->last_modified, 0, sizeof(v->last_modified));
+	case VALIDATOR_LOCAL:
+		return v->mtime_nsec < 1000000000 && v->total != KBITS_SIZE_UNKNOWN;
+	default:
+		return false;
+	}
+}
 
 int worker_start(const struct worker_job *job, struct worker *w, const char **ns_failed)
 {
@@ -136,6 +165,10 @@ static bool msg_ok(const struct worker_msg *m, size_t nfiles)
 		if (m->total != KBITS_SIZE_UNKNOWN && m->done > m->total)
 			return false;
 		return !(m->flags & WORKER_COMPLETED) || m->total == m->done;
+	case WORKER_VALIDATOR:
+		/* the worker is its owner's: every length in it is checked */
+		return m->index < nfiles && m->val.kind != VALIDATOR_NONE &&
+		       validator_ok(&m->val);
 	case WORKER_RESULT:
 		if (m->result == XFER_DONE)
 			return true;
