@@ -56,7 +56,6 @@
 #include "kbits_helpers.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-#define PARAM_DIR	"/sys/module/kbits/parameters/"
 
 #define ALICE		2601	/* the user whose jobs are taken, pinned, ... */
 #define BOB		2602	/* another user */
@@ -69,43 +68,6 @@
 
 /* As they were when the run started; restored after each test. */
 static unsigned int orig_max_jobs = 300, orig_max_jobs_per_user = 60;
-
-static unsigned int param_get(const char *name, unsigned int dflt)
-{
-	char path[128];
-	unsigned int v;
-	FILE *f;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	f = fopen(path, "re");
-	if (!f)
-		return dflt;
-	if (fscanf(f, "%u", &v) != 1)
-		v = dflt;
-	fclose(f);
-	return v;
-}
-
-static void param_set(const char *name, unsigned int v)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	write_file(path, "%u\n", v);
-}
-
-static void param_restore(const char *name, unsigned int v)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	f = fopen(path, "we");
-	if (f) {
-		fprintf(f, "%u\n", v);
-		fclose(f);
-	}
-}
 
 static void restore_params(void)
 {
@@ -1610,7 +1572,7 @@ static void full_job_init(void)
 
 	full = calloc(1, sizeof(*full));
 	ASSERT_TRUE(full != NULL);
-	full->nr_files = param_get("max_files_per_job", 200);
+	full->nr_files = param_get("max_files_per_job");
 	full->remote = malloc(KBITS_REMOTE_NAME_MAX);
 	full->local = malloc(KBITS_LOCAL_NAME_MAX);
 	full->specs = calloc(full->nr_files, sizeof(*full->specs));
@@ -1941,8 +1903,8 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return 1;
 	}
-	orig_max_jobs = param_get("max_jobs", 300);
-	orig_max_jobs_per_user = param_get("max_jobs_per_user", 60);
+	orig_max_jobs = param_get("max_jobs");
+	orig_max_jobs_per_user = param_get("max_jobs_per_user");
 	th_after_each = restore_params;
 	ret = test_harness_run(argc, argv);
 	restore_params();

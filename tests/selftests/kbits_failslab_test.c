@@ -36,7 +36,6 @@
 #include "kbits_helpers.h"
 
 #define FAILSLAB	"/sys/kernel/debug/failslab/"
-#define PARAM_DIR	"/sys/module/kbits/parameters/"
 /* More failure points than any kbits ioctl has: the loop must end. */
 #define MAX_POINTS	500
 #define USER		2100	/* a uid of this test's own */
@@ -88,29 +87,6 @@ static bool fail_nth_hit(void)
 		return true;
 	fail_nth(0);	/* not reached: disarm */
 	return false;
-}
-
-static void param_set(const char *name, unsigned int v)
-{
-	char path[128], val[16];
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	snprintf(val, sizeof(val), "%u", v);
-	write_str(path, val);
-}
-
-static unsigned int param_get(const char *name)
-{
-	char path[128];
-	unsigned int v;
-	FILE *f;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	f = fopen(path, "re");
-	ASSERT_TRUE(f != NULL);
-	ASSERT_EQ(1, fscanf(f, "%u", &v));
-	fclose(f);
-	return v;
 }
 
 static int create(int dev, uint8_t *id)

@@ -202,6 +202,52 @@ static inline void write_file(const char *path, const char *fmt, ...)
 	close(fd);
 }
 
+#define PARAM_DIR	"/sys/module/kbits/parameters/"
+
+/* The module parameter @name's value; fatal when it cannot be read. */
+static inline unsigned int param_get(const char *name)
+{
+	char path[128];
+	unsigned int v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		th_fail_fatal(__FILE__, __LINE__, "open %s: %s", path,
+			      th_errname(errno));
+	if (fscanf(f, "%u", &v) != 1)
+		th_fail_fatal(__FILE__, __LINE__, "%s: not a number", path);
+	fclose(f);
+	return v;
+}
+
+/* Sets the module parameter @name to @v; fatal when it does not take. */
+static inline void param_set(const char *name, unsigned int v)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	write_file(path, "%u\n", v);
+	if (param_get(name) != v)
+		th_fail_fatal(__FILE__, __LINE__, "%s: set to %u, reads %u",
+			      path, v, param_get(name));
+}
+
+/* Sets @name back to @v after a test, whatever it left: never fatal. */
+static inline void param_restore(const char *name, unsigned int v)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
+	f = fopen(path, "we");
+	if (f) {
+		fprintf(f, "%u\n", v);
+		fclose(f);
+	}
+}
+
 /*
  * Becomes @uid, then root of a new user namespace that maps only @uid, so
  * the process has every capability there and none outside.  The test VM's

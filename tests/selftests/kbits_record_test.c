@@ -49,7 +49,6 @@
 #include "kbits_helpers.h"
 
 #define DEV_PATH	"/dev/kbits"
-#define PARAM_DIR	"/sys/module/kbits/parameters/"
 #define KADDR		((void *)0xffff888000000000ull)
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -179,43 +178,6 @@ static void unknown_guid(uint8_t *id)
 /* As they were when the run started; restored after each test. */
 static unsigned int orig_max_jobs = 300, orig_max_jobs_per_user = 60;
 static unsigned int orig_max_files = 200;
-
-static unsigned int param_get(const char *name, unsigned int dflt)
-{
-	char path[128];
-	unsigned int v;
-	FILE *f;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	f = fopen(path, "re");
-	if (!f)
-		return dflt;
-	if (fscanf(f, "%u", &v) != 1)
-		v = dflt;
-	fclose(f);
-	return v;
-}
-
-static void param_set(const char *name, unsigned int v)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	write_file(path, "%u\n", v);
-}
-
-static void param_restore(const char *name, unsigned int v)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	f = fopen(path, "we");
-	if (f) {
-		fprintf(f, "%u\n", v);
-		fclose(f);
-	}
-}
 
 static void restore_params(void)
 {
@@ -2208,22 +2170,22 @@ TEST(max_files_per_job_param)
 			       th_errname(e));
 		EXPECT_EQ(EINVAL, e);
 		/* and it is as it was */
-		EXPECT_EQ(7, param_get("max_files_per_job", 0));
+		EXPECT_EQ(7, param_get("max_files_per_job"));
 	}
 	/* no u32 at all: what kstrtouint() says, ERANGE */
 	e = param_write("max_files_per_job", "4294967296\n");
 	EXPECT_TRUE(e == ERANGE || e == EINVAL);
-	EXPECT_EQ(7, param_get("max_files_per_job", 0));
+	EXPECT_EQ(7, param_get("max_files_per_job"));
 
 	EXPECT_EQ(0, param_write("max_files_per_job", "65536\n"));
-	EXPECT_EQ(FILES_LIMIT, param_get("max_files_per_job", 0));
+	EXPECT_EQ(FILES_LIMIT, param_get("max_files_per_job"));
 	EXPECT_EQ(0, param_write("max_files_per_job", "1\n"));
-	EXPECT_EQ(1, param_get("max_files_per_job", 0));
+	EXPECT_EQ(1, param_get("max_files_per_job"));
 	EXPECT_EQ(0, param_write("max_files_per_job", "0x10\n"));
-	EXPECT_EQ(16, param_get("max_files_per_job", 0));
+	EXPECT_EQ(16, param_get("max_files_per_job"));
 	/* the default again (th_after_each restores it too) */
 	param_set("max_files_per_job", orig_max_files);
-	EXPECT_EQ(orig_max_files, param_get("max_files_per_job", 0));
+	EXPECT_EQ(orig_max_files, param_get("max_files_per_job"));
 }
 
 /*
@@ -3342,9 +3304,9 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return 1;
 	}
-	orig_max_jobs = param_get("max_jobs", 300);
-	orig_max_jobs_per_user = param_get("max_jobs_per_user", 60);
-	orig_max_files = param_get("max_files_per_job", 200);
+	orig_max_jobs = param_get("max_jobs");
+	orig_max_jobs_per_user = param_get("max_jobs_per_user");
+	orig_max_files = param_get("max_files_per_job");
 	th_after_each = restore_params;
 	ret = test_harness_run(argc, argv);
 	restore_params();

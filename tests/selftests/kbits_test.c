@@ -44,7 +44,6 @@
 #include "kbits_helpers.h"
 
 #define DEV_PATH	"/dev/kbits"
-#define PARAM_DIR	"/sys/module/kbits/parameters/"
 #define KADDR		((void *)0xffff888000000000ull)
 
 /* ---------------------------------------------------------------- helpers */
@@ -106,14 +105,6 @@ static long read_long(const char *path)
 	return strtol(buf, NULL, 10);
 }
 
-static unsigned int param_get(const char *name)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	return read_long(path);
-}
-
 /* Writes @val to a parameter: the write's result, -1 and errno on failure. */
 static int write_param_raw(const char *name, const char *val)
 {
@@ -126,15 +117,6 @@ static int write_param_raw(const char *name, const char *val)
 	r = write(fd, val, strlen(val)) < 0 ? -1 : 0;
 	close(fd);
 	return r;
-}
-
-static void param_set(const char *name, unsigned int v)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	write_file(path, "%u\n", v);
-	ASSERT_EQ(v, param_get(name));
 }
 
 static int count_fds(void)
