@@ -379,7 +379,11 @@ static void w_step(struct worker *w)
 		if (ret >= 0 && w->root)
 			__atomic_sub_fetch(&sh->live_root, 1, __ATOMIC_RELAXED);
 	} else if (p < 55) {
-		note(OP_TAKE_OWNERSHIP, ioctl(fd, KBITS_JOB_IOC_TAKE_OWNERSHIP));
+		/* a new fd; the old one, revoked, stays for the others to try */
+		ret = ioctl(fd, KBITS_JOB_IOC_TAKE_OWNERSHIP);
+		note(OP_TAKE_OWNERSHIP, ret);
+		if (ret >= 0)
+			keep_fd(w, ret);
 	} else if (p < 63) {
 		w_add_files(fd);
 	} else if (p < 73) {
