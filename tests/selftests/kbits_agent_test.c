@@ -240,17 +240,6 @@ static int set_priority(int fd, uint32_t prio)
 	return ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &a);
 }
 
-static int set_string(int fd, unsigned long cmd, const char *s)
-{
-	struct kbits_job_string js;
-
-	memset(&js, 0, sizeof(js));
-	js.size = sizeof(js);
-	js.len = strlen(s);
-	js.buf = (uintptr_t)s;
-	return ioctl(fd, cmd, &js);
-}
-
 /* ----------------------------------------------------------------- errors */
 
 struct got_error {
@@ -700,7 +689,7 @@ TEST(events_user_changes)
 		udev = dev_open();
 		fd = make_job(udev, "at: events 1", DL, ures->id);
 		ASSERT_SYSOK(add_n(fd, 1, "ev"));
-		ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION,
+		ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_DESCRIPTION,
 					"the first job"));
 		ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_HIGH));
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
@@ -741,7 +730,7 @@ TEST(events_user_changes)
 		udev = dev_open();
 		fd = raw_get(udev, id1);
 		ASSERT_SYSOK(fd);
-		ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION,
+		ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_DESCRIPTION,
 					"changed"));
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
 		job_cancel(fd);
@@ -803,9 +792,9 @@ TEST(events_each_change)
 	close(fd2);
 	EXPECT_NO_EVENT(a);
 
-	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DISPLAY_NAME, "renamed"));
+	ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_DISPLAY_NAME, "renamed"));
 	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
-	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "described"));
+	ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "described"));
 	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
 	ASSERT_SYSOK(set_priority(fd, KBITS_PRIORITY_LOW));
 	EXPECT_EVENT(a, id, E_MODIFIED, S_SUSPENDED);
@@ -935,7 +924,7 @@ TEST(events_read)
 	ASSERT_SYSOK(add_n(fd, 1, "read"));
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
-	ASSERT_SYSOK(set_string(fd2, KBITS_JOB_IOC_SET_DESCRIPTION, "five"));
+	ASSERT_SYSOK(set_str(fd2, KBITS_JOB_IOC_SET_DESCRIPTION, "five"));
 	ASSERT_SYSOK(add_n(fd2, 1, "read"));
 	ASSERT_SYSOK(ioctl(fd2, KBITS_JOB_IOC_RESUME));
 	job_cancel(fd3);
@@ -2858,7 +2847,7 @@ TEST_TIMEOUT(events_flood_user, 240)
 				ASSERT_EQ(1, read(go[0], &c, 1));
 			}
 			for (j = 0; j < STORM_JOBS; j++) {
-				ASSERT_SYSOK(set_string(fds[j],
+				ASSERT_SYSOK(set_str(fds[j],
 					KBITS_JOB_IOC_SET_DESCRIPTION,
 					r % 2 ? "storm" : "drizzle"));
 				ASSERT_SYSOK(ioctl(fds[j], KBITS_JOB_IOC_SUSPEND));

@@ -138,17 +138,6 @@ static int add_file(int fd, const char *remote, const char *local)
 	return ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &add);
 }
 
-static int set_str(int fd, unsigned long cmd, const char *s)
-{
-	struct kbits_job_string js;
-
-	memset(&js, 0, sizeof(js));
-	js.size = sizeof(js);
-	js.len = strlen(s);
-	js.buf = (uintptr_t)s;
-	return ioctl(fd, cmd, &js);
-}
-
 /* A string GET into @buf (@room bytes): the ioctl's result. */
 static int get_str(int fd, unsigned long cmd, char *buf, uint32_t room)
 {

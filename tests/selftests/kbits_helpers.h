@@ -202,6 +202,18 @@ static inline void write_file(const char *path, const char *fmt, ...)
 	close(fd);
 }
 
+/* SET_DISPLAY_NAME, SET_DESCRIPTION or SET_HTTP_HEADERS to @s: the ioctl's result. */
+static inline int set_str(int fd, unsigned long cmd, const char *s)
+{
+	struct kbits_job_string js;
+
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = strlen(s);
+	js.buf = (uintptr_t)s;
+	return ioctl(fd, cmd, &js);
+}
+
 #define PARAM_DIR	"/sys/module/kbits/parameters/"
 
 /* The module parameter @name's value; fatal when it cannot be read. */

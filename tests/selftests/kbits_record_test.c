@@ -262,17 +262,6 @@ static int set_attr(int fd, uint32_t mask, uint32_t prio, uint32_t notify,
 	return ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &a);
 }
 
-static int set_string(int fd, unsigned long cmd, const char *s)
-{
-	struct kbits_job_string js;
-
-	memset(&js, 0, sizeof(js));
-	js.size = sizeof(js);
-	js.len = strlen(s);
-	js.buf = (uintptr_t)s;
-	return ioctl(fd, cmd, &js);
-}
-
 /* GET_DISPLAY_NAME or GET_DESCRIPTION into @buf (@cap bytes). */
 static void get_string(int fd, unsigned long cmd, char *buf, size_t cap)
 {
@@ -898,10 +887,10 @@ static int base_job(int a, int dev, const char *tag, uint8_t *id)
 	int fd;
 
 	fd = make_job(dev, base_name, DL, id);
-	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, base_desc));
+	ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_DESCRIPTION, base_desc));
 	ASSERT_SYSOK(raw_set_proxy(fd, KBITS_PROXY_OVERRIDE, base_proxy,
 				   base_bypass));
-	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, base_headers));
+	ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, base_headers));
 	ASSERT_SYSOK(set_attr(fd, KBITS_ATTR_PRIORITY | KBITS_ATTR_NOTIFY_FLAGS |
 				  KBITS_ATTR_MIN_RETRY_DELAY |
 				  KBITS_ATTR_NO_PROGRESS_TIMEOUT,
@@ -1142,7 +1131,7 @@ TEST(export_proxy_and_headers)
 		hl = strlen(steps[i].headers);
 		ASSERT_SYSOK(raw_set_proxy(fd, steps[i].usage, steps[i].list,
 					   steps[i].bypass));
-		ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS,
+		ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS,
 					steps[i].headers));
 		view_job(fd, &v);
 		EXPECT_EQ(steps[i].usage, v.proxy.p.usage);
@@ -1840,7 +1829,7 @@ TEST(import_eexist)
 	fd = make_job(dev, "rt: exists", DL, id);
 	ASSERT_SYSOK(add_n(fd, 1, "ex"));
 	export_rec(a, id, &r);
-	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "changed since"));
+	ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "changed since"));
 	get_attr(fd, &attr);
 
 	EXPECT_ERRNO(EEXIST, raw_import(a, r.b, r.len));
@@ -2885,7 +2874,7 @@ TEST(import_version0_record)
 	EXPECT_MEMEQ(v1.b, got.b, v1.len);
 	/* a job like any other: SET_PROXY, SET_HTTP_HEADERS work on it */
 	ASSERT_SYSOK(raw_set_proxy(fd, KBITS_PROXY_OVERRIDE, base_proxy, NULL));
-	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, "X-V: 0"));
+	ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, "X-V: 0"));
 	export_rec(a, id, &got);
 	EXPECT_EQ(strlen(base_proxy), rec_hdr(&got).proxy_list_len);
 	EXPECT_EQ(strlen("X-V: 0"), rec_hdr(&got).http_headers_len);
