@@ -523,6 +523,35 @@ static long kbits_agent_placed(struct kbits_agent_placed __user *uarg)
 	return err;
 }
 
+/*
+ * REQUEUE: the agent gives a job it took back to the queue (CONNECTING or
+ * TRANSFERRING -> QUEUED), to run another first (a higher priority, or
+ * the next of its own: round-robin).  Its files keep their progress: the
+ * agent resumes from there when it takes the job again.
+ */
+static long kbits_agent_requeue_one(struct kbits_agent_job __user *uarg)
+{
+	struct kbits_job *job;
+	int err = 0;
+
+	job = kbits_agent_job_arg(uarg);
+	if (IS_ERR(job))
+		return PTR_ERR(job);
+
+	mutex_lock(&job->lock);
+	if (!kbits_job_is_taken(job)) {
+		err = -EBADFD;
+	} else if (job->completing) {
+		err = -EBUSY;
+	} else {
+		WRITE_ONCE(job->state, KBITS_JOB_STATE_QUEUED);
+		kbits_job_event(job, KBITS_EVENT_MODIFIED);
+	}
+	mutex_unlock(&job->lock);
+	kbits_job_put(job);
+	return err;
+}
+
 /* TRANSFERRED: every file is complete -> TRANSFERRED. */
 static long kbits_agent_transferred(struct kbits_agent_job __user *uarg)
 {
@@ -574,6 +603,8 @@ static long kbits_agent_ioctl(struct file *file, unsigned int cmd,
 		return kbits_agent_placed(uarg);
 	case KBITS_AGENT_IOC_JOB_NS:
 		return kbits_agent_job_ns(uarg);
+	case KBITS_AGENT_IOC_REQUEUE:
+		return kbits_agent_requeue_one(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -311,6 +311,13 @@ static int take(int a, const uint8_t *id)
 	return ioctl(a, KBITS_AGENT_IOC_TAKE_JOB, &j);
 }
 
+static int requeue(int a, const uint8_t *id)
+{
+	struct kbits_agent_job j = agent_job(id);
+
+	return ioctl(a, KBITS_AGENT_IOC_REQUEUE, &j);
+}
+
 static int transferred(int a, const uint8_t *id)
 {
 	struct kbits_agent_job j = agent_job(id);
@@ -1439,6 +1446,86 @@ TEST(take_job)
 	close(dev);
 }
 
+/*
+ * REQUEUE: a job the agent took goes back to the queue with its progress
+ * (preempted by another); only a taken job can.
+ */
+TEST(requeue_taken_job)
+{
+	int a = agent_attach(), dev = dev_open(), fd, sfd;
+	struct kbits_agent_job j;
+	guid_bytes id, sid, unk;
+
+	fd = user_job(dev, 2310, DL, 2, true, id);
+	sfd = user_job(dev, 2310, DL, 1, false, sid);
+
+	/* not taken: QUEUED, SUSPENDED */
+	EXPECT_ERRNO(EBADFD, requeue(a, id));
+	EXPECT_ERRNO(EBADFD, requeue(a, sid));
+	EXPECT_STATE(S_QUEUED, fd);
+	EXPECT_STATE(S_SUSPENDED, sfd);
+
+	/* CONNECTING -> QUEUED, taken again */
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(requeue(a, id));
+	EXPECT_STATE(S_QUEUED, fd);
+	EXPECT_ERRNO(EBADFD, requeue(a, id));
+	ASSERT_SYSOK(take(a, id));
+
+	/* TRANSFERRING -> QUEUED: the files keep what they had */
+	ASSERT_SYSOK(progress(a, id, 0, 1000, 1000, DONE));
+	ASSERT_SYSOK(progress(a, id, 1, 500, 120, 0));
+	ASSERT_SYSOK(requeue(a, id));
+	EXPECT_STATE(S_QUEUED, fd);
+	EXPECT_FILE(fd, 0, 1000, 1000, KBITS_FILE_COMPLETED);
+	EXPECT_FILE(fd, 1, 500, 120, 0);
+	EXPECT_ERRNO(EBADFD, progress(a, id, 1, 500, 130, 0));
+	EXPECT_ERRNO(EBADFD, transferred(a, id));
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 1, 500, 130, 0));
+	EXPECT_FILE(fd, 1, 500, 130, 0);
+
+	/* TRANSIENT_ERROR and ERROR are not taken */
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT, KBITS_ERROR_CONTEXT_GENERAL,
+				  EIO, KBITS_NO_FILE, "again"));
+	EXPECT_ERRNO(EBADFD, requeue(a, id));
+	EXPECT_STATE(S_TRANSIENT, fd);
+	ASSERT_SYSOK(report_error(a, id, 0, KBITS_ERROR_CONTEXT_GENERAL, EIO,
+				  KBITS_NO_FILE, "final"));
+	EXPECT_ERRNO(EBADFD, requeue(a, id));
+	EXPECT_STATE(S_ERROR, fd);
+
+	/* no such job; the arguments */
+	unknown_guid(unk);
+	EXPECT_ERRNO(ENOENT, requeue(a, unk));
+	ASSERT_EQ(0, user_do(2310, id, U_RESUME));
+	ASSERT_SYSOK(take(a, id));
+	j = agent_job(id);
+	j.flags = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_REQUEUE, &j));
+	j = agent_job(id);
+	j.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_REQUEUE, &j));
+	j = agent_job(id);
+	j.size = KBITS_AGENT_JOB_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(a, KBITS_AGENT_IOC_REQUEUE, &j));
+	EXPECT_ERRNO(EFAULT, ioctl(a, KBITS_AGENT_IOC_REQUEUE, NULL));
+	EXPECT_STATE(S_CONNECTING, fd);
+	/* only the agent fd */
+	j = agent_job(id);
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, KBITS_AGENT_IOC_REQUEUE, &j));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_REQUEUE, &j));
+	EXPECT_SYSOK(ioctl(a, KBITS_AGENT_IOC_REQUEUE, &j));
+	EXPECT_STATE(S_QUEUED, fd);
+
+	job_cancel(fd);
+	job_cancel(sfd);
+	close(fd);
+	close(sfd);
+	close(a);
+	close(dev);
+}
+
 TEST(progress_reports)
 {
 	int a = agent_attach(), dev = dev_open(), fd;
@@ -2317,6 +2404,7 @@ static const unsigned long agent_cmds[] = {
 	KBITS_AGENT_IOC_TAKE_JOB, KBITS_AGENT_IOC_PROGRESS,
 	KBITS_AGENT_IOC_ERROR, KBITS_AGENT_IOC_TRANSFERRED,
 	KBITS_AGENT_IOC_PLACED, KBITS_AGENT_IOC_JOB_NS,
+	KBITS_AGENT_IOC_REQUEUE,
 };
 
 /* Each agent ioctl, with arguments that would do something, on @fd. */
@@ -2336,6 +2424,7 @@ static void expect_agent_cmds_enotty(int fd, const uint8_t *id)
 	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_ERROR, &e));
 	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_TRANSFERRED, &j));
 	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_JOB_NS, &ns));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, KBITS_AGENT_IOC_REQUEUE, &j));
 }
 
 TEST(agent_ioctls_only_on_agent_fd)
@@ -2557,6 +2646,7 @@ TEST(complete_waits_for_placed)
 					 KBITS_ERROR_CONTEXT_TRANSPORT, EIO,
 					 KBITS_NO_FILE, "late"));
 	EXPECT_ERRNO(EBUSY, transferred(a, id));
+	EXPECT_ERRNO(EBUSY, requeue(a, id));
 	EXPECT_FILE(fd2, 1, UNKNOWN, 0, 0);	/* still unfinished */
 	EXPECT_STATE(S_TRANSFERRING, fd2);
 	EXPECT_SYSOK(ioctl(fd2, KBITS_JOB_IOC_GET_ID, &jid));

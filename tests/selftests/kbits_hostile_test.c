@@ -1053,6 +1053,10 @@ static const struct ioc iocs[] = {
 	/* an O_PATH fd of the subject's root directory */
 	{ "job_ns", KBITS_AGENT_IOC_JOB_NS, AGENT, KBITS_AGENT_JOB_NS_SIZE_VER0,
 	  STRUCT(ns_t), .makes_fd = true, .fill = fill_job_ns, .f = f_job_ns },
+	/* taken -> QUEUED; read_once: a job not taken gets EBADFD */
+	{ "requeue", KBITS_AGENT_IOC_REQUEUE, AGENT, KBITS_AGENT_JOB_SIZE_VER0,
+	  STRUCT(aj_t), .prep = P_TAKEN, .rprep = P_ERRORED, .rok = EBADFD,
+	  .fill = fill_agent_job, .f = f_agent_job },
 };
 
 /* ------------------------------------------------------------- a cell */
@@ -1485,6 +1489,7 @@ IOC_TEST(export_job)
 IOC_TEST(import_job)
 IOC_TEST(placed)
 IOC_TEST(job_ns)
+IOC_TEST(requeue)
 
 /* Every command of the UAPI, once. */
 static const unsigned long uapi_cmds[] = {
@@ -1502,7 +1507,7 @@ static const unsigned long uapi_cmds[] = {
 	KBITS_AGENT_IOC_TAKE_JOB, KBITS_AGENT_IOC_PROGRESS, KBITS_AGENT_IOC_ERROR,
 	KBITS_AGENT_IOC_TRANSFERRED, KBITS_AGENT_IOC_EXPORT_JOB,
 	KBITS_AGENT_IOC_IMPORT_JOB, KBITS_AGENT_IOC_PLACED,
-	KBITS_AGENT_IOC_JOB_NS,
+	KBITS_AGENT_IOC_JOB_NS, KBITS_AGENT_IOC_REQUEUE,
 };
 
 /*
@@ -1513,7 +1518,7 @@ TEST(table_is_complete)
 {
 	size_t i, j, found;
 
-	EXPECT_EQ(35, (int)ARRAY_SIZE(iocs));
+	EXPECT_EQ(36, (int)ARRAY_SIZE(iocs));
 	EXPECT_EQ(ARRAY_SIZE(uapi_cmds), ARRAY_SIZE(iocs));
 	for (i = 0; i < ARRAY_SIZE(uapi_cmds); i++) {
 		for (found = 0, j = 0; j < ARRAY_SIZE(iocs); j++)
