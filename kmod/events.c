@@ -55,6 +55,8 @@ void kbits_job_event(struct kbits_job *job, u32 kind)
 	u64 seq;
 
 	lockdep_assert_held(&job->lock);
+	/* every state change comes here: the agent's too */
+	kbits_job_account(job);
 	if (!kbits_job_wants(job, kind))
 		return;
 	if (!job->events)	/* on failure the readers see an OVERFLOW */

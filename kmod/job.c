@@ -99,6 +99,69 @@ bool kbits_state_is_final(u32 state)
 	       state == KBITS_JOB_STATE_CANCELLED;
 }
 
+/*
+ * Brings the transfer time of @job (its lock held) up to date with its
+ * state: a stretch CONNECTING or TRANSFERRING begins or ends.  Idempotent;
+ * every state change calls it right after it wrote the state: the user's
+ * through kbits_job_enter_state(), the agent's through kbits_job_event(),
+ * which each of them calls.  The clock is boottime, which counts system
+ * suspend, as BITS counts sleep against the maximum download time.
+ */
+void kbits_job_account(struct kbits_job *job)
+{
+	u32 state = job->state;
+	bool running = state == KBITS_JOB_STATE_CONNECTING ||
+		       state == KBITS_JOB_STATE_TRANSFERRING;
+	u64 now;
+
+	lockdep_assert_held(&job->lock);
+	if (running == job->transfer_running)
+		return;
+	now = ktime_get_boottime_ns();
+	if (running)
+		job->transfer_since = now;
+	else
+		job->transfer_ns += now - job->transfer_since;
+	job->transfer_running = running;
+}
+
+/* Writes the state of @job (its lock held) and accounts its transfer time. */
+void kbits_job_enter_state(struct kbits_job *job, u32 state)
+{
+	lockdep_assert_held(&job->lock);
+	WRITE_ONCE(job->state, state);
+	kbits_job_account(job);
+}
+
+/*
+ * Whole seconds @job (its lock held) spent CONNECTING or TRANSFERRING since
+ * it was created or last resumed, the running stretch included; at most
+ * U32_MAX.
+ */
+u32 kbits_job_transfer_time(struct kbits_job *job)
+{
+	u64 ns;
+
+	kbits_job_account(job);
+	ns = job->transfer_ns;
+	if (job->transfer_running)
+		ns += ktime_get_boottime_ns() - job->transfer_since;
+	return min_t(u64, div_u64(ns, NSEC_PER_SEC), U32_MAX);
+}
+
+/*
+ * Sets @job's transfer time (its lock held) to @seconds: 0 on a RESUME,
+ * a record's on IMPORT.  A running stretch begins again now.
+ */
+void kbits_job_set_transfer_time(struct kbits_job *job, u32 seconds)
+{
+	lockdep_assert_held(&job->lock);
+	kbits_job_account(job);
+	job->transfer_ns = (u64)seconds * NSEC_PER_SEC;
+	if (job->transfer_running)
+		job->transfer_since = ktime_get_boottime_ns();
+}
+
 static struct kbits_user *kbits_user_find(unsigned long key)
 {
 	struct kbits_user *u;
@@ -531,6 +594,8 @@ static long kbits_job_get_attr(struct kbits_job_fd *jf,
 	args.flags = job->flags;
 	args.modification_time = job->mtime;
 	args.completion_time = job->completion_time;
+	args.max_download_time = job->max_download_time;
+	args.transfer_time = kbits_job_transfer_time(job);
 	mutex_unlock(&job->lock);
 	if (err)
 		return err;
@@ -541,7 +606,11 @@ static long kbits_job_get_attr(struct kbits_job_fd *jf,
 
 #define KBITS_ATTR_ALL (KBITS_ATTR_PRIORITY | KBITS_ATTR_NOTIFY_FLAGS | \
 			KBITS_ATTR_MIN_RETRY_DELAY | \
-			KBITS_ATTR_NO_PROGRESS_TIMEOUT | KBITS_ATTR_FLAGS)
+			KBITS_ATTR_NO_PROGRESS_TIMEOUT | KBITS_ATTR_FLAGS | \
+			KBITS_ATTR_MAX_DOWNLOAD_TIME)
+
+/* The fields of version 1 and later, which a smaller struct does not have. */
+#define KBITS_ATTR_VER1 KBITS_ATTR_MAX_DOWNLOAD_TIME
 
 static long kbits_job_set_attr(struct kbits_job_fd *jf,
 			       struct kbits_job_attr __user *uarg)
@@ -557,6 +626,10 @@ static long kbits_job_set_attr(struct kbits_job_fd *jf,
 	if ((args.mask & ~KBITS_ATTR_ALL) ||
 	    (args.flags & ~((args.mask & KBITS_ATTR_FLAGS) ?
 			    KBITS_JOB_FLAGS_ALL : 0)))
+		return -EINVAL;
+	/* a field the caller's struct does not have cannot be set */
+	if ((args.mask & KBITS_ATTR_VER1) &&
+	    args.size < KBITS_JOB_ATTR_SIZE_VER1)
 		return -EINVAL;
 	if ((args.mask & KBITS_ATTR_PRIORITY) &&
 	    args.priority > KBITS_PRIORITY_LOW)
@@ -586,6 +659,8 @@ static long kbits_job_set_attr(struct kbits_job_fd *jf,
 		job->no_progress_timeout = args.no_progress_timeout;
 	if (args.mask & KBITS_ATTR_FLAGS)
 		job->flags = args.flags;
+	if (args.mask & KBITS_ATTR_MAX_DOWNLOAD_TIME)
+		job->max_download_time = args.max_download_time;
 	if (args.mask) {
 		job->mtime = ktime_get_real_seconds();
 		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
@@ -601,8 +676,7 @@ out:
  */
 static void kbits_job_set_state(struct kbits_job *job, u32 state, u32 event)
 {
-	lockdep_assert_held(&job->lock);
-	WRITE_ONCE(job->state, state);
+	kbits_job_enter_state(job, state);
 	job->mtime = ktime_get_real_seconds();
 	kbits_job_changed(job, event);
 	/* A final job's readers get EOF, whatever its notify flags. */
@@ -633,12 +707,15 @@ static long kbits_job_resume(struct kbits_job_fd *jf)
 	case KBITS_JOB_STATE_ERROR:
 	case KBITS_JOB_STATE_TRANSIENT_ERROR:
 	case KBITS_JOB_STATE_TRANSFERRED:
-		if (!job->nr_files)
+		if (!job->nr_files) {
 			err = -ENODATA;
-		else if (job->state != KBITS_JOB_STATE_TRANSFERRED ||
-			 !kbits_job_all_files_done(job))
+		} else if (job->state != KBITS_JOB_STATE_TRANSFERRED ||
+			   !kbits_job_all_files_done(job)) {
+			/* BITS: Resume resets the time against the maximum */
+			kbits_job_set_transfer_time(job, 0);
 			kbits_job_set_state(job, KBITS_JOB_STATE_QUEUED,
 					    KBITS_EVENT_QUEUED);
+		}
 		break;
 	case KBITS_JOB_STATE_QUEUED:
 	case KBITS_JOB_STATE_CONNECTING:
@@ -1221,6 +1298,7 @@ struct kbits_job *kbits_job_alloc(char *name, u32 type)
 	job->notify_flags = KBITS_NOTIFY_JOB_TRANSFERRED | KBITS_NOTIFY_JOB_ERROR;
 	job->min_retry_delay = KBITS_MIN_RETRY_DELAY_DEFAULT;
 	job->no_progress_timeout = KBITS_NO_PROGRESS_TIMEOUT_DEFAULT;
+	job->max_download_time = KBITS_MAX_DOWNLOAD_TIME_DEFAULT;
 	return job;
 }
 

@@ -70,6 +70,17 @@ struct kbits_job {
 	u32 notify_flags;		/* KBITS_NOTIFY_* */
 	u32 min_retry_delay;		/* seconds */
 	u32 no_progress_timeout;	/* seconds */
+	u32 max_download_time;		/* seconds; 0: no limit */
+	/*
+	 * Time CONNECTING or TRANSFERRING since creation or the last RESUME
+	 * that queued the job (boottime: it counts system suspend): the
+	 * stretches that ended, in @transfer_ns, and while @transfer_running
+	 * the one that began at @transfer_since.  kbits_job_account() keeps
+	 * them up to date with @state.
+	 */
+	u64 transfer_ns;
+	u64 transfer_since;
+	bool transfer_running;
 	u32 error_count;
 	time64_t mtime;			/* last change by its user */
 	time64_t completion_time;	/* became TRANSFERRED; 0: not yet */
@@ -131,6 +142,10 @@ int kbits_copy_args(void *dst, size_t ksize, const void __user *uarg,
 		    size_t minsize);
 char *kbits_copy_string(const char __user *ustr, u32 len, u32 max);
 bool kbits_state_is_final(u32 state);
+void kbits_job_account(struct kbits_job *job);
+void kbits_job_enter_state(struct kbits_job *job, u32 state);
+u32 kbits_job_transfer_time(struct kbits_job *job);
+void kbits_job_set_transfer_time(struct kbits_job *job, u32 seconds);
 int kbits_job_fd_check(const struct kbits_job_fd *jf);
 bool kbits_valid_utf8(const u8 *s, size_t len);
 struct kbits_job *kbits_job_alloc(char *name, u32 type);

@@ -52,7 +52,9 @@ MODULE_PARM_DESC(max_files_per_job,
 		 "Files in one job (default 200, at most 65536; IMPORT takes jobs with more)");
 
 static_assert(sizeof(struct kbits_create_job) == KBITS_CREATE_JOB_SIZE_VER0);
-static_assert(sizeof(struct kbits_job_attr) == KBITS_JOB_ATTR_SIZE_VER0);
+static_assert(sizeof(struct kbits_job_attr) == KBITS_JOB_ATTR_SIZE_VER1);
+static_assert(offsetof(struct kbits_job_attr, max_download_time) ==
+	      KBITS_JOB_ATTR_SIZE_VER0);
 static_assert(sizeof(struct kbits_add_files) == KBITS_ADD_FILES_SIZE_VER0);
 static_assert(sizeof(struct kbits_job_file) == KBITS_JOB_FILE_SIZE_VER0);
 static_assert(sizeof(struct kbits_job_progress) == 24);

@@ -22,7 +22,11 @@
 
 static_assert(sizeof(struct kbits_agent_record) ==
 	      KBITS_AGENT_RECORD_SIZE_VER0);
-static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER1);
+static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER2);
+static_assert(offsetof(struct kbits_job_record, proxy_usage) ==
+	      KBITS_JOB_RECORD_SIZE_VER0);
+static_assert(offsetof(struct kbits_job_record, max_download_time) ==
+	      KBITS_JOB_RECORD_SIZE_VER1);
 static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE);
 
 /*
@@ -110,6 +114,8 @@ static void *kbits_record_make(struct kbits_job *job, size_t *len)
 		  (job->flags & KBITS_JOB_DYNAMIC_CONTENT ?
 		   KBITS_RECORD_DYNAMIC_CONTENT : 0);
 	r.proxy_usage = job->proxy_usage;
+	r.max_download_time = job->max_download_time;
+	r.transfer_time = kbits_job_transfer_time(job);
 
 	p = kbits_put(buf, &r, sizeof(r));
 	p = kbits_put(p, job->display_name, r.display_name_len);
@@ -216,6 +222,7 @@ static int kbits_record_check(const struct kbits_job_record *r, size_t len)
 	if (r->magic != KBITS_RECORD_MAGIC ||
 	    r->version != KBITS_RECORD_VERSION ||
 	    (r->header_size != KBITS_JOB_RECORD_SIZE_VER0 &&
+	     r->header_size != KBITS_JOB_RECORD_SIZE_VER1 &&
 	     r->header_size != sizeof(*r)) ||
 	    r->length != len ||
 	    (r->flags & ~(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_COMPLETING |
@@ -416,6 +423,10 @@ static struct kbits_job *kbits_record_job(const struct kbits_job_record *r,
 	if (r->flags & KBITS_RECORD_DYNAMIC_CONTENT)
 		job->flags |= KBITS_JOB_DYNAMIC_CONTENT;
 	job->proxy_usage = r->proxy_usage;
+	job->max_download_time = r->max_download_time;
+	mutex_lock(&job->lock);	/* for the lockdep assertion only */
+	kbits_job_set_transfer_time(job, r->transfer_time);
+	mutex_unlock(&job->lock);
 	err = kbits_record_http(job, r, rd);
 	if (err)
 		goto fail;
@@ -443,6 +454,7 @@ long kbits_agent_import(struct kbits_agent_record __user *uarg)
 	struct kbits_reader rd;
 	struct kbits_job *job;
 	const void *rest;
+	u32 hsize;
 	void *buf;
 	int err;
 
@@ -467,19 +479,26 @@ long kbits_agent_import(struct kbits_agent_record __user *uarg)
 	}
 	rd.p = buf;
 	rd.left = args.buf_len;
-	/* A version 0 header has no proxy settings and no headers: zeros. */
+	/*
+	 * A version 0 header has no proxy settings and no headers: zeros.
+	 * Versions 0 and 1 have no maximum download time: the default, and
+	 * no transfer time.
+	 */
 	memset(&r, 0, sizeof(r));
 	memcpy(&r, kbits_take(&rd, KBITS_JOB_RECORD_SIZE_VER0),
 	       KBITS_JOB_RECORD_SIZE_VER0);
-	if (r.header_size == sizeof(r)) {
-		rest = kbits_take(&rd, sizeof(r) - KBITS_JOB_RECORD_SIZE_VER0);
+	hsize = r.header_size;
+	if (hsize == KBITS_JOB_RECORD_SIZE_VER1 || hsize == sizeof(r)) {
+		rest = kbits_take(&rd, hsize - KBITS_JOB_RECORD_SIZE_VER0);
 		if (!rest) {
 			err = -EINVAL;
 			goto out;
 		}
 		memcpy((u8 *)&r + KBITS_JOB_RECORD_SIZE_VER0, rest,
-		       sizeof(r) - KBITS_JOB_RECORD_SIZE_VER0);
+		       hsize - KBITS_JOB_RECORD_SIZE_VER0);
 	}
+	if (hsize != sizeof(r))
+		r.max_download_time = KBITS_MAX_DOWNLOAD_TIME_DEFAULT;
 	err = kbits_record_check(&r, args.buf_len);
 	if (err)
 		goto out;

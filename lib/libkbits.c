@@ -41,7 +41,7 @@ _Static_assert(sizeof(struct kbits_guid) == sizeof(struct kbits_job_id),
 	       "struct kbits_guid and struct kbits_job_id differ");
 _Static_assert(sizeof(struct kbits_job_string) == KBITS_JOB_STRING_SIZE_VER0,
 	       "struct kbits_job_string changed size");
-_Static_assert(sizeof(struct kbits_job_attr) == KBITS_JOB_ATTR_SIZE_VER0,
+_Static_assert(sizeof(struct kbits_job_attr) == KBITS_JOB_ATTR_SIZE_VER1,
 	       "struct kbits_job_attr changed size");
 _Static_assert(sizeof(struct kbits_add_files) == KBITS_ADD_FILES_SIZE_VER0,
 	       "struct kbits_add_files changed size");
@@ -710,6 +710,7 @@ static int kbits_job_set_attr(struct kbits_job *j, uint32_t mask, uint32_t value
 	a.size = sizeof(a);
 	a.mask = mask;
 	a.priority = a.notify_flags = a.min_retry_delay = a.no_progress_timeout = value;
+	a.max_download_time = value;
 	if (mask == KBITS_ATTR_FLAGS)
 		a.flags = value;	/* must be 0 unless named */
 	return kbits_ioctl(j->fd, KBITS_JOB_IOC_SET_ATTR, &a);
@@ -812,6 +813,40 @@ int kbits_job_set_dynamic_content(struct kbits_job *j, bool on)
 		return err;
 	flags = on ? flags | KBITS_JOB_DYNAMIC_CONTENT : flags & ~KBITS_JOB_DYNAMIC_CONTENT;
 	return kbits_job_set_flags(j, flags);
+}
+
+/*
+ * A field of version 1 of struct kbits_job_attr: a module that knows only
+ * version 0 writes back a smaller size and leaves it alone.
+ */
+static int kbits_job_get_attr_ver1(struct kbits_job *j, size_t off, uint32_t *out)
+{
+	struct kbits_job_attr a;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	err = kbits_job_get_attr(j, &a);
+	if (err == 0 && a.size < KBITS_JOB_ATTR_SIZE_VER1)
+		err = -EOPNOTSUPP;
+	if (err == 0)
+		memcpy(out, (const char *)&a + off, sizeof(*out));
+	return err;
+}
+
+int kbits_job_get_max_download_time(struct kbits_job *j, uint32_t *out)
+{
+	return kbits_job_get_attr_ver1(j, offsetof(struct kbits_job_attr, max_download_time), out);
+}
+
+int kbits_job_set_max_download_time(struct kbits_job *j, uint32_t seconds)
+{
+	return kbits_job_set_attr(j, KBITS_ATTR_MAX_DOWNLOAD_TIME, seconds);
+}
+
+int kbits_job_get_transfer_time(struct kbits_job *j, uint32_t *out)
+{
+	return kbits_job_get_attr_ver1(j, offsetof(struct kbits_job_attr, transfer_time), out);
 }
 
 int kbits_job_get_error_count(struct kbits_job *j, uint32_t *out)

@@ -136,6 +136,23 @@ int kbits_job_set_flags(struct kbits_job *j, uint32_t flags);
  */
 int kbits_job_get_dynamic_content(struct kbits_job *j, bool *out);
 int kbits_job_set_dynamic_content(struct kbits_job *j, bool on);
+/*
+ * Seconds the job may spend connecting or transferring (BITS:
+ * SetMaximumDownloadTime) before the agent gives it a final error: default
+ * KBITS_MAX_DOWNLOAD_TIME_DEFAULT, 90 days; 0: no limit; any value is
+ * accepted.  Time queued or waiting to retry does not
+ * count, and a resume starts it over.  From a module without it, get fails
+ * with -EOPNOTSUPP and set with -EINVAL.  Since LIBKBITS_0.3.
+ */
+int kbits_job_get_max_download_time(struct kbits_job *j, uint32_t *out);
+int kbits_job_set_max_download_time(struct kbits_job *j, uint32_t seconds);
+/*
+ * Seconds the job spent connecting or transferring since it was created or
+ * last resumed, what counts against its maximum download time (the running
+ * stretch included; system suspend counts).  -EOPNOTSUPP from a module
+ * without it.  Since LIBKBITS_0.3.
+ */
+int kbits_job_get_transfer_time(struct kbits_job *j, uint32_t *out);
 
 /*
  * Proxy settings (BITS: Get/SetProxySettings).  With KBITS_PROXY_OVERRIDE,

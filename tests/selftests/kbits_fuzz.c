@@ -962,7 +962,7 @@ static uint32_t make_record(struct fz *z, uint8_t *buf, uint32_t room)
 	memset(&h, 0, sizeof(h));
 	h.magic = f32(r, KBITS_RECORD_MAGIC);
 	h.version = f32(r, KBITS_RECORD_VERSION);
-	h.header_size = f32(r, chance(r, 70) ? KBITS_JOB_RECORD_SIZE_VER1 : KBITS_JOB_RECORD_SIZE_VER0);
+	h.header_size = f32(r, chance(r, 70) ? KBITS_JOB_RECORD_SIZE_VER2 : KBITS_JOB_RECORD_SIZE_VER0);
 	pick_guid(z, h.id);
 	if (chance(r, 50))
 		for (i = 0; i < KBITS_GUID_SIZE; i++)
@@ -984,6 +984,8 @@ static uint32_t make_record(struct fz *z, uint8_t *buf, uint32_t room)
 	h.display_name_len = f32(r, 4);
 	h.flags = f32(r, rnd(r, 2));
 	h.proxy_usage = f32(r, 0);
+	h.max_download_time = f32(r, KBITS_MAX_DOWNLOAD_TIME_DEFAULT);
+	h.transfer_time = f32(r, 0);
 	if (len + 4 > room)
 		return 0;
 	memset(buf + len, 'n', 4);

@@ -9,9 +9,11 @@
  *    ends right at a PROT_NONE guard page (accepted), one whose last byte is
  *    on it (EFAULT), one in read-only memory (EFAULT when the ioctl writes
  *    back, else accepted);
- *  - the size field: 0, 1, VER0 - 1 (EINVAL), VER0 + 8 with a zero tail
- *    (accepted), with a nonzero tail (E2BIG), 4096 (accepted), 4097 and
- *    2^32 - 1 (E2BIG), VER0 + 8 whose tail is on the guard page (EFAULT);
+ *  - the size field: 0, 1, VER0 - 1 (EINVAL), the struct's current size
+ *    (what this test and the kernel know: VER0 until it grew) + 8 with a
+ *    zero tail (accepted), with a nonzero tail (E2BIG), 4096 (accepted),
+ *    4097 and 2^32 - 1 (E2BIG), the current size + 8 whose tail is on the
+ *    guard page (EFAULT);
  *  - each flags field with an unknown bit, each reserved field nonzero, each
  *    enum or ranged field out of range;
  *  - each length at 0, 1, its limit, the limit + 1 and 2^32 - 1;
@@ -391,6 +393,8 @@ static void take_snap(struct ctx *c, struct snap *s)
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_OWNER, &s->owner));
 	s->attr.size = sizeof(s->attr);
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &s->attr));
+	/* a taken job's grows with the clock: no ioctl's doing */
+	s->attr.transfer_time = 0;
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, &s->prog));
 	s->r_name = sget(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, s->name, sizeof(s->name));
 	s->r_desc = sget(fd, KBITS_JOB_IOC_GET_DESCRIPTION, s->desc, sizeof(s->desc));
@@ -809,7 +813,7 @@ static const struct fld f_get_attr[] = {
 };
 
 static const struct fld f_set_attr[] = {
-	FLAG(at_t, mask, 1u << 5),
+	FLAG(at_t, mask, 1u << 6),	/* the first unknown one */
 	FLAG(at_t, mask, 1u << 31),
 	BAD(at_t, flags, 1, EINVAL, "flags not named in mask"),
 	BAD(at_t, priority, KBITS_PRIORITY_LOW + 1, EINVAL, "priority 4"),
@@ -1319,15 +1323,18 @@ static void run_ioctl(const char *name)
 
 	/* The size. */
 	if (io->ver0) {
-		/* rel: VER0 + val; else val */
+		/*
+		 * rel: VER0 + val when val < 0, else the current size (a
+		 * struct that grew knows more than VER0) + val; else val
+		 */
 		static const struct {
 			const char *what; bool rel; int32_t val; bool tail; int err;
 		} sizes[] = {
 			{ "size 0", false, 0, false, EINVAL },
 			{ "size 1", false, 1, false, EINVAL },
 			{ "size VER0 - 1", true, -1, false, EINVAL },
-			{ "size VER0 + 8, zero tail", true, 8, false, OK },
-			{ "size VER0 + 8, nonzero tail", true, 8, true, E2BIG },
+			{ "size current + 8, zero tail", true, 8, false, OK },
+			{ "size current + 8, nonzero tail", true, 8, true, E2BIG },
 			{ "size 4096, zero tail", false, 4096, false, OK },
 			{ "size 4097", false, 4097, false, E2BIG },
 			{ "size 2^32 - 1", false, -1, false, E2BIG },
@@ -1335,16 +1342,17 @@ static void run_ioctl(const char *name)
 
 		for (i = 0; i < (int)ARRAY_SIZE(sizes); i++) {
 			begin(c, io, io->prep);
-			*(uint32_t *)c->arg = sizes[i].rel ? io->ver0 + sizes[i].val :
-						(uint32_t)sizes[i].val;
+			*(uint32_t *)c->arg = !sizes[i].rel ? (uint32_t)sizes[i].val :
+					      sizes[i].val < 0 ? io->ver0 + sizes[i].val :
+					      io->argsize + sizes[i].val;
 			if (sizes[i].tail)
-				c->arg[io->ver0 + 7] = 0x5a;
+				c->arg[io->argsize + 7] = 0x5a;
 			finish(c, io, sizes[i].err, sizes[i].what, "");
 		}
 		begin(c, io, io->prep);
-		*(uint32_t *)c->arg = io->ver0 + 8;
-		c->argp = gput(&c->area[A_STRUCT], c->arg, io->ver0);
-		finish(c, io, EFAULT, "size VER0 + 8 with the tail on a guard page", "");
+		*(uint32_t *)c->arg = io->argsize + 8;
+		c->argp = gput(&c->area[A_STRUCT], c->arg, io->argsize);
+		finish(c, io, EFAULT, "size current + 8 with the tail on a guard page", "");
 	}
 
 	/* Each field. */

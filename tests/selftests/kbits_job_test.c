@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,7 @@ static struct kbits_job_attr attr_req(uint32_t mask)
 	a.notify_flags = 0xffffffff;
 	a.min_retry_delay = 0;
 	a.no_progress_timeout = 0xdeadbeef;
+	a.max_download_time = 0xdeadbeef;
 	return a;
 }
 
@@ -364,6 +366,8 @@ TEST(new_job_defaults)
 		EXPECT_GE(after, a.creation_time);
 		EXPECT_EQ(a.creation_time, a.modification_time);
 		EXPECT_EQ(0, a.completion_time);
+		EXPECT_EQ(7776000, a.max_download_time);
+		EXPECT_EQ(0, a.transfer_time);
 
 		EXPECT_EQ(0, get_string(fd, KBITS_JOB_IOC_GET_DESCRIPTION, buf));
 		EXPECT_STREQ("", buf);
@@ -620,6 +624,134 @@ TEST(job_flags)
 	close(dev);
 }
 
+/*
+ * KBITS_ATTR_MAX_DOWNLOAD_TIME (BITS: SetMaximumDownloadTime): BITS's 90
+ * days for a new job, any value (0: no limit), set only when named and
+ * only by a caller whose struct has the field (KBITS_JOB_ATTR_SIZE_VER1);
+ * transfer_time is read only.  A caller of the first size still gets and
+ * sets the rest, and GET writes it no more than its size.
+ */
+TEST(max_download_time)
+{
+	static const uint32_t values[] = { 0, 1, 59, 86400, 7776000, 0xffffffffu };
+	struct kbits_job_attr req, before, after;
+	int dev = dev_open(), fd;
+	union big_arg b;
+	size_t i;
+
+	ASSERT_EQ(64, KBITS_JOB_ATTR_SIZE_VER1);
+	ASSERT_EQ(64, sizeof(struct kbits_job_attr));
+	ASSERT_EQ(KBITS_JOB_ATTR_SIZE_VER0,
+		  offsetof(struct kbits_job_attr, max_download_time));
+	ASSERT_EQ(7776000, KBITS_MAX_DOWNLOAD_TIME_DEFAULT);
+
+	fd = make_job(dev, "jt: max download time", DL, NULL);
+	get_attr(fd, &before);
+	EXPECT_EQ(7776000, before.max_download_time);
+	EXPECT_EQ(0, before.transfer_time);
+
+	/* each value alone; the other fields stay as they were */
+	for (i = 0; i < ARRAY_SIZE(values); i++) {
+		req = attr_req(KBITS_ATTR_MAX_DOWNLOAD_TIME);
+		req.max_download_time = values[i];
+		req.transfer_time = 77;		/* read only: ignored */
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+		get_attr(fd, &after);
+		EXPECT_EQ(values[i], after.max_download_time);
+		EXPECT_EQ(0, after.transfer_time);
+		EXPECT_EQ(before.priority, after.priority);
+		EXPECT_EQ(before.notify_flags, after.notify_flags);
+		EXPECT_EQ(before.min_retry_delay, after.min_retry_delay);
+		EXPECT_EQ(before.no_progress_timeout, after.no_progress_timeout);
+		EXPECT_EQ(before.flags, after.flags);
+	}
+	/* with the others; and not named, it stays */
+	req = attr_req(ATTR_ALL | KBITS_ATTR_MAX_DOWNLOAD_TIME);
+	req.priority = KBITS_PRIORITY_HIGH;
+	req.notify_flags = NOTIFY_DEFAULT;
+	req.min_retry_delay = 60;
+	req.no_progress_timeout = 3600;
+	req.max_download_time = 7200;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	expect_attr(fd, KBITS_PRIORITY_HIGH, NOTIFY_DEFAULT, 60, 3600);
+	req = attr_req(KBITS_ATTR_PRIORITY);
+	req.priority = KBITS_PRIORITY_LOW;
+	req.max_download_time = 1;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	get_attr(fd, &before);
+	EXPECT_EQ(KBITS_PRIORITY_LOW, before.priority);
+	EXPECT_EQ(7200, before.max_download_time);
+
+	/* a struct of the first size cannot name it: EINVAL, nothing changes */
+	memset(&b, 0, sizeof(b));
+	b.attr.size = KBITS_JOB_ATTR_SIZE_VER0;
+	b.attr.mask = KBITS_ATTR_MAX_DOWNLOAD_TIME;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &b));
+	b.attr.mask = KBITS_ATTR_MAX_DOWNLOAD_TIME | KBITS_ATTR_PRIORITY;
+	b.attr.priority = KBITS_PRIORITY_HIGH;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &b));
+	b.attr.size = KBITS_JOB_ATTR_SIZE_VER1 - 1;
+	b.attr.max_download_time = 5;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &b));
+	get_attr(fd, &after);
+	EXPECT_MEMEQ(&before, &after, sizeof(before));
+
+	/* a caller of the first size sets the rest, and the limit stays */
+	memset(&b, 0, sizeof(b));
+	b.attr.size = KBITS_JOB_ATTR_SIZE_VER0;
+	b.attr.mask = KBITS_ATTR_PRIORITY;
+	b.attr.priority = KBITS_PRIORITY_FOREGROUND;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &b));
+	get_attr(fd, &after);
+	EXPECT_EQ(KBITS_PRIORITY_FOREGROUND, after.priority);
+	EXPECT_EQ(7200, after.max_download_time);
+
+	/* ... and gets the first 56 bytes, not one more */
+	memset(&b, 0xa5, sizeof(b));
+	b.attr.size = KBITS_JOB_ATTR_SIZE_VER0;
+	b.attr.mask = 0;
+	b.attr.flags = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &b));
+	EXPECT_EQ(KBITS_JOB_ATTR_SIZE_VER0, b.attr.size);
+	EXPECT_EQ(KBITS_PRIORITY_FOREGROUND, b.attr.priority);
+	EXPECT_EQ(after.creation_time, b.attr.creation_time);
+	EXPECT_EQ(after.completion_time, b.attr.completion_time);
+	EXPECT_TRUE(all_bytes(b.bytes + KBITS_JOB_ATTR_SIZE_VER0, 0xa5,
+			      sizeof(b) - KBITS_JOB_ATTR_SIZE_VER0));
+	/* a size between the two: what fits of the new fields */
+	memset(&b, 0xa5, sizeof(b));
+	b.attr.size = KBITS_JOB_ATTR_SIZE_VER0 + 4;
+	b.attr.mask = 0;
+	b.attr.flags = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &b));
+	EXPECT_EQ(KBITS_JOB_ATTR_SIZE_VER0 + 4, b.attr.size);
+	EXPECT_EQ(7200, b.attr.max_download_time);
+	EXPECT_TRUE(all_bytes(b.bytes + KBITS_JOB_ATTR_SIZE_VER0 + 4, 0xa5,
+			      sizeof(b) - KBITS_JOB_ATTR_SIZE_VER0 - 4));
+	/* a larger struct with a zero tail sets and gets it */
+	memset(&b, 0, sizeof(b));
+	b.attr.size = sizeof(b);
+	b.attr.mask = KBITS_ATTR_MAX_DOWNLOAD_TIME;
+	b.attr.max_download_time = 42;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &b));
+	memset(&b, 0, sizeof(b));
+	b.attr.size = sizeof(b);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ATTR, &b));
+	EXPECT_EQ(KBITS_JOB_ATTR_SIZE_VER1, b.attr.size);
+	EXPECT_EQ(42, b.attr.max_download_time);
+	EXPECT_EQ(0, b.attr.transfer_time);
+
+	/* a job that left the queue: EBADFD, but it still reads */
+	job_cancel(fd);
+	req = attr_req(KBITS_ATTR_MAX_DOWNLOAD_TIME);
+	req.max_download_time = 9;
+	EXPECT_ERRNO(EBADFD, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	get_attr(fd, &after);
+	EXPECT_EQ(42, after.max_download_time);
+	close(fd);
+	close(dev);
+}
+
 /* One refused SET_ATTR: the change it would have made besides its fault. */
 struct bad_attr {
 	const char *what;
@@ -634,11 +766,12 @@ TEST(set_attr_invalid_changes_nothing)
 	 * that applied what it checked before finding the fault shows it.
 	 */
 	static const struct bad_attr bad[] = {
-		{ "unknown mask bit 5", ATTR_ALL | KBITS_ATTR_FLAGS | (1u << 5),
+		{ "unknown mask bit 6", ATTR_ALL | KBITS_ATTR_FLAGS |
+		  KBITS_ATTR_MAX_DOWNLOAD_TIME | (1u << 6),
 		  KBITS_PRIORITY_LOW, 0, 60, 0 },
 		{ "unknown mask bit 31", ATTR_ALL | (1u << 31),
 		  KBITS_PRIORITY_LOW, 0, 60, 0 },
-		{ "unknown mask bit alone", 1u << 5,
+		{ "unknown mask bit alone", 1u << 6,
 		  KBITS_PRIORITY_LOW, 0, 60, 0 },
 		{ "reserved", ATTR_ALL, KBITS_PRIORITY_LOW, 0, 60, 1 },
 		{ "reserved, mask 0", 0, KBITS_PRIORITY_LOW, 0, 60, 0x80000000u },

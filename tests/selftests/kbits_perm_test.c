@@ -399,7 +399,7 @@ static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
 	memset(&r, 0, sizeof(r));
 	r.magic = KBITS_RECORD_MAGIC;
 	r.version = KBITS_RECORD_VERSION;
-	r.header_size = KBITS_JOB_RECORD_SIZE_VER1;
+	r.header_size = KBITS_JOB_RECORD_SIZE_VER2;
 	memcpy(r.id, id, KBITS_GUID_SIZE);
 	r.owner = owner;
 	r.type = KBITS_JOB_TYPE_DOWNLOAD;
@@ -408,6 +408,7 @@ static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
 	r.notify_flags = KBITS_NOTIFY_JOB_TRANSFERRED | KBITS_NOTIFY_JOB_ERROR;
 	r.min_retry_delay = KBITS_MIN_RETRY_DELAY_DEFAULT;
 	r.no_progress_timeout = KBITS_NO_PROGRESS_TIMEOUT_DEFAULT;
+	r.max_download_time = KBITS_MAX_DOWNLOAD_TIME_DEFAULT;
 	r.creation_time = time(NULL) - 60;
 	r.modification_time = r.creation_time;
 	if (error) {

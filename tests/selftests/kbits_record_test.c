@@ -6,7 +6,9 @@
  * kbits_record_file and its two names, with no padding), that IMPORT brings
  * a job back as it was (GUID, owner, settings, proxy settings, HTTP headers,
  * times, error, files and their progress; CONNECTING and TRANSFERRING come
- * back QUEUED), that IMPORT still takes a version 0 header, that the imported
+ * back QUEUED), that IMPORT still takes version 0 and 1 headers, that a
+ * job's transfer time (what counts against its maximum download time) grows
+ * only while the agent has it and comes back with its record, that the imported
  * job is charged to its owner past the limits unless its record says it was
  * exempt (KBITS_RECORD_EXEMPT), that IMPORT takes up to 65536 files whatever
  * max_files_per_job says, and that IMPORT takes the record as the untrusted
@@ -71,17 +73,22 @@
 #define TRANSIENT	KBITS_ERROR_TRANSIENT
 #define NO_FILE		KBITS_NO_FILE
 
-#define HDR_SIZE	KBITS_JOB_RECORD_SIZE_VER1
+#define HDR_SIZE	KBITS_JOB_RECORD_SIZE_VER2
 #define RF_SIZE		KBITS_RECORD_FILE_SIZE
 
 /* The ABI, as documented: fixed sizes, no padding. */
 _Static_assert(sizeof(struct kbits_agent_record) == KBITS_AGENT_RECORD_SIZE_VER0,
 	       "agent record");
 _Static_assert(KBITS_AGENT_RECORD_SIZE_VER0 == 40, "agent record size");
-_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER1,
+_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER2,
 	       "job record");
 _Static_assert(KBITS_JOB_RECORD_SIZE_VER0 == 120, "job record size, version 0");
-_Static_assert(KBITS_JOB_RECORD_SIZE_VER1 == 136, "job record size");
+_Static_assert(KBITS_JOB_RECORD_SIZE_VER1 == 136, "job record size, version 1");
+_Static_assert(KBITS_JOB_RECORD_SIZE_VER2 == 144, "job record size");
+_Static_assert(offsetof(struct kbits_job_record, proxy_usage) ==
+	       KBITS_JOB_RECORD_SIZE_VER0, "version 1 fields");
+_Static_assert(offsetof(struct kbits_job_record, max_download_time) ==
+	       KBITS_JOB_RECORD_SIZE_VER1, "version 2 fields");
 _Static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE,
 	       "record file");
 _Static_assert(KBITS_RECORD_FILE_SIZE == 32, "record file size");
@@ -650,6 +657,8 @@ static void expect_same_view(const struct job_view *w, const struct job_view *v)
 	EXPECT_EQ(w->attr.creation_time, v->attr.creation_time);
 	EXPECT_EQ(w->attr.modification_time, v->attr.modification_time);
 	EXPECT_EQ(w->attr.completion_time, v->attr.completion_time);
+	EXPECT_EQ(w->attr.max_download_time, v->attr.max_download_time);
+	EXPECT_EQ(w->attr.transfer_time, v->attr.transfer_time);
 	EXPECT_STREQ(w->name, v->name);
 	EXPECT_STREQ(w->desc, v->desc);
 	EXPECT_EQ(w->prog.bytes_total, v->prog.bytes_total);
@@ -714,6 +723,8 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 	EXPECT_EQ(v->attr.creation_time, h.creation_time);
 	EXPECT_EQ(v->attr.modification_time, h.modification_time);
 	EXPECT_EQ(v->attr.completion_time, h.completion_time);
+	EXPECT_EQ(v->attr.max_download_time, h.max_download_time);
+	EXPECT_EQ(v->attr.transfer_time, h.transfer_time);
 	EXPECT_EQ(flags, h.flags);
 	EXPECT_EQ(strlen(v->name), h.display_name_len);
 	EXPECT_EQ(strlen(v->desc), h.description_len);
@@ -947,7 +958,7 @@ TEST(export_fresh_job)
 	EXPECT_EQ(HDR_SIZE + strlen(name), r.len);
 	EXPECT_EQ(r.len, h.length);
 	EXPECT_EQ(HDR_SIZE, h.header_size);
-	EXPECT_EQ(136, h.header_size);
+	EXPECT_EQ(144, h.header_size);
 	EXPECT_MEMEQ(id, h.id, KBITS_GUID_SIZE);
 	EXPECT_EQ(0, h.owner);
 	EXPECT_EQ(DL, h.type);
@@ -976,6 +987,9 @@ TEST(export_fresh_job)
 	EXPECT_EQ(0, h.proxy_list_len);
 	EXPECT_EQ(0, h.proxy_bypass_len);
 	EXPECT_EQ(0, h.http_headers_len);
+	/* the maximum download time, BITS's 90 days; never taken: no time */
+	EXPECT_EQ(7776000, h.max_download_time);
+	EXPECT_EQ(0, h.transfer_time);
 	/* the name right after the header, with no NUL */
 	EXPECT_MEMEQ(name, r.b + HDR_SIZE, strlen(name));
 	view_job(fd, &v);
@@ -2433,7 +2447,10 @@ static const struct mutation corruptions[] = {
 	H(header_size, 128),
 	H(header_size, 137),
 	H(header_size, 135),
-	H(header_size, KBITS_JOB_RECORD_SIZE_VER0),	/* a version 1 header */
+	H(header_size, 143),
+	H(header_size, 145),
+	H(header_size, KBITS_JOB_RECORD_SIZE_VER0),	/* a version 2 header */
+	H(header_size, KBITS_JOB_RECORD_SIZE_VER1),
 	H(header_size, ~0u),
 	HADD(length, 1),
 	HADD(length, -1),
@@ -2813,8 +2830,9 @@ TEST(import_accepts_variants)
 
 /*
  * A version 0 record (KBITS_JOB_RECORD_SIZE_VER0: no proxy settings, no
- * headers), as an agent of before them kept on disk: it imports with the
- * defaults (SYSTEM, no lists, no headers) and exports as version 1.
+ * headers, no maximum download time), as an agent of before them kept on
+ * disk: it imports with the defaults (SYSTEM, no lists, no headers, 90
+ * days, no transfer time) and exports as the current version.
  */
 static void rec_to_ver0(struct rec *r)
 {
@@ -2827,6 +2845,8 @@ static void rec_to_ver0(struct rec *r)
 	ASSERT_EQ(0, h.proxy_list_len);
 	ASSERT_EQ(0, h.proxy_bypass_len);
 	ASSERT_EQ(0, h.http_headers_len);
+	ASSERT_EQ(KBITS_MAX_DOWNLOAD_TIME_DEFAULT, h.max_download_time);
+	ASSERT_EQ(0, h.transfer_time);
 	memmove(r->b + v0, r->b + HDR_SIZE, r->len - HDR_SIZE);
 	r->len -= cut;
 	memcpy(r->b + offsetof(struct kbits_job_record, header_size), &v0,
@@ -2850,7 +2870,7 @@ TEST(import_version0_record)
 	rec_put_str(&v1, R_HEADERS, 0, "", 0);
 	r = v1;
 	rec_to_ver0(&r);
-	EXPECT_EQ(v1.len - 16, r.len);
+	EXPECT_EQ(v1.len - (HDR_SIZE - KBITS_JOB_RECORD_SIZE_VER0), r.len);
 	h = rec_hdr(&r);
 	EXPECT_EQ(120, h.header_size);
 	EXPECT_EQ(r.len, h.length);
@@ -2867,7 +2887,14 @@ TEST(import_version0_record)
 	EXPECT_STREQ("", gp.list);
 	EXPECT_STREQ("", gp.bypass);
 	EXPECT_EQ(-ENODATA, get_headers(fd, buf, sizeof(buf)));
-	/* exported as version 1: the record it was cut from, byte for byte */
+	{
+		struct kbits_job_attr at;
+
+		get_attr(fd, &at);
+		EXPECT_EQ(KBITS_MAX_DOWNLOAD_TIME_DEFAULT, at.max_download_time);
+		EXPECT_EQ(0, at.transfer_time);
+	}
+	/* exported as the current version: the record it was cut from, byte for byte */
 	export_rec(a, id, &got);
 	EXPECT_EQ(HDR_SIZE, rec_hdr(&got).header_size);
 	ASSERT_EQ(v1.len, got.len);
@@ -2901,7 +2928,7 @@ TEST(import_version0_record)
 		EXPECT_REFUSED(a, dev, t.b, KBITS_JOB_RECORD_SIZE_VER0 - 1, id,
 			       EINVAL, 0, "a version 0 header short");
 	}
-	/* version 0 layout but header_size 136, or the other way round */
+	/* version 0 layout but the current header_size, or the other way round */
 	{
 		static struct rec t;
 		uint32_t hs = HDR_SIZE;
@@ -2910,13 +2937,13 @@ TEST(import_version0_record)
 		memcpy(t.b + offsetof(struct kbits_job_record, header_size),
 		       &hs, sizeof(hs));
 		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
-			       "version 0 layout, header_size 136");
+			       "version 0 layout, header_size %u", HDR_SIZE);
 		t = v1;
 		hs = KBITS_JOB_RECORD_SIZE_VER0;
 		memcpy(t.b + offsetof(struct kbits_job_record, header_size),
 		       &hs, sizeof(hs));
 		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
-			       "version 1 layout, header_size 120");
+			       "current layout, header_size 120");
 	}
 	/*
 	 * The base record with its proxy settings and headers, cut to version
@@ -2961,6 +2988,315 @@ TEST(import_version0_record)
 		EXPECT_MEMEQ(t.b, got.b, t.len);
 		cancel_id(dev, id);
 	}
+	close(a);
+	close(dev);
+}
+
+/*
+ * A version 1 record (KBITS_JOB_RECORD_SIZE_VER1: no maximum download time
+ * and no transfer time), as an agent of before them kept on disk: it
+ * imports with BITS's 90 days and no transfer time.  A current record
+ * brings both back as they were.
+ */
+TEST(import_version1_record)
+{
+	const uint32_t v1 = KBITS_JOB_RECORD_SIZE_VER1;
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec base, full, r, got;
+	struct kbits_job_record h;
+	struct kbits_job_attr at;
+	guid_bytes id;
+
+	base_record(a, dev, "v1", &base, id);
+	h = rec_hdr(&base);
+	ASSERT_EQ(KBITS_MAX_DOWNLOAD_TIME_DEFAULT, h.max_download_time);
+	ASSERT_EQ(0, h.transfer_time);
+
+	/* a current record with both set: the job has them */
+	full = base;
+	h.max_download_time = 1234;
+	h.transfer_time = 99;
+	rec_set_hdr(&full, &h);
+	ASSERT_SYSOK(raw_import(a, full.b, full.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	get_attr(fd, &at);
+	EXPECT_EQ(1234, at.max_download_time);
+	EXPECT_EQ(99, at.transfer_time);
+	job_cancel(fd);
+	close(fd);
+	EXPECT_IMPORTED(a, dev, &full, full.len, id, S_TRANSIENT,
+			"max_download_time 1234, transfer_time 99");
+	h.max_download_time = 0;	/* no limit */
+	h.transfer_time = 0xffffffffu;
+	rec_set_hdr(&full, &h);
+	EXPECT_IMPORTED(a, dev, &full, full.len, id, S_TRANSIENT,
+			"max_download_time 0, transfer_time ~0");
+
+	/* cut to version 1: the defaults, whatever the cut fields said */
+	r = full;
+	memmove(r.b + v1, r.b + HDR_SIZE, r.len - HDR_SIZE);
+	r.len -= HDR_SIZE - v1;
+	memcpy(r.b + offsetof(struct kbits_job_record, header_size), &v1,
+	       sizeof(v1));
+	rec_fix_length(&r);
+	EXPECT_EQ(base.len - 8, r.len);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	EXPECT_STATE(S_TRANSIENT, fd);
+	get_attr(fd, &at);
+	EXPECT_EQ(KBITS_MAX_DOWNLOAD_TIME_DEFAULT, at.max_download_time);
+	EXPECT_EQ(0, at.transfer_time);
+	/* exported as the current version: the base record, byte for byte */
+	export_rec(a, id, &got);
+	EXPECT_EQ(HDR_SIZE, rec_hdr(&got).header_size);
+	ASSERT_EQ(base.len, got.len);
+	EXPECT_MEMEQ(base.b, got.b, base.len);
+	job_cancel(fd);
+	close(fd);
+
+	/* a version 1 layout that says the current size, and the other way */
+	{
+		static struct rec t;
+		uint32_t hs = HDR_SIZE;
+
+		t = r;
+		memcpy(t.b + offsetof(struct kbits_job_record, header_size),
+		       &hs, sizeof(hs));
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 1 layout, header_size %u", HDR_SIZE);
+		t = full;
+		hs = v1;
+		memcpy(t.b + offsetof(struct kbits_job_record, header_size),
+		       &hs, sizeof(hs));
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "current layout, header_size %u", v1);
+		EXPECT_REFUSED(a, dev, r.b, v1 - 1, id, EINVAL, 0,
+			       "a version 1 header short");
+	}
+	close(a);
+	close(dev);
+}
+
+/* ------------------------------------------------- the transfer time */
+
+/* Seconds on the clock the kernel counts transfer time on (suspend too). */
+static double boot_now(void)
+{
+	struct timespec ts;
+
+	ASSERT_SYSOK(clock_gettime(CLOCK_BOOTTIME, &ts));
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void nap(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static uint32_t transfer_time(int fd)
+{
+	struct kbits_job_attr at;
+
+	get_attr(fd, &at);
+	return at.transfer_time;
+}
+
+static int agent_requeue(int a, const uint8_t *id)
+{
+	struct kbits_agent_job j;
+
+	memset(&j, 0, sizeof(j));
+	j.size = sizeof(j);
+	memcpy(j.id, id, KBITS_GUID_SIZE);
+	return ioctl(a, KBITS_AGENT_IOC_REQUEUE, &j);
+}
+
+static int set_max_download_time(int fd, uint32_t seconds)
+{
+	struct kbits_job_attr at;
+
+	memset(&at, 0, sizeof(at));
+	at.size = sizeof(at);
+	at.mask = KBITS_ATTR_MAX_DOWNLOAD_TIME;
+	at.max_download_time = seconds;
+	return ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &at);
+}
+
+/*
+ * A job's transfer time (BITS: what counts against SetMaximumDownloadTime)
+ * grows while the agent has it, CONNECTING or TRANSFERRING, and at no other
+ * time: not SUSPENDED, QUEUED (also when the agent gives it back, or
+ * detaches), TRANSIENT_ERROR or ERROR.  Whole seconds, the running stretch
+ * included, never more than the time that passed.  A RESUME that queues
+ * the job sets it to 0; one that finds the job queued changes nothing.
+ */
+TEST(transfer_time_counts_only_taken)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	struct kbits_job_attr at;
+	uint32_t t, kept;
+	double t0, t1;
+	guid_bytes id;
+
+	fd = make_job(dev, "rt: transfer time", DL, id);
+	ASSERT_SYSOK(add_n(fd, 1, "tt"));
+	get_attr(fd, &at);
+	EXPECT_EQ(KBITS_MAX_DOWNLOAD_TIME_DEFAULT, at.max_download_time);
+	EXPECT_EQ(0, at.transfer_time);
+
+	/* SUSPENDED, then QUEUED: nothing counts */
+	nap(1.2);
+	EXPECT_EQ(0, transfer_time(fd));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	nap(1.2);
+	EXPECT_EQ(0, transfer_time(fd));
+
+	/* CONNECTING counts, the stretch still running included */
+	t0 = boot_now();
+	ASSERT_SYSOK(take(a, id));
+	nap(1.2);
+	t = transfer_time(fd);
+	t1 = boot_now();
+	EXPECT_GE(t, 1);
+	EXPECT_LE(t, (uint32_t)(t1 - t0));
+	/* TRANSFERRING too */
+	ASSERT_SYSOK(progress(a, id, 0, 100, 10, 0));
+	nap(1.2);
+	t = transfer_time(fd);
+	t1 = boot_now();
+	EXPECT_GE(t, 2);
+	EXPECT_LE(t, (uint32_t)(t1 - t0));
+
+	/* TRANSIENT_ERROR does not */
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT, KBITS_ERROR_CONTEXT_TRANSPORT,
+				  ECONNRESET, 0, "reset"));
+	kept = transfer_time(fd);
+	EXPECT_GE(kept, 2);
+	nap(1.2);
+	EXPECT_EQ(kept, transfer_time(fd));
+
+	/* a retry counts on from there */
+	t0 = boot_now();
+	ASSERT_SYSOK(take(a, id));
+	nap(1.2);
+	t = transfer_time(fd);
+	t1 = boot_now();
+	EXPECT_GE(t, kept + 1);
+	EXPECT_LE(t, kept + (uint32_t)(t1 - t0) + 1);
+
+	/* given back to the queue by the agent: QUEUED, it stops */
+	ASSERT_SYSOK(agent_requeue(a, id));
+	EXPECT_STATE(S_QUEUED, fd);
+	kept = transfer_time(fd);
+	nap(1.2);
+	EXPECT_EQ(kept, transfer_time(fd));
+	/* a RESUME of a QUEUED job is a no-op: it keeps it */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	EXPECT_EQ(kept, transfer_time(fd));
+
+	/* SUSPEND keeps it too, and it stops */
+	ASSERT_SYSOK(take(a, id));
+	nap(1.1);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+	EXPECT_STATE(S_SUSPENDED, fd);
+	kept = transfer_time(fd);
+	EXPECT_GE(kept, 4);
+	nap(1.2);
+	EXPECT_EQ(kept, transfer_time(fd));
+
+	/* RESUME from SUSPENDED starts it over (BITS: Resume resets it) */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	EXPECT_EQ(0, transfer_time(fd));
+
+	/* a final ERROR keeps it and stops it; RESUME starts it over */
+	ASSERT_SYSOK(take(a, id));
+	nap(1.1);
+	ASSERT_SYSOK(report_error(a, id, 0, KBITS_ERROR_CONTEXT_GENERAL,
+				  ETIMEDOUT, NO_FILE, "too long"));
+	EXPECT_STATE(S_ERROR, fd);
+	kept = transfer_time(fd);
+	EXPECT_GE(kept, 1);
+	nap(1.2);
+	EXPECT_EQ(kept, transfer_time(fd));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	EXPECT_EQ(0, transfer_time(fd));
+
+	/* the agent detaching gives the job back: QUEUED, it stops */
+	ASSERT_SYSOK(take(a, id));
+	nap(1.1);
+	close(a);
+	EXPECT_STATE(S_QUEUED, fd);
+	kept = transfer_time(fd);
+	EXPECT_GE(kept, 1);
+	nap(1.2);
+	EXPECT_EQ(kept, transfer_time(fd));
+
+	/* none of it touched the limit */
+	get_attr(fd, &at);
+	EXPECT_EQ(KBITS_MAX_DOWNLOAD_TIME_DEFAULT, at.max_download_time);
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/*
+ * The maximum download time and the transfer time across EXPORT, a cancel
+ * and IMPORT: both come back, and the time counts on from there.  An
+ * export of a job the agent has counts the running stretch.
+ */
+TEST(max_download_time_record_round_trip)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec r, r2;
+	struct kbits_job_attr at, at2;
+	struct kbits_job_record h;
+	guid_bytes id;
+
+	fd = make_job(dev, "rt: max download time", DL, id);
+	ASSERT_SYSOK(add_n(fd, 1, "md"));
+	ASSERT_SYSOK(set_max_download_time(fd, 12345));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(take(a, id));
+	nap(1.2);
+	/* while CONNECTING: the running stretch is in the record */
+	export_rec(a, id, &r);
+	h = rec_hdr(&r);
+	EXPECT_EQ(12345, h.max_download_time);
+	EXPECT_GE(h.transfer_time, 1);
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT, KBITS_ERROR_CONTEXT_TRANSPORT,
+				  ECONNRESET, 0, "reset"));
+	get_attr(fd, &at);
+	EXPECT_EQ(12345, at.max_download_time);
+	EXPECT_GE(at.transfer_time, h.transfer_time);
+	export_rec(a, id, &r);
+	h = rec_hdr(&r);
+	EXPECT_EQ(12345, h.max_download_time);
+	EXPECT_EQ(at.transfer_time, h.transfer_time);
+	job_cancel(fd);
+	close(fd);
+
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	EXPECT_STATE(S_TRANSIENT, fd);
+	get_attr(fd, &at2);
+	EXPECT_EQ(12345, at2.max_download_time);
+	EXPECT_EQ(at.transfer_time, at2.transfer_time);
+	export_rec(a, id, &r2);
+	ASSERT_EQ(r.len, r2.len);
+	EXPECT_MEMEQ(r.b, r2.b, r.len);
+
+	/* the imported job counts on from its record's time */
+	ASSERT_SYSOK(take(a, id));
+	nap(1.2);
+	EXPECT_GE(transfer_time(fd), at.transfer_time + 1);
+	job_cancel(fd);
+	close(fd);
 	close(a);
 	close(dev);
 }

@@ -1750,6 +1750,11 @@ TEST(lib_job_model_roundtrip)
 	EXPECT_EQ(600, v);
 	ASSERT_RET(0, kbits_job_get_no_progress_timeout(j, &v));
 	EXPECT_EQ(1209600, v);
+	ASSERT_RET(0, kbits_job_get_max_download_time(j, &v));
+	EXPECT_EQ(7776000, v);
+	v = 99;
+	ASSERT_RET(0, kbits_job_get_transfer_time(j, &v));
+	EXPECT_EQ(0, v);
 	ASSERT_RET(0, kbits_job_get_error_count(j, &v));
 	EXPECT_EQ(0, v);
 	ASSERT_RET(0, kbits_job_get_times(j, &t));
@@ -1798,6 +1803,22 @@ TEST(lib_job_model_roundtrip)
 	EXPECT_EQ(5, v);
 	EXPECT_RET(0, kbits_job_set_no_progress_timeout(j, 0));
 	ASSERT_RET(0, kbits_job_get_no_progress_timeout(j, &v));
+	EXPECT_EQ(0, v);
+	EXPECT_RET(0, kbits_job_set_max_download_time(j, 0));	/* no limit */
+	ASSERT_RET(0, kbits_job_get_max_download_time(j, &v));
+	EXPECT_EQ(0, v);
+	EXPECT_RET(0, kbits_job_set_max_download_time(j, 0xffffffffu));
+	ASSERT_RET(0, kbits_job_get_max_download_time(j, &v));
+	EXPECT_EQ(0xffffffffu, v);
+	EXPECT_RET(0, kbits_job_set_max_download_time(j, 3600));
+	ASSERT_RET(0, kbits_job_get_max_download_time(j, &v));
+	EXPECT_EQ(3600, v);
+	/* the other settings did not move */
+	ASSERT_RET(0, kbits_job_get_no_progress_timeout(j, &v));
+	EXPECT_EQ(0, v);
+	ASSERT_RET(0, kbits_job_get_min_retry_delay(j, &v));
+	EXPECT_EQ(5, v);
+	ASSERT_RET(0, kbits_job_get_transfer_time(j, &v));
 	EXPECT_EQ(0, v);
 
 	/* files */

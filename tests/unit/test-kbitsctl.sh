@@ -150,7 +150,13 @@ expect 0 '' set --help
 stdout_has '^      --proxy-usage USAGE'
 stdout_has '^      --headers HEADERS'
 stdout_has '^      --dynamic-content on.off'
+stdout_has '^      --max-download-time SECONDS'
 expect 2 "dynamic-content: 'maybe' is not on or off" set "$guid" --dynamic-content maybe
+expect 2 "max-download-time: '90x' is not a number of seconds" set "$guid" --max-download-time 90x
+expect 2 "max-download-time: '-1' is not a number of seconds" set "$guid" --max-download-time -1
+expect 2 "max-download-time: '49711d' is not a number of seconds" set "$guid" --max-download-time 49711d
+expect 0 '' info --help
+stdout_has 'max_download_time'
 
 # transfer
 expect 2 'transfer: missing REMOTE LOCAL' transfer

@@ -400,6 +400,9 @@ START_TEST(null_handles_job_model)
 	ck_assert_int_eq(kbits_job_set_min_retry_delay(NULL, 60), -EINVAL);
 	ck_assert_int_eq(kbits_job_get_no_progress_timeout(NULL, &v), -EINVAL);
 	ck_assert_int_eq(kbits_job_set_no_progress_timeout(NULL, 60), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_max_download_time(NULL, &v), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_max_download_time(NULL, 60), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_transfer_time(NULL, &v), -EINVAL);
 	ck_assert_int_eq(kbits_job_get_error_count(NULL, &v), -EINVAL);
 	ck_assert_int_eq(kbits_job_get_times(NULL, &t), -EINVAL);
 	ck_assert_int_eq(kbits_job_add_file(NULL, fi.remote_name, fi.local_name), -EINVAL);

@@ -39,6 +39,8 @@ struct job_summary {
 	enum kbits_job_priority priority;
 	uint32_t notify, retry_delay, no_progress_timeout, error_count;
 	bool dynamic_content;		/* KBITS_JOB_DYNAMIC_CONTENT */
+	bool max_download_known;	/* false: the module has no maximum download time */
+	uint32_t max_download_time, transfer_time;
 	struct kbits_job_times times;
 	struct kbits_job_progress progress;
 	bool has_error;
@@ -95,6 +97,14 @@ static int summary_read(struct kbits_job *j, struct job_summary *s, bool full)
 		err = kbits_job_get_error_count(j, &s->error_count);
 	if (!err && full)
 		err = kbits_job_get_dynamic_content(j, &s->dynamic_content);
+	if (!err && full) {
+		err = kbits_job_get_max_download_time(j, &s->max_download_time);
+		if (!err)
+			err = kbits_job_get_transfer_time(j, &s->transfer_time);
+		s->max_download_known = err == 0;
+		if (err == -EOPNOTSUPP)
+			err = 0;
+	}
 	if (!err && full)
 		err = kbits_job_get_times(j, &s->times);
 	if (!err && full)
@@ -192,6 +202,11 @@ static void put_json_summary(FILE *f, const struct job_summary *s, bool full)
 	fprintf(f, ", \"min_retry_delay\": %u, \"no_progress_timeout\": %u, \"error_count\": %u",
 		s->retry_delay, s->no_progress_timeout, s->error_count);
 	fprintf(f, ", \"dynamic_content\": %s", s->dynamic_content ? "true" : "false");
+	if (s->max_download_known)
+		fprintf(f, ", \"max_download_time\": %u, \"transfer_time\": %u",
+			s->max_download_time, s->transfer_time);
+	else
+		fputs(", \"max_download_time\": null, \"transfer_time\": null", f);
 	put_json_time(f, "creation_time", s->times.creation_time);
 	put_json_time(f, "modification_time", s->times.modification_time);
 	put_json_time(f, "transfer_completion_time", s->times.transfer_completion_time);
@@ -590,15 +605,20 @@ static const char info_help[] =
 	"\n"
 	"Shows everything about a job: GUID, display name, description, type,\n"
 	"state, owner, priority, notify flags, retry delay, no-progress timeout,\n"
-	"error count, dynamic content, times, progress, files, proxy settings,\n"
-	"HTTP headers and the last error.\n"
+	"error count, dynamic content, maximum download time and the transfer time\n"
+	"that counts against it, times, progress, files, proxy settings, HTTP\n"
+	"headers and the last error.\n"
 	"\n"
 	"Options:\n"
 	"      --json   one JSON object: guid, display_name, type, state, owner,\n"
 	"               owner_name, priority, files_total, files_transferred,\n"
 	"               bytes_total, bytes_transferred, description, notify_flags,\n"
 	"               notify, min_retry_delay, no_progress_timeout, error_count,\n"
-	"               dynamic_content (true or false), creation_time, modification_time, transfer_completion_time\n"
+	"               dynamic_content (true or false), max_download_time (seconds,\n"
+	"               0: no limit), transfer_time (seconds connecting or\n"
+	"               transferring since created or resumed; both null from a\n"
+	"               module without them), creation_time, modification_time,\n"
+	"               transfer_completion_time\n"
 	"               (seconds since the epoch, null: not yet),\n"
 	"               proxy_usage, proxy_list, proxy_bypass, http_headers,\n"
 	"               error (null or an object as 'error --json' gives), files\n"
@@ -672,6 +692,18 @@ int cmd_info(int argc, char **argv)
 	snprintf(buf, sizeof(buf), "%u", s.error_count);
 	put_field("Errors:", buf);
 	put_field("Dynamic content:", s.dynamic_content ? "yes" : "no");
+	if (!s.max_download_known) {
+		put_field("Max download time:",
+			  "? (the loaded kbits module has no maximum download time)");
+	} else {
+		if (s.max_download_time)
+			format_duration(buf, sizeof(buf), s.max_download_time);
+		else
+			snprintf(buf, sizeof(buf), "none");
+		put_field("Max download time:", buf);
+		format_duration(buf, sizeof(buf), s.transfer_time);
+		put_field("Transfer time:", buf);
+	}
 	format_time(buf, sizeof(buf), s.times.creation_time);
 	put_field("Created:", buf);
 	format_time(buf, sizeof(buf), s.times.modification_time);
@@ -951,15 +983,20 @@ static const char set_help[] =
 	"      --dynamic-content on|off  the files may change with every request and\n"
 	"                                come without a length or ranges: accepted,\n"
 	"                                and never resumed (default off)\n"
+	"      --max-download-time SECONDS\n"
+	"                                connecting or transferring before the job\n"
+	"                                is an error (default 90 days); 0: no limit.\n"
+	"                                Queued and retry waits do not count; a\n"
+	"                                resume starts it over\n"
 	"  -h, --help                    show this help\n"
 	"\n"
 	"SECONDS may end in s, m, h or d (e.g. 30m, 2d).\n";
 
 struct settings {
-	bool prio, notify, retry, timeout, dyn;
+	bool prio, notify, retry, timeout, dyn, mdt;
 	bool dynamic;
 	enum kbits_job_priority priority;
-	uint32_t notify_flags, retry_delay, no_progress_timeout;
+	uint32_t notify_flags, retry_delay, no_progress_timeout, max_download_time;
 	const char *description, *display_name;
 	bool proxy;
 	enum kbits_proxy_usage proxy_usage;
@@ -969,7 +1006,7 @@ struct settings {
 
 enum {
 	OPT_NOTIFY = 256, OPT_PROXY_USAGE, OPT_PROXY_LIST, OPT_PROXY_BYPASS, OPT_HEADERS,
-	OPT_DYNAMIC,
+	OPT_DYNAMIC, OPT_MAX_DOWNLOAD_TIME,
 };
 
 static int check_string(const char *what, const char *s, size_t max)
@@ -1000,7 +1037,7 @@ static char *headers_crlf(const char *s)
 /* What the job had, to undo a change. */
 struct undo {
 	enum kbits_job_priority priority;
-	uint32_t notify_flags, retry_delay, no_progress_timeout;
+	uint32_t notify_flags, retry_delay, no_progress_timeout, max_download_time;
 	char *description, *display_name;
 	enum kbits_proxy_usage proxy_usage;
 	char *proxy_list, *proxy_bypass;
@@ -1022,6 +1059,7 @@ int cmd_set(int argc, char **argv)
 		{ "proxy-bypass", required_argument, NULL, OPT_PROXY_BYPASS },
 		{ "headers", required_argument, NULL, OPT_HEADERS },
 		{ "dynamic-content", required_argument, NULL, OPT_DYNAMIC },
+		{ "max-download-time", required_argument, NULL, OPT_MAX_DOWNLOAD_TIME },
 		HELP_OPT, END_OPT,
 	};
 	struct settings st = { 0 };
@@ -1095,6 +1133,12 @@ int cmd_set(int argc, char **argv)
 						  optarg);
 			st.dyn = true;
 			break;
+		case OPT_MAX_DOWNLOAD_TIME:
+			if (parse_seconds(optarg, &st.max_download_time) < 0)
+				return usage_fail("set", "--max-download-time: '%s' is not a number of seconds",
+						  optarg);
+			st.mdt = true;
+			break;
 		case 'h':
 			return print_help(set_help);
 		default:
@@ -1143,7 +1187,7 @@ int cmd_set(int argc, char **argv)
 		}
 	}
 	any = st.prio || st.notify || st.retry || st.timeout || st.description ||
-	      st.display_name || st.proxy || headers_arg || st.dyn;
+	      st.display_name || st.proxy || headers_arg || st.dyn || st.mdt;
 	if (!any)
 		return usage_fail("set", "nothing to set: give at least one option");
 
@@ -1169,6 +1213,8 @@ int cmd_set(int argc, char **argv)
 		err = kbits_job_get_proxy(j, &u.proxy_usage, &u.proxy_list, &u.proxy_bypass);
 	if (!err && st.dyn)
 		err = kbits_job_get_dynamic_content(j, &u.dynamic);
+	if (!err && st.mdt)
+		err = kbits_job_get_max_download_time(j, &u.max_download_time);
 	if (err) {
 		ret = job_fail(&id, j, "read the job's settings", err);
 		goto out;
@@ -1178,9 +1224,10 @@ int cmd_set(int argc, char **argv)
 	static const char *const step_what[] = {
 		"set the priority", "set the notify flags", "set the retry delay",
 		"set the no-progress timeout", "set the description", "set the display name",
-		"set the proxy settings", "set dynamic content", "set the HTTP headers",
+		"set the proxy settings", "set dynamic content",
+		"set the maximum download time", "set the HTTP headers",
 	};
-	for (step = 0; step < 9 && !err; step++) {
+	for (step = 0; step < 10 && !err; step++) {
 		switch (step) {
 		case 0:
 			if (st.prio)
@@ -1217,6 +1264,10 @@ int cmd_set(int argc, char **argv)
 				err = kbits_job_set_dynamic_content(j, st.dynamic);
 			break;
 		case 8:
+			if (st.mdt)
+				err = kbits_job_set_max_download_time(j, st.max_download_time);
+			break;
+		case 9:
 			/* Last, so that it never needs undoing. */
 			if (st.headers)
 				err = kbits_job_set_http_headers(j, st.headers);
@@ -1261,6 +1312,8 @@ int cmd_set(int argc, char **argv)
 				    u.proxy_bypass : NULL);
 	if (u.done > 7 && st.dyn)
 		kbits_job_set_dynamic_content(j, u.dynamic);
+	if (u.done > 8 && st.mdt)
+		kbits_job_set_max_download_time(j, u.max_download_time);
 out:
 	free(u.description);
 	free(u.display_name);

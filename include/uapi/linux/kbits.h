@@ -78,6 +78,7 @@ enum kbits_job_priority {
 #define KBITS_MIN_RETRY_DELAY_DEFAULT		600
 #define KBITS_MIN_RETRY_DELAY_MIN		5
 #define KBITS_NO_PROGRESS_TIMEOUT_DEFAULT	1209600	/* 14 days; 0: no retries */
+#define KBITS_MAX_DOWNLOAD_TIME_DEFAULT		7776000	/* 90 days; 0: no limit */
 
 /*
  * KBITS_IOC_CREATE_JOB - put a new job in the queue.
@@ -168,7 +169,10 @@ struct kbits_job_string {
  * GET fills every field (@mask and @flags must be 0).  SET changes the
  * fields named in @mask, all or none; the others, and the fields only GET
  * fills, are ignored, but for @flags, which must be 0 unless named.  Times
- * are seconds since the epoch, 0 where not yet.
+ * are seconds since the epoch, 0 where not yet.  A field past the size the
+ * caller gave is neither read nor written: SET fails with -EINVAL when
+ * @mask names one (KBITS_ATTR_MAX_DOWNLOAD_TIME needs
+ * KBITS_JOB_ATTR_SIZE_VER1).
  */
 struct kbits_job_attr {
 	__u32 size;			/* in: sizeof(struct kbits_job_attr) */
@@ -182,14 +186,30 @@ struct kbits_job_attr {
 	__s64 creation_time;		/* GET */
 	__s64 modification_time;	/* GET: the last change by its user */
 	__s64 completion_time;		/* GET: when it became TRANSFERRED */
+	/* from here on: size >= KBITS_JOB_ATTR_SIZE_VER1 */
+	/*
+	 * Seconds the job may spend CONNECTING or TRANSFERRING before the
+	 * agent gives it an ERROR (BITS: SetMaximumDownloadTime); 0: no
+	 * limit.  A new job's is KBITS_MAX_DOWNLOAD_TIME_DEFAULT.
+	 */
+	__u32 max_download_time;
+	/*
+	 * GET: seconds the job spent CONNECTING or TRANSFERRING since it was
+	 * created or last resumed (the running stretch included), on a clock
+	 * that counts system suspend.  A RESUME that queues the job sets it
+	 * to 0.
+	 */
+	__u32 transfer_time;
 };
 
-#define KBITS_JOB_ATTR_SIZE_VER0	56
+#define KBITS_JOB_ATTR_SIZE_VER0	56	/* up to completion_time */
+#define KBITS_JOB_ATTR_SIZE_VER1	64	/* max_download_time, transfer_time */
 #define KBITS_ATTR_PRIORITY		(1U << 0)
 #define KBITS_ATTR_NOTIFY_FLAGS		(1U << 1)
 #define KBITS_ATTR_MIN_RETRY_DELAY	(1U << 2)
 #define KBITS_ATTR_NO_PROGRESS_TIMEOUT	(1U << 3)
 #define KBITS_ATTR_FLAGS		(1U << 4)
+#define KBITS_ATTR_MAX_DOWNLOAD_TIME	(1U << 5)
 
 /*
  * The job's files may change with every request and be served without a
@@ -484,23 +504,24 @@ struct kbits_agent_record {
 #define KBITS_AGENT_RECORD_SIZE_VER0	40
 
 /*
- * A record is this header (@header_size bytes: KBITS_JOB_RECORD_SIZE_VER1
- * as EXPORT writes it; IMPORT also takes KBITS_JOB_RECORD_SIZE_VER0, which
- * ends before @proxy_usage), then the display name, the description, the
- * error text, the proxy list, the proxy bypass list and the custom HTTP
- * headers (@*_len bytes each, no NUL), then @nr_files times a struct
- * kbits_record_file followed by its remote and local names.  Fields are in
- * the machine's byte order; the owner is a uid of the initial user
- * namespace, where an imported job belongs.  IMPORT checks every field as
- * CREATE_JOB, ADD_FILES, SET_ATTR and the agent's ioctls check theirs:
- * -EINVAL for anything they would refuse, or a record whose lengths do not
- * add up.
+ * A record is this header (@header_size bytes: KBITS_JOB_RECORD_SIZE_VER2
+ * as EXPORT writes it; IMPORT also takes KBITS_JOB_RECORD_SIZE_VER1, which
+ * ends before @max_download_time (the job gets the default and 0), and
+ * KBITS_JOB_RECORD_SIZE_VER0, which ends before @proxy_usage), then the
+ * display name, the description, the error text, the proxy list, the proxy
+ * bypass list and the custom HTTP headers (@*_len bytes each, no NUL), then
+ * @nr_files times a struct kbits_record_file followed by its remote and
+ * local names.  Fields are in the machine's byte order; the owner is a uid
+ * of the initial user namespace, where an imported job belongs.  IMPORT
+ * checks every field as CREATE_JOB, ADD_FILES, SET_ATTR and the agent's
+ * ioctls check theirs: -EINVAL for anything they would refuse, or a record
+ * whose lengths do not add up.
  */
 struct kbits_job_record {
 	__u32 magic;		/* KBITS_RECORD_MAGIC */
 	__u32 version;		/* KBITS_RECORD_VERSION */
 	__u32 length;		/* the whole record, this header included */
-	__u32 header_size;	/* KBITS_JOB_RECORD_SIZE_VER1 (or _VER0) */
+	__u32 header_size;	/* KBITS_JOB_RECORD_SIZE_VER2 (or _VER1, _VER0) */
 	__u8 id[KBITS_GUID_SIZE];
 	__u32 owner;
 	__u32 type;		/* enum kbits_job_type */
@@ -526,6 +547,9 @@ struct kbits_job_record {
 	__u32 proxy_list_len;
 	__u32 proxy_bypass_len;
 	__u32 http_headers_len;
+	/* from here on: header_size >= KBITS_JOB_RECORD_SIZE_VER2 */
+	__u32 max_download_time;	/* seconds; 0: no limit */
+	__u32 transfer_time;	/* seconds CONNECTING or TRANSFERRING since resumed */
 };
 
 struct kbits_record_file {
@@ -540,7 +564,8 @@ struct kbits_record_file {
 #define KBITS_RECORD_MAGIC	0x5354424bU	/* "KBTS" */
 #define KBITS_RECORD_VERSION	1
 #define KBITS_JOB_RECORD_SIZE_VER0	120	/* no proxy settings, no headers */
-#define KBITS_JOB_RECORD_SIZE_VER1	136
+#define KBITS_JOB_RECORD_SIZE_VER1	136	/* no max_download_time, transfer_time */
+#define KBITS_JOB_RECORD_SIZE_VER2	144
 /* The job was marked by an agent with KBITS_AGENT_PLACES_FILES. */
 #define KBITS_RECORD_AGENT_PLACES	(1U << 0)
 /*
