@@ -5,8 +5,11 @@
  *
  *   main.c      options, signals, daemonising, the top of the main loop
  *   log.c       logging to stderr with sd-daemon(3) priority prefixes
- *   agent.c     the agent fd, its events, the jobs waiting and their timing,
- *               and the loop that supervises a job's worker
+ *   policy.c    the administrator's settings: kbitsd.conf, --max-jobs,
+ *               --max-rate...; the background rate controller's arithmetic
+ *   agent.c     the agent: its events, the store, the main loop; its other
+ *               parts (agent.h): agentfd.c, sched.c, run.c, bandwidth.c
+ *   netwatch.c  links going down and up (rtnetlink), interface counters
  *   worker.c    the worker: the child process, running as the job's owner,
  *               that transfers a job's files and reports over a socket
  *   transfer.c  one file, in the worker: libcurl for http(s), a local copy
@@ -35,6 +38,67 @@ void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* A line about a job: "job {guid}: ..." */
 void log_job(int prio, const struct kbits_guid *id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* --------------------------------------------------------------- policy.c */
+
+#define PRIORITY_COUNT		4	/* FOREGROUND, HIGH, NORMAL, LOW */
+#define POLICY_CAPS_MAX		64
+#define MAX_JOBS_DEFAULT	4
+#define SLICE_DEFAULT		30	/* seconds */
+#define SLOTS_LIMIT		64	/* workers at once, FOREGROUND ones included */
+#define SLOTS_LIMIT_TEXT	"64"
+#define DEFAULT_CONFIG		"/etc/kbits/kbitsd.conf"
+
+/* A cap on a priority's total rate, always or during some hours. */
+struct rate_cap {
+	enum kbits_job_priority priority;
+	uint64_t rate;		/* bytes/s */
+	int from_hour, to_hour;	/* [from, to) local time, may wrap; -1: always */
+};
+
+/* How kbitsd shares the network (kbitsd.conf, the command line). */
+struct policy {
+	unsigned int max_jobs;	/* background (HIGH, NORMAL, LOW) jobs at once */
+	unsigned int slice;	/* seconds a job of a priority runs while others wait */
+	bool yield;		/* background jobs use only bandwidth others leave idle */
+	struct rate_cap caps[POLICY_CAPS_MAX];
+	size_t ncaps;
+};
+
+void policy_init(struct policy *p);
+/* "foreground", "high", "normal", "low": 0 or -EINVAL. */
+int policy_parse_priority(const char *s, enum kbits_job_priority *prio);
+/* Bytes per second: digits, optionally K, M or G (powers of 1024). 0 or -EINVAL. */
+int policy_parse_rate(const char *s, uint64_t *rate);
+/*
+ * "PRIORITY=RATE" (the command line) or "PRIORITY RATE [HH-HH]" (the
+ * file): adds a cap.  0, or -EINVAL with @why set, or -ENOSPC.
+ */
+int policy_add_cap(struct policy *p, const char *arg, bool file_syntax, const char **why);
+/*
+ * Reads @path: lines "key = value", '#' comments; keys max-jobs, slice,
+ * yield, max-rate.  A missing file is fine unless @must_exist.  0, or a
+ * negative errno after logging where and why.
+ */
+int policy_load(struct policy *p, const char *path, bool must_exist);
+/* The cap on @prio's total rate at local hour @hour (0-23): bytes/s, 0: none. */
+uint64_t policy_cap(const struct policy *p, enum kbits_job_priority prio, int hour);
+
+/*
+ * The background rate controller of one interface: every tick it sees the
+ * interface's bytes and the background jobs' own over the tick, and sets
+ * the limit of their total rate.  Other traffic above what the jobs' own
+ * packets explain halves the limit (down to YIELD_FLOOR); none doubles it,
+ * until it no longer binds (then none).
+ */
+#define YIELD_FLOOR	(16 * 1024)	/* bytes/s background jobs keep */
+
+struct yield_ctl {
+	uint64_t limit;		/* bytes/s; 0: none */
+};
+
+/* One tick of @ms milliseconds: @iface_bytes on the interface, @bg_bytes the jobs'. */
+void yield_update(struct yield_ctl *y, uint64_t iface_bytes, uint64_t bg_bytes, int64_t ms);
 
 /* ------------------------------------------------------------------- ns.c */
 
@@ -317,6 +381,7 @@ enum worker_msg_kind {
 	WORKER_PROGRESS = 1,	/* file @index: @total, @done, @flags */
 	WORKER_RESULT = 2,	/* the end: @result, and @error when XFER_FAILED */
 	WORKER_VALIDATOR = 3,	/* file @index's new validators: @val */
+	WORKER_IFACE = 4,	/* the interface its connection uses: @iface */
 };
 
 #define WORKER_COMPLETED	(1U << 0)	/* the file is complete and fsync'd */
@@ -329,8 +394,21 @@ struct worker_msg {
 	uint64_t done;
 	uint32_t flags;
 	uint32_t result;	/* enum xfer_result */
+	uint64_t net;		/* PROGRESS: bytes received from the network so far */
 	struct xfer_error error;
 	struct file_validator val;
+	char iface[16];		/* IFACE: NUL-terminated */
+};
+
+/* What the daemon tells a worker (one struct per packet, the other way). */
+enum worker_ctl_kind {
+	WORKER_CTL_RATE = 1,	/* receive at most @rate bytes/s (0: no limit) */
+};
+
+struct worker_ctl {
+	uint32_t kind;
+	uint32_t reserved;
+	uint64_t rate;
 };
 
 /* What a worker transfers. */
@@ -370,6 +448,28 @@ void worker_progress(uint32_t index, uint64_t total, uint64_t done, uint32_t fla
 		     bool force);
 /* In the worker: file @index's new validators, before any byte of them is written. */
 void worker_validator(uint32_t index, const struct file_validator *v);
+/* In the worker: the connection uses interface @name (sent when it changes). */
+void worker_iface(const char *name);
+/*
+ * In the worker, after @len bytes came from the network: counts them, reads
+ * the daemon's rate, and sleeps as long as the rate asks.
+ */
+void worker_received(size_t len);
+
+/* ------------------------------------------------------------- netwatch.c */
+
+/* An rtnetlink socket (O_NONBLOCK) told of links and routes: an fd or -errno. */
+int netwatch_open(void);
+/*
+ * Reads what came: @down(@ctx, name) for a link that went down or away, or
+ * whose default route went; @up(@ctx) for a link that came up or a new route.
+ */
+void netwatch_read(int fd, void (*down)(void *ctx, const char *ifname),
+		   void (*up)(void *ctx), void *ctx);
+/* Bytes received plus sent on @ifname, as process @pid's network namespace counts them. */
+int netdev_bytes(pid_t pid, const char *ifname, uint64_t *bytes);
+/* The inode of network namespace fd @fd, or of the daemon's own for -1; 0: unknown. */
+uint64_t netns_of_fd(int fd);
 
 /* ---------------------------------------------------------------- agent.c */
 
@@ -380,7 +480,8 @@ struct agent;
  * negative errno after logging why (-EPERM: not privileged; -EBUSY: another
  * agent is attached).
  */
-int agent_new(struct kbits *m, const char *state_dir, int signal_fd, struct agent **out);
+int agent_new(struct kbits *m, const char *state_dir, const struct policy *pol,
+	      int signal_fd, struct agent **out);
 /*
  * Opens the store (after detaching: no SQLite connection crosses a fork),
  * gives the kernel the stored jobs back and stores the kernel's.

@@ -25,10 +25,13 @@
  * only when it is a regular file of the owner's with one link.  The daemon
  * kills a worker that stays silent anyway.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,12 +285,47 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *data)
 	return len;
 }
 
+/*
+ * Tells the daemon which interface the connection uses (the one that has
+ * its local address), for it to watch that interface's traffic.
+ */
+static void report_iface(struct xfer *x)
+{
+	struct ifaddrs *ifa, *i;
+	char addr[INET6_ADDRSTRLEN];
+	const char *ip = NULL;
+	const void *a;
+
+	if (curl_easy_getinfo(x->curl, CURLINFO_LOCAL_IP, &ip) != CURLE_OK || !ip || !*ip ||
+	    getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || !i->ifa_name)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			a = &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr;
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			a = &((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr;
+		else
+			continue;
+		if (inet_ntop(i->ifa_addr->sa_family, a, addr, sizeof(addr)) &&
+		    !strcmp(addr, ip)) {
+			/* the loopback carries nobody else's traffic to yield to */
+			if (!(i->ifa_flags & IFF_LOOPBACK))
+				worker_iface(i->ifa_name);
+			break;
+		}
+	}
+	freeifaddrs(ifa);
+}
+
 /* The response's first byte, or its end when it had none. */
 static void response_start(struct xfer *x)
 {
 	curl_off_t len = -1;
 
 	x->started = true;
+	report_iface(x);
 	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &x->status);
 	if (x->status < 200 || x->status >= 300)
 		return;
@@ -348,6 +386,7 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *data)
 	if (len)
 		x->fresh = true;
 	report(x, false, false);
+	worker_received(len);
 	return len;
 }
 

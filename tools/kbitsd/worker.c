@@ -16,7 +16,16 @@
  *   WORKER_VALIDATOR a file's validators (struct file_validator) from its
  *                    first response or its source, sent before any byte of
  *                    that version is written, for the daemon to store
+ *   WORKER_IFACE     the network interface its connection uses, when it
+ *                    changes (bandwidth.c watches that interface's traffic)
  *   WORKER_RESULT    the end: every file done, or the error that stopped it
+ *
+ * and each WORKER_PROGRESS carries the bytes received from the network so
+ * far.  The other way, the daemon sends struct worker_ctl: WORKER_CTL_RATE,
+ * the most it may receive per second (background jobs yield to other
+ * traffic, and the administrator's caps); the worker reads it as it writes
+ * and sleeps between reads to keep to it, which fills the socket's receive
+ * window and so slows the server down.
  *
  * The daemon never waits on it: it polls the socket with a timeout, relays
  * the progress to the kernel, and SIGKILLs the worker when the job must stop
@@ -26,6 +35,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -39,6 +49,12 @@
 static struct {
 	int64_t sent_ms;
 	struct worker_msg last;
+	uint64_t net;		/* bytes received from the network */
+	char iface[16];
+	/* the rate the daemon set, and the token bucket that keeps to it */
+	uint64_t rate;
+	int64_t bucket_us;
+	double tokens;
 } out;
 
 static int64_t mono_ms(void)
@@ -67,7 +83,7 @@ void worker_progress(uint32_t index, uint64_t total, uint64_t done, uint32_t fla
 	int64_t now = mono_ms();
 	bool same = out.last.kind == WORKER_PROGRESS && out.last.index == index &&
 		    out.last.total == total && out.last.done == done &&
-		    out.last.flags == flags;
+		    out.last.flags == flags && out.last.net == out.net;
 
 	if (!force && now - out.sent_ms < (same ? 1000 : 200))
 		return;
@@ -77,7 +93,86 @@ void worker_progress(uint32_t index, uint64_t total, uint64_t done, uint32_t fla
 	out.last.total = total;
 	out.last.done = done;
 	out.last.flags = flags;
+	out.last.net = out.net;
 	send_msg(&out.last);
+}
+
+void worker_iface(const char *name)
+{
+	struct worker_msg m;
+
+	if (!strncmp(out.iface, name, sizeof(out.iface)) || strlen(name) >= sizeof(m.iface))
+		return;
+	memset(&m, 0, sizeof(m));
+	m.kind = WORKER_IFACE;
+	strcpy(m.iface, name);
+	strcpy(out.iface, name);
+	send_msg(&m);
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The daemon's messages, if any; waits up to @ms for one. */
+static void read_ctl(int ms)
+{
+	struct pollfd pfd = { .fd = OWNER_CHILD_FD, .events = POLLIN };
+	struct worker_ctl c;
+	ssize_t n;
+
+	if (ms > 0 && poll(&pfd, 1, ms) <= 0)
+		return;
+	for (;;) {
+		n = recv(OWNER_CHILD_FD, &c, sizeof(c), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(c))
+			return;
+		if (c.kind == WORKER_CTL_RATE && c.rate != out.rate) {
+			out.rate = c.rate;
+			out.bucket_us = 0;
+		}
+	}
+}
+
+void worker_received(size_t len)
+{
+	double burst;
+	int64_t now;
+
+	out.net += len;
+	read_ctl(0);
+	while (out.rate) {
+		now = mono_us();
+		/* a quarter of a second's worth may come at once, 16 KiB at least */
+		burst = out.rate / 4.0 > 16384 ? out.rate / 4.0 : 16384;
+		if (!out.bucket_us) {
+			out.bucket_us = now;
+			out.tokens = burst;
+		}
+		out.tokens += (double)(now - out.bucket_us) * (double)out.rate / 1e6;
+		if (out.tokens > burst)
+			out.tokens = burst;
+		out.bucket_us = now;
+		if (len) {
+			out.tokens -= (double)len;
+			len = 0;
+		}
+		if (out.tokens >= 0)
+			break;
+		/* a new rate wakes it at once; a heartbeat at least every second */
+		read_ctl((int)(-out.tokens * 1000 / (double)out.rate) + 1 < 200 ?
+			 (int)(-out.tokens * 1000 / (double)out.rate) + 1 : 200);
+		if (out.last.kind == WORKER_PROGRESS)
+			worker_progress(out.last.index, out.last.total, out.last.done,
+					out.last.flags & ~(WORKER_COMPLETED | WORKER_FRESH),
+					false);
+	}
 }
 
 void worker_validator(uint32_t index, const struct file_validator *v)
@@ -165,6 +260,8 @@ static bool msg_ok(const struct worker_msg *m, size_t nfiles)
 		if (m->total != KBITS_SIZE_UNKNOWN && m->done > m->total)
 			return false;
 		return !(m->flags & WORKER_COMPLETED) || m->total == m->done;
+	case WORKER_IFACE:
+		return m->iface[0] && memchr(m->iface, 0, sizeof(m->iface));
 	case WORKER_VALIDATOR:
 		/* the worker is its owner's: every length in it is checked */
 		return m->index < nfiles && m->val.kind != VALIDATOR_NONE &&

@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The rates of the running jobs, set every BANDWIDTH_TICK_MS:
+ *
+ *  - FOREGROUND jobs take what they get (unless the administrator caps
+ *    them).
+ *  - HIGH, NORMAL and LOW jobs use only bandwidth that other traffic leaves
+ *    idle (policy->yield): for each interface the workers use (in its own
+ *    network namespace: a container's veth is not the host's), the daemon
+ *    reads the interface's counters (/proc/<worker>/net/dev, rx + tx) and
+ *    subtracts what its background workers received; other traffic (anyone
+ *    else's, FOREGROUND jobs' included) halves their total limit, none
+ *    doubles it until it no longer binds (yield_update()).  The limit is
+ *    shared by weight: HIGH 4, NORMAL 2, LOW 1.
+ *  - The administrator's caps (policy_cap(): per priority, maybe by hour)
+ *    are shared equally by the running jobs of that priority.
+ *
+ * A worker keeps to its rate by reading no faster (worker_received()).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent.h"
+
+#define WINDOW	4
+
+/* The traffic of one interface the workers use. */
+struct iface_group {
+	uint64_t netns;
+	char name[16];
+	pid_t pid;		/* a worker in that namespace, to read its counters */
+	bool have;		/* @last is a reading */
+	bool seen;		/* a worker uses it this tick */
+	uint64_t last;		/* the counters at the last tick */
+	uint64_t bg;		/* background bytes this tick */
+	/*
+	 * The last WINDOW ticks: the controller sees their sum, so that the
+	 * workers' reports (every 200 ms) are late or early by a tenth at most.
+	 */
+	uint64_t w_iface[WINDOW], w_bg[WINDOW];
+	int64_t w_ms[WINDOW];
+	unsigned int w_next;
+	struct yield_ctl y;
+};
+
+struct bandwidth {
+	struct iface_group g[SLOTS_LIMIT];
+	size_t n;
+	int64_t last_tick;
+};
+
+static const unsigned int prio_weight[PRIORITY_COUNT] = { 0, 4, 2, 1 };
+
+int bandwidth_new(struct bandwidth **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+void bandwidth_free(struct bandwidth *bw)
+{
+	free(bw);
+}
+
+static bool background(const struct slot *s)
+{
+	return s->p.priority != KBITS_PRIORITY_FOREGROUND;
+}
+
+static struct iface_group *group_of(struct bandwidth *bw, const struct slot *s, bool add)
+{
+	struct iface_group *g;
+	size_t i;
+
+	if (!s->iface[0] || !s->netns)
+		return NULL;
+	for (i = 0; i < bw->n; i++) {
+		g = &bw->g[i];
+		if (g->netns == s->netns && !strcmp(g->name, s->iface))
+			return g;
+	}
+	if (!add || bw->n == SLOTS_LIMIT)
+		return NULL;
+	g = &bw->g[bw->n++];
+	memset(g, 0, sizeof(*g));
+	g->netns = s->netns;
+	memcpy(g->name, s->iface, sizeof(g->name));
+	return g;
+}
+
+/* Measures each interface, and updates its background limit. */
+static void measure(struct agent *a, int64_t ms)
+{
+	struct bandwidth *bw = a->bw;
+	struct iface_group *g;
+	uint64_t bytes, d;
+	size_t i;
+
+	for (i = 0; i < bw->n; i++) {
+		bw->g[i].seen = false;
+		bw->g[i].bg = 0;
+	}
+	for (i = 0; i < a->nslots; i++) {
+		struct slot *s = a->slots[i];
+
+		d = s->net_bytes - s->tick_bytes;
+		s->tick_bytes = s->net_bytes;
+		if (s->ended || s->w.pid <= 0)
+			continue;
+		g = group_of(bw, s, true);
+		if (!g)
+			continue;
+		g->seen = true;
+		g->pid = s->w.pid;
+		if (background(s))
+			g->bg += d;
+	}
+	for (i = 0; i < bw->n;) {
+		g = &bw->g[i];
+		if (!g->seen) {		/* nobody uses it any more */
+			bw->g[i] = bw->g[--bw->n];
+			continue;
+		}
+		i++;
+		if (netdev_bytes(g->pid, g->name, &bytes) < 0) {
+			g->have = false;
+			continue;
+		}
+		if (g->have && bytes >= g->last) {
+			uint64_t wi = 0, wb = 0;
+			int64_t wms = 0;
+			unsigned int k;
+
+			g->w_iface[g->w_next] = bytes - g->last;
+			g->w_bg[g->w_next] = g->bg;
+			g->w_ms[g->w_next] = ms;
+			g->w_next = (g->w_next + 1) % WINDOW;
+			for (k = 0; k < WINDOW; k++) {
+				wi += g->w_iface[k];
+				wb += g->w_bg[k];
+				wms += g->w_ms[k];
+			}
+			if (a->pol->yield)
+				yield_update(&g->y, wi, wb, wms);
+		}
+		g->last = bytes;
+		g->have = true;
+	}
+}
+
+void bandwidth_tick(struct agent *a, int64_t now)
+{
+	struct bandwidth *bw = a->bw;
+	unsigned int count[PRIORITY_COUNT] = { 0 };
+	uint64_t cap[PRIORITY_COUNT], weights;
+	struct iface_group *g;
+	struct tm tm;
+	time_t t;
+	size_t i, k;
+	int p;
+
+	if (now - bw->last_tick < BANDWIDTH_TICK_MS)
+		return;
+	if (bw->last_tick)
+		measure(a, now - bw->last_tick);
+	bw->last_tick = now;
+
+	t = time(NULL);
+	localtime_r(&t, &tm);
+	for (p = 0; p < PRIORITY_COUNT; p++)
+		cap[p] = policy_cap(a->pol, (enum kbits_job_priority)p, tm.tm_hour);
+	for (i = 0; i < a->nslots; i++) {
+		if (!a->slots[i]->ended && a->slots[i]->p.priority < PRIORITY_COUNT)
+			count[a->slots[i]->p.priority]++;
+	}
+	for (i = 0; i < a->nslots; i++) {
+		struct slot *s = a->slots[i];
+		uint64_t rate = 0, share;
+
+		if (s->ended || s->p.priority >= PRIORITY_COUNT)
+			continue;
+		if (cap[s->p.priority]) {
+			rate = cap[s->p.priority] / count[s->p.priority];
+			rate = rate ? rate : 1;
+		}
+		g = background(s) && a->pol->yield ? group_of(bw, s, false) : NULL;
+		if (g && g->y.limit) {
+			for (k = 0, weights = 0; k < a->nslots; k++) {
+				const struct slot *o = a->slots[k];
+
+				if (!o->ended && background(o) && o->p.priority < PRIORITY_COUNT &&
+				    group_of(bw, o, false) == g)
+					weights += prio_weight[o->p.priority];
+			}
+			share = g->y.limit * prio_weight[s->p.priority] / (weights ? weights : 1);
+			share = share ? share : 1;
+			if (!rate || share < rate)
+				rate = share;
+		}
+		s->rate = rate;
+		slot_send_rate(s);
+	}
+}
+
+int64_t bandwidth_wait(const struct agent *a, int64_t now)
+{
+	int64_t w;
+
+	if (!a->nslots)
+		return 60000;
+	w = a->bw->last_tick + BANDWIDTH_TICK_MS - now;
+	return w < 0 ? 0 : w;
+}

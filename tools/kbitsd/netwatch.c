@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The network as the daemon sees it: rtnetlink messages of links going
+ * down or up and of default routes going and coming (BITS: a job whose
+ * network goes away is a transient error, and goes on as soon as it comes
+ * back), and the byte counters of an interface in a worker's network
+ * namespace (/proc/<pid>/net/dev), which bandwidth.c reads.
+ *
+ * Only the daemon's own network namespace is watched: a job of a container
+ * with its own network whose link goes down fails as curl sees it, and is
+ * retried after its delay.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "kbitsd.h"
+
+int netwatch_open(void)
+{
+	struct sockaddr_nl sa = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE,
+	};
+	int fd, err;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* A link's name from its attributes, into @name; false when none. */
+static bool link_name(struct nlmsghdr *nh, char name[IF_NAMESIZE])
+{
+	struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	int len = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
+	struct rtattr *rta;
+
+	for (rta = IFLA_RTA(ifi); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		size_t n = RTA_PAYLOAD(rta);
+
+		if (rta->rta_type != IFLA_IFNAME || !n || n > IF_NAMESIZE)
+			continue;
+		memcpy(name, RTA_DATA(rta), n);
+		name[n - 1] = 0;
+		return name[0] != 0;
+	}
+	return false;
+}
+
+/* A default route's interface, into @name; false when it is not one. */
+static bool default_route_dev(struct nlmsghdr *nh, char name[IF_NAMESIZE])
+{
+	struct rtmsg *rtm = NLMSG_DATA(nh);
+	int len = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rtm));
+	struct rtattr *rta;
+
+	if (rtm->rtm_dst_len || rtm->rtm_table != RT_TABLE_MAIN)
+		return false;
+	for (rta = RTM_RTA(rtm); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type == RTA_OIF && RTA_PAYLOAD(rta) >= sizeof(int))
+			return if_indextoname((unsigned int)*(int *)RTA_DATA(rta), name) != NULL;
+	}
+	return false;
+}
+
+void netwatch_read(int fd, void (*down)(void *ctx, const char *ifname),
+		   void (*up)(void *ctx), void *ctx)
+{
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char name[IF_NAMESIZE];
+	struct nlmsghdr *nh;
+	ssize_t n;
+	int len;
+
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == ENOBUFS) {
+			up(ctx);	/* messages were lost: try what waits */
+			continue;
+		}
+		if (n <= 0)
+			return;
+		len = (int)n;
+		for (nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, len);
+		     nh = NLMSG_NEXT(nh, len)) {
+			switch (nh->nlmsg_type) {
+			case RTM_NEWLINK: {
+				struct ifinfomsg *ifi = NLMSG_DATA(nh);
+
+				if (!link_name(nh, name))
+					break;
+				if ((ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING))
+					up(ctx);
+				else
+					down(ctx, name);
+				break;
+			}
+			case RTM_DELLINK:
+				if (link_name(nh, name))
+					down(ctx, name);
+				break;
+			case RTM_NEWROUTE:
+				up(ctx);
+				break;
+			case RTM_DELROUTE:
+				if (default_route_dev(nh, name))
+					down(ctx, name);
+				break;
+			default:
+				break;
+			}
+		}
+	}
+}
+
+int netdev_bytes(pid_t pid, const char *ifname, uint64_t *bytes)
+{
+	char path[64], line[512];
+	size_t len = strlen(ifname);
+	unsigned long long v[9];
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = line + strspn(line, " ");
+
+		if (strncmp(p, ifname, len) || p[len] != ':')
+			continue;
+		/* rx: bytes packets errs drop fifo frame compressed multicast; tx: bytes */
+		if (sscanf(p + len + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]) == 9) {
+			*bytes = v[0] + v[8];
+			err = 0;
+		}
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+uint64_t netns_of_fd(int fd)
+{
+	struct stat st;
+
+	if (fd < 0)
+		return stat("/proc/self/ns/net", &st) < 0 ? 0 : (uint64_t)st.st_ino;
+	return fstat(fd, &st) < 0 ? 0 : (uint64_t)st.st_ino;
+}

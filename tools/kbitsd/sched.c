@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Which jobs run, as BITS documents it:
+ *
+ *  - FOREGROUND jobs start at once, whatever else runs (up to SLOTS_LIMIT
+ *    workers in all).
+ *  - HIGH, NORMAL and LOW jobs run up to policy->max_jobs at once, the best
+ *    priority first, first queued first within one.
+ *  - When that many run and a job of a better priority waits, the running
+ *    job of the worst priority (the longest running of them) is preempted:
+ *    its worker stops, the kernel puts it back in the queue (REQUEUE:
+ *    QUEUED again) with its files' progress, and it resumes from there (a
+ *    Range request) when its turn comes.
+ *  - Jobs of one priority share time round-robin: when one waits and all
+ *    the room is taken, a running job of its priority that has run for
+ *    policy->slice seconds is preempted and goes to the back of its
+ *    priority's line.  So a small job never waits hours behind a big one.
+ *
+ * The waiting jobs are a list (struct pending): QUEUED ones, and
+ * TRANSIENT_ERROR ones until their retry delay passes.  A job's files still
+ * go in order: one worker per job transfers them one after the other.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+
+struct pending *pending_find(struct agent *a, const struct kbits_guid *id,
+			     struct pending ***link)
+{
+	struct pending **pp;
+
+	for (pp = &a->pending; *pp; pp = &(*pp)->next) {
+		if (guid_eq(&(*pp)->id, id)) {
+			if (link)
+				*link = pp;
+			return *pp;
+		}
+	}
+	return NULL;
+}
+
+void pending_remove(struct agent *a, const struct kbits_guid *id)
+{
+	struct pending **link, *p = pending_find(a, id, &link);
+
+	if (p) {
+		*link = p->next;
+		free(p);
+	}
+}
+
+void pending_put(struct agent *a, const struct pending *p)
+{
+	struct pending *np;
+
+	pending_remove(a, &p->id);
+	np = malloc(sizeof(*np));
+	if (!np) {
+		log_job(LOG_ERR, &p->id, "out of memory: it waits for the next rescan");
+		return;
+	}
+	*np = *p;
+	np->next = a->pending;
+	a->pending = np;
+}
+
+void pending_update(struct agent *a, const struct kbits_guid *id, int64_t queued_us,
+		    bool stored_clock)
+{
+	struct kbits_job *j = NULL;
+	enum kbits_job_state state;
+	enum kbits_job_priority prio;
+	uint32_t delay;
+	struct pending *p;
+	time_t last;
+	int err;
+
+	err = kbits_get_job(a->m, id, &j);
+	if (!err)
+		err = kbits_job_get_state(j, &state);
+	if (!err)
+		err = kbits_job_get_priority(j, &prio);
+	if (!err)
+		err = kbits_job_get_min_retry_delay(j, &delay);
+	kbits_job_unref(j);
+	if (err < 0 || (state != KBITS_JOB_STATE_QUEUED &&
+			state != KBITS_JOB_STATE_TRANSIENT_ERROR)) {
+		pending_remove(a, id);
+		return;
+	}
+	p = pending_find(a, id, NULL);
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (!p) {
+			log_job(LOG_ERR, id, "out of memory: it waits for the next rescan");
+			return;
+		}
+		p->id = *id;
+		p->next = a->pending;
+		a->pending = p;
+		/*
+		 * found at start, or after lost events, in TRANSIENT_ERROR: its
+		 * clock runs from its last progress as stored, if known
+		 */
+		if (stored_clock && state == KBITS_JOB_STATE_TRANSIENT_ERROR) {
+			p->error_since = time(NULL);
+			if (store_get_progress(a->store, id, &last) == 0 && last &&
+			    last < p->error_since)
+				p->error_since = last;
+		}
+	}
+	p->priority = prio;
+	if (queued_us) {
+		p->queued_us = queued_us;
+		p->seq = ++a->seq;
+	}
+	p->retry = state == KBITS_JOB_STATE_TRANSIENT_ERROR;
+	if (!p->retry) {
+		p->not_before = 0;
+		p->net_wait = false;
+	} else if (!p->not_before) {
+		if (delay < KBITS_MIN_RETRY_DELAY_MIN)
+			delay = KBITS_MIN_RETRY_DELAY_MIN;
+		p->not_before = time(NULL) + delay;
+		if (!p->error_since)
+			p->error_since = time(NULL);
+		p->last_error.context = KBITS_ERROR_CONTEXT_GENERAL;
+		p->last_error.code = ETIMEDOUT;
+		p->last_error.file_index = KBITS_NO_FILE;
+		strcpy(p->last_error.text, "no progress before the no-progress timeout");
+	}
+}
+
+void pending_network_back(struct agent *a)
+{
+	struct pending *p;
+
+	for (p = a->pending; p; p = p->next) {
+		if (!p->net_wait)
+			continue;
+		p->net_wait = false;
+		p->not_before = 0;
+		log_job(LOG_INFO, &p->id, "the network is back: retried now");
+	}
+}
+
+/* Before @b in the line: a better priority, or queued first. */
+static bool before(const struct pending *p, const struct pending *b)
+{
+	return p->priority < b->priority ||
+	       (p->priority == b->priority &&
+		(p->queued_us < b->queued_us ||
+		 (p->queued_us == b->queued_us && p->seq < b->seq)));
+}
+
+/* The next job to take: the due one of the best priority, the first queued. */
+static struct pending *pending_next(struct agent *a, time_t now, time_t *wake)
+{
+	struct pending *p, *best = NULL;
+
+	*wake = 0;
+	for (p = a->pending; p; p = p->next) {
+		if (p->not_before > now) {
+			if (!*wake || p->not_before < *wake)
+				*wake = p->not_before;
+			continue;
+		}
+		if (!best || before(p, best))
+			best = p;
+	}
+	return best;
+}
+
+/* A retry is due: has the job gone without progress for its timeout? */
+static bool no_progress_for_too_long(struct agent *a, const struct pending *p, time_t now)
+{
+	struct kbits_job *j = NULL;
+	uint32_t timeout = 0;
+	int err;
+
+	if (!p->error_since)
+		return false;
+	err = kbits_get_job(a->m, &p->id, &j);
+	if (!err)
+		err = kbits_job_get_no_progress_timeout(j, &timeout);
+	kbits_job_unref(j);
+	return !err && now - p->error_since >= (time_t)timeout;
+}
+
+static bool background(enum kbits_job_priority prio)
+{
+	return prio != KBITS_PRIORITY_FOREGROUND;
+}
+
+/*
+ * With every background room taken, whether @p may have one: a running job
+ * gives way (STOP_PREEMPTED), or *@wake_ms says when one's slice ends.
+ */
+static void make_room(struct agent *a, const struct pending *p, int64_t now, int64_t *wake_ms)
+{
+	struct slot *worst = NULL, *rr = NULL, *s;
+	int64_t slice = (int64_t)a->pol->slice * 1000, w;
+	size_t i;
+
+	for (i = 0; i < a->nslots; i++) {
+		s = a->slots[i];
+		if (!background(s->p.priority))
+			continue;
+		if (s->stop == STOP_PREEMPTED)
+			return;		/* room comes: it is ending */
+		if (s->stop)
+			continue;
+		if (!worst || s->p.priority > worst->p.priority ||
+		    (s->p.priority == worst->p.priority && s->started_ms < worst->started_ms))
+			worst = s;
+		if (s->p.priority == p->priority && (!rr || s->started_ms < rr->started_ms))
+			rr = s;
+	}
+	if (worst && worst->p.priority > p->priority) {
+		log_job(LOG_INFO, &worst->p.id, "preempted by a job of higher priority");
+		worst->stop = STOP_PREEMPTED;
+		return;
+	}
+	if (!rr)
+		return;
+	if (now - rr->started_ms >= slice) {
+		log_job(LOG_INFO, &rr->p.id, "its time slice is over: another job of its priority runs");
+		rr->stop = STOP_PREEMPTED;
+		return;
+	}
+	w = rr->started_ms + slice - now;
+	if (w < *wake_ms)
+		*wake_ms = w;
+}
+
+void schedule(struct agent *a, int64_t *wake_ms)
+{
+	struct pending *p, job, **link;
+	size_t i, nbg;
+	time_t now, wake;
+	int64_t w;
+
+	for (;;) {
+		now = time(NULL);
+		p = pending_next(a, now, &wake);
+		if (wake) {
+			w = ((int64_t)wake - (int64_t)now) * 1000;
+			if (w < *wake_ms)
+				*wake_ms = w < 0 ? 0 : w;
+		}
+		if (!p || a->nslots == SLOTS_LIMIT)
+			return;
+		if (background(p->priority)) {
+			for (i = 0, nbg = 0; i < a->nslots; i++)
+				nbg += background(a->slots[i]->p.priority);
+			if (nbg >= a->pol->max_jobs) {
+				make_room(a, p, now_ms(), wake_ms);
+				return;
+			}
+		}
+		job = *p;
+		pending_find(a, &p->id, &link);
+		*link = p->next;
+		free(p);
+		if (job.retry && no_progress_for_too_long(a, &job, now)) {
+			job_final_error(a, &job.id, &job.last_error);
+			continue;
+		}
+		slot_start(a, &job);
+	}
+}
