@@ -15,6 +15,8 @@
  *   jobctl files GUID                  prints "INDEX TOTAL DONE COMPLETED" per file
  *   jobctl wait GUID STATE[,STATE...] SECONDS
  *                                      waits for one of the states; prints it
+ *   jobctl poll GUID...                prints "STATE BYTES" per job, in one
+ *                                      go (BYTES: its files' bytes done)
  *   jobctl session GUID                one job fd for many commands: reads
  *                                      lines "id", "state", "owner", "resume",
  *                                      "suspend", "cancel", "take", "add REMOTE
@@ -44,7 +46,7 @@ static int fail(const char *what, int err)
 static int usage(void)
 {
 	fputs("usage: jobctl create|add|set|resume|suspend|cancel|take|complete|state|owner|"
-	      "error|files|wait|session ...\n", stderr);
+	      "error|files|wait|poll|session ...\n", stderr);
 	return 2;
 }
 
@@ -122,6 +124,44 @@ static void session_line(struct kbits_job *j, char *line)
 	fflush(stdout);
 }
 
+/* poll GUID...: one line "STATE BYTES" per job, the jobs read one after another */
+static int poll_jobs(int n, char **guids)
+{
+	char out[4096] = "";
+	size_t used = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct kbits_job *j = NULL;
+		struct kbits *m = NULL;
+		enum kbits_job_state st;
+		unsigned long long bytes = 0;
+		struct kbits_file *f = NULL;
+		size_t k, nf = 0;
+		int err;
+
+		err = get(&m, guids[i], &j);
+		if (!err)
+			err = kbits_job_get_state(j, &st);
+		if (!err)
+			err = kbits_job_get_files(j, &f, &nf);
+		for (k = 0; !err && k < nf; k++)
+			bytes += f[k].bytes_transferred;
+		if (!err)
+			kbits_files_free(f, nf);
+		kbits_job_unref(j);
+		kbits_unref(m);
+		if (err < 0)
+			return fail(guids[i], err);
+		used += (size_t)snprintf(out + used, sizeof(out) - used, "%s %llu\n",
+					 kbits_job_state_name(st), bytes);
+		if (used >= sizeof(out))
+			return fail("poll", -E2BIG);
+	}
+	fputs(out, stdout);
+	return 0;
+}
+
 static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
 {
 	const char *cmd = argv[1];
@@ -144,6 +184,8 @@ static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
 	}
 	if (argc < 3)
 		return usage();
+	if (!strcmp(cmd, "poll"))
+		return poll_jobs(argc - 2, argv + 2);
 	err = get(m, argv[2], j);
 	if (err < 0)
 		return fail("get job", err);

@@ -12,8 +12,9 @@
 # Before the lifetime test: kbits_stress (20 s; 60 s with --failslab) and
 # kbits_fuzz (20 s; 120 s with --failslab), seeded with $KBITS_SEED if set,
 # else with the time; the seed is printed, so a failure can be replayed;
-# then, in the stock lane, the tools' tests: tests/kbitsd/run-tests and
-# tests/kbitsctl/run-tests.
+# then, in the stock lane, the tools' tests: tests/kbitsd/run-tests,
+# tests/kbitsd/run-sched-tests (scheduling and bandwidth, over a veth pair
+# to a network namespace shaped to 8 Mbit/s) and tests/kbitsctl/run-tests.
 # Prints their TAP; exits non-zero when a step or a test failed.
 set -u
 
@@ -96,6 +97,7 @@ fi
 # drives the agent's paths on the debug kernel).
 if [ -z "$failslab" ]; then
 	"$here/../kbitsd/run-tests" "$ko" "$build" || rc=1
+	"$here/../kbitsd/run-sched-tests" "$ko" "$build" || rc=1
 	"$here/../kbitsctl/run-tests" "$ko" "$build" || rc=1
 fi
 KBITS_KO="$ko" "$modtest" || rc=1
