@@ -77,8 +77,11 @@ struct slot {
 	uint64_t net_bytes;		/* bytes it received from the network, all told */
 	uint64_t last_net;		/* its worker's count at its last record */
 	uint64_t tick_bytes;		/* net_bytes at the last tick */
+	uint64_t tick_rate_bytes;	/* its bytes in the last tick */
 	uint64_t rate;			/* its limit now, bytes/s; 0: none */
-	uint64_t sent_rate;		/* the limit its worker was told */
+	uint32_t window;		/* its TCP window clamp, bytes; 0: none */
+	uint64_t sent_rate;		/* what its worker was told */
+	uint32_t sent_window;
 };
 
 struct agent {

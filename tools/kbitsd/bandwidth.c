@@ -7,10 +7,11 @@
  *  - HIGH, NORMAL and LOW jobs use only bandwidth that other traffic leaves
  *    idle (policy->yield): for each interface the workers use (in its own
  *    network namespace: a container's veth is not the host's), the daemon
- *    reads the interface's counters (/proc/<worker>/net/dev, rx + tx) and
- *    subtracts what its background workers received; other traffic (anyone
- *    else's, FOREGROUND jobs' included) halves their total limit, none
- *    doubles it until it no longer binds (yield_update()).  The limit is
+ *    reads the bytes the interface received (/proc/<worker>/net/dev) and
+ *    subtracts what its background workers received (they report every
+ *    50 ms); other traffic (anyone
+ *    else's, FOREGROUND jobs' included) cuts their total limit to 16 KiB/s
+ *    at once, none doubles it until it no longer binds (yield_update()).  The limit is
  *    shared by weight: HIGH 4, NORMAL 2, LOW 1.
  *  - The administrator's caps (policy_cap(): per priority, maybe by hour)
  *    are shared equally by the running jobs of that priority.
@@ -18,13 +19,14 @@
  * A worker keeps to its rate by reading no faster (worker_received()).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "agent.h"
 
-#define WINDOW	4
+#define WINDOW	2
 
 /* The traffic of one interface the workers use. */
 struct iface_group {
@@ -37,7 +39,7 @@ struct iface_group {
 	uint64_t bg;		/* background bytes this tick */
 	/*
 	 * The last WINDOW ticks: the controller sees their sum, so that the
-	 * workers' reports (every 200 ms) are late or early by a tenth at most.
+	 * workers' reports (every 50 ms) are late or early by 5% at most.
 	 */
 	uint64_t w_iface[WINDOW], w_bg[WINDOW];
 	int64_t w_ms[WINDOW];
@@ -107,6 +109,7 @@ static void measure(struct agent *a, int64_t ms)
 
 		d = s->net_bytes - s->tick_bytes;
 		s->tick_bytes = s->net_bytes;
+		s->tick_rate_bytes = d;
 		if (s->ended || s->w.pid <= 0)
 			continue;
 		g = group_of(bw, s, true);
@@ -125,6 +128,8 @@ static void measure(struct agent *a, int64_t ms)
 		}
 		i++;
 		if (netdev_bytes(g->pid, g->name, &bytes) < 0) {
+			if (g->have)
+				log_msg(LOG_DEBUG, "cannot read the counters of %s", g->name);
 			g->have = false;
 			continue;
 		}
@@ -142,12 +147,44 @@ static void measure(struct agent *a, int64_t ms)
 				wb += g->w_bg[k];
 				wms += g->w_ms[k];
 			}
-			if (a->pol->yield)
+			if (a->pol->yield) {
+				uint64_t before = g->y.limit;
+
 				yield_update(&g->y, wi, wb, wms);
+				if (g->y.limit != before)
+					log_msg(LOG_DEBUG, "%s: %" PRIu64 " B/s on it, %" PRIu64
+						" B/s background: their limit %" PRIu64 " B/s%s",
+						g->name, wi * 1000 / (uint64_t)wms,
+						wb * 1000 / (uint64_t)wms, g->y.limit,
+						g->y.limit ? "" : " (none)");
+			}
 		}
 		g->last = bytes;
 		g->have = true;
 	}
+}
+
+/*
+ * A yielding job's TCP window: a quarter of a second of what it gets (at
+ * least 64 KiB), or of its rate while it has one.  Enough for its rate on
+ * a link with a round trip up to 250 ms (and it grows with its rate),
+ * little enough that it stops soon after it slows down.
+ */
+static uint32_t window_for(const struct agent *a, const struct slot *s, int64_t ms)
+{
+	uint64_t w;
+
+	if (!background(s) || !a->pol->yield)
+		return 0;
+	if (s->rate)
+		w = s->rate / 4;
+	else
+		w = ms > 0 ? s->tick_rate_bytes * 1000 / (uint64_t)ms / 4 : 0;
+	if (w < 65536 && !s->rate)
+		w = 65536;
+	if (w < 8192)
+		w = 8192;
+	return w > (1u << 30) ? 1u << 30 : (uint32_t)w;
 }
 
 void bandwidth_tick(struct agent *a, int64_t now)
@@ -161,10 +198,14 @@ void bandwidth_tick(struct agent *a, int64_t now)
 	size_t i, k;
 	int p;
 
-	if (now - bw->last_tick < BANDWIDTH_TICK_MS)
+	int64_t ms = now - bw->last_tick;
+
+	if (ms < BANDWIDTH_TICK_MS)
 		return;
 	if (bw->last_tick)
-		measure(a, now - bw->last_tick);
+		measure(a, ms);
+	else
+		ms = 0;
 	bw->last_tick = now;
 
 	t = time(NULL);
@@ -200,6 +241,7 @@ void bandwidth_tick(struct agent *a, int64_t now)
 				rate = share;
 		}
 		s->rate = rate;
+		s->window = window_for(a, s, ms);
 		slot_send_rate(s);
 	}
 }

@@ -88,8 +88,9 @@ uint64_t policy_cap(const struct policy *p, enum kbits_job_priority prio, int ho
  * The background rate controller of one interface: every tick it sees the
  * interface's bytes and the background jobs' own over the tick, and sets
  * the limit of their total rate.  Other traffic above what the jobs' own
- * packets explain halves the limit (down to YIELD_FLOOR); none doubles it,
- * until it no longer binds (then none).
+ * packets explain sets the limit to YIELD_FLOOR at once, so that the
+ * other gets the link within a second or two; none doubles it, until it
+ * no longer binds (then none).
  */
 #define YIELD_FLOOR	(16 * 1024)	/* bytes/s background jobs keep */
 
@@ -402,12 +403,16 @@ struct worker_msg {
 
 /* What the daemon tells a worker (one struct per packet, the other way). */
 enum worker_ctl_kind {
-	WORKER_CTL_RATE = 1,	/* receive at most @rate bytes/s (0: no limit) */
+	/*
+	 * receive at most @rate bytes/s (0: no limit), with a TCP window of at
+	 * most @window bytes (0: TCP's own)
+	 */
+	WORKER_CTL_RATE = 1,
 };
 
 struct worker_ctl {
 	uint32_t kind;
-	uint32_t reserved;
+	uint32_t window;
 	uint64_t rate;
 };
 
@@ -441,13 +446,19 @@ int worker_receive(struct worker *w, size_t nfiles, struct worker_msg *m);
 void worker_stop(struct worker *w, bool kill);
 
 /*
- * In the worker: sends file @index's progress, at most every 200 ms unless
- * @force; and at least every second as a heartbeat when called that often.
+ * In the worker: sends file @index's progress, at most every 50 ms unless
+ * @force (the daemon tells the kernel at most every 200 ms); and at least
+ * every second as a heartbeat when called that often.
  */
 void worker_progress(uint32_t index, uint64_t total, uint64_t done, uint32_t flags,
 		     bool force);
 /* In the worker: file @index's new validators, before any byte of them is written. */
 void worker_validator(uint32_t index, const struct file_validator *v);
+/*
+ * In the worker: the connection a response comes on (its socket, -1 when
+ * it is done), whose bytes on the wire worker_progress() reports.
+ */
+void worker_socket(int fd);
 /* In the worker: the connection uses interface @name (sent when it changes). */
 void worker_iface(const char *name);
 /*
@@ -466,7 +477,7 @@ int netwatch_open(void);
  */
 void netwatch_read(int fd, void (*down)(void *ctx, const char *ifname),
 		   void (*up)(void *ctx), void *ctx);
-/* Bytes received plus sent on @ifname, as process @pid's network namespace counts them. */
+/* Bytes received on @ifname, as process @pid's network namespace counts them. */
 int netdev_bytes(pid_t pid, const char *ifname, uint64_t *bytes);
 /* The inode of network namespace fd @fd, or of the daemon's own for -1; 0: unknown. */
 uint64_t netns_of_fd(int fd);

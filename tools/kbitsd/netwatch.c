@@ -135,7 +135,7 @@ int netdev_bytes(pid_t pid, const char *ifname, uint64_t *bytes)
 {
 	char path[64], line[512];
 	size_t len = strlen(ifname);
-	unsigned long long v[9];
+	unsigned long long v[1];
 	int err = -ENOENT;
 	FILE *f;
 
@@ -148,10 +148,9 @@ int netdev_bytes(pid_t pid, const char *ifname, uint64_t *bytes)
 
 		if (strncmp(p, ifname, len) || p[len] != ':')
 			continue;
-		/* rx: bytes packets errs drop fifo frame compressed multicast; tx: bytes */
-		if (sscanf(p + len + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu",
-			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]) == 9) {
-			*bytes = v[0] + v[8];
+		/* rx: bytes packets errs drop fifo frame compressed multicast; tx... */
+		if (sscanf(p + len + 1, "%llu", &v[0]) == 1) {
+			*bytes = v[0];
 			err = 0;
 		}
 		break;

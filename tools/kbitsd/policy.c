@@ -263,27 +263,25 @@ uint64_t policy_cap(const struct policy *p, enum kbits_job_priority prio, int ho
 }
 
 /*
- * The interface carries more than the background jobs' payload: their
- * packets' headers (about 5% down) and acknowledgements (about 2% up), and
- * the jobs' bytes are known only as their workers report them (every
- * 200 ms: over bandwidth.c's 2-second window, a tenth late or early):
- * other traffic counts when it is above a quarter of their rate and
- * 32 KiB/s.
+ * The interface receives more than the background jobs' payload: their
+ * packets' headers (about 5% with a 1500-byte MTU), and the jobs' bytes
+ * are known only as their workers report them (every 50 ms: over
+ * bandwidth.c's 1-second window, 5% late or early).  Other traffic
+ * counts when it is above a tenth of their rate and 24 KiB/s: a download
+ * that a background job leaves only a tenth of the link shows.
  */
 void yield_update(struct yield_ctl *y, uint64_t iface_bytes, uint64_t bg_bytes, int64_t ms)
 {
-	uint64_t bg, total, other, base;
+	uint64_t bg, total, other;
 
 	if (ms <= 0)
 		return;
 	bg = bg_bytes * 1000 / (uint64_t)ms;
 	total = iface_bytes * 1000 / (uint64_t)ms;
 	other = total > bg ? total - bg : 0;
-	if (other > bg / 4 + 32 * 1024) {
-		base = bg > YIELD_FLOOR ? bg : YIELD_FLOOR;
-		if (y->limit && y->limit < base)
-			base = y->limit;
-		y->limit = base / 2 > YIELD_FLOOR ? base / 2 : YIELD_FLOOR;
+	if (other > bg / 10 + 24 * 1024) {
+		/* someone else wants the link: give it all up at once */
+		y->limit = YIELD_FLOOR;
 		return;
 	}
 	if (!y->limit)

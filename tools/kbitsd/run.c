@@ -222,6 +222,7 @@ static int worker_begin(struct agent *a, struct slot *s, struct xfer_error *xe)
 	}
 	s->last_heard_ms = now_ms();
 	s->sent_rate = 0;
+	s->sent_window = 0;
 	s->iface[0] = 0;
 	s->last_net = 0;
 	slot_send_rate(s);
@@ -387,6 +388,7 @@ static void worker_records(struct agent *a, struct slot *s)
 		}
 		case WORKER_IFACE:
 			memcpy(s->iface, m.iface, sizeof(s->iface));
+			log_job(LOG_DEBUG, &s->p.id, "its connection uses %s", s->iface);
 			continue;
 		case WORKER_RESULT:
 			if (s->have_pending)
@@ -625,11 +627,13 @@ void slots_network_down(struct agent *a, const char *ifname)
 
 void slot_send_rate(struct slot *s)
 {
-	struct worker_ctl c = { .kind = WORKER_CTL_RATE, .rate = s->rate };
+	struct worker_ctl c = { .kind = WORKER_CTL_RATE, .rate = s->rate, .window = s->window };
 
-	if (s->w.fd < 0 || s->rate == s->sent_rate)
+	if (s->w.fd < 0 || (s->rate == s->sent_rate && s->window == s->sent_window))
 		return;
 	/* the worker reads it at its next write; a full socket: next tick */
-	if (send(s->w.fd, &c, sizeof(c), MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof(c))
+	if (send(s->w.fd, &c, sizeof(c), MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof(c)) {
 		s->sent_rate = s->rate;
+		s->sent_window = s->window;
+	}
 }

@@ -286,10 +286,22 @@ static size_t header_cb(char *buf, size_t size, size_t n, void *data)
 }
 
 /*
- * Tells the daemon which interface the connection uses (the one that has
- * its local address), for it to watch that interface's traffic.
+ * Each new connection's socket: the worker reports the bytes that come on
+ * it, as TCP counts them (see worker_socket()).
  */
-static void report_iface(struct xfer *x)
+static int sockopt_cb(void *data, curl_socket_t fd, curlsocktype purpose)
+{
+	(void)data;
+	if (purpose == CURLSOCKTYPE_IPCXN)
+		worker_socket((int)fd);
+	return CURL_SOCKOPT_OK;
+}
+
+/*
+ * The response's interface (the one that has its connection's local
+ * address), whose traffic the daemon's bandwidth.c watches.
+ */
+static void connection_known(struct xfer *x)
 {
 	struct ifaddrs *ifa, *i;
 	char addr[INET6_ADDRSTRLEN];
@@ -325,7 +337,7 @@ static void response_start(struct xfer *x)
 	curl_off_t len = -1;
 
 	x->started = true;
-	report_iface(x);
+	connection_known(x);
 	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &x->status);
 	if (x->status < 200 || x->status >= 300)
 		return;
@@ -573,6 +585,7 @@ static int setup_curl(struct xfer *x, const char *url, const struct net_settings
 	SETOPT(c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
 	SETOPT(c, CURLOPT_XFERINFODATA, x);
 	SETOPT(c, CURLOPT_NOPROGRESS, 0L);
+	SETOPT(c, CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
 	if (x->offset) {
 		/*
 		 * CURLOPT_RANGE rather than CURLOPT_RESUME_FROM_LARGE: with the
@@ -691,6 +704,7 @@ static enum xfer_result http_once(struct xfer *x, const char *url,
 		r = XFER_DONE;
 	}
 out:
+	worker_socket(-1);
 	curl_easy_cleanup(x->curl);
 	x->curl = NULL;
 	curl_slist_free_all(headers);
@@ -791,6 +805,7 @@ static enum xfer_result copy_file(struct xfer *x, int src, struct xfer_error *er
 		x->written += (uint64_t)n;
 		x->fresh = true;
 		report(x, false, false);
+		worker_received((size_t)n);	/* the caps apply to copies too */
 	}
 	free(buf);
 	return r;

@@ -11,7 +11,9 @@
  *
  *   WORKER_PROGRESS  file, bytes total, bytes so far, COMPLETED (after its
  *                    fsync), FRESH (bytes arrived in this run); at most
- *                    every 200 ms, and at least every second while it works
+ *                    every 50 ms (so that the daemon knows its network
+ *                    bytes to within a few percent), and at least every
+ *                    second while it works
  *                    (a heartbeat)
  *   WORKER_VALIDATOR a file's validators (struct file_validator) from its
  *                    first response or its source, sent before any byte of
@@ -35,12 +37,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/tcp.h>
 
 #include "kbitsd.h"
 
@@ -49,7 +54,15 @@
 static struct {
 	int64_t sent_ms;
 	struct worker_msg last;
-	uint64_t net;		/* bytes received from the network */
+	/*
+	 * Bytes received from the network: of the connections before, and of
+	 * the one now as TCP counts them (tcpi_bytes_received, what came on
+	 * the wire: a reader that sleeps has bytes waiting in its socket)
+	 */
+	uint64_t net, net_base, sock_bytes;
+	int sock;		/* the connection now, or -1 */
+	bool clamped;		/* its window is clamped (apply_clamp()) */
+	uint32_t window;	/* the clamp the daemon asks for; 0: none */
 	char iface[16];
 	/* the rate the daemon set, and the token bucket that keeps to it */
 	uint64_t rate;
@@ -77,15 +90,61 @@ static void send_msg(const struct worker_msg *m)
 	out.sent_ms = mono_ms();
 }
 
+/* Reads the connection's byte count into out.net. */
+static void sample_net(void)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (out.sock >= 0 &&
+	    getsockopt(out.sock, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+	    len >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received))
+		out.sock_bytes = ti.tcpi_bytes_received;
+	out.net = out.net_base + out.sock_bytes;
+}
+
+/*
+ * Reading slower leaves the server sending until the window the socket
+ * advertised is used up, and TCP grows it to megabytes on a fast link:
+ * seconds of the link that a yielding job would not give up.  The daemon
+ * gives background workers a window (TCP_WINDOW_CLAMP) of about a quarter
+ * of a second of their rate, so that they stop soon after they slow down;
+ * without one the clamp is lifted (TCP's own autotuning again).
+ */
+static void apply_clamp(void)
+{
+	int clamp;
+
+	if (out.sock < 0 || (!out.window && !out.clamped))
+		return;
+	clamp = out.window ? (int)out.window : 1 << 30;
+	if (setsockopt(out.sock, IPPROTO_TCP, TCP_WINDOW_CLAMP, &clamp, sizeof(clamp)) == 0)
+		out.clamped = out.window != 0;
+}
+
+void worker_socket(int fd)
+{
+	sample_net();
+	out.net_base += out.sock_bytes;
+	out.sock_bytes = 0;
+	out.sock = fd;
+	out.net = out.net_base;
+	out.clamped = false;
+	apply_clamp();
+}
+
 void worker_progress(uint32_t index, uint64_t total, uint64_t done, uint32_t flags,
 		     bool force)
 {
 	int64_t now = mono_ms();
-	bool same = out.last.kind == WORKER_PROGRESS && out.last.index == index &&
+	bool same;
+
+	sample_net();
+	same = out.last.kind == WORKER_PROGRESS && out.last.index == index &&
 		    out.last.total == total && out.last.done == done &&
 		    out.last.flags == flags && out.last.net == out.net;
 
-	if (!force && now - out.sent_ms < (same ? 1000 : 200))
+	if (!force && now - out.sent_ms < (same ? 1000 : 50))
 		return;
 	memset(&out.last, 0, sizeof(out.last));
 	out.last.kind = WORKER_PROGRESS;
@@ -133,9 +192,15 @@ static void read_ctl(int ms)
 			continue;
 		if (n != (ssize_t)sizeof(c))
 			return;
-		if (c.kind == WORKER_CTL_RATE && c.rate != out.rate) {
+		if (c.kind != WORKER_CTL_RATE)
+			continue;
+		if (c.rate != out.rate) {
 			out.rate = c.rate;
 			out.bucket_us = 0;
+		}
+		if (c.window != out.window) {
+			out.window = c.window;
+			apply_clamp();
 		}
 	}
 }
@@ -145,7 +210,8 @@ void worker_received(size_t len)
 	double burst;
 	int64_t now;
 
-	out.net += len;
+	if (out.sock < 0)	/* not a TCP connection kbitsd knows */
+		out.net_base += len;
 	read_ctl(0);
 	while (out.rate) {
 		now = mono_us();
@@ -191,6 +257,7 @@ static void __attribute__((noreturn)) worker_main(const struct worker_job *job)
 	struct worker_msg m = { .kind = WORKER_RESULT, .result = XFER_DONE };
 	size_t i;
 
+	out.sock = -1;
 	for (i = 0; i < job->nfiles; i++) {
 		if (job->files[i].completed)
 			continue;
