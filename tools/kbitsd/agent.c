@@ -341,7 +341,7 @@ static void handle_event(struct agent *a, const struct kbits_event *ev)
 		if (pending_find(a, &id, NULL))
 			pending_update(a, &id, 0, false);	/* e.g. a new priority */
 		else if (cur)
-			kbits_job_get_priority(cur->j, &cur->p.priority);
+			slot_modified(cur);
 		break;
 	case KBITS_EVENT_QUEUED:
 		mark_dirty(a, &id);

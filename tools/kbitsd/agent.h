@@ -21,8 +21,10 @@
 struct pending {
 	struct pending *next;
 	struct kbits_guid id;
+	uid_t owner;		/* jobs of one priority take turns by owner */
 	enum kbits_job_priority priority;
 	int64_t queued_us;	/* FIFO order within a priority (a preempted job: when) */
+	bool preempted;		/* it was preempted: not again before PREEMPT_MIN_RUN_S */
 	uint64_t seq;		/* ties */
 	time_t not_before;	/* a retry waits until then; 0: now */
 	/*
@@ -68,6 +70,8 @@ struct slot {
 
 	enum stop_reason stop;
 	bool ended;			/* the run is over: the slot goes */
+	bool recheck;			/* its events while it stopped: look at it again after */
+	uint32_t validators;		/* VALIDATOR records in this run */
 	bool cancelled, completing, completed;	/* its events while it ran */
 	bool progressed;		/* bytes arrived, or a file completed, in this run */
 
@@ -83,6 +87,18 @@ struct slot {
 	uint64_t sent_rate;		/* what its worker was told */
 	uint32_t sent_window;
 };
+
+/*
+ * One owner's jobs run in at most SLOTS_PER_OWNER slots (FOREGROUND ones
+ * included), so that one user cannot take every slot.
+ */
+#define SLOTS_PER_OWNER		(SLOTS_LIMIT / 4)
+/*
+ * A job preempted once runs at least this long (or a slice, if shorter)
+ * before it can be preempted again: a user who resumes and suspends a HIGH
+ * job in a loop does not keep others' jobs from running.
+ */
+#define PREEMPT_MIN_RUN_S	10
 
 struct agent {
 	struct kbits *m;
@@ -173,6 +189,8 @@ struct slot *slot_find(struct agent *a, const struct kbits_guid *id);
 void job_final_error(struct agent *a, const struct kbits_guid *id, const struct xfer_error *e);
 /* Takes job @p and starts its worker; false when it did not start (handled). */
 bool slot_start(struct agent *a, const struct pending *p);
+/* Its job changed (MODIFIED): its priority, its maximum download time. */
+void slot_modified(struct slot *s);
 /* Its worker's records, its progress, its stop, its silence, its deadline. */
 void slot_poll(struct agent *a, struct slot *s, bool readable);
 /* Milliseconds until slot @s needs a look (a report, a silence, a deadline). */
@@ -196,6 +214,6 @@ void bandwidth_free(struct bandwidth *bw);
 void bandwidth_tick(struct agent *a, int64_t now);
 int64_t bandwidth_wait(const struct agent *a, int64_t now);
 
-#define BANDWIDTH_TICK_MS	500
+#define BANDWIDTH_TICK_MS	250
 
 #endif /* KBITSD_AGENT_H */

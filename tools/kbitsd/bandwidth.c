@@ -26,7 +26,7 @@
 
 #include "agent.h"
 
-#define WINDOW	2
+#define WINDOW	4	/* ticks: a second */
 
 /* The traffic of one interface the workers use. */
 struct iface_group {

@@ -345,6 +345,15 @@ enum xfer_result {
 	XFER_STOPPED,		/* the daemon stopped the worker */
 };
 
+/*
+ * Fills every field of @err, its text from @fmt (cut to fit): the one way
+ * an xfer_error is made, in the worker and in the daemon.  Returns
+ * XFER_FAILED.
+ */
+enum xfer_result xfer_fail(struct xfer_error *err, bool transient,
+			   enum kbits_error_context ctx, int code, uint32_t index,
+			   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 /* How the job reaches HTTP servers. */
 struct net_settings {
 	enum kbits_proxy_usage proxy_usage;

@@ -63,14 +63,18 @@ static bool link_name(struct nlmsghdr *nh, char name[IF_NAMESIZE])
 	return false;
 }
 
-/* A default route's interface, into @name; false when it is not one. */
+/*
+ * An IPv4 default route's interface, into @name; false when it is not one.
+ * (IPv6 default routes come and go with router advertisements, several
+ * at a time: one going is no sign of the link going.)
+ */
 static bool default_route_dev(struct nlmsghdr *nh, char name[IF_NAMESIZE])
 {
 	struct rtmsg *rtm = NLMSG_DATA(nh);
 	int len = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*rtm));
 	struct rtattr *rta;
 
-	if (rtm->rtm_dst_len || rtm->rtm_table != RT_TABLE_MAIN)
+	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len || rtm->rtm_table != RT_TABLE_MAIN)
 		return false;
 	for (rta = RTM_RTA(rtm); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
 		if (rta->rta_type == RTA_OIF && RTA_PAYLOAD(rta) >= sizeof(int))
@@ -84,12 +88,16 @@ void netwatch_read(int fd, void (*down)(void *ctx, const char *ifname),
 {
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
 	char name[IF_NAMESIZE];
+	struct sockaddr_nl from;
+	socklen_t fromlen;
 	struct nlmsghdr *nh;
 	ssize_t n;
 	int len;
 
 	for (;;) {
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		fromlen = sizeof(from);
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+			     &fromlen);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == ENOBUFS) {
@@ -98,6 +106,8 @@ void netwatch_read(int fd, void (*down)(void *ctx, const char *ifname),
 		}
 		if (n <= 0)
 			return;
+		if (fromlen != sizeof(from) || from.nl_pid != 0)
+			continue;	/* only the kernel's */
 		len = (int)n;
 		for (nh = (struct nlmsghdr *)(void *)buf; NLMSG_OK(nh, len);
 		     nh = NLMSG_NEXT(nh, len)) {

@@ -19,7 +19,6 @@
  * daemon never blocks on one.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,25 +43,6 @@ struct slot *slot_find(struct agent *a, const struct kbits_guid *id)
 			return a->slots[i];
 	}
 	return NULL;
-}
-
-/* Fills @xe: the one way every error of the daemon's own is made. */
-static void set_error(struct xfer_error *xe, bool transient, enum kbits_error_context ctx,
-		      int code, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void set_error(struct xfer_error *xe, bool transient, enum kbits_error_context ctx,
-		      int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	memset(xe, 0, sizeof(*xe));
-	xe->transient = transient;
-	xe->context = ctx;
-	xe->code = code;
-	xe->file_index = KBITS_NO_FILE;
-	va_start(ap, fmt);
-	vsnprintf(xe->text, sizeof(xe->text), fmt, ap);
-	va_end(ap);
 }
 
 void job_final_error(struct agent *a, const struct kbits_guid *id, const struct xfer_error *e)
@@ -128,7 +108,7 @@ static void upload_job(struct agent *a, const struct kbits_guid *id)
 {
 	struct xfer_error e;
 
-	set_error(&e, false, KBITS_ERROR_CONTEXT_GENERAL, EOPNOTSUPP,
+	xfer_fail(&e, false, KBITS_ERROR_CONTEXT_GENERAL, EOPNOTSUPP, KBITS_NO_FILE,
 		  "upload jobs are not supported yet");
 	if (afd_take(a->fd, id) == 0)
 		job_final_error(a, id, &e);
@@ -144,7 +124,7 @@ static void setup_failed(struct agent *a, struct pending *p, int err, uint32_t d
 {
 	struct xfer_error xe;
 
-	set_error(&xe, true, KBITS_ERROR_CONTEXT_GENERAL, -err,
+	xfer_fail(&xe, true, KBITS_ERROR_CONTEXT_GENERAL, -err, KBITS_NO_FILE,
 		  "kbitsd cannot set the job up: %s (its owner's user and groups cannot be "
 		  "looked up?)", strerror(-err));
 	log_job(LOG_WARNING, &p->id, "%s", xe.text);
@@ -164,9 +144,10 @@ static void ns_get_failed(struct agent *a, const struct kbits_guid *id, int err)
 	struct xfer_error xe;
 
 	if (err == -ESTALE)
-		set_error(&xe, false, KBITS_ERROR_CONTEXT_GENERAL, -err, "%s", NS_STALE_TEXT);
+		xfer_fail(&xe, false, KBITS_ERROR_CONTEXT_GENERAL, -err, KBITS_NO_FILE, "%s",
+			  NS_STALE_TEXT);
 	else
-		set_error(&xe, false, KBITS_ERROR_CONTEXT_GENERAL, -err,
+		xfer_fail(&xe, false, KBITS_ERROR_CONTEXT_GENERAL, -err, KBITS_NO_FILE,
 			  "kbitsd cannot get the job's namespaces: %s", strerror(-err));
 	err = afd_take(a->fd, id);
 	if (err == 0)
@@ -201,7 +182,8 @@ static int worker_begin(struct agent *a, struct slot *s, struct xfer_error *xe)
 	free(s->vals);
 	s->vals = calloc(s->nfiles ? s->nfiles : 1, sizeof(*s->vals));
 	if (!s->vals) {
-		set_error(xe, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, "out of memory");
+		xfer_fail(xe, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, KBITS_NO_FILE,
+			  "out of memory");
 		return -1;
 	}
 	err = store_get_validators(a->store, &s->p.id, s->files, s->vals, s->nfiles);
@@ -213,16 +195,17 @@ static int worker_begin(struct agent *a, struct slot *s, struct xfer_error *xe)
 	if (err < 0) {
 		/* not in the job's namespaces: an error to show, not to retry */
 		if (ns_failed)
-			set_error(xe, false, KBITS_ERROR_CONTEXT_GENERAL, -err,
+			xfer_fail(xe, false, KBITS_ERROR_CONTEXT_GENERAL, -err, KBITS_NO_FILE,
 				  "kbitsd cannot %s: %s", ns_failed, strerror(-err));
 		else
-			set_error(xe, true, KBITS_ERROR_CONTEXT_GENERAL, -err,
+			xfer_fail(xe, true, KBITS_ERROR_CONTEXT_GENERAL, -err, KBITS_NO_FILE,
 				  "cannot start the transfer process: %s", strerror(-err));
 		return -1;
 	}
 	s->last_heard_ms = now_ms();
 	s->sent_rate = 0;
 	s->sent_window = 0;
+	s->validators = 0;
 	s->iface[0] = 0;
 	s->last_net = 0;
 	slot_send_rate(s);
@@ -232,13 +215,31 @@ static int worker_begin(struct agent *a, struct slot *s, struct xfer_error *xe)
 static void slot_end(struct agent *a, struct slot *s, enum xfer_result r,
 		     const struct xfer_error *xe);
 
+/* BITS's maximum download time: what is left of it, as the kernel counts it. */
+static void set_deadline(struct slot *s)
+{
+	uint32_t maxt = 0, spent = 0;
+
+	s->deadline_ms = 0;
+	if (kbits_job_get_max_download_time(s->j, &maxt) == 0 && maxt &&
+	    kbits_job_get_transfer_time(s->j, &spent) == 0)
+		s->deadline_ms = now_ms() + (int64_t)(maxt > spent ? maxt - spent : 0) * 1000;
+}
+
+void slot_modified(struct slot *s)
+{
+	if (s->ended || s->stop)
+		return;
+	kbits_job_get_priority(s->j, &s->p.priority);
+	set_deadline(s);
+}
+
 bool slot_start(struct agent *a, const struct pending *p)
 {
 	enum kbits_job_type type;
 	struct xfer_error xe;
 	struct slot *s;
-	uint32_t maxt = 0, spent = 0;
-	uid_t uid;
+	uid_t uid = 0;
 	int err;
 
 	s = calloc(1, sizeof(*s));
@@ -263,6 +264,7 @@ bool slot_start(struct agent *a, const struct pending *p)
 	}
 	if (!err)
 		err = kbits_job_get_owner(s->j, &uid);
+	s->p.owner = uid;
 	if (!err)
 		err = kbits_job_get_priority(s->j, &s->p.priority);
 	if (!err)
@@ -302,10 +304,7 @@ bool slot_start(struct agent *a, const struct pending *p)
 	s->started_ms = now_ms();
 	s->last_checkpoint_ms = s->started_ms;
 	s->netns = netns_of_fd(s->jns.net_fd);
-	/* BITS's maximum download time: what is left of it, as the kernel counts */
-	if (kbits_job_get_max_download_time(s->j, &maxt) == 0 && maxt &&
-	    kbits_job_get_transfer_time(s->j, &spent) == 0)
-		s->deadline_ms = s->started_ms + (int64_t)(maxt > spent ? maxt - spent : 0) * 1000;
+	set_deadline(s);
 	a->slots[a->nslots++] = s;
 	if (worker_begin(a, s, &xe) < 0)
 		slot_end(a, s, XFER_FAILED, &xe);
@@ -353,17 +352,25 @@ static void worker_failed(struct agent *a, struct slot *s, const char *why)
 	if (s->have_pending)
 		report_progress(a, s);
 	worker_stop(&s->w, true);
-	set_error(&xe, true, KBITS_ERROR_CONTEXT_GENERAL, EIO, "%s", why);
+	xfer_fail(&xe, true, KBITS_ERROR_CONTEXT_GENERAL, EIO, KBITS_NO_FILE, "%s", why);
 	slot_end(a, s, XFER_FAILED, &xe);
 }
 
-/* The worker's records, until none waits or it ended. */
+/*
+ * Records handled from one worker per turn of the main loop: one that
+ * floods its socket does not keep the daemon from the others.
+ */
+#define RECORDS_PER_TURN	64
+/* VALIDATOR records a worker may send per file in a run (a restart sends one more) */
+#define VALIDATORS_PER_FILE	4
+
+/* The worker's records, until none waits, it ended, or its turn is over. */
 static void worker_records(struct agent *a, struct slot *s)
 {
 	struct worker_msg m;
-	int got;
+	int got, n;
 
-	while (s->w.fd >= 0) {
+	for (n = 0; s->w.fd >= 0 && n < RECORDS_PER_TURN; n++) {
 		got = worker_receive(&s->w, s->nfiles, &m);
 		if (got == 0)
 			return;
@@ -376,8 +383,14 @@ static void worker_records(struct agent *a, struct slot *s)
 		s->last_heard_ms = now_ms();
 		switch (m.kind) {
 		case WORKER_VALIDATOR: {
+			int err;
+
+			if (++s->validators > VALIDATORS_PER_FILE * (s->nfiles ? s->nfiles : 1)) {
+				worker_failed(a, s, "the transfer process sent too many records");
+				return;
+			}
 			/* stored before the bytes that follow it are reported */
-			int err = store_put_validator(a->store, &s->p.id, m.index,
+			err = store_put_validator(a->store, &s->p.id, m.index,
 						      s->files[m.index].remote_name, &m.val);
 
 			if (err < 0)
@@ -478,6 +491,7 @@ static void slot_end(struct agent *a, struct slot *s, enum xfer_result r,
 			err = afd_requeue(a->fd, &s->p.id);
 			if (err == 0) {
 				/* to the back of its priority's line, its clocks kept */
+				s->p.preempted = true;
 				s->p.queued_us = realtime_us();
 				s->p.seq = ++a->seq;
 				s->p.retry = false;
@@ -492,7 +506,7 @@ static void slot_end(struct agent *a, struct slot *s, enum xfer_result r,
 					strerror(-err));
 			}
 		} else if (s->stop == STOP_NETWORK) {
-			set_error(&ne, true, KBITS_ERROR_CONTEXT_TRANSPORT, ENETDOWN,
+			xfer_fail(&ne, true, KBITS_ERROR_CONTEXT_TRANSPORT, ENETDOWN, KBITS_NO_FILE,
 				  "network disconnected: %s went down", s->iface);
 			transient_error(a, &s->p, &ne, s->delay, s->timeout, s->progressed, true);
 		}
@@ -529,7 +543,7 @@ void slot_poll(struct agent *a, struct slot *s, bool readable)
 		if (s->have_pending)
 			report_progress(a, s);
 		worker_stop(&s->w, true);
-		set_error(&xe, false, KBITS_ERROR_CONTEXT_GENERAL, ETIME,
+		xfer_fail(&xe, false, KBITS_ERROR_CONTEXT_GENERAL, ETIME, KBITS_NO_FILE,
 			  "the job's maximum download time (%u s) passed before its files "
 			  "were transferred", maxt);
 		slot_end(a, s, XFER_FAILED, &xe);
@@ -585,6 +599,9 @@ bool slots_reap(struct agent *a)
 		}
 		a->slots[i] = a->slots[--a->nslots];
 		after_stop(a, s);
+		/* what came for it while it stopped (a RESUME after a SUSPEND) */
+		if (s->recheck && !s->cancelled && !s->completing && !s->completed)
+			pending_update(a, &s->p.id, realtime_us(), false);
 		slot_free(s);
 		any = true;
 	}

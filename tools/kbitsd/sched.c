@@ -15,6 +15,12 @@
  *    the room is taken, a running job of its priority that has run for
  *    policy->slice seconds is preempted and goes to the back of its
  *    priority's line.  So a small job never waits hours behind a big one.
+ *  - Users take turns: within a priority, the next job is that of the
+ *    owner with the fewest jobs running, and round-robin preempts a job of
+ *    the owner with the most; no owner has more than SLOTS_PER_OWNER jobs
+ *    running; a job preempted once is not preempted again before it has
+ *    run PREEMPT_MIN_RUN_S (a user who resumes and suspends a HIGH job in
+ *    a loop costs others one restart per job, not one per loop).
  *
  * The waiting jobs are a list (struct pending): QUEUED ones, and
  * TRANSIENT_ERROR ones until their retry delay passes.  A job's files still
@@ -74,12 +80,22 @@ void pending_update(struct agent *a, const struct kbits_guid *id, int64_t queued
 	enum kbits_job_priority prio;
 	uint32_t delay;
 	struct pending *p;
+	struct slot *s;
 	time_t last;
+	uid_t owner;
 	int err;
 
+	/* a job still running: looked at again when its slot ends */
+	s = slot_find(a, id);
+	if (s && !s->ended) {
+		s->recheck = true;
+		return;
+	}
 	err = kbits_get_job(a->m, id, &j);
 	if (!err)
 		err = kbits_job_get_state(j, &state);
+	if (!err)
+		err = kbits_job_get_owner(j, &owner);
 	if (!err)
 		err = kbits_job_get_priority(j, &prio);
 	if (!err)
@@ -112,6 +128,7 @@ void pending_update(struct agent *a, const struct kbits_guid *id, int64_t queued
 		}
 	}
 	p->priority = prio;
+	p->owner = owner;
 	if (queued_us) {
 		p->queued_us = queued_us;
 		p->seq = ++a->seq;
@@ -146,19 +163,39 @@ void pending_network_back(struct agent *a)
 	}
 }
 
-/* Before @b in the line: a better priority, or queued first. */
-static bool before(const struct pending *p, const struct pending *b)
+/* How many of @owner's jobs run. */
+static unsigned int running_of(const struct agent *a, uid_t owner)
 {
-	return p->priority < b->priority ||
-	       (p->priority == b->priority &&
-		(p->queued_us < b->queued_us ||
-		 (p->queued_us == b->queued_us && p->seq < b->seq)));
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < a->nslots; i++)
+		n += a->slots[i]->p.owner == owner;
+	return n;
 }
 
-/* The next job to take: the due one of the best priority, the first queued. */
+/*
+ * Before @b in the line: a better priority; within one, the owner with
+ * fewer jobs running (@pr, @br), then the first queued.
+ */
+static bool before(const struct pending *p, unsigned int pr, const struct pending *b,
+		   unsigned int br)
+{
+	if (p->priority != b->priority)
+		return p->priority < b->priority;
+	if (pr != br)
+		return pr < br;
+	return p->queued_us < b->queued_us || (p->queued_us == b->queued_us && p->seq < b->seq);
+}
+
+/*
+ * The next job to take: the due one of the best priority, of the owner with
+ * the fewest running, the first queued; none of an owner at SLOTS_PER_OWNER.
+ */
 static struct pending *pending_next(struct agent *a, time_t now, time_t *wake)
 {
 	struct pending *p, *best = NULL;
+	unsigned int r, best_r = 0;
 
 	*wake = 0;
 	for (p = a->pending; p; p = p->next) {
@@ -167,8 +204,13 @@ static struct pending *pending_next(struct agent *a, time_t now, time_t *wake)
 				*wake = p->not_before;
 			continue;
 		}
-		if (!best || before(p, best))
+		r = running_of(a, p->owner);
+		if (r >= SLOTS_PER_OWNER)
+			continue;	/* a slot of its owner's ends first */
+		if (!best || before(p, r, best, best_r)) {
 			best = p;
+			best_r = r;
+		}
 	}
 	return best;
 }
@@ -198,12 +240,30 @@ static bool background(enum kbits_job_priority prio)
  * With every background room taken, whether @p may have one: a running job
  * gives way (STOP_PREEMPTED), or *@wake_ms says when one's slice ends.
  */
+static void preempt(struct slot *s, const struct pending *p, const char *why)
+{
+	char by[KBITS_GUID_STRING_LEN];
+
+	kbits_guid_format(&p->id, by);
+	log_job(LOG_INFO, &s->p.id, "preempted: %s (job %s of uid %u)", why, by,
+		(unsigned int)p->owner);
+	s->stop = STOP_PREEMPTED;
+}
+
+/*
+ * With every background room taken, whether @p may have one: a running job
+ * gives way (STOP_PREEMPTED), or *@wake_ms says when one may.
+ */
 static void make_room(struct agent *a, const struct pending *p, int64_t now, int64_t *wake_ms)
 {
+	int64_t slice = (int64_t)a->pol->slice * 1000, min_run, w, when;
 	struct slot *worst = NULL, *rr = NULL, *s;
-	int64_t slice = (int64_t)a->pol->slice * 1000, w;
+	unsigned int rr_n = 0, n;
 	size_t i;
 
+	min_run = (int64_t)PREEMPT_MIN_RUN_S * 1000;
+	if (min_run > slice)
+		min_run = slice;
 	for (i = 0; i < a->nslots; i++) {
 		s = a->slots[i];
 		if (!background(s->p.priority))
@@ -212,27 +272,40 @@ static void make_room(struct agent *a, const struct pending *p, int64_t now, int
 			return;		/* room comes: it is ending */
 		if (s->stop)
 			continue;
+		/* preempted once: it runs a while before it can be again */
+		if (s->p.preempted && now - s->started_ms < min_run) {
+			w = s->started_ms + min_run - now;
+			if (w < *wake_ms)
+				*wake_ms = w;
+			continue;
+		}
 		if (!worst || s->p.priority > worst->p.priority ||
 		    (s->p.priority == worst->p.priority && s->started_ms < worst->started_ms))
 			worst = s;
-		if (s->p.priority == p->priority && (!rr || s->started_ms < rr->started_ms))
+		if (s->p.priority != p->priority)
+			continue;
+		/* round-robin: a job of the owner with the most, the longest running */
+		n = running_of(a, s->p.owner);
+		if (!rr || n > rr_n || (n == rr_n && s->started_ms < rr->started_ms)) {
 			rr = s;
+			rr_n = n;
+		}
 	}
 	if (worst && worst->p.priority > p->priority) {
-		log_job(LOG_INFO, &worst->p.id, "preempted by a job of higher priority");
-		worst->stop = STOP_PREEMPTED;
+		preempt(worst, p, "a job of higher priority waits");
 		return;
 	}
 	if (!rr)
 		return;
-	if (now - rr->started_ms >= slice) {
-		log_job(LOG_INFO, &rr->p.id, "its time slice is over: another job of its priority runs");
-		rr->stop = STOP_PREEMPTED;
+	/* another owner's turn at once when this one has more running */
+	when = rr_n > running_of(a, p->owner) + 1 ? rr->started_ms + min_run
+						  : rr->started_ms + slice;
+	if (now >= when) {
+		preempt(rr, p, "its time slice is over: another job of its priority runs");
 		return;
 	}
-	w = rr->started_ms + slice - now;
-	if (w < *wake_ms)
-		*wake_ms = w;
+	if (when - now < *wake_ms)
+		*wake_ms = when - now;
 }
 
 void schedule(struct agent *a, int64_t *wake_ms)

@@ -90,16 +90,13 @@ void net_settings_release(struct net_settings *ns)
 	memset(ns, 0, sizeof(*ns));
 }
 
-static enum xfer_result fail(struct xfer_error *err, bool transient,
-			     enum kbits_error_context ctx, int code, uint32_t index,
-			     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-
-static enum xfer_result fail(struct xfer_error *err, bool transient,
-			     enum kbits_error_context ctx, int code, uint32_t index,
-			     const char *fmt, ...)
+enum xfer_result xfer_fail(struct xfer_error *err, bool transient,
+			   enum kbits_error_context ctx, int code, uint32_t index,
+			   const char *fmt, ...)
 {
 	va_list ap;
 
+	memset(err, 0, sizeof(*err));
 	err->transient = transient;
 	err->context = ctx;
 	err->code = code;
@@ -642,7 +639,7 @@ static enum xfer_result http_once(struct xfer *x, const char *url,
 	*again = false;
 	x->curl = curl_easy_init();
 	if (!x->curl)
-		return fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, x->index,
+		return xfer_fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, x->index,
 			    "out of memory");
 	x->started = false;
 	x->status = 0;
@@ -656,12 +653,12 @@ static enum xfer_result http_once(struct xfer *x, const char *url,
 	x->total = KBITS_SIZE_UNKNOWN;
 	e = setup_curl(x, url, ns, &headers, &proxy);
 	if (e == -EINVAL) {
-		r = fail(err, false, KBITS_ERROR_CONTEXT_GENERAL, EINVAL, x->index,
+		r = xfer_fail(err, false, KBITS_ERROR_CONTEXT_GENERAL, EINVAL, x->index,
 			 "the job's proxy is not [http|https|socks4|socks4a|socks5|socks5h://]host[:port]");
 		goto out;
 	}
 	if (e < 0) {
-		r = fail(err, e == -ENOMEM, KBITS_ERROR_CONTEXT_GENERAL, -e, x->index,
+		r = xfer_fail(err, e == -ENOMEM, KBITS_ERROR_CONTEXT_GENERAL, -e, x->index,
 			 "cannot set up the transfer: %s", strerror(-e));
 		goto out;
 	}
@@ -670,10 +667,10 @@ static enum xfer_result http_once(struct xfer *x, const char *url,
 		response_start(x);	/* an empty body */
 
 	if (x->write_errno) {
-		r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, x->write_errno, x->index,
+		r = xfer_fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, x->write_errno, x->index,
 			 "cannot write the temporary file: %s", strerror(x->write_errno));
 	} else if (x->no_length) {
-		r = fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, EPROTO, x->index,
+		r = xfer_fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, EPROTO, x->index,
 			 "%s: the server sends neither the file's size (Content-Length) nor "
 			 "byte ranges; a job with dynamic content accepts that", u);
 	} else if (x->bad_range || x->changed || (x->status == 416 && x->offset)) {
@@ -683,22 +680,22 @@ static enum xfer_result http_once(struct xfer *x, const char *url,
 		 */
 		e = restart_temp(x);
 		if (e < 0)
-			r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
+			r = xfer_fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
 				 "cannot truncate the temporary file: %s", strerror(-e));
 		else
 			r = XFER_FAILED, *again = true;
 	} else if (x->status >= 400) {
-		r = fail(err, x->status >= 500, KBITS_ERROR_CONTEXT_REMOTE_FILE,
+		r = xfer_fail(err, x->status >= 500, KBITS_ERROR_CONTEXT_REMOTE_FILE,
 			 (int)x->status, x->index, "%s: HTTP status %ld", u, x->status);
 	} else if (rc != CURLE_OK) {
 		e = curl_errno(rc, x->curl, &transient, &ctx);
-		r = fail(err, transient, ctx, e, x->index, "%s: %s", u,
+		r = xfer_fail(err, transient, ctx, e, x->index, "%s: %s", u,
 			 curl_easy_strerror(rc));
 	} else if (x->status < 200 || x->status >= 300) {
-		r = fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, (int)x->status,
+		r = xfer_fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, (int)x->status,
 			 x->index, "%s: unexpected HTTP status %ld", u, x->status);
 	} else if (x->total != KBITS_SIZE_UNKNOWN && x->offset + x->written != x->total) {
-		r = fail(err, true, KBITS_ERROR_CONTEXT_TRANSPORT, ECONNRESET, x->index,
+		r = xfer_fail(err, true, KBITS_ERROR_CONTEXT_TRANSPORT, ECONNRESET, x->index,
 			 "%s: the connection ended early", u);
 	} else {
 		r = XFER_DONE;
@@ -723,7 +720,7 @@ static enum xfer_result http_file(struct xfer *x, const char *url,
 		r = http_once(x, url, ns, err, &again);
 	} while (again && ++tries < 2);
 	if (again)
-		r = fail(err, true, KBITS_ERROR_CONTEXT_REMOTE_FILE, EIO, x->index,
+		r = xfer_fail(err, true, KBITS_ERROR_CONTEXT_REMOTE_FILE, EIO, x->index,
 			 "%s: the server does not send the bytes asked for", x->url_text);
 	return r;
 }
@@ -777,7 +774,7 @@ static enum xfer_result copy_file(struct xfer *x, int src, struct xfer_error *er
 	enum xfer_result r = XFER_DONE;
 
 	if (!buf)
-		return fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, x->index,
+		return xfer_fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, x->index,
 			    "out of memory");
 	while (x->offset + x->written < x->total) {
 		uint64_t left = x->total - x->offset - x->written;
@@ -788,7 +785,7 @@ static enum xfer_result copy_file(struct xfer *x, int src, struct xfer_error *er
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			r = fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, errno, x->index,
+			r = xfer_fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, errno, x->index,
 				 "cannot read the source: %s", strerror(errno));
 			break;
 		}
@@ -798,7 +795,7 @@ static enum xfer_result copy_file(struct xfer *x, int src, struct xfer_error *er
 		}
 		e = write_all(x->fd, buf, (size_t)n);
 		if (e) {
-			r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, e, x->index,
+			r = xfer_fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, e, x->index,
 				 "cannot write the temporary file: %s", strerror(e));
 			break;
 		}
@@ -827,22 +824,22 @@ static enum xfer_result open_source(struct xfer *x, const char *remote, int *src
 	url_for_text(remote, shown, sizeof(shown));
 	e = local_source_path(remote, &path);
 	if (e == -EINVAL)
-		return fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, EINVAL, x->index,
+		return xfer_fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, EINVAL, x->index,
 			    "%s: not a URL kbitsd can transfer", shown);
 	if (e < 0)
-		return fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, -e, x->index,
+		return xfer_fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, -e, x->index,
 			    "out of memory");
 	*src = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	e = errno;
 	free(path);
 	if (*src < 0)
-		return fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, e, x->index,
+		return xfer_fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, e, x->index,
 			    "cannot open %s: %s", shown, strerror(e));
 	if (fstat(*src, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (fl = fcntl(*src, F_GETFL)) < 0 || fcntl(*src, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 		close(*src);
 		*src = -1;
-		return fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, EINVAL, x->index,
+		return xfer_fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, EINVAL, x->index,
 			    "%s is not a regular file", shown);
 	}
 	x->total = (uint64_t)st.st_size;
@@ -863,7 +860,7 @@ static enum xfer_result local_file(struct xfer *x, int src, struct xfer_error *e
 	    o->mtime_sec != x->cur.mtime_sec || o->mtime_nsec != x->cur.mtime_nsec) {
 		e = restart_temp(x);
 		if (e < 0)
-			return fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
+			return xfer_fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
 				    "cannot truncate the temporary file: %s", strerror(-e));
 	}
 	new_validator(x);
@@ -918,12 +915,12 @@ static enum xfer_result open_temp(struct xfer *x, const struct kbits_guid *id,
 	int dfd, e;
 
 	if (!dir)
-		return fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, x->index,
+		return xfer_fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, x->index,
 			    "out of memory");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		e = errno;
-		fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, e, x->index,
+		xfer_fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, e, x->index,
 		     "cannot open the directory %s: %s", dir, strerror(e));
 		free(dir);
 		return XFER_FAILED;
@@ -938,7 +935,7 @@ static enum xfer_result open_temp(struct xfer *x, const struct kbits_guid *id,
 	}
 	close(dfd);
 	if (e < 0) {
-		fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
+		xfer_fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
 		     "cannot create %s/%s: %s", dir, name, strerror(-e));
 		free(dir);
 		return XFER_FAILED;
@@ -979,7 +976,7 @@ enum xfer_result transfer_file(const struct kbits_guid *id, uid_t owner, uint32_
 		int e = restart_temp(&x);
 
 		if (e < 0)
-			r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, index,
+			r = xfer_fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, index,
 				 "cannot truncate the temporary file: %s", strerror(-e));
 	}
 	if (r == XFER_DONE) {
@@ -987,7 +984,7 @@ enum xfer_result transfer_file(const struct kbits_guid *id, uid_t owner, uint32_
 		r = http ? http_file(&x, f->remote_name, ns, err) : local_file(&x, src, err);
 	}
 	if (r == XFER_DONE && fsync(x.fd) < 0)
-		r = fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, errno, index,
+		r = xfer_fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, errno, index,
 			 "cannot write the temporary file: %s", strerror(errno));
 	if (r == XFER_DONE)
 		report(&x, true, true);
