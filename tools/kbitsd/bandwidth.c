@@ -165,10 +165,12 @@ static void measure(struct agent *a, int64_t ms)
 }
 
 /*
- * A yielding job's TCP window: a quarter of a second of what it gets (at
+ * A yielding job's TCP window: a tenth of a second of what it gets (at
  * least 64 KiB), or of its rate while it has one.  Enough for its rate on
- * a link with a round trip up to 250 ms (and it grows with its rate),
- * little enough that it stops soon after it slows down.
+ * a link with a round trip up to 100 ms (and it grows with its rate), and
+ * little enough that it neither fills the queue of the link's bottleneck
+ * (where a window beyond the link's round trip sits, delaying and
+ * dropping others' packets) nor goes on long after it slows down.
  */
 static uint32_t window_for(const struct agent *a, const struct slot *s, int64_t ms)
 {
@@ -177,9 +179,9 @@ static uint32_t window_for(const struct agent *a, const struct slot *s, int64_t 
 	if (!background(s) || !a->pol->yield)
 		return 0;
 	if (s->rate)
-		w = s->rate / 4;
+		w = s->rate / 10;
 	else
-		w = ms > 0 ? s->tick_rate_bytes * 1000 / (uint64_t)ms / 4 : 0;
+		w = ms > 0 ? s->tick_rate_bytes * 1000 / (uint64_t)ms / 10 : 0;
 	if (w < 65536 && !s->rate)
 		w = 65536;
 	if (w < 8192)
