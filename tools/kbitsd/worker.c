@@ -107,8 +107,8 @@ static void sample_net(void)
  * Reading slower leaves the server sending until the window the socket
  * advertised is used up, and TCP grows it to megabytes on a fast link:
  * seconds of the link that a yielding job would not give up.  The daemon
- * gives background workers a window (TCP_WINDOW_CLAMP) of about a quarter
- * of a second of their rate, so that they stop soon after they slow down;
+ * gives background workers a window (TCP_WINDOW_CLAMP) of about a tenth of
+ * a second of their rate, so that they stop soon after they slow down;
  * without one the clamp is lifted (TCP's own autotuning again).
  */
 static void apply_clamp(void)
