@@ -26,7 +26,7 @@ help:
 	@echo 'make walkthrough   set up, then show a transfer and GetJob at work in the VM'
 	@echo 'make check         set up, then run every test (host + VM)'
 	@echo 'make check-debug   the VM tests on a KASAN/lockdep/kmemleak kernel (built once, ~25 min)'
-	@echo 'make bench         GET_JOB against pidfd_open, open() and a socket daemon, at queue sizes; kbitsd against cp and curl (VM)'
+	@echo 'make bench         GET_JOB against pidfd_open, open() and a socket daemon, at queue sizes; kbitsd against cp and curl, 8 jobs at once against curl --parallel, 100 small jobs against a loop of curl (VM)'
 	@echo 'make shell         a root shell in the VM, kmod/kbits.ko loaded'
 	@echo 'make lint          checkpatch --strict and sparse on the module'
 	@echo 'make deps          install missing Debian packages'
@@ -92,7 +92,7 @@ walkthrough: deps
 bench: deps
 	$(MAKE) all
 	mkdir -p build/bench
-	tests/vm/run --out build/bench --timeout 1800 -- \
+	tests/vm/run --out build/bench --timeout 3600 -- \
 		tests/bench/run-in-vm.sh kmod/kbits.ko build /out/latency.dat
 	gnuplot -e "data='build/bench/latency.dat'; out='build/bench/latency.png'" \
 		tests/bench/latency.gp

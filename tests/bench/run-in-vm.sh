@@ -13,3 +13,8 @@ rmmod kbits
 insmod "$1"
 "$(dirname "$0")/transfer-bench" "$2"
 rmmod kbits
+# kbitsd's many jobs against curl --parallel and a loop of curl, on a fresh
+# queue.
+insmod "$1"
+"$(dirname "$0")/jobs-bench" "$2"
+rmmod kbits
