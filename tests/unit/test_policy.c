@@ -200,8 +200,13 @@ START_TEST(yield_backs_off_and_recovers)
 		yield_update(&y, 1000000, YIELD_FLOOR, 1000);
 		ck_assert_uint_eq(y.limit, YIELD_FLOOR);
 	}
-	/* it ends: double each tick, then no limit once it no longer binds */
-	for (i = 0; i < 12 && y.limit; i++) {
+	/* it ends: the floor holds a while (the other may be ramping up) */
+	for (i = 0; i < YIELD_HOLD; i++) {
+		yield_update(&y, YIELD_FLOOR, YIELD_FLOOR, 1000);
+		ck_assert_uint_eq(y.limit, YIELD_FLOOR);
+	}
+	/* then it doubles each look, to no limit */
+	for (i = 0; i < 40 && y.limit; i++) {
 		uint64_t before = y.limit;
 
 		bg = before < 1000000 ? before : 1000000;	/* the link: 1 MB/s */
@@ -209,10 +214,19 @@ START_TEST(yield_backs_off_and_recovers)
 		ck_assert(y.limit == 0 || y.limit == 2 * before);
 	}
 	ck_assert_uint_eq(y.limit, 0);
-	ck_assert_int_lt(i, 12);
+	ck_assert_int_lt(i, 40);
+	/* others again during the hold: it starts over */
+	yield_update(&y, 1000000, 500000, 1000);
+	ck_assert_uint_eq(y.limit, YIELD_FLOOR);
+	yield_update(&y, YIELD_FLOOR, YIELD_FLOOR, 1000);
+	yield_update(&y, 1000000, YIELD_FLOOR, 1000);
+	for (i = 0; i < YIELD_HOLD; i++) {
+		yield_update(&y, YIELD_FLOOR, YIELD_FLOOR, 1000);
+		ck_assert_uint_eq(y.limit, YIELD_FLOOR);
+	}
 	/* a zero-length tick changes nothing */
 	yield_update(&y, 1000000, 0, 0);
-	ck_assert_uint_eq(y.limit, 0);
+	ck_assert_uint_eq(y.limit, YIELD_FLOOR);
 }
 END_TEST
 

@@ -77,6 +77,8 @@ struct slot {
 
 	/* bandwidth.c */
 	char iface[16];			/* the interface it uses ("": not known) */
+	struct conn_id conn;		/* its connection (family 0: not known) */
+	uint64_t diag_last;		/* what sock_diag said of it at the last tick */
 	uint64_t netns;			/* the inode of its network namespace */
 	uint64_t net_bytes;		/* bytes it received from the network, all told */
 	uint64_t last_net;		/* its worker's count at its last record */

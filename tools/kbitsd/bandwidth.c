@@ -8,8 +8,10 @@
  *    idle (policy->yield): for each interface the workers use (in its own
  *    network namespace: a container's veth is not the host's), the daemon
  *    reads the bytes the interface received (/proc/<worker>/net/dev) and
- *    subtracts what its background workers received (they report every
- *    50 ms); other traffic (anyone
+ *    subtracts what its background workers' connections received: read
+ *    at the same moment from TCP (sock_diag) for connections in the
+ *    daemon's own namespace, as the workers report it (every 50 ms) for
+ *    others; other traffic (anyone
  *    else's, FOREGROUND jobs' included) cuts their total limit to 16 KiB/s
  *    at once, none doubles it until it no longer binds (yield_update()).  The limit is
  *    shared by weight: HIGH 4, NORMAL 2, LOW 1.
@@ -35,6 +37,7 @@ struct iface_group {
 	pid_t pid;		/* a worker in that namespace, to read its counters */
 	bool have;		/* @last is a reading */
 	bool seen;		/* a worker uses it this tick */
+	bool exact;		/* every background worker's bytes read with it (sock_diag) */
 	uint64_t last;		/* the counters at the last tick */
 	uint64_t bg;		/* background bytes this tick */
 	/*
@@ -44,6 +47,7 @@ struct iface_group {
 	uint64_t w_iface[WINDOW], w_bg[WINDOW];
 	int64_t w_ms[WINDOW];
 	unsigned int w_next;
+	unsigned int ticks;	/* readings so far */
 	struct yield_ctl y;
 };
 
@@ -51,6 +55,7 @@ struct bandwidth {
 	struct iface_group g[SLOTS_LIMIT];
 	size_t n;
 	int64_t last_tick;
+	uint64_t own_netns;	/* the daemon's: sock_diag sees its sockets only */
 };
 
 static const unsigned int prio_weight[PRIORITY_COUNT] = { 0, 4, 2, 1 };
@@ -58,7 +63,10 @@ static const unsigned int prio_weight[PRIORITY_COUNT] = { 0, 4, 2, 1 };
 int bandwidth_new(struct bandwidth **out)
 {
 	*out = calloc(1, sizeof(**out));
-	return *out ? 0 : -ENOMEM;
+	if (!*out)
+		return -ENOMEM;
+	(*out)->own_netns = netns_of_fd(-1);
+	return 0;
 }
 
 void bandwidth_free(struct bandwidth *bw)
@@ -102,13 +110,24 @@ static void measure(struct agent *a, int64_t ms)
 
 	for (i = 0; i < bw->n; i++) {
 		bw->g[i].seen = false;
+		bw->g[i].exact = true;
 		bw->g[i].bg = 0;
 	}
 	for (i = 0; i < a->nslots; i++) {
 		struct slot *s = a->slots[i];
+		bool exact = false;
+		uint64_t b;
 
 		d = s->net_bytes - s->tick_bytes;
 		s->tick_bytes = s->net_bytes;
+		/* what TCP received, now, rather than what the worker said */
+		if (s->conn.family && s->netns == bw->own_netns &&
+		    tcp_bytes_received(&s->conn, &b) == 0) {
+			/* the first reading of a connection spans more than the tick */
+			exact = s->diag_last != 0;
+			d = b >= s->diag_last ? b - s->diag_last : b;
+			s->diag_last = b;
+		}
 		s->tick_rate_bytes = d;
 		if (s->ended || s->w.pid <= 0)
 			continue;
@@ -117,8 +136,10 @@ static void measure(struct agent *a, int64_t ms)
 			continue;
 		g->seen = true;
 		g->pid = s->w.pid;
-		if (background(s))
+		if (background(s)) {
 			g->bg += d;
+			g->exact &= exact;
+		}
 	}
 	for (i = 0; i < bw->n;) {
 		g = &bw->g[i];
@@ -138,6 +159,7 @@ static void measure(struct agent *a, int64_t ms)
 			int64_t wms = 0;
 			unsigned int k;
 
+			g->ticks++;
 			g->w_iface[g->w_next] = bytes - g->last;
 			g->w_bg[g->w_next] = g->bg;
 			g->w_ms[g->w_next] = ms;
@@ -150,7 +172,14 @@ static void measure(struct agent *a, int64_t ms)
 			if (a->pol->yield) {
 				uint64_t before = g->y.limit;
 
-				yield_update(&g->y, wi, wb, wms);
+				/*
+				 * read together, one tick tells: others show at
+				 * once; else the window evens out the reports
+				 */
+				if (g->exact)
+					yield_update(&g->y, bytes - g->last, g->bg, ms);
+				else if (g->ticks >= WINDOW)
+					yield_update(&g->y, wi, wb, wms);
 				if (g->y.limit != before)
 					log_msg(LOG_DEBUG, "%s: %" PRIu64 " B/s on it, %" PRIu64
 						" B/s background: their limit %" PRIu64 " B/s%s",

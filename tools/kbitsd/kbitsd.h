@@ -31,6 +31,13 @@
 
 #include <kbits/kbits.h>
 
+/* A TCP connection, by its addresses and ports (host order). */
+struct conn_id {
+	uint16_t family;	/* AF_INET, AF_INET6; 0: none */
+	uint16_t lport, rport;
+	uint8_t laddr[16], raddr[16];
+};
+
 /* ------------------------------------------------------------------ log.c */
 
 /* @prio: LOG_ERR, LOG_WARNING, LOG_INFO or LOG_DEBUG. */
@@ -89,13 +96,16 @@ uint64_t policy_cap(const struct policy *p, enum kbits_job_priority prio, int ho
  * interface's bytes and the background jobs' own over the tick, and sets
  * the limit of their total rate.  Other traffic above what the jobs' own
  * packets explain sets the limit to YIELD_FLOOR at once, so that the
- * other gets the link within a second or two; none doubles it, until it
- * no longer binds (then none).
+ * other gets the link within a second or two; after YIELD_HOLD looks
+ * without, each look doubles it, up to YIELD_CEILING (then none).
  */
 #define YIELD_FLOOR	(16 * 1024)	/* bytes/s background jobs keep */
+#define YIELD_HOLD	4		/* quiet looks before the limit grows */
+#define YIELD_CEILING	(1ULL << 31)	/* a limit this high is none */
 
 struct yield_ctl {
 	uint64_t limit;		/* bytes/s; 0: none */
+	unsigned int quiet;	/* looks without others since the last cut */
 };
 
 /* One tick of @ms milliseconds: @iface_bytes on the interface, @bg_bytes the jobs'. */
@@ -408,6 +418,7 @@ struct worker_msg {
 	struct xfer_error error;
 	struct file_validator val;
 	char iface[16];		/* IFACE: NUL-terminated */
+	struct conn_id conn;	/* IFACE: its connection */
 };
 
 /* What the daemon tells a worker (one struct per packet, the other way). */
@@ -486,6 +497,11 @@ int netwatch_open(void);
  */
 void netwatch_read(int fd, void (*down)(void *ctx, const char *ifname),
 		   void (*up)(void *ctx), void *ctx);
+/*
+ * The bytes TCP received on connection @c of the daemon's own network
+ * namespace (sock_diag: tcpi_bytes_received), read now.  0 or -errno.
+ */
+int tcp_bytes_received(const struct conn_id *c, uint64_t *bytes);
 /* Bytes received on @ifname, as process @pid's network namespace counts them. */
 int netdev_bytes(pid_t pid, const char *ifname, uint64_t *bytes);
 /* The inode of network namespace fd @fd, or of the daemon's own for -1; 0: unknown. */

@@ -3,8 +3,10 @@
  * The network as the daemon sees it: rtnetlink messages of links going
  * down or up and of default routes going and coming (BITS: a job whose
  * network goes away is a transient error, and goes on as soon as it comes
- * back), and the byte counters of an interface in a worker's network
- * namespace (/proc/<pid>/net/dev), which bandwidth.c reads.
+ * back), the byte counters of an interface in a worker's network namespace
+ * (/proc/<pid>/net/dev), and what TCP received on a worker's connection
+ * (sock_diag, in the daemon's own namespace), which bandwidth.c reads at
+ * the same moment.
  *
  * Only the daemon's own network namespace is watched: a job of a container
  * with its own network whose link goes down fails as curl sees it, and is
@@ -20,8 +22,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
 
 #include "kbitsd.h"
 
@@ -139,6 +145,80 @@ void netwatch_read(int fd, void (*down)(void *ctx, const char *ifname),
 			}
 		}
 	}
+}
+
+/* The daemon's sock_diag socket, opened at first use. */
+static int diag_fd = -1;
+
+int tcp_bytes_received(const struct conn_id *c, uint64_t *bytes)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req;
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct inet_diag_msg *msg;
+	struct nlmsghdr *nh;
+	struct rtattr *rta;
+	ssize_t n;
+	int len, alen;
+
+	if (c->family != AF_INET && c->family != AF_INET6)
+		return -EINVAL;
+	if (diag_fd < 0) {
+		diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+		if (diag_fd < 0)
+			return -errno;
+	}
+	memset(&req, 0, sizeof(req));
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST;
+	req.r.sdiag_family = (uint8_t)c->family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+	req.r.idiag_states = ~0U;
+	req.r.id.idiag_sport = htons(c->lport);
+	req.r.id.idiag_dport = htons(c->rport);
+	memcpy(req.r.id.idiag_src, c->laddr, c->family == AF_INET ? 4 : 16);
+	memcpy(req.r.id.idiag_dst, c->raddr, c->family == AF_INET ? 4 : 16);
+	req.r.id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (send(diag_fd, &req, sizeof(req), 0) < 0)
+		return -errno;
+	/* one answer: the socket, or an error */
+	n = recv(diag_fd, buf, sizeof(buf), 0);
+	if (n < 0)
+		return -errno;
+	len = (int)n;
+	nh = (struct nlmsghdr *)(void *)buf;
+	if (!NLMSG_OK(nh, len))
+		return -EPROTO;
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+		return e->error ? e->error : -ENOENT;
+	}
+	if (nh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    nh->nlmsg_len < NLMSG_LENGTH(sizeof(*msg)))
+		return -EPROTO;
+	msg = NLMSG_DATA(nh);
+	alen = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*msg));
+	for (rta = (struct rtattr *)(msg + 1); RTA_OK(rta, alen); rta = RTA_NEXT(rta, alen)) {
+		struct tcp_info ti;
+
+		if (rta->rta_type != INET_DIAG_INFO)
+			continue;
+		if (RTA_PAYLOAD(rta) < offsetof(struct tcp_info, tcpi_bytes_received) +
+				       sizeof(ti.tcpi_bytes_received))
+			return -EPROTO;
+		memset(&ti, 0, sizeof(ti));
+		memcpy(&ti, RTA_DATA(rta), RTA_PAYLOAD(rta) < sizeof(ti) ? RTA_PAYLOAD(rta) :
+			sizeof(ti));
+		*bytes = ti.tcpi_bytes_received;
+		return 0;
+	}
+	return -ENODATA;
 }
 
 int netdev_bytes(pid_t pid, const char *ifname, uint64_t *bytes)

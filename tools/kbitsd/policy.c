@@ -282,12 +282,19 @@ void yield_update(struct yield_ctl *y, uint64_t iface_bytes, uint64_t bg_bytes, 
 	if (other > bg / 10 + 24 * 1024) {
 		/* someone else wants the link: give it all up at once */
 		y->limit = YIELD_FLOOR;
+		y->quiet = 0;
 		return;
 	}
 	if (!y->limit)
 		return;
-	/* nobody else: double it, until it no longer binds */
-	if (y->limit > 4 * (bg > YIELD_FLOOR ? bg : YIELD_FLOOR))
+	/*
+	 * nobody else: after YIELD_HOLD quiet looks (the other may only be
+	 * ramping up again), double it, until it is more than the link
+	 * could carry
+	 */
+	if (++y->quiet <= YIELD_HOLD)
+		return;
+	if (y->limit >= YIELD_CEILING / 2)
 		y->limit = 0;
 	else
 		y->limit *= 2;

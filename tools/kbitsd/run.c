@@ -207,6 +207,8 @@ static int worker_begin(struct agent *a, struct slot *s, struct xfer_error *xe)
 	s->sent_window = 0;
 	s->validators = 0;
 	s->iface[0] = 0;
+	memset(&s->conn, 0, sizeof(s->conn));
+	s->diag_last = 0;
 	s->last_net = 0;
 	slot_send_rate(s);
 	return 0;
@@ -401,6 +403,9 @@ static void worker_records(struct agent *a, struct slot *s)
 		}
 		case WORKER_IFACE:
 			memcpy(s->iface, m.iface, sizeof(s->iface));
+			if (memcmp(&s->conn, &m.conn, sizeof(s->conn)))
+				s->diag_last = 0;	/* a new connection counts from 0 */
+			s->conn = m.conn;
 			log_job(LOG_DEBUG, &s->p.id, "its connection uses %s", s->iface);
 			continue;
 		case WORKER_RESULT:

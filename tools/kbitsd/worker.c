@@ -37,6 +37,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -61,7 +62,9 @@ static struct {
 	 */
 	uint64_t net, net_base, sock_bytes;
 	int sock;		/* the connection now, or -1 */
+	struct conn_id conn;	/* the last one told to the daemon */
 	bool clamped;		/* its window is clamped (apply_clamp()) */
+	uint32_t rtt_us;	/* its round trip as TCP sees it; 0: not known */
 	uint32_t window;	/* the clamp the daemon asks for; 0: none */
 	char iface[16];
 	/* the rate the daemon set, and the token bucket that keeps to it */
@@ -90,7 +93,7 @@ static void send_msg(const struct worker_msg *m)
 	out.sent_ms = mono_ms();
 }
 
-/* Reads the connection's byte count into out.net. */
+/* Reads the connection's byte count into out.net, and its round trip. */
 static void sample_net(void)
 {
 	struct tcp_info ti;
@@ -98,8 +101,10 @@ static void sample_net(void)
 
 	if (out.sock >= 0 &&
 	    getsockopt(out.sock, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
-	    len >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received))
+	    len >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received)) {
 		out.sock_bytes = ti.tcpi_bytes_received;
+		out.rtt_us = ti.tcpi_rcv_rtt ? ti.tcpi_rcv_rtt : ti.tcpi_rtt;
+	}
 	out.net = out.net_base + out.sock_bytes;
 }
 
@@ -109,17 +114,28 @@ static void sample_net(void)
  * seconds of the link that a yielding job would not give up.  The daemon
  * gives background workers a window (TCP_WINDOW_CLAMP) of about a tenth of
  * a second of their rate, so that they stop soon after they slow down;
- * without one the clamp is lifted (TCP's own autotuning again).
+ * without one the clamp is lifted (TCP's own autotuning again).  And TCP
+ * advertises that window again with each acknowledgement while its buffer
+ * has room, whether the worker reads or not: with a rate, the clamp is a
+ * round trip of the rate (at least what TCP allows), so that what comes
+ * is about what the worker reads.
  */
 static void apply_clamp(void)
 {
+	uint64_t rtt_us = out.rtt_us ? out.rtt_us : 100000, w;
 	int clamp;
 
-	if (out.sock < 0 || (!out.window && !out.clamped))
+	if (out.sock < 0 || (!out.window && !out.rate && !out.clamped))
 		return;
 	clamp = out.window ? (int)out.window : 1 << 30;
+	if (out.rate) {
+		w = out.rate * rtt_us / 1000000;
+		w = w < 2048 ? 2048 : w;
+		if (w < (uint64_t)clamp)
+			clamp = (int)w;
+	}
 	if (setsockopt(out.sock, IPPROTO_TCP, TCP_WINDOW_CLAMP, &clamp, sizeof(clamp)) == 0)
-		out.clamped = out.window != 0;
+		out.clamped = out.window || out.rate;
 }
 
 void worker_socket(int fd)
@@ -156,16 +172,50 @@ void worker_progress(uint32_t index, uint64_t total, uint64_t done, uint32_t fla
 	send_msg(&out.last);
 }
 
+/* The addresses and ports of connection @fd, for the daemon's sock_diag. */
+static void conn_of(int fd, struct conn_id *c)
+{
+	struct sockaddr_storage l, r;
+	socklen_t ll = sizeof(l), rl = sizeof(r);
+
+	memset(c, 0, sizeof(*c));
+	if (fd < 0 || getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&r, &rl) < 0 || l.ss_family != r.ss_family)
+		return;
+	if (l.ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)&l, *b = (const void *)&r;
+
+		memcpy(c->laddr, &a->sin_addr, 4);
+		memcpy(c->raddr, &b->sin_addr, 4);
+		c->lport = ntohs(a->sin_port);
+		c->rport = ntohs(b->sin_port);
+	} else if (l.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)&l, *b = (const void *)&r;
+
+		memcpy(c->laddr, &a->sin6_addr, 16);
+		memcpy(c->raddr, &b->sin6_addr, 16);
+		c->lport = ntohs(a->sin6_port);
+		c->rport = ntohs(b->sin6_port);
+	} else {
+		return;
+	}
+	c->family = l.ss_family;
+}
+
 void worker_iface(const char *name)
 {
 	struct worker_msg m;
 
-	if (!strncmp(out.iface, name, sizeof(out.iface)) || strlen(name) >= sizeof(m.iface))
+	if (strlen(name) >= sizeof(m.iface))
 		return;
 	memset(&m, 0, sizeof(m));
 	m.kind = WORKER_IFACE;
 	strcpy(m.iface, name);
+	conn_of(out.sock, &m.conn);
+	if (!memcmp(&m.conn, &out.conn, sizeof(m.conn)) && !strcmp(out.iface, name))
+		return;
 	strcpy(out.iface, name);
+	out.conn = m.conn;
 	send_msg(&m);
 }
 
@@ -194,14 +244,14 @@ static void read_ctl(int ms)
 			return;
 		if (c.kind != WORKER_CTL_RATE)
 			continue;
-		if (c.rate != out.rate) {
-			out.rate = c.rate;
+		if (c.rate == out.rate && c.window == out.window)
+			continue;
+		if (c.rate != out.rate)
 			out.bucket_us = 0;
-		}
-		if (c.window != out.window) {
-			out.window = c.window;
-			apply_clamp();
-		}
+		out.rate = c.rate;
+		out.window = c.window;
+		sample_net();
+		apply_clamp();
 	}
 }
 
@@ -328,7 +378,9 @@ static bool msg_ok(const struct worker_msg *m, size_t nfiles)
 			return false;
 		return !(m->flags & WORKER_COMPLETED) || m->total == m->done;
 	case WORKER_IFACE:
-		return m->iface[0] && memchr(m->iface, 0, sizeof(m->iface));
+		return m->iface[0] && memchr(m->iface, 0, sizeof(m->iface)) &&
+		       (m->conn.family == 0 || m->conn.family == AF_INET ||
+			m->conn.family == AF_INET6);
 	case WORKER_VALIDATOR:
 		/* the worker is its owner's: every length in it is checked */
 		return m->index < nfiles && m->val.kind != VALIDATOR_NONE &&
