@@ -14,6 +14,9 @@
  * EXPECT_* records the failure and goes on.  SKIP(stmt, fmt, ...) marks the
  * test skipped and runs stmt (usually "return").
  *
+ * KBITS_TIMEOUT_SCALE=N (1 to 10) multiplies every timeout: the debug
+ * lane's kernel (KASAN, lockdep, kmemleak) runs everything slower.
+ *
  * Arguments: test names to run (default: all); -l lists the tests.
  * Exit status: 0 when nothing failed, 1 otherwise.
  */
@@ -301,6 +304,15 @@ static pid_t th_fork(void)
 
 static volatile sig_atomic_t th_timed_out;
 
+/* @t's timeout, times KBITS_TIMEOUT_SCALE when that is 1 to 10. */
+static unsigned int th_timeout(const struct th_test *t)
+{
+	const char *s = getenv("KBITS_TIMEOUT_SCALE");
+	unsigned long k = s ? strtoul(s, NULL, 10) : 1;
+
+	return t->timeout * (unsigned int)(k >= 1 && k <= 10 ? k : 1);
+}
+
 static void th_on_alarm(int sig)
 {
 	(void)sig;
@@ -340,7 +352,7 @@ static int th_run_one(const struct th_test *t)
 		_exit(th_result->failed ? 1 : 0);
 	}
 	setpgid(pid, pid);
-	alarm(t->timeout);
+	alarm(th_timeout(t));
 	for (;;) {
 		w = waitpid(pid, &status, 0);
 		if (w == pid)
@@ -360,7 +372,7 @@ static int th_run_one(const struct th_test *t)
 		;
 
 	if (th_timed_out) {
-		TH_LOG("%s: timed out after %u s", t->name, t->timeout);
+		TH_LOG("%s: timed out after %u s", t->name, th_timeout(t));
 		ret = 1;
 	} else if (WIFSIGNALED(status)) {
 		TH_LOG("%s: killed by signal %d (%s)", t->name,
