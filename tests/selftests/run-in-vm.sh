@@ -15,6 +15,9 @@
 # then, in the stock lane, the tools' tests: tests/kbitsd/run-tests,
 # tests/kbitsd/run-sched-tests (scheduling and bandwidth, over a veth pair
 # to a network namespace shaped to 8 Mbit/s) and tests/kbitsctl/run-tests.
+# With KBITS_GCOV_OUT=DIR in the environment, the module's gcov counters
+# (a module built with KBITS_GCOV=y on a CONFIG_GCOV_KERNEL kernel) are
+# copied to DIR at the end (tests/coverage/report reads them).
 # Prints their TAP; exits non-zero when a step or a test failed.
 set -u
 
@@ -121,5 +124,21 @@ if [ -w "$kmemleak" ]; then
 		sed 's/^/# /' "$kmemleak"
 		rc=1
 	fi
+fi
+
+# KBITS_GCOV_OUT=DIR (the debug lane, whose module is built with
+# KBITS_GCOV=y): copy the module's coverage counters out of debugfs, where
+# gcov keeps them after the module is unloaded.  cat, not cp: they are
+# seq_files.
+if [ -n "${KBITS_GCOV_OUT:-}" ]; then
+	gcov=/sys/kernel/debug/gcov$(dirname "$ko")
+	mkdir -p "$KBITS_GCOV_OUT"
+	n=0
+	for f in "$gcov"/*.gcda; do
+		[ -e "$f" ] || continue
+		cat "$f" >"$KBITS_GCOV_OUT/${f##*/}" && n=$((n + 1))
+	done
+	echo "# run-in-vm: $n coverage files copied from $gcov"
+	[ "$n" -gt 0 ] || rc=1
 fi
 exit $rc
