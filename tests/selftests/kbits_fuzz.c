@@ -1,30 +1,64 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kbits_fuzz: a seeded, reproducible random-ioctl fuzzer for /dev/kbits,
- * its job fds and the agent fd.
+ * kbits_fuzz: a seeded, reproducible fuzzer for /dev/kbits, its job fds and
+ * the agent fd, in two modes.
  *
  *	kbits_fuzz [--seed N] [--seconds S] [--iterations N]
+ *		   [--mode both|stateful|mutation]
  *
- * It prints "# seed N" first: the same seed makes the same sequence of
- * calls (the kernel's answers may differ with timing, so a replay is as
- * close as a single-threaded program can make it).  Each step picks an fd
- * from a small pool (/dev/kbits fds, job fds, the agent fd when root, and
- * fds of the wrong kind: /dev/null, a pipe, an eventfd) and a command (every
- * command of the UAPI, random command numbers in the kbits magic with random
- * sizes and directions, now and then any number at all), and builds the
- * argument by shape: a valid struct whose fields come from interesting
- * values, at its first size, larger with a zero tail, larger with a
- * non-zero tail or smaller; pointers to a valid buffer, NULL, an unmapped
- * page, a kernel address or a buffer that ends at a guard page; strings of
- * valid UTF-8, invalid UTF-8 or with a NUL; or plain garbage.  It also
- * reads and polls job and agent fds, closes and reopens fds, and forks
- * children that do a few steps and exit.
+ * It prints "# seed N" first.  Each process draws its choices from its own
+ * PRNG, seeded from N: the same seed makes the same sequence of choices in
+ * each process; what the kernel answers (and so what comes next) may differ
+ * with timing between the processes.
  *
- * It never checks what a call returns: the kernel decides.  What it checks
- * is that nothing crashes or hangs; the VM runner checks the kernel log
- * afterwards (tests/vm/check-dmesg).  As root it fuzzes first as root (with
- * the agent), then, in a child, as an unprivileged uid; at the end it
- * cancels every job it can find.  TAP: 1..1, then ok or not ok.
+ * The stateful model (the main mode, 60% of the time; --mode stateful for
+ * all of it) knows the protocol.  As root it runs four processes that share
+ * nothing but the kernel: the agent (root, attached with
+ * KBITS_AGENT_PLACES_FILES mostly), an administrator (root) and two users
+ * (uids FUZZ_UID + 1 and + 2, through setresuid()).  Each keeps what it
+ * believes of its jobs (the users and the administrator: the fd, GUID,
+ * type, files added, state as last read; the agent: the jobs its events
+ * announced, which it took, how far each file got, which COMPLETE waits
+ * for it) and mostly makes the calls valid in that state: CREATE_JOB,
+ * ADD_FILES, the setters, RESUME; the agent's TAKE_JOB, PROGRESS of each
+ * file, ERROR (transient or final), REQUEUE, JOB_NS, TRANSFERRED; the
+ * user's COMPLETE, which sleeps until the agent answers its COMPLETING with
+ * PLACED (an errno now and then).  The races come from the processes: a
+ * user's COMPLETE and CANCEL against the agent's PROGRESS and PLACED, the
+ * administrator's ENUM_JOBS (all users) and TAKE_OWNERSHIP while the user
+ * has its fds open (they are revoked), the agent detaching and attaching
+ * again while COMPLETEs wait.  A share of the calls has one field mutated
+ * (the size, a bit of the GUID, any u32 of an argument the kernel only
+ * reads) and a share is made out of order (RESUME, SUSPEND, COMPLETE,
+ * TAKE_OWNERSHIP, CANCEL, TRANSFERRED, REQUEUE, PLACED whatever the state).
+ * The fuzzer cannot unload the module (other tests run around it), so it
+ * does to a job what a reload does: the agent EXPORTs it, CANCELs it (its
+ * GUID is then free), IMPORTs the record (its user finds the job again with
+ * ENUM_JOBS and GET_JOB), and it also IMPORTs mutated records (a new GUID
+ * mostly; what they make it cancels).  Not as root: one stateful user,
+ * without an agent.
+ *
+ * The mutation fuzzer (the rest of the time; --mode mutation for all of it)
+ * picks an fd from a small pool (/dev/kbits fds, job fds, the agent fd when
+ * root, and fds of the wrong kind: /dev/null, a pipe, an eventfd) and a
+ * command (every command of the UAPI, random command numbers in the kbits
+ * magic with random sizes and directions, now and then any number at all),
+ * and builds the argument by shape: a valid struct whose fields come from
+ * interesting values, at its first size, larger with a zero tail, larger
+ * with a non-zero tail or smaller; pointers to a valid buffer, NULL, an
+ * unmapped page, a kernel address or a buffer that ends at a guard page;
+ * strings of valid UTF-8, invalid UTF-8 or with a NUL; or plain garbage.
+ * It also reads and polls job and agent fds, closes and reopens fds, and
+ * forks children that do a few steps and exit.  As root it runs first as
+ * root (with the agent), then, in a child, as FUZZ_UID.
+ *
+ * It never checks what a single call returns: the kernel decides.  What it
+ * checks is that nothing crashes or hangs (the VM runner checks the kernel
+ * log afterwards: tests/vm/check-dmesg), and that every command of the
+ * UAPI succeeded at least once in the run (as root; unprivileged, all but
+ * the agent's, TAKE_OWNERSHIP and GET_ERROR).  At the end it cancels every job it can
+ * find, and prints per command "# NAME NR CALLS OK".  TAP: 1..2, test 1 for
+ * the run, test 2 for the commands.
  *
  * It uses only its own PRNG (splitmix64 to seed, xorshift64* to run).
  */
@@ -34,6 +68,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -425,10 +460,20 @@ struct fz {
 	uint64_t cursors[4];
 };
 
+static void count_cmd(unsigned long cmd, long ret);
+
+/* Every ioctl of the fuzzer goes through here: counted per UAPI command. */
 static long sys_ioctl(struct fz *z, int fd, unsigned long cmd, uint64_t arg)
 {
+	long ret;
+	int e;
+
 	z->calls++;
-	return syscall(SYS_ioctl, fd, cmd, (unsigned long)arg);
+	ret = syscall(SYS_ioctl, fd, cmd, (unsigned long)arg);
+	e = errno;
+	count_cmd(cmd, ret);
+	errno = e;
+	return ret;
 }
 
 static void add_guid(struct fz *z, const uint8_t *id)
@@ -1078,51 +1123,80 @@ enum arg_type {
 
 struct cmd {
 	unsigned long nr;
+	const char *name;
 	enum fd_kind kind;
 	enum arg_type arg;
 };
 
+#define C(nr, kind, arg)	{ nr, #nr, kind, arg }
+
 static const struct cmd cmds[] = {
-	{ KBITS_IOC_CREATE_JOB, K_DEV, A_CREATE },
-	{ KBITS_IOC_GET_JOB, K_DEV, A_GET },
-	{ KBITS_IOC_ENUM_JOBS, K_DEV, A_ENUM },
-	{ KBITS_IOC_AGENT_ATTACH, K_DEV, A_ATTACH },
-	{ KBITS_AGENT_IOC_TAKE_JOB, K_AGENT, A_AGENT_JOB },
-	{ KBITS_AGENT_IOC_PROGRESS, K_AGENT, A_PROGRESS },
-	{ KBITS_AGENT_IOC_ERROR, K_AGENT, A_AGENT_ERROR },
-	{ KBITS_AGENT_IOC_TRANSFERRED, K_AGENT, A_AGENT_JOB },
-	{ KBITS_AGENT_IOC_EXPORT_JOB, K_AGENT, A_EXPORT },
-	{ KBITS_AGENT_IOC_IMPORT_JOB, K_AGENT, A_IMPORT },
-	{ KBITS_AGENT_IOC_PLACED, K_AGENT, A_PLACED },
-	{ KBITS_AGENT_IOC_JOB_NS, K_AGENT, A_JOB_NS },
-	{ KBITS_AGENT_IOC_REQUEUE, K_AGENT, A_AGENT_JOB },
-	{ KBITS_JOB_IOC_GET_ID, K_JOB, A_OUT_ID },
-	{ KBITS_JOB_IOC_GET_TYPE, K_JOB, A_OUT_U32 },
-	{ KBITS_JOB_IOC_GET_STATE, K_JOB, A_OUT_U32 },
-	{ KBITS_JOB_IOC_GET_OWNER, K_JOB, A_OUT_U32 },
-	{ KBITS_JOB_IOC_GET_DISPLAY_NAME, K_JOB, A_STR_GET },
-	{ KBITS_JOB_IOC_CANCEL, K_JOB, A_NONE },
-	{ KBITS_JOB_IOC_SET_DISPLAY_NAME, K_JOB, A_NAME_SET },
-	{ KBITS_JOB_IOC_GET_DESCRIPTION, K_JOB, A_STR_GET },
-	{ KBITS_JOB_IOC_SET_DESCRIPTION, K_JOB, A_DESC_SET },
-	{ KBITS_JOB_IOC_GET_ATTR, K_JOB, A_ATTR_GET },
-	{ KBITS_JOB_IOC_SET_ATTR, K_JOB, A_ATTR_SET },
-	{ KBITS_JOB_IOC_ADD_FILES, K_JOB, A_ADD_FILES },
-	{ KBITS_JOB_IOC_GET_FILE, K_JOB, A_GET_FILE },
-	{ KBITS_JOB_IOC_GET_PROGRESS, K_JOB, A_OUT_PROGRESS },
-	{ KBITS_JOB_IOC_RESUME, K_JOB, A_NONE },
-	{ KBITS_JOB_IOC_SUSPEND, K_JOB, A_NONE },
-	{ KBITS_JOB_IOC_COMPLETE, K_JOB, A_NONE },
-	{ KBITS_JOB_IOC_GET_ERROR, K_JOB, A_GET_ERROR },
-	{ KBITS_JOB_IOC_TAKE_OWNERSHIP, K_JOB, A_NONE },
-	{ KBITS_JOB_IOC_GET_PROXY, K_JOB, A_PROXY_GET },
-	{ KBITS_JOB_IOC_SET_PROXY, K_JOB, A_PROXY_SET },
-	{ KBITS_JOB_IOC_GET_HTTP_HEADERS, K_JOB, A_STR_GET },
-	{ KBITS_JOB_IOC_SET_HTTP_HEADERS, K_JOB, A_HDR_SET },
+	C(KBITS_IOC_CREATE_JOB, K_DEV, A_CREATE),
+	C(KBITS_IOC_GET_JOB, K_DEV, A_GET),
+	C(KBITS_IOC_ENUM_JOBS, K_DEV, A_ENUM),
+	C(KBITS_IOC_AGENT_ATTACH, K_DEV, A_ATTACH),
+	C(KBITS_AGENT_IOC_TAKE_JOB, K_AGENT, A_AGENT_JOB),
+	C(KBITS_AGENT_IOC_PROGRESS, K_AGENT, A_PROGRESS),
+	C(KBITS_AGENT_IOC_ERROR, K_AGENT, A_AGENT_ERROR),
+	C(KBITS_AGENT_IOC_TRANSFERRED, K_AGENT, A_AGENT_JOB),
+	C(KBITS_AGENT_IOC_EXPORT_JOB, K_AGENT, A_EXPORT),
+	C(KBITS_AGENT_IOC_IMPORT_JOB, K_AGENT, A_IMPORT),
+	C(KBITS_AGENT_IOC_PLACED, K_AGENT, A_PLACED),
+	C(KBITS_AGENT_IOC_JOB_NS, K_AGENT, A_JOB_NS),
+	C(KBITS_AGENT_IOC_REQUEUE, K_AGENT, A_AGENT_JOB),
+	C(KBITS_JOB_IOC_GET_ID, K_JOB, A_OUT_ID),
+	C(KBITS_JOB_IOC_GET_TYPE, K_JOB, A_OUT_U32),
+	C(KBITS_JOB_IOC_GET_STATE, K_JOB, A_OUT_U32),
+	C(KBITS_JOB_IOC_GET_OWNER, K_JOB, A_OUT_U32),
+	C(KBITS_JOB_IOC_GET_DISPLAY_NAME, K_JOB, A_STR_GET),
+	C(KBITS_JOB_IOC_CANCEL, K_JOB, A_NONE),
+	C(KBITS_JOB_IOC_SET_DISPLAY_NAME, K_JOB, A_NAME_SET),
+	C(KBITS_JOB_IOC_GET_DESCRIPTION, K_JOB, A_STR_GET),
+	C(KBITS_JOB_IOC_SET_DESCRIPTION, K_JOB, A_DESC_SET),
+	C(KBITS_JOB_IOC_GET_ATTR, K_JOB, A_ATTR_GET),
+	C(KBITS_JOB_IOC_SET_ATTR, K_JOB, A_ATTR_SET),
+	C(KBITS_JOB_IOC_ADD_FILES, K_JOB, A_ADD_FILES),
+	C(KBITS_JOB_IOC_GET_FILE, K_JOB, A_GET_FILE),
+	C(KBITS_JOB_IOC_GET_PROGRESS, K_JOB, A_OUT_PROGRESS),
+	C(KBITS_JOB_IOC_RESUME, K_JOB, A_NONE),
+	C(KBITS_JOB_IOC_SUSPEND, K_JOB, A_NONE),
+	C(KBITS_JOB_IOC_COMPLETE, K_JOB, A_NONE),
+	C(KBITS_JOB_IOC_GET_ERROR, K_JOB, A_GET_ERROR),
+	C(KBITS_JOB_IOC_TAKE_OWNERSHIP, K_JOB, A_NONE),
+	C(KBITS_JOB_IOC_GET_PROXY, K_JOB, A_PROXY_GET),
+	C(KBITS_JOB_IOC_SET_PROXY, K_JOB, A_PROXY_SET),
+	C(KBITS_JOB_IOC_GET_HTTP_HEADERS, K_JOB, A_STR_GET),
+	C(KBITS_JOB_IOC_SET_HTTP_HEADERS, K_JOB, A_HDR_SET),
 };
 
-/* Per command of cmds[], how often it succeeded (shared by the phases). */
-static uint64_t *cmd_ok;
+#undef C
+
+/*
+ * Per command of cmds[], how often it was called and how often it succeeded
+ * (shared memory: every process of every phase adds to them).
+ */
+static uint64_t *cmd_calls, *cmd_ok;
+
+static int cmd_index(unsigned long nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (cmds[i].nr == nr)
+			return i;
+	return -1;
+}
+
+static void count_cmd(unsigned long nr, long ret)
+{
+	int i = cmd_index(nr);
+
+	if (i < 0 || !cmd_calls)
+		return;
+	__atomic_add_fetch(&cmd_calls[i], 1, __ATOMIC_RELAXED);
+	if (ret >= 0)
+		__atomic_add_fetch(&cmd_ok[i], 1, __ATOMIC_RELAXED);
+}
 
 static uint64_t build_arg(struct fz *z, enum arg_type t)
 {
@@ -1377,7 +1451,7 @@ static void complete_guarded(struct fz *z, int fd, uint64_t arg)
 	if (pid < 0)
 		return;
 	if (pid == 0) {
-		syscall(SYS_ioctl, fd, KBITS_JOB_IOC_COMPLETE, (unsigned long)arg);
+		sys_ioctl(z, fd, KBITS_JOB_IOC_COMPLETE, arg);
 		_exit(0);
 	}
 	z->calls++;
@@ -1454,8 +1528,6 @@ static void op_ioctl(struct fz *z)
 		return;
 	}
 	ret = sys_ioctl(z, fd, nr, arg);
-	if (c && ret >= 0 && cmd_ok)
-		__atomic_add_fetch(&cmd_ok[c - cmds], 1, __ATOMIC_RELAXED);
 	if (c && c->arg == A_JOB_NS && ret >= 0)	/* a root or netns fd */
 		close(ret);
 	else if (c && c->nr == KBITS_JOB_IOC_TAKE_OWNERSHIP && ret >= 0)
@@ -1678,7 +1750,9 @@ static void become(uid_t uid)
 /* Shared with the phases' processes. */
 struct shared {
 	uint64_t calls;
+	uint64_t cmd_calls[ARRAY_SIZE(cmds)];
 	uint64_t cmd_ok[ARRAY_SIZE(cmds)];
+	int stop;		/* the stateful phase's users are done */
 };
 
 /*
@@ -1746,10 +1820,1182 @@ static const char *run_child_phase(struct shared *sh, uint64_t seed, bool as_roo
 	return NULL;
 }
 
+/* ---- the stateful model -------------------------------------------------- */
+
+/*
+ * The main mode: processes that follow the protocol.  An agent (root) takes
+ * the jobs its users queue, reports PROGRESS, ERROR, REQUEUE and TRANSFERRED,
+ * answers COMPLETING with PLACED, exports jobs and imports them back after
+ * cancelling them; an administrator (root) takes other users' jobs over while
+ * their fds are open; two users (FUZZ_UID + 1, + 2) create jobs, add files,
+ * resume, suspend, cancel and complete them.  Each keeps what it believes of
+ * its jobs and mostly makes the calls that are valid for that belief; a
+ * share of its calls has one field mutated, or is a call out of order.
+ */
+#define ST_MUTATE	8	/* percent of the calls with a field mutated */
+#define ST_DISORDER	6	/* percent of the steps with a call out of order */
+#define ST_USER_JOBS	10	/* jobs a user keeps at once (the limit is 60) */
+#define ST_ADMIN_JOBS	6
+#define ST_AGENT_JOBS	64
+#define ST_FILES	4	/* files a user gives a download job, at most */
+#define ST_RECORDS	4
+
+enum role { ROLE_AGENT, ROLE_ADMIN, ROLE_USER };
+
+/* What a user (or the administrator) believes of one of its jobs. */
+struct ujob {
+	int fd;			/* -1: slot free */
+	uint8_t id[KBITS_GUID_SIZE];
+	uint32_t type;
+	uint32_t nfiles;
+	uint32_t state;		/* as GET_STATE last said */
+};
+
+/* What the agent believes of a job. */
+enum astate { AS_IDLE, AS_READY, AS_TAKEN, AS_RETRY };
+
+struct ajob {
+	bool used;
+	uint8_t id[KBITS_GUID_SIZE];
+	enum astate st;
+	uint32_t next;		/* the next file to report */
+	uint32_t part;		/* the current file's bytes so far */
+	bool completing;	/* a COMPLETE waits for our PLACED */
+	uint32_t place_in;	/* steps until we answer it */
+	bool imported;		/* made by a mutated IMPORT: ours to cancel */
+};
+
+struct st {
+	struct fz z;		/* its rng and call count; the pool is unused */
+	enum role role;
+	uid_t uid;
+	int dev;
+	/* users, administrator */
+	struct ujob jobs[ST_USER_JOBS];
+	unsigned int max_jobs;
+	/* agent */
+	int agent;
+	bool places;
+	struct ajob aj[ST_AGENT_JOBS];
+	uint8_t *rec[ST_RECORDS];
+	uint32_t rec_len[ST_RECORDS];
+	uint8_t *rbuf;		/* RECORD_MAX bytes */
+};
+
+/*
+ * Mutates one field of the @len bytes of an argument: its size field, a
+ * bit of its GUID (at @guid_at, or -1), or (when @in_only: the kernel only
+ * reads it) any aligned u32 of it.  An argument the kernel writes through
+ * keeps its pointers and lengths, so the kernel never writes outside it.
+ */
+static void st_mutate(struct st *s, void *arg, size_t len, int guid_at, bool in_only)
+{
+	struct rng *r = &s->z.r;
+	uint8_t *b = arg;
+	uint32_t v;
+
+	switch (rnd(r, in_only ? 4 : 2)) {
+	case 0:		/* the size field: smaller, 0, or anything */
+		v = chance(r, 50) ? (uint32_t)rnd(r, len) : any32(r);
+		if (v > len && !in_only)
+			v = len - 1;
+		memcpy(b, &v, 4);
+		break;
+	case 1:
+		if (guid_at >= 0) {
+			b[guid_at + rnd(r, KBITS_GUID_SIZE)] ^= 1u << rnd(r, 8);
+			break;
+		}
+		/* fall through */
+	default:
+		if (!in_only || len < 8)
+			break;
+		v = any32(r);
+		memcpy(b + 4 + 4 * rnd(r, (len - 4) / 4), &v, 4);
+		break;
+	}
+}
+
+/* An ioctl of the model: a valid @arg of @len bytes, sometimes mutated. */
+static long st_ioctl(struct st *s, int fd, unsigned long cmd, void *arg, size_t len,
+		     int guid_at, bool in_only)
+{
+	if (arg && len >= 8 && chance(&s->z.r, ST_MUTATE))
+		st_mutate(s, arg, len, guid_at, in_only);
+	return sys_ioctl(&s->z, fd, cmd, (uintptr_t)arg);
+}
+
+#define GUID_AT(type)	((int)offsetof(type, id))
+
+static long st_get_job(struct st *s, const uint8_t *id, bool mutate)
+{
+	struct kbits_get_job g = { .size = sizeof(g) };
+	long fd;
+
+	memcpy(g.id, id, KBITS_GUID_SIZE);
+	if (mutate)
+		fd = st_ioctl(s, s->dev, KBITS_IOC_GET_JOB, &g, sizeof(g),
+			      GUID_AT(struct kbits_get_job), true);
+	else
+		fd = sys_ioctl(&s->z, s->dev, KBITS_IOC_GET_JOB, (uintptr_t)&g);
+	if (fd >= 0)
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+/* Up to @max GUIDs of the jobs ENUM_JOBS shows (all users' with @all). */
+static unsigned int st_enum(struct st *s, bool all, struct kbits_job_id *ids, unsigned int max)
+{
+	struct kbits_enum_jobs e;
+	unsigned int n = 0;
+
+	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
+	e.flags = all ? KBITS_ENUM_ALL_USERS : 0;
+	while (n < max && e.cursor != KBITS_ENUM_END) {
+		e.ids = (uintptr_t)(ids + n);
+		e.count = chance(&s->z.r, 50) ? max - n : 1 + rnd(&s->z.r, max - n);
+		if (st_ioctl(s, s->dev, KBITS_IOC_ENUM_JOBS, &e, sizeof(e), -1, false))
+			break;
+		if (e.count > max - n)	/* a mutated call may say anything */
+			break;
+		n += e.count;
+	}
+	return n;
+}
+
+/* ---- users and the administrator ---- */
+
+static struct ujob *uj_find(struct st *s, const uint8_t *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->max_jobs; i++)
+		if (s->jobs[i].fd >= 0 && !memcmp(s->jobs[i].id, id, KBITS_GUID_SIZE))
+			return &s->jobs[i];
+	return NULL;
+}
+
+static struct ujob *uj_free(struct st *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->max_jobs; i++)
+		if (s->jobs[i].fd < 0)
+			return &s->jobs[i];
+	return NULL;
+}
+
+static unsigned int uj_count(struct st *s)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < s->max_jobs; i++)
+		n += s->jobs[i].fd >= 0;
+	return n;
+}
+
+static void uj_drop(struct st *s, struct ujob *j)
+{
+	s->z.calls++;
+	close(j->fd);
+	j->fd = -1;
+}
+
+/* Takes @fd of job @id into the table (reads its type, files and state). */
+static struct ujob *uj_adopt(struct st *s, int fd, const uint8_t *id)
+{
+	struct ujob *j = uj_free(s);
+	struct kbits_job_progress p;
+
+	if (!j) {
+		s->z.calls++;
+		close(fd);
+		return NULL;
+	}
+	j->fd = fd;
+	memcpy(j->id, id, KBITS_GUID_SIZE);
+	j->type = KBITS_JOB_TYPE_DOWNLOAD;
+	j->nfiles = 0;
+	j->state = KBITS_JOB_STATE_SUSPENDED;
+	sys_ioctl(&s->z, fd, KBITS_JOB_IOC_GET_TYPE, (uintptr_t)&j->type);
+	if (!sys_ioctl(&s->z, fd, KBITS_JOB_IOC_GET_PROGRESS, (uintptr_t)&p))
+		j->nfiles = p.files_total;
+	sys_ioctl(&s->z, fd, KBITS_JOB_IOC_GET_STATE, (uintptr_t)&j->state);
+	return j;
+}
+
+static void u_create(struct st *s)
+{
+	struct rng *r = &s->z.r;
+	struct kbits_create_job c;
+	char name[32];
+	long fd;
+	struct ujob *j;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.type = chance(r, 75) ? KBITS_JOB_TYPE_DOWNLOAD : 1 + rnd(r, 2);
+	snprintf(name, sizeof(name), "st-%u-%u", (unsigned int)s->uid, rnd(r, 1000));
+	c.name = (uintptr_t)name;
+	c.name_len = strlen(name);
+	fd = st_ioctl(s, s->dev, KBITS_IOC_CREATE_JOB, &c, sizeof(c), -1, false);
+	if (fd < 0)
+		return;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	j = uj_adopt(s, fd, c.id);
+	if (j)
+		j->type = c.type;
+}
+
+static void u_add_files(struct st *s, struct ujob *j)
+{
+	struct rng *r = &s->z.r;
+	struct kbits_file_spec f[ST_FILES];
+	char remote[ST_FILES][64], local[ST_FILES][64];
+	struct kbits_add_files a = {
+		.size = sizeof(a), .entry_size = sizeof(f[0]), .files = (uintptr_t)f,
+	};
+	uint32_t i, n = 1 + rnd(r, 2);
+
+	if (j->type != KBITS_JOB_TYPE_DOWNLOAD)
+		n = 1;
+	for (i = 0; i < n; i++) {
+		snprintf(remote[i], sizeof(remote[i]), "%s://example.com/%u",
+			 chance(r, 80) ? "http" : "https", rnd(r, 100000));
+		snprintf(local[i], sizeof(local[i]), "/tmp/kbits-fuzz-%u-%u",
+			 (unsigned int)s->uid, rnd(r, 100000));
+		f[i].remote = (uintptr_t)remote[i];
+		f[i].local = (uintptr_t)local[i];
+		f[i].remote_len = strlen(remote[i]);
+		f[i].local_len = strlen(local[i]);
+	}
+	a.count = n;
+	if (!st_ioctl(s, j->fd, KBITS_JOB_IOC_ADD_FILES, &a, sizeof(a), -1, true))
+		j->nfiles += n;
+}
+
+static void u_set(struct st *s, struct ujob *j)
+{
+	static const char hdrs[] = "X-Kbits-Fuzz: 1\r\nAccept: */*\r\n";
+	static const char proxy[] = "http://proxy.invalid:8080", bypass[] = "localhost,*.test";
+	struct rng *r = &s->z.r;
+	char text[64];
+	struct kbits_job_string str = { .size = sizeof(str), .buf = (uintptr_t)text };
+	struct kbits_job_attr a;
+	struct kbits_job_proxy p;
+
+	switch (rnd(r, 5)) {
+	case 0:
+		str.len = snprintf(text, sizeof(text), "name %u", rnd(r, 1000));
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_SET_DISPLAY_NAME, &str, sizeof(str), -1, true);
+		break;
+	case 1:
+		str.len = snprintf(text, sizeof(text), "a description \xc3\xa9 %u", rnd(r, 1000));
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_SET_DESCRIPTION, &str, sizeof(str), -1, true);
+		break;
+	case 2:
+		str.buf = (uintptr_t)hdrs;
+		str.len = chance(r, 80) ? sizeof(hdrs) - 1 : 0;
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, &str, sizeof(str), -1, true);
+		break;
+	case 3:
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		a.mask = 1 + rnd(r, 0x3f);
+		a.priority = rnd(r, 4);
+		a.notify_flags = rnd(r, KBITS_NOTIFY_ALL + 1);
+		a.min_retry_delay = KBITS_MIN_RETRY_DELAY_MIN + rnd(r, 1000);
+		a.no_progress_timeout = rnd(r, 3) ? rnd(r, 100000) : 0;
+		a.flags = rnd(r, 2) ? KBITS_JOB_DYNAMIC_CONTENT : 0;
+		a.max_download_time = rnd(r, 3) ? rnd(r, 100000) : 0;
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_SET_ATTR, &a, sizeof(a), -1, true);
+		break;
+	default:
+		memset(&p, 0, sizeof(p));
+		p.size = sizeof(p);
+		p.usage = rnd(r, 3);
+		if (p.usage == KBITS_PROXY_OVERRIDE) {
+			p.list = (uintptr_t)proxy;
+			p.list_len = sizeof(proxy) - 1;
+			if (chance(r, 50)) {
+				p.bypass = (uintptr_t)bypass;
+				p.bypass_len = sizeof(bypass) - 1;
+			}
+		}
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_SET_PROXY, &p, sizeof(p), -1, true);
+		break;
+	}
+}
+
+/* A read-only look at the job: a getter with room enough, or its events. */
+static void u_get(struct st *s, struct ujob *j)
+{
+	struct rng *r = &s->z.r;
+	char b1[KBITS_HTTP_HEADERS_MAX + 1], b2[KBITS_LOCAL_NAME_MAX + 1];
+	struct kbits_job_string str = { .size = sizeof(str), .buf = (uintptr_t)b1 };
+	struct kbits_job_attr a = { .size = sizeof(a) };
+	struct kbits_job_file f = { .size = sizeof(f) };
+	struct kbits_job_error e = { .size = sizeof(e) };
+	struct kbits_job_proxy p = { .size = sizeof(p) };
+	struct kbits_job_progress pr;
+	struct kbits_job_id id;
+	struct kbits_event ev[4];
+	uint32_t u;
+
+	switch (rnd(r, 13)) {
+	case 0:
+		sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_GET_ID, (uintptr_t)&id);
+		break;
+	case 1:
+		sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_GET_TYPE, (uintptr_t)&u);
+		break;
+	case 2:
+		sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_GET_OWNER, (uintptr_t)&u);
+		break;
+	case 3:
+		str.len = chance(r, 90) ? sizeof(b1) : rnd(r, 8);
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &str, sizeof(str), -1, false);
+		break;
+	case 4:
+		str.len = chance(r, 90) ? sizeof(b1) : rnd(r, 8);
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_GET_DESCRIPTION, &str, sizeof(str), -1, false);
+		break;
+	case 5:
+		str.len = sizeof(b1);
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, &str, sizeof(str), -1, false);
+		break;
+	case 6:
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_GET_ATTR, &a, sizeof(a), -1, false);
+		break;
+	case 7:
+		f.index = j->nfiles && chance(r, 90) ? rnd(r, j->nfiles) : rnd(r, 8);
+		f.remote = (uintptr_t)b1;
+		f.remote_len = sizeof(b1);
+		f.local = (uintptr_t)b2;
+		f.local_len = chance(r, 90) ? sizeof(b2) : rnd(r, 8);
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_GET_FILE, &f, sizeof(f), -1, false);
+		break;
+	case 8:
+		if (!sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_GET_PROGRESS, (uintptr_t)&pr))
+			j->nfiles = pr.files_total;
+		break;
+	case 9:
+		e.text = (uintptr_t)b1;
+		e.text_len = sizeof(b1);
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_GET_ERROR, &e, sizeof(e), -1, false);
+		break;
+	case 10:
+		p.list = (uintptr_t)b1;
+		p.list_len = KBITS_PROXY_LIST_MAX + 1;
+		p.bypass = (uintptr_t)b2;
+		p.bypass_len = KBITS_PROXY_LIST_MAX + 1;
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_GET_PROXY, &p, sizeof(p), -1, false);
+		break;
+	default:	/* the job's events (the fd is O_NONBLOCK) */
+		s->z.calls++;
+		if (read(j->fd, ev, sizeof(ev)) < 0 && errno == EACCES)
+			uj_drop(s, j);	/* revoked by a TAKE_OWNERSHIP */
+		break;
+	}
+}
+
+/*
+ * COMPLETE: may sleep until the agent (another process) answers PLACED;
+ * fails with EAGAIN when no placing agent is attached.
+ */
+static void u_complete(struct st *s, struct ujob *j)
+{
+	if (sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_COMPLETE, 0) >= 0)
+		uj_drop(s, j);	/* ACKNOWLEDGED: out of the queue */
+}
+
+static void u_cancel(struct st *s, struct ujob *j)
+{
+	if (!sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_CANCEL, 0))
+		uj_drop(s, j);
+}
+
+/* Any of the job fd's state changes, whatever the state: out of order. */
+static void u_disorder(struct st *s, struct ujob *j)
+{
+	switch (rnd(&s->z.r, 7)) {
+	case 0:
+		sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_RESUME, 0);
+		break;
+	case 1:
+		sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_SUSPEND, 0);
+		break;
+	case 2:
+		u_complete(s, j);
+		break;
+	case 3:
+		u_add_files(s, j);
+		break;
+	case 4:
+		u_set(s, j);
+		break;
+	case 5:		/* not an administrator (EPERM), or one: the new fd */
+		{
+			long fd = sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_TAKE_OWNERSHIP, 0);
+
+			if (fd >= 0) {
+				fcntl(fd, F_SETFL, O_NONBLOCK);
+				s->z.calls++;
+				close(j->fd);
+				j->fd = fd;
+			}
+		}
+		break;
+	default:
+		u_cancel(s, j);
+		break;
+	}
+}
+
+/* ENUM_JOBS, then GET_JOB of what the table lacks (an IMPORT's job, say). */
+static void u_discover(struct st *s, bool all)
+{
+	struct kbits_job_id ids[16];
+	unsigned int n = st_enum(s, all, ids, ARRAY_SIZE(ids)), i;
+	bool ours = !all;
+	long fd;
+
+	if (!n)
+		return;
+	i = rnd(&s->z.r, n);
+	if (uj_find(s, ids[i].id) && !chance(&s->z.r, 20))
+		return;	/* known (else: a second fd of it) */
+	fd = st_get_job(s, ids[i].id, true);
+	if (fd < 0)
+		return;
+	if (all && chance(&s->z.r, 60)) {
+		/* The administrator takes it over while its user's fds are open. */
+		long nfd = sys_ioctl(&s->z, fd, KBITS_JOB_IOC_TAKE_OWNERSHIP, 0);
+
+		s->z.calls++;
+		close(fd);
+		if (nfd < 0)
+			return;
+		fd = nfd;
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		ours = true;
+	}
+	if (!uj_free(s)) {	/* no room: a job of ours too many, cancel it */
+		if (ours)
+			sys_ioctl(&s->z, fd, KBITS_JOB_IOC_CANCEL, 0);
+		s->z.calls++;
+		close(fd);
+		return;
+	}
+	uj_adopt(s, fd, ids[i].id);
+}
+
+static void user_step(struct st *s)
+{
+	struct rng *r = &s->z.r;
+	unsigned int n = uj_count(s), i, k;
+	struct ujob *j = NULL;
+	uint32_t p;
+
+	if (!n || (n < s->max_jobs && chance(r, 8))) {
+		u_create(s);
+		return;
+	}
+	if (chance(r, 3)) {
+		u_discover(s, s->role == ROLE_ADMIN);
+		return;
+	}
+	if (n == s->max_jobs && chance(r, 3)) {	/* make room */
+		u_cancel(s, &s->jobs[rnd(r, s->max_jobs)]);
+		return;
+	}
+	k = rnd(r, n);
+	for (i = 0; i < s->max_jobs; i++)
+		if (s->jobs[i].fd >= 0 && !k--) {
+			j = &s->jobs[i];
+			break;
+		}
+	if (!j)
+		return;
+	/* What it believes, or now and then what the kernel says. */
+	if (chance(r, 60) &&
+	    sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_GET_STATE, (uintptr_t)&j->state)) {
+		if (errno == EACCES)	/* revoked: someone took it over */
+			uj_drop(s, j);
+		return;
+	}
+	if (chance(r, ST_DISORDER)) {
+		u_disorder(s, j);
+		return;
+	}
+	p = rnd(r, 100);
+	switch (j->state) {
+	case KBITS_JOB_STATE_SUSPENDED:
+		if (!j->nfiles || (j->type == KBITS_JOB_TYPE_DOWNLOAD && j->nfiles < 6 && p < 15))
+			u_add_files(s, j);
+		else if (p < 55)
+			sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_RESUME, 0);
+		else if (p < 75)
+			u_set(s, j);
+		else if (p < 97)
+			u_get(s, j);
+		else
+			u_cancel(s, j);
+		break;
+	case KBITS_JOB_STATE_QUEUED:
+	case KBITS_JOB_STATE_CONNECTING:
+	case KBITS_JOB_STATE_TRANSFERRING:
+		if (p < 60)
+			u_get(s, j);
+		else if (p < 70)
+			u_set(s, j);
+		else if (p < 78)
+			sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_SUSPEND, 0);
+		else if (p < 85)	/* races the agent's PROGRESS */
+			u_cancel(s, j);
+		else if (p < 90 && j->type == KBITS_JOB_TYPE_DOWNLOAD && j->nfiles < 6)
+			u_add_files(s, j);
+		else if (p < 93)	/* early: drops what is unfinished */
+			u_complete(s, j);
+		else
+			usleep(200);	/* let the agent work */
+		break;
+	case KBITS_JOB_STATE_ERROR:
+	case KBITS_JOB_STATE_TRANSIENT_ERROR:
+		if (p < 40)
+			u_get(s, j);
+		else if (p < 80)
+			sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_RESUME, 0);
+		else if (p < 90)
+			u_cancel(s, j);
+		else
+			u_complete(s, j);
+		break;
+	case KBITS_JOB_STATE_TRANSFERRED:
+		if (p < 65)	/* races the agent's PLACED of other jobs */
+			u_complete(s, j);
+		else if (p < 80)
+			u_get(s, j);
+		else if (p < 90 && j->type == KBITS_JOB_TYPE_DOWNLOAD && j->nfiles < 6) {
+			u_add_files(s, j);
+			sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_RESUME, 0);
+		} else {
+			u_cancel(s, j);
+		}
+		break;
+	default:	/* ACKNOWLEDGED, CANCELLED (by the agent, say): gone */
+		if (p < 10)
+			u_get(s, j);
+		else
+			uj_drop(s, j);
+		break;
+	}
+}
+
+/* ---- the agent ---- */
+
+static struct ajob *aj_find(struct st *s, const uint8_t *id, bool add)
+{
+	struct ajob *fr = NULL;
+	unsigned int i;
+
+	for (i = 0; i < ST_AGENT_JOBS; i++) {
+		if (s->aj[i].used && !memcmp(s->aj[i].id, id, KBITS_GUID_SIZE))
+			return &s->aj[i];
+		if (!s->aj[i].used && !fr)
+			fr = &s->aj[i];
+	}
+	if (!add)
+		return NULL;
+	if (!fr)	/* full: forget one (it is found again by ENUM_JOBS) */
+		fr = &s->aj[rnd(&s->z.r, ST_AGENT_JOBS)];
+	memset(fr, 0, sizeof(*fr));
+	fr->used = true;
+	memcpy(fr->id, id, KBITS_GUID_SIZE);
+	return fr;
+}
+
+static void a_attach(struct st *s)
+{
+	uint32_t flags = chance(&s->z.r, 90) ? KBITS_AGENT_PLACES_FILES : 0;
+	long fd = sys_ioctl(&s->z, s->dev, KBITS_IOC_AGENT_ATTACH, flags);
+	unsigned int i;
+
+	if (fd < 0)
+		return;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	s->agent = fd;
+	s->places = flags;
+	for (i = 0; i < ST_AGENT_JOBS; i++) {	/* what a new agent knows */
+		s->aj[i].completing = false;
+		if (s->aj[i].st == AS_TAKEN)
+			s->aj[i].st = AS_READY;
+	}
+}
+
+static void a_detach(struct st *s)
+{
+	s->z.calls++;
+	close(s->agent);
+	s->agent = -1;
+}
+
+/* ENUM_JOBS of every user's, and GET_STATE through GET_JOB: what to take. */
+static void a_rescan(struct st *s)
+{
+	struct kbits_job_id ids[32];
+	unsigned int n = st_enum(s, true, ids, ARRAY_SIZE(ids)), i;
+
+	for (i = 0; i < n; i++) {
+		struct ajob *a;
+		uint32_t state;
+		long fd = st_get_job(s, ids[i].id, false);
+
+		if (fd < 0)
+			continue;
+		if (!sys_ioctl(&s->z, fd, KBITS_JOB_IOC_GET_STATE, (uintptr_t)&state) &&
+		    (state == KBITS_JOB_STATE_QUEUED || state == KBITS_JOB_STATE_TRANSIENT_ERROR)) {
+			a = aj_find(s, ids[i].id, true);
+			if (a->st != AS_TAKEN)
+				a->st = state == KBITS_JOB_STATE_QUEUED ? AS_READY : AS_RETRY;
+		}
+		s->z.calls++;
+		close(fd);
+	}
+}
+
+static void a_events(struct st *s)
+{
+	struct kbits_event ev[16];
+	long n, i;
+
+	s->z.calls++;
+	n = read(s->agent, ev, chance(&s->z.r, 90) ? sizeof(ev) : sizeof(ev[0]));
+	for (i = 0; n > 0 && i < n / (long)sizeof(ev[0]); i++) {
+		struct ajob *a;
+
+		switch (ev[i].kind) {
+		case KBITS_EVENT_QUEUED:
+			a = aj_find(s, ev[i].id, true);
+			a->st = AS_READY;
+			break;
+		case KBITS_EVENT_CREATED:
+			aj_find(s, ev[i].id, true);
+			break;
+		case KBITS_EVENT_SUSPENDED:
+			a = aj_find(s, ev[i].id, false);
+			if (a)
+				a->st = AS_IDLE;
+			break;
+		case KBITS_EVENT_CANCELLED:
+		case KBITS_EVENT_COMPLETED:
+			a = aj_find(s, ev[i].id, false);
+			if (a)
+				a->used = false;
+			break;
+		case KBITS_EVENT_COMPLETING:
+			a = aj_find(s, ev[i].id, true);
+			a->completing = true;
+			a->place_in = rnd(&s->z.r, 4);
+			break;
+		case KBITS_EVENT_OVERFLOW:
+			a_rescan(s);
+			break;
+		default:	/* MODIFIED: a file more, perhaps; found by ENXIO */
+			break;
+		}
+	}
+}
+
+static void a_placed(struct st *s, struct ajob *a)
+{
+	struct rng *r = &s->z.r;
+	struct kbits_agent_placed p = { .size = sizeof(p) };
+
+	memcpy(p.id, a->id, KBITS_GUID_SIZE);
+	p.error = chance(r, 85) ? 0 : (int32_t[]){ EIO, ENOSPC, EACCES }[rnd(r, 3)];
+	st_ioctl(s, s->agent, KBITS_AGENT_IOC_PLACED, &p, sizeof(p),
+		 GUID_AT(struct kbits_agent_placed), true);
+	/* Whatever it said (EBADFD: cancelled meanwhile), it is answered. */
+	a->completing = false;
+}
+
+static long a_job_call(struct st *s, unsigned long cmd, struct ajob *a)
+{
+	struct kbits_agent_job j = { .size = sizeof(j) };
+
+	memcpy(j.id, a->id, KBITS_GUID_SIZE);
+	return st_ioctl(s, s->agent, cmd, &j, sizeof(j), GUID_AT(struct kbits_agent_job), true);
+}
+
+static void a_error(struct st *s, struct ajob *a)
+{
+	static const char text[] = "503 Service Unavailable";
+	struct rng *r = &s->z.r;
+	struct kbits_agent_error e = { .size = sizeof(e) };
+
+	memcpy(e.id, a->id, KBITS_GUID_SIZE);
+	e.flags = chance(r, 70) ? KBITS_ERROR_TRANSIENT : 0;
+	e.context = 1 + rnd(r, KBITS_ERROR_CONTEXT_REMOTE_APPLICATION);
+	e.code = chance(r, 50) ? 503 : EIO;
+	e.file_index = chance(r, 50) ? KBITS_NO_FILE : a->next;
+	e.text = (uintptr_t)text;
+	e.text_len = sizeof(text) - 1;
+	if (!st_ioctl(s, s->agent, KBITS_AGENT_IOC_ERROR, &e, sizeof(e),
+		      GUID_AT(struct kbits_agent_error), true))
+		a->st = e.flags ? AS_RETRY : AS_IDLE;
+}
+
+/* One step of work on a job the agent took. */
+static void a_work(struct st *s, struct ajob *a)
+{
+	struct rng *r = &s->z.r;
+	struct kbits_agent_progress p = { .size = sizeof(p) };
+	struct kbits_agent_job_ns ns = { .size = sizeof(ns) };
+	uint32_t c = rnd(r, 100);
+	long ret;
+
+	if (c < 5) {
+		a_error(s, a);
+		return;
+	}
+	if (c < 9) {
+		if (!a_job_call(s, KBITS_AGENT_IOC_REQUEUE, a))
+			a->st = AS_READY;
+		return;
+	}
+	if (c < 13) {
+		memcpy(ns.id, a->id, KBITS_GUID_SIZE);
+		ns.kind = rnd(r, 2);
+		ret = st_ioctl(s, s->agent, KBITS_AGENT_IOC_JOB_NS, &ns, sizeof(ns),
+			       GUID_AT(struct kbits_agent_job_ns), true);
+		if (ret >= 0) {
+			s->z.calls++;
+			close(ret);
+		}
+		return;
+	}
+	/* PROGRESS of file a->next: a part first, now and then, then all of it. */
+	memcpy(p.id, a->id, KBITS_GUID_SIZE);
+	p.index = a->next;
+	p.bytes_total = chance(r, 10) ? KBITS_SIZE_UNKNOWN : 4096;
+	if (p.bytes_total != KBITS_SIZE_UNKNOWN && (a->part || chance(r, 60))) {
+		p.bytes_transferred = 4096;
+		p.flags = KBITS_FILE_COMPLETED;
+	} else {
+		p.bytes_transferred = a->part = 1 + rnd(r, 4095);
+	}
+	ret = st_ioctl(s, s->agent, KBITS_AGENT_IOC_PROGRESS, &p, sizeof(p),
+		       GUID_AT(struct kbits_agent_progress), true);
+	if (!ret) {
+		if (p.flags) {
+			a->next++;
+			a->part = 0;
+		}
+		return;
+	}
+	if (errno == ENXIO && a->next && p.index == a->next) {
+		/* Past the last file: all are done. */
+		if (!a_job_call(s, KBITS_AGENT_IOC_TRANSFERRED, a)) {
+			a->st = AS_IDLE;
+		} else if (errno == EINVAL) {	/* one unfinished (added since) */
+			a->next = 0;
+		}
+	} else if (errno == EBADFD) {	/* suspended, cancelled meanwhile */
+		a->st = AS_IDLE;
+	} else if (errno == ENOENT) {
+		a->used = false;
+	}
+}
+
+static void a_take(struct st *s, struct ajob *a)
+{
+	if (!a_job_call(s, KBITS_AGENT_IOC_TAKE_JOB, a)) {
+		a->st = AS_TAKEN;
+		a->next = 0;
+		a->part = 0;
+	} else if (errno == ENOENT) {
+		a->used = false;
+	} else if (errno == EBADFD) {
+		a->st = AS_IDLE;
+	}
+}
+
+/* EXPORT job @a; the record's length, or 0. */
+static uint32_t a_export(struct st *s, struct ajob *a)
+{
+	struct kbits_agent_record rec = { .size = sizeof(rec) };
+
+	memcpy(rec.id, a->id, KBITS_GUID_SIZE);
+	rec.buf = (uintptr_t)s->rbuf;
+	rec.buf_len = chance(&s->z.r, 95) ? RECORD_MAX : rnd(&s->z.r, 200);
+	if (st_ioctl(s, s->agent, KBITS_AGENT_IOC_EXPORT_JOB, &rec, sizeof(rec),
+		     GUID_AT(struct kbits_agent_record), false))
+		return 0;
+	return rec.buf_len <= RECORD_MAX ? rec.buf_len : 0;
+}
+
+static long a_import(struct st *s, const uint8_t *buf, uint32_t len)
+{
+	struct kbits_agent_record rec = { .size = sizeof(rec) };
+
+	rec.buf = (uintptr_t)buf;
+	rec.buf_len = len;
+	return st_ioctl(s, s->agent, KBITS_AGENT_IOC_IMPORT_JOB, &rec, sizeof(rec), -1, true);
+}
+
+/* Cancels job @id through a new fd of our own (we are root). */
+static long a_cancel(struct st *s, const uint8_t *id)
+{
+	long fd = st_get_job(s, id, false), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = sys_ioctl(&s->z, fd, KBITS_JOB_IOC_CANCEL, 0);
+	s->z.calls++;
+	close(fd);
+	return ret;
+}
+
+/*
+ * What a module reload does to a job, without the reload: EXPORT it,
+ * CANCEL it (its GUID is then free), IMPORT the record.  Its user's fds
+ * read CANCELLED; the user finds the imported job again with ENUM_JOBS.
+ */
+static void a_reload_one(struct st *s, struct ajob *a)
+{
+	unsigned int k = rnd(&s->z.r, ST_RECORDS);
+	uint32_t len = a_export(s, a);
+
+	if (!len)
+		return;
+	memcpy(s->rec[k], s->rbuf, len);
+	s->rec_len[k] = len;
+	if (chance(&s->z.r, 85) && a_cancel(s, a->id))
+		return;	/* EBUSY: its COMPLETE waits; ENOENT: gone */
+	/* The same GUID: free now, or EEXIST when not cancelled. */
+	if (!a_import(s, s->rec[k], len)) {
+		a->st = AS_IDLE;
+		a->completing = false;
+		a_rescan(s);
+	}
+}
+
+/* IMPORT of a mutated record (a new GUID mostly); what it makes, we cancel. */
+static void a_import_mutated(struct st *s)
+{
+	struct rng *r = &s->z.r;
+	unsigned int k = rnd(r, ST_RECORDS), n, i;
+	uint32_t len = s->rec_len[k];
+	uint8_t *b = s->rbuf;
+	struct kbits_job_record *h = (void *)b;
+
+	if (!len)
+		return;
+	memcpy(b, s->rec[k], len);
+	if (len >= sizeof(*h) && chance(r, 80))
+		for (i = 0; i < KBITS_GUID_SIZE; i++)
+			h->id[i] = (uint8_t)rnd64(r);
+	n = rnd(r, 3);
+	for (i = 0; i < n; i++) {
+		uint32_t at = rnd(r, len), v = any32(r);
+
+		if (chance(r, 60) && len >= 4)
+			memcpy(b + (at & ~3u) - ((at & ~3u) + 4 > len ? 4 : 0), &v, 4);
+		else
+			b[at] ^= 1u << rnd(r, 8);
+	}
+	if (chance(r, 10))
+		len = rnd(r, len + 1);
+	if (!a_import(s, b, len) && len >= sizeof(*h)) {
+		struct ajob *a = aj_find(s, h->id, true);
+
+		a->imported = true;
+		if (chance(r, 70)) {
+			a_cancel(s, h->id);
+			a->used = false;
+		}
+	}
+}
+
+static void agent_step(struct st *s)
+{
+	struct rng *r = &s->z.r;
+	struct ajob *cand[ST_AGENT_JOBS];
+	unsigned int i, n = 0;
+	uint32_t p;
+
+	if (s->agent < 0) {
+		a_attach(s);
+		if (s->agent < 0) {
+			usleep(1000);	/* another agent: try again later */
+			return;
+		}
+	}
+	/* Answer the COMPLETEs that wait, a few steps late. */
+	for (i = 0; i < ST_AGENT_JOBS; i++) {
+		struct ajob *a = &s->aj[i];
+
+		if (a->used && a->completing && !a->place_in--)
+			a_placed(s, a);
+	}
+	p = rnd(r, 1000);
+	if (p < 200) {
+		a_events(s);
+		return;
+	}
+	if (p < 215) {
+		a_rescan(s);
+		return;
+	}
+	if (p < 217) {		/* the agent goes away and comes back */
+		a_detach(s);
+		return;
+	}
+	for (i = 0; i < ST_AGENT_JOBS; i++)
+		if (s->aj[i].used)
+			cand[n++] = &s->aj[i];
+	if (!n) {
+		a_events(s);
+		usleep(200);
+		return;
+	}
+	if (p < 245) {
+		a_reload_one(s, cand[rnd(r, n)]);
+		return;
+	}
+	if (p < 260) {
+		a_import_mutated(s);
+		return;
+	}
+	if (p < 275) {		/* out of order: any job, any of the agent's calls */
+		struct ajob *a = cand[rnd(r, n)];
+
+		switch (rnd(r, 6)) {
+		case 0:
+			a_take(s, a);
+			break;
+		case 1:
+			a_job_call(s, KBITS_AGENT_IOC_TRANSFERRED, a);
+			break;
+		case 2:
+			a_job_call(s, KBITS_AGENT_IOC_REQUEUE, a);
+			break;
+		case 3:
+			a_placed(s, a);
+			break;
+		case 4:
+			a_error(s, a);
+			break;
+		default:
+			a_work(s, a);
+			break;
+		}
+		return;
+	}
+	/* Mostly: the jobs taken, then the ones ready. */
+	{
+		struct ajob *a = cand[rnd(r, n)];
+
+		switch (a->st) {
+		case AS_TAKEN:
+			a_work(s, a);
+			break;
+		case AS_READY:
+			a_take(s, a);
+			break;
+		case AS_RETRY:	/* its min_retry_delay: not ours to wait here */
+			if (chance(r, 30))
+				a_take(s, a);
+			else if (chance(r, 10))
+				a_error(s, a);	/* out of time: a final error */
+			break;
+		default:
+			if (chance(r, 10))
+				a_events(s);
+			break;
+		}
+	}
+}
+
+/* ---- the stateful phase ---- */
+
+static void st_cleanup_user(struct st *s)
+{
+	struct kbits_job_id ids[64];
+	unsigned int i, n;
+
+	for (i = 0; i < s->max_jobs; i++)
+		if (s->jobs[i].fd >= 0) {
+			sys_ioctl(&s->z, s->jobs[i].fd, KBITS_JOB_IOC_CANCEL, 0);
+			uj_drop(s, &s->jobs[i]);
+		}
+	/* and the ones it does not know: imported under its uid */
+	n = st_enum(s, false, ids, ARRAY_SIZE(ids));
+	for (i = 0; i < n; i++) {
+		long fd = st_get_job(s, ids[i].id, false);
+
+		if (fd >= 0) {
+			sys_ioctl(&s->z, fd, KBITS_JOB_IOC_CANCEL, 0);
+			close(fd);
+		}
+	}
+}
+
+static void st_worker(struct st *s, int *stop, double end, uint64_t iters)
+{
+	uint64_t i;
+
+	for (i = 0; !iters || i < iters; i++) {
+		if (s->role == ROLE_AGENT ? __atomic_load_n(stop, __ATOMIC_SEQ_CST) :
+		    (!(i & 15) && end > 0 && now() >= end))
+			break;
+		if (s->role == ROLE_AGENT)
+			agent_step(s);
+		else
+			user_step(s);
+	}
+	if (s->role == ROLE_AGENT) {
+		/* The users are done: cancel what mutated IMPORTs left, detach. */
+		for (i = 0; i < ST_AGENT_JOBS; i++)
+			if (s->aj[i].used && s->aj[i].imported)
+				a_cancel(s, s->aj[i].id);
+		if (s->agent >= 0)
+			a_detach(s);
+	} else {
+		st_cleanup_user(s);
+	}
+}
+
+struct worker {
+	enum role role;
+	uid_t uid;
+	const char *what;
+};
+
+/*
+ * The stateful phase: the workers of @ws in processes of their own, until
+ * @secs pass (or each made @iters steps); the agent goes on until the
+ * others are done, so that no COMPLETE waits for an agent that left.
+ * Returns 0, or a description of what went wrong.
+ */
+static const char *run_stateful(struct shared *sh, int *stop, uint64_t seed,
+				 const struct worker *ws, unsigned int nw, double secs,
+				 uint64_t iters, char *why, size_t whylen)
+{
+	double start = now(), end = secs > 0 ? start + secs : 0;
+	double limit = (secs > 0 ? secs : 3600) + 60;
+	pid_t pids[8];
+	bool done[8] = { false }, killed = false;
+	unsigned int i, left = nw, users_left = 0;
+	const char *err = NULL;
+	int st;
+
+	__atomic_store_n(stop, 0, __ATOMIC_SEQ_CST);
+	for (i = 0; i < nw; i++) {
+		uint64_t x = seed ^ (0x9e3779b97f4a7c15ull * (i + 1));
+
+		users_left += ws[i].role != ROLE_AGENT;
+		fflush(NULL);
+		pids[i] = fork();
+		if (pids[i] < 0) {
+			snprintf(why, whylen, "fork: %s", strerror(errno));
+			return why;
+		}
+		if (pids[i] == 0) {
+			struct st *s = calloc(1, sizeof(*s));
+			unsigned int k;
+
+			if (!s)
+				_exit(3);
+			if (ws[i].uid != geteuid())
+				become(ws[i].uid);
+			rng_seed(&s->z.r, splitmix64(&x));
+			s->z.root = geteuid() == 0;
+			s->role = ws[i].role;
+			s->uid = ws[i].uid;
+			s->agent = -1;
+			s->max_jobs = s->role == ROLE_ADMIN ? ST_ADMIN_JOBS : ST_USER_JOBS;
+			for (k = 0; k < ST_USER_JOBS; k++)
+				s->jobs[k].fd = -1;
+			for (k = 0; k < ST_RECORDS && s->role == ROLE_AGENT; k++)
+				s->rec[k] = malloc(RECORD_MAX);
+			s->rbuf = s->role == ROLE_AGENT ? malloc(RECORD_MAX) : NULL;
+			s->dev = open(DEV_PATH, O_RDWR | O_CLOEXEC);
+			if (s->dev < 0 || (s->role == ROLE_AGENT && !s->rbuf))
+				_exit(3);
+			for (k = 0; k < ST_RECORDS && s->role == ROLE_AGENT; k++)
+				if (!s->rec[k])
+					_exit(3);
+			st_worker(s, stop, end, s->role == ROLE_AGENT ? 0 : iters);
+			__atomic_add_fetch(&sh->calls, s->z.calls, __ATOMIC_SEQ_CST);
+			_exit(0);
+		}
+	}
+	while (left) {
+		pid_t w = waitpid(-1, &st, WNOHANG);
+
+		if (w < 0 && errno != EINTR) {
+			err = "waitpid failed";
+			break;
+		}
+		for (i = 0; w > 0 && i < nw; i++) {
+			if (pids[i] != w)
+				continue;
+			done[i] = true;
+			left--;
+			if (ws[i].role != ROLE_AGENT && !--users_left)
+				__atomic_store_n(stop, 1, __ATOMIC_SEQ_CST);
+			if (err)
+				break;
+			if (WIFSIGNALED(st) && !killed) {
+				snprintf(why, whylen, "the %s died of signal %d", ws[i].what,
+					 WTERMSIG(st));
+				err = why;
+			} else if (WIFEXITED(st) && WEXITSTATUS(st)) {
+				snprintf(why, whylen, "the %s exited with %d", ws[i].what,
+					 WEXITSTATUS(st));
+				err = why;
+			}
+		}
+		if (w > 0)
+			continue;
+		if (now() - start > limit + (killed ? 30 : 0)) {
+			if (killed) {
+				snprintf(why, whylen, "the stateful phase hangs (unkillable)");
+				return why;
+			}
+			for (i = 0; i < nw; i++)
+				if (!done[i]) {
+					snprintf(why, whylen,
+						 "the stateful phase's %s hung past %.0f s and was killed",
+						 ws[i].what, limit);
+					err = why;
+					kill(pids[i], SIGKILL);
+				}
+			killed = true;
+		}
+		usleep(20000);
+	}
+	return err;
+}
+
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [--seed N] [--seconds S] [--iterations N]\n", argv0);
+	fprintf(stderr, "usage: %s [--seed N] [--seconds S] [--iterations N] "
+		"[--mode both|stateful|mutation]\n", argv0);
 	exit(2);
+}
+
+/*
+ * Commands an unprivileged run cannot make succeed: the agent's,
+ * TAKE_OWNERSHIP, and GET_ERROR (only an agent gives a job an error).
+ */
+static bool needs_root(const struct cmd *c)
+{
+	return c->kind == K_AGENT || c->nr == KBITS_IOC_AGENT_ATTACH ||
+	       c->nr == KBITS_JOB_IOC_TAKE_OWNERSHIP || c->nr == KBITS_JOB_IOC_GET_ERROR;
 }
 
 int main(int argc, char **argv)
@@ -1757,11 +3003,19 @@ int main(int argc, char **argv)
 	uint64_t seed, iters = 0, x;
 	double secs = -1, start, took;
 	bool have_seed = false, root = geteuid() == 0;
+	double share = 0.6;	/* of the time, for the stateful model */
 	const char *err = NULL;
-	char why[256];
+	char why[256], never[512];
 	struct shared *sh;
-	unsigned int cancelled;
-	int i, fd;
+	unsigned int cancelled, k, nok = 0, nneed = 0;
+	int i, fd, off = 0;
+	static const struct worker root_workers[] = {
+		{ ROLE_AGENT, 0, "agent" },
+		{ ROLE_ADMIN, 0, "administrator" },
+		{ ROLE_USER, FUZZ_UID + 1, "first user" },
+		{ ROLE_USER, FUZZ_UID + 2, "second user" },
+	};
+	struct worker self = { ROLE_USER, geteuid(), "user" };
 
 	for (i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
@@ -1773,6 +3027,16 @@ int main(int argc, char **argv)
 			secs = strtod(argv[++i], NULL);
 		} else if (!strcmp(argv[i], "--iterations")) {
 			iters = strtoull(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--mode")) {
+			i++;
+			if (!strcmp(argv[i], "both"))
+				share = 0.6;
+			else if (!strcmp(argv[i], "stateful"))
+				share = 1;
+			else if (!strcmp(argv[i], "mutation"))
+				share = 0;
+			else
+				usage(argv[0]);
 		} else {
 			usage(argv[0]);
 		}
@@ -1785,12 +3049,13 @@ int main(int argc, char **argv)
 		secs = iters ? 0 : 10;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("# seed %" PRIu64 "\n", seed);
-	printf("1..1\n");
+	printf("1..2\n");
 
 	fd = open(DEV_PATH, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		printf("not ok 1 - fuzz seed %" PRIu64 ": cannot open %s: %s\n",
 		       seed, DEV_PATH, strerror(errno));
+		printf("not ok 2 - every command succeeded # nothing ran\n");
 		return 1;
 	}
 	close(fd);
@@ -1798,48 +3063,77 @@ int main(int argc, char **argv)
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED) {
 		printf("not ok 1 - fuzz seed %" PRIu64 ": mmap: %s\n", seed, strerror(errno));
+		printf("not ok 2 - every command succeeded # nothing ran\n");
 		return 1;
 	}
 	memset(sh, 0, sizeof(*sh));
+	cmd_calls = sh->cmd_calls;
 	cmd_ok = sh->cmd_ok;
 
 	start = now();
 	if (root) {
-		printf("# root phase (with the agent): %.0f s\n", secs * 2 / 3);
-		err = run_child_phase(sh, seed, true, secs * 2 / 3, iters, why, sizeof(why));
-		if (!err) {
-			printf("# unprivileged phase (uid %d): %.0f s\n", FUZZ_UID, secs / 3);
-			err = run_child_phase(sh, seed ^ 0x5a5a5a5a5a5a5a5aull, false, secs / 3,
-					      iters, why, sizeof(why));
+		if (share > 0) {
+			printf("# stateful phase: %.0f s: agent and administrator (root), users %d and %d\n",
+			       secs * share, FUZZ_UID + 1, FUZZ_UID + 2);
+			err = run_stateful(sh, &sh->stop, seed, root_workers,
+					   ARRAY_SIZE(root_workers), secs * share, iters, why,
+					   sizeof(why));
+		}
+		if (!err && share < 1) {
+			printf("# mutation phase, root (with the agent): %.0f s\n",
+			       secs * (1 - share) * 2 / 3);
+			err = run_child_phase(sh, seed, true, secs * (1 - share) * 2 / 3, iters,
+					      why, sizeof(why));
+		}
+		if (!err && share < 1) {
+			printf("# mutation phase, unprivileged (uid %d): %.0f s\n", FUZZ_UID,
+			       secs * (1 - share) / 3);
+			err = run_child_phase(sh, seed ^ 0x5a5a5a5a5a5a5a5aull, false,
+					      secs * (1 - share) / 3, iters, why, sizeof(why));
 		}
 	} else {
-		printf("# not root: the unprivileged phase only\n");
-		err = run_child_phase(sh, seed, false, secs, iters, why, sizeof(why));
+		if (share > 0) {
+			printf("# not root: a stateful user without an agent: %.0f s\n",
+			       secs * share);
+			err = run_stateful(sh, &sh->stop, seed, &self, 1, secs * share, iters,
+					   why, sizeof(why));
+		}
+		if (!err && share < 1) {
+			printf("# mutation phase, unprivileged: %.0f s\n", secs * (1 - share));
+			err = run_child_phase(sh, seed, false, secs * (1 - share), iters, why,
+					      sizeof(why));
+		}
 	}
 	cancelled = cancel_all(root, &sh->calls);
 	took = now() - start;
 	printf("# cancelled %u jobs at the end\n", cancelled);
-	{
-		char line[512];
-		unsigned int k, nok = 0;
-		int off = 0;
 
-		line[0] = 0;
-		for (k = 0; k < ARRAY_SIZE(cmds); k++) {
-			if (sh->cmd_ok[k])
-				nok++;
-			else if (off < (int)sizeof(line) - 8)
-				off += snprintf(line + off, sizeof(line) - off, " 0x%02x",
-						(unsigned int)_IOC_NR(cmds[k].nr));
-		}
-		printf("# %u of %zu commands succeeded at least once%s%s\n", nok,
-		       ARRAY_SIZE(cmds), off ? "; never (nr):" : "", line);
+	/* Per command: calls and successes; every one must have succeeded. */
+	never[0] = 0;
+	printf("# command nr calls ok\n");
+	for (k = 0; k < ARRAY_SIZE(cmds); k++) {
+		const struct cmd *c = &cmds[k];
+		bool need = root || !needs_root(c);
+
+		printf("# %s 0x%02x %" PRIu64 " %" PRIu64 "%s\n", c->name,
+		       (unsigned int)_IOC_NR(c->nr), sh->cmd_calls[k], sh->cmd_ok[k],
+		       need ? "" : " (needs root)");
+		nneed += need;
+		if (sh->cmd_ok[k] && need)
+			nok++;
+		else if (need && off < (int)sizeof(never) - 64)
+			off += snprintf(never + off, sizeof(never) - off, " %s", c->name);
 	}
-	if (err) {
+	printf("# %u of %u commands succeeded at least once\n", nok, nneed);
+	if (err)
 		printf("not ok 1 - fuzz seed %" PRIu64 ": %s\n", seed, err);
-		return 1;
-	}
-	printf("ok 1 - fuzz seed %" PRIu64 ": %" PRIu64 " calls in %.0f s\n",
-	       seed, sh->calls, took);
-	return 0;
+	else
+		printf("ok 1 - fuzz seed %" PRIu64 ": %" PRIu64 " calls in %.0f s\n",
+		       seed, sh->calls, took);
+	if (nok < nneed)
+		printf("not ok 2 - fuzz seed %" PRIu64 ": every command succeeded; never:%s\n",
+		       seed, never);
+	else
+		printf("ok 2 - fuzz seed %" PRIu64 ": every command succeeded (%u)\n", seed, nok);
+	return err || nok < nneed;
 }
