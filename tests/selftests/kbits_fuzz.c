@@ -2200,6 +2200,16 @@ static void u_get(struct st *s, struct ujob *j)
 	}
 }
 
+/* The error the agent reported (a job in an error state has one). */
+static void u_get_error(struct st *s, struct ujob *j)
+{
+	char text[KBITS_ERROR_TEXT_MAX + 1];
+	struct kbits_job_error e = { .size = sizeof(e), .text = (uintptr_t)text };
+
+	e.text_len = chance(&s->z.r, 90) ? sizeof(text) : rnd(&s->z.r, 8);
+	st_ioctl(s, j->fd, KBITS_JOB_IOC_GET_ERROR, &e, sizeof(e), -1, false);
+}
+
 /*
  * COMPLETE: may sleep until the agent (another process) answers PLACED;
  * fails with EAGAIN when no placing agent is attached.
@@ -2363,7 +2373,9 @@ static void user_step(struct st *s)
 		break;
 	case KBITS_JOB_STATE_ERROR:
 	case KBITS_JOB_STATE_TRANSIENT_ERROR:
-		if (p < 40)
+		if (p < 35)
+			u_get_error(s, j);
+		else if (p < 50)
 			u_get(s, j);
 		else if (p < 80)
 			sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_RESUME, 0);
@@ -2556,16 +2568,16 @@ static void a_work(struct st *s, struct ajob *a)
 	uint32_t c = rnd(r, 100);
 	long ret;
 
-	if (c < 5) {
+	if (c < 8) {
 		a_error(s, a);
 		return;
 	}
-	if (c < 9) {
+	if (c < 12) {
 		if (!a_job_call(s, KBITS_AGENT_IOC_REQUEUE, a))
 			a->st = AS_READY;
 		return;
 	}
-	if (c < 13) {
+	if (c < 16) {
 		memcpy(ns.id, a->id, KBITS_GUID_SIZE);
 		ns.kind = rnd(r, 2);
 		ret = st_ioctl(s, s->agent, KBITS_AGENT_IOC_JOB_NS, &ns, sizeof(ns),
@@ -2745,11 +2757,11 @@ static void agent_step(struct st *s)
 		a_events(s);
 		return;
 	}
-	if (p < 215) {
+	if (p < 205) {
 		a_rescan(s);
 		return;
 	}
-	if (p < 217) {		/* the agent goes away and comes back */
+	if (p < 207) {		/* the agent goes away and comes back */
 		a_detach(s);
 		return;
 	}
