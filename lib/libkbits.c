@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -404,6 +405,55 @@ int kbits_enum_jobs(struct kbits *m, unsigned int flags, struct kbits_guid **ids
 	*ids = all;
 	*n = have;
 	return 0;
+}
+
+int kbits_find_jobs_by_name(struct kbits *m, const char *name, unsigned int flags,
+			    struct kbits_guid **ids, size_t *n)
+{
+	struct kbits_guid *all = NULL;
+	size_t i, have = 0, found = 0;
+	int err;
+
+	if (ids)
+		*ids = NULL;
+	if (n)
+		*n = 0;
+	if (!m || !name || !ids || !n)
+		return -EINVAL;
+	err = kbits_enum_jobs(m, flags, &all, &have);
+	if (err < 0)
+		return err;
+	for (i = 0; i < have; i++) {
+		struct kbits_job *j;
+		char *dn = NULL;
+
+		err = kbits_get_job(m, &all[i], &j);
+		/* a job that left the queue, or changed hands, since the walk */
+		if (err == -ENOENT || err == -EACCES)
+			continue;
+		if (err < 0)
+			goto fail;
+		err = kbits_job_get_display_name(j, &dn);
+		kbits_job_unref(j);
+		if (err == -EACCES)
+			continue;
+		if (err < 0)
+			goto fail;
+		/* the matches go to the front of the array they came in */
+		if (!strcmp(dn, name))
+			all[found++] = all[i];
+		free(dn);
+	}
+	if (!found) {
+		free(all);
+		all = NULL;
+	}
+	*ids = all;
+	*n = found;
+	return 0;
+fail:
+	free(all);
+	return err;
 }
 
 struct kbits_job *kbits_job_ref(struct kbits_job *j)
@@ -870,6 +920,66 @@ int kbits_job_get_times(struct kbits_job *j, struct kbits_job_times *out)
 	return err;
 }
 
+/*
+ * Could the caller create @local_name, as a download's destination?  kbitsd
+ * writes a temporary beside it and renames it over the name, as the job's
+ * owner: what counts is the directory, which must be one the caller (its
+ * effective ids and groups, as the kernel judges a create) may write and
+ * search.  An existing file of that name is replaced, whatever its mode, as
+ * mv replaces it; an existing directory cannot be.
+ */
+int kbits_check_local_name(const char *local_name)
+{
+	const char *slash;
+	struct stat st;
+	char *dir;
+	int err = 0;
+
+	if (!local_name || local_name[0] != '/')
+		return -EINVAL;	/* the kernel takes absolute names only */
+	if (strlen(local_name) > KBITS_LOCAL_NAME_MAX)
+		return -ENAMETOOLONG;
+	slash = strrchr(local_name, '/');
+	if (!slash[1])
+		return -EISDIR;	/* "/dir/": a directory's name, no file's */
+	dir = slash == local_name ? strdup("/")
+				  : strndup(local_name, (size_t)(slash - local_name));
+	if (!dir)
+		return -ENOMEM;
+	if (stat(dir, &st) < 0)
+		err = -errno;
+	else if (!S_ISDIR(st.st_mode))
+		err = -ENOTDIR;
+	else if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0)
+		err = -errno;
+	free(dir);
+	if (!err && lstat(local_name, &st) == 0 && S_ISDIR(st.st_mode))
+		err = -EISDIR;
+	return err;
+}
+
+/* The checks of kbits_check_local_name() for a download job's files. */
+static int kbits_job_check_files(struct kbits_job *j, const struct kbits_file_info *files,
+				 size_t n)
+{
+	enum kbits_job_type type;
+	size_t i;
+	int err;
+
+	err = kbits_job_get_type(j, &type);
+	if (err < 0)
+		return err;
+	/* an upload's local file is its source, which kbitsd does not read yet */
+	if (type != KBITS_JOB_TYPE_DOWNLOAD)
+		return 0;
+	for (i = 0; i < n; i++) {
+		err = kbits_check_local_name(files[i].local_name);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
 int kbits_job_add_file_set(struct kbits_job *j, const struct kbits_file_info *files, size_t n)
 {
 	struct kbits_file_spec *specs;
@@ -899,6 +1009,12 @@ int kbits_job_add_file_set(struct kbits_job *j, const struct kbits_file_info *fi
 		specs[i].local = (uintptr_t)files[i].local_name;
 		specs[i].remote_len = (uint32_t)rlen;
 		specs[i].local_len = (uint32_t)llen;
+	}
+	/* all or none: a file refused here adds none */
+	err = kbits_job_check_files(j, files, n);
+	if (err < 0) {
+		free(specs);
+		return err;
 	}
 	memset(&args, 0, sizeof(args));
 	args.size = sizeof(args);

@@ -77,6 +77,16 @@ int kbits_get_job(struct kbits *m, const struct kbits_guid *id, struct kbits_job
  * frees it.  -EINVAL for unknown flags.
  */
 int kbits_enum_jobs(struct kbits *m, unsigned int flags, struct kbits_guid **ids, size_t *n);
+/*
+ * The GUIDs of the jobs that kbits_enum_jobs() lists with @flags whose
+ * display name is @name, byte for byte (BITS: Get-BitsTransfer -Name), in
+ * the order it lists them.  *ids is malloc'd (NULL when *n is 0, which is
+ * no error); the caller frees it.  Errors as kbits_enum_jobs()'s.  A job
+ * that leaves the queue or changes hands meanwhile is left out.  Since
+ * LIBKBITS_0.4.
+ */
+int kbits_find_jobs_by_name(struct kbits *m, const char *name, unsigned int flags,
+			    struct kbits_guid **ids, size_t *n);
 
 struct kbits_job *kbits_job_ref(struct kbits_job *j);
 /* The last unref closes the job fd.  The job stays in the queue. */
@@ -194,8 +204,33 @@ struct kbits_file_info {
 	const char *local_name;
 };
 int kbits_job_add_file(struct kbits_job *j, const char *remote_name, const char *local_name);
-/* Adds @n files, all or none. */
+/*
+ * Adds @n files, all or none.  Since LIBKBITS_0.4, for a download job each
+ * local name first goes through kbits_check_local_name(), with the caller's
+ * rights: a file the caller could not create is refused here, with that
+ * errno (-EACCES, -ENOENT, -ENOTDIR, -EISDIR, -EROFS...), and no file is
+ * added.  (Use strerror() for those: kbits_strerror() speaks of jobs.)  An
+ * upload job's local file, its source, is not checked.
+ */
 int kbits_job_add_file_set(struct kbits_job *j, const struct kbits_file_info *files, size_t n);
+/*
+ * Could the caller create the file @local_name as a download's destination
+ * (BITS refuses AddFile with E_ACCESSDENIED when it could not)?  0, or:
+ * -EINVAL when it is not an absolute path (the kernel refuses a relative
+ * name; this library does not resolve it); -ENAMETOOLONG over
+ * KBITS_LOCAL_NAME_MAX; -ENOENT, -ENOTDIR when its directory does not
+ * exist or is no directory; -EACCES (or -EROFS) when the caller's effective
+ * ids may not write and search that directory, as the kernel would judge
+ * a create (faccessat(2) with AT_EACCESS); -EISDIR when @local_name ends
+ * in '/' or is an existing directory.  An existing file of that name is no
+ * error, whatever its mode: kbitsd replaces it by a rename, which needs
+ * only the directory's rights.  This checks the moment of the call, with
+ * the caller's rights: kbitsd writes as the job's owner (root's jobs
+ * without overriding permissions) and a later change (a directory removed
+ * or made read-only) is still the job's LOCAL_FILE error.  Since
+ * LIBKBITS_0.4.
+ */
+int kbits_check_local_name(const char *local_name);
 
 /* A file of a job, with its progress. */
 struct kbits_file {

@@ -6,8 +6,8 @@ set -u
 kbitsctl=$1
 n=0
 failed=0
-out=$(mktemp) err=$(mktemp)
-trap 'rm -f "$out" "$err"' EXIT
+out=$(mktemp) err=$(mktemp) dir=$(mktemp -d)
+trap 'rm -f "$out" "$err"; rm -rf "$dir"' EXIT
 
 # expect STATUS STDERR-PATTERN ARGS...: runs kbitsctl ARGS, checks its exit
 # status and that stderr matches the extended regex (empty: stderr is empty).
@@ -122,6 +122,36 @@ expect 2 "REMOTE 'file://x/y': a file:// URL needs an absolute path" add-file "$
 expect 2 "LOCAL 'http://h/y': it is not a path" add-file "$guid" /x http://h/y
 expect 2 "REMOTE .*: it is longer than 2200 bytes" add-file "$guid" "/$(printf '%02200d' 0)" /y
 
+# add-file --from FILE: parsed whole before anything else
+printf '/srv/a /tmp/a\n/srv/b\n' >"$dir/bad-line"
+expect 2 "^kbitsctl: add-file: $dir/bad-line:2: a REMOTE name without a LOCAL name; no file was added\$" add-file "$guid" --from "$dir/bad-line"
+printf '# three\n\n/srv/my file /tmp/x\n' >"$dir/three"
+expect 2 "three:3: more than two names \\(write a name with blanks in double quotes\\)" add-file "$guid" --from "$dir/three"
+printf '"/srv/a /tmp/a\n' >"$dir/quote"
+expect 2 'quote:1: a quoted name has no closing quote' add-file "$guid" -f "$dir/quote"
+printf '/srv/a /tmp/a\n\nftp://h/x /tmp/b\n' >"$dir/ftp"
+expect 2 "ftp:3: REMOTE 'ftp://h/x': only http://, https:// and file:// URLs" add-file "$guid" --from "$dir/ftp"
+printf '/srv/a "/tmp/a"\n"" /tmp/b\n' >"$dir/empty-name"
+expect 2 "empty-name:2: REMOTE '': it is empty" add-file "$guid" --from "$dir/empty-name"
+printf '# nothing\n\n' >"$dir/none"
+expect 2 "add-file: $dir/none: no REMOTE LOCAL pairs in it" add-file "$guid" --from "$dir/none"
+expect 1 "add-file: cannot open $dir/missing: No such file or directory" add-file "$guid" --from "$dir/missing"
+expect 2 '--from and REMOTE LOCAL pairs do not go together' add-file "$guid" --from "$dir/none" /a /b
+expect 2 "option '--from' requires an argument" add-file "$guid" --from
+expect 2 "add-file: 'xyz' is not a GUID" add-file xyz --from "$dir/none"
+expect 0 '' add-file --help
+stdout_has '^       kbitsctl add-file GUID --from FILE$'
+
+# name:NAME wherever a GUID goes
+expect 0 '' --help
+stdout_has 'name:NAME names the one job of yours'
+for c in info files error resume suspend cancel complete take-ownership monitor; do
+	expect 2 "^kbitsctl: $c: 'name:': the name is empty\$" "$c" name:
+done
+expect 2 "set: 'name:': the name is empty" set name: --priority low
+expect 2 "add-file: 'name:': the name is empty" add-file name: /a /b
+expect 2 "'xyz' is not a GUID \\(\\{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\\}\\) or name:NAME" info xyz
+
 # list
 expect 2 'list: too many arguments' list x
 
@@ -146,9 +176,14 @@ expect 2 '--proxy-usage override needs --proxy-list' set "$guid" --proxy-bypass 
 expect 2 '--proxy-list and --proxy-bypass go with --proxy-usage override' set "$guid" --proxy-usage none --proxy-list http://p:3128
 expect 2 '--proxy-list: not UTF-8, or longer than 4000 bytes' set "$guid" --proxy-list "$(printf '%04001d' 0)"
 expect 2 '--headers: not UTF-8, or longer than 8192 bytes' set "$guid" --headers "$(printf '%08193d' 0)"
+expect 2 '--headers and --headers-file do not go together' set "$guid" --headers 'X: 1' --headers-file "$dir/none"
+expect 1 "set: --headers-file: cannot open $dir/missing: No such file or directory" set "$guid" --headers-file "$dir/missing"
+printf '%08193d' 0 >"$dir/long-headers"
+expect 2 '^kbitsctl: set: --headers-file: not UTF-8, or longer than 8192 bytes$' set "$guid" --headers-file "$dir/long-headers"
 expect 0 '' set --help
 stdout_has '^      --proxy-usage USAGE'
 stdout_has '^      --headers HEADERS'
+stdout_has '^      --headers-file FILE'
 stdout_has '^      --dynamic-content on.off'
 stdout_has '^      --max-download-time SECONDS'
 expect 2 "dynamic-content: 'maybe' is not on or off" set "$guid" --dynamic-content maybe
@@ -163,6 +198,23 @@ expect 2 'transfer: missing REMOTE LOCAL' transfer
 expect 2 "transfer: '/a' has no LOCAL name" transfer /a
 expect 2 "unknown priority 'urgent'" transfer --priority urgent /a /b
 expect 2 "REMOTE 'gopher://h/x'" transfer gopher://h/x /b
+# the settings, as set takes them; no headers in argv
+expect 2 '^kbitsctl: transfer: no --headers: the process list would show them to every user; use --headers-file FILE$' transfer --headers 'Authorization: x' /a "$dir/b"
+if grep -q 'Authorization' "$err"; then echo "not ok $((n += 1)) - transfer --headers repeats the value"; failed=$((failed + 1)); else echo "ok $((n += 1)) - transfer --headers does not repeat the value"; fi
+expect 2 'retry-delay: at least 5 seconds' transfer --retry-delay 4 /a "$dir/b"
+expect 2 '--proxy-usage override needs --proxy-list' transfer --proxy-usage override /a "$dir/b"
+expect 2 'the description is longer than 1024 bytes' transfer -d "$(printf '%01025d' 0)" /a "$dir/b"
+expect 2 "max-download-time: '90x' is not a number of seconds" transfer --max-download-time 90x /a "$dir/b"
+expect 2 '^kbitsctl: transfer: --headers-file: not UTF-8, or longer than 8192 bytes$' transfer --headers-file "$dir/long-headers" /a "$dir/b"
+expect 1 "transfer: --headers-file: cannot open $dir/missing" transfer --headers-file "$dir/missing" /a "$dir/b"
+# where the files go, checked before any job is made (no module needed)
+expect 1 "^kbitsctl: transfer: LOCAL '$dir/missing/b': its directory $dir/missing does not exist; no file was added\$" transfer /a "$dir/missing/b"
+expect 1 "^kbitsctl: transfer: LOCAL '$dir/none/b': its directory $dir/none is not a directory; no file was added\$" transfer /a "$dir/none/b"
+expect 1 "^kbitsctl: transfer: LOCAL '$dir/': it is a directory; no file was added\$" transfer /a "$dir/"
+expect 0 '' transfer --help
+stdout_has '^      --async '
+stdout_has '^      --headers-file FILE'
+stdout_has '^  -t, --no-progress-timeout SECONDS$'
 
 if [ ! -e /dev/kbits ]; then
 	hint="^kbitsctl: kbits module not loaded: cannot open /dev/kbits: .* \(load it with 'modprobe kbits'\)$"
@@ -173,7 +225,7 @@ if [ ! -e /dev/kbits ]; then
 	expect 1 "$hint" monitor
 	expect 1 "$hint" add-file "$guid" /a /b
 	expect 1 "$hint" set "$guid" --priority low
-	expect 1 "$hint" transfer /a /b
+	expect 1 "$hint" transfer /a "$dir/b"
 fi
 
 echo "1..$n"

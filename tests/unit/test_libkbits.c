@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -463,6 +464,126 @@ START_TEST(null_handles_proxy_and_headers)
 }
 END_TEST
 
+/* ------------------------------------------------- kbits_check_local_name */
+
+/* A fresh directory of the test's, with a file "file" and a directory "dir". */
+static char local_dir[64];
+
+static void make_local_dir(void)
+{
+	char path[128];
+	int fd;
+
+	snprintf(local_dir, sizeof(local_dir), "/tmp/kbits-unit-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(local_dir));
+	snprintf(path, sizeof(path), "%s/file", local_dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0444);	/* read-only */
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/dir", local_dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+}
+
+static void remove_local_dir(void)
+{
+	char path[128];
+
+	chmod(local_dir, 0700);
+	snprintf(path, sizeof(path), "%s/file", local_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/dir", local_dir);
+	rmdir(path);
+	rmdir(local_dir);
+}
+
+static int check_in(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", local_dir, name);
+	return kbits_check_local_name(path);
+}
+
+START_TEST(local_name_forms)
+{
+	static char too_long[KBITS_LOCAL_NAME_MAX + 2];
+
+	too_long[0] = '/';
+	memset(too_long + 1, 'x', sizeof(too_long) - 2);
+	ck_assert_int_eq(kbits_check_local_name(NULL), -EINVAL);
+	ck_assert_int_eq(kbits_check_local_name(""), -EINVAL);
+	/* relative: refused as the kernel refuses it, not resolved */
+	ck_assert_int_eq(kbits_check_local_name("relative"), -EINVAL);
+	ck_assert_int_eq(kbits_check_local_name("./tmp/x"), -EINVAL);
+	ck_assert_int_eq(kbits_check_local_name(too_long), -ENAMETOOLONG);
+	ck_assert_int_eq(kbits_check_local_name("/"), -EISDIR);
+	ck_assert_int_eq(kbits_check_local_name("/tmp/"), -EISDIR);
+}
+END_TEST
+
+START_TEST(local_name_checks)
+{
+	make_local_dir();
+	ck_assert_int_eq(check_in("new"), 0);
+	/* an existing file is replaced by a rename: its mode does not matter */
+	ck_assert_int_eq(check_in("file"), 0);
+	ck_assert_int_eq(check_in("dir/new"), 0);
+	ck_assert_int_eq(check_in("dir"), -EISDIR);
+	ck_assert_int_eq(check_in("missing/new"), -ENOENT);
+	ck_assert_int_eq(check_in("missing/deeper/new"), -ENOENT);
+	ck_assert_int_eq(check_in("file/new"), -ENOTDIR);
+	remove_local_dir();
+}
+END_TEST
+
+/*
+ * A directory the caller may not write: its effective ids decide
+ * (AT_EACCESS).  As root the test makes its euid nobody's: root's real uid
+ * alone would be allowed.
+ */
+START_TEST(local_name_not_writable)
+{
+	make_local_dir();
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chmod(local_dir, 0755), 0);
+		ck_assert_int_eq(seteuid(65534), 0);
+		ck_assert_int_eq(check_in("new"), -EACCES);
+		ck_assert_int_eq(check_in("file"), -EACCES);
+		ck_assert_int_eq(seteuid(0), 0);
+	} else {
+		ck_assert_int_eq(chmod(local_dir, 0555), 0);
+		ck_assert_int_eq(check_in("new"), -EACCES);
+		ck_assert_int_eq(check_in("file"), -EACCES);
+	}
+	/* writable again: the same names pass */
+	ck_assert_int_eq(chmod(local_dir, 0700), 0);
+	ck_assert_int_eq(check_in("new"), 0);
+	/* searchable but not writable, and writable but not searchable */
+	if (geteuid() != 0) {
+		ck_assert_int_eq(chmod(local_dir, 0300), 0);
+		ck_assert_int_eq(check_in("new"), 0);
+		ck_assert_int_eq(chmod(local_dir, 0600), 0);
+		ck_assert_int_eq(check_in("new"), -EACCES);
+	}
+	remove_local_dir();
+}
+END_TEST
+
+START_TEST(find_by_name_args)
+{
+	struct kbits_guid *ids = (struct kbits_guid *)&ids;
+	struct kbits *m = (struct kbits *)&m;	/* never used: the arguments fail first */
+	size_t n = 7;
+
+	ck_assert_int_eq(kbits_find_jobs_by_name(NULL, "x", 0, &ids, &n), -EINVAL);
+	ck_assert_ptr_null(ids);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(kbits_find_jobs_by_name(m, NULL, 0, &ids, &n), -EINVAL);
+	ck_assert_int_eq(kbits_find_jobs_by_name(m, "x", 0, NULL, &n), -EINVAL);
+	ck_assert_int_eq(kbits_find_jobs_by_name(m, "x", 0, &ids, NULL), -EINVAL);
+}
+END_TEST
+
 /* ----------------------------------------------------------------- HRESULT */
 
 START_TEST(hresult_mapped)
@@ -547,6 +668,13 @@ static Suite *libkbits_suite(void)
 	tcase_add_test(tc, null_handles);
 	tcase_add_test(tc, null_handles_job_model);
 	tcase_add_test(tc, null_handles_proxy_and_headers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("local names");
+	tcase_add_test(tc, local_name_forms);
+	tcase_add_test(tc, local_name_checks);
+	tcase_add_test(tc, local_name_not_writable);
+	tcase_add_test(tc, find_by_name_args);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hresult");

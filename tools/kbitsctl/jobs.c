@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -352,24 +353,49 @@ int cmd_create(int argc, char **argv)
 
 static const char add_file_help[] =
 	"Usage: kbitsctl add-file GUID REMOTE LOCAL [REMOTE LOCAL...]\n"
+	"       kbitsctl add-file GUID --from FILE\n"
 	"\n"
 	"Adds files to a job, all or none. REMOTE is an http://, https:// or\n"
 	"file:// URL, or a path; LOCAL is a path. A relative path is made absolute\n"
 	"against the current directory. For a download job REMOTE is where the\n"
 	"file comes from and LOCAL where it goes; for an upload job the other way.\n"
 	"\n"
+	"For a download job, each LOCAL file's directory must exist and be one you\n"
+	"may write in (a file there of that name is replaced when the job is\n"
+	"completed): else nothing is added, and the message names the file.\n"
+	"\n"
 	"Options:\n"
-	"  -h, --help   show this help\n";
+	"  -f, --from FILE   the pairs from FILE ('-': stdin), one 'REMOTE LOCAL'\n"
+	"                    a line (bitsadmin /addfileset's list): names\n"
+	"                    separated by blanks, blank lines and #-comments\n"
+	"                    ignored; a name with blanks, or that starts with # or\n"
+	"                    \", in double quotes (\\\" a quote, \\\\ a backslash)\n"
+	"  -h, --help        show this help\n"
+	"\n"
+	"GUID may be name:NAME, the one job of yours with that display name.\n";
+
+/* "FILE:LINE: " for the pair @i from a list, else "" */
+static void pair_where(char *buf, size_t size, const char *src, const unsigned int *lines,
+		       int i)
+{
+	if (src && lines)
+		snprintf(buf, size, "%s:%u: ", src, lines[i]);
+	else
+		buf[0] = '\0';
+}
 
 /* Makes the REMOTE LOCAL pairs at @argv absolute and checks them. */
-int file_pairs(const char *cmd, int n, char **argv, struct kbits_file_info **out)
+int file_pairs(const char *cmd, int n, char **argv, const char *src, const unsigned int *lines,
+	       struct kbits_file_info **out)
 {
 	struct kbits_file_info *f;
 	int i, ret = EXIT_USAGE;
+	char where[PATH_MAX + 32];
 
 	*out = NULL;
 	if (n == 0)
-		return usage_fail(cmd, "missing REMOTE LOCAL");
+		return src ? usage_fail(cmd, "%s: no REMOTE LOCAL pairs in it", src)
+			   : usage_fail(cmd, "missing REMOTE LOCAL");
 	if (n % 2)
 		return usage_fail(cmd, "'%s' has no LOCAL name: give REMOTE LOCAL pairs",
 				  argv[n - 1]);
@@ -390,14 +416,15 @@ int file_pairs(const char *cmd, int n, char **argv, struct kbits_file_info **out
 			ret = EXIT_FAILED;
 			goto fail;
 		}
+		pair_where(where, sizeof(where), src, lines, i);
 		/* A local name with a URL's form is a path with "scheme:" in it: refuse it. */
 		if (is_url(argv[2 * i + 1])) {
-			usage_fail(cmd, "LOCAL '%s': it is not a path", argv[2 * i + 1]);
+			usage_fail(cmd, "%sLOCAL '%s': it is not a path", where, argv[2 * i + 1]);
 			goto fail;
 		}
 		why = check_file_pair(r, l, &which);
 		if (why) {
-			usage_fail(cmd, "%s '%s': %s", which,
+			usage_fail(cmd, "%s%s '%s': %s", where, which,
 				   argv[!strcmp(which, "REMOTE") ? 2 * i : 2 * i + 1], why);
 			goto fail;
 		}
@@ -426,16 +453,75 @@ void file_pairs_free(struct kbits_file_info *f, size_t n)
 	free(f);
 }
 
+/* Why kbits_check_local_name() refused @local, in words. */
+static void local_name_why(char *buf, size_t size, const char *local, int err)
+{
+	const char *slash = strrchr(local, '/');
+	int dlen = slash && slash != local ? (int)(slash - local) : 1;
+
+	switch (err) {
+	case -EACCES:
+	case -EPERM:
+		snprintf(buf, size, "you may not write in its directory %.*s (permission denied)",
+			 dlen, local);
+		break;
+	case -EROFS:
+		snprintf(buf, size, "its directory %.*s is on a read-only file system", dlen, local);
+		break;
+	case -ENOENT:
+		snprintf(buf, size, "its directory %.*s does not exist", dlen, local);
+		break;
+	case -ENOTDIR:
+		snprintf(buf, size, "its directory %.*s is not a directory", dlen, local);
+		break;
+	case -EISDIR:
+		snprintf(buf, size, "it is a directory");
+		break;
+	default:
+		snprintf(buf, size, "%s", strerror(-err));
+	}
+}
+
+int check_local_names(const char *pre, const struct kbits_file_info *f, size_t n)
+{
+	char why[PATH_MAX + 128], shown[PATH_MAX * 4 + 1];
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = kbits_check_local_name(f[i].local_name);
+		if (!err)
+			continue;
+		local_name_why(why, sizeof(why), f[i].local_name, err);
+		text_to_buf(shown, sizeof(shown), f[i].local_name);
+		errmsg("%s: LOCAL '%s': %s; no file was added", pre, shown, why);
+		return err == -EACCES || err == -EPERM || err == -EROFS ? EXIT_DENIED : EXIT_FAILED;
+	}
+	return EXIT_OK;
+}
+
 /* Adds the files; reports a failure. */
 int add_files(const struct kbits_guid *id, struct kbits_job *j,
-		     const struct kbits_file_info *f, size_t n)
+	      const struct kbits_file_info *f, size_t n)
 {
-	int err = kbits_job_add_file_set(j, f, n);
-	char s[KBITS_GUID_STRING_LEN];
+	char s[KBITS_GUID_STRING_LEN], pre[128];
+	enum kbits_job_type type;
+	int err, ret;
 
+	kbits_guid_format(id, s);
+	/* A download's LOCAL files: said one by one, before libkbits refuses them all. */
+	err = kbits_job_get_type(j, &type);
+	if (err)
+		return job_fail(id, j, "add the files", err);
+	if (type == KBITS_JOB_TYPE_DOWNLOAD) {
+		snprintf(pre, sizeof(pre), "job %s: cannot add the files", s);
+		ret = check_local_names(pre, f, n);
+		if (ret)
+			return ret;
+	}
+	err = kbits_job_add_file_set(j, f, n);
 	if (!err)
 		return EXIT_OK;
-	kbits_guid_format(id, s);
 	if (err == -EINVAL) {
 		errmsg("job %s: cannot add the files: a name is not valid (REMOTE: an http://, "
 		       "https:// or file:// URL or an absolute path; LOCAL: an absolute path)", s);
@@ -451,14 +537,23 @@ int add_files(const struct kbits_guid *id, struct kbits_job *j,
 
 int cmd_add_file(int argc, char **argv)
 {
-	static const struct option opts[] = { HELP_OPT, END_OPT };
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		HELP_OPT, END_OPT,
+	};
 	struct kbits_file_info *files = NULL;
+	struct file_list list = { 0 };
+	const char *from = NULL, *why;
 	struct kbits_job *j = NULL;
 	struct kbits_guid id;
+	unsigned int bad;
 	int c, ret, n;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			from = optarg;
+			break;
 		case 'h':
 			return print_help(add_file_help);
 		default:
@@ -471,14 +566,41 @@ int cmd_add_file(int argc, char **argv)
 	if (ret)
 		return ret;
 	n = argc - optind - 1;
-	ret = file_pairs("add-file", n, argv + optind + 1, &files);
-	if (ret)
-		return ret;
-	ret = get_job_arg("add-file", argv[optind], &id, &j);
+	if (from) {
+		FILE *f = strcmp(from, "-") ? fopen(from, "re") : stdin;
+		const char *shown = strcmp(from, "-") ? from : "stdin";
+
+		if (n)
+			return usage_fail("add-file", "--from and REMOTE LOCAL pairs do not go together");
+		if (!f) {
+			errmsg("add-file: cannot open %s: %s", from, strerror(errno));
+			return EXIT_FAILED;
+		}
+		ret = file_list_read(f, &list, &bad, &why);
+		if (f != stdin)
+			fclose(f);
+		if (ret < 0 && bad)
+			return usage_fail("add-file", "%s:%u: %s; no file was added", shown, bad, why);
+		if (ret < 0) {
+			errmsg("add-file: cannot read %s: %s", shown, why);
+			return EXIT_FAILED;
+		}
+		if (list.n_pairs > INT_MAX / 2) {
+			file_list_free(&list);
+			return usage_fail("add-file", "%s: too many lines", shown);
+		}
+		n = (int)list.n_pairs * 2;
+		ret = file_pairs("add-file", n, list.words, shown, list.lines, &files);
+	} else {
+		ret = file_pairs("add-file", n, argv + optind + 1, NULL, NULL, &files);
+	}
+	if (!ret)
+		ret = get_job_arg("add-file", argv[optind], &id, &j);
 	if (!ret)
 		ret = add_files(&id, j, files, (size_t)n / 2);
 	kbits_job_unref(j);
 	file_pairs_free(files, (size_t)n / 2);
+	file_list_free(&list);
 	return ret;
 }
 
@@ -953,197 +1075,47 @@ int cmd_error(int argc, char **argv)
 
 /* -------------------------------------------------------------------- set */
 
-static const char set_help[] =
+static const char set_help_head[] =
 	"Usage: kbitsctl set GUID [OPTIONS]\n"
 	"\n"
 	"Changes a job's settings. Every argument is checked before anything\n"
 	"changes; when the kernel refuses a change, the ones made before it are\n"
 	"undone, so the job gets all the settings or none.\n"
 	"\n"
-	"Options:\n"
-	"  -p, --priority PRIORITY       foreground, high, normal or low\n"
-	"  -d, --description TEXT        at most 1024 bytes of UTF-8\n"
-	"  -n, --display-name NAME       at most 256 bytes of UTF-8\n"
-	"  -r, --retry-delay SECONDS     before a transient error is retried; at\n"
-	"                                least 5 (default 600)\n"
-	"  -t, --no-progress-timeout SECONDS\n"
-	"                                without progress before an error is final\n"
-	"                                (default 14 days); 0: at once\n"
-	"      --notify FLAGS            which changes make events: comma-separated\n"
-	"                                transferred, error, modification,\n"
-	"                                file-transferred, disable; all, none, or a\n"
-	"                                number (0x3: transferred,error, the default)\n"
-	"      --proxy-usage USAGE       system (kbitsd's own settings), none, or\n"
-	"                                override (needs --proxy-list)\n"
-	"      --proxy-list LIST         proxies to try, as curl takes them\n"
-	"                                (implies --proxy-usage override)\n"
-	"      --proxy-bypass LIST       hosts reached directly (with override)\n"
+	"Options:\n";
+
+static const char set_help_tail[] =
 	"      --headers HEADERS         custom HTTP headers, \"Name: value\" lines\n"
 	"                                separated by \\n or \\r\\n; '' removes them\n"
-	"      --dynamic-content on|off  the files may change with every request and\n"
-	"                                come without a length or ranges: accepted,\n"
-	"                                and never resumed (default off)\n"
-	"      --max-download-time SECONDS\n"
-	"                                connecting or transferring before the job\n"
-	"                                is an error (default 90 days); 0: no limit.\n"
-	"                                Queued and retry waits do not count; a\n"
-	"                                resume starts it over\n"
+	"                                (the process list shows them: prefer\n"
+	"                                --headers-file for tokens)\n"
 	"  -h, --help                    show this help\n"
 	"\n"
 	"SECONDS may end in s, m, h or d (e.g. 30m, 2d).\n";
 
-struct settings {
-	bool prio, notify, retry, timeout, dyn, mdt;
-	bool dynamic;
-	enum kbits_job_priority priority;
-	uint32_t notify_flags, retry_delay, no_progress_timeout, max_download_time;
-	const char *description, *display_name;
-	bool proxy;
-	enum kbits_proxy_usage proxy_usage;
-	const char *proxy_list, *proxy_bypass;
-	char *headers;			/* malloc'd, with CR LF */
-};
-
-enum {
-	OPT_NOTIFY = 256, OPT_PROXY_USAGE, OPT_PROXY_LIST, OPT_PROXY_BYPASS, OPT_HEADERS,
-	OPT_DYNAMIC, OPT_MAX_DOWNLOAD_TIME,
-};
-
-static int check_string(const char *what, const char *s, size_t max)
-{
-	if (!utf8_valid(s))
-		return usage_fail("set", "the %s is not valid UTF-8", what);
-	if (strlen(s) > max)
-		return usage_fail("set", "the %s is longer than %zu bytes", what, max);
-	return EXIT_OK;
-}
-
-/* "A: b\nC: d" -> "A: b\r\nC: d" */
-static char *headers_crlf(const char *s)
-{
-	char *out = malloc(strlen(s) * 2 + 1), *o = out;
-
-	if (!out)
-		return NULL;
-	for (; *s; s++) {
-		if (*s == '\n' && (o == out || o[-1] != '\r'))
-			*o++ = '\r';
-		*o++ = *s;
-	}
-	*o = '\0';
-	return out;
-}
-
-/* What the job had, to undo a change. */
-struct undo {
-	enum kbits_job_priority priority;
-	uint32_t notify_flags, retry_delay, no_progress_timeout, max_download_time;
-	char *description, *display_name;
-	enum kbits_proxy_usage proxy_usage;
-	char *proxy_list, *proxy_bypass;
-	bool dynamic;
-	int done;			/* how many steps were made */
-};
-
 int cmd_set(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "priority", required_argument, NULL, 'p' },
-		{ "description", required_argument, NULL, 'd' },
-		{ "display-name", required_argument, NULL, 'n' },
-		{ "retry-delay", required_argument, NULL, 'r' },
-		{ "no-progress-timeout", required_argument, NULL, 't' },
-		{ "notify", required_argument, NULL, OPT_NOTIFY },
-		{ "proxy-usage", required_argument, NULL, OPT_PROXY_USAGE },
-		{ "proxy-list", required_argument, NULL, OPT_PROXY_LIST },
-		{ "proxy-bypass", required_argument, NULL, OPT_PROXY_BYPASS },
+		SETTINGS_OPTS,
 		{ "headers", required_argument, NULL, OPT_HEADERS },
-		{ "dynamic-content", required_argument, NULL, OPT_DYNAMIC },
-		{ "max-download-time", required_argument, NULL, OPT_MAX_DOWNLOAD_TIME },
 		HELP_OPT, END_OPT,
 	};
 	struct settings st = { 0 };
-	struct undo u = { 0 };
 	struct kbits_job *j = NULL;
 	struct kbits_guid id;
-	int c, ret, err = 0, step;
-	bool any;
-	const char *headers_arg = NULL, *usage_arg = NULL;
+	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "p:d:n:r:t:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_priority(optarg, &st.priority) < 0)
-				return usage_fail("set", "unknown priority '%s' (foreground, high, normal or low)",
-						  optarg);
-			st.prio = true;
-			break;
-		case 'd':
-			ret = check_string("description", optarg, KBITS_DESCRIPTION_MAX);
-			if (ret)
-				return ret;
-			st.description = optarg;
-			break;
-		case 'n':
-			ret = check_string("display name", optarg, KBITS_DISPLAY_NAME_MAX);
-			if (ret)
-				return ret;
-			st.display_name = optarg;
-			break;
-		case 'r':
-			if (parse_seconds(optarg, &st.retry_delay) < 0)
-				return usage_fail("set", "--retry-delay: '%s' is not a number of seconds",
-						  optarg);
-			if (st.retry_delay < KBITS_MIN_RETRY_DELAY_MIN)
-				return usage_fail("set", "--retry-delay: at least %d seconds",
-						  KBITS_MIN_RETRY_DELAY_MIN);
-			st.retry = true;
-			break;
-		case 't':
-			if (parse_seconds(optarg, &st.no_progress_timeout) < 0)
-				return usage_fail("set", "--no-progress-timeout: '%s' is not a number of seconds",
-						  optarg);
-			st.timeout = true;
-			break;
-		case OPT_NOTIFY:
-			if (parse_notify(optarg, &st.notify_flags) < 0)
-				return usage_fail("set", "--notify: '%s' is not a list of transferred, error, modification, file-transferred, disable, all, none or a number",
-						  optarg);
-			st.notify = true;
-			break;
-		case OPT_PROXY_USAGE:
-			usage_arg = optarg;
-			break;
-		case OPT_PROXY_LIST:
-			st.proxy_list = optarg;
-			break;
-		case OPT_PROXY_BYPASS:
-			st.proxy_bypass = optarg;
-			break;
-		case OPT_HEADERS:
-			headers_arg = optarg;
-			break;
-		case OPT_DYNAMIC:
-			if (!strcasecmp(optarg, "on"))
-				st.dynamic = true;
-			else if (!strcasecmp(optarg, "off"))
-				st.dynamic = false;
-			else
-				return usage_fail("set", "--dynamic-content: '%s' is not on or off",
-						  optarg);
-			st.dyn = true;
-			break;
-		case OPT_MAX_DOWNLOAD_TIME:
-			if (parse_seconds(optarg, &st.max_download_time) < 0)
-				return usage_fail("set", "--max-download-time: '%s' is not a number of seconds",
-						  optarg);
-			st.mdt = true;
-			break;
-		case 'h':
-			return print_help(set_help);
-		default:
-			return usage_hint("set");
+	while ((c = getopt_long(argc, argv, SETTINGS_SHORT "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(set_help_head, stdout);
+			fputs(settings_help, stdout);
+			return print_help(set_help_tail);
 		}
+		ret = settings_option("set", &st, c, optarg);
+		if (ret < 0)
+			return usage_hint("set");
+		if (ret)
+			return ret;
 	}
 	ret = one_guid("set", argc, argv);
 	if (ret)
@@ -1151,175 +1123,16 @@ int cmd_set(int argc, char **argv)
 	ret = parse_guid_arg("set", argv[optind], &id);
 	if (ret)
 		return ret;
-	if (usage_arg || st.proxy_list || st.proxy_bypass) {
-		st.proxy = true;
-		st.proxy_usage = KBITS_PROXY_OVERRIDE;
-		if (usage_arg && !strcasecmp(usage_arg, "system"))
-			st.proxy_usage = KBITS_PROXY_SYSTEM;
-		else if (usage_arg && !strcasecmp(usage_arg, "none"))
-			st.proxy_usage = KBITS_PROXY_NONE;
-		else if (usage_arg && strcasecmp(usage_arg, "override"))
-			return usage_fail("set", "unknown proxy usage '%s' (system, none or override)",
-					  usage_arg);
-		if (st.proxy_usage != KBITS_PROXY_OVERRIDE && (st.proxy_list || st.proxy_bypass))
-			return usage_fail("set", "--proxy-list and --proxy-bypass go with --proxy-usage override");
-		if (st.proxy_usage == KBITS_PROXY_OVERRIDE && (!st.proxy_list || !*st.proxy_list))
-			return usage_fail("set", "--proxy-usage override needs --proxy-list");
-		if (st.proxy_list && (!utf8_valid(st.proxy_list) ||
-				      strlen(st.proxy_list) > KBITS_PROXY_LIST_MAX))
-			return usage_fail("set", "--proxy-list: not UTF-8, or longer than %d bytes",
-					  KBITS_PROXY_LIST_MAX);
-		if (st.proxy_bypass && (!utf8_valid(st.proxy_bypass) ||
-					strlen(st.proxy_bypass) > KBITS_PROXY_LIST_MAX))
-			return usage_fail("set", "--proxy-bypass: not UTF-8, or longer than %d bytes",
-					  KBITS_PROXY_LIST_MAX);
-	}
-	if (headers_arg) {
-		st.headers = headers_crlf(headers_arg);
-		if (!st.headers) {
-			errmsg("out of memory");
-			return EXIT_FAILED;
-		}
-		if (!utf8_valid(st.headers) || strlen(st.headers) > KBITS_HTTP_HEADERS_MAX) {
-			free(st.headers);
-			return usage_fail("set", "--headers: not UTF-8, or longer than %d bytes",
-					  KBITS_HTTP_HEADERS_MAX);
-		}
-	}
-	any = st.prio || st.notify || st.retry || st.timeout || st.description ||
-	      st.display_name || st.proxy || headers_arg || st.dyn || st.mdt;
-	if (!any)
+	ret = settings_finish("set", &st);
+	if (ret)
+		return ret;
+	if (!settings_any(&st))
 		return usage_fail("set", "nothing to set: give at least one option");
 
 	ret = get_job_arg("set", argv[optind], &id, &j);
-	if (ret) {
-		free(st.headers);
-		return ret;
-	}
-
-	/* What to undo with: the job's settings now. */
-	err = kbits_job_get_priority(j, &u.priority);
-	if (!err)
-		err = kbits_job_get_notify_flags(j, &u.notify_flags);
-	if (!err)
-		err = kbits_job_get_min_retry_delay(j, &u.retry_delay);
-	if (!err)
-		err = kbits_job_get_no_progress_timeout(j, &u.no_progress_timeout);
-	if (!err && st.description)
-		err = kbits_job_get_description(j, &u.description);
-	if (!err && st.display_name)
-		err = kbits_job_get_display_name(j, &u.display_name);
-	if (!err && st.proxy)
-		err = kbits_job_get_proxy(j, &u.proxy_usage, &u.proxy_list, &u.proxy_bypass);
-	if (!err && st.dyn)
-		err = kbits_job_get_dynamic_content(j, &u.dynamic);
-	if (!err && st.mdt)
-		err = kbits_job_get_max_download_time(j, &u.max_download_time);
-	if (err) {
-		ret = job_fail(&id, j, "read the job's settings", err);
-		goto out;
-	}
-
-	/* The steps, in an order that can be undone. */
-	static const char *const step_what[] = {
-		"set the priority", "set the notify flags", "set the retry delay",
-		"set the no-progress timeout", "set the description", "set the display name",
-		"set the proxy settings", "set dynamic content",
-		"set the maximum download time", "set the HTTP headers",
-	};
-	for (step = 0; step < 10 && !err; step++) {
-		switch (step) {
-		case 0:
-			if (st.prio)
-				err = kbits_job_set_priority(j, st.priority);
-			break;
-		case 1:
-			if (st.notify)
-				err = kbits_job_set_notify_flags(j, st.notify_flags);
-			break;
-		case 2:
-			if (st.retry)
-				err = kbits_job_set_min_retry_delay(j, st.retry_delay);
-			break;
-		case 3:
-			if (st.timeout)
-				err = kbits_job_set_no_progress_timeout(j, st.no_progress_timeout);
-			break;
-		case 4:
-			if (st.description)
-				err = kbits_job_set_description(j, st.description);
-			break;
-		case 5:
-			if (st.display_name)
-				err = kbits_job_set_display_name(j, st.display_name);
-			break;
-		case 6:
-			if (st.proxy)
-				err = kbits_job_set_proxy(j, st.proxy_usage,
-							  st.proxy_usage == KBITS_PROXY_OVERRIDE ? st.proxy_list : NULL,
-							  st.proxy_usage == KBITS_PROXY_OVERRIDE ? st.proxy_bypass : NULL);
-			break;
-		case 7:
-			if (st.dyn)
-				err = kbits_job_set_dynamic_content(j, st.dynamic);
-			break;
-		case 8:
-			if (st.mdt)
-				err = kbits_job_set_max_download_time(j, st.max_download_time);
-			break;
-		case 9:
-			/* Last, so that it never needs undoing. */
-			if (st.headers)
-				err = kbits_job_set_http_headers(j, st.headers);
-			break;
-		}
-		if (!err)
-			u.done = step + 1;
-	}
-	if (!err) {
-		ret = EXIT_OK;
-		goto out;
-	}
-
-	step = u.done;	/* the one that failed */
-	if (err == -EINVAL || err == -ENAMETOOLONG) {
-		char g[KBITS_GUID_STRING_LEN];
-
-		kbits_guid_format(&id, g);
-		errmsg("job %s: cannot %s: the kbits module refused the value (%s)", g,
-		       step_what[step], kbits_strerror(err));
-		ret = EXIT_FAILED;
-	} else {
-		ret = job_fail(&id, j, step_what[step], err);
-	}
-	/* Undo the steps made before it, best effort (the job may be final now). */
-	if (u.done > 0 && st.prio)
-		kbits_job_set_priority(j, u.priority);
-	if (u.done > 1 && st.notify)
-		kbits_job_set_notify_flags(j, u.notify_flags);
-	if (u.done > 2 && st.retry)
-		kbits_job_set_min_retry_delay(j, u.retry_delay);
-	if (u.done > 3 && st.timeout)
-		kbits_job_set_no_progress_timeout(j, u.no_progress_timeout);
-	if (u.done > 4 && st.description)
-		kbits_job_set_description(j, u.description);
-	if (u.done > 5 && st.display_name)
-		kbits_job_set_display_name(j, u.display_name);
-	if (u.done > 6 && st.proxy)
-		kbits_job_set_proxy(j, u.proxy_usage,
-				    u.proxy_usage == KBITS_PROXY_OVERRIDE ? u.proxy_list : NULL,
-				    u.proxy_usage == KBITS_PROXY_OVERRIDE && *u.proxy_bypass ?
-				    u.proxy_bypass : NULL);
-	if (u.done > 7 && st.dyn)
-		kbits_job_set_dynamic_content(j, u.dynamic);
-	if (u.done > 8 && st.mdt)
-		kbits_job_set_max_download_time(j, u.max_download_time);
-out:
-	free(u.description);
-	free(u.display_name);
-	free(u.proxy_list);
-	free(u.proxy_bypass);
-	free(st.headers);
+	if (!ret)
+		ret = settings_apply(&id, j, &st);
+	settings_free(&st);
 	kbits_job_unref(j);
 	return ret;
 }
@@ -1520,8 +1333,9 @@ int cmd_take_ownership(int argc, char **argv)
 		}
 	}
 	ret = one_guid("take-ownership", argc, argv);
+	/* name:NAME among every user's jobs: it takes another's */
 	if (!ret)
-		ret = get_job_arg("take-ownership", argv[optind], &id, &j);
+		ret = get_job_arg_flags("take-ownership", argv[optind], KBITS_ENUM_ALL_USERS, &id, &j);
 	if (ret)
 		return ret;
 	kbits_guid_format(&id, g);

@@ -43,13 +43,32 @@ int finish_stdout(void);
 
 /* Opens /dev/kbits, or says why not (EXIT_FAILED). */
 int open_kbits(struct kbits **m);
-/* Parses @arg as a GUID (EXIT_USAGE, naming @cmd, if it is not one). */
+
+/*
+ * A JOB operand: a GUID, or name:NAME, the one job of the caller's (with
+ * KBITS_ENUM_ALL_USERS: of anyone's) whose display name is NAME.
+ */
+#define JOB_NAME_PREFIX "name:"
+/*
+ * Checks the form of @arg (EXIT_USAGE, naming @cmd, if it is neither) and
+ * parses a GUID into @id; for name:NAME it leaves @id alone.
+ */
 int parse_guid_arg(const char *cmd, const char *arg, struct kbits_guid *id);
+/*
+ * The GUID @arg stands for: a GUID as it is; name:NAME looked up among the
+ * jobs kbits_enum_jobs(@enum_flags) lists.  EXIT_OK; EXIT_NOT_FOUND when
+ * no job has that name, EXIT_USAGE when several have (their GUIDs listed).
+ */
+int resolve_job_arg(struct kbits *m, const char *cmd, const char *arg, unsigned int enum_flags,
+		    struct kbits_guid *id);
 /* Gets the job @id: EXIT_OK, or the message and status of job_fail(). */
 int get_job(struct kbits *m, const struct kbits_guid *id, struct kbits_job **j);
-/* Parses the GUID @arg and gets its job, opening /dev/kbits for it. */
+/* Resolves @arg (among the caller's jobs) and gets its job, opening /dev/kbits for it. */
 int get_job_arg(const char *cmd, const char *arg, struct kbits_guid *id,
 		struct kbits_job **j);
+/* The same, resolving a name among the jobs kbits_enum_jobs(@enum_flags) lists. */
+int get_job_arg_flags(const char *cmd, const char *arg, unsigned int enum_flags,
+		      struct kbits_guid *id, struct kbits_job **j);
 
 /*
  * Reports the failure @err of an operation on job @id ("job {...}: cannot
@@ -135,14 +154,106 @@ int progress_percent(const struct kbits_job_progress *p);
 
 bool state_is_final(enum kbits_job_state s);
 
+/* ------------------------------------------------------------ filelist.c */
+
+/*
+ * add-file --from FILE: one "REMOTE LOCAL" pair a line, the two names
+ * separated by blanks (spaces, tabs); blank lines, and from a '#' that
+ * starts a name to the end of the line, comments.  A name with blanks, or
+ * one that starts with '#' or '"', is written in double quotes, in which
+ * \" is a quote and \\ a backslash.  A line may end in CR LF.
+ */
+struct file_list {
+	char **words;			/* remote, local, remote, local, ... */
+	unsigned int *lines;		/* the line of each pair */
+	size_t n_pairs;
+};
+
+/*
+ * One line (without its \n), @len bytes: 0 (blank or a comment), 1 (a
+ * pair: *remote and *local malloc'd), or -1 with *why saying what is wrong.
+ */
+int file_list_parse_line(const char *line, size_t len, char **remote, char **local,
+			 const char **why);
+/*
+ * Every line of @f: 0, or -1 with *why and the line in *bad_line (0: not
+ * a line's fault, e.g. a read error, errno set).  A list without pairs is
+ * no error here (n_pairs 0).
+ */
+int file_list_read(FILE *f, struct file_list *out, unsigned int *bad_line, const char **why);
+void file_list_free(struct file_list *l);
+
+/* ------------------------------------------------------------ settings.c */
+
+/* set's options, which transfer takes too (set alone takes --headers) */
+enum {
+	OPT_NOTIFY = 256, OPT_PROXY_USAGE, OPT_PROXY_LIST, OPT_PROXY_BYPASS, OPT_HEADERS,
+	OPT_HEADERS_FILE, OPT_DYNAMIC, OPT_MAX_DOWNLOAD_TIME,
+	OPT_SETTINGS_END	/* a command's own long options start here */
+};
+#define SETTINGS_SHORT "p:d:n:r:t:"
+#define SETTINGS_OPTS \
+	{ "priority", required_argument, NULL, 'p' }, \
+	{ "description", required_argument, NULL, 'd' }, \
+	{ "display-name", required_argument, NULL, 'n' }, \
+	{ "retry-delay", required_argument, NULL, 'r' }, \
+	{ "no-progress-timeout", required_argument, NULL, 't' }, \
+	{ "notify", required_argument, NULL, OPT_NOTIFY }, \
+	{ "proxy-usage", required_argument, NULL, OPT_PROXY_USAGE }, \
+	{ "proxy-list", required_argument, NULL, OPT_PROXY_LIST }, \
+	{ "proxy-bypass", required_argument, NULL, OPT_PROXY_BYPASS }, \
+	{ "headers-file", required_argument, NULL, OPT_HEADERS_FILE }, \
+	{ "dynamic-content", required_argument, NULL, OPT_DYNAMIC }, \
+	{ "max-download-time", required_argument, NULL, OPT_MAX_DOWNLOAD_TIME }
+
+/* The help's lines for SETTINGS_OPTS. */
+extern const char settings_help[];
+
+struct settings {
+	bool prio, notify, retry, timeout, dyn, mdt;
+	bool dynamic;
+	enum kbits_job_priority priority;
+	uint32_t notify_flags, retry_delay, no_progress_timeout, max_download_time;
+	const char *description, *display_name;
+	bool proxy;
+	enum kbits_proxy_usage proxy_usage;
+	const char *proxy_list, *proxy_bypass;
+	const char *usage_arg, *headers_arg, *headers_file;
+	char *headers;			/* malloc'd, with CR LF */
+};
+
+/*
+ * Option @c of SETTINGS_OPTS (or --headers) with its @arg into @st: EXIT_OK,
+ * a usage error (said), or -1 when @c is not one of them.
+ */
+int settings_option(const char *cmd, struct settings *st, int c, const char *arg);
+/* After the options: what goes together, and --headers-file read. */
+int settings_finish(const char *cmd, struct settings *st);
+bool settings_any(const struct settings *st);
+/*
+ * Gives job @j the settings, all or none: when the kernel refuses one, those
+ * made before it are undone.  EXIT_OK, or the failure said.
+ */
+int settings_apply(const struct kbits_guid *id, struct kbits_job *j, const struct settings *st);
+void settings_free(struct settings *st);
+
 /* ------------------------------------------------------------ jobs.c */
 
 /*
  * The REMOTE LOCAL pairs at @argv (@n words), made absolute and checked:
- * EXIT_OK, or the message and EXIT_USAGE.  Free them with file_pairs_free().
+ * EXIT_OK, or the message and EXIT_USAGE.  @src and @lines, when not
+ * NULL, name the file and lines the pairs came from, for the messages.
+ * Free them with file_pairs_free().
  */
-int file_pairs(const char *cmd, int n, char **argv, struct kbits_file_info **out);
+int file_pairs(const char *cmd, int n, char **argv, const char *src, const unsigned int *lines,
+	       struct kbits_file_info **out);
 void file_pairs_free(struct kbits_file_info *f, size_t n);
+/*
+ * Checks that the caller could create each LOCAL file (kbits_check_local_name()),
+ * before a download job is made or given them: EXIT_OK, or a message
+ * naming the file ("@pre: LOCAL '...': why") and EXIT_DENIED or EXIT_FAILED.
+ */
+int check_local_names(const char *pre, const struct kbits_file_info *f, size_t n);
 /* Adds @n files to job @j, all or none; reports a failure. */
 int add_files(const struct kbits_guid *id, struct kbits_job *j,
 	      const struct kbits_file_info *f, size_t n);

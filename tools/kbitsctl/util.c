@@ -20,11 +20,12 @@ const char exit_status_text[] =
 	"Exit status:\n"
 	"  0  success\n"
 	"  1  the operation failed\n"
-	"  2  usage error: unknown command or option, bad argument or GUID\n"
+	"  2  usage error: unknown command or option, bad argument or GUID, a\n"
+	"     name:NAME that names several jobs, or a bad line in add-file --from\n"
 	"  3  the job is not in the queue\n"
 	"  4  permission denied: the job belongs to another user (or was taken\n"
-	"     over by another while kbitsctl had it), or the command needs\n"
-	"     CAP_SYS_ADMIN\n"
+	"     over by another while kbitsctl had it), the command needs\n"
+	"     CAP_SYS_ADMIN, or you may not write in a LOCAL file's directory\n"
 	"  5  not allowed in the job's state (e.g. completing an upload job\n"
 	"     that is not TRANSFERRED)\n"
 	"  6  the transfer failed: the job is in the ERROR state\n"
@@ -107,10 +108,60 @@ int open_kbits(struct kbits **m)
 
 int parse_guid_arg(const char *cmd, const char *arg, struct kbits_guid *id)
 {
+	if (!strncmp(arg, JOB_NAME_PREFIX, strlen(JOB_NAME_PREFIX))) {
+		if (!arg[strlen(JOB_NAME_PREFIX)])
+			return usage_fail(cmd, "'%s': the name is empty", arg);
+		return EXIT_OK;
+	}
 	if (kbits_guid_parse(arg, id) < 0)
-		return usage_fail(cmd, "'%s' is not a GUID ({xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx})",
-				  arg);
+		return usage_fail(cmd, "'%s' is not a GUID ({xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}) "
+				  "or name:NAME", arg);
 	return EXIT_OK;
+}
+
+int resolve_job_arg(struct kbits *m, const char *cmd, const char *arg, unsigned int enum_flags,
+		    struct kbits_guid *id)
+{
+	const char *name = arg + strlen(JOB_NAME_PREFIX);
+	char shown[KBITS_DISPLAY_NAME_MAX * 4 + 1];
+	struct kbits_guid *ids = NULL;
+	size_t n, i;
+	int ret, err;
+
+	ret = parse_guid_arg(cmd, arg, id);
+	if (ret || strncmp(arg, JOB_NAME_PREFIX, strlen(JOB_NAME_PREFIX)))
+		return ret;
+	text_to_buf(shown, sizeof(shown), name);
+	err = kbits_find_jobs_by_name(m, name, enum_flags, &ids, &n);
+	if (err == -EACCES) {
+		errmsg("%s: %s: looking among every user's jobs needs CAP_SYS_ADMIN", cmd, arg);
+		return EXIT_DENIED;
+	}
+	if (err) {
+		errmsg("%s: cannot list the jobs: %s", cmd, reason_text(err));
+		return EXIT_FAILED;
+	}
+	if (n == 1) {
+		*id = ids[0];
+		free(ids);
+		return EXIT_OK;
+	}
+	if (!n) {
+		errmsg("%s: no job %sis named '%s'", cmd,
+		       enum_flags & KBITS_ENUM_ALL_USERS ? "" : "of yours ", shown);
+		return EXIT_NOT_FOUND;
+	}
+	fflush(stdout);
+	fprintf(stderr, "kbitsctl: %s: %zu jobs are named '%s':", cmd, n, shown);
+	for (i = 0; i < n; i++) {
+		char g[KBITS_GUID_STRING_LEN];
+
+		kbits_guid_format(&ids[i], g);
+		fprintf(stderr, " %s", g);
+	}
+	fputs("; name one by its GUID\n", stderr);
+	free(ids);
+	return EXIT_USAGE;
 }
 
 int get_job(struct kbits *m, const struct kbits_guid *id, struct kbits_job **j)
@@ -120,7 +171,8 @@ int get_job(struct kbits *m, const struct kbits_guid *id, struct kbits_job **j)
 	return err < 0 ? job_fail(id, NULL, NULL, err) : EXIT_OK;
 }
 
-int get_job_arg(const char *cmd, const char *arg, struct kbits_guid *id, struct kbits_job **j)
+int get_job_arg_flags(const char *cmd, const char *arg, unsigned int enum_flags,
+		      struct kbits_guid *id, struct kbits_job **j)
 {
 	struct kbits *m = NULL;
 	int ret;
@@ -131,9 +183,16 @@ int get_job_arg(const char *cmd, const char *arg, struct kbits_guid *id, struct 
 	ret = open_kbits(&m);
 	if (ret)
 		return ret;
-	ret = get_job(m, id, j);
+	ret = resolve_job_arg(m, cmd, arg, enum_flags, id);
+	if (!ret)
+		ret = get_job(m, id, j);
 	kbits_unref(m);
 	return ret;
+}
+
+int get_job_arg(const char *cmd, const char *arg, struct kbits_guid *id, struct kbits_job **j)
+{
+	return get_job_arg_flags(cmd, arg, 0, id, j);
 }
 
 const char *reason_text(int err)

@@ -397,7 +397,9 @@ int cmd_monitor(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (optind < argc) {
-		ret = get_job(mon.m, &id, &mon.one);
+		ret = resolve_job_arg(mon.m, "monitor", argv[optind], 0, &id);
+		if (!ret)
+			ret = get_job(mon.m, &id, &mon.one);
 		if (ret) {
 			kbits_unref(mon.m);
 			return ret;
@@ -480,14 +482,23 @@ out:
 
 /* --------------------------------------------------------------- transfer */
 
-static const char transfer_help[] =
+static const char transfer_help_head[] =
 	"Usage: kbitsctl transfer [OPTIONS] REMOTE LOCAL [REMOTE LOCAL...]\n"
 	"\n"
 	"Downloads files and waits, as bitsadmin /transfer does: creates a job,\n"
-	"adds the files (relative paths are made absolute), resumes it, shows its\n"
-	"progress on stderr (a bar on a terminal, else one line per change), and\n"
-	"when it is TRANSFERRED completes it, which puts the files at their LOCAL\n"
-	"names, and exits 0.\n"
+	"gives it the settings of the options, adds the files (relative paths are\n"
+	"made absolute), resumes it, shows its progress on stderr (a bar on a\n"
+	"terminal, else one line per change), and when it is TRANSFERRED\n"
+	"completes it, which puts the files at their LOCAL names, and exits 0.\n"
+	"Each LOCAL file's directory must exist and be one you may write in:\n"
+	"else no job is made, and the message names the file.\n"
+	"\n"
+	"With --async it returns once the job is queued, as PowerShell's\n"
+	"Start-BitsTransfer -Asynchronous does: it prints the job's GUID, and\n"
+	"kbitsd transfers it as any job; complete it with 'kbitsctl complete GUID'\n"
+	"once it is TRANSFERRED. When anything before that fails, the job is\n"
+	"cancelled: a transfer leaves a queued job with all its settings and\n"
+	"files, or none.\n"
 	"\n"
 	"When the transfer fails (the job goes to ERROR) it prints the error,\n"
 	"cancels the job and exits 6. A transient error (e.g. a server that does\n"
@@ -497,14 +508,19 @@ static const char transfer_help[] =
 	"QUEUED for a few seconds it says once that it is waiting for kbitsd, the\n"
 	"agent that transfers.\n"
 	"\n"
-	"Options:\n"
-	"  -p, --priority PRIORITY   foreground, high, normal (the default) or low\n"
-	"  -n, --display-name NAME   the job's name (default: kbitsctl transfer)\n"
-	"      --json                at the end, one JSON object on stdout: guid,\n"
-	"                            state, partial, bytes_transferred, files\n"
-	"  -h, --help                show this help\n"
+	"Options (the job's settings, as 'set' takes them; the display name\n"
+	"defaults to 'kbitsctl transfer'):\n";
+
+static const char transfer_help_tail[] =
+	"      --async                   print the job's GUID once it is queued,\n"
+	"                                and return\n"
+	"      --json                    at the end, one JSON object on stdout: guid,\n"
+	"                                state, partial, bytes_transferred, files\n"
+	"                                (with --async: guid)\n"
+	"  -h, --help                    show this help\n"
 	"\n"
-	"On success stdout gets 'job GUID: transferred N files (SIZE)'.\n";
+	"SECONDS may end in s, m, h or d (e.g. 30m, 2d). On success stdout gets\n"
+	"'job GUID: transferred N files (SIZE)', with --async the GUID.\n";
 
 /* The progress display of transfer, on stderr. */
 struct show {
@@ -592,57 +608,73 @@ static void cancel_ours(struct kbits_job *j, const char *g)
 		       reason_text(err), g);
 }
 
+enum { OPT_ASYNC = OPT_SETTINGS_END, OPT_JSON };
+
 int cmd_transfer(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "priority", required_argument, NULL, 'p' },
-		{ "display-name", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
+		SETTINGS_OPTS,
+		/* named, so that getopt does not take it for --headers-file */
+		{ "headers", required_argument, NULL, OPT_HEADERS },
+		{ "async", no_argument, NULL, OPT_ASYNC },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum kbits_job_priority prio = KBITS_PRIORITY_NORMAL;
 	const char *name = "kbitsctl transfer";
 	struct kbits_file_info *pairs = NULL;
 	struct kbits_file *files = NULL;
+	struct settings st = { 0 };
 	struct kbits_job *j = NULL;
 	struct kbits *m = NULL;
 	struct kbits_guid id;
 	struct show sh = { 0 };
-	size_t n_pairs, n_files = 0;
-	bool json = false, prio_set = false, warned = false;
+	size_t n_pairs = 0, n_files = 0;
+	bool json = false, async = false, warned = false;
 	int64_t queued_since;
-	enum kbits_job_state st, prev_st = KBITS_JOB_STATE_SUSPENDED;
+	enum kbits_job_state st_now, prev_st = KBITS_JOB_STATE_SUSPENDED;
 	struct kbits_job_progress p;
 	int c, ret, err;
 
-	while ((c = getopt_long(argc, argv, "p:n:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, SETTINGS_SHORT "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p':
-			if (parse_priority(optarg, &prio) < 0)
-				return usage_fail("transfer", "unknown priority '%s' (foreground, high, normal or low)",
-						  optarg);
-			prio_set = true;
+		case OPT_ASYNC:
+			async = true;
 			break;
-		case 'n':
-			if (!utf8_valid(optarg) || strlen(optarg) > KBITS_DISPLAY_NAME_MAX)
-				return usage_fail("transfer", "the display name is not UTF-8 or longer than %d bytes",
-						  KBITS_DISPLAY_NAME_MAX);
-			name = optarg;
-			break;
-		case 'j':
+		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_HEADERS:
+			/* not the value: it may be a token */
+			return usage_fail("transfer", "no --headers: the process list would show them "
+					  "to every user; use --headers-file FILE");
 		case 'h':
-			return print_help(transfer_help);
+			fputs(transfer_help_head, stdout);
+			fputs(settings_help, stdout);
+			return print_help(transfer_help_tail);
 		default:
-			return usage_hint("transfer");
+			ret = settings_option("transfer", &st, c, optarg);
+			if (ret < 0)
+				return usage_hint("transfer");
+			if (ret)
+				return ret;
 		}
 	}
-	ret = file_pairs("transfer", argc - optind, argv + optind, &pairs);
+	ret = file_pairs("transfer", argc - optind, argv + optind, NULL, NULL, &pairs);
 	if (ret)
 		return ret;
 	n_pairs = (size_t)(argc - optind) / 2;
+	ret = settings_finish("transfer", &st);
+	if (ret)
+		goto out;
+	/* Where the files go, before any job is made. */
+	ret = check_local_names("transfer", pairs, n_pairs);
+	if (ret)
+		goto out;
+	/* The job is made with its name. */
+	if (st.display_name)
+		name = st.display_name;
+	st.display_name = NULL;
 
 	catch_signals();
 	ret = open_kbits(&m);
@@ -658,11 +690,9 @@ int cmd_transfer(int argc, char **argv)
 	kbits_guid_format(&id, sh.g);
 	sh.tty = isatty(STDERR_FILENO);
 
-	err = prio_set ? kbits_job_set_priority(j, prio) : 0;
-	if (err) {
-		ret = job_fail(&id, j, "set the priority", err);
+	ret = settings_any(&st) ? settings_apply(&id, j, &st) : EXIT_OK;
+	if (ret)
 		goto cancel;
-	}
 	ret = add_files(&id, j, pairs, n_pairs);
 	if (ret)
 		goto cancel;
@@ -670,6 +700,17 @@ int cmd_transfer(int argc, char **argv)
 	if (err) {
 		ret = job_fail(&id, j, "resume", err);
 		goto cancel;
+	}
+	if (async) {
+		if (json)
+			printf("{\"guid\": \"%s\"}\n", sh.g);
+		else
+			printf("%s\n", sh.g);
+		ret = finish_stdout();
+		/* Nobody learnt the GUID: do not leave the job behind. */
+		if (ret)
+			goto cancel;
+		goto out;
 	}
 	if (!sh.tty)
 		fprintf(stderr, "job %s: queued %zu file%s\n", sh.g, n_pairs, n_pairs == 1 ? "" : "s");
@@ -682,7 +723,7 @@ int cmd_transfer(int argc, char **argv)
 
 		if (got_signal)
 			goto interrupted;
-		err = kbits_job_get_state(j, &st);
+		err = kbits_job_get_state(j, &st_now);
 		if (!err)
 			err = kbits_job_get_progress(j, &p);
 		if (err) {
@@ -691,11 +732,11 @@ int cmd_transfer(int argc, char **argv)
 				goto out;	/* taken over: no longer ours to cancel */
 			goto cancel;
 		}
-		if (st == KBITS_JOB_STATE_QUEUED && prev_st != KBITS_JOB_STATE_QUEUED)
+		if (st_now == KBITS_JOB_STATE_QUEUED && prev_st != KBITS_JOB_STATE_QUEUED)
 			queued_since = now_ms();
-		prev_st = st;
+		prev_st = st_now;
 
-		switch (st) {
+		switch (st_now) {
 		case KBITS_JOB_STATE_QUEUED:
 			if (!warned && now_ms() - queued_since >= AGENT_WAIT_MS) {
 				show_say(&sh, "waiting for kbitsd (is it running?)");
@@ -714,7 +755,7 @@ int cmd_transfer(int argc, char **argv)
 			}
 			break;
 		case KBITS_JOB_STATE_ERROR:
-			show_progress(&sh, st, &p, NULL);
+			show_progress(&sh, st_now, &p, NULL);
 			show_finish(&sh);
 			kbits_files_free(files, n_files);
 			files = NULL;
@@ -735,20 +776,20 @@ int cmd_transfer(int argc, char **argv)
 		case KBITS_JOB_STATE_ACKNOWLEDGED:
 			show_finish(&sh);
 			errmsg("job %s: %s by another process", sh.g,
-			       st == KBITS_JOB_STATE_CANCELLED ? "cancelled" : "completed");
+			       st_now == KBITS_JOB_STATE_CANCELLED ? "cancelled" : "completed");
 			ret = EXIT_FAILED;
 			goto out;
 		default:
 			break;
 		}
-		if (st == KBITS_JOB_STATE_TRANSFERRED)
+		if (st_now == KBITS_JOB_STATE_TRANSFERRED)
 			break;
-		show_progress(&sh, st, &p, note);
+		show_progress(&sh, st_now, &p, note);
 		wait_job(j, TICK_MS);
 	}
 
 	/* TRANSFERRED: complete it, which waits for kbitsd to place the files. */
-	show_progress(&sh, st, &p, sh.tty ? "completing" : NULL);
+	show_progress(&sh, st_now, &p, sh.tty ? "completing" : NULL);
 	kbits_files_free(files, n_files);
 	files = NULL;
 	n_files = 0;
@@ -804,6 +845,7 @@ cancel:
 	show_finish(&sh);
 	cancel_ours(j, sh.g);
 out:
+	settings_free(&st);
 	kbits_files_free(files, n_files);
 	file_pairs_free(pairs, n_pairs);
 	kbits_job_unref(j);

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbitsctl: a job's settings as options, parsed once for set and transfer
+ * (set changes an existing job's, transfer gives its new job them), and
+ * made all or none.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kbitsctl.h"
+
+const char settings_help[] =
+	"  -p, --priority PRIORITY       foreground, high, normal or low\n"
+	"  -d, --description TEXT        at most 1024 bytes of UTF-8\n"
+	"  -n, --display-name NAME       at most 256 bytes of UTF-8\n"
+	"  -r, --retry-delay SECONDS     before a transient error is retried; at\n"
+	"                                least 5 (default 600)\n"
+	"  -t, --no-progress-timeout SECONDS\n"
+	"                                without progress before an error is final\n"
+	"                                (default 14 days); 0: at once\n"
+	"      --notify FLAGS            which changes make events: comma-separated\n"
+	"                                transferred, error, modification,\n"
+	"                                file-transferred, disable; all, none, or a\n"
+	"                                number (0x3: transferred,error, the default)\n"
+	"      --proxy-usage USAGE       system (kbitsd's own settings), none, or\n"
+	"                                override (needs --proxy-list)\n"
+	"      --proxy-list LIST         proxies to try, as curl takes them\n"
+	"                                (implies --proxy-usage override)\n"
+	"      --proxy-bypass LIST       hosts reached directly (with override)\n"
+	"      --headers-file FILE       custom HTTP headers from FILE ('-': stdin),\n"
+	"                                \"Name: value\" lines; an empty file removes\n"
+	"                                them. Headers may hold tokens: a file keeps\n"
+	"                                them out of the process list\n"
+	"      --dynamic-content on|off  the files may change with every request and\n"
+	"                                come without a length or ranges: accepted,\n"
+	"                                and never resumed (default off)\n"
+	"      --max-download-time SECONDS\n"
+	"                                connecting or transferring before the job\n"
+	"                                is an error (default 90 days); 0: no limit.\n"
+	"                                Queued and retry waits do not count; a\n"
+	"                                resume starts it over\n";
+
+static int check_string(const char *cmd, const char *what, const char *s, size_t max)
+{
+	if (!utf8_valid(s))
+		return usage_fail(cmd, "the %s is not valid UTF-8", what);
+	if (strlen(s) > max)
+		return usage_fail(cmd, "the %s is longer than %zu bytes", what, max);
+	return EXIT_OK;
+}
+
+int settings_option(const char *cmd, struct settings *st, int c, const char *arg)
+{
+	int ret;
+
+	switch (c) {
+	case 'p':
+		if (parse_priority(arg, &st->priority) < 0)
+			return usage_fail(cmd, "unknown priority '%s' (foreground, high, normal or low)",
+					  arg);
+		st->prio = true;
+		return EXIT_OK;
+	case 'd':
+		ret = check_string(cmd, "description", arg, KBITS_DESCRIPTION_MAX);
+		if (!ret)
+			st->description = arg;
+		return ret;
+	case 'n':
+		ret = check_string(cmd, "display name", arg, KBITS_DISPLAY_NAME_MAX);
+		if (!ret)
+			st->display_name = arg;
+		return ret;
+	case 'r':
+		if (parse_seconds(arg, &st->retry_delay) < 0)
+			return usage_fail(cmd, "--retry-delay: '%s' is not a number of seconds", arg);
+		if (st->retry_delay < KBITS_MIN_RETRY_DELAY_MIN)
+			return usage_fail(cmd, "--retry-delay: at least %d seconds",
+					  KBITS_MIN_RETRY_DELAY_MIN);
+		st->retry = true;
+		return EXIT_OK;
+	case 't':
+		if (parse_seconds(arg, &st->no_progress_timeout) < 0)
+			return usage_fail(cmd, "--no-progress-timeout: '%s' is not a number of seconds",
+					  arg);
+		st->timeout = true;
+		return EXIT_OK;
+	case OPT_NOTIFY:
+		if (parse_notify(arg, &st->notify_flags) < 0)
+			return usage_fail(cmd, "--notify: '%s' is not a list of transferred, error, modification, file-transferred, disable, all, none or a number",
+					  arg);
+		st->notify = true;
+		return EXIT_OK;
+	case OPT_PROXY_USAGE:
+		st->usage_arg = arg;
+		return EXIT_OK;
+	case OPT_PROXY_LIST:
+		st->proxy_list = arg;
+		return EXIT_OK;
+	case OPT_PROXY_BYPASS:
+		st->proxy_bypass = arg;
+		return EXIT_OK;
+	case OPT_HEADERS:
+		st->headers_arg = arg;
+		return EXIT_OK;
+	case OPT_HEADERS_FILE:
+		st->headers_file = arg;
+		return EXIT_OK;
+	case OPT_DYNAMIC:
+		if (!strcasecmp(arg, "on"))
+			st->dynamic = true;
+		else if (!strcasecmp(arg, "off"))
+			st->dynamic = false;
+		else
+			return usage_fail(cmd, "--dynamic-content: '%s' is not on or off", arg);
+		st->dyn = true;
+		return EXIT_OK;
+	case OPT_MAX_DOWNLOAD_TIME:
+		if (parse_seconds(arg, &st->max_download_time) < 0)
+			return usage_fail(cmd, "--max-download-time: '%s' is not a number of seconds",
+					  arg);
+		st->mdt = true;
+		return EXIT_OK;
+	}
+	return -1;
+}
+
+/* "A: b\nC: d" -> "A: b\r\nC: d" */
+static char *headers_crlf(const char *s)
+{
+	char *out = malloc(strlen(s) * 2 + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		if (*s == '\n' && (o == out || o[-1] != '\r'))
+			*o++ = '\r';
+		*o++ = *s;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * The headers in @path ("-": stdin), malloc'd, without the line ends at its
+ * end; NULL when it cannot be read or is too long (said, *ret set).
+ */
+static char *read_headers_file(const char *cmd, const char *path, int *ret)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	size_t cap = KBITS_HTTP_HEADERS_MAX * 2 + 2, len;
+	char *buf;
+
+	*ret = EXIT_FAILED;
+	if (!f) {
+		errmsg("%s: --headers-file: cannot open %s: %s", cmd, path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(cap);
+	if (!buf) {
+		errmsg("out of memory");
+		goto out;
+	}
+	/* With CR LF it is at most twice KBITS_HTTP_HEADERS_MAX: read one past. */
+	len = fread(buf, 1, cap - 1, f);
+	if (ferror(f)) {
+		errmsg("%s: --headers-file: cannot read %s: %s", cmd, path, strerror(errno));
+		goto fail;
+	}
+	if (len == cap - 1) {
+		*ret = usage_fail(cmd, "--headers-file: %s is longer than %d bytes", path,
+				  KBITS_HTTP_HEADERS_MAX);
+		goto fail;
+	}
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		*ret = usage_fail(cmd, "--headers-file: %s has a NUL byte", path);
+		goto fail;
+	}
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	*ret = EXIT_OK;
+	goto out;
+fail:
+	free(buf);
+	buf = NULL;
+out:
+	if (f != stdin)
+		fclose(f);
+	return buf;
+}
+
+int settings_finish(const char *cmd, struct settings *st)
+{
+	const char *raw;
+	char *file = NULL;
+	int ret;
+
+	if (st->usage_arg || st->proxy_list || st->proxy_bypass) {
+		st->proxy = true;
+		st->proxy_usage = KBITS_PROXY_OVERRIDE;
+		if (st->usage_arg && !strcasecmp(st->usage_arg, "system"))
+			st->proxy_usage = KBITS_PROXY_SYSTEM;
+		else if (st->usage_arg && !strcasecmp(st->usage_arg, "none"))
+			st->proxy_usage = KBITS_PROXY_NONE;
+		else if (st->usage_arg && strcasecmp(st->usage_arg, "override"))
+			return usage_fail(cmd, "unknown proxy usage '%s' (system, none or override)",
+					  st->usage_arg);
+		if (st->proxy_usage != KBITS_PROXY_OVERRIDE && (st->proxy_list || st->proxy_bypass))
+			return usage_fail(cmd, "--proxy-list and --proxy-bypass go with --proxy-usage override");
+		if (st->proxy_usage == KBITS_PROXY_OVERRIDE && (!st->proxy_list || !*st->proxy_list))
+			return usage_fail(cmd, "--proxy-usage override needs --proxy-list");
+		if (st->proxy_list && (!utf8_valid(st->proxy_list) ||
+				       strlen(st->proxy_list) > KBITS_PROXY_LIST_MAX))
+			return usage_fail(cmd, "--proxy-list: not UTF-8, or longer than %d bytes",
+					  KBITS_PROXY_LIST_MAX);
+		if (st->proxy_bypass && (!utf8_valid(st->proxy_bypass) ||
+					 strlen(st->proxy_bypass) > KBITS_PROXY_LIST_MAX))
+			return usage_fail(cmd, "--proxy-bypass: not UTF-8, or longer than %d bytes",
+					  KBITS_PROXY_LIST_MAX);
+	}
+	if (st->headers_arg && st->headers_file)
+		return usage_fail(cmd, "--headers and --headers-file do not go together");
+	raw = st->headers_arg;
+	if (st->headers_file) {
+		file = read_headers_file(cmd, st->headers_file, &ret);
+		if (!file)
+			return ret;
+		raw = file;
+	}
+	if (raw) {
+		st->headers = headers_crlf(raw);
+		free(file);
+		if (!st->headers) {
+			errmsg("out of memory");
+			return EXIT_FAILED;
+		}
+		if (!utf8_valid(st->headers) || strlen(st->headers) > KBITS_HTTP_HEADERS_MAX) {
+			free(st->headers);
+			st->headers = NULL;
+			return usage_fail(cmd, "%s: not UTF-8, or longer than %d bytes",
+					  st->headers_file ? "--headers-file" : "--headers",
+					  KBITS_HTTP_HEADERS_MAX);
+		}
+	}
+	return EXIT_OK;
+}
+
+bool settings_any(const struct settings *st)
+{
+	return st->prio || st->notify || st->retry || st->timeout || st->description ||
+	       st->display_name || st->proxy || st->headers || st->dyn || st->mdt;
+}
+
+void settings_free(struct settings *st)
+{
+	free(st->headers);
+	st->headers = NULL;
+}
+
+/* What the job had, to undo a change. */
+struct undo {
+	enum kbits_job_priority priority;
+	uint32_t notify_flags, retry_delay, no_progress_timeout, max_download_time;
+	char *description, *display_name;
+	enum kbits_proxy_usage proxy_usage;
+	char *proxy_list, *proxy_bypass;
+	bool dynamic;
+	int done;			/* how many steps were made */
+};
+
+int settings_apply(const struct kbits_guid *id, struct kbits_job *j, const struct settings *st)
+{
+	static const char *const step_what[] = {
+		"set the priority", "set the notify flags", "set the retry delay",
+		"set the no-progress timeout", "set the description", "set the display name",
+		"set the proxy settings", "set dynamic content",
+		"set the maximum download time", "set the HTTP headers",
+	};
+	struct undo u = { 0 };
+	int ret, err = 0, step;
+
+	/* What to undo with: the job's settings now. */
+	err = kbits_job_get_priority(j, &u.priority);
+	if (!err)
+		err = kbits_job_get_notify_flags(j, &u.notify_flags);
+	if (!err)
+		err = kbits_job_get_min_retry_delay(j, &u.retry_delay);
+	if (!err)
+		err = kbits_job_get_no_progress_timeout(j, &u.no_progress_timeout);
+	if (!err && st->description)
+		err = kbits_job_get_description(j, &u.description);
+	if (!err && st->display_name)
+		err = kbits_job_get_display_name(j, &u.display_name);
+	if (!err && st->proxy)
+		err = kbits_job_get_proxy(j, &u.proxy_usage, &u.proxy_list, &u.proxy_bypass);
+	if (!err && st->dyn)
+		err = kbits_job_get_dynamic_content(j, &u.dynamic);
+	if (!err && st->mdt)
+		err = kbits_job_get_max_download_time(j, &u.max_download_time);
+	if (err) {
+		ret = job_fail(id, j, "read the job's settings", err);
+		goto out;
+	}
+
+	/* The steps, in an order that can be undone. */
+	for (step = 0; step < 10 && !err; step++) {
+		switch (step) {
+		case 0:
+			if (st->prio)
+				err = kbits_job_set_priority(j, st->priority);
+			break;
+		case 1:
+			if (st->notify)
+				err = kbits_job_set_notify_flags(j, st->notify_flags);
+			break;
+		case 2:
+			if (st->retry)
+				err = kbits_job_set_min_retry_delay(j, st->retry_delay);
+			break;
+		case 3:
+			if (st->timeout)
+				err = kbits_job_set_no_progress_timeout(j, st->no_progress_timeout);
+			break;
+		case 4:
+			if (st->description)
+				err = kbits_job_set_description(j, st->description);
+			break;
+		case 5:
+			if (st->display_name)
+				err = kbits_job_set_display_name(j, st->display_name);
+			break;
+		case 6:
+			if (st->proxy)
+				err = kbits_job_set_proxy(j, st->proxy_usage,
+							  st->proxy_usage == KBITS_PROXY_OVERRIDE ? st->proxy_list : NULL,
+							  st->proxy_usage == KBITS_PROXY_OVERRIDE ? st->proxy_bypass : NULL);
+			break;
+		case 7:
+			if (st->dyn)
+				err = kbits_job_set_dynamic_content(j, st->dynamic);
+			break;
+		case 8:
+			if (st->mdt)
+				err = kbits_job_set_max_download_time(j, st->max_download_time);
+			break;
+		case 9:
+			/* Last, so that it never needs undoing. */
+			if (st->headers)
+				err = kbits_job_set_http_headers(j, st->headers);
+			break;
+		}
+		if (!err)
+			u.done = step + 1;
+	}
+	if (!err) {
+		ret = EXIT_OK;
+		goto out;
+	}
+
+	step = u.done;	/* the one that failed */
+	if (err == -EINVAL || err == -ENAMETOOLONG) {
+		char g[KBITS_GUID_STRING_LEN];
+
+		kbits_guid_format(id, g);
+		errmsg("job %s: cannot %s: the kbits module refused the value (%s)", g,
+		       step_what[step], kbits_strerror(err));
+		ret = EXIT_FAILED;
+	} else {
+		ret = job_fail(id, j, step_what[step], err);
+	}
+	/* Undo the steps made before it, best effort (the job may be final now). */
+	if (u.done > 0 && st->prio)
+		kbits_job_set_priority(j, u.priority);
+	if (u.done > 1 && st->notify)
+		kbits_job_set_notify_flags(j, u.notify_flags);
+	if (u.done > 2 && st->retry)
+		kbits_job_set_min_retry_delay(j, u.retry_delay);
+	if (u.done > 3 && st->timeout)
+		kbits_job_set_no_progress_timeout(j, u.no_progress_timeout);
+	if (u.done > 4 && st->description)
+		kbits_job_set_description(j, u.description);
+	if (u.done > 5 && st->display_name)
+		kbits_job_set_display_name(j, u.display_name);
+	if (u.done > 6 && st->proxy)
+		kbits_job_set_proxy(j, u.proxy_usage,
+				    u.proxy_usage == KBITS_PROXY_OVERRIDE ? u.proxy_list : NULL,
+				    u.proxy_usage == KBITS_PROXY_OVERRIDE && *u.proxy_bypass ?
+				    u.proxy_bypass : NULL);
+	if (u.done > 7 && st->dyn)
+		kbits_job_set_dynamic_content(j, u.dynamic);
+	if (u.done > 8 && st->mdt)
+		kbits_job_set_max_download_time(j, u.max_download_time);
+out:
+	free(u.description);
+	free(u.display_name);
+	free(u.proxy_list);
+	free(u.proxy_bypass);
+	return ret;
+}
