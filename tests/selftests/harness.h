@@ -1,29 +1,71 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A small TAP 13 test harness in the style of the kernel's kselftest
- * harness (written anew for kbits; it shares no code with it).
+ * A small KTAP test harness with the names of the kernel's kselftest
+ * harness (tools/testing/selftests/kselftest_harness.h), so that a test
+ * reads the same here and in a kernel tree.  Written anew for kbits: it
+ * shares no code with the kernel's header.
  *
  *	TEST(name) { ASSERT_EQ(1, 1); }
  *	TEST_TIMEOUT(slow, 120) { ... }
+ *
+ *	FIXTURE(dev) { int fd; };
+ *	FIXTURE_SETUP(dev) { self->fd = open("/dev/kbits", O_RDWR); ASSERT_SYSOK(self->fd); }
+ *	FIXTURE_TEARDOWN(dev) { close(self->fd); }
+ *	TEST_F(dev, reads) { ... self->fd ... }
+ *
  *	TEST_HARNESS_MAIN
  *
  * Tests run in the order they are defined, each in a forked child of its
  * own, in a process group of its own, with a timeout.  The result lives in
  * shared memory, so an EXPECT or ASSERT that fails in a process the test
- * forked fails the test too.  ASSERT_* ends the calling process (_exit(1));
- * EXPECT_* records the failure and goes on.  SKIP(stmt, fmt, ...) marks the
- * test skipped and runs stmt (usually "return").
+ * forked fails the test too.  ASSERT_* ends the calling process (_exit(1)),
+ * or, in a TEST_F's own process, the test or setup it is in, after which
+ * the teardown runs (the kernel's harness does the same with longjmp);
+ * EXPECT_* records the failure and goes on.  SKIP(stmt, fmt, ...) marks
+ * the test skipped and runs stmt (usually "return"); XFAIL(stmt, fmt, ...)
+ * marks it as a failure that is expected (known, reported, not counted as
+ * failed), likewise.
+ *
+ * A FIXTURE's data is zeroed, FIXTURE_SETUP fills it, the TEST_F runs
+ * unless the setup failed or skipped, and FIXTURE_TEARDOWN runs whenever
+ * the setup returned (not when it ASSERTed), all in the test's process.
+ * _metadata->name is the test's name in all three.  There are no fixture
+ * variants.
+ *
+ * Output is KTAP version 1 (the kernel's Documentation/dev-tools/ktap.rst):
+ * a plan, "ok N name", "not ok N name", "ok N name # SKIP reason",
+ * "ok N name # XFAIL reason", "not ok N name # TIMEOUT S seconds", and "#"
+ * diagnostics.  A fixture's tests are subtests of a test named after the
+ * fixture, at the place of its first TEST_F, indented by two spaces:
+ *
+ *	KTAP version 1
+ *	1..2
+ *	# RUN plain
+ *	ok 1 plain
+ *	  KTAP version 1
+ *	  1..2
+ *	  # RUN dev.reads
+ *	  ok 1 reads
+ *	  # RUN dev.writes
+ *	  ok 2 writes # SKIP no disk
+ *	ok 2 dev
+ *	# Totals: pass:2 fail:0 xfail:0 xpass:0 skip:1 error:0
+ *
+ * A parent fails when one of its subtests failed and is skipped when all
+ * were.  Count the leaves (tests/selftests/ktap-count does).
  *
  * KBITS_TIMEOUT_SCALE=N (1 to 10) multiplies every timeout: the debug
  * lane's kernel (KASAN, lockdep, kmemleak) runs everything slower.
  *
- * Arguments: test names to run (default: all); -l lists the tests.
+ * Arguments: tests to run, each a TEST's name, a fixture's name (all its
+ * tests) or FIXTURE.TEST (default: all); -l lists the tests.
  * Exit status: 0 when nothing failed, 1 otherwise.
  */
 #ifndef KBITS_SELFTEST_HARNESS_H
 #define KBITS_SELFTEST_HARNESS_H
 
 #include <errno.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -38,9 +80,14 @@
 
 #define TEST_TIMEOUT_DEFAULT 60	/* seconds */
 
+struct th_fixture {
+	const char *name;
+};
+
 struct th_test {
 	const char *name;
-	void (*fn)(void);
+	const struct th_fixture *fixture;	/* NULL: a plain TEST */
+	void (*fn)(struct th_test *_metadata);
 	unsigned int timeout;
 	int line;
 	struct th_test *next;
@@ -50,6 +97,7 @@ struct th_test {
 struct th_result {
 	int failed;
 	int skipped;
+	int xfail;
 	char reason[256];
 };
 
@@ -57,6 +105,13 @@ static struct th_test *th_tests;
 static struct th_result *th_result;
 /* Runs in the runner after each test, e.g. to restore global state. */
 static void (*th_after_each)(void);
+/* Spaces before every line the test prints: 2 in a fixture's subtests. */
+static int th_indent;
+/* In a TEST_F's own process: where an ASSERT goes (see th_abort()). */
+static pid_t th_test_pid;
+static jmp_buf th_jmp;
+static volatile sig_atomic_t th_jmp_armed;
+static volatile sig_atomic_t th_setup_returned;
 
 static void th_register(struct th_test *t)
 {
@@ -96,7 +151,7 @@ static void th_print(const char *fmt, ...)
 }
 
 /* A diagnostic line of the running test. */
-#define TH_LOG(fmt, ...) th_print("# " fmt "\n", ##__VA_ARGS__)
+#define TH_LOG(fmt, ...) th_print("%*s# " fmt "\n", th_indent, "", ##__VA_ARGS__)
 
 static const char *th_errname(int e)
 {
@@ -110,12 +165,27 @@ static void th_vfail(const char *file, int line, const char *fmt, va_list ap)
 	char msg[900];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	th_print("# %s:%d: %s\n", file, line, msg);
+	th_print("%*s# %s:%d: %s\n", th_indent, "", file, line, msg);
 	if (th_result)
 		__atomic_store_n(&th_result->failed, 1, __ATOMIC_SEQ_CST);
 }
 
-/* Records a failure; with @fatal also ends the calling process. */
+/*
+ * Ends what failed: in a TEST_F's own process the setup, test or teardown
+ * (back to its wrapper, which goes on with the teardown), anywhere else
+ * the process.
+ */
+__attribute__((noreturn))
+static void th_abort(void)
+{
+	if (th_jmp_armed && th_test_pid == getpid()) {
+		th_jmp_armed = 0;
+		longjmp(th_jmp, 1);
+	}
+	_exit(1);
+}
+
+/* Records a failure; with @fatal also ends what failed (th_abort()). */
 __attribute__((format(printf, 4, 5)))
 static void th_fail(const char *file, int line, bool fatal, const char *fmt, ...)
 {
@@ -125,7 +195,7 @@ static void th_fail(const char *file, int line, bool fatal, const char *fmt, ...
 	th_vfail(file, line, fmt, ap);
 	va_end(ap);
 	if (fatal)
-		_exit(1);
+		th_abort();
 }
 
 __attribute__((format(printf, 3, 4), noreturn))
@@ -136,7 +206,7 @@ static void th_fail_fatal(const char *file, int line, const char *fmt, ...)
 	va_start(ap, fmt);
 	th_vfail(file, line, fmt, ap);
 	va_end(ap);
-	_exit(1);
+	th_abort();
 }
 
 /* @fatal is a constant in every use, so the compiler sees ASSERT_* end. */
@@ -147,29 +217,98 @@ static void th_fail_fatal(const char *file, int line, const char *fmt, ...)
 		th_fail(__FILE__, __LINE__, false, __VA_ARGS__);	\
 } while (0)
 
-#define TEST_TIMEOUT(test_name, secs)					\
-	static void test_name(void);					\
-	static struct th_test th_test_##test_name = {			\
-		.name = #test_name, .fn = test_name,			\
+#define TH_REGISTER(id, test_name, fix, wrapper, secs)			\
+	static struct th_test th_test_##id = {				\
+		.name = #test_name, .fixture = (fix), .fn = (wrapper),	\
 		.timeout = (secs), .line = __LINE__,			\
 	};								\
 	__attribute__((constructor))					\
-	static void th_register_##test_name(void)			\
+	static void th_register_##id(void)				\
 	{								\
-		th_register(&th_test_##test_name);			\
-	}								\
-	static void test_name(void)
+		th_register(&th_test_##id);				\
+	}
+
+#define TEST_TIMEOUT(test_name, secs)					\
+	static void test_name(struct th_test *_metadata);		\
+	TH_REGISTER(test_name, test_name, NULL, test_name, secs)	\
+	static void test_name(struct th_test __attribute__((unused)) *_metadata)
 
 #define TEST(test_name) TEST_TIMEOUT(test_name, TEST_TIMEOUT_DEFAULT)
 
-#define SKIP(statement, fmt, ...) do {					\
+/* FIXTURE(name) { members; };  The members are *self in what follows. */
+#define FIXTURE_DATA(fixture_name) struct th_fixture_data_##fixture_name
+#define FIXTURE(fixture_name)						\
+	static const struct th_fixture th_fixture_##fixture_name = {	\
+		.name = #fixture_name,					\
+	};								\
+	FIXTURE_DATA(fixture_name)
+
+#define FIXTURE_SETUP(fixture_name)					\
+	static void fixture_name##_setup(				\
+		struct th_test __attribute__((unused)) *_metadata,	\
+		FIXTURE_DATA(fixture_name) __attribute__((unused)) *self)
+
+#define FIXTURE_TEARDOWN(fixture_name)					\
+	static void fixture_name##_teardown(				\
+		struct th_test __attribute__((unused)) *_metadata,	\
+		FIXTURE_DATA(fixture_name) __attribute__((unused)) *self)
+
+/*
+ * The wrapper runs in the test's process.  self is static (each test has a
+ * process of its own), so a longjmp leaves it as the test left it.
+ */
+#define TEST_F_TIMEOUT(fixture_name, test_name, secs)			\
+	static void fixture_name##_##test_name(				\
+		struct th_test *_metadata,				\
+		FIXTURE_DATA(fixture_name) *self);			\
+	static void th_wrap_##fixture_name##_##test_name(		\
+		struct th_test *_metadata)				\
+	{								\
+		static FIXTURE_DATA(fixture_name) self;			\
+									\
+		memset(&self, 0, sizeof(self));				\
+		th_setup_returned = 0;					\
+		if (setjmp(th_jmp) == 0) {				\
+			th_jmp_armed = 1;				\
+			fixture_name##_setup(_metadata, &self);		\
+			th_setup_returned = 1;				\
+			if (th_result->failed || th_result->skipped ||	\
+			    th_result->xfail)				\
+				TH_LOG("%s.%s: not run after its setup", \
+				       #fixture_name, #test_name);	\
+			else						\
+				fixture_name##_##test_name(_metadata, &self); \
+		}							\
+		th_jmp_armed = 0;					\
+		if (th_setup_returned && setjmp(th_jmp) == 0) {		\
+			th_jmp_armed = 1;				\
+			fixture_name##_teardown(_metadata, &self);	\
+		}							\
+		th_jmp_armed = 0;					\
+	}								\
+	TH_REGISTER(fixture_name##_##test_name, test_name,		\
+		    &th_fixture_##fixture_name,				\
+		    th_wrap_##fixture_name##_##test_name, secs)		\
+	static void fixture_name##_##test_name(				\
+		struct th_test __attribute__((unused)) *_metadata,	\
+		FIXTURE_DATA(fixture_name) __attribute__((unused)) *self)
+
+#define TEST_F(fixture_name, test_name)					\
+	TEST_F_TIMEOUT(fixture_name, test_name, TEST_TIMEOUT_DEFAULT)
+
+#define TH_MARK(field, statement, fmt, ...) do {			\
 	if (th_result) {						\
-		th_result->skipped = 1;					\
+		th_result->field = 1;					\
 		snprintf(th_result->reason, sizeof(th_result->reason),	\
 			 fmt, ##__VA_ARGS__);				\
 	}								\
 	statement;							\
 } while (0)
+
+/* The test cannot run here: "ok N name # SKIP reason". */
+#define SKIP(statement, fmt, ...) TH_MARK(skipped, statement, fmt, ##__VA_ARGS__)
+/* The test found the failure it expects: "ok N name # XFAIL reason". */
+#define XFAIL(statement, fmt, ...) TH_MARK(xfail, statement, fmt, ##__VA_ARGS__)
 
 /* Compares as long long: enough for fds, errnos, u32 fields and pointers. */
 #define TH_CMP(fatal, expected, op, seen, es, ss) do {			\
@@ -290,6 +429,26 @@ static void th_fail_fatal(const char *file, int line, const char *fmt, ...)
 #define ASSERT_CHILD_OK(pid) TH_CHILD_OK(true, pid)
 #define EXPECT_CHILD_OK(pid) TH_CHILD_OK(false, pid)
 
+#define TH_NULL(fatal, s, ss) do {					\
+	const void *th_p_ = (s);					\
+	if (th_p_)							\
+		TH_REPORT(fatal, "Expected %s to be NULL, not %p",	\
+			ss, th_p_);					\
+} while (0)
+#define ASSERT_NULL(s) TH_NULL(true, s, #s)
+#define EXPECT_NULL(s) TH_NULL(false, s, #s)
+
+#define TH_STRNE(fatal, e, s, es, ss) do {				\
+	const char *th_e_ = (e), *th_s_ = (s);				\
+	if (!th_e_ || !th_s_ || !strcmp(th_e_, th_s_))			\
+		TH_REPORT(fatal,					\
+			"Expected %s \"%s\" != %s \"%s\"", es,		\
+			th_e_ ? th_e_ : "(null)", ss,			\
+			th_s_ ? th_s_ : "(null)");			\
+} while (0)
+#define ASSERT_STRNE(e, s) TH_STRNE(true, e, s, #e, #s)
+#define EXPECT_STRNE(e, s) TH_STRNE(false, e, s, #e, #s)
+
 /* fork() for tests: a forked test process must end with _exit(). */
 static pid_t th_fork(void)
 {
@@ -319,6 +478,22 @@ static void th_on_alarm(int sig)
 	th_timed_out = 1;
 }
 
+/* Does @arg name test @t: its name, its fixture's, or FIXTURE.TEST? */
+static bool th_names(const struct th_test *t, const char *arg)
+{
+	size_t n;
+
+	if (!strcmp(arg, t->name))
+		return true;
+	if (!t->fixture)
+		return false;
+	if (!strcmp(arg, t->fixture->name))
+		return true;
+	n = strlen(t->fixture->name);
+	return !strncmp(arg, t->fixture->name, n) && arg[n] == '.' &&
+	       !strcmp(arg + n + 1, t->name);
+}
+
 static bool th_selected(const struct th_test *t, int argc, char **argv)
 {
 	int i;
@@ -326,13 +501,15 @@ static bool th_selected(const struct th_test *t, int argc, char **argv)
 	if (argc <= 1)
 		return true;
 	for (i = 1; i < argc; i++)
-		if (!strcmp(argv[i], t->name))
+		if (th_names(t, argv[i]))
 			return true;
 	return false;
 }
 
-/* Runs one test; returns 0 pass, 1 fail, 2 skip. */
-static int th_run_one(const struct th_test *t)
+enum { TH_PASS, TH_FAIL, TH_SKIP, TH_XFAIL, TH_TIMEOUT };
+
+/* Runs one test in a child of its own; returns a TH_* result. */
+static int th_run_one(struct th_test *t)
 {
 	int status = 0, ret;
 	pid_t pid, w;
@@ -343,12 +520,13 @@ static int th_run_one(const struct th_test *t)
 	pid = fork();
 	if (pid < 0) {
 		TH_LOG("fork: %s", strerror(errno));
-		return 1;
+		return TH_FAIL;
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
 		signal(SIGALRM, SIG_DFL);
-		t->fn();
+		th_test_pid = getpid();
+		t->fn(t);
 		_exit(th_result->failed ? 1 : 0);
 	}
 	setpgid(pid, pid);
@@ -373,35 +551,153 @@ static int th_run_one(const struct th_test *t)
 
 	if (th_timed_out) {
 		TH_LOG("%s: timed out after %u s", t->name, th_timeout(t));
-		ret = 1;
+		ret = TH_TIMEOUT;
 	} else if (WIFSIGNALED(status)) {
 		TH_LOG("%s: killed by signal %d (%s)", t->name,
 		       WTERMSIG(status), strsignal(WTERMSIG(status)));
-		ret = 1;
+		ret = TH_FAIL;
 	} else if (WEXITSTATUS(status) || th_result->failed) {
-		ret = 1;
+		ret = TH_FAIL;
+	} else if (th_result->xfail) {
+		ret = TH_XFAIL;
 	} else if (th_result->skipped) {
-		ret = 2;
+		ret = TH_SKIP;
 	} else {
-		ret = 0;
+		ret = TH_PASS;
 	}
 	return ret;
 }
 
+struct th_counts {
+	int pass, fail, xfail, skip;
+};
+
+/* A result line; the reason has no newline (KTAP's lines are lines). */
+static void th_result_line(int indent, int num, const char *name, int res,
+			   const char *reason, unsigned int secs)
+{
+	char why[sizeof(th_result->reason)];
+
+	snprintf(why, sizeof(why), "%s", reason ? reason : "");
+	why[strcspn(why, "\n")] = '\0';
+	switch (res) {
+	case TH_PASS:
+		th_print("%*sok %d %s\n", indent, "", num, name);
+		break;
+	case TH_SKIP:
+		th_print("%*sok %d %s # SKIP %s\n", indent, "", num, name, why);
+		break;
+	case TH_XFAIL:
+		th_print("%*sok %d %s # XFAIL %s\n", indent, "", num, name, why);
+		break;
+	case TH_TIMEOUT:
+		th_print("%*snot ok %d %s # TIMEOUT %u seconds\n", indent, "",
+			 num, name, secs);
+		break;
+	default:
+		th_print("%*snot ok %d %s\n", indent, "", num, name);
+		break;
+	}
+}
+
+/* Runs @t and prints its result as test @num at @indent. */
+static int th_run_and_report(struct th_test *t, int indent, int num,
+			     struct th_counts *c)
+{
+	int res;
+
+	th_indent = indent;
+	if (t->fixture)
+		TH_LOG("RUN %s.%s", t->fixture->name, t->name);
+	else
+		TH_LOG("RUN %s", t->name);
+	res = th_run_one(t);
+	th_result_line(indent, num, t->name, res, th_result->reason,
+		       th_timeout(t));
+	th_indent = 0;
+	switch (res) {
+	case TH_PASS:
+		c->pass++;
+		break;
+	case TH_SKIP:
+		c->skip++;
+		break;
+	case TH_XFAIL:
+		c->xfail++;
+		break;
+	default:
+		c->fail++;
+		break;
+	}
+	if (th_after_each)
+		th_after_each();
+	return res;
+}
+
+/* The selected tests of @t's fixture, @t first, as subtests of test @num. */
+static void th_run_fixture(struct th_test *t, int argc, char **argv, int num,
+			   struct th_counts *c)
+{
+	const struct th_fixture *f = t->fixture;
+	int n = 0, i = 0, failed = 0, skipped = 0;
+	struct th_test *u;
+
+	for (u = t; u; u = u->next)
+		n += u->fixture == f && th_selected(u, argc, argv);
+	th_print("  KTAP version 1\n  1..%d\n", n);
+	for (u = t; u; u = u->next) {
+		if (u->fixture != f || !th_selected(u, argc, argv))
+			continue;
+		switch (th_run_and_report(u, 2, ++i, c)) {
+		case TH_FAIL:
+		case TH_TIMEOUT:
+			failed++;
+			break;
+		case TH_SKIP:
+			skipped++;
+			break;
+		}
+	}
+	if (failed)
+		th_result_line(0, num, f->name, TH_FAIL, NULL, 0);
+	else if (skipped == n)
+		th_result_line(0, num, f->name, TH_SKIP, "all its tests", 0);
+	else
+		th_result_line(0, num, f->name, TH_PASS, NULL, 0);
+}
+
+/* Has a test of @f before @t been selected?  (Then @f has run.) */
+static bool th_fixture_ran(const struct th_test *t, int argc, char **argv)
+{
+	const struct th_test *u;
+
+	for (u = th_tests; u != t; u = u->next)
+		if (u->fixture == t->fixture && th_selected(u, argc, argv))
+			return true;
+	return false;
+}
+
 static int test_harness_run(int argc, char **argv)
 {
-	int n = 0, i = 0, passed = 0, failed = 0, skipped = 0;
+	struct th_counts c = { 0, 0, 0, 0 };
 	struct sigaction sa;
 	struct th_test *t;
+	int n = 0, i = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && !strcmp(argv[1], "-l")) {
-		for (t = th_tests; t; t = t->next)
-			printf("%s\n", t->name);
+		for (t = th_tests; t; t = t->next) {
+			if (t->fixture)
+				printf("%s.%s\n", t->fixture->name, t->name);
+			else
+				printf("%s\n", t->name);
+		}
 		return 0;
 	}
+	/* The plan: plain tests, and each fixture once. */
 	for (t = th_tests; t; t = t->next)
-		n += th_selected(t, argc, argv);
+		n += th_selected(t, argc, argv) &&
+		     (!t->fixture || !th_fixture_ran(t, argc, argv));
 
 	th_result = mmap(NULL, sizeof(*th_result), PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -415,32 +711,18 @@ static int test_harness_run(int argc, char **argv)
 	/* Orphans of a test come back to us, to be reaped. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-	th_print("TAP version 13\n1..%d\n", n);
+	th_print("KTAP version 1\n1..%d\n", n);
 	for (t = th_tests; t; t = t->next) {
 		if (!th_selected(t, argc, argv))
 			continue;
-		i++;
-		th_print("# RUN %s\n", t->name);
-		switch (th_run_one(t)) {
-		case 0:
-			passed++;
-			th_print("ok %d %s\n", i, t->name);
-			break;
-		case 2:
-			skipped++;
-			th_print("ok %d %s # SKIP %s\n", i, t->name,
-				 th_result->reason);
-			break;
-		default:
-			failed++;
-			th_print("not ok %d %s\n", i, t->name);
-			break;
-		}
-		if (th_after_each)
-			th_after_each();
+		if (!t->fixture)
+			th_run_and_report(t, 0, ++i, &c);
+		else if (!th_fixture_ran(t, argc, argv))
+			th_run_fixture(t, argc, argv, ++i, &c);
 	}
-	th_print("# %d passed, %d failed, %d skipped\n", passed, failed, skipped);
-	return failed ? 1 : 0;
+	th_print("# Totals: pass:%d fail:%d xfail:%d xpass:0 skip:%d error:0\n",
+		 c.pass, c.fail, c.xfail, c.skip);
+	return c.fail ? 1 : 0;
 }
 
 #define TEST_HARNESS_MAIN						\

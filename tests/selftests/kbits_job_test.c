@@ -386,15 +386,38 @@ TEST(new_job_defaults)
 	close(dev);
 }
 
+/*
+ * A device fd and a new download job (named after the test), cancelled and
+ * closed after it: for the tests of one job's attributes.
+ */
+FIXTURE(dl_job) {
+	int dev;
+	int fd;
+};
+
+FIXTURE_SETUP(dl_job)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "jt: %s", _metadata->name);
+	self->dev = dev_open();
+	self->fd = make_job(self->dev, name, DL, NULL);
+}
+
+FIXTURE_TEARDOWN(dl_job)
+{
+	job_cancel(self->fd);
+	close(self->fd);
+	close(self->dev);
+}
+
 /* ------------------------------------------------------------- GET_ATTR */
 
-TEST(get_attr_bad_args)
+TEST_F(dl_job, get_attr_bad_args)
 {
 	struct kbits_job_attr a;
 	union big_arg b;
-	int dev = dev_open(), fd;
-
-	fd = make_job(dev, "jt: get_attr", DL, NULL);
+	int fd = self->fd;
 
 	/* GET takes no mask, and reserved is reserved */
 	memset(&a, 0, sizeof(a));
@@ -433,15 +456,11 @@ TEST(get_attr_bad_args)
 	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, NULL));
 	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, KADDR));
 	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_ATTR, unmapped_page()));
-
-	job_cancel(fd);
-	close(fd);
-	close(dev);
 }
 
 /* ------------------------------------------------------------- SET_ATTR */
 
-TEST(set_attr_each_field)
+TEST_F(dl_job, set_attr_each_field)
 {
 	static const uint32_t prios[] = {
 		KBITS_PRIORITY_FOREGROUND, KBITS_PRIORITY_HIGH,
@@ -454,12 +473,11 @@ TEST(set_attr_each_field)
 	static const uint32_t delays[] = { 5, 3600, 0xffffffff };
 	static const uint32_t timeouts[] = { 0, 1, 0xffffffff, 86400 };
 	struct kbits_job_attr req, a0, a;
-	int dev = dev_open(), fd;
+	int fd = self->fd;
 	uint32_t prio = KBITS_PRIORITY_NORMAL, notify = NOTIFY_DEFAULT;
 	uint32_t delay = 600, timeout = 1209600;
 	size_t i;
 
-	fd = make_job(dev, "jt: set_attr fields", DL, NULL);
 	get_attr(fd, &a0);
 
 	/* each field alone; the others stay as they were */
@@ -530,18 +548,13 @@ TEST(set_attr_each_field)
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &b));
 		expect_attr(fd, KBITS_PRIORITY_LOW, NOTIFY_DEFAULT, 600, 7200);
 	}
-
-	job_cancel(fd);
-	close(fd);
-	close(dev);
 }
 
-TEST(set_attr_mask_zero_is_a_noop)
+TEST_F(dl_job, set_attr_mask_zero_is_a_noop)
 {
 	struct kbits_job_attr req, before, after;
-	int dev = dev_open(), fd;
+	int fd = self->fd;
 
-	fd = make_job(dev, "jt: mask 0", DL, NULL);
 	get_attr(fd, &before);
 
 	/* every field refusable, none named: nothing is looked at */
@@ -558,19 +571,13 @@ TEST(set_attr_mask_zero_is_a_noop)
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
 	get_attr(fd, &after);
 	EXPECT_MEMEQ(&before, &after, sizeof(before));
-
-	job_cancel(fd);
-	close(fd);
-	close(dev);
 }
 
 /* KBITS_ATTR_FLAGS: a job's flags (KBITS_JOB_DYNAMIC_CONTENT), set only when named. */
-TEST(job_flags)
+TEST_F(dl_job, job_flags)
 {
 	struct kbits_job_attr req, before, after;
-	int dev = dev_open(), fd;
-
-	fd = make_job(dev, "jt: flags", DL, NULL);
+	int fd = self->fd;
 
 	/* a new job has none */
 	get_attr(fd, &before);
@@ -618,10 +625,6 @@ TEST(job_flags)
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
 	get_attr(fd, &after);
 	EXPECT_EQ(0, after.flags);
-
-	job_cancel(fd);
-	close(fd);
-	close(dev);
 }
 
 /*

@@ -467,7 +467,7 @@ TEST(unload_reload_cycles)
 int main(int argc, char **argv)
 {
 	if (geteuid() != 0) {
-		printf("TAP version 13\n1..0 # SKIP kbits_module_test must run as root\n");
+		printf("KTAP version 1\n1..0 # SKIP kbits_module_test must run as root\n");
 		return 4;
 	}
 	ko_path = getenv("KBITS_KO");

@@ -3701,11 +3701,11 @@ int main(int argc, char **argv)
 	int ret;
 
 	if (geteuid() != 0) {
-		printf("TAP version 13\n1..0 # SKIP kbits_test must run as root\n");
+		printf("KTAP version 1\n1..0 # SKIP kbits_test must run as root\n");
 		return 4;
 	}
 	if (access(DEV_PATH, F_OK)) {
-		printf("TAP version 13\n1..0 # SKIP %s: %s (is kbits loaded?)\n",
+		printf("KTAP version 1\n1..0 # SKIP %s: %s (is kbits loaded?)\n",
 		       DEV_PATH, strerror(errno));
 		return 4;
 	}
