@@ -2453,7 +2453,13 @@ static void a_detach(struct st *s)
 	s->agent = -1;
 }
 
-/* ENUM_JOBS of every user's, and GET_STATE through GET_JOB: what to take. */
+static uint32_t a_export(struct st *s, struct ajob *a);
+
+/*
+ * ENUM_JOBS of every user's, GET_STATE through GET_JOB (what to take), and
+ * EXPORT_JOB (which COMPLETE waits for us): as an agent does after an
+ * OVERFLOW, or when it starts.
+ */
 static void a_rescan(struct st *s)
 {
 	struct kbits_job_id ids[32];
@@ -2474,6 +2480,20 @@ static void a_rescan(struct st *s)
 		}
 		s->z.calls++;
 		close(fd);
+		/* A COMPLETE that waits, its COMPLETING lost: the record says so. */
+		if (s->agent >= 0) {
+			struct ajob tmp = { .used = true };
+			const struct kbits_job_record *h = (const void *)s->rbuf;
+
+			memcpy(tmp.id, ids[i].id, KBITS_GUID_SIZE);
+			if (a_export(s, &tmp) >= sizeof(*h) && (h->flags & KBITS_RECORD_COMPLETING)) {
+				a = aj_find(s, ids[i].id, true);
+				if (!a->completing) {
+					a->completing = true;
+					a->place_in = rnd(&s->z.r, 4);
+				}
+			}
+		}
 	}
 }
 
@@ -2483,6 +2503,10 @@ static void a_events(struct st *s)
 	long n, i;
 
 	s->z.calls++;
+	if (chance(&s->z.r, 1)) {	/* lost records: an OVERFLOW follows */
+		syscall(SYS_read, s->agent, (void *)(uintptr_t)noaccess_addr, sizeof(ev));
+		return;
+	}
 	n = read(s->agent, ev, chance(&s->z.r, 90) ? sizeof(ev) : sizeof(ev[0]));
 	for (i = 0; n > 0 && i < n / (long)sizeof(ev[0]); i++) {
 		struct ajob *a;
@@ -2744,6 +2768,7 @@ static void agent_step(struct st *s)
 			usleep(1000);	/* another agent: try again later */
 			return;
 		}
+		a_rescan(s);	/* what a new agent does first */
 	}
 	/* Answer the COMPLETEs that wait, a few steps late. */
 	for (i = 0; i < ST_AGENT_JOBS; i++) {
