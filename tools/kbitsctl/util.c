@@ -134,7 +134,8 @@ int resolve_job_arg(struct kbits *m, const char *cmd, const char *arg, unsigned 
 	text_to_buf(shown, sizeof(shown), name);
 	err = kbits_find_jobs_by_name(m, name, enum_flags, &ids, &n);
 	if (err == -EACCES) {
-		errmsg("%s: %s: looking among every user's jobs needs CAP_SYS_ADMIN", cmd, arg);
+		errmsg("%s: name:%s: looking among every user's jobs needs CAP_SYS_ADMIN", cmd,
+		       shown);
 		return EXIT_DENIED;
 	}
 	if (err) {
