@@ -34,7 +34,7 @@ not ok 5 times_out # TIMEOUT 1 seconds
 # FILE:LINE: Expected 1 (1) == 2 (2)
 not ok 6 child_asserts
   KTAP version 1
-  1..3
+  1..4
   # RUN fx.passes
   # setup passes
   # teardown passes, n 2
@@ -48,6 +48,10 @@ not ok 6 child_asserts
   # setup skips
   # teardown skips, n 1
   ok 3 skips # SKIP no
+  # RUN fx.thread_asserts
+  # setup thread_asserts
+  # FILE:LINE: Expected 1 (1) == 2 (2)
+  not ok 4 thread_asserts
 not ok 7 fx
 # RUN between
 ok 8 between
@@ -68,7 +72,7 @@ not ok 9 bad
   # teardown two
   ok 2 two # SKIP setup skips
 ok 10 sk # SKIP all its tests
-# Totals: pass:3 fail:5 xfail:1 xpass:0 skip:4 error:0
+# Totals: pass:3 fail:6 xfail:1 xpass:0 skip:4 error:0
 EXPECTED
 	echo "harness-test: the output differs (- expected, + got)"
 	status=1
@@ -77,10 +81,10 @@ if [ "$rc" != 1 ]; then
 	echo "harness-test: exit status $rc, not 1"
 	status=1
 fi
-# leaves: 3 passed, 5 failed, 1 xfail + 4 skipped
+# leaves: 3 passed, 6 failed, 1 xfail + 4 skipped
 got=$("$count" "$out")
-if [ "$got" != "3 5 5" ]; then
-	echo "harness-test: ktap-count counted \"$got\", not \"3 5 5\""
+if [ "$got" != "3 6 5" ]; then
+	echo "harness-test: ktap-count counted \"$got\", not \"3 6 5\""
 	status=1
 fi
 # a selection: a fixture's test by its full name, a plain one by its name

@@ -19,7 +19,7 @@
  * own, in a process group of its own, with a timeout.  The result lives in
  * shared memory, so an EXPECT or ASSERT that fails in a process the test
  * forked fails the test too.  ASSERT_* ends the calling process (_exit(1)),
- * or, in a TEST_F's own process, the test or setup it is in, after which
+ * or, in a TEST_F's own thread, the test or setup it is in, after which
  * the teardown runs (the kernel's harness does the same with longjmp);
  * EXPECT_* records the failure and goes on.  SKIP(stmt, fmt, ...) marks
  * the test skipped and runs stmt (usually "return"); XFAIL(stmt, fmt, ...)
@@ -107,8 +107,8 @@ static struct th_result *th_result;
 static void (*th_after_each)(void);
 /* Spaces before every line the test prints: 2 in a fixture's subtests. */
 static int th_indent;
-/* In a TEST_F's own process: where an ASSERT goes (see th_abort()). */
-static pid_t th_test_pid;
+/* In a TEST_F's own thread: where an ASSERT goes (see th_abort()). */
+static pid_t th_test_tid;
 static jmp_buf th_jmp;
 static volatile sig_atomic_t th_jmp_armed;
 static volatile sig_atomic_t th_setup_returned;
@@ -171,14 +171,14 @@ static void th_vfail(const char *file, int line, const char *fmt, va_list ap)
 }
 
 /*
- * Ends what failed: in a TEST_F's own process the setup, test or teardown
+ * Ends what failed: in a TEST_F's own thread the setup, test or teardown
  * (back to its wrapper, which goes on with the teardown), anywhere else
- * the process.
+ * (a process or a thread the test started) the process.
  */
 __attribute__((noreturn))
 static void th_abort(void)
 {
-	if (th_jmp_armed && th_test_pid == getpid()) {
+	if (th_jmp_armed && th_test_tid == gettid()) {
 		th_jmp_armed = 0;
 		longjmp(th_jmp, 1);
 	}
@@ -525,7 +525,7 @@ static int th_run_one(struct th_test *t)
 	if (pid == 0) {
 		setpgid(0, 0);
 		signal(SIGALRM, SIG_DFL);
-		th_test_pid = getpid();
+		th_test_tid = gettid();
 		t->fn(t);
 		_exit(th_result->failed ? 1 : 0);
 	}

@@ -6,6 +6,7 @@
  * the host: it needs no module).
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -82,6 +83,23 @@ TEST_F(fx, asserts_then_teardown)
 TEST_F(fx, skips)
 {
 	SKIP(return, "no");
+}
+
+static void *asserts(void *arg)
+{
+	(void)arg;
+	ASSERT_EQ(1, 2);
+	return NULL;
+}
+
+/* Not the test's thread: the ASSERT ends the process, teardown and all. */
+TEST_F(fx, thread_asserts)
+{
+	pthread_t t;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, asserts, NULL));
+	pthread_join(t, NULL);
+	TH_LOG("not reached");
 }
 
 TEST(between)
