@@ -31,6 +31,7 @@ void kbits_job_free_files(struct kbits_job *job)
 	job->files = NULL;
 	job->nr_files = 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_job_free_files);
 
 bool kbits_job_all_files_done(const struct kbits_job *job)
 {
@@ -70,7 +71,7 @@ static bool kbits_has_prefix(const char *s, const char *prefix)
  * A remote name is an absolute path, a file:// URL of one, or an http://
  * or https:// URL with something after the scheme.
  */
-static bool kbits_remote_name_ok(const char *s)
+VISIBLE_IF_KUNIT bool kbits_remote_name_ok(const char *s)
 {
 	if (s[0] == '/')
 		return true;
@@ -82,12 +83,14 @@ static bool kbits_remote_name_ok(const char *s)
 		return s[8] != '\0';
 	return false;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_remote_name_ok);
 
 /* Are these a remote name and a local name a file may have? */
 bool kbits_file_names_ok(const char *remote, const char *local)
 {
 	return kbits_remote_name_ok(remote) && local[0] == '/';
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_file_names_ok);
 
 /* Copies and checks one file spec's names into @f. */
 static int kbits_file_from_spec(struct kbits_file *f,
@@ -259,7 +262,7 @@ out:
 }
 
 /* @a + @b, or at most U64_MAX - 1: a sum never reads as KBITS_SIZE_UNKNOWN. */
-static u64 kbits_add_sat(u64 a, u64 b)
+VISIBLE_IF_KUNIT u64 kbits_add_sat(u64 a, u64 b)
 {
 	u64 sum;
 
@@ -267,6 +270,7 @@ static u64 kbits_add_sat(u64 a, u64 b)
 		return KBITS_SIZE_UNKNOWN - 1;
 	return sum;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_add_sat);
 
 long kbits_job_get_progress(struct kbits_job_fd *jf,
 			    struct kbits_job_progress __user *uarg)

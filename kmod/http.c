@@ -15,10 +15,11 @@
 static_assert(sizeof(struct kbits_job_proxy) == KBITS_JOB_PROXY_SIZE_VER0);
 
 /* A character of a header's name: RFC 9110's tchar (ASCII only). */
-static bool kbits_http_tchar(unsigned char c)
+VISIBLE_IF_KUNIT bool kbits_http_tchar(unsigned char c)
 {
 	return c < 0x80 && (isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c)));
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_http_tchar);
 
 /*
  * Are @headers lines "Name: value", each ended or separated by CR LF (BITS
@@ -46,6 +47,7 @@ bool kbits_http_headers_ok(const char *headers)
 	} while (*p && *++p);
 	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_http_headers_ok);
 
 /* Writes @str (NULL: "") with its NUL to @buf. */
 static int kbits_put_proxy_string(const char *str, u64 buf)

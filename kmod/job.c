@@ -98,6 +98,7 @@ bool kbits_state_is_final(u32 state)
 	return state == KBITS_JOB_STATE_ACKNOWLEDGED ||
 	       state == KBITS_JOB_STATE_CANCELLED;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_state_is_final);
 
 /*
  * Brings the transfer time of @job (its lock held) up to date with its
@@ -179,8 +180,8 @@ static struct kbits_user *kbits_user_find(unsigned long key)
  * namespace itself when the initial namespace's root made it; each once.
  * Returns how many keys it wrote to @keys.
  */
-static int kbits_chain(kuid_t owner, const struct user_namespace *ns,
-		       unsigned long *keys)
+VISIBLE_IF_KUNIT int kbits_chain(kuid_t owner, const struct user_namespace *ns,
+				 unsigned long *keys)
 {
 	unsigned long key;
 	int n = 0, i;
@@ -196,6 +197,7 @@ static int kbits_chain(kuid_t owner, const struct user_namespace *ns,
 	}
 	return n;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_chain);
 
 /* kbits_uncharge() with kbits_users_lock held. */
 static void kbits_uncharge_locked(struct kbits_job *job)
@@ -298,8 +300,8 @@ static void kbits_charge_locked(struct kbits_job *job,
  * unless @force (IMPORT: the job existed before, and counts past the
  * limits).  On failure the job stays as it was.
  */
-static int kbits_charge_to(struct kbits_job *job, kuid_t owner,
-			   struct user_namespace **ns, bool force)
+VISIBLE_IF_KUNIT int kbits_charge_to(struct kbits_job *job, kuid_t owner,
+				     struct user_namespace **ns, bool force)
 {
 	bool exempt = !force && ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 	struct kbits_user *spare[KBITS_CHAIN_MAX] = { };
@@ -334,14 +336,36 @@ out:
 		kfree(spare[i]);
 	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_charge_to);
 
 /* Drops @job's count, if it has one; a second call does nothing. */
-static void kbits_uncharge(struct kbits_job *job)
+VISIBLE_IF_KUNIT void kbits_uncharge(struct kbits_job *job)
 {
 	spin_lock(&kbits_users_lock);
 	kbits_uncharge_locked(job);
 	spin_unlock(&kbits_users_lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_uncharge);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * For kbits_kunit.ko: how many jobs count against the user @key, and in
+ * *@all how many count at all.
+ */
+unsigned int kbits_user_jobs(unsigned long key, unsigned int *all)
+{
+	const struct kbits_user *u;
+	unsigned int jobs;
+
+	spin_lock(&kbits_users_lock);
+	u = kbits_user_find(key);
+	jobs = u ? u->jobs : 0;
+	*all = kbits_charged;
+	spin_unlock(&kbits_users_lock);
+	return jobs;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbits_user_jobs);
+#endif
 
 static void kbits_job_release(struct kref *ref)
 {
@@ -369,6 +393,7 @@ void kbits_job_put(struct kbits_job *job)
 {
 	kref_put(&job->ref, kbits_job_release);
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_job_put);
 
 /*
  * Takes @job out of the queue and drops the queue's reference; it counts
@@ -423,6 +448,7 @@ bool kbits_valid_utf8(const u8 *s, size_t len)
 	}
 	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_valid_utf8);
 
 /*
  * Copies a string of @len bytes (no NUL needed) from userspace once, and
@@ -685,14 +711,83 @@ static void kbits_job_set_state(struct kbits_job *job, u32 state, u32 event)
 }
 
 /*
- * Resume (BITS: Resume): a SUSPENDED, ERROR or TRANSIENT_ERROR job, or a
- * TRANSFERRED one that was given a file since, goes to QUEUED.  A job on
- * its way already stays as it is.  -ENODATA for a job without files.
+ * The user's side of the state machine, as pure rules on a job's state;
+ * the ioctls below apply them.  (The agent's side is agent.c's.)
+ *
+ * The state RESUME takes a job in @state to, with @nr_files files, all of
+ * them transferred when @all_done: a SUSPENDED, ERROR or TRANSIENT_ERROR
+ * job, or a TRANSFERRED one that was given a file since, goes to QUEUED; a
+ * job on its way already, or TRANSFERRED with nothing new, stays in
+ * @state.  -ENODATA for a job without files, -EBADFD for a final one.
  */
+VISIBLE_IF_KUNIT int kbits_resume_state(u32 state, u32 nr_files,
+					bool all_done)
+{
+	switch (state) {
+	case KBITS_JOB_STATE_SUSPENDED:
+	case KBITS_JOB_STATE_ERROR:
+	case KBITS_JOB_STATE_TRANSIENT_ERROR:
+	case KBITS_JOB_STATE_TRANSFERRED:
+		if (!nr_files)
+			return -ENODATA;
+		if (state == KBITS_JOB_STATE_TRANSFERRED && all_done)
+			return state;
+		return KBITS_JOB_STATE_QUEUED;
+	case KBITS_JOB_STATE_QUEUED:
+	case KBITS_JOB_STATE_CONNECTING:
+	case KBITS_JOB_STATE_TRANSFERRING:
+		return state;
+	default:
+		return -EBADFD;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(kbits_resume_state);
+
+/* SUSPEND: SUSPENDED from any state but the final ones (-EBADFD). */
+VISIBLE_IF_KUNIT int kbits_suspend_state(u32 state)
+{
+	return kbits_state_is_final(state) ? -EBADFD :
+	       KBITS_JOB_STATE_SUSPENDED;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbits_suspend_state);
+
+/*
+ * TAKE_OWNERSHIP (of a job in a state that is not final): a job the agent
+ * may work on (QUEUED, CONNECTING, TRANSFERRING, TRANSIENT_ERROR) becomes
+ * SUSPENDED; any other stays in @state.
+ */
+VISIBLE_IF_KUNIT u32 kbits_owned_state(u32 state)
+{
+	switch (state) {
+	case KBITS_JOB_STATE_QUEUED:
+	case KBITS_JOB_STATE_CONNECTING:
+	case KBITS_JOB_STATE_TRANSFERRING:
+	case KBITS_JOB_STATE_TRANSIENT_ERROR:
+		return KBITS_JOB_STATE_SUSPENDED;
+	default:
+		return state;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(kbits_owned_state);
+
+/*
+ * May COMPLETE end a job of @type in @state?  A download job in any state
+ * but the final ones; an upload job only once TRANSFERRED.
+ */
+VISIBLE_IF_KUNIT bool kbits_may_complete(u32 type, u32 state)
+{
+	return !kbits_state_is_final(state) &&
+	       (type == KBITS_JOB_TYPE_DOWNLOAD ||
+		state == KBITS_JOB_STATE_TRANSFERRED);
+}
+EXPORT_SYMBOL_IF_KUNIT(kbits_may_complete);
+
+/* Resume (BITS: Resume): kbits_resume_state(). */
 static long kbits_job_resume(struct kbits_job_fd *jf)
 {
 	struct kbits_job *job = jf->job;
 	long err;
+	int next;
 
 	mutex_lock(&job->lock);
 	err = kbits_job_fd_check(jf);
@@ -702,27 +797,15 @@ static long kbits_job_resume(struct kbits_job_fd *jf)
 		mutex_unlock(&job->lock);
 		return err;
 	}
-	switch (job->state) {
-	case KBITS_JOB_STATE_SUSPENDED:
-	case KBITS_JOB_STATE_ERROR:
-	case KBITS_JOB_STATE_TRANSIENT_ERROR:
-	case KBITS_JOB_STATE_TRANSFERRED:
-		if (!job->nr_files) {
-			err = -ENODATA;
-		} else if (job->state != KBITS_JOB_STATE_TRANSFERRED ||
-			   !kbits_job_all_files_done(job)) {
-			/* BITS: Resume resets the time against the maximum */
-			kbits_job_set_transfer_time(job, 0);
-			kbits_job_set_state(job, KBITS_JOB_STATE_QUEUED,
-					    KBITS_EVENT_QUEUED);
-		}
-		break;
-	case KBITS_JOB_STATE_QUEUED:
-	case KBITS_JOB_STATE_CONNECTING:
-	case KBITS_JOB_STATE_TRANSFERRING:
-		break;
-	default:
-		err = -EBADFD;
+	next = kbits_resume_state(job->state, job->nr_files,
+				  job->state == KBITS_JOB_STATE_TRANSFERRED &&
+				  kbits_job_all_files_done(job));
+	if (next < 0) {
+		err = next;
+	} else if (next != job->state) {
+		/* BITS: Resume resets the time against the maximum */
+		kbits_job_set_transfer_time(job, 0);
+		kbits_job_set_state(job, next, KBITS_EVENT_QUEUED);
 	}
 	mutex_unlock(&job->lock);
 	return err;
@@ -733,18 +816,19 @@ static long kbits_job_suspend(struct kbits_job_fd *jf)
 {
 	struct kbits_job *job = jf->job;
 	long err;
+	int next;
 
 	mutex_lock(&job->lock);
 	err = kbits_job_fd_check(jf);
 	if (err)
 		goto out;
-	if (kbits_state_is_final(job->state))
-		err = -EBADFD;
+	next = kbits_suspend_state(job->state);
+	if (next < 0)
+		err = next;
 	else if (job->completing)
 		err = -EBUSY;
-	else if (job->state != KBITS_JOB_STATE_SUSPENDED)
-		kbits_job_set_state(job, KBITS_JOB_STATE_SUSPENDED,
-				    KBITS_EVENT_SUSPENDED);
+	else if (next != job->state)
+		kbits_job_set_state(job, next, KBITS_EVENT_SUSPENDED);
 out:
 	mutex_unlock(&job->lock);
 	return err;
@@ -802,9 +886,7 @@ static long kbits_job_complete(struct kbits_job_fd *jf)
 
 	mutex_lock(&job->lock);
 	ret = kbits_job_fd_check(jf);
-	if (!ret && (kbits_state_is_final(job->state) ||
-		     (job->type != KBITS_JOB_TYPE_DOWNLOAD &&
-		      job->state != KBITS_JOB_STATE_TRANSFERRED)))
+	if (!ret && !kbits_may_complete(job->type, job->state))
 		ret = -EBADFD;
 	else if (!ret && job->completing)
 		ret = -EBUSY;
@@ -965,15 +1047,10 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 	new_jf->owner_gen = job->owner_gen + 1;
 	WRITE_ONCE(job->owner_gen, job->owner_gen + 1);
 	kbits_job_revoked(job);
-	switch (job->state) {
-	case KBITS_JOB_STATE_QUEUED:
-	case KBITS_JOB_STATE_CONNECTING:
-	case KBITS_JOB_STATE_TRANSFERRING:
-	case KBITS_JOB_STATE_TRANSIENT_ERROR:
-		kbits_job_set_state(job, KBITS_JOB_STATE_SUSPENDED,
+	if (kbits_owned_state(job->state) != job->state) {
+		kbits_job_set_state(job, kbits_owned_state(job->state),
 				    KBITS_EVENT_SUSPENDED);
-		break;
-	default:
+	} else {
 		job->mtime = ktime_get_real_seconds();
 		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
 	}
@@ -1301,6 +1378,7 @@ struct kbits_job *kbits_job_alloc(char *name, u32 type)
 	job->max_download_time = KBITS_MAX_DOWNLOAD_TIME_DEFAULT;
 	return job;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_job_alloc);
 
 /* A collision of 122 random bits is not expected; a few tries are plenty. */
 #define KBITS_GUID_TRIES 4

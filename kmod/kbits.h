@@ -19,6 +19,24 @@ struct poll_table_struct;
 
 #include <linux/kbits.h>
 
+/*
+ * kbits_kunit.ko (kbits_kunit.c, built only with CONFIG_KUNIT) tests the
+ * module's pure logic.  What it needs of the module's insides is visible to
+ * it then: VISIBLE_IF_KUNIT is "static" without KUnit and nothing with it,
+ * and EXPORT_SYMBOL_IF_KUNIT() exports a symbol then, to the namespace
+ * EXPORTED_FOR_KUNIT_TESTING only.  These are <kunit/visibility.h>'s
+ * definitions (Linux 6.3), token for token, for the 6.1 kernels without it.
+ */
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <linux/export.h>
+#define EXPORT_SYMBOL_IF_KUNIT(symbol) \
+	EXPORT_SYMBOL_NS(symbol, EXPORTED_FOR_KUNIT_TESTING)
+#define VISIBLE_IF_KUNIT
+#else
+#define EXPORT_SYMBOL_IF_KUNIT(symbol)
+#define VISIBLE_IF_KUNIT static
+#endif
+
 /* A file of a job: where it comes from, where it goes, how far it got. */
 struct kbits_file {
 	char *remote;			/* NUL-terminated */
@@ -200,5 +218,46 @@ bool kbits_job_all_files_done(const struct kbits_job *job);
 bool kbits_file_names_ok(const char *remote, const char *local);
 u32 kbits_job_drop_unfinished(struct kbits_job *job);
 void kbits_job_free_files(struct kbits_job *job);
+
+/* A cursor over an untrusted record (record.c). */
+struct kbits_reader {
+	const u8 *p;
+	size_t left;
+};
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* The module's insides that kbits_kunit.ko tests, static without KUnit. */
+struct user_namespace;
+
+/* job.c */
+int kbits_chain(kuid_t owner, const struct user_namespace *ns,
+		unsigned long *keys);
+int kbits_charge_to(struct kbits_job *job, kuid_t owner,
+		    struct user_namespace **ns, bool force);
+void kbits_uncharge(struct kbits_job *job);
+unsigned int kbits_user_jobs(unsigned long key, unsigned int *all);
+int kbits_resume_state(u32 state, u32 nr_files, bool all_done);
+int kbits_suspend_state(u32 state);
+u32 kbits_owned_state(u32 state);
+bool kbits_may_complete(u32 type, u32 state);
+/* http.c */
+bool kbits_http_tchar(unsigned char c);
+/* files.c */
+bool kbits_remote_name_ok(const char *s);
+u64 kbits_add_sat(u64 a, u64 b);
+/* record.c */
+void *kbits_record_make(struct kbits_job *job, size_t *len);
+const void *kbits_take(struct kbits_reader *rd, size_t len);
+char *kbits_take_string(struct kbits_reader *rd, u32 len, u32 max,
+			bool empty_ok);
+int kbits_record_check(const struct kbits_job_record *r, size_t len);
+int kbits_record_files(struct kbits_job *job, struct kbits_reader *rd,
+		       u32 nr);
+time64_t kbits_clamp_time(s64 t);
+struct kbits_job *kbits_record_job(const struct kbits_job_record *r,
+				   struct kbits_reader *rd);
+struct kbits_job *kbits_record_parse(const void *buf, size_t len,
+				     struct kbits_job_record *r);
+#endif
 
 #endif /* KBITS_INTERNAL_H */

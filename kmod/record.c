@@ -59,7 +59,7 @@ static u8 *kbits_put(u8 *p, const void *src, size_t len)
 }
 
 /* The record of @job (whose lock is held), kvmalloc'd; its length in @len. */
-static void *kbits_record_make(struct kbits_job *job, size_t *len)
+VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 {
 	struct kbits_job_record r = {};
 	struct kbits_record_file rf;
@@ -140,6 +140,7 @@ static void *kbits_record_make(struct kbits_job *job, size_t *len)
 	*len = n;
 	return buf;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_record_make);
 
 long kbits_agent_export(struct kbits_agent_record __user *uarg)
 {
@@ -178,13 +179,8 @@ long kbits_agent_export(struct kbits_agent_record __user *uarg)
 	return err;
 }
 
-/* A cursor over an untrusted record. */
-struct kbits_reader {
-	const u8 *p;
-	size_t left;
-};
-
-static const void *kbits_take(struct kbits_reader *rd, size_t len)
+/* The next @len bytes of @rd, or NULL when fewer are left. */
+VISIBLE_IF_KUNIT const void *kbits_take(struct kbits_reader *rd, size_t len)
 {
 	const void *p = rd->p;
 
@@ -194,13 +190,14 @@ static const void *kbits_take(struct kbits_reader *rd, size_t len)
 	rd->left -= len;
 	return p;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_take);
 
 /*
  * The next @len bytes as a NUL-terminated string: at most @max bytes, valid
  * UTF-8 without NUL.  NULL for an empty one when @empty_ok; an ERR_PTR.
  */
-static char *kbits_take_string(struct kbits_reader *rd, u32 len, u32 max,
-			       bool empty_ok)
+VISIBLE_IF_KUNIT char *kbits_take_string(struct kbits_reader *rd, u32 len,
+					 u32 max, bool empty_ok)
 {
 	const u8 *src;
 	char *s;
@@ -215,9 +212,11 @@ static char *kbits_take_string(struct kbits_reader *rd, u32 len, u32 max,
 	s = kmemdup_nul((const char *)src, len, GFP_KERNEL_ACCOUNT);
 	return s ?: ERR_PTR(-ENOMEM);
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_take_string);
 
 /* Checks what a record's header says, but for its strings and files. */
-static int kbits_record_check(const struct kbits_job_record *r, size_t len)
+VISIBLE_IF_KUNIT int kbits_record_check(const struct kbits_job_record *r,
+					size_t len)
 {
 	if (r->magic != KBITS_RECORD_MAGIC ||
 	    r->version != KBITS_RECORD_VERSION ||
@@ -265,10 +264,11 @@ static int kbits_record_check(const struct kbits_job_record *r, size_t len)
 		return -EINVAL;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_record_check);
 
 /* The files of a record into @job (nothing else can see it yet). */
-static int kbits_record_files(struct kbits_job *job, struct kbits_reader *rd,
-			      u32 nr)
+VISIBLE_IF_KUNIT int kbits_record_files(struct kbits_job *job,
+					struct kbits_reader *rd, u32 nr)
 {
 	struct kbits_record_file rf;
 	const void *src;
@@ -318,6 +318,7 @@ static int kbits_record_files(struct kbits_job *job, struct kbits_reader *rd,
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_record_files);
 
 /* The proxy lists and custom headers of a record into @job. */
 static int kbits_record_http(struct kbits_job *job,
@@ -345,14 +346,15 @@ static int kbits_record_http(struct kbits_job *job,
 }
 
 /* A time from a record, in 0..now. */
-static time64_t kbits_clamp_time(s64 t)
+VISIBLE_IF_KUNIT time64_t kbits_clamp_time(s64 t)
 {
 	return clamp_t(s64, t, 0, ktime_get_real_seconds());
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_clamp_time);
 
 /* A job made from a checked record @r, whose strings and files follow in @rd. */
-static struct kbits_job *kbits_record_job(const struct kbits_job_record *r,
-					  struct kbits_reader *rd)
+VISIBLE_IF_KUNIT struct kbits_job *
+kbits_record_job(const struct kbits_job_record *r, struct kbits_reader *rd)
 {
 	struct kbits_job *job;
 	char *name, *s;
@@ -446,15 +448,53 @@ fail:
 	kbits_job_put(job);
 	return ERR_PTR(err);
 }
+EXPORT_SYMBOL_IF_KUNIT(kbits_record_job);
+
+/*
+ * The job the record of @len bytes at @buf describes, every part of it
+ * checked, or an ERR_PTR (-EINVAL: not a record IMPORT takes); the
+ * record's header, grown to the current one, in *@r.
+ */
+VISIBLE_IF_KUNIT struct kbits_job *
+kbits_record_parse(const void *buf, size_t len, struct kbits_job_record *r)
+{
+	struct kbits_reader rd = { .p = buf, .left = len };
+	const void *rest;
+	u32 hsize;
+	int err;
+
+	if (len < KBITS_JOB_RECORD_SIZE_VER0)
+		return ERR_PTR(-EINVAL);
+	/*
+	 * A version 0 header has no proxy settings and no headers: zeros.
+	 * Versions 0 and 1 have no maximum download time: the default, and
+	 * no transfer time.
+	 */
+	memset(r, 0, sizeof(*r));
+	memcpy(r, kbits_take(&rd, KBITS_JOB_RECORD_SIZE_VER0),
+	       KBITS_JOB_RECORD_SIZE_VER0);
+	hsize = r->header_size;
+	if (hsize == KBITS_JOB_RECORD_SIZE_VER1 || hsize == sizeof(*r)) {
+		rest = kbits_take(&rd, hsize - KBITS_JOB_RECORD_SIZE_VER0);
+		if (!rest)
+			return ERR_PTR(-EINVAL);
+		memcpy((u8 *)r + KBITS_JOB_RECORD_SIZE_VER0, rest,
+		       hsize - KBITS_JOB_RECORD_SIZE_VER0);
+	}
+	if (hsize != sizeof(*r))
+		r->max_download_time = KBITS_MAX_DOWNLOAD_TIME_DEFAULT;
+	err = kbits_record_check(r, len);
+	if (err)
+		return ERR_PTR(err);
+	return kbits_record_job(r, &rd);
+}
+EXPORT_SYMBOL_IF_KUNIT(kbits_record_parse);
 
 long kbits_agent_import(struct kbits_agent_record __user *uarg)
 {
 	struct kbits_agent_record args;
 	struct kbits_job_record r;
-	struct kbits_reader rd;
 	struct kbits_job *job;
-	const void *rest;
-	u32 hsize;
 	void *buf;
 	int err;
 
@@ -477,32 +517,7 @@ long kbits_agent_import(struct kbits_agent_record __user *uarg)
 		err = -EFAULT;
 		goto out;
 	}
-	rd.p = buf;
-	rd.left = args.buf_len;
-	/*
-	 * A version 0 header has no proxy settings and no headers: zeros.
-	 * Versions 0 and 1 have no maximum download time: the default, and
-	 * no transfer time.
-	 */
-	memset(&r, 0, sizeof(r));
-	memcpy(&r, kbits_take(&rd, KBITS_JOB_RECORD_SIZE_VER0),
-	       KBITS_JOB_RECORD_SIZE_VER0);
-	hsize = r.header_size;
-	if (hsize == KBITS_JOB_RECORD_SIZE_VER1 || hsize == sizeof(r)) {
-		rest = kbits_take(&rd, hsize - KBITS_JOB_RECORD_SIZE_VER0);
-		if (!rest) {
-			err = -EINVAL;
-			goto out;
-		}
-		memcpy((u8 *)&r + KBITS_JOB_RECORD_SIZE_VER0, rest,
-		       hsize - KBITS_JOB_RECORD_SIZE_VER0);
-	}
-	if (hsize != sizeof(r))
-		r.max_download_time = KBITS_MAX_DOWNLOAD_TIME_DEFAULT;
-	err = kbits_record_check(&r, args.buf_len);
-	if (err)
-		goto out;
-	job = kbits_record_job(&r, &rd);
+	job = kbits_record_parse(buf, args.buf_len, &r);
 	if (IS_ERR(job)) {
 		err = PTR_ERR(job);
 		goto out;
