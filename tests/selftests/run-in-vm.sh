@@ -18,6 +18,8 @@
 # With KBITS_GCOV_OUT=DIR in the environment, the module's gcov counters
 # (a module built with KBITS_GCOV=y on a CONFIG_GCOV_KERNEL kernel) are
 # copied to DIR at the end (tests/coverage/report reads them).  With
+# KBITS_KUNIT_KO=PATH (a kernel with CONFIG_KUNIT), kbits_kunit.ko is loaded
+# and unloaded first: its KUnit suites run as it loads.  With
 # KBITS_KSELFTEST=DIR (the stock lane: tests/kselftest/run --install's
 # DIR/install), the first eight programs are the ones a kernel tree built and
 # installed there, run by its run_kselftest.sh, which nests each program's
@@ -75,6 +77,19 @@ mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug 2>
 [ -w "$kmemleak" ] && echo clear >"$kmemleak"
 
 rc=0
+# KBITS_KUNIT_KO=PATH (the debug lane, whose kernel has CONFIG_KUNIT): the
+# KUnit suites of kbits.ko's insides run while kbits_kunit.ko loads, before
+# any ioctl test; their KTAP goes to the kernel log, where tests/run-all
+# counts each case.  A module that does not load or unload fails the run.
+if [ -n "${KBITS_KUNIT_KO:-}" ]; then
+	if insmod "$KBITS_KUNIT_KO"; then
+		dmesg | sed -nE 's/^(\[[ 0-9.]*\] )? *# (kbits_[a-z0-9_]+: pass:.*)/# kunit: \2/p'
+		rmmod kbits_kunit || { echo "run-in-vm: rmmod kbits_kunit failed" >&2; rc=1; }
+	else
+		echo "run-in-vm: insmod $KBITS_KUNIT_KO failed" >&2
+		rc=1
+	fi
+fi
 if [ -n "${KBITS_KSELFTEST:-}" ]; then
 	# run_kselftest.sh exits 0 whatever its tests did: its output decides
 	ksft_log=$(mktemp)
