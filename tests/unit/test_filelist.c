@@ -4,6 +4,7 @@
  * one "REMOTE LOCAL" pair a line, blanks between, blank lines and
  * #-comments ignored, double quotes for names with blanks.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,126 @@ START_TEST(read_stops_at_a_bad_line)
 }
 END_TEST
 
+/* A line of FILE_LIST_LINE_MAX bytes is read; one byte more is refused. */
+START_TEST(read_line_length_cap)
+{
+	size_t max = FILE_LIST_LINE_MAX, len;
+	char *text = malloc(max + 64);
+	struct file_list fl;
+	unsigned int bad = 0;
+
+	ck_assert_ptr_nonnull(text);
+	/* line 2 is "/a /xxx...x", max bytes, then a newline */
+	len = (size_t)sprintf(text, "/r /l\n/a /");
+	memset(text + len, 'x', max - 4);
+	len += max - 4;
+	strcpy(text + len, "\n/c /d\n");
+	ck_assert_int_eq(read_text(text, &fl, &bad), 0);
+	ck_assert_uint_eq(fl.n_pairs, 3);
+	ck_assert_uint_eq(strlen(fl.words[3]), max - 3);
+	file_list_free(&fl);
+	/* one more: line 2 is too long, and nothing is handed back */
+	len = (size_t)sprintf(text, "/r /l\n/a /");
+	memset(text + len, 'x', max - 3);
+	len += max - 3;
+	strcpy(text + len, "\n/c /d\n");
+	ck_assert_int_eq(read_text(text, &fl, &bad), -1);
+	ck_assert_uint_eq(bad, 2);
+	ck_assert_ptr_nonnull(strstr(why, "too long"));
+	ck_assert_ptr_nonnull(strstr(why, "13618 bytes"));
+	ck_assert_ptr_null(fl.words);
+	ck_assert_uint_eq(fl.n_pairs, 0);
+	free(text);
+}
+END_TEST
+
+/* A list of NUL bytes without a newline (--from /dev/zero) ends at the cap. */
+START_TEST(read_endless_line)
+{
+	size_t size = 4 * (size_t)FILE_LIST_LINE_MAX;
+	char *zeros = calloc(1, size);
+	struct file_list fl;
+	unsigned int bad = 0;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(zeros);
+	f = fmemopen(zeros, size, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(file_list_read(f, &fl, &bad, &why), -1);
+	ck_assert_uint_eq(bad, 1);
+	ck_assert_ptr_nonnull(strstr(why, "too long"));
+	/* it stopped reading at the cap */
+	ck_assert_int_le(ftell(f), FILE_LIST_LINE_MAX + 1);
+	fclose(f);
+	free(zeros);
+}
+END_TEST
+
+/* FILE_LIST_PAIRS_MAX pairs are read; one more is refused, at its line. */
+START_TEST(read_pairs_cap)
+{
+	size_t i, len = 0, cap = (FILE_LIST_PAIRS_MAX + 2) * 8;
+	char *text = malloc(cap);
+	struct file_list fl;
+	unsigned int bad = 0;
+
+	ck_assert_ptr_nonnull(text);
+	len += (size_t)snprintf(text + len, cap - len, "# c\n");
+	for (i = 0; i < FILE_LIST_PAIRS_MAX; i++)
+		len += (size_t)snprintf(text + len, cap - len, "/r /l\n");
+	ck_assert_int_eq(read_text(text, &fl, &bad), 0);
+	ck_assert_uint_eq(fl.n_pairs, FILE_LIST_PAIRS_MAX);
+	file_list_free(&fl);
+	snprintf(text + len, cap - len, "/r /l\n");
+	ck_assert_int_eq(read_text(text, &fl, &bad), -1);
+	ck_assert_uint_eq(bad, FILE_LIST_PAIRS_MAX + 2);
+	ck_assert_ptr_nonnull(strstr(why, "more than 65536 pairs"));
+	ck_assert_ptr_null(fl.words);
+	ck_assert_uint_eq(fl.n_pairs, 0);
+	free(text);
+}
+END_TEST
+
+/* A stream that gives two pairs, then fails: the list is not taken in part. */
+static int fail_reads;
+
+static ssize_t failing_read(void *cookie, char *buf, size_t size)
+{
+	static const char part[] = "/srv/1 /tmp/1\n/srv/2 /tmp/2\n";
+	size_t *pos = cookie;
+
+	if (*pos >= sizeof(part) - 1) {
+		fail_reads++;
+		errno = EIO;
+		return -1;
+	}
+	if (size > sizeof(part) - 1 - *pos)
+		size = sizeof(part) - 1 - *pos;
+	memcpy(buf, part + *pos, size);
+	*pos += size;
+	return (ssize_t)size;
+}
+
+START_TEST(read_error_is_not_the_end)
+{
+	cookie_io_functions_t io = { .read = failing_read };
+	struct file_list fl;
+	unsigned int bad = 99;
+	size_t pos = 0;
+	FILE *f = fopencookie(&pos, "r", io);
+
+	ck_assert_ptr_nonnull(f);
+	fail_reads = 0;
+	ck_assert_int_eq(file_list_read(f, &fl, &bad, &why), -1);
+	ck_assert_int_ge(fail_reads, 1);
+	ck_assert_uint_eq(bad, 0);		/* no line's fault */
+	ck_assert_str_eq(why, strerror(EIO));
+	ck_assert_ptr_null(fl.words);
+	ck_assert_uint_eq(fl.n_pairs, 0);
+	fclose(f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kbitsctl-filelist");
@@ -278,6 +399,10 @@ int main(void)
 	tcase_add_test(tc, read_many);
 	tcase_add_test(tc, read_nothing);
 	tcase_add_test(tc, read_stops_at_a_bad_line);
+	tcase_add_test(tc, read_line_length_cap);
+	tcase_add_test(tc, read_endless_line);
+	tcase_add_test(tc, read_pairs_cap);
+	tcase_add_test(tc, read_error_is_not_the_end);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);

@@ -105,20 +105,56 @@ int file_list_parse_line(const char *line, size_t len, char **remote, char **loc
 	return -1;
 }
 
+/*
+ * The next line of @f into @buf (FILE_LIST_LINE_MAX bytes, no NUL added),
+ * without its \n: its length; -1 at the end of @f (or on a read error:
+ * the caller tells them apart with feof), -2 when it is longer than
+ * FILE_LIST_LINE_MAX (the rest of it is not read).
+ */
+static ssize_t read_line(FILE *f, char *buf)
+{
+	size_t len = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF) {
+		if (c == '\n')
+			return (ssize_t)len;
+		if (len == FILE_LIST_LINE_MAX)
+			return -2;
+		buf[len++] = (char)c;
+	}
+	/* a last line without a newline is a line; a read error is not */
+	return len && !ferror(f) ? (ssize_t)len : -1;
+}
+
 int file_list_read(FILE *f, struct file_list *out, unsigned int *bad_line, const char **why)
 {
-	char *line = NULL, *remote, *local;
-	size_t cap = 0, room = 0;
+	static char msg[80];	/* *why of a limit */
+	char *line, *remote, *local;
+	size_t room = 0;
 	unsigned int no = 0;
 	ssize_t len;
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
 	*bad_line = 0;
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	/* one buffer of the longest line: a list's size does not depend on it */
+	line = malloc(FILE_LIST_LINE_MAX);
+	if (!line) {
+		*why = "out of memory";
+		errno = ENOMEM;
+		return -1;
+	}
+	while ((len = read_line(f, line)) != -1) {
 		no++;
-		if (len && line[len - 1] == '\n')
-			len--;
+		if (len == -2) {
+			snprintf(msg, sizeof(msg), "the line is too long (at most %d bytes)",
+				 FILE_LIST_LINE_MAX);
+			*why = msg;
+			*bad_line = no;
+			r = -1;
+			break;
+		}
 		r = file_list_parse_line(line, (size_t)len, &remote, &local, why);
 		if (r < 0) {
 			*bad_line = no;
@@ -126,6 +162,16 @@ int file_list_read(FILE *f, struct file_list *out, unsigned int *bad_line, const
 		}
 		if (!r)
 			continue;
+		if (out->n_pairs == FILE_LIST_PAIRS_MAX) {
+			free(remote);
+			free(local);
+			snprintf(msg, sizeof(msg), "more than %d pairs, the most files a job "
+				 "may hold", FILE_LIST_PAIRS_MAX);
+			*why = msg;
+			*bad_line = no;
+			r = -1;
+			break;
+		}
 		if (out->n_pairs == room) {
 			size_t nroom = room ? room * 2 : 16;
 			char **w = realloc(out->words, nroom * 2 * sizeof(*w));
@@ -138,6 +184,7 @@ int file_list_read(FILE *f, struct file_list *out, unsigned int *bad_line, const
 				free(remote);
 				free(local);
 				*why = "out of memory";
+				errno = ENOMEM;
 				r = -1;
 				break;
 			}
@@ -150,8 +197,12 @@ int file_list_read(FILE *f, struct file_list *out, unsigned int *bad_line, const
 		r = 0;
 	}
 	free(line);
-	if (!r && ferror(f)) {
-		*why = strerror(errno);
+	/*
+	 * Whatever stopped the reading before the end is an error: a list read
+	 * in part would add part of the files.
+	 */
+	if (!r && (ferror(f) || !feof(f))) {
+		*why = ferror(f) && errno ? strerror(errno) : "the reading stopped before the end";
 		r = -1;
 	}
 	if (r < 0) {

@@ -163,6 +163,18 @@ bool state_is_final(enum kbits_job_state s);
  * one that starts with '#' or '"', is written in double quotes, in which
  * \" is a quote and \\ a backslash.  A line may end in CR LF.
  */
+/*
+ * A line is at most FILE_LIST_LINE_MAX bytes: two names of the longest
+ * (KBITS_REMOTE_NAME_MAX, KBITS_LOCAL_NAME_MAX), each quoted with every
+ * byte escaped (twice as long, and two quotes), and room for blanks and a
+ * comment.  A list holds at most FILE_LIST_PAIRS_MAX pairs: the most files
+ * a job may ever hold, whatever the module's max_files_per_job
+ * (docs/uapi.md: 1 to 65,536).
+ */
+#define FILE_LIST_LINE_MAX		(2 * (KBITS_REMOTE_NAME_MAX + 1) + \
+					 2 * (KBITS_LOCAL_NAME_MAX + 1) + 1024)
+#define FILE_LIST_PAIRS_MAX		65536
+
 struct file_list {
 	char **words;			/* remote, local, remote, local, ... */
 	unsigned int *lines;		/* the line of each pair */
@@ -177,8 +189,10 @@ int file_list_parse_line(const char *line, size_t len, char **remote, char **loc
 			 const char **why);
 /*
  * Every line of @f: 0, or -1 with *why and the line in *bad_line (0: not
- * a line's fault, e.g. a read error, errno set).  A list without pairs is
- * no error here (n_pairs 0).
+ * a line's fault, e.g. a read error or out of memory; a list is read
+ * whole or not at all).  A line over FILE_LIST_LINE_MAX bytes, or more than
+ * FILE_LIST_PAIRS_MAX pairs, is that line's fault.  A list without pairs
+ * is no error here (n_pairs 0).
  */
 int file_list_read(FILE *f, struct file_list *out, unsigned int *bad_line, const char **why);
 void file_list_free(struct file_list *l);
