@@ -21,10 +21,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <libkmod.h>
+#include <linux/capability.h>
 
 #include <kbits/kbits.h>
 #include <linux/kbits.h>
@@ -921,17 +923,61 @@ int kbits_job_get_times(struct kbits_job *j, struct kbits_job_times *out)
 }
 
 /*
+ * May the caller write and search @dir, with its effective ids (as the
+ * kernel judges a create)?  0, or a negative errno.
+ *
+ * faccessat(AT_EACCESS) is the faccessat2 system call, which an older
+ * seccomp profile (a container's) refuses with EPERM or ENOSYS; glibc falls
+ * back to fstatat only on ENOSYS, and then guesses from the mode bits.
+ * Then: the old faccessat, which judges with the real ids, answers for the
+ * effective ones when they are the same; when they differ there is no
+ * honest answer here, and the check is left out: kbitsd, which writes the
+ * file as the job's owner, reports a directory it may not write as the
+ * job's LOCAL_FILE error.
+ */
+static int kbits_may_write_dir(const char *dir)
+{
+	int err;
+
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0)
+		return 0;
+	err = -errno;
+	if (err != -EPERM && err != -ENOSYS)
+		return err;
+	if (getuid() != geteuid() || getgid() != getegid())
+		return 0;
+	if (syscall(SYS_faccessat, AT_FDCWD, dir, W_OK | X_OK) == 0)
+		return 0;
+	return -errno;
+}
+
+/* Has the caller CAP_FOWNER in its effective set? */
+static bool kbits_has_cap_fowner(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) < 0)
+		return false;
+	return d[CAP_TO_INDEX(CAP_FOWNER)].effective & CAP_TO_MASK(CAP_FOWNER);
+}
+
+/*
  * Could the caller create @local_name, as a download's destination?  kbitsd
  * writes a temporary beside it and renames it over the name, as the job's
  * owner: what counts is the directory, which must be one the caller (its
  * effective ids and groups, as the kernel judges a create) may write and
  * search.  An existing file of that name is replaced, whatever its mode, as
- * mv replaces it; an existing directory cannot be.
+ * mv replaces it; an existing directory cannot be.  In a sticky directory
+ * (/tmp) the rename may replace only a file of the caller's, or any file
+ * when the directory is the caller's or the caller has CAP_FOWNER (the
+ * kernel's rule for a delete there): another user's file is -EACCES.
  */
 int kbits_check_local_name(const char *local_name)
 {
 	const char *slash;
-	struct stat st;
+	struct stat st, dst;
 	char *dir;
 	int err = 0;
 
@@ -946,16 +992,21 @@ int kbits_check_local_name(const char *local_name)
 				  : strndup(local_name, (size_t)(slash - local_name));
 	if (!dir)
 		return -ENOMEM;
-	if (stat(dir, &st) < 0)
+	if (stat(dir, &dst) < 0)
 		err = -errno;
-	else if (!S_ISDIR(st.st_mode))
+	else if (!S_ISDIR(dst.st_mode))
 		err = -ENOTDIR;
-	else if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0)
-		err = -errno;
+	else
+		err = kbits_may_write_dir(dir);
 	free(dir);
-	if (!err && lstat(local_name, &st) == 0 && S_ISDIR(st.st_mode))
-		err = -EISDIR;
-	return err;
+	if (err || lstat(local_name, &st) < 0)
+		return err;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if ((dst.st_mode & S_ISVTX) && st.st_uid != geteuid() && dst.st_uid != geteuid() &&
+	    !kbits_has_cap_fowner())
+		return -EACCES;
+	return 0;
 }
 
 /* The checks of kbits_check_local_name() for a download job's files. */
@@ -1267,10 +1318,17 @@ const char *kbits_strerror(int err)
 	e = err < 0 ? -err : err;
 
 	switch (e) {
+	/*
+	 * ENOENT and EACCES are the job's, and since LIBKBITS_0.4 also a
+	 * download's local file's (kbits_check_local_name(), which
+	 * kbits_job_add_file_set() calls): the texts name both.
+	 */
 	case ENOENT:
-		return "job not found in the queue (BG_E_NOT_FOUND)";
+		return "not found: no such job in the queue, or no such directory for a "
+		       "local file (BG_E_NOT_FOUND)";
 	case EACCES:
-		return "access denied: the job belongs to another user (E_ACCESSDENIED)";
+		return "access denied: the job belongs to another user, or a local file "
+		       "may not be created or replaced in its directory (E_ACCESSDENIED)";
 	case EBADFD:
 		return "the job's state does not allow this (BG_E_INVALID_STATE)";
 	case ENODATA:
@@ -1324,6 +1382,14 @@ uint32_t kbits_hresult(int err)
 	case -EBADF:		return 0x80070057;	/* E_INVALIDARG */
 	case -ENOMEM:		return 0x8007000E;	/* E_OUTOFMEMORY */
 	case -ENOTTY:		return 0x80004001;	/* E_NOTIMPL */
+	/*
+	 * A download's local file (kbits_check_local_name()): Win32 errors
+	 * as HRESULTs.  Its -ENOENT (no such directory) stays BG_E_NOT_FOUND
+	 * above: errno alone cannot tell it from a job's, libkbits(3).
+	 */
+	case -ENOTDIR:		return 0x80070003;	/* ERROR_PATH_NOT_FOUND */
+	case -EROFS:		return 0x80070013;	/* ERROR_WRITE_PROTECT */
+	case -EISDIR:		return 0x80070150;	/* ERROR_DIRECTORY_NOT_SUPPORTED */
 	}
 	return 0x80004005;				/* E_FAIL */
 }

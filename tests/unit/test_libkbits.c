@@ -9,8 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #include <check.h>
 
@@ -237,6 +244,27 @@ START_TEST(strerror_bits_names)
 	ck_assert_ptr_nonnull(strstr(kbits_strerror(-EDQUOT), "BG_E_TOO_MANY_JOBS_PER_USER"));
 	ck_assert_ptr_nonnull(strstr(kbits_strerror(-ENOSPC), "BG_E_TOO_MANY_JOBS_PER_MACHINE"));
 	ck_assert_ptr_nonnull(strstr(kbits_strerror(-ENAMETOOLONG), "BG_E_STRING_TOO_LONG"));
+}
+END_TEST
+
+/*
+ * Since LIBKBITS_0.4 kbits_job_add_file_set() returns a local file's errnos
+ * too (kbits_check_local_name()): each text is true of a job and of a file.
+ */
+START_TEST(strerror_job_or_file)
+{
+	const char *s = kbits_strerror(-ENOENT);
+
+	ck_assert_ptr_nonnull(strstr(s, "no such job in the queue"));
+	ck_assert_ptr_nonnull(strstr(s, "no such directory for a local file"));
+	s = kbits_strerror(-EACCES);
+	ck_assert_ptr_nonnull(strstr(s, "the job belongs to another user"));
+	ck_assert_ptr_nonnull(strstr(s, "a local file may not be created or replaced"));
+	/* a file's own errnos: the C library's texts, which say no job */
+	ck_assert_str_eq(kbits_strerror(-ENOTDIR), strerror(ENOTDIR));
+	ck_assert_str_eq(kbits_strerror(-EISDIR), strerror(EISDIR));
+	ck_assert_str_eq(kbits_strerror(-EROFS), strerror(EROFS));
+	ck_assert_str_eq(kbits_strerror(-EPERM), strerror(EPERM));
 }
 END_TEST
 
@@ -569,6 +597,135 @@ START_TEST(local_name_not_writable)
 }
 END_TEST
 
+/* A seccomp filter that refuses faccessat2 with @err, as an older profile does. */
+static int refuse_faccessat2(int err)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_faccessat2, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned int)err & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* In a child of its own (it gives up its ids): 0, or the step that failed. */
+static int faccessat2_refused_child(int err)
+{
+	if (refuse_faccessat2(err) < 0)
+		return 1;
+	/* the old faccessat answers: a writable directory passes */
+	if (check_in("new") != 0)
+		return 2;
+	if (geteuid() == 0) {
+		if (chmod(local_dir, 0755) < 0 || seteuid(65534) < 0)
+			return 3;
+		/* effective ids not the real ones: no honest answer, left out */
+		if (check_in("new") != 0)
+			return 4;
+		if (seteuid(0) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		    setresuid(65534, 65534, 65534) < 0)
+			return 5;
+	} else if (chmod(local_dir, 0555) < 0) {
+		return 5;
+	}
+	/* the same ids: the old faccessat's answer is theirs */
+	if (check_in("new") != -EACCES)
+		return 6;
+	return 0;
+}
+
+START_TEST(local_name_faccessat2_refused)
+{
+	static const int errs[] = { EPERM, ENOSYS };
+	size_t i;
+
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		int status;
+		pid_t pid;
+
+		make_local_dir();
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			_exit(faccessat2_refused_child(errs[i]));
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			      "faccessat2 refused with %s: step %d failed", strerror(errs[i]),
+			      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		remove_local_dir();
+	}
+}
+END_TEST
+
+/* Makes @name in local_dir, owned by @uid (when root). */
+static void make_owned(const char *name, uid_t uid)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", local_dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	ck_assert_int_ge(fd, 0);
+	if (geteuid() == 0)
+		ck_assert_int_eq(fchown(fd, uid, uid), 0);
+	close(fd);
+}
+
+/*
+ * A sticky directory: a rename may replace the caller's own file, or any
+ * when the directory is the caller's or it has CAP_FOWNER; another user's
+ * file there is -EACCES, as kbitsd's rename would fail.
+ */
+START_TEST(local_name_sticky_dir)
+{
+	char path[256];
+
+	make_local_dir();
+	ck_assert_int_eq(chmod(local_dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/sticky", local_dir);
+	ck_assert_int_eq(mkdir(path, 0777), 0);
+	ck_assert_int_eq(chmod(path, 01777), 0);
+	make_owned("sticky/mine", 65533);
+	make_owned("sticky/theirs", 65534);
+	if (geteuid() == 0) {
+		/* root: CAP_FOWNER */
+		ck_assert_int_eq(check_in("sticky/theirs"), 0);
+		ck_assert_int_eq(seteuid(65533), 0);
+		ck_assert_int_eq(check_in("sticky/theirs"), -EACCES);
+		ck_assert_int_eq(check_in("sticky/mine"), 0);
+		ck_assert_int_eq(check_in("sticky/new"), 0);
+		ck_assert_int_eq(seteuid(0), 0);
+		/* the directory's owner may replace any file in it */
+		ck_assert_int_eq(chown(path, 65533, 65533), 0);
+		ck_assert_int_eq(seteuid(65533), 0);
+		ck_assert_int_eq(check_in("sticky/theirs"), 0);
+		ck_assert_int_eq(seteuid(0), 0);
+		/* not sticky: the directory's write permission is enough */
+		ck_assert_int_eq(chown(path, 0, 0), 0);
+		ck_assert_int_eq(chmod(path, 0777), 0);
+		ck_assert_int_eq(seteuid(65533), 0);
+		ck_assert_int_eq(check_in("sticky/theirs"), 0);
+		ck_assert_int_eq(seteuid(0), 0);
+	} else {
+		/* the caller's own files and directory */
+		ck_assert_int_eq(check_in("sticky/mine"), 0);
+		ck_assert_int_eq(check_in("sticky/new"), 0);
+	}
+	snprintf(path, sizeof(path), "%s/sticky/mine", local_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/sticky/theirs", local_dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/sticky", local_dir);
+	rmdir(path);
+	remove_local_dir();
+}
+END_TEST
+
 START_TEST(find_by_name_args)
 {
 	struct kbits_guid *ids = (struct kbits_guid *)&ids;
@@ -603,6 +760,10 @@ START_TEST(hresult_mapped)
 	ck_assert_uint_eq(kbits_hresult(-ENOMEM), 0x8007000E);
 	ck_assert_uint_eq(kbits_hresult(-ENOTTY), 0x80004001);
 	ck_assert_uint_eq(kbits_hresult(-EIO), 0x80004005);	/* E_FAIL */
+	/* a local file's: Win32 errors; its ENOENT is BG_E_NOT_FOUND, as above */
+	ck_assert_uint_eq(kbits_hresult(-ENOTDIR), 0x80070003);	/* ERROR_PATH_NOT_FOUND */
+	ck_assert_uint_eq(kbits_hresult(-EROFS), 0x80070013);	/* ERROR_WRITE_PROTECT */
+	ck_assert_uint_eq(kbits_hresult(-EISDIR), 0x80070150);	/* ERROR_DIRECTORY_NOT_SUPPORTED */
 }
 END_TEST
 
@@ -655,6 +816,7 @@ static Suite *libkbits_suite(void)
 	tc = tcase_create("strerror");
 	tcase_add_test(tc, strerror_mapped);
 	tcase_add_test(tc, strerror_bits_names);
+	tcase_add_test(tc, strerror_job_or_file);
 	tcase_add_test(tc, strerror_fallback);
 	suite_add_tcase(s, tc);
 
@@ -674,6 +836,8 @@ static Suite *libkbits_suite(void)
 	tcase_add_test(tc, local_name_forms);
 	tcase_add_test(tc, local_name_checks);
 	tcase_add_test(tc, local_name_not_writable);
+	tcase_add_test(tc, local_name_faccessat2_refused);
+	tcase_add_test(tc, local_name_sticky_dir);
 	tcase_add_test(tc, find_by_name_args);
 	suite_add_tcase(s, tc);
 

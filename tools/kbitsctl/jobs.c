@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -312,6 +313,8 @@ int cmd_create(int argc, char **argv)
 		return usage_fail("create", "the description is longer than %d bytes",
 				  KBITS_DESCRIPTION_MAX);
 
+	/* A reader of stdout gone is a write error: the job is cancelled, not left. */
+	signal(SIGPIPE, SIG_IGN);
 	ret = open_kbits(&m);
 	if (ret)
 		return ret;

@@ -677,6 +677,12 @@ int cmd_transfer(int argc, char **argv)
 	st.display_name = NULL;
 
 	catch_signals();
+	/*
+	 * A reader of stdout that went away is a write error to report, and
+	 * --async's job to cancel, not a SIGPIPE that kills kbitsctl and
+	 * leaves a job behind that nobody knows the GUID of.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	ret = open_kbits(&m);
 	if (ret)
 		goto out;
@@ -701,6 +707,9 @@ int cmd_transfer(int argc, char **argv)
 		ret = job_fail(&id, j, "resume", err);
 		goto cancel;
 	}
+	/* A signal while the job was being set up: it is not to be queued. */
+	if (got_signal)
+		goto interrupted;
 	if (async) {
 		if (json)
 			printf("{\"guid\": \"%s\"}\n", sh.g);
