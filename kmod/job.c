@@ -240,13 +240,13 @@ static bool kbits_charged_to(const struct kbits_job *job, unsigned long key)
 
 /*
  * May @job count against the @n users @keys instead of those it counts
- * against now?  -EDQUOT when one of them would pass max_jobs_per_user,
- * -ENOSPC when the system would pass max_jobs.
+ * against now?  -EDQUOT when one of them would pass @lim->per_user,
+ * -ENOSPC when the system would pass @lim->jobs.
  */
 static int kbits_charge_check(const struct kbits_job *job,
-			      const unsigned long *keys, int n)
+			      const unsigned long *keys, int n,
+			      const struct kbits_limits *lim)
 {
-	unsigned int max = READ_ONCE(kbits_max_jobs_per_user);
 	const struct kbits_user *u;
 	unsigned int jobs;
 	int i;
@@ -257,10 +257,10 @@ static int kbits_charge_check(const struct kbits_job *job,
 		jobs = u ? u->jobs : 0;
 		if (kbits_charged_to(job, keys[i]))
 			jobs--;
-		if (jobs >= max)
+		if (jobs >= lim->per_user)
 			return -EDQUOT;
 	}
-	if (!job->charged && kbits_charged >= READ_ONCE(kbits_max_jobs))
+	if (!job->charged && kbits_charged >= lim->jobs)
 		return -ENOSPC;
 	return 0;
 }
@@ -295,13 +295,15 @@ static void kbits_charge_locked(struct kbits_job *job,
 /*
  * Makes @owner, of user namespace *@ns, the owner of @job, and moves the
  * job's count against the limits to it (see kbits_users); the job's old
- * namespace comes back in *@ns for the caller to put.  The job does not
- * count when the caller has CAP_SYS_ADMIN in the initial user namespace,
- * unless @force (IMPORT: the job existed before, and counts past the
- * limits).  On failure the job stays as it was.
+ * namespace comes back in *@ns for the caller to put.  The move is
+ * checked against @lim (the ioctls: kbits_limits_now(); kbits_kunit.ko:
+ * its own).  The job does not count when the caller has CAP_SYS_ADMIN in
+ * the initial user namespace, unless @force (IMPORT: the job existed
+ * before, and counts past the limits).  On failure the job stays as it was.
  */
 VISIBLE_IF_KUNIT int kbits_charge_to(struct kbits_job *job, kuid_t owner,
-				     struct user_namespace **ns, bool force)
+				     struct user_namespace **ns, bool force,
+				     const struct kbits_limits *lim)
 {
 	bool exempt = !force && ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 	struct kbits_user *spare[KBITS_CHAIN_MAX] = { };
@@ -322,7 +324,7 @@ VISIBLE_IF_KUNIT int kbits_charge_to(struct kbits_job *job, kuid_t owner,
 
 	spin_lock(&kbits_users_lock);
 	if (!exempt && !force)
-		err = kbits_charge_check(job, keys, n);
+		err = kbits_charge_check(job, keys, n, lim);
 	if (!err) {
 		kbits_uncharge_locked(job);
 		WRITE_ONCE(job->owner, owner);
@@ -347,7 +349,16 @@ VISIBLE_IF_KUNIT void kbits_uncharge(struct kbits_job *job)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_uncharge);
 
-#if IS_ENABLED(CONFIG_KUNIT)
+/* The limits the module's parameters set now. */
+static struct kbits_limits kbits_limits_now(void)
+{
+	return (struct kbits_limits){
+		.jobs = READ_ONCE(kbits_max_jobs),
+		.per_user = READ_ONCE(kbits_max_jobs_per_user),
+	};
+}
+
+#ifdef KBITS_KUNIT
 /*
  * For kbits_kunit.ko: how many jobs count against the user @key, and in
  * *@all how many count at all.
@@ -1003,6 +1014,7 @@ static bool kbits_may_get(const struct kbits_job *job, bool audit)
 static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 {
 	struct kbits_job *job = jf->job;
+	struct kbits_limits lim = kbits_limits_now();
 	struct kbits_job_fd *new_jf;
 	struct user_namespace *ns;
 	struct file *file;
@@ -1039,7 +1051,7 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 		err = -EBUSY;
 		goto out;
 	}
-	err = kbits_charge_to(job, current_euid(), &ns, false);
+	err = kbits_charge_to(job, current_euid(), &ns, false, &lim);
 	if (err)
 		goto out;
 	swap(job->root, root);
@@ -1449,10 +1461,11 @@ static int kbits_job_enqueue(struct kbits_job *job, guid_t __user *id_out)
 /* Counts @job against the users of its owner (see kbits_charge_to()). */
 static int kbits_charge(struct kbits_job *job, bool force)
 {
+	struct kbits_limits lim = kbits_limits_now();
 	struct user_namespace *ns = get_user_ns(job->user_ns);
 	int err;
 
-	err = kbits_charge_to(job, job->owner, &ns, force);
+	err = kbits_charge_to(job, job->owner, &ns, force, &lim);
 	put_user_ns(ns);
 	return err;
 }

@@ -20,17 +20,29 @@ struct poll_table_struct;
 #include <linux/kbits.h>
 
 /*
- * kbits_kunit.ko (kbits_kunit.c, built only with CONFIG_KUNIT) tests the
- * module's pure logic.  What it needs of the module's insides is visible to
- * it then: VISIBLE_IF_KUNIT is "static" without KUnit and nothing with it,
- * and EXPORT_SYMBOL_IF_KUNIT() exports a symbol then, to the namespace
- * EXPORTED_FOR_KUNIT_TESTING only.  These are <kunit/visibility.h>'s
- * definitions (Linux 6.3), token for token, for the 6.1 kernels without it.
+ * kbits_kunit.ko (kbits_kunit.c) tests the module's pure logic.  It is
+ * built only on request, `make ... KBITS_KUNIT=y` (kmod/Kbuild, which then
+ * defines KBITS_KUNIT for both modules), never from the kernel's
+ * CONFIG_KUNIT alone: a distribution kernel with CONFIG_KUNIT=m must still
+ * get, through DKMS, a kbits.ko whose insides are static.  With
+ * KBITS_KUNIT, what the tests need of the module's insides is visible to
+ * them: VISIBLE_IF_KUNIT is "static" without it and nothing with it, and
+ * EXPORT_SYMBOL_IF_KUNIT() exports a symbol then, to the namespace
+ * EXPORTED_FOR_KUNIT_TESTING only.  <kunit/visibility.h> has the same
+ * macros but keys them on CONFIG_KUNIT, hence these.  The namespace is
+ * KBITS_KUNIT_NS: Linux 6.1's EXPORT_SYMBOL_NS() and MODULE_IMPORT_NS()
+ * stringify a bare name (a string literal would get its quotes into the
+ * name); from 6.13 on they take the string literal instead, which is what
+ * KBITS_KUNIT_NS must then be.
  */
-#if IS_ENABLED(CONFIG_KUNIT)
+#undef EXPORT_SYMBOL_IF_KUNIT
+#undef VISIBLE_IF_KUNIT
+#ifdef KBITS_KUNIT
+/* Linux 6.13 and later: "EXPORTED_FOR_KUNIT_TESTING", a string literal. */
+#define KBITS_KUNIT_NS EXPORTED_FOR_KUNIT_TESTING
 #include <linux/export.h>
 #define EXPORT_SYMBOL_IF_KUNIT(symbol) \
-	EXPORT_SYMBOL_NS(symbol, EXPORTED_FOR_KUNIT_TESTING)
+	EXPORT_SYMBOL_NS(symbol, KBITS_KUNIT_NS)
 #define VISIBLE_IF_KUNIT
 #else
 #define EXPORT_SYMBOL_IF_KUNIT(symbol)
@@ -147,6 +159,12 @@ extern unsigned int kbits_max_jobs;
 extern unsigned int kbits_max_jobs_per_user;
 extern unsigned int kbits_max_files_per_job;
 
+/* The limits a job's count is checked against (kbits_charge_to()). */
+struct kbits_limits {
+	unsigned int jobs;		/* all users together */
+	unsigned int per_user;
+};
+
 int kbits_jobs_init(void);
 void kbits_jobs_exit(void);
 
@@ -225,15 +243,16 @@ struct kbits_reader {
 	size_t left;
 };
 
-#if IS_ENABLED(CONFIG_KUNIT)
-/* The module's insides that kbits_kunit.ko tests, static without KUnit. */
+#ifdef KBITS_KUNIT
+/* The module's insides that kbits_kunit.ko tests, static without it. */
 struct user_namespace;
 
 /* job.c */
 int kbits_chain(kuid_t owner, const struct user_namespace *ns,
 		unsigned long *keys);
 int kbits_charge_to(struct kbits_job *job, kuid_t owner,
-		    struct user_namespace **ns, bool force);
+		    struct user_namespace **ns, bool force,
+		    const struct kbits_limits *lim);
 void kbits_uncharge(struct kbits_job *job);
 unsigned int kbits_user_jobs(unsigned long key, unsigned int *all);
 int kbits_resume_state(u32 state, u32 nr_files, bool all_done);

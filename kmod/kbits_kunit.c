@@ -5,22 +5,28 @@
  * refuses), the user's state rules and the per-user job counts.
  *
  * How this reaches the module's insides: this is a module of its own,
- * kbits_kunit.ko, built only when the kernel has CONFIG_KUNIT (kmod/Kbuild),
- * which calls into the loaded kbits.ko.  The functions it tests are static
- * in a kernel without KUnit and, with it, non-static and exported to the
+ * kbits_kunit.ko, which calls into the loaded kbits.ko.  It is built only
+ * on request, `make -C KDIR M=... KBITS_KUNIT=y modules` against a kernel
+ * with CONFIG_KUNIT (kmod/Kbuild; the debug lane of tests/run-all does so),
+ * and that build is then for testing only: with KBITS_KUNIT the functions
+ * tested here are non-static in kbits.ko too, and exported to the
  * EXPORTED_FOR_KUNIT_TESTING namespace only (VISIBLE_IF_KUNIT and
- * EXPORT_SYMBOL_IF_KUNIT() in kbits.h: Linux 6.3's <kunit/visibility.h>,
- * which 6.1 lacks).  So the code under test is the module's own object
- * code, its globals exist once, its init runs once (kbits.ko's), and a
- * kernel without KUnit (Debian's, DKMS) builds kbits.ko as before and no
- * test.  #including the .c files here instead would have made a second
- * copy of the queue, the limits and the agent's state.  The module's
- * ioctls keep their own tests in tests/selftests/; these reach the parsers
- * and rules directly, without a VM round trip per case.
+ * EXPORT_SYMBOL_IF_KUNIT() in kbits.h).  Without it, whatever the kernel's
+ * CONFIG_KUNIT (Debian's has none, Fedora's and Ubuntu's have =m), kbits.ko
+ * is built as before, DKMS included, and no test.  So the code under test
+ * is the module's own object code, its globals exist once, its init runs
+ * once (kbits.ko's).  #including the .c files here instead would have made
+ * a second copy of the queue, the limits and the agent's state.  The
+ * module's ioctls keep their own tests in tests/selftests/; these reach the
+ * parsers and rules directly, without a VM round trip per case.
  *
  * Run: insmod kbits.ko; insmod kbits_kunit.ko (the suites run while it
  * loads; KTAP in the kernel log); rmmod kbits_kunit.  The charge suite
- * needs no job counted against the uids it uses (4000000001 and up).
+ * checks moves against limits of its own, never the module's max_jobs and
+ * max_jobs_per_user, so real users' jobs meanwhile are not refused; it
+ * needs no job counted against the uids it uses (4000000001 and up), and
+ * its system-wide counts assume no other job is created or freed while it
+ * runs.
  */
 #include <kunit/test.h>
 #include <linux/capability.h>
@@ -1046,8 +1052,6 @@ static void kbits_charge_chain_test(struct kunit *test)
 }
 
 struct kb_charge {
-	unsigned int max_jobs;
-	unsigned int max_per_user;
 	const struct cred *old_cred;
 	struct cred *cred;
 };
@@ -1064,11 +1068,16 @@ static struct kbits_job *kb_job(struct kunit *test)
 	return job;
 }
 
-/* Charges @job to @uid of the initial namespace. */
-static int kb_charge(struct kbits_job *job, u32 uid, bool force)
+/*
+ * Charges @job to @uid of the initial namespace, within the test's own
+ * limits @lim: the module's max_jobs and max_jobs_per_user stay as they
+ * are, for the jobs of real users meanwhile.
+ */
+static int kb_charge(struct kbits_job *job, u32 uid, bool force,
+		     const struct kbits_limits *lim)
 {
 	struct user_namespace *ns = get_user_ns(&init_user_ns);
-	int err = kbits_charge_to(job, KUIDT_INIT(uid), &ns, force);
+	int err = kbits_charge_to(job, KUIDT_INIT(uid), &ns, force, lim);
 
 	put_user_ns(ns);
 	return err;
@@ -1086,23 +1095,23 @@ static int kbits_charge_init(struct kunit *test)
 
 	if (!c)
 		return -ENOMEM;
+	test->priv = c;
 	c->cred = prepare_creds();
 	if (!c->cred)
 		return -ENOMEM;
 	cap_lower(c->cred->cap_effective, CAP_SYS_ADMIN);
-	c->max_jobs = READ_ONCE(kbits_max_jobs);
-	c->max_per_user = READ_ONCE(kbits_max_jobs_per_user);
-	test->priv = c;
 	return 0;
 }
 
+/* KUnit (6.1) calls it after a failed init too: c or c->cred may be NULL. */
 static void kbits_charge_exit(struct kunit *test)
 {
 	struct kb_charge *c = test->priv;
 
-	WRITE_ONCE(kbits_max_jobs, c->max_jobs);
-	WRITE_ONCE(kbits_max_jobs_per_user, c->max_per_user);
-	put_cred(c->cred);
+	if (!c)
+		return;
+	if (c->cred)
+		put_cred(c->cred);
 }
 
 static void kb_no_admin(struct kunit *test)
@@ -1121,6 +1130,7 @@ static void kb_admin_again(struct kunit *test)
 
 static void kbits_charge_limits_test(struct kunit *test)
 {
+	struct kbits_limits lim = { .per_user = 2 };
 	struct kbits_job *j[5];
 	unsigned int base, all;
 	int i;
@@ -1130,41 +1140,43 @@ static void kbits_charge_limits_test(struct kunit *test)
 	kb_jobs(KB_UID(1), &base);
 	KUNIT_ASSERT_EQ(test, kb_jobs(KB_UID(1), &all), 0U);
 	KUNIT_ASSERT_EQ(test, kb_jobs(KB_UID(2), &all), 0U);
-	WRITE_ONCE(kbits_max_jobs_per_user, 2);
-	WRITE_ONCE(kbits_max_jobs, base + 3);
+	lim.jobs = base + 3;
 	kb_no_admin(test);
 
-	KUNIT_EXPECT_EQ(test, kb_charge(j[0], KB_UID(1), false), 0);
-	KUNIT_EXPECT_EQ(test, kb_charge(j[1], KB_UID(1), false), 0);
+	KUNIT_EXPECT_EQ(test, kb_charge(j[0], KB_UID(1), false, &lim), 0);
+	KUNIT_EXPECT_EQ(test, kb_charge(j[1], KB_UID(1), false, &lim), 0);
 	KUNIT_EXPECT_EQ(test, kb_jobs(KB_UID(1), &all), 2U);
 	KUNIT_EXPECT_EQ(test, all, base + 2);
 	/* the user's limit */
-	KUNIT_EXPECT_EQ(test, kb_charge(j[2], KB_UID(1), false), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, kb_charge(j[2], KB_UID(1), false, &lim),
+			-EDQUOT);
 	KUNIT_EXPECT_FALSE(test, j[2]->charged);
 	KUNIT_EXPECT_EQ(test, kb_jobs(KB_UID(1), &all), 2U);
 	KUNIT_EXPECT_EQ(test, all, base + 2);
 	/* a job moving within its own user's limit counts once */
-	KUNIT_EXPECT_EQ(test, kb_charge(j[1], KB_UID(1), false), 0);
+	KUNIT_EXPECT_EQ(test, kb_charge(j[1], KB_UID(1), false, &lim), 0);
 	KUNIT_EXPECT_EQ(test, kb_jobs(KB_UID(1), &all), 2U);
 	KUNIT_EXPECT_EQ(test, all, base + 2);
 	/* another user; then the system's limit */
-	KUNIT_EXPECT_EQ(test, kb_charge(j[2], KB_UID(2), false), 0);
-	KUNIT_EXPECT_EQ(test, kb_charge(j[3], KB_UID(2), false), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, kb_charge(j[2], KB_UID(2), false, &lim), 0);
+	KUNIT_EXPECT_EQ(test, kb_charge(j[3], KB_UID(2), false, &lim),
+			-ENOSPC);
 	KUNIT_EXPECT_EQ(test, kb_jobs(KB_UID(2), &all), 1U);
 	KUNIT_EXPECT_EQ(test, all, base + 3);
 	/* a counted job moves between users without counting twice */
-	KUNIT_EXPECT_EQ(test, kb_charge(j[1], KB_UID(2), false), 0);
+	KUNIT_EXPECT_EQ(test, kb_charge(j[1], KB_UID(2), false, &lim), 0);
 	KUNIT_EXPECT_EQ(test, kb_jobs(KB_UID(1), &all), 1U);
 	KUNIT_EXPECT_EQ(test, kb_jobs(KB_UID(2), &all), 2U);
 	KUNIT_EXPECT_EQ(test, all, base + 3);
 	KUNIT_EXPECT_EQ(test, __kuid_val(j[1]->owner), KB_UID(2));
 	/* ... and not past the new user's limit: the job stays */
-	KUNIT_EXPECT_EQ(test, kb_charge(j[0], KB_UID(2), false), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, kb_charge(j[0], KB_UID(2), false, &lim),
+			-EDQUOT);
 	KUNIT_EXPECT_EQ(test, __kuid_val(j[0]->owner), KB_UID(1));
 	KUNIT_EXPECT_EQ(test, kb_jobs(KB_UID(1), &all), 1U);
 	/* IMPORT's force counts past both limits */
-	KUNIT_EXPECT_EQ(test, kb_charge(j[3], KB_UID(2), true), 0);
-	KUNIT_EXPECT_EQ(test, kb_charge(j[4], KB_UID(2), true), 0);
+	KUNIT_EXPECT_EQ(test, kb_charge(j[3], KB_UID(2), true, &lim), 0);
+	KUNIT_EXPECT_EQ(test, kb_charge(j[4], KB_UID(2), true, &lim), 0);
 	KUNIT_EXPECT_EQ(test, kb_jobs(KB_UID(2), &all), 4U);
 	KUNIT_EXPECT_EQ(test, all, base + 5);
 	/* uncharging twice takes one count */
@@ -1182,14 +1194,15 @@ static void kbits_charge_limits_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, all, base);
 }
 
-/* CAP_SYS_ADMIN callers' jobs count against nobody. */
+/* CAP_SYS_ADMIN callers' jobs count against nobody, past any limit. */
 static void kbits_charge_exempt_test(struct kunit *test)
 {
+	const struct kbits_limits none = { .jobs = 0, .per_user = 0 };
 	struct kbits_job *job = kb_job(test);
 	unsigned int base, all;
 
 	kb_jobs(KB_UID(3), &base);
-	KUNIT_EXPECT_EQ(test, kb_charge(job, KB_UID(3), false), 0);
+	KUNIT_EXPECT_EQ(test, kb_charge(job, KB_UID(3), false, &none), 0);
 	KUNIT_EXPECT_FALSE(test, job->charged);
 	KUNIT_EXPECT_EQ(test, __kuid_val(job->owner), KB_UID(3));
 	KUNIT_EXPECT_EQ(test, kb_jobs(KB_UID(3), &all), 0U);
@@ -1200,6 +1213,7 @@ static void kbits_charge_exempt_test(struct kunit *test)
 /* A job in a user's namespace counts against that user too. */
 static void kbits_charge_nested_test(struct kunit *test)
 {
+	const struct kbits_limits lim = { .jobs = UINT_MAX, .per_user = 1 };
 	struct user_namespace *ns, *fake;
 	struct kbits_job *job = kb_job(test);
 	unsigned int base, all;
@@ -1207,10 +1221,9 @@ static void kbits_charge_nested_test(struct kunit *test)
 	fake = kb_fake_ns(test, &init_user_ns, KB_UID(4));
 	ns = fake;
 	kb_jobs(KB_UID(4), &base);
-	WRITE_ONCE(kbits_max_jobs_per_user, 1);
 	kb_no_admin(test);
 	KUNIT_EXPECT_EQ(test, kbits_charge_to(job, KUIDT_INIT(KB_UID(5)), &ns,
-					      false), 0);
+					      false, &lim), 0);
 	KUNIT_EXPECT_EQ(test, kb_jobs(KB_UID(5), &all), 1U);
 	KUNIT_EXPECT_EQ(test, kb_jobs(KB_UID(4), &all), 1U);
 	KUNIT_EXPECT_EQ(test, all, base + 1);
@@ -1244,4 +1257,4 @@ kunit_test_suites(&kbits_utf8_suite, &kbits_http_suite, &kbits_files_suite,
 
 MODULE_DESCRIPTION("KUnit tests of kbits's parsers and rules");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(KBITS_KUNIT_NS);

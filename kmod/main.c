@@ -18,13 +18,11 @@ unsigned int kbits_max_jobs = 300;
 module_param_named(max_jobs, kbits_max_jobs, uint, 0644);
 MODULE_PARM_DESC(max_jobs,
 		 "Jobs in the queue, all users together (CAP_SYS_ADMIN callers are exempt; default 300)");
-EXPORT_SYMBOL_IF_KUNIT(kbits_max_jobs);
 
 unsigned int kbits_max_jobs_per_user = 60;
 module_param_named(max_jobs_per_user, kbits_max_jobs_per_user, uint, 0644);
 MODULE_PARM_DESC(max_jobs_per_user,
 		 "Jobs in the queue per user (CAP_SYS_ADMIN callers are exempt; default 60)");
-EXPORT_SYMBOL_IF_KUNIT(kbits_max_jobs_per_user);
 
 unsigned int kbits_max_files_per_job = 200;
 
