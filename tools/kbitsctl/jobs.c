@@ -6,11 +6,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kbitsctl.h"
@@ -377,7 +379,7 @@ static const char add_file_help[] =
 	"\n"
 	"GUID may be name:NAME, the one job of yours with that display name.\n";
 
-/* "FILE:LINE: " for the pair @i from a list, else "" */
+/* "FILE:LINE: " for the pair @i from a list (@src shown escaped), else "" */
 static void pair_where(char *buf, size_t size, const char *src, const unsigned int *lines,
 		       int i)
 {
@@ -393,15 +395,16 @@ int file_pairs(const char *cmd, int n, char **argv, const char *src, const unsig
 {
 	struct kbits_file_info *f;
 	int i, ret = EXIT_USAGE;
-	char where[PATH_MAX + 32];
+	char where[PATH_MAX * 4 + 32], shown[PATH_MAX * 4 + 1];
 
 	*out = NULL;
 	if (n == 0)
 		return src ? usage_fail(cmd, "%s: no REMOTE LOCAL pairs in it", src)
 			   : usage_fail(cmd, "missing REMOTE LOCAL");
-	if (n % 2)
-		return usage_fail(cmd, "'%s' has no LOCAL name: give REMOTE LOCAL pairs",
-				  argv[n - 1]);
+	if (n % 2) {
+		text_to_buf(shown, sizeof(shown), argv[n - 1]);
+		return usage_fail(cmd, "'%s' has no LOCAL name: give REMOTE LOCAL pairs", shown);
+	}
 	f = calloc((size_t)n / 2, sizeof(*f));
 	if (!f) {
 		errmsg("out of memory");
@@ -421,14 +424,17 @@ int file_pairs(const char *cmd, int n, char **argv, const char *src, const unsig
 		}
 		pair_where(where, sizeof(where), src, lines, i);
 		/* A local name with a URL's form is a path with "scheme:" in it: refuse it. */
+		/* names from a list, or argv: shown escaped, as check_local_names shows them */
 		if (is_url(argv[2 * i + 1])) {
-			usage_fail(cmd, "%sLOCAL '%s': it is not a path", where, argv[2 * i + 1]);
+			text_to_buf(shown, sizeof(shown), argv[2 * i + 1]);
+			usage_fail(cmd, "%sLOCAL '%s': it is not a path", where, shown);
 			goto fail;
 		}
 		why = check_file_pair(r, l, &which);
 		if (why) {
-			usage_fail(cmd, "%s%s '%s': %s", where, which,
-				   argv[!strcmp(which, "REMOTE") ? 2 * i : 2 * i + 1], why);
+			text_to_buf(shown, sizeof(shown),
+				    argv[!strcmp(which, "REMOTE") ? 2 * i : 2 * i + 1]);
+			usage_fail(cmd, "%s%s '%s': %s", where, which, shown, why);
 			goto fail;
 		}
 	}
@@ -456,26 +462,45 @@ void file_pairs_free(struct kbits_file_info *f, size_t n)
 	free(f);
 }
 
-/* Why kbits_check_local_name() refused @local, in words. */
+/*
+ * Why kbits_check_local_name() refused @local, in words; its directory
+ * shown escaped.
+ */
 static void local_name_why(char *buf, size_t size, const char *local, int err)
 {
 	const char *slash = strrchr(local, '/');
-	int dlen = slash && slash != local ? (int)(slash - local) : 1;
+	size_t dlen = slash && slash != local ? (size_t)(slash - local) : 1;
+	char dir[PATH_MAX + 1], shown[PATH_MAX * 4 + 1];
+	struct stat dst, st;
 
+	if (dlen > PATH_MAX)
+		dlen = PATH_MAX;
+	memcpy(dir, local, dlen);
+	dir[dlen] = '\0';
+	text_to_buf(shown, sizeof(shown), dir);
 	switch (err) {
 	case -EACCES:
 	case -EPERM:
-		snprintf(buf, size, "you may not write in its directory %.*s (permission denied)",
-			 dlen, local);
+		/* a sticky directory one may write in, and another user's file there */
+		if (err == -EACCES && stat(dir, &dst) == 0 && (dst.st_mode & S_ISVTX) &&
+		    faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == 0 &&
+		    lstat(local, &st) == 0 && st.st_uid != geteuid()) {
+			snprintf(buf, size, "a file of that name is there, another user's, and its "
+				 "directory %s is sticky: it may not be replaced (permission denied)",
+				 shown);
+			break;
+		}
+		snprintf(buf, size, "you may not write in its directory %s (permission denied)",
+			 shown);
 		break;
 	case -EROFS:
-		snprintf(buf, size, "its directory %.*s is on a read-only file system", dlen, local);
+		snprintf(buf, size, "its directory %s is on a read-only file system", shown);
 		break;
 	case -ENOENT:
-		snprintf(buf, size, "its directory %.*s does not exist", dlen, local);
+		snprintf(buf, size, "its directory %s does not exist", shown);
 		break;
 	case -ENOTDIR:
-		snprintf(buf, size, "its directory %.*s is not a directory", dlen, local);
+		snprintf(buf, size, "its directory %s is not a directory", shown);
 		break;
 	case -EISDIR:
 		snprintf(buf, size, "it is a directory");
@@ -487,7 +512,7 @@ static void local_name_why(char *buf, size_t size, const char *local, int err)
 
 int check_local_names(const char *pre, const struct kbits_file_info *f, size_t n)
 {
-	char why[PATH_MAX + 128], shown[PATH_MAX * 4 + 1];
+	char why[PATH_MAX * 4 + 160], shown[PATH_MAX * 4 + 1];
 	size_t i;
 	int err;
 
@@ -501,6 +526,21 @@ int check_local_names(const char *pre, const struct kbits_file_info *f, size_t n
 		return err == -EACCES || err == -EPERM || err == -EROFS ? EXIT_DENIED : EXIT_FAILED;
 	}
 	return EXIT_OK;
+}
+
+/*
+ * An errno of kbits_job_add_file_set() that kbits_check_local_name() gives
+ * for a download's file (the kernel's ADD_FILES gives none of these but
+ * EACCES, for a revoked handle).
+ */
+static bool local_file_errno(int err)
+{
+	switch (err) {
+	case -ENOENT: case -ENOTDIR: case -EISDIR: case -EROFS: case -EACCES: case -EPERM:
+	case -ELOOP:
+		return true;
+	}
+	return false;
 }
 
 /* Adds the files; reports a failure. */
@@ -525,6 +565,20 @@ int add_files(const struct kbits_guid *id, struct kbits_job *j,
 	err = kbits_job_add_file_set(j, f, n);
 	if (!err)
 		return EXIT_OK;
+	/*
+	 * libkbits checked the files again, and one passed here and failed
+	 * there (its directory changed in between): the failure is the file's,
+	 * not the job's, unless the handle was revoked (EACCES for the job).
+	 */
+	if (type == KBITS_JOB_TYPE_DOWNLOAD && local_file_errno(err) &&
+	    !(err == -EACCES && job_revoked(j))) {
+		ret = check_local_names(pre, f, n);
+		if (ret)
+			return ret;
+		errmsg("%s: a LOCAL file's directory changed while they were added: %s; "
+		       "no file was added", pre, strerror(-err));
+		return err == -EACCES || err == -EPERM || err == -EROFS ? EXIT_DENIED : EXIT_FAILED;
+	}
 	if (err == -EINVAL) {
 		errmsg("job %s: cannot add the files: a name is not valid (REMOTE: an http://, "
 		       "https:// or file:// URL or an absolute path; LOCAL: an absolute path)", s);
@@ -570,13 +624,16 @@ int cmd_add_file(int argc, char **argv)
 		return ret;
 	n = argc - optind - 1;
 	if (from) {
-		FILE *f = strcmp(from, "-") ? fopen(from, "re") : stdin;
-		const char *shown = strcmp(from, "-") ? from : "stdin";
+		char shown[PATH_MAX * 4 + 1];
+		FILE *f;
 
 		if (n)
 			return usage_fail("add-file", "--from and REMOTE LOCAL pairs do not go together");
+		/* FILE in the messages: escaped, as the names in it are */
+		text_to_buf(shown, sizeof(shown), strcmp(from, "-") ? from : "stdin");
+		f = strcmp(from, "-") ? fopen(from, "re") : stdin;
 		if (!f) {
-			errmsg("add-file: cannot open %s: %s", from, strerror(errno));
+			errmsg("add-file: cannot open %s: %s", shown, strerror(errno));
 			return EXIT_FAILED;
 		}
 		ret = file_list_read(f, &list, &bad, &why);
