@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -3437,6 +3438,98 @@ TEST(job_ns_refused)
 	close(fd);
 	close(a);
 	close(dev);
+}
+
+/* ------------------------------------------------------- a full fd table */
+
+static struct rlimit saved_nofile;
+
+/*
+ * Fills the caller's fd table: RLIMIT_NOFILE's soft limit at the lowest
+ * free fd, so that the next fd the kernel reserves is refused with EMFILE.
+ * Only in a forked child, so that the test's own limit stays.
+ */
+static void fill_fd_table(void)
+{
+	struct rlimit rl;
+
+	ASSERT_SYSOK(getrlimit(RLIMIT_NOFILE, &saved_nofile));
+	rl = saved_nofile;
+	rl.rlim_cur = lowest_free_fd();
+	ASSERT_SYSOK(setrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_ERRNO(EMFILE, open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
+static void unfill_fd_table(void)
+{
+	ASSERT_SYSOK(setrlimit(RLIMIT_NOFILE, &saved_nofile));
+}
+
+/*
+ * AGENT_ATTACH when the caller's fd table is full: EMFILE, and no agent is
+ * left attached (with room, the next attach works, not EBUSY).
+ */
+TEST(attach_emfile)
+{
+	pid_t pid = th_fork();
+
+	if (pid == 0) {
+		int dev = dev_open(), a, lf = lowest_free_fd();
+
+		fill_fd_table();
+		EXPECT_ERRNO(EMFILE, raw_attach(dev));
+		unfill_fd_table();
+		EXPECT_EQ(lf, lowest_free_fd());
+		a = raw_attach(dev);
+		EXPECT_SYSOK(a);
+		close(a);
+		close(dev);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+}
+
+/*
+ * JOB_NS when the agent's fd table is full: EMFILE for either kind, no fd
+ * made; with room, both work.
+ */
+TEST(job_ns_emfile)
+{
+	pid_t pid = th_fork();
+
+	if (pid == 0) {
+		int a = agent_attach(), dev = dev_open(), fd, rfd, lf;
+		guid_bytes id;
+
+		fd = make_job(dev, "at: ns emfile", DL, id);
+		lf = lowest_free_fd();
+		fill_fd_table();
+		EXPECT_ERRNO(EMFILE, job_ns(a, id, KBITS_JOB_NS_ROOT));
+		EXPECT_ERRNO(EMFILE, job_ns(a, id, KBITS_JOB_NS_NET));
+		unfill_fd_table();
+		EXPECT_EQ(lf, lowest_free_fd());
+		rfd = job_ns(a, id, KBITS_JOB_NS_ROOT);
+		EXPECT_SYSOK(rfd);
+		if (rfd >= 0) {
+			struct stat st;
+
+			ASSERT_SYSOK(stat("/", &st));
+			expect_root_fd(rfd, st.st_dev, st.st_ino);
+			close(rfd);
+		}
+		rfd = job_ns(a, id, KBITS_JOB_NS_NET);
+		EXPECT_SYSOK(rfd);
+		if (rfd >= 0) {
+			expect_net_fd(rfd, ino_of("/proc/self/ns/net"));
+			close(rfd);
+		}
+		job_cancel(fd);
+		close(fd);
+		close(a);
+		close(dev);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
 }
 
 /* --------------------------------------------------------------- cleanup */

@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -1871,6 +1872,49 @@ TEST(two_readers_share_the_events)
 			       (unsigned long long)(first + k), seen);
 		EXPECT_EQ(1, seen);
 	}
+	close(fd);
+	close(dev);
+}
+
+/*
+ * TAKE_OWNERSHIP when the taker's fd table is full (RLIMIT_NOFILE, in a
+ * child, so that the test's own limit stays): EMFILE, and nothing of the
+ * takeover happened -- alice's QUEUED job stays QUEUED and hers, the fd it
+ * went through is not revoked, no fd is left behind; with room the same fd
+ * takes it.
+ */
+TEST(takeover_emfile_takes_nothing)
+{
+	int dev = dev_open(), fd, nfd, lf;
+	guid_bytes id;
+	pid_t pid;
+
+	alice_job(false, id);
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	ASSERT_EQ(KBITS_JOB_STATE_QUEUED, job_state(fd));
+	lf = lowest_free_fd();
+	pid = th_fork();
+	if (pid == 0) {
+		struct rlimit rl;
+
+		ASSERT_SYSOK(getrlimit(RLIMIT_NOFILE, &rl));
+		rl.rlim_cur = lf;
+		ASSERT_SYSOK(setrlimit(RLIMIT_NOFILE, &rl));
+		ASSERT_ERRNO(EMFILE, open("/dev/null", O_RDONLY | O_CLOEXEC));
+		EXPECT_ERRNO(EMFILE, ioctl(fd, KBITS_JOB_IOC_TAKE_OWNERSHIP));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(lf, lowest_free_fd());
+	EXPECT_EQ(KBITS_JOB_STATE_QUEUED, job_state(fd));
+	EXPECT_EQ(ALICE, job_owner(fd));
+
+	nfd = take(fd);
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(nfd));
+	EXPECT_EQ(0, job_owner(nfd));
+	job_cancel(nfd);
+	close(nfd);
 	close(fd);
 	close(dev);
 }

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -3116,6 +3117,186 @@ TEST(user_owns_and_passes_job)
 	EXPECT_ERRNO(ENOENT, raw_get(dev, sh->passed));
 	close(jfd);
 	close(sv[0]);
+	close(dev);
+}
+
+/* ------------------------------------------------- a full fd table, a bad buffer */
+
+static struct rlimit saved_nofile;
+
+/*
+ * Fills the caller's fd table: RLIMIT_NOFILE's soft limit at the lowest
+ * free fd, so that the next fd the kernel reserves is refused with EMFILE.
+ * Only in a forked child, so that the test's own limit stays.
+ */
+static void fill_fd_table(void)
+{
+	struct rlimit rl;
+
+	ASSERT_SYSOK(getrlimit(RLIMIT_NOFILE, &saved_nofile));
+	rl = saved_nofile;
+	rl.rlim_cur = lowest_free_fd();
+	ASSERT_SYSOK(setrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_ERRNO(EMFILE, open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
+static void unfill_fd_table(void)
+{
+	ASSERT_SYSOK(setrlimit(RLIMIT_NOFILE, &saved_nofile));
+}
+
+/* How many of the caller's jobs one ENUM_JOBS walk sees; whether it sees @id. */
+static unsigned int enum_jobs(int dev, const uint8_t *id, bool *seen)
+{
+	static struct kbits_job_id ids[KBITS_ENUM_MAX];
+	struct kbits_enum_jobs e;
+	unsigned int n = 0;
+	uint32_t i;
+
+	*seen = false;
+	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
+	e.ids = (uintptr_t)ids;
+	while (e.cursor != KBITS_ENUM_END) {
+		e.count = KBITS_ENUM_MAX;
+		ASSERT_SYSOK(ioctl(dev, KBITS_IOC_ENUM_JOBS, &e));
+		ASSERT_LE(e.count, KBITS_ENUM_MAX);
+		for (i = 0; i < e.count; i++)
+			*seen |= !memcmp(ids[i].id, id, KBITS_GUID_SIZE);
+		n += e.count;
+	}
+	return n;
+}
+
+/*
+ * CREATE_JOB and GET_JOB when the caller's fd table is full (RLIMIT_NOFILE):
+ * EMFILE, and nothing left behind -- CREATE_JOB queued no job (ENUM_JOBS
+ * sees as many as before, and the GUID it was given stays unwritten),
+ * neither made an fd; with room again both work.  In a child, as uid 2250,
+ * so that the count is of this test's jobs only.
+ */
+TEST(job_fd_emfile)
+{
+	pid_t pid = th_fork();
+
+	if (pid == 0) {
+		static const char name[] = "jt: emfile";
+		struct kbits_create_job c;
+		guid_bytes id, id2, none;
+		unsigned int before;
+		int dev, fd, gfd, lf;
+		bool seen;
+
+		become(2250);
+		dev = dev_open();
+		fd = make_job(dev, "jt: emfile, the job got", DL, id);
+		before = enum_jobs(dev, id, &seen);
+		EXPECT_TRUE(seen);
+		lf = lowest_free_fd();
+
+		fill_fd_table();
+		memset(&c, 0, sizeof(c));
+		c.size = sizeof(c);
+		c.type = DL;
+		c.name_len = strlen(name);
+		c.name = (uintptr_t)name;
+		memset(c.id, 0xa5, sizeof(c.id));
+		memset(none, 0xa5, sizeof(none));
+		EXPECT_ERRNO(EMFILE, ioctl(dev, KBITS_IOC_CREATE_JOB, &c));
+		EXPECT_MEMEQ(none, c.id, KBITS_GUID_SIZE);
+		EXPECT_ERRNO(EMFILE, raw_get(dev, id));
+		/* the job fd's own TAKE_OWNERSHIP makes a job fd too */
+		EXPECT_ERRNO(EMFILE, ioctl(fd, KBITS_JOB_IOC_TAKE_OWNERSHIP));
+		unfill_fd_table();
+
+		EXPECT_EQ(lf, lowest_free_fd());
+		EXPECT_EQ(before, enum_jobs(dev, id, &seen));
+		EXPECT_TRUE(seen);
+		/* the fd went through is not revoked: no TAKE_OWNERSHIP happened */
+		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
+		EXPECT_EQ(2250, job_owner(fd));
+
+		/* with room: both work */
+		gfd = raw_get(dev, id);
+		EXPECT_SYSOK(gfd);
+		if (gfd >= 0) {
+			EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(gfd));
+			close(gfd);
+		}
+		job_cancel(fd);
+		close(fd);
+		fd = make_job(dev, name, DL, id2);
+		EXPECT_EQ(before, enum_jobs(dev, id2, &seen));
+		EXPECT_TRUE(seen);
+		job_cancel(fd);
+		close(fd);
+		close(dev);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+}
+
+/*
+ * read() of a job fd into memory it cannot write: EFAULT when no event was
+ * copied (an unmapped page, a read-only one); the events taken for it are
+ * lost to this fd, as events.c says.  The kernel copies 8 events at a time:
+ * when a later chunk fails, read() returns the bytes of the chunks before,
+ * the events up to there in order, and the rest of that read's events are
+ * lost (the next event read is numbered past them).
+ */
+TEST(job_read_efault)
+{
+	struct kbits_job_attr req = attr_req(KBITS_ATTR_NOTIFY_FLAGS);
+	struct kbits_event tmp[16], *ev;
+	long ps = page_size();
+	int dev = dev_open(), fd, i;
+	char *buf, *ro;
+	ssize_t n;
+
+	fd = make_job(dev, "jt: read efault", DL, NULL);
+	req.notify_flags = KBITS_NOTIFY_JOB_MODIFICATION;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	read_events(fd, tmp, 16);	/* the SET_ATTR's own MODIFIED */
+	ASSERT_EQ(0, read_events(fd, tmp, 16));
+
+	/* one MODIFIED, into an unmapped page: EFAULT, and it is gone */
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "p", NULL));
+	EXPECT_ERRNO(EFAULT, read(fd, unmapped_page(), sizeof(tmp[0])));
+	EXPECT_EQ(0, read_events(fd, tmp, 16));
+	/* into a read-only page: likewise */
+	ro = mmap(NULL, ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_NONE, NULL, NULL));
+	EXPECT_ERRNO(EFAULT, read(fd, ro, sizeof(tmp[0])));
+	EXPECT_EQ(0, read_events(fd, tmp, 16));
+	EXPECT_TRUE(all_bytes(ro, 0, ps));
+
+	/* ten events; room for eight before a page that is not mapped */
+	buf = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_SYSOK(mprotect(buf + ps, ps, PROT_NONE));
+	ev = (struct kbits_event *)(buf + ps - 8 * sizeof(*ev));
+	for (i = 0; i < 10; i++)
+		ASSERT_SYSOK(raw_set_proxy(fd, i % 2 ? PX_NONE : PX_OVERRIDE,
+					   i % 2 ? NULL : "p", NULL));
+	n = read(fd, ev, 10 * sizeof(*ev));
+	ASSERT_EQ((ssize_t)(8 * sizeof(*ev)), n);
+	for (i = 0; i < 8; i++) {
+		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[i].kind);
+		EXPECT_EQ(ev[0].seq + i, ev[i].seq);
+	}
+	/* the two taken with the failed chunk are lost; the next is new */
+	EXPECT_EQ(0, read_events(fd, tmp, 16));
+	ASSERT_SYSOK(raw_set_proxy(fd, PX_NONE, NULL, NULL));
+	ASSERT_EQ(1, read_events(fd, tmp, 16));
+	EXPECT_EQ(KBITS_EVENT_MODIFIED, tmp[0].kind);
+	EXPECT_EQ(ev[7].seq + 3, tmp[0].seq);
+
+	munmap(buf, 2 * ps);
+	munmap(ro, ps);
+	job_cancel(fd);
+	close(fd);
 	close(dev);
 }
 
