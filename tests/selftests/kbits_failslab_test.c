@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kbits under allocation failure, at every failure point of CREATE_JOB,
- * GET_JOB, ENUM_JOBS, ADD_FILES, IMPORT_JOB, the proxy and header ioctls,
- * a job's event ring, TAKE_OWNERSHIP and the agent's JOB_NS: for N = 1, 2, ...
+ * GET_JOB, AGENT_ATTACH, ENUM_JOBS, ADD_FILES, IMPORT_JOB, the proxy and
+ * header ioctls, a job's event ring, TAKE_OWNERSHIP and the agent's JOB_NS:
+ * for N = 1, 2, ...
  * the N-th slab allocation of one ioctl fails (failslab, aimed by
  * /proc/thread-self/fail-nth), until an N is reached that the ioctl never
  * gets to.  Each injected failure must give ENOMEM and leave nothing behind:
@@ -241,6 +242,43 @@ TEST(get_every_failure_point)
 	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, state);
 	ASSERT_SYSOK(ioctl(job, KBITS_JOB_IOC_CANCEL));
 	close(job);
+	close(dev);
+}
+
+/*
+ * AGENT_ATTACH: ENOMEM, no fd, and no agent left attached (the next
+ * ATTACH succeeds).
+ */
+TEST(attach_every_failure_point)
+{
+	int dev = dev_open(), agent, err, before, n, hits = 0;
+
+	failslab_setup();
+	fail_nth(0);	/* opens fail-nth: that fd is not a leak */
+	before = lowest_free_fd();
+	for (n = 1; n <= MAX_POINTS; n++) {
+		fail_nth(n);
+		agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
+		err = errno;
+		if (!fail_nth_hit()) {
+			ASSERT_SYSOK(agent);
+			close(agent);
+			break;
+		}
+		hits++;
+		if (agent >= 0) {
+			TH_LOG("failure point %d: AGENT_ATTACH succeeded anyway", n);
+			close(agent);
+			continue;
+		}
+		if (err != ENOMEM)
+			TH_LOG("failure point %d: errno %s", n, th_errname(err));
+		ASSERT_EQ(ENOMEM, err);
+		EXPECT_EQ(before, lowest_free_fd());
+	}
+	TH_LOG("AGENT_ATTACH: %d failure points", hits);
+	ASSERT_GT(hits, 0);
+	ASSERT_LE(n, MAX_POINTS);
 	close(dev);
 }
 
