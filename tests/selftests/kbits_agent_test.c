@@ -3442,28 +3442,8 @@ TEST(job_ns_refused)
 
 /* ------------------------------------------------------- a full fd table */
 
+/* The limit fill_fd_table() saves for unfill_fd_table(), in the child. */
 static struct rlimit saved_nofile;
-
-/*
- * Fills the caller's fd table: RLIMIT_NOFILE's soft limit at the lowest
- * free fd, so that the next fd the kernel reserves is refused with EMFILE.
- * Only in a forked child, so that the test's own limit stays.
- */
-static void fill_fd_table(void)
-{
-	struct rlimit rl;
-
-	ASSERT_SYSOK(getrlimit(RLIMIT_NOFILE, &saved_nofile));
-	rl = saved_nofile;
-	rl.rlim_cur = lowest_free_fd();
-	ASSERT_SYSOK(setrlimit(RLIMIT_NOFILE, &rl));
-	ASSERT_ERRNO(EMFILE, open("/dev/null", O_RDONLY | O_CLOEXEC));
-}
-
-static void unfill_fd_table(void)
-{
-	ASSERT_SYSOK(setrlimit(RLIMIT_NOFILE, &saved_nofile));
-}
 
 /*
  * AGENT_ATTACH when the caller's fd table is full: EMFILE, and no agent is
@@ -3476,9 +3456,9 @@ TEST(attach_emfile)
 	if (pid == 0) {
 		int dev = dev_open(), a, lf = lowest_free_fd();
 
-		fill_fd_table();
+		fill_fd_table(&saved_nofile);
 		EXPECT_ERRNO(EMFILE, raw_attach(dev));
-		unfill_fd_table();
+		unfill_fd_table(&saved_nofile);
 		EXPECT_EQ(lf, lowest_free_fd());
 		a = raw_attach(dev);
 		EXPECT_SYSOK(a);
@@ -3503,10 +3483,10 @@ TEST(job_ns_emfile)
 
 		fd = make_job(dev, "at: ns emfile", DL, id);
 		lf = lowest_free_fd();
-		fill_fd_table();
+		fill_fd_table(&saved_nofile);
 		EXPECT_ERRNO(EMFILE, job_ns(a, id, KBITS_JOB_NS_ROOT));
 		EXPECT_ERRNO(EMFILE, job_ns(a, id, KBITS_JOB_NS_NET));
-		unfill_fd_table();
+		unfill_fd_table(&saved_nofile);
 		EXPECT_EQ(lf, lowest_free_fd());
 		rfd = job_ns(a, id, KBITS_JOB_NS_ROOT);
 		EXPECT_SYSOK(rfd);

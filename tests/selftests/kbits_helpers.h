@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -418,6 +419,28 @@ static inline int lowest_free_fd(void)
 	ASSERT_SYSOK(fd);
 	close(fd);
 	return fd;
+}
+
+/*
+ * Fills the caller's fd table: RLIMIT_NOFILE's soft limit at the lowest
+ * free fd, so that the next fd the kernel reserves is refused with EMFILE;
+ * the limit before goes to *@saved for unfill_fd_table().  Only in a forked
+ * child, so that the test's own limit stays.
+ */
+static inline void fill_fd_table(struct rlimit *saved)
+{
+	struct rlimit rl;
+
+	ASSERT_SYSOK(getrlimit(RLIMIT_NOFILE, saved));
+	rl = *saved;
+	rl.rlim_cur = lowest_free_fd();
+	ASSERT_SYSOK(setrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_ERRNO(EMFILE, open("/dev/null", O_RDONLY | O_CLOEXEC));
+}
+
+static inline void unfill_fd_table(const struct rlimit *saved)
+{
+	ASSERT_SYSOK(setrlimit(RLIMIT_NOFILE, saved));
 }
 
 #endif /* KBITS_SELFTEST_HELPERS_H */

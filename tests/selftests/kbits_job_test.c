@@ -3122,28 +3122,8 @@ TEST(user_owns_and_passes_job)
 
 /* ------------------------------------------------- a full fd table, a bad buffer */
 
+/* The limit fill_fd_table() saves for unfill_fd_table(), in the child. */
 static struct rlimit saved_nofile;
-
-/*
- * Fills the caller's fd table: RLIMIT_NOFILE's soft limit at the lowest
- * free fd, so that the next fd the kernel reserves is refused with EMFILE.
- * Only in a forked child, so that the test's own limit stays.
- */
-static void fill_fd_table(void)
-{
-	struct rlimit rl;
-
-	ASSERT_SYSOK(getrlimit(RLIMIT_NOFILE, &saved_nofile));
-	rl = saved_nofile;
-	rl.rlim_cur = lowest_free_fd();
-	ASSERT_SYSOK(setrlimit(RLIMIT_NOFILE, &rl));
-	ASSERT_ERRNO(EMFILE, open("/dev/null", O_RDONLY | O_CLOEXEC));
-}
-
-static void unfill_fd_table(void)
-{
-	ASSERT_SYSOK(setrlimit(RLIMIT_NOFILE, &saved_nofile));
-}
 
 /* How many of the caller's jobs one ENUM_JOBS walk sees; whether it sees @id. */
 static unsigned int enum_jobs(int dev, const uint8_t *id, bool *seen)
@@ -3194,7 +3174,7 @@ TEST(job_fd_emfile)
 		EXPECT_TRUE(seen);
 		lf = lowest_free_fd();
 
-		fill_fd_table();
+		fill_fd_table(&saved_nofile);
 		memset(&c, 0, sizeof(c));
 		c.size = sizeof(c);
 		c.type = DL;
@@ -3207,7 +3187,7 @@ TEST(job_fd_emfile)
 		EXPECT_ERRNO(EMFILE, raw_get(dev, id));
 		/* the job fd's own TAKE_OWNERSHIP makes a job fd too */
 		EXPECT_ERRNO(EMFILE, ioctl(fd, KBITS_JOB_IOC_TAKE_OWNERSHIP));
-		unfill_fd_table();
+		unfill_fd_table(&saved_nofile);
 
 		EXPECT_EQ(lf, lowest_free_fd());
 		EXPECT_EQ(before, enum_jobs(dev, id, &seen));
