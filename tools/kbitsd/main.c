@@ -193,8 +193,10 @@ int main(int argc, char **argv)
 
 	err = kbits_new(&m, geteuid() == 0 ? KBITS_LOAD_MODULE : 0);
 	if (err < 0) {
-		log_msg(LOG_ERR, "cannot open /dev/kbits: %s (the kbits module is not loaded)",
-			strerror(-err));
+		/* ENOENT, ENODEV, ENXIO: no device, so no module to serve it */
+		log_msg(LOG_ERR, "cannot open /dev/kbits: %s%s", strerror(-err),
+			err == -ENOENT || err == -ENODEV || err == -ENXIO ?
+			" (the kbits module is not loaded: modprobe kbits)" : "");
 		return 1;
 	}
 	sfd = setup_signals();
