@@ -588,7 +588,10 @@ int kbits_job_get_owner(struct kbits_job *j, uid_t *out)
 /* A string can change between two calls; this many tries are plenty. */
 #define KBITS_STRING_TRIES 8
 
-/* A job's string (@cmd: GET_DISPLAY_NAME, GET_DESCRIPTION), malloc'd. */
+/*
+ * A job's string (@cmd: GET_DISPLAY_NAME, GET_DESCRIPTION,
+ * GET_HTTP_HEADERS), malloc'd.
+ */
 static int kbits_job_get_string(struct kbits_job *j, unsigned long cmd, char **out)
 {
 	size_t cap = KBITS_DISPLAY_NAME_MAX + 1;

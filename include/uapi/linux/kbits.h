@@ -150,10 +150,13 @@ struct kbits_job_id {
 };
 
 /*
- * A string read from a job (KBITS_JOB_IOC_GET_DISPLAY_NAME).  The kernel
- * writes the string and a NUL to @buf and its length without the NUL to
- * @len.  When @len (in) is too small for both it writes nothing to @buf,
- * stores the length needed without the NUL in @len and fails with -ERANGE.
+ * A job's string: its display name, description or custom HTTP headers
+ * (KBITS_JOB_IOC_GET_ and _SET_DISPLAY_NAME, _DESCRIPTION, _HTTP_HEADERS).
+ * GET: the kernel writes the string and a NUL to @buf and its length
+ * without the NUL to @len.  When @len (in) is too small for both it writes
+ * nothing to @buf, stores the length needed without the NUL in @len and
+ * fails with -ERANGE.  SET: @len bytes at @buf (no NUL needed) become the
+ * string.
  */
 struct kbits_job_string {
 	__u32 size;		/* in: sizeof(struct kbits_job_string) */
