@@ -1095,7 +1095,7 @@ static long kbits_job_get_error(struct kbits_job_fd *jf,
 			      KBITS_JOB_ERROR_SIZE_VER0);
 	if (err)
 		return err;
-	if (args.reserved)
+	if (args.flags)
 		return -EINVAL;
 
 	mutex_lock(&job->lock);

@@ -342,6 +342,9 @@ enum kbits_error_context {
  * KBITS_JOB_IOC_GET_ERROR - the job's last error (BITS: GetError):
  * -ENOMSG when it has none.  The text is written as GET_DISPLAY_NAME writes
  * a string (@text_len in: room; out: length; -ERANGE when too small).
+ * @flags says what @code is: KBITS_ERROR_HTTP for an HTTP status, else a
+ * positive errno.  It was a reserved field that had to be 0, and still must
+ * be 0 on the way in.
  */
 struct kbits_job_error {
 	__u32 size;		/* in: sizeof(struct kbits_job_error) */
@@ -349,7 +352,7 @@ struct kbits_job_error {
 	__s32 code;		/* out: a positive errno, or an HTTP status */
 	__u32 file_index;	/* out: the file it concerns, or KBITS_NO_FILE */
 	__u32 text_len;		/* in: bytes at @text; out: text length */
-	__u32 reserved;		/* must be 0 */
+	__u32 flags;		/* in: 0; out: KBITS_ERROR_HTTP or 0 */
 	__aligned_u64 text;	/* in: where to write the text */
 };
 
@@ -435,7 +438,7 @@ struct kbits_agent_progress {
 /* KBITS_AGENT_IOC_ERROR: a transfer failed. */
 struct kbits_agent_error {
 	__u32 size;		/* in: sizeof(struct kbits_agent_error) */
-	__u32 flags;		/* in: KBITS_ERROR_TRANSIENT, or 0 for a final error */
+	__u32 flags;		/* in: KBITS_ERROR_TRANSIENT, KBITS_ERROR_HTTP */
 	__u8 id[KBITS_GUID_SIZE];	/* in: the job */
 	__u32 context;		/* in: enum kbits_error_context, not NONE */
 	__s32 code;		/* in: a positive errno, or an HTTP status */
@@ -446,7 +449,15 @@ struct kbits_agent_error {
 };
 
 #define KBITS_AGENT_ERROR_SIZE_VER0	56
+
+/*
+ * KBITS_AGENT_ERROR's flags: KBITS_ERROR_TRANSIENT for an error the job
+ * retries (TRANSIENT_ERROR), without it a final one (ERROR);
+ * KBITS_ERROR_HTTP when @code is an HTTP status (100 to 599), without it
+ * @code is a positive errno.  GET_ERROR reports KBITS_ERROR_HTTP back.
+ */
 #define KBITS_ERROR_TRANSIENT		(1U << 0)
+#define KBITS_ERROR_HTTP		(1U << 1)
 
 /*
  * KBITS_AGENT_IOC_PLACED: the agent's answer to KBITS_EVENT_COMPLETING.
