@@ -925,6 +925,67 @@ int kbits_job_get_times(struct kbits_job *j, struct kbits_job_times *out)
 	return err;
 }
 
+/* The settable fields, as kbits_job_set_attrs() takes them. */
+#define KBITS_JOB_ATTRS_MASK (KBITS_ATTR_PRIORITY | KBITS_ATTR_NOTIFY_FLAGS | \
+			      KBITS_ATTR_MIN_RETRY_DELAY | KBITS_ATTR_NO_PROGRESS_TIMEOUT | \
+			      KBITS_ATTR_FLAGS | KBITS_ATTR_MAX_DOWNLOAD_TIME)
+
+_Static_assert(sizeof(struct kbits_job_attrs) == KBITS_JOB_ATTRS_SIZE_VER0,
+	       "struct kbits_job_attrs changed size");
+
+int kbits_job_get_attrs(struct kbits_job *j, struct kbits_job_attrs *out)
+{
+	struct kbits_job_attrs v;
+	struct kbits_job_attr a;
+	size_t size;
+	int err;
+
+	if (!out || out->size < KBITS_JOB_ATTRS_SIZE_VER0)
+		return -EINVAL;
+	err = kbits_job_get_attr(j, &a);
+	if (err < 0)
+		return err;
+	if (a.size < KBITS_JOB_ATTR_SIZE_VER1)	/* a module without them left them 0 */
+		a.max_download_time = a.transfer_time = 0;
+
+	memset(&v, 0, sizeof(v));
+	size = out->size < sizeof(v) ? out->size : sizeof(v);
+	v.size = (uint32_t)size;
+	v.priority = (enum kbits_job_priority)a.priority;
+	v.notify_flags = a.notify_flags;
+	v.min_retry_delay = a.min_retry_delay;
+	v.no_progress_timeout = a.no_progress_timeout;
+	v.max_download_time = a.max_download_time;
+	v.flags = a.flags;
+	v.error_count = a.error_count;
+	v.transfer_time = a.transfer_time;
+	v.creation_time = a.creation_time;
+	v.modification_time = a.modification_time;
+	v.transfer_completion_time = a.completion_time;
+	memcpy(out, &v, size);
+	return 0;
+}
+
+int kbits_job_set_attrs(struct kbits_job *j, uint32_t mask, const struct kbits_job_attrs *in)
+{
+	struct kbits_job_attr a;
+
+	if (!j || !in || in->size < KBITS_JOB_ATTRS_SIZE_VER0 || (mask & ~KBITS_JOB_ATTRS_MASK))
+		return -EINVAL;
+	/* The kernel reads only what @mask names, and @flags must be 0 unless named. */
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.mask = mask;
+	a.priority = (uint32_t)in->priority;
+	a.notify_flags = in->notify_flags;
+	a.min_retry_delay = in->min_retry_delay;
+	a.no_progress_timeout = in->no_progress_timeout;
+	a.max_download_time = in->max_download_time;
+	if (mask & KBITS_ATTR_FLAGS)
+		a.flags = in->flags;
+	return kbits_ioctl(j->fd, KBITS_JOB_IOC_SET_ATTR, &a);
+}
+
 /*
  * May the caller write and search @dir, with its effective ids (as the
  * kernel judges a create)?  0, or a negative errno.
@@ -1244,33 +1305,91 @@ int kbits_job_take_ownership(struct kbits_job *j)
 	return r;
 }
 
-int kbits_job_get_error(struct kbits_job *j, struct kbits_error *out)
+/*
+ * kbits_job_get_error has two versions.  struct kbits_error grew @flags in
+ * LIBKBITS_0.5, and a program built before allocated the old struct:
+ * kbits_job_get_error@LIBKBITS_0.1, which such programs are bound to,
+ * writes that layout and nothing past it; @@LIBKBITS_0.5, the default that
+ * programs link to now, the new one.  A program that reads @flags thus
+ * needs a library that fills it (its LIBKBITS_0.5 reference says so).
+ */
+struct kbits_error_v0_1 {
+	enum kbits_error_context context;
+	int code;
+	uint32_t file_index;
+	char *text;
+};
+
+_Static_assert(offsetof(struct kbits_error, text) == offsetof(struct kbits_error_v0_1, text),
+	       "struct kbits_error's old members moved");
+_Static_assert(sizeof(struct kbits_error) > sizeof(struct kbits_error_v0_1),
+	       "struct kbits_error did not grow");
+
+/* The job's last error: 0 with *text malloc'd, or a negative errno. */
+static int kbits_job_read_error(struct kbits_job *j, struct kbits_job_error *e, char **text)
 {
-	char *text = malloc(KBITS_ERROR_TEXT_MAX + 1);
-	struct kbits_job_error e;
+	char *t;
 	int err;
 
-	if (out)
-		out->text = NULL;
-	if (!j || !out) {
-		free(text);
+	if (!j)
 		return -EINVAL;
-	}
-	if (!text)
+	t = malloc(KBITS_ERROR_TEXT_MAX + 1);
+	if (!t)
 		return -ENOMEM;
-	memset(&e, 0, sizeof(e));
-	e.size = sizeof(e);
-	e.text_len = KBITS_ERROR_TEXT_MAX + 1;
-	e.text = (uintptr_t)text;
-	err = kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_ERROR, &e);
+	memset(e, 0, sizeof(*e));
+	e->size = sizeof(*e);
+	e->text_len = KBITS_ERROR_TEXT_MAX + 1;
+	e->text = (uintptr_t)t;
+	err = kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_ERROR, e);
 	if (err < 0) {
-		free(text);
+		free(t);
 		return err;
 	}
+	*text = t;
+	return 0;
+}
+
+int kbits_job_get_error_v0_1(struct kbits_job *j, struct kbits_error_v0_1 *out);
+int kbits_job_get_error_v0_5(struct kbits_job *j, struct kbits_error *out);
+
+__attribute__((symver("kbits_job_get_error@LIBKBITS_0.1")))
+int kbits_job_get_error_v0_1(struct kbits_job *j, struct kbits_error_v0_1 *out)
+{
+	struct kbits_job_error e;
+	char *text;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	out->text = NULL;
+	err = kbits_job_read_error(j, &e, &text);
+	if (err < 0)
+		return err;
 	out->context = (enum kbits_error_context)e.context;
 	out->code = e.code;
 	out->file_index = e.file_index;
 	out->text = text;
+	return 0;
+}
+
+__attribute__((symver("kbits_job_get_error@@LIBKBITS_0.5")))
+int kbits_job_get_error_v0_5(struct kbits_job *j, struct kbits_error *out)
+{
+	struct kbits_job_error e;
+	char *text;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	out->text = NULL;
+	err = kbits_job_read_error(j, &e, &text);
+	if (err < 0)
+		return err;
+	out->context = (enum kbits_error_context)e.context;
+	out->code = e.code;
+	out->file_index = e.file_index;
+	out->text = text;
+	out->flags = e.flags;
 	return 0;
 }
 
@@ -1299,14 +1418,98 @@ const char *kbits_job_state_name(enum kbits_job_state s)
 	return "UNKNOWN";
 }
 
+
+static const char *const priority_names[] = {
+	[KBITS_PRIORITY_FOREGROUND]	= "foreground",
+	[KBITS_PRIORITY_HIGH]		= "high",
+	[KBITS_PRIORITY_NORMAL]		= "normal",
+	[KBITS_PRIORITY_LOW]		= "low",
+};
+
+static const char *const type_names[] = {
+	[KBITS_JOB_TYPE_DOWNLOAD]	= "DOWNLOAD",
+	[KBITS_JOB_TYPE_UPLOAD]		= "UPLOAD",
+	[KBITS_JOB_TYPE_UPLOAD_REPLY]	= "UPLOAD_REPLY",
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 const char *kbits_job_type_name(enum kbits_job_type t)
 {
-	switch (t) {
-	case KBITS_JOB_TYPE_DOWNLOAD:		return "DOWNLOAD";
-	case KBITS_JOB_TYPE_UPLOAD:		return "UPLOAD";
-	case KBITS_JOB_TYPE_UPLOAD_REPLY:	return "UPLOAD_REPLY";
+	return (unsigned int)t < ARRAY_SIZE(type_names) ? type_names[t] : "UNKNOWN";
+}
+
+const char *kbits_job_priority_name(enum kbits_job_priority p)
+{
+	return (unsigned int)p < ARRAY_SIZE(priority_names) ? priority_names[p] : "unknown";
+}
+
+const char *kbits_error_context_name(enum kbits_error_context c)
+{
+	switch (c) {
+	case KBITS_ERROR_CONTEXT_NONE:			return "NONE";
+	case KBITS_ERROR_CONTEXT_GENERAL:		return "GENERAL";
+	case KBITS_ERROR_CONTEXT_LOCAL_FILE:		return "LOCAL_FILE";
+	case KBITS_ERROR_CONTEXT_REMOTE_FILE:		return "REMOTE_FILE";
+	case KBITS_ERROR_CONTEXT_TRANSPORT:		return "TRANSPORT";
+	case KBITS_ERROR_CONTEXT_REMOTE_APPLICATION:	return "REMOTE_APPLICATION";
 	}
 	return "UNKNOWN";
+}
+
+/* ASCII only: toupper() would follow the locale (a Turkish 'i'). */
+static char name_char(char c)
+{
+	if (c == '-')
+		return '_';
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+/* @name is @want, case aside, with '-' for '_'. */
+static bool name_matches(const char *name, const char *want)
+{
+	for (; *name && *want; name++, want++)
+		if (name_char(*name) != name_char(*want))
+			return false;
+	return !*name && !*want;
+}
+
+/* The index of @name in @names, or -EINVAL. */
+static int name_index(const char *name, const char *const *names, size_t n)
+{
+	size_t i;
+
+	if (!name)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (name_matches(name, names[i]))
+			return (int)i;
+	return -EINVAL;
+}
+
+int kbits_job_priority_from_name(const char *name, enum kbits_job_priority *out)
+{
+	int i = name_index(name, priority_names, ARRAY_SIZE(priority_names));
+
+	if (i < 0 || !out)
+		return -EINVAL;
+	*out = (enum kbits_job_priority)i;
+	return 0;
+}
+
+int kbits_job_type_from_name(const char *name, enum kbits_job_type *out)
+{
+	int i = name_index(name, type_names, ARRAY_SIZE(type_names));
+
+	if (i < 0 || !out)
+		return -EINVAL;
+	*out = (enum kbits_job_type)i;
+	return 0;
+}
+
+bool kbits_job_state_is_final(enum kbits_job_state s)
+{
+	return s == KBITS_JOB_STATE_ACKNOWLEDGED || s == KBITS_JOB_STATE_CANCELLED;
 }
 
 const char *kbits_strerror(int err)

@@ -184,6 +184,54 @@ int kbits_job_get_proxy(struct kbits_job *j, enum kbits_proxy_usage *usage,
 int kbits_job_set_http_headers(struct kbits_job *j, const char *headers);
 int kbits_job_get_http_headers(struct kbits_job *j, char **out);
 
+/*
+ * All of a job's settings and times in one call (one GET_ATTR ioctl), and
+ * several settings changed at once.  Since LIBKBITS_0.5.
+ *
+ * The struct may grow at its end in a later version, as the kernel's
+ * structs do: the caller sets @size to sizeof(struct kbits_job_attrs) (or
+ * KBITS_JOB_ATTRS_SIZE_VER0), and the library reads and writes no byte past
+ * it; -EINVAL when it is below KBITS_JOB_ATTRS_SIZE_VER0.  A get sets @size
+ * to the bytes it filled, at most the caller's (so a struct that a newer
+ * binary passes to an older library says which fields it holds).
+ *
+ * The mask of kbits_job_set_attrs() is the UAPI's KBITS_ATTR_* of
+ * <linux/kbits.h> (PRIORITY, NOTIFY_FLAGS, MIN_RETRY_DELAY,
+ * NO_PROGRESS_TIMEOUT, FLAGS, MAX_DOWNLOAD_TIME): this header already
+ * hands out the UAPI's names (the enums, KBITS_NOTIFY_*, KBITS_JOB_*), and
+ * a second set of names for the same bits would be two ways to say one
+ * thing.  Set changes the fields @mask names, all or none (one SET_ATTR);
+ * the other fields are not read.  -EINVAL for a mask bit this library does
+ * not know, and for a value the kernel refuses (as the single setters).
+ * The fields only get fills (error_count, transfer_time, the times) have no
+ * mask bit.
+ *
+ * From a module older than max download times (LIBKBITS_0.3),
+ * max_download_time and transfer_time read 0 (such a module has no limit
+ * to report; kbits_job_get_max_download_time() tells the two apart with
+ * -EOPNOTSUPP), and setting KBITS_ATTR_MAX_DOWNLOAD_TIME fails with
+ * -EINVAL.
+ */
+struct kbits_job_attrs {
+	uint32_t size;				/* in: sizeof(struct kbits_job_attrs) */
+	enum kbits_job_priority priority;
+	uint32_t notify_flags;			/* KBITS_NOTIFY_* */
+	uint32_t min_retry_delay;		/* seconds */
+	uint32_t no_progress_timeout;		/* seconds */
+	uint32_t max_download_time;		/* seconds; 0: no limit */
+	uint32_t flags;				/* KBITS_JOB_* */
+	uint32_t error_count;			/* get only */
+	uint32_t transfer_time;			/* get only: seconds, as kbits_job_get_transfer_time() */
+	/* seconds since the epoch, 0 where not yet; get only */
+	int64_t creation_time;
+	int64_t modification_time;		/* the last change by its user */
+	int64_t transfer_completion_time;	/* when it became TRANSFERRED */
+};
+#define KBITS_JOB_ATTRS_SIZE_VER0	64
+
+int kbits_job_get_attrs(struct kbits_job *j, struct kbits_job_attrs *out);
+int kbits_job_set_attrs(struct kbits_job *j, uint32_t mask, const struct kbits_job_attrs *in);
+
 /* Seconds since the epoch; 0 where not yet. */
 struct kbits_job_times {
 	int64_t creation_time;
@@ -291,12 +339,25 @@ int kbits_job_take_ownership(struct kbits_job *j);
  */
 int kbits_job_next_event(struct kbits_job *j, struct kbits_event *out, int timeout_ms);
 
-/* A job's last error (BITS: GetError). */
+/*
+ * A job's last error (BITS: GetError).  @flags came with LIBKBITS_0.5: a
+ * program built with this header gets kbits_job_get_error@LIBKBITS_0.5,
+ * which fills it; one built before keeps the old call
+ * (kbits_job_get_error@LIBKBITS_0.1), which writes the old struct, without
+ * @flags.
+ */
 struct kbits_error {
 	enum kbits_error_context context;	/* KBITS_ERROR_CONTEXT_* */
-	int code;			/* a positive errno, or an HTTP status */
+	int code;			/* see @flags */
 	uint32_t file_index;		/* the file it concerns, or KBITS_NO_FILE */
 	char *text;			/* malloc'd; the caller frees it */
+	/*
+	 * KBITS_ERROR_HTTP (<linux/kbits.h>) when @code is an HTTP status,
+	 * else 0 and @code is a positive errno.  (A module older than
+	 * KBITS_ERROR_HTTP never sets it: there, a code from 100 to 599 in
+	 * the REMOTE_FILE or REMOTE_APPLICATION context is a status.)
+	 */
+	uint32_t flags;
 };
 /* -ENOMSG (BITS: BG_E_ERROR_INFORMATION_UNAVAILABLE) when the job has no error. */
 int kbits_job_get_error(struct kbits_job *j, struct kbits_error *out);
@@ -304,6 +365,26 @@ int kbits_job_get_error(struct kbits_job *j, struct kbits_error *out);
 /* Names for the enums, e.g. "SUSPENDED", "DOWNLOAD"; "UNKNOWN" for others. */
 const char *kbits_job_state_name(enum kbits_job_state s);
 const char *kbits_job_type_name(enum kbits_job_type t);
+/*
+ * The names kbitsctl and kbitsd show and read.  Since LIBKBITS_0.5.
+ * Priorities: "foreground", "high", "normal", "low" ("unknown" for others).
+ * Error contexts: "NONE", "GENERAL", "LOCAL_FILE", "REMOTE_FILE",
+ * "TRANSPORT", "REMOTE_APPLICATION" ("UNKNOWN" for others).
+ */
+const char *kbits_job_priority_name(enum kbits_job_priority p);
+const char *kbits_error_context_name(enum kbits_error_context c);
+/*
+ * The other way: 0, or -EINVAL for a name that is none of them.  Case does
+ * not matter, and '-' stands for '_' ("upload-reply" is UPLOAD_REPLY).
+ * Since LIBKBITS_0.5.
+ */
+int kbits_job_priority_from_name(const char *name, enum kbits_job_priority *out);
+int kbits_job_type_from_name(const char *name, enum kbits_job_type *out);
+/*
+ * ACKNOWLEDGED and CANCELLED: the job left the queue and no call changes
+ * it any more.  Since LIBKBITS_0.5.
+ */
+bool kbits_job_state_is_final(enum kbits_job_state s);
 
 /*
  * Text for a negative errno returned by this library, in BITS's terms; for

@@ -4,6 +4,7 @@
  * argument checks, names.  What needs the module is in tests/selftests/,
  * run in the test VM.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -795,6 +796,190 @@ START_TEST(type_names)
 }
 END_TEST
 
+START_TEST(priority_names)
+{
+	ck_assert_str_eq(kbits_job_priority_name(KBITS_PRIORITY_FOREGROUND), "foreground");
+	ck_assert_str_eq(kbits_job_priority_name(KBITS_PRIORITY_HIGH), "high");
+	ck_assert_str_eq(kbits_job_priority_name(KBITS_PRIORITY_NORMAL), "normal");
+	ck_assert_str_eq(kbits_job_priority_name(KBITS_PRIORITY_LOW), "low");
+	ck_assert_str_eq(kbits_job_priority_name((enum kbits_job_priority)4), "unknown");
+	ck_assert_str_eq(kbits_job_priority_name((enum kbits_job_priority)-1), "unknown");
+}
+END_TEST
+
+START_TEST(error_context_names)
+{
+	ck_assert_str_eq(kbits_error_context_name(KBITS_ERROR_CONTEXT_NONE), "NONE");
+	ck_assert_str_eq(kbits_error_context_name(KBITS_ERROR_CONTEXT_GENERAL), "GENERAL");
+	ck_assert_str_eq(kbits_error_context_name(KBITS_ERROR_CONTEXT_LOCAL_FILE), "LOCAL_FILE");
+	ck_assert_str_eq(kbits_error_context_name(KBITS_ERROR_CONTEXT_REMOTE_FILE), "REMOTE_FILE");
+	ck_assert_str_eq(kbits_error_context_name(KBITS_ERROR_CONTEXT_TRANSPORT), "TRANSPORT");
+	ck_assert_str_eq(kbits_error_context_name(KBITS_ERROR_CONTEXT_REMOTE_APPLICATION),
+			 "REMOTE_APPLICATION");
+	ck_assert_str_eq(kbits_error_context_name((enum kbits_error_context)6), "UNKNOWN");
+	ck_assert_str_eq(kbits_error_context_name((enum kbits_error_context)-1), "UNKNOWN");
+}
+END_TEST
+
+/* Every name the *_name() calls give reads back, in any case; others do not. */
+START_TEST(names_parse_back)
+{
+	static const char *const bad[] = {
+		"", "lowest", "lo", "normal ", " normal", "norm-al", "foreground\n", "unknown",
+		"UNKNOWN", "0", "download_", "upload-reply-", "upload__reply",
+	};
+	enum kbits_job_priority p;
+	enum kbits_job_type t;
+	char buf[32];
+	size_t k;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		const char *name = kbits_job_priority_name((enum kbits_job_priority)i);
+
+		p = (enum kbits_job_priority)99;
+		ck_assert_int_eq(kbits_job_priority_from_name(name, &p), 0);
+		ck_assert_int_eq(p, i);
+		for (k = 0; name[k]; k++)
+			buf[k] = (char)(name[k] - 'a' + 'A');
+		buf[k] = 0;
+		p = (enum kbits_job_priority)99;
+		ck_assert_int_eq(kbits_job_priority_from_name(buf, &p), 0);
+		ck_assert_int_eq(p, i);
+	}
+	ck_assert_int_eq(kbits_job_priority_from_name("NoRmAl", &p), 0);
+	ck_assert_int_eq(p, KBITS_PRIORITY_NORMAL);
+	for (i = 0; i < 3; i++) {
+		const char *name = kbits_job_type_name((enum kbits_job_type)i);
+
+		t = (enum kbits_job_type)99;
+		ck_assert_int_eq(kbits_job_type_from_name(name, &t), 0);
+		ck_assert_int_eq(t, i);
+	}
+	/* kbitsctl's forms */
+	ck_assert_int_eq(kbits_job_type_from_name("download", &t), 0);
+	ck_assert_int_eq(t, KBITS_JOB_TYPE_DOWNLOAD);
+	ck_assert_int_eq(kbits_job_type_from_name("upload", &t), 0);
+	ck_assert_int_eq(t, KBITS_JOB_TYPE_UPLOAD);
+	ck_assert_int_eq(kbits_job_type_from_name("upload-reply", &t), 0);
+	ck_assert_int_eq(t, KBITS_JOB_TYPE_UPLOAD_REPLY);
+	ck_assert_int_eq(kbits_job_type_from_name("upload_reply", &t), 0);
+	ck_assert_int_eq(t, KBITS_JOB_TYPE_UPLOAD_REPLY);
+
+	p = (enum kbits_job_priority)99;
+	t = (enum kbits_job_type)99;
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		ck_assert_int_eq(kbits_job_priority_from_name(bad[k], &p), -EINVAL);
+		ck_assert_int_eq(kbits_job_type_from_name(bad[k], &t), -EINVAL);
+	}
+	/* a failed parse leaves *out alone */
+	ck_assert_int_eq(p, 99);
+	ck_assert_int_eq(t, 99);
+	ck_assert_int_eq(kbits_job_priority_from_name(NULL, &p), -EINVAL);
+	ck_assert_int_eq(kbits_job_priority_from_name("low", NULL), -EINVAL);
+	ck_assert_int_eq(kbits_job_type_from_name(NULL, &t), -EINVAL);
+	ck_assert_int_eq(kbits_job_type_from_name("upload", NULL), -EINVAL);
+}
+END_TEST
+
+START_TEST(final_states)
+{
+	int s;
+
+	for (s = KBITS_JOB_STATE_QUEUED; s <= KBITS_JOB_STATE_CANCELLED; s++)
+		ck_assert_int_eq(kbits_job_state_is_final((enum kbits_job_state)s),
+				 s == KBITS_JOB_STATE_ACKNOWLEDGED || s == KBITS_JOB_STATE_CANCELLED);
+	ck_assert(!kbits_job_state_is_final((enum kbits_job_state)9));
+}
+END_TEST
+
+/*
+ * kbits_job_get_attrs/set_attrs: the size and mask checks come before the
+ * handle's; nothing is written when they fail.
+ */
+START_TEST(job_attrs_args)
+{
+	struct kbits_job_attrs a, b;
+
+	ck_assert_uint_eq(sizeof(a), KBITS_JOB_ATTRS_SIZE_VER0);
+	memset(&a, 0x5a, sizeof(a));
+	a.size = sizeof(a);
+	b = a;
+	ck_assert_int_eq(kbits_job_get_attrs(NULL, &a), -EINVAL);
+	ck_assert_int_eq(memcmp(&a, &b, sizeof(a)), 0);
+	ck_assert_int_eq(kbits_job_get_attrs(NULL, NULL), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_attrs(NULL, KBITS_ATTR_PRIORITY, &a), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_attrs(NULL, 0, NULL), -EINVAL);
+
+	/* a size below version 0: nothing read or written */
+	a.size = KBITS_JOB_ATTRS_SIZE_VER0 - 1;
+	b = a;
+	ck_assert_int_eq(kbits_job_get_attrs(NULL, &a), -EINVAL);
+	ck_assert_int_eq(memcmp(&a, &b, sizeof(a)), 0);
+	a.size = 0;
+	ck_assert_int_eq(kbits_job_get_attrs(NULL, &a), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_attrs(NULL, KBITS_ATTR_PRIORITY, &a), -EINVAL);
+}
+END_TEST
+
+/*
+ * kbits_job_get_error exists twice: @LIBKBITS_0.1 for programs built with
+ * the old struct kbits_error, @@LIBKBITS_0.5 (the default, what this test
+ * links to) for the new one.  The old one, called with the old struct in a
+ * guard-filled buffer, writes nothing past it.  (Its success path needs a
+ * job with an error, so a module: tests/selftests/kbits_test.c's
+ * lib_get_error_versions checks it in the VM.)
+ */
+struct kbits_error_v0_1 {
+	enum kbits_error_context context;
+	int code;
+	uint32_t file_index;
+	char *text;
+};
+
+START_TEST(get_error_versions)
+{
+	typedef int get_error_fn(struct kbits_job *, void *);
+	void *p01 = dlvsym(RTLD_DEFAULT, "kbits_job_get_error", "LIBKBITS_0.1");
+	void *p05 = dlvsym(RTLD_DEFAULT, "kbits_job_get_error", "LIBKBITS_0.5");
+	get_error_fn *v01, *v05;
+	unsigned char buf[sizeof(struct kbits_error_v0_1) + 64];
+	struct kbits_error_v0_1 old;
+	size_t i;
+
+	ck_assert_ptr_nonnull(p01);
+	ck_assert_ptr_nonnull(p05);
+	ck_assert_ptr_ne(p01, p05);
+	/* POSIX's way from dlsym()'s void * to a function pointer */
+	memcpy(&v01, &p01, sizeof(v01));
+	memcpy(&v05, &p05, sizeof(v05));
+	ck_assert_ptr_null(dlvsym(RTLD_DEFAULT, "kbits_job_get_error", "LIBKBITS_0.2"));
+	/* the new struct grew by @flags, past the old one's end */
+	ck_assert_uint_gt(sizeof(struct kbits_error), sizeof(old));
+	ck_assert_uint_ge(offsetof(struct kbits_error, flags), sizeof(old));
+
+	memset(buf, 0xa5, sizeof(buf));
+	ck_assert_int_eq(v01(NULL, buf), -EINVAL);
+	memcpy(&old, buf, sizeof(old));
+	ck_assert_ptr_null(old.text);	/* cleared, as it always was */
+	for (i = sizeof(old); i < sizeof(buf); i++)
+		ck_assert_uint_eq(buf[i], 0xa5);
+	ck_assert_int_eq(v01(NULL, NULL), -EINVAL);
+
+	/* the default: what kbits_job_get_error() in this program calls */
+	{
+		struct kbits_error e;
+
+		memset(&e, 0xa5, sizeof(e));
+		ck_assert_int_eq(v05(NULL, &e), -EINVAL);
+		ck_assert_ptr_null(e.text);
+		memset(&e, 0xa5, sizeof(e));
+		ck_assert_int_eq(kbits_job_get_error(NULL, &e), -EINVAL);
+		ck_assert_ptr_null(e.text);
+	}
+}
+END_TEST
+
 static Suite *libkbits_suite(void)
 {
 	Suite *s = suite_create("libkbits");
@@ -848,6 +1033,15 @@ static Suite *libkbits_suite(void)
 	tc = tcase_create("names");
 	tcase_add_test(tc, state_names);
 	tcase_add_test(tc, type_names);
+	tcase_add_test(tc, priority_names);
+	tcase_add_test(tc, error_context_names);
+	tcase_add_test(tc, names_parse_back);
+	tcase_add_test(tc, final_states);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("LIBKBITS_0.5");
+	tcase_add_test(tc, job_attrs_args);
+	tcase_add_test(tc, get_error_versions);
 	suite_add_tcase(s, tc);
 
 	return s;
