@@ -252,7 +252,7 @@ static int get_error(int fd, struct got_error *g)
 {
 	memset(g, 'Z', sizeof(*g));
 	g->e.size = sizeof(g->e);
-	g->e.reserved = 0;
+	g->e.flags = 0;
 	g->e.text_len = sizeof(g->text);
 	g->e.text = (uintptr_t)g->text;
 	return ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g->e);
@@ -1906,7 +1906,7 @@ TEST(errors_transient_and_final)
 	/* a text buffer too small: ERANGE with the length, nothing written */
 	memset(&g, 'Z', sizeof(g));
 	g.e.size = sizeof(g.e);
-	g.e.reserved = 0;
+	g.e.flags = 0;
 	g.e.text = (uintptr_t)g.text;
 	g.e.text_len = strlen(refused);		/* no room for the NUL */
 	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
@@ -1919,14 +1919,14 @@ TEST(errors_transient_and_final)
 	/* just enough */
 	memset(&g, 'Z', sizeof(g));
 	g.e.size = sizeof(g.e);
-	g.e.reserved = 0;
+	g.e.flags = 0;
 	g.e.text = (uintptr_t)g.text;
 	g.e.text_len = strlen(refused) + 1;
 	EXPECT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
 	EXPECT_STREQ(refused, g.text);
 	EXPECT_EQ(KBITS_ERROR_CONTEXT_TRANSPORT, g.e.context);
-	/* reserved */
-	g.e.reserved = 1;
+	/* flags, the reserved field they were: 0 on the way in */
+	g.e.flags = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
 
 	/* not another transient error before a retry */

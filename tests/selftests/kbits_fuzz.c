@@ -900,7 +900,7 @@ static uint64_t arg_get_error(struct fz *z)
 	memset(&e, 0, sizeof(e));
 	e.text = put_outbuf(&z->r, &e.text_len);
 	if (chance(&z->r, 5))
-		e.reserved = any32(&z->r);
+		e.flags = any32(&z->r);
 	if (chance(&z->r, 5))
 		e.code = (int32_t)any32(&z->r);
 	return place_struct(z, &e, sizeof(e), KBITS_JOB_ERROR_SIZE_VER0);

@@ -866,7 +866,7 @@ static const struct fld f_get_file[] = {
 };
 
 static const struct fld f_get_error[] = {
-	RSVD(je_t, reserved),
+	RSVD(je_t, flags),
 	LEN(je_t, text_len, text, KBITS_ERROR_TEXT_MAX, G_ROOM, A_1, ROOM_E),
 	PTR(je_t, text, text_len, true, A_1),
 	END

@@ -293,7 +293,7 @@ static int get_error(int fd, struct got_error *g)
 {
 	memset(g, 'Z', sizeof(*g));
 	g->e.size = sizeof(g->e);
-	g->e.reserved = 0;
+	g->e.flags = 0;
 	g->e.text_len = sizeof(g->text);
 	g->e.text = (uintptr_t)g->text;
 	return ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g->e);
