@@ -1349,10 +1349,19 @@ static int kbits_job_read_error(struct kbits_job *j, struct kbits_job_error *e, 
 	return 0;
 }
 
+/*
+ * Binds @fn to the versioned name @ver.  gcc (10 and later) has an
+ * attribute, right under LTO too; clang (14) only the assembler's directive.
+ */
+#if defined(__has_attribute) && __has_attribute(symver)
+#define KBITS_SYMVER(fn, ver) extern __typeof__(fn) fn __attribute__((symver(ver)))
+#else
+#define KBITS_SYMVER(fn, ver) __asm__(".symver " #fn ", " ver)
+#endif
+
 int kbits_job_get_error_v0_1(struct kbits_job *j, struct kbits_error_v0_1 *out);
 int kbits_job_get_error_v0_5(struct kbits_job *j, struct kbits_error *out);
 
-__attribute__((symver("kbits_job_get_error@LIBKBITS_0.1")))
 int kbits_job_get_error_v0_1(struct kbits_job *j, struct kbits_error_v0_1 *out)
 {
 	struct kbits_job_error e;
@@ -1372,7 +1381,8 @@ int kbits_job_get_error_v0_1(struct kbits_job *j, struct kbits_error_v0_1 *out)
 	return 0;
 }
 
-__attribute__((symver("kbits_job_get_error@@LIBKBITS_0.5")))
+KBITS_SYMVER(kbits_job_get_error_v0_1, "kbits_job_get_error@LIBKBITS_0.1");
+
 int kbits_job_get_error_v0_5(struct kbits_job *j, struct kbits_error *out)
 {
 	struct kbits_job_error e;
@@ -1392,6 +1402,7 @@ int kbits_job_get_error_v0_5(struct kbits_job *j, struct kbits_error *out)
 	out->flags = e.flags;
 	return 0;
 }
+KBITS_SYMVER(kbits_job_get_error_v0_5, "kbits_job_get_error@@LIBKBITS_0.5");
 
 int kbits_job_cancel(struct kbits_job *j)
 {
