@@ -48,7 +48,20 @@ static bool kbits_job_wants(const struct kbits_job *job, u32 kind)
 	}
 }
 
-/* Records an event of @job (whose lock is held) for its job fds. */
+/**
+ * kbits_job_event() - Record an event of a job for its job fds.
+ * @job: the job, its lock held.
+ * @kind: an enum kbits_event_kind.
+ *
+ * Every state change comes here, the agent's too: it first accounts the job's
+ * transfer time (kbits_job_account()).  The event is recorded only when the
+ * job's notify flags ask for its kind.  The ring is made with the first event;
+ * when it cannot be, the event still takes its number, and the readers get an
+ * OVERFLOW in its place.  Readers and pollers are woken (EPOLLIN).  The agent
+ * is not told: kbits_job_changed() does both.
+ *
+ * Context: @job->lock held; may sleep (it may allocate the ring).
+ */
 void kbits_job_event(struct kbits_job *job, u32 kind)
 {
 	struct kbits_event *ev;
@@ -74,14 +87,28 @@ void kbits_job_event(struct kbits_job *job, u32 kind)
 	wake_up_interruptible_poll(&job->wait, EPOLLIN | EPOLLRDNORM);
 }
 
-/* A change its user made: for the agent, and for the job fds. */
+/**
+ * kbits_job_changed() - Tell the agent and the job fds of a user's change.
+ * @job: the job, its lock held; the caller holds a reference.
+ * @kind: an event kind the agent keeps (kbits_agent_notify()): CREATED, QUEUED,
+ * SUSPENDED, MODIFIED, COMPLETING, CANCELLED or COMPLETED.
+ *
+ * Context: @job->lock held; may sleep.
+ */
 void kbits_job_changed(struct kbits_job *job, u32 kind)
 {
 	kbits_agent_notify(job, kind);
 	kbits_job_event(job, kind);
 }
 
-/* A TAKE_OWNERSHIP revoked some of @job's fds: wake their readers. */
+/**
+ * kbits_job_revoked() - Wake the readers of a job's revoked fds.
+ * @job: the job whose owner_gen a TAKE_OWNERSHIP just moved.
+ *
+ * Their read() returns -EACCES, their poll() EPOLLERR | EPOLLHUP.
+ *
+ * Context: Any; TAKE_OWNERSHIP calls it with @job->lock held.
+ */
 void kbits_job_revoked(struct kbits_job *job)
 {
 	wake_up_interruptible_poll(&job->wait, EPOLLERR | EPOLLHUP);
@@ -143,6 +170,28 @@ static bool kbits_job_readable(struct kbits_job_fd *jf)
 	       kbits_job_fd_check(jf);
 }
 
+/**
+ * kbits_job_read() - read() of a job fd: its job's events.
+ * @file: the job fd.
+ * @buf: the caller's buffer: whole struct kbits_event records.
+ * @count: its size in bytes; at least one record.
+ * @ppos: unused: the fd is a stream.
+ *
+ * Gives the events after the last one this fd read, as many whole records as
+ * fit, waiting (interruptibly) for the first one unless the fd is O_NONBLOCK.
+ * Threads that read one fd at once each get other events.  A reader that fell
+ * behind the ring gets an OVERFLOW record in place of what it missed.  Events
+ * taken but not copied (a bad @buf) are lost to this fd, as an eventfd's count
+ * would be.
+ *
+ * Context: Process context; may sleep.  The job's lock is held only to take the
+ * records, not across the copy to userspace.
+ * Return: the bytes read, a multiple of the record's size; 0 (EOF) once the job
+ * is final and every event was read; -EINVAL when @count is less than a record;
+ * -EAGAIN when nothing is there and the fd is O_NONBLOCK; -ERESTARTSYS when a
+ * signal came first; -EACCES when the fd is revoked; -EFAULT when nothing could
+ * be copied.
+ */
 ssize_t kbits_job_read(struct file *file, char __user *buf, size_t count,
 		       loff_t *ppos)
 {
@@ -186,6 +235,17 @@ ssize_t kbits_job_read(struct file *file, char __user *buf, size_t count,
 	return done;
 }
 
+/**
+ * kbits_job_poll() - poll() of a job fd.
+ * @file: the job fd.
+ * @pt: the poll table.
+ *
+ * Context: Any context poll() runs in; takes no lock (it reads what it looks at
+ * with READ_ONCE()).
+ * Return: EPOLLERR | EPOLLHUP for a revoked fd; otherwise EPOLLIN | EPOLLRDNORM
+ * while there are events this fd has not read, and EPOLLHUP once the job is
+ * final.
+ */
 __poll_t kbits_job_poll(struct file *file, poll_table *pt)
 {
 	struct kbits_job_fd *jf = file->private_data;

@@ -20,7 +20,16 @@ static void kbits_file_free(struct kbits_file *f)
 	kfree(f->local);
 }
 
-/* Frees every file of a job that nothing else can reach any more. */
+/**
+ * kbits_job_free_files() - Free every file of a job.
+ * @job: the job, which nothing else can reach any more (its release, or a job
+ * of kbits_kunit.ko's).
+ *
+ * Leaves the job without files.
+ *
+ * Context: Any context that may free; no lock needed, as nothing else can reach
+ * @job.
+ */
 void kbits_job_free_files(struct kbits_job *job)
 {
 	u32 i;
@@ -33,6 +42,14 @@ void kbits_job_free_files(struct kbits_job *job)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_job_free_files);
 
+/**
+ * kbits_job_all_files_done() - Are all of a job's files transferred?
+ * @job: the job, its lock held.
+ *
+ * Context: @job->lock held.
+ * Return: true when every file is complete, and for a job without files (the
+ * callers that care check that apart); false otherwise.
+ */
 bool kbits_job_all_files_done(const struct kbits_job *job)
 {
 	u32 i;
@@ -44,7 +61,16 @@ bool kbits_job_all_files_done(const struct kbits_job *job)
 	return true;
 }
 
-/* Drops the files that did not finish (Complete); returns how many. */
+/**
+ * kbits_job_drop_unfinished() - Drop the files of a job that did not finish.
+ * @job: the job, its lock held.
+ *
+ * Keeps the completed files, in their order (COMPLETE keeps only those, as BITS
+ * does); the array keeps its size.
+ *
+ * Context: @job->lock held.
+ * Return: how many files it dropped.
+ */
 u32 kbits_job_drop_unfinished(struct kbits_job *job)
 {
 	u32 i, kept = 0;
@@ -67,9 +93,16 @@ static bool kbits_has_prefix(const char *s, const char *prefix)
 	return !strncasecmp(s, prefix, strlen(prefix));
 }
 
-/*
- * A remote name is an absolute path, a file:// URL of one, or an http://
- * or https:// URL with something after the scheme.
+/**
+ * kbits_remote_name_ok() - May a file have this remote name?
+ * @s: the name, NUL-terminated.
+ *
+ * A remote name is an absolute path, a file:// URL of one, or an http:// or
+ * https:// URL with something after the scheme (in any case).  Only the form is
+ * checked: the agent resolves it.
+ *
+ * Context: Any.
+ * Return: true when @s has one of those forms, false otherwise.
  */
 VISIBLE_IF_KUNIT bool kbits_remote_name_ok(const char *s)
 {
@@ -85,7 +118,17 @@ VISIBLE_IF_KUNIT bool kbits_remote_name_ok(const char *s)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_remote_name_ok);
 
-/* Are these a remote name and a local name a file may have? */
+/**
+ * kbits_file_names_ok() - May a file have these names?
+ * @remote: its remote name (kbits_remote_name_ok()).
+ * @local: its local name, which must be an absolute path.
+ *
+ * ADD_FILES and IMPORT check every file with this.  Only the form is checked:
+ * the agent resolves the names, in the job's root directory.
+ *
+ * Context: Any.
+ * Return: true when both names have the forms a file's may, false otherwise.
+ */
 bool kbits_file_names_ok(const char *remote, const char *local)
 {
 	return kbits_remote_name_ok(remote) && local[0] == '/';
@@ -123,6 +166,31 @@ static int kbits_file_from_spec(struct kbits_file *f,
 	return 0;
 }
 
+/**
+ * kbits_job_add_files() - ADD_FILES: add files to a job.
+ * @jf: the job fd.
+ * @uarg: the caller's struct kbits_add_files: an array of struct
+ * kbits_file_spec, of @uarg->entry_size bytes each.
+ *
+ * As BITS's AddFile and AddFileSet: all the files or none.  Every spec and name
+ * is copied in and checked before the job's lock is taken (a larger spec than
+ * we know must end in zeros); the lock is held only to grow the array.  A job
+ * may have max_files_per_job files in all (KBITS_FILES_PER_JOB_LIMIT at most),
+ * an upload or upload-reply job one.  The state does not change: a TRANSFERRED
+ * job given files stays so until its user resumes it.  On success the job's
+ * modification time moves, and the agent and the job fds are told
+ * (KBITS_EVENT_MODIFIED).
+ *
+ * Context: Process context; may sleep.  Takes the job's lock, not across the
+ * copies from userspace.
+ * Return: 0; -EINVAL for nonzero flags, no files, an entry size below version
+ * 0's or above a page, an empty or malformed name (kbits_file_names_ok());
+ * -E2BIG past the job's limit of files (checked before anything is copied, and
+ * again with the files the job has), or for a spec with nonzero bytes we do not
+ * know; kbits_copy_string()'s errors for a name; -EACCES when @jf is revoked;
+ * -EBADFD when the job is final; -EBUSY while a COMPLETE waits for the agent to
+ * place its files; -ENOMEM; kbits_copy_args()'s errors and -EFAULT.
+ */
 long kbits_job_add_files(struct kbits_job_fd *jf,
 			 struct kbits_add_files __user *uarg)
 {
@@ -200,6 +268,23 @@ out:
 	return err;
 }
 
+/**
+ * kbits_job_get_file() - GET_FILE: a file of a job, its names and progress.
+ * @jf: the job fd.
+ * @uarg: the caller's struct kbits_job_file, with the file's index.
+ *
+ * Writes each name's length (without NUL) to its field, and, when both buffers
+ * are long enough, the names (NUL-terminated), the sizes and the flags.  The
+ * names are copied under the job's lock, and copied out after.  A final job
+ * still tells.
+ *
+ * Context: Process context; may sleep.  Takes the job's lock, not across the
+ * copies to userspace.
+ * Return: 0; -EINVAL for a nonzero reserved field; -EACCES when @jf is revoked;
+ * -ENXIO for an index past the job's files; -ERANGE when a buffer is too short
+ * for its name and NUL (the lengths are written); -ENOMEM; kbits_copy_args()'s
+ * errors and -EFAULT.
+ */
 long kbits_job_get_file(struct kbits_job_fd *jf,
 			struct kbits_job_file __user *uarg)
 {
@@ -261,7 +346,15 @@ out:
 	return err;
 }
 
-/* @a + @b, or at most U64_MAX - 1: a sum never reads as KBITS_SIZE_UNKNOWN. */
+/**
+ * kbits_add_sat() - Add two byte counts, saturating short of "unknown".
+ * @a: a count.
+ * @b: another.
+ *
+ * Context: Any.
+ * Return: @a + @b, or at most U64_MAX - 1: a sum never reads as
+ * KBITS_SIZE_UNKNOWN.
+ */
 VISIBLE_IF_KUNIT u64 kbits_add_sat(u64 a, u64 b)
 {
 	u64 sum;
@@ -272,6 +365,20 @@ VISIBLE_IF_KUNIT u64 kbits_add_sat(u64 a, u64 b)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_add_sat);
 
+/**
+ * kbits_job_get_progress() - GET_PROGRESS: a job's progress over all its files.
+ * @jf: the job fd.
+ * @uarg: the caller's struct kbits_job_progress (fixed size, no size field).
+ *
+ * The sums of the files' sizes and bytes transferred (saturating: see
+ * kbits_add_sat()), the total KBITS_SIZE_UNKNOWN while any file's size is
+ * unknown, and the counts of files and of complete ones.  A final job still
+ * tells.
+ *
+ * Context: Process context; may sleep.  Takes the job's lock, not across the
+ * copy to userspace.
+ * Return: 0; -EACCES when @jf is revoked; -EFAULT.
+ */
 long kbits_job_get_progress(struct kbits_job_fd *jf,
 			    struct kbits_job_progress __user *uarg)
 {

@@ -14,17 +14,32 @@
 
 static_assert(sizeof(struct kbits_job_proxy) == KBITS_JOB_PROXY_SIZE_VER0);
 
-/* A character of a header's name: RFC 9110's tchar (ASCII only). */
+/**
+ * kbits_http_tchar() - Is a character one of a header's name?
+ * @c: the character.
+ *
+ * Context: Any.
+ * Return: true for RFC 9110's tchar (an ASCII letter or digit, or one of the 15
+ * marks it lists), false for any other byte, NUL and non-ASCII included.
+ */
 VISIBLE_IF_KUNIT bool kbits_http_tchar(unsigned char c)
 {
 	return c < 0x80 && (isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c)));
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_http_tchar);
 
-/*
- * Are @headers lines "Name: value", each ended or separated by CR LF (BITS
- * ends each with one), with a name of RFC 9110 token characters and a value
- * without control characters but tab?
+/**
+ * kbits_http_headers_ok() - Are custom HTTP headers well formed?
+ * @headers: the headers, NUL-terminated.
+ *
+ * Well formed: lines "Name: value", each ended or separated by CR LF (BITS ends
+ * each with one), with a name of RFC 9110 token characters and a value without
+ * control characters but tab.  No empty line: not between two, not at the end
+ * (one CR LF ends the last), and not the empty string (SET_HTTP_HEADERS takes
+ * that as "no headers" before it gets here).
+ *
+ * Context: Any.
+ * Return: true when @headers are well formed, false otherwise.
  */
 bool kbits_http_headers_ok(const char *headers)
 {
@@ -58,7 +73,22 @@ static int kbits_put_proxy_string(const char *str, u64 buf)
 	       -EFAULT : 0;
 }
 
-/* GET_PROXY: the usage, and both lists as GET_FILE writes names. */
+/**
+ * kbits_job_get_proxy() - GET_PROXY: a job's proxy settings.
+ * @jf: the job fd.
+ * @uarg: the caller's struct kbits_job_proxy.
+ *
+ * Writes the usage, and the proxy list and bypass list as GET_FILE writes
+ * names: each length (without NUL) to its field, and each list (NUL-terminated;
+ * "" for none) to its buffer when that is long enough.  The lists are copied
+ * under the job's lock, and copied out after.  A final job still tells.
+ *
+ * Context: Process context; may sleep.  Takes the job's lock, not across the
+ * copies to userspace.
+ * Return: 0; -EINVAL for a nonzero reserved field; -EACCES when @jf is revoked;
+ * -ERANGE when a buffer is too short for its list and NUL (the lengths are
+ * written); -ENOMEM; kbits_copy_args()'s errors and -EFAULT.
+ */
 long kbits_job_get_proxy(struct kbits_job_fd *jf,
 			 struct kbits_job_proxy __user *uarg)
 {
@@ -110,9 +140,22 @@ out:
 	return err;
 }
 
-/*
- * SET_PROXY: KBITS_PROXY_OVERRIDE with a list (and maybe a bypass list), or
- * another usage with neither.
+/**
+ * kbits_job_set_proxy() - SET_PROXY: set a job's proxy settings.
+ * @jf: the job fd.
+ * @uarg: the caller's struct kbits_job_proxy.
+ *
+ * KBITS_PROXY_OVERRIDE takes a proxy list, and maybe a bypass list; another
+ * usage takes neither.  The lists are copied in and checked
+ * (kbits_copy_string(), KBITS_PROXY_LIST_MAX each) before the job's lock is
+ * taken.  On success the job's modification time moves, and the agent and the
+ * job fds are told (KBITS_EVENT_MODIFIED).
+ *
+ * Context: Process context; may sleep.  Takes the job's lock, not across the
+ * copies from userspace.
+ * Return: 0; -EINVAL for a nonzero reserved field, an unknown usage, or lists
+ * that do not go with it; kbits_copy_string()'s errors for a list; -EACCES when
+ * @jf is revoked; -EBADFD when the job is final; kbits_copy_args()'s errors.
  */
 long kbits_job_set_proxy(struct kbits_job_fd *jf,
 			 struct kbits_job_proxy __user *uarg)

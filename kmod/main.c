@@ -64,11 +64,26 @@ static_assert(sizeof(struct kbits_enum_jobs) == KBITS_ENUM_JOBS_SIZE_VER0);
 static_assert(sizeof(struct kbits_job_string) == KBITS_JOB_STRING_SIZE_VER0);
 static_assert(sizeof(struct kbits_job_id) == sizeof(guid_t));
 
-/*
- * Reads a struct that starts with its own __u32 size.  Sizes below @minsize
- * are -EINVAL; bytes beyond what we know must be zero (-E2BIG), and so that
- * check stays cheap a struct may not claim more than a page.  The size in
- * the copy is the one checked, whatever another thread wrote meanwhile.
+/**
+ * kbits_copy_args() - Copy in an ioctl's argument struct, sized by its caller.
+ * @dst: the kernel's struct, @ksize bytes; its first field is the __u32 size.
+ * @ksize: sizeof(*@dst): the newest version this module knows.
+ * @uarg: the caller's struct, which starts with its own __u32 size.
+ * @minsize: the smallest size accepted, the struct's version 0.
+ *
+ * Reads the size the caller's struct gives itself, then the struct.  A size
+ * below @minsize is -EINVAL.  A smaller struct (an older caller) gets the
+ * fields it lacks zeroed; bytes of a larger one (a newer caller) beyond what we
+ * know must be zero, and so that check stays cheap a struct may not claim more
+ * than a page.  The size in @dst is the one checked, whatever another thread of
+ * the caller wrote to the struct meanwhile: later checks of the size (what a
+ * field of a later version needs) read it there.
+ *
+ * Context: Process context; may sleep (it copies from userspace), so no lock
+ * may be held.
+ * Return: 0; -EINVAL when the size is below @minsize; -E2BIG when it is above a
+ * page, or nonzero bytes follow what we know; -EFAULT when @uarg cannot be
+ * read.
  */
 int kbits_copy_args(void *dst, size_t ksize, const void __user *uarg,
 		    size_t minsize)

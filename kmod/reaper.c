@@ -69,6 +69,18 @@ module_param_cb(inactive_timeout, &kbits_inactive_timeout_ops,
 MODULE_PARM_DESC(inactive_timeout,
 		 "Seconds a job may stay unchanged by its user before it is cancelled (default 90 days)");
 
+/**
+ * kbits_reaper_start() - Start looking for idle jobs to cancel.
+ *
+ * Description: Queues the reaper's first look, a period (a quarter of
+ * inactive_timeout, from 1 s to an hour) from now, and lets later writes to the
+ * parameter make it look at once.  Each look cancels, through
+ * kbits_job_cancel_idle(), the queued jobs their users left unchanged for
+ * inactive_timeout seconds.
+ *
+ * Context: Module init, after kbits_jobs_init() (the reaper walks the queue);
+ * takes kernel_param_lock(THIS_MODULE).
+ */
 void kbits_reaper_start(void)
 {
 	kernel_param_lock(THIS_MODULE);
@@ -77,9 +89,15 @@ void kbits_reaper_start(void)
 	kernel_param_unlock(THIS_MODULE);
 }
 
-/*
- * After this no write to the parameter queues the work (the flag changes
- * under the lock such writes hold), and the work is not queued or running.
+/**
+ * kbits_reaper_stop() - Stop the reaper for good.
+ *
+ * Description: After this no write to inactive_timeout queues the work (the
+ * flag that allows it changes under kernel_param_lock(), which such writes
+ * hold), and the work is neither queued nor running.
+ *
+ * Context: Module exit, before kbits_jobs_exit() frees the queue the work
+ * walks; may sleep (it waits for a running look to end).
  */
 void kbits_reaper_stop(void)
 {
