@@ -93,6 +93,17 @@ static const char * const kbits_type_names[] = {
 	[KBITS_JOB_TYPE_UPLOAD_REPLY] = "UPLOAD_REPLY",
 };
 
+/**
+ * kbits_state_is_final() - Is a job's state one it never leaves?
+ * @state: an enum kbits_job_state.
+ *
+ * ACKNOWLEDGED and CANCELLED are final: the job left the queue, or is about to
+ * (whoever made it final dequeues it once it dropped the job's lock), and
+ * nothing changes it any more.  kbits_job_lookup() hides such a job.
+ *
+ * Context: Any.
+ * Return: true for ACKNOWLEDGED and CANCELLED, false for any other state.
+ */
 bool kbits_state_is_final(u32 state)
 {
 	return state == KBITS_JOB_STATE_ACKNOWLEDGED ||
@@ -100,13 +111,17 @@ bool kbits_state_is_final(u32 state)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_state_is_final);
 
-/*
- * Brings the transfer time of @job (its lock held) up to date with its
- * state: a stretch CONNECTING or TRANSFERRING begins or ends.  Idempotent;
- * every state change calls it right after it wrote the state: the user's
- * through kbits_job_enter_state(), the agent's through kbits_job_event(),
- * which each of them calls.  The clock is boottime, which counts system
+/**
+ * kbits_job_account() - Bring a job's transfer time up to date with its state.
+ * @job: the job, its lock held.
+ *
+ * A stretch CONNECTING or TRANSFERRING begins or ends here.  Idempotent: every
+ * state change calls it right after it wrote the state, the user's through
+ * kbits_job_enter_state() and the agent's through kbits_job_event(), and a
+ * second call changes nothing.  The clock is boottime, which counts system
  * suspend, as BITS counts sleep against the maximum download time.
+ *
+ * Context: @job->lock held.
  */
 void kbits_job_account(struct kbits_job *job)
 {
@@ -126,7 +141,19 @@ void kbits_job_account(struct kbits_job *job)
 	job->transfer_running = running;
 }
 
-/* Writes the state of @job (its lock held) and accounts its transfer time. */
+/**
+ * kbits_job_enter_state() - Write a job's state and account its transfer time.
+ * @job: the job, its lock held.
+ * @state: the new state, an enum kbits_job_state.
+ *
+ * The state is written with WRITE_ONCE(): GET_STATE, poll() and
+ * kbits_job_lookup() read it without the lock.  No event is sent: the caller
+ * sends its own (kbits_job_changed() or kbits_job_event()), and the caller that
+ * makes the job final dequeues it (kbits_job_dequeue()) once it dropped the
+ * lock.
+ *
+ * Context: @job->lock held.
+ */
 void kbits_job_enter_state(struct kbits_job *job, u32 state)
 {
 	lockdep_assert_held(&job->lock);
@@ -134,10 +161,16 @@ void kbits_job_enter_state(struct kbits_job *job, u32 state)
 	kbits_job_account(job);
 }
 
-/*
- * Whole seconds @job (its lock held) spent CONNECTING or TRANSFERRING since
- * it was created or last resumed, the running stretch included; at most
- * U32_MAX.
+/**
+ * kbits_job_transfer_time() - A job's transfer time, in whole seconds.
+ * @job: the job, its lock held.
+ *
+ * The time @job spent CONNECTING or TRANSFERRING since it was created or last
+ * resumed (or, for an imported job, what its record said plus the time since),
+ * the stretch still running included.
+ *
+ * Context: @job->lock held.
+ * Return: the seconds, at most U32_MAX.
  */
 u32 kbits_job_transfer_time(struct kbits_job *job)
 {
@@ -150,9 +183,14 @@ u32 kbits_job_transfer_time(struct kbits_job *job)
 	return min_t(u64, div_u64(ns, NSEC_PER_SEC), U32_MAX);
 }
 
-/*
- * Sets @job's transfer time (its lock held) to @seconds: 0 on a RESUME,
- * a record's on IMPORT.  A running stretch begins again now.
+/**
+ * kbits_job_set_transfer_time() - Set a job's transfer time.
+ * @job: the job, its lock held.
+ * @seconds: the new transfer time: 0 on a RESUME, a record's on IMPORT.
+ *
+ * A stretch still running counts from now on, on top of @seconds.
+ *
+ * Context: @job->lock held.
  */
 void kbits_job_set_transfer_time(struct kbits_job *job, u32 seconds)
 {
@@ -174,11 +212,20 @@ static struct kbits_user *kbits_user_find(unsigned long key)
 	return NULL;
 }
 
-/*
- * The users a job of @owner made in @ns counts against (see kbits_users):
- * @owner, then for each namespace up to the initial one its owner, or the
- * namespace itself when the initial namespace's root made it; each once.
- * Returns how many keys it wrote to @keys.
+/**
+ * kbits_chain() - The users a job of @owner made in @ns counts against.
+ * @owner: the job's owner.
+ * @ns: the user namespace the job belongs to (the owner's when it became
+ * owner).
+ * @keys: KBITS_CHAIN_MAX keys out: kuid values, or addresses of namespaces.
+ *
+ * See kbits_users: @owner, then for each namespace from @ns up to the initial
+ * one its owner, or the namespace itself when the initial namespace's root made
+ * it; each key once, whatever the nesting repeats.
+ *
+ * Context: Any; the caller keeps @ns alive (it holds a reference, or the
+ * job's).
+ * Return: how many keys it wrote to @keys, from 1 to KBITS_CHAIN_MAX.
  */
 VISIBLE_IF_KUNIT int kbits_chain(kuid_t owner, const struct user_namespace *ns,
 				 unsigned long *keys)
@@ -292,14 +339,32 @@ static void kbits_charge_locked(struct kbits_job *job,
 	job->charged = true;
 }
 
-/*
- * Makes @owner, of user namespace *@ns, the owner of @job, and moves the
- * job's count against the limits to it (see kbits_users); the job's old
- * namespace comes back in *@ns for the caller to put.  The move is
- * checked against @lim (the ioctls: kbits_limits_now(); kbits_kunit.ko:
- * its own).  The job does not count when the caller has CAP_SYS_ADMIN in
- * the initial user namespace, unless @force (IMPORT: the job existed
- * before, and counts past the limits).  On failure the job stays as it was.
+/**
+ * kbits_charge_to() - Give a job an owner, and move its count to that owner.
+ * @job: the job: not visible to anyone else yet, or its lock held.
+ * @owner: the new owner.
+ * @ns: in: the new owner's user namespace, with a reference the caller gives up
+ * on success; out on success: the job's old namespace (or NULL), with its
+ * reference, for the caller to put.  Left alone on failure.
+ * @force: IMPORT: the job existed before and counts even past the limits,
+ * whoever calls.
+ * @lim: the limits the move is checked against (the ioctls: kbits_limits_now();
+ * kbits_kunit.ko: its own).
+ *
+ * Makes @owner the owner of @job, and moves the job's count against the limits
+ * (see kbits_users) to the users kbits_chain() gives for @owner and *@ns.  The
+ * job does not count at all when the caller has CAP_SYS_ADMIN in the initial
+ * user namespace, unless @force; then nothing is checked, and a count the job
+ * had is dropped.  @job->owner and @job->user_ns change under kbits_users_lock
+ * (the owner with WRITE_ONCE(), for lockless readers), so that the job's count
+ * always matches them; the caller holds @job->lock (or the job is its own),
+ * which serialises changes of the owner.
+ *
+ * Context: Process context; may sleep (it allocates first), and takes
+ * kbits_users_lock.
+ * Return: 0; -ENOMEM; -EDQUOT when one of the new owner's users would pass
+ * @lim->per_user; -ENOSPC when the system would pass @lim->jobs.  On failure
+ * the job stays as it was.
  */
 VISIBLE_IF_KUNIT int kbits_charge_to(struct kbits_job *job, kuid_t owner,
 				     struct user_namespace **ns, bool force,
@@ -340,7 +405,15 @@ out:
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_charge_to);
 
-/* Drops @job's count, if it has one; a second call does nothing. */
+/**
+ * kbits_uncharge() - Drop a job's count against the limits.
+ * @job: the job; its release calls this, and kbits_kunit.ko.
+ *
+ * Drops the count @job had, if any: a second call does nothing.  @job keeps its
+ * owner and user namespace.
+ *
+ * Context: Takes kbits_users_lock, which the caller must not hold.
+ */
 VISIBLE_IF_KUNIT void kbits_uncharge(struct kbits_job *job)
 {
 	spin_lock(&kbits_users_lock);
@@ -359,9 +432,13 @@ static struct kbits_limits kbits_limits_now(void)
 }
 
 #ifdef KBITS_KUNIT
-/*
- * For kbits_kunit.ko: how many jobs count against the user @key, and in
- * *@all how many count at all.
+/**
+ * kbits_user_jobs() - How many jobs count against a user (for kbits_kunit.ko).
+ * @key: the user's key (see kbits_users).
+ * @all: out: how many jobs count at all.
+ *
+ * Context: Takes kbits_users_lock.
+ * Return: the jobs counted against @key.
  */
 unsigned int kbits_user_jobs(unsigned long key, unsigned int *all)
 {
@@ -400,15 +477,39 @@ static void kbits_job_release(struct kref *ref)
 	kfree_rcu(job, rcu);
 }
 
+/**
+ * kbits_job_put() - Drop a reference on a job, and free it with the last.
+ * @job: the job; the caller gives up one reference it held.
+ *
+ * The last reference frees the job: its records for the agent are dropped (a
+ * final one, CANCELLED or COMPLETED, holds a reference of its own until the
+ * agent reads it, so is never among them), its count against the limits is
+ * dropped, its namespaces, root, strings, files and events are put and freed,
+ * and the job itself is freed after an RCU grace period (kfree_rcu()), so that
+ * a lookup that found it in the queue under RCU is safe.
+ *
+ * Context: Process context; may sleep when it drops the last reference (it puts
+ * a path).  The caller must not hold @job->lock, kbits_users_lock or agent.c's
+ * locks unless it holds another reference.
+ */
 void kbits_job_put(struct kbits_job *job)
 {
 	kref_put(&job->ref, kbits_job_release);
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_job_put);
 
-/*
- * Takes @job out of the queue and drops the queue's reference; it counts
- * against its users until its last fd is closed.
+/**
+ * kbits_job_dequeue() - Take a job out of the queue, and drop its reference.
+ * @job: the queued job; the caller holds a reference of its own.
+ *
+ * Called once per job, by whoever made it final (ACKNOWLEDGED or CANCELLED)
+ * under its lock, after it dropped the lock: being final under the lock is what
+ * makes the caller the only one.  Lookups hide a final job already, and an RCU
+ * reader that found it in the table is safe until a grace period after its
+ * release.  The job counts against its users until its last reference goes (its
+ * last fd closed, the agent's record read).
+ *
+ * Context: Process context; may sleep.  @job->lock not held.
  */
 void kbits_job_dequeue(struct kbits_job *job)
 {
@@ -417,7 +518,17 @@ void kbits_job_dequeue(struct kbits_job *job)
 	kbits_job_put(job);
 }
 
-/* Is @s valid UTF-8 (shortest forms, no surrogates, <= U+10FFFF) without NUL? */
+/**
+ * kbits_valid_utf8() - Is a string valid UTF-8 without NUL?
+ * @s: the bytes.
+ * @len: how many.
+ *
+ * Valid means shortest forms, no surrogates, nothing above U+10FFFF, and no NUL
+ * byte (a NUL would end the string early for the agent and the user).
+ *
+ * Context: Any.
+ * Return: true when @s is valid, false otherwise.
+ */
 bool kbits_valid_utf8(const u8 *s, size_t len)
 {
 	size_t i = 0;
@@ -461,10 +572,21 @@ bool kbits_valid_utf8(const u8 *s, size_t len)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_valid_utf8);
 
-/*
- * Copies a string of @len bytes (no NUL needed) from userspace once, and
- * checks that copy: at most @max bytes (-ENAMETOOLONG), valid UTF-8 without
- * NUL (-EINVAL).  Returns it NUL-terminated, or an ERR_PTR.
+/**
+ * kbits_copy_string() - Copy in and check a string from userspace.
+ * @ustr: the caller's string (no NUL needed).
+ * @len: its length in bytes.
+ * @max: the longest length accepted.
+ *
+ * The string is copied once and the copy is checked, so another thread of the
+ * caller cannot change it after the check.  The empty string is valid.
+ *
+ * Context: Process context; may sleep, so no lock may be held.  The memory
+ * counts against the caller's memory cgroup.
+ * Return: the string, NUL-terminated, for the caller to kfree(); or
+ * ERR_PTR(-ENAMETOOLONG) when @len > @max, ERR_PTR(-EFAULT), ERR_PTR(-ENOMEM),
+ * ERR_PTR(-EINVAL) when it is not valid UTF-8 or holds a NUL
+ * (kbits_valid_utf8()).
  */
 char *kbits_copy_string(const char __user *ustr, u32 len, u32 max)
 {
@@ -721,15 +843,21 @@ static void kbits_job_set_state(struct kbits_job *job, u32 state, u32 event)
 		wake_up_interruptible_poll(&job->wait, EPOLLHUP);
 }
 
-/*
- * The user's side of the state machine, as pure rules on a job's state;
- * the ioctls below apply them.  (The agent's side is agent.c's.)
+/**
+ * kbits_resume_state() - Where RESUME takes a job.
+ * @state: the job's state.
+ * @nr_files: its number of files.
+ * @all_done: whether all of them are transferred.
  *
- * The state RESUME takes a job in @state to, with @nr_files files, all of
- * them transferred when @all_done: a SUSPENDED, ERROR or TRANSIENT_ERROR
- * job, or a TRANSFERRED one that was given a file since, goes to QUEUED; a
- * job on its way already, or TRANSFERRED with nothing new, stays in
- * @state.  -ENODATA for a job without files, -EBADFD for a final one.
+ * The user's side of the state machine, as pure rules on a job's state; the
+ * ioctls apply them.  (The agent's side is agent.c's.)  A SUSPENDED, ERROR or
+ * TRANSIENT_ERROR job, or a TRANSFERRED one that was given a file since, goes
+ * to QUEUED; a job on its way already, or TRANSFERRED with nothing new, stays
+ * in @state.
+ *
+ * Context: Any.
+ * Return: the new state (@state when nothing changes), -ENODATA for a job
+ * without files, -EBADFD for a final one.
  */
 VISIBLE_IF_KUNIT int kbits_resume_state(u32 state, u32 nr_files,
 					bool all_done)
@@ -754,7 +882,13 @@ VISIBLE_IF_KUNIT int kbits_resume_state(u32 state, u32 nr_files,
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_resume_state);
 
-/* SUSPEND: SUSPENDED from any state but the final ones (-EBADFD). */
+/**
+ * kbits_suspend_state() - Where SUSPEND takes a job.
+ * @state: the job's state.
+ *
+ * Context: Any.
+ * Return: SUSPENDED from any state but the final ones, -EBADFD from those.
+ */
 VISIBLE_IF_KUNIT int kbits_suspend_state(u32 state)
 {
 	return kbits_state_is_final(state) ? -EBADFD :
@@ -762,10 +896,17 @@ VISIBLE_IF_KUNIT int kbits_suspend_state(u32 state)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_suspend_state);
 
-/*
- * TAKE_OWNERSHIP (of a job in a state that is not final): a job the agent
- * may work on (QUEUED, CONNECTING, TRANSFERRING, TRANSIENT_ERROR) becomes
- * SUSPENDED; any other stays in @state.
+/**
+ * kbits_owned_state() - Where TAKE_OWNERSHIP takes a job.
+ * @state: the job's state, which is not final.
+ *
+ * A job the agent may work on (QUEUED, CONNECTING, TRANSFERRING,
+ * TRANSIENT_ERROR) becomes SUSPENDED, so that nothing its old owner added is
+ * transferred with the new owner's rights before the new owner resumes it; any
+ * other stays in @state.
+ *
+ * Context: Any.
+ * Return: the new state.
  */
 VISIBLE_IF_KUNIT u32 kbits_owned_state(u32 state)
 {
@@ -781,9 +922,14 @@ VISIBLE_IF_KUNIT u32 kbits_owned_state(u32 state)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_owned_state);
 
-/*
- * May COMPLETE end a job of @type in @state?  A download job in any state
- * but the final ones; an upload job only once TRANSFERRED.
+/**
+ * kbits_may_complete() - May COMPLETE end a job?
+ * @type: the job's type.
+ * @state: its state.
+ *
+ * Context: Any.
+ * Return: true for a download job in any state but the final ones, and for an
+ * upload job once TRANSFERRED; false otherwise.
  */
 VISIBLE_IF_KUNIT bool kbits_may_complete(u32 type, u32 state)
 {
@@ -845,10 +991,19 @@ out:
 	return err;
 }
 
-/*
- * Makes @job, whose lock is held, ACKNOWLEDGED with only its finished files:
- * KBITS_COMPLETE_PARTIAL when it dropped some, else 0.  The caller then
- * takes it out of the queue.
+/**
+ * kbits_job_acknowledge() - Make a job ACKNOWLEDGED, with its finished files.
+ * @job: the job, which may complete (kbits_may_complete()), its lock held.
+ *
+ * Drops the files that did not finish, makes the job ACKNOWLEDGED (final),
+ * tells the agent and the job fds (KBITS_EVENT_COMPLETED), and wakes the fds'
+ * readers for their EOF.  The caller then takes the job out of the queue with
+ * kbits_job_dequeue(), once it dropped the lock.  COMPLETE calls it, or the
+ * agent's PLACED when the agent placed the files.
+ *
+ * Context: @job->lock held.
+ * Return: KBITS_COMPLETE_PARTIAL when it dropped files, 0 when every file was
+ * finished: what COMPLETE returns.
  */
 long kbits_job_acknowledge(struct kbits_job *job)
 {
@@ -859,10 +1014,18 @@ long kbits_job_acknowledge(struct kbits_job *job)
 	return ret;
 }
 
-/*
- * Ends the COMPLETE that waits for the agent to place @job's files (its
- * lock is held) with @result, or, when that COMPLETE was killed meanwhile,
- * just ends the wait.
+/**
+ * kbits_job_finish_completion() - End the COMPLETE that waits for the agent.
+ * @job: the job, which is completing (@job->completing), its lock held.
+ * @result: what that COMPLETE returns: 0 or KBITS_COMPLETE_PARTIAL (see
+ * kbits_job_acknowledge()), or a negative errno.
+ *
+ * Ends the wait for the agent to place @job's files, and gives the waiting
+ * COMPLETE @result; when that COMPLETE was killed meanwhile, just ends the wait
+ * (the agent went on alone).  The agent's PLACED calls this, and the agent's
+ * detaching, with -EAGAIN.
+ *
+ * Context: @job->lock held.
  */
 void kbits_job_finish_completion(struct kbits_job *job, long result)
 {
@@ -960,7 +1123,19 @@ static bool kbits_admin_over(const struct kbits_job *job, bool audit)
 		       ns_capable_noaudit(job->user_ns, CAP_SYS_ADMIN);
 }
 
-/* Has the caller @job's root directory and network namespace? */
+/**
+ * kbits_job_here() - Is the caller where a job is?
+ * @job: the job, its lock held (TAKE_OWNERSHIP changes its root and network
+ * namespace under it).
+ *
+ * Where a job is: its owner's root directory and network namespace, as they
+ * were when the owner created the job or took it over.
+ *
+ * Context: Process context: it looks at current's; takes current->fs->lock.
+ * Return: true when the caller's network namespace and root directory are
+ * @job's; false otherwise, and for a job without namespaces (imported from a
+ * record made in others).
+ */
 bool kbits_job_here(const struct kbits_job *job)
 {
 	struct fs_struct *fs = current->fs;
@@ -1169,19 +1344,36 @@ static long kbits_job_cancel(struct kbits_job_fd *jf)
 	return __kbits_job_cancel(jf->job, jf, false, 0);
 }
 
-/*
- * Cancels @job if its user has not changed it since @idle_since (BITS
- * cancels a job left alone for 90 days) and the agent is not working on it.
+/**
+ * kbits_job_cancel_idle() - Cancel a job its user left alone (the reaper).
+ * @job: the job; the caller holds a reference.
+ * @idle_since: the wall-clock time (seconds) after which a change by its user
+ * keeps the job.
+ *
+ * Cancels @job, as CANCEL does, and takes it out of the queue, unless it is
+ * final already, its user changed it after @idle_since, the agent is working on
+ * it (CONNECTING or TRANSFERRING), or a COMPLETE waits for the agent to place
+ * its files.  BITS cancels a job left alone for 90 days.
+ *
+ * Context: Process context; may sleep; takes @job->lock.
  */
 void kbits_job_cancel_idle(struct kbits_job *job, time64_t idle_since)
 {
 	__kbits_job_cancel(job, NULL, true, idle_since);
 }
 
-/*
- * Is @jf as new as its job's last TAKE_OWNERSHIP?  -EACCES when it is
- * older: it is revoked.  Callers that change the job or read what its
- * owner set call this with the job's lock held.
+/**
+ * kbits_job_fd_check() - Is a job fd still valid?
+ * @jf: the job fd.
+ *
+ * A job fd is valid while it is as new as its job's last TAKE_OWNERSHIP
+ * (@jf->owner_gen), which revokes every older one.  A caller that goes on to
+ * change the job, or to read what its owner set, calls this with the job's lock
+ * held: TAKE_OWNERSHIP moves the generation under that lock, so it cannot come
+ * between the check and the act.
+ *
+ * Context: Any; see above for the lock.
+ * Return: 0 when @jf is valid, -EACCES when it is revoked.
  */
 int kbits_job_fd_check(const struct kbits_job_fd *jf)
 {
@@ -1363,6 +1555,22 @@ static int kbits_job_file(struct kbits_job *job, u64 owner_gen,
 	return fd;
 }
 
+/**
+ * kbits_job_alloc() - Allocate a job, owned by the caller.
+ * @name: its display name, NUL-terminated; the job owns it on success.
+ * @type: its type, an enum kbits_job_type (checked by the caller).
+ *
+ * The job has one reference, the caller's; it is in no queue, has no GUID (all
+ * zeros) and counts against nobody yet.  Its owner is the caller's effective
+ * uid, in the caller's user namespace, with the caller's root directory and
+ * network namespace (references taken on each).  It is SUSPENDED, without
+ * files, with the default settings, created and modified now.  kbits_job_put()
+ * frees it.
+ *
+ * Context: Process context; may sleep.
+ * Return: the job, or NULL when out of memory (then @name is still the
+ * caller's).
+ */
 struct kbits_job *kbits_job_alloc(char *name, u32 type)
 {
 	struct kbits_job *job;
@@ -1470,11 +1678,20 @@ static int kbits_charge(struct kbits_job *job, bool force)
 	return err;
 }
 
-/*
- * Puts a job made from a record (IMPORT) in the queue under the record's
- * GUID (-EEXIST when a queued job has it), counted against its owner's
- * limits but past them, unless it was @exempt from them.  On failure the
- * caller puts the job.
+/**
+ * kbits_job_import() - Put a job made from a record in the queue (IMPORT).
+ * @job: the job kbits_record_parse() made, with the record's GUID; the caller's
+ * reference becomes the queue's on success.
+ * @exempt: the record says it counts against nobody (KBITS_RECORD_EXEMPT).
+ *
+ * Counts @job against its owner's users, past the limits (it existed before),
+ * unless @exempt, and puts it in the queue under the record's GUID.  The agent
+ * is not told: it imported the job itself.
+ *
+ * Context: Process context; may sleep; takes @job->lock.
+ * Return: 0; -EEXIST when a queued job has that GUID; -ENOSPC when no walk slot
+ * is left; -ENOMEM; -EAGAIN on the table's transient errors.  On failure the
+ * caller puts the job, which drops its count.
  */
 int kbits_job_import(struct kbits_job *job, bool exempt)
 {
@@ -1495,6 +1712,27 @@ int kbits_job_import(struct kbits_job *job, bool exempt)
 	return kbits_table_error(err);
 }
 
+/**
+ * kbits_create_job() - CREATE_JOB: make a job, and an fd for it.
+ * @uname: the display name, in userspace.
+ * @name_len: its length in bytes (KBITS_DISPLAY_NAME_MAX at most).
+ * @type: an enum kbits_job_type.
+ * @id_out: where in userspace the job's new GUID goes.
+ *
+ * The job belongs to the caller (kbits_job_alloc()), counts against the
+ * caller's limits unless the caller has CAP_SYS_ADMIN in the initial user
+ * namespace, and is SUSPENDED without files.  It gets a random GUID, which is
+ * copied to @id_out before the job is queued; the agent is told
+ * (KBITS_EVENT_CREATED), and the fd installed last.  The job fd holds the job's
+ * first reference, the queue the second.
+ *
+ * Context: Process context; may sleep; no lock held.
+ * Return: the new job fd (O_CLOEXEC), or a negative errno: -EINVAL for an
+ * unknown @type; kbits_copy_string()'s errors for the name; -EDQUOT or -ENOSPC
+ * past the limits (kbits_charge_to()), -ENOSPC also when no walk slot is left;
+ * -EFAULT when @id_out cannot be written; -EAGAIN when no unused GUID was
+ * found, or the table is busy; -ENOMEM, -EMFILE and the like.
+ */
 int kbits_create_job(const char __user *uname, u32 name_len, u32 type,
 		     guid_t __user *id_out)
 {
@@ -1546,7 +1784,19 @@ err_put:
 	return err;
 }
 
-/* Finds a queued job and takes a reference on it, without a global lock. */
+/**
+ * kbits_job_lookup() - Find a queued job by its GUID, with a reference.
+ * @id: the GUID.
+ *
+ * Walks the queue under RCU and takes its reference with
+ * kref_get_unless_zero(), without a global lock.  A final job, being taken out
+ * of the queue, is not found.
+ *
+ * Context: Process context; may sleep (it may drop the last reference of a job
+ * that turned final meanwhile).
+ * Return: the job, with a reference for the caller to put with kbits_job_put();
+ * NULL when no queued job that is not final has @id.
+ */
 struct kbits_job *kbits_job_lookup(const guid_t *id)
 {
 	struct kbits_job *job;
@@ -1565,6 +1815,23 @@ struct kbits_job *kbits_job_lookup(const guid_t *id)
 	return job;
 }
 
+/**
+ * kbits_get_job() - GET_JOB: an fd for a queued job the caller may have.
+ * @id: the job's GUID.
+ *
+ * The caller may have the job when it is its owner where the job is: in the
+ * job's user namespace or one above it, with the job's root directory and
+ * network namespace (a job without namespaces: from anywhere in its user
+ * namespace or above).  Or when it is an administrator over the job:
+ * CAP_SYS_ADMIN in the job's user namespace, and the owner mapped into the
+ * caller's.  The fd is valid for the owner that was checked: a TAKE_OWNERSHIP
+ * after the check revokes it.
+ *
+ * Context: Process context; may sleep; takes the job's lock.
+ * Return: the new job fd (O_CLOEXEC), which holds the lookup's reference;
+ * -ENOENT when no queued job has @id (or it is final); -EACCES when the caller
+ * may not have it; -ENOMEM, -EMFILE and the like.
+ */
 int kbits_get_job(const guid_t *id)
 {
 	struct kbits_job *job;
@@ -1622,6 +1889,27 @@ static u32 kbits_jobs_from_slot(unsigned long *index, struct kbits_job **jobs,
 	return n;
 }
 
+/**
+ * kbits_enum_jobs() - ENUM_JOBS: list the queued jobs the caller may see.
+ * @args: the caller's arguments, copied in and checked: @args->cursor is where
+ * to go on from, @args->count the most GUIDs wanted; on success both are
+ * updated for the caller to copy back.
+ * @uids: where in userspace the GUIDs go.
+ *
+ * Lists, in walk-slot order, the jobs that are not final whose owner the caller
+ * is, where the job is; with KBITS_ENUM_ALL_USERS (CAP_SYS_ADMIN in the
+ * caller's user namespace) those it may get (kbits_get_job()), without auditing
+ * the capability checks.  At most KBITS_ENUM_MAX per call.  The cursor survives
+ * between calls (jobs queued meanwhile may or may not be seen); it becomes
+ * KBITS_ENUM_END once the walk reached the last slot.  With @args->count 0, or
+ * the cursor KBITS_ENUM_END, nothing is listed and the cursor stays.
+ *
+ * Context: Process context; may sleep; takes each job's lock in turn, none
+ * across the copy to userspace.
+ * Return: 0; -EACCES for KBITS_ENUM_ALL_USERS without the capability; -EINVAL
+ * for a cursor that no call returned (above U32_MAX, but KBITS_ENUM_END);
+ * -ENOMEM; -EFAULT.
+ */
 int kbits_enum_jobs(struct kbits_enum_jobs *args,
 		    struct kbits_job_id __user *uids)
 {
@@ -1682,10 +1970,22 @@ out:
 static_assert(sizeof(struct kbits_agent_job_ns) ==
 	      KBITS_AGENT_JOB_NS_SIZE_VER0);
 
-/*
- * JOB_NS: an fd for the root directory or the network namespace a job's
- * owner had when it created the job or took it over (the agent's own for
- * an imported job), for the agent to do the job's I/O in.
+/**
+ * kbits_agent_job_ns() - JOB_NS: an fd for a job's root or network namespace.
+ * @uarg: the agent's struct kbits_agent_job_ns: the job's GUID and the kind.
+ *
+ * The root directory or the network namespace its owner had when it created the
+ * job or took it over (for an imported job, those of the agent that imported
+ * it), for the agent to do the job's I/O in.  The root is opened O_PATH |
+ * O_DIRECTORY, with the agent's credentials.  The job's lock is held only to
+ * take references on them.
+ *
+ * Context: Process context (the agent fd's ioctl); may sleep.
+ * Return: the new fd (O_CLOEXEC); -EINVAL for bad flags, reserved bits or kind;
+ * -ENOENT when no queued job has the GUID (or it is final); -ESTALE for a job
+ * without namespaces (imported from a record made in others, until an
+ * administrator takes it over); kbits_copy_args()'s errors, and -EMFILE,
+ * -ENOMEM and the like.
  */
 long kbits_agent_job_ns(struct kbits_agent_job_ns __user *uarg)
 {
@@ -1737,7 +2037,19 @@ out:
 	return fd;
 }
 
-/* Calls @fn on every queued job, with a reference held; @fn may sleep. */
+/**
+ * kbits_jobs_for_each() - Call a function on every queued job.
+ * @fn: the function; it gets a job with a reference held (and put after it
+ * returns), and no lock.
+ *
+ * Walks the queue in slot order, a batch of jobs at a time, taken under RCU;
+ * @fn runs outside RCU, and may sleep, take the job's lock and even dequeue the
+ * job.  A job may be final by the time @fn looks at it (being taken out of the
+ * queue): @fn checks under the job's lock.  Jobs queued or dequeued during the
+ * walk may or may not be visited.  The reaper and the agent's detaching use it.
+ *
+ * Context: Process context; may sleep.  The caller must not hold a job's lock.
+ */
 void kbits_jobs_for_each(void (*fn)(struct kbits_job *job))
 {
 	struct kbits_job *jobs[16];
@@ -1754,6 +2066,12 @@ void kbits_jobs_for_each(void (*fn)(struct kbits_job *job))
 	}
 }
 
+/**
+ * kbits_jobs_init() - Make the queue, at module init.
+ *
+ * Context: Module init.
+ * Return: 0, or rhashtable_init()'s negative errno.
+ */
 int kbits_jobs_init(void)
 {
 	return rhashtable_init(&kbits_jobs, &kbits_job_params);
@@ -1764,7 +2082,15 @@ static void kbits_job_free_queued(void *ptr, void *arg)
 	kbits_job_put(ptr);
 }
 
-/* Called at unload, when no fd is open: frees every job still queued. */
+/**
+ * kbits_jobs_exit() - Free the queue and every job still in it, at unload.
+ *
+ * Description: Called after /dev/kbits is gone and the reaper stopped, when no
+ * fd is open (each holds the module): the queue's reference is then every job's
+ * last, and a job that counts against a user is a leak (it warns).
+ *
+ * Context: Module exit; may sleep.
+ */
 void kbits_jobs_exit(void)
 {
 	rhashtable_free_and_destroy(&kbits_jobs, kbits_job_free_queued, NULL);

@@ -58,7 +58,23 @@ static u8 *kbits_put(u8 *p, const void *src, size_t len)
 	return p + len;
 }
 
-/* The record of @job (whose lock is held), kvmalloc'd; its length in @len. */
+/**
+ * kbits_record_make() - Make the record of a job, for EXPORT.
+ * @job: the job, its lock held.
+ * @len: out: the record's length in bytes.
+ *
+ * The record is a struct kbits_job_record, then the job's strings and its files
+ * (see docs/uapi.md).  The owner is written as a uid of the initial user
+ * namespace.  Its flags say KBITS_RECORD_EXEMPT when the job counts against
+ * nobody, and KBITS_RECORD_FOREIGN_NS unless the job belongs to the initial
+ * user namespace and has the caller's (the agent's) root directory and network
+ * namespace (kbits_job_here()).  The error's code and file index are written
+ * only when the job has an error.  The transfer time includes the stretch still
+ * running.
+ *
+ * Context: @job->lock held; may sleep (it allocates).
+ * Return: the record, for the caller to kvfree(); NULL when out of memory.
+ */
 VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 {
 	struct kbits_job_record r = {};
@@ -142,6 +158,21 @@ VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_record_make);
 
+/**
+ * kbits_agent_export() - EXPORT_JOB: the record of a queued job.
+ * @uarg: the agent's struct kbits_agent_record: the job's GUID and a buffer.
+ *
+ * The record (kbits_record_make()) is made under the job's lock and copied out
+ * after.  Its length goes to @uarg->buf_len whether or not the buffer is long
+ * enough.
+ *
+ * Context: Process context (the agent fd's ioctl); may sleep.  Takes the job's
+ * lock, not across the copy to userspace.
+ * Return: 0; -EINVAL for nonzero flags or reserved field; -ENOENT when no
+ * queued job has the GUID (or it is final); -ENOMEM; -ERANGE when the buffer is
+ * shorter than the record (its length is written); kbits_copy_args()'s errors
+ * and -EFAULT.
+ */
 long kbits_agent_export(struct kbits_agent_record __user *uarg)
 {
 	struct kbits_agent_record args;
@@ -179,7 +210,15 @@ long kbits_agent_export(struct kbits_agent_record __user *uarg)
 	return err;
 }
 
-/* The next @len bytes of @rd, or NULL when fewer are left. */
+/**
+ * kbits_take() - Take the next bytes of a record.
+ * @rd: the cursor over the record.
+ * @len: how many bytes.
+ *
+ * Context: Any.
+ * Return: the next @len bytes, and @rd moves past them; NULL (@rd unmoved) when
+ * fewer are left.
+ */
 VISIBLE_IF_KUNIT const void *kbits_take(struct kbits_reader *rd, size_t len)
 {
 	const void *p = rd->p;
@@ -192,9 +231,21 @@ VISIBLE_IF_KUNIT const void *kbits_take(struct kbits_reader *rd, size_t len)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_take);
 
-/*
- * The next @len bytes as a NUL-terminated string: at most @max bytes, valid
- * UTF-8 without NUL.  NULL for an empty one when @empty_ok; an ERR_PTR.
+/**
+ * kbits_take_string() - Take the next bytes of a record as a string.
+ * @rd: the cursor over the record.
+ * @len: the string's length, from the record.
+ * @max: the longest length it may have.
+ * @empty_ok: whether it may be empty (absent).
+ *
+ * The string is checked as kbits_copy_string() checks the ioctls': at most @max
+ * bytes, valid UTF-8 without NUL.
+ *
+ * Context: Process context; may sleep (it allocates).
+ * Return: the string, NUL-terminated, for the caller to kfree(); NULL for an
+ * empty one when @empty_ok; ERR_PTR(-EINVAL) for an empty one otherwise, one
+ * longer than @max, one the record is too short for, or one that is not valid
+ * UTF-8 or holds a NUL; ERR_PTR(-ENOMEM).
  */
 VISIBLE_IF_KUNIT char *kbits_take_string(struct kbits_reader *rd, u32 len,
 					 u32 max, bool empty_ok)
@@ -214,7 +265,22 @@ VISIBLE_IF_KUNIT char *kbits_take_string(struct kbits_reader *rd, u32 len,
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_take_string);
 
-/* Checks what a record's header says, but for its strings and files. */
+/**
+ * kbits_record_check() - Check what a record's header says.
+ * @r: the header, grown to the current one (kbits_record_parse()).
+ * @len: the record's whole length.
+ *
+ * All but its strings and files: the magic, version, header size, length and
+ * flags, and that every value is one the ioctls would have set: type, state
+ * (not a final one), priority, notify flags, retry delay, proxy usage with its
+ * lists, error (context, code, file index), file count; and only states the
+ * module itself makes: a job without files is SUSPENDED, an ERROR or
+ * TRANSIENT_ERROR job has an error, a TRANSFERRED one has none.  The owner must
+ * be a valid uid of the initial user namespace.
+ *
+ * Context: Any.
+ * Return: 0 when the header is one IMPORT takes, -EINVAL otherwise.
+ */
 VISIBLE_IF_KUNIT int kbits_record_check(const struct kbits_job_record *r,
 					size_t len)
 {
@@ -266,7 +332,21 @@ VISIBLE_IF_KUNIT int kbits_record_check(const struct kbits_job_record *r,
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_record_check);
 
-/* The files of a record into @job (nothing else can see it yet). */
+/**
+ * kbits_record_files() - Read a record's files into a job.
+ * @job: the job, without files, which nothing else can see yet.
+ * @rd: the cursor, at the first file.
+ * @nr: how many files the record says it has (kbits_record_check() bounded it).
+ *
+ * Each file is a struct kbits_record_file and its two names, checked as
+ * ADD_FILES and the agent's PROGRESS check theirs.  Each name joins the job at
+ * once, so that on failure the job's release frees what was read.
+ *
+ * Context: Process context; may sleep (it allocates).
+ * Return: 0; -EINVAL for a file that is malformed or runs past the record (@nr
+ * more than the bytes left could hold is refused before anything is allocated);
+ * -ENOMEM.  On failure the caller puts the job.
+ */
 VISIBLE_IF_KUNIT int kbits_record_files(struct kbits_job *job,
 					struct kbits_reader *rd, u32 nr)
 {
@@ -345,14 +425,44 @@ static int kbits_record_http(struct kbits_job *job,
 	return s && !kbits_http_headers_ok(s) ? -EINVAL : 0;
 }
 
-/* A time from a record, in 0..now. */
+/**
+ * kbits_clamp_time() - A time from a record, within 0 and now.
+ * @t: the time, wall-clock seconds.
+ *
+ * A time after now (the clock went back since the record was made, or the
+ * record is forged) must not keep a job from ever being idle for the reaper,
+ * nor make its times lie; one before 1970 is no time kbits makes.
+ *
+ * Context: Any.
+ * Return: @t, clamped to 0 .. now.
+ */
 VISIBLE_IF_KUNIT time64_t kbits_clamp_time(s64 t)
 {
 	return clamp_t(s64, t, 0, ktime_get_real_seconds());
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_clamp_time);
 
-/* A job made from a checked record @r, whose strings and files follow in @rd. */
+/**
+ * kbits_record_job() - Make the job a checked record describes.
+ * @r: the record's header, checked by kbits_record_check().
+ * @rd: the cursor, at the display name: the strings, then the files.
+ *
+ * The job (kbits_job_alloc()) belongs to the record's owner in the initial user
+ * namespace, with the caller's (the agent's) root directory and network
+ * namespace, or none when the record says KBITS_RECORD_FOREIGN_NS: those may be
+ * gone, and no job may reach the host's files or network by a reload (JOB_NS
+ * fails with -ESTALE until an administrator takes it over).  A job that was
+ * CONNECTING or TRANSFERRING is QUEUED: no agent holds it now.  Times are
+ * clamped (kbits_clamp_time()).  KBITS_RECORD_COMPLETING is not kept: the
+ * COMPLETE that waited is gone.  Every byte of the record must be used, and a
+ * TRANSFERRED job must have all its files complete.
+ *
+ * Context: Process context; may sleep.  Takes the new job's lock, for lockdep's
+ * sake only.
+ * Return: the job, with one reference (the caller's), not counted against any
+ * limit nor queued; ERR_PTR(-EINVAL) for a record IMPORT does not take,
+ * ERR_PTR(-ENOMEM).
+ */
 VISIBLE_IF_KUNIT struct kbits_job *
 kbits_record_job(const struct kbits_job_record *r, struct kbits_reader *rd)
 {
@@ -450,10 +560,17 @@ fail:
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_record_job);
 
-/*
- * The job the record of @len bytes at @buf describes, every part of it
- * checked, or an ERR_PTR (-EINVAL: not a record IMPORT takes); the
- * record's header, grown to the current one, in *@r.
+/**
+ * kbits_record_parse() - Make the job a record describes, every part checked.
+ * @buf: the record, in kernel memory (copied from userspace once).
+ * @len: its length in bytes.
+ * @r: out: the record's header, grown to the current one: a version 0 header
+ * has no proxy settings nor headers (zeros), and versions 0 and 1 have no
+ * maximum download time (the default) nor transfer time (0).
+ *
+ * Context: Process context; may sleep.
+ * Return: the job (see kbits_record_job()), or ERR_PTR(-EINVAL) when @buf is
+ * not a record IMPORT takes, ERR_PTR(-ENOMEM).
  */
 VISIBLE_IF_KUNIT struct kbits_job *
 kbits_record_parse(const void *buf, size_t len, struct kbits_job_record *r)
@@ -490,6 +607,21 @@ kbits_record_parse(const void *buf, size_t len, struct kbits_job_record *r)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_record_parse);
 
+/**
+ * kbits_agent_import() - IMPORT_JOB: make a job from a record and queue it.
+ * @uarg: the agent's struct kbits_agent_record: the record's buffer and length.
+ *
+ * The record is untrusted input (the agent read it from disk): it is copied
+ * once, and every part of it checked (kbits_record_parse()) before the job is
+ * queued (kbits_job_import()), with the record's GUID.  The job counts against
+ * its owner past the limits, unless the record says KBITS_RECORD_EXEMPT.
+ *
+ * Context: Process context (the agent fd's ioctl); may sleep.
+ * Return: 0; -EINVAL for nonzero flags or reserved field, or a record IMPORT
+ * does not take; -E2BIG for a buffer longer than any job's record; -EEXIST when
+ * a queued job has the record's GUID; kbits_job_import()'s other errors;
+ * -ENOMEM; kbits_copy_args()'s errors and -EFAULT.
+ */
 long kbits_agent_import(struct kbits_agent_record __user *uarg)
 {
 	struct kbits_agent_record args;
