@@ -42,12 +42,12 @@ START_TEST(priorities)
 {
 	enum kbits_job_priority p;
 
-	ck_assert_int_eq(policy_parse_priority("foreground", &p), 0);
+	ck_assert_int_eq(kbits_job_priority_from_name("foreground", &p), 0);
 	ck_assert_int_eq(p, KBITS_PRIORITY_FOREGROUND);
-	ck_assert_int_eq(policy_parse_priority("LOW", &p), 0);
+	ck_assert_int_eq(kbits_job_priority_from_name("LOW", &p), 0);
 	ck_assert_int_eq(p, KBITS_PRIORITY_LOW);
-	ck_assert_int_eq(policy_parse_priority("lowest", &p), -EINVAL);
-	ck_assert_int_eq(policy_parse_priority("", &p), -EINVAL);
+	ck_assert_int_eq(kbits_job_priority_from_name("lowest", &p), -EINVAL);
+	ck_assert_int_eq(kbits_job_priority_from_name("", &p), -EINVAL);
 }
 END_TEST
 

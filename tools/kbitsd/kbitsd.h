@@ -73,8 +73,6 @@ struct policy {
 };
 
 void policy_init(struct policy *p);
-/* "foreground", "high", "normal", "low": 0 or -EINVAL. */
-int policy_parse_priority(const char *s, enum kbits_job_priority *prio);
 /* Bytes per second: digits, optionally K, M or G (powers of 1024). 0 or -EINVAL. */
 int policy_parse_rate(const char *s, uint64_t *rate);
 /*

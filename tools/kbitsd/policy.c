@@ -20,32 +20,12 @@
 
 #include "kbitsd.h"
 
-static const char *const prio_names[PRIORITY_COUNT] = {
-	[KBITS_PRIORITY_FOREGROUND] = "foreground",
-	[KBITS_PRIORITY_HIGH] = "high",
-	[KBITS_PRIORITY_NORMAL] = "normal",
-	[KBITS_PRIORITY_LOW] = "low",
-};
-
 void policy_init(struct policy *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->max_jobs = MAX_JOBS_DEFAULT;
 	p->slice = SLICE_DEFAULT;
 	p->yield = true;
-}
-
-int policy_parse_priority(const char *s, enum kbits_job_priority *prio)
-{
-	int i;
-
-	for (i = 0; i < PRIORITY_COUNT; i++) {
-		if (!strcasecmp(s, prio_names[i])) {
-			*prio = (enum kbits_job_priority)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
 }
 
 int policy_parse_rate(const char *s, uint64_t *rate)
@@ -115,7 +95,7 @@ int policy_add_cap(struct policy *p, const char *arg, bool file_syntax, const ch
 		*why = file_syntax ? "expected PRIORITY RATE [HH-HH]" : "expected PRIORITY=RATE";
 		return -EINVAL;
 	}
-	if (policy_parse_priority(words[0], &c.priority) < 0) {
+	if (kbits_job_priority_from_name(words[0], &c.priority) < 0) {
 		*why = "the priority is not foreground, high, normal or low";
 		return -EINVAL;
 	}

@@ -217,27 +217,36 @@ static int worker_begin(struct agent *a, struct slot *s, struct xfer_error *xe)
 static void slot_end(struct agent *a, struct slot *s, enum xfer_result r,
 		     const struct xfer_error *xe);
 
-/* BITS's maximum download time: what is left of it, as the kernel counts it. */
-static void set_deadline(struct slot *s)
+/*
+ * BITS's maximum download time: what is left of it, as the kernel counts it
+ * (from @a, read at once; none when reading failed, or from a module
+ * without it, which reads 0: no limit).
+ */
+static void set_deadline(struct slot *s, const struct kbits_job_attrs *a, int err)
 {
-	uint32_t maxt = 0, spent = 0;
+	uint32_t maxt = a->max_download_time, spent = a->transfer_time;
 
 	s->deadline_ms = 0;
-	if (kbits_job_get_max_download_time(s->j, &maxt) == 0 && maxt &&
-	    kbits_job_get_transfer_time(s->j, &spent) == 0)
+	if (err == 0 && maxt)
 		s->deadline_ms = now_ms() + (int64_t)(maxt > spent ? maxt - spent : 0) * 1000;
 }
 
 void slot_modified(struct slot *s)
 {
+	struct kbits_job_attrs a = { .size = sizeof(a) };
+	int err;
+
 	if (s->ended || s->stop)
 		return;
-	kbits_job_get_priority(s->j, &s->p.priority);
-	set_deadline(s);
+	err = kbits_job_get_attrs(s->j, &a);
+	if (err == 0)
+		s->p.priority = a.priority;
+	set_deadline(s, &a, err);
 }
 
 bool slot_start(struct agent *a, const struct pending *p)
 {
+	struct kbits_job_attrs attrs = { .size = sizeof(attrs) };
 	enum kbits_job_type type;
 	struct xfer_error xe;
 	struct slot *s;
@@ -268,11 +277,12 @@ bool slot_start(struct agent *a, const struct pending *p)
 		err = kbits_job_get_owner(s->j, &uid);
 	s->p.owner = uid;
 	if (!err)
-		err = kbits_job_get_priority(s->j, &s->p.priority);
-	if (!err)
-		err = kbits_job_get_min_retry_delay(s->j, &s->delay);
-	if (!err)
-		err = kbits_job_get_no_progress_timeout(s->j, &s->timeout);
+		err = kbits_job_get_attrs(s->j, &attrs);
+	if (!err) {
+		s->p.priority = attrs.priority;
+		s->delay = attrs.min_retry_delay;
+		s->timeout = attrs.no_progress_timeout;
+	}
 	if (!err)
 		err = kbits_job_get_files(s->j, &s->files, &s->nfiles);
 	if (!err)
@@ -306,7 +316,9 @@ bool slot_start(struct agent *a, const struct pending *p)
 	s->started_ms = now_ms();
 	s->last_checkpoint_ms = s->started_ms;
 	s->netns = netns_of_fd(s->jns.net_fd);
-	set_deadline(s);
+	/* the time spent so far as of the take */
+	err = kbits_job_get_attrs(s->j, &attrs);
+	set_deadline(s, &attrs, err);
 	a->slots[a->nslots++] = s;
 	if (worker_begin(a, s, &xe) < 0)
 		slot_end(a, s, XFER_FAILED, &xe);

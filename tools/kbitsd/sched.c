@@ -75,10 +75,9 @@ void pending_put(struct agent *a, const struct pending *p)
 void pending_update(struct agent *a, const struct kbits_guid *id, int64_t queued_us,
 		    bool stored_clock)
 {
+	struct kbits_job_attrs attrs = { .size = sizeof(attrs) };
 	struct kbits_job *j = NULL;
 	enum kbits_job_state state;
-	enum kbits_job_priority prio;
-	uint32_t delay;
 	struct pending *p;
 	struct slot *s;
 	time_t last;
@@ -97,9 +96,7 @@ void pending_update(struct agent *a, const struct kbits_guid *id, int64_t queued
 	if (!err)
 		err = kbits_job_get_owner(j, &owner);
 	if (!err)
-		err = kbits_job_get_priority(j, &prio);
-	if (!err)
-		err = kbits_job_get_min_retry_delay(j, &delay);
+		err = kbits_job_get_attrs(j, &attrs);
 	kbits_job_unref(j);
 	if (err < 0 || (state != KBITS_JOB_STATE_QUEUED &&
 			state != KBITS_JOB_STATE_TRANSIENT_ERROR)) {
@@ -127,7 +124,7 @@ void pending_update(struct agent *a, const struct kbits_guid *id, int64_t queued
 				p->error_since = last;
 		}
 	}
-	p->priority = prio;
+	p->priority = attrs.priority;
 	p->owner = owner;
 	if (queued_us) {
 		p->queued_us = queued_us;
@@ -138,15 +135,16 @@ void pending_update(struct agent *a, const struct kbits_guid *id, int64_t queued
 		p->not_before = 0;
 		p->net_wait = false;
 	} else if (!p->not_before) {
+		uint32_t delay = attrs.min_retry_delay;
+
 		if (delay < KBITS_MIN_RETRY_DELAY_MIN)
 			delay = KBITS_MIN_RETRY_DELAY_MIN;
 		p->not_before = time(NULL) + delay;
 		if (!p->error_since)
 			p->error_since = time(NULL);
-		p->last_error.context = KBITS_ERROR_CONTEXT_GENERAL;
-		p->last_error.code = ETIMEDOUT;
-		p->last_error.file_index = KBITS_NO_FILE;
-		strcpy(p->last_error.text, "no progress before the no-progress timeout");
+		/* all of it: an earlier error's HTTP flag must not stay */
+		xfer_fail(&p->last_error, false, KBITS_ERROR_CONTEXT_GENERAL, ETIMEDOUT,
+			  KBITS_NO_FILE, "no progress before the no-progress timeout");
 	}
 }
 
