@@ -1,5 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* kbits: the module's internal interfaces, between its files */
+/*
+ * kbits: the module's internal interfaces, shared by every file of kmod/.
+ *
+ *   main.c      /dev/kbits and its ioctls, the module's parameters, init and
+ *               exit; kbits_copy_args() for every ioctl's argument struct
+ *   job.c       the queue (a GUID table and walk slots), the per-user limits,
+ *               a job's life and references, the job fd and most of its
+ *               ioctls, the user's side of the state machine, JOB_NS
+ *   files.c     a job's files and progress (ADD_FILES, GET_FILE,
+ *               GET_PROGRESS)
+ *   http.c      a job's proxy settings and custom HTTP headers
+ *   events.c    a job's events for its job fds (read(), poll())
+ *   agent.c     the agent fd: its events and ioctls, the agent's side of the
+ *               state machine
+ *   record.c    a job's whole record: EXPORT_JOB, IMPORT_JOB
+ *   reaper.c    cancels the jobs left alone too long
+ *   kbits_kunit.c  KUnit suites of the module's insides (kbits_kunit.ko),
+ *               which the KBITS_KUNIT section below makes visible to them
+ *
+ * The functions are documented (kernel-doc) where they are defined.
+ */
 #ifndef KBITS_INTERNAL_H
 #define KBITS_INTERNAL_H
 
@@ -49,91 +69,151 @@ struct poll_table_struct;
 #define VISIBLE_IF_KUNIT static
 #endif
 
-/* A file of a job: where it comes from, where it goes, how far it got. */
+/**
+ * struct kbits_file - A file of a job.
+ * @remote: where it comes from (or goes, for an upload): NUL-terminated.
+ * @local: where it goes (or comes from): NUL-terminated.
+ * @bytes_total: its size; KBITS_SIZE_UNKNOWN until known.
+ * @bytes_transferred: how far it got.
+ * @completed: the agent transferred all of it.
+ *
+ * In its job's @files, under the job's lock.
+ */
 struct kbits_file {
-	char *remote;			/* NUL-terminated */
-	char *local;			/* NUL-terminated */
-	u64 bytes_total;		/* KBITS_SIZE_UNKNOWN until known */
+	char *remote;
+	char *local;
+	u64 bytes_total;
 	u64 bytes_transferred;
 	bool completed;
 };
 
-/*
- * A COMPLETE waiting for the agent to place the job's files (on the waiter's
- * stack; job->completer while it waits).  The agent's PLACED, or its
- * detaching, sets @result and then @done.
+/**
+ * struct kbits_completion - A COMPLETE waiting for the agent to place files.
+ * @result: what the COMPLETE returns: 0, KBITS_COMPLETE_PARTIAL or an errno.
+ * @done: the wait is over; the waiter reads it with READ_ONCE().
+ *
+ * On the waiter's stack, and the job's @completer while it waits.  The
+ * agent's PLACED, or its detaching, sets @result and then @done, under the
+ * job's lock (kbits_job_finish_completion()).
  */
 struct kbits_completion {
 	long result;
 	bool done;
 };
 
-/*
- * A job.  The queue (kbits_jobs) holds one reference while the job is in it;
- * every job fd holds one more.  @id, @type and @ctime never change once the
- * job is queued.  TAKE_OWNERSHIP changes @owner, @user_ns, @root, @net and
- * @owner_gen under @lock, and @owner and @user_ns also under
- * kbits_users_lock; @owner is read with READ_ONCE() elsewhere.  @charged
- * changes under kbits_users_lock; @agent_node and @agent_pending under
- * agent.c's lock; the fields after @lock change under it.
+/**
+ * struct kbits_job - A job: files to transfer, and how.
+ * @node: in the queue's table (kbits_jobs), keyed by @id.
+ * @id: its GUID.
+ * @slot: its index in the queue's walk order (kbits_slots).
+ * @ref: its references (see below).
+ * @rcu: frees it a grace period after its release (kfree_rcu()), for the
+ *       lookups that walk the queue under RCU.
+ * @owner: the creator's euid, or who took it over last.
+ * @user_ns: the owner's user namespace when it became owner (a reference).
+ * @type: an enum kbits_job_type.
+ * @charged: it counts against the limits (kbits_users) until it is freed.
+ * @ctime: its creation, wall-clock seconds.
+ * @agent_node: in agent.c's list while it keeps events for the agent.
+ * @agent_pending: the kinds of event it keeps for the agent: a bit each.
+ * @lock: serialises its changes (see below).
+ * @state: an enum kbits_job_state; written with WRITE_ONCE(), also read
+ *         without @lock.
+ * @display_name: NUL-terminated UTF-8.
+ * @description: NUL-terminated UTF-8; NULL: empty.
+ * @priority: an enum kbits_job_priority.
+ * @flags: KBITS_JOB_* flags.
+ * @notify_flags: KBITS_NOTIFY_* flags: the events its job fds get.
+ * @min_retry_delay: seconds.
+ * @no_progress_timeout: seconds.
+ * @max_download_time: seconds; 0: no limit.
+ * @transfer_ns: the time it spent CONNECTING or TRANSFERRING since its
+ *               creation or the last RESUME that queued it, in the stretches
+ *               that ended (boottime nanoseconds: it counts system suspend);
+ *               kbits_job_account() keeps it and the next two up to date
+ *               with @state.
+ * @transfer_since: when the running stretch began (boottime nanoseconds).
+ * @transfer_running: a stretch is running.
+ * @error_count: the errors the agent reported.
+ * @mtime: its last change by its user, wall-clock seconds (the reaper's).
+ * @completion_time: when it became TRANSFERRED; 0: not yet.
+ * @files: its @nr_files files, in the order added.
+ * @nr_files: how many.
+ * @events: events.c's ring, or NULL until the first event.
+ * @event_seq: the number of the last event; also read without @lock.
+ * @wait: its job fds' readers, and a COMPLETE waiting for the agent.
+ * @proxy_usage: an enum kbits_proxy_usage.
+ * @proxy_list: NUL-terminated; NULL: none.
+ * @proxy_bypass: NUL-terminated; NULL: none.
+ * @http_headers: NUL-terminated; NULL: none.
+ * @agent_places: a KBITS_AGENT_PLACES_FILES agent took it: its files are
+ *                under temporary names until the agent places them.
+ * @completing: a COMPLETE waits for the agent's PLACED.
+ * @completer: that COMPLETE, while it still waits.
+ * @owner_gen: the TAKE_OWNERSHIPs so far: a job fd made before the last one
+ *             is revoked; also read without @lock.
+ * @root: the owner's root directory (JOB_NS): none for a job imported from
+ *        a record made in other namespaces.
+ * @net: the owner's network namespace (JOB_NS), a reference: NULL with no
+ *       @root.
+ * @error: the last error (its context NONE: none).
+ *
+ * The queue (kbits_jobs) holds one reference while the job is in it; every
+ * job fd holds one more, and so does agent.c's list while the job keeps a
+ * final event (CANCELLED, COMPLETED) the agent has not read.  @id, @type and
+ * @ctime never change once the job is queued.  TAKE_OWNERSHIP changes
+ * @owner, @user_ns, @root, @net and @owner_gen under @lock, and @owner and
+ * @user_ns also under kbits_users_lock; @owner is read with READ_ONCE()
+ * elsewhere.  @charged changes under kbits_users_lock; @agent_node and
+ * @agent_pending under agent.c's lock; the fields after @lock change under
+ * it.
  */
 struct kbits_job {
-	struct rhash_head node;		/* in the queue, keyed by @id */
+	struct rhash_head node;
 	guid_t id;
-	u32 slot;			/* index in the queue's walk order */
+	u32 slot;
 	struct kref ref;
 	struct rcu_head rcu;
-	kuid_t owner;			/* the creator's euid, or who took it */
-	struct user_namespace *user_ns;	/* the owner's, when it became owner */
-	u32 type;			/* enum kbits_job_type */
-	bool charged;			/* counted against the limits until freed */
-	time64_t ctime;			/* creation, wall clock seconds */
-	struct list_head agent_node;	/* in agent.c's queue while pending */
-	u32 agent_pending;		/* agent events waiting: bits of kinds */
+	kuid_t owner;
+	struct user_namespace *user_ns;
+	u32 type;
+	bool charged;
+	time64_t ctime;
+	struct list_head agent_node;
+	u32 agent_pending;
 
-	struct mutex lock;		/* serialises state changes */
-	u32 state;			/* enum kbits_job_state; read locklessly */
-	char *display_name;		/* NUL-terminated UTF-8 */
-	char *description;		/* NUL-terminated UTF-8; NULL: empty */
-	u32 priority;			/* enum kbits_job_priority */
-	u32 flags;			/* KBITS_JOB_* */
-	u32 notify_flags;		/* KBITS_NOTIFY_* */
-	u32 min_retry_delay;		/* seconds */
-	u32 no_progress_timeout;	/* seconds */
-	u32 max_download_time;		/* seconds; 0: no limit */
-	/*
-	 * Time CONNECTING or TRANSFERRING since creation or the last RESUME
-	 * that queued the job (boottime: it counts system suspend): the
-	 * stretches that ended, in @transfer_ns, and while @transfer_running
-	 * the one that began at @transfer_since.  kbits_job_account() keeps
-	 * them up to date with @state.
-	 */
+	struct mutex lock;		/* serialises its changes */
+	u32 state;
+	char *display_name;
+	char *description;
+	u32 priority;
+	u32 flags;
+	u32 notify_flags;
+	u32 min_retry_delay;
+	u32 no_progress_timeout;
+	u32 max_download_time;
 	u64 transfer_ns;
 	u64 transfer_since;
 	bool transfer_running;
 	u32 error_count;
-	time64_t mtime;			/* last change by its user */
-	time64_t completion_time;	/* became TRANSFERRED; 0: not yet */
-	struct kbits_file *files;	/* @nr_files of them, in the order added */
+	time64_t mtime;
+	time64_t completion_time;
+	struct kbits_file *files;
 	u32 nr_files;
-	struct kbits_event *events;	/* events.c's ring, or NULL */
-	u64 event_seq;			/* of the last event; read locklessly */
-	wait_queue_head_t wait;		/* job fds waiting for events */
-	u32 proxy_usage;		/* enum kbits_proxy_usage */
-	char *proxy_list;		/* NUL-terminated; NULL: none */
-	char *proxy_bypass;		/* NUL-terminated; NULL: none */
-	char *http_headers;		/* NUL-terminated; NULL: none */
-	bool agent_places;		/* taken by a KBITS_AGENT_PLACES_FILES agent */
-	bool completing;		/* COMPLETE waits for the agent's PLACED */
-	struct kbits_completion *completer;	/* that COMPLETE, if still waiting */
-	u64 owner_gen;			/* TAKE_OWNERSHIPs so far: revokes fds */
-	/*
-	 * The owner's root and network namespace (JOB_NS); none (NULL net)
-	 * for a job imported from a record made in others.
-	 */
+	struct kbits_event *events;
+	u64 event_seq;
+	wait_queue_head_t wait;
+	u32 proxy_usage;
+	char *proxy_list;
+	char *proxy_bypass;
+	char *http_headers;
+	bool agent_places;
+	bool completing;
+	struct kbits_completion *completer;
+	u64 owner_gen;
 	struct path root;
 	struct net *net;
-	struct {			/* the last error; context NONE: none */
+	struct {
 		u32 context;		/* enum kbits_error_context */
 		s32 code;
 		u32 file_index;
@@ -141,14 +221,18 @@ struct kbits_job {
 	} error;
 };
 
-/*
- * A job fd's own state: its job, its place in the job's events, and the
- * job's owner_gen when it was made (or took the job over): an older one is
- * revoked.  @cursor changes under the job's lock.
+/**
+ * struct kbits_job_fd - A job fd's own state.
+ * @job: its job, on which the fd holds a reference.
+ * @cursor: the number of the last event it read; changes under the job's
+ *          lock, and is also read without it.
+ * @owner_gen: the job's owner_gen when the fd was made (or took the job
+ *             over): the fd is revoked once the job's is newer
+ *             (kbits_job_fd_check()).
  */
 struct kbits_job_fd {
 	struct kbits_job *job;
-	u64 cursor;			/* the last event read */
+	u64 cursor;
 	u64 owner_gen;
 };
 
@@ -159,12 +243,19 @@ extern unsigned int kbits_max_jobs;
 extern unsigned int kbits_max_jobs_per_user;
 extern unsigned int kbits_max_files_per_job;
 
-/* The limits a job's count is checked against (kbits_charge_to()). */
+/**
+ * struct kbits_limits - The limits a job's count is checked against.
+ * @jobs: the jobs counted, all users together (max_jobs).
+ * @per_user: the jobs counted against one user (max_jobs_per_user).
+ *
+ * See kbits_charge_to().
+ */
 struct kbits_limits {
-	unsigned int jobs;		/* all users together */
+	unsigned int jobs;
 	unsigned int per_user;
 };
 
+/* job.c: the queue, the limits, a job's life, the job fd (but as marked) */
 int kbits_jobs_init(void);
 void kbits_jobs_exit(void);
 
@@ -174,6 +265,7 @@ int kbits_get_job(const guid_t *id);
 int kbits_enum_jobs(struct kbits_enum_jobs *args,
 		    struct kbits_job_id __user *ids);
 
+/* main.c's */
 int kbits_copy_args(void *dst, size_t ksize, const void __user *uarg,
 		    size_t minsize);
 char *kbits_copy_string(const char __user *ustr, u32 len, u32 max);
@@ -237,7 +329,11 @@ bool kbits_file_names_ok(const char *remote, const char *local);
 u32 kbits_job_drop_unfinished(struct kbits_job *job);
 void kbits_job_free_files(struct kbits_job *job);
 
-/* A cursor over an untrusted record (record.c). */
+/**
+ * struct kbits_reader - A cursor over an untrusted record (record.c).
+ * @p: the next byte.
+ * @left: the bytes from @p to the record's end.
+ */
 struct kbits_reader {
 	const u8 *p;
 	size_t left;
