@@ -86,7 +86,8 @@ stdout_has '^Usage: kbitsctl take-ownership \[--json\] GUID$'
 stdout_has "^First shows the job's files"
 stdout_has 'SUSPENDED'
 stdout_has "resumed it with 'kbitsctl resume GUID'"
-stdout_has '^      --json   one JSON object: guid, owner, previous_owner, state,$'
+stdout_has '^      --json   one JSON object: the job'"'"'s owner and state before and$'
+stdout_has "^kbitsctl\\(1\\) says what each member of --json's output means\\.\$"
 expect 0 '' --help
 stdout_has '^  take-ownership \[--json\] GUID$'
 
@@ -191,7 +192,8 @@ expect 2 "max-download-time: '90x' is not a number of seconds" set "$guid" --max
 expect 2 "max-download-time: '-1' is not a number of seconds" set "$guid" --max-download-time -1
 expect 2 "max-download-time: '49711d' is not a number of seconds" set "$guid" --max-download-time 49711d
 expect 0 '' info --help
-stdout_has 'max_download_time'
+stdout_has '^Shows everything about a job: its name and description, type, state,$'
+stdout_has "^kbitsctl\\(1\\) says what each member of --json's output means\\.\$"
 
 # transfer
 expect 2 'transfer: missing REMOTE LOCAL' transfer
@@ -215,6 +217,29 @@ expect 0 '' transfer --help
 stdout_has '^      --async '
 stdout_has '^      --headers-file FILE'
 stdout_has '^  -t, --no-progress-timeout SECONDS$'
+
+# Every command that takes --json points to kbitsctl(1) for its members,
+# and kbitsctl(1) names every member kbitsctl writes.
+for c in create list info files error complete take-ownership monitor transfer; do
+	expect 0 '' "$c" --help
+	stdout_has "kbitsctl\\(1\\) says what each member of --json's output means"
+done
+man=$(dirname "$0")/../../man/kbitsctl.1
+for m in guid display_name type state owner owner_name priority files_total \
+	files_transferred bytes_total bytes_transferred description notify_flags notify \
+	min_retry_delay no_progress_timeout error_count dynamic_content max_download_time \
+	transfer_time creation_time modification_time transfer_completion_time proxy_usage \
+	proxy_list proxy_bypass http_headers error files context code http_status errno \
+	file_index remote_name local_name text index completed partial previous_owner \
+	previous_state time gone; do
+	n=$((n + 1))
+	if grep -qE "^\.BR? ${m}( |$)" "$man"; then
+		echo "ok $n - kbitsctl(1) names the JSON member $m"
+	else
+		echo "not ok $n - kbitsctl(1) does not name the JSON member $m"
+		failed=$((failed + 1))
+	fi
+done
 
 if [ ! -e /dev/kbits ]; then
 	hint="^kbitsctl: kbits module not loaded: cannot open /dev/kbits: .* \(load it with 'modprobe kbits'\)$"

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kbitsctl: what its source files share (util.c: messages, JSON, parsing,
- * errors; jobs.c: the commands on jobs; watch.c: monitor and transfer).
+ * kbitsctl: what its source files share.  main.c: the table of commands
+ * and the options they share; messages.c, queue.c, text.c, format.c,
+ * parse.c, errors.c, json.c: what the commands use, by subject; output.c:
+ * a job, its files and its error as text and as JSON; the commands:
+ * jobs.c (create, add-file, set, resume, suspend, cancel, complete,
+ * take-ownership), show.c (list, info, files, error), monitor.c and
+ * transfer.c, with watch.c what those two share.
  */
 #ifndef KBITSCTL_H
 #define KBITSCTL_H
@@ -12,7 +17,12 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include <getopt.h>
+#include <signal.h>
+
 #include <kbits/kbits.h>
+
+#include "json.h"
 
 /* Exit status: see the help's "Exit status" and kbitsctl(1). */
 enum {
@@ -28,7 +38,7 @@ enum {
 
 #define PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* ------------------------------------------------------------ util.c */
+/* ------------------------------------------------------------ messages.c */
 
 extern const char exit_status_text[];	/* the help's "Exit status:" section */
 
@@ -40,6 +50,8 @@ int usage_hint(const char *cmd);
 /* Prints @text to stdout; returns finish_stdout(). */
 int print_help(const char *text);
 int finish_stdout(void);
+
+/* ------------------------------------------------------------ queue.c */
 
 /* Opens /dev/kbits, or says why not (EXIT_FAILED). */
 int open_kbits(struct kbits **m);
@@ -82,18 +94,20 @@ bool job_revoked(struct kbits_job *j);
 /* The words job_fail() uses for @err (constant or static text). */
 const char *reason_text(int err);
 
+/* ------------------------------------------------------------ text.c */
+
 /* Text for the terminal: control characters as \xNN, \ as \\. */
 void put_text(FILE *f, const char *s);
 /* The same, into @buf (at most @size bytes with the NUL, cut at a character). */
 void text_to_buf(char *buf, size_t size, const char *s);
 /* @s cut to @size bytes with the NUL, at a character's start; no escaping. */
 void cut_utf8(char *buf, size_t size, const char *s);
-/* @s as a JSON string; invalid UTF-8 bytes become U+FFFD. */
-void put_json_string(FILE *f, const char *s);
-/* A JSON string or null. */
-void put_json_string_or_null(FILE *f, const char *s);
 
 bool utf8_valid(const char *s);
+/* The length of the UTF-8 character at @s, or 0 when it is not one. */
+size_t utf8_char(const unsigned char *s);
+
+/* ------------------------------------------------------------ format.c */
 
 /* "1.5 MiB", "512 B"; "?" for KBITS_SIZE_UNKNOWN. */
 void format_bytes(char *buf, size_t size, uint64_t n);
@@ -102,6 +116,21 @@ void format_time(char *buf, size_t size, int64_t t);
 /* "7 days", "10 minutes", "1 hour 2 minutes 5 seconds" */
 void format_duration(char *buf, size_t size, uint32_t seconds);
 
+/* "alice (1000)", or "1000" with no name. */
+void format_owner(char *buf, size_t size, uid_t uid);
+const char *user_name(uid_t uid);	/* NULL when it has none */
+
+/* A progress bar of @width cells, with a NUL: "#####-----". */
+void format_bar(char *buf, int width, const struct kbits_job_progress *p);
+/* "1/2 files, 1.0 MiB of 2.0 MiB (50%)", "no files" */
+void format_progress(char *buf, size_t size, const struct kbits_job_progress *p);
+/* 0..100, or -1 when unknown (or no files) */
+int progress_percent(const struct kbits_job_progress *p);
+
+bool state_is_final(enum kbits_job_state s);
+
+/* ------------------------------------------------------------ parse.c */
+
 int parse_priority(const char *s, enum kbits_job_priority *p);
 const char *priority_name(enum kbits_job_priority p);
 int parse_type(const char *s, enum kbits_job_type *t);
@@ -109,7 +138,8 @@ int parse_type(const char *s, enum kbits_job_type *t);
 int parse_notify(const char *s, uint32_t *flags);
 /* "transferred,error" for 3; "none" for 0. */
 void format_notify(char *buf, size_t size, uint32_t flags);
-void put_json_notify(FILE *f, uint32_t flags);
+/* The names of @flags, a JSON array: ["transferred", "error"]. */
+void json_notify(struct json *w, uint32_t flags);
 /* A number of seconds, or with a suffix s, m, h, d: 0 or -1. */
 int parse_seconds(const char *s, uint32_t *out);
 
@@ -122,6 +152,8 @@ char *absolute_path(const char *path);
 bool is_url(const char *s);
 /* Checks a REMOTE and LOCAL pair before they go to the kernel: NULL or why not. */
 const char *check_file_pair(const char *remote, const char *local, const char **which);
+
+/* ------------------------------------------------------------ errors.c */
 
 /* The name of errno @e ("ENOENT"), or NULL. */
 const char *errno_name(int e);
@@ -137,22 +169,6 @@ bool error_is_http(const struct kbits_error *e, const struct kbits_file *files, 
  */
 void describe_error(char *buf, size_t size, const struct kbits_error *e,
 		    const struct kbits_file *files, size_t n);
-/* The members of an error object (without braces). */
-void put_json_error_members(FILE *f, const struct kbits_error *e,
-			    const struct kbits_file *files, size_t n);
-
-/* "alice (1000)", or "1000" with no name. */
-void format_owner(char *buf, size_t size, uid_t uid);
-const char *user_name(uid_t uid);	/* NULL when it has none */
-
-/* A progress bar of @width cells, with a NUL: "#####-----". */
-void format_bar(char *buf, int width, const struct kbits_job_progress *p);
-/* "1/2 files, 1.0 MiB of 2.0 MiB (50%)", "no files" */
-void format_progress(char *buf, size_t size, const struct kbits_job_progress *p);
-/* 0..100, or -1 when unknown (or no files) */
-int progress_percent(const struct kbits_job_progress *p);
-
-bool state_is_final(enum kbits_job_state s);
 
 /* ------------------------------------------------------------ filelist.c */
 
@@ -272,21 +288,111 @@ int check_local_names(const char *pre, const struct kbits_file_info *f, size_t n
 int add_files(const struct kbits_guid *id, struct kbits_job *j,
 	      const struct kbits_file_info *f, size_t n);
 
+/* ------------------------------------------------------------ output.c */
+
+/* A job as list and info show it. */
+struct job_summary {
+	struct kbits_guid id;
+	char *name;
+	char *description;
+	enum kbits_job_type type;
+	enum kbits_job_state state;
+	uid_t owner;
+	enum kbits_job_priority priority;
+	uint32_t notify, retry_delay, no_progress_timeout, error_count;
+	bool dynamic_content;		/* KBITS_JOB_DYNAMIC_CONTENT */
+	bool max_download_known;	/* false: the module has no maximum download time */
+	uint32_t max_download_time, transfer_time;
+	struct kbits_job_times times;
+	struct kbits_job_progress progress;
+	bool has_error;
+	struct kbits_error error;
+	struct kbits_file *files;
+	size_t n_files;
+	bool proxy_known;		/* false: the module has no proxy settings */
+	enum kbits_proxy_usage proxy_usage;
+	char *proxy_list, *proxy_bypass;
+	bool headers_known;		/* false: the module has no HTTP headers */
+	char *headers;			/* NULL: none */
+};
+
+/* Reads what list shows; with @full, what info shows.  0 or -errno. */
+int summary_read(struct kbits_job *j, struct job_summary *s, bool full);
+void summary_free(struct job_summary *s);
+/* info's lines. */
+void put_summary_text(const struct job_summary *s);
+/* info --json's object; without @full, list --json's. */
+void json_summary(struct json *w, const struct job_summary *s, bool full);
+
+/* A GUID as create and transfer --async print it: alone, or {"guid": GUID}. */
+void put_guid(const char *g, bool json);
+
+/* The files as 'files' shows them ("no files" for none). */
+void put_files(const struct kbits_file *files, size_t n);
+/* A file's JSON object; @index its place in the job. */
+void json_file(struct json *w, const struct kbits_file *file, size_t index);
+/* 'files --json''s array, one file a line. */
+void json_files(struct json *w, const struct kbits_file *files, size_t n);
+
+/* error's lines after the first ("job GUID: WORDS"). */
+void put_error_text(const struct kbits_error *e, const struct kbits_file *files, size_t n);
+/* error --json's error object. */
+void json_error(struct json *w, const struct kbits_error *e, const struct kbits_file *files,
+		size_t n);
+
+/* ------------------------------------------------------------ watch.c */
+
+#define TICK_MS 250			/* monitor's and transfer's pace: ~4 Hz */
+
+/* The signal that ends monitor or transfer (SIGINT, SIGTERM, SIGHUP), or 0. */
+extern volatile sig_atomic_t got_signal;
+/* Those three set got_signal; no SA_RESTART, so waits end. */
+void catch_signals(void);
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t now_ms(void);
+/* Waits up to @ms for an event of @j (drained) or a signal. */
+void wait_job(struct kbits_job *j, int ms);
+/* "  50%  1.0 MiB/2.0 MiB  1/2 files" */
+void format_counts(char *buf, size_t size, const struct kbits_job_progress *p);
+
 /* ------------------------------------------------------------ commands */
 
-int cmd_create(int argc, char **argv);
-int cmd_add_file(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_info(int argc, char **argv);
-int cmd_files(int argc, char **argv);
-int cmd_error(int argc, char **argv);
-int cmd_set(int argc, char **argv);
-int cmd_resume(int argc, char **argv);
-int cmd_suspend(int argc, char **argv);
-int cmd_cancel(int argc, char **argv);
-int cmd_complete(int argc, char **argv);
-int cmd_take_ownership(int argc, char **argv);
-int cmd_monitor(int argc, char **argv);
-int cmd_transfer(int argc, char **argv);
+/* A command's line after the common pass of main.c. */
+struct cmdline {
+	const char *name;		/* the command's, for its messages */
+	bool json;			/* --json */
+	int argc;			/* the operands, their number checked */
+	char **argv;
+	void *opts;			/* the command's own options (zeroed) */
+};
+
+/* A command's own options and its help. */
+struct verb_options {
+	const char *short_opts;		/* without h */
+	const struct option *long_opts;	/* without --json, --help; NULL-ended */
+	/* Option @c: EXIT_OK, an exit status (said), or -1: not one of its own. */
+	int (*option)(struct cmdline *cl, int c, const char *arg);
+	size_t opts_size;		/* of what cl->opts points to */
+	const char *const *help;	/* --help's text, in pieces; NULL-ended */
+};
+
+#define VERB(name) \
+	int cmd_##name(struct cmdline *cl); \
+	extern const struct verb_options name##_options
+
+VERB(create);
+VERB(add_file);
+VERB(list);
+VERB(info);
+VERB(files);
+VERB(error);
+VERB(set);
+VERB(resume);
+VERB(suspend);
+VERB(cancel);
+VERB(complete);
+VERB(take_ownership);
+VERB(monitor);
+VERB(transfer);
 
 #endif /* KBITSCTL_H */

@@ -261,7 +261,11 @@ void settings_free(struct settings *st)
 	st->headers = NULL;
 }
 
-/* What the job had, to undo a change. */
+/*
+ * settings_apply()'s steps.  Each reads what the job has (before any
+ * change), makes its change, and undoes it; in an order that can be undone:
+ * the headers last, so that they never need undoing.
+ */
 struct undo {
 	enum kbits_job_priority priority;
 	uint32_t notify_flags, retry_delay, no_progress_timeout, max_download_time;
@@ -269,131 +273,244 @@ struct undo {
 	enum kbits_proxy_usage proxy_usage;
 	char *proxy_list, *proxy_bypass;
 	bool dynamic;
-	int done;			/* how many steps were made */
 };
+
+struct set_step {
+	const char *what;		/* "cannot WHAT" */
+	bool (*wanted)(const struct settings *st);
+	/* Reads what to undo with; NULL: nothing to read. */
+	int (*save)(struct kbits_job *j, struct undo *u);
+	/*
+	 * Read even when not set: whatever the options, a job whose settings
+	 * cannot be read fails as "cannot read the job's settings" before
+	 * anything changes.
+	 */
+	bool save_always;
+	int (*apply)(struct kbits_job *j, const struct settings *st);
+	/* Best effort: the job may be final by now.  NULL: never undone. */
+	void (*undo)(struct kbits_job *j, const struct undo *u);
+};
+
+#define STEP_WANTED(name, cond) \
+	static bool name##_wanted(const struct settings *st) { return cond; }
+
+STEP_WANTED(priority, st->prio)
+STEP_WANTED(notify, st->notify)
+STEP_WANTED(retry, st->retry)
+STEP_WANTED(timeout, st->timeout)
+STEP_WANTED(description, st->description != NULL)
+STEP_WANTED(display_name, st->display_name != NULL)
+STEP_WANTED(proxy, st->proxy)
+STEP_WANTED(dynamic, st->dyn)
+STEP_WANTED(max_download, st->mdt)
+STEP_WANTED(headers, st->headers != NULL)
+
+static int priority_save(struct kbits_job *j, struct undo *u)
+{
+	return kbits_job_get_priority(j, &u->priority);
+}
+
+static int priority_apply(struct kbits_job *j, const struct settings *st)
+{
+	return kbits_job_set_priority(j, st->priority);
+}
+
+static void priority_undo(struct kbits_job *j, const struct undo *u)
+{
+	kbits_job_set_priority(j, u->priority);
+}
+
+static int notify_save(struct kbits_job *j, struct undo *u)
+{
+	return kbits_job_get_notify_flags(j, &u->notify_flags);
+}
+
+static int notify_apply(struct kbits_job *j, const struct settings *st)
+{
+	return kbits_job_set_notify_flags(j, st->notify_flags);
+}
+
+static void notify_undo(struct kbits_job *j, const struct undo *u)
+{
+	kbits_job_set_notify_flags(j, u->notify_flags);
+}
+
+static int retry_save(struct kbits_job *j, struct undo *u)
+{
+	return kbits_job_get_min_retry_delay(j, &u->retry_delay);
+}
+
+static int retry_apply(struct kbits_job *j, const struct settings *st)
+{
+	return kbits_job_set_min_retry_delay(j, st->retry_delay);
+}
+
+static void retry_undo(struct kbits_job *j, const struct undo *u)
+{
+	kbits_job_set_min_retry_delay(j, u->retry_delay);
+}
+
+static int timeout_save(struct kbits_job *j, struct undo *u)
+{
+	return kbits_job_get_no_progress_timeout(j, &u->no_progress_timeout);
+}
+
+static int timeout_apply(struct kbits_job *j, const struct settings *st)
+{
+	return kbits_job_set_no_progress_timeout(j, st->no_progress_timeout);
+}
+
+static void timeout_undo(struct kbits_job *j, const struct undo *u)
+{
+	kbits_job_set_no_progress_timeout(j, u->no_progress_timeout);
+}
+
+static int description_save(struct kbits_job *j, struct undo *u)
+{
+	return kbits_job_get_description(j, &u->description);
+}
+
+static int description_apply(struct kbits_job *j, const struct settings *st)
+{
+	return kbits_job_set_description(j, st->description);
+}
+
+static void description_undo(struct kbits_job *j, const struct undo *u)
+{
+	kbits_job_set_description(j, u->description);
+}
+
+static int display_name_save(struct kbits_job *j, struct undo *u)
+{
+	return kbits_job_get_display_name(j, &u->display_name);
+}
+
+static int display_name_apply(struct kbits_job *j, const struct settings *st)
+{
+	return kbits_job_set_display_name(j, st->display_name);
+}
+
+static void display_name_undo(struct kbits_job *j, const struct undo *u)
+{
+	kbits_job_set_display_name(j, u->display_name);
+}
+
+static int proxy_save(struct kbits_job *j, struct undo *u)
+{
+	return kbits_job_get_proxy(j, &u->proxy_usage, &u->proxy_list, &u->proxy_bypass);
+}
+
+/* The list and the bypass go only with override. */
+static int proxy_apply(struct kbits_job *j, const struct settings *st)
+{
+	bool override = st->proxy_usage == KBITS_PROXY_OVERRIDE;
+
+	return kbits_job_set_proxy(j, st->proxy_usage, override ? st->proxy_list : NULL,
+				   override ? st->proxy_bypass : NULL);
+}
+
+static void proxy_undo(struct kbits_job *j, const struct undo *u)
+{
+	bool override = u->proxy_usage == KBITS_PROXY_OVERRIDE;
+
+	kbits_job_set_proxy(j, u->proxy_usage, override ? u->proxy_list : NULL,
+			    override && *u->proxy_bypass ? u->proxy_bypass : NULL);
+}
+
+static int dynamic_save(struct kbits_job *j, struct undo *u)
+{
+	return kbits_job_get_dynamic_content(j, &u->dynamic);
+}
+
+static int dynamic_apply(struct kbits_job *j, const struct settings *st)
+{
+	return kbits_job_set_dynamic_content(j, st->dynamic);
+}
+
+static void dynamic_undo(struct kbits_job *j, const struct undo *u)
+{
+	kbits_job_set_dynamic_content(j, u->dynamic);
+}
+
+static int max_download_save(struct kbits_job *j, struct undo *u)
+{
+	return kbits_job_get_max_download_time(j, &u->max_download_time);
+}
+
+static int max_download_apply(struct kbits_job *j, const struct settings *st)
+{
+	return kbits_job_set_max_download_time(j, st->max_download_time);
+}
+
+static void max_download_undo(struct kbits_job *j, const struct undo *u)
+{
+	kbits_job_set_max_download_time(j, u->max_download_time);
+}
+
+static int headers_apply(struct kbits_job *j, const struct settings *st)
+{
+	return kbits_job_set_http_headers(j, st->headers);
+}
+
+#define STEP(name, always, what, undo) \
+	{ what, name##_wanted, name##_save, always, name##_apply, undo }
+
+static const struct set_step set_steps[] = {
+	STEP(priority, true, "set the priority", priority_undo),
+	STEP(notify, true, "set the notify flags", notify_undo),
+	STEP(retry, true, "set the retry delay", retry_undo),
+	STEP(timeout, true, "set the no-progress timeout", timeout_undo),
+	STEP(description, false, "set the description", description_undo),
+	STEP(display_name, false, "set the display name", display_name_undo),
+	STEP(proxy, false, "set the proxy settings", proxy_undo),
+	STEP(dynamic, false, "set dynamic content", dynamic_undo),
+	STEP(max_download, false, "set the maximum download time", max_download_undo),
+	/* Last, so that it never needs undoing (nor reading). */
+	{ "set the HTTP headers", headers_wanted, NULL, false, headers_apply, NULL },
+};
+
+#define N_SET_STEPS (sizeof(set_steps) / sizeof(set_steps[0]))
 
 int settings_apply(const struct kbits_guid *id, struct kbits_job *j, const struct settings *st)
 {
-	static const char *const step_what[] = {
-		"set the priority", "set the notify flags", "set the retry delay",
-		"set the no-progress timeout", "set the description", "set the display name",
-		"set the proxy settings", "set dynamic content",
-		"set the maximum download time", "set the HTTP headers",
-	};
 	struct undo u = { 0 };
-	int ret, err = 0, step;
+	size_t i, done;
+	int ret = EXIT_OK, err = 0;
 
-	/* What to undo with: the job's settings now. */
-	err = kbits_job_get_priority(j, &u.priority);
-	if (!err)
-		err = kbits_job_get_notify_flags(j, &u.notify_flags);
-	if (!err)
-		err = kbits_job_get_min_retry_delay(j, &u.retry_delay);
-	if (!err)
-		err = kbits_job_get_no_progress_timeout(j, &u.no_progress_timeout);
-	if (!err && st->description)
-		err = kbits_job_get_description(j, &u.description);
-	if (!err && st->display_name)
-		err = kbits_job_get_display_name(j, &u.display_name);
-	if (!err && st->proxy)
-		err = kbits_job_get_proxy(j, &u.proxy_usage, &u.proxy_list, &u.proxy_bypass);
-	if (!err && st->dyn)
-		err = kbits_job_get_dynamic_content(j, &u.dynamic);
-	if (!err && st->mdt)
-		err = kbits_job_get_max_download_time(j, &u.max_download_time);
+	/* What to undo with: the job's settings now, those that change. */
+	for (i = 0; i < N_SET_STEPS && !err; i++)
+		if (set_steps[i].save && (set_steps[i].save_always || set_steps[i].wanted(st)))
+			err = set_steps[i].save(j, &u);
 	if (err) {
 		ret = job_fail(id, j, "read the job's settings", err);
 		goto out;
 	}
 
-	/* The steps, in an order that can be undone. */
-	for (step = 0; step < 10 && !err; step++) {
-		switch (step) {
-		case 0:
-			if (st->prio)
-				err = kbits_job_set_priority(j, st->priority);
+	for (done = 0; done < N_SET_STEPS; done++) {
+		if (!set_steps[done].wanted(st))
+			continue;
+		err = set_steps[done].apply(j, st);
+		if (err)
 			break;
-		case 1:
-			if (st->notify)
-				err = kbits_job_set_notify_flags(j, st->notify_flags);
-			break;
-		case 2:
-			if (st->retry)
-				err = kbits_job_set_min_retry_delay(j, st->retry_delay);
-			break;
-		case 3:
-			if (st->timeout)
-				err = kbits_job_set_no_progress_timeout(j, st->no_progress_timeout);
-			break;
-		case 4:
-			if (st->description)
-				err = kbits_job_set_description(j, st->description);
-			break;
-		case 5:
-			if (st->display_name)
-				err = kbits_job_set_display_name(j, st->display_name);
-			break;
-		case 6:
-			if (st->proxy)
-				err = kbits_job_set_proxy(j, st->proxy_usage,
-							  st->proxy_usage == KBITS_PROXY_OVERRIDE ? st->proxy_list : NULL,
-							  st->proxy_usage == KBITS_PROXY_OVERRIDE ? st->proxy_bypass : NULL);
-			break;
-		case 7:
-			if (st->dyn)
-				err = kbits_job_set_dynamic_content(j, st->dynamic);
-			break;
-		case 8:
-			if (st->mdt)
-				err = kbits_job_set_max_download_time(j, st->max_download_time);
-			break;
-		case 9:
-			/* Last, so that it never needs undoing. */
-			if (st->headers)
-				err = kbits_job_set_http_headers(j, st->headers);
-			break;
-		}
-		if (!err)
-			u.done = step + 1;
 	}
-	if (!err) {
-		ret = EXIT_OK;
+	if (!err)
 		goto out;
-	}
 
-	step = u.done;	/* the one that failed */
+	/* set_steps[done] failed. */
 	if (err == -EINVAL || err == -ENAMETOOLONG) {
 		char g[KBITS_GUID_STRING_LEN];
 
 		kbits_guid_format(id, g);
 		errmsg("job %s: cannot %s: the kbits module refused the value (%s)", g,
-		       step_what[step], kbits_strerror(err));
+		       set_steps[done].what, kbits_strerror(err));
 		ret = EXIT_FAILED;
 	} else {
-		ret = job_fail(id, j, step_what[step], err);
+		ret = job_fail(id, j, set_steps[done].what, err);
 	}
 	/* Undo the steps made before it, best effort (the job may be final now). */
-	if (u.done > 0 && st->prio)
-		kbits_job_set_priority(j, u.priority);
-	if (u.done > 1 && st->notify)
-		kbits_job_set_notify_flags(j, u.notify_flags);
-	if (u.done > 2 && st->retry)
-		kbits_job_set_min_retry_delay(j, u.retry_delay);
-	if (u.done > 3 && st->timeout)
-		kbits_job_set_no_progress_timeout(j, u.no_progress_timeout);
-	if (u.done > 4 && st->description)
-		kbits_job_set_description(j, u.description);
-	if (u.done > 5 && st->display_name)
-		kbits_job_set_display_name(j, u.display_name);
-	if (u.done > 6 && st->proxy)
-		kbits_job_set_proxy(j, u.proxy_usage,
-				    u.proxy_usage == KBITS_PROXY_OVERRIDE ? u.proxy_list : NULL,
-				    u.proxy_usage == KBITS_PROXY_OVERRIDE && *u.proxy_bypass ?
-				    u.proxy_bypass : NULL);
-	if (u.done > 7 && st->dyn)
-		kbits_job_set_dynamic_content(j, u.dynamic);
-	if (u.done > 8 && st->mdt)
-		kbits_job_set_max_download_time(j, u.max_download_time);
+	for (i = 0; i < done; i++)
+		if (set_steps[i].undo && set_steps[i].wanted(st))
+			set_steps[i].undo(j, &u);
 out:
 	free(u.description);
 	free(u.display_name);

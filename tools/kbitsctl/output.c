@@ -1,0 +1,643 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbitsctl: a job, its files and its error, as text and as JSON.  A job's
+ * and an error's fields are each one table: every entry says how the field
+ * reads as text and as JSON, so that what one shows the other shows too.
+ * The few fields one of them shows alone say so, and why.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kbitsctl.h"
+
+/* ------------------------------------------------------------- a job read */
+
+void summary_free(struct job_summary *s)
+{
+	free(s->name);
+	free(s->description);
+	free(s->error.text);
+	kbits_files_free(s->files, s->n_files);
+	free(s->proxy_list);
+	free(s->proxy_bypass);
+	free(s->headers);
+	memset(s, 0, sizeof(*s));
+}
+
+int summary_read(struct kbits_job *j, struct job_summary *s, bool full)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	err = kbits_job_get_id(j, &s->id);
+	if (!err)
+		err = kbits_job_get_display_name(j, &s->name);
+	if (!err)
+		err = kbits_job_get_type(j, &s->type);
+	if (!err)
+		err = kbits_job_get_state(j, &s->state);
+	if (!err)
+		err = kbits_job_get_owner(j, &s->owner);
+	if (!err)
+		err = kbits_job_get_progress(j, &s->progress);
+	if (!err)
+		err = kbits_job_get_priority(j, &s->priority);
+	if (!err && full)
+		err = kbits_job_get_description(j, &s->description);
+	if (!err && full)
+		err = kbits_job_get_notify_flags(j, &s->notify);
+	if (!err && full)
+		err = kbits_job_get_min_retry_delay(j, &s->retry_delay);
+	if (!err && full)
+		err = kbits_job_get_no_progress_timeout(j, &s->no_progress_timeout);
+	if (!err && full)
+		err = kbits_job_get_error_count(j, &s->error_count);
+	if (!err && full)
+		err = kbits_job_get_dynamic_content(j, &s->dynamic_content);
+	if (!err && full) {
+		err = kbits_job_get_max_download_time(j, &s->max_download_time);
+		if (!err)
+			err = kbits_job_get_transfer_time(j, &s->transfer_time);
+		s->max_download_known = err == 0;
+		if (err == -EOPNOTSUPP)
+			err = 0;
+	}
+	if (!err && full)
+		err = kbits_job_get_times(j, &s->times);
+	if (!err && full)
+		err = kbits_job_get_files(j, &s->files, &s->n_files);
+	if (!err && full) {
+		err = kbits_job_get_error(j, &s->error);
+		s->has_error = err == 0;
+		if (err == -ENOMSG)
+			err = 0;
+	}
+	/* A module older than these calls answers -ENOTTY: show the rest. */
+	if (!err && full) {
+		err = kbits_job_get_proxy(j, &s->proxy_usage, &s->proxy_list, &s->proxy_bypass);
+		s->proxy_known = err == 0;
+		if (err == -ENOTTY)
+			err = 0;
+	}
+	if (!err && full) {
+		err = kbits_job_get_http_headers(j, &s->headers);
+		s->headers_known = err == 0 || err == -ENODATA;
+		if (err == -ENODATA || err == -ENOTTY)
+			err = 0;
+	}
+	if (err)
+		summary_free(s);
+	return err;
+}
+
+static const char *proxy_usage_name(enum kbits_proxy_usage u)
+{
+	switch (u) {
+	case KBITS_PROXY_SYSTEM:	return "system";
+	case KBITS_PROXY_NONE:		return "none";
+	case KBITS_PROXY_OVERRIDE:	return "override";
+	}
+	return "unknown";
+}
+
+/* ------------------------------------------------------- a job's fields */
+
+/* "Label:              value": info's line of a field. */
+static void put_field(const char *label, const char *value)
+{
+	printf("%-21s%s\n", label, value);
+}
+
+/* The same with @value escaped (put_text()). */
+static void put_field_text(const char *label, const char *value)
+{
+	printf("%-21s", label);
+	put_text(stdout, value);
+	putchar('\n');
+}
+
+#define TEXT(fn) static void fn(const char *label, const struct job_summary *s)
+#define JSON(fn) static void fn(struct json *w, const struct job_summary *s)
+
+TEXT(guid_text)
+{
+	char g[KBITS_GUID_STRING_LEN];
+
+	kbits_guid_format(&s->id, g);
+	put_field(label, g);
+}
+
+JSON(guid_json)
+{
+	char g[KBITS_GUID_STRING_LEN];
+
+	kbits_guid_format(&s->id, g);
+	json_member_string(w, "guid", g);
+}
+
+TEXT(name_text) { put_field_text(label, s->name); }
+JSON(name_json) { json_member_string(w, "display_name", s->name); }
+TEXT(description_text) { put_field_text(label, s->description); }
+JSON(description_json) { json_member_string(w, "description", s->description); }
+TEXT(type_text) { put_field(label, kbits_job_type_name(s->type)); }
+JSON(type_json) { json_member_string(w, "type", kbits_job_type_name(s->type)); }
+TEXT(state_text) { put_field(label, kbits_job_state_name(s->state)); }
+JSON(state_json) { json_member_string(w, "state", kbits_job_state_name(s->state)); }
+
+TEXT(owner_text)
+{
+	char buf[64];
+
+	format_owner(buf, sizeof(buf), s->owner);
+	put_field(label, buf);
+}
+
+JSON(owner_json)
+{
+	json_member_uint(w, "owner", (unsigned int)s->owner);
+	json_member_string_or_null(w, "owner_name", user_name(s->owner));
+}
+
+TEXT(priority_text) { put_field(label, priority_name(s->priority)); }
+JSON(priority_json) { json_member_string(w, "priority", priority_name(s->priority)); }
+
+TEXT(notify_text)
+{
+	char buf[256];
+
+	format_notify(buf, sizeof(buf), s->notify);
+	put_field(label, buf);
+}
+
+JSON(notify_json)
+{
+	json_member_uint(w, "notify_flags", s->notify);
+	json_key(w, "notify");
+	json_notify(w, s->notify);
+}
+
+static void put_duration(const char *label, uint32_t seconds)
+{
+	char buf[128];
+
+	format_duration(buf, sizeof(buf), seconds);
+	put_field(label, buf);
+}
+
+TEXT(retry_text) { put_duration(label, s->retry_delay); }
+JSON(retry_json) { json_member_uint(w, "min_retry_delay", s->retry_delay); }
+TEXT(timeout_text) { put_duration(label, s->no_progress_timeout); }
+JSON(timeout_json) { json_member_uint(w, "no_progress_timeout", s->no_progress_timeout); }
+
+TEXT(errors_text)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u", s->error_count);
+	put_field(label, buf);
+}
+
+JSON(errors_json) { json_member_uint(w, "error_count", s->error_count); }
+TEXT(dynamic_text) { put_field(label, s->dynamic_content ? "yes" : "no"); }
+JSON(dynamic_json) { json_member_bool(w, "dynamic_content", s->dynamic_content); }
+
+TEXT(max_download_text)
+{
+	if (!s->max_download_known)
+		put_field(label, "? (the loaded kbits module has no maximum download time)");
+	else if (s->max_download_time)
+		put_duration(label, s->max_download_time);
+	else
+		put_field(label, "none");
+}
+
+JSON(max_download_json)
+{
+	if (s->max_download_known)
+		json_member_uint(w, "max_download_time", s->max_download_time);
+	else
+		json_member_null(w, "max_download_time");
+}
+
+/* The text leaves it out where the maximum's line said it is not known. */
+TEXT(transfer_time_text)
+{
+	if (s->max_download_known)
+		put_duration(label, s->transfer_time);
+}
+
+JSON(transfer_time_json)
+{
+	if (s->max_download_known)
+		json_member_uint(w, "transfer_time", s->transfer_time);
+	else
+		json_member_null(w, "transfer_time");
+}
+
+static void put_time(const char *label, int64_t t)
+{
+	char buf[64];
+
+	format_time(buf, sizeof(buf), t);
+	put_field(label, buf);
+}
+
+/* Seconds since the epoch; null: not yet. */
+static void json_time(struct json *w, const char *key, int64_t t)
+{
+	if (t)
+		json_member_int(w, key, t);
+	else
+		json_member_null(w, key);
+}
+
+TEXT(created_text) { put_time(label, s->times.creation_time); }
+JSON(created_json) { json_time(w, "creation_time", s->times.creation_time); }
+TEXT(modified_text) { put_time(label, s->times.modification_time); }
+JSON(modified_json) { json_time(w, "modification_time", s->times.modification_time); }
+TEXT(transferred_text) { put_time(label, s->times.transfer_completion_time); }
+
+JSON(transferred_json)
+{
+	json_time(w, "transfer_completion_time", s->times.transfer_completion_time);
+}
+
+TEXT(progress_text)
+{
+	char buf[160];
+
+	format_progress(buf, sizeof(buf), &s->progress);
+	put_field(label, buf);
+}
+
+JSON(progress_json)
+{
+	const struct kbits_job_progress *p = &s->progress;
+
+	json_member_uint(w, "files_total", p->files_total);
+	json_member_uint(w, "files_transferred", p->files_transferred);
+	if (p->bytes_total == KBITS_SIZE_UNKNOWN)
+		json_member_null(w, "bytes_total");
+	else
+		json_member_uint(w, "bytes_total", p->bytes_total);
+	json_member_uint(w, "bytes_transferred", p->bytes_transferred);
+}
+
+TEXT(proxy_usage_text)
+{
+	if (!s->proxy_known)
+		put_field(label, "? (the loaded kbits module has no proxy settings)");
+	else
+		put_field(label, proxy_usage_name(s->proxy_usage));
+}
+
+JSON(proxy_usage_json)
+{
+	json_member_string_or_null(w, "proxy_usage",
+				   s->proxy_known ? proxy_usage_name(s->proxy_usage) : NULL);
+}
+
+/* The text shows the list and the bypass only where they count: override. */
+static bool proxy_override(const struct job_summary *s)
+{
+	return s->proxy_known && s->proxy_usage == KBITS_PROXY_OVERRIDE;
+}
+
+TEXT(proxy_list_text)
+{
+	if (proxy_override(s))
+		put_field_text(label, s->proxy_list);
+}
+
+JSON(proxy_list_json) { json_member_string_or_null(w, "proxy_list", s->proxy_list); }
+
+TEXT(proxy_bypass_text)
+{
+	if (proxy_override(s))
+		put_field_text(label, *s->proxy_bypass ? s->proxy_bypass : "none");
+}
+
+JSON(proxy_bypass_json) { json_member_string_or_null(w, "proxy_bypass", s->proxy_bypass); }
+
+/* A header a line. */
+TEXT(headers_text)
+{
+	char *line, *save = NULL, *copy;
+	bool first = true;
+
+	if (!s->headers) {
+		put_field(label, s->headers_known ? "none" :
+			  "? (the loaded kbits module has no HTTP headers)");
+		return;
+	}
+	copy = strdup(s->headers);
+	for (line = copy ? strtok_r(copy, "\r\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\r\n", &save)) {
+		put_field_text(first ? label : "", line);
+		first = false;
+	}
+	free(copy);
+}
+
+JSON(headers_json) { json_member_string_or_null(w, "http_headers", s->headers); }
+
+TEXT(error_text)
+{
+	char buf[2048];
+
+	if (!s->has_error) {
+		put_field(label, "none");
+		return;
+	}
+	describe_error(buf, sizeof(buf), &s->error, s->files, s->n_files);
+	printf("%-21s%s (context %s)\n", label, buf, error_context_name(s->error.context));
+}
+
+JSON(error_json)
+{
+	json_key(w, "error");
+	if (s->has_error)
+		json_error(w, &s->error, s->files, s->n_files);
+	else
+		json_null(w);
+}
+
+JSON(files_json)
+{
+	size_t i;
+
+	json_key(w, "files");
+	json_array_begin(w);
+	for (i = 0; i < s->n_files; i++)
+		json_file(w, &s->files[i], i);
+	json_array_end(w);
+}
+
+static const struct job_field {
+	const char *label;		/* info's; NULL: JSON only (the comment says why) */
+	bool full;			/* info's alone, not list's */
+	void (*text)(const char *label, const struct job_summary *s);
+	void (*json)(struct json *w, const struct job_summary *s);
+} job_fields[] = {
+	{ "GUID:", false, guid_text, guid_json },
+	{ "Display name:", false, name_text, name_json },
+	{ "Description:", true, description_text, description_json },
+	{ "Type:", false, type_text, type_json },
+	{ "State:", false, state_text, state_json },
+	{ "Owner:", false, owner_text, owner_json },
+	{ "Priority:", false, priority_text, priority_json },
+	{ "Notify flags:", true, notify_text, notify_json },
+	{ "Retry delay:", true, retry_text, retry_json },
+	{ "No-progress timeout:", true, timeout_text, timeout_json },
+	{ "Errors:", true, errors_text, errors_json },
+	{ "Dynamic content:", true, dynamic_text, dynamic_json },
+	{ "Max download time:", true, max_download_text, max_download_json },
+	{ "Transfer time:", true, transfer_time_text, transfer_time_json },
+	{ "Created:", true, created_text, created_json },
+	{ "Modified:", true, modified_text, modified_json },
+	{ "Transferred:", true, transferred_text, transferred_json },
+	{ "Progress:", false, progress_text, progress_json },
+	{ "Proxy usage:", true, proxy_usage_text, proxy_usage_json },
+	{ "Proxy list:", true, proxy_list_text, proxy_list_json },
+	{ "Proxy bypass:", true, proxy_bypass_text, proxy_bypass_json },
+	{ "HTTP headers:", true, headers_text, headers_json },
+	{ "Last error:", true, error_text, error_json },
+	/* JSON only: info's text leaves the files to 'kbitsctl files' */
+	{ NULL, true, NULL, files_json },
+};
+
+#define N_JOB_FIELDS (sizeof(job_fields) / sizeof(job_fields[0]))
+
+void put_summary_text(const struct job_summary *s)
+{
+	size_t i;
+
+	for (i = 0; i < N_JOB_FIELDS; i++)
+		if (job_fields[i].label)
+			job_fields[i].text(job_fields[i].label, s);
+}
+
+void json_summary(struct json *w, const struct job_summary *s, bool full)
+{
+	size_t i;
+
+	json_object_begin(w);
+	for (i = 0; i < N_JOB_FIELDS; i++)
+		if (full || !job_fields[i].full)
+			job_fields[i].json(w, s);
+	json_object_end(w);
+}
+
+void put_guid(const char *g, bool json)
+{
+	struct json w;
+
+	if (!json) {
+		printf("%s\n", g);
+		return;
+	}
+	json_init(&w, stdout);
+	json_object_begin(&w);
+	json_member_string(&w, "guid", g);
+	json_object_end(&w);
+	json_end(&w);
+}
+
+/* ------------------------------------------------------------------ files */
+
+void put_files(const struct kbits_file *files, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct kbits_file *f = &files[i];
+
+		printf("%zu: ", i);
+		put_text(stdout, f->remote_name);
+		fputs(" -> ", stdout);
+		put_text(stdout, f->local_name);
+		putchar('\n');
+		if (f->bytes_total == KBITS_SIZE_UNKNOWN)
+			printf("   %llu of ? bytes, %s\n", (unsigned long long)f->bytes_transferred,
+			       f->completed ? "completed" : "not completed");
+		else
+			printf("   %llu of %llu bytes, %s\n",
+			       (unsigned long long)f->bytes_transferred,
+			       (unsigned long long)f->bytes_total,
+			       f->completed ? "completed" : "not completed");
+	}
+	if (!n)
+		puts("no files");
+}
+
+void json_file(struct json *w, const struct kbits_file *file, size_t index)
+{
+	json_object_begin(w);
+	json_member_uint(w, "index", index);
+	json_member_string(w, "remote_name", file->remote_name);
+	json_member_string(w, "local_name", file->local_name);
+	if (file->bytes_total == KBITS_SIZE_UNKNOWN)
+		json_member_null(w, "bytes_total");
+	else
+		json_member_uint(w, "bytes_total", file->bytes_total);
+	json_member_uint(w, "bytes_transferred", file->bytes_transferred);
+	json_member_bool(w, "completed", file->completed);
+	json_object_end(w);
+}
+
+void json_files(struct json *w, const struct kbits_file *files, size_t n)
+{
+	size_t i;
+
+	json_array_begin_lines(w);
+	for (i = 0; i < n; i++)
+		json_file(w, &files[i], i);
+	json_array_end(w);
+}
+
+/* ------------------------------------------------------------------ error */
+
+struct error_view {
+	const struct kbits_error *e;
+	const struct kbits_file *files;
+	size_t n;
+};
+
+/* The file the error concerns, or NULL. */
+static const struct kbits_file *error_file(const struct error_view *v)
+{
+	const struct kbits_error *e = v->e;
+
+	return e->file_index != KBITS_NO_FILE && e->file_index < v->n ? &v->files[e->file_index]
+								       : NULL;
+}
+
+static void context_text(const struct error_view *v)
+{
+	printf("%s\n", error_context_name(v->e->context));
+}
+
+static void context_json(struct json *w, const struct error_view *v)
+{
+	json_member_string(w, "context", error_context_name(v->e->context));
+}
+
+static void code_text(const struct error_view *v)
+{
+	const struct kbits_error *e = v->e;
+
+	if (error_is_http(e, v->files, v->n)) {
+		const char *r = http_reason(e->code);
+
+		printf("HTTP %d%s%s\n", e->code, r ? " " : "", r ? r : "");
+	} else {
+		const char *name = e->code > 0 ? errno_name(e->code) : NULL;
+
+		printf("errno %d %s (%s)\n", e->code, name ? name : "?",
+		       e->code > 0 ? strerror(e->code) : "?");
+	}
+}
+
+static void code_json(struct json *w, const struct error_view *v)
+{
+	const struct kbits_error *e = v->e;
+
+	json_member_int(w, "code", e->code);
+	if (error_is_http(e, v->files, v->n)) {
+		json_member_int(w, "http_status", e->code);
+		json_member_null(w, "errno");
+	} else {
+		json_member_null(w, "http_status");
+		json_member_string_or_null(w, "errno", e->code > 0 ? errno_name(e->code) : NULL);
+	}
+}
+
+static void file_text(const struct error_view *v)
+{
+	const struct kbits_file *f = error_file(v);
+
+	if (!f) {
+		puts("none");
+		return;
+	}
+	printf("%u: ", v->e->file_index);
+	put_text(stdout, f->remote_name);
+	fputs(" -> ", stdout);
+	put_text(stdout, f->local_name);
+	putchar('\n');
+}
+
+/* file_index as the kernel gave it (null: none), the names only of a file the job has */
+static void file_json(struct json *w, const struct error_view *v)
+{
+	const struct kbits_file *f = error_file(v);
+
+	if (v->e->file_index == KBITS_NO_FILE)
+		json_member_null(w, "file_index");
+	else
+		json_member_uint(w, "file_index", v->e->file_index);
+	json_member_string_or_null(w, "remote_name", f ? f->remote_name : NULL);
+	json_member_string_or_null(w, "local_name", f ? f->local_name : NULL);
+}
+
+static void text_text(const struct error_view *v)
+{
+	put_text(stdout, v->e->text ? v->e->text : "");
+	putchar('\n');
+}
+
+static void text_json(struct json *w, const struct error_view *v)
+{
+	json_member_string(w, "text", v->e->text ? v->e->text : "");
+}
+
+static void description_json_e(struct json *w, const struct error_view *v)
+{
+	char words[2048];
+
+	describe_error(words, sizeof(words), v->e, v->files, v->n);
+	json_member_string(w, "description", words);
+}
+
+static const struct error_field {
+	const char *label;		/* NULL: JSON only (the comment says why) */
+	void (*text)(const struct error_view *v);
+	void (*json)(struct json *w, const struct error_view *v);
+} error_fields[] = {
+	{ "Context:", context_text, context_json },
+	{ "Code:", code_text, code_json },
+	{ "File:", file_text, file_json },
+	{ "Text:", text_text, text_json },
+	/* JSON only: the text says it first, "job GUID: DESCRIPTION" (cmd_error) */
+	{ NULL, NULL, description_json_e },
+};
+
+#define N_ERROR_FIELDS (sizeof(error_fields) / sizeof(error_fields[0]))
+
+void put_error_text(const struct kbits_error *e, const struct kbits_file *files, size_t n)
+{
+	const struct error_view v = { e, files, n };
+	size_t i;
+
+	for (i = 0; i < N_ERROR_FIELDS; i++) {
+		if (!error_fields[i].label)
+			continue;
+		printf("%-9s", error_fields[i].label);
+		error_fields[i].text(&v);
+	}
+}
+
+void json_error(struct json *w, const struct kbits_error *e, const struct kbits_file *files,
+		size_t n)
+{
+	const struct error_view v = { e, files, n };
+	size_t i;
+
+	json_object_begin(w);
+	for (i = 0; i < N_ERROR_FIELDS; i++)
+		error_fields[i].json(w, &v);
+	json_object_end(w);
+}

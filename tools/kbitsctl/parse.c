@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbitsctl: the arguments: priorities, types, notify flags and seconds (with
+ * the names of priorities and notify flags given back), and the REMOTE and
+ * LOCAL names made absolute and checked.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "kbitsctl.h"
+
+static const char *const priority_names[] = { "foreground", "high", "normal", "low" };
+
+int parse_priority(const char *s, enum kbits_job_priority *p)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (!strcasecmp(s, priority_names[i])) {
+			*p = (enum kbits_job_priority)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *priority_name(enum kbits_job_priority p)
+{
+	return (unsigned int)p < 4 ? priority_names[p] : "unknown";
+}
+
+int parse_type(const char *s, enum kbits_job_type *t)
+{
+	if (!strcasecmp(s, "download"))
+		*t = KBITS_JOB_TYPE_DOWNLOAD;
+	else if (!strcasecmp(s, "upload"))
+		*t = KBITS_JOB_TYPE_UPLOAD;
+	else if (!strcasecmp(s, "upload-reply") || !strcasecmp(s, "upload_reply"))
+		*t = KBITS_JOB_TYPE_UPLOAD_REPLY;
+	else
+		return -1;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	uint32_t flag;
+} notify_names[] = {
+	{ "transferred", KBITS_NOTIFY_JOB_TRANSFERRED },
+	{ "error", KBITS_NOTIFY_JOB_ERROR },
+	{ "disable", KBITS_NOTIFY_DISABLE },
+	{ "modification", KBITS_NOTIFY_JOB_MODIFICATION },
+	{ "file-transferred", KBITS_NOTIFY_FILE_TRANSFERRED },
+};
+
+#define N_NOTIFY (sizeof(notify_names) / sizeof(notify_names[0]))
+
+int parse_notify(const char *s, uint32_t *flags)
+{
+	char *copy, *tok, *save = NULL;
+	uint32_t f = 0;
+	int ret = 0;
+
+	if (!*s)
+		return -1;
+	copy = strdup(s);
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		char *end;
+		unsigned long v;
+
+		if (!strcasecmp(tok, "none"))
+			continue;
+		if (!strcasecmp(tok, "all")) {
+			f |= KBITS_NOTIFY_JOB_TRANSFERRED | KBITS_NOTIFY_JOB_ERROR |
+			     KBITS_NOTIFY_JOB_MODIFICATION | KBITS_NOTIFY_FILE_TRANSFERRED;
+			continue;
+		}
+		for (i = 0; i < N_NOTIFY; i++) {
+			if (!strcasecmp(tok, notify_names[i].name) ||
+			    (!strcasecmp(tok, "file_transferred") &&
+			     notify_names[i].flag == KBITS_NOTIFY_FILE_TRANSFERRED)) {
+				f |= notify_names[i].flag;
+				break;
+			}
+		}
+		if (i < N_NOTIFY)
+			continue;
+		errno = 0;
+		v = strtoul(tok, &end, 0);
+		if (errno || *end || tok[0] == '-' || v & ~(unsigned long)KBITS_NOTIFY_ALL) {
+			ret = -1;
+			break;
+		}
+		f |= (uint32_t)v;
+	}
+	free(copy);
+	if (!ret)
+		*flags = f;
+	return ret;
+}
+
+void format_notify(char *buf, size_t size, uint32_t flags)
+{
+	size_t o = 0, i;
+
+	buf[0] = '\0';
+	for (i = 0; i < N_NOTIFY; i++) {
+		if (!(flags & notify_names[i].flag))
+			continue;
+		if (o < size)
+			o += (size_t)snprintf(buf + o, size - o, "%s%s", o ? "," : "",
+					      notify_names[i].name);
+		flags &= ~notify_names[i].flag;
+	}
+	if (flags && o < size)
+		o += (size_t)snprintf(buf + o, size - o, "%s0x%x", o ? "," : "", flags);
+	if (!o)
+		snprintf(buf, size, "none");
+}
+
+void json_notify(struct json *w, uint32_t flags)
+{
+	size_t i;
+
+	json_array_begin(w);
+	for (i = 0; i < N_NOTIFY; i++)
+		if (flags & notify_names[i].flag)
+			json_string(w, notify_names[i].name);
+	json_array_end(w);
+}
+
+int parse_seconds(const char *s, uint32_t *out)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (*end) {
+		if (end[1])
+			return -1;
+		switch (*end) {
+		case 's':
+			break;
+		case 'm':
+			mul = 60;
+			break;
+		case 'h':
+			mul = 3600;
+			break;
+		case 'd':
+			mul = 86400;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (v > UINT32_MAX / mul)
+		return -1;
+	*out = (uint32_t)(v * mul);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ paths */
+
+bool is_url(const char *s)
+{
+	const char *p = s;
+
+	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" */
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		return false;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+	       *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return p[0] == ':' && p[1] == '/' && p[2] == '/';
+}
+
+char *absolute_path(const char *path)
+{
+	char *cwd, *joined, *out, *tok, *save = NULL;
+	size_t len, o = 0;
+
+	if (path[0] == '/' || is_url(path) || !path[0])
+		return strdup(path);
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return NULL;
+	len = strlen(cwd) + strlen(path) + 2;
+	joined = malloc(len);
+	out = malloc(len + 1);
+	if (!joined || !out) {
+		free(cwd);
+		free(joined);
+		free(out);
+		errno = ENOMEM;
+		return NULL;
+	}
+	snprintf(joined, len, "%s/%s", cwd, path);
+	free(cwd);
+	/* Lexically, as realpath -s: no "." components, ".." takes one off. */
+	for (tok = strtok_r(joined, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(tok, "."))
+			continue;
+		if (!strcmp(tok, "..")) {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+			continue;
+		}
+		out[o++] = '/';
+		memcpy(out + o, tok, strlen(tok));
+		o += strlen(tok);
+	}
+	if (!o)
+		out[o++] = '/';
+	/* A trailing slash says "a directory": keep it (the kernel then refuses it). */
+	if (path[strlen(path) - 1] == '/' && out[o - 1] != '/')
+		out[o++] = '/';
+	out[o] = '\0';
+	free(joined);
+	return out;
+}
+
+const char *check_file_pair(const char *remote, const char *local, const char **which)
+{
+	*which = "REMOTE";
+	if (!*remote)
+		return "it is empty";
+	if (!utf8_valid(remote))
+		return "it is not valid UTF-8";
+	if (strlen(remote) > KBITS_REMOTE_NAME_MAX)
+		return "it is longer than 2200 bytes";
+	if (is_url(remote)) {
+		if (strncasecmp(remote, "http://", 7) && strncasecmp(remote, "https://", 8) &&
+		    strncasecmp(remote, "file://", 7))
+			return "only http://, https:// and file:// URLs are supported";
+		if (!strncasecmp(remote, "file://", 7) && remote[7] != '/')
+			return "a file:// URL needs an absolute path (file:///dir/name)";
+	} else if (remote[0] != '/') {
+		return "it is not a URL or an absolute path";
+	}
+	*which = "LOCAL";
+	if (!*local)
+		return "it is empty";
+	if (!utf8_valid(local))
+		return "it is not valid UTF-8";
+	if (strlen(local) > KBITS_LOCAL_NAME_MAX)
+		return "it is longer than 4095 bytes";
+	if (local[0] != '/')
+		return "it is not an absolute path";
+	return NULL;
+}
