@@ -423,11 +423,30 @@ static long kbits_agent_progress(struct kbits_agent_progress __user *uarg)
 	return err;
 }
 
+/**
+ * kbits_error_code_ok() - whether an error may have a code
+ * @flags: the error's KBITS_ERROR_HTTP, or 0
+ * @code: its code
+ *
+ * The agent's ERROR and IMPORT's record check an error's code with it.
+ *
+ * Return: with KBITS_ERROR_HTTP in @flags, whether @code is an HTTP status
+ * (100 to 599); without it, whether @code is not negative (a positive
+ * errno, or 0, which was always taken).
+ */
+bool kbits_error_code_ok(u32 flags, s32 code)
+{
+	if (flags & KBITS_ERROR_HTTP)
+		return code >= 100 && code <= 599;
+	return code >= 0;
+}
+
 /*
  * ERROR: a transient error (TRANSIENT_ERROR: the agent retries it later) or
  * a final one (ERROR: the job waits for its user), from a job the agent has
  * taken; a TRANSIENT_ERROR job may also turn into ERROR (no progress for
- * too long).
+ * too long).  KBITS_ERROR_HTTP says the code is an HTTP status; the job's
+ * error keeps it for GET_ERROR and EXPORT.
  */
 static long kbits_agent_error(struct kbits_agent_error __user *uarg)
 {
@@ -442,8 +461,9 @@ static long kbits_agent_error(struct kbits_agent_error __user *uarg)
 	if (err)
 		return err;
 	transient = args.flags & KBITS_ERROR_TRANSIENT;
-	if ((args.flags & ~KBITS_ERROR_TRANSIENT) || args.reserved ||
-	    args.code < 0 || args.context == KBITS_ERROR_CONTEXT_NONE ||
+	if ((args.flags & ~(KBITS_ERROR_TRANSIENT | KBITS_ERROR_HTTP)) ||
+	    args.reserved || !kbits_error_code_ok(args.flags, args.code) ||
+	    args.context == KBITS_ERROR_CONTEXT_NONE ||
 	    args.context > KBITS_ERROR_CONTEXT_REMOTE_APPLICATION)
 		return -EINVAL;
 	text = kbits_copy_string(u64_to_user_ptr(args.text), args.text_len,
@@ -468,6 +488,7 @@ static long kbits_agent_error(struct kbits_agent_error __user *uarg)
 	} else {
 		job->error.context = args.context;
 		job->error.code = args.code;
+		job->error.flags = args.flags & KBITS_ERROR_HTTP;
 		job->error.file_index = args.file_index;
 		swap(job->error.text, text);
 		job->error_count++;

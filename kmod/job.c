@@ -1256,7 +1256,11 @@ out:
 	return fd;
 }
 
-/* GET_ERROR (BITS: GetError): -ENOMSG when the job has had no error. */
+/*
+ * GET_ERROR (BITS: GetError): -ENOMSG when the job has had no error.  Its
+ * flags say KBITS_ERROR_HTTP when the code is an HTTP status; on the way in
+ * they must be 0, as the reserved field they were.
+ */
 static long kbits_job_get_error(struct kbits_job_fd *jf,
 				struct kbits_job_error __user *uarg)
 {
@@ -1282,6 +1286,7 @@ static long kbits_job_get_error(struct kbits_job_fd *jf,
 	} else {
 		args.context = job->error.context;
 		args.code = job->error.code;
+		args.flags = job->error.flags;
 		args.file_index = job->error.file_index;
 		text = kstrdup(job->error.text ?: "", GFP_KERNEL_ACCOUNT);
 		if (!text)
@@ -1299,7 +1304,8 @@ static long kbits_job_get_error(struct kbits_job_fd *jf,
 	else if (copy_to_user(u64_to_user_ptr(args.text), text, len + 1) ||
 		 put_user(args.context, &uarg->context) ||
 		 put_user(args.code, &uarg->code) ||
-		 put_user(args.file_index, &uarg->file_index))
+		 put_user(args.file_index, &uarg->file_index) ||
+		 put_user(args.flags, &uarg->flags))
 		err = -EFAULT;
 	kfree(text);
 	return err;

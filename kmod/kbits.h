@@ -216,6 +216,7 @@ struct kbits_job {
 	struct {
 		u32 context;		/* enum kbits_error_context */
 		s32 code;
+		u32 flags;		/* KBITS_ERROR_HTTP: @code is one */
 		u32 file_index;
 		char *text;		/* NUL-terminated UTF-8, or NULL */
 	} error;
@@ -309,6 +310,7 @@ int kbits_agent_attach(unsigned long flags);
 void kbits_agent_notify(struct kbits_job *job, u32 kind);
 void kbits_agent_forget(struct kbits_job *job);
 bool kbits_agent_places_files(void);
+bool kbits_error_code_ok(u32 flags, s32 code);
 
 /* http.c: a job's proxy settings and custom HTTP headers */
 long kbits_job_get_proxy(struct kbits_job_fd *jf,

@@ -128,7 +128,9 @@ VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 		  (job->user_ns == &init_user_ns && kbits_job_here(job) ?
 		   0 : KBITS_RECORD_FOREIGN_NS) |
 		  (job->flags & KBITS_JOB_DYNAMIC_CONTENT ?
-		   KBITS_RECORD_DYNAMIC_CONTENT : 0);
+		   KBITS_RECORD_DYNAMIC_CONTENT : 0) |
+		  (job->error.context && (job->error.flags & KBITS_ERROR_HTTP) ?
+		   KBITS_RECORD_ERROR_HTTP : 0);
 	r.proxy_usage = job->proxy_usage;
 	r.max_download_time = job->max_download_time;
 	r.transfer_time = kbits_job_transfer_time(job);
@@ -284,6 +286,8 @@ EXPORT_SYMBOL_IF_KUNIT(kbits_take_string);
 VISIBLE_IF_KUNIT int kbits_record_check(const struct kbits_job_record *r,
 					size_t len)
 {
+	u32 http = r->flags & KBITS_RECORD_ERROR_HTTP ? KBITS_ERROR_HTTP : 0;
+
 	if (r->magic != KBITS_RECORD_MAGIC ||
 	    r->version != KBITS_RECORD_VERSION ||
 	    (r->header_size != KBITS_JOB_RECORD_SIZE_VER0 &&
@@ -292,7 +296,7 @@ VISIBLE_IF_KUNIT int kbits_record_check(const struct kbits_job_record *r,
 	    r->length != len ||
 	    (r->flags & ~(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_COMPLETING |
 			  KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS |
-			  KBITS_RECORD_DYNAMIC_CONTENT)))
+			  KBITS_RECORD_DYNAMIC_CONTENT | KBITS_RECORD_ERROR_HTTP)))
 		return -EINVAL;
 	if (r->proxy_usage > KBITS_PROXY_OVERRIDE ||
 	    (r->proxy_usage == KBITS_PROXY_OVERRIDE ? !r->proxy_list_len :
@@ -305,10 +309,12 @@ VISIBLE_IF_KUNIT int kbits_record_check(const struct kbits_job_record *r,
 	    (r->notify_flags & ~KBITS_NOTIFY_ALL) ||
 	    r->min_retry_delay < KBITS_MIN_RETRY_DELAY_MIN)
 		return -EINVAL;
+	/* an HTTP status as the agent's ERROR takes it; an errno otherwise */
 	if (r->error_context > KBITS_ERROR_CONTEXT_REMOTE_APPLICATION ||
-	    r->error_code < 0 ||
+	    !kbits_error_code_ok(http, r->error_code) ||
 	    (!r->error_context &&
-	     (r->error_code || r->error_text_len || r->error_file_index)) ||
+	     (r->error_code || r->error_text_len || r->error_file_index ||
+	      http)) ||
 	    (r->error_context && r->error_file_index != KBITS_NO_FILE &&
 	     r->error_file_index >= r->nr_files))
 		return -EINVAL;
@@ -529,6 +535,9 @@ kbits_record_job(const struct kbits_job_record *r, struct kbits_reader *rd)
 		job->error.text = s;
 		job->error.context = r->error_context;
 		job->error.code = r->error_code;
+		/* without the flag (an older record's too): an errno */
+		if (r->flags & KBITS_RECORD_ERROR_HTTP)
+			job->error.flags = KBITS_ERROR_HTTP;
 		job->error.file_index = r->error_file_index;
 	}
 	job->agent_places = r->flags & KBITS_RECORD_AGENT_PLACES;

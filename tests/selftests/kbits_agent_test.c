@@ -2041,10 +2041,18 @@ TEST(error_refused)
 	ERR_REFUSED(EINVAL, e.context = 0xffffffffu);
 	ERR_REFUSED(EINVAL, e.context = KBITS_ERROR_CONTEXT_NONE; e.flags = 0);
 	/* flags, reserved */
-	ERR_REFUSED(EINVAL, e.flags = 2);
+	ERR_REFUSED(EINVAL, e.flags = KBITS_ERROR_HTTP);	/* EIO: no status */
 	ERR_REFUSED(EINVAL, e.code = -1);	/* an errno is positive */
 	ERR_REFUSED(EINVAL, e.flags = TRANSIENT | 0x80000000u);
 	ERR_REFUSED(EINVAL, e.reserved = 1);
+	/* an HTTP status is 100 to 599 (error_http takes both ends) */
+	ERR_REFUSED(EINVAL, e.flags = TRANSIENT | KBITS_ERROR_HTTP);
+	ERR_REFUSED(EINVAL, e.flags = KBITS_ERROR_HTTP; e.code = 99);
+	ERR_REFUSED(EINVAL, e.flags = KBITS_ERROR_HTTP; e.code = 600);
+	ERR_REFUSED(EINVAL, e.flags = KBITS_ERROR_HTTP; e.code = 0);
+	ERR_REFUSED(EINVAL, e.flags = KBITS_ERROR_HTTP; e.code = -404);
+	ERR_REFUSED(EINVAL, e.flags = KBITS_ERROR_HTTP | 4; e.code = 404);
+	ERR_REFUSED(EINVAL, e.flags = 4; e.code = 404);
 	/* a file the job does not have (KBITS_NO_FILE is none) */
 	ERR_REFUSED(ENXIO, e.file_index = 2);
 	ERR_REFUSED(ENXIO, e.file_index = KBITS_NO_FILE - 1);
@@ -2129,6 +2137,93 @@ TEST(error_refused)
 	close(a);
 	close(dev);
 #undef ERR_REFUSED
+}
+
+/*
+ * KBITS_ERROR_HTTP: the agent says its code is an HTTP status (100 to 599,
+ * both ends taken), GET_ERROR says so; an errno error after it has no flag,
+ * though the number may be a status's; a user's GET_ERROR sets no flags.
+ */
+TEST(error_http)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	struct got_error g;
+	guid_bytes id;
+
+	fd = user_job(dev, 2343, DL, 2, true, id);
+	ASSERT_SYSOK(take(a, id));
+	/* a transient one, the lowest status */
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT | KBITS_ERROR_HTTP,
+				  KBITS_ERROR_CONTEXT_REMOTE_FILE, 100, 1,
+				  "continue"));
+	EXPECT_STATE(S_TRANSIENT, fd);
+	EXPECT_EQ(1, error_count(fd));
+	ASSERT_SYSOK(get_error(fd, &g));
+	EXPECT_EQ(KBITS_ERROR_HTTP, g.e.flags);
+	EXPECT_EQ(KBITS_ERROR_CONTEXT_REMOTE_FILE, g.e.context);
+	EXPECT_EQ(100, g.e.code);
+	EXPECT_EQ(1, g.e.file_index);
+	EXPECT_STREQ("continue", g.text);
+
+	/* a final one ends the retry without a TAKE: the highest status */
+	ASSERT_SYSOK(report_error(a, id, KBITS_ERROR_HTTP,
+				  KBITS_ERROR_CONTEXT_REMOTE_APPLICATION, 599,
+				  KBITS_NO_FILE, "gave up"));
+	EXPECT_STATE(S_ERROR, fd);
+	EXPECT_EQ(2, error_count(fd));
+	ASSERT_SYSOK(get_error(fd, &g));
+	EXPECT_EQ(KBITS_ERROR_HTTP, g.e.flags);
+	EXPECT_EQ(599, g.e.code);
+	EXPECT_EQ(KBITS_NO_FILE, g.e.file_index);
+	EXPECT_STREQ("gave up", g.text);
+
+	/* the user may not set flags, this one neither: nothing written */
+	memset(&g, 'Z', sizeof(g));
+	g.e.size = sizeof(g.e);
+	g.e.flags = KBITS_ERROR_HTTP;
+	g.e.text = (uintptr_t)g.text;
+	g.e.text_len = sizeof(g.text);
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
+	EXPECT_EQ('Z', g.text[0]);
+	EXPECT_EQ(KBITS_ERROR_HTTP, g.e.flags);
+	EXPECT_EQ(0x5a5a5a5a, (uint32_t)g.e.code);
+	g.e.flags = 0x80000000u;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
+
+	/* an errno after it, of a status's number: no flag */
+	EXPECT_EQ(0, user_do(2343, id, U_RESUME));
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT,
+				  KBITS_ERROR_CONTEXT_TRANSPORT, ETIMEDOUT,
+				  KBITS_NO_FILE, "timed out"));
+	ASSERT_SYSOK(get_error(fd, &g));
+	EXPECT_EQ(0, g.e.flags);
+	EXPECT_EQ(ETIMEDOUT, g.e.code);
+	EXPECT_STREQ("timed out", g.text);
+
+	/* a 404 as a final error; progress then clears it, flag and all */
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(report_error(a, id, KBITS_ERROR_HTTP,
+				  KBITS_ERROR_CONTEXT_REMOTE_FILE, 404, 0,
+				  "not found"));
+	ASSERT_SYSOK(get_error(fd, &g));
+	EXPECT_EQ(KBITS_ERROR_HTTP, g.e.flags);
+	EXPECT_EQ(404, g.e.code);
+	EXPECT_EQ(4, error_count(fd));
+	EXPECT_EQ(0, user_do(2343, id, U_RESUME));
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 0, 100, 1, 0));
+	EXPECT_NO_JOB_ERROR(fd);
+	ASSERT_SYSOK(report_error(a, id, 0, KBITS_ERROR_CONTEXT_LOCAL_FILE,
+				  ENOSPC, 0, "full"));
+	ASSERT_SYSOK(get_error(fd, &g));
+	EXPECT_EQ(0, g.e.flags);
+	EXPECT_EQ(ENOSPC, g.e.code);
+
+	job_cancel(fd);
+	close(fd);
+	close(a);
+	close(dev);
 }
 
 /* The error goes when the transfer goes on; the count of errors stays. */

@@ -940,7 +940,8 @@ static uint64_t arg_agent_error(struct fz *z)
 	struct kbits_agent_error e;
 
 	memset(&e, 0, sizeof(e));
-	e.flags = f32(r, rnd(r, 2));
+	/* KBITS_ERROR_TRANSIENT and KBITS_ERROR_HTTP, with an errno or not */
+	e.flags = f32(r, rnd(r, 4));
 	pick_guid(z, e.id);
 	e.context = f32(r, 1 + rnd(r, 5));
 	e.code = (int32_t)f32(r, chance(r, 50) ? 404 : 5);
@@ -1587,7 +1588,7 @@ static void op_advance(struct fz *z)
 
 		memset(&e, 0, sizeof(e));
 		e.size = sizeof(e);
-		e.flags = rnd(r, 2);
+		e.flags = rnd(r, 4);	/* KBITS_ERROR_HTTP too: 404 is one */
 		memcpy(e.id, id.id, KBITS_GUID_SIZE);
 		e.context = 1 + rnd(r, 5);
 		e.code = 404;
@@ -2575,12 +2576,14 @@ static void a_error(struct st *s, struct ajob *a)
 	e.flags = chance(r, 70) ? KBITS_ERROR_TRANSIENT : 0;
 	e.context = 1 + rnd(r, KBITS_ERROR_CONTEXT_REMOTE_APPLICATION);
 	e.code = chance(r, 50) ? 503 : EIO;
+	if (e.code == 503 && chance(r, 50))
+		e.flags |= KBITS_ERROR_HTTP;	/* it says what 503 is */
 	e.file_index = chance(r, 50) ? KBITS_NO_FILE : a->next;
 	e.text = (uintptr_t)text;
 	e.text_len = sizeof(text) - 1;
 	if (!st_ioctl(s, s->agent, KBITS_AGENT_IOC_ERROR, &e, sizeof(e),
 		      GUID_AT(struct kbits_agent_error), true))
-		a->st = e.flags ? AS_RETRY : AS_IDLE;
+		a->st = e.flags & KBITS_ERROR_TRANSIENT ? AS_RETRY : AS_IDLE;
 }
 
 /* One step of work on a job the agent took. */

@@ -6,7 +6,9 @@
  * kbits_record_file and its two names, with no padding), that IMPORT brings
  * a job back as it was (GUID, owner, settings, proxy settings, HTTP headers,
  * times, error, files and their progress; CONNECTING and TRANSFERRING come
- * back QUEUED), that IMPORT still takes version 0 and 1 headers, that a
+ * back QUEUED), that an error's code stays an HTTP status
+ * (KBITS_RECORD_ERROR_HTTP) or an errno (without it, as in an older
+ * record), that IMPORT still takes version 0 and 1 headers, that a
  * job's transfer time (what counts against its maximum download time) grows
  * only while the agent has it and comes back with its record, that the imported
  * job is charged to its owner past the limits unless its record says it was
@@ -669,6 +671,7 @@ static void expect_same_view(const struct job_view *w, const struct job_view *v)
 	if (!w->err_ret && !v->err_ret) {
 		EXPECT_EQ(w->err.e.context, v->err.e.context);
 		EXPECT_EQ(w->err.e.code, v->err.e.code);
+		EXPECT_EQ(w->err.e.flags, v->err.e.flags);
 		EXPECT_EQ(w->err.e.file_index, v->err.e.file_index);
 		EXPECT_EQ(w->err.e.text_len, v->err.e.text_len);
 		EXPECT_STREQ(w->err.text, v->err.text);
@@ -740,6 +743,9 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 		EXPECT_EQ(v->err.e.code, h.error_code);
 		EXPECT_EQ(v->err.e.file_index, h.error_file_index);
 		EXPECT_EQ(v->err.e.text_len, h.error_text_len);
+		/* the code's kind: the one flag a GET_ERROR shows */
+		EXPECT_EQ(!!(v->err.e.flags & KBITS_ERROR_HTTP),
+			  !!(h.flags & KBITS_RECORD_ERROR_HTTP));
 	}
 	EXPECT_EQ(v->proxy.p.usage, h.proxy_usage);
 	EXPECT_EQ(v->proxy.p.list_len, h.proxy_list_len);
@@ -2457,9 +2463,10 @@ static const struct mutation corruptions[] = {
 	H(length, 0),
 	H(length, 120),
 	H(length, ~0u),
-	H(flags, 32),
-	H(flags, KBITS_RECORD_AGENT_PLACES | 32),
-	H(flags, KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS | 32),
+	/* the first flag not defined (32 is KBITS_RECORD_ERROR_HTTP) */
+	H(flags, 64),
+	H(flags, KBITS_RECORD_AGENT_PLACES | 64),
+	H(flags, KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS | 64),
 	H(flags, 0x80000000u),
 	H(flags, ~0u),
 	/* proxy settings SET_PROXY would refuse */
@@ -3075,6 +3082,146 @@ TEST(import_version1_record)
 		EXPECT_REFUSED(a, dev, r.b, v1 - 1, id, EINVAL, 0,
 			       "a version 1 header short");
 	}
+	close(a);
+	close(dev);
+}
+
+/* ------------------------------------------ an HTTP status as the code */
+
+/* Job @id's GET_ERROR must say @code, with the flags @flags. */
+static void expect_error_kind(int dev, const uint8_t *id, uint32_t flags,
+			      int32_t code)
+{
+	struct got_error g;
+	int fd = raw_get(dev, id);
+
+	ASSERT_SYSOK(fd);
+	ASSERT_SYSOK(get_error(fd, &g));
+	EXPECT_EQ(flags, g.e.flags);
+	EXPECT_EQ(code, g.e.code);
+	close(fd);
+}
+
+/*
+ * KBITS_RECORD_ERROR_HTTP: EXPORT says so of a job whose error has
+ * KBITS_ERROR_HTTP, and only while it has that error; IMPORT brings the
+ * flag back.  A record without it -- every record of a module from before
+ * the flag -- imports its code as an errno, which is what GET_ERROR showed
+ * of it then.  The flag without an error, or with a code that is no HTTP
+ * status, is refused.
+ */
+TEST(import_error_http)
+{
+	const uint32_t v1 = KBITS_JOB_RECORD_SIZE_VER1;
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec base, r, got;
+	struct kbits_job_record h;
+	guid_bytes id;
+	size_t i;
+	static const int32_t bad_codes[] = { 0, 99, 600, -1, -404, INT32_MAX };
+
+	/* a transient 503, while it lasts */
+	fd = base_job(a, dev, "http", id);
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT | KBITS_ERROR_HTTP,
+				  KBITS_ERROR_CONTEXT_REMOTE_FILE, 503, 2,
+				  "busy"));
+	export_rec(a, id, &r);
+	h = rec_hdr(&r);
+	EXPECT_EQ(KBITS_RECORD_EXEMPT | KBITS_RECORD_ERROR_HTTP, h.flags);
+	EXPECT_EQ(503, h.error_code);
+	/* progress clears the error, and the flag goes with it */
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 1, 1000, 20, 0));
+	export_rec(a, id, &r);
+	h = rec_hdr(&r);
+	EXPECT_EQ(KBITS_RECORD_EXEMPT, h.flags);
+	EXPECT_EQ(KBITS_ERROR_CONTEXT_NONE, h.error_context);
+	/* an errno after a status has no flag either */
+	ASSERT_SYSOK(report_error(a, id, TRANSIENT, KBITS_ERROR_CONTEXT_TRANSPORT,
+				  ECONNRESET, KBITS_NO_FILE, "reset"));
+	export_rec(a, id, &r);
+	h = rec_hdr(&r);
+	EXPECT_EQ(KBITS_RECORD_EXEMPT, h.flags);
+	EXPECT_EQ(ECONNRESET, h.error_code);
+	/* a final 404: the record of the rest of the test */
+	ASSERT_SYSOK(report_error(a, id, KBITS_ERROR_HTTP,
+				  KBITS_ERROR_CONTEXT_REMOTE_FILE, 404, 2,
+				  "not found"));
+	EXPECT_STATE(S_ERROR, fd);
+	export_rec(a, id, &base);
+	h = rec_hdr(&base);
+	EXPECT_EQ(KBITS_RECORD_EXEMPT | KBITS_RECORD_ERROR_HTTP, h.flags);
+	EXPECT_EQ(KBITS_ERROR_CONTEXT_REMOTE_FILE, h.error_context);
+	EXPECT_EQ(404, h.error_code);
+	EXPECT_EQ(2, h.error_file_index);
+	job_cancel(fd);
+	close(fd);
+
+	/* it imports with the flag, and exports the same bytes */
+	ASSERT_SYSOK(raw_import(a, base.b, base.len));
+	expect_error_kind(dev, id, KBITS_ERROR_HTTP, 404);
+	export_rec(a, id, &got);
+	ASSERT_EQ(base.len, got.len);
+	EXPECT_MEMEQ(base.b, got.b, base.len);
+	cancel_id(dev, id);
+	/* the ends of the range */
+	r = base;
+	h.error_code = 100;
+	rec_set_hdr(&r, &h);
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_ERROR, "HTTP status 100");
+	h.error_code = 599;
+	rec_set_hdr(&r, &h);
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_ERROR, "HTTP status 599");
+
+	/* an older record: no flag, so an errno, whatever its number */
+	r = base;
+	h = rec_hdr(&r);
+	h.flags &= ~KBITS_RECORD_ERROR_HTTP;
+	rec_set_hdr(&r, &h);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	expect_error_kind(dev, id, 0, 404);
+	export_rec(a, id, &got);
+	EXPECT_EQ(KBITS_RECORD_EXEMPT, rec_hdr(&got).flags);
+	cancel_id(dev, id);
+	/* the same with a version 1 header, as a module of then wrote it */
+	memmove(r.b + v1, r.b + HDR_SIZE, r.len - HDR_SIZE);
+	r.len -= HDR_SIZE - v1;
+	memcpy(r.b + offsetof(struct kbits_job_record, header_size), &v1,
+	       sizeof(v1));
+	rec_fix_length(&r);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	expect_error_kind(dev, id, 0, 404);
+	export_rec(a, id, &got);
+	h = rec_hdr(&got);
+	EXPECT_EQ(KBITS_RECORD_EXEMPT, h.flags);
+	EXPECT_EQ(404, h.error_code);
+	EXPECT_EQ(HDR_SIZE, h.header_size);
+	cancel_id(dev, id);
+
+	/* the flag with a code that is no HTTP status */
+	for (i = 0; i < ARRAY_SIZE(bad_codes); i++) {
+		r = base;
+		h = rec_hdr(&r);
+		h.error_code = bad_codes[i];
+		rec_set_hdr(&r, &h);
+		EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
+			       "KBITS_RECORD_ERROR_HTTP, code %d", bad_codes[i]);
+	}
+	/* the flag without an error (in a state that may have none) */
+	r = base;
+	rec_set_state(&r, S_SUSPENDED);
+	apply(&(struct mutation)OP(M_NO_ERROR), &r);
+	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
+		       "KBITS_RECORD_ERROR_HTTP without an error");
+	h = rec_hdr(&r);
+	h.flags &= ~KBITS_RECORD_ERROR_HTTP;
+	rec_set_hdr(&r, &h);
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED,
+			"no error, no flag");
+
+	/* none of that left a trace: the record still imports */
+	EXPECT_IMPORTED(a, dev, &base, base.len, id, S_ERROR, "an HTTP 404");
 	close(a);
 	close(dev);
 }

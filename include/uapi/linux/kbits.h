@@ -602,6 +602,11 @@ struct kbits_record_file {
 #define KBITS_RECORD_FOREIGN_NS		(1U << 3)
 /* The job has KBITS_JOB_DYNAMIC_CONTENT. */
 #define KBITS_RECORD_DYNAMIC_CONTENT	(1U << 4)
+/*
+ * The job's error has KBITS_ERROR_HTTP: @error_code is an HTTP status.  A
+ * record without it, an older module's included, has an errno there.
+ */
+#define KBITS_RECORD_ERROR_HTTP		(1U << 5)
 #define KBITS_RECORD_FILE_SIZE	32
 
 /*
