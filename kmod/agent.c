@@ -76,7 +76,13 @@ static_assert(sizeof(struct kbits_agent_error) == KBITS_AGENT_ERROR_SIZE_VER0);
 static_assert(sizeof(struct kbits_agent_placed) ==
 	      KBITS_AGENT_PLACED_SIZE_VER0);
 
-/* Is an agent attached that places the files (KBITS_AGENT_PLACES_FILES)? */
+/**
+ * kbits_agent_places_files() - whether the attached agent places the files
+ *
+ * Context: any; takes the RCU read lock.
+ * Return: true when an agent is attached and it attached with
+ * KBITS_AGENT_PLACES_FILES, else false.
+ */
 bool kbits_agent_places_files(void)
 {
 	struct kbits_agent *a;
@@ -104,11 +110,17 @@ static bool kbits_agent_unpend(struct kbits_job *job)
 	return ref;
 }
 
-/*
- * Tells the agent, if there is one, that @job changed: @kind.  The job
- * keeps the event (QUEUED and SUSPENDED replace each other); once it left
- * the queue it keeps only that, and a reference until the agent reads it.
- * The caller holds a reference on @job.
+/**
+ * kbits_agent_notify() - tell the agent, if there is one, that a job changed
+ * @job: the job, on which the caller holds a reference
+ * @kind: what happened, a KBITS_EVENT_* kind the job keeps for the agent
+ *
+ * The job keeps the event (QUEUED and SUSPENDED replace each other); once
+ * it left the queue (CANCELLED, COMPLETED) it keeps only that, and a
+ * reference until the agent reads it.  Without an agent it does nothing:
+ * the next agent looks at every job when it attaches.
+ *
+ * Context: does not sleep; takes the RCU read lock and the events spinlock.
  */
 void kbits_agent_notify(struct kbits_job *job, u32 kind)
 {
@@ -147,7 +159,15 @@ void kbits_agent_notify(struct kbits_job *job, u32 kind)
 	rcu_read_unlock();
 }
 
-/* @job is being freed: it must not stay on the pending list. */
+/**
+ * kbits_agent_forget() - take a job that is being freed off the agent's list
+ * @job: the job, whose last reference is gone
+ *
+ * A job that keeps a final event holds a reference for the list, so none
+ * can be on it here; a warning says so if one is.
+ *
+ * Context: does not sleep; takes the events spinlock.
+ */
 void kbits_agent_forget(struct kbits_job *job)
 {
 	spin_lock(&kbits_agent_events_lock);
@@ -261,7 +281,7 @@ static void kbits_agent_requeue(struct kbits_job *job)
 		kbits_job_finish_completion(job, -EAGAIN);
 	if (job->state == KBITS_JOB_STATE_CONNECTING ||
 	    job->state == KBITS_JOB_STATE_TRANSFERRING) {
-		WRITE_ONCE(job->state, KBITS_JOB_STATE_QUEUED);
+		kbits_job_enter_state(job, KBITS_JOB_STATE_QUEUED);
 		kbits_job_event(job, KBITS_EVENT_MODIFIED);
 	}
 	mutex_unlock(&job->lock);
@@ -323,21 +343,45 @@ static bool kbits_job_is_taken(const struct kbits_job *job)
 	       job->state == KBITS_JOB_STATE_TRANSFERRING;
 }
 
-/* The queued job a struct kbits_agent_job names, with a reference. */
-static struct kbits_job *kbits_agent_job_arg(struct kbits_agent_job __user *uarg)
+/*
+ * The queued job @id names, locked, when the agent holds it: CONNECTING or
+ * TRANSFERRING (or TRANSIENT_ERROR too, when @or_retrying), and no COMPLETE
+ * waits for its PLACED.  The caller unlocks and puts it.  Else an ERR_PTR:
+ * -ENOENT, -EBADFD (not the agent's, e.g. suspended meanwhile: stop) or
+ * -EBUSY (its files are being placed: stop).
+ */
+static struct kbits_job *kbits_agent_lock_taken(const u8 *id, bool or_retrying)
 {
-	struct kbits_agent_job args;
-	struct kbits_job *job;
+	struct kbits_job *job = kbits_agent_job(id);
+	int err = 0;
+
+	if (!job)
+		return ERR_PTR(-ENOENT);
+	mutex_lock(&job->lock);
+	if (!kbits_job_is_taken(job) &&
+	    !(or_retrying && job->state == KBITS_JOB_STATE_TRANSIENT_ERROR))
+		err = -EBADFD;
+	else if (job->completing)
+		err = -EBUSY;
+	if (err) {
+		mutex_unlock(&job->lock);
+		kbits_job_put(job);
+		return ERR_PTR(err);
+	}
+	return job;
+}
+
+/* Copies in and checks a struct kbits_agent_job. */
+static int kbits_agent_job_copy(struct kbits_agent_job *args,
+				struct kbits_agent_job __user *uarg)
+{
 	int err;
 
-	err = kbits_copy_args(&args, sizeof(args), uarg,
+	err = kbits_copy_args(args, sizeof(*args), uarg,
 			      KBITS_AGENT_JOB_SIZE_VER0);
 	if (err)
-		return ERR_PTR(err);
-	if (args.flags || args.reserved)
-		return ERR_PTR(-EINVAL);
-	job = kbits_agent_job(args.id);
-	return job ?: ERR_PTR(-ENOENT);
+		return err;
+	return args->flags || args->reserved ? -EINVAL : 0;
 }
 
 /*
@@ -347,12 +391,16 @@ static struct kbits_job *kbits_agent_job_arg(struct kbits_agent_job __user *uarg
 static long kbits_agent_take(struct kbits_agent *a,
 			     struct kbits_agent_job __user *uarg)
 {
+	struct kbits_agent_job args;
 	struct kbits_job *job;
-	int err = 0;
+	int err;
 
-	job = kbits_agent_job_arg(uarg);
-	if (IS_ERR(job))
-		return PTR_ERR(job);
+	err = kbits_agent_job_copy(&args, uarg);
+	if (err)
+		return err;
+	job = kbits_agent_job(args.id);
+	if (!job)
+		return -ENOENT;
 
 	mutex_lock(&job->lock);
 	if (job->completing) {
@@ -363,7 +411,7 @@ static long kbits_agent_take(struct kbits_agent *a,
 		if ((a->flags & KBITS_AGENT_PLACES_FILES) &&
 		    job->type != KBITS_JOB_TYPE_UPLOAD)
 			job->agent_places = true;
-		WRITE_ONCE(job->state, KBITS_JOB_STATE_CONNECTING);
+		kbits_job_enter_state(job, KBITS_JOB_STATE_CONNECTING);
 		kbits_job_event(job, KBITS_EVENT_MODIFIED);
 	} else {
 		err = -EBADFD;
@@ -395,16 +443,11 @@ static long kbits_agent_progress(struct kbits_agent_progress __user *uarg)
 	if (done && (args.bytes_total == KBITS_SIZE_UNKNOWN ||
 		     args.bytes_transferred != args.bytes_total))
 		return -EINVAL;
-	job = kbits_agent_job(args.id);
-	if (!job)
-		return -ENOENT;
+	job = kbits_agent_lock_taken(args.id, false);
+	if (IS_ERR(job))
+		return PTR_ERR(job);
 
-	mutex_lock(&job->lock);
-	if (!kbits_job_is_taken(job)) {
-		err = -EBADFD;	/* e.g. suspended meanwhile: stop */
-	} else if (job->completing) {
-		err = -EBUSY;	/* its files are being placed: stop */
-	} else if (args.index >= job->nr_files) {
+	if (args.index >= job->nr_files) {
 		err = -ENXIO;
 	} else {
 		f = &job->files[args.index];
@@ -413,7 +456,7 @@ static long kbits_agent_progress(struct kbits_agent_progress __user *uarg)
 		f->bytes_transferred = args.bytes_transferred;
 		f->completed = done;
 		job->error.context = KBITS_ERROR_CONTEXT_NONE;
-		WRITE_ONCE(job->state, KBITS_JOB_STATE_TRANSFERRING);
+		kbits_job_enter_state(job, KBITS_JOB_STATE_TRANSFERRING);
 		kbits_job_event(job, KBITS_EVENT_MODIFIED);
 		if (newly_done)
 			kbits_job_event(job, KBITS_EVENT_FILE_TRANSFERRED);
@@ -470,20 +513,15 @@ static long kbits_agent_error(struct kbits_agent_error __user *uarg)
 				 KBITS_ERROR_TEXT_MAX);
 	if (IS_ERR(text))
 		return PTR_ERR(text);
-	job = kbits_agent_job(args.id);
-	if (!job) {
+	/* a final error may end a retry too */
+	job = kbits_agent_lock_taken(args.id, !transient);
+	if (IS_ERR(job)) {
 		kfree(text);
-		return -ENOENT;
+		return PTR_ERR(job);
 	}
 
-	mutex_lock(&job->lock);
-	if (!kbits_job_is_taken(job) &&
-	    !(job->state == KBITS_JOB_STATE_TRANSIENT_ERROR && !transient)) {
-		err = -EBADFD;
-	} else if (job->completing) {
-		err = -EBUSY;
-	} else if (args.file_index != KBITS_NO_FILE &&
-		   args.file_index >= job->nr_files) {
+	if (args.file_index != KBITS_NO_FILE &&
+	    args.file_index >= job->nr_files) {
 		err = -ENXIO;
 	} else {
 		job->error.context = args.context;
@@ -492,9 +530,9 @@ static long kbits_agent_error(struct kbits_agent_error __user *uarg)
 		job->error.file_index = args.file_index;
 		swap(job->error.text, text);
 		job->error_count++;
-		WRITE_ONCE(job->state, transient ?
-			   KBITS_JOB_STATE_TRANSIENT_ERROR :
-			   KBITS_JOB_STATE_ERROR);
+		kbits_job_enter_state(job, transient ?
+				      KBITS_JOB_STATE_TRANSIENT_ERROR :
+				      KBITS_JOB_STATE_ERROR);
 		kbits_job_event(job, transient ? KBITS_EVENT_MODIFIED :
 						 KBITS_EVENT_ERROR);
 	}
@@ -552,48 +590,44 @@ static long kbits_agent_placed(struct kbits_agent_placed __user *uarg)
  */
 static long kbits_agent_requeue_one(struct kbits_agent_job __user *uarg)
 {
+	struct kbits_agent_job args;
 	struct kbits_job *job;
-	int err = 0;
+	int err;
 
-	job = kbits_agent_job_arg(uarg);
+	err = kbits_agent_job_copy(&args, uarg);
+	if (err)
+		return err;
+	job = kbits_agent_lock_taken(args.id, false);
 	if (IS_ERR(job))
 		return PTR_ERR(job);
 
-	mutex_lock(&job->lock);
-	if (!kbits_job_is_taken(job)) {
-		err = -EBADFD;
-	} else if (job->completing) {
-		err = -EBUSY;
-	} else {
-		WRITE_ONCE(job->state, KBITS_JOB_STATE_QUEUED);
-		kbits_job_event(job, KBITS_EVENT_MODIFIED);
-	}
+	kbits_job_enter_state(job, KBITS_JOB_STATE_QUEUED);
+	kbits_job_event(job, KBITS_EVENT_MODIFIED);
 	mutex_unlock(&job->lock);
 	kbits_job_put(job);
-	return err;
+	return 0;
 }
 
 /* TRANSFERRED: every file is complete -> TRANSFERRED. */
 static long kbits_agent_transferred(struct kbits_agent_job __user *uarg)
 {
+	struct kbits_agent_job args;
 	struct kbits_job *job;
-	int err = 0;
+	int err;
 
-	job = kbits_agent_job_arg(uarg);
+	err = kbits_agent_job_copy(&args, uarg);
+	if (err)
+		return err;
+	job = kbits_agent_lock_taken(args.id, false);
 	if (IS_ERR(job))
 		return PTR_ERR(job);
 
-	mutex_lock(&job->lock);
-	if (!kbits_job_is_taken(job)) {
-		err = -EBADFD;
-	} else if (job->completing) {
-		err = -EBUSY;
-	} else if (!job->nr_files || !kbits_job_all_files_done(job)) {
+	if (!job->nr_files || !kbits_job_all_files_done(job)) {
 		err = -EINVAL;
 	} else {
 		job->completion_time = ktime_get_real_seconds();
 		job->error.context = KBITS_ERROR_CONTEXT_NONE;
-		WRITE_ONCE(job->state, KBITS_JOB_STATE_TRANSFERRED);
+		kbits_job_enter_state(job, KBITS_JOB_STATE_TRANSFERRED);
 		kbits_job_event(job, KBITS_EVENT_TRANSFERRED);
 	}
 	mutex_unlock(&job->lock);
@@ -641,18 +675,24 @@ static const struct file_operations kbits_agent_fops = {
 	.llseek = noop_llseek,
 };
 
-/*
- * AGENT_ATTACH: CAP_SYS_ADMIN in the initial user namespace, from the
- * initial mount and network namespaces (the agent's root and network are
- * where the jobs it imports live, see record.c), and no other agent
- * attached (-EBUSY); @flags 0 or KBITS_AGENT_PLACES_FILES.  Returns the
- * agent fd (O_CLOEXEC).
+/**
+ * kbits_agent_attach() - KBITS_IOC_AGENT_ATTACH: become the agent
+ * @flags: 0 or KBITS_AGENT_PLACES_FILES
+ *
+ * The caller needs CAP_SYS_ADMIN in the initial user namespace and must be
+ * in the initial mount and network namespaces (the agent's root and
+ * network are where the jobs it imports live, see record.c); no other
+ * agent may be attached.  The fd is installed last, once the agent is.
+ *
+ * Context: process context; takes kbits_agent_lock.
+ * Return: the agent fd (O_CLOEXEC), or -EPERM, -EINVAL for unknown
+ * @flags, -EBUSY while another agent is attached, -EMFILE, -ENOMEM.
  */
 int kbits_agent_attach(unsigned long flags)
 {
 	struct kbits_agent *a;
 	struct file *file;
-	int fd;
+	int fd, err;
 
 	if (!capable(CAP_SYS_ADMIN) ||
 	    current->nsproxy->mnt_ns != init_task.nsproxy->mnt_ns ||
@@ -669,27 +709,34 @@ int kbits_agent_attach(unsigned long flags)
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
-		kfree(a);
-		return fd;
+		err = fd;
+		goto free_agent;
 	}
 	file = anon_inode_getfile(KBITS_AGENT_INODE_NAME, &kbits_agent_fops, a,
 				  O_RDWR);
 	if (IS_ERR(file)) {
-		put_unused_fd(fd);
-		kfree(a);
-		return PTR_ERR(file);
+		err = PTR_ERR(file);
+		goto put_fd;
 	}
 
 	mutex_lock(&kbits_agent_lock);
 	if (rcu_access_pointer(kbits_agent)) {
 		mutex_unlock(&kbits_agent_lock);
-		fput(file);	/* its release frees @a: it is not the agent */
-		put_unused_fd(fd);
-		return -EBUSY;
+		err = -EBUSY;
+		goto put_file;
 	}
 	rcu_assign_pointer(kbits_agent, a);
 	mutex_unlock(&kbits_agent_lock);
 
 	fd_install(fd, file);
 	return fd;
+
+put_file:
+	fput(file);	/* its release frees @a: it is not the agent */
+	a = NULL;
+put_fd:
+	put_unused_fd(fd);
+free_agent:
+	kfree(a);
+	return err;
 }
