@@ -228,10 +228,14 @@ static void th_fail_fatal(const char *file, int line, const char *fmt, ...)
 		th_register(&th_test_##id);				\
 	}
 
+/*
+ * A TEST's function is th_fn_<name>, not <name>: a test may then have the
+ * name of a helper (kbits_hostile_test's get_file, and kbits_helpers.h's).
+ */
 #define TEST_TIMEOUT(test_name, secs)					\
-	static void test_name(struct th_test *_metadata);		\
-	TH_REGISTER(test_name, test_name, NULL, test_name, secs)	\
-	static void test_name(struct th_test __attribute__((unused)) *_metadata)
+	static void th_fn_##test_name(struct th_test *_metadata);	\
+	TH_REGISTER(test_name, test_name, NULL, th_fn_##test_name, secs) \
+	static void th_fn_##test_name(struct th_test __attribute__((unused)) *_metadata)
 
 #define TEST(test_name) TEST_TIMEOUT(test_name, TEST_TIMEOUT_DEFAULT)
 
@@ -450,7 +454,7 @@ static void th_fail_fatal(const char *file, int line, const char *fmt, ...)
 #define EXPECT_STRNE(e, s) TH_STRNE(false, e, s, #e, #s)
 
 /* fork() for tests: a forked test process must end with _exit(). */
-static pid_t th_fork(void)
+static __attribute__((unused)) pid_t th_fork(void)
 {
 	pid_t pid;
 

@@ -27,9 +27,10 @@
  * and no agent attached (tests/selftests/run-in-vm.sh does that in the test
  * VM); the tests become other users themselves in forked children.  Uids
  * 2600-2699 are this program's, and host uids 2600000-2600999 are the
- * range a container of its maps.  Every job a test makes is logged in
- * memory shared by all the tests; the last test checks that none of them
- * is left in the queue.
+ * range a container of its maps (kbits_helpers.h's kbits_uid_ranges[]).
+ * Every job a test makes is logged in memory shared by all the tests; the
+ * last test checks that none of them, nor any job of its uids, is left in
+ * the queue.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -56,7 +57,6 @@
 #include "harness.h"
 #include "kbits_helpers.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define ALICE		2601	/* the user whose jobs are taken, pinned, ... */
 #define BOB		2602	/* another user */
@@ -232,27 +232,6 @@ static int get_error(int fd)
 }
 
 /* Is job @id in the walk ENUM_JOBS with @flags gives the caller?  -1: refused. */
-static int enum_lists(int dev, uint32_t flags, const uint8_t *id)
-{
-	struct kbits_job_id ids[64];
-	struct kbits_enum_jobs e;
-	bool seen = false;
-	uint32_t i;
-
-	memset(&e, 0, sizeof(e));
-	e.size = sizeof(e);
-	e.flags = flags;
-	while (e.cursor != KBITS_ENUM_END) {
-		e.ids = (uintptr_t)ids;
-		e.count = ARRAY_SIZE(ids);
-		if (ioctl(dev, KBITS_IOC_ENUM_JOBS, &e))
-			return -1;
-		for (i = 0; i < e.count; i++)
-			seen |= !memcmp(ids[i].id, id, KBITS_GUID_SIZE);
-	}
-	return seen;
-}
-
 #define listed(dev, id)		enum_lists(dev, 0, id)
 #define listed_all(dev, id)	enum_lists(dev, KBITS_ENUM_ALL_USERS, id)
 
@@ -1920,13 +1899,7 @@ TEST(takeover_emfile_takes_nothing)
 }
 
 /* No job a test made is left in the queue. */
-TEST(no_jobs_left_behind)
-{
-	int dev = dev_open();
-
-	EXPECT_EQ(0, jobs_left_behind(dev));
-	close(dev);
-}
+NO_JOBS_LEFT_BEHIND(false)
 
 int main(int argc, char **argv)
 {

@@ -13,7 +13,10 @@
  *
  * Needs a kernel with CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS:
  * the debug lane (`make check-debug`) runs it; the stock kernel has neither.
- * Run as root with kbits loaded (tests/selftests/run-in-vm.sh --debug).
+ * Run as root with kbits loaded (tests/selftests/run-in-vm.sh --failslab).
+ * Uids 2100-2199 are this program's (kbits_helpers.h's kbits_uid_ranges[]);
+ * the last test checks that no job of theirs is left in the queue, and no
+ * agent attached.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -126,24 +129,6 @@ static int enum_some(int dev, struct kbits_enum_jobs *e, struct kbits_job_id *id
 	return ioctl(dev, KBITS_IOC_ENUM_JOBS, e);
 }
 
-/* How many jobs the caller owns, by a whole ENUM_JOBS walk. */
-static int own_jobs(int dev)
-{
-	struct kbits_job_id ids[KBITS_ENUM_MAX];
-	struct kbits_enum_jobs e;
-	int n = 0;
-
-	memset(&e, 0, sizeof(e));
-	e.size = sizeof(e);
-	e.ids = (uintptr_t)ids;
-	while (e.cursor != KBITS_ENUM_END) {
-		e.count = KBITS_ENUM_MAX;
-		ASSERT_SYSOK(ioctl(dev, KBITS_IOC_ENUM_JOBS, &e));
-		n += e.count;
-	}
-	return n;
-}
-
 /*
  * CREATE_JOB by a user whose jobs count against the limits (its first job
  * also makes its per-user counter): each failure point gives ENOMEM, and
@@ -178,7 +163,7 @@ TEST(create_every_failure_point)
 			if (fd >= 0) {
 				/* recovered from the failure: the job is whole */
 				TH_LOG("failure point %d: CREATE_JOB succeeded anyway", n);
-				ASSERT_EQ(1, own_jobs(dev));
+				ASSERT_EQ(1, enum_walk(dev, 0, NULL, NULL));
 				ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
 				close(fd);
 				continue;
@@ -187,7 +172,7 @@ TEST(create_every_failure_point)
 				TH_LOG("failure point %d: errno %s", n, th_errname(err));
 			ASSERT_EQ(ENOMEM, err);
 			EXPECT_EQ(before, lowest_free_fd());
-			ASSERT_EQ(0, own_jobs(dev));
+			ASSERT_EQ(0, enum_walk(dev, 0, NULL, NULL));
 		}
 		TH_LOG("CREATE_JOB: %d failure points", hits);
 		ASSERT_GT(hits, 0);
@@ -1002,4 +987,11 @@ TEST(job_ns_every_failure_point)
 	close(dev);
 }
 
-TEST_HARNESS_MAIN
+/* --------------------------------------------------------------- cleanup */
+
+NO_JOBS_LEFT_BEHIND(true)
+
+int main(int argc, char **argv)
+{
+	return kbits_selftest_main(argc, argv);
+}

@@ -1,33 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers that the kbits selftests share: opening /dev/kbits, creating,
- * getting and cancelling jobs, becoming another user, memory a test's children share,
- * passing fds.  Include after harness.h (they ASSERT).
+ * getting and cancelling jobs, becoming another user, memory a test's
+ * children share, passing fds, ENUM_JOBS walks; and what every program
+ * has: its uids (kbits_uid_ranges[]), its last test (NO_JOBS_LEFT_BEHIND)
+ * and, for most, its main() (kbits_selftest_main()).  Include after
+ * harness.h (they ASSERT).
  */
 #ifndef KBITS_SELFTEST_HELPERS_H
 #define KBITS_SELFTEST_HELPERS_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <linux/kbits.h>
 
-#ifndef DEV_PATH
 #define DEV_PATH	"/dev/kbits"
-#endif
+/* A kernel address (x86-64's direct map): every copy from or to it faults. */
+#define KADDR		((void *)0xffff888000000000ull)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 typedef uint8_t guid_bytes[KBITS_GUID_SIZE];
 
@@ -441,6 +450,337 @@ static inline void fill_fd_table(struct rlimit *saved)
 static inline void unfill_fd_table(const struct rlimit *saved)
 {
 	ASSERT_SYSOK(setrlimit(RLIMIT_NOFILE, saved));
+}
+
+/* CREATE_JOB of a download job named @name: the fd or -1/errno. */
+static inline int raw_create_str(int dev, const char *name, uint8_t *id)
+{
+	return raw_create(dev, name, strlen(name), KBITS_JOB_TYPE_DOWNLOAD, id);
+}
+
+/* A download job that must be created, logged for jobs_left_behind(); its fd. */
+static inline int make_dl_job(int dev, const char *name, uint8_t *id)
+{
+	return make_job(dev, name, KBITS_JOB_TYPE_DOWNLOAD, id);
+}
+
+/* Gets the job by GUID through @dev and cancels it. */
+static inline void cancel_by_id(int dev, const uint8_t *id)
+{
+	int fd = raw_get(dev, id);
+
+	ASSERT_SYSOK(fd);
+	job_cancel(fd);
+	close(fd);
+}
+
+/* A random GUID: no job has it (122 random bits make a clash unthinkable). */
+static inline void random_guid(uint8_t *id)
+{
+	ASSERT_EQ(KBITS_GUID_SIZE, getrandom(id, KBITS_GUID_SIZE, 0));
+}
+
+/* The display name into @buf (KBITS_DISPLAY_NAME_MAX + 1 bytes); its length. */
+static inline uint32_t job_name(int fd, char *buf)
+{
+	struct kbits_job_string s;
+
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.len = KBITS_DISPLAY_NAME_MAX + 1;
+	s.buf = (uintptr_t)buf;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s));
+	ASSERT_LE(s.len, KBITS_DISPLAY_NAME_MAX);
+	ASSERT_EQ(0, buf[s.len]);
+	return s.len;
+}
+
+/* The fd of this process that is open on /dev/kbits, or -1. */
+static inline int find_dev_fd(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int found = -1;
+
+	ASSERT_TRUE(d != NULL);
+	while ((e = readdir(d))) {
+		char target[PATH_MAX];
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		n = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = 0;
+		if (!strcmp(target, DEV_PATH))
+			found = atoi(e->d_name);
+	}
+	closedir(d);
+	return found;
+}
+
+/* ------------------------------------------------------------ ENUM_JOBS */
+
+/*
+ * One whole ENUM_JOBS walk with @flags, KBITS_ENUM_MAX GUIDs a call: how
+ * many GUIDs it listed, or -1 with errno when a call failed (ALL_USERS
+ * refused).  @each, unless NULL, is called with each GUID listed and @arg.
+ * (kbits_enum_test checks the walk itself: the cursor, the room, the
+ * batches; the other programs only need what it lists.)
+ */
+static inline int enum_walk(int dev, uint32_t flags,
+			    void (*each)(const uint8_t *id, void *arg), void *arg)
+{
+	struct kbits_job_id ids[KBITS_ENUM_MAX];
+	struct kbits_enum_jobs e;
+	uint32_t i;
+	int n = 0;
+
+	memset(&e, 0, sizeof(e));
+	e.size = sizeof(e);
+	e.flags = flags;
+	do {
+		e.ids = (uintptr_t)ids;
+		e.count = KBITS_ENUM_MAX;
+		if (ioctl(dev, KBITS_IOC_ENUM_JOBS, &e))
+			return -1;
+		ASSERT_LE(e.count, KBITS_ENUM_MAX);
+		for (i = 0; each && i < e.count; i++)
+			each(ids[i].id, arg);
+		n += e.count;
+	} while (e.cursor != KBITS_ENUM_END);
+	return n;
+}
+
+struct enum_seek {
+	const uint8_t *id;
+	bool seen;
+};
+
+static inline void enum_seek_one(const uint8_t *id, void *arg)
+{
+	struct enum_seek *s = arg;
+
+	s->seen |= !memcmp(id, s->id, KBITS_GUID_SIZE);
+}
+
+/*
+ * Does an ENUM_JOBS walk with @flags list job @id?  1 or 0; -1 and errno
+ * when a call failed.
+ */
+static inline int enum_lists(int dev, uint32_t flags, const uint8_t *id)
+{
+	struct enum_seek s = { .id = id };
+
+	if (enum_walk(dev, flags, enum_seek_one, &s) < 0)
+		return -1;
+	return s.seen;
+}
+
+/* ---------------------------------------------- every program's uids, end */
+
+/*
+ * The uids each selftest program's tests become.  A test becomes uids of
+ * its own program's range only (or uids of a user namespace it made), so
+ * that what one program leaves behind cannot change what another counts
+ * (the limits, the exact listings of ENUM_JOBS), and so that its last test,
+ * NO_JOBS_LEFT_BEHIND, can tell its own leftovers from anybody's.  A new
+ * program takes a range of its own in this table, by the name of its
+ * source file: NO_JOBS_LEFT_BEHIND fails a program without a row, and
+ * every program when two rows overlap.  Uids below 2000 are left to real
+ * users: a developer who runs the selftests on their own machine is likely
+ * uid 1000, with jobs of their own.
+ */
+static const struct kbits_uid_range {
+	const char *file;	/* the program's source file */
+	uid_t first, last;
+} kbits_uid_ranges[] = {
+	{ "kbits_limits_test.c",	2000, 2009 },
+	{ "kbits_args_test.c",		2010, 2019 },
+	{ "kbits_enum_test.c",		2020, 2039 },
+	{ "kbits_name_test.c",		2040, 2049 },
+	{ "kbits_lib_test.c",		2050, 2059 },
+	{ "kbits_failslab_test.c",	2100, 2199 },
+	{ "kbits_job_test.c",		2200, 2299 },
+	{ "kbits_agent_test.c",		2300, 2399 },
+	{ "kbits_access_test.c",	2400, 2499 },
+	{ "kbits_record_test.c",	2500, 2599 },
+	{ "kbits_cred_test.c",		2600, 2699 },
+	{ "kbits_queue_test.c",		2700, 2799 },
+	{ "kbits_hostile_test.c",	2800, 2899 },
+	{ "kbits_fuzz.c",		2900, 2949 },	/* FUZZ_UID and the two after it */
+	{ "kbits_stress.c",		2950, 2999 },	/* STRESS_UID */
+	{ "kbits_perm_test.c",		4000, 4099 },
+	/* the host uids of kbits_cred_test's containers (its NS_BASE) */
+	{ "kbits_cred_test.c",		2600000, 2600999 },
+};
+
+/*
+ * Checks the table (no two rows overlap) and that @file (__FILE__ of a
+ * program) has a row: fatal otherwise.  @file's basename is what the rows
+ * name.
+ */
+static inline void kbits_uid_ranges_check(const char *file)
+{
+	const size_t n = sizeof(kbits_uid_ranges) / sizeof(kbits_uid_ranges[0]);
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	bool found = false;
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		const struct kbits_uid_range *a = &kbits_uid_ranges[i];
+
+		found |= !strcmp(a->file, base);
+		if (a->first > a->last)
+			th_fail_fatal(__FILE__, __LINE__, "kbits_uid_ranges[]: %s: %u > %u",
+				      a->file, (unsigned int)a->first,
+				      (unsigned int)a->last);
+		for (j = i + 1; j < n; j++) {
+			const struct kbits_uid_range *b = &kbits_uid_ranges[j];
+
+			if (a->first <= b->last && b->first <= a->last)
+				th_fail_fatal(__FILE__, __LINE__,
+					      "kbits_uid_ranges[]: %s's uids %u-%u overlap %s's %u-%u",
+					      a->file, (unsigned int)a->first,
+					      (unsigned int)a->last, b->file,
+					      (unsigned int)b->first, (unsigned int)b->last);
+		}
+	}
+	if (!found)
+		th_fail_fatal(__FILE__, __LINE__,
+			      "%s has no uids of its own: give it a row in kbits_helpers.h's kbits_uid_ranges[]",
+			      base);
+}
+
+/* Is @uid one of @file's (by kbits_uid_ranges[])? */
+static inline bool kbits_uid_is_of(const char *file, uid_t uid)
+{
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	size_t i;
+
+	for (i = 0; i < sizeof(kbits_uid_ranges) / sizeof(kbits_uid_ranges[0]); i++)
+		if (!strcmp(kbits_uid_ranges[i].file, base) &&
+		    uid >= kbits_uid_ranges[i].first && uid <= kbits_uid_ranges[i].last)
+			return true;
+	return false;
+}
+
+struct kbits_leftovers {
+	const char *file;
+	int dev;
+	unsigned int n;
+};
+
+/* A job of the walk: counted and cancelled when its owner is one of the program's uids. */
+static inline void kbits_leftover(const uint8_t *id, void *arg)
+{
+	struct kbits_leftovers *l = arg;
+	uint32_t owner;
+	int fd = raw_get(l->dev, id);
+
+	if (fd < 0)	/* gone since it was listed */
+		return;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_OWNER, &owner));
+	if (kbits_uid_is_of(l->file, owner)) {
+		TH_LOG("a job of uid %u was left in the queue", owner);
+		ioctl(fd, KBITS_JOB_IOC_CANCEL);
+		l->n++;
+	}
+	close(fd);
+}
+
+/*
+ * The body of NO_JOBS_LEFT_BEHIND: none of the jobs make_job() logged
+ * (main() must have called job_log_map()) is left in the queue, none owned
+ * by one of @file's uids, and, with @no_agent, no agent is attached (a test
+ * that attached one closed it).  What it finds left, it cancels, for
+ * whatever runs next.
+ */
+static inline void kbits_no_jobs_left_behind(const char *file, bool no_agent)
+{
+	struct kbits_leftovers l = { .file = file };
+	int a;
+
+	kbits_uid_ranges_check(file);
+	if (!job_log)
+		th_fail_fatal(__FILE__, __LINE__, "main() did not call job_log_map()");
+	l.dev = dev_open();
+	EXPECT_EQ(0, jobs_left_behind(l.dev));
+	EXPECT_SYSOK(enum_walk(l.dev, KBITS_ENUM_ALL_USERS, kbits_leftover, &l));
+	EXPECT_EQ(0, l.n);
+	if (no_agent) {
+		a = ioctl(l.dev, KBITS_IOC_AGENT_ATTACH, 0);
+		EXPECT_SYSOK(a);
+		close(a);
+	}
+	close(l.dev);
+}
+
+/*
+ * Every program's last test: no job it made is left in the queue, by its
+ * job log and by its uids (kbits_no_jobs_left_behind()); with @no_agent
+ * (a program whose tests attach an agent) no agent is left attached either.
+ */
+#define NO_JOBS_LEFT_BEHIND(no_agent)					\
+TEST(no_jobs_left_behind)						\
+{									\
+	kbits_no_jobs_left_behind(__FILE__, no_agent);			\
+}
+
+/* --------------------------------------------------------------- main() */
+
+/* The limits as they were when the program began: tests change them. */
+static unsigned int kbits_saved_max_jobs = 300, kbits_saved_max_jobs_per_user = 60;
+
+/* Puts the limits back (after each test, and at the end): never fatal. */
+static inline void kbits_restore_limits(void)
+{
+	param_restore("max_jobs", kbits_saved_max_jobs);
+	param_restore("max_jobs_per_user", kbits_saved_max_jobs_per_user);
+}
+
+/*
+ * The main() of a program of TESTs that need nothing else: SKIPs the whole
+ * program (kselftest's exit status 4) unless it runs as root with
+ * /dev/kbits there; maps the job log; saves the limits (max_jobs,
+ * max_jobs_per_user) and puts them back after each test and at the end.
+ */
+static inline int kbits_selftest_main(int argc, char **argv)
+{
+	const char *me = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	FILE *f;
+	int ret;
+
+	if (geteuid() != 0) {
+		printf("KTAP version 1\n1..0 # SKIP %s must run as root\n", me);
+		return 4;
+	}
+	if (access(DEV_PATH, F_OK)) {
+		printf("KTAP version 1\n1..0 # SKIP %s: %s (is kbits loaded?)\n",
+		       DEV_PATH, strerror(errno));
+		return 4;
+	}
+	if (job_log_map()) {
+		perror("mmap");
+		return 1;
+	}
+	f = fopen(PARAM_DIR "max_jobs", "re");
+	if (f) {
+		if (fscanf(f, "%u", &kbits_saved_max_jobs) != 1)
+			kbits_saved_max_jobs = 300;
+		fclose(f);
+	}
+	f = fopen(PARAM_DIR "max_jobs_per_user", "re");
+	if (f) {
+		if (fscanf(f, "%u", &kbits_saved_max_jobs_per_user) != 1)
+			kbits_saved_max_jobs_per_user = 60;
+		fclose(f);
+	}
+	th_after_each = kbits_restore_limits;
+	ret = test_harness_run(argc, argv);
+	kbits_restore_limits();
+	return ret;
 }
 
 #endif /* KBITS_SELFTEST_HELPERS_H */

@@ -11,10 +11,11 @@
  * No transfer agent runs in the VM, so a job only reaches the states its
  * user can put it in: SUSPENDED, QUEUED, ACKNOWLEDGED and CANCELLED.
  *
- * Uids 2200-2299 are this program's, so its jobs never count against the
- * per-user limits kbits_test checks.  Every job a test makes is logged in
- * memory shared by all the tests, and the last test checks that none of
- * them is left in the queue.
+ * Uids 2200-2299 are this program's (kbits_helpers.h's kbits_uid_ranges[]),
+ * so its jobs never count against the per-user limits kbits_limits_test
+ * checks.  Every job a test makes is logged in memory shared by all the
+ * tests, and the last test checks that none of them, nor any job of its
+ * uids, is left in the queue.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,10 +41,7 @@
 #include "harness.h"
 #include "kbits_helpers.h"
 
-#define DEV_PATH	"/dev/kbits"
 #define PARAM_MAX_FILES	"/sys/module/kbits/parameters/max_files_per_job"
-#define KADDR		((void *)0xffff888000000000ull)
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define DL	KBITS_JOB_TYPE_DOWNLOAD
 #define UP	KBITS_JOB_TYPE_UPLOAD
@@ -3125,29 +3123,6 @@ TEST(user_owns_and_passes_job)
 /* The limit fill_fd_table() saves for unfill_fd_table(), in the child. */
 static struct rlimit saved_nofile;
 
-/* How many of the caller's jobs one ENUM_JOBS walk sees; whether it sees @id. */
-static unsigned int enum_jobs(int dev, const uint8_t *id, bool *seen)
-{
-	static struct kbits_job_id ids[KBITS_ENUM_MAX];
-	struct kbits_enum_jobs e;
-	unsigned int n = 0;
-	uint32_t i;
-
-	*seen = false;
-	memset(&e, 0, sizeof(e));
-	e.size = sizeof(e);
-	e.ids = (uintptr_t)ids;
-	while (e.cursor != KBITS_ENUM_END) {
-		e.count = KBITS_ENUM_MAX;
-		ASSERT_SYSOK(ioctl(dev, KBITS_IOC_ENUM_JOBS, &e));
-		ASSERT_LE(e.count, KBITS_ENUM_MAX);
-		for (i = 0; i < e.count; i++)
-			*seen |= !memcmp(ids[i].id, id, KBITS_GUID_SIZE);
-		n += e.count;
-	}
-	return n;
-}
-
 /*
  * CREATE_JOB and GET_JOB when the caller's fd table is full (RLIMIT_NOFILE):
  * EMFILE, and nothing left behind -- CREATE_JOB queued no job (ENUM_JOBS
@@ -3163,15 +3138,14 @@ TEST(job_fd_emfile)
 		static const char name[] = "jt: emfile";
 		struct kbits_create_job c;
 		guid_bytes id, id2, none;
-		unsigned int before;
-		int dev, fd, gfd, lf;
-		bool seen;
+		int dev, fd, gfd, lf, before;
 
 		become(2250);
 		dev = dev_open();
 		fd = make_job(dev, "jt: emfile, the job got", DL, id);
-		before = enum_jobs(dev, id, &seen);
-		EXPECT_TRUE(seen);
+		before = enum_walk(dev, 0, NULL, NULL);
+		ASSERT_SYSOK(before);
+		EXPECT_EQ(1, enum_lists(dev, 0, id));
 		lf = lowest_free_fd();
 
 		fill_fd_table(&saved_nofile);
@@ -3190,8 +3164,8 @@ TEST(job_fd_emfile)
 		unfill_fd_table(&saved_nofile);
 
 		EXPECT_EQ(lf, lowest_free_fd());
-		EXPECT_EQ(before, enum_jobs(dev, id, &seen));
-		EXPECT_TRUE(seen);
+		EXPECT_EQ(before, enum_walk(dev, 0, NULL, NULL));
+		EXPECT_EQ(1, enum_lists(dev, 0, id));
 		/* the fd went through is not revoked: no TAKE_OWNERSHIP happened */
 		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
 		EXPECT_EQ(2250, job_owner(fd));
@@ -3206,8 +3180,8 @@ TEST(job_fd_emfile)
 		job_cancel(fd);
 		close(fd);
 		fd = make_job(dev, name, DL, id2);
-		EXPECT_EQ(before, enum_jobs(dev, id2, &seen));
-		EXPECT_TRUE(seen);
+		EXPECT_EQ(before, enum_walk(dev, 0, NULL, NULL));
+		EXPECT_EQ(1, enum_lists(dev, 0, id2));
 		job_cancel(fd);
 		close(fd);
 		close(dev);
@@ -3283,13 +3257,7 @@ TEST(job_read_efault)
 /* --------------------------------------------------------------- cleanup */
 
 /* Every job this run made has left the queue: each test cleaned up. */
-TEST(no_jobs_left_behind)
-{
-	int dev = dev_open();
-
-	EXPECT_EQ(0, jobs_left_behind(dev));
-	close(dev);
-}
+NO_JOBS_LEFT_BEHIND(false)
 
 int main(int argc, char **argv)
 {

@@ -3,8 +3,8 @@
  * kbits module lifetime: open fds pin the module, unloading frees the queue,
  * finit_module brings it back empty, and the agent's export and import
  * carry jobs across a reload.  Run as root with kbits loaded and
- * KBITS_KO=/path/to/kbits.ko, after kbits_test: it unloads and reloads the
- * module and leaves it loaded with default parameters.
+ * KBITS_KO=/path/to/kbits.ko, after the other selftests: it unloads and
+ * reloads the module and leaves it loaded with default parameters.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,7 +29,6 @@
 #include "harness.h"
 #include "kbits_helpers.h"
 
-#define DEV_PATH	"/dev/kbits"
 #define MODULE_DIR	"/sys/module/kbits"
 
 static const char *ko_path;
@@ -62,12 +61,6 @@ static bool wait_for(const char *path, bool want)
 		usleep(10000);
 	}
 	return false;
-}
-
-/* A download job that must be created; returns its fd. */
-static int make_dl_job(int dev, const char *name, uint8_t *id)
-{
-	return make_job(dev, name, KBITS_JOB_TYPE_DOWNLOAD, id);
 }
 
 static void load(void)

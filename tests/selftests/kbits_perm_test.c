@@ -32,7 +32,9 @@
  *
  * Run as root with kbits loaded and no agent (kbitsd) attached;
  * tests/selftests/run-in-vm.sh does that in the test VM.  The callers are
- * uids 4001-4003.
+ * uids 4001-4003, of this program's 4000-4099 (kbits_helpers.h's
+ * kbits_uid_ranges[]); the last test checks that no job of theirs is left
+ * in the queue, and no agent attached.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -61,7 +63,6 @@
 #include "harness.h"
 #include "kbits_helpers.h"
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define OWNER_UID	4001	/* the subject job's owner */
 #define OTHER_UID	4002	/* another user */
@@ -368,11 +369,6 @@ static void drop_all_caps(void)
 	ASSERT_FALSE(has_cap_sys_admin());
 }
 
-static void random_guid(uint8_t *id)
-{
-	ASSERT_EQ(KBITS_GUID_SIZE, getrandom(id, KBITS_GUID_SIZE, 0));
-}
-
 static uint8_t *put(uint8_t *p, const char *s)
 {
 	memcpy(p, s, strlen(s));
@@ -521,23 +517,11 @@ static int res(long r)
 /* ENUM_JOBS with @flags, whole walk: LIST or NOLIST (the subject), or -errno. */
 static int do_enum(int dev, uint32_t flags)
 {
-	struct kbits_job_id ids[64];
-	struct kbits_enum_jobs e;
-	bool seen = false;
-	uint32_t i;
+	int r = enum_lists(dev, flags, cell->subject);
 
-	memset(&e, 0, sizeof(e));
-	e.size = sizeof(e);
-	e.flags = flags;
-	while (e.cursor != KBITS_ENUM_END) {
-		e.ids = (uintptr_t)ids;
-		e.count = ARRAY_SIZE(ids);
-		if (ioctl(dev, KBITS_IOC_ENUM_JOBS, &e))
-			return -errno;
-		for (i = 0; i < e.count; i++)
-			seen |= !memcmp(ids[i].id, cell->subject, KBITS_GUID_SIZE);
-	}
-	return seen ? LIST : NOLIST;
+	if (r < 0)
+		return -errno;
+	return r ? LIST : NOLIST;
 }
 
 static int do_string(int fd, unsigned long cmd, const char *set)
@@ -1168,31 +1152,9 @@ ROW(container_root_host_owned_job, C_CT_HOST_JOB)
 ROW(agent, C_AGENT)
 ROW(agent_fd_received, C_AGENT_FD)
 
-/* No job of the callers is left in the queue. */
-TEST(no_jobs_left_behind)
+NO_JOBS_LEFT_BEHIND(true)
+
+int main(int argc, char **argv)
 {
-	struct kbits_job_id ids[64];
-	struct kbits_enum_jobs e;
-	int dev = dev_open(), fd;
-	uint32_t i, owner;
-
-	memset(&e, 0, sizeof(e));
-	e.size = sizeof(e);
-	e.flags = KBITS_ENUM_ALL_USERS;
-	while (e.cursor != KBITS_ENUM_END) {
-		e.ids = (uintptr_t)ids;
-		e.count = ARRAY_SIZE(ids);
-		ASSERT_SYSOK(ioctl(dev, KBITS_IOC_ENUM_JOBS, &e));
-		for (i = 0; i < e.count; i++) {
-			fd = raw_get(dev, ids[i].id);
-			if (fd < 0)
-				continue;
-			ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_OWNER, &owner));
-			EXPECT_FALSE(owner >= OWNER_UID && owner <= TAKER_UID);
-			close(fd);
-		}
-	}
-	close(dev);
+	return kbits_selftest_main(argc, argv);
 }
-
-TEST_HARNESS_MAIN

@@ -3,12 +3,11 @@
 # Runs the TAP tests against the real module.  Inside the test VM, as root,
 # from the project directory:
 #   tests/vm/run -- tests/selftests/run-in-vm.sh kmod/kbits.ko build-check [--failslab]
-# Loads KO (unloading a kbits already there), runs kbits_test, kbits_job_test,
-# kbits_agent_test, kbits_perm_test, kbits_cred_test, kbits_hostile_test,
-# kbits_record_test, the 32-bit kbits_compat_test, with
-# --failslab (a kernel with CONFIG_FAILSLAB: the debug lane)
-# kbits_failslab_test, and then the module lifetime test (which unloads and
-# reloads it), then unloads it.
+# Loads KO (unloading a kbits already there), runs the programs of $programs
+# below (kbits_queue_test ... kbits_record_test, then the 32-bit
+# kbits_compat_test), with --failslab (a kernel with CONFIG_FAILSLAB: the
+# debug lane) kbits_failslab_test, and then the module lifetime test (which
+# unloads and reloads it), then unloads it.
 # Before the lifetime test: kbits_stress (20 s; 60 s with --failslab) and
 # kbits_fuzz (20 s; 120 s with --failslab), seeded with $KBITS_SEED if set,
 # else with the time; the seed is printed, so a failure can be replayed;
@@ -21,7 +20,7 @@
 # KBITS_KUNIT_KO=PATH (a kernel with CONFIG_KUNIT), kbits_kunit.ko is loaded
 # and unloaded first: its KUnit suites run as it loads.  With
 # KBITS_KSELFTEST=DIR (the stock lane: tests/kselftest/run --install's
-# DIR/install), the first eight programs are the ones a kernel tree built and
+# DIR/install), those programs are the ones a kernel tree built and
 # installed there, run by its run_kselftest.sh, which nests each program's
 # KTAP under "# " (tests/selftests/ktap-count reads it).
 # Prints their (K)TAP; exits non-zero when a step or a test failed.
@@ -38,20 +37,18 @@ failslab=${3:+1}
 # The debug kernel (KASAN, lockdep, kmemleak) is several times slower: the
 # selftests' timeouts are doubled there (their 100,000-job walks take ~300 s).
 [ -n "$failslab" ] && export KBITS_TIMEOUT_SCALE=2
-tests="$build/tests/selftests/kbits_test"
-jobtest="$build/tests/selftests/kbits_job_test"
-agenttest="$build/tests/selftests/kbits_agent_test"
-permtest="$build/tests/selftests/kbits_perm_test"
-credtest="$build/tests/selftests/kbits_cred_test"
-hostiletest="$build/tests/selftests/kbits_hostile_test"
-recordtest="$build/tests/selftests/kbits_record_test"
-compat="$build/tests/selftests/kbits_compat_test"
+# In the order tests/selftests/Makefile's TEST_GEN_PROGS runs them.
+programs="kbits_queue_test kbits_access_test kbits_limits_test kbits_args_test
+	kbits_name_test kbits_lib_test kbits_enum_test kbits_job_test
+	kbits_agent_test kbits_perm_test kbits_cred_test kbits_hostile_test
+	kbits_record_test kbits_compat_test"
 failtest="$build/tests/selftests/kbits_failslab_test"
 modtest="$build/tests/selftests/kbits_module_test"
 stress="$build/tests/selftests/kbits_stress"
 fuzz="$build/tests/selftests/kbits_fuzz"
 
-for f in "$ko" "$tests" "$jobtest" "$agenttest" "$permtest" "$credtest" "$hostiletest" "$recordtest" "$compat" "$failtest" "$modtest"; do
+for f in "$ko" "$failtest" "$modtest" $programs; do
+	case $f in kbits_*) f=$build/tests/selftests/$f ;; esac
 	if [ ! -e "$f" ]; then
 		echo "run-in-vm: $f is missing (make module; meson setup $build -Dcompat_test=enabled; meson compile -C $build)" >&2
 		exit 2
@@ -103,14 +100,9 @@ if [ -n "${KBITS_KSELFTEST:-}" ]; then
 	fi
 	rm -f "$ksft_log"
 else
-	"$tests" || rc=1
-	"$jobtest" || rc=1
-	"$agenttest" || rc=1
-	"$permtest" || rc=1
-	"$credtest" || rc=1
-	"$hostiletest" || rc=1
-	"$recordtest" || rc=1
-	"$compat" || rc=1
+	for p in $programs; do
+		"$build/tests/selftests/$p" || rc=1
+	done
 fi
 if [ -n "$failslab" ]; then
 	if [ -d /sys/kernel/debug/failslab ] && [ -e /proc/self/fail-nth ]; then

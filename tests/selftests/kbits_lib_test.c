@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kbits selftests: libkbits against the real module -- its handles and
+ * their references (from threads too), kbits_job_from_fd(), the job
+ * model's getters and setters, proxy settings and HTTP headers, and the
+ * error an agent reported.  tests/unit/ tests libkbits on the host,
+ * without the module.  Run as root with kbits loaded
+ * (tests/selftests/run-in-vm.sh does that in the test VM), and with no
+ * agent attached (lib_get_error attaches one).  The tests run as root
+ * only (kbits_helpers.h's kbits_uid_ranges[] keeps uids 2050-2059 for
+ * them); the last test checks that no job a test made is left in the
+ * queue, and no agent attached.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/kbits.h>
+#include <kbits/kbits.h>
+
+#include "harness.h"
+#include "kbits_helpers.h"
+
+/* ------------------------------------------------------------- the tests */
+
+TEST(job_from_fd_rejects_other_fds)
+{
+	struct kbits_job *j = NULL;
+	int pipefd[2], dev = dev_open(), fd, nul;
+	guid_bytes id;
+
+	ASSERT_SYSOK(pipe2(pipefd, O_CLOEXEC));
+	EXPECT_RET(-EBADF, kbits_job_from_fd(pipefd[0], &j));
+	EXPECT_TRUE(j == NULL);
+	/* not taken over on failure */
+	EXPECT_SYSOK(fcntl(pipefd[0], F_GETFD));
+	EXPECT_RET(-EBADF, kbits_job_from_fd(dev, &j));
+	EXPECT_SYSOK(fcntl(dev, F_GETFD));
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ASSERT_SYSOK(nul);
+	EXPECT_RET(-EBADF, kbits_job_from_fd(nul, &j));
+	close(nul);
+	EXPECT_RET(-EBADF, kbits_job_from_fd(nul, &j));	/* closed */
+	EXPECT_RET(-EBADF, kbits_job_from_fd(-1, &j));
+
+	fd = make_dl_job(dev, "adopted", id);
+	ASSERT_RET(0, kbits_job_from_fd(fd, &j));
+	ASSERT_TRUE(j != NULL);
+	EXPECT_EQ(fd, kbits_job_fd(j));
+	EXPECT_RET(0, kbits_job_cancel(j));
+	EXPECT_TRUE(kbits_job_unref(j) == NULL);
+	EXPECT_ERRNO(EBADF, fcntl(fd, F_GETFD));
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(dev);
+}
+
+struct ref_thread {
+	struct kbits *m;
+	struct kbits_job *j;
+	int bad;
+};
+
+#define REF_THREADS 8
+#define REF_ITERATIONS 10000
+
+static void *ref_thread_fn(void *arg)
+{
+	struct ref_thread *t = arg;
+	enum kbits_job_state st;
+	int i;
+
+	for (i = 0; i < REF_ITERATIONS; i++) {
+		if (kbits_job_ref(t->j) != t->j)
+			__atomic_add_fetch(&t->bad, 1, __ATOMIC_RELAXED);
+		if (kbits_ref(t->m) != t->m)
+			__atomic_add_fetch(&t->bad, 1, __ATOMIC_RELAXED);
+		if (i % 500 == 0 &&
+		    (kbits_job_get_state(t->j, &st) ||
+		     st != KBITS_JOB_STATE_SUSPENDED))
+			__atomic_add_fetch(&t->bad, 1, __ATOMIC_RELAXED);
+		if (kbits_job_unref(t->j) != NULL)
+			__atomic_add_fetch(&t->bad, 1, __ATOMIC_RELAXED);
+		if (kbits_unref(t->m) != NULL)
+			__atomic_add_fetch(&t->bad, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+TEST_TIMEOUT(lib_refcounts_from_threads, 300)
+{
+	struct ref_thread t = { 0 };
+	pthread_t th[REF_THREADS];
+	int i, jfd, mfd;
+
+	ASSERT_EQ(-1, find_dev_fd());
+	ASSERT_RET(0, kbits_new(&t.m, 0));
+	mfd = find_dev_fd();
+	ASSERT_GE(mfd, 0);
+	ASSERT_RET(0, kbits_create_job(t.m, "threads", KBITS_JOB_TYPE_DOWNLOAD,
+				       NULL, &t.j));
+	jfd = kbits_job_fd(t.j);
+	ASSERT_GE(jfd, 0);
+
+	for (i = 0; i < REF_THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, ref_thread_fn, &t));
+	for (i = 0; i < REF_THREADS; i++)
+		ASSERT_EQ(0, pthread_join(th[i], NULL));
+	EXPECT_EQ(0, t.bad);
+
+	/* our own references are still there */
+	EXPECT_SYSOK(fcntl(jfd, F_GETFD));
+	EXPECT_SYSOK(fcntl(mfd, F_GETFD));
+	EXPECT_EQ(mfd, find_dev_fd());
+	EXPECT_RET(0, kbits_job_cancel(t.j));
+
+	/* one more reference each, then the final unrefs */
+	EXPECT_TRUE(kbits_job_ref(t.j) == t.j);
+	EXPECT_TRUE(kbits_ref(t.m) == t.m);
+	EXPECT_TRUE(kbits_job_unref(t.j) == NULL);
+	EXPECT_TRUE(kbits_unref(t.m) == NULL);
+	EXPECT_SYSOK(fcntl(jfd, F_GETFD));
+	EXPECT_SYSOK(fcntl(mfd, F_GETFD));
+	EXPECT_TRUE(kbits_job_unref(t.j) == NULL);
+	EXPECT_ERRNO(EBADF, fcntl(jfd, F_GETFD));
+	EXPECT_SYSOK(fcntl(mfd, F_GETFD));
+	EXPECT_TRUE(kbits_unref(t.m) == NULL);
+	EXPECT_ERRNO(EBADF, fcntl(mfd, F_GETFD));
+	EXPECT_EQ(-1, find_dev_fd());
+
+	/* NULL is accepted */
+	EXPECT_TRUE(kbits_unref(NULL) == NULL);
+	EXPECT_TRUE(kbits_job_unref(NULL) == NULL);
+}
+
+TEST(lib_roundtrip)
+{
+	struct kbits_job *j = NULL, *j2 = NULL;
+	struct kbits_guid g, g2;
+	enum kbits_job_state st;
+	enum kbits_job_type ty;
+	struct kbits *m = NULL;
+	char *name = NULL;
+	uid_t owner;
+	char big[KBITS_DISPLAY_NAME_MAX + 2];
+
+	EXPECT_RET(-EINVAL, kbits_new(&m, 0x80000000u));
+	ASSERT_RET(0, kbits_new(&m, 0));
+
+	ASSERT_RET(0, kbits_create_job(m, "libkbits \xe2\x9c\x93",
+				       KBITS_JOB_TYPE_UPLOAD_REPLY, &g, &j));
+	ASSERT_RET(0, kbits_job_get_id(j, &g2));
+	EXPECT_MEMEQ(g.bytes, g2.bytes, sizeof(g.bytes));
+	ASSERT_RET(0, kbits_job_get_type(j, &ty));
+	EXPECT_EQ(KBITS_JOB_TYPE_UPLOAD_REPLY, ty);
+	ASSERT_RET(0, kbits_job_get_state(j, &st));
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, st);
+	EXPECT_STREQ("SUSPENDED", kbits_job_state_name(st));
+	EXPECT_STREQ("UPLOAD_REPLY", kbits_job_type_name(ty));
+	ASSERT_RET(0, kbits_job_get_owner(j, &owner));
+	EXPECT_EQ(0, owner);
+	ASSERT_RET(0, kbits_job_get_display_name(j, &name));
+	EXPECT_STREQ("libkbits \xe2\x9c\x93", name);
+	free(name);
+
+	ASSERT_RET(0, kbits_get_job(m, &g, &j2));
+	EXPECT_NE(kbits_job_fd(j), kbits_job_fd(j2));
+	ASSERT_RET(0, kbits_job_get_id(j2, &g2));
+	EXPECT_MEMEQ(g.bytes, g2.bytes, sizeof(g.bytes));
+
+	EXPECT_RET(0, kbits_job_cancel(j));
+	EXPECT_RET(-EBADFD, kbits_job_cancel(j2));
+	ASSERT_RET(0, kbits_job_get_state(j2, &st));
+	EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, st);
+	kbits_job_unref(j2);
+	j2 = NULL;
+	EXPECT_RET(-ENOENT, kbits_get_job(m, &g, &j2));
+	kbits_job_unref(j);
+
+	/* creating with neither id nor job wanted */
+	EXPECT_RET(-EINVAL, kbits_create_job(m, "\xc0\x80", KBITS_JOB_TYPE_DOWNLOAD,
+					     NULL, NULL));
+	EXPECT_RET(-EINVAL, kbits_create_job(m, "x", 3, NULL, NULL));
+	memset(big, 'b', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	EXPECT_RET(-ENAMETOOLONG, kbits_create_job(m, big, KBITS_JOB_TYPE_DOWNLOAD,
+						   NULL, NULL));
+	big[KBITS_DISPLAY_NAME_MAX] = 0;
+	ASSERT_RET(0, kbits_create_job(m, big, KBITS_JOB_TYPE_DOWNLOAD, &g, NULL));
+	ASSERT_RET(0, kbits_get_job(m, &g, &j));
+	ASSERT_RET(0, kbits_job_get_display_name(j, &name));
+	EXPECT_STREQ(big, name);
+	free(name);
+	EXPECT_RET(0, kbits_job_cancel(j));
+	kbits_job_unref(j);
+	kbits_unref(m);
+}
+
+/* The job-model calls of libkbits, each against the real module. */
+TEST(lib_job_model_roundtrip)
+{
+	static const struct kbits_file_info set[] = {
+		{ "https://example.org/a.iso", "/tmp/kbits-a.iso" },
+		{ "file:///etc/hostname", "/tmp/kbits-hostname" },
+	};
+	struct kbits_job *j = NULL, *up = NULL, *again = NULL;
+	struct kbits_job_progress p;
+	struct kbits_job_times t;
+	enum kbits_job_priority prio;
+	enum kbits_job_state st;
+	struct kbits_file *files = NULL;
+	struct kbits *m = NULL;
+	struct kbits_guid g;
+	char *desc = NULL, *name = NULL;
+	uint32_t v;
+	size_t n;
+
+	ASSERT_RET(0, kbits_new(&m, 0));
+	ASSERT_RET(0, kbits_create_job(m, "model", KBITS_JOB_TYPE_DOWNLOAD, &g, &j));
+
+	/* the defaults */
+	ASSERT_RET(0, kbits_job_get_priority(j, &prio));
+	EXPECT_EQ(KBITS_PRIORITY_NORMAL, prio);
+	ASSERT_RET(0, kbits_job_get_notify_flags(j, &v));
+	EXPECT_EQ(KBITS_NOTIFY_JOB_TRANSFERRED | KBITS_NOTIFY_JOB_ERROR, v);
+	ASSERT_RET(0, kbits_job_get_min_retry_delay(j, &v));
+	EXPECT_EQ(600, v);
+	ASSERT_RET(0, kbits_job_get_no_progress_timeout(j, &v));
+	EXPECT_EQ(1209600, v);
+	ASSERT_RET(0, kbits_job_get_max_download_time(j, &v));
+	EXPECT_EQ(7776000, v);
+	v = 99;
+	ASSERT_RET(0, kbits_job_get_transfer_time(j, &v));
+	EXPECT_EQ(0, v);
+	ASSERT_RET(0, kbits_job_get_error_count(j, &v));
+	EXPECT_EQ(0, v);
+	ASSERT_RET(0, kbits_job_get_times(j, &t));
+	EXPECT_GT(t.creation_time, 0);
+	EXPECT_EQ(t.creation_time, t.modification_time);
+	EXPECT_EQ(0, t.transfer_completion_time);
+	ASSERT_RET(0, kbits_job_get_description(j, &desc));
+	EXPECT_STREQ("", desc);
+	free(desc);
+	ASSERT_RET(0, kbits_job_get_progress(j, &p));
+	EXPECT_EQ(0, p.bytes_total);
+	EXPECT_EQ(0, p.bytes_transferred);
+	EXPECT_EQ(0, p.files_total);
+	EXPECT_EQ(0, p.files_transferred);
+	ASSERT_RET(0, kbits_job_get_files(j, &files, &n));
+	EXPECT_EQ(0, n);
+	EXPECT_TRUE(files == NULL);
+	EXPECT_RET(-ENODATA, kbits_job_resume(j));
+	{
+		struct kbits_error e;
+
+		EXPECT_RET(-ENOMSG, kbits_job_get_error(j, &e));
+		EXPECT_TRUE(e.text == NULL);
+	}
+
+	/* setters */
+	EXPECT_RET(0, kbits_job_set_display_name(j, "renamed"));
+	ASSERT_RET(0, kbits_job_get_display_name(j, &name));
+	EXPECT_STREQ("renamed", name);
+	free(name);
+	EXPECT_RET(0, kbits_job_set_description(j, "what it is for"));
+	ASSERT_RET(0, kbits_job_get_description(j, &desc));
+	EXPECT_STREQ("what it is for", desc);
+	free(desc);
+	EXPECT_RET(0, kbits_job_set_priority(j, KBITS_PRIORITY_FOREGROUND));
+	ASSERT_RET(0, kbits_job_get_priority(j, &prio));
+	EXPECT_EQ(KBITS_PRIORITY_FOREGROUND, prio);
+	EXPECT_RET(-EINVAL, kbits_job_set_priority(j, (enum kbits_job_priority)4));
+	EXPECT_RET(0, kbits_job_set_notify_flags(j, KBITS_NOTIFY_ALL));
+	ASSERT_RET(0, kbits_job_get_notify_flags(j, &v));
+	EXPECT_EQ(KBITS_NOTIFY_ALL, v);
+	EXPECT_RET(-EINVAL, kbits_job_set_notify_flags(j, 0x20));
+	EXPECT_RET(-EINVAL, kbits_job_set_min_retry_delay(j, 4));
+	EXPECT_RET(0, kbits_job_set_min_retry_delay(j, 5));
+	ASSERT_RET(0, kbits_job_get_min_retry_delay(j, &v));
+	EXPECT_EQ(5, v);
+	EXPECT_RET(0, kbits_job_set_no_progress_timeout(j, 0));
+	ASSERT_RET(0, kbits_job_get_no_progress_timeout(j, &v));
+	EXPECT_EQ(0, v);
+	EXPECT_RET(0, kbits_job_set_max_download_time(j, 0));	/* no limit */
+	ASSERT_RET(0, kbits_job_get_max_download_time(j, &v));
+	EXPECT_EQ(0, v);
+	EXPECT_RET(0, kbits_job_set_max_download_time(j, 0xffffffffu));
+	ASSERT_RET(0, kbits_job_get_max_download_time(j, &v));
+	EXPECT_EQ(0xffffffffu, v);
+	EXPECT_RET(0, kbits_job_set_max_download_time(j, 3600));
+	ASSERT_RET(0, kbits_job_get_max_download_time(j, &v));
+	EXPECT_EQ(3600, v);
+	/* the other settings did not move */
+	ASSERT_RET(0, kbits_job_get_no_progress_timeout(j, &v));
+	EXPECT_EQ(0, v);
+	ASSERT_RET(0, kbits_job_get_min_retry_delay(j, &v));
+	EXPECT_EQ(5, v);
+	ASSERT_RET(0, kbits_job_get_transfer_time(j, &v));
+	EXPECT_EQ(0, v);
+
+	/* files */
+	EXPECT_RET(-EINVAL, kbits_job_add_file(j, "relative/path", "/tmp/x"));
+	EXPECT_RET(-EINVAL, kbits_job_add_file(j, "http://h/x", "relative"));
+	ASSERT_RET(0, kbits_job_add_file_set(j, set, 2));
+	ASSERT_RET(0, kbits_job_add_file(j, "/srv/c", "/tmp/kbits-c"));
+	ASSERT_RET(0, kbits_job_get_files(j, &files, &n));
+	ASSERT_EQ(3, n);
+	EXPECT_STREQ(set[0].remote_name, files[0].remote_name);
+	EXPECT_STREQ(set[0].local_name, files[0].local_name);
+	EXPECT_STREQ(set[1].remote_name, files[1].remote_name);
+	EXPECT_STREQ("/tmp/kbits-c", files[2].local_name);
+	EXPECT_EQ(KBITS_SIZE_UNKNOWN, files[2].bytes_total);
+	EXPECT_EQ(0, files[2].bytes_transferred);
+	EXPECT_EQ(0, files[2].completed);
+	kbits_files_free(files, n);
+	ASSERT_RET(0, kbits_job_get_progress(j, &p));
+	EXPECT_EQ(KBITS_SIZE_UNKNOWN, p.bytes_total);
+	EXPECT_EQ(3, p.files_total);
+
+	/* states */
+	EXPECT_RET(0, kbits_job_resume(j));
+	ASSERT_RET(0, kbits_job_get_state(j, &st));
+	EXPECT_EQ(KBITS_JOB_STATE_QUEUED, st);
+	EXPECT_RET(0, kbits_job_suspend(j));
+	ASSERT_RET(0, kbits_job_get_state(j, &st));
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, st);
+	/* nothing finished: a partial complete that keeps no file */
+	EXPECT_RET(KBITS_COMPLETE_PARTIAL, kbits_job_complete(j));
+	EXPECT_EQ(0x00200017, kbits_hresult(KBITS_COMPLETE_PARTIAL));
+	ASSERT_RET(0, kbits_job_get_state(j, &st));
+	EXPECT_EQ(KBITS_JOB_STATE_ACKNOWLEDGED, st);
+	ASSERT_RET(0, kbits_job_get_files(j, &files, &n));
+	EXPECT_EQ(0, n);
+	EXPECT_RET(-EBADFD, kbits_job_complete(j));
+	EXPECT_RET(-EBADFD, kbits_job_set_description(j, "too late"));
+	EXPECT_RET(-ENOENT, kbits_get_job(m, &g, &again));
+
+	/* an upload job: one file, and Complete only once TRANSFERRED */
+	ASSERT_RET(0, kbits_create_job(m, "up", KBITS_JOB_TYPE_UPLOAD, NULL, &up));
+	ASSERT_RET(0, kbits_job_add_file(up, "http://h/in", "/tmp/kbits-out"));
+	EXPECT_RET(-E2BIG, kbits_job_add_file(up, "http://h/in2", "/tmp/kbits-out2"));
+	EXPECT_RET(-EBADFD, kbits_job_complete(up));
+	EXPECT_RET(0, kbits_job_cancel(up));
+
+	kbits_job_unref(up);
+	kbits_job_unref(j);
+	kbits_unref(m);
+}
+
+/*
+ * libkbits's proxy settings and HTTP headers: defaults, round trips, the
+ * lengths it refuses itself (ENAMETOOLONG) and those it passes on, the
+ * kernel's EINVAL, removal, and EBADFD once the job is final.
+ */
+TEST(lib_proxy_and_headers)
+{
+	static char longest[KBITS_HTTP_HEADERS_MAX + 2];
+	enum kbits_proxy_usage usage;
+	char *list = NULL, *bypass = NULL, *h = NULL;
+	struct kbits_job *j = NULL;
+	struct kbits *m = NULL;
+
+	ASSERT_RET(0, kbits_new(&m, 0));
+	ASSERT_RET(0, kbits_create_job(m, "lib proxy", KBITS_JOB_TYPE_DOWNLOAD, NULL, &j));
+
+	/* the defaults: SYSTEM with empty lists, no headers */
+	usage = KBITS_PROXY_OVERRIDE;
+	ASSERT_RET(0, kbits_job_get_proxy(j, &usage, &list, &bypass));
+	EXPECT_EQ(KBITS_PROXY_SYSTEM, usage);
+	EXPECT_STREQ("", list);
+	EXPECT_STREQ("", bypass);
+	free(list);
+	free(bypass);
+	EXPECT_RET(-ENODATA, kbits_job_get_http_headers(j, &h));
+	EXPECT_TRUE(h == NULL);
+
+	/* round trips */
+	ASSERT_RET(0, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, "http://p.test:8080",
+					  "localhost"));
+	ASSERT_RET(0, kbits_job_get_proxy(j, &usage, &list, &bypass));
+	EXPECT_EQ(KBITS_PROXY_OVERRIDE, usage);
+	EXPECT_STREQ("http://p.test:8080", list);
+	EXPECT_STREQ("localhost", bypass);
+	free(list);
+	free(bypass);
+	ASSERT_RET(0, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, "p", NULL));
+	ASSERT_RET(0, kbits_job_get_proxy(j, &usage, &list, &bypass));
+	EXPECT_STREQ("p", list);
+	EXPECT_STREQ("", bypass);
+	free(list);
+	free(bypass);
+	ASSERT_RET(0, kbits_job_set_proxy(j, KBITS_PROXY_NONE, NULL, NULL));
+	ASSERT_RET(0, kbits_job_get_proxy(j, &usage, &list, &bypass));
+	EXPECT_EQ(KBITS_PROXY_NONE, usage);
+	EXPECT_STREQ("", list);
+	free(list);
+	free(bypass);
+	ASSERT_RET(0, kbits_job_set_http_headers(j, "X-A: 1\r\nX-B: 2"));
+	ASSERT_RET(0, kbits_job_get_http_headers(j, &h));
+	EXPECT_STREQ("X-A: 1\r\nX-B: 2", h);
+	free(h);
+	h = NULL;
+
+	/* what the kernel refuses */
+	EXPECT_RET(-EINVAL, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, NULL, NULL));
+	EXPECT_RET(-EINVAL, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, "", "b"));
+	EXPECT_RET(-EINVAL, kbits_job_set_proxy(j, KBITS_PROXY_SYSTEM, "p", NULL));
+	EXPECT_RET(-EINVAL, kbits_job_set_proxy(j, KBITS_PROXY_NONE, NULL, "b"));
+	EXPECT_RET(-EINVAL, kbits_job_set_proxy(j, (enum kbits_proxy_usage)3, NULL, NULL));
+	EXPECT_RET(-EINVAL, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, "\xff", NULL));
+	EXPECT_RET(-EINVAL, kbits_job_set_http_headers(j, "NoColon"));
+	EXPECT_RET(-EINVAL, kbits_job_set_http_headers(j, "A: b\nC: d"));
+	EXPECT_RET(-EINVAL, kbits_job_get_proxy(j, NULL, &list, &bypass));
+	EXPECT_RET(-EINVAL, kbits_job_get_proxy(j, &usage, NULL, &bypass));
+	EXPECT_RET(-EINVAL, kbits_job_get_proxy(j, &usage, &list, NULL));
+	EXPECT_RET(-EINVAL, kbits_job_get_http_headers(j, NULL));
+
+	/* the longest, and a byte more */
+	memset(longest, 'p', KBITS_PROXY_LIST_MAX);
+	longest[KBITS_PROXY_LIST_MAX] = '\0';
+	ASSERT_RET(0, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, longest, longest));
+	ASSERT_RET(0, kbits_job_get_proxy(j, &usage, &list, &bypass));
+	EXPECT_STREQ(longest, list);
+	EXPECT_STREQ(longest, bypass);
+	free(list);
+	free(bypass);
+	longest[KBITS_PROXY_LIST_MAX] = 'p';
+	longest[KBITS_PROXY_LIST_MAX + 1] = '\0';
+	EXPECT_RET(-ENAMETOOLONG, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, longest, NULL));
+	EXPECT_RET(-ENAMETOOLONG, kbits_job_set_proxy(j, KBITS_PROXY_OVERRIDE, "p", longest));
+	memcpy(longest, "X: ", 3);
+	memset(longest + 3, 'h', KBITS_HTTP_HEADERS_MAX - 3);
+	longest[KBITS_HTTP_HEADERS_MAX] = '\0';
+	ASSERT_RET(0, kbits_job_set_http_headers(j, longest));
+	ASSERT_RET(0, kbits_job_get_http_headers(j, &h));
+	EXPECT_STREQ(longest, h);
+	free(h);
+	h = NULL;
+	longest[KBITS_HTTP_HEADERS_MAX] = 'h';
+	longest[KBITS_HTTP_HEADERS_MAX + 1] = '\0';
+	EXPECT_RET(-ENAMETOOLONG, kbits_job_set_http_headers(j, longest));
+
+	/* NULL or "" removes the headers */
+	ASSERT_RET(0, kbits_job_set_http_headers(j, ""));
+	EXPECT_RET(-ENODATA, kbits_job_get_http_headers(j, &h));
+	ASSERT_RET(0, kbits_job_set_http_headers(j, "X: y"));
+	ASSERT_RET(0, kbits_job_set_http_headers(j, NULL));
+	EXPECT_RET(-ENODATA, kbits_job_get_http_headers(j, &h));
+
+	/* final: EBADFD, and the settings can still be read */
+	ASSERT_RET(0, kbits_job_cancel(j));
+	EXPECT_RET(-EBADFD, kbits_job_set_proxy(j, KBITS_PROXY_SYSTEM, NULL, NULL));
+	EXPECT_RET(-EBADFD, kbits_job_set_http_headers(j, "X: y"));
+	ASSERT_RET(0, kbits_job_get_proxy(j, &usage, &list, &bypass));
+	EXPECT_EQ(KBITS_PROXY_OVERRIDE, usage);
+	free(list);
+	free(bypass);
+
+	kbits_job_unref(j);
+	kbits_unref(m);
+}
+
+/* kbits_job_get_error() reads what the agent reported. */
+TEST(lib_get_error)
+{
+	static const char text[] = "HTTP 404: not found";
+	struct kbits_agent_error ae;
+	struct kbits_agent_job take;
+	struct kbits_job *j = NULL;
+	struct kbits *m = NULL;
+	struct kbits_error e;
+	struct kbits_guid g;
+	int dev, agent;
+
+	ASSERT_RET(0, kbits_new(&m, 0));
+	ASSERT_RET(0, kbits_create_job(m, "errs", KBITS_JOB_TYPE_DOWNLOAD, &g, &j));
+	ASSERT_RET(0, kbits_job_add_file(j, "http://h/missing", "/tmp/kbits-missing"));
+	ASSERT_RET(0, kbits_job_resume(j));
+
+	dev = dev_open();
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
+	ASSERT_SYSOK(agent);
+	close(dev);
+	memset(&take, 0, sizeof(take));
+	take.size = sizeof(take);
+	memcpy(take.id, g.bytes, sizeof(take.id));
+	ASSERT_SYSOK(ioctl(agent, KBITS_AGENT_IOC_TAKE_JOB, &take));
+	memset(&ae, 0, sizeof(ae));
+	ae.size = sizeof(ae);
+	memcpy(ae.id, g.bytes, sizeof(ae.id));
+	ae.context = KBITS_ERROR_CONTEXT_REMOTE_FILE;
+	ae.code = 404;
+	ae.file_index = 0;
+	ae.text = (uintptr_t)text;
+	ae.text_len = sizeof(text) - 1;
+	ASSERT_SYSOK(ioctl(agent, KBITS_AGENT_IOC_ERROR, &ae));
+	close(agent);
+
+	ASSERT_RET(0, kbits_job_get_error(j, &e));
+	EXPECT_EQ(KBITS_ERROR_CONTEXT_REMOTE_FILE, e.context);
+	EXPECT_EQ(404, e.code);
+	EXPECT_EQ(0, e.file_index);
+	EXPECT_STREQ(text, e.text);
+	free(e.text);
+	EXPECT_RET(0, kbits_job_cancel(j));
+	kbits_job_unref(j);
+	kbits_unref(m);
+}
+
+/* --------------------------------------------------------------- cleanup */
+
+NO_JOBS_LEFT_BEHIND(true)
+
+int main(int argc, char **argv)
+{
+	return kbits_selftest_main(argc, argv);
+}
