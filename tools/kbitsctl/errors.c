@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kbitsctl: a job's error in words: errno names, HTTP reasons, contexts.
+ * kbitsctl: a job's error in words: errno names, HTTP reasons.
  */
 #include "config.h"
 
@@ -56,19 +56,6 @@ const char *http_reason(int code)
 	case 505: return "HTTP Version Not Supported";
 	}
 	return NULL;
-}
-
-const char *error_context_name(enum kbits_error_context c)
-{
-	switch (c) {
-	case KBITS_ERROR_CONTEXT_NONE:			return "NONE";
-	case KBITS_ERROR_CONTEXT_GENERAL:		return "GENERAL";
-	case KBITS_ERROR_CONTEXT_LOCAL_FILE:		return "LOCAL_FILE";
-	case KBITS_ERROR_CONTEXT_REMOTE_FILE:		return "REMOTE_FILE";
-	case KBITS_ERROR_CONTEXT_TRANSPORT:		return "TRANSPORT";
-	case KBITS_ERROR_CONTEXT_REMOTE_APPLICATION:	return "REMOTE_APPLICATION";
-	}
-	return "UNKNOWN";
 }
 
 /*

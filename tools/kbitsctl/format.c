@@ -128,8 +128,3 @@ void format_progress(char *buf, size_t size, const struct kbits_job_progress *p)
 		snprintf(buf, size, "%u/%u files, %s of ? (size not known yet)",
 			 p->files_transferred, p->files_total, done);
 }
-
-bool state_is_final(enum kbits_job_state s)
-{
-	return s == KBITS_JOB_STATE_ACKNOWLEDGED || s == KBITS_JOB_STATE_CANCELLED;
-}

@@ -48,12 +48,12 @@ static int create_option(struct cmdline *cl, int c, const char *arg)
 
 	switch (c) {
 	case 't':
-		if (parse_type(arg, &o->type) < 0)
+		if (kbits_job_type_from_name(arg, &o->type) < 0)
 			return usage_fail("create", "unknown job type '%s' (download, upload or upload-reply)",
 					  arg);
 		return EXIT_OK;
 	case 'p':
-		if (parse_priority(arg, &o->priority) < 0)
+		if (kbits_job_priority_from_name(arg, &o->priority) < 0)
 			return usage_fail("create", "unknown priority '%s' (foreground, high, normal or low)",
 					  arg);
 		o->priority_set = true;

@@ -47,8 +47,6 @@ void errmsg(const char *fmt, ...) PRINTF(1, 2);
 int usage_fail(const char *cmd, const char *fmt, ...) PRINTF(2, 3);
 /* After getopt printed its own message. */
 int usage_hint(const char *cmd);
-/* Prints @text to stdout; returns finish_stdout(). */
-int print_help(const char *text);
 int finish_stdout(void);
 
 /* ------------------------------------------------------------ queue.c */
@@ -127,13 +125,8 @@ void format_progress(char *buf, size_t size, const struct kbits_job_progress *p)
 /* 0..100, or -1 when unknown (or no files) */
 int progress_percent(const struct kbits_job_progress *p);
 
-bool state_is_final(enum kbits_job_state s);
-
 /* ------------------------------------------------------------ parse.c */
 
-int parse_priority(const char *s, enum kbits_job_priority *p);
-const char *priority_name(enum kbits_job_priority p);
-int parse_type(const char *s, enum kbits_job_type *t);
 /* Names or numbers, comma-separated: "transferred,error", "0x3", "none". */
 int parse_notify(const char *s, uint32_t *flags);
 /* "transferred,error" for 3; "none" for 0. */
@@ -159,7 +152,6 @@ const char *check_file_pair(const char *remote, const char *local, const char **
 const char *errno_name(int e);
 /* The reason phrase of HTTP status @code, or NULL. */
 const char *http_reason(int code);
-const char *error_context_name(enum kbits_error_context c);
 /* Is @e's code an HTTP status (rather than an errno)? */
 bool error_is_http(const struct kbits_error *e, const struct kbits_file *files, size_t n);
 /*
@@ -298,12 +290,9 @@ struct job_summary {
 	enum kbits_job_type type;
 	enum kbits_job_state state;
 	uid_t owner;
-	enum kbits_job_priority priority;
-	uint32_t notify, retry_delay, no_progress_timeout, error_count;
-	bool dynamic_content;		/* KBITS_JOB_DYNAMIC_CONTENT */
+	/* the settings and times; list reads them too, for the priority */
+	struct kbits_job_attrs attrs;
 	bool max_download_known;	/* false: the module has no maximum download time */
-	uint32_t max_download_time, transfer_time;
-	struct kbits_job_times times;
 	struct kbits_job_progress progress;
 	bool has_error;
 	struct kbits_error error;
@@ -329,8 +318,6 @@ void put_guid(const char *g, bool json);
 
 /* The files as 'files' shows them ("no files" for none). */
 void put_files(const struct kbits_file *files, size_t n);
-/* A file's JSON object; @index its place in the job. */
-void json_file(struct json *w, const struct kbits_file *file, size_t index);
 /* 'files --json''s array, one file a line. */
 void json_files(struct json *w, const struct kbits_file *files, size_t n);
 

@@ -69,9 +69,3 @@ int finish_stdout(void)
 	}
 	return EXIT_OK;
 }
-
-int print_help(const char *text)
-{
-	fputs(text, stdout);
-	return finish_stdout();
-}

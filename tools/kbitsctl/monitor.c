@@ -495,7 +495,7 @@ static int monitor_loop(struct monitor *mon)
 	for (;;) {
 		if (!mon->plain)
 			monitor_draw(mon);
-		if (mon->one && mon->n == 1 && state_is_final(mon->snaps[0].state))
+		if (mon->one && mon->n == 1 && kbits_job_state_is_final(mon->snaps[0].state))
 			return 0;
 		if (got_signal || quit)
 			return 0;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kbitsctl: a job, its files and its error, as text and as JSON.  A job's
- * and an error's fields are each one table: every entry says how the field
- * reads as text and as JSON, so that what one shows the other shows too.
- * The few fields one of them shows alone say so, and why.
+ * kbitsctl: a job, its files and its error, as text and as JSON.  Each
+ * object's fields are one table: every entry says how the field reads as
+ * text and as JSON, so that what one shows the other shows too.  The few
+ * fields one of them shows alone say so, and why.
  */
 #include "config.h"
 
@@ -43,30 +43,23 @@ int summary_read(struct kbits_job *j, struct job_summary *s, bool full)
 		err = kbits_job_get_owner(j, &s->owner);
 	if (!err)
 		err = kbits_job_get_progress(j, &s->progress);
+	s->attrs.size = sizeof(s->attrs);
 	if (!err)
-		err = kbits_job_get_priority(j, &s->priority);
+		err = kbits_job_get_attrs(j, &s->attrs);
 	if (!err && full)
 		err = kbits_job_get_description(j, &s->description);
-	if (!err && full)
-		err = kbits_job_get_notify_flags(j, &s->notify);
-	if (!err && full)
-		err = kbits_job_get_min_retry_delay(j, &s->retry_delay);
-	if (!err && full)
-		err = kbits_job_get_no_progress_timeout(j, &s->no_progress_timeout);
-	if (!err && full)
-		err = kbits_job_get_error_count(j, &s->error_count);
-	if (!err && full)
-		err = kbits_job_get_dynamic_content(j, &s->dynamic_content);
+	/*
+	 * attrs reads 0 for the maximum and the transfer time from a module
+	 * without them: this tells it from "no limit".
+	 */
 	if (!err && full) {
-		err = kbits_job_get_max_download_time(j, &s->max_download_time);
-		if (!err)
-			err = kbits_job_get_transfer_time(j, &s->transfer_time);
+		uint32_t max;
+
+		err = kbits_job_get_max_download_time(j, &max);
 		s->max_download_known = err == 0;
 		if (err == -EOPNOTSUPP)
 			err = 0;
 	}
-	if (!err && full)
-		err = kbits_job_get_times(j, &s->times);
 	if (!err && full)
 		err = kbits_job_get_files(j, &s->files, &s->n_files);
 	if (!err && full) {
@@ -161,22 +154,26 @@ JSON(owner_json)
 	json_member_string_or_null(w, "owner_name", user_name(s->owner));
 }
 
-TEXT(priority_text) { put_field(label, priority_name(s->priority)); }
-JSON(priority_json) { json_member_string(w, "priority", priority_name(s->priority)); }
+TEXT(priority_text) { put_field(label, kbits_job_priority_name(s->attrs.priority)); }
+
+JSON(priority_json)
+{
+	json_member_string(w, "priority", kbits_job_priority_name(s->attrs.priority));
+}
 
 TEXT(notify_text)
 {
 	char buf[256];
 
-	format_notify(buf, sizeof(buf), s->notify);
+	format_notify(buf, sizeof(buf), s->attrs.notify_flags);
 	put_field(label, buf);
 }
 
 JSON(notify_json)
 {
-	json_member_uint(w, "notify_flags", s->notify);
+	json_member_uint(w, "notify_flags", s->attrs.notify_flags);
 	json_key(w, "notify");
-	json_notify(w, s->notify);
+	json_notify(w, s->attrs.notify_flags);
 }
 
 static void put_duration(const char *label, uint32_t seconds)
@@ -187,29 +184,34 @@ static void put_duration(const char *label, uint32_t seconds)
 	put_field(label, buf);
 }
 
-TEXT(retry_text) { put_duration(label, s->retry_delay); }
-JSON(retry_json) { json_member_uint(w, "min_retry_delay", s->retry_delay); }
-TEXT(timeout_text) { put_duration(label, s->no_progress_timeout); }
-JSON(timeout_json) { json_member_uint(w, "no_progress_timeout", s->no_progress_timeout); }
+TEXT(retry_text) { put_duration(label, s->attrs.min_retry_delay); }
+JSON(retry_json) { json_member_uint(w, "min_retry_delay", s->attrs.min_retry_delay); }
+TEXT(timeout_text) { put_duration(label, s->attrs.no_progress_timeout); }
+JSON(timeout_json) { json_member_uint(w, "no_progress_timeout", s->attrs.no_progress_timeout); }
 
 TEXT(errors_text)
 {
 	char buf[16];
 
-	snprintf(buf, sizeof(buf), "%u", s->error_count);
+	snprintf(buf, sizeof(buf), "%u", s->attrs.error_count);
 	put_field(label, buf);
 }
 
-JSON(errors_json) { json_member_uint(w, "error_count", s->error_count); }
-TEXT(dynamic_text) { put_field(label, s->dynamic_content ? "yes" : "no"); }
-JSON(dynamic_json) { json_member_bool(w, "dynamic_content", s->dynamic_content); }
+JSON(errors_json) { json_member_uint(w, "error_count", s->attrs.error_count); }
+static bool dynamic_content(const struct job_summary *s)
+{
+	return s->attrs.flags & KBITS_JOB_DYNAMIC_CONTENT;
+}
+
+TEXT(dynamic_text) { put_field(label, dynamic_content(s) ? "yes" : "no"); }
+JSON(dynamic_json) { json_member_bool(w, "dynamic_content", dynamic_content(s)); }
 
 TEXT(max_download_text)
 {
 	if (!s->max_download_known)
 		put_field(label, "? (the loaded kbits module has no maximum download time)");
-	else if (s->max_download_time)
-		put_duration(label, s->max_download_time);
+	else if (s->attrs.max_download_time)
+		put_duration(label, s->attrs.max_download_time);
 	else
 		put_field(label, "none");
 }
@@ -217,7 +219,7 @@ TEXT(max_download_text)
 JSON(max_download_json)
 {
 	if (s->max_download_known)
-		json_member_uint(w, "max_download_time", s->max_download_time);
+		json_member_uint(w, "max_download_time", s->attrs.max_download_time);
 	else
 		json_member_null(w, "max_download_time");
 }
@@ -226,13 +228,13 @@ JSON(max_download_json)
 TEXT(transfer_time_text)
 {
 	if (s->max_download_known)
-		put_duration(label, s->transfer_time);
+		put_duration(label, s->attrs.transfer_time);
 }
 
 JSON(transfer_time_json)
 {
 	if (s->max_download_known)
-		json_member_uint(w, "transfer_time", s->transfer_time);
+		json_member_uint(w, "transfer_time", s->attrs.transfer_time);
 	else
 		json_member_null(w, "transfer_time");
 }
@@ -254,15 +256,15 @@ static void json_time(struct json *w, const char *key, int64_t t)
 		json_member_null(w, key);
 }
 
-TEXT(created_text) { put_time(label, s->times.creation_time); }
-JSON(created_json) { json_time(w, "creation_time", s->times.creation_time); }
-TEXT(modified_text) { put_time(label, s->times.modification_time); }
-JSON(modified_json) { json_time(w, "modification_time", s->times.modification_time); }
-TEXT(transferred_text) { put_time(label, s->times.transfer_completion_time); }
+TEXT(created_text) { put_time(label, s->attrs.creation_time); }
+JSON(created_json) { json_time(w, "creation_time", s->attrs.creation_time); }
+TEXT(modified_text) { put_time(label, s->attrs.modification_time); }
+JSON(modified_json) { json_time(w, "modification_time", s->attrs.modification_time); }
+TEXT(transferred_text) { put_time(label, s->attrs.transfer_completion_time); }
 
 JSON(transferred_json)
 {
-	json_time(w, "transfer_completion_time", s->times.transfer_completion_time);
+	json_time(w, "transfer_completion_time", s->attrs.transfer_completion_time);
 }
 
 TEXT(progress_text)
@@ -353,7 +355,7 @@ TEXT(error_text)
 		return;
 	}
 	describe_error(buf, sizeof(buf), &s->error, s->files, s->n_files);
-	printf("%-21s%s (context %s)\n", label, buf, error_context_name(s->error.context));
+	printf("%-21s%s (context %s)\n", label, buf, kbits_error_context_name(s->error.context));
 }
 
 JSON(error_json)
@@ -364,6 +366,8 @@ JSON(error_json)
 	else
 		json_null(w);
 }
+
+static void json_file(struct json *w, const struct kbits_file *file, size_t index);
 
 JSON(files_json)
 {
@@ -448,43 +452,100 @@ void put_guid(const char *g, bool json)
 
 /* ------------------------------------------------------------------ files */
 
+/* A file and its place in the job. */
+struct file_view {
+	const struct kbits_file *f;
+	size_t index;
+};
+
+static void index_text(const struct file_view *v)
+{
+	printf("%zu: ", v->index);
+}
+
+static void index_json(struct json *w, const struct file_view *v)
+{
+	json_member_uint(w, "index", v->index);
+}
+
+static void names_text(const struct file_view *v)
+{
+	put_text(stdout, v->f->remote_name);
+	fputs(" -> ", stdout);
+	put_text(stdout, v->f->local_name);
+	putchar('\n');
+}
+
+static void names_json(struct json *w, const struct file_view *v)
+{
+	json_member_string(w, "remote_name", v->f->remote_name);
+	json_member_string(w, "local_name", v->f->local_name);
+}
+
+static void bytes_text(const struct file_view *v)
+{
+	printf("   %llu of ", (unsigned long long)v->f->bytes_transferred);
+	if (v->f->bytes_total == KBITS_SIZE_UNKNOWN)
+		fputs("? bytes", stdout);
+	else
+		printf("%llu bytes", (unsigned long long)v->f->bytes_total);
+}
+
+static void bytes_json(struct json *w, const struct file_view *v)
+{
+	if (v->f->bytes_total == KBITS_SIZE_UNKNOWN)
+		json_member_null(w, "bytes_total");
+	else
+		json_member_uint(w, "bytes_total", v->f->bytes_total);
+	json_member_uint(w, "bytes_transferred", v->f->bytes_transferred);
+}
+
+static void completed_text(const struct file_view *v)
+{
+	printf(", %s\n", v->f->completed ? "completed" : "not completed");
+}
+
+static void completed_json(struct json *w, const struct file_view *v)
+{
+	json_member_bool(w, "completed", v->f->completed);
+}
+
+/* The text: "INDEX: REMOTE -> LOCAL", then "   DONE of TOTAL bytes, completed". */
+static const struct file_field {
+	void (*text)(const struct file_view *v);
+	void (*json)(struct json *w, const struct file_view *v);
+} file_fields[] = {
+	{ index_text, index_json },
+	{ names_text, names_json },
+	{ bytes_text, bytes_json },
+	{ completed_text, completed_json },
+};
+
+#define N_FILE_FIELDS (sizeof(file_fields) / sizeof(file_fields[0]))
+
 void put_files(const struct kbits_file *files, size_t n)
 {
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < n; i++) {
-		const struct kbits_file *f = &files[i];
+		const struct file_view v = { &files[i], i };
 
-		printf("%zu: ", i);
-		put_text(stdout, f->remote_name);
-		fputs(" -> ", stdout);
-		put_text(stdout, f->local_name);
-		putchar('\n');
-		if (f->bytes_total == KBITS_SIZE_UNKNOWN)
-			printf("   %llu of ? bytes, %s\n", (unsigned long long)f->bytes_transferred,
-			       f->completed ? "completed" : "not completed");
-		else
-			printf("   %llu of %llu bytes, %s\n",
-			       (unsigned long long)f->bytes_transferred,
-			       (unsigned long long)f->bytes_total,
-			       f->completed ? "completed" : "not completed");
+		for (k = 0; k < N_FILE_FIELDS; k++)
+			file_fields[k].text(&v);
 	}
 	if (!n)
 		puts("no files");
 }
 
-void json_file(struct json *w, const struct kbits_file *file, size_t index)
+/* A file's JSON object; @index its place in the job. */
+static void json_file(struct json *w, const struct kbits_file *file, size_t index)
 {
+	const struct file_view v = { file, index };
+	size_t k;
+
 	json_object_begin(w);
-	json_member_uint(w, "index", index);
-	json_member_string(w, "remote_name", file->remote_name);
-	json_member_string(w, "local_name", file->local_name);
-	if (file->bytes_total == KBITS_SIZE_UNKNOWN)
-		json_member_null(w, "bytes_total");
-	else
-		json_member_uint(w, "bytes_total", file->bytes_total);
-	json_member_uint(w, "bytes_transferred", file->bytes_transferred);
-	json_member_bool(w, "completed", file->completed);
+	for (k = 0; k < N_FILE_FIELDS; k++)
+		file_fields[k].json(w, &v);
 	json_object_end(w);
 }
 
@@ -517,12 +578,12 @@ static const struct kbits_file *error_file(const struct error_view *v)
 
 static void context_text(const struct error_view *v)
 {
-	printf("%s\n", error_context_name(v->e->context));
+	printf("%s\n", kbits_error_context_name(v->e->context));
 }
 
 static void context_json(struct json *w, const struct error_view *v)
 {
-	json_member_string(w, "context", error_context_name(v->e->context));
+	json_member_string(w, "context", kbits_error_context_name(v->e->context));
 }
 
 static void code_text(const struct error_view *v)

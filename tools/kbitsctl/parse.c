@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kbitsctl: the arguments: priorities, types, notify flags and seconds (with
- * the names of priorities and notify flags given back), and the REMOTE and
- * LOCAL names made absolute and checked.
+ * kbitsctl: the arguments: notify flags (and their names given back) and
+ * seconds, and the REMOTE and LOCAL names made absolute and checked.
+ * (libkbits reads and names priorities and types.)
  */
 #include "config.h"
 
@@ -13,39 +13,6 @@
 #include <unistd.h>
 
 #include "kbitsctl.h"
-
-static const char *const priority_names[] = { "foreground", "high", "normal", "low" };
-
-int parse_priority(const char *s, enum kbits_job_priority *p)
-{
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		if (!strcasecmp(s, priority_names[i])) {
-			*p = (enum kbits_job_priority)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const char *priority_name(enum kbits_job_priority p)
-{
-	return (unsigned int)p < 4 ? priority_names[p] : "unknown";
-}
-
-int parse_type(const char *s, enum kbits_job_type *t)
-{
-	if (!strcasecmp(s, "download"))
-		*t = KBITS_JOB_TYPE_DOWNLOAD;
-	else if (!strcasecmp(s, "upload"))
-		*t = KBITS_JOB_TYPE_UPLOAD;
-	else if (!strcasecmp(s, "upload-reply") || !strcasecmp(s, "upload_reply"))
-		*t = KBITS_JOB_TYPE_UPLOAD_REPLY;
-	else
-		return -1;
-	return 0;
-}
 
 static const struct {
 	const char *name;

@@ -59,7 +59,7 @@ int settings_option(const char *cmd, struct settings *st, int c, const char *arg
 
 	switch (c) {
 	case 'p':
-		if (parse_priority(arg, &st->priority) < 0)
+		if (kbits_job_priority_from_name(arg, &st->priority) < 0)
 			return usage_fail(cmd, "unknown priority '%s' (foreground, high, normal or low)",
 					  arg);
 		st->prio = true;
@@ -262,30 +262,23 @@ void settings_free(struct settings *st)
 }
 
 /*
- * settings_apply()'s steps.  Each reads what the job has (before any
- * change), makes its change, and undoes it; in an order that can be undone:
- * the headers last, so that they never need undoing.
+ * settings_apply()'s steps.  Each makes its change and undoes it, in an
+ * order that can be undone: the headers last, so that they never need
+ * undoing.  What they undo with is read before any change: the settings
+ * GET_ATTR has, at once, and those with a call of their own.
  */
 struct undo {
-	enum kbits_job_priority priority;
-	uint32_t notify_flags, retry_delay, no_progress_timeout, max_download_time;
+	struct kbits_job_attrs attrs;
 	char *description, *display_name;
 	enum kbits_proxy_usage proxy_usage;
 	char *proxy_list, *proxy_bypass;
-	bool dynamic;
 };
 
 struct set_step {
 	const char *what;		/* "cannot WHAT" */
 	bool (*wanted)(const struct settings *st);
-	/* Reads what to undo with; NULL: nothing to read. */
+	/* Reads what to undo with, when not in undo.attrs; NULL: nothing to read. */
 	int (*save)(struct kbits_job *j, struct undo *u);
-	/*
-	 * Read even when not set: whatever the options, a job whose settings
-	 * cannot be read fails as "cannot read the job's settings" before
-	 * anything changes.
-	 */
-	bool save_always;
 	int (*apply)(struct kbits_job *j, const struct settings *st);
 	/* Best effort: the job may be final by now.  NULL: never undone. */
 	void (*undo)(struct kbits_job *j, const struct undo *u);
@@ -305,11 +298,6 @@ STEP_WANTED(dynamic, st->dyn)
 STEP_WANTED(max_download, st->mdt)
 STEP_WANTED(headers, st->headers != NULL)
 
-static int priority_save(struct kbits_job *j, struct undo *u)
-{
-	return kbits_job_get_priority(j, &u->priority);
-}
-
 static int priority_apply(struct kbits_job *j, const struct settings *st)
 {
 	return kbits_job_set_priority(j, st->priority);
@@ -317,12 +305,7 @@ static int priority_apply(struct kbits_job *j, const struct settings *st)
 
 static void priority_undo(struct kbits_job *j, const struct undo *u)
 {
-	kbits_job_set_priority(j, u->priority);
-}
-
-static int notify_save(struct kbits_job *j, struct undo *u)
-{
-	return kbits_job_get_notify_flags(j, &u->notify_flags);
+	kbits_job_set_priority(j, u->attrs.priority);
 }
 
 static int notify_apply(struct kbits_job *j, const struct settings *st)
@@ -332,12 +315,7 @@ static int notify_apply(struct kbits_job *j, const struct settings *st)
 
 static void notify_undo(struct kbits_job *j, const struct undo *u)
 {
-	kbits_job_set_notify_flags(j, u->notify_flags);
-}
-
-static int retry_save(struct kbits_job *j, struct undo *u)
-{
-	return kbits_job_get_min_retry_delay(j, &u->retry_delay);
+	kbits_job_set_notify_flags(j, u->attrs.notify_flags);
 }
 
 static int retry_apply(struct kbits_job *j, const struct settings *st)
@@ -347,12 +325,7 @@ static int retry_apply(struct kbits_job *j, const struct settings *st)
 
 static void retry_undo(struct kbits_job *j, const struct undo *u)
 {
-	kbits_job_set_min_retry_delay(j, u->retry_delay);
-}
-
-static int timeout_save(struct kbits_job *j, struct undo *u)
-{
-	return kbits_job_get_no_progress_timeout(j, &u->no_progress_timeout);
+	kbits_job_set_min_retry_delay(j, u->attrs.min_retry_delay);
 }
 
 static int timeout_apply(struct kbits_job *j, const struct settings *st)
@@ -362,7 +335,7 @@ static int timeout_apply(struct kbits_job *j, const struct settings *st)
 
 static void timeout_undo(struct kbits_job *j, const struct undo *u)
 {
-	kbits_job_set_no_progress_timeout(j, u->no_progress_timeout);
+	kbits_job_set_no_progress_timeout(j, u->attrs.no_progress_timeout);
 }
 
 static int description_save(struct kbits_job *j, struct undo *u)
@@ -417,11 +390,6 @@ static void proxy_undo(struct kbits_job *j, const struct undo *u)
 			    override && *u->proxy_bypass ? u->proxy_bypass : NULL);
 }
 
-static int dynamic_save(struct kbits_job *j, struct undo *u)
-{
-	return kbits_job_get_dynamic_content(j, &u->dynamic);
-}
-
 static int dynamic_apply(struct kbits_job *j, const struct settings *st)
 {
 	return kbits_job_set_dynamic_content(j, st->dynamic);
@@ -429,12 +397,16 @@ static int dynamic_apply(struct kbits_job *j, const struct settings *st)
 
 static void dynamic_undo(struct kbits_job *j, const struct undo *u)
 {
-	kbits_job_set_dynamic_content(j, u->dynamic);
+	kbits_job_set_dynamic_content(j, (u->attrs.flags & KBITS_JOB_DYNAMIC_CONTENT) != 0);
 }
 
+/*
+ * undo.attrs has it too, but reads 0 from a module without maximum download
+ * times: this call fails there (EOPNOTSUPP) before anything changes.
+ */
 static int max_download_save(struct kbits_job *j, struct undo *u)
 {
-	return kbits_job_get_max_download_time(j, &u->max_download_time);
+	return kbits_job_get_max_download_time(j, &u->attrs.max_download_time);
 }
 
 static int max_download_apply(struct kbits_job *j, const struct settings *st)
@@ -444,7 +416,7 @@ static int max_download_apply(struct kbits_job *j, const struct settings *st)
 
 static void max_download_undo(struct kbits_job *j, const struct undo *u)
 {
-	kbits_job_set_max_download_time(j, u->max_download_time);
+	kbits_job_set_max_download_time(j, u->attrs.max_download_time);
 }
 
 static int headers_apply(struct kbits_job *j, const struct settings *st)
@@ -452,34 +424,35 @@ static int headers_apply(struct kbits_job *j, const struct settings *st)
 	return kbits_job_set_http_headers(j, st->headers);
 }
 
-#define STEP(name, always, what, undo) \
-	{ what, name##_wanted, name##_save, always, name##_apply, undo }
+#define STEP(name, what, save) \
+	{ what, name##_wanted, save, name##_apply, name##_undo }
 
 static const struct set_step set_steps[] = {
-	STEP(priority, true, "set the priority", priority_undo),
-	STEP(notify, true, "set the notify flags", notify_undo),
-	STEP(retry, true, "set the retry delay", retry_undo),
-	STEP(timeout, true, "set the no-progress timeout", timeout_undo),
-	STEP(description, false, "set the description", description_undo),
-	STEP(display_name, false, "set the display name", display_name_undo),
-	STEP(proxy, false, "set the proxy settings", proxy_undo),
-	STEP(dynamic, false, "set dynamic content", dynamic_undo),
-	STEP(max_download, false, "set the maximum download time", max_download_undo),
+	STEP(priority, "set the priority", NULL),
+	STEP(notify, "set the notify flags", NULL),
+	STEP(retry, "set the retry delay", NULL),
+	STEP(timeout, "set the no-progress timeout", NULL),
+	STEP(description, "set the description", description_save),
+	STEP(display_name, "set the display name", display_name_save),
+	STEP(proxy, "set the proxy settings", proxy_save),
+	STEP(dynamic, "set dynamic content", NULL),
+	STEP(max_download, "set the maximum download time", max_download_save),
 	/* Last, so that it never needs undoing (nor reading). */
-	{ "set the HTTP headers", headers_wanted, NULL, false, headers_apply, NULL },
+	{ "set the HTTP headers", headers_wanted, NULL, headers_apply, NULL },
 };
 
 #define N_SET_STEPS (sizeof(set_steps) / sizeof(set_steps[0]))
 
 int settings_apply(const struct kbits_guid *id, struct kbits_job *j, const struct settings *st)
 {
-	struct undo u = { 0 };
+	struct undo u = { .attrs.size = sizeof(u.attrs) };
 	size_t i, done;
-	int ret = EXIT_OK, err = 0;
+	int ret = EXIT_OK, err;
 
-	/* What to undo with: the job's settings now, those that change. */
+	/* What to undo with: the job's settings now (those GET_ATTR has, always). */
+	err = kbits_job_get_attrs(j, &u.attrs);
 	for (i = 0; i < N_SET_STEPS && !err; i++)
-		if (set_steps[i].save && (set_steps[i].save_always || set_steps[i].wanted(st)))
+		if (set_steps[i].save && set_steps[i].wanted(st))
 			err = set_steps[i].save(j, &u);
 	if (err) {
 		ret = job_fail(id, j, "read the job's settings", err);
