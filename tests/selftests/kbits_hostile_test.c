@@ -39,7 +39,10 @@
  * or one of the hostile value's errnos, and the queue must end as it began.
  *
  * Run as root with kbits loaded and no agent attached (the test attaches
- * one); tests/selftests/run-in-vm.sh does that in the test VM.
+ * one); tests/selftests/run-in-vm.sh does that in the test VM.  The tests
+ * run as root only (kbits_helpers.h's kbits_uid_ranges[] keeps uids
+ * 2800-2899 for them); the last test checks that no job of theirs is left
+ * in the queue, and no agent attached.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -61,8 +64,6 @@
 #include "harness.h"
 #include "kbits_helpers.h"
 
-#define KADDR		((void *)0xffff888000000000ull)
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define PARAM_MAX_FILES	"/sys/module/kbits/parameters/max_files_per_job"
 #define ATTR_ALL	(KBITS_ATTR_PRIORITY | KBITS_ATTR_NOTIFY_FLAGS | \
 			 KBITS_ATTR_MIN_RETRY_DELAY | \
@@ -1725,4 +1726,11 @@ TEST_TIMEOUT(read_once, 150)
 	ctx_exit(c);
 }
 
-TEST_HARNESS_MAIN
+/* --------------------------------------------------------------- cleanup */
+
+NO_JOBS_LEFT_BEHIND(true)
+
+int main(int argc, char **argv)
+{
+	return kbits_selftest_main(argc, argv);
+}

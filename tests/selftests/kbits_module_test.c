@@ -4,7 +4,8 @@
  * finit_module brings it back empty, and the agent's export and import
  * carry jobs across a reload.  Run as root with kbits loaded and
  * KBITS_KO=/path/to/kbits.ko, after the other selftests: it unloads and
- * reloads the module and leaves it loaded with default parameters.
+ * reloads the module and leaves it loaded with default parameters.  Its
+ * users are uids 3000 and 3001 (kbits_helpers.h's kbits_uid_ranges[]).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -167,8 +168,8 @@ TEST(unload_frees_queue_and_reload)
 	pid = th_fork();
 	if (pid == 0) {
 		ASSERT_SYSOK(setgroups(0, NULL));
-		ASSERT_SYSOK(setresgid(1000, 1000, 1000));
-		ASSERT_SYSOK(setresuid(1000, 1000, 1000));
+		ASSERT_SYSOK(setresgid(3000, 3000, 3000));
+		ASSERT_SYSOK(setresuid(3000, 3000, 3000));
 		close(make_dl_job(dev, "a user's, left in the queue", user_id));
 		_exit(0);
 	}
@@ -299,8 +300,8 @@ TEST(export_reload_import)
 		};
 
 		ASSERT_SYSOK(setgroups(0, NULL));
-		ASSERT_SYSOK(setresgid(2600, 2600, 2600));
-		ASSERT_SYSOK(setresuid(2600, 2600, 2600));
+		ASSERT_SYSOK(setresgid(3001, 3001, 3001));
+		ASSERT_SYSOK(setresuid(3001, 3001, 3001));
 		fd = make_dl_job(dev, "a user's, across a reload", user->id);
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_DESCRIPTION, &d));
 		ASSERT_SYSOK(raw_set_proxy(fd, KBITS_PROXY_OVERRIDE, user_proxy,
@@ -377,8 +378,8 @@ TEST(export_reload_import)
 		struct kbits_job_progress p;
 
 		ASSERT_SYSOK(setgroups(0, NULL));
-		ASSERT_SYSOK(setresgid(2600, 2600, 2600));
-		ASSERT_SYSOK(setresuid(2600, 2600, 2600));
+		ASSERT_SYSOK(setresgid(3001, 3001, 3001));
+		ASSERT_SYSOK(setresuid(3001, 3001, 3001));
 		fd = raw_get(dev, user->id);
 		ASSERT_SYSOK(fd);
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, &p));
