@@ -2,16 +2,19 @@
 /*
  * kbits selftests: libkbits against the real module -- its handles and
  * their references (from threads too), kbits_job_from_fd(), the job
- * model's getters and setters, proxy settings and HTTP headers, and the
- * error an agent reported.  tests/unit/ tests libkbits on the host,
- * without the module.  Run as root with kbits loaded
- * (tests/selftests/run-in-vm.sh does that in the test VM), and with no
- * agent attached (lib_get_error attaches one).  The tests run as root
+ * model's getters and setters (one at a time, and all at once with
+ * kbits_job_get_attrs/set_attrs), proxy settings and HTTP headers, and the
+ * error an agent reported (through both versions of kbits_job_get_error).
+ * tests/unit/ tests libkbits on the host, without the module.  Run as root
+ * with kbits loaded (tests/selftests/run-in-vm.sh does that in the test
+ * VM), and with no agent attached (lib_get_error and
+ * lib_get_error_versions attach one).  The tests run as root
  * only (kbits_helpers.h's kbits_uid_ranges[] keeps uids 2050-2059 for
  * them); the last test checks that no job a test made is left in the
  * queue, and no agent attached.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -512,6 +515,256 @@ TEST(lib_get_error)
 	EXPECT_STREQ(text, e.text);
 	free(e.text);
 	EXPECT_RET(0, kbits_job_cancel(j));
+	kbits_job_unref(j);
+	kbits_unref(m);
+}
+
+/*
+ * The agent reports an error on job @g, which it takes first: the job must
+ * be QUEUED.  @flags: KBITS_ERROR_* of the report.
+ */
+static void lib_report_error(const struct kbits_guid *g, uint32_t context, int code,
+			     uint32_t flags, const char *text)
+{
+	struct kbits_agent_error ae;
+	struct kbits_agent_job take;
+	int dev, agent;
+
+	dev = dev_open();
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
+	ASSERT_SYSOK(agent);
+	close(dev);
+	memset(&take, 0, sizeof(take));
+	take.size = sizeof(take);
+	memcpy(take.id, g->bytes, sizeof(take.id));
+	ASSERT_SYSOK(ioctl(agent, KBITS_AGENT_IOC_TAKE_JOB, &take));
+	memset(&ae, 0, sizeof(ae));
+	ae.size = sizeof(ae);
+	memcpy(ae.id, g->bytes, sizeof(ae.id));
+	ae.flags = flags;
+	ae.context = context;
+	ae.code = code;
+	ae.file_index = 0;
+	ae.text = (uintptr_t)text;
+	ae.text_len = strlen(text);
+	ASSERT_SYSOK(ioctl(agent, KBITS_AGENT_IOC_ERROR, &ae));
+	close(agent);
+}
+
+/* struct kbits_error before LIBKBITS_0.5, what old binaries allocate */
+struct kbits_error_v0_1 {
+	enum kbits_error_context context;
+	int code;
+	uint32_t file_index;
+	char *text;
+};
+
+typedef int get_error_fn(struct kbits_job *, void *);
+
+/*
+ * The function behind kbits_job_get_error@LIBKBITS_0.1, by its own name:
+ * found only where libkbits.c is compiled into this program
+ * (tests/selftests/Makefile with KBITS_SRC, the kselftest lane), which has
+ * no symbol versions.  libkbits.so keeps the name local: NULL there.
+ */
+extern get_error_fn kbits_job_get_error_v0_1 __attribute__((weak));
+
+/*
+ * kbits_job_get_error's two versions (LIBKBITS_0.5): @@LIBKBITS_0.5, what
+ * this program links to, fills struct kbits_error's flags (KBITS_ERROR_HTTP
+ * for an HTTP status); @LIBKBITS_0.1, what binaries linked before call,
+ * writes the old struct and not one byte past it.
+ */
+TEST(lib_get_error_versions)
+{
+	void *p01 = dlvsym(RTLD_DEFAULT, "kbits_job_get_error", "LIBKBITS_0.1");
+	unsigned char buf[sizeof(struct kbits_error_v0_1) + 64];
+	struct kbits_error_v0_1 old;
+	struct kbits_job *j = NULL;
+	struct kbits *m = NULL;
+	struct kbits_error e;
+	struct kbits_guid g;
+	get_error_fn *v01 = kbits_job_get_error_v0_1;
+	size_t i;
+
+	if (p01)	/* libkbits.so: by its version */
+		memcpy(&v01, &p01, sizeof(v01));	/* POSIX's way to a function pointer */
+	ASSERT_TRUE(v01 != NULL);
+	ASSERT_RET(0, kbits_new(&m, 0));
+	ASSERT_RET(0, kbits_create_job(m, "versions", KBITS_JOB_TYPE_DOWNLOAD, &g, &j));
+	ASSERT_RET(0, kbits_job_add_file(j, "http://h/missing", "/tmp/kbits-missing"));
+	ASSERT_RET(0, kbits_job_resume(j));
+	lib_report_error(&g, KBITS_ERROR_CONTEXT_REMOTE_FILE, 404, KBITS_ERROR_HTTP,
+			 "HTTP 404: not found");
+
+	memset(&e, 0xa5, sizeof(e));
+	ASSERT_RET(0, kbits_job_get_error(j, &e));
+	EXPECT_EQ(KBITS_ERROR_CONTEXT_REMOTE_FILE, e.context);
+	EXPECT_EQ(404, e.code);
+	EXPECT_EQ(0, e.file_index);
+	EXPECT_EQ(KBITS_ERROR_HTTP, e.flags);
+	EXPECT_STREQ("HTTP 404: not found", e.text);
+	free(e.text);
+
+	memset(buf, 0xa5, sizeof(buf));
+	ASSERT_RET(0, v01(j, buf));
+	memcpy(&old, buf, sizeof(old));
+	EXPECT_EQ(KBITS_ERROR_CONTEXT_REMOTE_FILE, old.context);
+	EXPECT_EQ(404, old.code);
+	EXPECT_EQ(0, old.file_index);
+	EXPECT_STREQ("HTTP 404: not found", old.text);
+	free(old.text);
+	for (i = sizeof(old); i < sizeof(buf); i++)
+		if (buf[i] != 0xa5)
+			break;
+	EXPECT_EQ(sizeof(buf), i);	/* nothing written past the old struct */
+
+	/* an errno: flags 0 */
+	ASSERT_RET(0, kbits_job_resume(j));
+	lib_report_error(&g, KBITS_ERROR_CONTEXT_TRANSPORT, ECONNREFUSED, 0,
+			 "connection refused");
+	memset(&e, 0xa5, sizeof(e));
+	ASSERT_RET(0, kbits_job_get_error(j, &e));
+	EXPECT_EQ(KBITS_ERROR_CONTEXT_TRANSPORT, e.context);
+	EXPECT_EQ(ECONNREFUSED, e.code);
+	EXPECT_EQ(0, e.flags);
+	free(e.text);
+	memset(buf, 0xa5, sizeof(buf));
+	ASSERT_RET(0, v01(j, buf));
+	memcpy(&old, buf, sizeof(old));
+	EXPECT_EQ(ECONNREFUSED, old.code);
+	free(old.text);
+	for (i = sizeof(old); i < sizeof(buf); i++)
+		if (buf[i] != 0xa5)
+			break;
+	EXPECT_EQ(sizeof(buf), i);
+
+	/* get_attrs counts them */
+	{
+		struct kbits_job_attrs a = { .size = sizeof(a) };
+
+		ASSERT_RET(0, kbits_job_get_attrs(j, &a));
+		EXPECT_EQ(2, a.error_count);
+	}
+	EXPECT_RET(0, kbits_job_cancel(j));
+	kbits_job_unref(j);
+	kbits_unref(m);
+}
+
+/*
+ * kbits_job_get_attrs/set_attrs (LIBKBITS_0.5): one read of everything the
+ * single getters read; a set of several fields, all or none; fields the
+ * mask does not name are not read; no byte past @size.
+ */
+TEST(lib_job_attrs)
+{
+	unsigned char big[sizeof(struct kbits_job_attrs) + 32];
+	struct kbits_job_attrs a, b, *pa;
+	struct kbits_job *j = NULL;
+	struct kbits_job_times t;
+	struct kbits *m = NULL;
+	struct kbits_guid g;
+	bool dyn;
+	size_t i;
+
+	ASSERT_RET(0, kbits_new(&m, 0));
+	ASSERT_RET(0, kbits_create_job(m, "attrs", KBITS_JOB_TYPE_DOWNLOAD, &g, &j));
+
+	/* a new job's, as the single getters give them */
+	memset(&a, 0x5a, sizeof(a));
+	a.size = sizeof(a);
+	ASSERT_RET(0, kbits_job_get_attrs(j, &a));
+	EXPECT_EQ(KBITS_JOB_ATTRS_SIZE_VER0, a.size);
+	EXPECT_EQ(KBITS_PRIORITY_NORMAL, a.priority);
+	EXPECT_EQ(KBITS_NOTIFY_JOB_TRANSFERRED | KBITS_NOTIFY_JOB_ERROR, a.notify_flags);
+	EXPECT_EQ(600, a.min_retry_delay);
+	EXPECT_EQ(1209600, a.no_progress_timeout);
+	EXPECT_EQ(7776000, a.max_download_time);
+	EXPECT_EQ(0, a.flags);
+	EXPECT_EQ(0, a.error_count);
+	EXPECT_EQ(0, a.transfer_time);
+	ASSERT_RET(0, kbits_job_get_times(j, &t));
+	EXPECT_EQ(t.creation_time, a.creation_time);
+	EXPECT_EQ(t.modification_time, a.modification_time);
+	EXPECT_EQ(0, a.transfer_completion_time);
+	EXPECT_TRUE(a.creation_time > 0);
+
+	/* several at once; the others stay */
+	b = a;
+	b.priority = KBITS_PRIORITY_LOW;
+	b.min_retry_delay = 30;
+	b.max_download_time = 100;
+	b.notify_flags = 0x7777;	/* not named: not read */
+	b.flags = 0xffff;		/* not named: not read (SET_ATTR would refuse it) */
+	ASSERT_RET(0, kbits_job_set_attrs(j, KBITS_ATTR_PRIORITY | KBITS_ATTR_MIN_RETRY_DELAY |
+				       KBITS_ATTR_MAX_DOWNLOAD_TIME, &b));
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	ASSERT_RET(0, kbits_job_get_attrs(j, &b));
+	EXPECT_EQ(KBITS_PRIORITY_LOW, b.priority);
+	EXPECT_EQ(30, b.min_retry_delay);
+	EXPECT_EQ(100, b.max_download_time);
+	EXPECT_EQ(a.notify_flags, b.notify_flags);
+	EXPECT_EQ(a.no_progress_timeout, b.no_progress_timeout);
+	EXPECT_EQ(0, b.flags);
+
+	/* all or none: a bad retry delay leaves the priority too */
+	b.priority = KBITS_PRIORITY_HIGH;
+	b.min_retry_delay = 4;
+	EXPECT_RET(-EINVAL, kbits_job_set_attrs(j, KBITS_ATTR_PRIORITY |
+						KBITS_ATTR_MIN_RETRY_DELAY, &b));
+	b.priority = KBITS_PRIORITY_HIGH;
+	b.min_retry_delay = 60;
+	EXPECT_RET(-EINVAL, kbits_job_set_attrs(j, KBITS_ATTR_PRIORITY | (1U << 6), &b));
+	EXPECT_RET(-EINVAL, kbits_job_set_attrs(j, KBITS_ATTR_PRIORITY | (1U << 31), &b));
+	b.size = KBITS_JOB_ATTRS_SIZE_VER0 - 1;
+	EXPECT_RET(-EINVAL, kbits_job_set_attrs(j, KBITS_ATTR_PRIORITY, &b));
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	ASSERT_RET(0, kbits_job_get_attrs(j, &b));
+	EXPECT_EQ(KBITS_PRIORITY_LOW, b.priority);
+	EXPECT_EQ(30, b.min_retry_delay);
+
+	/* the job flags and the notify flags */
+	b.flags = KBITS_JOB_DYNAMIC_CONTENT;
+	b.notify_flags = KBITS_NOTIFY_ALL;
+	b.no_progress_timeout = 0;
+	ASSERT_RET(0, kbits_job_set_attrs(j, KBITS_ATTR_FLAGS | KBITS_ATTR_NOTIFY_FLAGS |
+				       KBITS_ATTR_NO_PROGRESS_TIMEOUT, &b));
+	ASSERT_RET(0, kbits_job_get_dynamic_content(j, &dyn));
+	EXPECT_TRUE(dyn);
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	ASSERT_RET(0, kbits_job_get_attrs(j, &b));
+	EXPECT_EQ(KBITS_JOB_DYNAMIC_CONTENT, b.flags);
+	EXPECT_EQ(KBITS_NOTIFY_ALL, b.notify_flags);
+	EXPECT_EQ(0, b.no_progress_timeout);
+	EXPECT_TRUE(b.modification_time >= a.modification_time);
+	/* mask 0 changes nothing */
+	EXPECT_RET(0, kbits_job_set_attrs(j, 0, &b));
+
+	/* a bigger struct (a newer program's): no byte past this version's */
+	memset(big, 0xa5, sizeof(big));
+	pa = (struct kbits_job_attrs *)big;
+	pa->size = sizeof(big);
+	ASSERT_RET(0, kbits_job_get_attrs(j, pa));
+	EXPECT_EQ(KBITS_JOB_ATTRS_SIZE_VER0, pa->size);
+	EXPECT_EQ(KBITS_PRIORITY_LOW, pa->priority);
+	for (i = sizeof(*pa); i < sizeof(big); i++)
+		if (big[i] != 0xa5)
+			break;
+	EXPECT_EQ(sizeof(big), i);
+	/* a smaller one: nothing */
+	memset(&b, 0x5a, sizeof(b));
+	b.size = KBITS_JOB_ATTRS_SIZE_VER0 - 8;
+	EXPECT_RET(-EINVAL, kbits_job_get_attrs(j, &b));
+	EXPECT_EQ(0x5a5a5a5a, b.notify_flags);
+
+	/* a final job's settings do not change */
+	EXPECT_RET(0, kbits_job_cancel(j));
+	b.size = sizeof(b);
+	b.priority = KBITS_PRIORITY_HIGH;
+	EXPECT_RET(-EBADFD, kbits_job_set_attrs(j, KBITS_ATTR_PRIORITY, &b));
 	kbits_job_unref(j);
 	kbits_unref(m);
 }
