@@ -43,12 +43,10 @@
 #include <linux/kbits.h>
 #include <linux/nsfs.h>
 
+#define FILES_DIR	"/tmp/at"	/* add_n()'s */
+
 #include "harness.h"
 #include "kbits_helpers.h"
-
-#define DEV_PATH	"/dev/kbits"
-#define KADDR		((void *)0xffff888000000000ull)
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define DL	KBITS_JOB_TYPE_DOWNLOAD
 #define UP	KBITS_JOB_TYPE_UPLOAD
@@ -141,76 +139,6 @@ static void unknown_guid(uint8_t *id)
 
 	memcpy(id, g, sizeof(g));
 }
-
-/* ----------------------------------------------------------------- files */
-
-static int add_n(int fd, uint32_t n, const char *tag)
-{
-	struct kbits_file_spec specs[8];
-	char names[8][2][64];
-	struct kbits_add_files a;
-	uint32_t i;
-
-	ASSERT_LE(n, ARRAY_SIZE(specs));
-	memset(specs, 0, sizeof(specs));
-	for (i = 0; i < n; i++) {
-		snprintf(names[i][0], 64, "http://example.test/%s/%u", tag, i);
-		snprintf(names[i][1], 64, "/tmp/at/%s/%u", tag, i);
-		specs[i].remote = (uintptr_t)names[i][0];
-		specs[i].remote_len = strlen(names[i][0]);
-		specs[i].local = (uintptr_t)names[i][1];
-		specs[i].local_len = strlen(names[i][1]);
-	}
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.count = n;
-	a.entry_size = sizeof(specs[0]);
-	a.files = (uintptr_t)specs;
-	return ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a);
-}
-
-struct got_file {
-	struct kbits_job_file f;
-	char remote[128];
-	char local[128];
-};
-
-static void get_file(int fd, uint32_t index, struct got_file *g)
-{
-	memset(g, 'Z', sizeof(*g));
-	g->f.size = sizeof(g->f);
-	g->f.index = index;
-	g->f.reserved = 0;
-	g->f.remote_len = sizeof(g->remote);
-	g->f.local_len = sizeof(g->local);
-	g->f.remote = (uintptr_t)g->remote;
-	g->f.local = (uintptr_t)g->local;
-	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_FILE, &g->f));
-}
-
-/* File @index must show @total, @done and @flags. */
-#define EXPECT_FILE(fd, index, total, done, fl) do {			\
-	struct got_file g_;						\
-	get_file(fd, index, &g_);					\
-	EXPECT_EQ((uint64_t)(total), g_.f.bytes_total);			\
-	EXPECT_EQ((uint64_t)(done), g_.f.bytes_transferred);		\
-	EXPECT_EQ(fl, g_.f.flags);					\
-} while (0)
-
-static void get_progress(int fd, struct kbits_job_progress *p)
-{
-	memset(p, 0xa5, sizeof(*p));
-	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, p));
-}
-
-#define EXPECT_PROGRESS(fd, total, done, files, files_done) do {	\
-	struct kbits_job_progress p_;					\
-	get_progress(fd, &p_);						\
-	EXPECT_EQ((uint64_t)(total), p_.bytes_total);			\
-	EXPECT_EQ((uint64_t)(done), p_.bytes_transferred);		\
-	EXPECT_EQ(files, p_.files_total);				\
-	EXPECT_EQ(files_done, p_.files_transferred);			\
-} while (0)
 
 static void get_attr(int fd, struct kbits_job_attr *a)
 {
@@ -3610,16 +3538,7 @@ TEST(job_ns_emfile)
 /* --------------------------------------------------------------- cleanup */
 
 /* Every job this run made has left the queue, and no agent is attached. */
-TEST(no_jobs_left_behind)
-{
-	int dev = dev_open(), a;
-
-	EXPECT_EQ(0, jobs_left_behind(dev));
-	a = raw_attach(dev);
-	EXPECT_SYSOK(a);
-	close(a);
-	close(dev);
-}
+NO_JOBS_LEFT_BEHIND(true)
 
 int main(int argc, char **argv)
 {

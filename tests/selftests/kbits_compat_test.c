@@ -6,7 +6,8 @@
  * 64-bit library here) and checks that every ioctl gives a 32-bit process
  * what it gives a 64-bit one: the same struct sizes and command numbers, the
  * same results, the same errors for bad pointers.  Run as root with kbits
- * loaded (tests/selftests/run-in-vm.sh).
+ * loaded (tests/selftests/run-in-vm.sh).  kbits_helpers.h is built -m32
+ * here too: its helpers make the same ioctls from this 32-bit process.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <linux/kbits.h>
 
 #include "harness.h"
+#include "kbits_helpers.h"
 
 _Static_assert(sizeof(void *) == 4, "build this test with -m32");
 
@@ -41,14 +43,6 @@ _Static_assert(sizeof(struct kbits_agent_job_ns) == KBITS_AGENT_JOB_NS_SIZE_VER0
 /* A user address no 32-bit process can have: the kernel must refuse it. */
 #define ABOVE_4G	0x00007f0000001000ull
 
-static int dev_open(void)
-{
-	int fd = open("/dev/kbits", O_RDWR | O_CLOEXEC);
-
-	ASSERT_SYSOK(fd);
-	return fd;
-}
-
 static int create(int dev, const char *name, uint64_t name_ptr, uint8_t *id)
 {
 	struct kbits_create_job c;
@@ -63,45 +57,6 @@ static int create(int dev, const char *name, uint64_t name_ptr, uint8_t *id)
 	if (fd >= 0)
 		memcpy(id, c.id, KBITS_GUID_SIZE);
 	return fd;
-}
-
-static int get(int dev, const uint8_t *id)
-{
-	struct kbits_get_job g;
-
-	memset(&g, 0, sizeof(g));
-	g.size = sizeof(g);
-	memcpy(g.id, id, KBITS_GUID_SIZE);
-	return ioctl(dev, KBITS_IOC_GET_JOB, &g);
-}
-
-static uint32_t job_u32(int fd, unsigned long cmd)
-{
-	uint32_t v = 0xdeadbeef;
-
-	ASSERT_SYSOK(ioctl(fd, cmd, &v));
-	return v;
-}
-
-/* Does one ENUM_JOBS walk of the caller's jobs see @id? */
-static bool enum_sees(int dev, const uint8_t *id)
-{
-	struct kbits_job_id ids[KBITS_ENUM_MAX];
-	struct kbits_enum_jobs e;
-	bool seen = false;
-	uint32_t i;
-
-	memset(&e, 0, sizeof(e));
-	e.size = sizeof(e);
-	e.ids = (uintptr_t)ids;
-	while (e.cursor != KBITS_ENUM_END) {
-		e.count = KBITS_ENUM_MAX;
-		ASSERT_SYSOK(ioctl(dev, KBITS_IOC_ENUM_JOBS, &e));
-		ASSERT_LE(e.count, KBITS_ENUM_MAX);
-		for (i = 0; i < e.count; i++)
-			seen |= !memcmp(ids[i].id, id, KBITS_GUID_SIZE);
-	}
-	return seen;
 }
 
 /* Every ioctl of the foundation, from a 32-bit process, on one job. */
@@ -119,7 +74,7 @@ TEST(compat_create_get_enum_cancel)
 	EXPECT_NE(0, memcmp(id, zero, sizeof(id)));
 	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD));
 
-	fd2 = get(dev, id);
+	fd2 = raw_get(dev, id);
 	ASSERT_SYSOK(fd2);
 	EXPECT_EQ(FD_CLOEXEC, fcntl(fd2, F_GETFD));
 	memset(&got, 0xa5, sizeof(got));
@@ -141,13 +96,13 @@ TEST(compat_create_get_enum_cancel)
 	EXPECT_ERRNO(ERANGE, ioctl(fd2, KBITS_JOB_IOC_GET_DISPLAY_NAME, &s));
 	EXPECT_EQ(strlen(name), s.len);
 
-	EXPECT_TRUE(enum_sees(dev, id));
+	EXPECT_EQ(1, enum_lists(dev, 0, id));
 
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_CANCEL));
 	EXPECT_ERRNO(EBADFD, ioctl(fd2, KBITS_JOB_IOC_CANCEL));
 	EXPECT_EQ(KBITS_JOB_STATE_CANCELLED, job_u32(fd2, KBITS_JOB_IOC_GET_STATE));
-	EXPECT_ERRNO(ENOENT, get(dev, id));
-	EXPECT_FALSE(enum_sees(dev, id));
+	EXPECT_ERRNO(ENOENT, raw_get(dev, id));
+	EXPECT_EQ(0, enum_lists(dev, 0, id));
 	close(fd2);
 	close(fd);
 	close(dev);
@@ -218,7 +173,7 @@ TEST(compat_other_user_eacces)
 		ASSERT_SYSOK(setgroups(0, NULL));
 		ASSERT_SYSOK(setresgid(1000, 1000, 1000));
 		ASSERT_SYSOK(setresuid(1000, 1000, 1000));
-		EXPECT_ERRNO(EACCES, get(dev, id));
+		EXPECT_ERRNO(EACCES, raw_get(dev, id));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);

@@ -190,21 +190,16 @@ static int set_notify(int fd, uint32_t flags)
 	return ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &a);
 }
 
-static int get_progress(int fd, struct kbits_job_progress *p)
-{
-	memset(p, 0xa5, sizeof(*p));
-	return ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, p);
-}
-
 static uint32_t files_total(int fd)
 {
 	struct kbits_job_progress p;
 
-	ASSERT_SYSOK(get_progress(fd, &p));
+	get_progress(fd, &p);
 	return p.files_total;
 }
 
-static int get_file(int fd, uint32_t index, char *local, uint32_t room)
+/* GET_FILE of file @index, its local name into @local (@room bytes). */
+static int get_file_local(int fd, uint32_t index, char *local, uint32_t room)
 {
 	static char remote[KBITS_REMOTE_NAME_MAX + 1];
 	struct kbits_job_file f;
@@ -512,7 +507,7 @@ static void expect_all_refused(int fd)
 	EXPECT_ERRNO(EACCES, ioctl(fd, KBITS_JOB_IOC_GET_TYPE, &v));
 	EXPECT_ERRNO(EACCES, ioctl(fd, KBITS_JOB_IOC_GET_OWNER, &v));
 	EXPECT_EQ(0xdeadbeef, v);
-	EXPECT_ERRNO(EACCES, get_file(fd, 0, buf, sizeof(buf)));
+	EXPECT_ERRNO(EACCES, get_file_local(fd, 0, buf, sizeof(buf)));
 	EXPECT_ERRNO(EACCES, get_attr(fd, &attr));
 	EXPECT_ERRNO(EACCES, get_str(fd, KBITS_JOB_IOC_GET_DESCRIPTION, buf, sizeof(buf)));
 	EXPECT_ERRNO(EACCES, get_str(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, buf, sizeof(buf)));
@@ -520,7 +515,7 @@ static void expect_all_refused(int fd)
 	EXPECT_TRUE(all_bytes(buf, 0, sizeof(buf)));
 	EXPECT_ERRNO(EACCES, raw_get_proxy(fd, gp));
 	EXPECT_ERRNO(EACCES, get_error(fd));
-	EXPECT_ERRNO(EACCES, get_progress(fd, &prog));
+	EXPECT_ERRNO(EACCES, raw_get_progress(fd, &prog));
 	free(gp);
 }
 
@@ -620,7 +615,7 @@ TEST(takeover_revokes_older_fds)
 	EXPECT_EQ(0, job_owner(nfd));
 	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(nfd));
 	EXPECT_EQ(1, files_total(nfd));
-	EXPECT_SYSOK(get_file(nfd, 0, local, sizeof(local)));
+	EXPECT_SYSOK(get_file_local(nfd, 0, local, sizeof(local)));
 	EXPECT_STREQ("/tmp/kbits-cred/a", local);
 	expect_str(nfd, KBITS_JOB_IOC_GET_DESCRIPTION, "alice's");
 	expect_str(nfd, KBITS_JOB_IOC_GET_DISPLAY_NAME, "cred: alice's");

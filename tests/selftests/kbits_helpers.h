@@ -2,10 +2,13 @@
 /*
  * Helpers that the kbits selftests share: opening /dev/kbits, creating,
  * getting and cancelling jobs, becoming another user, memory a test's
- * children share, passing fds, ENUM_JOBS walks; and what every program
- * has: its uids (kbits_uid_ranges[]), its last test (NO_JOBS_LEFT_BEHIND)
- * and, for most, its main() (kbits_selftest_main()).  Include after
- * harness.h (they ASSERT).
+ * children share, passing fds, a job's files and progress, ENUM_JOBS
+ * walks; and what every program has: its uids (kbits_uid_ranges[]), its
+ * last test (NO_JOBS_LEFT_BEHIND) and, for most, its main()
+ * (kbits_selftest_main()).  Include after harness.h (they ASSERT).  The
+ * 32-bit kbits_compat_test includes it too: nothing here depends on the
+ * size of a pointer (pointer fields are set through uintptr_t), so its
+ * helpers make the same ioctls from the 32-bit process.
  */
 #ifndef KBITS_SELFTEST_HELPERS_H
 #define KBITS_SELFTEST_HELPERS_H
@@ -521,6 +524,106 @@ static inline int find_dev_fd(void)
 	closedir(d);
 	return found;
 }
+
+/* ------------------------------------------------- a job's files, progress */
+
+/*
+ * Where add_n() puts its files: a program whose tests look for those names
+ * defines FILES_DIR before it includes this file.
+ */
+#ifndef FILES_DIR
+#define FILES_DIR	"/tmp/kbits-selftest"
+#endif
+
+/* The names of add_n()'s file @i tagged @tag (64 bytes each). */
+static inline void nth_names(const char *tag, uint32_t i, char *remote, char *local)
+{
+	snprintf(remote, 64, "http://example.test/%s/%u", tag, i);
+	snprintf(local, 64, FILES_DIR "/%s/%u", tag, i);
+}
+
+/* Adds @n files in one ADD_FILES call, named by nth_names(); the ioctl's result. */
+static inline int add_n(int fd, uint32_t n, const char *tag)
+{
+	struct kbits_file_spec *specs = calloc(n ? n : 1, sizeof(*specs));
+	char (*names)[2][64] = calloc(n ? n : 1, sizeof(*names));
+	struct kbits_add_files a;
+	uint32_t i;
+	int r, e;
+
+	ASSERT_TRUE(specs && names);
+	for (i = 0; i < n; i++) {
+		nth_names(tag, i, names[i][0], names[i][1]);
+		specs[i].remote = (uintptr_t)names[i][0];
+		specs[i].remote_len = strlen(names[i][0]);
+		specs[i].local = (uintptr_t)names[i][1];
+		specs[i].local_len = strlen(names[i][1]);
+	}
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.count = n;
+	a.entry_size = sizeof(specs[0]);
+	a.files = (uintptr_t)specs;
+	r = ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a);
+	e = errno;
+	free(specs);
+	free(names);
+	errno = e;
+	return r;
+}
+
+/* A GET_FILE request with room for the longest names. */
+struct got_file {
+	struct kbits_job_file f;
+	char remote[KBITS_REMOTE_NAME_MAX + 1];
+	char local[KBITS_LOCAL_NAME_MAX + 1];
+};
+
+/* GET_FILE of file @index into @g (buffers filled with 'Z' first); the ioctl's result. */
+static inline int get_file(int fd, uint32_t index, struct got_file *g)
+{
+	memset(g, 'Z', sizeof(*g));
+	g->f.size = sizeof(g->f);
+	g->f.index = index;
+	g->f.reserved = 0;
+	g->f.remote_len = sizeof(g->remote);
+	g->f.local_len = sizeof(g->local);
+	g->f.remote = (uintptr_t)g->remote;
+	g->f.local = (uintptr_t)g->local;
+	return ioctl(fd, KBITS_JOB_IOC_GET_FILE, &g->f);
+}
+
+/* File @index must show @total, @done and @flags. */
+#define EXPECT_FILE(fd, index, total, done, fl) do {			\
+	struct got_file g_;						\
+	ASSERT_SYSOK(get_file(fd, index, &g_));				\
+	EXPECT_EQ((uint64_t)(total), g_.f.bytes_total);			\
+	EXPECT_EQ((uint64_t)(done), g_.f.bytes_transferred);		\
+	EXPECT_EQ(fl, g_.f.flags);					\
+} while (0)
+
+/* GET_PROGRESS into @p (filled with 0xa5 first): the ioctl's result. */
+static inline int raw_get_progress(int fd, struct kbits_job_progress *p)
+{
+	memset(p, 0xa5, sizeof(*p));
+	return ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, p);
+}
+
+/* GET_PROGRESS into @p, which must succeed. */
+static inline void get_progress(int fd, struct kbits_job_progress *p)
+{
+	ASSERT_SYSOK(raw_get_progress(fd, p));
+}
+
+/* The job's progress must be @total and @done bytes, @files and @files_done files. */
+#define EXPECT_PROGRESS(fd, total, done, files, files_done) do {	\
+	struct kbits_job_progress p_;					\
+	get_progress(fd, &p_);						\
+	EXPECT_EQ((uint64_t)(total), p_.bytes_total);			\
+	EXPECT_EQ((uint64_t)(done), p_.bytes_transferred);		\
+	EXPECT_EQ(files, p_.files_total);				\
+	EXPECT_EQ(files_done, p_.files_transferred);			\
+} while (0)
 
 /* ------------------------------------------------------------ ENUM_JOBS */
 

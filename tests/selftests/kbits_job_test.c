@@ -38,6 +38,8 @@
 
 #include <linux/kbits.h>
 
+#define FILES_DIR	"/tmp/jt"	/* add_n()'s: the tests look for its names */
+
 #include "harness.h"
 #include "kbits_helpers.h"
 
@@ -234,66 +236,12 @@ static int add_file(int fd, const char *remote, const char *local)
 	return add_specs(fd, &s, 1);
 }
 
-/* The names add_n() gives file @i of the set @tag. */
-static void nth_names(const char *tag, uint32_t i, char *remote, char *local)
-{
-	snprintf(remote, 64, "http://example.test/%s/%u", tag, i);
-	snprintf(local, 64, "/tmp/jt/%s/%u", tag, i);
-}
-
-/* Adds @n files in one call, named by nth_names(); ioctl's result. */
-static int add_n(int fd, uint32_t n, const char *tag)
-{
-	struct kbits_file_spec *specs = calloc(n, sizeof(*specs));
-	char (*names)[2][64] = calloc(n, sizeof(*names));
-	int r, e;
-	uint32_t i;
-
-	ASSERT_TRUE(specs && names);
-	for (i = 0; i < n; i++) {
-		nth_names(tag, i, names[i][0], names[i][1]);
-		specs[i] = spec(names[i][0], names[i][1]);
-	}
-	r = add_specs(fd, specs, n);
-	e = errno;
-	free(specs);
-	free(names);
-	errno = e;
-	return r;
-}
-
-static void get_progress(int fd, struct kbits_job_progress *p)
-{
-	memset(p, 0xa5, sizeof(*p));
-	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, p));
-}
-
 static uint32_t files_total(int fd)
 {
 	struct kbits_job_progress p;
 
 	get_progress(fd, &p);
 	return p.files_total;
-}
-
-/* A GET_FILE request with room for the longest names, and that room. */
-struct got_file {
-	struct kbits_job_file f;
-	char remote[KBITS_REMOTE_NAME_MAX + 1];
-	char local[KBITS_LOCAL_NAME_MAX + 1];
-};
-
-static int get_file(int fd, uint32_t index, struct got_file *g)
-{
-	memset(g, 'Z', sizeof(*g));
-	g->f.size = sizeof(g->f);
-	g->f.index = index;
-	g->f.reserved = 0;
-	g->f.remote_len = sizeof(g->remote);
-	g->f.local_len = sizeof(g->local);
-	g->f.remote = (uintptr_t)g->remote;
-	g->f.local = (uintptr_t)g->local;
-	return ioctl(fd, KBITS_JOB_IOC_GET_FILE, &g->f);
 }
 
 /* File @index must be @remote -> @local, with nothing transferred yet. */

@@ -49,12 +49,10 @@
 
 #include <linux/kbits.h>
 
+#define FILES_DIR	"/tmp/rt"	/* add_n()'s: the tests look for its names */
+
 #include "harness.h"
 #include "kbits_helpers.h"
-
-#define DEV_PATH	"/dev/kbits"
-#define KADDR		((void *)0xffff888000000000ull)
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define DL	KBITS_JOB_TYPE_DOWNLOAD
 #define UP	KBITS_JOB_TYPE_UPLOAD
@@ -196,56 +194,6 @@ static void restore_params(void)
 }
 
 /* ----------------------------------------------------------------- files */
-
-static int add_n(int fd, uint32_t n, const char *tag)
-{
-	struct kbits_file_spec specs[8];
-	char names[8][2][64];
-	struct kbits_add_files a;
-	uint32_t i;
-
-	ASSERT_LE(n, ARRAY_SIZE(specs));
-	memset(specs, 0, sizeof(specs));
-	for (i = 0; i < n; i++) {
-		snprintf(names[i][0], 64, "http://example.test/%s/%u", tag, i);
-		snprintf(names[i][1], 64, "/tmp/rt/%s/%u", tag, i);
-		specs[i].remote = (uintptr_t)names[i][0];
-		specs[i].remote_len = strlen(names[i][0]);
-		specs[i].local = (uintptr_t)names[i][1];
-		specs[i].local_len = strlen(names[i][1]);
-	}
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.count = n;
-	a.entry_size = sizeof(specs[0]);
-	a.files = (uintptr_t)specs;
-	return ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a);
-}
-
-struct got_file {
-	struct kbits_job_file f;
-	char remote[128];
-	char local[128];
-};
-
-static void get_file(int fd, uint32_t index, struct got_file *g)
-{
-	memset(g, 'Z', sizeof(*g));
-	g->f.size = sizeof(g->f);
-	g->f.index = index;
-	g->f.reserved = 0;
-	g->f.remote_len = sizeof(g->remote);
-	g->f.local_len = sizeof(g->local);
-	g->f.remote = (uintptr_t)g->remote;
-	g->f.local = (uintptr_t)g->local;
-	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_FILE, &g->f));
-}
-
-static void get_progress(int fd, struct kbits_job_progress *p)
-{
-	memset(p, 0xa5, sizeof(*p));
-	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_PROGRESS, p));
-}
 
 static void get_attr(int fd, struct kbits_job_attr *a)
 {
@@ -640,7 +588,7 @@ static void view_job(int fd, struct job_view *v)
 	v->nfiles = v->prog.files_total;
 	ASSERT_LE(v->nfiles, RF_MAX);
 	for (i = 0; i < v->nfiles; i++)
-		get_file(fd, i, &v->files[i]);
+		ASSERT_SYSOK(get_file(fd, i, &v->files[i]));
 }
 
 /* Two views of what must be the same job. */
@@ -3754,17 +3702,8 @@ TEST_TIMEOUT(import_largest_record, 120)
 
 /* --------------------------------------------------------------- cleanup */
 
-/* Every job this run made (or imported) has left the queue. */
-TEST(no_jobs_left_behind)
-{
-	int dev = dev_open(), a;
-
-	EXPECT_EQ(0, jobs_left_behind(dev));
-	a = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
-	EXPECT_SYSOK(a);
-	close(a);
-	close(dev);
-}
+/* Every job this run made (or imported) has left the queue, and no agent is attached. */
+NO_JOBS_LEFT_BEHIND(true)
 
 int main(int argc, char **argv)
 {
