@@ -9,7 +9,9 @@ that transfer, monitor, files and error can be tested without kbitsd.
 Writes READYFILE once attached.  For each job that becomes QUEUED it looks
 at the job's display name:
     [ignore]     leaves it QUEUED
-    [404]        final error: REMOTE_FILE, HTTP 404, file 0, "Not Found"
+    [404]        final error: REMOTE_FILE, HTTP 404 (KBITS_ERROR_HTTP), file 0, "Not Found"
+    [refused]    final error: REMOTE_FILE, errno ECONNREFUSED (111: an errno in
+                 HTTP's range, without KBITS_ERROR_HTTP), file 0, "connect failed"
     [enoent]     final error: REMOTE_FILE, errno ENOENT, file 0, "open failed"
     [transient]  transient error: TRANSPORT, ECONNREFUSED, no file
     [slow]       each file as 1000 bytes in 4 steps, 0.4 s apart, then TRANSFERRED
@@ -48,6 +50,7 @@ NO_FILE = 0xffffffff
 SIZE_UNKNOWN = 0xffffffffffffffff
 FILE_COMPLETED = 1
 ERROR_TRANSIENT = 1
+ERROR_HTTP = 2
 
 
 def call(fd, req, buf):
@@ -84,7 +87,10 @@ def work(dev, agent, gid):
     call(agent, TAKE_JOB, struct.pack('<II16sQ', 32, 0, gid, 0))
     if '[404]' in name:
         progress(agent, gid, 0, SIZE_UNKNOWN, 0, 0)
-        error(agent, gid, 0, CTX_REMOTE_FILE, 404, 0, 'Not Found')
+        error(agent, gid, ERROR_HTTP, CTX_REMOTE_FILE, 404, 0, 'Not Found')
+        return
+    if '[refused]' in name:
+        error(agent, gid, 0, CTX_REMOTE_FILE, errno.ECONNREFUSED, 0, 'connect failed')
         return
     if '[enoent]' in name:
         error(agent, gid, 0, CTX_REMOTE_FILE, errno.ENOENT, 0, 'open failed')

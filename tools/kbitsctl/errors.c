@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <string.h>
-#include <strings.h>
 
 #include "kbitsctl.h"
 
@@ -58,26 +57,6 @@ const char *http_reason(int code)
 	return NULL;
 }
 
-/*
- * The code is "a positive errno, or an HTTP status", and errnos reach past
- * 100 (ECONNREFUSED is 111): a status is a code from 100 to 599 that an
- * HTTP server's answer gave, so in the REMOTE_FILE or REMOTE_APPLICATION
- * context, of a file whose remote name is an http(s) URL when the error
- * names a file.
- */
-bool error_is_http(const struct kbits_error *e, const struct kbits_file *files, size_t n)
-{
-	if (e->code < 100 || e->code > 599)
-		return false;
-	if (e->context != KBITS_ERROR_CONTEXT_REMOTE_FILE &&
-	    e->context != KBITS_ERROR_CONTEXT_REMOTE_APPLICATION)
-		return false;
-	if (e->file_index != KBITS_NO_FILE && e->file_index < n)
-		return !strncasecmp(files[e->file_index].remote_name, "http", 4) &&
-		       is_url(files[e->file_index].remote_name);
-	return true;
-}
-
 void describe_error(char *buf, size_t size, const struct kbits_error *e,
 		    const struct kbits_file *files, size_t n)
 {
@@ -88,7 +67,7 @@ void describe_error(char *buf, size_t size, const struct kbits_error *e,
 		where = e->context == KBITS_ERROR_CONTEXT_LOCAL_FILE ?
 			files[e->file_index].local_name : files[e->file_index].remote_name;
 
-	if (error_is_http(e, files, n)) {
+	if (e->flags & KBITS_ERROR_HTTP) {
 		const char *r = http_reason(e->code);
 
 		snprintf(code, sizeof(code), "HTTP %d%s%s", e->code, r ? " " : "", r ? r : "");

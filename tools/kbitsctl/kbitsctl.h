@@ -152,8 +152,6 @@ const char *check_file_pair(const char *remote, const char *local, const char **
 const char *errno_name(int e);
 /* The reason phrase of HTTP status @code, or NULL. */
 const char *http_reason(int code);
-/* Is @e's code an HTTP status (rather than an errno)? */
-bool error_is_http(const struct kbits_error *e, const struct kbits_file *files, size_t n);
 /*
  * The error in words: "http://host/x: HTTP 404 Not Found", or
  * "/srv/a: No such file or directory (ENOENT): TEXT"; control characters

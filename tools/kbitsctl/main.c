@@ -180,8 +180,14 @@ static int parse_verb_line(const struct verb *v, int argc, char **argv, struct c
 
 	*done = false;
 	/* The verb's own first, then --json, --help: getopt's messages list them so. */
-	for (const struct option *o = vo->long_opts; o && o->name; o++)
+	for (const struct option *o = vo->long_opts; o && o->name; o++) {
+		/* room for --json, --help and the end: a verb with more is a bug */
+		if (n + 3 > MAX_LONG_OPTS) {
+			errmsg("%s: too many options (MAX_LONG_OPTS)", v->name);
+			return EXIT_FAILED;
+		}
 		opts[n++] = *o;
+	}
 	if (v->json)
 		opts[n++] = (struct option){ "json", no_argument, NULL, OPT_COMMON_JSON };
 	opts[n++] = (struct option){ "help", no_argument, NULL, 'h' };

@@ -590,7 +590,7 @@ static void code_text(const struct error_view *v)
 {
 	const struct kbits_error *e = v->e;
 
-	if (error_is_http(e, v->files, v->n)) {
+	if (e->flags & KBITS_ERROR_HTTP) {
 		const char *r = http_reason(e->code);
 
 		printf("HTTP %d%s%s\n", e->code, r ? " " : "", r ? r : "");
@@ -607,7 +607,7 @@ static void code_json(struct json *w, const struct error_view *v)
 	const struct kbits_error *e = v->e;
 
 	json_member_int(w, "code", e->code);
-	if (error_is_http(e, v->files, v->n)) {
+	if (e->flags & KBITS_ERROR_HTTP) {
 		json_member_int(w, "http_status", e->code);
 		json_member_null(w, "errno");
 	} else {
