@@ -631,7 +631,8 @@ static void kbits_record_header_test(struct kunit *test)
 	KB_REJECTS(test, rec->hsize = KBITS_JOB_RECORD_SIZE_VER1);
 	KB_REJECTS(test, rec->length_fix = 1);
 	KB_REJECTS(test, rec->length_fix = -1);
-	KB_REJECTS(test, rec->h.flags |= 1U << 5);
+	/* the first flag not defined; 1U << 5 is KBITS_RECORD_ERROR_HTTP */
+	KB_REJECTS(test, rec->h.flags |= 1U << 6);
 	KB_REJECTS(test, rec->h.flags |= 1U << 31);
 }
 
@@ -708,6 +709,92 @@ static void kbits_record_error_test(struct kunit *test)
 		   rec->h.error_context = KBITS_ERROR_CONTEXT_GENERAL);
 	KB_REJECTS(test, rec->h.error_context = KBITS_ERROR_CONTEXT_GENERAL;
 		   rec->str[2] = kb_long(test, KBITS_ERROR_TEXT_MAX + 1));
+}
+
+/* A record of an error state with the error @flags say, code @code. */
+static void kb_rec_error(struct kb_rec *rec, u32 flags, s32 code)
+{
+	rec->h.state = KBITS_JOB_STATE_ERROR;
+	rec->h.error_context = KBITS_ERROR_CONTEXT_REMOTE_FILE;
+	rec->h.error_code = code;
+	rec->h.error_file_index = KBITS_NO_FILE;
+	rec->h.flags |= flags;
+	rec->str[2] = "it failed";
+}
+
+/*
+ * KBITS_RECORD_ERROR_HTTP: an HTTP status (100 to 599) of an error; a
+ * record without it has an errno, an older record (which has none) too.
+ */
+static void kbits_record_error_http_test(struct kunit *test)
+{
+	const u32 http = KBITS_RECORD_ERROR_HTTP;
+
+	KB_ACCEPTS(test, kb_rec_error(rec, http, 100));
+	KB_ACCEPTS(test, kb_rec_error(rec, http, 599));
+	KB_REJECTS(test, kb_rec_error(rec, http, 99));
+	KB_REJECTS(test, kb_rec_error(rec, http, 600));
+	KB_REJECTS(test, kb_rec_error(rec, http, 0));
+	KB_REJECTS(test, kb_rec_error(rec, http, -404));
+	KB_REJECTS(test, kb_rec_error(rec, http, S32_MAX));
+	/* without it any errno goes, as ever; the flag needs an error */
+	KB_ACCEPTS(test, kb_rec_error(rec, 0, 0));
+	KB_ACCEPTS(test, kb_rec_error(rec, 0, 600));
+	KB_REJECTS(test, rec->h.flags |= http);
+}
+
+/* The flag in and out of a job; older records, cleared errors: none. */
+static void kbits_record_error_http_round_trip_test(struct kunit *test)
+{
+	struct kbits_job_record r;
+	struct kbits_job *job;
+	struct kb_rec rec;
+	size_t len, len2 = 0;
+	u8 *buf, *buf2;
+
+	/* the flag comes back as the error's, and goes out again */
+	kb_rec_init(&rec);
+	kb_rec_error(&rec, KBITS_RECORD_ERROR_HTTP, 404);
+	buf = kb_rec_encode(test, &rec, &len);
+	job = kbits_record_parse(buf, len, &r);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
+	KUNIT_EXPECT_EQ(test, job->error.flags, (u32)KBITS_ERROR_HTTP);
+	KUNIT_EXPECT_EQ(test, job->error.code, 404);
+	mutex_lock(&job->lock);
+	buf2 = kbits_record_make(job, &len2);
+	mutex_unlock(&job->lock);
+	kbits_job_put(job);
+	KUNIT_ASSERT_NOT_NULL(test, buf2);
+	KUNIT_EXPECT_EQ(test, len2, len);
+	if (len2 == len)
+		KUNIT_EXPECT_EQ(test, memcmp(buf2, buf, len), 0);
+	kvfree(buf2);
+
+	/* an older record, version 0 or 1, has no flag: the code is an errno */
+	kb_rec_init(&rec);
+	kb_rec_error(&rec, 0, 404);
+	rec.h.header_size = KBITS_JOB_RECORD_SIZE_VER0;
+	rec.hsize = KBITS_JOB_RECORD_SIZE_VER0;
+	buf = kb_rec_encode(test, &rec, &len);
+	job = kbits_record_parse(buf, len, &r);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
+	KUNIT_EXPECT_EQ(test, job->error.flags, 0U);
+	KUNIT_EXPECT_EQ(test, job->error.code, 404);
+	/*
+	 * an HTTP error that progress cleared since (context NONE, as
+	 * PROGRESS leaves it) puts no flag in the record
+	 */
+	mutex_lock(&job->lock);
+	job->error.flags = KBITS_ERROR_HTTP;
+	job->error.context = KBITS_ERROR_CONTEXT_NONE;
+	buf2 = kbits_record_make(job, &len2);
+	mutex_unlock(&job->lock);
+	kbits_job_put(job);
+	KUNIT_ASSERT_NOT_NULL(test, buf2);
+	memcpy(&r, buf2, sizeof(r));
+	KUNIT_EXPECT_EQ(test, r.flags & KBITS_RECORD_ERROR_HTTP, 0U);
+	KUNIT_EXPECT_EQ(test, r.error_code, 0);
+	kvfree(buf2);
 }
 
 static void kbits_record_strings_test(struct kunit *test)
@@ -865,6 +952,8 @@ static struct kunit_case kbits_record_cases[] = {
 	KUNIT_CASE(kbits_record_truncated_test),
 	KUNIT_CASE(kbits_record_values_test),
 	KUNIT_CASE(kbits_record_error_test),
+	KUNIT_CASE(kbits_record_error_http_test),
+	KUNIT_CASE(kbits_record_error_http_round_trip_test),
 	KUNIT_CASE(kbits_record_strings_test),
 	KUNIT_CASE(kbits_record_files_test),
 	KUNIT_CASE(kbits_record_files_count_test),
