@@ -686,7 +686,8 @@ static const struct file_operations kbits_agent_fops = {
  *
  * Context: process context; takes kbits_agent_lock.
  * Return: the agent fd (O_CLOEXEC), or -EPERM, -EINVAL for unknown
- * @flags, -EBUSY while another agent is attached, -EMFILE, -ENOMEM.
+ * @flags, -EBUSY while another agent is attached, or what making the fd
+ * failed with (-EMFILE, -ENFILE, -ENOMEM).
  */
 int kbits_agent_attach(unsigned long flags)
 {
