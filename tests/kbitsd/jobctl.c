@@ -12,6 +12,7 @@
  *   jobctl state GUID                  prints the state's name
  *   jobctl owner GUID                  prints the owner's uid
  *   jobctl error GUID                  prints "CONTEXT CODE FILE TEXT"
+ *   jobctl errflags GUID               prints "CONTEXT CODE FLAGS" (2: KBITS_ERROR_HTTP)
  *   jobctl files GUID                  prints "INDEX TOTAL DONE COMPLETED" per file
  *   jobctl wait GUID STATE[,STATE...] SECONDS
  *                                      waits for one of the states; prints it
@@ -46,7 +47,7 @@ static int fail(const char *what, int err)
 static int usage(void)
 {
 	fputs("usage: jobctl create|add|set|resume|suspend|cancel|take|complete|state|owner|"
-	      "error|files|wait|poll|session ...\n", stderr);
+	      "error|errflags|files|wait|poll|session ...\n", stderr);
 	return 2;
 }
 
@@ -242,6 +243,14 @@ static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
 		err = kbits_job_get_error(*j, &e);
 		if (!err) {
 			printf("%d %d %d %s\n", e.context, e.code, (int)e.file_index, e.text);
+			free(e.text);
+		}
+	} else if (!strcmp(cmd, "errflags") && argc == 3) {
+		struct kbits_error e;
+
+		err = kbits_job_get_error(*j, &e);
+		if (!err) {
+			printf("%d %d %u\n", e.context, e.code, (unsigned int)e.flags);
 			free(e.text);
 		}
 	} else if (!strcmp(cmd, "files") && argc == 3) {

@@ -108,8 +108,13 @@ complete_ok() {
 	done
 	[ "$(temps_in "$dir")" = 0 ] || { echo "temporaries left in $dir"; ls -la "$dir"; return 1; }
 }
-err_is() {	# err_is GUID CONTEXT CODE
+err_is() {	# err_is GUID CONTEXT CODE [FLAGS]: FLAGS 2 is KBITS_ERROR_HTTP
 	local e
+	if [ $# -ge 4 ]; then	# one read: a retry may clear the error
+		e=$(jc errflags "$1") || return 1
+		[ "$e" = "$2 $3 $4" ] || { echo "error (context code flags): $e"; return 1; }
+		return 0
+	fi
 	e=$(jc error "$1") || return 1
 	set -- "$2" "$3" $e
 	[ "$1" = "$3" ] && [ "$2" = "$4" ] || { echo "error: $e"; return 1; }

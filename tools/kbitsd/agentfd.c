@@ -93,7 +93,8 @@ int afd_error(int fd, const struct kbits_guid *id, const struct xfer_error *e, b
 	char ascii[sizeof(e->text)];
 	struct kbits_agent_error ae = {
 		.size = sizeof(ae),
-		.flags = transient ? KBITS_ERROR_TRANSIENT : 0,
+		.flags = (transient ? KBITS_ERROR_TRANSIENT : 0) |
+			 (e->http ? KBITS_ERROR_HTTP : 0),
 		.context = e->context,
 		.code = e->code,
 		.file_index = e->file_index,

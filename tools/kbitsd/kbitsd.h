@@ -341,6 +341,7 @@ int store_put_validator(struct store *s, const struct kbits_guid *id, uint32_t i
 /* How a transfer failed. */
 struct xfer_error {
 	bool transient;
+	bool http;			/* @code is an HTTP status: KBITS_ERROR_HTTP */
 	enum kbits_error_context context;
 	int code;			/* a positive errno or an HTTP status */
 	uint32_t file_index;		/* or KBITS_NO_FILE */

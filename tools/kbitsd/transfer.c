@@ -107,6 +107,23 @@ enum xfer_result xfer_fail(struct xfer_error *err, bool transient,
 	return XFER_FAILED;
 }
 
+/*
+ * The code of @err becomes the server's status @status, which the kernel
+ * is told is one (KBITS_ERROR_HTTP): an errno and a status may have the
+ * same number.  A status no HTTP has (outside 100 to 599) is EPROTO, a
+ * protocol error; the text still says what the server sent.
+ */
+static void xfer_http_status(struct xfer_error *err, long status)
+{
+	if (status >= 100 && status <= 599) {
+		err->code = (int)status;
+		err->http = true;
+	} else {
+		err->code = EPROTO;
+		err->http = false;
+	}
+}
+
 /* One file being transferred. */
 struct xfer {
 	uint32_t index;
@@ -687,6 +704,7 @@ static enum xfer_result http_once(struct xfer *x, const char *url,
 	} else if (x->status >= 400) {
 		r = xfer_fail(err, x->status >= 500, KBITS_ERROR_CONTEXT_REMOTE_FILE,
 			 (int)x->status, x->index, "%s: HTTP status %ld", u, x->status);
+		xfer_http_status(err, x->status);
 	} else if (rc != CURLE_OK) {
 		e = curl_errno(rc, x->curl, &transient, &ctx);
 		r = xfer_fail(err, transient, ctx, e, x->index, "%s: %s", u,
@@ -694,6 +712,7 @@ static enum xfer_result http_once(struct xfer *x, const char *url,
 	} else if (x->status < 200 || x->status >= 300) {
 		r = xfer_fail(err, false, KBITS_ERROR_CONTEXT_REMOTE_FILE, (int)x->status,
 			 x->index, "%s: unexpected HTTP status %ld", u, x->status);
+		xfer_http_status(err, x->status);
 	} else if (x->total != KBITS_SIZE_UNKNOWN && x->offset + x->written != x->total) {
 		r = xfer_fail(err, true, KBITS_ERROR_CONTEXT_TRANSPORT, ECONNRESET, x->index,
 			 "%s: the connection ended early", u);

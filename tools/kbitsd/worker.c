@@ -392,7 +392,7 @@ static bool msg_ok(const struct worker_msg *m, size_t nfiles)
 			return false;
 		return e->context > KBITS_ERROR_CONTEXT_NONE &&
 		       e->context <= KBITS_ERROR_CONTEXT_REMOTE_APPLICATION &&
-		       e->code >= 0 &&
+		       e->code >= 0 && (!e->http || (e->code >= 100 && e->code <= 599)) &&
 		       (e->file_index < nfiles || e->file_index == KBITS_NO_FILE) &&
 		       memchr(e->text, 0, sizeof(e->text));
 	default:
@@ -404,9 +404,14 @@ int worker_receive(struct worker *w, size_t nfiles, struct worker_msg *m)
 {
 	ssize_t n;
 
+	/*
+	 * ECONNRESET: the worker exited with a rate message of ours unread.
+	 * The kernel reports that before the records still queued from the
+	 * worker (its RESULT among them) and then forgets it: read on.
+	 */
 	do {
 		n = recv(w->fd, m, sizeof(*m), MSG_DONTWAIT);
-	} while (n < 0 && errno == EINTR);
+	} while (n < 0 && (errno == EINTR || errno == ECONNRESET));
 	if (n < 0)
 		return errno == EAGAIN ? 0 : -errno;
 	if (n == 0)
