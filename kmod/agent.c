@@ -456,6 +456,7 @@ static long kbits_agent_progress(struct kbits_agent_progress __user *uarg)
 		f->bytes_transferred = args.bytes_transferred;
 		f->completed = done;
 		job->error.context = KBITS_ERROR_CONTEXT_NONE;
+		job->error.flags = 0;
 		kbits_job_enter_state(job, KBITS_JOB_STATE_TRANSFERRING);
 		kbits_job_event(job, KBITS_EVENT_MODIFIED);
 		if (newly_done)
@@ -627,6 +628,7 @@ static long kbits_agent_transferred(struct kbits_agent_job __user *uarg)
 	} else {
 		job->completion_time = ktime_get_real_seconds();
 		job->error.context = KBITS_ERROR_CONTEXT_NONE;
+		job->error.flags = 0;
 		kbits_job_enter_state(job, KBITS_JOB_STATE_TRANSFERRED);
 		kbits_job_event(job, KBITS_EVENT_TRANSFERRED);
 	}

@@ -53,12 +53,13 @@ static bool kbits_job_wants(const struct kbits_job *job, u32 kind)
  * @job: the job, its lock held.
  * @kind: an enum kbits_event_kind.
  *
- * Every state change comes here, the agent's too: it first accounts the job's
- * transfer time (kbits_job_account()).  The event is recorded only when the
- * job's notify flags ask for its kind.  The ring is made with the first event;
- * when it cannot be, the event still takes its number, and the readers get an
- * OVERFLOW in its place.  Readers and pollers are woken (EPOLLIN).  The agent
- * is not told: kbits_job_changed() does both.
+ * Every state change of a queued job comes here after kbits_job_enter_state():
+ * it first accounts the job's transfer time again (kbits_job_account(),
+ * idempotent).  The event is recorded only when the job's notify flags ask for
+ * its kind.  The ring is made with the first event; when it cannot be, the
+ * event still takes its number, and the readers get an OVERFLOW in its place.
+ * Readers and pollers are woken (EPOLLIN) only when the event was recorded.
+ * The agent is not told: kbits_job_changed() does both.
  *
  * Context: @job->lock held; may sleep (it may allocate the ring).
  */
@@ -68,7 +69,7 @@ void kbits_job_event(struct kbits_job *job, u32 kind)
 	u64 seq;
 
 	lockdep_assert_held(&job->lock);
-	/* every state change comes here: the agent's too */
+	/* after kbits_job_enter_state(): a second call changes nothing */
 	kbits_job_account(job);
 	if (!kbits_job_wants(job, kind))
 		return;

@@ -116,9 +116,11 @@ EXPORT_SYMBOL_IF_KUNIT(kbits_state_is_final);
  * @job: the job, its lock held.
  *
  * A stretch CONNECTING or TRANSFERRING begins or ends here.  Idempotent: every
- * state change calls it right after it wrote the state, the user's through
- * kbits_job_enter_state() and the agent's through kbits_job_event(), and a
- * second call changes nothing.  The clock is boottime, which counts system
+ * state change calls it right after it wrote the state, through
+ * kbits_job_enter_state() (the user's and the agent's) and again through
+ * kbits_job_event(), and a second call changes nothing.  IMPORT writes the
+ * state of a job not yet in the queue directly: never CONNECTING or
+ * TRANSFERRING, so no stretch begins there.  The clock is boottime, which counts system
  * suspend, as BITS counts sleep against the maximum download time.
  *
  * Context: @job->lock held.
@@ -489,8 +491,10 @@ static void kbits_job_release(struct kref *ref)
  * a lookup that found it in the queue under RCU is safe.
  *
  * Context: Process context; may sleep when it drops the last reference (it puts
- * a path).  The caller must not hold @job->lock, kbits_users_lock or agent.c's
- * locks unless it holds another reference.
+ * a path), so no spinlock may be held then; nor @job->lock, kbits_users_lock
+ * or kbits_agent_events_lock, which the release takes, unless the caller holds
+ * another reference.  kbits_agent_lock may be held (the agent's release drops
+ * jobs under it).
  */
 void kbits_job_put(struct kbits_job *job)
 {
@@ -1274,7 +1278,11 @@ static long kbits_job_get_error(struct kbits_job_fd *jf,
 			      KBITS_JOB_ERROR_SIZE_VER0);
 	if (err)
 		return err;
-	if (args.flags)
+	/*
+	 * The bits this call reports may come back in a struct it filled
+	 * before (a caller that reuses it); any other bit is refused.
+	 */
+	if (args.flags & ~KBITS_ERROR_HTTP)
 		return -EINVAL;
 
 	mutex_lock(&job->lock);

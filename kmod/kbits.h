@@ -112,7 +112,8 @@ struct kbits_completion {
  * @owner: the creator's euid, or who took it over last.
  * @user_ns: the owner's user namespace when it became owner (a reference).
  * @type: an enum kbits_job_type.
- * @charged: it counts against the limits (kbits_users) until it is freed.
+ * @charged: it counts against the limits (kbits_users) until it is freed,
+ *           or until an administrator's TAKE_OWNERSHIP uncharges it.
  * @ctime: its creation, wall-clock seconds.
  * @agent_node: in agent.c's list while it keeps events for the agent.
  * @agent_pending: the kinds of event it keeps for the agent: a bit each.
@@ -269,6 +270,7 @@ int kbits_enum_jobs(struct kbits_enum_jobs *args,
 /* main.c's */
 int kbits_copy_args(void *dst, size_t ksize, const void __user *uarg,
 		    size_t minsize);
+/* job.c's again */
 char *kbits_copy_string(const char __user *ustr, u32 len, u32 max);
 bool kbits_state_is_final(u32 state);
 void kbits_job_account(struct kbits_job *job);

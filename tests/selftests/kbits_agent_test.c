@@ -1853,7 +1853,7 @@ TEST(errors_transient_and_final)
 	EXPECT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
 	EXPECT_STREQ(refused, g.text);
 	EXPECT_EQ(KBITS_ERROR_CONTEXT_TRANSPORT, g.e.context);
-	/* flags, the reserved field they were: 0 on the way in */
+	/* flags, the reserved field they were: no bit but KBITS_ERROR_HTTP in */
 	g.e.flags = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
 
@@ -2105,17 +2105,30 @@ TEST(error_http)
 	EXPECT_EQ(KBITS_NO_FILE, g.e.file_index);
 	EXPECT_STREQ("gave up", g.text);
 
-	/* the user may not set flags, this one neither: nothing written */
+	/*
+	 * The struct of that call, reused as it is: the flag it wrote comes
+	 * back in, and is ignored (a caller that polls with one struct).
+	 */
+	g.e.text_len = sizeof(g.text);
+	ASSERT_EQ(KBITS_ERROR_HTTP, g.e.flags);
+	EXPECT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
+	EXPECT_EQ(KBITS_ERROR_HTTP, g.e.flags);
+	EXPECT_EQ(599, g.e.code);
+	EXPECT_STREQ("gave up", g.text);
+
+	/* any other bit is refused, the flag with it or not: nothing written */
 	memset(&g, 'Z', sizeof(g));
 	g.e.size = sizeof(g.e);
-	g.e.flags = KBITS_ERROR_HTTP;
+	g.e.flags = KBITS_ERROR_HTTP | 0x80000000u;
 	g.e.text = (uintptr_t)g.text;
 	g.e.text_len = sizeof(g.text);
 	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
 	EXPECT_EQ('Z', g.text[0]);
-	EXPECT_EQ(KBITS_ERROR_HTTP, g.e.flags);
+	EXPECT_EQ(KBITS_ERROR_HTTP | 0x80000000u, g.e.flags);
 	EXPECT_EQ(0x5a5a5a5a, (uint32_t)g.e.code);
 	g.e.flags = 0x80000000u;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
+	g.e.flags = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_ERROR, &g.e));
 
 	/* an errno after it, of a status's number: no flag */

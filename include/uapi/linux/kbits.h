@@ -343,8 +343,9 @@ enum kbits_error_context {
  * -ENOMSG when it has none.  The text is written as GET_DISPLAY_NAME writes
  * a string (@text_len in: room; out: length; -ERANGE when too small).
  * @flags says what @code is: KBITS_ERROR_HTTP for an HTTP status, else a
- * positive errno.  It was a reserved field that had to be 0, and still must
- * be 0 on the way in.
+ * positive errno.  It was a reserved field that had to be 0; on the way in
+ * it may hold what an earlier call wrote there (KBITS_ERROR_HTTP), which is
+ * ignored, and no other bit.
  */
 struct kbits_job_error {
 	__u32 size;		/* in: sizeof(struct kbits_job_error) */
@@ -352,7 +353,7 @@ struct kbits_job_error {
 	__s32 code;		/* out: a positive errno, or an HTTP status */
 	__u32 file_index;	/* out: the file it concerns, or KBITS_NO_FILE */
 	__u32 text_len;		/* in: bytes at @text; out: text length */
-	__u32 flags;		/* in: 0; out: KBITS_ERROR_HTTP or 0 */
+	__u32 flags;		/* in: 0 or ignored KBITS_ERROR_HTTP; out: that or 0 */
 	__aligned_u64 text;	/* in: where to write the text */
 };
 
