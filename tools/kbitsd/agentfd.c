@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -117,6 +118,15 @@ int afd_error(int fd, const struct kbits_guid *id, const struct xfer_error *e, b
 	}
 	ae.text = (uintptr_t)ascii;
 	ae.text_len = (uint32_t)len;
+	err = agent_ioctl(fd, KBITS_AGENT_IOC_ERROR, &ae);
+	if (err != -EINVAL || !(ae.flags & KBITS_ERROR_HTTP))
+		return err;
+	/*
+	 * A module older than KBITS_ERROR_HTTP refuses the flag: the status
+	 * goes as a bare code, as it always did, rather than the job staying
+	 * taken with nothing working on it.
+	 */
+	ae.flags &= ~KBITS_ERROR_HTTP;
 	return agent_ioctl(fd, KBITS_AGENT_IOC_ERROR, &ae);
 }
 
@@ -162,8 +172,32 @@ int afd_import(int fd, const void *rec, size_t len)
 		.buf = (uintptr_t)rec,
 		.buf_len = (uint32_t)len,
 	};
+	struct kbits_job_record *copy;
+	uint32_t flags;
+	int err;
 
-	return agent_ioctl(fd, KBITS_AGENT_IOC_IMPORT_JOB, &r);
+	err = agent_ioctl(fd, KBITS_AGENT_IOC_IMPORT_JOB, &r);
+	if (err != -EINVAL || len < sizeof(*copy))
+		return err;
+	/* @rec is SQLite's blob: maybe not aligned for the struct */
+	memcpy(&flags, (const char *)rec + offsetof(struct kbits_job_record, flags),
+	       sizeof(flags));
+	if (!(flags & KBITS_RECORD_ERROR_HTTP))
+		return err;
+	/*
+	 * A module older than KBITS_RECORD_ERROR_HTTP (one loaded after a
+	 * downgrade) refuses the flag, and a refused record is dropped: give
+	 * it the record without it, whose status then reads as a bare code.
+	 */
+	copy = malloc(len);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, rec, len);
+	copy->flags &= ~KBITS_RECORD_ERROR_HTTP;
+	r.buf = (uintptr_t)copy;
+	err = agent_ioctl(fd, KBITS_AGENT_IOC_IMPORT_JOB, &r);
+	free(copy);
+	return err;
 }
 
 int afd_attach(int *out)

@@ -366,6 +366,18 @@ int worker_start(const struct worker_job *job, struct worker *w, const char **ns
 	return 0;
 }
 
+/*
+ * A bool the worker sent: its byte must be 0 or 1 before it is read as a
+ * bool (any other value is undefined behaviour in C).
+ */
+static bool bool_byte_ok(const bool *b)
+{
+	unsigned char c;
+
+	memcpy(&c, b, 1);
+	return c <= 1;
+}
+
 static bool msg_ok(const struct worker_msg *m, size_t nfiles)
 {
 	const struct xfer_error *e = &m->error;
@@ -388,7 +400,8 @@ static bool msg_ok(const struct worker_msg *m, size_t nfiles)
 	case WORKER_RESULT:
 		if (m->result == XFER_DONE)
 			return true;
-		if (m->result != XFER_FAILED)
+		if (m->result != XFER_FAILED ||
+		    !bool_byte_ok(&e->transient) || !bool_byte_ok(&e->http))
 			return false;
 		return e->context > KBITS_ERROR_CONTEXT_NONE &&
 		       e->context <= KBITS_ERROR_CONTEXT_REMOTE_APPLICATION &&
