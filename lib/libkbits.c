@@ -1362,27 +1362,6 @@ static int kbits_job_read_error(struct kbits_job *j, struct kbits_job_error *e, 
 int kbits_job_get_error_v0_1(struct kbits_job *j, struct kbits_error_v0_1 *out);
 int kbits_job_get_error_v0_5(struct kbits_job *j, struct kbits_error *out);
 
-int kbits_job_get_error_v0_1(struct kbits_job *j, struct kbits_error_v0_1 *out)
-{
-	struct kbits_job_error e;
-	char *text;
-	int err;
-
-	if (!out)
-		return -EINVAL;
-	out->text = NULL;
-	err = kbits_job_read_error(j, &e, &text);
-	if (err < 0)
-		return err;
-	out->context = (enum kbits_error_context)e.context;
-	out->code = e.code;
-	out->file_index = e.file_index;
-	out->text = text;
-	return 0;
-}
-
-KBITS_SYMVER(kbits_job_get_error_v0_1, "kbits_job_get_error@LIBKBITS_0.1");
-
 int kbits_job_get_error_v0_5(struct kbits_job *j, struct kbits_error *out)
 {
 	struct kbits_job_error e;
@@ -1403,6 +1382,26 @@ int kbits_job_get_error_v0_5(struct kbits_job *j, struct kbits_error *out)
 	return 0;
 }
 KBITS_SYMVER(kbits_job_get_error_v0_5, "kbits_job_get_error@@LIBKBITS_0.5");
+
+/* The old layout, for binaries linked before 0.5: no byte past it is written. */
+int kbits_job_get_error_v0_1(struct kbits_job *j, struct kbits_error_v0_1 *out)
+{
+	struct kbits_error e;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	out->text = NULL;
+	err = kbits_job_get_error_v0_5(j, &e);
+	if (err < 0)
+		return err;
+	out->context = e.context;
+	out->code = e.code;
+	out->file_index = e.file_index;
+	out->text = e.text;
+	return 0;
+}
+KBITS_SYMVER(kbits_job_get_error_v0_1, "kbits_job_get_error@LIBKBITS_0.1");
 
 int kbits_job_cancel(struct kbits_job *j)
 {
