@@ -318,6 +318,7 @@ void put_guid(const char *g, bool json);
 void put_files(const struct kbits_file *files, size_t n);
 /* 'files --json''s array, one file a line. */
 void json_files(struct json *w, const struct kbits_file *files, size_t n);
+void json_progress(struct json *w, const struct kbits_job_progress *p);
 
 /* error's lines after the first ("job GUID: WORDS"). */
 void put_error_text(const struct kbits_error *e, const struct kbits_file *files, size_t n);

@@ -185,15 +185,7 @@ static void progress_text(const struct change *c)
 
 static void progress_json(struct json *w, const struct change *c)
 {
-	const struct kbits_job_progress *p = &c->s->p;
-
-	json_member_uint(w, "files_total", p->files_total);
-	json_member_uint(w, "files_transferred", p->files_transferred);
-	if (p->bytes_total == KBITS_SIZE_UNKNOWN)
-		json_member_null(w, "bytes_total");
-	else
-		json_member_uint(w, "bytes_total", p->bytes_total);
-	json_member_uint(w, "bytes_transferred", p->bytes_transferred);
+	json_progress(w, &c->s->p);
 }
 
 static void name_text(const struct change *c)

@@ -275,10 +275,9 @@ TEXT(progress_text)
 	put_field(label, buf);
 }
 
-JSON(progress_json)
+/* The four progress members (info's and monitor's). */
+void json_progress(struct json *w, const struct kbits_job_progress *p)
 {
-	const struct kbits_job_progress *p = &s->progress;
-
 	json_member_uint(w, "files_total", p->files_total);
 	json_member_uint(w, "files_transferred", p->files_transferred);
 	if (p->bytes_total == KBITS_SIZE_UNKNOWN)
@@ -286,6 +285,11 @@ JSON(progress_json)
 	else
 		json_member_uint(w, "bytes_total", p->bytes_total);
 	json_member_uint(w, "bytes_transferred", p->bytes_transferred);
+}
+
+JSON(progress_json)
+{
+	json_progress(w, &s->progress);
 }
 
 TEXT(proxy_usage_text)
