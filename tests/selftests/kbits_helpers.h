@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -887,6 +888,20 @@ static inline int kbits_selftest_main(int argc, char **argv)
 	ret = test_harness_run(argc, argv);
 	kbits_restore_limits();
 	return ret;
+}
+
+/* The events readable on job fd @fd now (it does not wait), at most @max. */
+static inline int read_job_events(int fd, struct kbits_event *ev, int max)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n;
+
+	if (poll(&p, 1, 0) == 0)
+		return 0;
+	n = read(fd, ev, max * sizeof(*ev));
+	ASSERT_SYSOK(n);
+	ASSERT_EQ(0, n % sizeof(*ev));
+	return n / sizeof(*ev);
 }
 
 #endif /* KBITS_SELFTEST_HELPERS_H */

@@ -1753,19 +1753,6 @@ TEST(http_headers_invalid)
 	close(dev);
 }
 
-/* The events readable on @fd now (it does not wait), at most @max. */
-static int read_events(int fd, struct kbits_event *ev, int max)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t n;
-
-	if (poll(&p, 1, 0) == 0)
-		return 0;
-	n = read(fd, ev, max * sizeof(*ev));
-	ASSERT_SYSOK(n);
-	ASSERT_EQ(0, n % sizeof(*ev));
-	return n / sizeof(*ev);
-}
 
 /*
  * Each SET_PROXY and SET_HTTP_HEADERS that works is a change by the job's
@@ -1792,10 +1779,10 @@ TEST(proxy_headers_modified)
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
 	ASSERT_SYSOK(ioctl(fd2, KBITS_JOB_IOC_SET_ATTR, &req));
 	/* what came before: CREATED and the SET_ATTRs */
-	while (read_events(agent, ev, 16) > 0)
+	while (read_job_events(agent, ev, 16) > 0)
 		;
-	read_events(fd, ev, 16);
-	read_events(fd2, ev, 16);
+	read_job_events(fd, ev, 16);
+	read_job_events(fd2, ev, 16);
 	get_attr(fd, &a0);
 	sleep(1);	/* so that "now" is past a0's seconds */
 
@@ -1807,15 +1794,15 @@ TEST(proxy_headers_modified)
 	EXPECT_ERRNO(EINVAL, set_headers(fd, "NoColon"));
 	EXPECT_ERRNO(ENAMETOOLONG, set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS,
 					      "X: y", KBITS_HTTP_HEADERS_MAX + 1));
-	EXPECT_EQ(0, read_events(fd, ev, 16));
-	EXPECT_EQ(0, read_events(agent, ev, 16));
+	EXPECT_EQ(0, read_job_events(fd, ev, 16));
+	EXPECT_EQ(0, read_job_events(agent, ev, 16));
 	get_attr(fd, &a);
 	EXPECT_EQ(a0.modification_time, a.modification_time);
 
 	/* SET_PROXY: one MODIFIED each on the job fd; the agent's coalesce */
 	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "p", "b"));
 	ASSERT_SYSOK(raw_set_proxy(fd, PX_NONE, NULL, NULL));
-	n = read_events(fd, ev, 16);
+	n = read_job_events(fd, ev, 16);
 	EXPECT_EQ(2, n);
 	for (i = 0; i < n; i++) {
 		EXPECT_MEMEQ(id, ev[i].id, KBITS_GUID_SIZE);
@@ -1829,7 +1816,7 @@ TEST(proxy_headers_modified)
 	 * keeps one event of each kind for it).  EXPECT, not ASSERT: the
 	 * jobs are cancelled below whatever the count.
 	 */
-	n = read_events(agent, ev, 16);
+	n = read_job_events(agent, ev, 16);
 	EXPECT_EQ(1, n);
 	for (i = 0; i < n; i++) {
 		EXPECT_MEMEQ(id, ev[i].id, KBITS_GUID_SIZE);
@@ -1845,13 +1832,13 @@ TEST(proxy_headers_modified)
 	EXPECT_GT(a.modification_time, a0.modification_time);
 	ASSERT_SYSOK(set_headers(fd2, "X-A: 1"));
 	ASSERT_SYSOK(set_headers(fd2, ""));
-	n = read_events(fd2, ev, 16);
+	n = read_job_events(fd2, ev, 16);
 	EXPECT_EQ(2, n);
 	for (i = 0; i < n; i++) {
 		EXPECT_MEMEQ(id2, ev[i].id, KBITS_GUID_SIZE);
 		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[i].kind);
 	}
-	n = read_events(agent, ev, 16);
+	n = read_job_events(agent, ev, 16);
 	EXPECT_EQ(1, n);	/* coalesced, as above */
 	for (i = 0; i < n; i++) {
 		EXPECT_MEMEQ(id2, ev[i].id, KBITS_GUID_SIZE);
@@ -1860,19 +1847,19 @@ TEST(proxy_headers_modified)
 	get_attr(fd2, &a);
 	EXPECT_LT(a0.modification_time, a.modification_time);
 	/* and the proxy job heard nothing of it */
-	EXPECT_EQ(0, read_events(fd, ev, 16));
+	EXPECT_EQ(0, read_job_events(fd, ev, 16));
 
 	/* with the default notify flags the job fd says nothing */
 	req = attr_req(KBITS_ATTR_NOTIFY_FLAGS);
 	req.notify_flags = NOTIFY_DEFAULT;
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
-	read_events(fd, ev, 16);
-	while (read_events(agent, ev, 16) > 0)
+	read_job_events(fd, ev, 16);
+	while (read_job_events(agent, ev, 16) > 0)
 		;
 	ASSERT_SYSOK(raw_set_proxy(fd, PX_SYSTEM, NULL, NULL));
 	ASSERT_SYSOK(set_headers(fd, "X: y"));
-	EXPECT_EQ(0, read_events(fd, ev, 16));
-	EXPECT_EQ(1, read_events(agent, ev, 16));	/* one MODIFIED, coalesced */
+	EXPECT_EQ(0, read_job_events(fd, ev, 16));
+	EXPECT_EQ(1, read_job_events(agent, ev, 16));	/* one MODIFIED, coalesced */
 
 	close(agent);
 	job_cancel(fd);
@@ -3158,19 +3145,19 @@ TEST(job_read_efault)
 	fd = make_job(dev, "jt: read efault", DL, NULL);
 	req.notify_flags = KBITS_NOTIFY_JOB_MODIFICATION;
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
-	read_events(fd, tmp, 16);	/* the SET_ATTR's own MODIFIED */
-	ASSERT_EQ(0, read_events(fd, tmp, 16));
+	read_job_events(fd, tmp, 16);	/* the SET_ATTR's own MODIFIED */
+	ASSERT_EQ(0, read_job_events(fd, tmp, 16));
 
 	/* one MODIFIED, into an unmapped page: EFAULT, and it is gone */
 	ASSERT_SYSOK(raw_set_proxy(fd, PX_OVERRIDE, "p", NULL));
 	EXPECT_ERRNO(EFAULT, read(fd, unmapped_page(), sizeof(tmp[0])));
-	EXPECT_EQ(0, read_events(fd, tmp, 16));
+	EXPECT_EQ(0, read_job_events(fd, tmp, 16));
 	/* into a read-only page: likewise */
 	ro = mmap(NULL, ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, ro);
 	ASSERT_SYSOK(raw_set_proxy(fd, PX_NONE, NULL, NULL));
 	EXPECT_ERRNO(EFAULT, read(fd, ro, sizeof(tmp[0])));
-	EXPECT_EQ(0, read_events(fd, tmp, 16));
+	EXPECT_EQ(0, read_job_events(fd, tmp, 16));
 	EXPECT_TRUE(all_bytes(ro, 0, ps));
 
 	/* ten events; room for eight before a page that is not mapped */
@@ -3189,9 +3176,9 @@ TEST(job_read_efault)
 		EXPECT_EQ(ev[0].seq + i, ev[i].seq);
 	}
 	/* the two taken with the failed chunk are lost; the next is new */
-	EXPECT_EQ(0, read_events(fd, tmp, 16));
+	EXPECT_EQ(0, read_job_events(fd, tmp, 16));
 	ASSERT_SYSOK(raw_set_proxy(fd, PX_NONE, NULL, NULL));
-	ASSERT_EQ(1, read_events(fd, tmp, 16));
+	ASSERT_EQ(1, read_job_events(fd, tmp, 16));
 	EXPECT_EQ(KBITS_EVENT_MODIFIED, tmp[0].kind);
 	EXPECT_EQ(ev[7].seq + 3, tmp[0].seq);
 

@@ -90,19 +90,6 @@ static bool fdinfo_get(int fd, const char *key, char *val, size_t size)
 }
 
 
-/* A job fd's events, non-blocking: how many records were read into @ev. */
-static int read_events(int fd, struct kbits_event *ev, int max)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t n;
-
-	if (poll(&p, 1, 0) == 0)
-		return 0;
-	n = read(fd, ev, max * sizeof(*ev));
-	ASSERT_SYSOK(n);
-	ASSERT_EQ(0, n % sizeof(*ev));
-	return n / sizeof(*ev);
-}
 
 static void set_notify(int fd, uint32_t flags)
 {
@@ -503,7 +490,7 @@ TEST(job_fd_events)
 	/* default flags (TRANSFERRED | ERROR): a user's changes say nothing */
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &add));
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_DESCRIPTION, &str));
-	EXPECT_EQ(0, read_events(fd, ev, 4));
+	EXPECT_EQ(0, read_job_events(fd, ev, 4));
 	ASSERT_SYSOK(fcntl(fd, F_SETFL, O_NONBLOCK));
 	EXPECT_ERRNO(EAGAIN, read(fd, ev, sizeof(ev[0])));
 	EXPECT_ERRNO(EINVAL, read(fd, ev, sizeof(ev[0]) - 1));
@@ -512,7 +499,7 @@ TEST(job_fd_events)
 	set_notify(fd, KBITS_NOTIFY_JOB_MODIFICATION);
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_DESCRIPTION, &str));
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
-	n = read_events(fd, ev, 8);
+	n = read_job_events(fd, ev, 8);
 	ASSERT_EQ(3, n);
 	EXPECT_MEMEQ(id, ev[0].id, KBITS_GUID_SIZE);
 	EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[0].kind);
@@ -525,18 +512,18 @@ TEST(job_fd_events)
 	/* a fd made now sees only what comes after */
 	late = raw_get(dev, id);
 	ASSERT_SYSOK(late);
-	EXPECT_EQ(0, read_events(late, ev, 4));
+	EXPECT_EQ(0, read_job_events(late, ev, 4));
 
 	/* the agent's reports: MODIFIED, FILE_TRANSFERRED (asked for), TRANSFERRED */
 	set_notify(fd, KBITS_NOTIFY_JOB_MODIFICATION | KBITS_NOTIFY_FILE_TRANSFERRED);
-	EXPECT_EQ(1, read_events(late, ev, 4));	/* the SET_ATTR itself */
+	EXPECT_EQ(1, read_job_events(late, ev, 4));	/* the SET_ATTR itself */
 	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
 	ASSERT_SYSOK(agent);
 	agent_call(agent, KBITS_AGENT_IOC_TAKE_JOB, id, 0, 0, 0);
 	agent_call(agent, KBITS_AGENT_IOC_PROGRESS, id, 0, 10, KBITS_FILE_COMPLETED);
 	agent_call(agent, KBITS_AGENT_IOC_TRANSFERRED, id, 0, 0, 0);
 	close(agent);
-	n = read_events(late, ev, 8);
+	n = read_job_events(late, ev, 8);
 	ASSERT_EQ(4, n);
 	EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[0].kind);
 	EXPECT_EQ(KBITS_JOB_STATE_CONNECTING, ev[0].state);
@@ -548,7 +535,7 @@ TEST(job_fd_events)
 	for (i = 1; i < n; i++)
 		EXPECT_EQ(ev[i - 1].seq + 1, ev[i].seq);
 	/* the first fd saw the same, after its own earlier ones */
-	EXPECT_EQ(5, read_events(fd, ev, 8));
+	EXPECT_EQ(5, read_job_events(fd, ev, 8));
 
 	/* libkbits: kbits_job_next_event() */
 	ASSERT_RET(0, kbits_job_from_fd(late, &j));
@@ -561,7 +548,7 @@ TEST(job_fd_events)
 	/* falling behind: OVERFLOW, then the events still kept */
 	for (i = 0; i < 40; i++)
 		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_DESCRIPTION, &str));
-	n = read_events(late, ev, 40);
+	n = read_job_events(late, ev, 40);
 	ASSERT_GE(n, 2);
 	EXPECT_EQ(KBITS_EVENT_OVERFLOW, ev[0].kind);
 	EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[1].kind);
@@ -572,10 +559,10 @@ TEST(job_fd_events)
 
 	/* DISABLE: nothing at all */
 	set_notify(fd, KBITS_NOTIFY_DISABLE | KBITS_NOTIFY_JOB_MODIFICATION);
-	read_events(fd, ev, 40);
-	read_events(fd, ev, 40);
+	read_job_events(fd, ev, 40);
+	read_job_events(fd, ev, 40);
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_DESCRIPTION, &str));
-	EXPECT_EQ(0, read_events(fd, ev, 4));
+	EXPECT_EQ(0, read_job_events(fd, ev, 4));
 
 	/* a final job: once its events are read, EOF and POLLHUP */
 	job_cancel(fd);
