@@ -48,10 +48,12 @@ _Static_assert(sizeof(struct kbits_job_attr) == KBITS_JOB_ATTR_SIZE_VER1,
 	       "struct kbits_job_attr changed size");
 _Static_assert(sizeof(struct kbits_add_files) == KBITS_ADD_FILES_SIZE_VER0,
 	       "struct kbits_add_files changed size");
-_Static_assert(sizeof(struct kbits_file_spec) == KBITS_FILE_SPEC_SIZE_VER0,
+_Static_assert(sizeof(struct kbits_file_spec) == KBITS_FILE_SPEC_SIZE_VER1,
 	       "struct kbits_file_spec changed size");
-_Static_assert(sizeof(struct kbits_job_file) == KBITS_JOB_FILE_SIZE_VER0,
+_Static_assert(sizeof(struct kbits_job_file) == KBITS_JOB_FILE_SIZE_VER1,
 	       "struct kbits_job_file changed size");
+_Static_assert(sizeof(struct kbits_file_attrs) == KBITS_FILE_ATTRS_SIZE_VER0,
+	       "struct kbits_file_attrs changed size");
 _Static_assert(sizeof(struct kbits_job_error) == KBITS_JOB_ERROR_SIZE_VER0,
 	       "struct kbits_job_error changed size");
 
@@ -1095,7 +1097,14 @@ static int kbits_job_check_files(struct kbits_job *j, const struct kbits_file_in
 	return 0;
 }
 
-int kbits_job_add_file_set(struct kbits_job *j, const struct kbits_file_info *files, size_t n)
+/*
+ * Adds @n files, all or none; @sha256, when not NULL, holds each one's
+ * expected digest.  The specs are version 1's: without a digest their new
+ * fields are 0, which a module that knows only version 0 takes; with one
+ * such a module refuses them (-E2BIG: bytes it does not know).
+ */
+static int kbits_job_add_specs(struct kbits_job *j, const struct kbits_file_info *files,
+			       size_t n, const uint8_t (*sha256)[KBITS_SHA256_SIZE])
 {
 	struct kbits_file_spec *specs;
 	struct kbits_add_files args;
@@ -1124,6 +1133,10 @@ int kbits_job_add_file_set(struct kbits_job *j, const struct kbits_file_info *fi
 		specs[i].local = (uintptr_t)files[i].local_name;
 		specs[i].remote_len = (uint32_t)rlen;
 		specs[i].local_len = (uint32_t)llen;
+		if (sha256) {
+			specs[i].flags = KBITS_FILE_SHA256;
+			memcpy(specs[i].sha256, sha256[i], KBITS_SHA256_SIZE);
+		}
 	}
 	/* all or none: a file refused here adds none */
 	err = kbits_job_check_files(j, files, n);
@@ -1141,11 +1154,26 @@ int kbits_job_add_file_set(struct kbits_job *j, const struct kbits_file_info *fi
 	return err;
 }
 
+int kbits_job_add_file_set(struct kbits_job *j, const struct kbits_file_info *files, size_t n)
+{
+	return kbits_job_add_specs(j, files, n, NULL);
+}
+
 int kbits_job_add_file(struct kbits_job *j, const char *remote_name, const char *local_name)
 {
 	struct kbits_file_info f = { remote_name, local_name };
 
-	return kbits_job_add_file_set(j, &f, 1);
+	return kbits_job_add_specs(j, &f, 1, NULL);
+}
+
+int kbits_job_add_file_sha256(struct kbits_job *j, const char *remote_name,
+			      const char *local_name, const uint8_t sha256[KBITS_SHA256_SIZE])
+{
+	struct kbits_file_info f = { remote_name, local_name };
+
+	if (!sha256)
+		return -EINVAL;
+	return kbits_job_add_specs(j, &f, 1, (const uint8_t (*)[KBITS_SHA256_SIZE])sha256);
 }
 
 void kbits_files_free(struct kbits_file *files, size_t n)
@@ -1161,38 +1189,83 @@ void kbits_files_free(struct kbits_file *files, size_t n)
 	free(files);
 }
 
-/* File @index into @f; its names malloc'd. */
-static int kbits_job_get_file(struct kbits_job *j, uint32_t index, struct kbits_file *f)
+/*
+ * GET_FILE of file @index into @a (version 1: a module that knows only
+ * version 0 leaves mode and sha256 0); its names malloc'd into *@remote and
+ * *@local.  GET_FILE writes the names only into buffers that hold them.
+ */
+static int kbits_job_read_file(struct kbits_job *j, uint32_t index, struct kbits_job_file *a,
+			       char **remote_out, char **local_out)
 {
 	char *remote = malloc(KBITS_REMOTE_NAME_MAX + 1);
 	char *local = malloc(KBITS_LOCAL_NAME_MAX + 1);
-	struct kbits_job_file a;
 	int err;
 
 	if (!remote || !local) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.index = index;
-	a.remote = (uintptr_t)remote;
-	a.remote_len = KBITS_REMOTE_NAME_MAX + 1;
-	a.local = (uintptr_t)local;
-	a.local_len = KBITS_LOCAL_NAME_MAX + 1;
-	err = kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_FILE, &a);
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->index = index;
+	a->remote = (uintptr_t)remote;
+	a->remote_len = KBITS_REMOTE_NAME_MAX + 1;
+	a->local = (uintptr_t)local;
+	a->local_len = KBITS_LOCAL_NAME_MAX + 1;
+	err = kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_FILE, a);
 	if (err < 0)
 		goto fail;
+	*remote_out = remote;
+	*local_out = local;
+	return 0;
+fail:
+	free(remote);
+	free(local);
+	return err;
+}
+
+/* File @index into @f; its names malloc'd. */
+static int kbits_job_get_file(struct kbits_job *j, uint32_t index, struct kbits_file *f)
+{
+	struct kbits_job_file a;
+	char *remote, *local;
+	int err;
+
+	err = kbits_job_read_file(j, index, &a, &remote, &local);
+	if (err < 0)
+		return err;
 	f->remote_name = remote;
 	f->local_name = local;
 	f->bytes_total = a.bytes_total;
 	f->bytes_transferred = a.bytes_transferred;
 	f->completed = !!(a.flags & KBITS_FILE_COMPLETED);
 	return 0;
-fail:
+}
+
+int kbits_job_get_file_attrs(struct kbits_job *j, uint32_t index, struct kbits_file_attrs *out)
+{
+	struct kbits_file_attrs v;
+	struct kbits_job_file a;
+	char *remote, *local;
+	size_t size;
+	int err;
+
+	if (!j || !out || out->size < KBITS_FILE_ATTRS_SIZE_VER0)
+		return -EINVAL;
+	err = kbits_job_read_file(j, index, &a, &remote, &local);
+	if (err < 0)
+		return err;
 	free(remote);
 	free(local);
-	return err;
+
+	memset(&v, 0, sizeof(v));
+	size = out->size < sizeof(v) ? out->size : sizeof(v);
+	v.size = (uint32_t)size;
+	v.flags = a.flags;
+	v.mode = a.mode;
+	memcpy(v.sha256, a.sha256, sizeof(v.sha256));
+	memcpy(out, &v, size);
+	return 0;
 }
 
 int kbits_job_get_files(struct kbits_job *j, struct kbits_file **files, size_t *n)

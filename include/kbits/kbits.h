@@ -280,6 +280,20 @@ int kbits_job_add_file_set(struct kbits_job *j, const struct kbits_file_info *fi
  */
 int kbits_check_local_name(const char *local_name);
 
+/*
+ * Adds one file, as kbits_job_add_file() does (the same checks of the
+ * names, kbits_check_local_name() for a download job's), with the SHA-256
+ * its whole content must have: kbitsd checks it once it has the whole
+ * file, and gives the job a final error (context
+ * KBITS_ERROR_CONTEXT_LOCAL_FILE, code EBADMSG, file_index that file)
+ * instead of placing a file that differs.  -EINVAL when @sha256 is NULL.
+ * A module older than expected SHA-256s refuses the file with -E2BIG (the
+ * errno of a larger struct than it knows), as it does a job's file too
+ * many.  Since LIBKBITS_0.6.
+ */
+int kbits_job_add_file_sha256(struct kbits_job *j, const char *remote_name,
+			      const char *local_name, const uint8_t sha256[KBITS_SHA256_SIZE]);
+
 /* A file of a job, with its progress. */
 struct kbits_file {
 	char *remote_name;
@@ -291,6 +305,31 @@ struct kbits_file {
 /* The job's files in the order they were added; free them with kbits_files_free(). */
 int kbits_job_get_files(struct kbits_job *j, struct kbits_file **files, size_t *n);
 void kbits_files_free(struct kbits_file *files, size_t n);
+
+/*
+ * What file @index of the job (0 is the first added) is to be: its flags,
+ * the mode kbitsd gives it when it places it, and its expected SHA-256.
+ * -ENXIO past the job's last file.  Since LIBKBITS_0.6.
+ *
+ * The struct may grow at its end, as struct kbits_job_attrs may: the
+ * caller sets @size to sizeof(struct kbits_file_attrs) (or
+ * KBITS_FILE_ATTRS_SIZE_VER0), and the library writes no byte past it;
+ * -EINVAL below KBITS_FILE_ATTRS_SIZE_VER0.  The call sets @size to the
+ * bytes it filled, at most the caller's.
+ */
+struct kbits_file_attrs {
+	uint32_t size;		/* in: sizeof(struct kbits_file_attrs) */
+	uint32_t flags;		/* KBITS_FILE_COMPLETED, KBITS_FILE_SHA256 */
+	/*
+	 * 0666 & ~ the umask of the process that added the file, as cp, curl
+	 * -o and wget make files; 0 from a module older than file modes.
+	 */
+	uint32_t mode;
+	uint8_t sha256[KBITS_SHA256_SIZE];	/* with KBITS_FILE_SHA256, else 0 */
+};
+#define KBITS_FILE_ATTRS_SIZE_VER0	44
+
+int kbits_job_get_file_attrs(struct kbits_job *j, uint32_t index, struct kbits_file_attrs *out);
 
 /*
  * bytes_total is KBITS_SIZE_UNKNOWN until every file's size is known; a new

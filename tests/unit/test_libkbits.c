@@ -980,6 +980,61 @@ START_TEST(get_error_versions)
 }
 END_TEST
 
+/*
+ * kbits_job_add_file_sha256: a NULL handle, name or digest is -EINVAL
+ * (the digest's check needs no handle).  Adding for real needs a module:
+ * kbits_lib_test's lib_file_sha256_mode checks it in the VM.
+ */
+START_TEST(add_file_sha256_args)
+{
+	uint8_t d[KBITS_SHA256_SIZE];
+
+	memset(d, 0xab, sizeof(d));
+	ck_assert_int_eq(KBITS_SHA256_SIZE, 32);
+	ck_assert_int_eq(kbits_job_add_file_sha256(NULL, "http://h/f", "/tmp/f", d), -EINVAL);
+	ck_assert_int_eq(kbits_job_add_file_sha256(NULL, "http://h/f", "/tmp/f", NULL), -EINVAL);
+	ck_assert_int_eq(kbits_job_add_file_sha256(NULL, NULL, "/tmp/f", d), -EINVAL);
+	ck_assert_int_eq(kbits_job_add_file_sha256(NULL, "http://h/f", NULL, d), -EINVAL);
+}
+END_TEST
+
+/*
+ * kbits_job_get_file_attrs: -EINVAL for a NULL handle or struct and for a
+ * size below version 0, and nothing written when it fails.
+ */
+START_TEST(file_attrs_args)
+{
+	struct kbits_file_attrs a, b;
+
+	ck_assert_uint_eq(sizeof(a), KBITS_FILE_ATTRS_SIZE_VER0);
+	ck_assert_uint_eq(offsetof(struct kbits_file_attrs, sha256), 12);
+	memset(&a, 0x5a, sizeof(a));
+	a.size = sizeof(a);
+	b = a;
+	ck_assert_int_eq(kbits_job_get_file_attrs(NULL, 0, &a), -EINVAL);
+	ck_assert_int_eq(memcmp(&a, &b, sizeof(a)), 0);
+	ck_assert_int_eq(kbits_job_get_file_attrs(NULL, 0, NULL), -EINVAL);
+
+	/* a size below version 0: nothing written */
+	a.size = KBITS_FILE_ATTRS_SIZE_VER0 - 1;
+	b = a;
+	ck_assert_int_eq(kbits_job_get_file_attrs(NULL, 0, &a), -EINVAL);
+	ck_assert_int_eq(memcmp(&a, &b, sizeof(a)), 0);
+	a.size = 0;
+	ck_assert_int_eq(kbits_job_get_file_attrs(NULL, 0, &a), -EINVAL);
+}
+END_TEST
+
+/* The two calls are LIBKBITS_0.6's, and only its. */
+START_TEST(symbols_0_6)
+{
+	ck_assert_ptr_nonnull(dlvsym(RTLD_DEFAULT, "kbits_job_add_file_sha256", "LIBKBITS_0.6"));
+	ck_assert_ptr_nonnull(dlvsym(RTLD_DEFAULT, "kbits_job_get_file_attrs", "LIBKBITS_0.6"));
+	ck_assert_ptr_null(dlvsym(RTLD_DEFAULT, "kbits_job_add_file_sha256", "LIBKBITS_0.5"));
+	ck_assert_ptr_null(dlvsym(RTLD_DEFAULT, "kbits_job_get_file_attrs", "LIBKBITS_0.5"));
+}
+END_TEST
+
 static Suite *libkbits_suite(void)
 {
 	Suite *s = suite_create("libkbits");
@@ -1042,6 +1097,12 @@ static Suite *libkbits_suite(void)
 	tc = tcase_create("LIBKBITS_0.5");
 	tcase_add_test(tc, job_attrs_args);
 	tcase_add_test(tc, get_error_versions);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("LIBKBITS_0.6");
+	tcase_add_test(tc, add_file_sha256_args);
+	tcase_add_test(tc, file_attrs_args);
+	tcase_add_test(tc, symbols_0_6);
 	suite_add_tcase(s, tc);
 
 	return s;
