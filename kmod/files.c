@@ -4,6 +4,7 @@
  * progress.  Names are copied from userspace and checked before the job's
  * lock is taken; the lock is held only to look at or change the array.
  */
+#include <linux/fs.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -12,7 +13,9 @@
 
 #include "kbits.h"
 
-static_assert(sizeof(struct kbits_file_spec) == KBITS_FILE_SPEC_SIZE_VER0);
+static_assert(sizeof(struct kbits_file_spec) == KBITS_FILE_SPEC_SIZE_VER1);
+static_assert(offsetof(struct kbits_file_spec, flags) ==
+	      KBITS_FILE_SPEC_SIZE_VER0);
 
 static void kbits_file_free(struct kbits_file *f)
 {
@@ -59,6 +62,20 @@ bool kbits_job_all_files_done(const struct kbits_job *job)
 		if (!job->files[i].completed)
 			return false;
 	return true;
+}
+
+/**
+ * kbits_file_flags() - A file's KBITS_FILE_* flags, as GET_FILE and EXPORT
+ * give them.
+ * @f: the file, its job's lock held.
+ *
+ * Context: Its job's lock held.
+ * Return: KBITS_FILE_COMPLETED and KBITS_FILE_SHA256 where they hold.
+ */
+u32 kbits_file_flags(const struct kbits_file *f)
+{
+	return (f->completed ? KBITS_FILE_COMPLETED : 0) |
+	       (f->has_sha256 ? KBITS_FILE_SHA256 : 0);
 }
 
 /**
@@ -135,13 +152,33 @@ bool kbits_file_names_ok(const char *remote, const char *local)
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_file_names_ok);
 
-/* Copies and checks one file spec's names into @f. */
+/**
+ * kbits_file_sha256_ok() - May a file have these digest flags and bytes?
+ * @flags: its KBITS_FILE_* flags as given (a spec's, or a record's).
+ * @sha256: its digest bytes.
+ *
+ * Context: Any.
+ * Return: true when @sha256 is all zero unless @flags has KBITS_FILE_SHA256.
+ */
+bool kbits_file_sha256_ok(u32 flags, const u8 *sha256)
+{
+	return (flags & KBITS_FILE_SHA256) ||
+	       !memchr_inv(sha256, 0, KBITS_SHA256_SIZE);
+}
+EXPORT_SYMBOL_IF_KUNIT(kbits_file_sha256_ok);
+
+/*
+ * Copies and checks one file spec (its names, its digest) into @f, with the
+ * mode the caller's umask gives it.
+ */
 static int kbits_file_from_spec(struct kbits_file *f,
 				const struct kbits_file_spec *spec)
 {
 	char *remote, *local;
 
-	if (!spec->remote_len || !spec->local_len)
+	if (!spec->remote_len || !spec->local_len ||
+	    (spec->flags & ~KBITS_FILE_SHA256) || spec->reserved ||
+	    !kbits_file_sha256_ok(spec->flags, spec->sha256))
 		return -EINVAL;
 	remote = kbits_copy_string(u64_to_user_ptr(spec->remote),
 				   spec->remote_len, KBITS_REMOTE_NAME_MAX);
@@ -163,6 +200,9 @@ static int kbits_file_from_spec(struct kbits_file *f,
 	f->bytes_total = KBITS_SIZE_UNKNOWN;
 	f->bytes_transferred = 0;
 	f->completed = false;
+	f->has_sha256 = spec->flags & KBITS_FILE_SHA256;
+	memcpy(f->sha256, spec->sha256, KBITS_SHA256_SIZE);
+	f->mode = 0666 & ~current_umask();
 	return 0;
 }
 
@@ -174,7 +214,10 @@ static int kbits_file_from_spec(struct kbits_file *f,
  *
  * As BITS's AddFile and AddFileSet: all the files or none.  Every spec and name
  * is copied in and checked before the job's lock is taken (a larger spec than
- * we know must end in zeros); the lock is held only to grow the array.  A job
+ * we know must end in zeros); the lock is held only to grow the array.  Each
+ * file keeps its expected SHA-256, if the spec has one, and the mode the
+ * caller's umask gives a new file (0666 & ~umask), which the agent places it
+ * with.  A job
  * may have max_files_per_job files in all (KBITS_FILES_PER_JOB_LIMIT at most),
  * an upload or upload-reply job one.  The state does not change: a TRANSFERRED
  * job given files stays so until its user resumes it.  On success the job's
@@ -184,7 +227,9 @@ static int kbits_file_from_spec(struct kbits_file *f,
  * Context: Process context; may sleep.  Takes the job's lock, not across the
  * copies from userspace.
  * Return: 0; -EINVAL for nonzero flags, no files, an entry size below version
- * 0's or above a page, an empty or malformed name (kbits_file_names_ok());
+ * 0's or above a page, an empty or malformed name (kbits_file_names_ok()), a
+ * spec with a flag but KBITS_FILE_SHA256, a nonzero reserved field, or digest
+ * bytes without that flag;
  * -E2BIG past the job's limit of files (checked before anything is copied, and
  * again with the files the job has), or for a spec with nonzero bytes we do not
  * know; kbits_copy_string()'s errors for a name; -EACCES when @jf is revoked;
@@ -274,13 +319,15 @@ out:
  * @uarg: the caller's struct kbits_job_file, with the file's index.
  *
  * Writes each name's length (without NUL) to its field, and, when both buffers
- * are long enough, the names (NUL-terminated), the sizes and the flags.  The
- * names are copied under the job's lock, and copied out after.  A final job
- * still tells.
+ * are long enough, the names (NUL-terminated), the sizes and the flags, and
+ * for a caller of KBITS_JOB_FILE_SIZE_VER1 or more the mode and the digest.
+ * The names are copied under the job's lock, and copied out after.  A final
+ * job still tells.
  *
  * Context: Process context; may sleep.  Takes the job's lock, not across the
  * copies to userspace.
- * Return: 0; -EINVAL for a nonzero reserved field; -EACCES when @jf is revoked;
+ * Return: 0; -EINVAL for a nonzero @reserved or @reserved2; -EACCES when @jf
+ * is revoked;
  * -ENXIO for an index past the job's files; -ERANGE when a buffer is too short
  * for its name and NUL (the lengths are written); -ENOMEM; kbits_copy_args()'s
  * errors and -EFAULT.
@@ -291,15 +338,17 @@ long kbits_job_get_file(struct kbits_job_fd *jf,
 	struct kbits_job *job = jf->job;
 	struct kbits_job_file args;
 	char *remote = NULL, *local = NULL;
+	u8 sha256[KBITS_SHA256_SIZE] = {};
 	u64 total = 0, done = 0;
-	u32 flags = 0, rlen, llen;
+	u32 flags = 0, mode = 0, rlen, llen;
 	int err;
 
 	err = kbits_copy_args(&args, sizeof(args), uarg,
 			      KBITS_JOB_FILE_SIZE_VER0);
 	if (err)
 		return err;
-	if (args.reserved)
+	/* out fields (a reused struct's) are ignored, as the sizes always were */
+	if (args.reserved || args.reserved2)
 		return -EINVAL;
 
 	mutex_lock(&job->lock);
@@ -315,7 +364,9 @@ long kbits_job_get_file(struct kbits_job_fd *jf,
 		local = kstrdup(f->local, GFP_KERNEL_ACCOUNT);
 		total = f->bytes_total;
 		done = f->bytes_transferred;
-		flags = f->completed ? KBITS_FILE_COMPLETED : 0;
+		flags = kbits_file_flags(f);
+		mode = f->mode;
+		memcpy(sha256, f->sha256, sizeof(sha256));
 		if (!remote || !local)
 			err = -ENOMEM;
 	}
@@ -339,6 +390,10 @@ long kbits_job_get_file(struct kbits_job_fd *jf,
 	    put_user(total, &uarg->bytes_total) ||
 	    put_user(done, &uarg->bytes_transferred) ||
 	    put_user(flags, &uarg->flags))
+		err = -EFAULT;
+	else if (args.size >= KBITS_JOB_FILE_SIZE_VER1 &&
+		 (put_user(mode, &uarg->mode) ||
+		  copy_to_user(uarg->sha256, sha256, sizeof(sha256))))
 		err = -EFAULT;
 out:
 	kfree(remote);

@@ -76,6 +76,9 @@ struct poll_table_struct;
  * @bytes_total: its size; KBITS_SIZE_UNKNOWN until known.
  * @bytes_transferred: how far it got.
  * @completed: the agent transferred all of it.
+ * @has_sha256: @sha256 holds the content it must have (KBITS_FILE_SHA256).
+ * @mode: the mode it is placed with: 0666 & ~ the umask of who added it.
+ * @sha256: its expected SHA-256, with @has_sha256; else zero.
  *
  * In its job's @files, under the job's lock.
  */
@@ -85,6 +88,9 @@ struct kbits_file {
 	u64 bytes_total;
 	u64 bytes_transferred;
 	bool completed;
+	bool has_sha256;
+	u16 mode;
+	u8 sha256[KBITS_SHA256_SIZE];
 };
 
 /**
@@ -330,6 +336,8 @@ long kbits_job_get_progress(struct kbits_job_fd *jf,
 			    struct kbits_job_progress __user *uarg);
 bool kbits_job_all_files_done(const struct kbits_job *job);
 bool kbits_file_names_ok(const char *remote, const char *local);
+bool kbits_file_sha256_ok(u32 flags, const u8 *sha256);
+u32 kbits_file_flags(const struct kbits_file *f);
 u32 kbits_job_drop_unfinished(struct kbits_job *job);
 void kbits_job_free_files(struct kbits_job *job);
 
@@ -371,7 +379,7 @@ char *kbits_take_string(struct kbits_reader *rd, u32 len, u32 max,
 			bool empty_ok);
 int kbits_record_check(const struct kbits_job_record *r, size_t len);
 int kbits_record_files(struct kbits_job *job, struct kbits_reader *rd,
-		       u32 nr);
+		       u32 nr, u32 file_size);
 time64_t kbits_clamp_time(s64 t);
 struct kbits_job *kbits_record_job(const struct kbits_job_record *r,
 				   struct kbits_reader *rd);

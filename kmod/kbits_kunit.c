@@ -329,6 +329,7 @@ static struct kunit_suite kbits_files_suite = {
 struct kb_rec {
 	struct kbits_job_record h;
 	size_t hsize;		/* header bytes written: a version's size */
+	size_t fsize;		/* bytes written of each file's struct */
 	/* display name, description, error text, proxies, bypass, headers */
 	const char *str[6];
 	u32 nr;
@@ -349,6 +350,8 @@ static void kb_rec_init(struct kb_rec *rec)
 	rec->h.version = KBITS_RECORD_VERSION;
 	rec->h.header_size = sizeof(rec->h);
 	rec->hsize = sizeof(rec->h);
+	rec->h.file_size = sizeof(rec->f[0]);
+	rec->fsize = sizeof(rec->f[0]);
 	memcpy(rec->h.id, "kbits kunit job!", sizeof(rec->h.id));
 	rec->h.owner = 1000;
 	rec->h.type = KBITS_JOB_TYPE_DOWNLOAD;
@@ -368,6 +371,7 @@ static void kb_rec_init(struct kb_rec *rec)
 	rec->nr = 1;
 	rec->f[0].bytes_total = 100;
 	rec->f[0].bytes_transferred = 10;
+	rec->f[0].mode = 0644;
 	rec->remote[0] = "https://example.test/a";
 	rec->local[0] = "/tmp/a";
 }
@@ -403,7 +407,7 @@ static u8 *kb_rec_encode(struct kunit *test, struct kb_rec *rec, size_t *lenp)
 	for (i = 0; i < rec->nr; i++) {
 		rec->f[i].remote_len = kb_strlen(rec->remote[i]);
 		rec->f[i].local_len = kb_strlen(rec->local[i]);
-		len += sizeof(rec->f[i]) + rec->f[i].remote_len +
+		len += rec->fsize + rec->f[i].remote_len +
 		       rec->f[i].local_len;
 	}
 	len += rec->trailing;
@@ -417,7 +421,7 @@ static u8 *kb_rec_encode(struct kunit *test, struct kb_rec *rec, size_t *lenp)
 	for (i = 0; i < 6; i++)
 		p = kb_put(p, rec->str[i], kb_strlen(rec->str[i]));
 	for (i = 0; i < rec->nr; i++) {
-		p = kb_put(p, &rec->f[i], sizeof(rec->f[i]));
+		p = kb_put(p, &rec->f[i], rec->fsize);
 		p = kb_put(p, rec->remote[i], rec->f[i].remote_len);
 		p = kb_put(p, rec->local[i], rec->f[i].local_len);
 	}
@@ -552,6 +556,15 @@ static void kbits_record_valid_test(struct kunit *test)
 	kbits_job_put(job);
 }
 
+/* @rec as an older module wrote it: version 1, files without mode or digest. */
+static void kb_rec_v1(struct kb_rec *rec, u32 header_size)
+{
+	rec->h.version = 1;
+	rec->h.header_size = header_size;
+	rec->hsize = header_size;
+	rec->fsize = KBITS_RECORD_FILE_SIZE_VER0;
+}
+
 /* Older headers: the fields they lack get their defaults. */
 static void kbits_record_versions_test(struct kunit *test)
 {
@@ -561,9 +574,23 @@ static void kbits_record_versions_test(struct kunit *test)
 	size_t len;
 	u8 *buf;
 
+	/* version 1's last header: all but the files' mode and digest */
 	kb_rec_init(&rec);
-	rec.h.header_size = KBITS_JOB_RECORD_SIZE_VER1;
-	rec.hsize = KBITS_JOB_RECORD_SIZE_VER1;
+	kb_rec_v1(&rec, KBITS_JOB_RECORD_SIZE_VER2);
+	buf = kb_rec_encode(test, &rec, &len);
+	job = kbits_record_parse(buf, len, &r);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
+	KUNIT_EXPECT_EQ(test, job->max_download_time, 86400U);
+	KUNIT_EXPECT_EQ(test, job->nr_files, 1U);
+	if (job->nr_files == 1) {
+		KUNIT_EXPECT_EQ(test, job->files[0].mode, 0600);
+		KUNIT_EXPECT_FALSE(test, job->files[0].has_sha256);
+		KUNIT_EXPECT_EQ(test, job->files[0].bytes_transferred, 10ULL);
+	}
+	kbits_job_put(job);
+
+	kb_rec_init(&rec);
+	kb_rec_v1(&rec, KBITS_JOB_RECORD_SIZE_VER1);
 	rec.str[5] = "A: b";
 	buf = kb_rec_encode(test, &rec, &len);
 	job = kbits_record_parse(buf, len, &r);
@@ -574,8 +601,7 @@ static void kbits_record_versions_test(struct kunit *test)
 	kbits_job_put(job);
 
 	kb_rec_init(&rec);
-	rec.h.header_size = KBITS_JOB_RECORD_SIZE_VER0;
-	rec.hsize = KBITS_JOB_RECORD_SIZE_VER0;
+	kb_rec_v1(&rec, KBITS_JOB_RECORD_SIZE_VER0);
 	rec.h.proxy_usage = KBITS_PROXY_NONE;	/* not in the bytes */
 	buf = kb_rec_encode(test, &rec, &len);
 	job = kbits_record_parse(buf, len, &r);
@@ -604,6 +630,9 @@ static void kbits_record_round_trip_test(struct kunit *test)
 	rec.h.error_context = KBITS_ERROR_CONTEXT_REMOTE_FILE;
 	rec.h.error_code = 404;
 	rec.h.flags |= KBITS_RECORD_DYNAMIC_CONTENT;
+	rec.f[0].flags = KBITS_FILE_SHA256;
+	memset(rec.f[0].sha256, 0xa5, sizeof(rec.f[0].sha256));
+	rec.f[0].mode = 0640;
 	buf = kb_rec_encode(test, &rec, &len);
 	job = kbits_record_parse(buf, len, &r);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
@@ -623,12 +652,27 @@ static void kbits_record_header_test(struct kunit *test)
 	KB_REJECTS(test, rec->h.magic ^= 1);
 	KB_REJECTS(test, rec->h.version = KBITS_RECORD_VERSION + 1);
 	KB_REJECTS(test, rec->h.version = 0);
-	KB_REJECTS(test, rec->h.header_size = KBITS_JOB_RECORD_SIZE_VER2 + 8);
+	KB_REJECTS(test, rec->h.header_size = KBITS_JOB_RECORD_SIZE_VER3 + 8);
+	/* version 2 has the current header and files, version 1 neither */
+	KB_REJECTS(test, rec->h.header_size = KBITS_JOB_RECORD_SIZE_VER2;
+		   rec->hsize = KBITS_JOB_RECORD_SIZE_VER2);
+	KB_REJECTS(test, rec->h.version = 1);
+	KB_REJECTS(test, kb_rec_v1(rec, KBITS_JOB_RECORD_SIZE_VER2);
+		   rec->fsize = sizeof(rec->f[0]));
+	KB_REJECTS(test, rec->h.file_size = KBITS_RECORD_FILE_SIZE_VER0);
+	KB_REJECTS(test, rec->h.file_size = KBITS_RECORD_FILE_SIZE_VER0;
+		   rec->fsize = KBITS_RECORD_FILE_SIZE_VER0);
+	KB_REJECTS(test, rec->h.file_size = sizeof(rec->f[0]) + 8);
+	KB_REJECTS(test, rec->h.reserved = 1);
 	KB_REJECTS(test, rec->h.header_size = KBITS_JOB_RECORD_SIZE_VER0 + 4);
 	KB_REJECTS(test, rec->h.header_size = 0);
 	/* a header size that does not match its bytes */
 	KB_REJECTS(test, rec->h.header_size = KBITS_JOB_RECORD_SIZE_VER1);
 	KB_REJECTS(test, rec->hsize = KBITS_JOB_RECORD_SIZE_VER1);
+	KB_REJECTS(test, kb_rec_v1(rec, KBITS_JOB_RECORD_SIZE_VER2);
+		   rec->h.header_size = KBITS_JOB_RECORD_SIZE_VER1);
+	KB_REJECTS(test, kb_rec_v1(rec, KBITS_JOB_RECORD_SIZE_VER2);
+		   rec->hsize = KBITS_JOB_RECORD_SIZE_VER1);
 	KB_REJECTS(test, rec->length_fix = 1);
 	KB_REJECTS(test, rec->length_fix = -1);
 	/* the first flag not defined; 1U << 5 is KBITS_RECORD_ERROR_HTTP */
@@ -773,8 +817,7 @@ static void kbits_record_error_http_round_trip_test(struct kunit *test)
 	/* an older record, version 0 or 1, has no flag: the code is an errno */
 	kb_rec_init(&rec);
 	kb_rec_error(&rec, 0, 404);
-	rec.h.header_size = KBITS_JOB_RECORD_SIZE_VER0;
-	rec.hsize = KBITS_JOB_RECORD_SIZE_VER0;
+	kb_rec_v1(&rec, KBITS_JOB_RECORD_SIZE_VER0);
 	buf = kb_rec_encode(test, &rec, &len);
 	job = kbits_record_parse(buf, len, &r);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
@@ -838,8 +881,18 @@ static void kbits_record_files_test(struct kunit *test)
 		   rec->f[0].flags = KBITS_FILE_COMPLETED;
 		   rec->f[0].bytes_transferred = 100);
 	/* each file's own */
-	KB_REJECTS(test, rec->f[0].flags = 2);
+	KB_REJECTS(test, rec->f[0].flags = 4);
 	KB_REJECTS(test, rec->f[0].reserved = 1);
+	KB_REJECTS(test, rec->f[0].reserved2 = 1);
+	/* a digest, only with its flag; a mode, only of rw bits */
+	KB_ACCEPTS(test, rec->f[0].flags = KBITS_FILE_SHA256;
+		   rec->f[0].sha256[31] = 1);
+	KB_REJECTS(test, rec->f[0].sha256[31] = 1);
+	KB_ACCEPTS(test, rec->f[0].mode = 0);
+	KB_ACCEPTS(test, rec->f[0].mode = 0666);
+	KB_REJECTS(test, rec->f[0].mode = 0100);
+	KB_REJECTS(test, rec->f[0].mode = 01000);
+	KB_REJECTS(test, rec->f[0].mode = 0x10000);
 	KB_REJECTS(test, rec->f[0].bytes_transferred = 101);
 	KB_ACCEPTS(test, rec->f[0].bytes_total = KBITS_SIZE_UNKNOWN;
 		   rec->f[0].bytes_transferred = 1000);
@@ -872,7 +925,7 @@ static void kbits_record_files_count_test(struct kunit *test)
 	u8 buf[2 * sizeof(rf) + 5];
 	char *name;
 
-	/* "/" to "/", then "/" to "/x": 69 bytes, room for 2 files only */
+	/* "/" to "/", then "/" to "/x": 149 bytes, room for 2 files only */
 	memcpy(buf, &rf, sizeof(rf));
 	memcpy(buf + sizeof(rf), "//", 2);
 	rf.local_len = 2;
@@ -885,10 +938,16 @@ static void kbits_record_files_count_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, job);
 
 	rd = (struct kbits_reader){ .p = buf, .left = sizeof(buf) };
-	KUNIT_EXPECT_EQ(test, kbits_record_files(job, &rd, 3), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kbits_record_files(job, &rd, 3, sizeof(rf)),
+			-EINVAL);
 	KUNIT_EXPECT_NULL(test, job->files);	/* refused before any */
-	KUNIT_EXPECT_EQ(test, kbits_record_files(job, &rd, U32_MAX), -EINVAL);
-	KUNIT_EXPECT_EQ(test, kbits_record_files(job, &rd, 2), 0);
+	KUNIT_EXPECT_EQ(test, kbits_record_files(job, &rd, U32_MAX, sizeof(rf)),
+			-EINVAL);
+	/* a file size neither version has */
+	KUNIT_EXPECT_EQ(test, kbits_record_files(job, &rd, 2, sizeof(rf) - 8),
+			-EINVAL);
+	KUNIT_EXPECT_NULL(test, job->files);
+	KUNIT_EXPECT_EQ(test, kbits_record_files(job, &rd, 2, sizeof(rf)), 0);
 	KUNIT_EXPECT_EQ(test, job->nr_files, 2U);
 	KUNIT_EXPECT_EQ(test, rd.left, (size_t)0);
 	if (job->nr_files == 2) {

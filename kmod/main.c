@@ -56,7 +56,8 @@ static_assert(sizeof(struct kbits_job_attr) == KBITS_JOB_ATTR_SIZE_VER1);
 static_assert(offsetof(struct kbits_job_attr, max_download_time) ==
 	      KBITS_JOB_ATTR_SIZE_VER0);
 static_assert(sizeof(struct kbits_add_files) == KBITS_ADD_FILES_SIZE_VER0);
-static_assert(sizeof(struct kbits_job_file) == KBITS_JOB_FILE_SIZE_VER0);
+static_assert(sizeof(struct kbits_job_file) == KBITS_JOB_FILE_SIZE_VER1);
+static_assert(offsetof(struct kbits_job_file, mode) == KBITS_JOB_FILE_SIZE_VER0);
 static_assert(sizeof(struct kbits_job_progress) == 24);
 static_assert(sizeof(struct kbits_job_error) == KBITS_JOB_ERROR_SIZE_VER0);
 static_assert(sizeof(struct kbits_get_job) == KBITS_GET_JOB_SIZE_VER0);

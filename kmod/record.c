@@ -22,12 +22,19 @@
 
 static_assert(sizeof(struct kbits_agent_record) ==
 	      KBITS_AGENT_RECORD_SIZE_VER0);
-static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER2);
+static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER3);
 static_assert(offsetof(struct kbits_job_record, proxy_usage) ==
 	      KBITS_JOB_RECORD_SIZE_VER0);
 static_assert(offsetof(struct kbits_job_record, max_download_time) ==
 	      KBITS_JOB_RECORD_SIZE_VER1);
-static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE);
+static_assert(offsetof(struct kbits_job_record, file_size) ==
+	      KBITS_JOB_RECORD_SIZE_VER2);
+static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE_VER1);
+static_assert(offsetof(struct kbits_record_file, mode) ==
+	      KBITS_RECORD_FILE_SIZE_VER0);
+
+/* A file of a version 1 record, which had no mode: how it was placed. */
+#define KBITS_RECORD_V1_FILE_MODE	0600
 
 /*
  * The longest record a job can have: with as many files as any
@@ -36,7 +43,7 @@ static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE);
  */
 static size_t kbits_record_max(void)
 {
-	size_t file = KBITS_RECORD_FILE_SIZE + KBITS_REMOTE_NAME_MAX +
+	size_t file = KBITS_RECORD_FILE_SIZE_VER1 + KBITS_REMOTE_NAME_MAX +
 		      KBITS_LOCAL_NAME_MAX;
 
 	size_t max = sizeof(struct kbits_job_record) + KBITS_DISPLAY_NAME_MAX +
@@ -104,6 +111,7 @@ VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 	r.version = KBITS_RECORD_VERSION;
 	r.length = n;
 	r.header_size = sizeof(r);
+	r.file_size = sizeof(rf);
 	memcpy(r.id, &job->id, sizeof(r.id));
 	r.owner = from_kuid(&init_user_ns, job->owner);
 	r.type = job->type;
@@ -148,9 +156,11 @@ VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 		memset(&rf, 0, sizeof(rf));
 		rf.bytes_total = f->bytes_total;
 		rf.bytes_transferred = f->bytes_transferred;
-		rf.flags = f->completed ? KBITS_FILE_COMPLETED : 0;
+		rf.flags = kbits_file_flags(f);
 		rf.remote_len = strlen(f->remote);
 		rf.local_len = strlen(f->local);
+		rf.mode = f->mode;
+		memcpy(rf.sha256, f->sha256, sizeof(rf.sha256));
 		p = kbits_put(p, &rf, sizeof(rf));
 		p = kbits_put(p, f->remote, rf.remote_len);
 		p = kbits_put(p, f->local, rf.local_len);
@@ -267,13 +277,31 @@ VISIBLE_IF_KUNIT char *kbits_take_string(struct kbits_reader *rd, u32 len,
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_take_string);
 
+/*
+ * Version 1 (older modules'): a header of any of its three sizes, files of
+ * KBITS_RECORD_FILE_SIZE_VER0 bytes (kbits_record_parse() set @file_size).
+ * Version 2: the current header, with the current files' size.
+ */
+static bool kbits_record_version_ok(const struct kbits_job_record *r)
+{
+	if (r->version == 1)
+		return r->header_size == KBITS_JOB_RECORD_SIZE_VER0 ||
+		       r->header_size == KBITS_JOB_RECORD_SIZE_VER1 ||
+		       r->header_size == KBITS_JOB_RECORD_SIZE_VER2;
+	return r->version == KBITS_RECORD_VERSION &&
+	       r->header_size == sizeof(*r) &&
+	       r->file_size == sizeof(struct kbits_record_file) &&
+	       !r->reserved;
+}
+
 /**
  * kbits_record_check() - Check what a record's header says.
  * @r: the header, grown to the current one (kbits_record_parse()).
  * @len: the record's whole length.
  *
- * All but its strings and files: the magic, version, header size, length and
- * flags, and that every value is one the ioctls would have set: type, state
+ * All but its strings and files: the magic, version, header size (for
+ * version 1 any of its three, for version 2 the current one, with its files'
+ * size), length and flags, and that every value is one the ioctls would have set: type, state
  * (not a final one), priority, notify flags, retry delay, proxy usage with its
  * lists, error (context, code, file index), file count; and only states the
  * module itself makes: a job without files is SUSPENDED, an ERROR or
@@ -288,11 +316,7 @@ VISIBLE_IF_KUNIT int kbits_record_check(const struct kbits_job_record *r,
 {
 	u32 http = r->flags & KBITS_RECORD_ERROR_HTTP ? KBITS_ERROR_HTTP : 0;
 
-	if (r->magic != KBITS_RECORD_MAGIC ||
-	    r->version != KBITS_RECORD_VERSION ||
-	    (r->header_size != KBITS_JOB_RECORD_SIZE_VER0 &&
-	     r->header_size != KBITS_JOB_RECORD_SIZE_VER1 &&
-	     r->header_size != sizeof(*r)) ||
+	if (r->magic != KBITS_RECORD_MAGIC || !kbits_record_version_ok(r) ||
 	    r->length != len ||
 	    (r->flags & ~(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_COMPLETING |
 			  KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS |
@@ -343,10 +367,13 @@ EXPORT_SYMBOL_IF_KUNIT(kbits_record_check);
  * @job: the job, without files, which nothing else can see yet.
  * @rd: the cursor, at the first file.
  * @nr: how many files the record says it has (kbits_record_check() bounded it).
+ * @file_size: the bytes of each struct kbits_record_file: version 1's
+ * (KBITS_RECORD_FILE_SIZE_VER0: no mode, no digest) or the current one.
  *
  * Each file is a struct kbits_record_file and its two names, checked as
- * ADD_FILES and the agent's PROGRESS check theirs.  Each name joins the job at
- * once, so that on failure the job's release frees what was read.
+ * ADD_FILES and the agent's PROGRESS check theirs; a version 1 file gets the
+ * mode such files were placed with, 0600.  Each name joins the job at once, so
+ * that on failure the job's release frees what was read.
  *
  * Context: Process context; may sleep (it allocates).
  * Return: 0; -EINVAL for a file that is malformed or runs past the record (@nr
@@ -354,16 +381,20 @@ EXPORT_SYMBOL_IF_KUNIT(kbits_record_check);
  * -ENOMEM.  On failure the caller puts the job.
  */
 VISIBLE_IF_KUNIT int kbits_record_files(struct kbits_job *job,
-					struct kbits_reader *rd, u32 nr)
+					struct kbits_reader *rd, u32 nr,
+					u32 file_size)
 {
 	struct kbits_record_file rf;
 	const void *src;
 	u32 i;
 
+	if (file_size != KBITS_RECORD_FILE_SIZE_VER0 &&
+	    file_size != sizeof(rf))
+		return -EINVAL;
 	if (!nr)
 		return 0;
 	/* Each file takes its header and two names of a byte at least. */
-	if (nr > rd->left / (sizeof(rf) + 2))
+	if (nr > rd->left / (file_size + 2))
 		return -EINVAL;
 	job->files = kvcalloc(nr, sizeof(*job->files), GFP_KERNEL_ACCOUNT);
 	if (!job->files)
@@ -373,12 +404,17 @@ VISIBLE_IF_KUNIT int kbits_record_files(struct kbits_job *job,
 		bool done;
 		char *s;
 
-		src = kbits_take(rd, sizeof(rf));
+		src = kbits_take(rd, file_size);
 		if (!src)
 			return -EINVAL;
-		memcpy(&rf, src, sizeof(rf));
+		memset(&rf, 0, sizeof(rf));
+		memcpy(&rf, src, file_size);
+		if (file_size == KBITS_RECORD_FILE_SIZE_VER0)
+			rf.mode = KBITS_RECORD_V1_FILE_MODE;
 		done = rf.flags & KBITS_FILE_COMPLETED;
-		if ((rf.flags & ~KBITS_FILE_COMPLETED) || rf.reserved ||
+		if ((rf.flags & ~(KBITS_FILE_COMPLETED | KBITS_FILE_SHA256)) ||
+		    rf.reserved || rf.reserved2 || (rf.mode & ~0666) ||
+		    !kbits_file_sha256_ok(rf.flags, rf.sha256) ||
 		    (rf.bytes_total != KBITS_SIZE_UNKNOWN &&
 		     rf.bytes_transferred > rf.bytes_total) ||
 		    (done && (rf.bytes_total == KBITS_SIZE_UNKNOWN ||
@@ -401,6 +437,9 @@ VISIBLE_IF_KUNIT int kbits_record_files(struct kbits_job *job,
 		f->bytes_total = rf.bytes_total;
 		f->bytes_transferred = rf.bytes_transferred;
 		f->completed = done;
+		f->has_sha256 = rf.flags & KBITS_FILE_SHA256;
+		f->mode = rf.mode;
+		memcpy(f->sha256, rf.sha256, sizeof(f->sha256));
 	}
 	return 0;
 }
@@ -551,7 +590,7 @@ kbits_record_job(const struct kbits_job_record *r, struct kbits_reader *rd)
 	err = kbits_record_http(job, r, rd);
 	if (err)
 		goto fail;
-	err = kbits_record_files(job, rd, r->nr_files);
+	err = kbits_record_files(job, rd, r->nr_files, r->file_size);
 	if (!err && rd->left)
 		err = -EINVAL;	/* bytes over */
 	if (!err && r->state == KBITS_JOB_STATE_TRANSFERRED) {
@@ -574,8 +613,9 @@ EXPORT_SYMBOL_IF_KUNIT(kbits_record_job);
  * @buf: the record, in kernel memory (copied from userspace once).
  * @len: its length in bytes.
  * @r: out: the record's header, grown to the current one: a version 0 header
- * has no proxy settings nor headers (zeros), and versions 0 and 1 have no
- * maximum download time (the default) nor transfer time (0).
+ * has no proxy settings nor headers (zeros), versions 0 and 1 have no maximum
+ * download time (the default) nor transfer time (0), and a record of version 1
+ * has files of KBITS_RECORD_FILE_SIZE_VER0 bytes.
  *
  * Context: Process context; may sleep.
  * Return: the job (see kbits_record_job()), or ERR_PTR(-EINVAL) when @buf is
@@ -600,15 +640,18 @@ kbits_record_parse(const void *buf, size_t len, struct kbits_job_record *r)
 	memcpy(r, kbits_take(&rd, KBITS_JOB_RECORD_SIZE_VER0),
 	       KBITS_JOB_RECORD_SIZE_VER0);
 	hsize = r->header_size;
-	if (hsize == KBITS_JOB_RECORD_SIZE_VER1 || hsize == sizeof(*r)) {
+	if (hsize == KBITS_JOB_RECORD_SIZE_VER1 ||
+	    hsize == KBITS_JOB_RECORD_SIZE_VER2 || hsize == sizeof(*r)) {
 		rest = kbits_take(&rd, hsize - KBITS_JOB_RECORD_SIZE_VER0);
 		if (!rest)
 			return ERR_PTR(-EINVAL);
 		memcpy((u8 *)r + KBITS_JOB_RECORD_SIZE_VER0, rest,
 		       hsize - KBITS_JOB_RECORD_SIZE_VER0);
 	}
-	if (hsize != sizeof(*r))
+	if (hsize < KBITS_JOB_RECORD_SIZE_VER2)
 		r->max_download_time = KBITS_MAX_DOWNLOAD_TIME_DEFAULT;
+	if (r->version == 1)
+		r->file_size = KBITS_RECORD_FILE_SIZE_VER0;
 	err = kbits_record_check(r, len);
 	if (err)
 		return ERR_PTR(err);

@@ -37,6 +37,9 @@
 #define KBITS_REMOTE_NAME_MAX	2200	/* a URL or an absolute path */
 #define KBITS_LOCAL_NAME_MAX	4095	/* an absolute path: PATH_MAX with its NUL */
 
+/* Bytes of a SHA-256 digest, as a file's expected content gives it. */
+#define KBITS_SHA256_SIZE	32
+
 /* A size not known yet (BITS: BG_SIZE_UNKNOWN). */
 #define KBITS_SIZE_UNKNOWN	(~0ULL)
 
@@ -223,17 +226,30 @@ struct kbits_job_attr {
 #define KBITS_JOB_DYNAMIC_CONTENT	(1U << 0)
 #define KBITS_JOB_FLAGS_ALL		KBITS_JOB_DYNAMIC_CONTENT
 
-/* One file to add: where it comes from and where it goes. */
+/*
+ * One file to add: where it comes from and where it goes, and, from
+ * KBITS_FILE_SPEC_SIZE_VER1 on, what its content must be: with
+ * KBITS_FILE_SHA256 in @flags, the agent checks the whole file's SHA-256
+ * against @sha256 once it has it, and gives the job an ERROR (context
+ * LOCAL_FILE, EBADMSG) instead of the file when they differ; such a file is
+ * never placed.  Without it, @sha256 must be zero.
+ */
 struct kbits_file_spec {
 	__aligned_u64 remote;	/* http://, https://, file:// URL or absolute path */
 	__aligned_u64 local;	/* absolute path */
 	__u32 remote_len;	/* bytes at @remote, no NUL needed */
 	__u32 local_len;	/* bytes at @local, no NUL needed */
+	/* from here on: entry_size >= KBITS_FILE_SPEC_SIZE_VER1 */
+	__u32 flags;		/* 0 or KBITS_FILE_SHA256 */
+	__u32 reserved;		/* must be 0 */
+	__u8 sha256[KBITS_SHA256_SIZE];	/* with KBITS_FILE_SHA256 */
 };
 
 /*
  * KBITS_JOB_IOC_ADD_FILES - add @count files to a job, all or none
- * (BITS: AddFile, AddFileSet).
+ * (BITS: AddFile, AddFileSet).  Each file records the caller's umask: the
+ * agent places it with mode 0666 & ~umask, as cp, curl -o and wget would
+ * have made it (GET_FILE reports that mode).
  */
 struct kbits_add_files {
 	__u32 size;		/* in: sizeof(struct kbits_add_files) */
@@ -244,7 +260,8 @@ struct kbits_add_files {
 };
 
 #define KBITS_ADD_FILES_SIZE_VER0	24
-#define KBITS_FILE_SPEC_SIZE_VER0	24
+#define KBITS_FILE_SPEC_SIZE_VER0	24	/* up to local_len */
+#define KBITS_FILE_SPEC_SIZE_VER1	64	/* flags, sha256 */
 
 /*
  * KBITS_JOB_IOC_GET_FILE - file @index of a job (0 is the first added):
@@ -264,10 +281,17 @@ struct kbits_job_file {
 	__u32 reserved;		/* must be 0 */
 	__aligned_u64 remote;	/* in: where to write the remote name */
 	__aligned_u64 local;	/* in: where to write the local name */
+	/* from here on: size >= KBITS_JOB_FILE_SIZE_VER1 */
+	__u32 mode;		/* out: the placed file's mode (see ADD_FILES) */
+	__u32 reserved2;	/* must be 0 */
+	__u8 sha256[KBITS_SHA256_SIZE];	/* out: with KBITS_FILE_SHA256 in @flags */
 };
 
-#define KBITS_JOB_FILE_SIZE_VER0	56
-#define KBITS_FILE_COMPLETED		(1U << 0)
+#define KBITS_JOB_FILE_SIZE_VER0	56	/* up to local */
+#define KBITS_JOB_FILE_SIZE_VER1	96	/* mode, sha256 */
+/* GET_FILE's and the records' file flags; KBITS_FILE_SHA256 also a spec's. */
+#define KBITS_FILE_COMPLETED		(1U << 0)	/* the whole file is transferred */
+#define KBITS_FILE_SHA256		(1U << 1)	/* it has an expected SHA-256 */
 
 /*
  * A job's progress (KBITS_JOB_IOC_GET_PROGRESS); a new job's is all 0.  It
@@ -519,24 +543,27 @@ struct kbits_agent_record {
 #define KBITS_AGENT_RECORD_SIZE_VER0	40
 
 /*
- * A record is this header (@header_size bytes: KBITS_JOB_RECORD_SIZE_VER2
- * as EXPORT writes it; IMPORT also takes KBITS_JOB_RECORD_SIZE_VER1, which
- * ends before @max_download_time (the job gets the default and 0), and
- * KBITS_JOB_RECORD_SIZE_VER0, which ends before @proxy_usage), then the
- * display name, the description, the error text, the proxy list, the proxy
- * bypass list and the custom HTTP headers (@*_len bytes each, no NUL), then
- * @nr_files times a struct kbits_record_file followed by its remote and
- * local names.  Fields are in the machine's byte order; the owner is a uid
- * of the initial user namespace, where an imported job belongs.  IMPORT
- * checks every field as CREATE_JOB, ADD_FILES, SET_ATTR and the agent's
- * ioctls check theirs: -EINVAL for anything they would refuse, or a record
- * whose lengths do not add up.
+ * A record is this header (@header_size bytes: KBITS_JOB_RECORD_SIZE_VER3
+ * as EXPORT writes it), then the display name, the description, the error
+ * text, the proxy list, the proxy bypass list and the custom HTTP headers
+ * (@*_len bytes each, no NUL), then @nr_files times a struct
+ * kbits_record_file (@file_size bytes) followed by its remote and local
+ * names.  EXPORT writes version KBITS_RECORD_VERSION (2).  IMPORT also
+ * takes version 1, which older modules wrote: a header of
+ * KBITS_JOB_RECORD_SIZE_VER2, or _VER1, which ends before
+ * @max_download_time (the job gets the default and 0), or _VER0, which ends
+ * before @proxy_usage, and files of KBITS_RECORD_FILE_SIZE_VER0 bytes (mode
+ * 0600, as such files were placed, and no SHA-256).  Fields are in the
+ * machine's byte order; the owner is a uid of the initial user namespace,
+ * where an imported job belongs.  IMPORT checks every field as CREATE_JOB,
+ * ADD_FILES, SET_ATTR and the agent's ioctls check theirs: -EINVAL for
+ * anything they would refuse, or a record whose lengths do not add up.
  */
 struct kbits_job_record {
 	__u32 magic;		/* KBITS_RECORD_MAGIC */
 	__u32 version;		/* KBITS_RECORD_VERSION */
 	__u32 length;		/* the whole record, this header included */
-	__u32 header_size;	/* KBITS_JOB_RECORD_SIZE_VER2 (or _VER1, _VER0) */
+	__u32 header_size;	/* KBITS_JOB_RECORD_SIZE_VER3 (version 1: _VER2, _VER1, _VER0) */
 	__u8 id[KBITS_GUID_SIZE];
 	__u32 owner;
 	__u32 type;		/* enum kbits_job_type */
@@ -565,22 +592,30 @@ struct kbits_job_record {
 	/* from here on: header_size >= KBITS_JOB_RECORD_SIZE_VER2 */
 	__u32 max_download_time;	/* seconds; 0: no limit */
 	__u32 transfer_time;	/* seconds CONNECTING or TRANSFERRING since resumed */
+	/* from here on: version >= 2, header_size >= KBITS_JOB_RECORD_SIZE_VER3 */
+	__u32 file_size;	/* KBITS_RECORD_FILE_SIZE_VER1 */
+	__u32 reserved;		/* must be 0 */
 };
 
 struct kbits_record_file {
 	__u64 bytes_total;
 	__u64 bytes_transferred;
-	__u32 flags;		/* KBITS_FILE_COMPLETED */
+	__u32 flags;		/* KBITS_FILE_COMPLETED, KBITS_FILE_SHA256 */
 	__u32 remote_len;
 	__u32 local_len;
 	__u32 reserved;		/* must be 0 */
+	/* from here on: the header's file_size >= KBITS_RECORD_FILE_SIZE_VER1 */
+	__u32 mode;		/* 0666 & ~ the umask of who added it */
+	__u32 reserved2;	/* must be 0 */
+	__u8 sha256[KBITS_SHA256_SIZE];	/* with KBITS_FILE_SHA256, else 0 */
 };
 
 #define KBITS_RECORD_MAGIC	0x5354424bU	/* "KBTS" */
-#define KBITS_RECORD_VERSION	1
+#define KBITS_RECORD_VERSION	2
 #define KBITS_JOB_RECORD_SIZE_VER0	120	/* no proxy settings, no headers */
 #define KBITS_JOB_RECORD_SIZE_VER1	136	/* no max_download_time, transfer_time */
-#define KBITS_JOB_RECORD_SIZE_VER2	144
+#define KBITS_JOB_RECORD_SIZE_VER2	144	/* version 1's longest */
+#define KBITS_JOB_RECORD_SIZE_VER3	152	/* version 2: file_size */
 /* The job was marked by an agent with KBITS_AGENT_PLACES_FILES. */
 #define KBITS_RECORD_AGENT_PLACES	(1U << 0)
 /*
@@ -608,7 +643,9 @@ struct kbits_record_file {
  * record without it, an older module's included, has an errno there.
  */
 #define KBITS_RECORD_ERROR_HTTP		(1U << 5)
-#define KBITS_RECORD_FILE_SIZE	32
+#define KBITS_RECORD_FILE_SIZE_VER0	32	/* version 1's */
+#define KBITS_RECORD_FILE_SIZE_VER1	72	/* mode, sha256 */
+#define KBITS_RECORD_FILE_SIZE		KBITS_RECORD_FILE_SIZE_VER0	/* its old name */
 
 /*
  * 0xBC: free in Documentation/userspace-api/ioctl/ioctl-number.rst (0xB8 is
