@@ -123,6 +123,23 @@ expect 2 "REMOTE 'file://x/y': a file:// URL needs an absolute path" add-file "$
 expect 2 "LOCAL 'http://h/y': it is not a path" add-file "$guid" /x http://h/y
 expect 2 "REMOTE .*: it is longer than 2200 bytes" add-file "$guid" "/$(printf '%02200d' 0)" /y
 
+# add-file --sha256 HEX: 64 hex digits, one file, not with --from
+zeros=$(printf '%064d' 0)
+sha_msg="add-file: --sha256 '%s': a SHA-256 is 64 hex digits \\(0-9, a-f, in either case\\)"
+expect 2 "$(printf "$sha_msg" xyz)" add-file --sha256 xyz "$guid" /a /b
+expect 2 "$(printf "$sha_msg" "${zeros:1}")" add-file --sha256 "${zeros:1}" "$guid" /a /b
+expect 2 "$(printf "$sha_msg" "${zeros}0")" add-file --sha256 "${zeros}0" "$guid" /a /b
+expect 2 "$(printf "$sha_msg" "${zeros:1}g")" add-file -s "${zeros:1}g" "$guid" /a /b
+expect 2 "$(printf "$sha_msg" '')" add-file --sha256 '' "$guid" /a /b
+expect 2 'add-file: --sha256 goes with one REMOTE LOCAL pair, not more' \
+	add-file --sha256 "$zeros" "$guid" /a /b /c /d
+expect 2 'add-file: --sha256 and --from do not go together' \
+	add-file --sha256 "$zeros" "$guid" --from /x
+expect 2 'add-file: missing REMOTE LOCAL' add-file --sha256 "$zeros" "$guid"
+expect 0 '' add-file --help
+stdout_has '^       kbitsctl add-file \[--sha256 HEX\] GUID REMOTE LOCAL$'
+stdout_has '^  -s, --sha256 HEX  the file'"'"'s expected SHA-256, 64 hex digits: kbitsd$'
+
 # add-file --from FILE: parsed whole before anything else
 printf '/srv/a /tmp/a\n/srv/b\n' >"$dir/bad-line"
 expect 2 "^kbitsctl: add-file: $dir/bad-line:2: a REMOTE name without a LOCAL name; no file was added\$" add-file "$guid" --from "$dir/bad-line"
@@ -231,7 +248,7 @@ for m in guid display_name type state owner owner_name priority files_total \
 	transfer_time creation_time modification_time transfer_completion_time proxy_usage \
 	proxy_list proxy_bypass http_headers error files context code http_status errno \
 	file_index remote_name local_name text index completed partial previous_owner \
-	previous_state time gone; do
+	previous_state time gone mode sha256; do
 	n=$((n + 1))
 	if grep -qE "^\.BR? ${m}( |$)" "$man"; then
 		echo "ok $n - kbitsctl(1) names the JSON member $m"

@@ -140,6 +140,7 @@ int cmd_create(struct cmdline *cl)
 
 static const char add_file_help[] =
 	"Usage: kbitsctl add-file GUID REMOTE LOCAL [REMOTE LOCAL...]\n"
+	"       kbitsctl add-file [--sha256 HEX] GUID REMOTE LOCAL\n"
 	"       kbitsctl add-file GUID --from FILE\n"
 	"\n"
 	"Adds files to a job, all or none. REMOTE is an http://, https:// or\n"
@@ -152,6 +153,9 @@ static const char add_file_help[] =
 	"completed): else nothing is added, and the message names the file.\n"
 	"\n"
 	"Options:\n"
+	"  -s, --sha256 HEX  the file's expected SHA-256, 64 hex digits: kbitsd\n"
+	"                    checks the whole file and fails the job instead of\n"
+	"                    placing a file that differs (one REMOTE LOCAL pair)\n"
 	"  -f, --from FILE   the pairs from FILE ('-': stdin), one 'REMOTE LOCAL'\n"
 	"                    a line (bitsadmin /addfileset's list): names\n"
 	"                    separated by blanks, blank lines and #-comments\n"
@@ -327,7 +331,7 @@ static bool local_file_errno(int err)
 
 /* Adds the files; reports a failure. */
 int add_files(const struct kbits_guid *id, struct kbits_job *j,
-	      const struct kbits_file_info *f, size_t n)
+	      const struct kbits_file_info *f, size_t n, const uint8_t *sha256)
 {
 	char s[KBITS_GUID_STRING_LEN], pre[128];
 	enum kbits_job_type type;
@@ -344,7 +348,10 @@ int add_files(const struct kbits_guid *id, struct kbits_job *j,
 		if (ret)
 			return ret;
 	}
-	err = kbits_job_add_file_set(j, f, n);
+	if (sha256)
+		err = kbits_job_add_file_sha256(j, f[0].remote_name, f[0].local_name, sha256);
+	else
+		err = kbits_job_add_file_set(j, f, n);
 	if (!err)
 		return EXIT_OK;
 	/*
@@ -371,30 +378,50 @@ int add_files(const struct kbits_guid *id, struct kbits_job *j,
 		       "bytes, LOCAL: at most %d)", s, KBITS_REMOTE_NAME_MAX, KBITS_LOCAL_NAME_MAX);
 		return EXIT_FAILED;
 	}
+	/* a module older than expected SHA-256s refuses the larger struct so */
+	if (err == -E2BIG && sha256) {
+		errmsg("job %s: cannot add the file: the job has as many files as it may, or "
+		       "the kbits module is too old for --sha256 (%s)", s, reason_text(err));
+		return EXIT_FAILED;
+	}
 	return job_fail(id, j, "add the files", err);
 }
 
 struct add_file_opts {
 	const char *from;
+	bool has_sha256;
+	uint8_t sha256[KBITS_SHA256_SIZE];
 };
 
 static int add_file_option(struct cmdline *cl, int c, const char *arg)
 {
 	struct add_file_opts *o = cl->opts;
+	char shown[256];
 
-	if (c != 'f')
-		return -1;
-	o->from = arg;
-	return EXIT_OK;
+	switch (c) {
+	case 'f':
+		o->from = arg;
+		return EXIT_OK;
+	case 's':
+		if (parse_sha256(arg, o->sha256)) {
+			text_to_buf(shown, sizeof(shown), arg);
+			return usage_fail("add-file", "--sha256 '%s': a SHA-256 is 64 hex digits "
+					  "(0-9, a-f, in either case)", shown);
+		}
+		o->has_sha256 = true;
+		return EXIT_OK;
+	}
+	return -1;
 }
 
 static const struct option add_file_long[] = {
 	{ "from", required_argument, NULL, 'f' },
+	{ "sha256", required_argument, NULL, 's' },
 	{ NULL, 0, NULL, 0 },
 };
 
 const struct verb_options add_file_options = {
-	"f:", add_file_long, add_file_option, sizeof(struct add_file_opts),
+	"f:s:", add_file_long, add_file_option, sizeof(struct add_file_opts),
 	(const char *const[]){ add_file_help, NULL },
 };
 
@@ -413,6 +440,11 @@ int cmd_add_file(struct cmdline *cl)
 	if (ret)
 		return ret;
 	n = cl->argc - 1;
+	/* a digest is one file's: a list would need one a line */
+	if (o->has_sha256 && from)
+		return usage_fail("add-file", "--sha256 and --from do not go together");
+	if (o->has_sha256 && n > 2)
+		return usage_fail("add-file", "--sha256 goes with one REMOTE LOCAL pair, not more");
 	if (from) {
 		char shown[PATH_MAX * 4 + 1];
 		FILE *f;
@@ -447,7 +479,7 @@ int cmd_add_file(struct cmdline *cl)
 	if (!ret)
 		ret = get_job_arg("add-file", arg, &id, &j);
 	if (!ret)
-		ret = add_files(&id, j, files, (size_t)n / 2);
+		ret = add_files(&id, j, files, (size_t)n / 2, o->has_sha256 ? o->sha256 : NULL);
 	kbits_job_unref(j);
 	file_pairs_free(files, (size_t)n / 2);
 	file_list_free(&list);
@@ -687,6 +719,7 @@ static bool same_files(const struct kbits_file *a, size_t na, const struct kbits
 
 int cmd_take_ownership(struct cmdline *cl)
 {
+	struct kbits_file_attrs *attrs_before = NULL, *attrs_after = NULL;
 	struct kbits_file *before = NULL, *after = NULL;
 	size_t n_before = 0, n_after = 0;
 	enum kbits_job_state st_before, st_after;
@@ -709,6 +742,8 @@ int cmd_take_ownership(struct cmdline *cl)
 		err = kbits_job_get_owner(j, &old_owner);
 	if (!err)
 		err = kbits_job_get_files(j, &before, &n_before);
+	if (!err)
+		err = read_file_attrs(j, n_before, &attrs_before);
 	if (err) {
 		ret = job_fail(&id, j, "read the job", err);
 		goto out;
@@ -717,7 +752,7 @@ int cmd_take_ownership(struct cmdline *cl)
 		format_owner(who, sizeof(who), old_owner);
 		printf("job %s: owned by %s, %s; its files:\n", g, who,
 		       kbits_job_state_name(st_before));
-		put_files(before, n_before);
+		put_files(before, attrs_before, n_before);
 		ret = finish_stdout();
 		if (ret)
 			goto out;
@@ -735,6 +770,8 @@ int cmd_take_ownership(struct cmdline *cl)
 		err = kbits_job_get_owner(j, &new_owner);
 	if (!err)
 		err = kbits_job_get_files(j, &after, &n_after);
+	if (!err)
+		err = read_file_attrs(j, n_after, &attrs_after);
 	if (err) {
 		ret = job_fail(&id, j, "read the job after taking it", err);
 		goto out;
@@ -751,7 +788,7 @@ int cmd_take_ownership(struct cmdline *cl)
 		json_member_string(&w, "state", kbits_job_state_name(st_after));
 		json_member_string(&w, "previous_state", kbits_job_state_name(st_before));
 		json_key(&w, "files");
-		json_files(&w, after, n_after);
+		json_files(&w, after, attrs_after, n_after);
 		json_object_end(&w);
 		json_end(&w);
 		ret = finish_stdout();
@@ -760,7 +797,7 @@ int cmd_take_ownership(struct cmdline *cl)
 	if (!same_files(before, n_before, after, n_after)) {
 		/* its old owner changed them meanwhile: these are the ones it has */
 		printf("job %s: its files changed before the takeover; they are now:\n", g);
-		put_files(after, n_after);
+		put_files(after, attrs_after, n_after);
 	}
 	format_owner(who, sizeof(who), new_owner);
 	printf("job %s: taken over: its owner is now %s.\n", g, who);
@@ -777,6 +814,8 @@ int cmd_take_ownership(struct cmdline *cl)
 out:
 	kbits_files_free(before, n_before);
 	kbits_files_free(after, n_after);
+	free(attrs_before);
+	free(attrs_after);
 	kbits_job_unref(j);
 	return ret;
 }

@@ -135,6 +135,11 @@ void format_notify(char *buf, size_t size, uint32_t flags);
 void json_notify(struct json *w, uint32_t flags);
 /* A number of seconds, or with a suffix s, m, h, d: 0 or -1. */
 int parse_seconds(const char *s, uint32_t *out);
+/* A SHA-256: exactly 64 hex digits, in either case: 0 or -1. */
+int parse_sha256(const char *s, uint8_t out[KBITS_SHA256_SIZE]);
+/* A SHA-256 as 64 lower-case hex digits and a NUL. */
+#define SHA256_HEX_LEN (2 * KBITS_SHA256_SIZE + 1)
+void format_sha256(char out[SHA256_HEX_LEN], const uint8_t sha256[KBITS_SHA256_SIZE]);
 
 /*
  * A REMOTE or LOCAL name as the user typed it, made absolute against the
@@ -274,9 +279,12 @@ void file_pairs_free(struct kbits_file_info *f, size_t n);
  * naming the file ("@pre: LOCAL '...': why") and EXIT_DENIED or EXIT_FAILED.
  */
 int check_local_names(const char *pre, const struct kbits_file_info *f, size_t n);
-/* Adds @n files to job @j, all or none; reports a failure. */
+/*
+ * Adds @n files to job @j, all or none; reports a failure.  With @sha256
+ * (not NULL), @n is 1 and the file is added with that expected SHA-256.
+ */
 int add_files(const struct kbits_guid *id, struct kbits_job *j,
-	      const struct kbits_file_info *f, size_t n);
+	      const struct kbits_file_info *f, size_t n, const uint8_t *sha256);
 
 /* ------------------------------------------------------------ output.c */
 
@@ -295,6 +303,7 @@ struct job_summary {
 	bool has_error;
 	struct kbits_error error;
 	struct kbits_file *files;
+	struct kbits_file_attrs *file_attrs;	/* one per file; NULL: none read */
 	size_t n_files;
 	bool proxy_known;		/* false: the module has no proxy settings */
 	enum kbits_proxy_usage proxy_usage;
@@ -314,10 +323,20 @@ void json_summary(struct json *w, const struct job_summary *s, bool full);
 /* A GUID as create and transfer --async print it: alone, or {"guid": GUID}. */
 void put_guid(const char *g, bool json);
 
-/* The files as 'files' shows them ("no files" for none). */
-void put_files(const struct kbits_file *files, size_t n);
+/*
+ * Each of the job's first @n files' attributes (mode, SHA-256), malloc'd
+ * into *@out (NULL when @n is 0): 0 or -errno.  A file gone since (a
+ * completed job keeps only its finished ones) reads all 0.
+ */
+int read_file_attrs(struct kbits_job *j, size_t n, struct kbits_file_attrs **out);
+/*
+ * The files as 'files' shows them ("no files" for none); @attrs, one per
+ * file, may be NULL (no modes or digests shown).
+ */
+void put_files(const struct kbits_file *files, const struct kbits_file_attrs *attrs, size_t n);
 /* 'files --json''s array, one file a line. */
-void json_files(struct json *w, const struct kbits_file *files, size_t n);
+void json_files(struct json *w, const struct kbits_file *files,
+		const struct kbits_file_attrs *attrs, size_t n);
 void json_progress(struct json *w, const struct kbits_job_progress *p);
 
 /* error's lines after the first ("job GUID: WORDS"). */

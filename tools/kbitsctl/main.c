@@ -36,7 +36,8 @@ static const struct verb verbs[] = {
 	  "create [--type T] [--priority P] [--description D] NAME",
 	  "queue a new job, SUSPENDED; print its GUID" },
 	{ "add-file", 1, -1, "the job's GUID", false, cmd_add_file, &add_file_options,
-	  "add-file GUID REMOTE LOCAL [REMOTE LOCAL...]\nadd-file GUID --from FILE",
+	  "add-file GUID REMOTE LOCAL [REMOTE LOCAL...]\nadd-file [--sha256 HEX] GUID REMOTE LOCAL\n"
+	  "add-file GUID --from FILE",
 	  "add files to a job, all or none" },
 	{ "list", 0, 0, NULL, true, cmd_list, &list_options,
 	  "list [--all-users] [--verbose]",

@@ -21,6 +21,7 @@ void summary_free(struct job_summary *s)
 	free(s->description);
 	free(s->error.text);
 	kbits_files_free(s->files, s->n_files);
+	free(s->file_attrs);
 	free(s->proxy_list);
 	free(s->proxy_bypass);
 	free(s->headers);
@@ -62,6 +63,8 @@ int summary_read(struct kbits_job *j, struct job_summary *s, bool full)
 	}
 	if (!err && full)
 		err = kbits_job_get_files(j, &s->files, &s->n_files);
+	if (!err && full)
+		err = read_file_attrs(j, s->n_files, &s->file_attrs);
 	if (!err && full) {
 		err = kbits_job_get_error(j, &s->error);
 		s->has_error = err == 0;
@@ -371,7 +374,8 @@ JSON(error_json)
 		json_null(w);
 }
 
-static void json_file(struct json *w, const struct kbits_file *file, size_t index);
+static void json_file(struct json *w, const struct kbits_file *file,
+		      const struct kbits_file_attrs *attrs, size_t index);
 
 JSON(files_json)
 {
@@ -380,7 +384,7 @@ JSON(files_json)
 	json_key(w, "files");
 	json_array_begin(w);
 	for (i = 0; i < s->n_files; i++)
-		json_file(w, &s->files[i], i);
+		json_file(w, &s->files[i], s->file_attrs ? &s->file_attrs[i] : NULL, i);
 	json_array_end(w);
 }
 
@@ -456,9 +460,39 @@ void put_guid(const char *g, bool json)
 
 /* ------------------------------------------------------------------ files */
 
-/* A file and its place in the job. */
+int read_file_attrs(struct kbits_job *j, size_t n, struct kbits_file_attrs **out)
+{
+	struct kbits_file_attrs *a;
+	size_t i;
+	int err;
+
+	*out = NULL;
+	if (!n)
+		return 0;
+	a = calloc(n, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	for (i = 0; i < n && i <= UINT32_MAX; i++) {
+		a[i].size = sizeof(a[i]);
+		err = kbits_job_get_file_attrs(j, (uint32_t)i, &a[i]);
+		if (err == -ENXIO) {
+			/* the rest are gone: they read as 0, "not known" */
+			memset(&a[i], 0, (n - i) * sizeof(*a));
+			break;
+		}
+		if (err < 0) {
+			free(a);
+			return err;
+		}
+	}
+	*out = a;
+	return 0;
+}
+
+/* A file, its attributes (NULL: not read) and its place in the job. */
 struct file_view {
 	const struct kbits_file *f;
+	const struct kbits_file_attrs *a;
 	size_t index;
 };
 
@@ -514,7 +548,59 @@ static void completed_json(struct json *w, const struct file_view *v)
 	json_member_bool(w, "completed", v->f->completed);
 }
 
-/* The text: "INDEX: REMOTE -> LOCAL", then "   DONE of TOTAL bytes, completed". */
+/* The mode the file is placed with: 0 from a module older than file modes. */
+static unsigned int file_mode(const struct file_view *v)
+{
+	return v->a ? v->a->mode & 07777 : 0;
+}
+
+static bool file_has_sha256(const struct file_view *v)
+{
+	return v->a && (v->a->flags & KBITS_FILE_SHA256);
+}
+
+/* "   mode 0644, sha256 HEX": what is known of the two, on a line of its own */
+static void attrs_text(const struct file_view *v)
+{
+	char hex[SHA256_HEX_LEN];
+	const char *sep = "   ";
+
+	if (file_mode(v)) {
+		printf("%smode %04o", sep, file_mode(v));
+		sep = ", ";
+	}
+	if (file_has_sha256(v)) {
+		format_sha256(hex, v->a->sha256);
+		printf("%ssha256 %s", sep, hex);
+		sep = ", ";
+	}
+	if (strcmp(sep, "   "))
+		putchar('\n');
+}
+
+/* mode as an octal string ("0644"), as chmod takes it; null when not known */
+static void attrs_json(struct json *w, const struct file_view *v)
+{
+	char buf[16], hex[SHA256_HEX_LEN];
+
+	if (file_mode(v)) {
+		snprintf(buf, sizeof(buf), "%04o", file_mode(v));
+		json_member_string(w, "mode", buf);
+	} else {
+		json_member_null(w, "mode");
+	}
+	if (file_has_sha256(v)) {
+		format_sha256(hex, v->a->sha256);
+		json_member_string(w, "sha256", hex);
+	} else {
+		json_member_null(w, "sha256");
+	}
+}
+
+/*
+ * The text: "INDEX: REMOTE -> LOCAL", then "   DONE of TOTAL bytes,
+ * completed", then "   mode 0644, sha256 HEX" (what of them is known).
+ */
 static const struct file_field {
 	void (*text)(const struct file_view *v);
 	void (*json)(struct json *w, const struct file_view *v);
@@ -523,16 +609,17 @@ static const struct file_field {
 	{ names_text, names_json },
 	{ bytes_text, bytes_json },
 	{ completed_text, completed_json },
+	{ attrs_text, attrs_json },
 };
 
 #define N_FILE_FIELDS (sizeof(file_fields) / sizeof(file_fields[0]))
 
-void put_files(const struct kbits_file *files, size_t n)
+void put_files(const struct kbits_file *files, const struct kbits_file_attrs *attrs, size_t n)
 {
 	size_t i, k;
 
 	for (i = 0; i < n; i++) {
-		const struct file_view v = { &files[i], i };
+		const struct file_view v = { &files[i], attrs ? &attrs[i] : NULL, i };
 
 		for (k = 0; k < N_FILE_FIELDS; k++)
 			file_fields[k].text(&v);
@@ -542,9 +629,10 @@ void put_files(const struct kbits_file *files, size_t n)
 }
 
 /* A file's JSON object; @index its place in the job. */
-static void json_file(struct json *w, const struct kbits_file *file, size_t index)
+static void json_file(struct json *w, const struct kbits_file *file,
+		      const struct kbits_file_attrs *attrs, size_t index)
 {
-	const struct file_view v = { file, index };
+	const struct file_view v = { file, attrs, index };
 	size_t k;
 
 	json_object_begin(w);
@@ -553,13 +641,14 @@ static void json_file(struct json *w, const struct kbits_file *file, size_t inde
 	json_object_end(w);
 }
 
-void json_files(struct json *w, const struct kbits_file *files, size_t n)
+void json_files(struct json *w, const struct kbits_file *files,
+		const struct kbits_file_attrs *attrs, size_t n)
 {
 	size_t i;
 
 	json_array_begin_lines(w);
 	for (i = 0; i < n; i++)
-		json_file(w, &files[i], i);
+		json_file(w, &files[i], attrs ? &attrs[i] : NULL, i);
 	json_array_end(w);
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kbitsctl: the arguments: notify flags (and their names given back) and
- * seconds, and the REMOTE and LOCAL names made absolute and checked.
+ * kbitsctl: the arguments: notify flags (and their names given back),
+ * seconds and SHA-256 digests (and their hex given back), and the REMOTE
+ * and LOCAL names made absolute and checked.
  * (libkbits reads and names priorities and types.)
  */
 #include "config.h"
@@ -102,6 +103,47 @@ void json_notify(struct json *w, uint32_t flags)
 		if (flags & notify_names[i].flag)
 			json_string(w, notify_names[i].name);
 	json_array_end(w);
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int parse_sha256(const char *s, uint8_t out[KBITS_SHA256_SIZE])
+{
+	uint8_t d[KBITS_SHA256_SIZE];
+	size_t i;
+
+	if (strlen(s) != 2 * KBITS_SHA256_SIZE)
+		return -1;
+	for (i = 0; i < KBITS_SHA256_SIZE; i++) {
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		d[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(out, d, sizeof(d));
+	return 0;
+}
+
+void format_sha256(char out[SHA256_HEX_LEN], const uint8_t sha256[KBITS_SHA256_SIZE])
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < KBITS_SHA256_SIZE; i++) {
+		out[2 * i] = digits[sha256[i] >> 4];
+		out[2 * i + 1] = digits[sha256[i] & 0xf];
+	}
+	out[2 * KBITS_SHA256_SIZE] = '\0';
 }
 
 int parse_seconds(const char *s, uint32_t *out)

@@ -198,8 +198,9 @@ static const char files_help[] =
 	"Usage: kbitsctl files [--json] GUID\n"
 	"\n"
 	"Shows a job's files in the order they were added: remote and local name,\n"
-	"bytes transferred and total ('?' while not known), and whether the file\n"
-	"is completed.\n"
+	"bytes transferred and total ('?' while not known), whether the file is\n"
+	"completed, the mode it is placed with (0666 less the umask of who added\n"
+	"it) and its expected SHA-256, when it has one.\n"
 	"\n"
 	"Options:\n"
 	"      --json   a JSON array of objects, one per file\n"
@@ -213,6 +214,7 @@ const struct verb_options files_options = {
 
 int cmd_files(struct cmdline *cl)
 {
+	struct kbits_file_attrs *attrs = NULL;
 	struct kbits_file *files = NULL;
 	struct kbits_job *j = NULL;
 	struct kbits_guid id;
@@ -223,9 +225,12 @@ int cmd_files(struct cmdline *cl)
 	if (ret)
 		return ret;
 	err = kbits_job_get_files(j, &files, &n);
+	if (!err)
+		err = read_file_attrs(j, n, &attrs);
 	if (err) {
 		ret = job_fail(&id, j, "read the files", err);
 		kbits_job_unref(j);
+		kbits_files_free(files, n);
 		return ret;
 	}
 	kbits_job_unref(j);
@@ -234,12 +239,13 @@ int cmd_files(struct cmdline *cl)
 		struct json w;
 
 		json_init(&w, stdout);
-		json_files(&w, files, n);
+		json_files(&w, files, attrs, n);
 		json_end(&w);
 	} else {
-		put_files(files, n);
+		put_files(files, attrs, n);
 	}
 	kbits_files_free(files, n);
+	free(attrs);
 	return finish_stdout();
 }
 

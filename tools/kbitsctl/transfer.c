@@ -251,7 +251,7 @@ static int transfer_start(struct transfer *t)
 	ret = settings_any(t->st) ? settings_apply(&t->id, t->j, t->st) : EXIT_OK;
 	if (ret)
 		return ret;
-	ret = add_files(&t->id, t->j, t->pairs, t->n_pairs);
+	ret = add_files(&t->id, t->j, t->pairs, t->n_pairs, NULL);
 	if (ret)
 		return ret;
 	err = kbits_job_resume(t->j);
