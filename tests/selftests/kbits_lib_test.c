@@ -3,8 +3,10 @@
  * kbits selftests: libkbits against the real module -- its handles and
  * their references (from threads too), kbits_job_from_fd(), the job
  * model's getters and setters (one at a time, and all at once with
- * kbits_job_get_attrs/set_attrs), proxy settings and HTTP headers, and the
- * error an agent reported (through both versions of kbits_job_get_error).
+ * kbits_job_get_attrs/set_attrs), proxy settings and HTTP headers, the
+ * error an agent reported (through both versions of kbits_job_get_error),
+ * and a file's expected SHA-256 and mode (kbits_job_add_file_sha256,
+ * kbits_job_get_file_attrs).
  * tests/unit/ tests libkbits on the host, without the module.  Run as root
  * with kbits loaded (tests/selftests/run-in-vm.sh does that in the test
  * VM), and with no agent attached (lib_get_error and
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -765,6 +768,119 @@ TEST(lib_job_attrs)
 	b.size = sizeof(b);
 	b.priority = KBITS_PRIORITY_HIGH;
 	EXPECT_RET(-EBADFD, kbits_job_set_attrs(j, KBITS_ATTR_PRIORITY, &b));
+	kbits_job_unref(j);
+	kbits_unref(m);
+}
+
+/*
+ * kbits_job_add_file_sha256 and kbits_job_get_file_attrs (LIBKBITS_0.6):
+ * a file with an expected digest and files without, each with the mode
+ * 0666 & ~ the umask of the process that added it; the checks
+ * kbits_job_add_file makes; the struct's size handled as struct
+ * kbits_job_attrs's (no byte past it, -EINVAL below version 0).
+ */
+TEST(lib_file_sha256_mode)
+{
+	static const uint8_t zero[KBITS_SHA256_SIZE];
+	unsigned char big[sizeof(struct kbits_file_attrs) + 32];
+	struct kbits_file_attrs a, *pa;
+	uint8_t d[KBITS_SHA256_SIZE];
+	struct kbits_file *files = NULL;
+	struct kbits_job *j = NULL;
+	struct kbits *m = NULL;
+	mode_t old;
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(d); i++)
+		d[i] = (uint8_t)(0xa0 + i);
+	ASSERT_RET(0, kbits_new(&m, 0));
+	ASSERT_RET(0, kbits_create_job(m, "sha256 and modes", KBITS_JOB_TYPE_DOWNLOAD, NULL, &j));
+
+	old = umask(027);
+	EXPECT_RET(0, kbits_job_add_file_sha256(j, "https://example.org/a", "/tmp/kbits-lib-a", d));
+	umask(077);
+	EXPECT_RET(0, kbits_job_add_file(j, "https://example.org/b", "/tmp/kbits-lib-b"));
+	umask(0);
+	EXPECT_RET(0, kbits_job_add_file(j, "file:///etc/hostname", "/tmp/kbits-lib-c"));
+	umask(old);
+
+	/* with a digest, umask 027: 0640 */
+	memset(&a, 0x5a, sizeof(a));
+	a.size = sizeof(a);
+	ASSERT_RET(0, kbits_job_get_file_attrs(j, 0, &a));
+	EXPECT_EQ(KBITS_FILE_ATTRS_SIZE_VER0, a.size);
+	EXPECT_EQ(KBITS_FILE_SHA256, a.flags);
+	EXPECT_EQ(0640, a.mode);
+	EXPECT_MEMEQ(d, a.sha256, sizeof(d));
+	/* without one, umask 077: 0600, the flag clear, the digest zero */
+	memset(&a, 0x5a, sizeof(a));
+	a.size = sizeof(a);
+	ASSERT_RET(0, kbits_job_get_file_attrs(j, 1, &a));
+	EXPECT_EQ(0, a.flags);
+	EXPECT_EQ(0600, a.mode);
+	EXPECT_MEMEQ(zero, a.sha256, sizeof(zero));
+	/* umask 0: 0666 */
+	memset(&a, 0x5a, sizeof(a));
+	a.size = sizeof(a);
+	ASSERT_RET(0, kbits_job_get_file_attrs(j, 2, &a));
+	EXPECT_EQ(0, a.flags);
+	EXPECT_EQ(0666, a.mode);
+	/* past the last file */
+	memset(&a, 0x5a, sizeof(a));
+	a.size = sizeof(a);
+	EXPECT_RET(-ENXIO, kbits_job_get_file_attrs(j, 3, &a));
+	EXPECT_RET(-ENXIO, kbits_job_get_file_attrs(j, UINT32_MAX, &a));
+	EXPECT_EQ(0x5a5a5a5a, a.mode);
+
+	/* the names as kbits_job_get_files() reads them, unchanged */
+	ASSERT_RET(0, kbits_job_get_files(j, &files, &n));
+	ASSERT_EQ(3, n);
+	EXPECT_STREQ("https://example.org/a", files[0].remote_name);
+	EXPECT_STREQ("/tmp/kbits-lib-a", files[0].local_name);
+	EXPECT_EQ(KBITS_SIZE_UNKNOWN, files[0].bytes_total);
+	EXPECT_EQ(0, files[0].completed);
+	kbits_files_free(files, n);
+
+	/* kbits_job_add_file's checks, kbits_check_local_name()'s too; none added */
+	EXPECT_RET(-EINVAL, kbits_job_add_file_sha256(j, "https://example.org/x", "/tmp/x", NULL));
+	EXPECT_RET(-EINVAL, kbits_job_add_file_sha256(j, "ftp://example.org/x", "/tmp/x", d));
+	EXPECT_RET(-EINVAL, kbits_job_add_file_sha256(j, "https://example.org/x", "rel/x", d));
+	EXPECT_RET(-ENOENT, kbits_job_add_file_sha256(j, "https://example.org/x",
+						      "/nonexistent-kbits-dir/x", d));
+	EXPECT_RET(-EISDIR, kbits_job_add_file_sha256(j, "https://example.org/x", "/tmp", d));
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	EXPECT_RET(-ENXIO, kbits_job_get_file_attrs(j, 3, &a));
+
+	/* a bigger struct (a newer program's): no byte past this version's */
+	memset(big, 0xa5, sizeof(big));
+	pa = (struct kbits_file_attrs *)big;
+	pa->size = sizeof(big);
+	ASSERT_RET(0, kbits_job_get_file_attrs(j, 0, pa));
+	EXPECT_EQ(KBITS_FILE_ATTRS_SIZE_VER0, pa->size);
+	EXPECT_EQ(0640, pa->mode);
+	EXPECT_MEMEQ(d, pa->sha256, sizeof(d));
+	for (i = sizeof(*pa); i < sizeof(big); i++)
+		if (big[i] != 0xa5)
+			break;
+	EXPECT_EQ(sizeof(big), i);
+	/* a smaller one: -EINVAL, nothing written */
+	memset(&a, 0x5a, sizeof(a));
+	a.size = KBITS_FILE_ATTRS_SIZE_VER0 - 1;
+	EXPECT_RET(-EINVAL, kbits_job_get_file_attrs(j, 0, &a));
+	EXPECT_EQ(0x5a5a5a5a, a.mode);
+	EXPECT_EQ(0x5a, a.sha256[0]);
+	a.size = 0;
+	EXPECT_RET(-EINVAL, kbits_job_get_file_attrs(j, 0, &a));
+
+	/* a final job's files are still told; none is added */
+	EXPECT_RET(0, kbits_job_cancel(j));
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	EXPECT_RET(0, kbits_job_get_file_attrs(j, 0, &a));
+	EXPECT_EQ(0640, a.mode);
+	EXPECT_RET(-EBADFD, kbits_job_add_file_sha256(j, "https://example.org/x",
+						      "/tmp/kbits-lib-x", d));
 	kbits_job_unref(j);
 	kbits_unref(m);
 }
