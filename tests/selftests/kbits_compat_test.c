@@ -34,10 +34,12 @@ _Static_assert(sizeof(struct kbits_job_string) == KBITS_JOB_STRING_SIZE_VER0, "s
 _Static_assert(sizeof(struct kbits_job_attr) == KBITS_JOB_ATTR_SIZE_VER1, "attr");
 _Static_assert(sizeof(struct kbits_job_id) == KBITS_GUID_SIZE, "id");
 _Static_assert(sizeof(struct kbits_add_files) == KBITS_ADD_FILES_SIZE_VER0, "add files");
-_Static_assert(sizeof(struct kbits_file_spec) == KBITS_FILE_SPEC_SIZE_VER0, "file spec");
+_Static_assert(sizeof(struct kbits_file_spec) == KBITS_FILE_SPEC_SIZE_VER1, "file spec");
+_Static_assert(sizeof(struct kbits_job_file) == KBITS_JOB_FILE_SIZE_VER1, "job file");
 _Static_assert(sizeof(struct kbits_agent_job) == KBITS_AGENT_JOB_SIZE_VER0, "agent job");
 _Static_assert(sizeof(struct kbits_agent_record) == KBITS_AGENT_RECORD_SIZE_VER0, "record");
-_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER2, "record header");
+_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER3, "record header");
+_Static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE_VER1, "record file");
 _Static_assert(sizeof(struct kbits_agent_job_ns) == KBITS_AGENT_JOB_NS_SIZE_VER0, "job ns");
 
 /* A user address no 32-bit process can have: the kernel must refuse it. */

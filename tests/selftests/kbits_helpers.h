@@ -587,6 +587,7 @@ static inline int get_file(int fd, uint32_t index, struct got_file *g)
 	g->f.size = sizeof(g->f);
 	g->f.index = index;
 	g->f.reserved = 0;
+	g->f.reserved2 = 0;	/* mode and sha256 stay 'Z': out fields, ignored */
 	g->f.remote_len = sizeof(g->remote);
 	g->f.local_len = sizeof(g->local);
 	g->f.remote = (uintptr_t)g->remote;

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -2295,13 +2296,13 @@ TEST(add_files_entry_size)
 	expect_file(fd, 1, "/w1", "/tmp/jt/w1");
 	expect_file(fd, 2, "/w2", "/tmp/jt/w2");
 
-	/* an odd stride, entries unaligned */
+	/* an odd stride, entries unaligned: version 0's and a zero byte */
 	memset(odd, 0, sizeof(odd));
 	for (i = 0; i < 3; i++) {
 		static const char *const r[] = { "/o0", "/o1", "/o2" };
 
 		s = spec(r[i], "/tmp/jt/o");
-		memcpy(odd + 25 * i, &s, sizeof(s));
+		memcpy(odd + 25 * i, &s, KBITS_FILE_SPEC_SIZE_VER0);
 	}
 	a.entry_size = 25;
 	a.files = (uintptr_t)odd;
@@ -2309,6 +2310,122 @@ TEST(add_files_entry_size)
 	EXPECT_EQ(6, files_total(fd));
 	expect_file(fd, 3, "/o0", "/tmp/jt/o");
 	expect_file(fd, 5, "/o2", "/tmp/jt/o");
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/*
+ * Version 1 of a spec: a file may carry its expected SHA-256
+ * (KBITS_FILE_SHA256); each file keeps the mode its adder's umask gives a
+ * new file, and GET_FILE of version 1 reports both.
+ */
+TEST(add_files_sha256_and_mode)
+{
+	struct kbits_file_spec s[2];
+	struct got_file g;
+	uint8_t digest[KBITS_SHA256_SIZE];
+	int dev = dev_open(), fd;
+	mode_t old;
+	size_t i;
+
+	for (i = 0; i < sizeof(digest); i++)
+		digest[i] = 0x80 + i;
+	fd = make_job(dev, "jt: sha256 and mode", DL, NULL);
+
+	/* refused: flags but KBITS_FILE_SHA256, reserved, digest without flag */
+	s[0] = spec("/sha/a", "/tmp/jt/sha-a");
+	s[0].flags = KBITS_FILE_COMPLETED;
+	EXPECT_ERRNO(EINVAL, add_specs(fd, s, 1));
+	s[0].flags = 1u << 2;
+	EXPECT_ERRNO(EINVAL, add_specs(fd, s, 1));
+	s[0].flags = 1u << 31;
+	EXPECT_ERRNO(EINVAL, add_specs(fd, s, 1));
+	s[0].flags = KBITS_FILE_SHA256;
+	s[0].reserved = 1;
+	EXPECT_ERRNO(EINVAL, add_specs(fd, s, 1));
+	s[0] = spec("/sha/a", "/tmp/jt/sha-a");
+	s[0].sha256[31] = 1;
+	EXPECT_ERRNO(EINVAL, add_specs(fd, s, 1));
+	/* all or none: a good spec then a bad one adds nothing */
+	s[0] = spec("/sha/a", "/tmp/jt/sha-a");
+	s[1] = spec("/sha/b", "/tmp/jt/sha-b");
+	s[1].flags = 1u << 2;
+	EXPECT_ERRNO(EINVAL, add_specs(fd, s, 2));
+	EXPECT_EQ(0, files_total(fd));
+
+	/* one with a digest under umask 027, one without under 022 */
+	old = umask(027);
+	s[0] = spec("/sha/a", "/tmp/jt/sha-a");
+	s[0].flags = KBITS_FILE_SHA256;
+	memcpy(s[0].sha256, digest, sizeof(digest));
+	ASSERT_SYSOK(add_specs(fd, s, 1));
+	umask(022);
+	s[1] = spec("/sha/b", "/tmp/jt/sha-b");
+	ASSERT_SYSOK(add_specs(fd, &s[1], 1));
+	umask(077);
+	s[1] = spec("/sha/c", "/tmp/jt/sha-c");
+	ASSERT_SYSOK(add_specs(fd, &s[1], 1));
+	umask(old);
+	EXPECT_EQ(3, files_total(fd));
+
+	ASSERT_SYSOK(get_file(fd, 0, &g));
+	EXPECT_EQ(KBITS_FILE_SHA256, g.f.flags);
+	EXPECT_EQ(0640, g.f.mode);
+	EXPECT_MEMEQ(digest, g.f.sha256, sizeof(digest));
+	EXPECT_STREQ("/tmp/jt/sha-a", g.local);
+	ASSERT_SYSOK(get_file(fd, 1, &g));
+	EXPECT_EQ(0, g.f.flags);
+	EXPECT_EQ(0644, g.f.mode);
+	EXPECT_TRUE(all_bytes(g.f.sha256, 0, sizeof(g.f.sha256)));
+	ASSERT_SYSOK(get_file(fd, 2, &g));
+	EXPECT_EQ(0600, g.f.mode);
+
+	/* GET_FILE: reserved2 must be 0; the out fields of a reused struct are not */
+	ASSERT_SYSOK(get_file(fd, 0, &g));
+	g.f.reserved2 = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_FILE, &g.f));
+	g.f.reserved2 = 0;
+	g.f.mode = 0xffffffff;
+	memset(g.f.sha256, 0xff, sizeof(g.f.sha256));
+	g.f.remote_len = sizeof(g.remote);	/* the lengths came back in them */
+	g.f.local_len = sizeof(g.local);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_FILE, &g.f));
+	EXPECT_EQ(0640, g.f.mode);
+	EXPECT_MEMEQ(digest, g.f.sha256, sizeof(digest));
+
+	/* a version 0 caller: nothing written past its struct */
+	memset(&g, 'Z', sizeof(g));
+	g.f.size = KBITS_JOB_FILE_SIZE_VER0;
+	g.f.index = 0;
+	g.f.reserved = 0;
+	g.f.remote_len = sizeof(g.remote);
+	g.f.local_len = sizeof(g.local);
+	g.f.remote = (uintptr_t)g.remote;
+	g.f.local = (uintptr_t)g.local;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_FILE, &g.f));
+	EXPECT_EQ(KBITS_FILE_SHA256, g.f.flags);
+	EXPECT_TRUE(all_bytes((uint8_t *)&g.f + KBITS_JOB_FILE_SIZE_VER0, 'Z',
+			      sizeof(g.f) - KBITS_JOB_FILE_SIZE_VER0));
+
+	/* a version 0 spec (entry_size 24): no digest, the umask's mode */
+	{
+		struct kbits_add_files a;
+
+		old = umask(002);
+		s[0] = spec("/sha/d", "/tmp/jt/sha-d");
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		a.count = 1;
+		a.entry_size = KBITS_FILE_SPEC_SIZE_VER0;
+		a.files = (uintptr_t)&s[0];
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a));
+		umask(old);
+		ASSERT_SYSOK(get_file(fd, 3, &g));
+		EXPECT_EQ(0, g.f.flags);
+		EXPECT_EQ(0664, g.f.mode);
+	}
 
 	job_cancel(fd);
 	close(fd);
