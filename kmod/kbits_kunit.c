@@ -292,6 +292,22 @@ static void kbits_file_names_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, kbits_file_names_ok("", "/tmp/a"));
 }
 
+/* Digest bytes only with KBITS_FILE_SHA256 (an all-zero digest is one too). */
+static void kbits_file_sha256_test(struct kunit *test)
+{
+	u8 d[KBITS_SHA256_SIZE] = {};
+
+	KUNIT_EXPECT_TRUE(test, kbits_file_sha256_ok(0, d));
+	KUNIT_EXPECT_TRUE(test, kbits_file_sha256_ok(KBITS_FILE_SHA256, d));
+	d[KBITS_SHA256_SIZE - 1] = 1;
+	KUNIT_EXPECT_FALSE(test, kbits_file_sha256_ok(0, d));
+	KUNIT_EXPECT_FALSE(test, kbits_file_sha256_ok(KBITS_FILE_COMPLETED, d));
+	KUNIT_EXPECT_TRUE(test, kbits_file_sha256_ok(KBITS_FILE_SHA256, d));
+	d[KBITS_SHA256_SIZE - 1] = 0;
+	d[0] = 0x80;
+	KUNIT_EXPECT_FALSE(test, kbits_file_sha256_ok(0, d));
+}
+
 /* Progress sums saturate below KBITS_SIZE_UNKNOWN, never wrap. */
 static void kbits_add_sat_test(struct kunit *test)
 {
@@ -314,6 +330,7 @@ static void kbits_add_sat_test(struct kunit *test)
 static struct kunit_case kbits_files_cases[] = {
 	KUNIT_CASE(kbits_remote_name_test),
 	KUNIT_CASE(kbits_file_names_test),
+	KUNIT_CASE(kbits_file_sha256_test),
 	KUNIT_CASE(kbits_add_sat_test),
 	{}
 };
