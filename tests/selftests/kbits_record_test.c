@@ -6,9 +6,14 @@
  * kbits_record_file and its two names, with no padding), that IMPORT brings
  * a job back as it was (GUID, owner, settings, proxy settings, HTTP headers,
  * times, error, files and their progress; CONNECTING and TRANSFERRING come
- * back QUEUED), that an error's code stays an HTTP status
+ * back QUEUED), that each file's mode (0666 & ~ the umask of who added it)
+ * and expected SHA-256 go into its struct kbits_record_file and come back,
+ * that an error's code stays an HTTP status
  * (KBITS_RECORD_ERROR_HTTP) or an errno (without it, as in an older
- * record), that IMPORT still takes version 0 and 1 headers, that a
+ * record), that IMPORT still takes version 1 records, which older modules
+ * wrote (headers of three sizes, files without mode or digest: they come
+ * back 0600, as they were placed then, and export as version 2), and
+ * refuses what neither version is, that a
  * job's transfer time (what counts against its maximum download time) grows
  * only while the agent has it and comes back with its record, that the imported
  * job is charged to its owner past the limits unless its record says it was
@@ -42,6 +47,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -72,26 +78,46 @@
 #define DONE		KBITS_FILE_COMPLETED
 #define TRANSIENT	KBITS_ERROR_TRANSIENT
 #define NO_FILE		KBITS_NO_FILE
+#define SHA		KBITS_FILE_SHA256
 
-#define HDR_SIZE	KBITS_JOB_RECORD_SIZE_VER2
-#define RF_SIZE		KBITS_RECORD_FILE_SIZE
+/* What EXPORT writes: version 2's header and files. */
+#define HDR_SIZE	KBITS_JOB_RECORD_SIZE_VER3
+#define RF_SIZE		KBITS_RECORD_FILE_SIZE_VER1
+/* A version 1 record's files, and the mode IMPORT gives them. */
+#define V1_RF_SIZE	KBITS_RECORD_FILE_SIZE_VER0
+#define V1_MODE		0600
 
 /* The ABI, as documented: fixed sizes, no padding. */
 _Static_assert(sizeof(struct kbits_agent_record) == KBITS_AGENT_RECORD_SIZE_VER0,
 	       "agent record");
 _Static_assert(KBITS_AGENT_RECORD_SIZE_VER0 == 40, "agent record size");
-_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER2,
+_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER3,
 	       "job record");
-_Static_assert(KBITS_JOB_RECORD_SIZE_VER0 == 120, "job record size, version 0");
-_Static_assert(KBITS_JOB_RECORD_SIZE_VER1 == 136, "job record size, version 1");
-_Static_assert(KBITS_JOB_RECORD_SIZE_VER2 == 144, "job record size");
+_Static_assert(KBITS_RECORD_VERSION == 2, "record version");
+_Static_assert(KBITS_JOB_RECORD_SIZE_VER0 == 120, "job record size, header 0");
+_Static_assert(KBITS_JOB_RECORD_SIZE_VER1 == 136, "job record size, header 1");
+_Static_assert(KBITS_JOB_RECORD_SIZE_VER2 == 144, "version 1's longest header");
+_Static_assert(KBITS_JOB_RECORD_SIZE_VER3 == 152, "job record size");
 _Static_assert(offsetof(struct kbits_job_record, proxy_usage) ==
-	       KBITS_JOB_RECORD_SIZE_VER0, "version 1 fields");
+	       KBITS_JOB_RECORD_SIZE_VER0, "header 1 fields");
 _Static_assert(offsetof(struct kbits_job_record, max_download_time) ==
-	       KBITS_JOB_RECORD_SIZE_VER1, "version 2 fields");
-_Static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE,
+	       KBITS_JOB_RECORD_SIZE_VER1, "header 2 fields");
+_Static_assert(offsetof(struct kbits_job_record, file_size) ==
+	       KBITS_JOB_RECORD_SIZE_VER2, "version 2 fields");
+_Static_assert(offsetof(struct kbits_job_record, reserved) == 148, "reserved");
+_Static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE_VER1,
 	       "record file");
-_Static_assert(KBITS_RECORD_FILE_SIZE == 32, "record file size");
+_Static_assert(KBITS_RECORD_FILE_SIZE_VER0 == 32, "version 1's record file size");
+_Static_assert(KBITS_RECORD_FILE_SIZE_VER1 == 72, "record file size");
+_Static_assert(KBITS_RECORD_FILE_SIZE == KBITS_RECORD_FILE_SIZE_VER0,
+	       "the old name keeps its value");
+_Static_assert(offsetof(struct kbits_record_file, mode) ==
+	       KBITS_RECORD_FILE_SIZE_VER0, "version 2 file fields");
+_Static_assert(offsetof(struct kbits_record_file, reserved2) == 36, "reserved2");
+_Static_assert(offsetof(struct kbits_record_file, sha256) == 40, "sha256");
+_Static_assert(KBITS_SHA256_SIZE == 32, "SHA-256 size");
+_Static_assert(sizeof(struct kbits_file_spec) == KBITS_FILE_SPEC_SIZE_VER1,
+	       "file spec");
 _Static_assert(offsetof(struct kbits_job_record, id) == 16, "id");
 _Static_assert(offsetof(struct kbits_job_record, owner) == 32, "owner");
 _Static_assert(offsetof(struct kbits_job_record, creation_time) == 64, "times");
@@ -218,6 +244,49 @@ static int set_attr(int fd, uint32_t mask, uint32_t prio, uint32_t notify,
 	a.no_progress_timeout = timeout;
 	return ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &a);
 }
+
+/*
+ * ADD_FILES of one file, with a spec of @entry_size bytes (version 0's or
+ * 1's) and, when @sha256 is not NULL, that expected SHA-256: the ioctl's
+ * result.  The file's mode is 0666 & ~ the caller's umask.
+ */
+static int add_spec(int fd, const char *remote, const char *local,
+		    const uint8_t *sha256, uint32_t entry_size)
+{
+	struct kbits_file_spec spec;
+	struct kbits_add_files a;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.remote = (uintptr_t)remote;
+	spec.remote_len = strlen(remote);
+	spec.local = (uintptr_t)local;
+	spec.local_len = strlen(local);
+	if (sha256) {
+		spec.flags = KBITS_FILE_SHA256;
+		memcpy(spec.sha256, sha256, KBITS_SHA256_SIZE);
+	}
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.count = 1;
+	a.entry_size = entry_size;
+	a.files = (uintptr_t)&spec;
+	return ioctl(fd, KBITS_JOB_IOC_ADD_FILES, &a);
+}
+
+/* Two digests: SHA-256 of "" and of "abc". */
+static const uint8_t sha_empty[KBITS_SHA256_SIZE] = {
+	0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14,
+	0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+	0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c,
+	0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+};
+static const uint8_t sha_abc[KBITS_SHA256_SIZE] = {
+	0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+	0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+	0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+	0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+};
+static const uint8_t sha_zero[KBITS_SHA256_SIZE];
 
 /* GET_DISPLAY_NAME or GET_DESCRIPTION into @buf (@cap bytes). */
 static void get_string(int fd, unsigned long cmd, char *buf, size_t cap)
@@ -533,6 +602,78 @@ static void rec_put_str(struct rec *r, enum rstr which, uint32_t file,
 	rec_fix_length(r);
 }
 
+/*
+ * @src, a record as EXPORT writes it, rewritten into @dst (which may be
+ * @src) with @version, a header of @hsize bytes (header_size says so; its
+ * bytes past the current header are zeros) and files of @fsize bytes each:
+ * their first bytes, then zeros; file_size says @fsize when the header has
+ * room for it.  Files of version 1's size cannot say they have a digest:
+ * their KBITS_FILE_SHA256 goes, as with an older module.  rec_to_v1()
+ * makes the version 1 records older modules wrote; other sizes make
+ * records that neither version is.
+ */
+static void rec_convert(const struct rec *src, struct rec *dst,
+			uint32_t version, uint32_t hsize, uint32_t fsize)
+{
+	struct kbits_job_record h = rec_hdr(src);
+	static struct rec t;
+	struct kbits_record_file f;
+	struct layout l;
+	uint32_t off, end, i;
+
+	rec_layout(src, &l);
+	memset(&t, 0, sizeof(t));
+	h.version = version;
+	h.header_size = hsize;
+	h.file_size = fsize;
+	memcpy(t.b, &h, hsize < sizeof(h) ? hsize : sizeof(h));
+	off = hsize;
+	end = l.nr_files ? l.file_off[0] : src->len;
+	ASSERT_LT(off + (end - HDR_SIZE), sizeof(t.b));
+	memcpy(t.b + off, src->b + HDR_SIZE, end - HDR_SIZE);
+	off += end - HDR_SIZE;
+	for (i = 0; i < l.nr_files; i++) {
+		memcpy(&f, src->b + l.file_off[i], sizeof(f));
+		if (fsize <= V1_RF_SIZE)
+			f.flags &= ~SHA;
+		ASSERT_LT(off + fsize + f.remote_len + f.local_len, sizeof(t.b));
+		memcpy(t.b + off, &f, fsize < sizeof(f) ? fsize : sizeof(f));
+		off += fsize;
+		memcpy(t.b + off, src->b + l.file_off[i] + RF_SIZE,
+		       f.remote_len + f.local_len);
+		off += f.remote_len + f.local_len;
+	}
+	t.len = off;
+	rec_fix_length(&t);
+	*dst = t;
+}
+
+/* @r as an older module wrote it: version 1, an @hsize header, 32-byte files. */
+static void rec_to_v1(struct rec *r, uint32_t hsize)
+{
+	rec_convert(r, r, 1, hsize, V1_RF_SIZE);
+}
+
+/*
+ * The files of record @r as a version 1 record of it brings them back:
+ * mode 0600 (how such files were placed), no digest.
+ */
+static void rec_v1_files(struct rec *r)
+{
+	struct kbits_record_file f;
+	struct layout l;
+	uint32_t i;
+
+	rec_layout(r, &l);
+	for (i = 0; i < l.nr_files; i++) {
+		memcpy(&f, r->b + l.file_off[i], sizeof(f));
+		f.mode = V1_MODE;
+		f.flags &= ~SHA;
+		memset(f.sha256, 0, sizeof(f.sha256));
+		memcpy(r->b + l.file_off[i], &f, sizeof(f));
+	}
+}
+
 /* ------------------------------------------------------------ job views */
 
 /* Everything a job fd shows of a job. */
@@ -638,6 +779,8 @@ static void expect_same_view(const struct job_view *w, const struct job_view *v)
 		EXPECT_EQ(a->f.bytes_total, b->f.bytes_total);
 		EXPECT_EQ(a->f.bytes_transferred, b->f.bytes_transferred);
 		EXPECT_EQ(a->f.flags, b->f.flags);
+		EXPECT_EQ(a->f.mode, b->f.mode);
+		EXPECT_MEMEQ(a->f.sha256, b->f.sha256, KBITS_SHA256_SIZE);
 		EXPECT_EQ(a->f.remote_len, b->f.remote_len);
 		EXPECT_EQ(a->f.local_len, b->f.local_len);
 		EXPECT_STREQ(a->remote, b->remote);
@@ -659,9 +802,11 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 
 	EXPECT_EQ(KBITS_RECORD_MAGIC, h.magic);
 	EXPECT_EQ(KBITS_RECORD_VERSION, h.version);
-	EXPECT_EQ(1, h.version);
+	EXPECT_EQ(2, h.version);
 	EXPECT_EQ(r->len, h.length);
 	EXPECT_EQ(HDR_SIZE, h.header_size);
+	EXPECT_EQ(RF_SIZE, h.file_size);
+	EXPECT_EQ(0, h.reserved);
 	EXPECT_MEMEQ(id, h.id, KBITS_GUID_SIZE);
 	EXPECT_EQ(v->owner, h.owner);
 	EXPECT_EQ(v->type, h.type);
@@ -724,6 +869,12 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 		EXPECT_EQ(v->files[i].f.bytes_transferred, f.bytes_transferred);
 		EXPECT_EQ(v->files[i].f.flags, f.flags);
 		EXPECT_EQ(0, f.reserved);
+		EXPECT_EQ(v->files[i].f.mode, f.mode);
+		EXPECT_EQ(0, f.reserved2);
+		EXPECT_MEMEQ(v->files[i].f.sha256, f.sha256, KBITS_SHA256_SIZE);
+		/* no digest, no bytes of one */
+		if (!(f.flags & SHA))
+			EXPECT_MEMEQ(sha_zero, f.sha256, KBITS_SHA256_SIZE);
 		EXPECT_EQ(v->files[i].f.remote_len, f.remote_len);
 		EXPECT_EQ(v->files[i].f.local_len, f.local_len);
 		rec_get_str(r, R_REMOTE, i, s, sizeof(s));
@@ -837,6 +988,8 @@ static void expect_imported(int line, int a, int dev, const struct rec *r,
  * files -- 0 completed (100 of 100
  * bytes), 1 partly done (10 of 1000), 2 of a size not known yet (7 bytes
  * so far) -- and a transient TRANSPORT error on file 1, so TRANSIENT_ERROR.
+ * Files 0 and 1 are added under umask 022 (mode 0644), file 2 with an
+ * expected SHA-256 (sha_empty) under umask 027 (mode 0640).
  * Returns an fd of the job, still queued; its GUID to @id.
  */
 static const char base_name[] = "rt: base \xc3\xa9t\xc3\xa9";
@@ -862,7 +1015,17 @@ static int base_job(int a, int dev, const char *tag, uint8_t *id)
 			      KBITS_PRIORITY_HIGH,
 			      KBITS_NOTIFY_JOB_TRANSFERRED | KBITS_NOTIFY_JOB_ERROR,
 			      30, 3600));
-	ASSERT_SYSOK(add_n(fd, 3, tag));
+	{
+		char remote[64], local[64];
+		mode_t old = umask(022);
+
+		ASSERT_SYSOK(add_n(fd, 2, tag));
+		umask(027);
+		nth_names(tag, 2, remote, local);
+		ASSERT_SYSOK(add_spec(fd, remote, local, sha_empty,
+				      KBITS_FILE_SPEC_SIZE_VER1));
+		umask(old);
+	}
 	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
 	ASSERT_SYSOK(take(a, id));
 	ASSERT_SYSOK(progress(a, id, 0, 100, 100, DONE));
@@ -908,11 +1071,14 @@ TEST(export_fresh_job)
 
 	h = rec_hdr(&r);
 	EXPECT_EQ(KBITS_RECORD_MAGIC, h.magic);
-	EXPECT_EQ(1, h.version);
+	EXPECT_EQ(2, h.version);
 	EXPECT_EQ(HDR_SIZE + strlen(name), r.len);
 	EXPECT_EQ(r.len, h.length);
 	EXPECT_EQ(HDR_SIZE, h.header_size);
-	EXPECT_EQ(144, h.header_size);
+	EXPECT_EQ(152, h.header_size);
+	/* the size of its files' structs, also when it has none */
+	EXPECT_EQ(72, h.file_size);
+	EXPECT_EQ(0, h.reserved);
 	EXPECT_MEMEQ(id, h.id, KBITS_GUID_SIZE);
 	EXPECT_EQ(0, h.owner);
 	EXPECT_EQ(DL, h.type);
@@ -1183,6 +1349,119 @@ TEST(export_dynamic_content)
 	close(dev);
 }
 
+/*
+ * Each file's mode and expected SHA-256 in its struct kbits_record_file, as
+ * GET_FILE shows them: the mode 0666 & ~ the umask of who added the file
+ * (also through version 0's spec, as an older binary adds them), the
+ * digest with KBITS_FILE_SHA256, zeros without.  The agent's progress
+ * leaves them be: a completed file keeps its digest and flag.  Across a
+ * cancel and an import all of it comes back, byte for byte.
+ */
+TEST(export_file_mode_and_sha256)
+{
+	static const struct {
+		mode_t umask;
+		const uint8_t *sha256;
+		uint32_t entry_size;
+		uint32_t mode;		/* the file's */
+	} files[] = {
+		{ 027, sha_abc, KBITS_FILE_SPEC_SIZE_VER1, 0640 },
+		{ 027, NULL, KBITS_FILE_SPEC_SIZE_VER1, 0640 },
+		{ 0, sha_empty, KBITS_FILE_SPEC_SIZE_VER1, 0666 },
+		{ 077, NULL, KBITS_FILE_SPEC_SIZE_VER0, 0600 },
+		{ 0777, sha_abc, KBITS_FILE_SPEC_SIZE_VER1, 0 },
+		{ 0222, NULL, KBITS_FILE_SPEC_SIZE_VER0, 0444 },
+	};
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct job_view v, v2;
+	static struct rec r, r2;
+	struct kbits_record_file f;
+	char remote[64], local[64];
+	mode_t old;
+	guid_bytes id;
+	size_t i;
+
+	_Static_assert(ARRAY_SIZE(files) <= RF_MAX, "files");
+	fd = make_job(dev, "rt: modes and digests", DL, id);
+	old = umask(0);
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		umask(files[i].umask);
+		nth_names("md", i, remote, local);
+		ASSERT_SYSOK(add_spec(fd, remote, local, files[i].sha256,
+				      files[i].entry_size));
+	}
+	umask(old);
+
+	view_job(fd, &v);
+	ASSERT_EQ(ARRAY_SIZE(files), v.nfiles);
+	export_rec(a, id, &r);
+	expect_record_of(&r, id, &v, KBITS_RECORD_EXEMPT);
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		const uint8_t *sha = files[i].sha256 ?: sha_zero;
+
+		EXPECT_EQ(files[i].mode, v.files[i].f.mode);
+		EXPECT_EQ(files[i].sha256 ? SHA : 0, v.files[i].f.flags);
+		EXPECT_MEMEQ(sha, v.files[i].f.sha256, KBITS_SHA256_SIZE);
+		f = rec_file(&r, i);
+		EXPECT_EQ(files[i].mode, f.mode);
+		EXPECT_EQ(files[i].sha256 ? SHA : 0, f.flags);
+		EXPECT_EQ(0, f.reserved);
+		EXPECT_EQ(0, f.reserved2);
+		EXPECT_MEMEQ(sha, f.sha256, KBITS_SHA256_SIZE);
+	}
+
+	/* the agent completes files 0 and 2 and gets part of 1; suspended */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	ASSERT_SYSOK(take(a, id));
+	ASSERT_SYSOK(progress(a, id, 0, 3, 3, DONE));
+	ASSERT_SYSOK(progress(a, id, 1, 100, 50, 0));
+	ASSERT_SYSOK(progress(a, id, 2, 0, 0, DONE));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+	EXPECT_STATE(S_SUSPENDED, fd);
+	view_job(fd, &v);
+	export_rec(a, id, &r);
+	expect_record_of(&r, id, &v, KBITS_RECORD_EXEMPT);
+	f = rec_file(&r, 0);
+	EXPECT_EQ(DONE | SHA, f.flags);
+	EXPECT_EQ(0640, f.mode);
+	EXPECT_MEMEQ(sha_abc, f.sha256, KBITS_SHA256_SIZE);
+	f = rec_file(&r, 1);
+	EXPECT_EQ(0, f.flags);
+	EXPECT_EQ(50, f.bytes_transferred);
+	f = rec_file(&r, 2);
+	EXPECT_EQ(DONE | SHA, f.flags);
+	EXPECT_EQ(0666, f.mode);
+	EXPECT_MEMEQ(sha_empty, f.sha256, KBITS_SHA256_SIZE);
+
+	/* across a cancel and an import: the same job, the same bytes */
+	job_cancel(fd);
+	close(fd);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	view_job(fd, &v2);
+	expect_same_view(&v, &v2);
+	export_rec(a, id, &r2);
+	ASSERT_EQ(r.len, r2.len);
+	EXPECT_MEMEQ(r.b, r2.b, r.len);
+
+	/* a file added to the imported job gets its adder's umask, as ever */
+	old = umask(007);
+	nth_names("md", ARRAY_SIZE(files), remote, local);
+	ASSERT_SYSOK(add_spec(fd, remote, local, sha_empty,
+			      KBITS_FILE_SPEC_SIZE_VER1));
+	umask(old);
+	export_rec(a, id, &r2);
+	f = rec_file(&r2, ARRAY_SIZE(files));
+	EXPECT_EQ(0660, f.mode);
+	EXPECT_EQ(SHA, f.flags);
+	EXPECT_MEMEQ(sha_empty, f.sha256, KBITS_SHA256_SIZE);
+	job_cancel(fd);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
 /* ------------------------------------------------------- the arguments */
 
 TEST(record_ioctls_only_on_agent_fd)
@@ -1378,6 +1657,11 @@ TEST(export_cancel_import_round_trip)
 	EXPECT_STREQ(base_bypass, v.proxy.bypass);
 	EXPECT_EQ(0, v.hdr_ret);
 	EXPECT_STREQ(base_headers, v.headers);
+	EXPECT_EQ(0644, v.files[0].f.mode);
+	EXPECT_EQ(0644, v.files[1].f.mode);
+	EXPECT_EQ(0640, v.files[2].f.mode);
+	EXPECT_EQ(SHA, v.files[2].f.flags);
+	EXPECT_MEMEQ(sha_empty, v.files[2].f.sha256, KBITS_SHA256_SIZE);
 
 	export_rec(a, id, &r);
 	expect_record_of(&r, id, &v, KBITS_RECORD_EXEMPT);
@@ -1422,14 +1706,27 @@ TEST(export_cancel_import_round_trip)
 	EXPECT_EQ(100, f.bytes_total);
 	EXPECT_EQ(100, f.bytes_transferred);
 	EXPECT_EQ(DONE, f.flags);
+	EXPECT_EQ(0644, f.mode);
+	EXPECT_MEMEQ(sha_zero, f.sha256, KBITS_SHA256_SIZE);
 	f = rec_file(&r, 1);
 	EXPECT_EQ(1000, f.bytes_total);
 	EXPECT_EQ(10, f.bytes_transferred);
 	EXPECT_EQ(0, f.flags);
+	EXPECT_EQ(0644, f.mode);
+	EXPECT_MEMEQ(sha_zero, f.sha256, KBITS_SHA256_SIZE);
 	f = rec_file(&r, 2);
 	EXPECT_EQ(UNKNOWN, f.bytes_total);
 	EXPECT_EQ(7, f.bytes_transferred);
-	EXPECT_EQ(0, f.flags);
+	EXPECT_EQ(SHA, f.flags);
+	EXPECT_EQ(0640, f.mode);
+	EXPECT_EQ(0, f.reserved2);
+	EXPECT_MEMEQ(sha_empty, f.sha256, KBITS_SHA256_SIZE);
+	/* each file's names right after its struct, digest and all */
+	EXPECT_MEMEQ("http://example.test/rt/2/tmp/rt/rt/2",
+		     r.b + l.file_off[2] + RF_SIZE,
+		     strlen("http://example.test/rt/2/tmp/rt/rt/2"));
+	EXPECT_EQ(r.len, l.file_off[2] + RF_SIZE +
+		  strlen("http://example.test/rt/2/tmp/rt/rt/2"));
 
 	/* cancelled: out of the queue, and no longer exported */
 	job_cancel(fd);
@@ -1980,6 +2277,7 @@ static size_t many_files_record(uint8_t *buf, uint32_t nfiles,
 	h.magic = KBITS_RECORD_MAGIC;
 	h.version = KBITS_RECORD_VERSION;
 	h.header_size = HDR_SIZE;
+	h.file_size = RF_SIZE;
 	memcpy(h.id, id, KBITS_GUID_SIZE);
 	h.owner = 2591;
 	h.type = DL;
@@ -2002,6 +2300,7 @@ static size_t many_files_record(uint8_t *buf, uint32_t nfiles,
 			.bytes_transferred = i % 101,
 			.remote_len = strlen(many_remote),
 			.local_len = strlen(many_local),
+			.mode = 0644,
 		};
 
 		memcpy(p, &f, sizeof(f));
@@ -2237,6 +2536,7 @@ enum mop {
 	M_HDR_ADD,	/* header field at @off += @val */
 	M_FILE,		/* field at @off of file @file's struct = @val */
 	M_FILE_ADD,	/* field at @off of file @file's struct += @val */
+	M_FILE_BYTE,	/* byte at @off of file @file's struct = @val */
 	M_STR,		/* string @str (of @file) = @s, then @unit @rep times */
 	M_NO_ERROR_CONTEXT,	/* error context, code, file index 0; text kept */
 	M_NO_ERROR,	/* no error at all: context, code, file index 0, no text */
@@ -2278,6 +2578,10 @@ struct mutation {
 #define STR(w, i, lit, u, n) { .what = #w " of file " #i " = " #lit " + " #n " x " #u, \
 			  .op = M_STR, .file = i, .str = w, .s = lit,		\
 			  .slen = sizeof(lit) - 1, .unit = u, .rep = n }
+/* byte @at of file @i's digest */
+#define FSHA(i, at, v)	{ .what = "file " #i " sha256[" #at "] = " #v,	\
+			  .op = M_FILE_BYTE, .off = FILE_OFF(sha256) + (at),	\
+			  .width = 1, .file = i, .val = (uint64_t)(v) }
 #define OP(o)		{ .what = #o, .op = o }
 #define PROXY(u, drop)	{ .what = "proxy_usage = " #u ", drop " #drop,	\
 			  .op = M_PROXY, .val = u, .rep = drop }
@@ -2324,6 +2628,12 @@ static uint32_t apply(const struct mutation *m, struct rec *r)
 		ASSERT_LT(m->file, l.nr_files);
 		poke(r, l.file_off[m->file] + m->off, m->width, m->val,
 		     m->op == M_FILE_ADD);
+		break;
+	case M_FILE_BYTE:
+		rec_layout(r, &l);
+		ASSERT_LT(m->file, l.nr_files);
+		ASSERT_LT(m->off, RF_SIZE);
+		r->b[l.file_off[m->file] + m->off] = (uint8_t)m->val;
 		break;
 	case M_STR:
 		n = m->slen;
@@ -2383,8 +2693,8 @@ static uint32_t apply(const struct mutation *m, struct rec *r)
 /*
  * One change at a time to the base record, each of which IMPORT must
  * refuse with EINVAL.  The base: name, description, error text, an OVERRIDE
- * proxy list and bypass list, HTTP headers; files 0 (100/100, COMPLETED),
- * 1 (10/1000), 2 (7/unknown); error on file 1.
+ * proxy list and bypass list, HTTP headers; files 0 (100/100, COMPLETED,
+ * 0644), 1 (10/1000, 0644), 2 (7/unknown, 0640, a digest); error on file 1.
  */
 static const struct mutation corruptions[] = {
 	/* the header's frame */
@@ -2392,8 +2702,9 @@ static const struct mutation corruptions[] = {
 	H(magic, KBITS_RECORD_MAGIC + 1),
 	H(magic, 0x4b425453),		/* the other byte order */
 	H(version, 0),
-	H(version, 2),
+	H(version, 3),
 	H(version, ~0u),
+	H(version, 1),			/* version 1 with the current header */
 	H(header_size, 0),
 	H(header_size, 112),
 	H(header_size, 119),
@@ -2403,9 +2714,26 @@ static const struct mutation corruptions[] = {
 	H(header_size, 135),
 	H(header_size, 143),
 	H(header_size, 145),
-	H(header_size, KBITS_JOB_RECORD_SIZE_VER0),	/* a version 2 header */
+	H(header_size, 151),
+	H(header_size, 153),
+	H(header_size, 160),
+	H(header_size, KBITS_JOB_RECORD_SIZE_VER0),	/* version 1's headers */
 	H(header_size, KBITS_JOB_RECORD_SIZE_VER1),
+	H(header_size, KBITS_JOB_RECORD_SIZE_VER2),
 	H(header_size, ~0u),
+	/* version 2's files are 72 bytes, and nothing else */
+	H(file_size, 0),
+	H(file_size, KBITS_RECORD_FILE_SIZE_VER0),
+	H(file_size, 64),
+	H(file_size, 71),
+	H(file_size, 73),
+	H(file_size, 80),
+	H(file_size, 144),
+	H(file_size, 0x80000000u),
+	H(file_size, ~0u),
+	H(reserved, 1),
+	H(reserved, 0x80000000u),
+	H(reserved, ~0u),
 	HADD(length, 1),
 	HADD(length, -1),
 	H(length, 0),
@@ -2509,11 +2837,33 @@ static const struct mutation corruptions[] = {
 	/* a file's struct: what the agent's PROGRESS would refuse */
 	F(0, reserved, 1),
 	F(2, reserved, 0x80000000u),
-	F(0, flags, 2),
-	F(0, flags, DONE | 2),
+	/* the first flag not defined (2 is KBITS_FILE_SHA256) */
+	F(0, flags, 4),
+	F(0, flags, DONE | 4),
+	F(2, flags, SHA | 4),
 	F(1, flags, 0x80000000u),
 	F(1, flags, DONE),		/* 10 of 1000 */
-	F(2, flags, DONE),		/* size unknown */
+	F(2, flags, DONE | SHA),	/* size unknown */
+	/* what ADD_FILES would refuse: digest bytes without the flag */
+	F(2, flags, 0),			/* its digest left */
+	FSHA(0, 0, 1),
+	FSHA(1, 31, 0x80),
+	FSHA(0, 16, 0xff),
+	/* nor does a file have more than the rw bits 0666 & ~umask leaves */
+	F(0, reserved2, 1),
+	F(2, reserved2, 0x80000000u),
+	F(1, reserved2, ~0u),
+	F(0, mode, 0100),
+	F(0, mode, 01000),
+	F(1, mode, 0644 | 0100),
+	F(1, mode, 0755),
+	F(2, mode, 0777),
+	F(2, mode, 02640),
+	F(2, mode, 04640),
+	F(0, mode, 0170644),		/* S_IFREG | 0644: a mode, no type */
+	F(0, mode, 0x10000),
+	F(1, mode, 0x80000000u),
+	F(2, mode, ~0u),
 	F(1, bytes_transferred, 1001),	/* more than the size */
 	F(1, bytes_transferred, UNKNOWN),
 	F(1, bytes_total, 9),		/* less than the 10 transferred */
@@ -2731,6 +3081,18 @@ static const struct variant variants[] = {
 	OK(S_TRANSIENT, F(2, bytes_transferred, 0)),
 	OK(S_TRANSIENT, F(2, bytes_total, 7)),
 	OK(S_TRANSIENT, F(0, flags, 0)),			/* all, not COMPLETED */
+	/* modes 0666 & ~umask gives, for some umask */
+	OK(S_TRANSIENT, F(0, mode, 0)),
+	OK(S_TRANSIENT, F(0, mode, 0666)),
+	OK(S_TRANSIENT, F(1, mode, 0600)),
+	OK(S_TRANSIENT, F(1, mode, 0400)),
+	OK(S_TRANSIENT, F(2, mode, 0222)),
+	OK(S_TRANSIENT, F(2, mode, 0046)),
+	/* digests: any 32 bytes with the flag, all zeros included */
+	OK(S_TRANSIENT, F(0, flags, DONE | SHA)),
+	OK(S_TRANSIENT, F(1, flags, SHA)),
+	OK(S_TRANSIENT, FSHA(2, 0, 0)),
+	OK(S_TRANSIENT, FSHA(2, 31, 0xff)),
 };
 
 TEST(import_accepts_variants)
@@ -2784,16 +3146,16 @@ TEST(import_accepts_variants)
 }
 
 /*
- * A version 0 record (KBITS_JOB_RECORD_SIZE_VER0: no proxy settings, no
- * headers, no maximum download time), as an agent of before them kept on
- * disk: it imports with the defaults (SYSTEM, no lists, no headers, 90
- * days, no transfer time) and exports as the current version.
+ * A version 1 record with a header of KBITS_JOB_RECORD_SIZE_VER0 (no proxy
+ * settings, no headers, no maximum download time) and files of
+ * KBITS_RECORD_FILE_SIZE_VER0 (no mode, no digest), as an agent of before
+ * them kept on disk: it imports with the defaults (SYSTEM, no lists, no
+ * headers, 90 days, no transfer time; files 0600, no digest) and exports
+ * as the current version.
  */
 static void rec_to_ver0(struct rec *r)
 {
-	const uint32_t cut = HDR_SIZE - KBITS_JOB_RECORD_SIZE_VER0;
 	struct kbits_job_record h = rec_hdr(r);
-	uint32_t v0 = KBITS_JOB_RECORD_SIZE_VER0;
 
 	/* what a version 0 header cannot say */
 	ASSERT_EQ(KBITS_PROXY_SYSTEM, h.proxy_usage);
@@ -2802,17 +3164,31 @@ static void rec_to_ver0(struct rec *r)
 	ASSERT_EQ(0, h.http_headers_len);
 	ASSERT_EQ(KBITS_MAX_DOWNLOAD_TIME_DEFAULT, h.max_download_time);
 	ASSERT_EQ(0, h.transfer_time);
-	memmove(r->b + v0, r->b + HDR_SIZE, r->len - HDR_SIZE);
-	r->len -= cut;
-	memcpy(r->b + offsetof(struct kbits_job_record, header_size), &v0,
-	       sizeof(v0));
-	rec_fix_length(r);
+	rec_to_v1(r, KBITS_JOB_RECORD_SIZE_VER0);
+}
+
+/* Job @id's files must be as a version 1 record brings them: 0600, no digest. */
+static void expect_v1_files(int dev, const uint8_t *id, uint32_t nfiles)
+{
+	struct got_file g;
+	int fd = raw_get(dev, id);
+	uint32_t i;
+
+	ASSERT_SYSOK(fd);
+	for (i = 0; i < nfiles; i++) {
+		ASSERT_SYSOK(get_file(fd, i, &g));
+		EXPECT_EQ(V1_MODE, g.f.mode);
+		EXPECT_EQ(0, g.f.flags & SHA);
+		EXPECT_MEMEQ(sha_zero, g.f.sha256, KBITS_SHA256_SIZE);
+	}
+	EXPECT_ERRNO(ENXIO, get_file(fd, nfiles, &g));
+	close(fd);
 }
 
 TEST(import_version0_record)
 {
 	int a = agent_attach(), dev = dev_open(), fd;
-	static struct rec base, v1, r, got;
+	static struct rec base, cur, want, r, got;
 	struct kbits_job_record h;
 	struct got_proxy gp;
 	char buf[64];
@@ -2820,13 +3196,15 @@ TEST(import_version0_record)
 
 	base_record(a, dev, "v0", &base, id);
 	/* the base without proxy settings and headers: what version 0 has */
-	v1 = base;
-	apply(&(struct mutation)PROXY(KBITS_PROXY_SYSTEM, PX_LIST | PX_BYPASS), &v1);
-	rec_put_str(&v1, R_HEADERS, 0, "", 0);
-	r = v1;
+	cur = base;
+	apply(&(struct mutation)PROXY(KBITS_PROXY_SYSTEM, PX_LIST | PX_BYPASS), &cur);
+	rec_put_str(&cur, R_HEADERS, 0, "", 0);
+	r = cur;
 	rec_to_ver0(&r);
-	EXPECT_EQ(v1.len - (HDR_SIZE - KBITS_JOB_RECORD_SIZE_VER0), r.len);
+	EXPECT_EQ(cur.len - (HDR_SIZE - KBITS_JOB_RECORD_SIZE_VER0) -
+		  3 * (RF_SIZE - V1_RF_SIZE), r.len);
 	h = rec_hdr(&r);
+	EXPECT_EQ(1, h.version);
 	EXPECT_EQ(120, h.header_size);
 	EXPECT_EQ(r.len, h.length);
 	EXPECT_MEMEQ(base_name, r.b + KBITS_JOB_RECORD_SIZE_VER0, strlen(base_name));
@@ -2849,11 +3227,20 @@ TEST(import_version0_record)
 		EXPECT_EQ(KBITS_MAX_DOWNLOAD_TIME_DEFAULT, at.max_download_time);
 		EXPECT_EQ(0, at.transfer_time);
 	}
-	/* exported as the current version: the record it was cut from, byte for byte */
+	/* its files as they were placed then: 0600, and no digest (file 2 had one) */
+	expect_v1_files(dev, id, 3);
+	/*
+	 * exported as the current version: the record it was cut from, byte
+	 * for byte, but for the files' modes and file 2's digest
+	 */
 	export_rec(a, id, &got);
+	EXPECT_EQ(2, rec_hdr(&got).version);
 	EXPECT_EQ(HDR_SIZE, rec_hdr(&got).header_size);
-	ASSERT_EQ(v1.len, got.len);
-	EXPECT_MEMEQ(v1.b, got.b, v1.len);
+	EXPECT_EQ(RF_SIZE, rec_hdr(&got).file_size);
+	want = cur;
+	rec_v1_files(&want);
+	ASSERT_EQ(want.len, got.len);
+	EXPECT_MEMEQ(want.b, got.b, want.len);
 	/* a job like any other: SET_PROXY, SET_HTTP_HEADERS work on it */
 	ASSERT_SYSOK(raw_set_proxy(fd, KBITS_PROXY_OVERRIDE, base_proxy, NULL));
 	ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, "X-V: 0"));
@@ -2863,9 +3250,12 @@ TEST(import_version0_record)
 	job_cancel(fd);
 	close(fd);
 
-	/* a version 0 record imports again after that (nothing left over) */
-	EXPECT_IMPORTED(a, dev, &v1, v1.len, id, S_TRANSIENT,
-			"the version 1 record a version 0 one was cut from");
+	/* the current record it was cut from imports after that (nothing left over) */
+	EXPECT_IMPORTED(a, dev, &cur, cur.len, id, S_TRANSIENT,
+			"the current record a version 0 header was cut from");
+	/* and what the version 1 one came back as, again */
+	EXPECT_IMPORTED(a, dev, &want, want.len, id, S_TRANSIENT,
+			"the version 1 record's export");
 
 	/* version 0 with a byte less, a byte more, or a header too short */
 	{
@@ -2893,12 +3283,29 @@ TEST(import_version0_record)
 		       &hs, sizeof(hs));
 		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
 			       "version 0 layout, header_size %u", HDR_SIZE);
-		t = v1;
+		t = cur;
 		hs = KBITS_JOB_RECORD_SIZE_VER0;
 		memcpy(t.b + offsetof(struct kbits_job_record, header_size),
 		       &hs, sizeof(hs));
 		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
 			       "current layout, header_size 120");
+	}
+	/* the version 0 header with version 2, or with version 2's files */
+	{
+		static struct rec t;
+
+		t = r;
+		h = rec_hdr(&t);
+		h.version = 2;
+		memcpy(t.b, &h, KBITS_JOB_RECORD_SIZE_VER0);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 2 with a version 0 header");
+		rec_convert(&cur, &t, 1, KBITS_JOB_RECORD_SIZE_VER0, RF_SIZE);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "a version 0 header with 72-byte files");
+		rec_convert(&cur, &t, 2, KBITS_JOB_RECORD_SIZE_VER0, V1_RF_SIZE);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 2, a version 0 header, 32-byte files");
 	}
 	/*
 	 * The base record with its proxy settings and headers, cut to version
@@ -2906,14 +3313,8 @@ TEST(import_version0_record)
 	 */
 	{
 		static struct rec t;
-		uint32_t v0 = KBITS_JOB_RECORD_SIZE_VER0;
 
-		t = base;
-		memmove(t.b + v0, t.b + HDR_SIZE, t.len - HDR_SIZE);
-		t.len -= HDR_SIZE - v0;
-		memcpy(t.b + offsetof(struct kbits_job_record, header_size),
-		       &v0, sizeof(v0));
-		rec_fix_length(&t);
+		rec_convert(&base, &t, 1, KBITS_JOB_RECORD_SIZE_VER0, V1_RF_SIZE);
 		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
 			       "version 0 with proxy lists and headers left in");
 	}
@@ -2921,7 +3322,7 @@ TEST(import_version0_record)
 	{
 		static struct rec t;
 
-		t = v1;
+		t = cur;
 		h = rec_hdr(&t);
 		h.display_name_len = 0;
 		h.description_len = 0;
@@ -2948,16 +3349,19 @@ TEST(import_version0_record)
 }
 
 /*
- * A version 1 record (KBITS_JOB_RECORD_SIZE_VER1: no maximum download time
- * and no transfer time), as an agent of before them kept on disk: it
- * imports with BITS's 90 days and no transfer time.  A current record
- * brings both back as they were.
+ * A version 1 record with a header of KBITS_JOB_RECORD_SIZE_VER1 (no
+ * maximum download time and no transfer time) and 32-byte files, as an
+ * agent of before them kept on disk: it imports with BITS's 90 days and no
+ * transfer time, its files 0600 without digests.  One with version 1's
+ * longest header (KBITS_JOB_RECORD_SIZE_VER2), the last an older module
+ * wrote, keeps both.  A current record brings both back as they were.
  */
 TEST(import_version1_record)
 {
 	const uint32_t v1 = KBITS_JOB_RECORD_SIZE_VER1;
+	const uint32_t v2 = KBITS_JOB_RECORD_SIZE_VER2;
 	int a = agent_attach(), dev = dev_open(), fd;
-	static struct rec base, full, r, got;
+	static struct rec base, full, want, r, got;
 	struct kbits_job_record h;
 	struct kbits_job_attr at;
 	guid_bytes id;
@@ -2982,20 +3386,38 @@ TEST(import_version1_record)
 	close(fd);
 	EXPECT_IMPORTED(a, dev, &full, full.len, id, S_TRANSIENT,
 			"max_download_time 1234, transfer_time 99");
+
+	/* version 1's longest header has both: they come back, the files 0600 */
+	r = full;
+	rec_to_v1(&r, v2);
+	EXPECT_EQ(full.len - (HDR_SIZE - v2) - 3 * (RF_SIZE - V1_RF_SIZE), r.len);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	EXPECT_STATE(S_TRANSIENT, fd);
+	get_attr(fd, &at);
+	EXPECT_EQ(1234, at.max_download_time);
+	EXPECT_EQ(99, at.transfer_time);
+	expect_v1_files(dev, id, 3);
+	want = full;
+	rec_v1_files(&want);
+	export_rec(a, id, &got);
+	ASSERT_EQ(want.len, got.len);
+	EXPECT_MEMEQ(want.b, got.b, want.len);
+	job_cancel(fd);
+	close(fd);
+
 	h.max_download_time = 0;	/* no limit */
 	h.transfer_time = 0xffffffffu;
 	rec_set_hdr(&full, &h);
 	EXPECT_IMPORTED(a, dev, &full, full.len, id, S_TRANSIENT,
 			"max_download_time 0, transfer_time ~0");
 
-	/* cut to version 1: the defaults, whatever the cut fields said */
+	/* cut to header 1: the defaults, whatever the cut fields said */
 	r = full;
-	memmove(r.b + v1, r.b + HDR_SIZE, r.len - HDR_SIZE);
-	r.len -= HDR_SIZE - v1;
-	memcpy(r.b + offsetof(struct kbits_job_record, header_size), &v1,
-	       sizeof(v1));
-	rec_fix_length(&r);
-	EXPECT_EQ(base.len - 8, r.len);
+	rec_to_v1(&r, v1);
+	EXPECT_EQ(1, rec_hdr(&r).version);
+	EXPECT_EQ(base.len - 16 - 3 * (RF_SIZE - V1_RF_SIZE), r.len);
 	ASSERT_SYSOK(raw_import(a, r.b, r.len));
 	fd = raw_get(dev, id);
 	ASSERT_SYSOK(fd);
@@ -3003,15 +3425,18 @@ TEST(import_version1_record)
 	get_attr(fd, &at);
 	EXPECT_EQ(KBITS_MAX_DOWNLOAD_TIME_DEFAULT, at.max_download_time);
 	EXPECT_EQ(0, at.transfer_time);
-	/* exported as the current version: the base record, byte for byte */
+	expect_v1_files(dev, id, 3);
+	/* exported as the current version: the base record, byte for byte, files 0600 */
 	export_rec(a, id, &got);
 	EXPECT_EQ(HDR_SIZE, rec_hdr(&got).header_size);
-	ASSERT_EQ(base.len, got.len);
-	EXPECT_MEMEQ(base.b, got.b, base.len);
+	want = base;
+	rec_v1_files(&want);
+	ASSERT_EQ(want.len, got.len);
+	EXPECT_MEMEQ(want.b, got.b, want.len);
 	job_cancel(fd);
 	close(fd);
 
-	/* a version 1 layout that says the current size, and the other way */
+	/* a header 1 layout that says the current size, and the other way */
 	{
 		static struct rec t;
 		uint32_t hs = HDR_SIZE;
@@ -3030,6 +3455,126 @@ TEST(import_version1_record)
 		EXPECT_REFUSED(a, dev, r.b, v1 - 1, id, EINVAL, 0,
 			       "a version 1 header short");
 	}
+	close(a);
+	close(dev);
+}
+
+/*
+ * Version 2 is the current header (KBITS_JOB_RECORD_SIZE_VER3) with
+ * file_size 72 and files of 72 bytes, version 1 one of its three headers
+ * with files of 32 bytes; a record that mixes them, or says another size,
+ * is refused, however its lengths add up.
+ */
+TEST(import_refuses_record_versions)
+{
+	int a = agent_attach(), dev = dev_open();
+	static struct rec base, want, t;
+	static const uint32_t v1_headers[] = {
+		KBITS_JOB_RECORD_SIZE_VER0, KBITS_JOB_RECORD_SIZE_VER1,
+		KBITS_JOB_RECORD_SIZE_VER2,
+	};
+	static const uint32_t bad_fsizes[] = { 24, 40, 64, 71, 73, 80, 144 };
+	struct kbits_job_record h;
+	guid_bytes id;
+	size_t i, j;
+
+	base_record(a, dev, "ver", &base, id);
+	/* the base without proxy settings and headers: every header has room */
+	apply(&(struct mutation)PROXY(KBITS_PROXY_SYSTEM, PX_LIST | PX_BYPASS), &base);
+	rec_put_str(&base, R_HEADERS, 0, "", 0);
+	want = base;
+	rec_v1_files(&want);
+
+	/* version 2: its header, file_size 72, 72-byte files; nothing else */
+	EXPECT_IMPORTED(a, dev, &base, base.len, id, S_TRANSIENT, "version 2");
+	for (i = 0; i < ARRAY_SIZE(v1_headers); i++) {
+		rec_convert(&base, &t, 2, v1_headers[i], RF_SIZE);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 2, header %u, 72-byte files",
+			       v1_headers[i]);
+	}
+	rec_convert(&base, &t, 2, HDR_SIZE, V1_RF_SIZE);
+	EXPECT_EQ(V1_RF_SIZE, rec_hdr(&t).file_size);
+	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+		       "version 2, 32-byte files, file_size 32");
+	h = rec_hdr(&t);
+	h.file_size = RF_SIZE;
+	rec_set_hdr(&t, &h);
+	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+		       "version 2, 32-byte files, file_size 72");
+	for (i = 0; i < ARRAY_SIZE(bad_fsizes); i++) {
+		rec_convert(&base, &t, 2, HDR_SIZE, bad_fsizes[i]);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 2, %u-byte files, file_size %u",
+			       bad_fsizes[i], bad_fsizes[i]);
+		h = rec_hdr(&t);
+		h.file_size = RF_SIZE;
+		rec_set_hdr(&t, &h);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 2, %u-byte files, file_size 72",
+			       bad_fsizes[i]);
+	}
+	/* a header longer than the current one, its tail zeros */
+	rec_convert(&base, &t, 2, HDR_SIZE + 8, RF_SIZE);
+	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+		       "version 2, a header of %u", HDR_SIZE + 8);
+
+	/* version 1: each of its headers with 32-byte files, nothing else */
+	for (i = 0; i < ARRAY_SIZE(v1_headers); i++) {
+		rec_convert(&base, &t, 1, v1_headers[i], V1_RF_SIZE);
+		EXPECT_EQ(1, rec_hdr(&t).version);
+		ASSERT_SYSOK(raw_import(a, t.b, t.len));
+		expect_v1_files(dev, id, 3);
+		cancel_id(dev, id);
+		/* ... which comes back as version 2, files 0600 */
+		EXPECT_IMPORTED(a, dev, &want, want.len, id, S_TRANSIENT,
+				"version 2 after version 1, header %u",
+				v1_headers[i]);
+
+		rec_convert(&base, &t, 1, v1_headers[i], RF_SIZE);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 1, header %u, 72-byte files",
+			       v1_headers[i]);
+		for (j = 0; j < ARRAY_SIZE(bad_fsizes); j++) {
+			rec_convert(&base, &t, 1, v1_headers[i], bad_fsizes[j]);
+			EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+				       "version 1, header %u, %u-byte files",
+				       v1_headers[i], bad_fsizes[j]);
+		}
+	}
+	/* version 1 with the current header: with either files */
+	rec_convert(&base, &t, 1, HDR_SIZE, V1_RF_SIZE);
+	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+		       "version 1, header %u, 32-byte files", HDR_SIZE);
+	h = rec_hdr(&t);
+	h.file_size = 0;
+	rec_set_hdr(&t, &h);
+	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+		       "version 1, header %u, 32-byte files, file_size 0",
+		       HDR_SIZE);
+	rec_convert(&base, &t, 1, HDR_SIZE, RF_SIZE);
+	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+		       "version 1, header %u, 72-byte files", HDR_SIZE);
+	/* versions before 1 and after 2, in either layout */
+	for (i = 0; i < 2; i++) {
+		static const uint32_t versions[] = { 0, 3, 4, 0x80000001u, ~0u };
+
+		for (j = 0; j < ARRAY_SIZE(versions); j++) {
+			if (i)
+				rec_convert(&base, &t, versions[j],
+					    KBITS_JOB_RECORD_SIZE_VER2, V1_RF_SIZE);
+			else
+				rec_convert(&base, &t, versions[j], HDR_SIZE,
+					    RF_SIZE);
+			EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+				       "version %u, the layout of version %zu",
+				       versions[j], 2 - i);
+		}
+	}
+
+	/* none of that left a trace */
+	EXPECT_IMPORTED(a, dev, &base, base.len, id, S_TRANSIENT,
+			"version 2, after the refusals");
 	close(a);
 	close(dev);
 }
@@ -3132,12 +3677,8 @@ TEST(import_error_http)
 	export_rec(a, id, &got);
 	EXPECT_EQ(KBITS_RECORD_EXEMPT, rec_hdr(&got).flags);
 	cancel_id(dev, id);
-	/* the same with a version 1 header, as a module of then wrote it */
-	memmove(r.b + v1, r.b + HDR_SIZE, r.len - HDR_SIZE);
-	r.len -= HDR_SIZE - v1;
-	memcpy(r.b + offsetof(struct kbits_job_record, header_size), &v1,
-	       sizeof(v1));
-	rec_fix_length(&r);
+	/* the same as a version 1 record with header 1, as a module of then wrote it */
+	rec_to_v1(&r, v1);
 	ASSERT_SYSOK(raw_import(a, r.b, r.len));
 	expect_error_kind(dev, id, 0, 404);
 	export_rec(a, id, &got);
@@ -3533,7 +4074,8 @@ TEST(import_bad_buffers)
 
 /*
  * A record with every string as long as it may be (proxy lists and headers
- * included) and 200 files with the longest names, built here: it imports,
+ * included) and 200 files with the longest names (every other one with a
+ * digest), built here: it imports,
  * and exports back byte for byte, also with a lower max_files_per_job; a
  * byte more is refused.  Then the edge of what IMPORT takes at all: a
  * buf_len of the largest record of FILES_LIMIT such files is read (and is
@@ -3572,6 +4114,7 @@ TEST_TIMEOUT(import_largest_record, 120)
 	h.version = KBITS_RECORD_VERSION;
 	h.length = largest;
 	h.header_size = HDR_SIZE;
+	h.file_size = RF_SIZE;
 	memcpy(h.id, big_id, KBITS_GUID_SIZE);
 	h.owner = 2590;
 	h.type = DL;
@@ -3615,11 +4158,14 @@ TEST_TIMEOUT(import_largest_record, 120)
 		struct kbits_record_file f = {
 			.bytes_total = 1000,
 			.bytes_transferred = i,
-			.flags = 0,
+			.flags = i % 2 ? SHA : 0,	/* every other one a digest */
 			.remote_len = KBITS_REMOTE_NAME_MAX,
 			.local_len = KBITS_LOCAL_NAME_MAX,
+			.mode = i % 2 ? 0640 : 0644,
 		};
 
+		if (f.flags & SHA)
+			memset(f.sha256, i, sizeof(f.sha256));
 		memcpy(p, &f, sizeof(f));
 		p += sizeof(f);
 		memcpy(p, "http://", 7);
