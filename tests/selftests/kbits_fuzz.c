@@ -78,6 +78,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -829,6 +830,16 @@ static uint64_t arg_add_files(struct fz *z)
 				      chance(r, 60) ? STR_URL : STR_PATH, &f.remote_len);
 		f.local = put_string(r, chance(r, 95) ? 96 : KBITS_LOCAL_NAME_MAX,
 				     chance(r, 80) ? STR_PATH : STR_URL, &f.local_len);
+		/* a digest (version 1's spec) with its flag, or bytes without */
+		if (chance(r, 30)) {
+			f.flags = f32(r, KBITS_FILE_SHA256);
+			for (size_t k = 0; k < sizeof(f.sha256); k++)
+				f.sha256[k] = (uint8_t)rnd64(r);
+		} else if (chance(r, 3)) {
+			f.sha256[rnd(r, sizeof(f.sha256))] = 1;
+		}
+		if (chance(r, 3))
+			f.reserved = any32(r);
 		if (es > 64 || at + es > sizeof(entries))
 			break;
 		memcpy(entries + at, &f, es < sizeof(f) ? es : sizeof(f));
@@ -867,6 +878,8 @@ static uint64_t arg_get_file(struct fz *z)
 	f.local = put_outbuf(r, &f.local_len);
 	if (chance(r, 5))
 		f.reserved = any32(r);
+	if (chance(r, 5))
+		f.reserved2 = any32(r);
 	if (chance(r, 5))
 		f.bytes_total = any64(r);
 	return place_struct(z, &f, sizeof(f), KBITS_JOB_FILE_SIZE_VER0);
@@ -998,17 +1011,32 @@ static uint64_t arg_export(struct fz *z)
 	return place_struct(z, &a, sizeof(a), KBITS_AGENT_RECORD_SIZE_VER0);
 }
 
-/* A record header made from scratch, with strings and files after it. */
+/*
+ * A record made from scratch, with strings and files after it: version 2
+ * mostly (its header, file_size, files of 72 bytes with a mode and now and
+ * then a digest), else version 1 as older modules wrote it (one of its
+ * three headers, files of 32 bytes), so that most get past the header's
+ * checks to the strings' and files'.  Each field is valid most of the time.
+ */
 static uint32_t make_record(struct fz *z, uint8_t *buf, uint32_t room)
 {
+	static const uint32_t v1_headers[] = {
+		KBITS_JOB_RECORD_SIZE_VER0, KBITS_JOB_RECORD_SIZE_VER1,
+		KBITS_JOB_RECORD_SIZE_VER2,
+	};
+	static const uint32_t modes[] = { 0644, 0600, 0640, 0666, 0 };
 	struct rng *r = &z->r;
 	struct kbits_job_record h;
-	uint32_t len = sizeof(h), i, nf = rnd(r, 3);
+	bool v2 = chance(r, 70);
+	uint32_t hsize = v2 ? sizeof(h) : v1_headers[rnd(r, ARRAY_SIZE(v1_headers))];
+	uint32_t fsize = v2 ? sizeof(struct kbits_record_file)
+			    : KBITS_RECORD_FILE_SIZE_VER0;
+	uint32_t len = hsize, i, j, nf = rnd(r, 3);
 
 	memset(&h, 0, sizeof(h));
 	h.magic = f32(r, KBITS_RECORD_MAGIC);
-	h.version = f32(r, KBITS_RECORD_VERSION);
-	h.header_size = f32(r, chance(r, 70) ? KBITS_JOB_RECORD_SIZE_VER2 : KBITS_JOB_RECORD_SIZE_VER0);
+	h.version = f32(r, v2 ? KBITS_RECORD_VERSION : 1);
+	h.header_size = f32(r, hsize);
 	pick_guid(z, h.id);
 	if (chance(r, 50))
 		for (i = 0; i < KBITS_GUID_SIZE; i++)
@@ -1029,30 +1057,38 @@ static uint32_t make_record(struct fz *z, uint8_t *buf, uint32_t room)
 	h.nr_files = f32(r, nf);
 	h.display_name_len = f32(r, 4);
 	h.flags = f32(r, rnd(r, 2));
+	/* from here on, only the bytes of the header's version are written */
 	h.proxy_usage = f32(r, 0);
 	h.max_download_time = f32(r, KBITS_MAX_DOWNLOAD_TIME_DEFAULT);
 	h.transfer_time = f32(r, 0);
+	h.file_size = f32(r, fsize);
 	if (len + 4 > room)
 		return 0;
 	memset(buf + len, 'n', 4);
 	len += 4;
-	for (i = 0; i < nf && len + 32 + 40 <= room; i++) {
+	for (i = 0; i < nf && len + fsize + 30 <= room; i++) {
 		struct kbits_record_file f;
 
 		memset(&f, 0, sizeof(f));
 		f.bytes_total = f64(r, KBITS_SIZE_UNKNOWN);
-		f.flags = f32(r, 0);
+		f.flags = f32(r, v2 && chance(r, 30) ? KBITS_FILE_SHA256 : 0);
 		f.remote_len = f32(r, 20);
 		f.local_len = f32(r, 10);
-		memcpy(buf + len, &f, sizeof(f));
-		len += sizeof(f);
+		f.mode = f32(r, modes[rnd(r, ARRAY_SIZE(modes))]);
+		f.reserved2 = f32(r, 0);
+		/* a digest with its flag, and now and then without */
+		if ((f.flags & KBITS_FILE_SHA256) || chance(r, 5))
+			for (j = 0; j < sizeof(f.sha256); j++)
+				f.sha256[j] = (uint8_t)rnd64(r);
+		memcpy(buf + len, &f, fsize);
+		len += fsize;
 		memcpy(buf + len, "http://example.com/x", 20);
 		len += 20;
 		memcpy(buf + len, "/tmp/abcde", 10);
 		len += 10;
 	}
 	h.length = f32(r, len);
-	memcpy(buf, &h, sizeof(h));
+	memcpy(buf, &h, hsize);
 	return len;
 }
 
@@ -2070,7 +2106,19 @@ static void u_add_files(struct st *s, struct ujob *j)
 		f[i].local = (uintptr_t)local[i];
 		f[i].remote_len = strlen(remote[i]);
 		f[i].local_len = strlen(local[i]);
+		/* an expected SHA-256 now and then: the records then carry it */
+		f[i].flags = 0;
+		f[i].reserved = 0;
+		memset(f[i].sha256, 0, sizeof(f[i].sha256));
+		if (chance(r, 30)) {
+			f[i].flags = KBITS_FILE_SHA256;
+			for (size_t k = 0; k < sizeof(f[i].sha256); k++)
+				f[i].sha256[k] = (uint8_t)rnd64(r);
+		}
 	}
+	/* the files' modes come from the adder's umask: any */
+	if (chance(r, 20))
+		umask(rnd(r, 01000));
 	a.count = n;
 	if (!st_ioctl(s, j->fd, KBITS_JOB_IOC_ADD_FILES, &a, sizeof(a), -1, true))
 		j->nfiles += n;
