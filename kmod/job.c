@@ -473,6 +473,7 @@ static void kbits_job_release(struct kref *ref)
 	kfree(job->proxy_list);
 	kfree(job->proxy_bypass);
 	kfree(job->http_headers);
+	kfree(job->notify_cmd);
 	kfree(job->events);
 	kbits_job_free_files(job);
 	mutex_destroy(&job->lock);
@@ -1188,7 +1189,8 @@ static bool kbits_may_get(const struct kbits_job *job, bool audit)
  * copies may be anywhere): the caller gets a new one.  A job the agent may
  * work on (QUEUED, CONNECTING, TRANSFERRING, TRANSIENT_ERROR) becomes
  * SUSPENDED, so that nothing its old owner added is transferred with the
- * new owner's rights before the new owner resumes it.
+ * new owner's rights before the new owner resumes it; for the same reason
+ * its notify command, which runs as the owner, is removed.
  */
 static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 {
@@ -1196,6 +1198,7 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 	struct kbits_limits lim = kbits_limits_now();
 	struct kbits_job_fd *new_jf;
 	struct user_namespace *ns;
+	char *notify_cmd = NULL;
 	struct file *file;
 	struct path root;
 	struct net *net;
@@ -1235,6 +1238,9 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 		goto out;
 	swap(job->root, root);
 	swap(job->net, net);
+	/* the old owner's command does not run as the new one */
+	swap(job->notify_cmd, notify_cmd);
+	job->notify_cmd_len = 0;
 	new_jf->owner_gen = job->owner_gen + 1;
 	WRITE_ONCE(job->owner_gen, job->owner_gen + 1);
 	kbits_job_revoked(job);
@@ -1247,6 +1253,7 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 	}
 out:
 	mutex_unlock(&job->lock);
+	kfree(notify_cmd);
 	put_user_ns(ns);	/* the job's old ones, or the caller's */
 	path_put(&root);
 	if (net)
@@ -1422,6 +1429,8 @@ static bool kbits_job_cmd_known(unsigned int cmd)
 	case KBITS_JOB_IOC_GET_ERROR:
 	case KBITS_JOB_IOC_TAKE_OWNERSHIP:
 	case KBITS_JOB_IOC_CANCEL:
+	case KBITS_JOB_IOC_GET_NOTIFY_CMD:
+	case KBITS_JOB_IOC_SET_NOTIFY_CMD:
 		return true;
 	default:
 		return false;
@@ -1460,6 +1469,10 @@ static long kbits_job_ioctl(struct file *file, unsigned int cmd,
 	case KBITS_JOB_IOC_SET_DESCRIPTION:
 	case KBITS_JOB_IOC_SET_HTTP_HEADERS:
 		return kbits_job_set_string(jf, cmd, uarg);
+	case KBITS_JOB_IOC_GET_NOTIFY_CMD:
+		return kbits_job_get_notify_cmd(jf, uarg);
+	case KBITS_JOB_IOC_SET_NOTIFY_CMD:
+		return kbits_job_set_notify_cmd(jf, uarg);
 	case KBITS_JOB_IOC_GET_PROXY:
 		return kbits_job_get_proxy(jf, uarg);
 	case KBITS_JOB_IOC_SET_PROXY:

@@ -153,6 +153,9 @@ struct kbits_completion {
  * @proxy_list: NUL-terminated; NULL: none.
  * @proxy_bypass: NUL-terminated; NULL: none.
  * @http_headers: NUL-terminated; NULL: none.
+ * @notify_cmd: the notify command, its arguments each ended by a NUL;
+ *              NULL: none.
+ * @notify_cmd_len: its bytes, the NULs included.
  * @agent_places: a KBITS_AGENT_PLACES_FILES agent took it: its files are
  *                under temporary names until the agent places them.
  * @completing: a COMPLETE waits for the agent's PLACED.
@@ -214,6 +217,8 @@ struct kbits_job {
 	char *proxy_list;
 	char *proxy_bypass;
 	char *http_headers;
+	char *notify_cmd;
+	u32 notify_cmd_len;
 	bool agent_places;
 	bool completing;
 	struct kbits_completion *completer;
@@ -328,6 +333,11 @@ long kbits_job_set_proxy(struct kbits_job_fd *jf,
 bool kbits_http_headers_ok(const char *headers);
 
 /* files.c: a job's files and progress */
+bool kbits_notify_cmd_ok(const char *cmd, size_t len);
+long kbits_job_get_notify_cmd(struct kbits_job_fd *jf,
+			      struct kbits_job_string __user *uarg);
+long kbits_job_set_notify_cmd(struct kbits_job_fd *jf,
+			      struct kbits_job_string __user *uarg);
 long kbits_job_add_files(struct kbits_job_fd *jf,
 			 struct kbits_add_files __user *uarg);
 long kbits_job_get_file(struct kbits_job_fd *jf,

@@ -308,6 +308,20 @@ static void kbits_file_sha256_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, kbits_file_sha256_ok(0, d));
 }
 
+/* A notify command: NUL-ended UTF-8 arguments, the first an absolute path. */
+static void kbits_notify_cmd_test(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, kbits_notify_cmd_ok("/bin/true", 10));
+	KUNIT_EXPECT_TRUE(test, kbits_notify_cmd_ok("/p\0\0x", 6));
+	KUNIT_EXPECT_TRUE(test, kbits_notify_cmd_ok("/p\0caf\xc3\xa9", 9));
+	KUNIT_EXPECT_FALSE(test, kbits_notify_cmd_ok("/bin/true", 9));
+	KUNIT_EXPECT_FALSE(test, kbits_notify_cmd_ok("/bin/true", 0));
+	KUNIT_EXPECT_FALSE(test, kbits_notify_cmd_ok("bin/true", 9));
+	KUNIT_EXPECT_FALSE(test, kbits_notify_cmd_ok("", 1));
+	KUNIT_EXPECT_FALSE(test, kbits_notify_cmd_ok("/p\0caf\xc3", 8));
+	KUNIT_EXPECT_FALSE(test, kbits_notify_cmd_ok("/p\0\xed\xa0\x80", 7));
+}
+
 /* Progress sums saturate below KBITS_SIZE_UNKNOWN, never wrap. */
 static void kbits_add_sat_test(struct kunit *test)
 {
@@ -331,6 +345,7 @@ static struct kunit_case kbits_files_cases[] = {
 	KUNIT_CASE(kbits_remote_name_test),
 	KUNIT_CASE(kbits_file_names_test),
 	KUNIT_CASE(kbits_file_sha256_test),
+	KUNIT_CASE(kbits_notify_cmd_test),
 	KUNIT_CASE(kbits_add_sat_test),
 	{}
 };
@@ -349,6 +364,8 @@ struct kb_rec {
 	size_t fsize;		/* bytes written of each file's struct */
 	/* display name, description, error text, proxies, bypass, headers */
 	const char *str[6];
+	const char *notify;	/* the notify command, @notify_len bytes */
+	u32 notify_len;
 	u32 nr;
 	struct kbits_record_file f[2];
 	const char *remote[2];
@@ -421,6 +438,8 @@ static u8 *kb_rec_encode(struct kunit *test, struct kb_rec *rec, size_t *lenp)
 		*lens[i] = kb_strlen(rec->str[i]);
 		len += *lens[i];
 	}
+	h->notify_cmd_len = rec->notify_len;
+	len += rec->notify_len;
 	for (i = 0; i < rec->nr; i++) {
 		rec->f[i].remote_len = kb_strlen(rec->remote[i]);
 		rec->f[i].local_len = kb_strlen(rec->local[i]);
@@ -437,6 +456,7 @@ static u8 *kb_rec_encode(struct kunit *test, struct kb_rec *rec, size_t *lenp)
 	p = kb_put(buf, h, rec->hsize);
 	for (i = 0; i < 6; i++)
 		p = kb_put(p, rec->str[i], kb_strlen(rec->str[i]));
+	p = kb_put(p, rec->notify, rec->notify_len);
 	for (i = 0; i < rec->nr; i++) {
 		p = kb_put(p, &rec->f[i], rec->fsize);
 		p = kb_put(p, rec->remote[i], rec->f[i].remote_len);
@@ -650,6 +670,8 @@ static void kbits_record_round_trip_test(struct kunit *test)
 	rec.f[0].flags = KBITS_FILE_SHA256;
 	memset(rec.f[0].sha256, 0xa5, sizeof(rec.f[0].sha256));
 	rec.f[0].mode = 0640;
+	rec.notify = "/usr/bin/notify\0--done";	/* and the literal's NUL */
+	rec.notify_len = 23;
 	buf = kb_rec_encode(test, &rec, &len);
 	job = kbits_record_parse(buf, len, &r);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
@@ -680,7 +702,6 @@ static void kbits_record_header_test(struct kunit *test)
 	KB_REJECTS(test, rec->h.file_size = KBITS_RECORD_FILE_SIZE_VER0;
 		   rec->fsize = KBITS_RECORD_FILE_SIZE_VER0);
 	KB_REJECTS(test, rec->h.file_size = sizeof(rec->f[0]) + 8);
-	KB_REJECTS(test, rec->h.reserved = 1);
 	KB_REJECTS(test, rec->h.header_size = KBITS_JOB_RECORD_SIZE_VER0 + 4);
 	KB_REJECTS(test, rec->h.header_size = 0);
 	/* a header size that does not match its bytes */
@@ -878,6 +899,18 @@ static void kbits_record_strings_test(struct kunit *test)
 	/* headers that are no headers */
 	KB_REJECTS(test, rec->str[5] = "A b: c");
 	KB_REJECTS(test, rec->str[5] = "A: b\nC: d");
+	/* a notify command: NUL-ended UTF-8 arguments, an absolute program */
+	KB_ACCEPTS(test, rec->notify = "/bin/true"; rec->notify_len = 10);
+	KB_ACCEPTS(test, rec->notify = "/p\0\0a b\0"; rec->notify_len = 8);
+	KB_REJECTS(test, rec->notify = "/bin/true"; rec->notify_len = 9);
+	KB_REJECTS(test, rec->notify = "true"; rec->notify_len = 5);
+	KB_REJECTS(test, rec->notify = "\0/p"; rec->notify_len = 4);
+	KB_REJECTS(test, rec->notify = "/p\0\xff"; rec->notify_len = 5);
+	/* kb_long()'s strings start with '/' and have a NUL after them */
+	KB_ACCEPTS(test, rec->notify = kb_long(test, KBITS_NOTIFY_CMD_MAX - 1);
+		   rec->notify_len = KBITS_NOTIFY_CMD_MAX);
+	KB_REJECTS(test, rec->notify = kb_long(test, KBITS_NOTIFY_CMD_MAX);
+		   rec->notify_len = KBITS_NOTIFY_CMD_MAX + 1);
 	/* lengths that do not add up */
 	KB_REJECTS(test, rec->name_len_fix = 1);
 	KB_REJECTS(test, rec->name_len_fix = -1);

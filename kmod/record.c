@@ -49,6 +49,7 @@ static size_t kbits_record_max(void)
 	size_t max = sizeof(struct kbits_job_record) + KBITS_DISPLAY_NAME_MAX +
 		     KBITS_DESCRIPTION_MAX + KBITS_ERROR_TEXT_MAX +
 		     2 * KBITS_PROXY_LIST_MAX + KBITS_HTTP_HEADERS_MAX +
+		     KBITS_NOTIFY_CMD_MAX +
 		     (size_t)KBITS_FILES_PER_JOB_LIMIT * file;
 
 	return min_t(size_t, max, INT_MAX);	/* what kvmalloc() takes */
@@ -97,8 +98,10 @@ VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 	r.proxy_list_len = kbits_strlen(job->proxy_list);
 	r.proxy_bypass_len = kbits_strlen(job->proxy_bypass);
 	r.http_headers_len = kbits_strlen(job->http_headers);
+	r.notify_cmd_len = job->notify_cmd_len;
 	n += r.display_name_len + r.description_len + r.error_text_len +
-	     r.proxy_list_len + r.proxy_bypass_len + r.http_headers_len;
+	     r.proxy_list_len + r.proxy_bypass_len + r.http_headers_len +
+	     r.notify_cmd_len;
 	for (i = 0; i < job->nr_files; i++)
 		n += sizeof(rf) + strlen(job->files[i].remote) +
 		     strlen(job->files[i].local);
@@ -150,6 +153,7 @@ VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 	p = kbits_put(p, job->proxy_list, r.proxy_list_len);
 	p = kbits_put(p, job->proxy_bypass, r.proxy_bypass_len);
 	p = kbits_put(p, job->http_headers, r.http_headers_len);
+	p = kbits_put(p, job->notify_cmd, r.notify_cmd_len);
 	for (i = 0; i < job->nr_files; i++) {
 		const struct kbits_file *f = &job->files[i];
 
@@ -290,8 +294,7 @@ static bool kbits_record_version_ok(const struct kbits_job_record *r)
 		       r->header_size == KBITS_JOB_RECORD_SIZE_VER2;
 	return r->version == KBITS_RECORD_VERSION &&
 	       r->header_size == sizeof(*r) &&
-	       r->file_size == sizeof(struct kbits_record_file) &&
-	       !r->reserved;
+	       r->file_size == sizeof(struct kbits_record_file);
 }
 
 /**
@@ -445,11 +448,12 @@ VISIBLE_IF_KUNIT int kbits_record_files(struct kbits_job *job,
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_record_files);
 
-/* The proxy lists and custom headers of a record into @job. */
+/* The proxy lists, custom headers and notify command of a record into @job. */
 static int kbits_record_http(struct kbits_job *job,
 			     const struct kbits_job_record *r,
 			     struct kbits_reader *rd)
 {
+	const void *src;
 	char *s;
 
 	s = kbits_take_string(rd, r->proxy_list_len, KBITS_PROXY_LIST_MAX,
@@ -467,7 +471,19 @@ static int kbits_record_http(struct kbits_job *job,
 	if (IS_ERR(s))
 		return PTR_ERR(s);
 	job->http_headers = s;
-	return s && !kbits_http_headers_ok(s) ? -EINVAL : 0;
+	if (s && !kbits_http_headers_ok(s))
+		return -EINVAL;
+	if (!r->notify_cmd_len)
+		return 0;
+	src = r->notify_cmd_len <= KBITS_NOTIFY_CMD_MAX ?
+	      kbits_take(rd, r->notify_cmd_len) : NULL;
+	if (!src || !kbits_notify_cmd_ok(src, r->notify_cmd_len))
+		return -EINVAL;
+	job->notify_cmd = kmemdup(src, r->notify_cmd_len, GFP_KERNEL_ACCOUNT);
+	if (!job->notify_cmd)
+		return -ENOMEM;
+	job->notify_cmd_len = r->notify_cmd_len;
+	return 0;
 }
 
 /**

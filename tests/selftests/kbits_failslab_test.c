@@ -393,8 +393,10 @@ TEST(import_every_failure_point)
 	uint8_t id[KBITS_GUID_SIZE];
 	int dev = dev_open(), job, agent, err, n, hits = 0, fd;
 	struct kbits_file_spec specs[2] = {
-		{ (uintptr_t)"https://example.org/one", (uintptr_t)"/tmp/one", 23, 8 },
-		{ (uintptr_t)"file:///etc/hostname", (uintptr_t)"/tmp/two", 20, 8 },
+		{ .remote = (uintptr_t)"https://example.org/one", .remote_len = 23,
+		  .local = (uintptr_t)"/tmp/one", .local_len = 8 },
+		{ .remote = (uintptr_t)"file:///etc/hostname", .remote_len = 20,
+		  .local = (uintptr_t)"/tmp/two", .local_len = 8 },
 	};
 	struct kbits_add_files a = {
 		.size = sizeof(a), .count = 2, .entry_size = sizeof(specs[0]),
@@ -605,7 +607,8 @@ static int open_fds(void)
 static int queued_job(int dev, uint8_t *id)
 {
 	struct kbits_file_spec spec = {
-		(uintptr_t)"https://example.org/one", (uintptr_t)"/tmp/one", 23, 8,
+		.remote = (uintptr_t)"https://example.org/one", .remote_len = 23,
+		.local = (uintptr_t)"/tmp/one", .local_len = 8,
 	};
 	struct kbits_add_files a = {
 		.size = sizeof(a), .count = 1, .entry_size = sizeof(spec),

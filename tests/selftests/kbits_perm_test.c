@@ -395,7 +395,8 @@ static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
 	memset(&r, 0, sizeof(r));
 	r.magic = KBITS_RECORD_MAGIC;
 	r.version = KBITS_RECORD_VERSION;
-	r.header_size = KBITS_JOB_RECORD_SIZE_VER2;
+	r.header_size = KBITS_JOB_RECORD_SIZE_VER3;
+	r.file_size = sizeof(f);
 	memcpy(r.id, id, KBITS_GUID_SIZE);
 	r.owner = owner;
 	r.type = KBITS_JOB_TYPE_DOWNLOAD;
@@ -428,6 +429,7 @@ static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
 	f.flags = KBITS_FILE_COMPLETED;
 	f.remote_len = strlen(remote);
 	f.local_len = strlen(local);
+	f.mode = 0644;
 
 	ASSERT_LE(sizeof(r) + 256 + sizeof(f), room);
 	p += sizeof(r);

@@ -104,7 +104,7 @@ _Static_assert(offsetof(struct kbits_job_record, max_download_time) ==
 	       KBITS_JOB_RECORD_SIZE_VER1, "header 2 fields");
 _Static_assert(offsetof(struct kbits_job_record, file_size) ==
 	       KBITS_JOB_RECORD_SIZE_VER2, "version 2 fields");
-_Static_assert(offsetof(struct kbits_job_record, reserved) == 148, "reserved");
+_Static_assert(offsetof(struct kbits_job_record, notify_cmd_len) == 148, "notify_cmd_len");
 _Static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE_VER1,
 	       "record file");
 _Static_assert(KBITS_RECORD_FILE_SIZE_VER0 == 32, "version 1's record file size");
@@ -806,7 +806,7 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 	EXPECT_EQ(r->len, h.length);
 	EXPECT_EQ(HDR_SIZE, h.header_size);
 	EXPECT_EQ(RF_SIZE, h.file_size);
-	EXPECT_EQ(0, h.reserved);
+	EXPECT_EQ(0, h.notify_cmd_len);
 	EXPECT_MEMEQ(id, h.id, KBITS_GUID_SIZE);
 	EXPECT_EQ(v->owner, h.owner);
 	EXPECT_EQ(v->type, h.type);
@@ -1078,7 +1078,7 @@ TEST(export_fresh_job)
 	EXPECT_EQ(152, h.header_size);
 	/* the size of its files' structs, also when it has none */
 	EXPECT_EQ(72, h.file_size);
-	EXPECT_EQ(0, h.reserved);
+	EXPECT_EQ(0, h.notify_cmd_len);
 	EXPECT_MEMEQ(id, h.id, KBITS_GUID_SIZE);
 	EXPECT_EQ(0, h.owner);
 	EXPECT_EQ(DL, h.type);
@@ -2731,9 +2731,10 @@ static const struct mutation corruptions[] = {
 	H(file_size, 144),
 	H(file_size, 0x80000000u),
 	H(file_size, ~0u),
-	H(reserved, 1),
-	H(reserved, 0x80000000u),
-	H(reserved, ~0u),
+	/* a notify command longer than the bytes there are */
+	H(notify_cmd_len, 1),
+	H(notify_cmd_len, 0x80000000u),
+	H(notify_cmd_len, ~0u),
 	HADD(length, 1),
 	HADD(length, -1),
 	H(length, 0),

@@ -349,6 +349,23 @@ struct kbits_job_proxy {
  */
 #define KBITS_HTTP_HEADERS_MAX	8192
 
+/*
+ * KBITS_JOB_IOC_GET_NOTIFY_CMD, KBITS_JOB_IOC_SET_NOTIFY_CMD - a job's
+ * notify command (BITS: SetNotifyCmdLine), with struct kbits_job_string:
+ * a program the agent runs as the job's owner, in the job's root directory
+ * and namespaces, when the job becomes TRANSFERRED or ERROR and its notify
+ * flags ask for that event (KBITS_NOTIFY_JOB_TRANSFERRED,
+ * KBITS_NOTIFY_JOB_ERROR, not KBITS_NOTIFY_DISABLE), with the job's GUID
+ * in its environment (see docs/uapi.md).  Its bytes are the arguments, each
+ * ended by a NUL, as /proc/<pid>/cmdline has them: the first, the program,
+ * an absolute path; each UTF-8; at most KBITS_NOTIFY_CMD_MAX bytes, NULs
+ * included.  SET with @len 0 removes it; TAKE_OWNERSHIP removes it too.
+ * GET writes @len bytes, the NULs included (no NUL added), and their
+ * count to @len; -ENODATA when the job has none; -ERANGE, with the count,
+ * when @len (in) is smaller.
+ */
+#define KBITS_NOTIFY_CMD_MAX	4096
+
 /* Where an error happened. */
 enum kbits_error_context {
 	KBITS_ERROR_CONTEXT_NONE		= 0,
@@ -546,7 +563,8 @@ struct kbits_agent_record {
  * A record is this header (@header_size bytes: KBITS_JOB_RECORD_SIZE_VER3
  * as EXPORT writes it), then the display name, the description, the error
  * text, the proxy list, the proxy bypass list and the custom HTTP headers
- * (@*_len bytes each, no NUL), then @nr_files times a struct
+ * (@*_len bytes each, no NUL), the notify command (@notify_cmd_len bytes,
+ * its arguments each ended by a NUL, as SET_NOTIFY_CMD takes it), then @nr_files times a struct
  * kbits_record_file (@file_size bytes) followed by its remote and local
  * names.  EXPORT writes version KBITS_RECORD_VERSION (2).  IMPORT also
  * takes version 1, which older modules wrote: a header of
@@ -594,7 +612,7 @@ struct kbits_job_record {
 	__u32 transfer_time;	/* seconds CONNECTING or TRANSFERRING since resumed */
 	/* from here on: version >= 2, header_size >= KBITS_JOB_RECORD_SIZE_VER3 */
 	__u32 file_size;	/* KBITS_RECORD_FILE_SIZE_VER1 */
-	__u32 reserved;		/* must be 0 */
+	__u32 notify_cmd_len;	/* bytes of the notify command, its NULs included */
 };
 
 struct kbits_record_file {
@@ -615,7 +633,7 @@ struct kbits_record_file {
 #define KBITS_JOB_RECORD_SIZE_VER0	120	/* no proxy settings, no headers */
 #define KBITS_JOB_RECORD_SIZE_VER1	136	/* no max_download_time, transfer_time */
 #define KBITS_JOB_RECORD_SIZE_VER2	144	/* version 1's longest */
-#define KBITS_JOB_RECORD_SIZE_VER3	152	/* version 2: file_size */
+#define KBITS_JOB_RECORD_SIZE_VER3	152	/* version 2: file_size, notify_cmd_len */
 /* The job was marked by an agent with KBITS_AGENT_PLACES_FILES. */
 #define KBITS_RECORD_AGENT_PLACES	(1U << 0)
 /*
@@ -724,5 +742,9 @@ struct kbits_record_file {
 	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x55, KBITS_JOB_STRING_SIZE_VER0)
 #define KBITS_JOB_IOC_SET_HTTP_HEADERS \
 	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x56, KBITS_JOB_STRING_SIZE_VER0)
+#define KBITS_JOB_IOC_GET_NOTIFY_CMD \
+	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x57, KBITS_JOB_STRING_SIZE_VER0)
+#define KBITS_JOB_IOC_SET_NOTIFY_CMD \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x58, KBITS_JOB_STRING_SIZE_VER0)
 
 #endif /* _UAPI_LINUX_KBITS_H */
