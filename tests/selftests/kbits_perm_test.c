@@ -7,8 +7,8 @@
  *
  * Each cell starts from a fresh subject job: a download job of uid 4001 in
  * the initial user namespace, ERROR with its error, one finished file, a
- * description, proxy settings and HTTP headers, so that every GET of a
- * caller allowed to read it succeeds and every change succeeds too (RESUME,
+ * description, proxy settings, HTTP headers and a notify command, so that
+ * every GET of a caller allowed to read it succeeds and every change succeeds too (RESUME,
  * SUSPEND, COMPLETE, CANCEL, TAKE_OWNERSHIP included).  The subjects are
  * made with the agent's IMPORT_JOB (as kbitsd brings a job back after a
  * reboot): only that gives a job an error without an agent transfer.  For
@@ -29,6 +29,8 @@
  * 4001, so the subject's owner is mapped there; but the subject was made
  * in the initial namespace, above it, so it may neither get nor take it:
  * it holds the owner's fd, received -- until host root takes the job over.
+ * A takeover also removes the job's notify command (it runs as the owner):
+ * the new owner's GET_NOTIFY_CMD is ENODATA.
  *
  * Run as root with kbits loaded and no agent (kbitsd) attached;
  * tests/selftests/run-in-vm.sh does that in the test VM.  The callers are
@@ -101,7 +103,10 @@ enum op {
 	O_GET_ERROR, O_GET_PROXY, O_GET_HTTP_HEADERS,
 	/* on a job fd: changing */
 	O_SET_DISPLAY_NAME, O_SET_DESCRIPTION, O_SET_ATTR, O_SET_PROXY,
-	O_SET_HTTP_HEADERS, O_ADD_FILES, O_RESUME, O_SUSPEND, O_COMPLETE,
+	O_SET_HTTP_HEADERS,
+	/* on a job fd: the notify command, read and set */
+	O_GET_NOTIFY_CMD, O_SET_NOTIFY_CMD,
+	O_ADD_FILES, O_RESUME, O_SUSPEND, O_COMPLETE,
 	O_CANCEL, O_TAKE_OWNERSHIP,
 	/*
 	 * the agent's: on the agent fd; a caller without one tries them on
@@ -129,6 +134,7 @@ enum op {
 #define PERM	(-EPERM)
 #define NOTTY	(-ENOTTY)
 #define BUSY	(-EBUSY)
+#define NODATA	(-ENODATA)
 
 static const char * const caller_name[NR_CALLERS] = {
 	[C_OWNER] = "owner (uid 4001)",
@@ -155,7 +161,7 @@ static const char * const op_name[NR_OPS] = {
 	"GET_DESCRIPTION", "GET_ATTR", "GET_FILE", "GET_PROGRESS",
 	"GET_ERROR", "GET_PROXY", "GET_HTTP_HEADERS",
 	"SET_DISPLAY_NAME", "SET_DESCRIPTION", "SET_ATTR", "SET_PROXY",
-	"SET_HTTP_HEADERS", "ADD_FILES", "RESUME", "SUSPEND", "COMPLETE",
+	"SET_HTTP_HEADERS", "GET_NOTIFY_CMD", "SET_NOTIFY_CMD", "ADD_FILES", "RESUME", "SUSPEND", "COMPLETE",
 	"CANCEL", "TAKE_OWNERSHIP",
 	"TAKE_JOB", "PROGRESS", "ERROR", "TRANSFERRED", "EXPORT_JOB",
 	"IMPORT_JOB", "PLACED",
@@ -177,84 +183,84 @@ static const char * const op_name[NR_OPS] = {
 /*
  * The table.  Columns:
  *  /dev/kbits: CREATE_JOB GET_JOB ENUM_JOBS ENUM(ALL_USERS) AGENT_ATTACH
- *  job fd:     the 12 GETs | the 5 SETs |
+ *  job fd:     the 12 GETs | the 5 SETs | GET_NOTIFY_CMD SET_NOTIFY_CMD |
  *              ADD_FILES RESUME SUSPEND COMPLETE CANCEL TAKE_OWNERSHIP
  *  agent:      TAKE_JOB PROGRESS ERROR TRANSFERRED EXPORT IMPORT PLACED
  */
 static const int expected[NR_CALLERS][NR_OPS] = {
 	[C_OWNER] = {
 		OK, OK, LIST, ACCES, PERM,
-		GETS_OK, SETS_OK,
+		GETS_OK, SETS_OK, OK, OK,
 		OK, OK, OK, OK, OK, PERM,
 		AGENT_NOTTY },
 	[C_OTHER] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
-		GETS_NOFD, SETS_NOFD,
+		GETS_NOFD, SETS_NOFD, NOFD, NOFD,
 		NOFD, NOFD, NOFD, NOFD, NOFD, NOFD,
 		AGENT_NOTTY },
 	[C_ROOT] = {
 		OK, OK, NOLIST, LIST, OK,
-		GETS_OK, SETS_OK,
+		GETS_OK, SETS_OK, OK, OK,
 		OK, OK, OK, OK, OK, OK,
 		AGENT_NOTTY },
 	[C_USERNS_ROOT] = {
 		OK, ACCES, NOLIST, NOLIST, PERM,
-		GETS_NOFD, SETS_NOFD,
+		GETS_NOFD, SETS_NOFD, NOFD, NOFD,
 		NOFD, NOFD, NOFD, NOFD, NOFD, NOFD,
 		AGENT_NOTTY },
 	[C_USERNS_FD] = {
 		OK, ACCES, NOLIST, NOLIST, PERM,
-		GETS_OK, SETS_OK,
+		GETS_OK, SETS_OK, OK, OK,
 		OK, OK, OK, OK, OK, PERM,
 		AGENT_NOTTY },
 	[C_RECEIVED] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
-		GETS_OK, SETS_OK,
+		GETS_OK, SETS_OK, OK, OK,
 		OK, OK, OK, OK, OK, PERM,
 		AGENT_NOTTY },
 	[C_FORKED] = {
 		OK, OK, LIST, ACCES, PERM,
-		GETS_OK, SETS_OK,
+		GETS_OK, SETS_OK, OK, OK,
 		OK, OK, OK, OK, OK, PERM,
 		AGENT_NOTTY },
 	[C_NOCAP_ROOT] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
-		GETS_OK, SETS_OK,
+		GETS_OK, SETS_OK, OK, OK,
 		OK, OK, OK, OK, OK, PERM,
 		AGENT_NOTTY },
 	[C_NEW_OWNER] = {
 		OK, OK, LIST, ACCES, PERM,
-		GETS_OK, SETS_OK,
+		GETS_OK, SETS_OK, NODATA, OK,	/* taken: no notify command */
 		OK, OK, OK, OK, OK, PERM,
 		AGENT_NOTTY },
 	[C_OLD_OWNER] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
-		GETS_REVOKED, SETS_REVOKED,
+		GETS_REVOKED, SETS_REVOKED, ACCES, ACCES,
 		ACCES, ACCES, ACCES, ACCES, ACCES, ACCES,
 		AGENT_NOTTY },
 	[C_OLD_ROOT_FD] = {
 		OK, OK, NOLIST, LIST, OK,
-		GETS_REVOKED, SETS_REVOKED,
+		GETS_REVOKED, SETS_REVOKED, ACCES, ACCES,
 		ACCES, ACCES, ACCES, ACCES, ACCES, ACCES,
 		AGENT_NOTTY },
 	[C_CT_OWN_JOB] = {
 		OK, ACCES, NOLIST, NOLIST, PERM,
-		GETS_OK, SETS_OK,
+		GETS_OK, SETS_OK, OK, OK,
 		OK, OK, OK, OK, OK, PERM,
 		AGENT_NOTTY },
 	[C_CT_HOST_JOB] = {
 		OK, ACCES, NOLIST, NOLIST, PERM,
-		GETS_REVOKED, SETS_REVOKED,
+		GETS_REVOKED, SETS_REVOKED, ACCES, ACCES,
 		ACCES, ACCES, ACCES, ACCES, ACCES, ACCES,
 		AGENT_NOTTY },
 	[C_AGENT] = {
 		OK, OK, NOLIST, LIST, BUSY,
-		GETS_OK, SETS_OK,
+		GETS_OK, SETS_OK, OK, OK,
 		OK, OK, OK, OK, OK, OK,
 		AGENT_OK },
 	[C_AGENT_FD] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
-		GETS_NOFD, SETS_NOFD,
+		GETS_NOFD, SETS_NOFD, NOFD, NOFD,
 		NOFD, NOFD, NOFD, NOFD, NOFD, NOFD,
 		AGENT_OK },
 };
@@ -369,6 +375,10 @@ static void drop_all_caps(void)
 	ASSERT_FALSE(has_cap_sys_admin());
 }
 
+/* The subject's notify command: two arguments, each ended by its NUL. */
+static const char notify_cmd[] = "/usr/bin/perm-notify\0--subject";
+#define NOTIFY_CMD_LEN	((uint32_t)sizeof(notify_cmd))	/* the last NUL too */
+
 static uint8_t *put(uint8_t *p, const char *s)
 {
 	memcpy(p, s, strlen(s));
@@ -378,7 +388,7 @@ static uint8_t *put(uint8_t *p, const char *s)
 /*
  * A record (IMPORT_JOB) of a download job of @owner with GUID @id in
  * @state, with one finished file, a description, proxy settings, headers,
- * and with @error an error.  Its length.
+ * a notify command, and with @error an error.  Its length.
  */
 static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
 			    uint32_t owner, uint32_t state, bool error)
@@ -422,6 +432,7 @@ static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
 	r.proxy_list_len = strlen(list);
 	r.proxy_bypass_len = strlen(bypass);
 	r.http_headers_len = strlen(headers);
+	r.notify_cmd_len = NOTIFY_CMD_LEN;
 
 	memset(&f, 0, sizeof(f));
 	f.bytes_total = 1;
@@ -440,6 +451,8 @@ static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
 	p = put(p, list);
 	p = put(p, bypass);
 	p = put(p, headers);
+	memcpy(p, notify_cmd, NOTIFY_CMD_LEN);
+	p += NOTIFY_CMD_LEN;
 	memcpy(p, &f, sizeof(f));
 	p += sizeof(f);
 	p = put(p, remote);
@@ -547,6 +560,7 @@ static int do_job_op(enum caller who, enum op op, int fd)
 {
 	static char b1[256], b2[256], text[KBITS_ERROR_TEXT_MAX + 1];
 	struct kbits_job_progress prog;
+	struct kbits_job_string str;
 	struct kbits_job_error err;
 	struct kbits_job_attr attr;
 	struct kbits_job_file file;
@@ -612,6 +626,25 @@ static int do_job_op(enum caller who, enum op op, int fd)
 		return do_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "described");
 	case O_SET_HTTP_HEADERS:
 		return do_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, "X-Perm: set");
+	case O_GET_NOTIFY_CMD:
+		/* the subject's command, byte for byte: no NUL added */
+		memset(&str, 0, sizeof(str));
+		memset(b1, 'Z', sizeof(b1));
+		str.size = sizeof(str);
+		str.len = sizeof(b1);
+		str.buf = (uintptr_t)b1;
+		r = res(ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &str));
+		if (!r && (str.len != NOTIFY_CMD_LEN ||
+			   memcmp(b1, notify_cmd, NOTIFY_CMD_LEN) ||
+			   b1[NOTIFY_CMD_LEN] != 'Z'))
+			return BADVAL;
+		return r;
+	case O_SET_NOTIFY_CMD:
+		memset(&str, 0, sizeof(str));
+		str.size = sizeof(str);
+		str.len = sizeof("/bin/true");
+		str.buf = (uintptr_t)"/bin/true";
+		return res(ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &str));
 	case O_SET_ATTR:
 		memset(&attr, 0, sizeof(attr));
 		attr.size = sizeof(attr);
@@ -1111,6 +1144,10 @@ TEST(table_is_complete)
 		  expected[C_CT_OWN_JOB][O_TAKE_OWNERSHIP]);
 	/* host root's takeover revokes what the container held */
 	EXPECT_NE(expected[C_CT_OWN_JOB][O_SET_ATTR], expected[C_CT_HOST_JOB][O_SET_ATTR]);
+	/* a takeover removes the notify command: it runs as the owner */
+	EXPECT_EQ(NODATA, expected[C_NEW_OWNER][O_GET_NOTIFY_CMD]);
+	EXPECT_NE(expected[C_OWNER][O_GET_NOTIFY_CMD],
+		  expected[C_NEW_OWNER][O_GET_NOTIFY_CMD]);
 	/* a revoked fd: GET_ID, and EACCES from every other job ioctl */
 	for (who = 0; who < NR_CALLERS; who++) {
 		if (!taken_meanwhile(who))
