@@ -21,14 +21,16 @@
  *    buffer whose last byte is on the guard page;
  *  - each string in: every valid one ends right before a guard page (no NUL
  *    after it), and then one with an embedded NUL and several kinds of
- *    invalid UTF-8;
+ *    invalid UTF-8; a notify command's arguments each end with a NUL (an
+ *    embedded one separates two: valid), and it is refused without its
+ *    final NUL, with a relative or empty program;
  *  - the ioctl on each wrong kind of fd (/dev/kbits, a job fd, the agent fd,
  *    /dev/null): ENOTTY.
  *
  * Each cell expects the errno docs/uapi.md gives (or the row's valid result
  * where the shape is legal), starts from a fresh subject job and checks "no
  * trace" after a failure: the subject's state, settings, strings, proxy,
- * files, progress and error as before, no new job in the queue, no event
+ * notify command, files, progress and error as before, no new job in the queue, no event
  * for the agent, no fd leaked.  One TAP line per ioctl, with its number of
  * cells.  Import records themselves are kbits_record_test.c's.
  *
@@ -95,6 +97,7 @@ enum gen {
 	G_TEXT,		/* "aaa..." */
 	G_PATH,		/* "/aaa..." */
 	G_HDR,		/* "X:aaa..." (1 byte: "X", which is no header) */
+	G_CMD,		/* "/aaa...\0", a notify command (1 byte: "\0", no program) */
 	G_REC,		/* the subject's exported record */
 	G_COUNT,	/* ADD_FILES: that many copies of the file spec */
 	G_ESIZE,	/* ADD_FILES: spec entries that long, zero tail */
@@ -226,6 +229,20 @@ static void set_string(int fd, unsigned long cmd, const char *s)
 	ASSERT_SYSOK(ioctl(fd, cmd, &js));
 }
 
+/* The subject's notify command: two arguments, the last NUL included. */
+static const char subject_cmd[] = "/usr/bin/notify\0--hostile";
+
+static void set_cmd(int fd, const char *cmd, uint32_t len)
+{
+	struct kbits_job_string js;
+
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = len;
+	js.buf = (uintptr_t)cmd;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &js));
+}
+
 static void add_file(int fd, const char *remote, const char *local)
 {
 	struct kbits_file_spec s = {
@@ -353,10 +370,12 @@ struct snap {
 	uint32_t state, type, owner;
 	struct kbits_job_attr attr;
 	struct kbits_job_progress prog;
-	int r_name, r_desc, r_hdr, r_proxy, r_file, r_err;
+	int r_name, r_desc, r_hdr, r_proxy, r_file, r_err, r_cmd;
 	char name[KBITS_DISPLAY_NAME_MAX + 1];
 	char desc[KBITS_DESCRIPTION_MAX + 1];
 	char hdr[KBITS_HTTP_HEADERS_MAX + 1];
+	uint32_t cmd_len;	/* GET_NOTIFY_CMD adds no NUL: its length */
+	char cmd[KBITS_NOTIFY_CMD_MAX + 1];
 	struct kbits_job_proxy px;
 	char list[KBITS_PROXY_LIST_MAX + 1], bypass[KBITS_PROXY_LIST_MAX + 1];
 	struct kbits_job_file f0;
@@ -382,6 +401,23 @@ static int sget(int fd, unsigned long cmd, char *buf, uint32_t room)
 	return err_of(ioctl(fd, cmd, &s));
 }
 
+/* sget, and the length the GET wrote (it is no NUL-ended string). */
+static int sget_len(int fd, unsigned long cmd, char *buf, uint32_t room,
+		    uint32_t *len)
+{
+	struct kbits_job_string s;
+
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.len = room;
+	s.buf = (uintptr_t)buf;
+	*len = 0;
+	if (ioctl(fd, cmd, &s))
+		return errno;
+	*len = s.len;
+	return 0;
+}
+
 static void take_snap(struct ctx *c, struct snap *s)
 {
 	struct pollfd pfd = { .fd = c->agent, .events = POLLIN };
@@ -400,6 +436,8 @@ static void take_snap(struct ctx *c, struct snap *s)
 	s->r_name = sget(fd, KBITS_JOB_IOC_GET_DISPLAY_NAME, s->name, sizeof(s->name));
 	s->r_desc = sget(fd, KBITS_JOB_IOC_GET_DESCRIPTION, s->desc, sizeof(s->desc));
 	s->r_hdr = sget(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, s->hdr, sizeof(s->hdr));
+	s->r_cmd = sget_len(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, s->cmd,
+			    sizeof(s->cmd), &s->cmd_len);
 	s->px.size = sizeof(s->px);
 	s->px.list_len = sizeof(s->list);
 	s->px.bypass_len = sizeof(s->bypass);
@@ -439,6 +477,9 @@ static const char *snap_diff(const struct snap *a, const struct snap *b)
 	DIFF(desc);
 	DIFF(r_hdr);
 	DIFF(hdr);
+	DIFF(r_cmd);
+	DIFF(cmd_len);
+	DIFF(cmd);
 	DIFF(r_proxy);
 	DIFF(px);
 	DIFF(list);
@@ -465,6 +506,7 @@ static void subject(struct ctx *c, enum prep p)
 	add_file(c->job, "http://h/f", "/tmp/kbits-hostile-f");
 	ASSERT_SYSOK(raw_set_proxy(c->job, KBITS_PROXY_OVERRIDE, "p:8080", "b"));
 	set_string(c->job, KBITS_JOB_IOC_SET_HTTP_HEADERS, "X-A: 1");
+	set_cmd(c->job, subject_cmd, sizeof(subject_cmd));
 	ASSERT_SYSOK(ioctl(c->job, KBITS_JOB_IOC_RESUME));
 	ASSERT_SYSOK(agent_job(c, KBITS_AGENT_IOC_TAKE_JOB));
 	ASSERT_SYSOK(report_error(c, KBITS_ERROR_TRANSIENT, "not found"));
@@ -532,6 +574,15 @@ static void fill_set_desc(struct ctx *c)
 static void fill_set_hdr(struct ctx *c)
 {
 	fill_set_string(c, "X-B: 2\r\nY: 3");
+}
+
+static void fill_set_cmd(struct ctx *c)
+{
+	static const char cmd[] = "/bin/true\0a b\0\0caf\xc3\xa9";
+
+	ARG(struct kbits_job_string)->len = sizeof(cmd);
+	ARG(struct kbits_job_string)->buf =
+		(uintptr_t)gput(&c->area[A_1], cmd, sizeof(cmd));
 }
 
 static void fill_set_attr(struct ctx *c)
@@ -807,6 +858,23 @@ static const struct fld f_set_hdr[] = {
 	END
 };
 
+static const struct fld f_get_cmd[] = {
+	RSVD(js_t, reserved),
+	LEN(js_t, len, buf, KBITS_NOTIFY_CMD_MAX, G_ROOM, A_1, ROOM_E),
+	PTR(js_t, buf, len, true, A_1),
+	END
+};
+
+static const struct fld f_set_cmd[] = {
+	RSVD(js_t, reserved),
+	/* 0 removes it; 1 byte is "\0", an empty program */
+	LEN(js_t, len, buf, KBITS_NOTIFY_CMD_MAX, G_CMD, A_1,
+	    OK, EINVAL, OK, ENAMETOOLONG, ENAMETOOLONG),
+	PTR(js_t, buf, len, false, A_1),
+	STR(js_t, buf, len, G_CMD, A_1),
+	END
+};
+
 static const struct fld f_get_attr[] = {
 	FLAG(at_t, mask, 1),
 	BAD(at_t, flags, 1, EINVAL, "flags nonzero"),
@@ -1011,6 +1079,11 @@ static const struct ioc iocs[] = {
 	  .fill = fill_get_string, .f = f_get_hdr },
 	{ "set_http_headers", KBITS_JOB_IOC_SET_HTTP_HEADERS, JOB,
 	  KBITS_JOB_STRING_SIZE_VER0, STRUCT(js_t), .fill = fill_set_hdr, .f = f_set_hdr },
+	{ "get_notify_cmd", KBITS_JOB_IOC_GET_NOTIFY_CMD, JOB,
+	  KBITS_JOB_STRING_SIZE_VER0, STRUCT(js_t), .out = true, .cmp_out = true,
+	  .fill = fill_get_string, .f = f_get_cmd },
+	{ "set_notify_cmd", KBITS_JOB_IOC_SET_NOTIFY_CMD, JOB,
+	  KBITS_JOB_STRING_SIZE_VER0, STRUCT(js_t), .fill = fill_set_cmd, .f = f_set_cmd },
 	{ "get_attr", KBITS_JOB_IOC_GET_ATTR, JOB, KBITS_JOB_ATTR_SIZE_VER0,
 	  STRUCT(at_t), .out = true, .cmp_out = true, .fill = fill_none, .f = f_get_attr },
 	{ "set_attr", KBITS_JOB_IOC_SET_ATTR, JOB, KBITS_JOB_ATTR_SIZE_VER0,
@@ -1167,6 +1240,12 @@ static void gen(const struct ctx *c, enum gen g, uint8_t *dst, uint32_t n)
 		if (n > 1)
 			dst[1] = ':';
 		break;
+	case G_CMD:
+		if (n)
+			dst[0] = '/';
+		if (n)
+			dst[n - 1] = '\0';
+		break;
 	case G_REC:
 		memset(dst, 0, n);
 		memcpy(dst, c->rec, n < c->rec_len ? n : c->rec_len);
@@ -1243,6 +1322,19 @@ static const struct { const char *what; const char *s; size_t n; } bad_str[] = {
 	{ "invalid UTF-8 (a surrogate)", "\xed\xa0\x80", 3 },
 	{ "invalid UTF-8 (above U+10FFFF)", "\xf4\x90\x80\x80", 4 },
 	{ "invalid UTF-8 (cut short by the guard page)", "a\xe2\x82", 3 },
+};
+
+/*
+ * A notify command's string cells: bad_str[]'s bytes after "/" and before
+ * a final NUL (then an embedded NUL ends an argument: valid, and the cut
+ * short sequence ends at the NUL), and these, whole.
+ */
+static const struct { const char *what; const char *s; size_t n; } bad_cmd[] = {
+	{ "no final NUL", "/bin/true", 9 },
+	{ "no final NUL after an argument", "/bin/true\0-x", 12 },
+	{ "a relative program", "bin/true\0", 9 },
+	{ "an empty program", "\0/bin/true\0", 11 },
+	{ "invalid UTF-8 in an argument", "/bin/true\0\xff\0", 12 },
 };
 
 static void ctx_init(struct ctx *c)
@@ -1425,7 +1517,7 @@ static void run_ioctl(const char *name)
 				size_t n = 0;
 
 				begin(c, io, io->prep);
-				if (f->gen == G_PATH)
+				if (f->gen == G_PATH || f->gen == G_CMD)
 					buf[n++] = '/';
 				if (f->gen == G_HDR) {
 					memcpy(buf, "X: ", 3);
@@ -1433,12 +1525,27 @@ static void run_ioctl(const char *name)
 				}
 				memcpy(buf + n, bad_str[k].s, bad_str[k].n);
 				n += bad_str[k].n;
+				if (f->gen == G_CMD)
+					buf[n++] = '\0';
 				put_field(field_base(c, f), f->off, 8,
 					  (uintptr_t)gput(&c->area[f->area], buf, n));
 				put_field(field_base(c, f), f->mate, 4, n);
 				respec(c, f);
 				snprintf(what, sizeof(what), "%s with %s", f->name,
 					 bad_str[k].what);
+				/* an embedded NUL ends a command's argument */
+				finish(c, io, f->gen == G_CMD &&
+				       memchr(bad_str[k].s, 0, bad_str[k].n) ?
+				       OK : EINVAL, what, "");
+			}
+			for (k = 0; f->gen == G_CMD && k < (int)ARRAY_SIZE(bad_cmd); k++) {
+				begin(c, io, io->prep);
+				put_field(field_base(c, f), f->off, 8,
+					  (uintptr_t)gput(&c->area[f->area],
+							  bad_cmd[k].s, bad_cmd[k].n));
+				put_field(field_base(c, f), f->mate, 4, bad_cmd[k].n);
+				snprintf(what, sizeof(what), "%s with %s", f->name,
+					 bad_cmd[k].what);
 				finish(c, io, EINVAL, what, "");
 			}
 			break;
@@ -1478,6 +1585,8 @@ IOC_TEST(get_description)
 IOC_TEST(set_description)
 IOC_TEST(get_http_headers)
 IOC_TEST(set_http_headers)
+IOC_TEST(get_notify_cmd)
+IOC_TEST(set_notify_cmd)
 IOC_TEST(get_attr)
 IOC_TEST(set_attr)
 IOC_TEST(add_files)
@@ -1508,7 +1617,8 @@ static const unsigned long uapi_cmds[] = {
 	KBITS_JOB_IOC_GET_PROGRESS, KBITS_JOB_IOC_GET_DISPLAY_NAME,
 	KBITS_JOB_IOC_SET_DISPLAY_NAME, KBITS_JOB_IOC_GET_DESCRIPTION,
 	KBITS_JOB_IOC_SET_DESCRIPTION, KBITS_JOB_IOC_GET_HTTP_HEADERS,
-	KBITS_JOB_IOC_SET_HTTP_HEADERS, KBITS_JOB_IOC_GET_ATTR,
+	KBITS_JOB_IOC_SET_HTTP_HEADERS, KBITS_JOB_IOC_GET_NOTIFY_CMD,
+	KBITS_JOB_IOC_SET_NOTIFY_CMD, KBITS_JOB_IOC_GET_ATTR,
 	KBITS_JOB_IOC_SET_ATTR, KBITS_JOB_IOC_ADD_FILES, KBITS_JOB_IOC_GET_FILE,
 	KBITS_JOB_IOC_GET_ERROR, KBITS_JOB_IOC_GET_PROXY, KBITS_JOB_IOC_SET_PROXY,
 	KBITS_JOB_IOC_RESUME, KBITS_JOB_IOC_SUSPEND, KBITS_JOB_IOC_COMPLETE,
@@ -1527,7 +1637,7 @@ TEST(table_is_complete)
 {
 	size_t i, j, found;
 
-	EXPECT_EQ(36, (int)ARRAY_SIZE(iocs));
+	EXPECT_EQ(38, (int)ARRAY_SIZE(iocs));
 	EXPECT_EQ(ARRAY_SIZE(uapi_cmds), ARRAY_SIZE(iocs));
 	for (i = 0; i < ARRAY_SIZE(uapi_cmds); i++) {
 		for (found = 0, j = 0; j < ARRAY_SIZE(iocs); j++)
