@@ -2,26 +2,27 @@
 /*
  * kbits selftests: a job's whole record -- KBITS_AGENT_IOC_EXPORT_JOB and
  * KBITS_AGENT_IOC_IMPORT_JOB on the agent fd.  What EXPORT writes (struct
- * kbits_job_record, the six strings, then each file's struct
- * kbits_record_file and its two names, with no padding), that IMPORT brings
- * a job back as it was (GUID, owner, settings, proxy settings, HTTP headers,
- * times, error, files and their progress; CONNECTING and TRANSFERRING come
- * back QUEUED), that each file's mode (0666 & ~ the umask of who added it)
- * and expected SHA-256 go into its struct kbits_record_file and come back,
- * that an error's code stays an HTTP status
- * (KBITS_RECORD_ERROR_HTTP) or an errno (without it, as in an older
+ * kbits_job_record, the six strings, the notify command, then each file's
+ * struct kbits_record_file and its two names, with no padding), that IMPORT
+ * brings a job back as it was (GUID, owner, settings, proxy settings, HTTP
+ * headers, times, error, files and their progress; CONNECTING and TRANSFERRING
+ * come back QUEUED), that a notify command goes out and comes back byte for
+ * byte and a malformed one (no final NUL, a relative or empty program, not
+ * UTF-8, too long, its length past the bytes) is refused, that each file's
+ * mode (0666 & ~ the umask of who added it) and expected SHA-256 go into its
+ * struct kbits_record_file and come back, that an error's code stays an HTTP
+ * status (KBITS_RECORD_ERROR_HTTP) or an errno (without it, as in an older
  * record), that IMPORT still takes version 1 records, which older modules
- * wrote (headers of three sizes, files without mode or digest: they come
- * back 0600, as they were placed then, and export as version 2), and
- * refuses what neither version is, that a
- * job's transfer time (what counts against its maximum download time) grows
- * only while the agent has it and comes back with its record, that the imported
- * job is charged to its owner past the limits unless its record says it was
- * exempt (KBITS_RECORD_EXEMPT), that IMPORT takes up to 65536 files whatever
- * max_files_per_job says, and that IMPORT takes the record as the untrusted
- * input it is: every corrupted field, string and length is refused, and a
- * refused record leaves no job behind.  Against the real module, with raw
- * ioctls only.  Run as root with kbits loaded
+ * wrote (headers of three sizes, files without mode or digest: they come back
+ * 0600, as they were placed then, and export as version 2), and refuses what
+ * neither version is, that a job's transfer time (what counts against its
+ * maximum download time) grows only while the agent has it and comes back with
+ * its record, that the imported job is charged to its owner past the limits
+ * unless its record says it was exempt (KBITS_RECORD_EXEMPT), that IMPORT
+ * takes up to 65536 files whatever max_files_per_job says, and that IMPORT
+ * takes the record as the untrusted input it is: every corrupted field, string
+ * and length is refused, and a refused record leaves no job behind.  Against
+ * the real module, with raw ioctls only.  Run as root with kbits loaded
  * (tests/selftests/run-in-vm.sh does that in the test VM); the tests drop
  * privileges themselves in forked children.
  *
@@ -464,12 +465,14 @@ static void rec_set_state(struct rec *r, uint32_t state)
 /* Where things are in a (valid) record, from its lengths. */
 struct layout {
 	uint32_t str_off[6];		/* display name ... HTTP headers */
+	uint32_t notify_off;		/* the notify command, after them */
 	uint32_t nr_files;
 	uint32_t file_off[RF_MAX];	/* each file's struct kbits_record_file */
 };
 
 enum rstr { R_NAME, R_DESC, R_ERR, R_PROXY, R_BYPASS, R_HEADERS, R_REMOTE,
-	    R_LOCAL };
+	    R_LOCAL,
+	    R_NOTIFY };	/* the job's, after the headers; its bytes end with a NUL */
 
 static const char * const rstr_name[] = {
 	"display name", "description", "error text", "proxy list",
@@ -495,6 +498,8 @@ static void rec_layout(const struct rec *r, struct layout *l)
 	off += h.proxy_bypass_len;
 	l->str_off[R_HEADERS] = off;
 	off += h.http_headers_len;
+	l->notify_off = off;
+	off += h.notify_cmd_len;
 	l->nr_files = h.nr_files;
 	for (i = 0; i < h.nr_files; i++) {
 		ASSERT_LE(off + RF_SIZE, r->len);
@@ -547,6 +552,11 @@ static void rec_str_at(const struct rec *r, enum rstr which, uint32_t file,
 	case R_HEADERS:
 		*len_field = offsetof(struct kbits_job_record, http_headers_len);
 		break;
+	case R_NOTIFY:
+		*len_field = offsetof(struct kbits_job_record, notify_cmd_len);
+		*off = l.notify_off;
+		memcpy(len, r->b + *len_field, sizeof(*len));
+		return;
 	case R_REMOTE:
 	case R_LOCAL:
 		ASSERT_LT(file, l.nr_files);
@@ -628,7 +638,9 @@ static void rec_convert(const struct rec *src, struct rec *dst,
 	h.file_size = fsize;
 	memcpy(t.b, &h, hsize < sizeof(h) ? hsize : sizeof(h));
 	off = hsize;
-	end = l.nr_files ? l.file_off[0] : src->len;
+	/* the strings; a header without notify_cmd_len has no command */
+	end = hsize >= offsetof(struct kbits_job_record, notify_cmd_len) + 4 ?
+	      (l.nr_files ? l.file_off[0] : src->len) : l.notify_off;
 	ASSERT_LT(off + (end - HDR_SIZE), sizeof(t.b));
 	memcpy(t.b + off, src->b + HDR_SIZE, end - HDR_SIZE);
 	off += end - HDR_SIZE;
@@ -688,6 +700,9 @@ struct job_view {
 	struct got_proxy proxy;
 	int hdr_ret;
 	char headers[KBITS_HTTP_HEADERS_MAX + 16];
+	int cmd_ret;			/* GET_NOTIFY_CMD's: 0 or -ENODATA */
+	uint32_t cmd_len;
+	char cmd[KBITS_NOTIFY_CMD_MAX + 16];
 	uint32_t nfiles;
 	struct got_file files[RF_MAX];
 };
@@ -709,6 +724,36 @@ static int get_headers(int fd, char *buf, size_t cap)
 	return 0;
 }
 
+/* GET_NOTIFY_CMD into @buf (@cap bytes), its length to @len: 0, or -errno. */
+static int get_cmd(int fd, char *buf, size_t cap, uint32_t *len)
+{
+	struct kbits_job_string js;
+
+	memset(buf, 'Z', cap);
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = cap;
+	js.buf = (uintptr_t)buf;
+	*len = 0;
+	if (ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js))
+		return -errno;
+	ASSERT_LT(js.len, cap);
+	EXPECT_EQ('Z', buf[js.len]);	/* no NUL added */
+	*len = js.len;
+	return 0;
+}
+
+static int set_cmd(int fd, const void *cmd, uint32_t len)
+{
+	struct kbits_job_string js;
+
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = len;
+	js.buf = (uintptr_t)cmd;
+	return ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &js);
+}
+
 static void view_job(int fd, struct job_view *v)
 {
 	uint32_t i;
@@ -726,6 +771,9 @@ static void view_job(int fd, struct job_view *v)
 	v->hdr_ret = get_headers(fd, v->headers, sizeof(v->headers));
 	if (v->hdr_ret)
 		v->headers[0] = '\0';
+	v->cmd_ret = get_cmd(fd, v->cmd, sizeof(v->cmd), &v->cmd_len);
+	if (v->cmd_ret)
+		EXPECT_EQ(-ENODATA, v->cmd_ret);
 	v->nfiles = v->prog.files_total;
 	ASSERT_LE(v->nfiles, RF_MAX);
 	for (i = 0; i < v->nfiles; i++)
@@ -772,6 +820,9 @@ static void expect_same_view(const struct job_view *w, const struct job_view *v)
 	EXPECT_STREQ(w->proxy.bypass, v->proxy.bypass);
 	EXPECT_EQ(w->hdr_ret, v->hdr_ret);
 	EXPECT_STREQ(w->headers, v->headers);
+	EXPECT_EQ(w->cmd_ret, v->cmd_ret);
+	EXPECT_EQ(w->cmd_len, v->cmd_len);
+	EXPECT_MEMEQ(w->cmd, v->cmd, w->cmd_len);
 	ASSERT_EQ(w->nfiles, v->nfiles);
 	for (i = 0; i < w->nfiles; i++) {
 		const struct got_file *a = &w->files[i], *b = &v->files[i];
@@ -806,7 +857,8 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 	EXPECT_EQ(r->len, h.length);
 	EXPECT_EQ(HDR_SIZE, h.header_size);
 	EXPECT_EQ(RF_SIZE, h.file_size);
-	EXPECT_EQ(0, h.notify_cmd_len);
+	/* no notify command (ENODATA): no bytes of one */
+	EXPECT_EQ(v->cmd_ret ? 0 : v->cmd_len, h.notify_cmd_len);
 	EXPECT_MEMEQ(id, h.id, KBITS_GUID_SIZE);
 	EXPECT_EQ(v->owner, h.owner);
 	EXPECT_EQ(v->type, h.type);
@@ -863,6 +915,12 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 	EXPECT_STREQ(v->proxy.bypass, s);
 	rec_get_str(r, R_HEADERS, 0, s, sizeof(s));
 	EXPECT_STREQ(v->headers, s);
+	{
+		struct layout l;
+
+		rec_layout(r, &l);
+		EXPECT_MEMEQ(v->cmd, r->b + l.notify_off, h.notify_cmd_len);
+	}
 	for (i = 0; i < h.nr_files; i++) {
 		f = rec_file(r, i);
 		EXPECT_EQ(v->files[i].f.bytes_total, f.bytes_total);
@@ -2251,7 +2309,7 @@ static size_t largest_record(void)
 {
 	size_t max = HDR_SIZE + KBITS_DISPLAY_NAME_MAX + KBITS_DESCRIPTION_MAX +
 		     KBITS_ERROR_TEXT_MAX + 2 * KBITS_PROXY_LIST_MAX +
-		     KBITS_HTTP_HEADERS_MAX +
+		     KBITS_HTTP_HEADERS_MAX + KBITS_NOTIFY_CMD_MAX +
 		     (size_t)FILES_LIMIT * (RF_SIZE + KBITS_REMOTE_NAME_MAX +
 					    KBITS_LOCAL_NAME_MAX);
 
@@ -3145,6 +3203,234 @@ TEST(import_accepts_variants)
 	close(a);
 	close(dev);
 }
+
+/* ------------------------------------------------------- notify command */
+
+#define CMD(lit)	{ #lit, lit, sizeof(lit) }	/* its last NUL too */
+
+/* @n bytes of a command: one long program, "/ccc...", and its NUL. */
+static void long_cmd(char *buf, uint32_t n)
+{
+	memset(buf, 'c', n);
+	buf[0] = '/';
+	buf[n - 1] = '\0';
+}
+
+/*
+ * A job's notify command goes into its record after the HTTP headers,
+ * notify_cmd_len bytes as GET_NOTIFY_CMD reads them (each argument's NUL
+ * included, no NUL added), and comes back from IMPORT byte for byte: one
+ * argument, several, empty ones, UTF-8, the longest; none once removed.
+ */
+TEST(export_notify_cmd)
+{
+	static const struct { const char *what, *s; uint32_t n; } cmds[] = {
+		CMD("/usr/bin/notify"),
+		CMD("/usr/bin/notify\0--job\0a b"),
+		CMD("/p\0\0\0x"),
+		CMD("/opt/caf\xc3\xa9/run\0\xe2\x82\xac \xf0\x9f\x98\x80"),
+		CMD("/"),
+		{ "the longest", NULL, KBITS_NOTIFY_CMD_MAX },
+	};
+	static char longest[KBITS_NOTIFY_CMD_MAX];
+	int a = agent_attach(), dev = dev_open(), fd, fd2;
+	static struct job_view v, v2;
+	static struct rec r, r2;
+	struct kbits_job_record h;
+	struct layout l;
+	guid_bytes id;
+	size_t i;
+
+	ASSERT_EQ(4096, KBITS_NOTIFY_CMD_MAX);
+	long_cmd(longest, sizeof(longest));
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		const char *c = cmds[i].s ? cmds[i].s : longest;
+		uint32_t n = cmds[i].n;
+
+		TH_LOG("%s (%u bytes)", cmds[i].what, n);
+		fd = base_job(a, dev, "nc", id);
+		ASSERT_SYSOK(set_cmd(fd, c, n));
+		view_job(fd, &v);
+		EXPECT_EQ(0, v.cmd_ret);
+		EXPECT_EQ(n, v.cmd_len);
+		EXPECT_MEMEQ(c, v.cmd, n);
+
+		export_rec(a, id, &r);
+		expect_record_of(&r, id, &v, KBITS_RECORD_EXEMPT);
+		h = rec_hdr(&r);
+		EXPECT_EQ(n, h.notify_cmd_len);
+		/* right after the headers, right before the first file */
+		rec_layout(&r, &l);
+		EXPECT_EQ(l.str_off[R_HEADERS] + strlen(base_headers), l.notify_off);
+		EXPECT_EQ(l.notify_off + n, l.file_off[0]);
+		EXPECT_MEMEQ(c, r.b + l.notify_off, n);
+
+		/* cancelled, imported: the same command, the same record */
+		job_cancel(fd);
+		ASSERT_SYSOK(raw_import(a, r.b, r.len));
+		fd2 = raw_get(dev, id);
+		ASSERT_SYSOK(fd2);
+		view_job(fd2, &v2);
+		expect_same_view(&v, &v2);
+		EXPECT_EQ(n, v2.cmd_len);
+		EXPECT_MEMEQ(c, v2.cmd, n);
+		export_rec(a, id, &r2);
+		ASSERT_EQ(r.len, r2.len);
+		EXPECT_MEMEQ(r.b, r2.b, r.len);
+
+		/* removed: the record has none, and the import none either */
+		ASSERT_SYSOK(set_cmd(fd2, NULL, 0));
+		view_job(fd2, &v2);
+		EXPECT_EQ(-ENODATA, v2.cmd_ret);
+		export_rec(a, id, &r2);
+		expect_record_of(&r2, id, &v2, KBITS_RECORD_EXEMPT);
+		EXPECT_EQ(0, rec_hdr(&r2).notify_cmd_len);
+		EXPECT_EQ(r.len - n, r2.len);
+		job_cancel(fd2);
+		ASSERT_SYSOK(raw_import(a, r2.b, r2.len));
+		close(fd2);
+		fd2 = raw_get(dev, id);
+		ASSERT_SYSOK(fd2);
+		view_job(fd2, &v);
+		EXPECT_EQ(-ENODATA, v.cmd_ret);
+		job_cancel(fd2);
+		close(fd2);
+		close(fd);
+	}
+	close(a);
+	close(dev);
+}
+
+/*
+ * IMPORT checks a record's notify command as SET_NOTIFY_CMD checks one:
+ * no final NUL, a relative or empty program, an argument not UTF-8, more
+ * than KBITS_NOTIFY_CMD_MAX bytes, and a notify_cmd_len that does not fit
+ * the bytes there are, are each EINVAL, and leave no job.
+ */
+TEST(import_refuses_bad_notify_cmd)
+{
+	static const struct { const char *what, *s; uint32_t n; } bad[] = {
+		{ "no final NUL", "/usr/bin/notify", 15 },
+		{ "no final NUL after an argument", "/usr/bin/notify\0--done", 22 },
+		CMD("usr/bin/notify"),
+		CMD("./notify\0/abs"),
+		CMD(""),
+		CMD("\0/usr/bin/notify"),
+		CMD(" /usr/bin/notify"),
+	};
+	static const char good[] = "/usr/bin/notify\0--done";
+	static char big[KBITS_NOTIFY_CMD_MAX + 1];
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec base, r;
+	struct kbits_job_record h;
+	char s[64];
+	guid_bytes id;
+	size_t i;
+	int n;
+
+	fd = base_job(a, dev, "nb", id);
+	ASSERT_SYSOK(set_cmd(fd, good, sizeof(good)));
+	export_rec(a, id, &base);
+	job_cancel(fd);
+	close(fd);
+	ASSERT_EQ(sizeof(good), rec_hdr(&base).notify_cmd_len);
+	EXPECT_IMPORTED(a, dev, &base, base.len, id, S_TRANSIENT,
+			"the base record, with a notify command");
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		r = base;
+		rec_put_str(&r, R_NOTIFY, 0, bad[i].s, bad[i].n);
+		EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
+			       "notify command: %s", bad[i].what);
+	}
+
+	/* not UTF-8: in the program, in an argument, at an argument's end */
+	for (i = 0; i < ARRAY_SIZE(bad_utf8); i++) {
+		for (int at = 0; at < 3; at++) {
+			/* "/p" BAD, "/p" NUL BAD "x", "/p" NUL BAD; a NUL */
+			n = snprintf(s, sizeof(s), "/p_%s%s", bad_utf8[i],
+				     at == 1 ? "x" : "");
+			ASSERT_LT(n + 1, (int)sizeof(s));
+			if (at == 0)
+				memmove(s + 2, s + 3, n-- - 2);
+			else
+				s[2] = '\0';
+			r = base;
+			rec_put_str(&r, R_NOTIFY, 0, s, n + 1);	/* and its NUL */
+			EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
+				       "notify command, bad UTF-8 %zu (%s)", i,
+				       at == 0 ? "in the program" :
+				       at == 1 ? "within an argument" :
+				       "at an argument's end");
+		}
+	}
+
+	/* the longest imports; a byte more does not */
+	long_cmd(big, KBITS_NOTIFY_CMD_MAX);
+	r = base;
+	rec_put_str(&r, R_NOTIFY, 0, big, KBITS_NOTIFY_CMD_MAX);
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_TRANSIENT,
+			"a notify command of KBITS_NOTIFY_CMD_MAX bytes");
+	long_cmd(big, KBITS_NOTIFY_CMD_MAX + 1);
+	r = base;
+	rec_put_str(&r, R_NOTIFY, 0, big, KBITS_NOTIFY_CMD_MAX + 1);
+	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
+		       "a notify command of KBITS_NOTIFY_CMD_MAX + 1 bytes");
+
+	/* a length past the bytes there are, or short of them */
+	{
+		static const struct { const char *what; int64_t add; uint32_t set; } lens[] = {
+			{ "notify_cmd_len + 1", 1, 0 },
+			{ "notify_cmd_len - 1", -1, 0 },
+			{ "notify_cmd_len 0, its bytes left", 0, 0 },
+			{ "notify_cmd_len KBITS_NOTIFY_CMD_MAX + 1", 0,
+			  KBITS_NOTIFY_CMD_MAX + 1 },
+			{ "notify_cmd_len 0x80000000", 0, 0x80000000u },
+			{ "notify_cmd_len 2^32 - 1", 0, ~0u },
+		};
+
+		for (i = 0; i < ARRAY_SIZE(lens); i++) {
+			r = base;
+			h = rec_hdr(&r);
+			h.notify_cmd_len = lens[i].add ? h.notify_cmd_len + lens[i].add :
+					   lens[i].set;
+			rec_set_hdr(&r, &h);
+			EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "%s",
+				       lens[i].what);
+		}
+		/*
+		 * The record's end: a SUSPENDED job without files or error,
+		 * its command last, imports; cut a byte short, it does not.
+		 */
+		{
+			struct layout l;
+
+			r = base;
+			apply(&(struct mutation)OP(M_NO_ERROR), &r);
+			rec_layout(&r, &l);
+			h = rec_hdr(&r);
+			h.state = S_SUSPENDED;
+			h.nr_files = 0;
+			r.len = l.notify_off + sizeof(good);
+			h.length = r.len;
+			rec_set_hdr(&r, &h);
+			EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED,
+					"a record that ends with its notify command");
+			r.len--;
+			h.length = r.len;
+			rec_set_hdr(&r, &h);
+			EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
+				       "a record that ends inside its notify command");
+		}
+	}
+
+	/* none of that left a trace */
+	EXPECT_IMPORTED(a, dev, &base, base.len, id, S_TRANSIENT,
+			"the base record, after the refusals");
+	close(a);
+	close(dev);
+}
+#undef CMD
 
 /*
  * A version 1 record with a header of KBITS_JOB_RECORD_SIZE_VER0 (no proxy
