@@ -2,9 +2,9 @@
 /*
  * kbits selftests: what a job fd changes and reads besides its identity --
  * SET_DISPLAY_NAME, GET/SET_DESCRIPTION, GET/SET_ATTR, GET/SET_PROXY,
- * GET/SET_HTTP_HEADERS, ADD_FILES, GET_FILE, GET_PROGRESS, RESUME, SUSPEND,
- * COMPLETE and the max_files_per_job module
- * parameter -- against the real module, with raw ioctls only.  Run as root
+ * GET/SET_HTTP_HEADERS, GET/SET_NOTIFY_CMD, ADD_FILES, GET_FILE, GET_PROGRESS,
+ * RESUME, SUSPEND, COMPLETE and the max_files_per_job module parameter --
+ * against the real module, with raw ioctls only.  Run as root
  * with kbits loaded (tests/selftests/run-in-vm.sh does that in the test VM);
  * the tests drop privileges themselves in forked children.
  *
@@ -1917,6 +1917,553 @@ TEST(proxy_headers_need_job_fd)
 	close(fd);
 	close(dev);
 }
+
+/* -------------------------------------------------------- notify command */
+
+#define CMD_BUF	(KBITS_NOTIFY_CMD_MAX + 16)
+
+/*
+ * GET_NOTIFY_CMD into @buf (CMD_BUF bytes, 'Z' first): its length, or
+ * -errno.  It adds no NUL: the byte after the command stays 'Z'.
+ */
+static long get_cmd(int fd, char *buf)
+{
+	struct kbits_job_string js;
+
+	memset(buf, 'Z', CMD_BUF);
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = CMD_BUF;
+	js.buf = (uintptr_t)buf;
+	if (ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js))
+		return -errno;
+	ASSERT_LE(js.len, KBITS_NOTIFY_CMD_MAX);
+	EXPECT_EQ('Z', buf[js.len]);
+	return js.len;
+}
+
+static int set_cmd(int fd, const void *cmd, uint32_t len)
+{
+	return set_string(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, cmd, len);
+}
+
+/* The job's notify command must be the @len bytes at @want; NULL: none. */
+#define EXPECT_CMD(fd, want, len) expect_cmd(__LINE__, fd, want, len)
+
+static void expect_cmd(int line, int fd, const void *want, uint32_t len)
+{
+	static char cb[CMD_BUF];
+	long got = get_cmd(fd, cb);
+
+	if (!want) {
+		if (got != -ENODATA)
+			th_fail(__FILE__, line, false,
+				"GET_NOTIFY_CMD gave %ld, expected -ENODATA", got);
+		return;
+	}
+	if (got != (long)len)
+		th_fail(__FILE__, line, false,
+			"GET_NOTIFY_CMD gave %ld, expected length %u", got, len);
+	else if (memcmp(want, cb, len))
+		th_fail(__FILE__, line, false, "GET_NOTIFY_CMD: other bytes");
+}
+
+/* A command literal, by its size: the NUL the literal ends with included. */
+#define LIT(lit)	{ lit, sizeof(lit) }
+
+/* @n bytes: a program "/ccc...", then "/"-less arguments of @arg bytes. */
+static void long_cmd(char *buf, uint32_t n, uint32_t arg)
+{
+	uint32_t i;
+
+	memset(buf, 'c', n);
+	buf[0] = '/';
+	for (i = arg; i < n; i += arg)
+		buf[i - 1] = '\0';
+	buf[n - 1] = '\0';
+}
+
+TEST(notify_cmd_roundtrip)
+{
+	static const struct { const char *s; uint32_t len; } samples[] = {
+		LIT("/usr/bin/notify"),			/* one argument */
+		LIT("/usr/bin/notify\0--job\0two words"),	/* several */
+		LIT("/p\0\0x\0"),			/* empty arguments */
+		LIT("/bin/x\0\0"),
+		LIT("/opt/caf\xc3\xa9/run\0\xe2\x82\xac\0\xf0\x9f\x98\x80"),
+		LIT("/"),				/* the root as program */
+		LIT("/a b\tc"),				/* any non-NUL byte */
+	};
+	static char c[KBITS_NOTIFY_CMD_MAX + 8];
+	struct kbits_job_string js;
+	int dev = dev_open(), fd, fd2;
+	char buf[64];
+	guid_bytes id;
+	uint32_t j;
+	size_t i;
+
+	fd = make_job(dev, "jt: notify", DL, id);
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+
+	/* a new job has none: ENODATA, whatever the buffer, nothing written */
+	EXPECT_CMD(fd, NULL, 0);
+	memset(buf, 'Z', sizeof(buf));
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	EXPECT_ERRNO(ENODATA, ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	EXPECT_EQ(0, js.len);
+	js.len = sizeof(buf);
+	js.buf = (uintptr_t)buf;
+	EXPECT_ERRNO(ENODATA, ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	EXPECT_EQ(sizeof(buf), js.len);
+	EXPECT_TRUE(all_bytes(buf, 'Z', sizeof(buf)));
+
+	for (i = 0; i < ARRAY_SIZE(samples); i++) {
+		if (set_cmd(fd, samples[i].s, samples[i].len))
+			TH_LOG("command %zu refused: %s", i, th_errname(errno));
+		ASSERT_SYSOK(set_cmd(fd, samples[i].s, samples[i].len));
+		EXPECT_CMD(fd, samples[i].s, samples[i].len);
+		/* the job's, not the fd's */
+		EXPECT_CMD(fd2, samples[i].s, samples[i].len);
+	}
+
+	/* len 0 removes it, with or without a buffer; again is fine */
+	ASSERT_SYSOK(set_cmd(fd, "/ignored", 0));
+	EXPECT_CMD(fd2, NULL, 0);
+	ASSERT_SYSOK(set_cmd(fd, NULL, 0));
+	EXPECT_CMD(fd2, NULL, 0);
+	ASSERT_SYSOK(set_cmd(fd, "/x", 3));
+	ASSERT_SYSOK(set_cmd(fd, KADDR, 0));
+	EXPECT_CMD(fd2, NULL, 0);
+
+	/* the longest: KBITS_NOTIFY_CMD_MAX bytes, NULs included */
+	EXPECT_EQ(4096, KBITS_NOTIFY_CMD_MAX);
+	long_cmd(c, KBITS_NOTIFY_CMD_MAX, KBITS_NOTIFY_CMD_MAX);
+	ASSERT_SYSOK(set_cmd(fd, c, KBITS_NOTIFY_CMD_MAX));
+	EXPECT_CMD(fd2, c, KBITS_NOTIFY_CMD_MAX);
+	long_cmd(c, KBITS_NOTIFY_CMD_MAX, 2);	/* "/" and 2047 "c" arguments */
+	ASSERT_SYSOK(set_cmd(fd, c, KBITS_NOTIFY_CMD_MAX));
+	EXPECT_CMD(fd2, c, KBITS_NOTIFY_CMD_MAX);
+	/* in 4-byte characters: "/", 1023 of them, 2 bytes and the NUL */
+	memset(c, 'u', KBITS_NOTIFY_CMD_MAX);
+	c[0] = '/';
+	for (j = 1; j + 4 < KBITS_NOTIFY_CMD_MAX; j += 4)
+		memcpy(c + j, "\xf0\x9f\x98\x80", 4);
+	c[KBITS_NOTIFY_CMD_MAX - 1] = '\0';
+	ASSERT_SYSOK(set_cmd(fd, c, KBITS_NOTIFY_CMD_MAX));
+	EXPECT_CMD(fd2, c, KBITS_NOTIFY_CMD_MAX);
+
+	/* the command and the strings are apart */
+	ASSERT_SYSOK(set_cmd(fd, samples[1].s, samples[1].len));
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "d", 1));
+	ASSERT_SYSOK(set_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, "X: y", 4));
+	EXPECT_CMD(fd2, samples[1].s, samples[1].len);
+	expect_string(fd2, KBITS_JOB_IOC_GET_DISPLAY_NAME, "jt: notify", 10);
+	expect_string(fd2, KBITS_JOB_IOC_GET_DESCRIPTION, "d", 1);
+
+	job_cancel(fd);
+	close(fd);
+	close(fd2);
+	close(dev);
+}
+
+/* ERANGE: the length to @len, nothing written; exactly enough works. */
+TEST(notify_cmd_erange)
+{
+	static const char cmd[] = "/bin/x\0y z";	/* 11 bytes */
+	static char out[CMD_BUF], c[KBITS_NOTIFY_CMD_MAX];
+	struct kbits_job_string js;
+	int dev = dev_open(), fd;
+
+	fd = make_job(dev, "jt: notify erange", DL, NULL);
+	ASSERT_SYSOK(set_cmd(fd, cmd, sizeof(cmd)));
+
+	memset(out, 'Z', sizeof(out));
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = sizeof(cmd) - 1;
+	js.buf = (uintptr_t)out;
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	EXPECT_EQ(sizeof(cmd), js.len);
+	EXPECT_TRUE(all_bytes(out, 'Z', sizeof(out)));
+	/* asking for the length: len 0, no buffer */
+	js.len = 0;
+	js.buf = 0;
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	EXPECT_EQ(sizeof(cmd), js.len);
+	/* exactly enough: no room for a NUL, and none is needed */
+	js.len = sizeof(cmd);
+	js.buf = (uintptr_t)out;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	EXPECT_EQ(sizeof(cmd), js.len);
+	EXPECT_MEMEQ(cmd, out, sizeof(cmd));
+	EXPECT_EQ('Z', out[sizeof(cmd)]);
+	/* more than enough: the length, and still nothing past it */
+	memset(out, 'Z', sizeof(out));
+	js.len = sizeof(out);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	EXPECT_EQ(sizeof(cmd), js.len);
+	EXPECT_TRUE(all_bytes(out + sizeof(cmd), 'Z', sizeof(out) - sizeof(cmd)));
+
+	/* the longest needs KBITS_NOTIFY_CMD_MAX, not a byte more */
+	long_cmd(c, sizeof(c), 100);
+	ASSERT_SYSOK(set_cmd(fd, c, sizeof(c)));
+	memset(out, 'Z', sizeof(out));
+	js.len = KBITS_NOTIFY_CMD_MAX - 1;
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	EXPECT_EQ(KBITS_NOTIFY_CMD_MAX, js.len);
+	EXPECT_TRUE(all_bytes(out, 'Z', sizeof(out)));
+	js.len = KBITS_NOTIFY_CMD_MAX;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	EXPECT_EQ(KBITS_NOTIFY_CMD_MAX, js.len);
+	EXPECT_MEMEQ(c, out, sizeof(c));
+	EXPECT_EQ('Z', out[KBITS_NOTIFY_CMD_MAX]);
+
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* Every refusal of SET_NOTIFY_CMD and GET_NOTIFY_CMD; the command stays. */
+TEST(notify_cmd_invalid)
+{
+	/* by length, the literal's own NUL left out unless written */
+#define BAD(lit) { lit, sizeof(lit) - 1 }
+	static const struct { const char *s; uint32_t len; } bad[] = {
+		/* a relative or empty program */
+		BAD("bin/true\0"), BAD("./true\0"), BAD("true\0/abs\0"),
+		BAD(" /bin/true\0"), BAD("\0"), BAD("\0/bin/true\0"),
+		BAD("~/bin/x\0"),
+		/* no final NUL */
+		BAD("/bin/true"), BAD("/bin/true\0-x"), BAD("/"),
+		BAD("/bin/caf\xc3\xa9"),
+		/* not UTF-8, in the program or in an argument */
+		BAD("/\xff\0"), BAD("/p\0\xff\0"), BAD("/p\0a\xc0\x80\0"),
+		BAD("/p\0\xe0\x80\xaf\0"), BAD("/p\0abc\xe2\x82\0"),
+		BAD("/p\0\x80\0"), BAD("/p\0\xed\xa0\x80\0"),
+		BAD("/p\0\xf4\x90\x80\x80\0"), BAD("/p\0\xf8\x88\x80\x80\x80\0"),
+		BAD("/caf\xc3\0"), BAD("/p\0ok\0\xfe\0"),
+	};
+#undef BAD
+	static const char kept[] = "/usr/bin/kept\0--arg";
+	static char c[KBITS_NOTIFY_CMD_MAX + 8];
+	struct kbits_job_string js;
+	int dev = dev_open(), fd, agent;
+	union big_arg b;
+	char buf[64];
+	size_t i;
+
+	fd = make_job(dev, "jt: notify invalid", DL, NULL);
+	ASSERT_SYSOK(set_cmd(fd, kept, sizeof(kept)));
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (set_cmd(fd, bad[i].s, bad[i].len) != -1 || errno != EINVAL)
+			TH_LOG("bad command %zu not EINVAL", i);
+		EXPECT_ERRNO(EINVAL, set_cmd(fd, bad[i].s, bad[i].len));
+	}
+	EXPECT_CMD(fd, kept, sizeof(kept));
+
+	/* one byte too long, however it is made up: ENAMETOOLONG */
+	long_cmd(c, KBITS_NOTIFY_CMD_MAX + 1, KBITS_NOTIFY_CMD_MAX + 1);
+	EXPECT_ERRNO(ENAMETOOLONG, set_cmd(fd, c, KBITS_NOTIFY_CMD_MAX + 1));
+	long_cmd(c, KBITS_NOTIFY_CMD_MAX + 1, 8);
+	EXPECT_ERRNO(ENAMETOOLONG, set_cmd(fd, c, KBITS_NOTIFY_CMD_MAX + 1));
+	/* a huge length with a short buffer: refused before reading */
+	EXPECT_ERRNO(ENAMETOOLONG, set_cmd(fd, "/x", 0xffffffffu));
+	EXPECT_ERRNO(ENAMETOOLONG, set_cmd(fd, KADDR, KBITS_NOTIFY_CMD_MAX + 1));
+	/* and exactly the most is fine (then back to the kept one) */
+	ASSERT_SYSOK(set_cmd(fd, c, KBITS_NOTIFY_CMD_MAX - 8));	/* arguments of 8 */
+	c[KBITS_NOTIFY_CMD_MAX - 1] = '\0';
+	ASSERT_SYSOK(set_cmd(fd, c, KBITS_NOTIFY_CMD_MAX));
+	EXPECT_CMD(fd, c, KBITS_NOTIFY_CMD_MAX);
+	ASSERT_SYSOK(set_cmd(fd, kept, sizeof(kept)));
+
+	/* SET: reserved, sizes, pointers */
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = 3;
+	js.buf = (uintptr_t)"/x";
+	js.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &js));
+	js.reserved = 0;
+	js.size = KBITS_JOB_STRING_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &js));
+	js.size = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &js));
+	js.size = page_size() + 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &js));
+	memset(&b, 0, sizeof(b));
+	b.str.size = sizeof(b);
+	b.str.len = 3;
+	b.str.buf = (uintptr_t)"/x";
+	b.bytes[sizeof(b) - 1] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &b));
+	js.size = sizeof(js);
+	js.buf = (uintptr_t)KADDR;
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &js));
+	js.buf = (uintptr_t)unmapped_page();
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &js));
+	js.buf = 0;
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &js));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, KADDR));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD,
+				   unmapped_page()));
+	/* a larger struct with a zero tail is fine */
+	memset(&b, 0, sizeof(b));
+	b.str.size = sizeof(b);
+	b.str.len = 3;
+	b.str.buf = (uintptr_t)"/b";
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &b));
+	EXPECT_CMD(fd, "/b", 3);
+	ASSERT_SYSOK(set_cmd(fd, kept, sizeof(kept)));
+
+	/* GET: likewise; nothing written where it failed */
+	memset(buf, 'Z', sizeof(buf));
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = sizeof(buf);
+	js.buf = (uintptr_t)buf;
+	js.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	js.reserved = 0;
+	js.size = KBITS_JOB_STRING_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	js.size = page_size() + 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	EXPECT_TRUE(all_bytes(buf, 'Z', sizeof(buf)));
+	js.size = sizeof(js);
+	js.buf = (uintptr_t)KADDR;
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	js.buf = (uintptr_t)unmapped_page();
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, KADDR));
+	/* a larger struct with a zero tail reads fine */
+	memset(&b, 0, sizeof(b));
+	b.str.size = sizeof(b);
+	b.str.len = sizeof(buf);
+	b.str.buf = (uintptr_t)buf;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &b));
+	EXPECT_EQ(sizeof(kept), b.str.len);
+	EXPECT_MEMEQ(kept, buf, sizeof(kept));
+
+	/* only a job fd has them: not /dev/kbits, not the agent fd */
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
+	ASSERT_SYSOK(agent);
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = sizeof(buf);
+	js.buf = (uintptr_t)buf;
+	EXPECT_ERRNO(ENOTTY, ioctl(dev, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	EXPECT_ERRNO(ENOTTY, ioctl(agent, KBITS_JOB_IOC_GET_NOTIFY_CMD, &js));
+	EXPECT_ERRNO(ENOTTY, set_cmd(dev, "/x", 3));
+	EXPECT_ERRNO(ENOTTY, set_cmd(agent, "/x", 3));
+	close(agent);
+
+	EXPECT_CMD(fd, kept, sizeof(kept));
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* A final job: SET is EBADFD, removing included; GET still reads it. */
+TEST(notify_cmd_final)
+{
+	static const char cmd[] = "/usr/bin/done\0--final";
+	int dev = dev_open(), fd, fd2;
+	guid_bytes id;
+
+	/* ACKNOWLEDGED, through the fd that completed it and another */
+	fd = make_job(dev, "jt: notify acknowledged", DL, id);
+	ASSERT_SYSOK(add_n(fd, 1, "ncf"));
+	ASSERT_SYSOK(set_cmd(fd, cmd, sizeof(cmd)));
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+	ASSERT_EQ(KBITS_COMPLETE_PARTIAL, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_EQ(KBITS_JOB_STATE_ACKNOWLEDGED, job_state(fd));
+	EXPECT_ERRNO(EBADFD, set_cmd(fd, "/late", 6));
+	EXPECT_ERRNO(EBADFD, set_cmd(fd2, "/late", 6));
+	EXPECT_ERRNO(EBADFD, set_cmd(fd, NULL, 0));
+	EXPECT_CMD(fd, cmd, sizeof(cmd));
+	EXPECT_CMD(fd2, cmd, sizeof(cmd));
+	close(fd);
+	close(fd2);
+
+	/* CANCELLED, queued when cancelled */
+	fd = make_job(dev, "jt: notify cancelled", DL, id);
+	ASSERT_SYSOK(add_n(fd, 1, "ncf"));
+	ASSERT_SYSOK(set_cmd(fd, cmd, sizeof(cmd)));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	job_cancel(fd);
+	EXPECT_ERRNO(EBADFD, set_cmd(fd, "/late", 6));
+	EXPECT_ERRNO(EBADFD, set_cmd(fd, NULL, 0));
+	EXPECT_CMD(fd, cmd, sizeof(cmd));
+	/* (the argument is checked first: a bad one is still EINVAL) */
+	EXPECT_ERRNO(EINVAL, set_cmd(fd, "late", 5));
+	close(fd);
+
+	/* a cancelled job without one: ENODATA, and it gets none */
+	fd = make_job(dev, "jt: notify cancelled, none", DL, NULL);
+	job_cancel(fd);
+	EXPECT_ERRNO(EBADFD, set_cmd(fd, "/late", 6));
+	EXPECT_CMD(fd, NULL, 0);
+	close(fd);
+	close(dev);
+}
+
+/*
+ * A takeover removes the notify command (it runs as the job's owner: the
+ * old owner's must not run as the new one).  Root takes a user's job: the
+ * user's fd is revoked (EACCES, GET and SET alike), root's new fd reads
+ * ENODATA, and may set its own, which the revoked fd cannot read.
+ */
+TEST(notify_cmd_take_ownership)
+{
+	static const char cmd[] = "/home/u/bin/notify\0--mine";
+	uint8_t *uid_job = shared_alloc(KBITS_GUID_SIZE);	/* the child's */
+	int sv[2], dev = dev_open(), ufd, rfd, nfd;
+	static char buf[CMD_BUF];
+	pid_t pid;
+
+	ASSERT_SYSOK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, fd;
+
+		close(sv[0]);
+		become(2203);
+		udev = dev_open();
+		fd = make_job(udev, "jt: 2203's, with a command", DL, uid_job);
+		ASSERT_SYSOK(set_cmd(fd, cmd, sizeof(cmd)));
+		EXPECT_CMD(fd, cmd, sizeof(cmd));
+		ASSERT_SYSOK(send_fd(sv[1], fd));
+		_exit(0);
+	}
+	close(sv[1]);
+	ufd = recv_fd(sv[0]);
+	ASSERT_SYSOK(ufd);
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(2203, job_owner(ufd));
+
+	rfd = raw_get(dev, uid_job);
+	ASSERT_SYSOK(rfd);
+	EXPECT_CMD(rfd, cmd, sizeof(cmd));
+	nfd = ioctl(rfd, KBITS_JOB_IOC_TAKE_OWNERSHIP);
+	ASSERT_SYSOK(nfd);
+	EXPECT_EQ(0, job_owner(nfd));
+
+	/* the new fd: none */
+	EXPECT_CMD(nfd, NULL, 0);
+	/* the old ones, the user's and root's own: revoked */
+	for (int k = 0; k < 2; k++) {
+		int old = k ? rfd : ufd;
+
+		EXPECT_EQ(-EACCES, get_cmd(old, buf));
+		EXPECT_ERRNO(EACCES, set_cmd(old, cmd, sizeof(cmd)));
+		EXPECT_ERRNO(EACCES, set_cmd(old, NULL, 0));
+		/* (the revoked fd is refused before the argument is read) */
+		EXPECT_ERRNO(EACCES, set_cmd(old, "relative", 9));
+	}
+	EXPECT_CMD(nfd, NULL, 0);
+
+	/* the new owner's own */
+	ASSERT_SYSOK(set_cmd(nfd, "/root/notify", 13));
+	EXPECT_CMD(nfd, "/root/notify", 13);
+	EXPECT_EQ(-EACCES, get_cmd(ufd, buf));
+
+	/* a second takeover removes that one too */
+	close(rfd);
+	rfd = ioctl(nfd, KBITS_JOB_IOC_TAKE_OWNERSHIP);
+	ASSERT_SYSOK(rfd);
+	EXPECT_CMD(rfd, NULL, 0);
+
+	job_cancel(rfd);
+	close(rfd);
+	close(nfd);
+	close(ufd);
+	close(sv[0]);
+	close(dev);
+}
+
+/*
+ * SET_NOTIFY_CMD is a change like SET_HTTP_HEADERS: modification_time
+ * moves, the job fd reads MODIFIED (when its notify flags ask), the agent
+ * too; the reads and the refusals change nothing.
+ */
+TEST(notify_cmd_modified)
+{
+	struct kbits_job_attr a0, a, req;
+	struct kbits_event ev[16];
+	static char cb[CMD_BUF];
+	int dev = dev_open(), fd, agent, n, i;
+	guid_bytes id;
+
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
+	ASSERT_SYSOK(agent);
+	fd = make_job(dev, "jt: notify events", DL, id);
+	req = attr_req(KBITS_ATTR_NOTIFY_FLAGS);
+	req.notify_flags = KBITS_NOTIFY_JOB_MODIFICATION;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	/* what came before: CREATED and the SET_ATTR */
+	while (read_job_events(agent, ev, 16) > 0)
+		;
+	read_job_events(fd, ev, 16);
+	get_attr(fd, &a0);
+	sleep(1);	/* so that "now" is past a0's seconds */
+
+	/* reads and refusals: nothing */
+	EXPECT_EQ(-ENODATA, get_cmd(fd, cb));
+	EXPECT_ERRNO(EINVAL, set_cmd(fd, "relative", 9));
+	EXPECT_ERRNO(EINVAL, set_cmd(fd, "/no/final/nul", 13));
+	EXPECT_ERRNO(ENAMETOOLONG, set_cmd(fd, "/x", KBITS_NOTIFY_CMD_MAX + 1));
+	EXPECT_ERRNO(EFAULT, set_cmd(fd, KADDR, 3));
+	EXPECT_EQ(0, read_job_events(fd, ev, 16));
+	EXPECT_EQ(0, read_job_events(agent, ev, 16));
+	get_attr(fd, &a);
+	EXPECT_EQ(a0.modification_time, a.modification_time);
+
+	/* a SET, and removing it: one MODIFIED each; the agent's coalesce */
+	ASSERT_SYSOK(set_cmd(fd, "/bin/x\0y", 9));
+	ASSERT_SYSOK(set_cmd(fd, NULL, 0));
+	n = read_job_events(fd, ev, 16);
+	EXPECT_EQ(2, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_MEMEQ(id, ev[i].id, KBITS_GUID_SIZE);
+		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[i].kind);
+		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, ev[i].state);
+	}
+	if (n == 2)
+		EXPECT_EQ(ev[0].seq + 1, ev[1].seq);
+	n = read_job_events(agent, ev, 16);
+	EXPECT_EQ(1, n);
+	for (i = 0; i < n; i++) {
+		EXPECT_MEMEQ(id, ev[i].id, KBITS_GUID_SIZE);
+		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[i].kind);
+	}
+	get_attr(fd, &a);
+	EXPECT_LT(a0.modification_time, a.modification_time);
+	EXPECT_GE(time(NULL), a.modification_time);
+	EXPECT_EQ(a0.creation_time, a.creation_time);
+
+	/* with the default notify flags the job fd says nothing; the agent does */
+	req = attr_req(KBITS_ATTR_NOTIFY_FLAGS);
+	req.notify_flags = NOTIFY_DEFAULT;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	read_job_events(fd, ev, 16);
+	while (read_job_events(agent, ev, 16) > 0)
+		;
+	ASSERT_SYSOK(set_cmd(fd, "/bin/x", 7));
+	EXPECT_EQ(0, read_job_events(fd, ev, 16));
+	EXPECT_EQ(1, read_job_events(agent, ev, 16));
+
+	close(agent);
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+#undef LIT
 
 /* ------------------------------------------------------------ ADD_FILES */
 
