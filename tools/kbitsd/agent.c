@@ -199,6 +199,11 @@ static int stored_place_files(struct agent *a, const struct kbits_guid *id,
 		store_files_free(*sf, *n);
 		return err;
 	}
+	/*
+	 * mode 0, the temporaries' 0600: a job placed from the store is one a
+	 * module without KBITS_EVENT_COMPLETING completed, and such a module
+	 * records no modes
+	 */
 	for (i = 0; i < *n; i++) {
 		(*pf)[i].local = (*sf)[i].local;
 		(*pf)[i].completed = (*sf)[i].completed;
@@ -272,6 +277,7 @@ void job_completing(struct agent *a, const struct kbits_guid *id)
 {
 	struct job_ns ns = { -1, -1 };
 	struct kbits_file *files = NULL;
+	struct kbits_file_attrs *attrs = NULL;
 	struct place_file *pf = NULL;
 	struct kbits_job *j = NULL;
 	size_t i, n = 0;
@@ -284,6 +290,8 @@ void job_completing(struct agent *a, const struct kbits_guid *id)
 		err = kbits_job_get_owner(j, &uid);
 	if (!err)
 		err = kbits_job_get_files(j, &files, &n);
+	if (!err)
+		err = job_file_attrs(j, n, &attrs);
 	if (!err)
 		err = owner_lookup(uid, &o);
 	if (!err) {
@@ -302,6 +310,7 @@ void job_completing(struct agent *a, const struct kbits_guid *id)
 	for (i = 0; !err && i < n; i++) {
 		pf[i].local = files[i].local_name;
 		pf[i].completed = files[i].completed;
+		pf[i].mode = attrs[i].mode;
 	}
 	if (!err)
 		err = place_files(&o, &ns, id, pf, n);
@@ -315,6 +324,7 @@ void job_completing(struct agent *a, const struct kbits_guid *id)
 	if (!err)
 		forget_job(a, id);
 	free(pf);
+	free(attrs);
 	kbits_files_free(files, n);
 	owner_release(&o);
 	kbits_job_unref(j);
@@ -638,12 +648,19 @@ static int import_one(void *data, const struct kbits_guid *id, const void *rec, 
 {
 	struct import_ctx *ctx = data;
 	struct kbits_guid *nd;
+	bool older = false;
 	int err;
 
-	err = afd_import(ctx->a->fd, rec, len);
+	err = afd_import(ctx->a->fd, rec, len, &older);
 	if (!err) {
 		ctx->imported++;
-		log_job(LOG_DEBUG, id, "given back to the kernel");
+		if (older)
+			log_job(LOG_WARNING, id, "given back to the kernel as an older kbits "
+				"module takes it: without what that module lacks (an HTTP "
+				"status reads as a code; files lose their mode, placed 0600, "
+				"and their SHA-256, not checked)");
+		else
+			log_job(LOG_DEBUG, id, "given back to the kernel");
 		return 0;
 	}
 	if (err == -EEXIST) {

@@ -56,6 +56,7 @@ struct slot {
 	struct job_ns jns;
 	struct net_settings ns;
 	struct kbits_file *files;
+	struct kbits_file_attrs *attrs;	/* one per file: its mode, its SHA-256 */
 	size_t nfiles;
 	struct file_validator *vals;	/* the worker's copy is its own (fork) */
 	uint32_t delay, timeout;	/* min_retry_delay, no_progress_timeout */
@@ -160,7 +161,12 @@ int afd_error(int fd, const struct kbits_guid *id, const struct xfer_error *e, b
 int afd_placed(int fd, const struct kbits_guid *id, int error);
 /* The job's record, malloc'd into *buf. */
 int afd_export(int fd, const struct kbits_guid *id, void **buf, size_t *len);
-int afd_import(int fd, const void *rec, size_t len);
+/*
+ * Gives the kernel a stored record.  A module older than the record's
+ * version or flags refuses it (-EINVAL): it is given the record as that
+ * module's version would have it (*@older set), rather than the job lost.
+ */
+int afd_import(int fd, const void *rec, size_t len, bool *older);
 
 /* ---------------------------------------------------------------- sched.c */
 
@@ -187,6 +193,11 @@ void pending_network_back(struct agent *a);
 /* ------------------------------------------------------------------ run.c */
 
 struct slot *slot_find(struct agent *a, const struct kbits_guid *id);
+/*
+ * The attributes (mode, expected SHA-256) of job @j's first @n files,
+ * malloc'd into *@out (at least one entry, so never NULL on success).
+ */
+int job_file_attrs(struct kbits_job *j, size_t n, struct kbits_file_attrs **out);
 /* Job @id gets final error @e (it is taken or in TRANSIENT_ERROR), and is stored. */
 void job_final_error(struct agent *a, const struct kbits_guid *id, const struct xfer_error *e);
 /* Takes job @p and starts its worker; false when it did not start (handled). */

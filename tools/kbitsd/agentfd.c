@@ -165,37 +165,139 @@ int afd_export(int fd, const struct kbits_guid *id, void **buf, size_t *len)
 	}
 }
 
-int afd_import(int fd, const void *rec, size_t len)
+/*
+ * Version-2 record @rec (@len bytes) as version 1, malloc'd into *@out
+ * (*@out_len bytes): the header's first KBITS_JOB_RECORD_SIZE_VER2 bytes,
+ * the strings as they are, each file's first KBITS_RECORD_FILE_SIZE_VER0
+ * bytes (without KBITS_FILE_SHA256) and its names.  The files lose their
+ * mode (a module that takes only version 1 places them 0600, as it always
+ * did) and their expected SHA-256.  0; -EINVAL when @rec is not a version-2
+ * record whose lengths add up; -ENOMEM.
+ */
+static int record_v1(const void *rec, size_t len, void **out, size_t *out_len)
+{
+	const size_t fsize0 = KBITS_RECORD_FILE_SIZE_VER0;
+	const char *p = rec, *end = p + len;
+	struct kbits_job_record h;
+	struct kbits_record_file f;
+	uint64_t strings, total;
+	size_t hsize, fsize;
+	char *o, *q;
+	uint32_t i;
+
+	if (len < KBITS_JOB_RECORD_SIZE_VER3)
+		return -EINVAL;
+	memcpy(&h, p, sizeof(h));	/* SQLite's blob: maybe not aligned */
+	if (h.magic != KBITS_RECORD_MAGIC || h.version != 2 || h.length != len ||
+	    h.header_size < KBITS_JOB_RECORD_SIZE_VER3 || h.header_size > len ||
+	    h.file_size < KBITS_RECORD_FILE_SIZE_VER0)
+		return -EINVAL;
+	strings = (uint64_t)h.display_name_len + h.description_len + h.error_text_len +
+		  h.proxy_list_len + h.proxy_bypass_len + h.http_headers_len;
+	if (strings > len - h.header_size)
+		return -EINVAL;
+	hsize = h.header_size;
+	fsize = h.file_size;
+	/* the new length: the files' entries shrink, the rest stays */
+	total = KBITS_JOB_RECORD_SIZE_VER2 + strings;
+	p += hsize + strings;
+	for (i = 0; i < h.nr_files; i++) {
+		if ((size_t)(end - p) < fsize)
+			return -EINVAL;
+		memcpy(&f, p, fsize0);
+		p += fsize;
+		if ((uint64_t)f.remote_len + f.local_len > (uint64_t)(end - p))
+			return -EINVAL;
+		p += f.remote_len + f.local_len;
+		total += fsize0 + f.remote_len + f.local_len;
+	}
+	if (p != end || total > UINT32_MAX)
+		return -EINVAL;
+	o = malloc(total);
+	if (!o)
+		return -ENOMEM;
+	h.version = 1;
+	h.header_size = KBITS_JOB_RECORD_SIZE_VER2;
+	h.length = (uint32_t)total;
+	memcpy(o, &h, KBITS_JOB_RECORD_SIZE_VER2);
+	q = o + KBITS_JOB_RECORD_SIZE_VER2;
+	p = (const char *)rec + hsize;
+	memcpy(q, p, (size_t)strings);
+	p += strings;
+	q += strings;
+	for (i = 0; i < h.nr_files; i++) {
+		memcpy(&f, p, fsize0);
+		p += fsize;
+		f.flags &= ~KBITS_FILE_SHA256;
+		memcpy(q, &f, fsize0);
+		q += fsize0;
+		memcpy(q, p, f.remote_len + f.local_len);
+		p += f.remote_len + f.local_len;
+		q += f.remote_len + f.local_len;
+	}
+	*out = o;
+	*out_len = (size_t)total;
+	return 0;
+}
+
+int afd_import(int fd, const void *rec, size_t len, bool *older)
 {
 	struct kbits_agent_record r = {
 		.size = sizeof(r),
 		.buf = (uintptr_t)rec,
 		.buf_len = (uint32_t)len,
 	};
-	struct kbits_job_record *copy;
-	uint32_t flags;
+	struct kbits_job_record *copy = NULL;
+	uint32_t version, flags;
+	size_t copy_len = len;
 	int err;
 
+	*older = false;
 	err = agent_ioctl(fd, KBITS_AGENT_IOC_IMPORT_JOB, &r);
-	if (err != -EINVAL || len < sizeof(*copy))
+	if (err != -EINVAL || len < KBITS_JOB_RECORD_SIZE_VER0)
 		return err;
 	/* @rec is SQLite's blob: maybe not aligned for the struct */
+	memcpy(&version, (const char *)rec + offsetof(struct kbits_job_record, version),
+	       sizeof(version));
 	memcpy(&flags, (const char *)rec + offsetof(struct kbits_job_record, flags),
 	       sizeof(flags));
-	if (!(flags & KBITS_RECORD_ERROR_HTTP))
-		return err;
-	/*
-	 * A module older than KBITS_RECORD_ERROR_HTTP (one loaded after a
-	 * downgrade) refuses the flag, and a refused record is dropped: give
-	 * it the record without it, whose status then reads as a bare code.
-	 */
-	copy = malloc(len);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, rec, len);
-	copy->flags &= ~KBITS_RECORD_ERROR_HTTP;
-	r.buf = (uintptr_t)copy;
-	err = agent_ioctl(fd, KBITS_AGENT_IOC_IMPORT_JOB, &r);
+	if (version == 2) {
+		/*
+		 * A module older than file modes and SHA-256 (still loaded after
+		 * a package upgrade, or loaded after a downgrade) takes only
+		 * version 1, and a refused record is dropped: give it the
+		 * record as it would have written it.
+		 */
+		void *v1;
+
+		if (record_v1(rec, len, &v1, &copy_len) < 0)
+			return err;
+		copy = v1;
+		r.buf = (uintptr_t)copy;
+		r.buf_len = (uint32_t)copy_len;
+		err = agent_ioctl(fd, KBITS_AGENT_IOC_IMPORT_JOB, &r);
+		if (!err)
+			*older = true;
+	}
+	if (err == -EINVAL && (flags & KBITS_RECORD_ERROR_HTTP)) {
+		/*
+		 * A module older than KBITS_RECORD_ERROR_HTTP refuses the
+		 * flag: give it the record without it, whose status then
+		 * reads as a bare code.
+		 */
+		if (!copy) {
+			copy = malloc(len);
+			if (!copy)
+				return -ENOMEM;
+			memcpy(copy, rec, len);
+		}
+		copy->flags &= ~KBITS_RECORD_ERROR_HTTP;
+		r.buf = (uintptr_t)copy;
+		r.buf_len = (uint32_t)copy_len;
+		err = agent_ioctl(fd, KBITS_AGENT_IOC_IMPORT_JOB, &r);
+		if (!err)
+			*older = true;
+	}
 	free(copy);
 	return err;
 }

@@ -226,14 +226,16 @@ const char *local_base(const char *local);
 struct place_file {
 	const char *local;
 	bool completed;
+	uint32_t mode;		/* its mode once placed (GET_FILE's); 0: the temporary's 0600 */
 };
 
 /*
  * Completing a job: in one owner child (see owner_fork()), relative to each
- * file's directory fd, moves the temporaries of the completed files to their
- * local names and removes the others'.  0, or the negative errno of the first
- * move that failed (the files moved before it stay moved); -ETIMEDOUT when
- * the child did not finish in time (it is killed).
+ * file's directory fd, gives the temporaries of the completed files their
+ * modes (fchmod) and moves them to their local names, and removes the
+ * others'.  0, or the negative errno of the first move that failed (the
+ * files moved before it stay moved); -ETIMEDOUT when the child did not
+ * finish in time (it is killed).
  */
 int place_files(const struct owner *o, const struct job_ns *ns, const struct kbits_guid *id,
 		const struct place_file *files, size_t n);
@@ -372,7 +374,11 @@ struct net_settings {
 	bool dynamic;		/* KBITS_JOB_DYNAMIC_CONTENT */
 };
 
-/* In the daemon, once: curl_global_init(). */
+/*
+ * In the daemon, once: curl_global_init(), and libcrypto's SHA-256 fetched
+ * (before any worker enters a job's root, where OpenSSL's files may not be).
+ * 0, or a negative errno after logging which failed.
+ */
 int transfer_global_init(void);
 void transfer_global_cleanup(void);
 
@@ -383,11 +389,15 @@ void net_settings_release(struct net_settings *ns);
 /*
  * In the worker, as the owner: transfers file @index of job @id (the
  * source, then its temporary, then the bytes; fsync'd when complete),
- * reporting with worker_progress().
+ * reporting with worker_progress().  With @sha256 (the file's expected
+ * digest; NULL: none) the whole temporary is hashed once it is complete: on
+ * a mismatch it is removed and the file fails (LOCAL_FILE, EBADMSG), never
+ * reported complete.
  */
 enum xfer_result transfer_file(const struct kbits_guid *id, uid_t owner, uint32_t index,
-			       const struct kbits_file *f, const struct net_settings *ns,
-			       const struct file_validator *val, struct xfer_error *err);
+			       const struct kbits_file *f, const uint8_t *sha256,
+			       const struct net_settings *ns, const struct file_validator *val,
+			       struct xfer_error *err);
 
 /* ---------------------------------------------------------------- worker.c */
 
@@ -441,6 +451,7 @@ struct worker_job {
 	const struct owner *owner;
 	const struct job_ns *jns;	/* where: the job's namespaces */
 	const struct kbits_file *files;
+	const struct kbits_file_attrs *attrs;	/* one per file: its SHA-256 */
 	const struct file_validator *vals;	/* one per file, from the store */
 	size_t nfiles;
 	const struct net_settings *ns;

@@ -205,8 +205,7 @@ int main(int argc, char **argv)
 		kbits_unref(m);
 		return 1;
 	}
-	if (transfer_global_init() < 0) {
-		log_msg(LOG_ERR, "cannot initialise libcurl");
+	if (transfer_global_init() < 0) {	/* it said why */
 		close(sfd);
 		kbits_unref(m);
 		return 1;

@@ -6,6 +6,10 @@
  * name a restarted kbitsd finds again.  The local name appears only when the
  * job's user completes the job.
  *
+ * A temporary is 0600 while it is written; placing gives it the file's
+ * mode (0666 & ~ the umask of who added it, as the kernel recorded it) just
+ * before the rename, so that nobody else reads a file before it is whole.
+ *
  * Placing and removing them happens in an owner child (owner_fork(), in
  * the job's namespaces), with renameat() and unlinkat() relative to an fd of
  * each file's directory, so that nothing follows a symlink a user put in
@@ -59,6 +63,26 @@ struct place_msg {
 
 enum place_op { PLACE_FILES, REMOVE_TEMPS };
 
+/*
+ * Temporary @tmp gets @mode (0: it keeps its 0600).  Opened without
+ * following a symlink or blocking on a FIFO; no temporary (an earlier,
+ * failed completion moved it) is for the rename to see.  0 or an errno.
+ */
+static int set_mode(int dfd, const char *tmp, uint32_t mode)
+{
+	int fd, err = 0;
+
+	if (!mode)
+		return 0;
+	fd = openat(dfd, tmp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : errno;
+	if (fchmod(fd, (mode_t)(mode & 0777)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
 /* In the child, as the owner: file @i's temporary. */
 static int child_one(const struct kbits_guid *id, uint32_t i, const struct place_file *f,
 		     enum place_op op)
@@ -81,7 +105,8 @@ static int child_one(const struct kbits_guid *id, uint32_t i, const struct place
 	}
 	temp_name(id, i, tmp);
 	if (op == PLACE_FILES && f->completed) {
-		if (renameat(dfd, tmp, dfd, base) < 0) {
+		err = set_mode(dfd, tmp, f->mode);
+		if (!err && renameat(dfd, tmp, dfd, base) < 0) {
 			err = errno;
 			/* no temporary: an earlier, failed completion moved it */
 			if (err == ENOENT && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0)

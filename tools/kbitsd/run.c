@@ -45,6 +45,27 @@ struct slot *slot_find(struct agent *a, const struct kbits_guid *id)
 	return NULL;
 }
 
+int job_file_attrs(struct kbits_job *j, size_t n, struct kbits_file_attrs **out)
+{
+	struct kbits_file_attrs *v = calloc(n ? n : 1, sizeof(*v));
+	size_t i;
+	int err;
+
+	*out = NULL;
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		v[i].size = sizeof(v[i]);
+		err = kbits_job_get_file_attrs(j, (uint32_t)i, &v[i]);
+		if (err < 0) {
+			free(v);
+			return err;
+		}
+	}
+	*out = v;
+	return 0;
+}
+
 void job_final_error(struct agent *a, const struct kbits_guid *id, const struct xfer_error *e)
 {
 	int err = afd_error(a->fd, id, e, false);
@@ -163,6 +184,7 @@ static void slot_free(struct slot *s)
 	free(s->vals);
 	job_ns_close(&s->jns);
 	net_settings_release(&s->ns);
+	free(s->attrs);
 	kbits_files_free(s->files, s->nfiles);
 	owner_release(&s->o);
 	kbits_job_unref(s->j);
@@ -174,7 +196,7 @@ static int worker_begin(struct agent *a, struct slot *s, struct xfer_error *xe)
 {
 	struct worker_job wj = {
 		.id = s->p.id, .owner = &s->o, .jns = &s->jns, .ns = &s->ns,
-		.files = s->files, .nfiles = s->nfiles,
+		.files = s->files, .attrs = s->attrs, .nfiles = s->nfiles,
 	};
 	const char *ns_failed;
 	int err;
@@ -285,6 +307,8 @@ bool slot_start(struct agent *a, const struct pending *p)
 	}
 	if (!err)
 		err = kbits_job_get_files(s->j, &s->files, &s->nfiles);
+	if (!err)
+		err = job_file_attrs(s->j, s->nfiles, &s->attrs);
 	if (!err)
 		err = net_settings_read(s->j, &s->ns);
 	if (!err)
@@ -468,9 +492,13 @@ static bool transferred(struct agent *a, struct slot *s)
 	}
 	/* files were added while it was transferred: those too */
 	kbits_files_free(s->files, s->nfiles);
+	free(s->attrs);
 	s->files = NULL;
+	s->attrs = NULL;
 	s->nfiles = 0;
 	err = kbits_job_get_files(s->j, &s->files, &s->nfiles);
+	if (!err)
+		err = job_file_attrs(s->j, s->nfiles, &s->attrs);
 	if (err < 0) {
 		log_job(LOG_ERR, &s->p.id, "cannot read its files: %s", strerror(-err));
 		return true;

@@ -19,6 +19,13 @@
  * content flag a response with neither a length nor ranges is an error; with
  * it, such a file is never resumed.
  *
+ * A file with an expected SHA-256 (KBITS_FILE_SHA256) is hashed once it is
+ * complete and fsync'd: the whole temporary, read from byte 0, so that a
+ * resumed file's bytes of earlier runs are checked as well as this run's,
+ * and what is checked is what will be placed.  On a mismatch the temporary
+ * is removed (a resume fetches the file again from byte 0) and the file
+ * fails with a final error; it is never reported complete.
+ *
  * Nothing here may block for good on a file a user chose: the source is
  * opened O_NONBLOCK (a FIFO opens at once) and refused unless it is a
  * regular file; the temporary is created O_EXCL | O_NOFOLLOW, or reused
@@ -42,19 +49,38 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "config.h"
 #include "kbitsd.h"
 
 #define COPY_CHUNK	(128 * 1024)
 
+/*
+ * SHA-256, fetched once in the daemon: a worker inherits it, and never has
+ * to load a provider or read OpenSSL's configuration in a job's root.
+ */
+static EVP_MD *sha256_md;
+
 int transfer_global_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -ENOMEM;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_msg(LOG_ERR, "cannot initialise libcurl");
+		return -ENOMEM;
+	}
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (!sha256_md) {
+		log_msg(LOG_ERR, "libcrypto has no SHA-256 (EVP_MD_fetch failed)");
+		curl_global_cleanup();
+		return -ENOSYS;
+	}
+	return 0;
 }
 
 void transfer_global_cleanup(void)
 {
+	EVP_MD_free(sha256_md);
+	sha256_md = NULL;
 	curl_global_cleanup();
 }
 
@@ -131,7 +157,9 @@ struct xfer {
 	bool dynamic;		/* KBITS_JOB_DYNAMIC_CONTENT: never resumed */
 	const struct file_validator *old;	/* of the temporary's bytes */
 	struct file_validator cur;	/* of this response, or the source */
-	int fd;			/* the temporary */
+	int fd;			/* the temporary, read-write (its digest is read back) */
+	int dfd;		/* its directory */
+	char name[TEMP_NAME_MAX];	/* its name there */
 	uint64_t offset;	/* bytes of the file before this response's */
 	uint64_t written;	/* this response's bytes in the temporary */
 	uint64_t total;		/* or KBITS_SIZE_UNKNOWN */
@@ -899,7 +927,7 @@ static int reuse_temp(struct xfer *x, int dfd, const char *name)
 	struct stat st;
 	int fd, fl;
 
-	fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd >= 0) {
@@ -924,12 +952,13 @@ static int reuse_temp(struct xfer *x, int dfd, const char *name)
 
 /*
  * Opens (or creates, mode 0600) file @index's temporary in @local's
- * directory; its size is where to go on.
+ * directory; its size is where to go on.  The directory's fd stays open
+ * (x->dfd), for removing a temporary whose digest is wrong.
  */
 static enum xfer_result open_temp(struct xfer *x, const struct kbits_guid *id,
 				  const char *local, struct xfer_error *err)
 {
-	char name[TEMP_NAME_MAX];
+	char *name = x->name;
 	char *dir = local_dir(local);
 	int dfd, e;
 
@@ -947,20 +976,99 @@ static enum xfer_result open_temp(struct xfer *x, const struct kbits_guid *id,
 	temp_name(id, x->index, name);
 	e = reuse_temp(x, dfd, name);
 	if (e == 0) {
-		x->fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		x->fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 			       O_NOCTTY | O_CLOEXEC, 0600);
 		e = x->fd < 0 ? -errno : 0;
 		x->offset = 0;
 	}
-	close(dfd);
 	if (e < 0) {
+		close(dfd);
 		xfer_fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
 		     "cannot create %s/%s: %s", dir, name, strerror(-e));
 		free(dir);
 		return XFER_FAILED;
 	}
+	x->dfd = dfd;
 	free(dir);
 	return XFER_DONE;
+}
+
+static void hex_digest(const uint8_t d[KBITS_SHA256_SIZE], char out[2 * KBITS_SHA256_SIZE + 1])
+{
+	size_t i;
+
+	for (i = 0; i < KBITS_SHA256_SIZE; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The SHA-256 of the whole temporary, from byte 0: 0 or a negative errno. */
+static int hash_temp(struct xfer *x, uint8_t out[KBITS_SHA256_SIZE])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char *buf = malloc(COPY_CHUNK);
+	unsigned int len = 0;
+	uint64_t off = 0;
+	int err = -ENOMEM;
+
+	if (!ctx || !buf || !EVP_DigestInit_ex(ctx, sha256_md, NULL))
+		goto out;
+	for (;;) {
+		ssize_t n = pread(x->fd, buf, COPY_CHUNK, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
+			goto out;
+		off += (uint64_t)n;
+		/* a heartbeat: hashing a large file takes a while */
+		report(x, false, false);
+	}
+	if (EVP_DigestFinal_ex(ctx, out, &len) && len == KBITS_SHA256_SIZE)
+		err = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	return err;
+}
+
+/*
+ * The complete temporary against the expected @sha256.  A mismatch removes
+ * it (or, failing that, empties it), so that nothing of that version is
+ * placed or resumed, and is a final error.
+ */
+static enum xfer_result check_sha256(struct xfer *x, const uint8_t *sha256,
+				     struct xfer_error *err)
+{
+	char want[2 * KBITS_SHA256_SIZE + 1], got[2 * KBITS_SHA256_SIZE + 1];
+	uint8_t d[KBITS_SHA256_SIZE];
+	int e = hash_temp(x, d);
+	bool gone;
+
+	if (e == -ENOMEM)
+		return xfer_fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, x->index,
+			    "out of memory");
+	if (e < 0)
+		return xfer_fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, -e, x->index,
+			    "cannot read the temporary file back: %s", strerror(-e));
+	if (!memcmp(d, sha256, KBITS_SHA256_SIZE))
+		return XFER_DONE;
+	/* none of its bytes may be resumed: emptied when it cannot be removed */
+	gone = unlinkat(x->dfd, x->name, 0) == 0 || errno == ENOENT || ftruncate(x->fd, 0) == 0;
+	/* the user sees it start over: progress 0 */
+	x->offset = 0;
+	x->written = 0;
+	x->fresh = true;
+	hex_digest(sha256, want);
+	hex_digest(d, got);
+	return xfer_fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, EBADMSG, x->index,
+		    "SHA-256 mismatch: expected %s, got %s%s", want, got,
+		    gone ? "" : " (the temporary file could not be removed)");
 }
 
 static bool is_http(const char *remote)
@@ -969,12 +1077,13 @@ static bool is_http(const char *remote)
 }
 
 enum xfer_result transfer_file(const struct kbits_guid *id, uid_t owner, uint32_t index,
-			       const struct kbits_file *f, const struct net_settings *ns,
-			       const struct file_validator *val, struct xfer_error *err)
+			       const struct kbits_file *f, const uint8_t *sha256,
+			       const struct net_settings *ns, const struct file_validator *val,
+			       struct xfer_error *err)
 {
 	struct xfer x = {
-		.index = index, .owner = owner, .fd = -1, .total = KBITS_SIZE_UNKNOWN,
-		.dynamic = ns->dynamic, .old = val,
+		.index = index, .owner = owner, .fd = -1, .dfd = -1,
+		.total = KBITS_SIZE_UNKNOWN, .dynamic = ns->dynamic, .old = val,
 	};
 	bool http = is_http(f->remote_name);
 	enum xfer_result r = XFER_DONE;
@@ -1005,12 +1114,16 @@ enum xfer_result transfer_file(const struct kbits_guid *id, uid_t owner, uint32_
 	if (r == XFER_DONE && fsync(x.fd) < 0)
 		r = xfer_fail(err, false, KBITS_ERROR_CONTEXT_LOCAL_FILE, errno, index,
 			 "cannot write the temporary file: %s", strerror(errno));
+	if (r == XFER_DONE && sha256)
+		r = check_sha256(&x, sha256, err);
 	if (r == XFER_DONE)
 		report(&x, true, true);
 	else if (x.fd >= 0)
 		report(&x, false, true);	/* keep what came before the error */
 	if (x.fd >= 0)
 		close(x.fd);
+	if (x.dfd >= 0)
+		close(x.dfd);
 	if (src >= 0)
 		close(src);
 	return r;

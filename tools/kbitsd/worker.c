@@ -309,10 +309,13 @@ static void __attribute__((noreturn)) worker_main(const struct worker_job *job)
 
 	out.sock = -1;
 	for (i = 0; i < job->nfiles; i++) {
+		const struct kbits_file_attrs *fa = &job->attrs[i];
+
 		if (job->files[i].completed)
 			continue;
-		m.result = transfer_file(&job->id, job->owner->uid, (uint32_t)i,
-					 &job->files[i], job->ns, &job->vals[i], &m.error);
+		m.result = transfer_file(&job->id, job->owner->uid, (uint32_t)i, &job->files[i],
+					 (fa->flags & KBITS_FILE_SHA256) ? fa->sha256 : NULL,
+					 job->ns, &job->vals[i], &m.error);
 		if (m.result != XFER_DONE)
 			break;
 	}
