@@ -3,7 +3,9 @@
  * jobctl: drives kbits jobs for kbitsd's tests, through libkbits.
  *
  *   jobctl create NAME [upload]        prints the new job's GUID
- *   jobctl add GUID REMOTE LOCAL
+ *   jobctl add GUID REMOTE LOCAL [SHA256]
+ *                                      SHA256: the file's expected digest,
+ *                                      64 hex digits
  *   jobctl set GUID priority|retry|timeout VALUE
  *   jobctl set GUID proxy LIST         KBITS_PROXY_OVERRIDE with LIST
  *   jobctl set GUID headers TEXT       custom HTTP headers ("\r\n" between)
@@ -14,6 +16,9 @@
  *   jobctl error GUID                  prints "CONTEXT CODE FILE TEXT"
  *   jobctl errflags GUID               prints "CONTEXT CODE FLAGS" (2: KBITS_ERROR_HTTP)
  *   jobctl files GUID                  prints "INDEX TOTAL DONE COMPLETED" per file
+ *   jobctl attrs GUID                  prints "INDEX FLAGS MODE SHA256" per file
+ *                                      (MODE in octal; SHA256 "-" without
+ *                                      KBITS_FILE_SHA256)
  *   jobctl wait GUID STATE[,STATE...] SECONDS
  *                                      waits for one of the states; prints it
  *   jobctl poll GUID...                prints "STATE BYTES" per job, in one
@@ -28,6 +33,7 @@
  *
  * Exit status: 0 ok, 1 the call failed (its errno name on stderr), 2 usage.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -47,7 +53,7 @@ static int fail(const char *what, int err)
 static int usage(void)
 {
 	fputs("usage: jobctl create|add|set|resume|suspend|cancel|take|complete|state|owner|"
-	      "error|errflags|files|wait|poll|session ...\n", stderr);
+	      "error|errflags|files|attrs|wait|poll|session ...\n", stderr);
 	return 2;
 }
 
@@ -62,6 +68,24 @@ static int get(struct kbits **m, const char *s, struct kbits_job **j)
 	if (err < 0)
 		return err;
 	return kbits_get_job(*m, &id, j);
+}
+
+/* 64 hex digits into @out: 0 or -EINVAL. */
+static int parse_sha256(const char *s, uint8_t out[KBITS_SHA256_SIZE])
+{
+	size_t i;
+
+	if (strlen(s) != 2 * KBITS_SHA256_SIZE)
+		return -EINVAL;
+	for (i = 0; i < KBITS_SHA256_SIZE; i++) {
+		unsigned int b;
+
+		if (sscanf(s + 2 * i, "%2x", &b) != 1 || !isxdigit((unsigned char)s[2 * i]) ||
+		    !isxdigit((unsigned char)s[2 * i + 1]))
+			return -EINVAL;
+		out[i] = (uint8_t)b;
+	}
+	return 0;
 }
 
 static bool in_list(const char *list, const char *name)
@@ -192,6 +216,12 @@ static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
 		return fail("get job", err);
 	if (!strcmp(cmd, "add") && argc == 5) {
 		err = kbits_job_add_file(*j, argv[3], argv[4]);
+	} else if (!strcmp(cmd, "add") && argc == 6) {
+		uint8_t d[KBITS_SHA256_SIZE];
+
+		if (parse_sha256(argv[5], d) < 0)
+			return usage();
+		err = kbits_job_add_file_sha256(*j, argv[3], argv[4], d);
 	} else if (!strcmp(cmd, "set") && argc == 5) {
 		unsigned long v = strtoul(argv[4], NULL, 0);
 
@@ -265,6 +295,25 @@ static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
 			       (unsigned long long)f[i].bytes_transferred, f[i].completed);
 		if (!err)
 			kbits_files_free(f, n);
+	} else if (!strcmp(cmd, "attrs") && argc == 3) {
+		struct kbits_file_attrs fa;
+		uint32_t i;
+		size_t k;
+
+		for (i = 0;; i++) {
+			memset(&fa, 0, sizeof(fa));
+			fa.size = sizeof(fa);
+			err = kbits_job_get_file_attrs(*j, i, &fa);
+			if (err < 0)
+				break;
+			printf("%u %u %04o ", (unsigned int)i, (unsigned int)fa.flags,
+			       (unsigned int)fa.mode);
+			for (k = 0; k < KBITS_SHA256_SIZE && (fa.flags & KBITS_FILE_SHA256); k++)
+				printf("%02x", fa.sha256[k]);
+			printf("%s\n", (fa.flags & KBITS_FILE_SHA256) ? "" : "-");
+		}
+		if (err == -ENXIO)	/* past the last file */
+			err = 0;
 	} else if (!strcmp(cmd, "wait") && argc == 5) {
 		time_t end = time(NULL) + atoi(argv[4]);
 

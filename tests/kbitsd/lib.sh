@@ -33,6 +33,14 @@ make_users() {
 }
 as_alice() { setpriv --reuid=alice --regid=alice --init-groups "$@"; }
 jc() { as_alice "$JOBCTL" "$@"; }
+# jc_umask MASK ARGS...: jc with umask MASK (ADD_FILES records the adder's)
+jc_umask() {
+	local m=$1
+	shift
+	as_alice sh -c 'umask "$1"; shift; exec "$@"' sh "$m" "$JOBCTL" "$@"
+}
+# sha256_of FILE: its SHA-256, 64 hex digits
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 # --------------------------------------------------------------- kbitsd
 
