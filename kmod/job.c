@@ -1169,12 +1169,19 @@ static bool kbits_is_owner_here(const struct kbits_job *job)
 	       (!job->net || kbits_job_here(job));
 }
 
-/*
- * May the caller have @job?  Its owner may (kbits_is_owner_here()), and so
- * may an administrator over it (kbits_admin_over()).  The job's lock is
- * held: TAKE_OWNERSHIP changes what this looks at.
+/**
+ * kbits_may_get() - May the caller have a job?
+ * @job: the job, its lock held.
+ * @audit: a refusal is worth an audit record (the caller asked for it).
+ *
+ * Its owner may (kbits_is_owner_here()), and so may an administrator over it
+ * (kbits_admin_over()).  GET_JOB asks this; so does SET_NOTIFY_CMD, whose
+ * command runs as the owner, of whoever holds the fd now.
+ *
+ * Context: @job->lock held: TAKE_OWNERSHIP changes what this looks at.
+ * Return: true when the caller may, false otherwise.
  */
-static bool kbits_may_get(const struct kbits_job *job, bool audit)
+bool kbits_may_get(const struct kbits_job *job, bool audit)
 {
 	return kbits_is_owner_here(job) || kbits_admin_over(job, audit);
 }

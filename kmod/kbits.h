@@ -333,6 +333,7 @@ long kbits_job_set_proxy(struct kbits_job_fd *jf,
 bool kbits_http_headers_ok(const char *headers);
 
 /* files.c: a job's files and progress */
+bool kbits_may_get(const struct kbits_job *job, bool audit);
 bool kbits_notify_cmd_ok(const char *cmd, size_t len);
 long kbits_job_get_notify_cmd(struct kbits_job_fd *jf,
 			      struct kbits_job_string __user *uarg);

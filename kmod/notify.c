@@ -105,15 +105,18 @@ long kbits_job_get_notify_cmd(struct kbits_job_fd *jf,
  * (kbits_notify_cmd_ok()), or @len 0 to remove it.
  *
  * The command is copied once and checked before the job's lock is taken.  It
- * runs as the job's owner: TAKE_OWNERSHIP removes it, so that no command one
- * owner set runs as the next.
+ * runs as the job's owner, so holding the fd is not enough, unlike the other
+ * settings: the caller must be one who may get the job now (its owner where
+ * the job is, or an administrator over it: kbits_may_get()), not another
+ * user the owner handed an fd to.  TAKE_OWNERSHIP removes it, so that no
+ * command one owner set runs as the next.
  *
  * Context: Process context; may sleep.  Takes the job's lock, not across the
  * copy from userspace.
  * Return: 0; -EINVAL for a nonzero reserved field or a malformed command;
  * -ENAMETOOLONG past KBITS_NOTIFY_CMD_MAX; -EACCES when @jf is revoked;
- * -EBADFD when the job is final; -ENOMEM; kbits_copy_args()'s errors and
- * -EFAULT.
+ * -EPERM when the caller may not get the job; -EBADFD when the job is final;
+ * -ENOMEM; kbits_copy_args()'s errors and -EFAULT.
  */
 long kbits_job_set_notify_cmd(struct kbits_job_fd *jf,
 			      struct kbits_job_string __user *uarg)
@@ -150,6 +153,8 @@ long kbits_job_set_notify_cmd(struct kbits_job_fd *jf,
 	err = kbits_job_fd_check(jf);
 	if (err) {
 		/* revoked */
+	} else if (!kbits_may_get(job, true)) {
+		err = -EPERM;
 	} else if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
 	} else {

@@ -210,12 +210,12 @@ static const int expected[NR_CALLERS][NR_OPS] = {
 		AGENT_NOTTY },
 	[C_USERNS_FD] = {
 		OK, ACCES, NOLIST, NOLIST, PERM,
-		GETS_OK, SETS_OK, OK, OK,
+		GETS_OK, SETS_OK, OK, PERM,	/* not who may get it */
 		OK, OK, OK, OK, OK, PERM,
 		AGENT_NOTTY },
 	[C_RECEIVED] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
-		GETS_OK, SETS_OK, OK, OK,
+		GETS_OK, SETS_OK, OK, PERM,	/* not who may get it */
 		OK, OK, OK, OK, OK, PERM,
 		AGENT_NOTTY },
 	[C_FORKED] = {
@@ -225,7 +225,7 @@ static const int expected[NR_CALLERS][NR_OPS] = {
 		AGENT_NOTTY },
 	[C_NOCAP_ROOT] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
-		GETS_OK, SETS_OK, OK, OK,
+		GETS_OK, SETS_OK, OK, PERM,	/* not who may get it */
 		OK, OK, OK, OK, OK, PERM,
 		AGENT_NOTTY },
 	[C_NEW_OWNER] = {
@@ -245,7 +245,7 @@ static const int expected[NR_CALLERS][NR_OPS] = {
 		AGENT_NOTTY },
 	[C_CT_OWN_JOB] = {
 		OK, ACCES, NOLIST, NOLIST, PERM,
-		GETS_OK, SETS_OK, OK, OK,
+		GETS_OK, SETS_OK, OK, PERM,	/* not who may get it */
 		OK, OK, OK, OK, OK, PERM,
 		AGENT_NOTTY },
 	[C_CT_HOST_JOB] = {

@@ -359,7 +359,9 @@ struct kbits_job_proxy {
  * in its environment (see docs/uapi.md).  Its bytes are the arguments, each
  * ended by a NUL, as /proc/<pid>/cmdline has them: the first, the program,
  * an absolute path; each UTF-8; at most KBITS_NOTIFY_CMD_MAX bytes, NULs
- * included.  SET with @len 0 removes it; TAKE_OWNERSHIP removes it too.
+ * included.  SET needs a caller who may get the job now (GET_JOB's rule;
+ * else -EPERM), not only its fd.  SET with @len 0 removes it;
+ * TAKE_OWNERSHIP removes it too.
  * GET writes @len bytes, the NULs included (no NUL added), and their
  * count to @len; -ENODATA when the job has none; -ERANGE, with the count,
  * when @len (in) is smaller.
