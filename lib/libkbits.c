@@ -691,6 +691,87 @@ int kbits_job_set_http_headers(struct kbits_job *j, const char *headers)
 				    KBITS_HTTP_HEADERS_MAX);
 }
 
+int kbits_job_set_notify_cmd(struct kbits_job *j, const char *const *argv)
+{
+	struct kbits_job_string s;
+	size_t len = 0, i;
+	char *buf, *p;
+	int err;
+
+	if (!j)
+		return -EINVAL;
+	for (i = 0; argv && argv[i]; i++) {
+		len += strlen(argv[i]) + 1;
+		if (len > KBITS_NOTIFY_CMD_MAX)
+			return -ENAMETOOLONG;
+	}
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0, p = buf; argv && argv[i]; i++)
+		p = stpcpy(p, argv[i]) + 1;
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.len = (uint32_t)len;
+	s.buf = (uintptr_t)buf;
+	err = kbits_ioctl(j->fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &s);
+	free(buf);
+	return err;
+}
+
+int kbits_job_get_notify_cmd(struct kbits_job *j, char ***argv)
+{
+	struct kbits_job_string s;
+	char *buf, **v;
+	size_t n = 0, i, k;
+	int err;
+
+	if (!j || !argv)
+		return -EINVAL;
+	/* at most KBITS_NOTIFY_CMD_MAX bytes: one buffer always holds it */
+	buf = malloc(KBITS_NOTIFY_CMD_MAX);
+	if (!buf)
+		return -ENOMEM;
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.len = KBITS_NOTIFY_CMD_MAX;
+	s.buf = (uintptr_t)buf;
+	err = kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, &s);
+	if (!err && (!s.len || s.len > KBITS_NOTIFY_CMD_MAX || buf[s.len - 1]))
+		err = -EIO;	/* not what the kernel gives */
+	if (err) {
+		free(buf);
+		return err;
+	}
+	for (i = 0; i < s.len; i++)
+		n += !buf[i];
+	v = calloc(n + 1, sizeof(*v));
+	if (!v) {
+		free(buf);
+		return -ENOMEM;
+	}
+	for (i = 0, k = 0; k < n; i += strlen(buf + i) + 1, k++) {
+		v[k] = strdup(buf + i);
+		if (!v[k]) {
+			kbits_strv_free(v);
+			free(buf);
+			return -ENOMEM;
+		}
+	}
+	free(buf);
+	*argv = v;
+	return 0;
+}
+
+void kbits_strv_free(char **strv)
+{
+	size_t i;
+
+	for (i = 0; strv && strv[i]; i++)
+		free(strv[i]);
+	free(strv);
+}
+
 int kbits_job_set_proxy(struct kbits_job *j, enum kbits_proxy_usage usage, const char *list,
 			const char *bypass)
 {

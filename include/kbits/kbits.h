@@ -183,6 +183,24 @@ int kbits_job_get_proxy(struct kbits_job *j, enum kbits_proxy_usage *usage,
  */
 int kbits_job_set_http_headers(struct kbits_job *j, const char *headers);
 int kbits_job_get_http_headers(struct kbits_job *j, char **out);
+/*
+ * The notify command (BITS: SetNotifyCmdLine): a program and its
+ * arguments that kbitsd runs, as the job's owner and without a shell, when
+ * the job becomes TRANSFERRED or ERROR and its notify flags ask for that
+ * event, with KBITS_JOB_ID and KBITS_JOB_STATE in its environment (see
+ * libkbits(3)).  Set: @argv is NULL-terminated, argv[0] an absolute path,
+ * each argument UTF-8, all of them with their NULs at most
+ * KBITS_NOTIFY_CMD_MAX bytes (-ENAMETOOLONG); NULL or an empty @argv
+ * removes it; -EPERM when the caller holds the job's fd but is neither its
+ * owner nor an administrator over it (the command runs as the owner).  Get:
+ * *argv, NULL-terminated, to free with kbits_strv_free(); -ENODATA when
+ * the job has none.  TAKE_OWNERSHIP removes it.  -ENOTTY from a module
+ * older than notify commands.  Since LIBKBITS_0.6.
+ */
+int kbits_job_set_notify_cmd(struct kbits_job *j, const char *const *argv);
+int kbits_job_get_notify_cmd(struct kbits_job *j, char ***argv);
+/* Frees a NULL-terminated array of strings and each of them; NULL is fine. */
+void kbits_strv_free(char **strv);
 
 /*
  * All of a job's settings and times in one call (one GET_ATTR ioctl), and

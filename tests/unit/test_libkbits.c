@@ -998,6 +998,20 @@ START_TEST(add_file_sha256_args)
 }
 END_TEST
 
+/* The notify command's calls: a NULL handle or out pointer is -EINVAL; NULL frees nothing. */
+START_TEST(notify_cmd_args)
+{
+	const char *const argv[] = { "/bin/true", NULL };
+	char **out = (char **)1;
+
+	ck_assert_int_eq(kbits_job_set_notify_cmd(NULL, argv), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_notify_cmd(NULL, NULL), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_notify_cmd(NULL, &out), -EINVAL);
+	ck_assert_ptr_eq(out, (char **)1);
+	kbits_strv_free(NULL);
+}
+END_TEST
+
 /*
  * kbits_job_get_file_attrs: -EINVAL for a NULL handle or struct and for a
  * size below version 0, and nothing written when it fails.
@@ -1101,6 +1115,7 @@ static Suite *libkbits_suite(void)
 
 	tc = tcase_create("LIBKBITS_0.6");
 	tcase_add_test(tc, add_file_sha256_args);
+	tcase_add_test(tc, notify_cmd_args);
 	tcase_add_test(tc, file_attrs_args);
 	tcase_add_test(tc, symbols_0_6);
 	suite_add_tcase(s, tc);
