@@ -472,7 +472,8 @@ int read_file_attrs(struct kbits_job *j, size_t n, struct kbits_file_attrs **out
 	a = calloc(n, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
-	for (i = 0; i < n && i <= UINT32_MAX; i++) {
+	/* n came from kbits_job_get_files(): at most a u32's files_total */
+	for (i = 0; i < n; i++) {
 		a[i].size = sizeof(a[i]);
 		err = kbits_job_get_file_attrs(j, (uint32_t)i, &a[i]);
 		if (err == -ENXIO) {
