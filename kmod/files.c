@@ -6,6 +6,7 @@
  */
 #include <linux/fs.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -30,15 +31,17 @@ static void kbits_file_free(struct kbits_file *f)
  *
  * Leaves the job without files.
  *
- * Context: Any context that may free; no lock needed, as nothing else can reach
- * @job.
+ * Context: Process context; may sleep.  No lock needed, as nothing else can
+ * reach @job.
  */
 void kbits_job_free_files(struct kbits_job *job)
 {
 	u32 i;
 
-	for (i = 0; i < job->nr_files; i++)
+	for (i = 0; i < job->nr_files; i++) {
 		kbits_file_free(&job->files[i]);
+		cond_resched();	/* an imported job may have 65536 files */
+	}
 	kvfree(job->files);
 	job->files = NULL;
 	job->nr_files = 0;

@@ -626,6 +626,14 @@ static void kbits_record_versions_test(struct kunit *test)
 	}
 	kbits_job_put(job);
 
+	/* version 1 had no digests: a file that says it has one is forged */
+	kb_rec_init(&rec);
+	kb_rec_v1(&rec, KBITS_JOB_RECORD_SIZE_VER2);
+	rec.f[0].flags = KBITS_FILE_SHA256;
+	buf = kb_rec_encode(test, &rec, &len);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(kbits_record_parse(buf, len, &r)),
+			(long)-EINVAL);
+
 	kb_rec_init(&rec);
 	kb_rec_v1(&rec, KBITS_JOB_RECORD_SIZE_VER1);
 	rec.str[5] = "A: b";

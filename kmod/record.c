@@ -412,8 +412,12 @@ VISIBLE_IF_KUNIT int kbits_record_files(struct kbits_job *job,
 			return -EINVAL;
 		memset(&rf, 0, sizeof(rf));
 		memcpy(&rf, src, file_size);
-		if (file_size == KBITS_RECORD_FILE_SIZE_VER0)
+		/* version 1's files had no mode, and no digest to flag */
+		if (file_size == KBITS_RECORD_FILE_SIZE_VER0) {
 			rf.mode = KBITS_RECORD_V1_FILE_MODE;
+			if (rf.flags & KBITS_FILE_SHA256)
+				return -EINVAL;
+		}
 		done = rf.flags & KBITS_FILE_COMPLETED;
 		if ((rf.flags & ~(KBITS_FILE_COMPLETED | KBITS_FILE_SHA256)) ||
 		    rf.reserved || rf.reserved2 || (rf.mode & ~0666) ||
