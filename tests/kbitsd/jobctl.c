@@ -9,6 +9,7 @@
  *   jobctl set GUID priority|retry|timeout VALUE
  *   jobctl set GUID proxy LIST         KBITS_PROXY_OVERRIDE with LIST
  *   jobctl set GUID headers TEXT       custom HTTP headers ("\r\n" between)
+ *   jobctl set GUID notifycmd PROGRAM  the notify command (one argument)
  *   jobctl resume|suspend|cancel|take GUID    (take: TAKE_OWNERSHIP)
  *   jobctl complete GUID               prints 0 or 1 (partial)
  *   jobctl state GUID                  prints the state's name
@@ -39,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,6 +70,19 @@ static int get(struct kbits **m, const char *s, struct kbits_job **j)
 	if (err < 0)
 		return err;
 	return kbits_get_job(*m, &id, j);
+}
+
+/*
+ * The notify command @prog (no arguments), with the raw SET_NOTIFY_CMD:
+ * libkbits has no call for it yet.
+ */
+static int set_notify_cmd(struct kbits_job *j, const char *prog)
+{
+	struct kbits_job_string a = {
+		.size = sizeof(a), .len = (uint32_t)strlen(prog) + 1, .buf = (uintptr_t)prog,
+	};
+
+	return ioctl(kbits_job_fd(j), KBITS_JOB_IOC_SET_NOTIFY_CMD, &a) < 0 ? -errno : 0;
 }
 
 /* 64 hex digits into @out: 0 or -EINVAL. */
@@ -229,6 +244,8 @@ static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
 			err = kbits_job_set_proxy(*j, KBITS_PROXY_OVERRIDE, argv[4], NULL);
 		else if (!strcmp(argv[3], "headers"))
 			err = kbits_job_set_http_headers(*j, argv[4]);
+		else if (!strcmp(argv[3], "notifycmd"))
+			err = set_notify_cmd(*j, argv[4]);
 		else if (!strcmp(argv[3], "priority"))
 			err = kbits_job_set_priority(*j, (enum kbits_job_priority)v);
 		else if (!strcmp(argv[3], "retry"))

@@ -657,8 +657,8 @@ static int import_one(void *data, const struct kbits_guid *id, const void *rec, 
 		if (older)
 			log_job(LOG_WARNING, id, "given back to the kernel as an older kbits "
 				"module takes it: without what that module lacks (an HTTP "
-				"status reads as a code; files lose their mode, placed 0600, "
-				"and their SHA-256, not checked)");
+				"status reads as a code; the notify command goes; files lose "
+				"their mode, placed 0600, and their SHA-256, not checked)");
 		else
 			log_job(LOG_DEBUG, id, "given back to the kernel");
 		return 0;

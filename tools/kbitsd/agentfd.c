@@ -168,11 +168,12 @@ int afd_export(int fd, const struct kbits_guid *id, void **buf, size_t *len)
 /*
  * Version-2 record @rec (@len bytes) as version 1, malloc'd into *@out
  * (*@out_len bytes): the header's first KBITS_JOB_RECORD_SIZE_VER2 bytes,
- * the strings as they are, each file's first KBITS_RECORD_FILE_SIZE_VER0
- * bytes (without KBITS_FILE_SHA256) and its names.  The files lose their
- * mode (a module that takes only version 1 places them 0600, as it always
- * did) and their expected SHA-256.  0; -EINVAL when @rec is not a version-2
- * record whose lengths add up; -ENOMEM.
+ * the strings as they are but the notify command, each file's first
+ * KBITS_RECORD_FILE_SIZE_VER0 bytes (without KBITS_FILE_SHA256) and its
+ * names.  The job loses its notify command, and its files their mode (a
+ * module that takes only version 1 places them 0600, as it always did) and
+ * their expected SHA-256: such a module has none of them.  0; -EINVAL when
+ * @rec is not a version-2 record whose lengths add up; -ENOMEM.
  */
 static int record_v1(const void *rec, size_t len, void **out, size_t *out_len)
 {
@@ -194,13 +195,13 @@ static int record_v1(const void *rec, size_t len, void **out, size_t *out_len)
 		return -EINVAL;
 	strings = (uint64_t)h.display_name_len + h.description_len + h.error_text_len +
 		  h.proxy_list_len + h.proxy_bypass_len + h.http_headers_len;
-	if (strings > len - h.header_size)
+	if (strings + h.notify_cmd_len > len - h.header_size)
 		return -EINVAL;
 	hsize = h.header_size;
 	fsize = h.file_size;
-	/* the new length: the files' entries shrink, the rest stays */
+	/* the new length: the notify command goes, the files' entries shrink */
 	total = KBITS_JOB_RECORD_SIZE_VER2 + strings;
-	p += hsize + strings;
+	p += hsize + strings + h.notify_cmd_len;
 	for (i = 0; i < h.nr_files; i++) {
 		if ((size_t)(end - p) < fsize)
 			return -EINVAL;
@@ -223,7 +224,7 @@ static int record_v1(const void *rec, size_t len, void **out, size_t *out_len)
 	q = o + KBITS_JOB_RECORD_SIZE_VER2;
 	p = (const char *)rec + hsize;
 	memcpy(q, p, (size_t)strings);
-	p += strings;
+	p += strings + h.notify_cmd_len;
 	q += strings;
 	for (i = 0; i < h.nr_files; i++) {
 		memcpy(&f, p, fsize0);
