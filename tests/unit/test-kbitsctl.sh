@@ -198,6 +198,25 @@ expect 2 '--headers and --headers-file do not go together' set "$guid" --headers
 expect 1 "set: --headers-file: cannot open $dir/missing: No such file or directory" set "$guid" --headers-file "$dir/missing"
 printf '%08193d' 0 >"$dir/long-headers"
 expect 2 '^kbitsctl: set: --headers-file: not UTF-8, or longer than 8192 bytes$' set "$guid" --headers-file "$dir/long-headers"
+# --notify-cmd CMDLINE: words as sh splits them; shell syntax and unclosed quotes refused
+nc_syntax="^kbitsctl: set: --notify-cmd: '%s' is shell syntax and no shell runs the command: quote it, or run a shell \\('/bin/sh -c \"\\.\\.\\.\"'\\)\$"
+expect 2 "^kbitsctl: set: --notify-cmd: a single quote \\('\\) is not closed\$" set "$guid" --notify-cmd "/bin/echo 'a b"
+expect 2 "^kbitsctl: set: --notify-cmd: a single quote \\('\\) is not closed\$" set "$guid" --notify-cmd "/bin/echo \"it's\"'"
+expect 2 '^kbitsctl: set: --notify-cmd: a double quote \(") is not closed$' set "$guid" --notify-cmd '/bin/echo "a b'
+expect 2 '^kbitsctl: set: --notify-cmd: a double quote \(") is not closed$' set "$guid" --notify-cmd '/bin/echo "a\"'
+expect 2 '^Try .kbitsctl set --help.\.$' set "$guid" --notify-cmd "'"
+for op in '|' '&' ';' '<' '>' '(' ')'; do
+	expect 2 "$(printf "$nc_syntax" "[$op]")" set "$guid" --notify-cmd "/bin/echo a ${op} b"
+done
+expect 2 "$(printf "$nc_syntax" '#')" set "$guid" --notify-cmd '/bin/echo #comment'
+# checked before the GUID's job is looked for, and with the other options
+expect 2 "^kbitsctl: set: --notify-cmd: a single quote \\('\\) is not closed\$" set "$guid" --priority low --notify-cmd "'"
+expect 2 'set: missing the job' set --notify-cmd /bin/true
+expect 0 '' set --help
+stdout_has '^      --notify-cmd CMDLINE      the program \(an absolute path\) and its$'
+stdout_has "by a shell: nothing is expanded; '' removes it\$"
+# transfer does not take it: the job is new, set it with set
+expect 2 "unrecognized option '--notify-cmd=/bin/true'" transfer --notify-cmd=/bin/true /a "$dir/b"
 expect 0 '' set --help
 stdout_has '^      --proxy-usage USAGE'
 stdout_has '^      --headers HEADERS'
@@ -246,7 +265,7 @@ for m in guid display_name type state owner owner_name priority files_total \
 	files_transferred bytes_total bytes_transferred description notify_flags notify \
 	min_retry_delay no_progress_timeout error_count dynamic_content max_download_time \
 	transfer_time creation_time modification_time transfer_completion_time proxy_usage \
-	proxy_list proxy_bypass http_headers error files context code http_status errno \
+	proxy_list proxy_bypass http_headers notify_cmd error files context code http_status errno \
 	file_index remote_name local_name text index completed partial previous_owner \
 	previous_state time gone mode sha256; do
 	n=$((n + 1))
@@ -267,6 +286,11 @@ if [ ! -e /dev/kbits ]; then
 	expect 1 "$hint" monitor
 	expect 1 "$hint" add-file "$guid" /a /b
 	expect 1 "$hint" set "$guid" --priority low
+	# quoting that sh takes, and no words (removal): split, then the module is looked for
+	for c in "/bin/echo 'a b' \"c \\\"d\\\" \\\$HOME\" e\\ f 'g'\\''h' \"\" ''" '' ' ' \
+		"/bin/echo a#b '|' \\; \"<>\" ~ \$x \`y\` *" '/bin/echo trailing\' $'/bin/echo\ta\t'; do
+		expect 1 "$hint" set "$guid" --notify-cmd "$c"
+	done
 	expect 1 "$hint" transfer /a "$dir/b"
 fi
 

@@ -502,6 +502,12 @@ static const char set_help_tail[] =
 	"                                separated by \\n or \\r\\n; '' removes them\n"
 	"                                (the process list shows them: prefer\n"
 	"                                --headers-file for tokens)\n"
+	"      --notify-cmd CMDLINE      the program (an absolute path) and its\n"
+	"                                arguments kbitsd runs as the job's owner\n"
+	"                                when the job is transferred or in error (as\n"
+	"                                --notify asks), split into words as sh\n"
+	"                                splits them ('...', \"...\", \\) but not run\n"
+	"                                by a shell: nothing is expanded; '' removes it\n"
 	"  -h, --help                    show this help\n"
 	"\n"
 	"SECONDS may end in s, m, h or d (e.g. 30m, 2d).\n";
@@ -514,6 +520,7 @@ static int set_option(struct cmdline *cl, int c, const char *arg)
 static const struct option set_long[] = {
 	SETTINGS_OPTS,
 	{ "headers", required_argument, NULL, OPT_HEADERS },
+	{ "notify-cmd", required_argument, NULL, OPT_NOTIFY_CMD },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -530,15 +537,12 @@ int cmd_set(struct cmdline *cl)
 	int ret;
 
 	ret = parse_guid_arg("set", cl->argv[0], &id);
-	if (ret)
-		return ret;
-	ret = settings_finish("set", st);
-	if (ret)
-		return ret;
-	if (!settings_any(st))
-		return usage_fail("set", "nothing to set: give at least one option");
-
-	ret = get_job_arg("set", cl->argv[0], &id, &j);
+	if (!ret)
+		ret = settings_finish("set", st);
+	if (!ret && !settings_any(st))
+		ret = usage_fail("set", "nothing to set: give at least one option");
+	if (!ret)
+		ret = get_job_arg("set", cl->argv[0], &id, &j);
 	if (!ret)
 		ret = settings_apply(&id, j, st);
 	settings_free(st);

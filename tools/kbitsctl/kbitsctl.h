@@ -101,6 +101,12 @@ void text_to_buf(char *buf, size_t size, const char *s);
 /* @s cut to @size bytes with the NUL, at a character's start; no escaping. */
 void cut_utf8(char *buf, size_t size, const char *s);
 
+/*
+ * @argv's words, separated by spaces, each quoted ('...') where a shell
+ * needs it to read the word back; control characters as \xNN.
+ */
+void put_shell_words(FILE *f, char *const *argv);
+
 bool utf8_valid(const char *s);
 /* The length of the UTF-8 character at @s, or 0 when it is not one. */
 size_t utf8_char(const unsigned char *s);
@@ -137,6 +143,14 @@ void json_notify(struct json *w, uint32_t flags);
 int parse_seconds(const char *s, uint32_t *out);
 /* A SHA-256: exactly 64 hex digits, in either case: 0 or -1. */
 int parse_sha256(const char *s, uint8_t out[KBITS_SHA256_SIZE]);
+/*
+ * @s split into words as a POSIX shell splits them (blanks; '...', "..." and
+ * backslashes quote), without any expansion; an unquoted | & ; < > ( ) or a
+ * word's starting # (shell syntax) is refused.  0 and *@out, NULL-ended and
+ * empty for no words, to free with kbits_strv_free(); or -EINVAL (or
+ * -ENOMEM) with why in @why.
+ */
+int split_cmdline(const char *s, char ***out, char *why, size_t why_size);
 /* A SHA-256 as 64 lower-case hex digits and a NUL. */
 #define SHA256_HEX_LEN (2 * KBITS_SHA256_SIZE + 1)
 void format_sha256(char out[SHA256_HEX_LEN], const uint8_t sha256[KBITS_SHA256_SIZE]);
@@ -210,10 +224,10 @@ void file_list_free(struct file_list *l);
 
 /* ------------------------------------------------------------ settings.c */
 
-/* set's options, which transfer takes too (set alone takes --headers) */
+/* set's options, which transfer takes too (set alone takes --headers, --notify-cmd) */
 enum {
 	OPT_NOTIFY = 256, OPT_PROXY_USAGE, OPT_PROXY_LIST, OPT_PROXY_BYPASS, OPT_HEADERS,
-	OPT_HEADERS_FILE, OPT_DYNAMIC, OPT_MAX_DOWNLOAD_TIME,
+	OPT_HEADERS_FILE, OPT_DYNAMIC, OPT_MAX_DOWNLOAD_TIME, OPT_NOTIFY_CMD,
 	OPT_SETTINGS_END	/* a command's own long options start here */
 };
 #define SETTINGS_SHORT "p:d:n:r:t:"
@@ -245,14 +259,16 @@ struct settings {
 	const char *proxy_list, *proxy_bypass;
 	const char *usage_arg, *headers_arg, *headers_file;
 	char *headers;			/* malloc'd, with CR LF */
+	const char *notify_cmd_arg;
+	char **notify_cmd;		/* its words, split; none: remove it */
 };
 
 /*
- * Option @c of SETTINGS_OPTS (or --headers) with its @arg into @st: EXIT_OK,
+ * Option @c of SETTINGS_OPTS (or --headers, --notify-cmd) with its @arg into @st: EXIT_OK,
  * a usage error (said), or -1 when @c is not one of them.
  */
 int settings_option(const char *cmd, struct settings *st, int c, const char *arg);
-/* After the options: what goes together, and --headers-file read. */
+/* After the options: what goes together, --headers-file read, --notify-cmd split. */
 int settings_finish(const char *cmd, struct settings *st);
 bool settings_any(const struct settings *st);
 /*
@@ -310,6 +326,8 @@ struct job_summary {
 	char *proxy_list, *proxy_bypass;
 	bool headers_known;		/* false: the module has no HTTP headers */
 	char *headers;			/* NULL: none */
+	bool notify_cmd_known;		/* false: the module has no notify command */
+	char **notify_cmd;		/* NULL: none */
 };
 
 /* Reads what list shows; with @full, what info shows.  0 or -errno. */

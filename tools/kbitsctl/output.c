@@ -25,6 +25,7 @@ void summary_free(struct job_summary *s)
 	free(s->proxy_list);
 	free(s->proxy_bypass);
 	free(s->headers);
+	kbits_strv_free(s->notify_cmd);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -81,6 +82,12 @@ int summary_read(struct kbits_job *j, struct job_summary *s, bool full)
 	if (!err && full) {
 		err = kbits_job_get_http_headers(j, &s->headers);
 		s->headers_known = err == 0 || err == -ENODATA;
+		if (err == -ENODATA || err == -ENOTTY)
+			err = 0;
+	}
+	if (!err && full) {
+		err = kbits_job_get_notify_cmd(j, &s->notify_cmd);
+		s->notify_cmd_known = err == 0 || err == -ENODATA;
 		if (err == -ENODATA || err == -ENOTTY)
 			err = 0;
 	}
@@ -353,6 +360,34 @@ TEXT(headers_text)
 
 JSON(headers_json) { json_member_string_or_null(w, "http_headers", s->headers); }
 
+/* The words as a shell reads them back: quoted where they need it. */
+TEXT(notify_cmd_text)
+{
+	if (!s->notify_cmd) {
+		put_field(label, s->notify_cmd_known ? "none" :
+			  "? (the loaded kbits module has no notify command)");
+		return;
+	}
+	printf("%-21s", label);
+	put_shell_words(stdout, s->notify_cmd);
+	putchar('\n');
+}
+
+JSON(notify_cmd_json)
+{
+	char **a;
+
+	json_key(w, "notify_cmd");
+	if (!s->notify_cmd) {
+		json_null(w);
+		return;
+	}
+	json_array_begin(w);
+	for (a = s->notify_cmd; *a; a++)
+		json_string(w, *a);
+	json_array_end(w);
+}
+
 TEXT(error_text)
 {
 	char buf[2048];
@@ -402,6 +437,7 @@ static const struct job_field {
 	{ "Owner:", false, owner_text, owner_json },
 	{ "Priority:", false, priority_text, priority_json },
 	{ "Notify flags:", true, notify_text, notify_json },
+	{ "Notify command:", true, notify_cmd_text, notify_cmd_json },
 	{ "Retry delay:", true, retry_text, retry_json },
 	{ "No-progress timeout:", true, timeout_text, timeout_json },
 	{ "Errors:", true, errors_text, errors_json },

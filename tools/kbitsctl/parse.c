@@ -273,3 +273,97 @@ const char *check_file_pair(const char *remote, const char *local, const char **
 		return "it is not an absolute path";
 	return NULL;
 }
+
+/* Blanks separate words; these characters are shell syntax (operators). */
+#define CMD_BLANKS " \t\n"
+#define CMD_OPERATORS "|&;<>()"
+
+int split_cmdline(const char *s, char ***out, char *why, size_t why_size)
+{
+	size_t len = strlen(s), n = 0, wl = 0;
+	/* A word takes a character and a blank at least ('' two). */
+	char **argv = calloc(len / 2 + 2, sizeof(*argv));
+	char *word = malloc(len + 1);
+	bool in_word = false;		/* a word started, perhaps an empty one ('') */
+	const char *p = s, *e;
+
+	*out = NULL;
+	if (!argv || !word)
+		goto oom;
+	for (;;) {
+		char c = *p;
+
+		if (!c || strchr(CMD_BLANKS, c)) {
+			if (in_word) {
+				word[wl] = '\0';
+				argv[n] = strdup(word);
+				if (!argv[n++])
+					goto oom;
+				wl = 0;
+				in_word = false;
+			}
+			if (!c)
+				break;
+			p++;
+		} else if (c == '\\') {
+			/* A line continuation goes; a final backslash stays, as in sh. */
+			if (p[1] == '\n') {
+				p += 2;
+				continue;
+			}
+			if (p[1])
+				p++;
+			word[wl++] = *p++;
+			in_word = true;
+		} else if (c == '\'') {
+			e = strchr(p + 1, '\'');
+			if (!e) {
+				snprintf(why, why_size, "a single quote (') is not closed");
+				goto fail;
+			}
+			memcpy(word + wl, p + 1, e - p - 1);
+			wl += e - p - 1;
+			p = e + 1;
+			in_word = true;
+		} else if (c == '"') {
+			/* Within double quotes a backslash escapes only $ ` " \ and a newline. */
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1] == '\n') {
+					p++;
+					continue;
+				}
+				if (*p == '\\' && p[1] && strchr("$`\"\\", p[1]))
+					p++;
+				word[wl++] = *p;
+			}
+			if (!*p) {
+				snprintf(why, why_size, "a double quote (\") is not closed");
+				goto fail;
+			}
+			p++;
+			in_word = true;
+		} else if (strchr(CMD_OPERATORS, c) || (c == '#' && !in_word)) {
+			/* A shell would redirect, pipe or comment: no shell runs it. */
+			snprintf(why, why_size,
+				 "'%c' is shell syntax and no shell runs the command: quote it, or run a shell ('/bin/sh -c \"...\"')",
+				 c);
+			goto fail;
+		} else {
+			word[wl++] = c;
+			p++;
+			in_word = true;
+		}
+	}
+	free(word);
+	*out = argv;
+	return 0;
+oom:
+	snprintf(why, why_size, "out of memory");
+	free(word);
+	kbits_strv_free(argv);
+	return -ENOMEM;
+fail:
+	free(word);
+	kbits_strv_free(argv);
+	return -EINVAL;
+}

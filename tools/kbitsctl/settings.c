@@ -124,6 +124,10 @@ int settings_option(const char *cmd, struct settings *st, int c, const char *arg
 					  arg);
 		st->mdt = true;
 		return EXIT_OK;
+	case OPT_NOTIFY_CMD:
+		/* split by settings_finish(): nothing to free when a later option fails */
+		st->notify_cmd_arg = arg;
+		return EXIT_OK;
 	}
 	return -1;
 }
@@ -222,6 +226,17 @@ int settings_finish(const char *cmd, struct settings *st)
 			return usage_fail(cmd, "--proxy-bypass: not UTF-8, or longer than %d bytes",
 					  KBITS_PROXY_LIST_MAX);
 	}
+	if (st->notify_cmd_arg) {
+		char why[160];
+
+		ret = split_cmdline(st->notify_cmd_arg, &st->notify_cmd, why, sizeof(why));
+		if (ret == -ENOMEM) {
+			errmsg("out of memory");
+			return EXIT_FAILED;
+		}
+		if (ret)
+			return usage_fail(cmd, "--notify-cmd: %s", why);
+	}
 	if (st->headers_arg && st->headers_file)
 		return usage_fail(cmd, "--headers and --headers-file do not go together");
 	raw = st->headers_arg;
@@ -252,13 +267,16 @@ int settings_finish(const char *cmd, struct settings *st)
 bool settings_any(const struct settings *st)
 {
 	return st->prio || st->notify || st->retry || st->timeout || st->description ||
-	       st->display_name || st->proxy || st->headers || st->dyn || st->mdt;
+	       st->display_name || st->proxy || st->headers || st->dyn || st->mdt ||
+	       st->notify_cmd;
 }
 
 void settings_free(struct settings *st)
 {
 	free(st->headers);
 	st->headers = NULL;
+	kbits_strv_free(st->notify_cmd);
+	st->notify_cmd = NULL;
 }
 
 /*
@@ -272,6 +290,7 @@ struct undo {
 	char *description, *display_name;
 	enum kbits_proxy_usage proxy_usage;
 	char *proxy_list, *proxy_bypass;
+	char **notify_cmd;		/* NULL: none */
 };
 
 struct set_step {
@@ -282,6 +301,10 @@ struct set_step {
 	int (*apply)(struct kbits_job *j, const struct settings *st);
 	/* Best effort: the job may be final by now.  NULL: never undone. */
 	void (*undo)(struct kbits_job *j, const struct undo *u);
+	/* What the value must be, when the kernel refuses it (EINVAL, ENAMETOOLONG). */
+	const char *rules;
+	/* Who may make the change, when the kernel says EPERM; NULL: job_fail()'s words. */
+	const char *who;
 };
 
 #define STEP_WANTED(name, cond) \
@@ -296,6 +319,7 @@ STEP_WANTED(display_name, st->display_name != NULL)
 STEP_WANTED(proxy, st->proxy)
 STEP_WANTED(dynamic, st->dyn)
 STEP_WANTED(max_download, st->mdt)
+STEP_WANTED(notify_cmd, st->notify_cmd != NULL)
 STEP_WANTED(headers, st->headers != NULL)
 
 static int priority_apply(struct kbits_job *j, const struct settings *st)
@@ -419,13 +443,32 @@ static void max_download_undo(struct kbits_job *j, const struct undo *u)
 	kbits_job_set_max_download_time(j, u->attrs.max_download_time);
 }
 
+static int notify_cmd_save(struct kbits_job *j, struct undo *u)
+{
+	int err = kbits_job_get_notify_cmd(j, &u->notify_cmd);
+
+	return err == -ENODATA ? 0 : err;
+}
+
+/* No words: removes it. */
+static int notify_cmd_apply(struct kbits_job *j, const struct settings *st)
+{
+	return kbits_job_set_notify_cmd(j, (const char *const *)st->notify_cmd);
+}
+
+static void notify_cmd_undo(struct kbits_job *j, const struct undo *u)
+{
+	kbits_job_set_notify_cmd(j, (const char *const *)u->notify_cmd);
+}
+
 static int headers_apply(struct kbits_job *j, const struct settings *st)
 {
 	return kbits_job_set_http_headers(j, st->headers);
 }
 
-#define STEP(name, what, save) \
-	{ what, name##_wanted, save, name##_apply, name##_undo }
+#define STEP(name, what_, save_) \
+	{ .what = what_, .wanted = name##_wanted, .save = save_, .apply = name##_apply, \
+	  .undo = name##_undo }
 
 static const struct set_step set_steps[] = {
 	STEP(priority, "set the priority", NULL),
@@ -437,8 +480,12 @@ static const struct set_step set_steps[] = {
 	STEP(proxy, "set the proxy settings", proxy_save),
 	STEP(dynamic, "set dynamic content", NULL),
 	STEP(max_download, "set the maximum download time", max_download_save),
+	{ .what = "set the notify command", .wanted = notify_cmd_wanted, .save = notify_cmd_save,
+	  .apply = notify_cmd_apply, .undo = notify_cmd_undo,
+	  .rules = "the program must be an absolute path, the words UTF-8 and at most 4096 bytes in all with a NUL each",
+	  .who = "only the job's owner or an administrator may set the command, which runs as the owner" },
 	/* Last, so that it never needs undoing (nor reading). */
-	{ "set the HTTP headers", headers_wanted, NULL, headers_apply, NULL },
+	{ .what = "set the HTTP headers", .wanted = headers_wanted, .apply = headers_apply },
 };
 
 #define N_SET_STEPS (sizeof(set_steps) / sizeof(set_steps[0]))
@@ -474,9 +521,17 @@ int settings_apply(const struct kbits_guid *id, struct kbits_job *j, const struc
 		char g[KBITS_GUID_STRING_LEN];
 
 		kbits_guid_format(id, g);
-		errmsg("job %s: cannot %s: the kbits module refused the value (%s)", g,
-		       set_steps[done].what, kbits_strerror(err));
+		errmsg("job %s: cannot %s: the kbits module refused the value (%s)%s%s", g,
+		       set_steps[done].what, kbits_strerror(err),
+		       set_steps[done].rules ? ": " : "",
+		       set_steps[done].rules ? set_steps[done].rules : "");
 		ret = EXIT_FAILED;
+	} else if (err == -EPERM && set_steps[done].who) {
+		char g[KBITS_GUID_STRING_LEN];
+
+		kbits_guid_format(id, g);
+		errmsg("job %s: cannot %s: %s", g, set_steps[done].what, set_steps[done].who);
+		ret = EXIT_DENIED;
 	} else {
 		ret = job_fail(id, j, set_steps[done].what, err);
 	}
@@ -489,5 +544,6 @@ out:
 	free(u.display_name);
 	free(u.proxy_list);
 	free(u.proxy_bypass);
+	kbits_strv_free(u.notify_cmd);
 	return ret;
 }

@@ -120,3 +120,47 @@ void cut_utf8(char *buf, size_t size, const char *s)
 	memcpy(buf, s, len);
 	buf[len] = '\0';
 }
+
+/* Characters a shell takes as they are anywhere in a word (and UTF-8's). */
+static bool shell_plain(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr("_@%+=:,./-", c) || c >= 0x80;
+}
+
+static bool shell_needs_quotes(const char *w)
+{
+	const unsigned char *p = (const unsigned char *)w;
+
+	/* Empty, or a tilde or comment at the start. */
+	if (!*p || *p == '~' || *p == '#')
+		return true;
+	for (; *p; p++)
+		if (!shell_plain(*p) && *p != '~' && *p != '#')
+			return true;
+	return false;
+}
+
+void put_shell_words(FILE *f, char *const *argv)
+{
+	const unsigned char *p;
+	bool quote;
+
+	for (; *argv; argv++) {
+		quote = shell_needs_quotes(*argv);
+		if (quote)
+			fputc('\'', f);
+		for (p = (const unsigned char *)*argv; *p; p++) {
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(f, "\\x%02x", *p);
+			else if (*p == '\'')
+				fputs("'\\''", f);
+			else
+				fputc(*p, f);
+		}
+		if (quote)
+			fputc('\'', f);
+		if (argv[1])
+			fputc(' ', f);
+	}
+}
