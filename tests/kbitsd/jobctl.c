@@ -9,7 +9,11 @@
  *   jobctl set GUID priority|retry|timeout VALUE
  *   jobctl set GUID proxy LIST         KBITS_PROXY_OVERRIDE with LIST
  *   jobctl set GUID headers TEXT       custom HTTP headers ("\r\n" between)
- *   jobctl set GUID notifycmd PROGRAM  the notify command (one argument)
+ *   jobctl set GUID notify FLAGS       the notify flags (KBITS_NOTIFY_*)
+ *   jobctl set GUID notifycmd PROGRAM [ARG...]
+ *                                      the notify command
+ *   jobctl notifycmd GUID              prints its arguments, one a line
+ *                                      (exit 1, ENODATA: none)
  *   jobctl resume|suspend|cancel|take GUID    (take: TAKE_OWNERSHIP)
  *   jobctl complete GUID               prints 0 or 1 (partial)
  *   jobctl state GUID                  prints the state's name
@@ -40,7 +44,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,7 +58,7 @@ static int fail(const char *what, int err)
 static int usage(void)
 {
 	fputs("usage: jobctl create|add|set|resume|suspend|cancel|take|complete|state|owner|"
-	      "error|errflags|files|attrs|wait|poll|session ...\n", stderr);
+	      "error|errflags|files|attrs|notifycmd|wait|poll|session ...\n", stderr);
 	return 2;
 }
 
@@ -70,19 +73,6 @@ static int get(struct kbits **m, const char *s, struct kbits_job **j)
 	if (err < 0)
 		return err;
 	return kbits_get_job(*m, &id, j);
-}
-
-/*
- * The notify command @prog (no arguments), with the raw SET_NOTIFY_CMD:
- * libkbits has no call for it yet.
- */
-static int set_notify_cmd(struct kbits_job *j, const char *prog)
-{
-	struct kbits_job_string a = {
-		.size = sizeof(a), .len = (uint32_t)strlen(prog) + 1, .buf = (uintptr_t)prog,
-	};
-
-	return ioctl(kbits_job_fd(j), KBITS_JOB_IOC_SET_NOTIFY_CMD, &a) < 0 ? -errno : 0;
 }
 
 /* 64 hex digits into @out: 0 or -EINVAL. */
@@ -237,6 +227,16 @@ static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
 		if (parse_sha256(argv[5], d) < 0)
 			return usage();
 		err = kbits_job_add_file_sha256(*j, argv[3], argv[4], d);
+	} else if (!strcmp(cmd, "set") && argc >= 5 && !strcmp(argv[3], "notifycmd")) {
+		err = kbits_job_set_notify_cmd(*j, (const char *const *)argv + 4);
+	} else if (!strcmp(cmd, "notifycmd") && argc == 3) {
+		char **v = NULL;
+		size_t i;
+
+		err = kbits_job_get_notify_cmd(*j, &v);
+		for (i = 0; !err && v[i]; i++)
+			printf("%s\n", v[i]);
+		kbits_strv_free(v);
 	} else if (!strcmp(cmd, "set") && argc == 5) {
 		unsigned long v = strtoul(argv[4], NULL, 0);
 
@@ -244,8 +244,8 @@ static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
 			err = kbits_job_set_proxy(*j, KBITS_PROXY_OVERRIDE, argv[4], NULL);
 		else if (!strcmp(argv[3], "headers"))
 			err = kbits_job_set_http_headers(*j, argv[4]);
-		else if (!strcmp(argv[3], "notifycmd"))
-			err = set_notify_cmd(*j, argv[4]);
+		else if (!strcmp(argv[3], "notify"))
+			err = kbits_job_set_notify_flags(*j, (uint32_t)v);
 		else if (!strcmp(argv[3], "priority"))
 			err = kbits_job_set_priority(*j, (enum kbits_job_priority)v);
 		else if (!strcmp(argv[3], "retry"))

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,6 +437,11 @@ static void read_signals(struct agent *a)
 	struct signalfd_siginfo si;
 
 	while (read(a->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			/* a notify command exited (or a worker: reaped already) */
+			owner_reap_later();
+			continue;
+		}
 		if (!a->shutdown)
 			log_msg(LOG_INFO, "signal %u: stopping", si.ssi_signo);
 		a->shutdown = true;

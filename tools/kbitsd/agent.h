@@ -168,6 +168,15 @@ int afd_export(int fd, const struct kbits_guid *id, void **buf, size_t *len);
  */
 int afd_import(int fd, const void *rec, size_t len, bool *older);
 
+/* --------------------------------------------------------------- notify.c */
+
+/*
+ * kbitsd made job @id TRANSFERRED (@error false) or gave it a final ERROR:
+ * runs its notify command, when it has one and its notify flags ask for
+ * that event, without waiting for it.  A failure is logged, nothing more.
+ */
+void job_notify(struct agent *a, const struct kbits_guid *id, bool error);
+
 /* ---------------------------------------------------------------- sched.c */
 
 struct pending *pending_find(struct agent *a, const struct kbits_guid *id,

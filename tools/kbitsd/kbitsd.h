@@ -204,7 +204,15 @@ pid_t owner_fork(const struct owner *o, const struct job_ns *ns, int keep_fd,
  * owner_reap_later(), so that the daemon never waits on it.
  */
 void owner_child_done(pid_t pid, bool kill);
-/* Reaps the children owner_child_done() could not reap at once. */
+/*
+ * The daemon leaves child @pid to run on (a notify command): it is reaped
+ * by owner_reap_later() once it exits, never waited on.
+ */
+void owner_child_detach(pid_t pid);
+/*
+ * Reaps the children owner_child_done() could not reap at once and the
+ * detached ones that exited.
+ */
 void owner_reap_later(void);
 /*
  * Waits up to @timeout_ms for a record from an owner child on @fd; 1 with

@@ -76,7 +76,10 @@ static int detach(void)
 	return 0;
 }
 
-/* SIGTERM and SIGINT come through a signalfd; SIGPIPE is ignored. */
+/*
+ * SIGTERM, SIGINT and SIGHUP come through a signalfd, and SIGCHLD, which
+ * wakes the main loop to reap notify commands; SIGPIPE is ignored.
+ */
 static int setup_signals(void)
 {
 	sigset_t set;
@@ -87,6 +90,7 @@ static int setup_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);

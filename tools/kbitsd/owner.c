@@ -291,7 +291,10 @@ pid_t owner_fork(const struct owner *o, const struct job_ns *ns, int keep_fd,
 
 /* ----------------------------------------------------------- the daemon */
 
-/* Children killed that had not exited yet: reaped later, never waited on. */
+/*
+ * Children killed that had not exited yet, and notify commands
+ * (owner_child_detach()): reaped later, never waited on.
+ */
 static pid_t *stragglers;
 static size_t nstragglers;
 
@@ -332,6 +335,19 @@ void owner_child_done(pid_t pid, bool kill_it)
 	stragglers[nstragglers++] = pid;
 	log_msg(LOG_WARNING, "child %d does not die at once (stuck in the kernel?): "
 		"it is reaped later", (int)pid);
+}
+
+void owner_child_detach(pid_t pid)
+{
+	pid_t *ns;
+
+	ns = realloc(stragglers, (nstragglers + 1) * sizeof(*ns));
+	if (!ns) {
+		log_msg(LOG_WARNING, "child %d stays a zombie: out of memory", (int)pid);
+		return;
+	}
+	stragglers = ns;
+	stragglers[nstragglers++] = pid;
 }
 
 void owner_reap_later(void)

@@ -75,6 +75,8 @@ void job_final_error(struct agent *a, const struct kbits_guid *id, const struct 
 	log_job(LOG_ERR, id, "error (context %d, code %d): %s", e->context, e->code,
 		e->text);
 	save_job(a, id, NULL);
+	if (err == 0)
+		job_notify(a, id, true);
 }
 
 /* Job @p again after @delay seconds (at least the minimum). */
@@ -481,6 +483,7 @@ static bool transferred(struct agent *a, struct slot *s)
 	if (err == 0) {
 		log_job(LOG_INFO, &s->p.id, "transferred");
 		save_job(a, &s->p.id, NULL);
+		job_notify(a, &s->p.id, false);
 		return true;
 	}
 	if (err != -EINVAL || ++s->pass > 100) {
