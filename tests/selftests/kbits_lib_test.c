@@ -5,8 +5,9 @@
  * model's getters and setters (one at a time, and all at once with
  * kbits_job_get_attrs/set_attrs), proxy settings and HTTP headers, the
  * error an agent reported (through both versions of kbits_job_get_error),
- * and a file's expected SHA-256 and mode (kbits_job_add_file_sha256,
- * kbits_job_get_file_attrs).
+ * a file's expected SHA-256 and mode (kbits_job_add_file_sha256,
+ * kbits_job_get_file_attrs), and the notify command (kbits_job_set_notify_cmd,
+ * kbits_job_get_notify_cmd).
  * tests/unit/ tests libkbits on the host, without the module.  Run as root
  * with kbits loaded (tests/selftests/run-in-vm.sh does that in the test
  * VM), and with no agent attached (lib_get_error and
@@ -882,6 +883,162 @@ TEST(lib_file_sha256_mode)
 	EXPECT_RET(-EBADFD, kbits_job_add_file_sha256(j, "https://example.org/x",
 						      "/tmp/kbits-lib-x", d));
 	kbits_job_unref(j);
+	kbits_unref(m);
+}
+
+/* @got, NULL-ended, has @n strings, those of @want. */
+static bool strv_eq(char **got, const char *const *want, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!got[i] || strcmp(got[i], want[i]))
+			return false;
+	return got[n] == NULL;
+}
+
+/*
+ * The notify command (LIBKBITS_0.6) against the module: argv round trips
+ * (empty and UTF-8 arguments, 4096 bytes in all), -ENODATA, the module's
+ * refusals leaving the command as it was, removal, -EPERM for an fd holder
+ * who may not get the job, and TAKE_OWNERSHIP removing it.
+ */
+TEST(lib_notify_cmd)
+{
+	static const char *const one[] = { "/usr/local/bin/notify", NULL };
+	static const char *const several[] = {
+		"/usr/bin/logger", "", "-t", "kbits j\u00f6b \u2713", "", "a b\nc", "$HOME", NULL
+	};
+	static const char *const empty[] = { NULL };
+	static const char *const relative[] = { "bin/notify", "x", NULL };
+	static const char *const empty_program[] = { "", NULL };
+	static const char *const not_utf8[] = { "/bin/x", "\xff", NULL };
+	static char big[KBITS_NOTIFY_CMD_MAX];
+	const char *longest[] = { "/bin/x", big, NULL };
+	struct kbits_job *j = NULL;
+	struct kbits *m = NULL;
+	char **argv = NULL;
+	pid_t pid;
+
+	ASSERT_RET(0, kbits_new(&m, 0));
+	ASSERT_RET(0, kbits_create_job(m, "lib notify cmd", KBITS_JOB_TYPE_DOWNLOAD, NULL, &j));
+
+	/* none yet; removing none is fine */
+	EXPECT_RET(-ENODATA, kbits_job_get_notify_cmd(j, &argv));
+	EXPECT_TRUE(argv == NULL);
+	EXPECT_RET(0, kbits_job_set_notify_cmd(j, NULL));
+	EXPECT_RET(-ENODATA, kbits_job_get_notify_cmd(j, &argv));
+
+	/* round trips */
+	ASSERT_RET(0, kbits_job_set_notify_cmd(j, one));
+	ASSERT_RET(0, kbits_job_get_notify_cmd(j, &argv));
+	EXPECT_TRUE(strv_eq(argv, one, 1));
+	kbits_strv_free(argv);
+	argv = NULL;
+	ASSERT_RET(0, kbits_job_set_notify_cmd(j, several));
+	ASSERT_RET(0, kbits_job_get_notify_cmd(j, &argv));
+	EXPECT_TRUE(strv_eq(argv, several, ARRAY_SIZE(several) - 1));
+	kbits_strv_free(argv);
+	argv = NULL;
+
+	/* the module's refusals leave it */
+	EXPECT_RET(-EINVAL, kbits_job_set_notify_cmd(j, relative));
+	EXPECT_RET(-EINVAL, kbits_job_set_notify_cmd(j, empty_program));
+	EXPECT_RET(-EINVAL, kbits_job_set_notify_cmd(j, not_utf8));
+	/* "/bin/x" and its NUL, then 4089 bytes and a NUL: 4097 */
+	memset(big, 'a', KBITS_NOTIFY_CMD_MAX - 8 + 1);
+	big[KBITS_NOTIFY_CMD_MAX - 8 + 1] = '\0';
+	EXPECT_RET(-ENAMETOOLONG, kbits_job_set_notify_cmd(j, longest));
+	ASSERT_RET(0, kbits_job_get_notify_cmd(j, &argv));
+	EXPECT_TRUE(strv_eq(argv, several, ARRAY_SIZE(several) - 1));
+	kbits_strv_free(argv);
+	argv = NULL;
+	/* 4096 bytes exactly */
+	big[KBITS_NOTIFY_CMD_MAX - 8] = '\0';
+	ASSERT_RET(0, kbits_job_set_notify_cmd(j, longest));
+	ASSERT_RET(0, kbits_job_get_notify_cmd(j, &argv));
+	EXPECT_TRUE(strv_eq(argv, longest, 2));
+	EXPECT_EQ(KBITS_NOTIFY_CMD_MAX - 8, strlen(argv[1]));
+	kbits_strv_free(argv);
+	argv = NULL;
+
+	/* an fd holder who may not get the job reads it but may not set it */
+	pid = th_fork();
+	if (pid == 0) {
+		struct kbits_job *cj = NULL;
+		char **cargv = NULL;
+		int fd = dup(kbits_job_fd(j));
+
+		ASSERT_SYSOK(fd);
+		become(2050);
+		ASSERT_RET(0, kbits_job_from_fd(fd, &cj));
+		EXPECT_RET(-EPERM, kbits_job_set_notify_cmd(cj, one));
+		EXPECT_RET(-EPERM, kbits_job_set_notify_cmd(cj, NULL));
+		EXPECT_RET(0, kbits_job_get_notify_cmd(cj, &cargv));
+		EXPECT_TRUE(cargv && strv_eq(cargv, longest, 2));
+		kbits_strv_free(cargv);
+		kbits_job_unref(cj);
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	ASSERT_RET(0, kbits_job_get_notify_cmd(j, &argv));
+	EXPECT_TRUE(strv_eq(argv, longest, 2));
+	kbits_strv_free(argv);
+	argv = NULL;
+
+	/* an empty argv removes it, as NULL does */
+	ASSERT_RET(0, kbits_job_set_notify_cmd(j, empty));
+	EXPECT_RET(-ENODATA, kbits_job_get_notify_cmd(j, &argv));
+	EXPECT_TRUE(argv == NULL);
+	ASSERT_RET(0, kbits_job_set_notify_cmd(j, one));
+	ASSERT_RET(0, kbits_job_set_notify_cmd(j, NULL));
+	EXPECT_RET(-ENODATA, kbits_job_get_notify_cmd(j, &argv));
+
+	/* final: EBADFD for set, get still reads */
+	ASSERT_RET(0, kbits_job_set_notify_cmd(j, one));
+	ASSERT_RET(0, kbits_job_cancel(j));
+	EXPECT_RET(-EBADFD, kbits_job_set_notify_cmd(j, several));
+	ASSERT_RET(0, kbits_job_get_notify_cmd(j, &argv));
+	EXPECT_TRUE(strv_eq(argv, one, 1));
+	kbits_strv_free(argv);
+	argv = NULL;
+	kbits_job_unref(j);
+	j = NULL;
+
+	/* a user's job with a command: root's takeover removes it */
+	{
+		struct kbits_guid *g = shared_alloc(sizeof(*g));
+
+		pid = th_fork();
+		if (pid == 0) {
+			struct kbits_job *uj = NULL;
+			struct kbits *um = NULL;
+
+			become(2051);
+			ASSERT_RET(0, kbits_new(&um, 0));
+			ASSERT_RET(0, kbits_create_job(um, "lib notify cmd 2051",
+						       KBITS_JOB_TYPE_DOWNLOAD, NULL, &uj));
+			ASSERT_RET(0, kbits_job_get_id(uj, g));
+			log_job(g->bytes);
+			ASSERT_RET(0, kbits_job_set_notify_cmd(uj, several));
+			kbits_job_unref(uj);
+			kbits_unref(um);
+			_exit(0);
+		}
+		ASSERT_CHILD_OK(pid);
+		ASSERT_RET(0, kbits_get_job(m, g, &j));
+		ASSERT_RET(0, kbits_job_get_notify_cmd(j, &argv));
+		EXPECT_TRUE(strv_eq(argv, several, ARRAY_SIZE(several) - 1));
+		kbits_strv_free(argv);
+		argv = NULL;
+		ASSERT_RET(0, kbits_job_take_ownership(j));
+		EXPECT_RET(-ENODATA, kbits_job_get_notify_cmd(j, &argv));
+		EXPECT_TRUE(argv == NULL);
+		/* the new owner may set one again */
+		ASSERT_RET(0, kbits_job_set_notify_cmd(j, one));
+		ASSERT_RET(0, kbits_job_cancel(j));
+		kbits_job_unref(j);
+	}
 	kbits_unref(m);
 }
 
