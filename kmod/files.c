@@ -159,29 +159,41 @@ EXPORT_SYMBOL_IF_KUNIT(kbits_file_names_ok);
  * kbits_file_sha256_ok() - May a file have these digest flags and bytes?
  * @flags: its KBITS_FILE_* flags as given (a spec's, or a record's).
  * @sha256: its digest bytes.
+ * @type: its job's enum kbits_job_type.
+ *
+ * A digest is a download's only (the agent checks what it fetched), and is
+ * never all zero: that is a digest left out, not one of any content.
+ * Without KBITS_FILE_SHA256 the bytes must be zero.
  *
  * Context: Any.
- * Return: true when @sha256 is all zero unless @flags has KBITS_FILE_SHA256.
+ * Return: true when the flag and the bytes go together, false otherwise.
  */
-bool kbits_file_sha256_ok(u32 flags, const u8 *sha256)
+bool kbits_file_sha256_ok(u32 flags, const u8 *sha256, u32 type)
 {
-	return (flags & KBITS_FILE_SHA256) ||
-	       !memchr_inv(sha256, 0, KBITS_SHA256_SIZE);
+	bool zero = !memchr_inv(sha256, 0, KBITS_SHA256_SIZE);
+
+	if (!(flags & KBITS_FILE_SHA256))
+		return zero;
+	return type == KBITS_JOB_TYPE_DOWNLOAD && !zero;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_file_sha256_ok);
 
 /*
- * Copies and checks one file spec (its names, its digest) into @f, with the
- * mode the caller's umask gives it.
+ * Copies and checks one file spec of @size bytes (its names, its digest) of
+ * a job of @type into @f, with the mode the caller's umask gives it.  A
+ * digest needs the whole of version 1's spec.
  */
 static int kbits_file_from_spec(struct kbits_file *f,
-				const struct kbits_file_spec *spec)
+				const struct kbits_file_spec *spec, u32 size,
+				u32 type)
 {
 	char *remote, *local;
 
 	if (!spec->remote_len || !spec->local_len ||
 	    (spec->flags & ~KBITS_FILE_SHA256) || spec->reserved ||
-	    !kbits_file_sha256_ok(spec->flags, spec->sha256))
+	    ((spec->flags & KBITS_FILE_SHA256) &&
+	     size < KBITS_FILE_SPEC_SIZE_VER1) ||
+	    !kbits_file_sha256_ok(spec->flags, spec->sha256, type))
 		return -EINVAL;
 	remote = kbits_copy_string(u64_to_user_ptr(spec->remote),
 				   spec->remote_len, KBITS_REMOTE_NAME_MAX);
@@ -220,7 +232,9 @@ static int kbits_file_from_spec(struct kbits_file *f,
  * we know must end in zeros); the lock is held only to grow the array.  Each
  * file keeps its expected SHA-256, if the spec has one, and the mode the
  * caller's umask gives a new file (0666 & ~umask), which the agent places it
- * with.  A job
+ * with; when the caller is not one who may get the job now (an fd holder the
+ * owner handed it to), no wider than 0600, since the files are placed as the
+ * owner.  A job
  * may have max_files_per_job files in all (KBITS_FILES_PER_JOB_LIMIT at most),
  * an upload or upload-reply job one.  The state does not change: a TRANSFERRED
  * job given files stays so until its user resumes it.  On success the job's
@@ -231,8 +245,9 @@ static int kbits_file_from_spec(struct kbits_file *f,
  * copies from userspace.
  * Return: 0; -EINVAL for nonzero flags, no files, an entry size below version
  * 0's or above a page, an empty or malformed name (kbits_file_names_ok()), a
- * spec with a flag but KBITS_FILE_SHA256, a nonzero reserved field, or digest
- * bytes without that flag;
+ * spec with a flag but KBITS_FILE_SHA256, a nonzero reserved field, digest
+ * bytes without that flag, or a digest that is all zero, shorter than version
+ * 1's spec, or not a download's;
  * -E2BIG past the job's limit of files (checked before anything is copied, and
  * again with the files the job has), or for a spec with nonzero bytes we do not
  * know; kbits_copy_string()'s errors for a name; -EACCES when @jf is revoked;
@@ -275,7 +290,8 @@ long kbits_job_add_files(struct kbits_job_fd *jf,
 					    uspecs + (size_t)n * args.entry_size,
 					    args.entry_size);
 		if (!err)
-			err = kbits_file_from_spec(&new[n], &spec);
+			err = kbits_file_from_spec(&new[n], &spec,
+						   args.entry_size, job->type);
 		if (err)
 			goto out;
 	}
@@ -299,6 +315,13 @@ long kbits_job_add_files(struct kbits_job_fd *jf,
 		if (!grown) {
 			err = -ENOMEM;
 		} else {
+			/*
+			 * The umask is the owner's say: a holder of an fd
+			 * the owner handed over gets files no wider than 0600.
+			 */
+			if (!kbits_may_get(job, false))
+				for (i = 0; i < args.count; i++)
+					new[i].mode &= 0600;
 			memcpy(grown + job->nr_files, new,
 			       args.count * sizeof(*new));
 			job->files = grown;

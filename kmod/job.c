@@ -1197,7 +1197,8 @@ bool kbits_may_get(const struct kbits_job *job, bool audit)
  * work on (QUEUED, CONNECTING, TRANSFERRING, TRANSIENT_ERROR) becomes
  * SUSPENDED, so that nothing its old owner added is transferred with the
  * new owner's rights before the new owner resumes it; for the same reason
- * its notify command, which runs as the owner, is removed.
+ * its notify command, which runs as the owner, is removed, and its files'
+ * modes, from the old owner's umask, are cut to 0600 at most.
  */
 static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 {
@@ -1211,6 +1212,7 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 	struct net *net;
 	long err;
 	int fd;
+	u32 i;
 
 	/* The new fd, made first: it is installed once nothing can fail. */
 	kref_get(&job->ref);
@@ -1245,9 +1247,14 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 		goto out;
 	swap(job->root, root);
 	swap(job->net, net);
-	/* the old owner's command does not run as the new one */
+	/*
+	 * The old owner's command does not run as the new one, and the modes
+	 * the old owner's umask gave its files are no wider than 0600 now.
+	 */
 	swap(job->notify_cmd, notify_cmd);
 	job->notify_cmd_len = 0;
+	for (i = 0; i < job->nr_files; i++)
+		job->files[i].mode &= 0600;
 	new_jf->owner_gen = job->owner_gen + 1;
 	WRITE_ONCE(job->owner_gen, job->owner_gen + 1);
 	kbits_job_revoked(job);

@@ -293,6 +293,7 @@ bool kbits_valid_utf8(const u8 *s, size_t len);
 struct kbits_job *kbits_job_alloc(char *name, u32 type);
 int kbits_job_import(struct kbits_job *job, bool exempt);
 bool kbits_job_here(const struct kbits_job *job);
+bool kbits_may_get(const struct kbits_job *job, bool audit);
 long kbits_agent_job_ns(struct kbits_agent_job_ns __user *uarg);
 void kbits_job_dequeue(struct kbits_job *job);
 long kbits_job_acknowledge(struct kbits_job *job);
@@ -333,7 +334,6 @@ long kbits_job_set_proxy(struct kbits_job_fd *jf,
 bool kbits_http_headers_ok(const char *headers);
 
 /* files.c: a job's files and progress */
-bool kbits_may_get(const struct kbits_job *job, bool audit);
 bool kbits_notify_cmd_ok(const char *cmd, size_t len);
 long kbits_job_get_notify_cmd(struct kbits_job_fd *jf,
 			      struct kbits_job_string __user *uarg);
@@ -347,7 +347,7 @@ long kbits_job_get_progress(struct kbits_job_fd *jf,
 			    struct kbits_job_progress __user *uarg);
 bool kbits_job_all_files_done(const struct kbits_job *job);
 bool kbits_file_names_ok(const char *remote, const char *local);
-bool kbits_file_sha256_ok(u32 flags, const u8 *sha256);
+bool kbits_file_sha256_ok(u32 flags, const u8 *sha256, u32 type);
 u32 kbits_file_flags(const struct kbits_file *f);
 u32 kbits_job_drop_unfinished(struct kbits_job *job);
 void kbits_job_free_files(struct kbits_job *job);

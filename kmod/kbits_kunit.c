@@ -292,20 +292,30 @@ static void kbits_file_names_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, kbits_file_names_ok("", "/tmp/a"));
 }
 
-/* Digest bytes only with KBITS_FILE_SHA256 (an all-zero digest is one too). */
+/*
+ * Digest bytes only with KBITS_FILE_SHA256, and that flag only with a
+ * digest that is not all zero, of a download.
+ */
 static void kbits_file_sha256_test(struct kunit *test)
 {
+	const u32 dl = KBITS_JOB_TYPE_DOWNLOAD, up = KBITS_JOB_TYPE_UPLOAD;
 	u8 d[KBITS_SHA256_SIZE] = {};
 
-	KUNIT_EXPECT_TRUE(test, kbits_file_sha256_ok(0, d));
-	KUNIT_EXPECT_TRUE(test, kbits_file_sha256_ok(KBITS_FILE_SHA256, d));
+	KUNIT_EXPECT_TRUE(test, kbits_file_sha256_ok(0, d, dl));
+	KUNIT_EXPECT_TRUE(test, kbits_file_sha256_ok(0, d, up));
+	KUNIT_EXPECT_FALSE(test, kbits_file_sha256_ok(KBITS_FILE_SHA256, d, dl));
 	d[KBITS_SHA256_SIZE - 1] = 1;
-	KUNIT_EXPECT_FALSE(test, kbits_file_sha256_ok(0, d));
-	KUNIT_EXPECT_FALSE(test, kbits_file_sha256_ok(KBITS_FILE_COMPLETED, d));
-	KUNIT_EXPECT_TRUE(test, kbits_file_sha256_ok(KBITS_FILE_SHA256, d));
+	KUNIT_EXPECT_FALSE(test, kbits_file_sha256_ok(0, d, dl));
+	KUNIT_EXPECT_FALSE(test,
+			   kbits_file_sha256_ok(KBITS_FILE_COMPLETED, d, dl));
+	KUNIT_EXPECT_TRUE(test, kbits_file_sha256_ok(KBITS_FILE_SHA256, d, dl));
+	KUNIT_EXPECT_FALSE(test, kbits_file_sha256_ok(KBITS_FILE_SHA256, d, up));
+	KUNIT_EXPECT_FALSE(test,
+			   kbits_file_sha256_ok(KBITS_FILE_SHA256, d,
+						KBITS_JOB_TYPE_UPLOAD_REPLY));
 	d[KBITS_SHA256_SIZE - 1] = 0;
 	d[0] = 0x80;
-	KUNIT_EXPECT_FALSE(test, kbits_file_sha256_ok(0, d));
+	KUNIT_EXPECT_FALSE(test, kbits_file_sha256_ok(0, d, dl));
 }
 
 /* A notify command: NUL-ended UTF-8 arguments, the first an absolute path. */
@@ -946,6 +956,10 @@ static void kbits_record_files_test(struct kunit *test)
 	KB_ACCEPTS(test, rec->f[0].flags = KBITS_FILE_SHA256;
 		   rec->f[0].sha256[31] = 1);
 	KB_REJECTS(test, rec->f[0].sha256[31] = 1);
+	KB_REJECTS(test, rec->f[0].flags = KBITS_FILE_SHA256);	/* all zero */
+	KB_REJECTS(test, rec->h.type = KBITS_JOB_TYPE_UPLOAD;
+		   rec->f[0].flags = KBITS_FILE_SHA256;
+		   rec->f[0].sha256[31] = 1);
 	KB_ACCEPTS(test, rec->f[0].mode = 0);
 	KB_ACCEPTS(test, rec->f[0].mode = 0666);
 	KB_REJECTS(test, rec->f[0].mode = 0100);

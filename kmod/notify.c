@@ -115,7 +115,9 @@ long kbits_job_get_notify_cmd(struct kbits_job_fd *jf,
  * copy from userspace.
  * Return: 0; -EINVAL for a nonzero reserved field or a malformed command;
  * -ENAMETOOLONG past KBITS_NOTIFY_CMD_MAX; -EACCES when @jf is revoked;
- * -EPERM when the caller may not get the job; -EBADFD when the job is final;
+ * -EPERM when the caller may not get the job; -ESTALE for a job imported
+ * without its namespaces (it runs nothing until taken over, which removes the
+ * command); -EBADFD when the job is final;
  * -ENOMEM; kbits_copy_args()'s errors and -EFAULT.
  */
 long kbits_job_set_notify_cmd(struct kbits_job_fd *jf,
@@ -155,6 +157,8 @@ long kbits_job_set_notify_cmd(struct kbits_job_fd *jf,
 		/* revoked */
 	} else if (!kbits_may_get(job, true)) {
 		err = -EPERM;
+	} else if (!job->net) {
+		err = -ESTALE;	/* nowhere to run it: see JOB_NS */
 	} else if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
 	} else {

@@ -421,7 +421,7 @@ VISIBLE_IF_KUNIT int kbits_record_files(struct kbits_job *job,
 		done = rf.flags & KBITS_FILE_COMPLETED;
 		if ((rf.flags & ~(KBITS_FILE_COMPLETED | KBITS_FILE_SHA256)) ||
 		    rf.reserved || rf.reserved2 || (rf.mode & ~0666) ||
-		    !kbits_file_sha256_ok(rf.flags, rf.sha256) ||
+		    !kbits_file_sha256_ok(rf.flags, rf.sha256, job->type) ||
 		    (rf.bytes_total != KBITS_SIZE_UNKNOWN &&
 		     rf.bytes_transferred > rf.bytes_total) ||
 		    (done && (rf.bytes_total == KBITS_SIZE_UNKNOWN ||
@@ -483,6 +483,12 @@ static int kbits_record_http(struct kbits_job *job,
 	      kbits_take(rd, r->notify_cmd_len) : NULL;
 	if (!src || !kbits_notify_cmd_ok(src, r->notify_cmd_len))
 		return -EINVAL;
+	/*
+	 * A job imported without its namespaces runs nothing until taken
+	 * over, which removes the command: it is not kept.
+	 */
+	if (r->flags & KBITS_RECORD_FOREIGN_NS)
+		return 0;
 	job->notify_cmd = kmemdup(src, r->notify_cmd_len, GFP_KERNEL_ACCOUNT);
 	if (!job->notify_cmd)
 		return -ENOMEM;

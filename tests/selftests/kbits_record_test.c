@@ -2895,6 +2895,9 @@ static const struct mutation corruptions[] = {
 	F(1, local_len, ~0u),
 	/* a file's struct: what the agent's PROGRESS would refuse */
 	F(0, reserved, 1),
+	/* the flag with an all-zero digest: a digest left out */
+	F(0, flags, DONE | SHA),
+	F(1, flags, SHA),
 	F(2, reserved, 0x80000000u),
 	/* the first flag not defined (2 is KBITS_FILE_SHA256) */
 	F(0, flags, 4),
@@ -3147,9 +3150,7 @@ static const struct variant variants[] = {
 	OK(S_TRANSIENT, F(1, mode, 0400)),
 	OK(S_TRANSIENT, F(2, mode, 0222)),
 	OK(S_TRANSIENT, F(2, mode, 0046)),
-	/* digests: any 32 bytes with the flag, all zeros included */
-	OK(S_TRANSIENT, F(0, flags, DONE | SHA)),
-	OK(S_TRANSIENT, F(1, flags, SHA)),
+	/* digests: any 32 bytes with the flag but all zeros */
 	OK(S_TRANSIENT, FSHA(2, 0, 0)),
 	OK(S_TRANSIENT, FSHA(2, 31, 0xff)),
 };

@@ -229,10 +229,11 @@ struct kbits_job_attr {
 /*
  * One file to add: where it comes from and where it goes, and, from
  * KBITS_FILE_SPEC_SIZE_VER1 on, what its content must be: with
- * KBITS_FILE_SHA256 in @flags, the agent checks the whole file's SHA-256
- * against @sha256 once it has it, and gives the job an ERROR (context
- * LOCAL_FILE, EBADMSG) instead of the file when they differ; such a file is
- * never placed.  Without it, @sha256 must be zero.
+ * KBITS_FILE_SHA256 in @flags (a download's only, a digest not all zero),
+ * the agent checks the whole file's SHA-256 against @sha256 once it has it,
+ * and gives the job an ERROR (context LOCAL_FILE, EBADMSG) instead of the
+ * file when they differ; such a file is never placed.  Without it, @sha256
+ * must be zero.
  */
 struct kbits_file_spec {
 	__aligned_u64 remote;	/* http://, https://, file:// URL or absolute path */
@@ -249,7 +250,9 @@ struct kbits_file_spec {
  * KBITS_JOB_IOC_ADD_FILES - add @count files to a job, all or none
  * (BITS: AddFile, AddFileSet).  Each file records the caller's umask: the
  * agent places it with mode 0666 & ~umask, as cp, curl -o and wget would
- * have made it (GET_FILE reports that mode).
+ * have made it (GET_FILE reports that mode); no wider than 0600 when the
+ * caller holds the fd but may not get the job (GET_JOB's rule), and
+ * TAKE_OWNERSHIP cuts every file's to 0600 at most.
  */
 struct kbits_add_files {
 	__u32 size;		/* in: sizeof(struct kbits_add_files) */
@@ -360,7 +363,8 @@ struct kbits_job_proxy {
  * ended by a NUL, as /proc/<pid>/cmdline has them: the first, the program,
  * an absolute path; each UTF-8; at most KBITS_NOTIFY_CMD_MAX bytes, NULs
  * included.  SET needs a caller who may get the job now (GET_JOB's rule;
- * else -EPERM), not only its fd.  SET with @len 0 removes it;
+ * else -EPERM), not only its fd; -ESTALE for a job imported without its
+ * namespaces (KBITS_RECORD_FOREIGN_NS).  SET with @len 0 removes it;
  * TAKE_OWNERSHIP removes it too.
  * GET writes @len bytes, the NULs included (no NUL added), and their
  * count to @len; -ENODATA when the job has none; -ERANGE, with the count,
@@ -665,7 +669,12 @@ struct kbits_record_file {
 #define KBITS_RECORD_ERROR_HTTP		(1U << 5)
 #define KBITS_RECORD_FILE_SIZE_VER0	32	/* version 1's */
 #define KBITS_RECORD_FILE_SIZE_VER1	72	/* mode, sha256 */
-#define KBITS_RECORD_FILE_SIZE		KBITS_RECORD_FILE_SIZE_VER0	/* its old name */
+/*
+ * Version 1's name of its file size.  A reader walks a record's files by the
+ * header's @file_size (version 2) or KBITS_RECORD_FILE_SIZE_VER0 (version 1),
+ * never by sizeof(struct kbits_record_file), which grows.
+ */
+#define KBITS_RECORD_FILE_SIZE		KBITS_RECORD_FILE_SIZE_VER0
 
 /*
  * 0xBC: free in Documentation/userspace-api/ioctl/ioctl-number.rst (0xB8 is
