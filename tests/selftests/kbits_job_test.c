@@ -2387,6 +2387,85 @@ TEST(notify_cmd_take_ownership)
 	close(dev);
 }
 
+/* File @index's mode, as GET_FILE version 1 reports it. */
+static uint32_t file_mode(int fd, uint32_t index)
+{
+	struct got_file g;
+
+	if (get_file(fd, index, &g))
+		return ~0u;
+	return g.f.mode;
+}
+
+/*
+ * The umask is the owner's to give.  The owner's file (umask 0) is 0666; a
+ * user the owner handed the fd to adds files no wider than 0600 whatever
+ * its umask (they are placed as the owner), a tighter one still applies;
+ * root (an administrator over the job) keeps its own umask; and a takeover
+ * cuts every file's mode to 0600 at most.
+ */
+TEST(add_files_mode_is_the_owners)
+{
+	uint8_t *uid_job = shared_alloc(KBITS_GUID_SIZE);
+	int sv[2], dev = dev_open(), ufd, nfd;
+	mode_t old;
+	pid_t pid;
+
+	ASSERT_SYSOK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, fd;
+
+		close(sv[0]);
+		become(2204);
+		umask(0);
+		udev = dev_open();
+		fd = make_job(udev, "jt: 2204's, modes", DL, uid_job);
+		ASSERT_SYSOK(add_file(fd, "/m/0", "/tmp/jt/m0"));
+		EXPECT_EQ(0666, file_mode(fd, 0));
+		ASSERT_SYSOK(send_fd(sv[1], fd));
+		_exit(0);
+	}
+	close(sv[1]);
+	ufd = recv_fd(sv[0]);
+	ASSERT_SYSOK(ufd);
+	ASSERT_CHILD_OK(pid);
+	close(sv[0]);
+
+	/* another user holding the owner's fd */
+	pid = th_fork();
+	if (pid == 0) {
+		become(2205);
+		umask(0);
+		ASSERT_SYSOK(add_file(ufd, "/m/1", "/tmp/jt/m1"));
+		umask(027);
+		ASSERT_SYSOK(add_file(ufd, "/m/2", "/tmp/jt/m2"));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(0600, file_mode(ufd, 1));
+	EXPECT_EQ(0600 & ~027, file_mode(ufd, 2));
+
+	/* root, an administrator over it, through the same fd */
+	old = umask(002);
+	ASSERT_SYSOK(add_file(ufd, "/m/3", "/tmp/jt/m3"));
+	umask(old);
+	EXPECT_EQ(0664, file_mode(ufd, 3));
+
+	/* root takes it over: no file wider than 0600 */
+	nfd = ioctl(ufd, KBITS_JOB_IOC_TAKE_OWNERSHIP);
+	ASSERT_SYSOK(nfd);
+	EXPECT_EQ(0600, file_mode(nfd, 0));
+	EXPECT_EQ(0600, file_mode(nfd, 1));
+	EXPECT_EQ(0600 & ~027, file_mode(nfd, 2));
+	EXPECT_EQ(0600, file_mode(nfd, 3));
+
+	job_cancel(nfd);
+	close(nfd);
+	close(ufd);
+	close(dev);
+}
+
 /*
  * SET_NOTIFY_CMD is a change like SET_HTTP_HEADERS: modification_time
  * moves, the job fd reads MODIFIED (when its notify flags ask), the agent
