@@ -526,6 +526,14 @@ int settings_apply(const struct kbits_guid *id, struct kbits_job *j, const struc
 		       set_steps[done].rules ? ": " : "",
 		       set_steps[done].rules ? set_steps[done].rules : "");
 		ret = EXIT_FAILED;
+	} else if (err == -ESTALE && set_steps[done].apply == notify_cmd_apply) {
+		char g[KBITS_GUID_STRING_LEN];
+
+		/* KBITS_RECORD_FOREIGN_NS: no namespaces to run it in */
+		kbits_guid_format(id, g);
+		errmsg("job %s: cannot %s: the job was imported without its owner's namespaces; an administrator must take it over first",
+		       g, set_steps[done].what);
+		ret = EXIT_STATE;
 	} else if (err == -EPERM && set_steps[done].who) {
 		char g[KBITS_GUID_STRING_LEN];
 
