@@ -324,6 +324,7 @@ TEST(add_files_every_failure_point)
 	failslab_setup();
 	job = create(dev, NULL);
 	ASSERT_SYSOK(job);
+	memset(specs, 0, sizeof(specs));	/* the fields of later versions too */
 	for (i = 0; i < 2; i++) {
 		specs[i].remote = (uintptr_t)names[i][0];
 		specs[i].remote_len = strlen(names[i][0]);
