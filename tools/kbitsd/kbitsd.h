@@ -31,6 +31,8 @@
 
 #include <kbits/kbits.h>
 
+struct curl_slist;
+
 /* A TCP connection, by its addresses and ports (host order). */
 struct conn_id {
 	uint16_t family;	/* AF_INET, AF_INET6; 0: none */
@@ -393,6 +395,28 @@ void transfer_global_cleanup(void);
 /* In the daemon: a job's proxy settings and HTTP headers; 0 or a negative errno. */
 int net_settings_read(struct kbits_job *j, struct net_settings *ns);
 void net_settings_release(struct net_settings *ns);
+
+/*
+ * What every request of a job carries, in transfer.c so that downloads and
+ * uploads (upload.c) reach servers alike: @url, the protocols and redirects
+ * allowed, the user agent, the timeouts, the socket callback (the worker's
+ * byte counts), the job's proxy (*@proxy: a string to free after the
+ * request), and its custom headers appended to *@headers, which the caller
+ * sets (CURLOPT_HTTPHEADER) once it added its own.  0, -EINVAL (the job's
+ * proxy is not one kbitsd uses), -ENOMEM or -ENOPROTOOPT (a libcurl
+ * without an option).  @c is a CURL *.
+ */
+int net_curl_setup(void *c, const char *url, const struct net_settings *ns,
+		   struct curl_slist **headers, char **proxy);
+/* The code of @err becomes HTTP status @status (KBITS_ERROR_HTTP), or EPROTO. */
+void xfer_http_status(struct xfer_error *err, long status);
+/* @url without its user:password@, into @buf: for texts and the log. */
+const char *url_for_text(const char *url, char *buf, size_t size);
+/*
+ * An errno for a failed libcurl transfer (@rc a CURLcode of handle @curl),
+ * whether it is worth a retry, and where it happened.
+ */
+int curl_errno(int rc, void *curl, bool *transient, enum kbits_error_context *ctx);
 
 /*
  * In the worker, as the owner: transfers file @index of job @id (the

@@ -139,7 +139,7 @@ enum xfer_result xfer_fail(struct xfer_error *err, bool transient,
  * same number.  A status no HTTP has (outside 100 to 599) is EPROTO, a
  * protocol error; the text still says what the server sent.
  */
-static void xfer_http_status(struct xfer_error *err, long status)
+void xfer_http_status(struct xfer_error *err, long status)
 {
 	if (status >= 100 && status <= 599) {
 		err->code = (int)status;
@@ -256,7 +256,7 @@ static void report(struct xfer *x, bool completed, bool force)
  * @url without the user:password@ of its authority, into @buf (cut to fit):
  * what error texts and the log show.
  */
-static const char *url_for_text(const char *url, char *buf, size_t size)
+const char *url_for_text(const char *url, char *buf, size_t size)
 {
 	const char *auth = strstr(url, "://");
 	const char *end, *at = NULL, *p;
@@ -457,15 +457,14 @@ static int xferinfo_cb(void *data, curl_off_t dltotal, curl_off_t dlnow,
 }
 
 /* An errno for a failed curl transfer, and whether to retry it. */
-static int curl_errno(CURLcode rc, CURL *curl, bool *transient,
-		      enum kbits_error_context *ctx)
+int curl_errno(int rc, CURL *curl, bool *transient, enum kbits_error_context *ctx)
 {
 	long os_errno = 0;
 
 	*transient = true;
 	*ctx = KBITS_ERROR_CONTEXT_TRANSPORT;
 	curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
-	switch (rc) {
+	switch ((CURLcode)rc) {
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
 	case CURLE_NOT_BUILT_IN:
@@ -600,13 +599,15 @@ static int if_range(const struct file_validator *o, struct curl_slist **headers)
 	return 0;
 }
 
-static int setup_curl(struct xfer *x, const char *url, const struct net_settings *ns,
-		      struct curl_slist **headers, char **proxy)
+/*
+ * What every request of a job has, a download's or an upload's (see
+ * kbitsd.h): the job's proxy, its custom headers, the limits on redirects
+ * and the socket callback.
+ */
+int net_curl_setup(CURL *c, const char *url, const struct net_settings *ns,
+		   struct curl_slist **headers, char **proxy)
 {
 	bool https = !strncasecmp(url, "https://", 8);
-	CURL *c = x->curl;
-	char range[32];
-	int err;
 
 	SETOPT(c, CURLOPT_URL, url);
 	SETOPT(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -620,23 +621,7 @@ static int setup_curl(struct xfer *x, const char *url, const struct net_settings
 	/* a connection that has carried nothing for two minutes is dead */
 	SETOPT(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SETOPT(c, CURLOPT_LOW_SPEED_TIME, 120L);
-	SETOPT(c, CURLOPT_HEADERFUNCTION, header_cb);
-	SETOPT(c, CURLOPT_HEADERDATA, x);
-	SETOPT(c, CURLOPT_WRITEFUNCTION, write_cb);
-	SETOPT(c, CURLOPT_WRITEDATA, x);
-	SETOPT(c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
-	SETOPT(c, CURLOPT_XFERINFODATA, x);
-	SETOPT(c, CURLOPT_NOPROGRESS, 0L);
 	SETOPT(c, CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
-	if (x->offset) {
-		/*
-		 * CURLOPT_RANGE rather than CURLOPT_RESUME_FROM_LARGE: with the
-		 * latter curl fails a 200 answer (CURLE_RANGE_ERROR) where kbitsd
-		 * takes the whole file instead.
-		 */
-		snprintf(range, sizeof(range), "%" PRIu64 "-", x->offset);
-		SETOPT(c, CURLOPT_RANGE, range);
-	}
 	switch (ns->proxy_usage) {
 	case KBITS_PROXY_SYSTEM:
 		break;	/* curl's own: the *_proxy environment variables */
@@ -654,9 +639,36 @@ static int setup_curl(struct xfer *x, const char *url, const struct net_settings
 		SETOPT(c, CURLOPT_NOPROXY, ns->proxy_bypass ? ns->proxy_bypass : "");
 		break;
 	}
-	err = add_headers(ns->http_headers, headers);
+	return add_headers(ns->http_headers, headers);
+}
+
+/* A download's request: net_curl_setup(), its callbacks, its Range and If-Range. */
+static int setup_curl(struct xfer *x, const char *url, const struct net_settings *ns,
+		      struct curl_slist **headers, char **proxy)
+{
+	CURL *c = x->curl;
+	char range[32];
+	int err;
+
+	err = net_curl_setup(c, url, ns, headers, proxy);
 	if (err)
 		return err;
+	SETOPT(c, CURLOPT_HEADERFUNCTION, header_cb);
+	SETOPT(c, CURLOPT_HEADERDATA, x);
+	SETOPT(c, CURLOPT_WRITEFUNCTION, write_cb);
+	SETOPT(c, CURLOPT_WRITEDATA, x);
+	SETOPT(c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
+	SETOPT(c, CURLOPT_XFERINFODATA, x);
+	SETOPT(c, CURLOPT_NOPROGRESS, 0L);
+	if (x->offset) {
+		/*
+		 * CURLOPT_RANGE rather than CURLOPT_RESUME_FROM_LARGE: with the
+		 * latter curl fails a 200 answer (CURLE_RANGE_ERROR) where kbitsd
+		 * takes the whole file instead.
+		 */
+		snprintf(range, sizeof(range), "%" PRIu64 "-", x->offset);
+		SETOPT(c, CURLOPT_RANGE, range);
+	}
 	if (x->offset) {
 		err = if_range(x->old, headers);
 		if (err == -ENOMEM)
