@@ -252,7 +252,9 @@ static int kbits_file_from_spec(struct kbits_file *f,
  * again with the files the job has), or for a spec with nonzero bytes we do not
  * know; kbits_copy_string()'s errors for a name; -EACCES when @jf is revoked;
  * -EBADFD when the job is final; -EBUSY while a COMPLETE waits for the agent to
- * place its files; -ENOMEM; kbits_copy_args()'s errors and -EFAULT.
+ * place its files; -EPERM when the job has secrets (kbits_job_has_secrets())
+ * and the caller may not get it; -ENOMEM; kbits_copy_args()'s errors and
+ * -EFAULT.
  */
 long kbits_job_add_files(struct kbits_job_fd *jf,
 			 struct kbits_add_files __user *uarg)
@@ -304,6 +306,8 @@ long kbits_job_add_files(struct kbits_job_fd *jf,
 		err = -EBADFD;
 	} else if (job->completing) {
 		err = -EBUSY;
+	} else if (kbits_job_has_secrets(job) && !kbits_may_get(job, true)) {
+		err = -EPERM;	/* its secrets go where its files say */
 	} else if (job->nr_files + args.count > max ||
 		   (job->type != KBITS_JOB_TYPE_DOWNLOAD &&
 		    job->nr_files + args.count > 1)) {
@@ -489,4 +493,136 @@ long kbits_job_get_progress(struct kbits_job_fd *jf,
 		return err;
 
 	return copy_to_user(uarg, &p, sizeof(p)) ? -EFAULT : 0;
+}
+
+/**
+ * kbits_job_get_reply_file() - GET_REPLY_FILE: an UPLOAD_REPLY job's reply
+ * file name.
+ * @jf: the job fd.
+ * @uarg: the caller's struct kbits_job_string.
+ *
+ * As the string GETs: the name and a NUL to the buffer, its length to
+ * @uarg->len.  A copy is taken under the job's lock and copied out after.
+ *
+ * Context: Process context; may sleep.  Takes the job's lock, not across the
+ * copy to userspace.
+ * Return: 0; -EOPNOTSUPP for a job of another type; -EINVAL for a nonzero
+ * reserved field; -EACCES when @jf is revoked; -ENODATA when the job has no
+ * reply file; -ERANGE when the buffer is too short (the length is written);
+ * -ENOMEM; kbits_copy_args()'s errors and -EFAULT.
+ */
+long kbits_job_get_reply_file(struct kbits_job_fd *jf,
+			      struct kbits_job_string __user *uarg)
+{
+	struct kbits_job *job = jf->job;
+	struct kbits_job_string args;
+	char *copy = NULL;
+	u32 len;
+	int err;
+
+	if (job->type != KBITS_JOB_TYPE_UPLOAD_REPLY)
+		return -EOPNOTSUPP;
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_JOB_STRING_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.reserved)
+		return -EINVAL;
+
+	mutex_lock(&job->lock);
+	err = kbits_job_fd_check(jf);
+	if (!err && !job->reply_file)
+		err = -ENODATA;
+	if (!err) {
+		copy = kstrdup(job->reply_file, GFP_KERNEL_ACCOUNT);
+		if (!copy)
+			err = -ENOMEM;
+	}
+	mutex_unlock(&job->lock);
+	if (err)
+		return err;
+
+	len = strlen(copy);
+	if (put_user(len, &uarg->len))
+		err = -EFAULT;
+	else if (args.len < len + 1)
+		err = -ERANGE;
+	else if (copy_to_user(u64_to_user_ptr(args.buf), copy, len + 1))
+		err = -EFAULT;
+	kfree(copy);
+	return err;
+}
+
+/**
+ * kbits_job_set_reply_file() - SET_REPLY_FILE: set or remove an UPLOAD_REPLY
+ * job's reply file name.
+ * @jf: the job fd.
+ * @uarg: the caller's struct kbits_job_string: @len bytes at @buf, an
+ * absolute path, or @len 0 to remove it.
+ *
+ * The agent writes the reply there as the owner, so the name is checked as a
+ * file's local name is, and the reply gets the mode a file added now would
+ * (0666 & ~ the caller's umask; at most 0600 when the caller may not get the
+ * job).  On a job with secrets only a caller who may get the job may set it.
+ *
+ * Context: Process context; may sleep.  Takes the job's lock, not across the
+ * copy from userspace.
+ * Return: 0; -EOPNOTSUPP for a job of another type; -EINVAL for a nonzero
+ * reserved field or a name that is not an absolute path;
+ * kbits_copy_string()'s errors (-ENAMETOOLONG past KBITS_LOCAL_NAME_MAX);
+ * -EACCES when @jf is revoked; -EPERM when the job has secrets and the caller
+ * may not get it; -EBADFD when the job is final; -EBUSY while a COMPLETE waits
+ * for the agent to place its files; -ENOMEM; kbits_copy_args()'s errors and
+ * -EFAULT.
+ */
+long kbits_job_set_reply_file(struct kbits_job_fd *jf,
+			      struct kbits_job_string __user *uarg)
+{
+	struct kbits_job *job = jf->job;
+	struct kbits_job_string args;
+	u16 mode = 0666 & ~current_umask();
+	char *name = NULL;
+	int err;
+
+	if (job->type != KBITS_JOB_TYPE_UPLOAD_REPLY)
+		return -EOPNOTSUPP;
+	err = kbits_copy_args(&args, sizeof(args), uarg,
+			      KBITS_JOB_STRING_SIZE_VER0);
+	if (err)
+		return err;
+	if (args.reserved)
+		return -EINVAL;
+	if (args.len) {
+		name = kbits_copy_string(u64_to_user_ptr(args.buf), args.len,
+					 KBITS_LOCAL_NAME_MAX);
+		if (IS_ERR(name))
+			return PTR_ERR(name);
+		if (name[0] != '/') {
+			kfree(name);
+			return -EINVAL;
+		}
+	}
+
+	mutex_lock(&job->lock);
+	err = kbits_job_fd_check(jf);
+	if (err) {
+		/* revoked */
+	} else if (kbits_state_is_final(job->state)) {
+		err = -EBADFD;
+	} else if (job->completing) {
+		err = -EBUSY;
+	} else if (kbits_job_has_secrets(job) && !kbits_may_get(job, true)) {
+		err = -EPERM;	/* its secrets go where the reply comes from */
+	} else {
+		/* the umask is the owner's say, as for files */
+		if (!kbits_may_get(job, false))
+			mode &= 0600;
+		swap(job->reply_file, name);
+		job->reply_mode = job->reply_file ? mode : 0;
+		job->mtime = ktime_get_real_seconds();
+		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
+	}
+	mutex_unlock(&job->lock);
+	kfree(name);	/* the old name, or the new one on error */
+	return err;
 }

@@ -472,8 +472,10 @@ static void kbits_job_release(struct kref *ref)
 	kfree(job->error.text);
 	kfree(job->proxy_list);
 	kfree(job->proxy_bypass);
-	kfree(job->http_headers);
+	kfree_sensitive(job->http_headers);
 	kfree(job->notify_cmd);
+	kbits_creds_free(job->creds);
+	kfree(job->reply_file);
 	kfree(job->events);
 	kbits_job_free_files(job);
 	mutex_destroy(&job->lock);
@@ -656,6 +658,10 @@ static long kbits_job_get_string(struct kbits_job_fd *jf, unsigned int cmd,
 	/* A copy, so that no lock is held across the copy to userspace. */
 	mutex_lock(&job->lock);
 	err = kbits_job_fd_check(jf);
+	/* write-only headers: only the agent's EXPORT reads them */
+	if (!err && cmd == KBITS_JOB_IOC_GET_HTTP_HEADERS &&
+	    (job->flags & KBITS_JOB_HEADERS_WRITE_ONLY))
+		err = -EPERM;
 	field = *kbits_job_string_field(job, cmd, &max);
 	copy = err ? NULL : kstrdup(field ?: "", GFP_KERNEL_ACCOUNT);
 	mutex_unlock(&job->lock);
@@ -804,6 +810,9 @@ static long kbits_job_set_attr(struct kbits_job_fd *jf,
 	if ((args.mask & KBITS_ATTR_MIN_RETRY_DELAY) &&
 	    args.min_retry_delay < KBITS_MIN_RETRY_DELAY_MIN)
 		return -EINVAL;
+	if ((args.flags & KBITS_JOB_UPLOAD_POST) &&
+	    job->type == KBITS_JOB_TYPE_DOWNLOAD)
+		return -EINVAL;
 
 	mutex_lock(&job->lock);
 	err = kbits_job_fd_check(jf);
@@ -811,6 +820,12 @@ static long kbits_job_set_attr(struct kbits_job_fd *jf,
 		goto out;
 	if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
+		goto out;
+	}
+	/* write-only headers stay so (BITS: it cannot be undone) */
+	if ((args.mask & KBITS_ATTR_FLAGS) &&
+	    (job->flags & ~args.flags & KBITS_JOB_HEADERS_WRITE_ONLY)) {
+		err = -EPERM;
 		goto out;
 	}
 	if (args.mask & KBITS_ATTR_PRIORITY)
@@ -964,6 +979,9 @@ static long kbits_job_resume(struct kbits_job_fd *jf)
 				  kbits_job_all_files_done(job));
 	if (next < 0) {
 		err = next;
+	} else if (next != job->state &&
+		   job->type == KBITS_JOB_TYPE_UPLOAD_REPLY && !job->reply_file) {
+		err = -EDESTADDRREQ;	/* nowhere to put the reply */
 	} else if (next != job->state) {
 		/* BITS: Resume resets the time against the maximum */
 		kbits_job_set_transfer_time(job, 0);
@@ -1198,7 +1216,9 @@ bool kbits_may_get(const struct kbits_job *job, bool audit)
  * SUSPENDED, so that nothing its old owner added is transferred with the
  * new owner's rights before the new owner resumes it; for the same reason
  * its notify command, which runs as the owner, is removed, and its files'
- * modes, from the old owner's umask, are cut to 0600 at most.
+ * modes, from the old owner's umask, are cut to 0600 at most (the reply
+ * file's too).  As BITS's TakeOwnership, the old owner's secrets go: its
+ * credentials and custom headers (write-only or not) are removed.
  */
 static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 {
@@ -1206,7 +1226,8 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 	struct kbits_limits lim = kbits_limits_now();
 	struct kbits_job_fd *new_jf;
 	struct user_namespace *ns;
-	char *notify_cmd = NULL;
+	char *notify_cmd = NULL, *headers = NULL;
+	struct kbits_cred *creds = NULL;
 	struct file *file;
 	struct path root;
 	struct net *net;
@@ -1255,6 +1276,11 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 	job->notify_cmd_len = 0;
 	for (i = 0; i < job->nr_files; i++)
 		job->files[i].mode &= 0600;
+	job->reply_mode &= 0600;
+	/* nor are the old owner's secrets sent for the new one */
+	swap(job->creds, creds);
+	swap(job->http_headers, headers);
+	job->flags &= ~KBITS_JOB_HEADERS_WRITE_ONLY;
 	new_jf->owner_gen = job->owner_gen + 1;
 	WRITE_ONCE(job->owner_gen, job->owner_gen + 1);
 	kbits_job_revoked(job);
@@ -1268,6 +1294,8 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 out:
 	mutex_unlock(&job->lock);
 	kfree(notify_cmd);
+	kfree_sensitive(headers);
+	kbits_creds_free(creds);
 	put_user_ns(ns);	/* the job's old ones, or the caller's */
 	path_put(&root);
 	if (net)
@@ -1445,6 +1473,10 @@ static bool kbits_job_cmd_known(unsigned int cmd)
 	case KBITS_JOB_IOC_CANCEL:
 	case KBITS_JOB_IOC_GET_NOTIFY_CMD:
 	case KBITS_JOB_IOC_SET_NOTIFY_CMD:
+	case KBITS_JOB_IOC_SET_CREDENTIALS:
+	case KBITS_JOB_IOC_GET_CREDENTIALS:
+	case KBITS_JOB_IOC_GET_REPLY_FILE:
+	case KBITS_JOB_IOC_SET_REPLY_FILE:
 		return true;
 	default:
 		return false;
@@ -1487,6 +1519,14 @@ static long kbits_job_ioctl(struct file *file, unsigned int cmd,
 		return kbits_job_get_notify_cmd(jf, uarg);
 	case KBITS_JOB_IOC_SET_NOTIFY_CMD:
 		return kbits_job_set_notify_cmd(jf, uarg);
+	case KBITS_JOB_IOC_SET_CREDENTIALS:
+		return kbits_job_set_credentials(jf, uarg);
+	case KBITS_JOB_IOC_GET_CREDENTIALS:
+		return kbits_job_get_credentials(jf, uarg);
+	case KBITS_JOB_IOC_GET_REPLY_FILE:
+		return kbits_job_get_reply_file(jf, uarg);
+	case KBITS_JOB_IOC_SET_REPLY_FILE:
+		return kbits_job_set_reply_file(jf, uarg);
 	case KBITS_JOB_IOC_GET_PROXY:
 		return kbits_job_get_proxy(jf, uarg);
 	case KBITS_JOB_IOC_SET_PROXY:

@@ -10,6 +10,8 @@
  *   files.c     a job's files and progress (ADD_FILES, GET_FILE,
  *               GET_PROGRESS)
  *   http.c      a job's proxy settings and custom HTTP headers
+ *   auth.c      a job's credentials (write-only: only EXPORT reads them)
+ *   notify.c    a job's notify command
  *   events.c    a job's events for its job fds (read(), poll())
  *   agent.c     the agent fd: its events and ioctls, the agent's side of the
  *               state machine
@@ -94,6 +96,22 @@ struct kbits_file {
 };
 
 /**
+ * struct kbits_cred - A job's credentials for one target and scheme.
+ * @user: the user name, NUL-terminated; NULL: none set.
+ * @password: the password, NUL-terminated (kfree_sensitive()); NULL with
+ *            @user.
+ *
+ * The job's @creds has one per target and scheme, at kbits_cred_index().
+ */
+struct kbits_cred {
+	char *user;
+	char *password;
+};
+
+/* A job's credentials: one per enum kbits_auth_target and kbits_auth_scheme. */
+#define KBITS_CREDS_MAX		8
+
+/**
  * struct kbits_completion - A COMPLETE waiting for the agent to place files.
  * @result: what the COMPLETE returns: 0, KBITS_COMPLETE_PARTIAL or an errno.
  * @done: the wait is over; the waiter reads it with READ_ONCE().
@@ -156,6 +174,11 @@ struct kbits_completion {
  * @notify_cmd: the notify command, its arguments each ended by a NUL;
  *              NULL: none.
  * @notify_cmd_len: its bytes, the NULs included.
+ * @creds: its credentials (auth.c), KBITS_CREDS_MAX of them, allocated at
+ *         the first SET_CREDENTIALS; NULL: none ever set.
+ * @reply_file: an UPLOAD_REPLY job's reply file name, NUL-terminated;
+ *              NULL: none.
+ * @reply_mode: the mode the reply file is placed with (as a file's @mode).
  * @agent_places: a KBITS_AGENT_PLACES_FILES agent took it: its files are
  *                under temporary names until the agent places them.
  * @completing: a COMPLETE waits for the agent's PLACED.
@@ -219,6 +242,9 @@ struct kbits_job {
 	char *http_headers;
 	char *notify_cmd;
 	u32 notify_cmd_len;
+	struct kbits_cred *creds;
+	char *reply_file;
+	u16 reply_mode;
 	bool agent_places;
 	bool completing;
 	struct kbits_completion *completer;
@@ -335,6 +361,22 @@ bool kbits_http_headers_ok(const char *headers);
 
 /* files.c: a job's files and progress */
 bool kbits_notify_cmd_ok(const char *cmd, size_t len);
+/* auth.c: a job's credentials, which only the agent's EXPORT reads */
+int kbits_cred_index(u32 target, u32 scheme);
+bool kbits_cred_user_ok(const char *user, u32 scheme);
+int kbits_job_set_cred(struct kbits_job *job, int index, char *user,
+		       char *password);
+void kbits_creds_free(struct kbits_cred *creds);
+bool kbits_job_has_secrets(const struct kbits_job *job);
+long kbits_job_set_credentials(struct kbits_job_fd *jf,
+			       struct kbits_job_credentials __user *uarg);
+long kbits_job_get_credentials(struct kbits_job_fd *jf,
+			       struct kbits_job_cred_schemes __user *uarg);
+/* files.c: an UPLOAD_REPLY job's reply file */
+long kbits_job_get_reply_file(struct kbits_job_fd *jf,
+			      struct kbits_job_string __user *uarg);
+long kbits_job_set_reply_file(struct kbits_job_fd *jf,
+			      struct kbits_job_string __user *uarg);
 long kbits_job_get_notify_cmd(struct kbits_job_fd *jf,
 			      struct kbits_job_string __user *uarg);
 long kbits_job_set_notify_cmd(struct kbits_job_fd *jf,

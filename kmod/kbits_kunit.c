@@ -333,6 +333,30 @@ static void kbits_notify_cmd_test(struct kunit *test)
 }
 
 /* Progress sums saturate below KBITS_SIZE_UNKNOWN, never wrap. */
+static void kbits_cred_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, kbits_cred_index(KBITS_AUTH_TARGET_SERVER,
+					       KBITS_AUTH_SCHEME_BASIC), 0);
+	KUNIT_EXPECT_EQ(test, kbits_cred_index(KBITS_AUTH_TARGET_PROXY,
+					       KBITS_AUTH_SCHEME_NEGOTIATE),
+			KBITS_CREDS_MAX - 1);
+	KUNIT_EXPECT_EQ(test, kbits_cred_index(0, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kbits_cred_index(3, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kbits_cred_index(1, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, kbits_cred_index(1, 5), -EINVAL);	/* Passport */
+	KUNIT_EXPECT_TRUE(test, kbits_cred_user_ok("", KBITS_AUTH_SCHEME_BASIC));
+	KUNIT_EXPECT_TRUE(test, kbits_cred_user_ok("DOMAIN\\al ice\xc3\xa9",
+						   KBITS_AUTH_SCHEME_NTLM));
+	KUNIT_EXPECT_FALSE(test, kbits_cred_user_ok("a:b",
+						    KBITS_AUTH_SCHEME_BASIC));
+	KUNIT_EXPECT_TRUE(test, kbits_cred_user_ok("a:b",
+						   KBITS_AUTH_SCHEME_DIGEST));
+	KUNIT_EXPECT_FALSE(test, kbits_cred_user_ok("a\r\nX: y",
+						    KBITS_AUTH_SCHEME_DIGEST));
+	KUNIT_EXPECT_FALSE(test, kbits_cred_user_ok("a\x7f",
+						    KBITS_AUTH_SCHEME_NTLM));
+}
+
 static void kbits_add_sat_test(struct kunit *test)
 {
 	const u64 top = KBITS_SIZE_UNKNOWN - 1;
@@ -356,6 +380,7 @@ static struct kunit_case kbits_files_cases[] = {
 	KUNIT_CASE(kbits_file_names_test),
 	KUNIT_CASE(kbits_file_sha256_test),
 	KUNIT_CASE(kbits_notify_cmd_test),
+	KUNIT_CASE(kbits_cred_test),
 	KUNIT_CASE(kbits_add_sat_test),
 	{}
 };
@@ -376,6 +401,10 @@ struct kb_rec {
 	const char *str[6];
 	const char *notify;	/* the notify command, @notify_len bytes */
 	u32 notify_len;
+	const char *reply;	/* the reply file's name */
+	const void *creds;	/* @nr_creds credentials, @creds_len bytes */
+	u32 nr_creds;
+	size_t creds_len;
 	u32 nr;
 	struct kbits_record_file f[2];
 	const char *remote[2];
@@ -450,6 +479,9 @@ static u8 *kb_rec_encode(struct kunit *test, struct kb_rec *rec, size_t *lenp)
 	}
 	h->notify_cmd_len = rec->notify_len;
 	len += rec->notify_len;
+	h->reply_file_len = kb_strlen(rec->reply);
+	h->nr_creds = rec->nr_creds;
+	len += h->reply_file_len + rec->creds_len;
 	for (i = 0; i < rec->nr; i++) {
 		rec->f[i].remote_len = kb_strlen(rec->remote[i]);
 		rec->f[i].local_len = kb_strlen(rec->local[i]);
@@ -467,6 +499,8 @@ static u8 *kb_rec_encode(struct kunit *test, struct kb_rec *rec, size_t *lenp)
 	for (i = 0; i < 6; i++)
 		p = kb_put(p, rec->str[i], kb_strlen(rec->str[i]));
 	p = kb_put(p, rec->notify, rec->notify_len);
+	p = kb_put(p, rec->reply, h->reply_file_len);
+	p = kb_put(p, rec->creds, rec->creds_len);
 	for (i = 0; i < rec->nr; i++) {
 		p = kb_put(p, &rec->f[i], rec->fsize);
 		p = kb_put(p, rec->remote[i], rec->f[i].remote_len);
@@ -621,6 +655,24 @@ static void kbits_record_versions_test(struct kunit *test)
 	size_t len;
 	u8 *buf;
 
+	/* version 2: no reply file, no credentials */
+	kb_rec_init(&rec);
+	rec.h.version = 2;
+	rec.h.header_size = KBITS_JOB_RECORD_SIZE_VER3;
+	rec.hsize = KBITS_JOB_RECORD_SIZE_VER3;
+	rec.h.nr_creds = 1;	/* not in the bytes */
+	buf = kb_rec_encode(test, &rec, &len);
+	job = kbits_record_parse(buf, len, &r);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
+	KUNIT_EXPECT_NULL(test, job->creds);
+	KUNIT_EXPECT_NULL(test, job->reply_file);
+	KUNIT_EXPECT_EQ(test, job->files[0].mode, 0644);
+	kbits_job_put(job);
+	/* nor does a version 2 record have the current header */
+	kb_rec_init(&rec);
+	rec.h.version = 2;
+	KUNIT_EXPECT_EQ(test, kb_rec_parse(test, &rec), -EINVAL);
+
 	/* version 1's last header: all but the files' mode and digest */
 	kb_rec_init(&rec);
 	kb_rec_v1(&rec, KBITS_JOB_RECORD_SIZE_VER2);
@@ -704,6 +756,118 @@ static void kbits_record_round_trip_test(struct kunit *test)
 	kvfree(buf2);
 }
 
+/* One credential's bytes in a record: its header, user and password. */
+static size_t kb_cred(u8 *p, u32 target, u32 scheme, const char *user,
+		      const char *password)
+{
+	struct kbits_record_cred rc = {
+		.target = target, .scheme = scheme,
+		.user_len = strlen(user), .password_len = strlen(password),
+	};
+
+	memcpy(p, &rc, sizeof(rc));
+	memcpy(p + sizeof(rc), user, rc.user_len);
+	memcpy(p + sizeof(rc) + rc.user_len, password, rc.password_len);
+	return sizeof(rc) + rc.user_len + rc.password_len;
+}
+
+/* An UPLOAD_REPLY job's record with a reply file and two credentials. */
+static void kb_rec_secrets(struct kb_rec *rec, u8 *creds)
+{
+	rec->h.type = KBITS_JOB_TYPE_UPLOAD_REPLY;
+	rec->h.flags |= KBITS_RECORD_HEADERS_WRITE_ONLY |
+			KBITS_RECORD_UPLOAD_POST;
+	rec->str[5] = "Authorization: Bearer t0ken";
+	rec->reply = "/tmp/reply";
+	rec->h.reply_mode = 0640;
+	rec->creds_len = kb_cred(creds, KBITS_AUTH_TARGET_SERVER,
+				 KBITS_AUTH_SCHEME_DIGEST, "alice", "s3cret");
+	rec->creds_len += kb_cred(creds + rec->creds_len,
+				  KBITS_AUTH_TARGET_PROXY,
+				  KBITS_AUTH_SCHEME_NEGOTIATE, "", "");
+	rec->creds = creds;
+	rec->nr_creds = 2;
+}
+
+/* Version 3's reply file and credentials: kept, and exported the same. */
+static void kbits_record_secrets_test(struct kunit *test)
+{
+	struct kbits_job_record r;
+	struct kbits_job *job;
+	struct kb_rec rec;
+	size_t len, len2 = 0;
+	u8 *buf, *buf2, creds[128];
+	int i;
+
+	kb_rec_init(&rec);
+	kb_rec_secrets(&rec, creds);
+	buf = kb_rec_encode(test, &rec, &len);
+	job = kbits_record_parse(buf, len, &r);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
+	KUNIT_EXPECT_STREQ(test, job->reply_file, "/tmp/reply");
+	KUNIT_EXPECT_EQ(test, job->reply_mode, 0640);
+	KUNIT_EXPECT_EQ(test, job->flags, KBITS_JOB_HEADERS_WRITE_ONLY |
+					  KBITS_JOB_UPLOAD_POST);
+	KUNIT_ASSERT_NOT_NULL(test, job->creds);
+	i = kbits_cred_index(KBITS_AUTH_TARGET_SERVER, KBITS_AUTH_SCHEME_DIGEST);
+	KUNIT_EXPECT_STREQ(test, job->creds[i].user, "alice");
+	KUNIT_EXPECT_STREQ(test, job->creds[i].password, "s3cret");
+	i = kbits_cred_index(KBITS_AUTH_TARGET_PROXY,
+			     KBITS_AUTH_SCHEME_NEGOTIATE);
+	KUNIT_EXPECT_STREQ(test, job->creds[i].user, "");
+	mutex_lock(&job->lock);
+	KUNIT_EXPECT_TRUE(test, kbits_job_has_secrets(job));
+	buf2 = kbits_record_make(job, &len2);
+	mutex_unlock(&job->lock);
+	kbits_job_put(job);
+	KUNIT_ASSERT_NOT_NULL(test, buf2);
+	KUNIT_EXPECT_EQ(test, len2, len);
+	if (len2 == len)
+		KUNIT_EXPECT_EQ(test, memcmp(buf2, buf, len), 0);
+	kvfree(buf2);
+
+	KB_ACCEPTS(test, kb_rec_secrets(rec, creds));
+	KB_REJECTS(test, kb_rec_secrets(rec, creds); rec->h.reserved = 1);
+	/* a reply file is an UPLOAD_REPLY job's, absolute, with a file's mode */
+	KB_REJECTS(test, kb_rec_secrets(rec, creds);
+		   rec->h.type = KBITS_JOB_TYPE_UPLOAD);
+	KB_REJECTS(test, kb_rec_secrets(rec, creds); rec->reply = "tmp/r");
+	KB_REJECTS(test, kb_rec_secrets(rec, creds); rec->h.reply_mode = 0777);
+	KB_REJECTS(test, kb_rec_secrets(rec, creds); rec->reply = NULL);
+	KB_ACCEPTS(test, kb_rec_secrets(rec, creds); rec->reply = NULL;
+		   rec->h.reply_mode = 0);
+	/* POST is an upload's */
+	KB_REJECTS(test, rec->h.flags |= KBITS_RECORD_UPLOAD_POST);
+	/* credentials as SET_CREDENTIALS takes them, one per target and scheme */
+	KB_REJECTS(test, kb_rec_secrets(rec, creds); rec->nr_creds = 3);
+	KB_REJECTS(test, kb_rec_secrets(rec, creds); rec->nr_creds = 1);
+	KB_REJECTS(test, kb_rec_secrets(rec, creds); rec->h.nr_creds = 9;
+		   rec->nr_creds = 9);
+	KB_REJECTS(test, kb_rec_secrets(rec, creds);
+		   rec->creds_len = kb_cred(creds, 3, 1, "a", "b");
+		   rec->nr_creds = 1);
+	KB_REJECTS(test, kb_rec_secrets(rec, creds);
+		   rec->creds_len = kb_cred(creds, 1, 5, "a", "b");
+		   rec->nr_creds = 1);
+	KB_REJECTS(test, kb_rec_secrets(rec, creds);
+		   rec->creds_len = kb_cred(creds, 1, 1, "a:b", "c");
+		   rec->nr_creds = 1);
+	KB_ACCEPTS(test, kb_rec_secrets(rec, creds);
+		   rec->creds_len = kb_cred(creds, 1, 2, "a:b", "c");
+		   rec->nr_creds = 1);
+	KB_REJECTS(test, kb_rec_secrets(rec, creds);
+		   rec->creds_len = kb_cred(creds, 1, 1, "a\tb", "c");
+		   rec->nr_creds = 1);
+	KB_REJECTS(test, kb_rec_secrets(rec, creds);
+		   rec->creds_len = kb_cred(creds, 1, 1, "a", "\xff");
+		   rec->nr_creds = 1);
+	KB_REJECTS(test, kb_rec_secrets(rec, creds);
+		   rec->creds_len = kb_cred(creds, 1, 1, "a", "b");
+		   rec->creds_len += kb_cred(creds + rec->creds_len, 1, 1, "c",
+					     "d");
+		   rec->nr_creds = 2);
+}
+
 static void kbits_record_header_test(struct kunit *test)
 {
 	KB_REJECTS(test, rec->h.magic ^= 1);
@@ -731,8 +895,8 @@ static void kbits_record_header_test(struct kunit *test)
 		   rec->hsize = KBITS_JOB_RECORD_SIZE_VER1);
 	KB_REJECTS(test, rec->length_fix = 1);
 	KB_REJECTS(test, rec->length_fix = -1);
-	/* the first flag not defined; 1U << 5 is KBITS_RECORD_ERROR_HTTP */
-	KB_REJECTS(test, rec->h.flags |= 1U << 6);
+	/* the first flag not defined; 1U << 7 is KBITS_RECORD_UPLOAD_POST */
+	KB_REJECTS(test, rec->h.flags |= 1U << 8);
 	KB_REJECTS(test, rec->h.flags |= 1U << 31);
 }
 
@@ -1079,6 +1243,7 @@ static struct kunit_case kbits_record_cases[] = {
 	KUNIT_CASE(kbits_record_valid_test),
 	KUNIT_CASE(kbits_record_versions_test),
 	KUNIT_CASE(kbits_record_round_trip_test),
+	KUNIT_CASE(kbits_record_secrets_test),
 	KUNIT_CASE(kbits_record_header_test),
 	KUNIT_CASE(kbits_record_truncated_test),
 	KUNIT_CASE(kbits_record_values_test),

@@ -22,7 +22,9 @@
 
 static_assert(sizeof(struct kbits_agent_record) ==
 	      KBITS_AGENT_RECORD_SIZE_VER0);
-static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER3);
+static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER4);
+static_assert(offsetof(struct kbits_job_record, reply_file_len) ==
+	      KBITS_JOB_RECORD_SIZE_VER3);
 static_assert(offsetof(struct kbits_job_record, proxy_usage) ==
 	      KBITS_JOB_RECORD_SIZE_VER0);
 static_assert(offsetof(struct kbits_job_record, max_download_time) ==
@@ -49,7 +51,10 @@ static size_t kbits_record_max(void)
 	size_t max = sizeof(struct kbits_job_record) + KBITS_DISPLAY_NAME_MAX +
 		     KBITS_DESCRIPTION_MAX + KBITS_ERROR_TEXT_MAX +
 		     2 * KBITS_PROXY_LIST_MAX + KBITS_HTTP_HEADERS_MAX +
-		     KBITS_NOTIFY_CMD_MAX +
+		     KBITS_NOTIFY_CMD_MAX + KBITS_LOCAL_NAME_MAX +
+		     KBITS_CREDS_MAX * (sizeof(struct kbits_record_cred) +
+					KBITS_CRED_USER_MAX +
+					KBITS_CRED_PASSWORD_MAX) +
 		     (size_t)KBITS_FILES_PER_JOB_LIMIT * file;
 
 	return min_t(size_t, max, INT_MAX);	/* what kvmalloc() takes */
@@ -78,20 +83,30 @@ static u8 *kbits_put(u8 *p, const void *src, size_t len)
  * user namespace and has the caller's (the agent's) root directory and network
  * namespace (kbits_job_here()).  The error's code and file index are written
  * only when the job has an error.  The transfer time includes the stretch still
- * running.
+ * running.  The record holds the job's secrets (credentials, write-only
+ * headers): the caller frees it with kvfree_sensitive().
  *
  * Context: @job->lock held; may sleep (it allocates).
- * Return: the record, for the caller to kvfree(); NULL when out of memory.
+ * Return: the record; NULL when out of memory.
  */
 VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 {
 	struct kbits_job_record r = {};
 	struct kbits_record_file rf;
+	struct kbits_record_cred rc;
 	size_t n = sizeof(r);
 	u8 *buf, *p;
 	u32 i;
 
 	lockdep_assert_held(&job->lock);
+	r.reply_file_len = kbits_strlen(job->reply_file);
+	for (i = 0; job->creds && i < KBITS_CREDS_MAX; i++) {
+		if (!job->creds[i].user)
+			continue;
+		r.nr_creds++;
+		n += sizeof(rc) + strlen(job->creds[i].user) +
+		     strlen(job->creds[i].password);
+	}
 	r.display_name_len = strlen(job->display_name);
 	r.description_len = kbits_strlen(job->description);
 	r.error_text_len = job->error.context ? kbits_strlen(job->error.text) : 0;
@@ -101,7 +116,7 @@ VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 	r.notify_cmd_len = job->notify_cmd_len;
 	n += r.display_name_len + r.description_len + r.error_text_len +
 	     r.proxy_list_len + r.proxy_bypass_len + r.http_headers_len +
-	     r.notify_cmd_len;
+	     r.notify_cmd_len + r.reply_file_len;
 	for (i = 0; i < job->nr_files; i++)
 		n += sizeof(rf) + strlen(job->files[i].remote) +
 		     strlen(job->files[i].local);
@@ -141,10 +156,15 @@ VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 		  (job->flags & KBITS_JOB_DYNAMIC_CONTENT ?
 		   KBITS_RECORD_DYNAMIC_CONTENT : 0) |
 		  (job->error.context && (job->error.flags & KBITS_ERROR_HTTP) ?
-		   KBITS_RECORD_ERROR_HTTP : 0);
+		   KBITS_RECORD_ERROR_HTTP : 0) |
+		  (job->flags & KBITS_JOB_HEADERS_WRITE_ONLY ?
+		   KBITS_RECORD_HEADERS_WRITE_ONLY : 0) |
+		  (job->flags & KBITS_JOB_UPLOAD_POST ?
+		   KBITS_RECORD_UPLOAD_POST : 0);
 	r.proxy_usage = job->proxy_usage;
 	r.max_download_time = job->max_download_time;
 	r.transfer_time = kbits_job_transfer_time(job);
+	r.reply_mode = job->reply_file ? job->reply_mode : 0;
 
 	p = kbits_put(buf, &r, sizeof(r));
 	p = kbits_put(p, job->display_name, r.display_name_len);
@@ -154,6 +174,20 @@ VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 	p = kbits_put(p, job->proxy_bypass, r.proxy_bypass_len);
 	p = kbits_put(p, job->http_headers, r.http_headers_len);
 	p = kbits_put(p, job->notify_cmd, r.notify_cmd_len);
+	p = kbits_put(p, job->reply_file, r.reply_file_len);
+	for (i = 0; job->creds && i < KBITS_CREDS_MAX; i++) {
+		const struct kbits_cred *c = &job->creds[i];
+
+		if (!c->user)
+			continue;
+		rc.target = i / (KBITS_CREDS_MAX / 2) + KBITS_AUTH_TARGET_SERVER;
+		rc.scheme = i % (KBITS_CREDS_MAX / 2) + KBITS_AUTH_SCHEME_BASIC;
+		rc.user_len = strlen(c->user);
+		rc.password_len = strlen(c->password);
+		p = kbits_put(p, &rc, sizeof(rc));
+		p = kbits_put(p, c->user, rc.user_len);
+		p = kbits_put(p, c->password, rc.password_len);
+	}
 	for (i = 0; i < job->nr_files; i++) {
 		const struct kbits_file *f = &job->files[i];
 
@@ -222,7 +256,7 @@ long kbits_agent_export(struct kbits_agent_record __user *uarg)
 		err = -ERANGE;
 	else if (copy_to_user(u64_to_user_ptr(args.buf), rec, len))
 		err = -EFAULT;
-	kvfree(rec);
+	kvfree_sensitive(rec, len);
 	return err;
 }
 
@@ -284,7 +318,8 @@ EXPORT_SYMBOL_IF_KUNIT(kbits_take_string);
 /*
  * Version 1 (older modules'): a header of any of its three sizes, files of
  * KBITS_RECORD_FILE_SIZE_VER0 bytes (kbits_record_parse() set @file_size).
- * Version 2: the current header, with the current files' size.
+ * Version 2: a header of KBITS_JOB_RECORD_SIZE_VER3 (no reply file, no
+ * credentials), with the current files' size.  Version 3: the current header.
  */
 static bool kbits_record_version_ok(const struct kbits_job_record *r)
 {
@@ -292,9 +327,12 @@ static bool kbits_record_version_ok(const struct kbits_job_record *r)
 		return r->header_size == KBITS_JOB_RECORD_SIZE_VER0 ||
 		       r->header_size == KBITS_JOB_RECORD_SIZE_VER1 ||
 		       r->header_size == KBITS_JOB_RECORD_SIZE_VER2;
+	if (r->file_size != sizeof(struct kbits_record_file))
+		return false;
+	if (r->version == 2)
+		return r->header_size == KBITS_JOB_RECORD_SIZE_VER3;
 	return r->version == KBITS_RECORD_VERSION &&
-	       r->header_size == sizeof(*r) &&
-	       r->file_size == sizeof(struct kbits_record_file);
+	       r->header_size == sizeof(*r);
 }
 
 /**
@@ -303,10 +341,12 @@ static bool kbits_record_version_ok(const struct kbits_job_record *r)
  * @len: the record's whole length.
  *
  * All but its strings and files: the magic, version, header size (for
- * version 1 any of its three, for version 2 the current one, with its files'
- * size), length and flags, and that every value is one the ioctls would have set: type, state
- * (not a final one), priority, notify flags, retry delay, proxy usage with its
- * lists, error (context, code, file index), file count; and only states the
+ * version 1 any of its three, for version 2 its one, for version 3 the
+ * current one, with its files' size), length and flags, the reply file's
+ * length and mode and the credentials' count, and that every value is one
+ * the ioctls would have set: type, state (not a final one), priority, notify
+ * flags, retry delay, proxy usage with its lists, error (context, code, file
+ * index), file count; and only states the
  * module itself makes: a job without files is SUSPENDED, an ERROR or
  * TRANSIENT_ERROR job has an error, a TRANSFERRED one has none.  The owner must
  * be a valid uid of the initial user namespace.
@@ -320,10 +360,19 @@ VISIBLE_IF_KUNIT int kbits_record_check(const struct kbits_job_record *r,
 	u32 http = r->flags & KBITS_RECORD_ERROR_HTTP ? KBITS_ERROR_HTTP : 0;
 
 	if (r->magic != KBITS_RECORD_MAGIC || !kbits_record_version_ok(r) ||
-	    r->length != len ||
+	    r->length != len || r->reserved ||
 	    (r->flags & ~(KBITS_RECORD_AGENT_PLACES | KBITS_RECORD_COMPLETING |
 			  KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS |
-			  KBITS_RECORD_DYNAMIC_CONTENT | KBITS_RECORD_ERROR_HTTP)))
+			  KBITS_RECORD_DYNAMIC_CONTENT | KBITS_RECORD_ERROR_HTTP |
+			  KBITS_RECORD_HEADERS_WRITE_ONLY |
+			  KBITS_RECORD_UPLOAD_POST)))
+		return -EINVAL;
+	/* a reply file is an UPLOAD_REPLY job's, with a mode a file may have */
+	if ((r->reply_file_len && r->type != KBITS_JOB_TYPE_UPLOAD_REPLY) ||
+	    (r->reply_mode & ~0666) || (r->reply_mode && !r->reply_file_len) ||
+	    r->nr_creds > KBITS_CREDS_MAX ||
+	    ((r->flags & KBITS_RECORD_UPLOAD_POST) &&
+	     r->type == KBITS_JOB_TYPE_DOWNLOAD))
 		return -EINVAL;
 	if (r->proxy_usage > KBITS_PROXY_OVERRIDE ||
 	    (r->proxy_usage == KBITS_PROXY_OVERRIDE ? !r->proxy_list_len :
@@ -496,6 +545,74 @@ static int kbits_record_http(struct kbits_job *job,
 	return 0;
 }
 
+/* A record's credential's user name or password: may be empty. */
+static char *kbits_take_cred_string(struct kbits_reader *rd, u32 len, u32 max)
+{
+	char *s = kbits_take_string(rd, len, max, true);
+
+	return s ?: kstrdup("", GFP_KERNEL_ACCOUNT) ?: ERR_PTR(-ENOMEM);
+}
+
+/**
+ * kbits_record_secrets() - Read a record's reply file and credentials.
+ * @job: the job, which nothing else can see yet.
+ * @r: the record's header, checked by kbits_record_check().
+ * @rd: the cursor, at the reply file's name.
+ *
+ * Each is checked as SET_REPLY_FILE and SET_CREDENTIALS check theirs, and
+ * joins the job at once, so that on failure the job's release frees it.  Two
+ * credentials of one target and scheme are refused.
+ *
+ * Context: Process context; may sleep (it allocates).
+ * Return: 0; -EINVAL for a malformed one, or one past the record; -ENOMEM.
+ */
+static int kbits_record_secrets(struct kbits_job *job,
+				const struct kbits_job_record *r,
+				struct kbits_reader *rd)
+{
+	struct kbits_record_cred rc;
+	const void *src;
+	char *s, *user;
+	int index, err;
+	u32 i;
+
+	s = kbits_take_string(rd, r->reply_file_len, KBITS_LOCAL_NAME_MAX,
+			      true);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	job->reply_file = s;
+	job->reply_mode = r->reply_mode;
+	if (s && s[0] != '/')
+		return -EINVAL;
+	for (i = 0; i < r->nr_creds; i++) {
+		src = kbits_take(rd, sizeof(rc));
+		if (!src)
+			return -EINVAL;
+		memcpy(&rc, src, sizeof(rc));
+		index = kbits_cred_index(rc.target, rc.scheme);
+		if (index < 0 || (job->creds && job->creds[index].user))
+			return -EINVAL;
+		user = kbits_take_cred_string(rd, rc.user_len,
+					      KBITS_CRED_USER_MAX);
+		if (IS_ERR(user))
+			return PTR_ERR(user);
+		if (!kbits_cred_user_ok(user, rc.scheme)) {
+			kfree(user);
+			return -EINVAL;
+		}
+		s = kbits_take_cred_string(rd, rc.password_len,
+					   KBITS_CRED_PASSWORD_MAX);
+		if (IS_ERR(s)) {
+			kfree(user);
+			return PTR_ERR(s);
+		}
+		err = kbits_job_set_cred(job, index, user, s);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /**
  * kbits_clamp_time() - A time from a record, within 0 and now.
  * @t: the time, wall-clock seconds.
@@ -608,12 +725,17 @@ kbits_record_job(const struct kbits_job_record *r, struct kbits_reader *rd)
 	job->agent_places = r->flags & KBITS_RECORD_AGENT_PLACES;
 	if (r->flags & KBITS_RECORD_DYNAMIC_CONTENT)
 		job->flags |= KBITS_JOB_DYNAMIC_CONTENT;
+	if (r->flags & KBITS_RECORD_HEADERS_WRITE_ONLY)
+		job->flags |= KBITS_JOB_HEADERS_WRITE_ONLY;
+	if (r->flags & KBITS_RECORD_UPLOAD_POST)
+		job->flags |= KBITS_JOB_UPLOAD_POST;
 	job->proxy_usage = r->proxy_usage;
 	job->max_download_time = r->max_download_time;
 	mutex_lock(&job->lock);	/* for the lockdep assertion only */
 	kbits_job_set_transfer_time(job, r->transfer_time);
 	mutex_unlock(&job->lock);
-	err = kbits_record_http(job, r, rd);
+	err = kbits_record_http(job, r, rd) ?:
+	      kbits_record_secrets(job, r, rd);
 	if (err)
 		goto fail;
 	err = kbits_record_files(job, rd, r->nr_files, r->file_size);
@@ -640,8 +762,9 @@ EXPORT_SYMBOL_IF_KUNIT(kbits_record_job);
  * @len: its length in bytes.
  * @r: out: the record's header, grown to the current one: a version 0 header
  * has no proxy settings nor headers (zeros), versions 0 and 1 have no maximum
- * download time (the default) nor transfer time (0), and a record of version 1
- * has files of KBITS_RECORD_FILE_SIZE_VER0 bytes.
+ * download time (the default) nor transfer time (0), a record of version 1
+ * has files of KBITS_RECORD_FILE_SIZE_VER0 bytes, and versions 1 and 2 have no
+ * reply file nor credentials (zeros).
  *
  * Context: Process context; may sleep.
  * Return: the job (see kbits_record_job()), or ERR_PTR(-EINVAL) when @buf is
@@ -667,7 +790,8 @@ kbits_record_parse(const void *buf, size_t len, struct kbits_job_record *r)
 	       KBITS_JOB_RECORD_SIZE_VER0);
 	hsize = r->header_size;
 	if (hsize == KBITS_JOB_RECORD_SIZE_VER1 ||
-	    hsize == KBITS_JOB_RECORD_SIZE_VER2 || hsize == sizeof(*r)) {
+	    hsize == KBITS_JOB_RECORD_SIZE_VER2 ||
+	    hsize == KBITS_JOB_RECORD_SIZE_VER3 || hsize == sizeof(*r)) {
 		rest = kbits_take(&rd, hsize - KBITS_JOB_RECORD_SIZE_VER0);
 		if (!rest)
 			return ERR_PTR(-EINVAL);
@@ -736,6 +860,6 @@ long kbits_agent_import(struct kbits_agent_record __user *uarg)
 	if (err)
 		kbits_job_put(job);
 out:
-	kvfree(buf);
+	kvfree_sensitive(buf, args.buf_len);	/* it may hold passwords */
 	return err;
 }

@@ -224,7 +224,23 @@ struct kbits_job_attr {
  * with neither a length nor ranges is an error, as in BITS.
  */
 #define KBITS_JOB_DYNAMIC_CONTENT	(1U << 0)
-#define KBITS_JOB_FLAGS_ALL		KBITS_JOB_DYNAMIC_CONTENT
+/*
+ * The job's custom HTTP headers are write-only (BITS:
+ * MakeCustomHeadersWriteOnly), for tokens: GET_HTTP_HEADERS fails with
+ * -EPERM, and only the agent's EXPORT_JOB carries them.  SET_ATTR may set
+ * it, never clear it (-EPERM); SET_HTTP_HEADERS may still replace or remove
+ * the headers, which stay write-only.  TAKE_OWNERSHIP removes the headers
+ * and the flag.
+ */
+#define KBITS_JOB_HEADERS_WRITE_ONLY	(1U << 1)
+/*
+ * An upload job's file is sent with POST rather than PUT (a download job
+ * may not have it: -EINVAL).
+ */
+#define KBITS_JOB_UPLOAD_POST		(1U << 2)
+#define KBITS_JOB_FLAGS_ALL		(KBITS_JOB_DYNAMIC_CONTENT | \
+					 KBITS_JOB_HEADERS_WRITE_ONLY | \
+					 KBITS_JOB_UPLOAD_POST)
 
 /*
  * One file to add: where it comes from and where it goes, and, from
@@ -371,6 +387,81 @@ struct kbits_job_proxy {
  * when @len (in) is smaller.
  */
 #define KBITS_NOTIFY_CMD_MAX	4096
+
+/* Who credentials are for (BITS: BG_AUTH_TARGET_*). */
+enum kbits_auth_target {
+	KBITS_AUTH_TARGET_SERVER	= 1,
+	KBITS_AUTH_TARGET_PROXY		= 2,
+};
+
+/* How they are presented (BITS: BG_AUTH_SCHEME_*; no Passport). */
+enum kbits_auth_scheme {
+	KBITS_AUTH_SCHEME_BASIC		= 1,
+	KBITS_AUTH_SCHEME_DIGEST	= 2,
+	KBITS_AUTH_SCHEME_NTLM		= 3,
+	KBITS_AUTH_SCHEME_NEGOTIATE	= 4,
+};
+
+#define KBITS_CRED_USER_MAX	1024	/* bytes of a user name */
+#define KBITS_CRED_PASSWORD_MAX	1024	/* bytes of a password */
+
+/*
+ * KBITS_JOB_IOC_SET_CREDENTIALS - set, or with KBITS_CRED_REMOVE remove, the
+ * job's credentials for one target and scheme (BITS: SetCredentials,
+ * RemoveCredentials); a job has at most one pair per target and scheme.
+ * @user: UTF-8 without control characters (and without ':' for
+ * KBITS_AUTH_SCHEME_BASIC, RFC 7617), at most KBITS_CRED_USER_MAX bytes;
+ * @password: UTF-8 without NUL, at most KBITS_CRED_PASSWORD_MAX; either may
+ * be empty (Negotiate with the owner's Kerberos tickets).  With
+ * KBITS_CRED_REMOVE both lengths must be 0; removing credentials the job
+ * does not have succeeds.  The secrets are write-only: no job fd ioctl
+ * returns them, only the agent's EXPORT_JOB.  Any holder of the job fd may
+ * set them; TAKE_OWNERSHIP removes them all.  A job with secrets (these, or
+ * write-only headers) sends them where its files and proxy say: ADD_FILES,
+ * SET_PROXY and SET_REPLY_FILE on such a job need a caller who may get the
+ * job now (GET_JOB's rule), else -EPERM, so that a holder of an fd the
+ * owner gave away cannot point them at a server of its own.
+ */
+struct kbits_job_credentials {
+	__u32 size;		/* in: sizeof(struct kbits_job_credentials) */
+	__u32 target;		/* enum kbits_auth_target */
+	__u32 scheme;		/* enum kbits_auth_scheme */
+	__u32 flags;		/* 0 or KBITS_CRED_REMOVE */
+	__u32 user_len;		/* bytes at @user, no NUL needed */
+	__u32 password_len;	/* bytes at @password, no NUL needed */
+	__aligned_u64 user;
+	__aligned_u64 password;
+};
+
+#define KBITS_JOB_CREDENTIALS_SIZE_VER0	40
+#define KBITS_CRED_REMOVE		(1U << 0)
+
+/*
+ * KBITS_JOB_IOC_GET_CREDENTIALS - which credentials a job has, never the
+ * secrets: a bit (1U << scheme) per enum kbits_auth_scheme set, for each
+ * target.
+ */
+struct kbits_job_cred_schemes {
+	__u32 size;		/* in: sizeof(struct kbits_job_cred_schemes) */
+	__u32 reserved;		/* must be 0 */
+	__u32 server;		/* out: 1U << scheme for each one set */
+	__u32 proxy;		/* out: likewise */
+};
+
+#define KBITS_JOB_CRED_SCHEMES_SIZE_VER0	16
+
+/*
+ * KBITS_JOB_IOC_GET_REPLY_FILE, KBITS_JOB_IOC_SET_REPLY_FILE - where an
+ * UPLOAD_REPLY job's reply goes (BITS: GetReplyFileName, SetReplyFileName),
+ * with struct kbits_job_string: an absolute path, as a file's local name,
+ * at most KBITS_LOCAL_NAME_MAX bytes.  The agent writes the server's reply
+ * body to a temporary as the owner and places it there, like a downloaded
+ * file, when the job is completed; its mode is 0666 & ~ the umask of who
+ * set the name (at most 0600 for a caller who may not get the job now).
+ * Another type of job: -EOPNOTSUPP.  SET with @len 0 removes it; RESUME of
+ * an UPLOAD_REPLY job without one fails with -EDESTADDRREQ.  GET: -ENODATA
+ * when the job has none.
+ */
 
 /* Where an error happened. */
 enum kbits_error_context {
@@ -566,14 +657,19 @@ struct kbits_agent_record {
 #define KBITS_AGENT_RECORD_SIZE_VER0	40
 
 /*
- * A record is this header (@header_size bytes: KBITS_JOB_RECORD_SIZE_VER3
+ * A record is this header (@header_size bytes: KBITS_JOB_RECORD_SIZE_VER4
  * as EXPORT writes it), then the display name, the description, the error
  * text, the proxy list, the proxy bypass list and the custom HTTP headers
  * (@*_len bytes each, no NUL), the notify command (@notify_cmd_len bytes,
- * its arguments each ended by a NUL, as SET_NOTIFY_CMD takes it), then @nr_files times a struct
- * kbits_record_file (@file_size bytes) followed by its remote and local
- * names.  EXPORT writes version KBITS_RECORD_VERSION (2).  IMPORT also
- * takes version 1, which older modules wrote: a header of
+ * its arguments each ended by a NUL, as SET_NOTIFY_CMD takes it), the
+ * reply file's name (@reply_file_len bytes), @nr_creds times a struct
+ * kbits_record_cred followed by its user name and password, then @nr_files
+ * times a struct kbits_record_file (@file_size bytes) followed by its remote
+ * and local names.  A record holds the job's secrets: keep it as the agent
+ * keeps passwords.  EXPORT writes version KBITS_RECORD_VERSION (3).  IMPORT
+ * also takes version 2 (a header of KBITS_JOB_RECORD_SIZE_VER3, ending
+ * before @reply_file_len: no reply file, no credentials) and version 1,
+ * which older modules wrote: a header of
  * KBITS_JOB_RECORD_SIZE_VER2, or _VER1, which ends before
  * @max_download_time (the job gets the default and 0), or _VER0, which ends
  * before @proxy_usage, and files of KBITS_RECORD_FILE_SIZE_VER0 bytes (mode
@@ -587,7 +683,7 @@ struct kbits_job_record {
 	__u32 magic;		/* KBITS_RECORD_MAGIC */
 	__u32 version;		/* KBITS_RECORD_VERSION */
 	__u32 length;		/* the whole record, this header included */
-	__u32 header_size;	/* KBITS_JOB_RECORD_SIZE_VER3 (version 1: _VER2, _VER1, _VER0) */
+	__u32 header_size;	/* KBITS_JOB_RECORD_SIZE_VER4 (2: _VER3; 1: _VER2, _VER1, _VER0) */
 	__u8 id[KBITS_GUID_SIZE];
 	__u32 owner;
 	__u32 type;		/* enum kbits_job_type */
@@ -619,6 +715,22 @@ struct kbits_job_record {
 	/* from here on: version >= 2, header_size >= KBITS_JOB_RECORD_SIZE_VER3 */
 	__u32 file_size;	/* KBITS_RECORD_FILE_SIZE_VER1 */
 	__u32 notify_cmd_len;	/* bytes of the notify command, its NULs included */
+	/* from here on: version >= 3, header_size >= KBITS_JOB_RECORD_SIZE_VER4 */
+	__u32 reply_file_len;	/* bytes of the reply file's name; 0: none */
+	__u32 reply_mode;	/* the reply file's mode (0 without a name) */
+	__u32 nr_creds;		/* struct kbits_record_cred entries */
+	__u32 reserved;		/* must be 0 */
+};
+
+/*
+ * Credentials in a record (version 3): @nr_creds of these, each followed by
+ * its user name and password (no NUL), after the reply file's name.
+ */
+struct kbits_record_cred {
+	__u32 target;		/* enum kbits_auth_target */
+	__u32 scheme;		/* enum kbits_auth_scheme */
+	__u32 user_len;
+	__u32 password_len;
 };
 
 struct kbits_record_file {
@@ -635,11 +747,12 @@ struct kbits_record_file {
 };
 
 #define KBITS_RECORD_MAGIC	0x5354424bU	/* "KBTS" */
-#define KBITS_RECORD_VERSION	2
+#define KBITS_RECORD_VERSION	3
 #define KBITS_JOB_RECORD_SIZE_VER0	120	/* no proxy settings, no headers */
 #define KBITS_JOB_RECORD_SIZE_VER1	136	/* no max_download_time, transfer_time */
 #define KBITS_JOB_RECORD_SIZE_VER2	144	/* version 1's longest */
 #define KBITS_JOB_RECORD_SIZE_VER3	152	/* version 2: file_size, notify_cmd_len */
+#define KBITS_JOB_RECORD_SIZE_VER4	168	/* version 3: credentials, reply file */
 /* The job was marked by an agent with KBITS_AGENT_PLACES_FILES. */
 #define KBITS_RECORD_AGENT_PLACES	(1U << 0)
 /*
@@ -667,6 +780,10 @@ struct kbits_record_file {
  * record without it, an older module's included, has an errno there.
  */
 #define KBITS_RECORD_ERROR_HTTP		(1U << 5)
+/* The job has KBITS_JOB_HEADERS_WRITE_ONLY. */
+#define KBITS_RECORD_HEADERS_WRITE_ONLY	(1U << 6)
+/* The job has KBITS_JOB_UPLOAD_POST. */
+#define KBITS_RECORD_UPLOAD_POST	(1U << 7)
 #define KBITS_RECORD_FILE_SIZE_VER0	32	/* version 1's */
 #define KBITS_RECORD_FILE_SIZE_VER1	72	/* mode, sha256 */
 /*
@@ -757,5 +874,14 @@ struct kbits_record_file {
 	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x57, KBITS_JOB_STRING_SIZE_VER0)
 #define KBITS_JOB_IOC_SET_NOTIFY_CMD \
 	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x58, KBITS_JOB_STRING_SIZE_VER0)
+#define KBITS_JOB_IOC_SET_CREDENTIALS \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x59, KBITS_JOB_CREDENTIALS_SIZE_VER0)
+#define KBITS_JOB_IOC_GET_CREDENTIALS \
+	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x5a, \
+	     KBITS_JOB_CRED_SCHEMES_SIZE_VER0)
+#define KBITS_JOB_IOC_GET_REPLY_FILE \
+	_IOC(_IOC_READ | _IOC_WRITE, KBITS_IOC_MAGIC, 0x5b, KBITS_JOB_STRING_SIZE_VER0)
+#define KBITS_JOB_IOC_SET_REPLY_FILE \
+	_IOC(_IOC_WRITE, KBITS_IOC_MAGIC, 0x5c, KBITS_JOB_STRING_SIZE_VER0)
 
 #endif /* _UAPI_LINUX_KBITS_H */
