@@ -252,8 +252,9 @@ static int kbits_file_from_spec(struct kbits_file *f,
  * again with the files the job has), or for a spec with nonzero bytes we do not
  * know; kbits_copy_string()'s errors for a name; -EACCES when @jf is revoked;
  * -EBADFD when the job is final; -EBUSY while a COMPLETE waits for the agent to
- * place its files; -EPERM when the job has secrets (kbits_job_has_secrets())
- * and the caller may not get it; -ENOMEM; kbits_copy_args()'s errors and
+ * place its files; -EPERM when the caller may not get the job and it is an
+ * upload (the agent sends the owner's file wherever the caller says) or has
+ * secrets (kbits_job_has_secrets()); -ENOMEM; kbits_copy_args()'s errors and
  * -EFAULT.
  */
 long kbits_job_add_files(struct kbits_job_fd *jf,
@@ -306,8 +307,10 @@ long kbits_job_add_files(struct kbits_job_fd *jf,
 		err = -EBADFD;
 	} else if (job->completing) {
 		err = -EBUSY;
-	} else if (kbits_job_has_secrets(job) && !kbits_may_get(job, true)) {
-		err = -EPERM;	/* its secrets go where its files say */
+	} else if ((job->type != KBITS_JOB_TYPE_DOWNLOAD ||
+		    kbits_job_has_secrets(job)) && !kbits_may_get(job, true)) {
+		/* an upload sends the owner's file, secrets go with files */
+		err = -EPERM;
 	} else if (job->nr_files + args.count > max ||
 		   (job->type != KBITS_JOB_TYPE_DOWNLOAD &&
 		    job->nr_files + args.count > 1)) {

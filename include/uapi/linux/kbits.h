@@ -268,7 +268,9 @@ struct kbits_file_spec {
  * agent places it with mode 0666 & ~umask, as cp, curl -o and wget would
  * have made it (GET_FILE reports that mode); no wider than 0600 when the
  * caller holds the fd but may not get the job (GET_JOB's rule), and
- * TAKE_OWNERSHIP cuts every file's to 0600 at most.
+ * TAKE_OWNERSHIP cuts every file's to 0600 at most.  Such a caller gets
+ * -EPERM for an upload job, or a job with secrets (see
+ * KBITS_JOB_IOC_SET_CREDENTIALS).
  */
 struct kbits_add_files {
 	__u32 size;		/* in: sizeof(struct kbits_add_files) */
@@ -420,7 +422,9 @@ enum kbits_auth_scheme {
  * write-only headers) sends them where its files and proxy say: ADD_FILES,
  * SET_PROXY and SET_REPLY_FILE on such a job need a caller who may get the
  * job now (GET_JOB's rule), else -EPERM, so that a holder of an fd the
- * owner gave away cannot point them at a server of its own.
+ * owner gave away cannot point them at a server of its own.  ADD_FILES on an
+ * upload job (UPLOAD, UPLOAD_REPLY) always needs such a caller: the agent
+ * reads the owner's file and sends it where the caller says.
  */
 struct kbits_job_credentials {
 	__u32 size;		/* in: sizeof(struct kbits_job_credentials) */
