@@ -2,7 +2,7 @@
 /*
  * jobctl: drives kbits jobs for kbitsd's tests, through libkbits.
  *
- *   jobctl create NAME [upload]        prints the new job's GUID
+ *   jobctl create NAME [upload|upload-reply]   prints the new job's GUID
  *   jobctl add GUID REMOTE LOCAL [SHA256]
  *                                      SHA256: the file's expected digest,
  *                                      64 hex digits
@@ -12,6 +12,9 @@
  *   jobctl set GUID notify FLAGS       the notify flags (KBITS_NOTIFY_*)
  *   jobctl set GUID notifycmd PROGRAM [ARG...]
  *                                      the notify command
+ *   jobctl set GUID replyfile PATH     an UPLOAD_REPLY job's reply file
+ *                                      (the raw SET_REPLY_FILE; "" removes it)
+ *   jobctl set GUID post 0|1           KBITS_JOB_UPLOAD_POST
  *   jobctl notifycmd GUID              prints its arguments, one a line
  *                                      (exit 1, ENODATA: none)
  *   jobctl resume|suspend|cancel|take GUID    (take: TAKE_OWNERSHIP)
@@ -44,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +64,29 @@ static int usage(void)
 	fputs("usage: jobctl create|add|set|resume|suspend|cancel|take|complete|state|owner|"
 	      "error|errflags|files|attrs|notifycmd|wait|poll|session ...\n", stderr);
 	return 2;
+}
+
+/* SET_REPLY_FILE itself, with no library check of the name before it */
+static int set_reply_file(struct kbits_job *j, const char *path)
+{
+	struct kbits_job_string s;
+
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.len = (uint32_t)strlen(path);
+	s.buf = (uintptr_t)path;
+	return ioctl(kbits_job_fd(j), KBITS_JOB_IOC_SET_REPLY_FILE, &s) < 0 ? -errno : 0;
+}
+
+static int set_post(struct kbits_job *j, bool on)
+{
+	uint32_t flags;
+	int err = kbits_job_get_flags(j, &flags);
+
+	if (err < 0)
+		return err;
+	return kbits_job_set_flags(j, on ? flags | KBITS_JOB_UPLOAD_POST :
+				   flags & ~KBITS_JOB_UPLOAD_POST);
 }
 
 static int get(struct kbits **m, const char *s, struct kbits_job **j)
@@ -204,8 +231,10 @@ static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
 
 		err = kbits_new(m, 0);
 		if (!err)
-			err = kbits_create_job(*m, argv[2], argc == 4 ? KBITS_JOB_TYPE_UPLOAD :
-					       KBITS_JOB_TYPE_DOWNLOAD, &id, NULL);
+			err = kbits_create_job(*m, argv[2], argc == 3 ? KBITS_JOB_TYPE_DOWNLOAD :
+					       !strcmp(argv[3], "upload-reply") ?
+					       KBITS_JOB_TYPE_UPLOAD_REPLY : KBITS_JOB_TYPE_UPLOAD,
+					       &id, NULL);
 		if (err < 0)
 			return fail("create", err);
 		kbits_guid_format(&id, s);
@@ -244,6 +273,10 @@ static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
 			err = kbits_job_set_proxy(*j, KBITS_PROXY_OVERRIDE, argv[4], NULL);
 		else if (!strcmp(argv[3], "headers"))
 			err = kbits_job_set_http_headers(*j, argv[4]);
+		else if (!strcmp(argv[3], "replyfile"))
+			err = set_reply_file(*j, argv[4]);
+		else if (!strcmp(argv[3], "post"))
+			err = set_post(*j, v != 0);
 		else if (!strcmp(argv[3], "notify"))
 			err = kbits_job_set_notify_flags(*j, (uint32_t)v);
 		else if (!strcmp(argv[3], "priority"))
