@@ -281,8 +281,11 @@ void job_completing(struct agent *a, const struct kbits_guid *id)
 	struct kbits_file_attrs *attrs = NULL;
 	struct place_file *pf = NULL;
 	struct kbits_job *j = NULL;
+	enum kbits_job_type type = KBITS_JOB_TYPE_DOWNLOAD;
 	size_t i, n = 0;
 	struct owner o = { 0 };
+	char *reply = NULL;
+	uint32_t reply_mode = 0;
 	uid_t uid;
 	int err;
 
@@ -290,9 +293,24 @@ void job_completing(struct agent *a, const struct kbits_guid *id)
 	if (!err)
 		err = kbits_job_get_owner(j, &uid);
 	if (!err)
+		err = kbits_job_get_type(j, &type);
+	if (!err && type == KBITS_JOB_TYPE_DOWNLOAD)
 		err = kbits_job_get_files(j, &files, &n);
-	if (!err)
+	if (!err && type == KBITS_JOB_TYPE_DOWNLOAD)
 		err = job_file_attrs(j, n, &attrs);
+	/* an upload's file is the user's own: only an UPLOAD_REPLY's reply is placed */
+	if (!err && type == KBITS_JOB_TYPE_UPLOAD_REPLY) {
+		void *rec = NULL;
+		size_t len;
+
+		err = afd_export(a->fd, id, &rec, &len);
+		if (!err)
+			err = record_reply(rec, len, &reply, &reply_mode);
+		if (err == -ENODATA)
+			err = -EDESTADDRREQ;
+		free(rec);
+		n = 1;
+	}
 	if (!err)
 		err = owner_lookup(uid, &o);
 	if (!err) {
@@ -308,11 +326,14 @@ void job_completing(struct agent *a, const struct kbits_guid *id)
 		if (!pf)
 			err = -ENOMEM;
 	}
-	for (i = 0; !err && i < n; i++) {
+	for (i = 0; !err && i < n && !reply; i++) {
 		pf[i].local = files[i].local_name;
 		pf[i].completed = files[i].completed;
 		pf[i].mode = attrs[i].mode;
 	}
+	if (!err && reply)	/* complete only once TRANSFERRED: the reply is whole */
+		pf[0] = (struct place_file){ .local = reply, .completed = true,
+					     .mode = reply_mode, .reply = true };
 	if (!err)
 		err = place_files(&o, &ns, id, pf, n);
 	job_ns_close(&ns);
@@ -325,8 +346,9 @@ void job_completing(struct agent *a, const struct kbits_guid *id)
 	if (!err)
 		forget_job(a, id);
 	free(pf);
+	free(reply);
 	free(attrs);
-	kbits_files_free(files, n);
+	kbits_files_free(files, files ? n : 0);
 	owner_release(&o);
 	kbits_job_unref(j);
 }

@@ -60,6 +60,9 @@ struct slot {
 	size_t nfiles;
 	struct file_validator *vals;	/* the worker's copy is its own (fork) */
 	uint32_t delay, timeout;	/* min_retry_delay, no_progress_timeout */
+	enum kbits_job_type type;
+	bool post;			/* an upload with KBITS_JOB_UPLOAD_POST */
+	char *reply;			/* an UPLOAD_REPLY job's reply file, malloc'd */
 	int pass;			/* runs after files were added */
 
 	struct worker w;		/* w.pid < 0: no worker (ended) */
@@ -176,6 +179,18 @@ int afd_import(int fd, const void *rec, size_t len, bool *older);
  * that event, without waiting for it.  A failure is logged, nothing more.
  */
 void job_notify(struct agent *a, const struct kbits_guid *id, bool error);
+
+/* --------------------------------------------------------------- upload.c */
+
+/*
+ * In the daemon, as a run of upload job @id (@j, of @type) starts: whether
+ * it POSTs (KBITS_JOB_UPLOAD_POST), and an UPLOAD_REPLY job's reply file
+ * (from its record: malloc'd into *@reply; NULL for an UPLOAD job).  0,
+ * -EDESTADDRREQ (an UPLOAD_REPLY job without a reply file) or a negative
+ * errno.
+ */
+int upload_settings(struct agent *a, struct kbits_job *j, const struct kbits_guid *id,
+		    enum kbits_job_type type, bool *post, char **reply);
 
 /* ---------------------------------------------------------------- sched.c */
 

@@ -13,6 +13,7 @@
  *   worker.c    the worker: the child process, running as the job's owner,
  *               that transfers a job's files and reports over a socket
  *   transfer.c  one file, in the worker: libcurl for http(s), a local copy
+ *   upload.c    an upload job's file, in the worker: PUT or POST, the reply
  *   place.c     the temporaries: their names, placing them, removing them
  *   owner.c     becoming the job's owner in a clean child process
  *   ns.c        the job's namespaces (its root and network namespace), and
@@ -227,6 +228,15 @@ int owner_child_recv(int fd, void *buf, size_t len, int timeout_ms);
 /* A temporary's name in its directory: ".kbits-<32 hex digits>-<index>.part". */
 #define TEMP_NAME_MAX 64
 void temp_name(const struct kbits_guid *id, uint32_t index, char name[TEMP_NAME_MAX]);
+/* An UPLOAD_REPLY job's reply's temporary: ".kbits-<32 hex digits>-reply.part". */
+void reply_temp_name(const struct kbits_guid *id, char name[TEMP_NAME_MAX]);
+/*
+ * The reply file of an UPLOAD_REPLY job's EXPORT record @rec (@len bytes):
+ * its name (malloc'd into *@name) and mode (0: none recorded).  0,
+ * -ENODATA (none: another type of job, or a record of an older module),
+ * -EINVAL (a record whose lengths do not add up) or -ENOMEM.
+ */
+int record_reply(const void *rec, size_t len, char **name, uint32_t *mode);
 /* The directory part of @local ("/" for "/x"), malloc'd; NULL: no memory. */
 char *local_dir(const char *local);
 /* The last component of @local (a pointer into it). */
@@ -237,6 +247,7 @@ struct place_file {
 	const char *local;
 	bool completed;
 	uint32_t mode;		/* its mode once placed (GET_FILE's); 0: the temporary's 0600 */
+	bool reply;		/* an UPLOAD_REPLY job's reply (reply_temp_name()), @local its name */
 };
 
 /*
@@ -431,6 +442,20 @@ enum xfer_result transfer_file(const struct kbits_guid *id, uid_t owner, uint32_
 			       const struct net_settings *ns, const struct file_validator *val,
 			       struct xfer_error *err);
 
+/* --------------------------------------------------------------- upload.c */
+
+/*
+ * In the worker, as the owner: the upload job's file @index of job @id,
+ * its local name sent to its http(s) remote name with PUT (POST when
+ * @post), from byte 0; with @reply (an UPLOAD_REPLY job's reply file) the
+ * server's reply body is written to its temporary (reply_temp_name()),
+ * whole and fsync'd before the file is reported complete.  A source that
+ * changed while it was sent is a transient error.
+ */
+enum xfer_result upload_file(const struct kbits_guid *id, uint32_t index,
+			     const struct kbits_file *f, bool post, const char *reply,
+			     const struct net_settings *ns, struct xfer_error *err);
+
 /* ---------------------------------------------------------------- worker.c */
 
 /*
@@ -487,6 +512,9 @@ struct worker_job {
 	const struct file_validator *vals;	/* one per file, from the store */
 	size_t nfiles;
 	const struct net_settings *ns;
+	enum kbits_job_type type;	/* an upload's file goes with upload_file() */
+	bool post;			/* KBITS_JOB_UPLOAD_POST */
+	const char *reply;		/* UPLOAD_REPLY: the reply file; else NULL */
 };
 
 struct worker {

@@ -10,6 +10,13 @@
  * mode (0666 & ~ the umask of who added it, as the kernel recorded it) just
  * before the rename, so that nobody else reads a file before it is whole.
  *
+ * An upload job's file is the user's own and is never placed; an
+ * UPLOAD_REPLY job's reply is, as a download's file: the worker writes it to
+ * "<dir of the reply file>/.kbits-<G>-reply.part" (upload.c), and
+ * completing the job gives it the reply mode the kernel recorded (0666 & ~
+ * the umask of who set the reply file; 0: it stays 0600) and moves it to the
+ * reply file's name.
+ *
  * Placing and removing them happens in an owner child (owner_fork(), in
  * the job's namespaces), with renameat() and unlinkat() relative to an fd of
  * each file's directory, so that nothing follows a symlink a user put in
@@ -30,14 +37,68 @@
 /* How long the child may take over one file before it is killed. */
 #define PLACE_TIMEOUT_MS	30000
 
-void temp_name(const struct kbits_guid *id, uint32_t index, char name[TEMP_NAME_MAX])
+static void guid_hex(const struct kbits_guid *id, char hex[2 * KBITS_GUID_SIZE + 1])
 {
-	char hex[2 * sizeof(id->bytes) + 1];
 	size_t i;
 
 	for (i = 0; i < sizeof(id->bytes); i++)
 		snprintf(hex + 2 * i, 3, "%02x", id->bytes[i]);
+}
+
+void temp_name(const struct kbits_guid *id, uint32_t index, char name[TEMP_NAME_MAX])
+{
+	char hex[2 * KBITS_GUID_SIZE + 1];
+
+	guid_hex(id, hex);
 	snprintf(name, TEMP_NAME_MAX, ".kbits-%s-%u.part", hex, (unsigned int)index);
+}
+
+void reply_temp_name(const struct kbits_guid *id, char name[TEMP_NAME_MAX])
+{
+	char hex[2 * KBITS_GUID_SIZE + 1];
+
+	guid_hex(id, hex);
+	snprintf(name, TEMP_NAME_MAX, ".kbits-%s-reply.part", hex);
+}
+
+/* The temporary of @f, file @index of job @id (or the job's reply). */
+static void place_temp_name(const struct kbits_guid *id, uint32_t index,
+			    const struct place_file *f, char name[TEMP_NAME_MAX])
+{
+	if (f->reply)
+		reply_temp_name(id, name);
+	else
+		temp_name(id, index, name);
+}
+
+int record_reply(const void *rec, size_t len, char **name, uint32_t *mode)
+{
+	const struct kbits_job_record *h = rec;
+	uint64_t off;
+
+	*name = NULL;
+	*mode = 0;
+	if (len < KBITS_JOB_RECORD_SIZE_VER4 || h->version < 3 ||
+	    h->header_size < KBITS_JOB_RECORD_SIZE_VER4 || h->header_size > len)
+		return -ENODATA;	/* an older module's: no reply file */
+	if (!h->reply_file_len)
+		return -ENODATA;
+	/* the strings before it */
+	off = (uint64_t)h->header_size + h->display_name_len + h->description_len +
+	      h->error_text_len + h->proxy_list_len + h->proxy_bypass_len +
+	      h->http_headers_len + h->notify_cmd_len;
+	if (off + h->reply_file_len > len)
+		return -EINVAL;
+	*name = strndup((const char *)rec + off, h->reply_file_len);
+	if (!*name)
+		return -ENOMEM;
+	if ((*name)[0] != '/' || strlen(*name) != h->reply_file_len) {
+		free(*name);
+		*name = NULL;
+		return -EINVAL;
+	}
+	*mode = h->reply_mode & 0666;
+	return 0;
 }
 
 char *local_dir(const char *local)
@@ -103,7 +164,7 @@ static int child_one(const struct kbits_guid *id, uint32_t i, const struct place
 			return errno == ENOENT || errno == EACCES || errno == ENOTDIR ? 0 : errno;
 		return errno;
 	}
-	temp_name(id, i, tmp);
+	place_temp_name(id, i, f, tmp);
 	if (op == PLACE_FILES && f->completed) {
 		err = set_mode(dfd, tmp, f->mode);
 		if (!err && renameat(dfd, tmp, dfd, base) < 0) {
@@ -176,7 +237,7 @@ static int in_owner_child(const struct owner *o, const struct job_ns *ns,
 		}
 		if (m.index >= n || m.error < 0)
 			continue;
-		temp_name(id, m.index, tmp);
+		place_temp_name(id, m.index, &files[m.index], tmp);
 		if (!m.error)
 			continue;
 		if (op == PLACE_FILES && files[m.index].completed) {

@@ -127,12 +127,13 @@ static void transient_error(struct agent *a, struct pending *p, const struct xfe
 	retry_later(a, p, e, delay);
 }
 
-static void upload_job(struct agent *a, const struct kbits_guid *id)
+/* An UPLOAD_REPLY job without a reply file (the kernel's RESUME checks that) */
+static void no_reply_file(struct agent *a, const struct kbits_guid *id)
 {
 	struct xfer_error e;
 
-	xfer_fail(&e, false, KBITS_ERROR_CONTEXT_GENERAL, EOPNOTSUPP, KBITS_NO_FILE,
-		  "upload jobs are not supported yet");
+	xfer_fail(&e, false, KBITS_ERROR_CONTEXT_GENERAL, EDESTADDRREQ, KBITS_NO_FILE,
+		  "the upload job has no reply file to write the server's reply to");
 	if (afd_take(a->fd, id) == 0)
 		job_final_error(a, id, &e);
 }
@@ -184,6 +185,7 @@ static void slot_free(struct slot *s)
 	if (s->w.pid > 0)
 		worker_stop(&s->w, true);
 	free(s->vals);
+	free(s->reply);
 	job_ns_close(&s->jns);
 	net_settings_release(&s->ns);
 	free(s->attrs);
@@ -199,6 +201,7 @@ static int worker_begin(struct agent *a, struct slot *s, struct xfer_error *xe)
 	struct worker_job wj = {
 		.id = s->p.id, .owner = &s->o, .jns = &s->jns, .ns = &s->ns,
 		.files = s->files, .attrs = s->attrs, .nfiles = s->nfiles,
+		.type = s->type, .post = s->post, .reply = s->reply,
 	};
 	const char *ns_failed;
 	int err;
@@ -271,7 +274,6 @@ void slot_modified(struct slot *s)
 bool slot_start(struct agent *a, const struct pending *p)
 {
 	struct kbits_job_attrs attrs = { .size = sizeof(attrs) };
-	enum kbits_job_type type;
 	struct xfer_error xe;
 	struct slot *s;
 	uid_t uid = 0;
@@ -292,10 +294,13 @@ bool slot_start(struct agent *a, const struct pending *p)
 
 	err = kbits_get_job(a->m, &p->id, &s->j);
 	if (!err)
-		err = kbits_job_get_type(s->j, &type);
-	if (!err && type != KBITS_JOB_TYPE_DOWNLOAD) {
-		upload_job(a, &p->id);
-		goto fail;
+		err = kbits_job_get_type(s->j, &s->type);
+	if (!err && s->type != KBITS_JOB_TYPE_DOWNLOAD) {
+		err = upload_settings(a, s->j, &p->id, s->type, &s->post, &s->reply);
+		if (err == -EDESTADDRREQ) {
+			no_reply_file(a, &p->id);
+			goto fail;
+		}
 	}
 	if (!err)
 		err = kbits_job_get_owner(s->j, &uid);

@@ -5,7 +5,8 @@
  * of a job (owner_fork(): it enters the job's network namespace and root
  * directory, then keeps no fd of the daemon's but its socket, and no
  * privilege), it opens the sources and the temporaries, runs the HTTP
- * transfers and the local copies (transfer.c) with its own libcurl handles,
+ * transfers and the local copies (transfer.c), or an upload job's request
+ * (upload.c), with its own libcurl handles,
  * and reports over a SOCK_SEQPACKET socket, one struct worker_msg per
  * packet:
  *
@@ -313,9 +314,14 @@ static void __attribute__((noreturn)) worker_main(const struct worker_job *job)
 
 		if (job->files[i].completed)
 			continue;
-		m.result = transfer_file(&job->id, job->owner->uid, (uint32_t)i, &job->files[i],
-					 (fa->flags & KBITS_FILE_SHA256) ? fa->sha256 : NULL,
-					 job->ns, &job->vals[i], &m.error);
+		if (job->type != KBITS_JOB_TYPE_DOWNLOAD)
+			m.result = upload_file(&job->id, (uint32_t)i, &job->files[i], job->post,
+					       job->reply, job->ns, &m.error);
+		else
+			m.result = transfer_file(&job->id, job->owner->uid, (uint32_t)i,
+						 &job->files[i],
+						 (fa->flags & KBITS_FILE_SHA256) ? fa->sha256 : NULL,
+						 job->ns, &job->vals[i], &m.error);
 		if (m.result != XFER_DONE)
 			break;
 	}
