@@ -16,11 +16,19 @@ The path picks the behaviour:
     /chunkslow/NAME  as /chunked/, 64 KiB every 50 ms
     /500/NAME      the first request: 500; then as /file/
     /404           404
+Uploads (PUT or POST, the body's length in Content-Length):
+    /reply/NAME    reads the body, answers 200 with "SHA256-HEX LENGTH\n" of it
+    /slowput/NAME  reads the body 128 KiB every 50 ms (a small receive
+                   buffer) and stores it as ROOT/NAME when it came whole;
+                   answers 201 with "SHA256-HEX LENGTH\n"
+    /bigreply/NAME reads the body, answers 200 with 16 MiB + 1 bytes
+A body cut short is logged "-> cut" and neither stored nor answered.
 A request in a proxy's absolute form (GET http://HOST/PATH) is served as
 PATH, and logged with "PROXY".  Every request is logged to stderr as
 "METHOD PATH RANGE -> STATUS", with the value of its X-Kbits-Test header
 if it has one.
 """
+import hashlib
 import os
 import re
 import socket
@@ -133,6 +141,51 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
+    def upload(self):
+        self.proxied = False
+        m = re.fullmatch(r'/(reply|slowput|bigreply)/([A-Za-z0-9._-]+)', self.path)
+        length = int(self.headers.get('Content-Length', '-1'))
+        if not m or length < 0:
+            self.close_connection = True
+            return self.error(404)
+        mode, name = m.groups()
+        h = hashlib.sha256()
+        got = bytearray()
+        step = 128 * 1024 if mode == 'slowput' else 1 << 20
+        while len(got) < length:
+            part = self.rfile.read(min(step, length - len(got)))
+            if not part:
+                break
+            got += part
+            if mode == 'slowput':
+                time.sleep(0.05)
+        if len(got) < length:
+            self.log('cut')
+            self.close_connection = True
+            return
+        h.update(got)
+        if mode == 'slowput':
+            tmp = os.path.join(ROOT, '.' + name + '.tmp')
+            with open(tmp, 'wb') as f:
+                f.write(got)
+            os.rename(tmp, os.path.join(ROOT, name))
+        body = b'%s %d\n' % (h.hexdigest().encode(), len(got))
+        status = 201 if mode == 'slowput' else 200
+        if mode == 'bigreply':
+            body = b'x' * ((16 << 20) + 1)
+        self.log('%d len=%d' % (status, len(got)))
+        self.send_response(status)
+        self.send_header('Content-Type', 'text/plain')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    do_PUT = upload
+    do_POST = upload
+
     def chunked(self, data, slow):
         self.log(200)
         self.send_response(200)
@@ -154,7 +207,11 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    server = ThreadingHTTPServer(('127.0.0.1', 0), Handler, bind_and_activate=False)
+    # a small receive buffer (no autotuning): /slowput/ holds its client back
+    server.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    server.server_bind()
+    server.server_activate()
     server.daemon_threads = True
     if len(sys.argv) == 6 and sys.argv[3] == '--tls':
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
