@@ -14,8 +14,10 @@
  * status (KBITS_RECORD_ERROR_HTTP) or an errno (without it, as in an older
  * record), that IMPORT still takes version 1 records, which older modules
  * wrote (headers of three sizes, files without mode or digest: they come back
- * 0600, as they were placed then, and export as version 2), and refuses what
- * neither version is, that a job's transfer time (what counts against its
+ * 0600, as they were placed then, and export as version 3) and version 2
+ * ones, and refuses what no version is, that version 3's reply file name,
+ * reply mode, credentials (count, lengths, bytes) and write-only headers
+ * go out and come back, and that each of its rejections holds, that a job's transfer time (what counts against its
  * maximum download time) grows only while the agent has it and comes back with
  * its record, that the imported job is charged to its owner past the limits
  * unless its record says it was exempt (KBITS_RECORD_EXEMPT), that IMPORT
@@ -81,8 +83,10 @@
 #define NO_FILE		KBITS_NO_FILE
 #define SHA		KBITS_FILE_SHA256
 
-/* What EXPORT writes: version 2's header and files. */
-#define HDR_SIZE	KBITS_JOB_RECORD_SIZE_VER3
+/* What EXPORT writes: version 3's header and files. */
+#define HDR_SIZE	KBITS_JOB_RECORD_SIZE_VER4
+/* Version 2's header (no reply file, no credentials), which IMPORT still takes. */
+#define V2_HDR_SIZE	KBITS_JOB_RECORD_SIZE_VER3
 #define RF_SIZE		KBITS_RECORD_FILE_SIZE_VER1
 /* A version 1 record's files, and the mode IMPORT gives them. */
 #define V1_RF_SIZE	KBITS_RECORD_FILE_SIZE_VER0
@@ -92,9 +96,16 @@
 _Static_assert(sizeof(struct kbits_agent_record) == KBITS_AGENT_RECORD_SIZE_VER0,
 	       "agent record");
 _Static_assert(KBITS_AGENT_RECORD_SIZE_VER0 == 40, "agent record size");
-_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER3,
+_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER4,
 	       "job record");
-_Static_assert(KBITS_RECORD_VERSION == 2, "record version");
+_Static_assert(KBITS_RECORD_VERSION == 3, "record version");
+_Static_assert(KBITS_JOB_RECORD_SIZE_VER4 == 168, "version 3's header size");
+_Static_assert(offsetof(struct kbits_job_record, reply_file_len) ==
+	       KBITS_JOB_RECORD_SIZE_VER3, "version 3 fields");
+_Static_assert(offsetof(struct kbits_job_record, reply_mode) == 156, "reply_mode");
+_Static_assert(offsetof(struct kbits_job_record, nr_creds) == 160, "nr_creds");
+_Static_assert(offsetof(struct kbits_job_record, reserved) == 164, "reserved");
+_Static_assert(sizeof(struct kbits_record_cred) == 16, "record cred");
 _Static_assert(KBITS_JOB_RECORD_SIZE_VER0 == 120, "job record size, header 0");
 _Static_assert(KBITS_JOB_RECORD_SIZE_VER1 == 136, "job record size, header 1");
 _Static_assert(KBITS_JOB_RECORD_SIZE_VER2 == 144, "version 1's longest header");
@@ -461,18 +472,24 @@ static void rec_set_state(struct rec *r, uint32_t state)
 }
 
 #define RF_MAX 8
+#define RC_MAX 9	/* one more than a record may have: the tests make 9 */
 
 /* Where things are in a (valid) record, from its lengths. */
 struct layout {
 	uint32_t str_off[6];		/* display name ... HTTP headers */
 	uint32_t notify_off;		/* the notify command, after them */
+	uint32_t reply_off;		/* the reply file's name (version 3) */
+	uint32_t nr_creds;
+	uint32_t cred_off[RC_MAX];	/* each struct kbits_record_cred */
+	uint32_t creds_end;		/* where the files begin */
 	uint32_t nr_files;
 	uint32_t file_off[RF_MAX];	/* each file's struct kbits_record_file */
 };
 
 enum rstr { R_NAME, R_DESC, R_ERR, R_PROXY, R_BYPASS, R_HEADERS, R_REMOTE,
 	    R_LOCAL,
-	    R_NOTIFY };	/* the job's, after the headers; its bytes end with a NUL */
+	    R_NOTIFY,	/* the job's, after the headers; its bytes end with a NUL */
+	    R_REPLY };	/* the reply file's name, after the notify command */
 
 static const char * const rstr_name[] = {
 	"display name", "description", "error text", "proxy list",
@@ -500,6 +517,19 @@ static void rec_layout(const struct rec *r, struct layout *l)
 	off += h.http_headers_len;
 	l->notify_off = off;
 	off += h.notify_cmd_len;
+	l->reply_off = off;
+	off += h.reply_file_len;
+	ASSERT_LE(h.nr_creds, RC_MAX);
+	l->nr_creds = h.nr_creds;
+	for (i = 0; i < h.nr_creds; i++) {
+		struct kbits_record_cred c;
+
+		ASSERT_LE(off + sizeof(c), r->len);
+		l->cred_off[i] = off;
+		memcpy(&c, r->b + off, sizeof(c));
+		off += sizeof(c) + c.user_len + c.password_len;
+	}
+	l->creds_end = off;
 	l->nr_files = h.nr_files;
 	for (i = 0; i < h.nr_files; i++) {
 		ASSERT_LE(off + RF_SIZE, r->len);
@@ -555,6 +585,11 @@ static void rec_str_at(const struct rec *r, enum rstr which, uint32_t file,
 	case R_NOTIFY:
 		*len_field = offsetof(struct kbits_job_record, notify_cmd_len);
 		*off = l.notify_off;
+		memcpy(len, r->b + *len_field, sizeof(*len));
+		return;
+	case R_REPLY:
+		*len_field = offsetof(struct kbits_job_record, reply_file_len);
+		*off = l.reply_off;
 		memcpy(len, r->b + *len_field, sizeof(*len));
 		return;
 	case R_REMOTE:
@@ -618,9 +653,12 @@ static void rec_put_str(struct rec *r, enum rstr which, uint32_t file,
  * bytes past the current header are zeros) and files of @fsize bytes each:
  * their first bytes, then zeros; file_size says @fsize when the header has
  * room for it.  Files of version 1's size cannot say they have a digest:
- * their KBITS_FILE_SHA256 goes, as with an older module.  rec_to_v1()
- * makes the version 1 records older modules wrote; other sizes make
- * records that neither version is.
+ * their KBITS_FILE_SHA256 goes, as with an older module.  A header shorter
+ * than version 3's leaves out the reply file's name and the credentials
+ * (the source should have none), one without notify_cmd_len the notify
+ * command too.  rec_to_v1() makes the version 1 records older modules
+ * wrote, rec_to_v2() the version 2 ones; other sizes make records that no
+ * version is.
  */
 static void rec_convert(const struct rec *src, struct rec *dst,
 			uint32_t version, uint32_t hsize, uint32_t fsize)
@@ -638,9 +676,16 @@ static void rec_convert(const struct rec *src, struct rec *dst,
 	h.file_size = fsize;
 	memcpy(t.b, &h, hsize < sizeof(h) ? hsize : sizeof(h));
 	off = hsize;
-	/* the strings; a header without notify_cmd_len has no command */
-	end = hsize >= offsetof(struct kbits_job_record, notify_cmd_len) + 4 ?
-	      (l.nr_files ? l.file_off[0] : src->len) : l.notify_off;
+	/*
+	 * the strings; a header without notify_cmd_len has no command, one
+	 * without version 3's fields no reply file and no credentials
+	 */
+	if (hsize >= HDR_SIZE)
+		end = l.creds_end;
+	else if (hsize >= offsetof(struct kbits_job_record, notify_cmd_len) + 4)
+		end = l.reply_off;
+	else
+		end = l.notify_off;
 	ASSERT_LT(off + (end - HDR_SIZE), sizeof(t.b));
 	memcpy(t.b + off, src->b + HDR_SIZE, end - HDR_SIZE);
 	off += end - HDR_SIZE;
@@ -658,6 +703,12 @@ static void rec_convert(const struct rec *src, struct rec *dst,
 	t.len = off;
 	rec_fix_length(&t);
 	*dst = t;
+}
+
+/* @r as the module before version 3 wrote it: version 2's header and files. */
+static void rec_to_v2(struct rec *r)
+{
+	rec_convert(r, r, 2, V2_HDR_SIZE, RF_SIZE);
 }
 
 /* @r as an older module wrote it: version 1, an @hsize header, 32-byte files. */
@@ -703,6 +754,10 @@ struct job_view {
 	int cmd_ret;			/* GET_NOTIFY_CMD's: 0 or -ENODATA */
 	uint32_t cmd_len;
 	char cmd[KBITS_NOTIFY_CMD_MAX + 16];
+	int reply_ret;			/* GET_REPLY_FILE's: 0, -ENODATA, -EOPNOTSUPP */
+	uint32_t reply_len;
+	char reply[KBITS_LOCAL_NAME_MAX + 16];
+	struct kbits_job_cred_schemes creds;	/* which credentials it has */
 	uint32_t nfiles;
 	struct got_file files[RF_MAX];
 };
@@ -754,6 +809,38 @@ static int set_cmd(int fd, const void *cmd, uint32_t len)
 	return ioctl(fd, KBITS_JOB_IOC_SET_NOTIFY_CMD, &js);
 }
 
+/* GET_REPLY_FILE into @buf (@cap bytes), its length to @len: 0, or -errno. */
+static int get_reply(int fd, char *buf, size_t cap, uint32_t *len)
+{
+	struct kbits_job_string js;
+
+	memset(buf, 'Z', cap);
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = cap;
+	js.buf = (uintptr_t)buf;
+	*len = 0;
+	if (ioctl(fd, KBITS_JOB_IOC_GET_REPLY_FILE, &js))
+		return -errno;
+	ASSERT_LT(js.len, cap);
+	EXPECT_EQ(0, buf[js.len]);
+	*len = js.len;
+	return 0;
+}
+
+static int set_reply(int fd, const char *name)
+{
+	return set_str(fd, KBITS_JOB_IOC_SET_REPLY_FILE, name);
+}
+
+static void get_creds(int fd, struct kbits_job_cred_schemes *cs)
+{
+	memset(cs, 0xa5, sizeof(*cs));
+	cs->size = sizeof(*cs);
+	cs->reserved = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_CREDENTIALS, cs));
+}
+
 static void view_job(int fd, struct job_view *v)
 {
 	uint32_t i;
@@ -774,6 +861,10 @@ static void view_job(int fd, struct job_view *v)
 	v->cmd_ret = get_cmd(fd, v->cmd, sizeof(v->cmd), &v->cmd_len);
 	if (v->cmd_ret)
 		EXPECT_EQ(-ENODATA, v->cmd_ret);
+	v->reply_ret = get_reply(fd, v->reply, sizeof(v->reply), &v->reply_len);
+	if (v->reply_ret)
+		EXPECT_EQ(v->type == UR ? -ENODATA : -EOPNOTSUPP, v->reply_ret);
+	get_creds(fd, &v->creds);
 	v->nfiles = v->prog.files_total;
 	ASSERT_LE(v->nfiles, RF_MAX);
 	for (i = 0; i < v->nfiles; i++)
@@ -823,6 +914,12 @@ static void expect_same_view(const struct job_view *w, const struct job_view *v)
 	EXPECT_EQ(w->cmd_ret, v->cmd_ret);
 	EXPECT_EQ(w->cmd_len, v->cmd_len);
 	EXPECT_MEMEQ(w->cmd, v->cmd, w->cmd_len);
+	EXPECT_EQ(w->reply_ret, v->reply_ret);
+	EXPECT_EQ(w->reply_len, v->reply_len);
+	EXPECT_MEMEQ(w->reply, v->reply, w->reply_len);
+	EXPECT_EQ(w->creds.server, v->creds.server);
+	EXPECT_EQ(w->creds.proxy, v->creds.proxy);
+	EXPECT_EQ(w->attr.flags, v->attr.flags);
 	ASSERT_EQ(w->nfiles, v->nfiles);
 	for (i = 0; i < w->nfiles; i++) {
 		const struct got_file *a = &w->files[i], *b = &v->files[i];
@@ -853,12 +950,22 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 
 	EXPECT_EQ(KBITS_RECORD_MAGIC, h.magic);
 	EXPECT_EQ(KBITS_RECORD_VERSION, h.version);
-	EXPECT_EQ(2, h.version);
+	EXPECT_EQ(3, h.version);
 	EXPECT_EQ(r->len, h.length);
 	EXPECT_EQ(HDR_SIZE, h.header_size);
 	EXPECT_EQ(RF_SIZE, h.file_size);
 	/* no notify command (ENODATA): no bytes of one */
 	EXPECT_EQ(v->cmd_ret ? 0 : v->cmd_len, h.notify_cmd_len);
+	/* no reply file (ENODATA, EOPNOTSUPP): no bytes of one, mode 0 */
+	EXPECT_EQ(v->reply_ret ? 0 : v->reply_len, h.reply_file_len);
+	if (v->reply_ret)
+		EXPECT_EQ(0, h.reply_mode);
+	else
+		EXPECT_EQ(0, h.reply_mode & ~0666u);
+	/* one entry per (target, scheme) GET_CREDENTIALS shows */
+	EXPECT_EQ(__builtin_popcount(v->creds.server) +
+		  __builtin_popcount(v->creds.proxy), h.nr_creds);
+	EXPECT_EQ(0, h.reserved);
 	EXPECT_MEMEQ(id, h.id, KBITS_GUID_SIZE);
 	EXPECT_EQ(v->owner, h.owner);
 	EXPECT_EQ(v->type, h.type);
@@ -895,10 +1002,17 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 	EXPECT_EQ(v->proxy.p.usage, h.proxy_usage);
 	EXPECT_EQ(v->proxy.p.list_len, h.proxy_list_len);
 	EXPECT_EQ(v->proxy.p.bypass_len, h.proxy_bypass_len);
-	/* no headers (ENODATA) and no bytes of them are the same to a record */
-	EXPECT_EQ(v->hdr_ret ? 0 : strlen(v->headers), h.http_headers_len);
+	/*
+	 * no headers (ENODATA) and no bytes of them are the same to a record;
+	 * write-only ones (EPERM) only the record has
+	 */
+	EXPECT_EQ(!!(v->attr.flags & KBITS_JOB_HEADERS_WRITE_ONLY),
+		  !!(h.flags & KBITS_RECORD_HEADERS_WRITE_ONLY));
+	if (v->hdr_ret != -EPERM)
+		EXPECT_EQ(v->hdr_ret ? 0 : strlen(v->headers), h.http_headers_len);
 	if (v->hdr_ret)
-		EXPECT_EQ(-ENODATA, v->hdr_ret);
+		EXPECT_EQ(v->attr.flags & KBITS_JOB_HEADERS_WRITE_ONLY ?
+			  -EPERM : -ENODATA, v->hdr_ret);
 	EXPECT_EQ(v->nfiles, h.nr_files);
 	if (h.nr_files != v->nfiles)
 		return;
@@ -914,12 +1028,27 @@ static void expect_record_of(const struct rec *r, const uint8_t *id,
 	rec_get_str(r, R_BYPASS, 0, s, sizeof(s));
 	EXPECT_STREQ(v->proxy.bypass, s);
 	rec_get_str(r, R_HEADERS, 0, s, sizeof(s));
-	EXPECT_STREQ(v->headers, s);
+	if (v->hdr_ret != -EPERM)
+		EXPECT_STREQ(v->headers, s);
 	{
+		struct kbits_record_cred c;
+		uint32_t server = 0, proxy = 0;
 		struct layout l;
 
 		rec_layout(r, &l);
 		EXPECT_MEMEQ(v->cmd, r->b + l.notify_off, h.notify_cmd_len);
+		EXPECT_MEMEQ(v->reply, r->b + l.reply_off, h.reply_file_len);
+		for (i = 0; i < l.nr_creds; i++) {
+			memcpy(&c, r->b + l.cred_off[i], sizeof(c));
+			if (c.target == KBITS_AUTH_TARGET_SERVER)
+				server |= 1U << c.scheme;
+			else if (c.target == KBITS_AUTH_TARGET_PROXY)
+				proxy |= 1U << c.scheme;
+			else
+				TH_REPORT(false, "credential %u: target %u", i, c.target);
+		}
+		EXPECT_EQ(v->creds.server, server);
+		EXPECT_EQ(v->creds.proxy, proxy);
 	}
 	for (i = 0; i < h.nr_files; i++) {
 		f = rec_file(r, i);
@@ -1129,14 +1258,19 @@ TEST(export_fresh_job)
 
 	h = rec_hdr(&r);
 	EXPECT_EQ(KBITS_RECORD_MAGIC, h.magic);
-	EXPECT_EQ(2, h.version);
+	EXPECT_EQ(3, h.version);
 	EXPECT_EQ(HDR_SIZE + strlen(name), r.len);
 	EXPECT_EQ(r.len, h.length);
 	EXPECT_EQ(HDR_SIZE, h.header_size);
-	EXPECT_EQ(152, h.header_size);
+	EXPECT_EQ(168, h.header_size);
 	/* the size of its files' structs, also when it has none */
 	EXPECT_EQ(72, h.file_size);
 	EXPECT_EQ(0, h.notify_cmd_len);
+	/* no reply file (a download has none), no credentials */
+	EXPECT_EQ(0, h.reply_file_len);
+	EXPECT_EQ(0, h.reply_mode);
+	EXPECT_EQ(0, h.nr_creds);
+	EXPECT_EQ(0, h.reserved);
 	EXPECT_MEMEQ(id, h.id, KBITS_GUID_SIZE);
 	EXPECT_EQ(0, h.owner);
 	EXPECT_EQ(DL, h.type);
@@ -2310,6 +2444,10 @@ static size_t largest_record(void)
 	size_t max = HDR_SIZE + KBITS_DISPLAY_NAME_MAX + KBITS_DESCRIPTION_MAX +
 		     KBITS_ERROR_TEXT_MAX + 2 * KBITS_PROXY_LIST_MAX +
 		     KBITS_HTTP_HEADERS_MAX + KBITS_NOTIFY_CMD_MAX +
+		     /* version 3: a reply file's name, 8 credentials */
+		     KBITS_LOCAL_NAME_MAX +
+		     8 * (sizeof(struct kbits_record_cred) + KBITS_CRED_USER_MAX +
+			  KBITS_CRED_PASSWORD_MAX) +
 		     (size_t)FILES_LIMIT * (RF_SIZE + KBITS_REMOTE_NAME_MAX +
 					    KBITS_LOCAL_NAME_MAX);
 
@@ -2760,9 +2898,10 @@ static const struct mutation corruptions[] = {
 	H(magic, KBITS_RECORD_MAGIC + 1),
 	H(magic, 0x4b425453),		/* the other byte order */
 	H(version, 0),
-	H(version, 3),
+	H(version, 4),
 	H(version, ~0u),
 	H(version, 1),			/* version 1 with the current header */
+	H(version, 2),			/* version 2 with the current header */
 	H(header_size, 0),
 	H(header_size, 112),
 	H(header_size, 119),
@@ -2775,6 +2914,10 @@ static const struct mutation corruptions[] = {
 	H(header_size, 151),
 	H(header_size, 153),
 	H(header_size, 160),
+	H(header_size, 167),
+	H(header_size, 169),
+	H(header_size, 176),
+	H(header_size, KBITS_JOB_RECORD_SIZE_VER3),	/* version 2's header */
 	H(header_size, KBITS_JOB_RECORD_SIZE_VER0),	/* version 1's headers */
 	H(header_size, KBITS_JOB_RECORD_SIZE_VER1),
 	H(header_size, KBITS_JOB_RECORD_SIZE_VER2),
@@ -2798,10 +2941,19 @@ static const struct mutation corruptions[] = {
 	H(length, 0),
 	H(length, 120),
 	H(length, ~0u),
-	/* the first flag not defined (32 is KBITS_RECORD_ERROR_HTTP) */
-	H(flags, 64),
-	H(flags, KBITS_RECORD_AGENT_PLACES | 64),
-	H(flags, KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS | 64),
+	/* the first flag not defined (64 is KBITS_RECORD_HEADERS_WRITE_ONLY) */
+	H(flags, 128),
+	H(flags, KBITS_RECORD_AGENT_PLACES | 128),
+	H(flags, KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS | 128),
+	/* version 3's fields: reserved 0, a mode only with a name, no more bytes */
+	H(reserved, 1),
+	H(reserved, 0x80000000u),
+	H(reply_mode, 0600),		/* a download has no reply file */
+	H(reply_file_len, 1),
+	H(reply_file_len, ~0u),
+	H(nr_creds, 1),
+	H(nr_creds, 9),
+	H(nr_creds, ~0u),
 	H(flags, 0x80000000u),
 	H(flags, ~0u),
 	/* proxy settings SET_PROXY would refuse */
@@ -3522,7 +3674,7 @@ TEST(import_version0_record)
 	 * for byte, but for the files' modes and file 2's digest
 	 */
 	export_rec(a, id, &got);
-	EXPECT_EQ(2, rec_hdr(&got).version);
+	EXPECT_EQ(3, rec_hdr(&got).version);
 	EXPECT_EQ(HDR_SIZE, rec_hdr(&got).header_size);
 	EXPECT_EQ(RF_SIZE, rec_hdr(&got).file_size);
 	want = cur;
@@ -3588,6 +3740,10 @@ TEST(import_version0_record)
 		memcpy(t.b, &h, KBITS_JOB_RECORD_SIZE_VER0);
 		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
 			       "version 2 with a version 0 header");
+		h.version = 3;
+		memcpy(t.b, &h, KBITS_JOB_RECORD_SIZE_VER0);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 3 with a version 0 header");
 		rec_convert(&cur, &t, 1, KBITS_JOB_RECORD_SIZE_VER0, RF_SIZE);
 		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
 			       "a version 0 header with 72-byte files");
@@ -3705,7 +3861,7 @@ TEST(import_version1_record)
 	r = full;
 	rec_to_v1(&r, v1);
 	EXPECT_EQ(1, rec_hdr(&r).version);
-	EXPECT_EQ(base.len - 16 - 3 * (RF_SIZE - V1_RF_SIZE), r.len);
+	EXPECT_EQ(base.len - (HDR_SIZE - v1) - 3 * (RF_SIZE - V1_RF_SIZE), r.len);
 	ASSERT_SYSOK(raw_import(a, r.b, r.len));
 	fd = raw_get(dev, id);
 	ASSERT_SYSOK(fd);
@@ -3748,10 +3904,11 @@ TEST(import_version1_record)
 }
 
 /*
- * Version 2 is the current header (KBITS_JOB_RECORD_SIZE_VER3) with
- * file_size 72 and files of 72 bytes, version 1 one of its three headers
- * with files of 32 bytes; a record that mixes them, or says another size,
- * is refused, however its lengths add up.
+ * Version 3 is the current header (KBITS_JOB_RECORD_SIZE_VER4) with
+ * file_size 72 and files of 72 bytes, version 2 the header before it
+ * (KBITS_JOB_RECORD_SIZE_VER3) with the same files, version 1 one of its
+ * three headers with files of 32 bytes; a record that mixes them, or says
+ * another size, is refused, however its lengths add up.
  */
 TEST(import_refuses_record_versions)
 {
@@ -3773,16 +3930,69 @@ TEST(import_refuses_record_versions)
 	want = base;
 	rec_v1_files(&want);
 
-	/* version 2: its header, file_size 72, 72-byte files; nothing else */
-	EXPECT_IMPORTED(a, dev, &base, base.len, id, S_TRANSIENT, "version 2");
+	/* version 3: its header, file_size 72, 72-byte files; nothing else */
+	EXPECT_IMPORTED(a, dev, &base, base.len, id, S_TRANSIENT, "version 3");
+	for (i = 0; i < ARRAY_SIZE(v1_headers); i++) {
+		rec_convert(&base, &t, 3, v1_headers[i], RF_SIZE);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 3, header %u, 72-byte files",
+			       v1_headers[i]);
+	}
+	rec_convert(&base, &t, 3, V2_HDR_SIZE, RF_SIZE);
+	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+		       "version 3, version 2's header");
+	rec_convert(&base, &t, 3, HDR_SIZE, V1_RF_SIZE);
+	EXPECT_EQ(V1_RF_SIZE, rec_hdr(&t).file_size);
+	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+		       "version 3, 32-byte files, file_size 32");
+	h = rec_hdr(&t);
+	h.file_size = RF_SIZE;
+	rec_set_hdr(&t, &h);
+	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+		       "version 3, 32-byte files, file_size 72");
+	for (i = 0; i < ARRAY_SIZE(bad_fsizes); i++) {
+		rec_convert(&base, &t, 3, HDR_SIZE, bad_fsizes[i]);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 3, %u-byte files, file_size %u",
+			       bad_fsizes[i], bad_fsizes[i]);
+		h = rec_hdr(&t);
+		h.file_size = RF_SIZE;
+		rec_set_hdr(&t, &h);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 3, %u-byte files, file_size 72",
+			       bad_fsizes[i]);
+	}
+	/* a header longer than the current one, its tail zeros */
+	rec_convert(&base, &t, 3, HDR_SIZE + 8, RF_SIZE);
+	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+		       "version 3, a header of %u", HDR_SIZE + 8);
+
+	/* version 2: the header before (no reply file, no credentials) */
+	t = base;
+	rec_to_v2(&t);
+	EXPECT_EQ(2, rec_hdr(&t).version);
+	EXPECT_EQ(V2_HDR_SIZE, rec_hdr(&t).header_size);
+	EXPECT_EQ(base.len - (HDR_SIZE - V2_HDR_SIZE), t.len);
+	/* it imports, and comes back as version 3: the base, byte for byte */
+	ASSERT_SYSOK(raw_import(a, t.b, t.len));
+	{
+		static struct rec got;
+
+		export_rec(a, id, &got);
+		ASSERT_EQ(base.len, got.len);
+		EXPECT_MEMEQ(base.b, got.b, base.len);
+	}
+	cancel_id(dev, id);
 	for (i = 0; i < ARRAY_SIZE(v1_headers); i++) {
 		rec_convert(&base, &t, 2, v1_headers[i], RF_SIZE);
 		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
 			       "version 2, header %u, 72-byte files",
 			       v1_headers[i]);
 	}
-	rec_convert(&base, &t, 2, HDR_SIZE, V1_RF_SIZE);
-	EXPECT_EQ(V1_RF_SIZE, rec_hdr(&t).file_size);
+	rec_convert(&base, &t, 2, HDR_SIZE, RF_SIZE);
+	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+		       "version 2, version 3's header");
+	rec_convert(&base, &t, 2, V2_HDR_SIZE, V1_RF_SIZE);
 	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
 		       "version 2, 32-byte files, file_size 32");
 	h = rec_hdr(&t);
@@ -3791,7 +4001,7 @@ TEST(import_refuses_record_versions)
 	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
 		       "version 2, 32-byte files, file_size 72");
 	for (i = 0; i < ARRAY_SIZE(bad_fsizes); i++) {
-		rec_convert(&base, &t, 2, HDR_SIZE, bad_fsizes[i]);
+		rec_convert(&base, &t, 2, V2_HDR_SIZE, bad_fsizes[i]);
 		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
 			       "version 2, %u-byte files, file_size %u",
 			       bad_fsizes[i], bad_fsizes[i]);
@@ -3802,10 +4012,9 @@ TEST(import_refuses_record_versions)
 			       "version 2, %u-byte files, file_size 72",
 			       bad_fsizes[i]);
 	}
-	/* a header longer than the current one, its tail zeros */
-	rec_convert(&base, &t, 2, HDR_SIZE + 8, RF_SIZE);
+	rec_convert(&base, &t, 2, V2_HDR_SIZE + 8, RF_SIZE);
 	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
-		       "version 2, a header of %u", HDR_SIZE + 8);
+		       "version 2, a header of %u", V2_HDR_SIZE + 8);
 
 	/* version 1: each of its headers with 32-byte files, nothing else */
 	for (i = 0; i < ARRAY_SIZE(v1_headers); i++) {
@@ -3814,9 +4023,9 @@ TEST(import_refuses_record_versions)
 		ASSERT_SYSOK(raw_import(a, t.b, t.len));
 		expect_v1_files(dev, id, 3);
 		cancel_id(dev, id);
-		/* ... which comes back as version 2, files 0600 */
+		/* ... which comes back as version 3, files 0600 */
 		EXPECT_IMPORTED(a, dev, &want, want.len, id, S_TRANSIENT,
-				"version 2 after version 1, header %u",
+				"version 3 after version 1, header %u",
 				v1_headers[i]);
 
 		rec_convert(&base, &t, 1, v1_headers[i], RF_SIZE);
@@ -3843,9 +4052,9 @@ TEST(import_refuses_record_versions)
 	rec_convert(&base, &t, 1, HDR_SIZE, RF_SIZE);
 	EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
 		       "version 1, header %u, 72-byte files", HDR_SIZE);
-	/* versions before 1 and after 2, in either layout */
+	/* versions before 1 and after 3, in either layout */
 	for (i = 0; i < 2; i++) {
-		static const uint32_t versions[] = { 0, 3, 4, 0x80000001u, ~0u };
+		static const uint32_t versions[] = { 0, 4, 5, 0x80000001u, ~0u };
 
 		for (j = 0; j < ARRAY_SIZE(versions); j++) {
 			if (i)
@@ -3855,14 +4064,14 @@ TEST(import_refuses_record_versions)
 				rec_convert(&base, &t, versions[j], HDR_SIZE,
 					    RF_SIZE);
 			EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
-				       "version %u, the layout of version %zu",
-				       versions[j], 2 - i);
+				       "version %u, the layout of version %s",
+				       versions[j], i ? "1" : "3");
 		}
 	}
 
 	/* none of that left a trace */
 	EXPECT_IMPORTED(a, dev, &base, base.len, id, S_TRANSIENT,
-			"version 2, after the refusals");
+			"version 3, after the refusals");
 	close(a);
 	close(dev);
 }
@@ -4530,6 +4739,519 @@ TEST_TIMEOUT(import_largest_record, 120)
 	EXPECT_REFUSED(a, dev, buf, cap + 1, big_id, E2BIG, 0,
 		       "buf_len a byte past the largest record (%zu)", cap);
 	munmap(buf, cap + page_size());
+	close(a);
+	close(dev);
+}
+
+/* ------------------------------------- version 3: reply file, credentials */
+
+#define T_SERVER	KBITS_AUTH_TARGET_SERVER
+#define T_PROXY		KBITS_AUTH_TARGET_PROXY
+#define S_BASIC		KBITS_AUTH_SCHEME_BASIC
+#define S_DIGEST	KBITS_AUTH_SCHEME_DIGEST
+#define S_NTLM		KBITS_AUTH_SCHEME_NTLM
+#define S_NEGOTIATE	KBITS_AUTH_SCHEME_NEGOTIATE
+
+/* A credential entry of a record, its user and password by length. */
+struct tcred {
+	uint32_t target, scheme;
+	const char *user;
+	uint32_t ulen;
+	const char *pw;
+	uint32_t plen;
+};
+
+#define TC(t, s, u, p)	{ t, s, u, sizeof(u) - 1, p, sizeof(p) - 1 }
+
+/* Replaces @r's credentials with the @n at @c; nr_creds and length follow. */
+static void rec_put_creds(struct rec *r, const struct tcred *c, uint32_t n)
+{
+	static uint8_t t[REC_CAP];
+	struct kbits_job_record h = rec_hdr(r);
+	struct kbits_record_cred rc;
+	struct layout l;
+	uint32_t i, off = 0, start, tail;
+
+	rec_layout(r, &l);
+	start = l.reply_off + h.reply_file_len;
+	for (i = 0; i < n; i++) {
+		rc.target = c[i].target;
+		rc.scheme = c[i].scheme;
+		rc.user_len = c[i].ulen;
+		rc.password_len = c[i].plen;
+		ASSERT_LT(off + sizeof(rc) + rc.user_len + rc.password_len,
+			  sizeof(t));
+		memcpy(t + off, &rc, sizeof(rc));
+		off += sizeof(rc);
+		memcpy(t + off, c[i].user, c[i].ulen);
+		off += c[i].ulen;
+		memcpy(t + off, c[i].pw, c[i].plen);
+		off += c[i].plen;
+	}
+	tail = r->len - l.creds_end;
+	ASSERT_LT((size_t)start + off + tail, sizeof(r->b));
+	memmove(r->b + start + off, r->b + l.creds_end, tail);
+	memcpy(r->b + start, t, off);
+	r->len = start + off + tail;
+	h = rec_hdr(r);
+	h.nr_creds = n;
+	h.length = r->len;
+	rec_set_hdr(r, &h);
+}
+
+/* Sets the reply file's name (and the length) and reply_mode of @r. */
+static void rec_put_reply(struct rec *r, const char *name, uint32_t mode)
+{
+	struct kbits_job_record h;
+
+	rec_put_str(r, R_REPLY, 0, name, strlen(name));
+	h = rec_hdr(r);
+	h.reply_mode = mode;
+	rec_set_hdr(r, &h);
+}
+
+static const char v3_reply[] = "/tmp/rt/reply \xc3\xa9t\xc3\xa9";
+static const char v3_headers[] = "Authorization: Bearer secret";
+static const struct tcred v3_creds[] = {
+	TC(T_SERVER, S_BASIC, "alice", "s3cr\xc3\xa9t"),
+	TC(T_SERVER, S_NEGOTIATE, "", ""),		/* Kerberos tickets */
+	TC(T_PROXY, S_NTLM, "DOMAIN\\bob:x", "pw:with:colons"),
+};
+
+/*
+ * An UPLOAD_REPLY job of root's with its file, a reply file set under
+ * umask 027 (mode 0640), the three credentials of v3_creds and write-only
+ * headers; its fd (SUSPENDED), its GUID to @id.
+ */
+static int v3_job(int dev, uint8_t *id)
+{
+	mode_t old;
+	size_t i;
+	int fd;
+
+	fd = make_job(dev, "rt: v3", UR, id);
+	ASSERT_SYSOK(add_spec(fd, "http://example.test/rt/up", "/tmp/rt/up",
+			      NULL, KBITS_FILE_SPEC_SIZE_VER1));
+	old = umask(027);
+	ASSERT_SYSOK(set_reply(fd, v3_reply));
+	umask(old);
+	for (i = 0; i < ARRAY_SIZE(v3_creds); i++) {
+		struct kbits_job_credentials c;
+
+		memset(&c, 0, sizeof(c));
+		c.size = sizeof(c);
+		c.target = v3_creds[i].target;
+		c.scheme = v3_creds[i].scheme;
+		c.user_len = v3_creds[i].ulen;
+		c.password_len = v3_creds[i].plen;
+		c.user = (uintptr_t)v3_creds[i].user;
+		c.password = (uintptr_t)v3_creds[i].pw;
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_CREDENTIALS, &c));
+	}
+	ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, v3_headers));
+	{
+		struct kbits_job_attr at;
+
+		memset(&at, 0, sizeof(at));
+		at.size = sizeof(at);
+		at.mask = KBITS_ATTR_FLAGS;
+		at.flags = KBITS_JOB_HEADERS_WRITE_ONLY;
+		ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &at));
+	}
+	return fd;
+}
+
+/*
+ * EXPORT writes version 3: the reply file's name after the notify command,
+ * its mode, then each credential (target, scheme, lengths, the user name
+ * and password, no NUL) in the header's count, and the write-only flag.
+ */
+TEST(export_v3_reply_and_creds)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec r;
+	struct kbits_job_record h;
+	struct kbits_record_cred c;
+	struct job_view v;
+	struct layout l;
+	uint32_t i, seen = 0;
+	guid_bytes id;
+	size_t k;
+
+	fd = v3_job(dev, id);
+	export_rec(a, id, &r);
+	h = rec_hdr(&r);
+	EXPECT_EQ(3, h.version);
+	EXPECT_EQ(168, h.header_size);
+	EXPECT_EQ(strlen(v3_reply), h.reply_file_len);
+	EXPECT_EQ(0640, h.reply_mode);
+	EXPECT_EQ(3, h.nr_creds);
+	EXPECT_EQ(0, h.reserved);
+	EXPECT_EQ(KBITS_RECORD_EXEMPT | KBITS_RECORD_HEADERS_WRITE_ONLY, h.flags);
+	EXPECT_EQ(strlen(v3_headers), h.http_headers_len);
+	rec_layout(&r, &l);
+	EXPECT_MEMEQ(v3_reply, r.b + l.reply_off, strlen(v3_reply));
+	ASSERT_EQ(3, l.nr_creds);
+	/* the headers, which no job fd reads now, are in the record */
+	EXPECT_MEMEQ(v3_headers, r.b + l.str_off[R_HEADERS], strlen(v3_headers));
+	for (i = 0; i < l.nr_creds; i++) {
+		memcpy(&c, r.b + l.cred_off[i], sizeof(c));
+		for (k = 0; k < ARRAY_SIZE(v3_creds); k++) {
+			const struct tcred *w = &v3_creds[k];
+			const uint8_t *p = r.b + l.cred_off[i] + sizeof(c);
+
+			if (c.target != w->target || c.scheme != w->scheme)
+				continue;
+			seen |= 1U << k;
+			EXPECT_EQ(w->ulen, c.user_len);
+			EXPECT_EQ(w->plen, c.password_len);
+			if (c.user_len == w->ulen && c.password_len == w->plen) {
+				EXPECT_MEMEQ(w->user, p, w->ulen);
+				EXPECT_MEMEQ(w->pw, p + w->ulen, w->plen);
+			}
+		}
+	}
+	EXPECT_EQ(7, seen);
+	view_job(fd, &v);
+	EXPECT_EQ(-EPERM, v.hdr_ret);
+	EXPECT_EQ(0, v.reply_ret);
+	EXPECT_EQ((1U << S_BASIC) | (1U << S_NEGOTIATE), v.creds.server);
+	EXPECT_EQ(1U << S_NTLM, v.creds.proxy);
+	expect_record_of(&r, id, &v, KBITS_RECORD_EXEMPT | KBITS_RECORD_HEADERS_WRITE_ONLY);
+	job_cancel(fd);
+	close(fd);
+	close(a);
+	close(dev);
+}
+
+/*
+ * IMPORT of a version 3 record keeps them all: the same view (reply file,
+ * credentials, write-only headers), and its export is the record again,
+ * byte for byte (the secrets included); removing one credential and the
+ * reply file exports a record without them.
+ */
+TEST(import_v3_round_trip)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec r, got;
+	struct job_view v0, v;
+	struct kbits_job_record h;
+	struct kbits_job_credentials c;
+	guid_bytes id;
+
+	fd = v3_job(dev, id);
+	view_job(fd, &v0);
+	export_rec(a, id, &r);
+	job_cancel(fd);
+	close(fd);
+	ASSERT_EQ(-1, raw_get(dev, id));
+
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	view_job(fd, &v);
+	expect_same_view(&v0, &v);
+	EXPECT_EQ(-EPERM, v.hdr_ret);
+	export_rec(a, id, &got);
+	ASSERT_EQ(r.len, got.len);
+	EXPECT_MEMEQ(r.b, got.b, r.len);
+
+	/* one credential and the reply file less: the record says so */
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.target = T_SERVER;
+	c.scheme = S_BASIC;
+	c.flags = KBITS_CRED_REMOVE;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_CREDENTIALS, &c));
+	ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_REPLY_FILE, ""));
+	export_rec(a, id, &got);
+	h = rec_hdr(&got);
+	EXPECT_EQ(2, h.nr_creds);
+	EXPECT_EQ(0, h.reply_file_len);
+	EXPECT_EQ(0, h.reply_mode);
+	EXPECT_EQ(r.len - strlen(v3_reply) - sizeof(struct kbits_record_cred) -
+		  v3_creds[0].ulen - v3_creds[0].plen, got.len);
+	view_job(fd, &v);
+	expect_record_of(&got, id, &v,
+			 KBITS_RECORD_EXEMPT | KBITS_RECORD_HEADERS_WRITE_ONLY);
+	job_cancel(fd);
+	close(fd);
+
+	/* the record of before imports again, as it was */
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED, "the version 3 record");
+	close(a);
+	close(dev);
+}
+
+/*
+ * Every version 3 rule IMPORT checks: EINVAL, no job left.  And what it
+ * takes: up to 8 credentials, a ':' in a user name but for Basic, empty
+ * names and passwords, a reply mode of 0 with a name.
+ */
+TEST(import_refuses_bad_v3)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec base, r, dl;
+	static char longu[KBITS_CRED_USER_MAX + 2], longp[KBITS_CRED_PASSWORD_MAX + 2];
+	static const struct {
+		const char *what;
+		struct tcred c;
+	} bad_creds[] = {
+		{ "target 0", TC(0, S_BASIC, "u", "p") },
+		{ "target 3", TC(3, S_BASIC, "u", "p") },
+		{ "scheme 0", TC(T_SERVER, 0, "u", "p") },
+		{ "scheme 5", TC(T_SERVER, 5, "u", "p") },
+		{ "a ':' in a Basic user", TC(T_SERVER, S_BASIC, "a:b", "p") },
+		{ "a ':' in a Basic proxy user", TC(T_PROXY, S_BASIC, ":", "p") },
+		{ "a control character in the user", TC(T_SERVER, S_NTLM, "a\tb", "p") },
+		{ "a newline in the user", TC(T_SERVER, S_DIGEST, "a\nb", "p") },
+		{ "DEL in the user", TC(T_SERVER, S_DIGEST, "a\x7f", "p") },
+		{ "a NUL in the user", TC(T_SERVER, S_NTLM, "a\0b", "p") },
+		{ "a user not UTF-8", TC(T_SERVER, S_NTLM, "caf\xc3", "p") },
+		{ "a user not UTF-8 (overlong)", TC(T_SERVER, S_NTLM, "\xc0\x80", "p") },
+		{ "a NUL in the password", TC(T_SERVER, S_BASIC, "u", "p\0w") },
+		{ "a password not UTF-8", TC(T_SERVER, S_BASIC, "u", "\xff") },
+		{ "a password not UTF-8 (surrogate)", TC(T_PROXY, S_BASIC, "u", "\xed\xa0\x80") },
+	};
+	/* (in the order of (target, scheme), as EXPORT writes them back) */
+	static const struct tcred ok_creds[] = {
+		TC(T_SERVER, S_DIGEST, "", "only a password"),
+		TC(T_SERVER, S_NTLM, "DOM\\u:x", ""),	/* ':' but for Basic */
+		TC(T_PROXY, S_BASIC, "", ""),
+		TC(T_PROXY, S_NEGOTIATE, "\xe2\x82\xac", "\t\x7f ctl ok"),
+	};
+	struct tcred c8[9];
+	struct kbits_job_record h;
+	uint32_t i;
+	guid_bytes id;
+
+	fd = v3_job(dev, id);
+	export_rec(a, id, &base);
+	job_cancel(fd);
+	close(fd);
+	EXPECT_IMPORTED(a, dev, &base, base.len, id, S_SUSPENDED, "the base");
+
+	/* each bad credential, in place of the base's second */
+	for (i = 0; i < ARRAY_SIZE(bad_creds); i++) {
+		struct tcred c[3] = { v3_creds[0], bad_creds[i].c, v3_creds[2] };
+
+		r = base;
+		rec_put_creds(&r, c, 3);
+		EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "%s",
+			       bad_creds[i].what);
+		/* alone, too */
+		rec_put_creds(&r, &bad_creds[i].c, 1);
+		EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "%s, alone",
+			       bad_creds[i].what);
+	}
+	/* too long: a byte past either maximum */
+	memset(longu, 'u', sizeof(longu));
+	memset(longp, 'p', sizeof(longp));
+	{
+		struct tcred c = { T_SERVER, S_BASIC, longu, KBITS_CRED_USER_MAX + 1, "p", 1 };
+
+		r = base;
+		rec_put_creds(&r, &c, 1);
+		EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "a user of 1025 bytes");
+		c.ulen = KBITS_CRED_USER_MAX;
+		c.pw = longp;
+		c.plen = KBITS_CRED_PASSWORD_MAX + 1;
+		rec_put_creds(&r, &c, 1);
+		EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "a password of 1025 bytes");
+		/* the most of both is fine */
+		c.plen = KBITS_CRED_PASSWORD_MAX;
+		rec_put_creds(&r, &c, 1);
+		EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED,
+				"1024-byte user and password");
+	}
+	/* the same (target, scheme) twice, whatever the names */
+	{
+		struct tcred c[3] = { v3_creds[0], v3_creds[1],
+				      TC(T_SERVER, S_BASIC, "other", "pw") };
+
+		r = base;
+		rec_put_creds(&r, c, 3);
+		EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
+			       "server Basic twice");
+		c[2] = v3_creds[1];
+		rec_put_creds(&r, c, 3);
+		EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
+			       "server Negotiate twice, the same");
+		/* the same scheme for the other target is another pair */
+		c[2] = (struct tcred)TC(T_PROXY, S_BASIC, "alice", "x");
+		rec_put_creds(&r, c, 3);
+		EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED,
+				"Basic for the server and the proxy");
+	}
+	/* 8 credentials, every pair: fine; a ninth: EINVAL */
+	for (i = 0; i < 8; i++)
+		c8[i] = (struct tcred){ i < 4 ? T_SERVER : T_PROXY, i % 4 + 1,
+					"u", 1, "p", 1 };
+	r = base;
+	rec_put_creds(&r, c8, 8);
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED, "8 credentials");
+	c8[8] = c8[0];
+	rec_put_creds(&r, c8, 9);
+	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "9 credentials");
+	/* nr_creds saying more or fewer than there are */
+	r = base;
+	h = rec_hdr(&r);
+	h.nr_creds = 2;
+	rec_set_hdr(&r, &h);
+	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "nr_creds one short");
+	h.nr_creds = 4;
+	rec_set_hdr(&r, &h);
+	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "nr_creds one over");
+	/* a credential's lengths past the record */
+	{
+		struct kbits_record_cred rc;
+		struct layout l;
+
+		r = base;
+		rec_layout(&r, &l);
+		memcpy(&rc, r.b + l.cred_off[2], sizeof(rc));
+		rc.password_len += 1;
+		memcpy(r.b + l.cred_off[2], &rc, sizeof(rc));
+		EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
+			       "the last password's length a byte over");
+		rc.password_len = ~0u;
+		memcpy(r.b + l.cred_off[2], &rc, sizeof(rc));
+		EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
+			       "the last password's length ~0");
+		r = base;
+		memcpy(&rc, r.b + l.cred_off[0], sizeof(rc));
+		rc.user_len = 0x80000000u;
+		memcpy(r.b + l.cred_off[0], &rc, sizeof(rc));
+		EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0,
+			       "the first user's length 2^31");
+	}
+	/* what is fine */
+	r = base;
+	rec_put_creds(&r, ok_creds, ARRAY_SIZE(ok_creds));
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED, "the accepted credentials");
+	rec_put_creds(&r, NULL, 0);
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED, "no credentials");
+
+	/* the reply file: absolute, its mode within 0666, a mode only with it */
+	r = base;
+	rec_put_reply(&r, "relative/reply", 0600);
+	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "a relative reply name");
+	rec_put_reply(&r, "/tmp/rt/r\xff", 0600);
+	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "a reply name not UTF-8");
+	rec_put_reply(&r, "/tmp/rt/reply", 0777);
+	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "reply_mode 0777");
+	rec_put_reply(&r, "/tmp/rt/reply", 01600);
+	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "reply_mode 01600");
+	rec_put_reply(&r, "/tmp/rt/reply", 0700);
+	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "reply_mode 0700");
+	rec_put_reply(&r, "", 0600);
+	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "reply_mode 0600 without a name");
+	rec_put_reply(&r, "", 0);
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED, "no reply file");
+	rec_put_reply(&r, "/tmp/rt/reply", 0);
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED, "reply_mode 0 with a name");
+	rec_put_reply(&r, "/tmp/rt/reply", 0666);
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED, "reply_mode 0666");
+	/* a reply name on a download, an upload: EINVAL; without, fine */
+	dl = base;
+	h = rec_hdr(&dl);
+	h.type = DL;
+	rec_set_hdr(&dl, &h);
+	EXPECT_REFUSED(a, dev, dl.b, dl.len, id, EINVAL, 0, "a download with a reply file");
+	h.type = UP;
+	rec_set_hdr(&dl, &h);
+	EXPECT_REFUSED(a, dev, dl.b, dl.len, id, EINVAL, 0, "an upload with a reply file");
+	rec_put_reply(&dl, "", 0);
+	EXPECT_IMPORTED(a, dev, &dl, dl.len, id, S_SUSPENDED, "an upload without one");
+	h = rec_hdr(&dl);
+	h.type = DL;
+	rec_set_hdr(&dl, &h);
+	EXPECT_IMPORTED(a, dev, &dl, dl.len, id, S_SUSPENDED, "a download without one");
+	/* reserved */
+	r = base;
+	h = rec_hdr(&r);
+	h.reserved = 1;
+	rec_set_hdr(&r, &h);
+	EXPECT_REFUSED(a, dev, r.b, r.len, id, EINVAL, 0, "reserved 1");
+	/* the write-only flag without headers is fine (the flag stays) */
+	r = base;
+	rec_put_str(&r, R_HEADERS, 0, "", 0);
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED, "write-only, no headers");
+
+	/* none of that left a trace */
+	EXPECT_IMPORTED(a, dev, &base, base.len, id, S_SUSPENDED, "the base, after");
+	close(a);
+	close(dev);
+}
+
+/*
+ * A version 2 record (the module before, kbitsd's files on disk) still
+ * imports: no reply file, no credentials; converted from a version 3 one
+ * that had them, the bytes they took are bytes no length accounts for.
+ */
+TEST(import_version2_record)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec base, r, got;
+	struct kbits_job_cred_schemes cs;
+	char buf[64];
+	uint32_t len;
+	guid_bytes id;
+
+	fd = v3_job(dev, id);
+	export_rec(a, id, &base);
+	job_cancel(fd);
+	close(fd);
+
+	/* with its reply file and credentials cut out: version 2 */
+	r = base;
+	rec_put_creds(&r, NULL, 0);
+	rec_put_reply(&r, "", 0);
+	{
+		struct kbits_job_record h = rec_hdr(&r);
+
+		h.flags &= ~KBITS_RECORD_HEADERS_WRITE_ONLY;
+		rec_set_hdr(&r, &h);
+	}
+	rec_to_v2(&r);
+	EXPECT_EQ(2, rec_hdr(&r).version);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	EXPECT_EQ(-ENODATA, get_reply(fd, buf, sizeof(buf), &len));
+	get_creds(fd, &cs);
+	EXPECT_EQ(0, cs.server);
+	EXPECT_EQ(0, cs.proxy);
+	EXPECT_EQ(0, get_headers(fd, buf, sizeof(buf)));
+	EXPECT_STREQ(v3_headers, buf);
+	export_rec(a, id, &got);
+	EXPECT_EQ(3, rec_hdr(&got).version);
+	EXPECT_EQ(r.len + (HDR_SIZE - V2_HDR_SIZE), got.len);
+	job_cancel(fd);
+	close(fd);
+
+	/* the version 3 bytes left in a version 2 record */
+	rec_convert(&base, &r, 2, V2_HDR_SIZE, RF_SIZE);
+	{
+		struct layout l;
+		static struct rec t;
+		uint32_t extra;
+
+		rec_layout(&base, &l);
+		extra = l.creds_end - l.reply_off;
+		/* put them back after the notify command */
+		t = r;
+		ASSERT_GT(extra, 0);
+		memmove(t.b + l.reply_off - (HDR_SIZE - V2_HDR_SIZE) + extra,
+			t.b + l.reply_off - (HDR_SIZE - V2_HDR_SIZE),
+			t.len - (l.reply_off - (HDR_SIZE - V2_HDR_SIZE)));
+		memcpy(t.b + l.reply_off - (HDR_SIZE - V2_HDR_SIZE),
+		       base.b + l.reply_off, extra);
+		t.len += extra;
+		rec_fix_length(&t);
+		EXPECT_REFUSED(a, dev, t.b, t.len, id, EINVAL, 0,
+			       "version 2 with a reply name and credentials left in");
+	}
 	close(a);
 	close(dev);
 }
