@@ -3,7 +3,9 @@
  * kbits: a job's events, as its job fds yield them (read() and poll()).
  *
  * A job numbers its events 1, 2, 3...  and keeps the last KBITS_JOB_EVENTS
- * of them in a ring, made when the first one comes.  Each job fd keeps the
+ * of them in a ring, made with the first event while the job has a job fd
+ * and freed when its last fd closes: a job in the queue with no fd open (the
+ * common case: its application exited) keeps no ring.  Each job fd keeps the
  * number of the last event it read in its cursor (struct kbits_job_fd),
  * which starts at the job's count when the fd is made.  The fd is a stream:
  * threads that read one fd at once each get other events, and each waits
@@ -56,8 +58,10 @@ static bool kbits_job_wants(const struct kbits_job *job, u32 kind)
  * Every state change of a queued job comes here after kbits_job_enter_state():
  * it first accounts the job's transfer time again (kbits_job_account(),
  * idempotent).  The event is recorded only when the job's notify flags ask for
- * its kind.  The ring is made with the first event; when it cannot be, the
- * event still takes its number, and the readers get an OVERFLOW in its place.
+ * its kind.  The ring is made with the first event while the job has a job
+ * fd (without one no one can read it: a new fd starts after it); when it
+ * cannot be, the event still takes its number, and the readers get an
+ * OVERFLOW in its place.
  * Readers and pollers are woken (EPOLLIN) only when the event was recorded.
  * The agent is not told: kbits_job_changed() does both.
  *
@@ -73,7 +77,7 @@ void kbits_job_event(struct kbits_job *job, u32 kind)
 	kbits_job_account(job);
 	if (!kbits_job_wants(job, kind))
 		return;
-	if (!job->events)	/* on failure the readers see an OVERFLOW */
+	if (!job->events && job->nr_fds)	/* else readers see an OVERFLOW */
 		job->events = kcalloc(KBITS_JOB_EVENTS, sizeof(*job->events),
 				      GFP_KERNEL_ACCOUNT);
 	seq = job->event_seq + 1;

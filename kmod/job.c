@@ -1561,8 +1561,16 @@ static long kbits_job_ioctl(struct file *file, unsigned int cmd,
 static int kbits_job_fd_release(struct inode *inode, struct file *file)
 {
 	struct kbits_job_fd *jf = file->private_data;
+	struct kbits_job *job = jf->job;
 
-	kbits_job_put(jf->job);
+	mutex_lock(&job->lock);
+	/* no fd is left to read the events: a new one starts after them */
+	if (!--job->nr_fds) {
+		kfree(job->events);
+		job->events = NULL;
+	}
+	mutex_unlock(&job->lock);
+	kbits_job_put(job);
 	kfree(jf);
 	return 0;
 }
@@ -1630,7 +1638,10 @@ static int kbits_job_file(struct kbits_job *job, u64 owner_gen,
 	 * The fd reads the job's events from now on (events.c), from its own
 	 * cursor: a stream, so that readers never wait on f_pos_lock.
 	 */
-	jf->cursor = READ_ONCE(job->event_seq);
+	mutex_lock(&job->lock);
+	job->nr_fds++;
+	jf->cursor = job->event_seq;
+	mutex_unlock(&job->lock);
 	stream_open(file_inode(file), file);
 	*filep = file;
 	return fd;
@@ -1944,12 +1955,25 @@ int kbits_get_job(const guid_t *id)
 }
 
 /*
+ * ENUM_JOBS looks at this many jobs at most in one call, so that a call's
+ * time is bounded whatever the queue's size (the caller calls again, from
+ * the cursor), and at this many in one RCU read section, between which it
+ * may reschedule.
+ */
+#define KBITS_ENUM_SCAN_MAX	65536
+#define KBITS_ENUM_SCAN_BATCH	1024
+
+/*
  * Takes a reference on up to @max queued jobs from slot *@index on, in slot
- * order, and moves *@index past the last one.  Returns how many it took;
- * *@end tells whether the walk reached the last slot.
+ * order, and moves *@index past the last one, looking at *@budget jobs at
+ * most (it counts them down).  With @owner it takes only the jobs whose owner
+ * that is now: an owner's walk passes the others' jobs without taking a
+ * reference or a lock (the check under the job's lock decides).  Returns how
+ * many it took; *@end tells whether the walk reached the last slot.
  */
 static u32 kbits_jobs_from_slot(unsigned long *index, struct kbits_job **jobs,
-				u32 max, bool *end)
+				u32 max, const kuid_t *owner, u32 *budget,
+				bool *end)
 {
 	struct kbits_job *job;
 	u32 n = 0;
@@ -1957,8 +1981,11 @@ static u32 kbits_jobs_from_slot(unsigned long *index, struct kbits_job **jobs,
 	*end = false;
 	rcu_read_lock();
 	for (job = xa_find(&kbits_slots, index, U32_MAX, XA_PRESENT);
-	     job && n < max;
+	     job && n < max && *budget;
 	     job = xa_find_after(&kbits_slots, index, U32_MAX, XA_PRESENT)) {
+		--*budget;
+		if (owner && !uid_eq(READ_ONCE(job->owner), *owner))
+			continue;
 		if (kref_get_unless_zero(&job->ref))
 			jobs[n++] = job;
 	}
@@ -1980,7 +2007,9 @@ static u32 kbits_jobs_from_slot(unsigned long *index, struct kbits_job **jobs,
  * Lists, in walk-slot order, the jobs that are not final whose owner the caller
  * is, where the job is; with KBITS_ENUM_ALL_USERS (CAP_SYS_ADMIN in the
  * caller's user namespace) those it may get (kbits_get_job()), without auditing
- * the capability checks.  At most KBITS_ENUM_MAX per call.  The cursor survives
+ * the capability checks.  At most KBITS_ENUM_MAX per call, from at most
+ * KBITS_ENUM_SCAN_MAX jobs looked at: a call may list fewer, even none, before
+ * the end, and its time does not grow with the queue.  The cursor survives
  * between calls (jobs queued meanwhile may or may not be seen); it becomes
  * KBITS_ENUM_END once the walk reached the last slot.  With @args->count 0, or
  * the cursor KBITS_ENUM_END, nothing is listed and the cursor stays.
@@ -1997,6 +2026,8 @@ int kbits_enum_jobs(struct kbits_enum_jobs *args,
 	bool all = args->flags & KBITS_ENUM_ALL_USERS;
 	u32 want = min_t(u32, args->count, KBITS_ENUM_MAX);
 	unsigned long index = args->cursor;
+	u32 scan = KBITS_ENUM_SCAN_MAX, batch, left;
+	kuid_t euid = current_euid();
 	struct kbits_job **jobs;
 	guid_t *ids;
 	bool end = false;
@@ -2020,8 +2051,12 @@ int kbits_enum_jobs(struct kbits_enum_jobs *args,
 		goto out;
 	}
 
-	while (n < want && !end) {
-		got = kbits_jobs_from_slot(&index, jobs, want - n, &end);
+	while (n < want && !end && scan) {
+		batch = min_t(u32, scan, KBITS_ENUM_SCAN_BATCH);
+		left = batch;
+		got = kbits_jobs_from_slot(&index, jobs, want - n,
+					   all ? NULL : &euid, &left, &end);
+		scan -= batch - left;
 		/* The checks below may sleep: they run outside RCU. */
 		for (i = 0; i < got; i++) {
 			struct kbits_job *job = jobs[i];
@@ -2034,6 +2069,7 @@ int kbits_enum_jobs(struct kbits_enum_jobs *args,
 			mutex_unlock(&job->lock);
 			kbits_job_put(job);
 		}
+		cond_resched();
 	}
 
 	if (copy_to_user(uids, ids, n * sizeof(*ids))) {
@@ -2138,12 +2174,17 @@ void kbits_jobs_for_each(void (*fn)(struct kbits_job *job))
 	bool end = false;
 	u32 n, i;
 
+	u32 budget;
+
 	while (!end) {
-		n = kbits_jobs_from_slot(&index, jobs, ARRAY_SIZE(jobs), &end);
+		budget = KBITS_ENUM_SCAN_BATCH;
+		n = kbits_jobs_from_slot(&index, jobs, ARRAY_SIZE(jobs), NULL,
+					 &budget, &end);
 		for (i = 0; i < n; i++) {
 			fn(jobs[i]);
 			kbits_job_put(jobs[i]);
 		}
+		cond_resched();
 	}
 }
 

@@ -164,7 +164,9 @@ struct kbits_completion {
  * @completion_time: when it became TRANSFERRED; 0: not yet.
  * @files: its @nr_files files, in the order added.
  * @nr_files: how many.
- * @events: events.c's ring, or NULL until the first event.
+ * @events: events.c's ring, or NULL: made with the first event while the job
+ *          has a job fd, freed when its last one closes.
+ * @nr_fds: its job fds, open or not yet installed.
  * @event_seq: the number of the last event; also read without @lock.
  * @wait: its job fds' readers, and a COMPLETE waiting for the agent.
  * @proxy_usage: an enum kbits_proxy_usage.
@@ -234,6 +236,7 @@ struct kbits_job {
 	struct kbits_file *files;
 	u32 nr_files;
 	struct kbits_event *events;
+	u32 nr_fds;
 	u64 event_seq;
 	wait_queue_head_t wait;
 	u32 proxy_usage;

@@ -131,7 +131,9 @@ struct kbits_get_job {
  * KBITS_ENUM_MAX) to @ids, sets @count to the number written and @cursor to
  * where the next call goes on, or to KBITS_ENUM_END when the walk is over.
  * A job queued or removed during a walk may or may not be seen; no job is
- * seen twice.
+ * seen twice.  A call looks at a bounded number of jobs, so it may write
+ * fewer than @count GUIDs, even none, before the walk is over: go on until
+ * @cursor is KBITS_ENUM_END.
  */
 struct kbits_enum_jobs {
 	__u32 size;		/* in: sizeof(struct kbits_enum_jobs) */
