@@ -592,7 +592,7 @@ int kbits_job_get_owner(struct kbits_job *j, uid_t *out)
 
 /*
  * A job's string (@cmd: GET_DISPLAY_NAME, GET_DESCRIPTION,
- * GET_HTTP_HEADERS), malloc'd.
+ * GET_HTTP_HEADERS, GET_REPLY_FILE), malloc'd.
  */
 static int kbits_job_get_string(struct kbits_job *j, unsigned long cmd, char **out)
 {
@@ -770,6 +770,116 @@ void kbits_strv_free(char **strv)
 	for (i = 0; strv && strv[i]; i++)
 		free(strv[i]);
 	free(strv);
+}
+
+/*
+ * Credentials.  The library keeps no copy of a secret: the ioctl reads the
+ * caller's strings where they are, and nothing here stores them.
+ */
+int kbits_job_set_credentials(struct kbits_job *j, enum kbits_auth_target target,
+			      enum kbits_auth_scheme scheme, const char *user,
+			      const char *password)
+{
+	struct kbits_job_credentials c;
+	size_t ulen = user ? strlen(user) : 0;
+	size_t plen = password ? strlen(password) : 0;
+
+	if (!j)
+		return -EINVAL;
+	if (ulen > KBITS_CRED_USER_MAX || plen > KBITS_CRED_PASSWORD_MAX)
+		return -ENAMETOOLONG;
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.target = (uint32_t)target;
+	c.scheme = (uint32_t)scheme;
+	c.user_len = (uint32_t)ulen;
+	c.password_len = (uint32_t)plen;
+	c.user = (uintptr_t)(user ? user : "");
+	c.password = (uintptr_t)(password ? password : "");
+	return kbits_ioctl(j->fd, KBITS_JOB_IOC_SET_CREDENTIALS, &c);
+}
+
+int kbits_job_remove_credentials(struct kbits_job *j, enum kbits_auth_target target,
+				 enum kbits_auth_scheme scheme)
+{
+	struct kbits_job_credentials c;
+
+	if (!j)
+		return -EINVAL;
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.target = (uint32_t)target;
+	c.scheme = (uint32_t)scheme;
+	c.flags = KBITS_CRED_REMOVE;
+	return kbits_ioctl(j->fd, KBITS_JOB_IOC_SET_CREDENTIALS, &c);
+}
+
+int kbits_job_get_credentials(struct kbits_job *j, uint32_t *server, uint32_t *proxy)
+{
+	struct kbits_job_cred_schemes s;
+	int err;
+
+	if (!j || (!server && !proxy))
+		return -EINVAL;
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	err = kbits_ioctl(j->fd, KBITS_JOB_IOC_GET_CREDENTIALS, &s);
+	if (err < 0)
+		return err;
+	if (server)
+		*server = s.server;
+	if (proxy)
+		*proxy = s.proxy;
+	return 0;
+}
+
+int kbits_job_make_headers_write_only(struct kbits_job *j)
+{
+	uint32_t flags;
+	int err;
+
+	/* the other flags stay as they are (a race with another setter aside) */
+	err = kbits_job_get_flags(j, &flags);
+	if (err < 0)
+		return err;
+	if (flags & KBITS_JOB_HEADERS_WRITE_ONLY)
+		return 0;
+	return kbits_job_set_flags(j, flags | KBITS_JOB_HEADERS_WRITE_ONLY);
+}
+
+/*
+ * The reply file is a destination as a download's local file is: checked
+ * with kbits_check_local_name(), the caller's rights, before the kernel
+ * records it (only for an UPLOAD_REPLY job: the kernel refuses any other
+ * with -EOPNOTSUPP, which says more than a check of the name would).
+ */
+int kbits_job_set_reply_file(struct kbits_job *j, const char *path)
+{
+	enum kbits_job_type type;
+	int err;
+
+	if (!j)
+		return -EINVAL;
+	if (!path)
+		path = "";
+	if (*path) {
+		err = kbits_job_get_type(j, &type);
+		if (err < 0)
+			return err;
+		if (type == KBITS_JOB_TYPE_UPLOAD_REPLY) {
+			err = kbits_check_local_name(path);
+			if (err < 0)
+				return err;
+		}
+	}
+	return kbits_job_set_string(j, KBITS_JOB_IOC_SET_REPLY_FILE, path, KBITS_LOCAL_NAME_MAX);
+}
+
+int kbits_job_get_reply_file(struct kbits_job *j, char **path)
+{
+	if (path)
+		*path = NULL;
+	return kbits_job_get_string(j, KBITS_JOB_IOC_GET_REPLY_FILE, path);
 }
 
 int kbits_job_set_proxy(struct kbits_job *j, enum kbits_proxy_usage usage, const char *list,
@@ -1723,6 +1833,8 @@ const char *kbits_strerror(int err)
 		return "out of memory (E_OUTOFMEMORY)";
 	case ENOTTY:
 		return "the kbits module does not know this request (E_NOTIMPL)";
+	case EDESTADDRREQ:
+		return "the upload-reply job has no reply file";
 	}
 
 #ifdef HAVE_STRERRORDESC_NP

@@ -179,7 +179,9 @@ int kbits_job_get_proxy(struct kbits_job *j, enum kbits_proxy_usage *usage,
 /*
  * Custom HTTP headers (BITS: SetCustomHeaders): "Name: value" lines
  * separated by "\r\n", at most KBITS_HTTP_HEADERS_MAX bytes; NULL or ""
- * removes them.  Get: -ENODATA when the job has none; *out is malloc'd.
+ * removes them.  Get: -ENODATA when the job has none; *out is malloc'd;
+ * -EPERM once the job's headers are write-only (KBITS_JOB_HEADERS_WRITE_ONLY,
+ * below), whether or not it has any.
  */
 int kbits_job_set_http_headers(struct kbits_job *j, const char *headers);
 int kbits_job_get_http_headers(struct kbits_job *j, char **out);
@@ -201,6 +203,58 @@ int kbits_job_set_notify_cmd(struct kbits_job *j, const char *const *argv);
 int kbits_job_get_notify_cmd(struct kbits_job *j, char ***argv);
 /* Frees a NULL-terminated array of strings and each of them; NULL is fine. */
 void kbits_strv_free(char **strv);
+
+/*
+ * Credentials (BITS: SetCredentials, RemoveCredentials) for @target
+ * (KBITS_AUTH_TARGET_SERVER or _PROXY) and @scheme (KBITS_AUTH_SCHEME_BASIC,
+ * _DIGEST, _NTLM, _NEGOTIATE); a job has at most one user and password per
+ * target and scheme, and setting them again replaces them.  NULL @user or
+ * @password stands for "" (Negotiate with the owner's Kerberos tickets).
+ * The user: UTF-8 without control characters, and without ':' for Basic;
+ * the password: UTF-8 without NUL; each at most KBITS_CRED_USER_MAX /
+ * KBITS_CRED_PASSWORD_MAX bytes (-ENAMETOOLONG); -EINVAL otherwise, and
+ * for an unknown target or scheme.  The secrets are write-only: no call
+ * returns them, and this library keeps no copy of them.  Remove: removing
+ * credentials the job does not have succeeds.  Get: which are set, never
+ * the secrets: a bit (1U << scheme) for each, in *@server and *@proxy
+ * (either may be NULL, not both).  TAKE_OWNERSHIP removes them all.  A job
+ * with secrets (credentials, or write-only headers) refuses
+ * kbits_job_add_file*(), kbits_job_set_proxy() and
+ * kbits_job_set_reply_file() with -EPERM to a caller who holds its fd but
+ * is neither its owner nor an administrator over it.  -ENOTTY from a module
+ * older than credentials.  Since LIBKBITS_0.7.
+ */
+int kbits_job_set_credentials(struct kbits_job *j, enum kbits_auth_target target,
+			      enum kbits_auth_scheme scheme, const char *user,
+			      const char *password);
+int kbits_job_remove_credentials(struct kbits_job *j, enum kbits_auth_target target,
+				 enum kbits_auth_scheme scheme);
+int kbits_job_get_credentials(struct kbits_job *j, uint32_t *server, uint32_t *proxy);
+
+/*
+ * Makes the job's custom HTTP headers write-only (BITS:
+ * MakeCustomHeadersWriteOnly), for tokens: sets KBITS_JOB_HEADERS_WRITE_ONLY
+ * and leaves the other flags as they are (kbits_job_set_flags() sets them
+ * all).  Irreversible: clearing the flag fails with -EPERM, and
+ * kbits_job_get_http_headers() then fails with -EPERM; the headers may
+ * still be replaced or removed, and stay write-only.  TAKE_OWNERSHIP
+ * removes the headers and the flag.  0 when the flag is already set;
+ * -EINVAL from a module older than write-only headers.  Since LIBKBITS_0.7.
+ */
+int kbits_job_make_headers_write_only(struct kbits_job *j);
+
+/*
+ * The reply file of an UPLOAD_REPLY job (BITS: SetReplyFileName,
+ * GetReplyFileName): where kbitsd puts the server's reply body, as a
+ * downloaded file is placed (mode 0666 & ~ the setter's umask).  Set: an
+ * absolute path, at most KBITS_LOCAL_NAME_MAX bytes, checked first with
+ * kbits_check_local_name() (its errnos); NULL or "" removes it.  Get:
+ * *path malloc'd; -ENODATA when the job has none.  Another type of job:
+ * -EOPNOTSUPP.  kbits_job_resume() of an UPLOAD_REPLY job without one
+ * fails with -EDESTADDRREQ.  Since LIBKBITS_0.7.
+ */
+int kbits_job_set_reply_file(struct kbits_job *j, const char *path);
+int kbits_job_get_reply_file(struct kbits_job *j, char **path);
 
 /*
  * All of a job's settings and times in one call (one GET_ATTR ioctl), and

@@ -1049,6 +1049,65 @@ START_TEST(symbols_0_6)
 }
 END_TEST
 
+/*
+ * LIBKBITS_0.7's calls: a NULL handle is -EINVAL whatever else is given
+ * (NULL user and password stand for ""), a NULL out pointer too; a
+ * getter's out pointers are left alone, the reply file's set to NULL.
+ */
+START_TEST(credentials_args)
+{
+	uint32_t server = 7, proxy = 9;
+
+	ck_assert_int_eq(kbits_job_set_credentials(NULL, KBITS_AUTH_TARGET_SERVER,
+						   KBITS_AUTH_SCHEME_BASIC, "u", "p"), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_credentials(NULL, KBITS_AUTH_TARGET_PROXY,
+						   KBITS_AUTH_SCHEME_NEGOTIATE, NULL, NULL), -EINVAL);
+	ck_assert_int_eq(kbits_job_remove_credentials(NULL, KBITS_AUTH_TARGET_SERVER,
+						      KBITS_AUTH_SCHEME_NTLM), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_credentials(NULL, &server, &proxy), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_credentials(NULL, NULL, NULL), -EINVAL);
+	ck_assert_uint_eq(server, 7);
+	ck_assert_uint_eq(proxy, 9);
+	ck_assert_int_eq(kbits_job_make_headers_write_only(NULL), -EINVAL);
+	/* the enums are the UAPI's: BITS's values */
+	ck_assert_int_eq(KBITS_AUTH_TARGET_SERVER, 1);
+	ck_assert_int_eq(KBITS_AUTH_TARGET_PROXY, 2);
+	ck_assert_int_eq(KBITS_AUTH_SCHEME_BASIC, 1);
+	ck_assert_int_eq(KBITS_AUTH_SCHEME_NEGOTIATE, 4);
+}
+END_TEST
+
+START_TEST(reply_file_args)
+{
+	char *out = (char *)1;
+
+	ck_assert_int_eq(kbits_job_set_reply_file(NULL, "/tmp/reply"), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_reply_file(NULL, NULL), -EINVAL);
+	ck_assert_int_eq(kbits_job_set_reply_file(NULL, ""), -EINVAL);
+	ck_assert_int_eq(kbits_job_get_reply_file(NULL, &out), -EINVAL);
+	ck_assert_ptr_null(out);
+	ck_assert_int_eq(kbits_job_get_reply_file(NULL, NULL), -EINVAL);
+	ck_assert_str_eq(kbits_strerror(-EDESTADDRREQ), "the upload-reply job has no reply file");
+}
+END_TEST
+
+/* The calls are LIBKBITS_0.7's, and only its. */
+START_TEST(symbols_0_7)
+{
+	static const char *const names[] = {
+		"kbits_job_set_credentials", "kbits_job_remove_credentials",
+		"kbits_job_get_credentials", "kbits_job_make_headers_write_only",
+		"kbits_job_set_reply_file", "kbits_job_get_reply_file",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ck_assert_ptr_nonnull(dlvsym(RTLD_DEFAULT, names[i], "LIBKBITS_0.7"));
+		ck_assert_ptr_null(dlvsym(RTLD_DEFAULT, names[i], "LIBKBITS_0.6"));
+	}
+}
+END_TEST
+
 static Suite *libkbits_suite(void)
 {
 	Suite *s = suite_create("libkbits");
@@ -1118,6 +1177,12 @@ static Suite *libkbits_suite(void)
 	tcase_add_test(tc, notify_cmd_args);
 	tcase_add_test(tc, file_attrs_args);
 	tcase_add_test(tc, symbols_0_6);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("LIBKBITS_0.7");
+	tcase_add_test(tc, credentials_args);
+	tcase_add_test(tc, reply_file_args);
+	tcase_add_test(tc, symbols_0_7);
 	suite_add_tcase(s, tc);
 
 	return s;
