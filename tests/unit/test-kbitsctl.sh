@@ -44,7 +44,7 @@ stdout_has() {
 }
 
 guid='{03020100-0504-0706-0809-0a0b0c0d0e0f}'
-commands='create add-file list info files error set resume suspend cancel complete take-ownership monitor transfer'
+commands='create add-file list info files error set set-credentials remove-credentials resume suspend cancel complete take-ownership monitor transfer'
 
 expect 0 '' --help
 stdout_has '^Usage: kbitsctl'
@@ -254,6 +254,99 @@ stdout_has '^      --async '
 stdout_has '^      --headers-file FILE'
 stdout_has '^  -t, --no-progress-timeout SECONDS$'
 
+# credentials: never from argv, checked before the job is looked for
+cred=(--target server --scheme basic --user alice)
+expect 2 '^kbitsctl: set-credentials: give --target, --scheme and --user$' set-credentials "$guid" --target server --scheme basic
+expect 2 '^kbitsctl: set-credentials: give --target, --scheme and --user$' set-credentials "$guid" --user alice
+expect 2 "^kbitsctl: set-credentials: --target: 'host' is not server or proxy\$" set-credentials "$guid" --target host --scheme basic --user a
+expect 2 "^kbitsctl: set-credentials: --scheme: 'passport' is not basic, digest, ntlm or negotiate\$" set-credentials "$guid" --target proxy --scheme passport --user a
+expect 2 "^kbitsctl: set-credentials: --user: a Basic user name may not hold ':' \\(RFC 7617\\)\$" set-credentials "$guid" --target server --scheme basic --user a:b --password-file /dev/null
+expect 2 '^kbitsctl: set-credentials: --user: the user name has a control character$' set-credentials "$guid" --target server --scheme ntlm --user "$(printf 'a\tb')" --password-file /dev/null
+expect 2 'set-credentials: missing the job' set-credentials "${cred[@]}"
+# no --password: refused, and the value is never repeated
+for form in --password --password=; do
+	if [ "$form" = --password ]; then
+		expect 2 "^kbitsctl: set-credentials: no --password: the process list shows the command line to every user; use --password-file FILE \\('-': stdin\\), or no option to be asked on the terminal\$" set-credentials "$guid" "${cred[@]}" --password hunter2-argv
+	else
+		expect 2 '^kbitsctl: set-credentials: no --password' set-credentials "$guid" "${cred[@]}" --password=hunter2-argv
+	fi
+	if grep -q 'hunter2' "$err"; then echo "not ok $((n += 1)) - set-credentials $form repeats the password"; failed=$((failed + 1)); else echo "ok $((n += 1)) - set-credentials $form does not repeat the password"; fi
+done
+# an abbreviation is ambiguous, not --password-file with the password for a file name
+expect 2 "option '--pass' is ambiguous" set-credentials "$guid" "${cred[@]}" --pass hunter2-argv
+if grep -q 'hunter2' "$err"; then echo "not ok $((n += 1)) - --pass repeats the password"; failed=$((failed + 1)); else echo "ok $((n += 1)) - --pass does not repeat the password"; fi
+expect 2 "invalid option -- 'p'" set-credentials "$guid" "${cred[@]}" -p hunter2-argv
+# no terminal and no file: a usage error that says what to give (setsid: no controlling tty)
+if command -v setsid >/dev/null; then
+	n=$((n + 1))
+	setsid -w "$kbitsctl" set-credentials "$guid" "${cred[@]}" </dev/null >"$out" 2>"$err"
+	st=$?
+	if [ $st = 2 ] && grep -qE "^kbitsctl: set-credentials: no terminal to ask for the password on: give --password-file FILE \\('-': stdin\\); a password is never taken from the command line\$" "$err"; then
+		echo "ok $n - set-credentials without a terminal or a file: a usage error"
+	else
+		echo "not ok $n - set-credentials without a terminal: status $st"
+		sed 's/^/# stderr: /' "$err"
+		failed=$((failed + 1))
+	fi
+fi
+expect 1 "^kbitsctl: set-credentials: --password-file: cannot open $dir/no-such-file: No such file or directory\$" set-credentials "$guid" "${cred[@]}" --password-file "$dir/no-such-file"
+printf '%01025d\n' 0 >"$dir/long-password"
+chmod 600 "$dir/long-password"
+expect 2 '^kbitsctl: set-credentials: --password-file: the password is longer than 1024 bytes$' set-credentials "$guid" "${cred[@]}" --password-file "$dir/long-password"
+printf 'pass\377word\n' >"$dir/bad-password"
+chmod 600 "$dir/bad-password"
+expect 2 '^kbitsctl: set-credentials: --password-file: the password is not valid UTF-8$' set-credentials "$guid" "${cred[@]}" --password-file "$dir/bad-password"
+expect 2 '^kbitsctl: set-credentials: --password-file: the password is not valid UTF-8$' set-credentials "$guid" "${cred[@]}" --password-file - <"$dir/bad-password"
+expect 2 "^kbitsctl: remove-credentials: give --target and --scheme\$" remove-credentials "$guid" --target proxy
+expect 2 "unrecognized option '--user'" remove-credentials "$guid" --target proxy --scheme basic --user a
+expect 0 '' set-credentials --help
+stdout_has '^      --password-file FILE the password: FILE.s first line, without its$'
+stdout_has '^The password is never taken from the command line'
+
+# transfer --credentials-file: a bad line named by its number, never quoted
+printf '# creds\nserver basic alice hunter2 pw\nproxy digest bob\n' >"$dir/creds-short"
+chmod 600 "$dir/creds-short"
+expect 2 "^kbitsctl: transfer: --credentials-file $dir/creds-short:3: missing PASSWORD after USER \\(lines are 'TARGET SCHEME USER PASSWORD'\\)\$" transfer --credentials-file "$dir/creds-short" /a "$dir/b"
+printf 'server basic alice hunter2 pw\n\nproxy basic bob hunter2\nserver basic carol hunter2\n' >"$dir/creds-dup"
+chmod 600 "$dir/creds-dup"
+expect 2 "^kbitsctl: transfer: --credentials-file $dir/creds-dup:4: a second line for the same TARGET and SCHEME" transfer --credentials-file "$dir/creds-dup" /a "$dir/b"
+printf 'server basic al:ice hunter2\n' >"$dir/creds-colon"
+chmod 600 "$dir/creds-colon"
+expect 2 "^kbitsctl: transfer: --credentials-file $dir/creds-colon:1: a Basic user name may not hold ':'" transfer --credentials-file "$dir/creds-colon" /a "$dir/b"
+printf 'webserver basic alice hunter2\n' | expect 2 "^kbitsctl: transfer: --credentials-file stdin:1: TARGET is not server or proxy" transfer --credentials-file - /a "$dir/b"
+printf '# nothing\n' >"$dir/creds-empty"
+chmod 600 "$dir/creds-empty"
+expect 2 "^kbitsctl: transfer: --credentials-file $dir/creds-empty: no credentials in it\$" transfer --credentials-file "$dir/creds-empty" /a "$dir/b"
+expect 1 "^kbitsctl: transfer: --credentials-file: cannot open $dir/missing: No such file or directory\$" transfer --credentials-file "$dir/missing" /a "$dir/b"
+n=$((n + 1))
+if grep -rq hunter2 "$err"; then echo "not ok $n - a credentials file's error quotes a password"; failed=$((failed + 1)); else echo "ok $n - no credentials file's error quotes a password"; fi
+# a file others may read: a warning (it is used all the same)
+printf 'server basic alice hunter2\n' >"$dir/creds-open"
+chmod 644 "$dir/creds-open"
+# (the file is read before the LOCAL files are checked: no module needed)
+expect 1 "^kbitsctl: transfer: warning: --credentials-file $dir/creds-open is readable by every user \\(mode 0644\\): its passwords are not secret; 'chmod go-rwx' it\$" transfer --credentials-file "$dir/creds-open" /a "$dir/missing/b"
+chmod 640 "$dir/creds-open"
+expect 1 "warning: --credentials-file $dir/creds-open is readable by its group \\(mode 0640\\)" transfer --credentials-file "$dir/creds-open" /a "$dir/missing/b"
+chmod 600 "$dir/creds-open"
+expect 1 "^kbitsctl: transfer: LOCAL '$dir/missing/b': its directory" transfer --credentials-file "$dir/creds-open" /a "$dir/missing/b"
+n=$((n + 1))
+if grep -q warning "$err"; then echo "not ok $n - a 0600 credentials file is warned of"; failed=$((failed + 1)); else echo "ok $n - a 0600 credentials file is not warned of"; fi
+expect 0 '' transfer --help
+stdout_has '^      --credentials-file FILE   credentials for the server or the proxy$'
+stdout_has '^      --headers-write-only      make the custom HTTP headers write-only$'
+
+# set's new options
+expect 2 "^kbitsctl: set: --upload-method: 'patch' is not put or post\$" set "$guid" --upload-method patch
+expect 2 "^kbitsctl: set: --reply-file 'http://h/r': it is not a path\$" set "$guid" --reply-file http://h/r
+expect 2 "unrecognized option '--reply-file'" transfer --reply-file /tmp/r /a "$dir/b"
+expect 2 "unrecognized option '--upload-method'" transfer --upload-method post /a "$dir/b"
+expect 2 "unrecognized option '--credentials-file'" set "$guid" --credentials-file /dev/null
+expect 0 '' set --help
+stdout_has '^      --headers-write-only      make the custom HTTP headers write-only$'
+stdout_has 'IRREVERSIBLE'
+stdout_has '^      --reply-file PATH         an upload-reply job.s reply file, where the$'
+stdout_has '^      --upload-method put\|post  how an upload job.s file is sent \(default put\)$'
+
 # Every command that takes --json points to kbitsctl(1) for its members,
 # and kbitsctl(1) names every member kbitsctl writes.
 for c in create list info files error complete take-ownership monitor transfer; do
@@ -267,7 +360,8 @@ for m in guid display_name type state owner owner_name priority files_total \
 	transfer_time creation_time modification_time transfer_completion_time proxy_usage \
 	proxy_list proxy_bypass http_headers notify_cmd error files context code http_status errno \
 	file_index remote_name local_name text index completed partial previous_owner \
-	previous_state time gone mode sha256; do
+	previous_state time gone mode sha256 credentials server proxy headers_write_only \
+	upload_method reply_file; do
 	n=$((n + 1))
 	if grep -qE "^\.BR? ${m}( |$)" "$man"; then
 		echo "ok $n - kbitsctl(1) names the JSON member $m"
@@ -292,6 +386,16 @@ if [ ! -e /dev/kbits ]; then
 		expect 1 "$hint" set "$guid" --notify-cmd "$c"
 	done
 	expect 1 "$hint" transfer /a "$dir/b"
+	expect 1 "$hint" set "$guid" --headers-write-only
+	expect 1 "$hint" set "$guid" --reply-file rel/reply --upload-method POST
+	expect 1 "$hint" set "$guid" --reply-file ''
+	expect 1 "$hint" remove-credentials "$guid" --target PROXY --scheme Negotiate
+	# a password file read (its first line), then the module looked for
+	printf 'hunter2 pw\nsecond\n' >"$dir/pw"
+	chmod 600 "$dir/pw"
+	expect 1 "$hint" set-credentials "$guid" "${cred[@]}" --password-file "$dir/pw"
+	printf 'hunter2\n' | expect 1 "$hint" set-credentials "$guid" --target proxy --scheme negotiate --user '' --password-file -
+	expect 1 "$hint" transfer --credentials-file "$dir/creds-open" /a "$dir/b"
 fi
 
 echo "1..$n"

@@ -248,11 +248,7 @@ void file_pairs_free(struct kbits_file_info *f, size_t n)
 	free(f);
 }
 
-/*
- * Why kbits_check_local_name() refused @local, in words; its directory
- * shown escaped.
- */
-static void local_name_why(char *buf, size_t size, const char *local, int err)
+void local_name_why(char *buf, size_t size, const char *local, int err)
 {
 	const char *slash = strrchr(local, '/');
 	size_t dlen = slash && slash != local ? (size_t)(slash - local) : 1;
@@ -364,6 +360,8 @@ int add_files(const struct kbits_guid *id, struct kbits_job *j,
 		ret = check_local_names(pre, f, n);
 		if (ret)
 			return ret;
+		if (err == -EPERM)
+			goto secrets;
 		errmsg("%s: a LOCAL file's directory changed while they were added: %s; "
 		       "no file was added", pre, strerror(-err));
 		return err == -EACCES || err == -EPERM || err == -EROFS ? EXIT_DENIED : EXIT_FAILED;
@@ -384,7 +382,19 @@ int add_files(const struct kbits_guid *id, struct kbits_job *j,
 		       "the kbits module is too old for --sha256 (%s)", s, reason_text(err));
 		return EXIT_FAILED;
 	}
+	if (err == -EPERM)
+		goto secrets;
 	return job_fail(id, j, "add the files", err);
+secrets:
+	/*
+	 * The kernel's: a job with secrets sends them where its files say,
+	 * and an upload sends its owner's file; only who may get the job
+	 * (GET_JOB's rule) says where.
+	 */
+	errmsg("job %s: cannot add the files: only the job's owner or an administrator may "
+	       "add files to an upload job or to a job with credentials or write-only headers",
+	       s);
+	return EXIT_DENIED;
 }
 
 struct add_file_opts {
@@ -508,9 +518,15 @@ static const char set_help_tail[] =
 	"                                --notify asks), split into words as sh\n"
 	"                                splits them ('...', \"...\", \\) but not run\n"
 	"                                by a shell: nothing is expanded; '' removes it\n"
+	"      --reply-file PATH         an upload-reply job's reply file, where the\n"
+	"                                server's reply goes (relative: made absolute\n"
+	"                                against the current directory; its directory\n"
+	"                                must be one you may write in); '' removes it\n"
+	"      --upload-method put|post  how an upload job's file is sent (default put)\n"
 	"  -h, --help                    show this help\n"
 	"\n"
-	"SECONDS may end in s, m, h or d (e.g. 30m, 2d).\n";
+	"SECONDS may end in s, m, h or d (e.g. 30m, 2d). Credentials have commands\n"
+	"of their own: set-credentials, remove-credentials.\n";
 
 static int set_option(struct cmdline *cl, int c, const char *arg)
 {
@@ -521,6 +537,8 @@ static const struct option set_long[] = {
 	SETTINGS_OPTS,
 	{ "headers", required_argument, NULL, OPT_HEADERS },
 	{ "notify-cmd", required_argument, NULL, OPT_NOTIFY_CMD },
+	{ "reply-file", required_argument, NULL, OPT_REPLY_FILE },
+	{ "upload-method", required_argument, NULL, OPT_UPLOAD_METHOD },
 	{ NULL, 0, NULL, 0 },
 };
 

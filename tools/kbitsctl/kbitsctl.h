@@ -5,7 +5,8 @@
  * parse.c, errors.c, json.c: what the commands use, by subject; output.c:
  * a job, its files and its error as text and as JSON; the commands:
  * jobs.c (create, add-file, set, resume, suspend, cancel, complete,
- * take-ownership), show.c (list, info, files, error), monitor.c and
+ * take-ownership), creds.c (set-credentials, remove-credentials; credfile.c
+ * parses what they read), show.c (list, info, files, error), monitor.c and
  * transfer.c, with watch.c what those two share.
  */
 #ifndef KBITSCTL_H
@@ -22,6 +23,7 @@
 
 #include <kbits/kbits.h>
 
+#include "credfile.h"
 #include "json.h"
 
 /* Exit status: see the help's "Exit status" and kbitsctl(1). */
@@ -224,10 +226,14 @@ void file_list_free(struct file_list *l);
 
 /* ------------------------------------------------------------ settings.c */
 
-/* set's options, which transfer takes too (set alone takes --headers, --notify-cmd) */
+/*
+ * set's options, which transfer takes too (set alone takes --headers,
+ * --notify-cmd, --reply-file, --upload-method)
+ */
 enum {
 	OPT_NOTIFY = 256, OPT_PROXY_USAGE, OPT_PROXY_LIST, OPT_PROXY_BYPASS, OPT_HEADERS,
 	OPT_HEADERS_FILE, OPT_DYNAMIC, OPT_MAX_DOWNLOAD_TIME, OPT_NOTIFY_CMD,
+	OPT_HEADERS_WRITE_ONLY, OPT_REPLY_FILE, OPT_UPLOAD_METHOD,
 	OPT_SETTINGS_END	/* a command's own long options start here */
 };
 #define SETTINGS_SHORT "p:d:n:r:t:"
@@ -243,7 +249,8 @@ enum {
 	{ "proxy-bypass", required_argument, NULL, OPT_PROXY_BYPASS }, \
 	{ "headers-file", required_argument, NULL, OPT_HEADERS_FILE }, \
 	{ "dynamic-content", required_argument, NULL, OPT_DYNAMIC }, \
-	{ "max-download-time", required_argument, NULL, OPT_MAX_DOWNLOAD_TIME }
+	{ "max-download-time", required_argument, NULL, OPT_MAX_DOWNLOAD_TIME }, \
+	{ "headers-write-only", no_argument, NULL, OPT_HEADERS_WRITE_ONLY }
 
 /* The help's lines for SETTINGS_OPTS. */
 extern const char settings_help[];
@@ -261,10 +268,15 @@ struct settings {
 	char *headers;			/* malloc'd, with CR LF */
 	const char *notify_cmd_arg;
 	char **notify_cmd;		/* its words, split; none: remove it */
+	bool headers_write_only;	/* irreversible: set, never cleared */
+	const char *reply_file_arg;
+	char *reply_file;		/* made absolute; "": remove it */
+	bool upload_method;
+	bool upload_post;		/* POST, else PUT */
 };
 
 /*
- * Option @c of SETTINGS_OPTS (or --headers, --notify-cmd) with its @arg into @st: EXIT_OK,
+ * Option @c of SETTINGS_OPTS (or set's own) with its @arg into @st: EXIT_OK,
  * a usage error (said), or -1 when @c is not one of them.
  */
 int settings_option(const char *cmd, struct settings *st, int c, const char *arg);
@@ -277,6 +289,18 @@ bool settings_any(const struct settings *st);
  */
 int settings_apply(const struct kbits_guid *id, struct kbits_job *j, const struct settings *st);
 void settings_free(struct settings *st);
+
+/* ------------------------------------------------------------ creds.c */
+
+/*
+ * transfer --credentials-file @path ('-': stdin): EXIT_OK with @out filled
+ * (free it with cred_list_free()), or the failure said (a bad line: a usage
+ * error naming it).  Warns when others may read the file.
+ */
+int read_credentials_file(const char *cmd, const char *path, struct cred_list *out);
+/* Gives job @j the credentials of @l: EXIT_OK, or the failure said. */
+int apply_credentials(const struct kbits_guid *id, struct kbits_job *j,
+		      const struct cred_list *l);
 
 /* ------------------------------------------------------------ jobs.c */
 
@@ -295,6 +319,11 @@ void file_pairs_free(struct kbits_file_info *f, size_t n);
  * naming the file ("@pre: LOCAL '...': why") and EXIT_DENIED or EXIT_FAILED.
  */
 int check_local_names(const char *pre, const struct kbits_file_info *f, size_t n);
+/*
+ * Why kbits_check_local_name() refused @local with @err, in words; its
+ * directory shown escaped.
+ */
+void local_name_why(char *buf, size_t size, const char *local, int err);
 /*
  * Adds @n files to job @j, all or none; reports a failure.  With @sha256
  * (not NULL), @n is 1 and the file is added with that expected SHA-256.
@@ -328,6 +357,12 @@ struct job_summary {
 	char *headers;			/* NULL: none */
 	bool notify_cmd_known;		/* false: the module has no notify command */
 	char **notify_cmd;		/* NULL: none */
+	/* which credentials are set, (1U << scheme) each: never the secrets */
+	bool creds_known;		/* false: the module has no credentials */
+	uint32_t creds_server, creds_proxy;
+	bool headers_write_only;	/* headers is NULL: they cannot be read */
+	bool reply_file_known;		/* false: not an UPLOAD_REPLY job, or an old module */
+	char *reply_file;		/* NULL: none */
 };
 
 /* Reads what list shows; with @full, what info shows.  0 or -errno. */
@@ -410,6 +445,8 @@ VERB(info);
 VERB(files);
 VERB(error);
 VERB(set);
+VERB(set_credentials);
+VERB(remove_credentials);
 VERB(resume);
 VERB(suspend);
 VERB(cancel);

@@ -26,6 +26,7 @@ void summary_free(struct job_summary *s)
 	free(s->proxy_bypass);
 	free(s->headers);
 	kbits_strv_free(s->notify_cmd);
+	free(s->reply_file);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -79,10 +80,29 @@ int summary_read(struct kbits_job *j, struct job_summary *s, bool full)
 		if (err == -ENOTTY)
 			err = 0;
 	}
-	if (!err && full) {
+	/*
+	 * Write-only headers are not asked for (GET_HTTP_HEADERS fails with
+	 * EPERM); a job made write-only meanwhile answers EPERM, the same.
+	 */
+	if (!err && full && (s->attrs.flags & KBITS_JOB_HEADERS_WRITE_ONLY)) {
+		s->headers_known = s->headers_write_only = true;
+	} else if (!err && full) {
 		err = kbits_job_get_http_headers(j, &s->headers);
-		s->headers_known = err == 0 || err == -ENODATA;
-		if (err == -ENODATA || err == -ENOTTY)
+		s->headers_write_only = err == -EPERM;
+		s->headers_known = err == 0 || err == -ENODATA || err == -EPERM;
+		if (err == -ENODATA || err == -ENOTTY || err == -EPERM)
+			err = 0;
+	}
+	if (!err && full) {
+		err = kbits_job_get_credentials(j, &s->creds_server, &s->creds_proxy);
+		s->creds_known = err == 0;
+		if (err == -ENOTTY)
+			err = 0;
+	}
+	if (!err && full && s->type == KBITS_JOB_TYPE_UPLOAD_REPLY) {
+		err = kbits_job_get_reply_file(j, &s->reply_file);
+		s->reply_file_known = err == 0 || err == -ENODATA;
+		if (err == -ENODATA || err == -ENOTTY || err == -EOPNOTSUPP)
 			err = 0;
 	}
 	if (!err && full) {
@@ -344,6 +364,10 @@ TEXT(headers_text)
 	char *line, *save = NULL, *copy;
 	bool first = true;
 
+	if (s->headers_write_only) {
+		put_field(label, "(write-only)");
+		return;
+	}
 	if (!s->headers) {
 		put_field(label, s->headers_known ? "none" :
 			  "? (the loaded kbits module has no HTTP headers)");
@@ -358,7 +382,84 @@ TEXT(headers_text)
 	free(copy);
 }
 
-JSON(headers_json) { json_member_string_or_null(w, "http_headers", s->headers); }
+JSON(headers_json)
+{
+	json_member_string_or_null(w, "http_headers", s->headers);
+	json_member_bool(w, "headers_write_only", s->headers_write_only);
+}
+
+/* "server basic,digest; proxy none": the schemes set, never a secret */
+TEXT(credentials_text)
+{
+	char srv[64], prx[64], buf[160];
+
+	if (!s->creds_known) {
+		put_field(label, "? (the loaded kbits module has no credentials)");
+		return;
+	}
+	cred_format_schemes(srv, sizeof(srv), s->creds_server);
+	cred_format_schemes(prx, sizeof(prx), s->creds_proxy);
+	snprintf(buf, sizeof(buf), "server %s; proxy %s", srv, prx);
+	put_field(label, buf);
+}
+
+static void json_schemes(struct json *w, const char *key, uint32_t mask)
+{
+	unsigned int sc;
+
+	json_key(w, key);
+	json_array_begin(w);
+	for (sc = KBITS_AUTH_SCHEME_BASIC; sc <= KBITS_AUTH_SCHEME_NEGOTIATE; sc++)
+		if (mask & (1U << sc))
+			json_string(w, cred_scheme_name((enum kbits_auth_scheme)sc));
+	json_array_end(w);
+}
+
+/* {"server": ["basic"], "proxy": []}; null from a module without credentials */
+JSON(credentials_json)
+{
+	json_key(w, "credentials");
+	if (!s->creds_known) {
+		json_null(w);
+		return;
+	}
+	json_object_begin(w);
+	json_schemes(w, "server", s->creds_server);
+	json_schemes(w, "proxy", s->creds_proxy);
+	json_object_end(w);
+}
+
+static bool is_upload(const struct job_summary *s)
+{
+	return s->type == KBITS_JOB_TYPE_UPLOAD || s->type == KBITS_JOB_TYPE_UPLOAD_REPLY;
+}
+
+/* The text shows it only for upload jobs, which alone have one. */
+TEXT(upload_method_text)
+{
+	if (is_upload(s))
+		put_field(label, s->attrs.flags & KBITS_JOB_UPLOAD_POST ? "POST" : "PUT");
+}
+
+JSON(upload_method_json)
+{
+	json_member_string_or_null(w, "upload_method", !is_upload(s) ? NULL :
+				   s->attrs.flags & KBITS_JOB_UPLOAD_POST ? "post" : "put");
+}
+
+/* The text shows it only for upload-reply jobs, which alone have one. */
+TEXT(reply_file_text)
+{
+	if (s->type != KBITS_JOB_TYPE_UPLOAD_REPLY)
+		return;
+	if (s->reply_file)
+		put_field_text(label, s->reply_file);
+	else
+		put_field(label, s->reply_file_known ? "none" :
+			  "? (the loaded kbits module has no reply files)");
+}
+
+JSON(reply_file_json) { json_member_string_or_null(w, "reply_file", s->reply_file); }
 
 /* The words as a shell reads them back: quoted where they need it. */
 TEXT(notify_cmd_text)
@@ -452,6 +553,9 @@ static const struct job_field {
 	{ "Proxy list:", true, proxy_list_text, proxy_list_json },
 	{ "Proxy bypass:", true, proxy_bypass_text, proxy_bypass_json },
 	{ "HTTP headers:", true, headers_text, headers_json },
+	{ "Credentials:", true, credentials_text, credentials_json },
+	{ "Upload method:", true, upload_method_text, upload_method_json },
+	{ "Reply file:", true, reply_file_text, reply_file_json },
 	{ "Last error:", true, error_text, error_json },
 	/* JSON only: info's text leaves the files to 'kbitsctl files' */
 	{ NULL, true, NULL, files_json },

@@ -217,6 +217,11 @@ int job_fail(const struct kbits_guid *id, struct kbits_job *j, const char *what,
 	case -EINTR:
 		errmsg("%s: %s", pre, reason_text(err));
 		return EXIT_INTERRUPTED;
+	case -EDESTADDRREQ:
+		/* RESUME of an upload-reply job: where would the reply go? */
+		errmsg("%s: it is an upload-reply job without a reply file, where the server's "
+		       "reply goes: set one with 'kbitsctl set %s --reply-file PATH'", pre, s);
+		return EXIT_FAILED;
 	}
 	errmsg("%s: %s", pre, reason_text(err));
 	return EXIT_FAILED;

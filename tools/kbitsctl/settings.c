@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -42,7 +43,11 @@ const char settings_help[] =
 	"                                connecting or transferring before the job\n"
 	"                                is an error (default 90 days); 0: no limit.\n"
 	"                                Queued and retry waits do not count; a\n"
-	"                                resume starts it over\n";
+	"                                resume starts it over\n"
+	"      --headers-write-only      make the custom HTTP headers write-only\n"
+	"                                (for tokens): no command shows them again,\n"
+	"                                only kbitsd sends them. IRREVERSIBLE: they\n"
+	"                                may be replaced or removed, never read\n";
 
 static int check_string(const char *cmd, const char *what, const char *s, size_t max)
 {
@@ -123,6 +128,22 @@ int settings_option(const char *cmd, struct settings *st, int c, const char *arg
 			return usage_fail(cmd, "--max-download-time: '%s' is not a number of seconds",
 					  arg);
 		st->mdt = true;
+		return EXIT_OK;
+	case OPT_HEADERS_WRITE_ONLY:
+		st->headers_write_only = true;
+		return EXIT_OK;
+	case OPT_REPLY_FILE:
+		/* made absolute by settings_finish(): nothing to free on a usage error */
+		st->reply_file_arg = arg;
+		return EXIT_OK;
+	case OPT_UPLOAD_METHOD:
+		if (!strcasecmp(arg, "put"))
+			st->upload_post = false;
+		else if (!strcasecmp(arg, "post"))
+			st->upload_post = true;
+		else
+			return usage_fail(cmd, "--upload-method: '%s' is not put or post", arg);
+		st->upload_method = true;
 		return EXIT_OK;
 	case OPT_NOTIFY_CMD:
 		/* split by settings_finish(): nothing to free when a later option fails */
@@ -237,6 +258,30 @@ int settings_finish(const char *cmd, struct settings *st)
 		if (ret)
 			return usage_fail(cmd, "--notify-cmd: %s", why);
 	}
+	if (st->reply_file_arg && *st->reply_file_arg) {
+		char shown[KBITS_LOCAL_NAME_MAX * 4 + 1];
+
+		text_to_buf(shown, sizeof(shown), st->reply_file_arg);
+		if (is_url(st->reply_file_arg))
+			return usage_fail(cmd, "--reply-file '%s': it is not a path", shown);
+		if (!utf8_valid(st->reply_file_arg))
+			return usage_fail(cmd, "--reply-file '%s': not valid UTF-8", shown);
+		/* relative: against the current directory, as add-file's LOCAL names */
+		st->reply_file = absolute_path(st->reply_file_arg);
+		if (!st->reply_file) {
+			errmsg("cannot make a path absolute: %s", strerror(errno));
+			return EXIT_FAILED;
+		}
+		if (strlen(st->reply_file) > KBITS_LOCAL_NAME_MAX)
+			return usage_fail(cmd, "--reply-file '%s': longer than %d bytes", shown,
+					  KBITS_LOCAL_NAME_MAX);
+	} else if (st->reply_file_arg) {
+		st->reply_file = strdup("");
+		if (!st->reply_file) {
+			errmsg("out of memory");
+			return EXIT_FAILED;
+		}
+	}
 	if (st->headers_arg && st->headers_file)
 		return usage_fail(cmd, "--headers and --headers-file do not go together");
 	raw = st->headers_arg;
@@ -268,7 +313,7 @@ bool settings_any(const struct settings *st)
 {
 	return st->prio || st->notify || st->retry || st->timeout || st->description ||
 	       st->display_name || st->proxy || st->headers || st->dyn || st->mdt ||
-	       st->notify_cmd;
+	       st->notify_cmd || st->headers_write_only || st->reply_file || st->upload_method;
 }
 
 void settings_free(struct settings *st)
@@ -277,6 +322,8 @@ void settings_free(struct settings *st)
 	st->headers = NULL;
 	kbits_strv_free(st->notify_cmd);
 	st->notify_cmd = NULL;
+	free(st->reply_file);
+	st->reply_file = NULL;
 }
 
 /*
@@ -291,6 +338,9 @@ struct undo {
 	enum kbits_proxy_usage proxy_usage;
 	char *proxy_list, *proxy_bypass;
 	char **notify_cmd;		/* NULL: none */
+	char *reply_file;		/* NULL: none */
+	char *headers;			/* NULL: none */
+	bool headers_unread;		/* write-only already: nothing to undo with */
 };
 
 struct set_step {
@@ -320,7 +370,10 @@ STEP_WANTED(proxy, st->proxy)
 STEP_WANTED(dynamic, st->dyn)
 STEP_WANTED(max_download, st->mdt)
 STEP_WANTED(notify_cmd, st->notify_cmd != NULL)
+STEP_WANTED(reply_file, st->reply_file != NULL)
+STEP_WANTED(upload_method, st->upload_method)
 STEP_WANTED(headers, st->headers != NULL)
+STEP_WANTED(write_only, st->headers_write_only)
 
 static int priority_apply(struct kbits_job *j, const struct settings *st)
 {
@@ -461,9 +514,69 @@ static void notify_cmd_undo(struct kbits_job *j, const struct undo *u)
 	kbits_job_set_notify_cmd(j, (const char *const *)u->notify_cmd);
 }
 
+static int reply_file_save(struct kbits_job *j, struct undo *u)
+{
+	int err = kbits_job_get_reply_file(j, &u->reply_file);
+
+	return err == -ENODATA ? 0 : err;
+}
+
+/* "": removes it. */
+static int reply_file_apply(struct kbits_job *j, const struct settings *st)
+{
+	return kbits_job_set_reply_file(j, st->reply_file);
+}
+
+static void reply_file_undo(struct kbits_job *j, const struct undo *u)
+{
+	kbits_job_set_reply_file(j, u->reply_file);
+}
+
+/* The other flags stay as they are. */
+static int upload_method_apply(struct kbits_job *j, const struct settings *st)
+{
+	uint32_t flags;
+	int err = kbits_job_get_flags(j, &flags);
+
+	if (err)
+		return err;
+	flags = st->upload_post ? flags | KBITS_JOB_UPLOAD_POST : flags & ~KBITS_JOB_UPLOAD_POST;
+	return kbits_job_set_flags(j, flags);
+}
+
+static void upload_method_undo(struct kbits_job *j, const struct undo *u)
+{
+	uint32_t flags;
+
+	if (kbits_job_get_flags(j, &flags) == 0)
+		kbits_job_set_flags(j, (flags & ~KBITS_JOB_UPLOAD_POST) |
+				    (u->attrs.flags & KBITS_JOB_UPLOAD_POST));
+}
+
+/* Write-only headers cannot be read: then there is nothing to undo with. */
+static int headers_save(struct kbits_job *j, struct undo *u)
+{
+	int err = kbits_job_get_http_headers(j, &u->headers);
+
+	u->headers_unread = err == -EPERM;
+	return err == -ENODATA || err == -EPERM ? 0 : err;
+}
+
 static int headers_apply(struct kbits_job *j, const struct settings *st)
 {
 	return kbits_job_set_http_headers(j, st->headers);
+}
+
+static void headers_undo(struct kbits_job *j, const struct undo *u)
+{
+	if (!u->headers_unread)
+		kbits_job_set_http_headers(j, u->headers);
+}
+
+static int write_only_apply(struct kbits_job *j, const struct settings *st)
+{
+	(void)st;
+	return kbits_job_make_headers_write_only(j);
 }
 
 #define STEP(name, what_, save_) \
@@ -484,11 +597,38 @@ static const struct set_step set_steps[] = {
 	  .apply = notify_cmd_apply, .undo = notify_cmd_undo,
 	  .rules = "the program must be an absolute path, the words UTF-8 and at most 4096 bytes in all with a NUL each",
 	  .who = "only the job's owner or an administrator may set the command, which runs as the owner" },
-	/* Last, so that it never needs undoing (nor reading). */
-	{ .what = "set the HTTP headers", .wanted = headers_wanted, .apply = headers_apply },
+	{ .what = "set the reply file", .wanted = reply_file_wanted, .save = reply_file_save,
+	  .apply = reply_file_apply, .undo = reply_file_undo,
+	  .rules = "an absolute path of at most 4095 bytes of UTF-8",
+	  .who = "the job has credentials or write-only headers: only its owner or an administrator may say where its reply goes" },
+	STEP(upload_method, "set the upload method", NULL),
+	/*
+	 * Write-only headers cannot be read back to undo a change: the
+	 * headers come last but one, undone only where they could be read.
+	 */
+	{ .what = "set the HTTP headers", .wanted = headers_wanted, .save = headers_save,
+	  .apply = headers_apply, .undo = headers_undo },
+	/* Last: it cannot be undone, and nothing after it fails to need that. */
+	{ .what = "make the HTTP headers write-only", .wanted = write_only_wanted,
+	  .apply = write_only_apply },
 };
 
 #define N_SET_STEPS (sizeof(set_steps) / sizeof(set_steps[0]))
+
+/*
+ * An errno of kbits_job_set_reply_file()'s check of the name (that of
+ * kbits_check_local_name(); EACCES also a revoked handle's).
+ */
+static bool reply_file_errno(struct kbits_job *j, int err)
+{
+	switch (err) {
+	case -ENOENT: case -ENOTDIR: case -EISDIR: case -EROFS: case -ELOOP:
+		return true;
+	case -EACCES:
+		return !job_revoked(j);
+	}
+	return false;
+}
 
 int settings_apply(const struct kbits_guid *id, struct kbits_job *j, const struct settings *st)
 {
@@ -534,6 +674,38 @@ int settings_apply(const struct kbits_guid *id, struct kbits_job *j, const struc
 		errmsg("job %s: cannot %s: the job was imported without its owner's namespaces; an administrator must take it over first",
 		       g, set_steps[done].what);
 		ret = EXIT_STATE;
+	} else if (err == -EOPNOTSUPP && set_steps[done].apply == reply_file_apply) {
+		char g[KBITS_GUID_STRING_LEN];
+		enum kbits_job_type type;
+
+		kbits_guid_format(id, g);
+		errmsg("job %s: cannot %s: only an upload-reply job has a reply file (this job is %s)",
+		       g, set_steps[done].what,
+		       kbits_job_get_type(j, &type) == 0 ? kbits_job_type_name(type) : "another type");
+		ret = EXIT_FAILED;
+	} else if (set_steps[done].apply == reply_file_apply && reply_file_errno(j, err)) {
+		char g[KBITS_GUID_STRING_LEN], why[PATH_MAX * 4 + 160];
+		char shown[PATH_MAX * 4 + 1];
+
+		kbits_guid_format(id, g);
+		local_name_why(why, sizeof(why), st->reply_file, err);
+		text_to_buf(shown, sizeof(shown), st->reply_file);
+		errmsg("job %s: cannot %s: '%s': %s", g, set_steps[done].what, shown, why);
+		ret = err == -EACCES || err == -EROFS ? EXIT_DENIED : EXIT_FAILED;
+	} else if (err == -EINVAL && set_steps[done].apply == upload_method_apply) {
+		char g[KBITS_GUID_STRING_LEN];
+
+		kbits_guid_format(id, g);
+		errmsg("job %s: cannot %s: only an upload job is sent with PUT or POST, or the "
+		       "loaded kbits module is older than POST uploads", g, set_steps[done].what);
+		ret = EXIT_FAILED;
+	} else if (err == -EINVAL && set_steps[done].apply == write_only_apply) {
+		char g[KBITS_GUID_STRING_LEN];
+
+		kbits_guid_format(id, g);
+		errmsg("job %s: cannot %s: the loaded kbits module has no write-only headers "
+		       "(is it older than kbitsctl?)", g, set_steps[done].what);
+		ret = EXIT_FAILED;
 	} else if (err == -EPERM && set_steps[done].who) {
 		char g[KBITS_GUID_STRING_LEN];
 
@@ -553,5 +725,7 @@ out:
 	free(u.proxy_list);
 	free(u.proxy_bypass);
 	kbits_strv_free(u.notify_cmd);
+	free(u.reply_file);
+	free(u.headers);
 	return ret;
 }

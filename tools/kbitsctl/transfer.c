@@ -47,6 +47,13 @@ static const char transfer_help_head[] =
 	"defaults to 'kbitsctl transfer'):\n";
 
 static const char transfer_help_tail[] =
+	"      --credentials-file FILE   credentials for the server or the proxy\n"
+	"                                ('-': stdin): 'TARGET SCHEME USER PASSWORD'\n"
+	"                                lines, TARGET server or proxy, SCHEME basic,\n"
+	"                                digest, ntlm or negotiate, PASSWORD the rest\n"
+	"                                of the line; blank lines and lines starting\n"
+	"                                with # skipped; a warning when others may\n"
+	"                                read FILE\n"
 	"      --async                   print the job's GUID once it is queued,\n"
 	"                                and return\n"
 	"      --json                    at the end, one JSON object on stdout: the\n"
@@ -143,11 +150,12 @@ static void cancel_ours(struct kbits_job *j, const char *g)
 		       reason_text(err), g);
 }
 
-enum { OPT_ASYNC = OPT_SETTINGS_END };
+enum { OPT_ASYNC = OPT_SETTINGS_END, OPT_CREDENTIALS_FILE };
 
 struct transfer_opts {
 	struct settings st;
 	bool async;
+	const char *credentials_file;
 };
 
 static int transfer_option(struct cmdline *cl, int c, const char *arg)
@@ -157,6 +165,9 @@ static int transfer_option(struct cmdline *cl, int c, const char *arg)
 	switch (c) {
 	case OPT_ASYNC:
 		o->async = true;
+		return EXIT_OK;
+	case OPT_CREDENTIALS_FILE:
+		o->credentials_file = arg;
 		return EXIT_OK;
 	case OPT_HEADERS:
 		/* not the value: it may be a token */
@@ -171,6 +182,7 @@ static const struct option transfer_long[] = {
 	/* named, so that getopt does not take it for --headers-file */
 	{ "headers", required_argument, NULL, OPT_HEADERS },
 	{ "async", no_argument, NULL, OPT_ASYNC },
+	{ "credentials-file", required_argument, NULL, OPT_CREDENTIALS_FILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -182,6 +194,8 @@ const struct verb_options transfer_options = {
 /* What a transfer has on its way. */
 struct transfer {
 	struct settings *st;
+	const char *credentials_file;
+	struct cred_list creds;		/* from --credentials-file; cleared at the end */
 	bool json;
 	const char *name;		/* the job's display name */
 	struct kbits_file_info *pairs;
@@ -219,6 +233,11 @@ static int transfer_check(struct transfer *t, struct cmdline *cl)
 	ret = settings_finish("transfer", t->st);
 	if (ret)
 		return ret;
+	if (t->credentials_file) {
+		ret = read_credentials_file("transfer", t->credentials_file, &t->creds);
+		if (ret)
+			return ret;
+	}
 	/* Where the files go, before any job is made. */
 	ret = check_local_names("transfer", t->pairs, t->n_pairs);
 	if (ret)
@@ -249,6 +268,9 @@ static int transfer_start(struct transfer *t)
 	t->cancel = true;
 
 	ret = settings_any(t->st) ? settings_apply(&t->id, t->j, t->st) : EXIT_OK;
+	if (ret)
+		return ret;
+	ret = apply_credentials(&t->id, t->j, &t->creds);
 	if (ret)
 		return ret;
 	ret = add_files(&t->id, t->j, t->pairs, t->n_pairs, NULL);
@@ -431,7 +453,8 @@ static int transfer_complete(struct transfer *t, enum kbits_job_state state)
 int cmd_transfer(struct cmdline *cl)
 {
 	struct transfer_opts *o = cl->opts;
-	struct transfer t = { .st = &o->st, .json = cl->json };
+	struct transfer t = { .st = &o->st, .json = cl->json,
+			      .credentials_file = o->credentials_file };
 	enum kbits_job_state state;
 	int ret;
 
@@ -465,6 +488,7 @@ int cmd_transfer(struct cmdline *cl)
 	}
 out:
 	settings_free(t.st);
+	cred_list_free(&t.creds);
 	kbits_files_free(t.files, t.n_files);
 	file_pairs_free(t.pairs, t.n_pairs);
 	kbits_job_unref(t.j);
