@@ -38,7 +38,10 @@ _Static_assert(sizeof(struct kbits_file_spec) == KBITS_FILE_SPEC_SIZE_VER1, "fil
 _Static_assert(sizeof(struct kbits_job_file) == KBITS_JOB_FILE_SIZE_VER1, "job file");
 _Static_assert(sizeof(struct kbits_agent_job) == KBITS_AGENT_JOB_SIZE_VER0, "agent job");
 _Static_assert(sizeof(struct kbits_agent_record) == KBITS_AGENT_RECORD_SIZE_VER0, "record");
-_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER3, "record header");
+_Static_assert(sizeof(struct kbits_job_record) == KBITS_JOB_RECORD_SIZE_VER4, "record header");
+_Static_assert(sizeof(struct kbits_record_cred) == 16, "record cred");
+_Static_assert(sizeof(struct kbits_job_credentials) == KBITS_JOB_CREDENTIALS_SIZE_VER0, "credentials");
+_Static_assert(sizeof(struct kbits_job_cred_schemes) == KBITS_JOB_CRED_SCHEMES_SIZE_VER0, "cred schemes");
 _Static_assert(sizeof(struct kbits_record_file) == KBITS_RECORD_FILE_SIZE_VER1, "record file");
 _Static_assert(sizeof(struct kbits_agent_job_ns) == KBITS_AGENT_JOB_NS_SIZE_VER0, "job ns");
 

@@ -363,8 +363,8 @@ TEST(export_reload_import)
 	EXPECT_EQ(len[1], export_job(agent, root_id, again));
 	hdr = (struct kbits_job_record *)again;
 	EXPECT_EQ(KBITS_JOB_STATE_QUEUED, hdr->state);
-	EXPECT_EQ(2, hdr->version);
-	EXPECT_EQ(KBITS_JOB_RECORD_SIZE_VER3, hdr->header_size);
+	EXPECT_EQ(3, hdr->version);
+	EXPECT_EQ(KBITS_JOB_RECORD_SIZE_VER4, hdr->header_size);
 	EXPECT_EQ(KBITS_RECORD_FILE_SIZE_VER1, hdr->file_size);
 	EXPECT_EQ(KBITS_PROXY_OVERRIDE, hdr->proxy_usage);
 	EXPECT_EQ(strlen(root_proxy), hdr->proxy_list_len);
