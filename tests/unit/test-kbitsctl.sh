@@ -313,7 +313,8 @@ expect 2 "^kbitsctl: transfer: --credentials-file $dir/creds-dup:4: a second lin
 printf 'server basic al:ice hunter2\n' >"$dir/creds-colon"
 chmod 600 "$dir/creds-colon"
 expect 2 "^kbitsctl: transfer: --credentials-file $dir/creds-colon:1: a Basic user name may not hold ':'" transfer --credentials-file "$dir/creds-colon" /a "$dir/b"
-printf 'webserver basic alice hunter2\n' | expect 2 "^kbitsctl: transfer: --credentials-file stdin:1: TARGET is not server or proxy" transfer --credentials-file - /a "$dir/b"
+# (stdin redirected, not piped: a pipe would run expect in a subshell, its count lost)
+expect 2 "^kbitsctl: transfer: --credentials-file stdin:1: TARGET is not server or proxy" transfer --credentials-file - /a "$dir/b" < <(printf 'webserver basic alice hunter2\n')
 printf '# nothing\n' >"$dir/creds-empty"
 chmod 600 "$dir/creds-empty"
 expect 2 "^kbitsctl: transfer: --credentials-file $dir/creds-empty: no credentials in it\$" transfer --credentials-file "$dir/creds-empty" /a "$dir/b"
@@ -394,7 +395,7 @@ if [ ! -e /dev/kbits ]; then
 	printf 'hunter2 pw\nsecond\n' >"$dir/pw"
 	chmod 600 "$dir/pw"
 	expect 1 "$hint" set-credentials "$guid" "${cred[@]}" --password-file "$dir/pw"
-	printf 'hunter2\n' | expect 1 "$hint" set-credentials "$guid" --target proxy --scheme negotiate --user '' --password-file -
+	expect 1 "$hint" set-credentials "$guid" --target proxy --scheme negotiate --user '' --password-file - < <(printf 'hunter2\n')
 	expect 1 "$hint" transfer --credentials-file "$dir/creds-open" /a "$dir/b"
 fi
 
