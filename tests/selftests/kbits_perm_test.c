@@ -30,7 +30,16 @@
  * in the initial namespace, above it, so it may neither get nor take it:
  * it holds the owner's fd, received -- until host root takes the job over.
  * A takeover also removes the job's notify command (it runs as the owner):
- * the new owner's GET_NOTIFY_CMD is ENODATA.
+ * the new owner's GET_NOTIFY_CMD is ENODATA; and its credentials and
+ * custom headers (GET_HTTP_HEADERS ENODATA).
+ *
+ * The columns of credentials, the reply file and the secrets rule take
+ * subjects of their own (subject_of()): the same job with two credentials,
+ * an UPLOAD_REPLY job with a reply file, or with write-only headers.  A
+ * job with secrets (credentials, write-only headers) takes ADD_FILES,
+ * SET_PROXY and SET_REPLY_FILE only from a caller who may get it now: a
+ * holder of the owner's fd who is not gets EPERM there, though it may still
+ * do them on a job without secrets.
  *
  * Run as root with kbits loaded and no agent (kbitsd) attached;
  * tests/selftests/run-in-vm.sh does that in the test VM.  The callers are
@@ -109,6 +118,19 @@ enum op {
 	O_ADD_FILES, O_RESUME, O_SUSPEND, O_COMPLETE,
 	O_CANCEL, O_TAKE_OWNERSHIP,
 	/*
+	 * credentials (the subject has two) and the reply file (an
+	 * UPLOAD_REPLY subject with one), read and set
+	 */
+	O_GET_CREDENTIALS, O_SET_CREDENTIALS, O_GET_REPLY_FILE,
+	O_SET_REPLY_FILE,
+	/*
+	 * the secrets rule: where a job with secrets sends them -- a subject
+	 * with credentials (an UPLOAD_REPLY one for SET_REPLY_FILE), or with
+	 * write-only headers
+	 */
+	O_ADD_FILES_CREDS, O_SET_PROXY_CREDS, O_SET_REPLY_FILE_CREDS,
+	O_ADD_FILES_WO,
+	/*
 	 * the agent's: on the agent fd; a caller without one tries them on
 	 * /dev/kbits and on its job fd, and both must give the cell's result
 	 */
@@ -135,6 +157,7 @@ enum op {
 #define NOTTY	(-ENOTTY)
 #define BUSY	(-EBUSY)
 #define NODATA	(-ENODATA)
+#define NONE	7	/* GET_CREDENTIALS succeeded: the job has none */
 
 static const char * const caller_name[NR_CALLERS] = {
 	[C_OWNER] = "owner (uid 4001)",
@@ -163,12 +186,17 @@ static const char * const op_name[NR_OPS] = {
 	"SET_DISPLAY_NAME", "SET_DESCRIPTION", "SET_ATTR", "SET_PROXY",
 	"SET_HTTP_HEADERS", "GET_NOTIFY_CMD", "SET_NOTIFY_CMD", "ADD_FILES", "RESUME", "SUSPEND", "COMPLETE",
 	"CANCEL", "TAKE_OWNERSHIP",
+	"GET_CREDENTIALS", "SET_CREDENTIALS", "GET_REPLY_FILE",
+	"SET_REPLY_FILE", "ADD_FILES (credentials)", "SET_PROXY (credentials)",
+	"SET_REPLY_FILE (credentials)", "ADD_FILES (write-only headers)",
 	"TAKE_JOB", "PROGRESS", "ERROR", "TRANSFERRED", "EXPORT_JOB",
 	"IMPORT_JOB", "PLACED",
 };
 
 /* The same twelve GETs, five SETs, or seven agent ops, in a row. */
 #define GETS_OK		OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK
+/* a new owner's: the takeover removed the custom headers (GET_HTTP_HEADERS) */
+#define GETS_TAKEN	OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, NODATA
 /* a revoked fd's: GET_ID still works; the other eleven are EACCES */
 #define GETS_REVOKED	OK, ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, \
 			ACCES, ACCES, ACCES, ACCES
@@ -178,13 +206,22 @@ static const char * const op_name[NR_OPS] = {
 			NOFD, NOFD, NOFD, NOFD
 #define SETS_NOFD	NOFD, NOFD, NOFD, NOFD, NOFD
 #define AGENT_OK	OK, OK, OK, OK, OK, OK, OK
+/* the credentials' and reply file's four, then the four secrets columns */
+#define SECRETS_OK	OK, OK, OK, OK, OK, OK, OK, OK
+/* a holder who may not get the job: it sets, but may not point the secrets */
+#define SECRETS_HELD	OK, OK, OK, OK, PERM, PERM, PERM, PERM
+#define SECRETS_REVOKED	ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, ACCES
+#define SECRETS_NOFD	NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, NOFD
 #define AGENT_NOTTY	NOTTY, NOTTY, NOTTY, NOTTY, NOTTY, NOTTY, NOTTY
 
 /*
  * The table.  Columns:
  *  /dev/kbits: CREATE_JOB GET_JOB ENUM_JOBS ENUM(ALL_USERS) AGENT_ATTACH
  *  job fd:     the 12 GETs | the 5 SETs | GET_NOTIFY_CMD SET_NOTIFY_CMD |
- *              ADD_FILES RESUME SUSPEND COMPLETE CANCEL TAKE_OWNERSHIP
+ *              ADD_FILES RESUME SUSPEND COMPLETE CANCEL TAKE_OWNERSHIP |
+ *              GET_CREDENTIALS SET_CREDENTIALS GET_REPLY_FILE SET_REPLY_FILE
+ *              ADD_FILES SET_PROXY SET_REPLY_FILE (with credentials)
+ *              ADD_FILES (with write-only headers)
  *  agent:      TAKE_JOB PROGRESS ERROR TRANSFERRED EXPORT IMPORT PLACED
  */
 static const int expected[NR_CALLERS][NR_OPS] = {
@@ -192,76 +229,91 @@ static const int expected[NR_CALLERS][NR_OPS] = {
 		OK, OK, LIST, ACCES, PERM,
 		GETS_OK, SETS_OK, OK, OK,
 		OK, OK, OK, OK, OK, PERM,
+		SECRETS_OK,
 		AGENT_NOTTY },
 	[C_OTHER] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
 		GETS_NOFD, SETS_NOFD, NOFD, NOFD,
 		NOFD, NOFD, NOFD, NOFD, NOFD, NOFD,
+		SECRETS_NOFD,
 		AGENT_NOTTY },
 	[C_ROOT] = {
 		OK, OK, NOLIST, LIST, OK,
 		GETS_OK, SETS_OK, OK, OK,
 		OK, OK, OK, OK, OK, OK,
+		SECRETS_OK,
 		AGENT_NOTTY },
 	[C_USERNS_ROOT] = {
 		OK, ACCES, NOLIST, NOLIST, PERM,
 		GETS_NOFD, SETS_NOFD, NOFD, NOFD,
 		NOFD, NOFD, NOFD, NOFD, NOFD, NOFD,
+		SECRETS_NOFD,
 		AGENT_NOTTY },
 	[C_USERNS_FD] = {
 		OK, ACCES, NOLIST, NOLIST, PERM,
 		GETS_OK, SETS_OK, OK, PERM,	/* not who may get it */
 		OK, OK, OK, OK, OK, PERM,
+		SECRETS_HELD,
 		AGENT_NOTTY },
 	[C_RECEIVED] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
 		GETS_OK, SETS_OK, OK, PERM,	/* not who may get it */
 		OK, OK, OK, OK, OK, PERM,
+		SECRETS_HELD,
 		AGENT_NOTTY },
 	[C_FORKED] = {
 		OK, OK, LIST, ACCES, PERM,
 		GETS_OK, SETS_OK, OK, OK,
 		OK, OK, OK, OK, OK, PERM,
+		SECRETS_OK,
 		AGENT_NOTTY },
 	[C_NOCAP_ROOT] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
 		GETS_OK, SETS_OK, OK, PERM,	/* not who may get it */
 		OK, OK, OK, OK, OK, PERM,
+		SECRETS_HELD,
 		AGENT_NOTTY },
 	[C_NEW_OWNER] = {
 		OK, OK, LIST, ACCES, PERM,
-		GETS_OK, SETS_OK, NODATA, OK,	/* taken: no notify command */
+		GETS_TAKEN, SETS_OK, NODATA, OK,	/* taken: no headers, no notify command */
 		OK, OK, OK, OK, OK, PERM,
+		NONE, OK, OK, OK, OK, OK, OK, OK,	/* taken: no credentials */
 		AGENT_NOTTY },
 	[C_OLD_OWNER] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
 		GETS_REVOKED, SETS_REVOKED, ACCES, ACCES,
 		ACCES, ACCES, ACCES, ACCES, ACCES, ACCES,
+		SECRETS_REVOKED,
 		AGENT_NOTTY },
 	[C_OLD_ROOT_FD] = {
 		OK, OK, NOLIST, LIST, OK,
 		GETS_REVOKED, SETS_REVOKED, ACCES, ACCES,
 		ACCES, ACCES, ACCES, ACCES, ACCES, ACCES,
+		SECRETS_REVOKED,
 		AGENT_NOTTY },
 	[C_CT_OWN_JOB] = {
 		OK, ACCES, NOLIST, NOLIST, PERM,
 		GETS_OK, SETS_OK, OK, PERM,	/* not who may get it */
 		OK, OK, OK, OK, OK, PERM,
+		SECRETS_HELD,
 		AGENT_NOTTY },
 	[C_CT_HOST_JOB] = {
 		OK, ACCES, NOLIST, NOLIST, PERM,
 		GETS_REVOKED, SETS_REVOKED, ACCES, ACCES,
 		ACCES, ACCES, ACCES, ACCES, ACCES, ACCES,
+		SECRETS_REVOKED,
 		AGENT_NOTTY },
 	[C_AGENT] = {
 		OK, OK, NOLIST, LIST, BUSY,
 		GETS_OK, SETS_OK, OK, OK,
 		OK, OK, OK, OK, OK, OK,
+		SECRETS_OK,
 		AGENT_OK },
 	[C_AGENT_FD] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
 		GETS_NOFD, SETS_NOFD, NOFD, NOFD,
 		NOFD, NOFD, NOFD, NOFD, NOFD, NOFD,
+		SECRETS_NOFD,
 		AGENT_OK },
 };
 
@@ -292,6 +344,7 @@ static const char *cell_str(int v, char *buf, size_t n)
 	case LIST: return "ok, listed";
 	case NOLIST: return "ok, not listed";
 	case NOFD: return "no job fd";
+	case NONE: return "ok, none";
 	case BADVAL: return "ok with a wrong value";
 	case MIXED: return "an agent command worked off the agent fd";
 	}
@@ -375,6 +428,43 @@ static void drop_all_caps(void)
 	ASSERT_FALSE(has_cap_sys_admin());
 }
 
+/* What a subject has besides the rest (make_record()'s @extra). */
+#define SUBJ_CREDS	(1U << 0)	/* two credentials: secrets */
+#define SUBJ_REPLY	(1U << 1)	/* an UPLOAD_REPLY job with a reply file */
+#define SUBJ_WO		(1U << 2)	/* its headers write-only: secrets */
+
+/* The subject @op needs: the plain one, 0, for most. */
+static unsigned int subject_of(enum op op)
+{
+	switch (op) {
+	case O_GET_CREDENTIALS:
+	case O_ADD_FILES_CREDS:
+	case O_SET_PROXY_CREDS:
+		return SUBJ_CREDS;
+	case O_GET_REPLY_FILE:
+	case O_SET_REPLY_FILE:
+		return SUBJ_REPLY;
+	case O_SET_REPLY_FILE_CREDS:
+		return SUBJ_REPLY | SUBJ_CREDS;
+	case O_ADD_FILES_WO:
+		return SUBJ_WO;
+	default:
+		return 0;
+	}
+}
+
+/* The subject's reply file (SUBJ_REPLY) and credentials (SUBJ_CREDS). */
+static const char reply_file[] = "/tmp/kbits-perm/reply";
+static const struct {
+	uint32_t target, scheme;
+	const char *user, *password;
+} subject_creds[] = {
+	{ KBITS_AUTH_TARGET_SERVER, KBITS_AUTH_SCHEME_BASIC, "perm", "secret" },
+	{ KBITS_AUTH_TARGET_PROXY, KBITS_AUTH_SCHEME_NTLM, "DOM\\perm", "proxy secret" },
+};
+#define SUBJECT_SERVER	(1U << KBITS_AUTH_SCHEME_BASIC)
+#define SUBJECT_PROXY	(1U << KBITS_AUTH_SCHEME_NTLM)
+
 /* The subject's notify command: two arguments, each ended by its NUL. */
 static const char notify_cmd[] = "/usr/bin/perm-notify\0--subject";
 #define NOTIFY_CMD_LEN	((uint32_t)sizeof(notify_cmd))	/* the last NUL too */
@@ -386,12 +476,15 @@ static uint8_t *put(uint8_t *p, const char *s)
 }
 
 /*
- * A record (IMPORT_JOB) of a download job of @owner with GUID @id in
- * @state, with one finished file, a description, proxy settings, headers,
- * a notify command, and with @error an error.  Its length.
+ * A record (IMPORT_JOB, version 3) of a download job of @owner with GUID
+ * @id in @state, with one finished file, a description, proxy settings,
+ * headers, a notify command, with @error an error, and what @extra says
+ * (SUBJ_*: credentials, an UPLOAD_REPLY job with a reply file, write-only
+ * headers).  Its length.
  */
 static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
-			    uint32_t owner, uint32_t state, bool error)
+			    uint32_t owner, uint32_t state, bool error,
+			    unsigned int extra)
 {
 	static const char name[] = "perm subject", desc[] = "a description",
 		text[] = "boom", list[] = "proxy.test:3128",
@@ -405,11 +498,20 @@ static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
 	memset(&r, 0, sizeof(r));
 	r.magic = KBITS_RECORD_MAGIC;
 	r.version = KBITS_RECORD_VERSION;
-	r.header_size = KBITS_JOB_RECORD_SIZE_VER3;
+	r.header_size = KBITS_JOB_RECORD_SIZE_VER4;
 	r.file_size = sizeof(f);
 	memcpy(r.id, id, KBITS_GUID_SIZE);
 	r.owner = owner;
-	r.type = KBITS_JOB_TYPE_DOWNLOAD;
+	r.type = extra & SUBJ_REPLY ? KBITS_JOB_TYPE_UPLOAD_REPLY :
+				      KBITS_JOB_TYPE_DOWNLOAD;
+	if (extra & SUBJ_REPLY) {
+		r.reply_file_len = strlen(reply_file);
+		r.reply_mode = 0600;
+	}
+	if (extra & SUBJ_CREDS)
+		r.nr_creds = ARRAY_SIZE(subject_creds);
+	if (extra & SUBJ_WO)
+		r.flags |= KBITS_RECORD_HEADERS_WRITE_ONLY;
 	r.state = state;
 	r.priority = KBITS_PRIORITY_NORMAL;
 	r.notify_flags = KBITS_NOTIFY_JOB_TRANSFERRED | KBITS_NOTIFY_JOB_ERROR;
@@ -442,7 +544,7 @@ static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
 	f.local_len = strlen(local);
 	f.mode = 0644;
 
-	ASSERT_LE(sizeof(r) + 256 + sizeof(f), room);
+	ASSERT_LE(sizeof(r) + 512 + sizeof(f), room);
 	p += sizeof(r);
 	p = put(p, name);
 	p = put(p, desc);
@@ -453,6 +555,21 @@ static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
 	p = put(p, headers);
 	memcpy(p, notify_cmd, NOTIFY_CMD_LEN);
 	p += NOTIFY_CMD_LEN;
+	if (extra & SUBJ_REPLY)
+		p = put(p, reply_file);
+	for (size_t i = 0; i < r.nr_creds; i++) {
+		struct kbits_record_cred c = {
+			.target = subject_creds[i].target,
+			.scheme = subject_creds[i].scheme,
+			.user_len = strlen(subject_creds[i].user),
+			.password_len = strlen(subject_creds[i].password),
+		};
+
+		memcpy(p, &c, sizeof(c));
+		p += sizeof(c);
+		p = put(p, subject_creds[i].user);
+		p = put(p, subject_creds[i].password);
+	}
 	memcpy(p, &f, sizeof(f));
 	p += sizeof(f);
 	p = put(p, remote);
@@ -559,6 +676,8 @@ static int do_string(int fd, unsigned long cmd, const char *set)
 static int do_job_op(enum caller who, enum op op, int fd)
 {
 	static char b1[256], b2[256], text[KBITS_ERROR_TEXT_MAX + 1];
+	struct kbits_job_cred_schemes cs;
+	struct kbits_job_credentials cr;
 	struct kbits_job_progress prog;
 	struct kbits_job_string str;
 	struct kbits_job_error err;
@@ -652,8 +771,50 @@ static int do_job_op(enum caller who, enum op op, int fd)
 		attr.priority = KBITS_PRIORITY_HIGH;
 		return res(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &attr));
 	case O_SET_PROXY:
+	case O_SET_PROXY_CREDS:
 		return res(raw_set_proxy(fd, KBITS_PROXY_NONE, NULL, NULL));
+	case O_GET_CREDENTIALS:
+		/* which the subject has (never the secrets); none once taken */
+		memset(&cs, 0xa5, sizeof(cs));
+		cs.size = sizeof(cs);
+		cs.reserved = 0;
+		r = res(ioctl(fd, KBITS_JOB_IOC_GET_CREDENTIALS, &cs));
+		if (r)
+			return r;
+		if (!cs.server && !cs.proxy)
+			return NONE;
+		if (cs.server != SUBJECT_SERVER || cs.proxy != SUBJECT_PROXY) {
+			TH_LOG("GET_CREDENTIALS read %#x, %#x", cs.server, cs.proxy);
+			return BADVAL;
+		}
+		return 0;
+	case O_SET_CREDENTIALS:
+		memset(&cr, 0, sizeof(cr));
+		cr.size = sizeof(cr);
+		cr.target = KBITS_AUTH_TARGET_SERVER;
+		cr.scheme = KBITS_AUTH_SCHEME_DIGEST;
+		cr.user = (uintptr_t)"someone";
+		cr.user_len = 7;
+		cr.password = (uintptr_t)"pw";
+		cr.password_len = 2;
+		return res(ioctl(fd, KBITS_JOB_IOC_SET_CREDENTIALS, &cr));
+	case O_GET_REPLY_FILE:
+		memset(&str, 0, sizeof(str));
+		memset(b1, 'Z', sizeof(b1));
+		str.size = sizeof(str);
+		str.len = sizeof(b1);
+		str.buf = (uintptr_t)b1;
+		r = res(ioctl(fd, KBITS_JOB_IOC_GET_REPLY_FILE, &str));
+		if (!r && (str.len != strlen(reply_file) || strcmp(b1, reply_file)))
+			return BADVAL;
+		return r;
+	case O_SET_REPLY_FILE:
+	case O_SET_REPLY_FILE_CREDS:
+		return do_string(fd, KBITS_JOB_IOC_SET_REPLY_FILE,
+				 "/tmp/kbits-perm/another-reply");
 	case O_ADD_FILES:
+	case O_ADD_FILES_CREDS:
+	case O_ADD_FILES_WO:
 		snprintf(b1, sizeof(b1), "http://example.test/perm/add");
 		snprintf(b2, sizeof(b2), "/tmp/kbits-perm/add");
 		memset(&spec, 0, sizeof(spec));
@@ -1011,13 +1172,13 @@ static void run_cell(int dev, enum caller who, enum op op, int row_afd)
 	/* The subject: ERROR with its error, or QUEUED for the agent's ops. */
 	len = make_record(rec, sizeof(rec), cell->subject, OWNER_UID,
 			  agent_op ? KBITS_JOB_STATE_QUEUED : KBITS_JOB_STATE_ERROR,
-			  !agent_op);
+			  !agent_op, subject_of(op));
 	ASSERT_SYSOK(agent_import(afd, rec, len));
 	if (op == O_IMPORT_JOB) {
 		random_guid(cell->imported);
 		cell->record_len = make_record(cell->record, sizeof(cell->record),
 					       cell->imported, OWNER_UID,
-					       KBITS_JOB_STATE_QUEUED, false);
+					       KBITS_JOB_STATE_QUEUED, false, 0);
 	}
 	if (row_afd >= 0 && op_takes_job(op))
 		ASSERT_SYSOK(agent_job_ioctl(afd, KBITS_AGENT_IOC_TAKE_JOB,
@@ -1148,6 +1309,23 @@ TEST(table_is_complete)
 	EXPECT_EQ(NODATA, expected[C_NEW_OWNER][O_GET_NOTIFY_CMD]);
 	EXPECT_NE(expected[C_OWNER][O_GET_NOTIFY_CMD],
 		  expected[C_NEW_OWNER][O_GET_NOTIFY_CMD]);
+	/* a takeover removes the credentials and the custom headers too */
+	EXPECT_EQ(NONE, expected[C_NEW_OWNER][O_GET_CREDENTIALS]);
+	EXPECT_EQ(NODATA, expected[C_NEW_OWNER][O_GET_HTTP_HEADERS]);
+	/*
+	 * the secrets rule: a holder of the owner's fd sets a job's proxy
+	 * and adds files, but not to a job with secrets
+	 */
+	EXPECT_NE(expected[C_RECEIVED][O_ADD_FILES],
+		  expected[C_RECEIVED][O_ADD_FILES_CREDS]);
+	EXPECT_NE(expected[C_RECEIVED][O_SET_PROXY],
+		  expected[C_RECEIVED][O_SET_PROXY_CREDS]);
+	EXPECT_NE(expected[C_RECEIVED][O_SET_REPLY_FILE],
+		  expected[C_RECEIVED][O_SET_REPLY_FILE_CREDS]);
+	EXPECT_NE(expected[C_RECEIVED][O_ADD_FILES],
+		  expected[C_RECEIVED][O_ADD_FILES_WO]);
+	EXPECT_EQ(expected[C_OWNER][O_ADD_FILES], expected[C_OWNER][O_ADD_FILES_CREDS]);
+	EXPECT_EQ(expected[C_ROOT][O_SET_PROXY], expected[C_ROOT][O_SET_PROXY_CREDS]);
 	/* a revoked fd: GET_ID, and EACCES from every other job ioctl */
 	for (who = 0; who < NR_CALLERS; who++) {
 		if (!taken_meanwhile(who))
