@@ -2,7 +2,9 @@
 /*
  * kbits selftests: what a job fd changes and reads besides its identity --
  * SET_DISPLAY_NAME, GET/SET_DESCRIPTION, GET/SET_ATTR, GET/SET_PROXY,
- * GET/SET_HTTP_HEADERS, GET/SET_NOTIFY_CMD, ADD_FILES, GET_FILE, GET_PROGRESS,
+ * GET/SET_HTTP_HEADERS, GET/SET_NOTIFY_CMD, SET/GET_CREDENTIALS, the
+ * write-only headers and upload POST flags, GET/SET_REPLY_FILE and the
+ * rule for jobs with secrets, ADD_FILES, GET_FILE, GET_PROGRESS,
  * RESUME, SUSPEND, COMPLETE and the max_files_per_job module parameter --
  * against the real module, with raw ioctls only.  Run as root
  * with kbits loaded (tests/selftests/run-in-vm.sh does that in the test VM);
@@ -3432,6 +3434,9 @@ TEST(state_machine)
 		fd = make_job(dev, "jt: state machine", t->type, id);
 		if (t->files)
 			ASSERT_SYSOK(add_n(fd, t->files, "sm"));
+		/* RESUME takes an UPLOAD_REPLY job with its reply file (reply_file_resume) */
+		if (t->type == UR)
+			ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_REPLY_FILE, "/tmp/jt/smr"));
 		/* a second fd, taken while the job is in the queue */
 		fd2 = raw_get(dev, id);
 		ASSERT_SYSOK(fd2);
@@ -3532,6 +3537,9 @@ TEST(complete_upload_ebadfd)
 
 	for (i = 0; i < ARRAY_SIZE(types); i++) {
 		fd = make_job(dev, "jt: complete upload", types[i], id);
+		/* RESUME takes an UPLOAD_REPLY job with its reply file (reply_file_resume) */
+		if (types[i] == UR)
+			ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_REPLY_FILE, "/tmp/jt/cur"));
 		EXPECT_ERRNO(EBADFD, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
 		EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
 		ASSERT_SYSOK(add_file(fd, "https://example.test/up", "/tmp/jt/up"));
@@ -3935,6 +3943,989 @@ TEST(job_read_efault)
 /* --------------------------------------------------------------- cleanup */
 
 /* Every job this run made has left the queue: each test cleaned up. */
+/* ------------------------------------------------------------ credentials */
+
+#define T_SERVER	KBITS_AUTH_TARGET_SERVER
+#define T_PROXY		KBITS_AUTH_TARGET_PROXY
+#define BASIC		KBITS_AUTH_SCHEME_BASIC
+#define DIGEST		KBITS_AUTH_SCHEME_DIGEST
+#define NTLM		KBITS_AUTH_SCHEME_NTLM
+#define NEGOTIATE	KBITS_AUTH_SCHEME_NEGOTIATE
+
+/* SET_CREDENTIALS with the lengths given: the ioctl's result. */
+static int set_cred_n(int fd, uint32_t target, uint32_t scheme, uint32_t flags,
+		      const void *user, uint32_t ulen, const void *pw, uint32_t plen)
+{
+	struct kbits_job_credentials c;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.target = target;
+	c.scheme = scheme;
+	c.flags = flags;
+	c.user = (uintptr_t)user;
+	c.user_len = ulen;
+	c.password = (uintptr_t)pw;
+	c.password_len = plen;
+	return ioctl(fd, KBITS_JOB_IOC_SET_CREDENTIALS, &c);
+}
+
+static int set_cred(int fd, uint32_t target, uint32_t scheme, const char *user,
+		    const char *pw)
+{
+	return set_cred_n(fd, target, scheme, 0, user, strlen(user), pw,
+			  strlen(pw));
+}
+
+static int remove_cred(int fd, uint32_t target, uint32_t scheme)
+{
+	return set_cred_n(fd, target, scheme, KBITS_CRED_REMOVE, NULL, 0, NULL, 0);
+}
+
+/* GET_CREDENTIALS into @cs (0xa5 first): the ioctl's result. */
+static int get_creds(int fd, struct kbits_job_cred_schemes *cs)
+{
+	memset(cs, 0xa5, sizeof(*cs));
+	cs->size = sizeof(*cs);
+	cs->reserved = 0;
+	return ioctl(fd, KBITS_JOB_IOC_GET_CREDENTIALS, cs);
+}
+
+/* The job's credentials must be @srv and @prx (bitmasks of 1U << scheme). */
+#define EXPECT_CREDS(fd, srv, prx) do {					\
+	struct kbits_job_cred_schemes cs_;				\
+	ASSERT_SYSOK(get_creds(fd, &cs_));				\
+	EXPECT_EQ((uint32_t)(srv), cs_.server);				\
+	EXPECT_EQ((uint32_t)(prx), cs_.proxy);				\
+	EXPECT_EQ(0, cs_.reserved);					\
+	EXPECT_EQ(sizeof(cs_), cs_.size);				\
+} while (0)
+
+#define B(s)	(1U << (s))
+
+/*
+ * SET_CREDENTIALS and GET_CREDENTIALS: a bit per (target, scheme) set, on
+ * every type of job, the job's and not the fd's; setting again replaces
+ * (one bit still), REMOVE clears one pair and no other, removing what the
+ * job does not have succeeds; empty user and password, a ':' in a user
+ * name but for Basic, UTF-8, the longest names all go in.
+ */
+TEST(credentials_roundtrip)
+{
+	static const uint32_t types[] = { DL, UP, UR };
+	static char u[KBITS_CRED_USER_MAX], p[KBITS_CRED_PASSWORD_MAX];
+	int dev = dev_open(), fd, fd2;
+	guid_bytes id;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		fd = make_job(dev, "jt: credentials", types[i], id);
+		fd2 = raw_get(dev, id);
+		ASSERT_SYSOK(fd2);
+		EXPECT_CREDS(fd, 0, 0);
+
+		ASSERT_SYSOK(set_cred(fd, T_SERVER, BASIC, "alice", "s3cret"));
+		EXPECT_CREDS(fd2, B(BASIC), 0);
+		ASSERT_SYSOK(set_cred(fd, T_PROXY, NTLM, "DOM\\alice:x", "p:w"));
+		EXPECT_CREDS(fd2, B(BASIC), B(NTLM));
+		/* empty user and password: Negotiate with the owner's tickets */
+		ASSERT_SYSOK(set_cred(fd2, T_SERVER, NEGOTIATE, "", ""));
+		ASSERT_SYSOK(set_cred(fd2, T_PROXY, DIGEST, "", "only pw"));
+		ASSERT_SYSOK(set_cred(fd2, T_PROXY, BASIC, "only user", ""));
+		EXPECT_CREDS(fd, B(BASIC) | B(NEGOTIATE), B(NTLM) | B(DIGEST) | B(BASIC));
+		/* again: replaced, not added */
+		ASSERT_SYSOK(set_cred(fd, T_SERVER, BASIC, "bob", "other"));
+		EXPECT_CREDS(fd, B(BASIC) | B(NEGOTIATE), B(NTLM) | B(DIGEST) | B(BASIC));
+		/* REMOVE: that pair only; the same scheme of the other target stays */
+		ASSERT_SYSOK(remove_cred(fd, T_SERVER, BASIC));
+		EXPECT_CREDS(fd2, B(NEGOTIATE), B(NTLM) | B(DIGEST) | B(BASIC));
+		ASSERT_SYSOK(remove_cred(fd, T_SERVER, BASIC));	/* absent: fine */
+		ASSERT_SYSOK(remove_cred(fd, T_SERVER, DIGEST));
+		EXPECT_CREDS(fd2, B(NEGOTIATE), B(NTLM) | B(DIGEST) | B(BASIC));
+		ASSERT_SYSOK(remove_cred(fd2, T_PROXY, NTLM));
+		ASSERT_SYSOK(remove_cred(fd2, T_PROXY, DIGEST));
+		ASSERT_SYSOK(remove_cred(fd2, T_PROXY, BASIC));
+		ASSERT_SYSOK(remove_cred(fd2, T_SERVER, NEGOTIATE));
+		EXPECT_CREDS(fd, 0, 0);
+		/* REMOVE with buffers but both lengths 0: fine */
+		ASSERT_SYSOK(set_cred(fd, T_SERVER, DIGEST, "x", "y"));
+		ASSERT_SYSOK(set_cred_n(fd, T_SERVER, DIGEST, KBITS_CRED_REMOVE,
+					"x", 0, "y", 0));
+		EXPECT_CREDS(fd, 0, 0);
+		/* all eight */
+		for (uint32_t s = BASIC; s <= NEGOTIATE; s++) {
+			ASSERT_SYSOK(set_cred(fd, T_SERVER, s, "u", "p"));
+			ASSERT_SYSOK(set_cred(fd, T_PROXY, s, "u", "p"));
+		}
+		EXPECT_CREDS(fd, 0x1e, 0x1e);
+		job_cancel(fd);
+		close(fd);
+		close(fd2);
+	}
+
+	fd = make_job(dev, "jt: credentials, names", DL, NULL);
+	/* ':' is refused for Basic only (RFC 7617); any scheme's password may have one */
+	ASSERT_SYSOK(set_cred(fd, T_SERVER, NTLM, "a:b", "c:d"));
+	ASSERT_SYSOK(set_cred(fd, T_SERVER, DIGEST, ":", ""));
+	ASSERT_SYSOK(set_cred(fd, T_SERVER, NEGOTIATE, "u@REALM:x", ""));
+	ASSERT_SYSOK(set_cred(fd, T_SERVER, BASIC, "alice", "pa:ss"));
+	/* UTF-8, and a password may have control characters but NUL */
+	ASSERT_SYSOK(set_cred(fd, T_PROXY, BASIC, "caf\xc3\xa9 \xf0\x9f\x98\x80",
+			      "\t\x7f\x01\xe2\x82\xac"));
+	/* the longest: KBITS_CRED_USER_MAX and KBITS_CRED_PASSWORD_MAX bytes */
+	EXPECT_EQ(1024, KBITS_CRED_USER_MAX);
+	EXPECT_EQ(1024, KBITS_CRED_PASSWORD_MAX);
+	memset(u, 'u', sizeof(u));
+	memset(p, 'p', sizeof(p));
+	ASSERT_SYSOK(set_cred_n(fd, T_PROXY, DIGEST, 0, u, sizeof(u), p, sizeof(p)));
+	EXPECT_CREDS(fd, B(NTLM) | B(DIGEST) | B(NEGOTIATE) | B(BASIC),
+		     B(BASIC) | B(DIGEST));
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/*
+ * Every refusal of SET_CREDENTIALS (EINVAL, ENAMETOOLONG, EFAULT) and of
+ * GET_CREDENTIALS; each leaves the job's credentials as they were, the pair
+ * it named included.
+ */
+TEST(credentials_invalid)
+{
+#define BAD(lit) { lit, sizeof(lit) - 1 }
+	static const struct { const char *s; uint32_t len; } bad_user[] = {
+		BAD("a\tb"), BAD("\n"), BAD("a\rb"), BAD("\x01"), BAD("\x1f"),
+		BAD("a\x7f"), BAD("a\0b"), BAD("\0"),
+		BAD("caf\xc3"), BAD("\xff"), BAD("\xc0\x80"), BAD("\xed\xa0\x80"),
+		BAD("\xf4\x90\x80\x80"), BAD("\x80"), BAD("ok\xfe"),
+	};
+	static const struct { const char *s; uint32_t len; } bad_pw[] = {
+		BAD("a\0b"), BAD("\0"), BAD("pw\0"),
+		BAD("caf\xc3"), BAD("\xff"), BAD("\xc0\x80"), BAD("\xed\xa0\x80"),
+		BAD("\xf4\x90\x80\x80"), BAD("\x80"),
+	};
+#undef BAD
+	static char big[KBITS_CRED_USER_MAX + KBITS_CRED_PASSWORD_MAX + 2];
+	struct kbits_job_cred_schemes cs;
+	struct kbits_job_credentials c;
+	int dev = dev_open(), fd;
+	union {
+		struct kbits_job_credentials c;
+		struct kbits_job_cred_schemes cs;
+		uint8_t bytes[128];
+	} b;
+	uint32_t s;
+	size_t i;
+
+	fd = make_job(dev, "jt: credentials invalid", DL, NULL);
+	ASSERT_SYSOK(set_cred(fd, T_SERVER, BASIC, "kept", "kept"));
+	ASSERT_SYSOK(set_cred(fd, T_PROXY, NTLM, "kept", "kept"));
+
+	/* target, scheme, flags */
+	EXPECT_ERRNO(EINVAL, set_cred(fd, 0, BASIC, "u", "p"));
+	EXPECT_ERRNO(EINVAL, set_cred(fd, 3, BASIC, "u", "p"));
+	EXPECT_ERRNO(EINVAL, set_cred(fd, ~0u, BASIC, "u", "p"));
+	EXPECT_ERRNO(EINVAL, set_cred(fd, T_SERVER, 0, "u", "p"));
+	EXPECT_ERRNO(EINVAL, set_cred(fd, T_SERVER, 5, "u", "p"));
+	EXPECT_ERRNO(EINVAL, set_cred(fd, T_PROXY, ~0u, "u", "p"));
+	EXPECT_ERRNO(EINVAL, set_cred_n(fd, T_SERVER, BASIC, 2, "u", 1, "p", 1));
+	EXPECT_ERRNO(EINVAL, set_cred_n(fd, T_SERVER, BASIC, 0x80000000u, "u", 1, "p", 1));
+	EXPECT_ERRNO(EINVAL, set_cred_n(fd, T_SERVER, BASIC, KBITS_CRED_REMOVE | 2,
+					NULL, 0, NULL, 0));
+	/* REMOVE of a bad pair, or with a length */
+	EXPECT_ERRNO(EINVAL, remove_cred(fd, 0, BASIC));
+	EXPECT_ERRNO(EINVAL, remove_cred(fd, T_SERVER, 5));
+	EXPECT_ERRNO(EINVAL, set_cred_n(fd, T_SERVER, BASIC, KBITS_CRED_REMOVE,
+					"u", 1, NULL, 0));
+	EXPECT_ERRNO(EINVAL, set_cred_n(fd, T_SERVER, BASIC, KBITS_CRED_REMOVE,
+					NULL, 0, "p", 1));
+	EXPECT_ERRNO(EINVAL, set_cred_n(fd, T_PROXY, NTLM, KBITS_CRED_REMOVE,
+					"kept", 4, "kept", 4));
+	EXPECT_CREDS(fd, B(BASIC), B(NTLM));
+
+	/* a ':' in a Basic user, for either target */
+	EXPECT_ERRNO(EINVAL, set_cred(fd, T_SERVER, BASIC, "a:b", "p"));
+	EXPECT_ERRNO(EINVAL, set_cred(fd, T_PROXY, BASIC, ":", ""));
+	EXPECT_ERRNO(EINVAL, set_cred(fd, T_SERVER, BASIC, "alice:", "p"));
+	/* user: control characters, NUL, not UTF-8; for every scheme */
+	for (i = 0; i < ARRAY_SIZE(bad_user); i++)
+		for (s = BASIC; s <= NEGOTIATE; s++) {
+			if (set_cred_n(fd, T_SERVER, s, 0, bad_user[i].s,
+				       bad_user[i].len, "p", 1) != -1 || errno != EINVAL)
+				TH_LOG("bad user %zu, scheme %u: not EINVAL", i, s);
+			EXPECT_ERRNO(EINVAL, set_cred_n(fd, T_SERVER, s, 0,
+							bad_user[i].s, bad_user[i].len,
+							"p", 1));
+		}
+	/* password: NUL, not UTF-8 */
+	for (i = 0; i < ARRAY_SIZE(bad_pw); i++) {
+		if (set_cred_n(fd, T_PROXY, NTLM, 0, "u", 1, bad_pw[i].s,
+			       bad_pw[i].len) != -1 || errno != EINVAL)
+			TH_LOG("bad password %zu: not EINVAL", i);
+		EXPECT_ERRNO(EINVAL, set_cred_n(fd, T_PROXY, NTLM, 0, "u", 1,
+						bad_pw[i].s, bad_pw[i].len));
+	}
+	EXPECT_CREDS(fd, B(BASIC), B(NTLM));
+
+	/* a byte too long: ENAMETOOLONG, checked before the bytes are read */
+	memset(big, 'x', sizeof(big));
+	EXPECT_ERRNO(ENAMETOOLONG, set_cred_n(fd, T_SERVER, BASIC, 0, big,
+					      KBITS_CRED_USER_MAX + 1, "p", 1));
+	EXPECT_ERRNO(ENAMETOOLONG, set_cred_n(fd, T_SERVER, BASIC, 0, "u", 1, big,
+					      KBITS_CRED_PASSWORD_MAX + 1));
+	EXPECT_ERRNO(ENAMETOOLONG, set_cred_n(fd, T_SERVER, BASIC, 0, "u",
+					      0xffffffffu, "p", 1));
+	EXPECT_ERRNO(ENAMETOOLONG, set_cred_n(fd, T_SERVER, BASIC, 0, "u", 1, "p",
+					      0xffffffffu));
+	EXPECT_ERRNO(ENAMETOOLONG, set_cred_n(fd, T_SERVER, BASIC, 0, KADDR,
+					      KBITS_CRED_USER_MAX + 1, "p", 1));
+	EXPECT_CREDS(fd, B(BASIC), B(NTLM));
+
+	/* bad pointers */
+	EXPECT_ERRNO(EFAULT, set_cred_n(fd, T_SERVER, DIGEST, 0, KADDR, 1, "p", 1));
+	EXPECT_ERRNO(EFAULT, set_cred_n(fd, T_SERVER, DIGEST, 0, "u", 1, KADDR, 1));
+	EXPECT_ERRNO(EFAULT, set_cred_n(fd, T_SERVER, DIGEST, 0, NULL, 1, "p", 1));
+	EXPECT_ERRNO(EFAULT, set_cred_n(fd, T_SERVER, DIGEST, 0, "u", 1,
+					unmapped_page(), 1));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_CREDENTIALS, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_CREDENTIALS, KADDR));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_CREDENTIALS, NULL));
+	EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_CREDENTIALS, KADDR));
+	/* sizes: short EINVAL, past a page E2BIG, a nonzero tail E2BIG, a zero one fine */
+	memset(&c, 0, sizeof(c));
+	c.target = T_SERVER;
+	c.scheme = DIGEST;
+	c.user = (uintptr_t)"u";
+	c.user_len = 1;
+	c.size = KBITS_JOB_CREDENTIALS_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_CREDENTIALS, &c));
+	c.size = 0;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_CREDENTIALS, &c));
+	c.size = page_size() + 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_SET_CREDENTIALS, &c));
+	memset(&b, 0, sizeof(b));
+	b.c = c;
+	b.c.size = sizeof(b);
+	b.bytes[sizeof(b) - 1] = 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_SET_CREDENTIALS, &b));
+	EXPECT_CREDS(fd, B(BASIC), B(NTLM));
+	b.bytes[sizeof(b) - 1] = 0;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_CREDENTIALS, &b));
+	EXPECT_CREDS(fd, B(BASIC) | B(DIGEST), B(NTLM));
+	ASSERT_SYSOK(remove_cred(fd, T_SERVER, DIGEST));
+
+	/* GET: reserved, sizes; nothing written where it failed */
+	memset(&cs, 0xa5, sizeof(cs));
+	cs.size = sizeof(cs);
+	cs.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_CREDENTIALS, &cs));
+	EXPECT_EQ(0xa5a5a5a5u, cs.server);
+	EXPECT_EQ(0xa5a5a5a5u, cs.proxy);
+	cs.reserved = 0;
+	cs.size = KBITS_JOB_CRED_SCHEMES_SIZE_VER0 - 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_CREDENTIALS, &cs));
+	cs.size = page_size() + 1;
+	EXPECT_ERRNO(E2BIG, ioctl(fd, KBITS_JOB_IOC_GET_CREDENTIALS, &cs));
+	EXPECT_EQ(0xa5a5a5a5u, cs.server);
+	memset(&b, 0, sizeof(b));
+	b.cs.size = sizeof(b);
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_CREDENTIALS, &b));
+	EXPECT_EQ(B(BASIC), b.cs.server);
+	EXPECT_EQ(B(NTLM), b.cs.proxy);
+
+	/* only a job fd has them */
+	EXPECT_ERRNO(ENOTTY, set_cred(dev, T_SERVER, BASIC, "u", "p"));
+	EXPECT_ERRNO(ENOTTY, get_creds(dev, &cs));
+
+	EXPECT_CREDS(fd, B(BASIC), B(NTLM));
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/*
+ * A final job: SET_CREDENTIALS is EBADFD (REMOVE too), GET still reads.
+ * SET moves modification_time and says MODIFIED; a refusal does not.
+ */
+TEST(credentials_final_and_modified)
+{
+	struct kbits_job_attr a0, a;
+	struct kbits_event ev[16];
+	int dev = dev_open(), fd, agent, n;
+	guid_bytes id;
+
+	fd = make_job(dev, "jt: credentials acknowledged", DL, NULL);
+	ASSERT_SYSOK(add_n(fd, 1, "crf"));
+	ASSERT_SYSOK(set_cred(fd, T_SERVER, BASIC, "u", "p"));
+	ASSERT_EQ(KBITS_COMPLETE_PARTIAL, ioctl(fd, KBITS_JOB_IOC_COMPLETE));
+	EXPECT_ERRNO(EBADFD, set_cred(fd, T_SERVER, DIGEST, "u", "p"));
+	EXPECT_ERRNO(EBADFD, remove_cred(fd, T_SERVER, BASIC));
+	EXPECT_CREDS(fd, B(BASIC), 0);
+	close(fd);
+
+	fd = make_job(dev, "jt: credentials cancelled", DL, NULL);
+	ASSERT_SYSOK(set_cred(fd, T_PROXY, NTLM, "u", "p"));
+	job_cancel(fd);
+	EXPECT_ERRNO(EBADFD, set_cred(fd, T_PROXY, NTLM, "v", "q"));
+	EXPECT_ERRNO(EBADFD, remove_cred(fd, T_PROXY, NTLM));
+	EXPECT_CREDS(fd, 0, B(NTLM));
+	close(fd);
+
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
+	ASSERT_SYSOK(agent);
+	fd = make_job(dev, "jt: credentials events", DL, id);
+	while (read_job_events(agent, ev, 16) > 0)
+		;
+	get_attr(fd, &a0);
+	sleep(1);	/* so that "now" is past a0's seconds */
+	EXPECT_ERRNO(EINVAL, set_cred(fd, 0, BASIC, "u", "p"));
+	EXPECT_ERRNO(EINVAL, set_cred(fd, T_SERVER, BASIC, "a:b", "p"));
+	{
+		struct kbits_job_cred_schemes cs;
+
+		ASSERT_SYSOK(get_creds(fd, &cs));
+	}
+	EXPECT_EQ(0, read_job_events(agent, ev, 16));
+	get_attr(fd, &a);
+	EXPECT_EQ(a0.modification_time, a.modification_time);
+	ASSERT_SYSOK(set_cred(fd, T_SERVER, BASIC, "u", "p"));
+	n = read_job_events(agent, ev, 16);
+	EXPECT_EQ(1, n);
+	if (n == 1) {
+		EXPECT_EQ(KBITS_EVENT_MODIFIED, ev[0].kind);
+		EXPECT_MEMEQ(id, ev[0].id, KBITS_GUID_SIZE);
+	}
+	get_attr(fd, &a);
+	EXPECT_LT(a0.modification_time, a.modification_time);
+	close(agent);
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* -------------------------------------------------- write-only headers */
+
+static int set_flags(int fd, uint32_t flags)
+{
+	struct kbits_job_attr r;
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.mask = KBITS_ATTR_FLAGS;
+	r.flags = flags;
+	return ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &r);
+}
+
+/*
+ * KBITS_JOB_HEADERS_WRITE_ONLY: SET_ATTR sets it; then GET_HTTP_HEADERS is
+ * EPERM (with headers or without), SET_HTTP_HEADERS still replaces and
+ * removes, and clearing the flag is EPERM -- all or none: nothing else of
+ * that SET_ATTR changes.
+ */
+TEST(headers_write_only)
+{
+	static char hb[HDRS_BUF];
+	struct kbits_job_attr req, before, after;
+	int dev = dev_open(), fd, fd2;
+	guid_bytes id;
+
+	fd = make_job(dev, "jt: write-only headers", DL, id);
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+	ASSERT_SYSOK(set_headers(fd, "Authorization: Bearer t0ken"));
+	EXPECT_HEADERS(fd, "Authorization: Bearer t0ken", 27);
+
+	ASSERT_SYSOK(set_flags(fd, KBITS_JOB_HEADERS_WRITE_ONLY));
+	get_attr(fd2, &before);
+	EXPECT_EQ(KBITS_JOB_HEADERS_WRITE_ONLY, before.flags);
+	EXPECT_EQ(-EPERM, get_headers(fd, hb));
+	EXPECT_EQ(-EPERM, get_headers(fd2, hb));
+	/* SET still works, and the new ones are write-only too */
+	ASSERT_SYSOK(set_headers(fd, "Authorization: Bearer n3w"));
+	EXPECT_EQ(-EPERM, get_headers(fd2, hb));
+	ASSERT_SYSOK(set_headers(fd, ""));
+	EXPECT_EQ(-EPERM, get_headers(fd2, hb));	/* without headers too */
+
+	/* clearing: EPERM, whatever else the SET_ATTR names */
+	EXPECT_ERRNO(EPERM, set_flags(fd, 0));
+	EXPECT_ERRNO(EPERM, set_flags(fd, KBITS_JOB_DYNAMIC_CONTENT));
+	req = attr_req(KBITS_ATTR_FLAGS | KBITS_ATTR_PRIORITY |
+		       KBITS_ATTR_MIN_RETRY_DELAY);
+	req.flags = KBITS_JOB_DYNAMIC_CONTENT;
+	req.priority = KBITS_PRIORITY_LOW;
+	req.min_retry_delay = 120;
+	EXPECT_ERRNO(EPERM, ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	get_attr(fd, &after);
+	EXPECT_MEMEQ(&before, &after, sizeof(before));
+	/* keeping it while setting another flag is fine */
+	ASSERT_SYSOK(set_flags(fd, KBITS_JOB_HEADERS_WRITE_ONLY |
+				   KBITS_JOB_DYNAMIC_CONTENT));
+	get_attr(fd, &after);
+	EXPECT_EQ(KBITS_JOB_HEADERS_WRITE_ONLY | KBITS_JOB_DYNAMIC_CONTENT,
+		  after.flags);
+	ASSERT_SYSOK(set_flags(fd, KBITS_JOB_HEADERS_WRITE_ONLY));
+	EXPECT_ERRNO(EPERM, set_flags(fd2, 0));
+	get_attr(fd, &after);
+	EXPECT_EQ(KBITS_JOB_HEADERS_WRITE_ONLY, after.flags);
+	/* a SET_ATTR that does not name the flags leaves it */
+	req = attr_req(KBITS_ATTR_PRIORITY);
+	req.flags = 0;
+	req.priority = KBITS_PRIORITY_HIGH;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &req));
+	get_attr(fd, &after);
+	EXPECT_EQ(KBITS_JOB_HEADERS_WRITE_ONLY, after.flags);
+	EXPECT_EQ(KBITS_PRIORITY_HIGH, after.priority);
+	job_cancel(fd);
+	close(fd);
+	close(fd2);
+
+	/* set on a job without headers: GET is EPERM all the same */
+	fd = make_job(dev, "jt: write-only, no headers", UP, NULL);
+	EXPECT_EQ(-ENODATA, get_headers(fd, hb));
+	ASSERT_SYSOK(set_flags(fd, KBITS_JOB_HEADERS_WRITE_ONLY));
+	EXPECT_EQ(-EPERM, get_headers(fd, hb));
+	ASSERT_SYSOK(set_headers(fd, "X-Token: a"));
+	EXPECT_EQ(-EPERM, get_headers(fd, hb));
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* ------------------------------------------------------- upload method */
+
+/* KBITS_JOB_UPLOAD_POST: an upload's (either type), never a download's. */
+TEST(upload_post_flag)
+{
+	static const uint32_t ups[] = { UP, UR };
+	struct kbits_job_attr a, before;
+	int dev = dev_open(), fd;
+	size_t i;
+
+	fd = make_job(dev, "jt: download, post", DL, NULL);
+	get_attr(fd, &before);
+	EXPECT_ERRNO(EINVAL, set_flags(fd, KBITS_JOB_UPLOAD_POST));
+	EXPECT_ERRNO(EINVAL, set_flags(fd, KBITS_JOB_UPLOAD_POST |
+					   KBITS_JOB_DYNAMIC_CONTENT));
+	get_attr(fd, &a);
+	EXPECT_MEMEQ(&before, &a, sizeof(a));
+	ASSERT_SYSOK(set_flags(fd, KBITS_JOB_DYNAMIC_CONTENT));
+	job_cancel(fd);
+	close(fd);
+
+	for (i = 0; i < ARRAY_SIZE(ups); i++) {
+		fd = make_job(dev, "jt: upload, post", ups[i], NULL);
+		get_attr(fd, &a);
+		EXPECT_EQ(0, a.flags);	/* PUT by default */
+		ASSERT_SYSOK(set_flags(fd, KBITS_JOB_UPLOAD_POST));
+		get_attr(fd, &a);
+		EXPECT_EQ(KBITS_JOB_UPLOAD_POST, a.flags);
+		ASSERT_SYSOK(set_flags(fd, KBITS_JOB_UPLOAD_POST |
+					   KBITS_JOB_HEADERS_WRITE_ONLY));
+		get_attr(fd, &a);
+		EXPECT_EQ(KBITS_JOB_UPLOAD_POST | KBITS_JOB_HEADERS_WRITE_ONLY,
+			  a.flags);
+		/* back to PUT; the write-only flag stays */
+		ASSERT_SYSOK(set_flags(fd, KBITS_JOB_HEADERS_WRITE_ONLY));
+		get_attr(fd, &a);
+		EXPECT_EQ(KBITS_JOB_HEADERS_WRITE_ONLY, a.flags);
+		job_cancel(fd);
+		close(fd);
+	}
+	close(dev);
+}
+
+/*
+ * TAKE_OWNERSHIP removes the credentials, the custom headers and the
+ * write-only flag (they were the old owner's), and revokes the older fds:
+ * SET_CREDENTIALS and GET_CREDENTIALS (and the reply file's ioctls) EACCES.
+ */
+TEST(take_ownership_removes_secrets)
+{
+	uint8_t *uid_job = shared_alloc(KBITS_GUID_SIZE);
+	int sv[2], dev = dev_open(), ufd, nfd;
+	struct kbits_job_cred_schemes cs;
+	struct kbits_job_attr a;
+	static char hb[HDRS_BUF];
+	pid_t pid;
+
+	ASSERT_SYSOK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, fd;
+
+		close(sv[0]);
+		become(2210);
+		udev = dev_open();
+		fd = make_job(udev, "jt: 2210's, with secrets", UR, uid_job);
+		ASSERT_SYSOK(set_cred(fd, T_SERVER, BASIC, "u", "p"));
+		ASSERT_SYSOK(set_cred(fd, T_PROXY, NEGOTIATE, "", ""));
+		ASSERT_SYSOK(set_headers(fd, "Cookie: s=1"));
+		ASSERT_SYSOK(set_flags(fd, KBITS_JOB_HEADERS_WRITE_ONLY |
+					   KBITS_JOB_UPLOAD_POST));
+		ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_REPLY_FILE, "/tmp/jt/r"));
+		ASSERT_SYSOK(send_fd(sv[1], fd));
+		_exit(0);
+	}
+	close(sv[1]);
+	ufd = recv_fd(sv[0]);
+	ASSERT_SYSOK(ufd);
+	ASSERT_CHILD_OK(pid);
+	close(sv[0]);
+
+	nfd = ioctl(ufd, KBITS_JOB_IOC_TAKE_OWNERSHIP);
+	ASSERT_SYSOK(nfd);
+	EXPECT_CREDS(nfd, 0, 0);
+	EXPECT_EQ(-ENODATA, get_headers(nfd, hb));
+	get_attr(nfd, &a);
+	EXPECT_EQ(KBITS_JOB_UPLOAD_POST, a.flags);	/* no secret: it stays */
+	/* the reply file stays (its mode capped: kbits_record_test) */
+	{
+		char buf[32];
+		struct kbits_job_string js;
+
+		memset(&js, 0, sizeof(js));
+		js.size = sizeof(js);
+		js.len = sizeof(buf);
+		js.buf = (uintptr_t)buf;
+		ASSERT_SYSOK(ioctl(nfd, KBITS_JOB_IOC_GET_REPLY_FILE, &js));
+		EXPECT_STREQ("/tmp/jt/r", buf);
+		/* the revoked fd: EACCES, before the argument is looked at */
+		EXPECT_ERRNO(EACCES, ioctl(ufd, KBITS_JOB_IOC_GET_REPLY_FILE, &js));
+		EXPECT_ERRNO(EACCES, set_str(ufd, KBITS_JOB_IOC_SET_REPLY_FILE, "/x"));
+		EXPECT_ERRNO(EACCES, set_str(ufd, KBITS_JOB_IOC_SET_REPLY_FILE, "rel"));
+	}
+	EXPECT_ERRNO(EACCES, get_creds(ufd, &cs));
+	EXPECT_ERRNO(EACCES, set_cred(ufd, T_SERVER, BASIC, "u", "p"));
+	EXPECT_ERRNO(EACCES, remove_cred(ufd, T_SERVER, BASIC));
+	EXPECT_ERRNO(EACCES, set_cred(ufd, 0, BASIC, "u", "p"));
+	EXPECT_CREDS(nfd, 0, 0);
+	/* the new owner sets its own, and may clear nothing it did not set */
+	ASSERT_SYSOK(set_cred(nfd, T_SERVER, DIGEST, "root", "pw"));
+	EXPECT_CREDS(nfd, B(DIGEST), 0);
+	ASSERT_SYSOK(set_flags(nfd, KBITS_JOB_HEADERS_WRITE_ONLY));
+	EXPECT_EQ(-EPERM, get_headers(nfd, hb));
+	/* a second takeover removes those too */
+	close(ufd);
+	ufd = ioctl(nfd, KBITS_JOB_IOC_TAKE_OWNERSHIP);
+	ASSERT_SYSOK(ufd);
+	EXPECT_CREDS(ufd, 0, 0);
+	get_attr(ufd, &a);
+	EXPECT_EQ(0, a.flags & KBITS_JOB_HEADERS_WRITE_ONLY);
+	EXPECT_EQ(-ENODATA, get_headers(ufd, hb));
+
+	job_cancel(ufd);
+	close(ufd);
+	close(nfd);
+	close(dev);
+}
+
+/* --------------------------------------------------------- reply file */
+
+#define REPLY_BUF	(KBITS_LOCAL_NAME_MAX + 16)
+
+/* GET_REPLY_FILE into @buf (REPLY_BUF bytes, 'Z' first): its length, or -errno. */
+static long get_reply(int fd, char *buf)
+{
+	struct kbits_job_string js;
+
+	memset(buf, 'Z', REPLY_BUF);
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = REPLY_BUF;
+	js.buf = (uintptr_t)buf;
+	if (ioctl(fd, KBITS_JOB_IOC_GET_REPLY_FILE, &js))
+		return -errno;
+	ASSERT_LE(js.len, KBITS_LOCAL_NAME_MAX);
+	EXPECT_EQ(0, buf[js.len]);
+	return js.len;
+}
+
+static int set_reply(int fd, const void *name, uint32_t len)
+{
+	return set_string(fd, KBITS_JOB_IOC_SET_REPLY_FILE, name, len);
+}
+
+/* The job's reply file must be @want (NULL: none). */
+#define EXPECT_REPLY(fd, want) expect_reply(__LINE__, fd, want)
+
+static void expect_reply(int line, int fd, const char *want)
+{
+	static char rb[REPLY_BUF];
+	long n = get_reply(fd, rb);
+
+	if (!want) {
+		if (n != -ENODATA)
+			th_fail(__FILE__, line, false,
+				"GET_REPLY_FILE gave %ld, expected -ENODATA", n);
+		return;
+	}
+	if (n != (long)strlen(want) || strcmp(want, rb))
+		th_fail(__FILE__, line, false,
+			"GET_REPLY_FILE gave %ld (%.40s), expected %s", n,
+			n >= 0 ? rb : "", want);
+}
+
+/*
+ * GET/SET_REPLY_FILE: an UPLOAD_REPLY job's only (EOPNOTSUPP for the
+ * others); none at first (ENODATA); an absolute UTF-8 path of up to
+ * KBITS_LOCAL_NAME_MAX bytes; len 0 removes it; ERANGE with the length.
+ */
+TEST(reply_file_roundtrip)
+{
+#define BAD(lit) { lit, sizeof(lit) - 1 }
+	static const struct { const char *s; uint32_t len; } bad[] = {
+		BAD("relative"), BAD("./r"), BAD(" /r"), BAD("~/r"),
+		BAD("/r\0x"), BAD("/r\0"), BAD("\0/r"),
+		BAD("/caf\xc3"), BAD("/\xff"), BAD("/\xc0\x80"),
+		BAD("/\xed\xa0\x80"),
+	};
+#undef BAD
+	static char name[KBITS_LOCAL_NAME_MAX + 2], out[REPLY_BUF];
+	static const uint32_t others[] = { DL, UP };
+	struct kbits_job_string js;
+	int dev = dev_open(), fd, fd2;
+	guid_bytes id;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(others); i++) {
+		fd = make_job(dev, "jt: no reply file", others[i], NULL);
+		EXPECT_EQ(-EOPNOTSUPP, get_reply(fd, out));
+		EXPECT_ERRNO(EOPNOTSUPP, set_reply(fd, "/tmp/jt/r", 9));
+		EXPECT_ERRNO(EOPNOTSUPP, set_reply(fd, NULL, 0));
+		job_cancel(fd);
+		close(fd);
+	}
+
+	fd = make_job(dev, "jt: reply file", UR, id);
+	fd2 = raw_get(dev, id);
+	ASSERT_SYSOK(fd2);
+	EXPECT_REPLY(fd, NULL);
+	ASSERT_SYSOK(set_reply(fd, "/tmp/jt/reply", 13));
+	EXPECT_REPLY(fd2, "/tmp/jt/reply");
+	ASSERT_SYSOK(set_reply(fd2, "/tmp/jt/caf\xc3\xa9 \xf0\x9f\x98\x80",
+			       strlen("/tmp/jt/caf\xc3\xa9 \xf0\x9f\x98\x80")));
+	EXPECT_REPLY(fd, "/tmp/jt/caf\xc3\xa9 \xf0\x9f\x98\x80");
+	/* each refusal leaves it */
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (set_reply(fd, bad[i].s, bad[i].len) != -1 || errno != EINVAL)
+			TH_LOG("bad reply name %zu: not EINVAL", i);
+		EXPECT_ERRNO(EINVAL, set_reply(fd, bad[i].s, bad[i].len));
+	}
+	EXPECT_REPLY(fd, "/tmp/jt/caf\xc3\xa9 \xf0\x9f\x98\x80");
+	/* the longest, and a byte more */
+	memset(name, 'r', sizeof(name));
+	name[0] = '/';
+	ASSERT_SYSOK(set_reply(fd, name, KBITS_LOCAL_NAME_MAX));
+	EXPECT_EQ(KBITS_LOCAL_NAME_MAX, get_reply(fd2, out));
+	EXPECT_MEMEQ(name, out, KBITS_LOCAL_NAME_MAX);
+	EXPECT_ERRNO(ENAMETOOLONG, set_reply(fd, name, KBITS_LOCAL_NAME_MAX + 1));
+	EXPECT_ERRNO(ENAMETOOLONG, set_reply(fd, "/x", 0xffffffffu));
+	EXPECT_ERRNO(EFAULT, set_reply(fd, KADDR, 5));
+	EXPECT_EQ(KBITS_LOCAL_NAME_MAX, get_reply(fd2, out));
+
+	/* ERANGE: the length, nothing written; exactly enough (with the NUL) works */
+	ASSERT_SYSOK(set_reply(fd, "/tmp/jt/r", 9));
+	memset(out, 'Z', sizeof(out));
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = 9;
+	js.buf = (uintptr_t)out;
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_REPLY_FILE, &js));
+	EXPECT_EQ(9, js.len);
+	EXPECT_TRUE(all_bytes(out, 'Z', sizeof(out)));
+	js.len = 0;
+	js.buf = 0;
+	EXPECT_ERRNO(ERANGE, ioctl(fd, KBITS_JOB_IOC_GET_REPLY_FILE, &js));
+	EXPECT_EQ(9, js.len);
+	js.len = 10;
+	js.buf = (uintptr_t)out;
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_GET_REPLY_FILE, &js));
+	EXPECT_EQ(9, js.len);
+	EXPECT_STREQ("/tmp/jt/r", out);
+	/* reserved */
+	js.reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_REPLY_FILE, &js));
+	js.len = 3;
+	js.buf = (uintptr_t)"/yy";
+	EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_REPLY_FILE, &js));
+	EXPECT_REPLY(fd, "/tmp/jt/r");
+
+	/* len 0 removes it, with or without a buffer; again is fine */
+	ASSERT_SYSOK(set_reply(fd, "/ignored", 0));
+	EXPECT_REPLY(fd2, NULL);
+	ASSERT_SYSOK(set_reply(fd, NULL, 0));
+	EXPECT_REPLY(fd2, NULL);
+	/* ENODATA whatever the buffer, nothing written */
+	memset(out, 'Z', sizeof(out));
+	memset(&js, 0, sizeof(js));
+	js.size = sizeof(js);
+	js.len = 4;
+	js.buf = (uintptr_t)out;
+	EXPECT_ERRNO(ENODATA, ioctl(fd, KBITS_JOB_IOC_GET_REPLY_FILE, &js));
+	EXPECT_TRUE(all_bytes(out, 'Z', sizeof(out)));
+
+	/* a final job: SET EBADFD, GET reads */
+	ASSERT_SYSOK(set_reply(fd, "/tmp/jt/final", 13));
+	job_cancel(fd);
+	EXPECT_ERRNO(EBADFD, set_reply(fd, "/tmp/jt/late", 12));
+	EXPECT_ERRNO(EBADFD, set_reply(fd2, NULL, 0));
+	EXPECT_REPLY(fd2, "/tmp/jt/final");
+	close(fd);
+	close(fd2);
+	close(dev);
+}
+
+/*
+ * RESUME of an UPLOAD_REPLY job with its file but no reply file:
+ * EDESTADDRREQ (the reply has nowhere to go); with one, it queues.
+ */
+TEST(reply_file_resume)
+{
+	int dev = dev_open(), fd;
+
+	fd = make_job(dev, "jt: reply, resume", UR, NULL);
+	ASSERT_SYSOK(add_file(fd, "https://example.test/up", "/tmp/jt/up"));
+	EXPECT_ERRNO(EDESTADDRREQ, ioctl(fd, KBITS_JOB_IOC_RESUME));
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
+	ASSERT_SYSOK(set_reply(fd, "/tmp/jt/reply", 13));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	EXPECT_EQ(KBITS_JOB_STATE_QUEUED, job_state(fd));
+	/* removed while queued: the next RESUME (after a SUSPEND) is refused */
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_SUSPEND));
+	ASSERT_SYSOK(set_reply(fd, NULL, 0));
+	EXPECT_ERRNO(EDESTADDRREQ, ioctl(fd, KBITS_JOB_IOC_RESUME));
+	EXPECT_EQ(KBITS_JOB_STATE_SUSPENDED, job_state(fd));
+	job_cancel(fd);
+	close(fd);
+
+	/* a plain upload needs none */
+	fd = make_job(dev, "jt: upload, resume", UP, NULL);
+	ASSERT_SYSOK(add_file(fd, "https://example.test/up", "/tmp/jt/up"));
+	ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
+	job_cancel(fd);
+	close(fd);
+	close(dev);
+}
+
+/* The reply_mode job @id's record says (the agent's EXPORT_JOB). */
+static uint32_t reply_mode_of(int agent, const uint8_t *id)
+{
+	static uint8_t buf[65536];
+	struct kbits_agent_record r;
+	struct kbits_job_record h;
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	memcpy(r.id, id, KBITS_GUID_SIZE);
+	r.buf = (uintptr_t)buf;
+	r.buf_len = sizeof(buf);
+	ASSERT_SYSOK(ioctl(agent, KBITS_AGENT_IOC_EXPORT_JOB, &r));
+	ASSERT_GE(r.buf_len, sizeof(h));
+	memcpy(&h, buf, sizeof(h));
+	ASSERT_EQ(3, h.version);
+	return h.reply_mode;
+}
+
+/*
+ * The reply file's mode is 0666 & ~ the setter's umask, at most 0600 for a
+ * setter who may not get the job (it is written as the owner); a takeover
+ * caps it at 0600.  Only a record shows it.
+ */
+TEST(reply_file_mode)
+{
+	uint8_t *uid_job = shared_alloc(KBITS_GUID_SIZE);
+	int sv[2], dev = dev_open(), ufd, nfd, agent;
+	mode_t old;
+	pid_t pid;
+
+	ASSERT_SYSOK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, fd;
+
+		close(sv[0]);
+		become(2211);
+		umask(022);
+		udev = dev_open();
+		fd = make_job(udev, "jt: 2211's reply", UR, uid_job);
+		ASSERT_SYSOK(set_reply(fd, "/tmp/jt/r0", 10));
+		ASSERT_SYSOK(send_fd(sv[1], fd));
+		_exit(0);
+	}
+	close(sv[1]);
+	ufd = recv_fd(sv[0]);
+	ASSERT_SYSOK(ufd);
+	ASSERT_CHILD_OK(pid);
+	close(sv[0]);
+	agent = ioctl(dev, KBITS_IOC_AGENT_ATTACH, 0);
+	ASSERT_SYSOK(agent);
+	EXPECT_EQ(0644, reply_mode_of(agent, uid_job));
+
+	/* the owner again, with other umasks */
+	pid = th_fork();
+	if (pid == 0) {
+		become(2211);
+		umask(0);
+		ASSERT_SYSOK(set_reply(ufd, "/tmp/jt/r1", 10));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(0666, reply_mode_of(agent, uid_job));
+	pid = th_fork();
+	if (pid == 0) {
+		become(2211);
+		umask(077);
+		ASSERT_SYSOK(set_reply(ufd, "/tmp/jt/r2", 10));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(0600, reply_mode_of(agent, uid_job));
+
+	/* another user holding the owner's fd: 0600 at most */
+	pid = th_fork();
+	if (pid == 0) {
+		become(2212);
+		umask(0);
+		ASSERT_SYSOK(set_reply(ufd, "/tmp/jt/r3", 10));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(0600, reply_mode_of(agent, uid_job));
+	pid = th_fork();
+	if (pid == 0) {
+		become(2212);
+		umask(027);
+		ASSERT_SYSOK(set_reply(ufd, "/tmp/jt/r4", 10));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	EXPECT_EQ(0600 & ~027, reply_mode_of(agent, uid_job));
+
+	/* root, an administrator over it, keeps its own umask */
+	old = umask(002);
+	ASSERT_SYSOK(set_reply(ufd, "/tmp/jt/r5", 10));
+	umask(old);
+	EXPECT_EQ(0664, reply_mode_of(agent, uid_job));
+	/* removed: mode 0 */
+	ASSERT_SYSOK(set_reply(ufd, NULL, 0));
+	EXPECT_EQ(0, reply_mode_of(agent, uid_job));
+	old = umask(0);
+	ASSERT_SYSOK(set_reply(ufd, "/tmp/jt/r6", 10));
+	umask(old);
+	EXPECT_EQ(0666, reply_mode_of(agent, uid_job));
+
+	/* a takeover: 0600 at most */
+	nfd = ioctl(ufd, KBITS_JOB_IOC_TAKE_OWNERSHIP);
+	ASSERT_SYSOK(nfd);
+	EXPECT_EQ(0600, reply_mode_of(agent, uid_job));
+	EXPECT_REPLY(nfd, "/tmp/jt/r6");
+
+	close(agent);
+	job_cancel(nfd);
+	close(nfd);
+	close(ufd);
+	close(dev);
+}
+
+/* --------------------------------------------------------- the secrets */
+
+/*
+ * A job with secrets (credentials, or write-only headers) takes ADD_FILES,
+ * SET_PROXY and SET_REPLY_FILE only from a caller who may get it: a user
+ * the owner handed its fd to gets EPERM (it could point the secrets at its
+ * own server), on a job without them it may (today's rule); the owner and
+ * root may.  kbits_perm_test checks the other callers.
+ */
+TEST(secrets_need_may_get)
+{
+	uint8_t *ids = shared_alloc(3 * KBITS_GUID_SIZE);
+	int sv[2], dev = dev_open(), fds[3], k;
+	pid_t pid;
+
+	ASSERT_SYSOK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = th_fork();
+	if (pid == 0) {
+		int udev, fd;
+
+		close(sv[0]);
+		become(2213);
+		udev = dev_open();
+		for (k = 0; k < 3; k++) {
+			fd = make_job(udev, "jt: 2213's", UR, ids + k * KBITS_GUID_SIZE);
+			if (k == 1)
+				ASSERT_SYSOK(set_cred(fd, T_PROXY, DIGEST, "u", "p"));
+			if (k == 2)
+				ASSERT_SYSOK(set_flags(fd, KBITS_JOB_HEADERS_WRITE_ONLY));
+			ASSERT_SYSOK(send_fd(sv[1], fd));
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	for (k = 0; k < 3; k++) {
+		fds[k] = recv_fd(sv[0]);
+		ASSERT_SYSOK(fds[k]);
+	}
+	ASSERT_CHILD_OK(pid);
+	close(sv[0]);
+
+	/* uid 2214, holding the fds */
+	pid = th_fork();
+	if (pid == 0) {
+		become(2214);
+		/* no secrets: today's rule */
+		EXPECT_SYSOK(add_file(fds[0], "https://evil.test/x", "/tmp/jt/x"));
+		EXPECT_SYSOK(raw_set_proxy(fds[0], KBITS_PROXY_NONE, NULL, NULL));
+		EXPECT_SYSOK(set_reply(fds[0], "/tmp/jt/rr", 10));
+		for (k = 1; k < 3; k++) {
+			EXPECT_ERRNO(EPERM, add_file(fds[k], "https://evil.test/x",
+						     "/tmp/jt/x"));
+			EXPECT_ERRNO(EPERM, raw_set_proxy(fds[k], KBITS_PROXY_OVERRIDE,
+							  "http://evil.test:1", NULL));
+			EXPECT_ERRNO(EPERM, raw_set_proxy(fds[k], KBITS_PROXY_NONE,
+							  NULL, NULL));
+			EXPECT_ERRNO(EPERM, set_reply(fds[k], "/tmp/jt/rr", 10));
+			EXPECT_ERRNO(EPERM, set_reply(fds[k], NULL, 0));
+			EXPECT_EQ(0, files_total(fds[k]));
+			/* it may still set other things, credentials included */
+			EXPECT_SYSOK(set_string(fds[k], KBITS_JOB_IOC_SET_DESCRIPTION,
+						"d", 1));
+			EXPECT_SYSOK(set_cred(fds[k], T_SERVER, NTLM, "x", "y"));
+		}
+		/* it gave the first job a credential: now that one is closed to it */
+		EXPECT_SYSOK(set_cred(fds[0], T_SERVER, BASIC, "x", "y"));
+		EXPECT_ERRNO(EPERM, raw_set_proxy(fds[0], KBITS_PROXY_NONE, NULL, NULL));
+		/* and removing it opens it again */
+		EXPECT_SYSOK(remove_cred(fds[0], T_SERVER, BASIC));
+		EXPECT_SYSOK(raw_set_proxy(fds[0], KBITS_PROXY_NONE, NULL, NULL));
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+
+	/* the owner may */
+	pid = th_fork();
+	if (pid == 0) {
+		become(2213);
+		for (k = 1; k < 3; k++) {
+			EXPECT_SYSOK(add_file(fds[k], "https://ok.test/x", "/tmp/jt/x"));
+			EXPECT_SYSOK(raw_set_proxy(fds[k], KBITS_PROXY_NONE, NULL, NULL));
+			EXPECT_SYSOK(set_reply(fds[k], "/tmp/jt/rr", 10));
+		}
+		_exit(0);
+	}
+	ASSERT_CHILD_OK(pid);
+	/* root (an administrator over them) may */
+	for (k = 1; k < 3; k++) {
+		EXPECT_SYSOK(raw_set_proxy(fds[k], KBITS_PROXY_SYSTEM, NULL, NULL));
+		EXPECT_SYSOK(set_reply(fds[k], "/tmp/jt/root", 12));
+		EXPECT_EQ(1, files_total(fds[k]));
+	}
+	for (k = 0; k < 3; k++) {
+		job_cancel(fds[k]);
+		close(fds[k]);
+	}
+	close(dev);
+}
+
 NO_JOBS_LEFT_BEHIND(false)
 
 int main(int argc, char **argv)
