@@ -403,6 +403,10 @@ static int user_job(int dev, uid_t uid, uint32_t type, uint32_t nfiles,
 		fd = make_job(udev, "at: a user's job", type, ures->id);
 		if (nfiles)
 			ASSERT_SYSOK(add_n(fd, nfiles, "u"));
+		/* RESUME takes an UPLOAD_REPLY job with its reply file */
+		if (type == UR)
+			ASSERT_SYSOK(set_str(fd, KBITS_JOB_IOC_SET_REPLY_FILE,
+					     "/tmp/at/reply"));
 		if (resume)
 			ASSERT_SYSOK(ioctl(fd, KBITS_JOB_IOC_RESUME));
 		_exit(0);
