@@ -87,6 +87,7 @@ enum prep {
 	P_TAKEN,	/* CONNECTING (taken again), error kept */
 	P_DONE,		/* TRANSFERRING, its file complete */
 	P_CANCELLED,	/* CANCELLED */
+	P_REPLY,	/* as P_ERRORED, an UPLOAD_REPLY job with a reply file */
 };
 
 enum fk { F_END, F_BAD, F_LEN, F_PTR, F_STR };
@@ -376,6 +377,9 @@ struct snap {
 	char hdr[KBITS_HTTP_HEADERS_MAX + 1];
 	uint32_t cmd_len;	/* GET_NOTIFY_CMD adds no NUL: its length */
 	char cmd[KBITS_NOTIFY_CMD_MAX + 1];
+	int r_reply, r_creds;
+	char reply[KBITS_LOCAL_NAME_MAX + 1];
+	struct kbits_job_cred_schemes creds;
 	struct kbits_job_proxy px;
 	char list[KBITS_PROXY_LIST_MAX + 1], bypass[KBITS_PROXY_LIST_MAX + 1];
 	struct kbits_job_file f0;
@@ -438,6 +442,10 @@ static void take_snap(struct ctx *c, struct snap *s)
 	s->r_hdr = sget(fd, KBITS_JOB_IOC_GET_HTTP_HEADERS, s->hdr, sizeof(s->hdr));
 	s->r_cmd = sget_len(fd, KBITS_JOB_IOC_GET_NOTIFY_CMD, s->cmd,
 			    sizeof(s->cmd), &s->cmd_len);
+	s->r_reply = sget(fd, KBITS_JOB_IOC_GET_REPLY_FILE, s->reply,
+			  sizeof(s->reply));
+	s->creds.size = sizeof(s->creds);
+	s->r_creds = err_of(ioctl(fd, KBITS_JOB_IOC_GET_CREDENTIALS, &s->creds));
 	s->px.size = sizeof(s->px);
 	s->px.list_len = sizeof(s->list);
 	s->px.bypass_len = sizeof(s->bypass);
@@ -480,6 +488,10 @@ static const char *snap_diff(const struct snap *a, const struct snap *b)
 	DIFF(r_cmd);
 	DIFF(cmd_len);
 	DIFF(cmd);
+	DIFF(r_reply);
+	DIFF(reply);
+	DIFF(r_creds);
+	DIFF(creds);
 	DIFF(r_proxy);
 	DIFF(px);
 	DIFF(list);
@@ -500,8 +512,12 @@ static const char *snap_diff(const struct snap *a, const struct snap *b)
 
 static void subject(struct ctx *c, enum prep p)
 {
-	c->job = raw_create(c->dev, "subject", 7, KBITS_JOB_TYPE_DOWNLOAD, c->id);
+	c->job = raw_create(c->dev, "subject", 7, p == P_REPLY ?
+			    KBITS_JOB_TYPE_UPLOAD_REPLY : KBITS_JOB_TYPE_DOWNLOAD,
+			    c->id);
 	ASSERT_SYSOK(c->job);
+	if (p == P_REPLY)
+		set_string(c->job, KBITS_JOB_IOC_SET_REPLY_FILE, "/tmp/kbits-hostile-reply");
 	set_string(c->job, KBITS_JOB_IOC_SET_DESCRIPTION, "desc");
 	add_file(c->job, "http://h/f", "/tmp/kbits-hostile-f");
 	ASSERT_SYSOK(raw_set_proxy(c->job, KBITS_PROXY_OVERRIDE, "p:8080", "b"));
@@ -583,6 +599,23 @@ static void fill_set_cmd(struct ctx *c)
 	ARG(struct kbits_job_string)->len = sizeof(cmd);
 	ARG(struct kbits_job_string)->buf =
 		(uintptr_t)gput(&c->area[A_1], cmd, sizeof(cmd));
+}
+
+static void fill_set_reply(struct ctx *c)
+{
+	fill_set_string(c, "/tmp/kbits-hostile-other-reply");
+}
+
+static void fill_set_creds(struct ctx *c)
+{
+	struct kbits_job_credentials *a = ARG(struct kbits_job_credentials);
+
+	a->target = KBITS_AUTH_TARGET_SERVER;
+	a->scheme = KBITS_AUTH_SCHEME_BASIC;
+	a->user_len = 7;
+	a->user = (uintptr_t)gput(&c->area[A_1], "hostile", 7);
+	a->password_len = 2;
+	a->password = (uintptr_t)gput(&c->area[A_2], "pw", 2);
 }
 
 static void fill_set_attr(struct ctx *c)
@@ -779,6 +812,8 @@ typedef struct kbits_agent_error ae_t;
 typedef struct kbits_agent_record ar_t;
 typedef struct kbits_agent_placed pl_t;
 typedef struct kbits_agent_job_ns ns_t;
+typedef struct kbits_job_credentials cr_t;
+typedef struct kbits_job_cred_schemes cs_t;
 
 static const struct fld f_create[] = {
 	FLAG(cj_t, flags, 1),
@@ -872,6 +907,48 @@ static const struct fld f_set_cmd[] = {
 	    OK, EINVAL, OK, ENAMETOOLONG, ENAMETOOLONG),
 	PTR(js_t, buf, len, false, A_1),
 	STR(js_t, buf, len, G_CMD, A_1),
+	END
+};
+
+static const struct fld f_get_reply[] = {
+	RSVD(js_t, reserved),
+	LEN(js_t, len, buf, KBITS_LOCAL_NAME_MAX, G_ROOM, A_1, ROOM_E),
+	PTR(js_t, buf, len, true, A_1),
+	END
+};
+
+static const struct fld f_set_reply[] = {
+	RSVD(js_t, reserved),
+	/* 0 removes it; 1 byte is "/" */
+	LEN(js_t, len, buf, KBITS_LOCAL_NAME_MAX, G_PATH, A_1, SETLEN_E),
+	PTR(js_t, buf, len, false, A_1),
+	STR(js_t, buf, len, G_PATH, A_1),
+	END
+};
+
+static const struct fld f_set_creds[] = {
+	FLAG(cr_t, flags, 1u << 1),
+	FLAG(cr_t, flags, 1u << 31),
+	BAD(cr_t, flags, KBITS_CRED_REMOVE, EINVAL, "REMOVE with lengths"),
+	BAD(cr_t, target, 0, EINVAL, "target 0"),
+	BAD(cr_t, target, KBITS_AUTH_TARGET_PROXY + 1, EINVAL, "target 3"),
+	BAD(cr_t, target, 0xffffffff, EINVAL, "target 2^32-1"),
+	BAD(cr_t, scheme, 0, EINVAL, "scheme 0"),
+	BAD(cr_t, scheme, KBITS_AUTH_SCHEME_NEGOTIATE + 1, EINVAL, "scheme 5"),
+	BAD(cr_t, scheme, 0xffffffff, EINVAL, "scheme 2^32-1"),
+	/* either may be empty */
+	LEN(cr_t, user_len, user, KBITS_CRED_USER_MAX, G_TEXT, A_1, SETLEN_E),
+	LEN(cr_t, password_len, password, KBITS_CRED_PASSWORD_MAX, G_TEXT, A_2,
+	    SETLEN_E),
+	PTR(cr_t, user, user_len, false, A_1),
+	PTR(cr_t, password, password_len, false, A_2),
+	STR(cr_t, user, user_len, G_TEXT, A_1),
+	STR(cr_t, password, password_len, G_TEXT, A_2),
+	END
+};
+
+static const struct fld f_get_creds[] = {
+	RSVD(cs_t, reserved),
 	END
 };
 
@@ -1084,6 +1161,19 @@ static const struct ioc iocs[] = {
 	  .fill = fill_get_string, .f = f_get_cmd },
 	{ "set_notify_cmd", KBITS_JOB_IOC_SET_NOTIFY_CMD, JOB,
 	  KBITS_JOB_STRING_SIZE_VER0, STRUCT(js_t), .fill = fill_set_cmd, .f = f_set_cmd },
+	{ "set_credentials", KBITS_JOB_IOC_SET_CREDENTIALS, JOB,
+	  KBITS_JOB_CREDENTIALS_SIZE_VER0, STRUCT(cr_t), .fill = fill_set_creds,
+	  .f = f_set_creds },
+	{ "get_credentials", KBITS_JOB_IOC_GET_CREDENTIALS, JOB,
+	  KBITS_JOB_CRED_SCHEMES_SIZE_VER0, STRUCT(cs_t), .out = true,
+	  .cmp_out = true, .fill = fill_none, .f = f_get_creds },
+	/* an UPLOAD_REPLY subject's */
+	{ "get_reply_file", KBITS_JOB_IOC_GET_REPLY_FILE, JOB,
+	  KBITS_JOB_STRING_SIZE_VER0, STRUCT(js_t), .out = true, .cmp_out = true,
+	  .prep = P_REPLY, .rprep = P_REPLY, .fill = fill_get_string, .f = f_get_reply },
+	{ "set_reply_file", KBITS_JOB_IOC_SET_REPLY_FILE, JOB,
+	  KBITS_JOB_STRING_SIZE_VER0, STRUCT(js_t), .prep = P_REPLY,
+	  .rprep = P_REPLY, .fill = fill_set_reply, .f = f_set_reply },
 	{ "get_attr", KBITS_JOB_IOC_GET_ATTR, JOB, KBITS_JOB_ATTR_SIZE_VER0,
 	  STRUCT(at_t), .out = true, .cmp_out = true, .fill = fill_none, .f = f_get_attr },
 	{ "set_attr", KBITS_JOB_IOC_SET_ATTR, JOB, KBITS_JOB_ATTR_SIZE_VER0,
@@ -1587,6 +1677,10 @@ IOC_TEST(get_http_headers)
 IOC_TEST(set_http_headers)
 IOC_TEST(get_notify_cmd)
 IOC_TEST(set_notify_cmd)
+IOC_TEST(set_credentials)
+IOC_TEST(get_credentials)
+IOC_TEST(get_reply_file)
+IOC_TEST(set_reply_file)
 IOC_TEST(get_attr)
 IOC_TEST(set_attr)
 IOC_TEST(add_files)
@@ -1627,6 +1721,8 @@ static const unsigned long uapi_cmds[] = {
 	KBITS_AGENT_IOC_TRANSFERRED, KBITS_AGENT_IOC_EXPORT_JOB,
 	KBITS_AGENT_IOC_IMPORT_JOB, KBITS_AGENT_IOC_PLACED,
 	KBITS_AGENT_IOC_JOB_NS, KBITS_AGENT_IOC_REQUEUE,
+	KBITS_JOB_IOC_SET_CREDENTIALS, KBITS_JOB_IOC_GET_CREDENTIALS,
+	KBITS_JOB_IOC_GET_REPLY_FILE, KBITS_JOB_IOC_SET_REPLY_FILE,
 };
 
 /*
@@ -1637,7 +1733,7 @@ TEST(table_is_complete)
 {
 	size_t i, j, found;
 
-	EXPECT_EQ(38, (int)ARRAY_SIZE(iocs));
+	EXPECT_EQ(42, (int)ARRAY_SIZE(iocs));
 	EXPECT_EQ(ARRAY_SIZE(uapi_cmds), ARRAY_SIZE(iocs));
 	for (i = 0; i < ARRAY_SIZE(uapi_cmds); i++) {
 		for (found = 0, j = 0; j < ARRAY_SIZE(iocs); j++)
