@@ -1012,11 +1012,14 @@ static uint64_t arg_export(struct fz *z)
 }
 
 /*
- * A record made from scratch, with strings and files after it: version 2
- * mostly (its header, file_size, files of 72 bytes with a mode and now and
- * then a digest), else version 1 as older modules wrote it (one of its
- * three headers, files of 32 bytes), so that most get past the header's
- * checks to the strings' and files'.  Each field is valid most of the time.
+ * A record made from scratch, with strings and files after it: version 3
+ * mostly (its header, file_size, a reply file's name for an UPLOAD_REPLY
+ * job now and then, with its mode, up to 3 credentials, the write-only
+ * headers flag, files of 72 bytes with a mode and now and then a digest),
+ * else version 2 (the header before, no reply file, no credentials) or
+ * version 1 as older modules wrote it (one of its three headers, files of
+ * 32 bytes), so that most get past the header's checks to the strings',
+ * credentials' and files'.  Each field is valid most of the time.
  */
 static uint32_t make_record(struct fz *z, uint8_t *buf, uint32_t room)
 {
@@ -1025,17 +1028,24 @@ static uint32_t make_record(struct fz *z, uint8_t *buf, uint32_t room)
 		KBITS_JOB_RECORD_SIZE_VER2,
 	};
 	static const uint32_t modes[] = { 0644, 0600, 0640, 0666, 0 };
+	static const char *const users[] = { "alice", "", "DOM\\bob:x", "a:b", "\t",
+					     "caf\xc3\xa9" };
+	static const uint32_t reply_modes[] = { 0600, 0644, 0, 0666, 0700 };
 	struct rng *r = &z->r;
 	struct kbits_job_record h;
-	bool v2 = chance(r, 70);
-	uint32_t hsize = v2 ? sizeof(h) : v1_headers[rnd(r, ARRAY_SIZE(v1_headers))];
+	uint32_t version = chance(r, 50) ? 3 : chance(r, 50) ? 2 : 1;
+	bool v2 = version >= 2;	/* files of 72 bytes */
+	uint32_t hsize = version == 3 ? KBITS_JOB_RECORD_SIZE_VER4 :
+			 version == 2 ? KBITS_JOB_RECORD_SIZE_VER3 :
+			 v1_headers[rnd(r, ARRAY_SIZE(v1_headers))];
 	uint32_t fsize = v2 ? sizeof(struct kbits_record_file)
 			    : KBITS_RECORD_FILE_SIZE_VER0;
-	uint32_t len = hsize, i, j, nf = rnd(r, 3);
+	uint32_t len = hsize, i, j, nf = rnd(r, 3), nc = 0;
+	bool reply = false;
 
 	memset(&h, 0, sizeof(h));
 	h.magic = f32(r, KBITS_RECORD_MAGIC);
-	h.version = f32(r, v2 ? KBITS_RECORD_VERSION : 1);
+	h.version = f32(r, version);
 	h.header_size = f32(r, hsize);
 	pick_guid(z, h.id);
 	if (chance(r, 50))
@@ -1066,6 +1076,41 @@ static uint32_t make_record(struct fz *z, uint8_t *buf, uint32_t room)
 		return 0;
 	memset(buf + len, 'n', 4);
 	len += 4;
+	if (version == 3) {
+		/* a reply file's name, mostly for an UPLOAD_REPLY job */
+		reply = chance(r, h.type == KBITS_JOB_TYPE_UPLOAD_REPLY ? 70 : 5);
+		if (reply && len + 12 <= room) {
+			memcpy(buf + len, chance(r, 90) ? "/tmp/reply1" : "tmp/reply1", 11);
+			len += 11;
+			h.reply_file_len = f32(r, 11);
+			h.reply_mode = f32(r, reply_modes[rnd(r, ARRAY_SIZE(reply_modes))]);
+		} else {
+			h.reply_mode = f32(r, 0);
+		}
+		/* credentials: distinct (target, scheme) pairs mostly */
+		nc = rnd(r, 4);
+		for (i = 0; i < nc; i++) {
+			struct kbits_record_cred c;
+			const char *u = users[rnd(r, ARRAY_SIZE(users))];
+
+			if (len + sizeof(c) + strlen(u) + 8 > room)
+				break;
+			c.target = f32(r, 1 + i % 2);
+			c.scheme = f32(r, 1 + i / 2 + rnd(r, 2));
+			c.user_len = f32(r, strlen(u));
+			c.password_len = f32(r, 8);
+			memcpy(buf + len, &c, sizeof(c));
+			len += sizeof(c);
+			memcpy(buf + len, u, strlen(u));
+			len += strlen(u);
+			memcpy(buf + len, chance(r, 95) ? "pass:wd!" : "pa\0ss\xffwd", 8);
+			len += 8;
+		}
+		h.nr_creds = f32(r, i);
+		h.reserved = f32(r, 0);
+		if (chance(r, 20))
+			h.flags |= KBITS_RECORD_HEADERS_WRITE_ONLY;
+	}
 	for (i = 0; i < nf && len + fsize + 30 <= room; i++) {
 		struct kbits_record_file f;
 
