@@ -785,6 +785,40 @@ static uint64_t arg_string_set(struct fz *z, uint32_t max, enum str_kind kind)
 	return place_struct(z, &s, sizeof(s), KBITS_JOB_STRING_SIZE_VER0);
 }
 
+/* SET_CREDENTIALS: a pair of mostly valid target and scheme, REMOVE now and then. */
+static uint64_t arg_cred_set(struct fz *z)
+{
+	static const enum str_kind k[] = { STR_ASCII, STR_UTF8, STR_BAD_UTF8, STR_NUL };
+	struct rng *r = &z->r;
+	struct kbits_job_credentials c;
+
+	memset(&c, 0, sizeof(c));
+	c.target = f32(r, 1 + rnd(r, 2));
+	c.scheme = f32(r, 1 + rnd(r, 4));
+	if (chance(r, 20)) {
+		c.flags = f32(r, KBITS_CRED_REMOVE);
+		if (chance(r, 80))
+			return place_struct(z, &c, sizeof(c),
+					    KBITS_JOB_CREDENTIALS_SIZE_VER0);
+	} else {
+		c.flags = chance(r, 95) ? 0 : any32(r);
+	}
+	c.user = put_string(r, KBITS_CRED_USER_MAX, chance(r, 70) ? STR_ASCII :
+			    k[rnd(r, ARRAY_SIZE(k))], &c.user_len);
+	c.password = put_string(r, KBITS_CRED_PASSWORD_MAX, chance(r, 70) ? STR_UTF8 :
+				k[rnd(r, ARRAY_SIZE(k))], &c.password_len);
+	return place_struct(z, &c, sizeof(c), KBITS_JOB_CREDENTIALS_SIZE_VER0);
+}
+
+static uint64_t arg_cred_get(struct fz *z)
+{
+	struct kbits_job_cred_schemes c;
+
+	memset(&c, 0, sizeof(c));
+	c.reserved = chance(&z->r, 95) ? 0 : any32(&z->r);
+	return place_struct(z, &c, sizeof(c), KBITS_JOB_CRED_SCHEMES_SIZE_VER0);
+}
+
 static uint64_t arg_attr(struct fz *z, bool set)
 {
 	struct rng *r = &z->r;
@@ -1200,7 +1234,7 @@ enum arg_type {
 	A_STR_GET, A_NAME_SET, A_DESC_SET, A_HDR_SET, A_ATTR_GET, A_ATTR_SET,
 	A_ADD_FILES, A_GET_FILE, A_GET_ERROR, A_PROXY_GET, A_PROXY_SET,
 	A_AGENT_JOB, A_PROGRESS, A_AGENT_ERROR, A_EXPORT, A_IMPORT, A_PLACED,
-	A_JOB_NS,
+	A_JOB_NS, A_CRED_SET, A_CRED_GET, A_REPLY_SET,
 };
 
 struct cmd {
@@ -1249,6 +1283,10 @@ static const struct cmd cmds[] = {
 	C(KBITS_JOB_IOC_SET_PROXY, K_JOB, A_PROXY_SET),
 	C(KBITS_JOB_IOC_GET_HTTP_HEADERS, K_JOB, A_STR_GET),
 	C(KBITS_JOB_IOC_SET_HTTP_HEADERS, K_JOB, A_HDR_SET),
+	C(KBITS_JOB_IOC_SET_CREDENTIALS, K_JOB, A_CRED_SET),
+	C(KBITS_JOB_IOC_GET_CREDENTIALS, K_JOB, A_CRED_GET),
+	C(KBITS_JOB_IOC_GET_REPLY_FILE, K_JOB, A_STR_GET),
+	C(KBITS_JOB_IOC_SET_REPLY_FILE, K_JOB, A_REPLY_SET),
 };
 
 #undef C
@@ -1339,6 +1377,12 @@ static uint64_t build_arg(struct fz *z, enum arg_type t)
 		return arg_placed(z, NULL);
 	case A_JOB_NS:
 		return arg_job_ns(z);
+	case A_CRED_SET:
+		return arg_cred_set(z);
+	case A_CRED_GET:
+		return arg_cred_get(z);
+	case A_REPLY_SET:
+		return arg_string_set(z, KBITS_LOCAL_NAME_MAX, STR_PATH);
 	}
 	return 0;
 }
@@ -2128,6 +2172,15 @@ static void u_create(struct st *s)
 	j = uj_adopt(s, fd, c.id);
 	if (j)
 		j->type = c.type;
+	/* an UPLOAD_REPLY job is resumed only with a reply file: mostly give it one */
+	if (j && c.type == KBITS_JOB_TYPE_UPLOAD_REPLY && chance(r, 80)) {
+		struct kbits_job_string str = { .size = sizeof(str) };
+
+		snprintf(name, sizeof(name), "/tmp/kbits-fuzz-r%u", rnd(r, 100000));
+		str.buf = (uintptr_t)name;
+		str.len = strlen(name);
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_SET_REPLY_FILE, &str, sizeof(str), -1, true);
+	}
 }
 
 static void u_add_files(struct st *s, struct ujob *j)
@@ -2176,10 +2229,33 @@ static void u_set(struct st *s, struct ujob *j)
 	struct rng *r = &s->z.r;
 	char text[64];
 	struct kbits_job_string str = { .size = sizeof(str), .buf = (uintptr_t)text };
+	struct kbits_job_credentials cr;
 	struct kbits_job_attr a;
 	struct kbits_job_proxy p;
 
-	switch (rnd(r, 5)) {
+	switch (rnd(r, 7)) {
+	case 5:
+		/* credentials (a job with them refuses a holder's SET_PROXY, ADD_FILES) */
+		memset(&cr, 0, sizeof(cr));
+		cr.size = sizeof(cr);
+		cr.target = 1 + rnd(r, 2);
+		cr.scheme = 1 + rnd(r, 4);
+		if (chance(r, 25)) {
+			cr.flags = KBITS_CRED_REMOVE;
+		} else {
+			cr.user = (uintptr_t)"fuzz";
+			cr.user_len = 4;
+			cr.password = (uintptr_t)"s3cret \xc3\xa9";
+			cr.password_len = 9;
+		}
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_SET_CREDENTIALS, &cr, sizeof(cr), -1, true);
+		break;
+	case 6:
+		/* the reply file (an UPLOAD_REPLY job's; EOPNOTSUPP for the others) */
+		str.len = chance(r, 85) ? (uint32_t)snprintf(text, sizeof(text),
+				"/tmp/kbits-fuzz-r%u", rnd(r, 100000)) : 0;
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_SET_REPLY_FILE, &str, sizeof(str), -1, true);
+		break;
 	case 0:
 		str.len = snprintf(text, sizeof(text), "name %u", rnd(r, 1000));
 		st_ioctl(s, j->fd, KBITS_JOB_IOC_SET_DISPLAY_NAME, &str, sizeof(str), -1, true);
@@ -2232,12 +2308,21 @@ static void u_get(struct st *s, struct ujob *j)
 	struct kbits_job_file f = { .size = sizeof(f) };
 	struct kbits_job_error e = { .size = sizeof(e) };
 	struct kbits_job_proxy p = { .size = sizeof(p) };
+	struct kbits_job_cred_schemes cs = { .size = sizeof(cs) };
 	struct kbits_job_progress pr;
 	struct kbits_job_id id;
 	struct kbits_event ev[4];
 	uint32_t u;
 
-	switch (rnd(r, 13)) {
+	switch (rnd(r, 15)) {
+	case 11:
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_GET_CREDENTIALS, &cs, sizeof(cs), -1, false);
+		break;
+	case 12:
+		str.buf = (uintptr_t)b2;
+		str.len = chance(r, 90) ? sizeof(b2) : rnd(r, 8);
+		st_ioctl(s, j->fd, KBITS_JOB_IOC_GET_REPLY_FILE, &str, sizeof(str), -1, false);
+		break;
 	case 0:
 		sys_ioctl(&s->z, j->fd, KBITS_JOB_IOC_GET_ID, (uintptr_t)&id);
 		break;
