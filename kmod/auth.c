@@ -7,11 +7,14 @@
  * agent's EXPORT_JOB reads the secrets (record.c).  A password is freed with
  * kfree_sensitive().
  *
- * A job with secrets (credentials, or write-only custom headers) sends them
- * to the servers its files name and to its proxy, so those may only be
- * changed by a caller who may get the job now (kbits_job_has_secrets(),
- * checked by ADD_FILES, SET_PROXY and SET_REPLY_FILE): a user the owner
- * handed a job fd to may not point them at a server of its own.
+ * Credentials are the owner's (Negotiate even lends the owner's Kerberos
+ * tickets), so only a caller who may get the job now sets them (BITS: only
+ * the job's owner calls SetCredentials); any fd holder may remove them.  A
+ * job with secrets (credentials, or write-only custom headers) sends them to
+ * the servers its files name, to its proxy and with its headers, so those
+ * may only be changed by such a caller too (kbits_job_may_aim(), checked by
+ * ADD_FILES, SET_PROXY, SET_HTTP_HEADERS and SET_REPLY_FILE): a user the
+ * owner handed a job fd to may not point them at a server of its own.
  */
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -145,6 +148,7 @@ bool kbits_job_has_secrets(const struct kbits_job *job)
 {
 	int i;
 
+	lockdep_assert_held(&job->lock);
 	if (job->flags & KBITS_JOB_HEADERS_WRITE_ONLY)
 		return true;
 	for (i = 0; job->creds && i < KBITS_CREDS_MAX; i++) {
@@ -154,6 +158,28 @@ bool kbits_job_has_secrets(const struct kbits_job *job)
 	return false;
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_job_has_secrets);
+
+/**
+ * kbits_job_may_aim() - May the caller change where a job's requests go?
+ * @job: the job, its lock held.
+ *
+ * Its files, proxy, custom headers and reply file decide where the agent
+ * sends the job's requests and what they carry.  Anyone holding the job fd
+ * may change them, but for an upload (the agent sends the owner's file) or
+ * a job with secrets (kbits_job_has_secrets()): only a caller who may get
+ * the job now (kbits_may_get()) may, so that a user the owner handed an fd
+ * to cannot have the owner's file, password or tickets sent to it.
+ *
+ * Context: @job->lock held.
+ * Return: true when the caller may, false otherwise.
+ */
+bool kbits_job_may_aim(const struct kbits_job *job)
+{
+	lockdep_assert_held(&job->lock);
+	if (job->type == KBITS_JOB_TYPE_DOWNLOAD && !kbits_job_has_secrets(job))
+		return true;
+	return kbits_may_get(job, true);
+}
 
 /*
  * A password from userspace: as kbits_copy_string(), but a copy that is
@@ -187,10 +213,11 @@ static char *kbits_copy_password(const char __user *ustr, u32 len)
  * @uarg: the caller's struct kbits_job_credentials.
  *
  * The user name and password are copied and checked before the job's lock
- * is taken.  Any holder of the fd may set them: they go only to the job's
- * servers, which a holder who may not get the job cannot change while the
- * job has them (kbits_job_has_secrets()).  On success the job's modification
- * time moves, and the agent and the job fds are told (KBITS_EVENT_MODIFIED).
+ * is taken.  Only a caller who may get the job now sets them (the servers
+ * they go to may be an fd holder's choice, and Negotiate lends the owner's
+ * tickets); any holder of the fd may remove them.  On success the job's
+ * modification time moves, and the agent and the job fds are told
+ * (KBITS_EVENT_MODIFIED).
  *
  * Context: Process context; may sleep.  Takes the job's lock, not across the
  * copies from userspace.
@@ -198,8 +225,9 @@ static char *kbits_copy_password(const char __user *ustr, u32 len)
  * KBITS_CRED_REMOVE, a user name with a control character (or a ':' for
  * Basic), or either not UTF-8 or holding a NUL; -ENAMETOOLONG past
  * KBITS_CRED_USER_MAX or KBITS_CRED_PASSWORD_MAX; -EACCES when @jf is
- * revoked; -EBADFD when the job is final; -ENOMEM; kbits_copy_args()'s errors
- * and -EFAULT.
+ * revoked; -EPERM when setting them and the caller may not get the job;
+ * -EBADFD when the job is final; -ENOMEM; kbits_copy_args()'s errors and
+ * -EFAULT.
  */
 long kbits_job_set_credentials(struct kbits_job_fd *jf,
 			       struct kbits_job_credentials __user *uarg)
@@ -238,6 +266,8 @@ long kbits_job_set_credentials(struct kbits_job_fd *jf,
 
 	mutex_lock(&job->lock);
 	err = kbits_job_fd_check(jf);
+	if (!err && user && !kbits_may_get(job, true))
+		err = -EPERM;
 	if (!err && kbits_state_is_final(job->state))
 		err = -EBADFD;
 	if (!err) {

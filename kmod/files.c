@@ -253,9 +253,8 @@ static int kbits_file_from_spec(struct kbits_file *f,
  * know; kbits_copy_string()'s errors for a name; -EACCES when @jf is revoked;
  * -EBADFD when the job is final; -EBUSY while a COMPLETE waits for the agent to
  * place its files; -EPERM when the caller may not get the job and it is an
- * upload (the agent sends the owner's file wherever the caller says) or has
- * secrets (kbits_job_has_secrets()); -ENOMEM; kbits_copy_args()'s errors and
- * -EFAULT.
+ * upload or has secrets (kbits_job_may_aim()); -ENOMEM; kbits_copy_args()'s
+ * errors and -EFAULT.
  */
 long kbits_job_add_files(struct kbits_job_fd *jf,
 			 struct kbits_add_files __user *uarg)
@@ -307,9 +306,7 @@ long kbits_job_add_files(struct kbits_job_fd *jf,
 		err = -EBADFD;
 	} else if (job->completing) {
 		err = -EBUSY;
-	} else if ((job->type != KBITS_JOB_TYPE_DOWNLOAD ||
-		    kbits_job_has_secrets(job)) && !kbits_may_get(job, true)) {
-		/* an upload sends the owner's file, secrets go with files */
+	} else if (!kbits_job_may_aim(job)) {
 		err = -EPERM;
 	} else if (job->nr_files + args.count > max ||
 		   (job->type != KBITS_JOB_TYPE_DOWNLOAD &&
@@ -523,14 +520,14 @@ long kbits_job_get_reply_file(struct kbits_job_fd *jf,
 	u32 len;
 	int err;
 
-	if (job->type != KBITS_JOB_TYPE_UPLOAD_REPLY)
-		return -EOPNOTSUPP;
 	err = kbits_copy_args(&args, sizeof(args), uarg,
 			      KBITS_JOB_STRING_SIZE_VER0);
 	if (err)
 		return err;
 	if (args.reserved)
 		return -EINVAL;
+	if (job->type != KBITS_JOB_TYPE_UPLOAD_REPLY)
+		return -EOPNOTSUPP;
 
 	mutex_lock(&job->lock);
 	err = kbits_job_fd_check(jf);
@@ -587,14 +584,14 @@ long kbits_job_set_reply_file(struct kbits_job_fd *jf,
 	char *name = NULL;
 	int err;
 
-	if (job->type != KBITS_JOB_TYPE_UPLOAD_REPLY)
-		return -EOPNOTSUPP;
 	err = kbits_copy_args(&args, sizeof(args), uarg,
 			      KBITS_JOB_STRING_SIZE_VER0);
 	if (err)
 		return err;
 	if (args.reserved)
 		return -EINVAL;
+	if (job->type != KBITS_JOB_TYPE_UPLOAD_REPLY)
+		return -EOPNOTSUPP;
 	if (args.len) {
 		name = kbits_copy_string(u64_to_user_ptr(args.buf), args.len,
 					 KBITS_LOCAL_NAME_MAX);
@@ -614,8 +611,8 @@ long kbits_job_set_reply_file(struct kbits_job_fd *jf,
 		err = -EBADFD;
 	} else if (job->completing) {
 		err = -EBUSY;
-	} else if (kbits_job_has_secrets(job) && !kbits_may_get(job, true)) {
-		err = -EPERM;	/* its secrets go where the reply comes from */
+	} else if (!kbits_job_may_aim(job)) {
+		err = -EPERM;
 	} else {
 		/* the umask is the owner's say, as for files */
 		if (!kbits_may_get(job, false))

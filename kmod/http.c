@@ -155,8 +155,8 @@ out:
  * copies from userspace.
  * Return: 0; -EINVAL for a nonzero reserved field, an unknown usage, or lists
  * that do not go with it; kbits_copy_string()'s errors for a list; -EACCES when
- * @jf is revoked; -EBADFD when the job is final; -EPERM when the job has
- * secrets (kbits_job_has_secrets()) and the caller may not get it;
+ * @jf is revoked; -EBADFD when the job is final; -EPERM when the caller may
+ * not get the job and it is an upload or has secrets (kbits_job_may_aim());
  * kbits_copy_args()'s errors.
  */
 long kbits_job_set_proxy(struct kbits_job_fd *jf,
@@ -199,8 +199,8 @@ long kbits_job_set_proxy(struct kbits_job_fd *jf,
 		/* revoked */
 	} else if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
-	} else if (kbits_job_has_secrets(job) && !kbits_may_get(job, true)) {
-		err = -EPERM;	/* its secrets go to its proxy */
+	} else if (!kbits_job_may_aim(job)) {
+		err = -EPERM;
 	} else {
 		job->proxy_usage = args.usage;
 		swap(job->proxy_list, list);

@@ -688,7 +688,11 @@ static long kbits_job_get_string(struct kbits_job_fd *jf, unsigned int cmd,
 
 /*
  * SET_DISPLAY_NAME, SET_DESCRIPTION, SET_HTTP_HEADERS: headers must be
- * "Name: value" lines, and an empty string removes them.
+ * "Name: value" lines, and an empty string removes them.  Headers may hold
+ * tokens: they are freed with kfree_sensitive(), and on an upload or a job
+ * with secrets only a caller who may get the job sets them
+ * (kbits_job_may_aim(): a Host header would send the owner's credentials
+ * elsewhere).
  */
 static long kbits_job_set_string(struct kbits_job_fd *jf, unsigned int cmd,
 				 struct kbits_job_string __user *uarg)
@@ -696,6 +700,7 @@ static long kbits_job_set_string(struct kbits_job_fd *jf, unsigned int cmd,
 	struct kbits_job *job = jf->job;
 	struct kbits_job_string args;
 	char *str, **field;
+	bool headers;
 	u32 max;
 	int err;
 
@@ -709,12 +714,12 @@ static long kbits_job_set_string(struct kbits_job_fd *jf, unsigned int cmd,
 	str = kbits_copy_string(u64_to_user_ptr(args.buf), args.len, max);
 	if (IS_ERR(str))
 		return PTR_ERR(str);
-	if (cmd == KBITS_JOB_IOC_SET_HTTP_HEADERS && args.len &&
-	    !kbits_http_headers_ok(str)) {
-		kfree(str);
+	headers = cmd == KBITS_JOB_IOC_SET_HTTP_HEADERS;
+	if (headers && args.len && !kbits_http_headers_ok(str)) {
+		kfree_sensitive(str);
 		return -EINVAL;
 	}
-	if (cmd == KBITS_JOB_IOC_SET_HTTP_HEADERS && !args.len) {
+	if (headers && !args.len) {
 		kfree(str);
 		str = NULL;
 	}
@@ -725,6 +730,8 @@ static long kbits_job_set_string(struct kbits_job_fd *jf, unsigned int cmd,
 		/* revoked */
 	} else if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
+	} else if (headers && !kbits_job_may_aim(job)) {
+		err = -EPERM;
 	} else {
 		field = kbits_job_string_field(job, cmd, &max);
 		swap(*field, str);
@@ -732,7 +739,7 @@ static long kbits_job_set_string(struct kbits_job_fd *jf, unsigned int cmd,
 		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
 	}
 	mutex_unlock(&job->lock);
-	kfree(str);	/* the old string, or the new one on error */
+	kfree_sensitive(str);	/* the old string, or the new one on error */
 	return err;
 }
 

@@ -371,6 +371,7 @@ int kbits_job_set_cred(struct kbits_job *job, int index, char *user,
 		       char *password);
 void kbits_creds_free(struct kbits_cred *creds);
 bool kbits_job_has_secrets(const struct kbits_job *job);
+bool kbits_job_may_aim(const struct kbits_job *job);
 long kbits_job_set_credentials(struct kbits_job_fd *jf,
 			       struct kbits_job_credentials __user *uarg);
 long kbits_job_get_credentials(struct kbits_job_fd *jf,

@@ -826,6 +826,18 @@ static void kbits_record_secrets_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, memcmp(buf2, buf, len), 0);
 	kvfree(buf2);
 
+	/* made in other namespaces: its secrets are not kept (dead until taken over) */
+	kb_rec_init(&rec);
+	kb_rec_secrets(&rec, creds);
+	rec.h.flags |= KBITS_RECORD_FOREIGN_NS;
+	buf = kb_rec_encode(test, &rec, &len);
+	job = kbits_record_parse(buf, len, &r);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
+	KUNIT_EXPECT_NULL(test, job->creds);
+	KUNIT_EXPECT_NULL(test, job->http_headers);
+	KUNIT_EXPECT_STREQ(test, job->reply_file, "/tmp/reply");
+	kbits_job_put(job);
+
 	KB_ACCEPTS(test, kb_rec_secrets(rec, creds));
 	KB_REJECTS(test, kb_rec_secrets(rec, creds); rec->h.reserved = 1);
 	/* a reply file is an UPLOAD_REPLY job's, absolute, with a file's mode */

@@ -561,7 +561,9 @@ static char *kbits_take_cred_string(struct kbits_reader *rd, u32 len, u32 max)
  *
  * Each is checked as SET_REPLY_FILE and SET_CREDENTIALS check theirs, and
  * joins the job at once, so that on failure the job's release frees it.  Two
- * credentials of one target and scheme are refused.
+ * credentials of one target and scheme are refused.  A record made in other
+ * namespaces (KBITS_RECORD_FOREIGN_NS) keeps neither its credentials nor its
+ * write-only headers: the taking over that job needs removes them anyway.
  *
  * Context: Process context; may sleep (it allocates).
  * Return: 0; -EINVAL for a malformed one, or one past the record; -ENOMEM.
@@ -609,6 +611,18 @@ static int kbits_record_secrets(struct kbits_job *job,
 		err = kbits_job_set_cred(job, index, user, s);
 		if (err)
 			return err;
+	}
+	/*
+	 * A job imported without its namespaces transfers nothing until
+	 * taken over, which removes them: its secrets are not kept.
+	 */
+	if (r->flags & KBITS_RECORD_FOREIGN_NS) {
+		kbits_creds_free(job->creds);
+		job->creds = NULL;
+		if (job->flags & KBITS_JOB_HEADERS_WRITE_ONLY) {
+			kfree_sensitive(job->http_headers);
+			job->http_headers = NULL;
+		}
 	}
 	return 0;
 }

@@ -15,6 +15,20 @@
  *   jobctl set GUID replyfile PATH     an UPLOAD_REPLY job's reply file
  *                                      (the raw SET_REPLY_FILE; "" removes it)
  *   jobctl set GUID post 0|1           KBITS_JOB_UPLOAD_POST
+ *   jobctl set GUID writeonly 1        KBITS_JOB_HEADERS_WRITE_ONLY (0: clear it)
+ *   jobctl cred GUID server|proxy basic|digest|ntlm|negotiate USER
+ *                                      SET_CREDENTIALS, the password read
+ *                                      from stdin (all of it, one trailing
+ *                                      newline dropped): never in argv
+ *   jobctl uncred GUID server|proxy SCHEME
+ *                                      SET_CREDENTIALS with KBITS_CRED_REMOVE
+ *   jobctl creds GUID                  prints GET_CREDENTIALS's "SERVER PROXY"
+ *                                      bitmasks (1 << scheme each)
+ *   jobctl headers GUID                prints the custom headers
+ *   jobctl dump GUID                   every job fd GET this program knows,
+ *                                      its output raw (structs as bytes), for
+ *                                      a test to search for a secret; a GET
+ *                                      that fails prints its errno name
  *   jobctl notifycmd GUID              prints its arguments, one a line
  *                                      (exit 1, ENODATA: none)
  *   jobctl resume|suspend|cancel|take GUID    (take: TAKE_OWNERSHIP)
@@ -62,7 +76,8 @@ static int fail(const char *what, int err)
 static int usage(void)
 {
 	fputs("usage: jobctl create|add|set|resume|suspend|cancel|take|complete|state|owner|"
-	      "error|errflags|files|attrs|notifycmd|wait|poll|session ...\n", stderr);
+	      "error|errflags|files|attrs|notifycmd|cred|uncred|creds|headers|dump|wait|poll|"
+	      "session ...\n", stderr);
 	return 2;
 }
 
@@ -87,6 +102,200 @@ static int set_post(struct kbits_job *j, bool on)
 		return err;
 	return kbits_job_set_flags(j, on ? flags | KBITS_JOB_UPLOAD_POST :
 				   flags & ~KBITS_JOB_UPLOAD_POST);
+}
+
+static int job_ioctl(struct kbits_job *j, unsigned long cmd, void *arg)
+{
+	return ioctl(kbits_job_fd(j), cmd, arg) < 0 ? -errno : 0;
+}
+
+static int parse_target(const char *s)
+{
+	return !strcmp(s, "server") ? KBITS_AUTH_TARGET_SERVER :
+	       !strcmp(s, "proxy") ? KBITS_AUTH_TARGET_PROXY : -1;
+}
+
+static int parse_scheme(const char *s)
+{
+	static const char *const names[] = { "", "basic", "digest", "ntlm", "negotiate" };
+	int i;
+
+	for (i = 1; i < 5; i++) {
+		if (!strcmp(s, names[i]))
+			return i;
+	}
+	return -1;
+}
+
+/* SET_CREDENTIALS itself; @user NULL: KBITS_CRED_REMOVE */
+static int set_cred(struct kbits_job *j, int target, int scheme, const char *user,
+		    const char *password, size_t password_len)
+{
+	struct kbits_job_credentials c;
+
+	memset(&c, 0, sizeof(c));
+	c.size = sizeof(c);
+	c.target = (uint32_t)target;
+	c.scheme = (uint32_t)scheme;
+	if (!user) {
+		c.flags = KBITS_CRED_REMOVE;
+	} else {
+		c.user_len = (uint32_t)strlen(user);
+		c.user = (uintptr_t)user;
+		c.password_len = (uint32_t)password_len;
+		c.password = (uintptr_t)password;
+	}
+	return job_ioctl(j, KBITS_JOB_IOC_SET_CREDENTIALS, &c);
+}
+
+/* The password on stdin: all of it, one trailing newline dropped */
+static int read_password(char *buf, size_t size, size_t *len)
+{
+	size_t n = fread(buf, 1, size, stdin);
+
+	if (ferror(stdin) || n == size)
+		return -EINVAL;
+	if (n && buf[n - 1] == '\n')
+		n--;
+	*len = n;
+	return 0;
+}
+
+static int set_write_only(struct kbits_job *j, bool on)
+{
+	uint32_t flags;
+	int err = kbits_job_get_flags(j, &flags);
+
+	if (err < 0)
+		return err;
+	return kbits_job_set_flags(j, on ? flags | KBITS_JOB_HEADERS_WRITE_ONLY :
+				   flags & ~KBITS_JOB_HEADERS_WRITE_ONLY);
+}
+
+static void dump_errno(const char *what, int err)
+{
+	printf("%s: error %s\n", what, strerrorname_np(-err) ? strerrorname_np(-err) : "?");
+}
+
+static void dump_raw(const char *what, const void *p, size_t len)
+{
+	printf("%s: ", what);
+	fwrite(p, 1, len, stdout);
+	printf("\n");
+}
+
+static void dump_string(const char *what, int err, char *s)
+{
+	if (err < 0)
+		dump_errno(what, err);
+	else
+		dump_raw(what, s, strlen(s));
+	free(s);
+}
+
+/* Every GET of job @j, raw: what a test searches for a secret. */
+static int dump(struct kbits_job *j)
+{
+	struct kbits_job_cred_schemes cs;
+	struct kbits_job_attrs attrs = { .size = sizeof(attrs) };
+	struct kbits_job_times times;
+	struct kbits_job_progress prog;
+	enum kbits_proxy_usage usage;
+	struct kbits_job_string js;
+	struct kbits_error e;
+	struct kbits_file *f;
+	char *s = NULL, *s2 = NULL, **v = NULL;
+	char reply[4096 + 1];
+	uint32_t u32;
+	size_t i, n;
+	int err;
+
+	err = kbits_job_get_display_name(j, &s);
+	dump_string("display_name", err, err ? NULL : s);
+	s = NULL;
+	err = kbits_job_get_description(j, &s);
+	dump_string("description", err, err ? NULL : s);
+	s = NULL;
+	err = kbits_job_get_proxy(j, &usage, &s, &s2);
+	if (err < 0) {
+		dump_errno("proxy", err);
+	} else {
+		printf("proxy: %d %s %s\n", (int)usage, s ? s : "", s2 ? s2 : "");
+		free(s);
+		free(s2);
+	}
+	s = NULL;
+	err = kbits_job_get_http_headers(j, &s);
+	dump_string("headers", err, err ? NULL : s);
+	err = kbits_job_get_notify_cmd(j, &v);
+	if (err < 0)
+		dump_errno("notify_cmd", err);
+	for (i = 0; !err && v[i]; i++)
+		dump_raw("notify_cmd", v[i], strlen(v[i]));
+	if (!err)
+		kbits_strv_free(v);
+	err = kbits_job_get_flags(j, &u32);
+	if (err < 0)
+		dump_errno("flags", err);
+	else
+		printf("flags: %u\n", (unsigned int)u32);
+	err = kbits_job_get_attrs(j, &attrs);
+	if (err < 0)
+		dump_errno("attrs", err);
+	else
+		dump_raw("attrs", &attrs, sizeof(attrs));
+	memset(&times, 0, sizeof(times));
+	err = kbits_job_get_times(j, &times);
+	if (err < 0)
+		dump_errno("times", err);
+	else
+		dump_raw("times", &times, sizeof(times));
+	memset(&prog, 0, sizeof(prog));
+	err = kbits_job_get_progress(j, &prog);
+	if (err < 0)
+		dump_errno("progress", err);
+	else
+		dump_raw("progress", &prog, sizeof(prog));
+	err = kbits_job_get_error(j, &e);
+	if (err < 0) {
+		dump_errno("error", err);
+	} else {
+		printf("error: %d %d %u ", e.context, e.code, (unsigned int)e.flags);
+		dump_raw("text", e.text, strlen(e.text));
+		free(e.text);
+	}
+	err = kbits_job_get_files(j, &f, &n);
+	if (err < 0)
+		dump_errno("files", err);
+	for (i = 0; !err && i < n; i++) {
+		struct kbits_file_attrs fa;
+
+		printf("file %zu: %s %s\n", i, f[i].remote_name, f[i].local_name);
+		memset(&fa, 0, sizeof(fa));
+		fa.size = sizeof(fa);
+		if (kbits_job_get_file_attrs(j, (uint32_t)i, &fa) == 0)
+			dump_raw("file_attrs", &fa, sizeof(fa));
+	}
+	if (!err)
+		kbits_files_free(f, n);
+	memset(&cs, 0, sizeof(cs));
+	cs.size = sizeof(cs);
+	err = job_ioctl(j, KBITS_JOB_IOC_GET_CREDENTIALS, &cs);
+	if (err < 0)
+		dump_errno("credentials", err);
+	else
+		dump_raw("credentials", &cs, sizeof(cs));
+	memset(&js, 0, sizeof(js));
+	memset(reply, 0, sizeof(reply));
+	js.size = sizeof(js);
+	js.len = sizeof(reply) - 1;
+	js.buf = (uintptr_t)reply;
+	err = job_ioctl(j, KBITS_JOB_IOC_GET_REPLY_FILE, &js);
+	if (err < 0)
+		dump_errno("reply_file", err);
+	else
+		dump_raw("reply_file", reply, js.len);
+	return 0;
 }
 
 static int get(struct kbits **m, const char *s, struct kbits_job **j)
@@ -258,6 +467,40 @@ static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
 		err = kbits_job_add_file_sha256(*j, argv[3], argv[4], d);
 	} else if (!strcmp(cmd, "set") && argc >= 5 && !strcmp(argv[3], "notifycmd")) {
 		err = kbits_job_set_notify_cmd(*j, (const char *const *)argv + 4);
+	} else if (!strcmp(cmd, "cred") && argc == 6) {
+		int t = parse_target(argv[3]), sc = parse_scheme(argv[4]);
+		char pw[8192];
+		size_t len;
+
+		if (t < 0 || sc < 0)
+			return usage();
+		if (read_password(pw, sizeof(pw), &len) < 0)
+			return fail("read the password", -EINVAL);
+		err = set_cred(*j, t, sc, argv[5], pw, len);
+		explicit_bzero(pw, sizeof(pw));
+	} else if (!strcmp(cmd, "uncred") && argc == 5) {
+		int t = parse_target(argv[3]), sc = parse_scheme(argv[4]);
+
+		if (t < 0 || sc < 0)
+			return usage();
+		err = set_cred(*j, t, sc, NULL, NULL, 0);
+	} else if (!strcmp(cmd, "creds") && argc == 3) {
+		struct kbits_job_cred_schemes cs;
+
+		memset(&cs, 0, sizeof(cs));
+		cs.size = sizeof(cs);
+		err = job_ioctl(*j, KBITS_JOB_IOC_GET_CREDENTIALS, &cs);
+		if (!err)
+			printf("%u %u\n", (unsigned int)cs.server, (unsigned int)cs.proxy);
+	} else if (!strcmp(cmd, "headers") && argc == 3) {
+		char *h = NULL;
+
+		err = kbits_job_get_http_headers(*j, &h);
+		if (!err)
+			printf("%s\n", h);
+		free(h);
+	} else if (!strcmp(cmd, "dump") && argc == 3) {
+		err = dump(*j);
 	} else if (!strcmp(cmd, "notifycmd") && argc == 3) {
 		char **v = NULL;
 		size_t i;
@@ -277,6 +520,8 @@ static int run(int argc, char **argv, struct kbits **m, struct kbits_job **j)
 			err = set_reply_file(*j, argv[4]);
 		else if (!strcmp(argv[3], "post"))
 			err = set_post(*j, v != 0);
+		else if (!strcmp(argv[3], "writeonly"))
+			err = set_write_only(*j, v != 0);
 		else if (!strcmp(argv[3], "notify"))
 			err = kbits_job_set_notify_flags(*j, (uint32_t)v);
 		else if (!strcmp(argv[3], "priority"))

@@ -12,6 +12,8 @@
 # kbits_fuzz (20 s; 120 s with --failslab), seeded with $KBITS_SEED if set,
 # else with the time; the seed is printed, so a failure can be replayed;
 # then, in the stock lane, the tools' tests: tests/kbitsd/run-tests,
+# tests/kbitsd/run-auth-tests (credentials and write-only headers against
+# nginx, apache2, tinyproxy and an NTLM server),
 # tests/kbitsd/run-upload-tests (uploads to nginx and tests/kbitsd/httpd.py),
 # tests/kbitsd/run-sched-tests (scheduling and bandwidth, over a veth pair
 # to a network namespace shaped to 8 Mbit/s) and tests/kbitsctl/run-tests.
@@ -129,6 +131,7 @@ fi
 # drives the agent's paths on the debug kernel).
 if [ -z "$failslab" ]; then
 	"$here/../kbitsd/run-tests" "$ko" "$build" || rc=1
+	"$here/../kbitsd/run-auth-tests" "$ko" "$build" || rc=1
 	"$here/../kbitsd/run-upload-tests" "$ko" "$build" || rc=1
 	"$here/../kbitsd/run-sched-tests" "$ko" "$build" || rc=1
 	"$here/../kbitsctl/run-tests" "$ko" "$build" || rc=1

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -166,14 +167,18 @@ int afd_export(int fd, const struct kbits_guid *id, void **buf, size_t *len)
 }
 
 /*
- * Version-2 record @rec (@len bytes) as version 1, malloc'd into *@out
+ * Version-2 or -3 record @rec (@len bytes) as version 1, malloc'd into *@out
  * (*@out_len bytes): the header's first KBITS_JOB_RECORD_SIZE_VER2 bytes,
  * the strings as they are but the notify command, each file's first
  * KBITS_RECORD_FILE_SIZE_VER0 bytes (without KBITS_FILE_SHA256) and its
  * names.  The job loses its notify command, and its files their mode (a
  * module that takes only version 1 places them 0600, as it always did) and
- * their expected SHA-256: such a module has none of them.  0; -EINVAL when
- * @rec is not a version-2 record whose lengths add up; -ENOMEM.
+ * their expected SHA-256: such a module has none of them.  Of a version-3
+ * record it also loses its reply file's name, its credentials, the POST
+ * flag and its write-only custom headers (headers and flag: a module
+ * without the flag would let any fd holder read them).  What went is logged,
+ * never a secret.  0; -EINVAL when @rec is not such a record whose lengths
+ * add up; -ENOMEM.
  */
 static int record_v1(const void *rec, size_t len, void **out, size_t *out_len)
 {
@@ -181,27 +186,58 @@ static int record_v1(const void *rec, size_t len, void **out, size_t *out_len)
 	const char *p = rec, *end = p + len;
 	struct kbits_job_record h;
 	struct kbits_record_file f;
-	uint64_t strings, total;
-	size_t hsize, fsize;
+	uint64_t strings, kept, total, skipped;
+	uint32_t server = 0, proxy = 0, headers_len;
+	size_t hsize, fsize, min;
+	bool wo;
 	char *o, *q;
 	uint32_t i;
 
 	if (len < KBITS_JOB_RECORD_SIZE_VER3)
 		return -EINVAL;
-	memcpy(&h, p, sizeof(h));	/* SQLite's blob: maybe not aligned */
-	if (h.magic != KBITS_RECORD_MAGIC || h.version != 2 || h.length != len ||
-	    h.header_size < KBITS_JOB_RECORD_SIZE_VER3 || h.header_size > len ||
+	memset(&h, 0, sizeof(h));
+	memcpy(&h, p, len < sizeof(h) ? len : sizeof(h));	/* SQLite's blob: maybe not aligned */
+	min = h.version == 3 ? KBITS_JOB_RECORD_SIZE_VER4 : KBITS_JOB_RECORD_SIZE_VER3;
+	if (h.magic != KBITS_RECORD_MAGIC || (h.version != 2 && h.version != 3) ||
+	    h.length != len || h.header_size < min || h.header_size > len ||
 	    h.file_size < KBITS_RECORD_FILE_SIZE_VER0)
 		return -EINVAL;
+	if (h.version == 2) {	/* no such fields: its header may hold anything past VER3 */
+		h.reply_file_len = 0;
+		h.nr_creds = 0;
+	}
+	wo = h.version == 3 && (h.flags & KBITS_RECORD_HEADERS_WRITE_ONLY);
 	strings = (uint64_t)h.display_name_len + h.description_len + h.error_text_len +
 		  h.proxy_list_len + h.proxy_bypass_len + h.http_headers_len;
-	if (strings + h.notify_cmd_len > len - h.header_size)
+	skipped = (uint64_t)h.notify_cmd_len + h.reply_file_len;
+	if (strings + skipped > len - h.header_size)
 		return -EINVAL;
 	hsize = h.header_size;
 	fsize = h.file_size;
-	/* the new length: the notify command goes, the files' entries shrink */
-	total = KBITS_JOB_RECORD_SIZE_VER2 + strings;
-	p += hsize + strings + h.notify_cmd_len;
+	headers_len = h.http_headers_len;
+	/* write-only headers go: the last string */
+	kept = wo ? strings - headers_len : strings;
+	p += hsize + strings + skipped;
+	for (i = 0; i < h.nr_creds; i++) {
+		struct kbits_record_cred c;
+
+		if ((size_t)(end - p) < sizeof(c))
+			return -EINVAL;
+		memcpy(&c, p, sizeof(c));
+		p += sizeof(c);
+		if ((uint64_t)c.user_len + c.password_len > (uint64_t)(end - p) ||
+		    c.scheme < KBITS_AUTH_SCHEME_BASIC || c.scheme > KBITS_AUTH_SCHEME_NEGOTIATE)
+			return -EINVAL;
+		if (c.target == KBITS_AUTH_TARGET_SERVER)
+			server |= 1U << c.scheme;
+		else if (c.target == KBITS_AUTH_TARGET_PROXY)
+			proxy |= 1U << c.scheme;
+		else
+			return -EINVAL;
+		p += c.user_len + c.password_len;
+	}
+	/* the new length: what goes goes, the files' entries shrink */
+	total = KBITS_JOB_RECORD_SIZE_VER2 + kept;
 	for (i = 0; i < h.nr_files; i++) {
 		if ((size_t)(end - p) < fsize)
 			return -EINVAL;
@@ -217,15 +253,42 @@ static int record_v1(const void *rec, size_t len, void **out, size_t *out_len)
 	o = malloc(total);
 	if (!o)
 		return -ENOMEM;
+	if (h.version == 3) {
+		struct kbits_guid id;
+		char sn[64], pn[64];
+
+		memcpy(id.bytes, h.id, sizeof(id.bytes));
+		if (!auth_scheme_names(server, sn, sizeof(sn)))
+			snprintf(sn, sizeof(sn), "none");
+		if (!auth_scheme_names(proxy, pn, sizeof(pn)))
+			snprintf(pn, sizeof(pn), "none");
+		if (h.nr_creds || h.reply_file_len || wo || (h.flags & KBITS_RECORD_UPLOAD_POST))
+			log_job(LOG_WARNING, &id, "for an older kbits module: dropped %s%s%s%s"
+				"credentials (server: %s; proxy: %s)",
+				h.reply_file_len ? "its reply file, " : "",
+				wo ? "its write-only custom headers, " : "",
+				(h.flags & KBITS_RECORD_UPLOAD_POST) ? "its POST flag (PUT now), " : "",
+				h.nr_creds ? "its " : "no ", sn, pn);
+		h.flags &= ~(KBITS_RECORD_HEADERS_WRITE_ONLY | KBITS_RECORD_UPLOAD_POST);
+		if (wo)
+			h.http_headers_len = 0;
+	}
 	h.version = 1;
 	h.header_size = KBITS_JOB_RECORD_SIZE_VER2;
 	h.length = (uint32_t)total;
 	memcpy(o, &h, KBITS_JOB_RECORD_SIZE_VER2);
 	q = o + KBITS_JOB_RECORD_SIZE_VER2;
 	p = (const char *)rec + hsize;
-	memcpy(q, p, (size_t)strings);
-	p += strings + h.notify_cmd_len;
-	q += strings;
+	memcpy(q, p, (size_t)kept);
+	p += strings + skipped;
+	q += kept;
+	/* past the credentials, walked above */
+	for (i = 0; i < h.nr_creds; i++) {
+		struct kbits_record_cred c;
+
+		memcpy(&c, p, sizeof(c));
+		p += sizeof(c) + c.user_len + c.password_len;
+	}
 	for (i = 0; i < h.nr_files; i++) {
 		memcpy(&f, p, fsize0);
 		p += fsize;
@@ -262,7 +325,7 @@ int afd_import(int fd, const void *rec, size_t len, bool *older)
 	       sizeof(version));
 	memcpy(&flags, (const char *)rec + offsetof(struct kbits_job_record, flags),
 	       sizeof(flags));
-	if (version == 2) {
+	if (version == 2 || version == 3) {
 		/*
 		 * A module older than file modes and SHA-256 (still loaded after
 		 * a package upgrade, or loaded after a downgrade) takes only
@@ -299,6 +362,8 @@ int afd_import(int fd, const void *rec, size_t len, bool *older)
 		if (!err)
 			*older = true;
 	}
+	if (copy)	/* it may hold the job's secrets */
+		explicit_bzero(copy, copy_len);
 	free(copy);
 	return err;
 }

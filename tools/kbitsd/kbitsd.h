@@ -386,6 +386,18 @@ enum xfer_result xfer_fail(struct xfer_error *err, bool transient,
 			   enum kbits_error_context ctx, int code, uint32_t index,
 			   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/*
+ * One target's credentials, as libcurl takes them (auth.c): one user name
+ * and password, for the schemes in @offered (1U << enum kbits_auth_scheme
+ * each); @set is every scheme the job has for the target.
+ */
+struct net_auth {
+	uint32_t set;
+	uint32_t offered;	/* 0: no credentials for this target */
+	char *user;		/* malloc'd; zeroed when released */
+	char *password;
+};
+
 /* How the job reaches HTTP servers. */
 struct net_settings {
 	enum kbits_proxy_usage proxy_usage;
@@ -393,6 +405,8 @@ struct net_settings {
 	char *proxy_bypass;
 	char *http_headers;	/* CR LF separated "Name: value" lines, or NULL */
 	bool dynamic;		/* KBITS_JOB_DYNAMIC_CONTENT */
+	bool headers_write_only;	/* @http_headers came from the record */
+	struct net_auth server, proxy;	/* from the record, never a job fd */
 };
 
 /*
@@ -403,9 +417,34 @@ struct net_settings {
 int transfer_global_init(void);
 void transfer_global_cleanup(void);
 
-/* In the daemon: a job's proxy settings and HTTP headers; 0 or a negative errno. */
-int net_settings_read(struct kbits_job *j, struct net_settings *ns);
+/*
+ * In the daemon: job @id's (@j's) proxy settings, HTTP headers and
+ * credentials, the secrets from its EXPORT record through agent fd @afd
+ * (net_secrets_read()); 0 or a negative errno.  Release zeroes the secrets.
+ */
+int net_settings_read(int afd, const struct kbits_guid *id, struct kbits_job *j,
+		      struct net_settings *ns);
 void net_settings_release(struct net_settings *ns);
+
+/* ----------------------------------------------------------------- auth.c */
+
+/*
+ * In the daemon: job @id's secrets into @ns from its EXPORT record (agent fd
+ * @afd): the credentials (ns->server, ns->proxy) and, when the job has
+ * KBITS_JOB_HEADERS_WRITE_ONLY, its custom headers (replacing
+ * ns->http_headers).  Logs which schemes the job has, never a secret.  0
+ * (an older module's record: none), -EINVAL (a record that does not add
+ * up), -ENOMEM or EXPORT's errno.
+ */
+int net_secrets_read(int afd, const struct kbits_guid *id, struct net_settings *ns);
+/*
+ * The same from record @rec (@len bytes), without logging: checks the
+ * whole record's lengths.  0, -EINVAL or -ENOMEM.
+ */
+int record_secrets(const void *rec, size_t len, struct net_settings *ns);
+void net_auth_release(struct net_auth *a);
+/* "negotiate, ntlm, digest, basic" for the bits of @set into @buf; its length */
+size_t auth_scheme_names(uint32_t set, char *buf, size_t size);
 
 /*
  * What every request of a job carries, in transfer.c so that downloads and

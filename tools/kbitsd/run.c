@@ -317,7 +317,7 @@ bool slot_start(struct agent *a, const struct pending *p)
 	if (!err)
 		err = job_file_attrs(s->j, s->nfiles, &s->attrs);
 	if (!err)
-		err = net_settings_read(s->j, &s->ns);
+		err = net_settings_read(a->fd, &p->id, s->j, &s->ns);
 	if (!err)
 		err = owner_lookup(uid, &s->o);
 	if (err == -ENOENT)

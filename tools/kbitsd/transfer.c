@@ -84,7 +84,8 @@ void transfer_global_cleanup(void)
 	curl_global_cleanup();
 }
 
-int net_settings_read(struct kbits_job *j, struct net_settings *ns)
+int net_settings_read(int afd, const struct kbits_guid *id, struct kbits_job *j,
+		      struct net_settings *ns)
 {
 	int err;
 
@@ -95,13 +96,19 @@ int net_settings_read(struct kbits_job *j, struct net_settings *ns)
 	} else if (err < 0) {
 		return err;
 	}
+	/* -EPERM: write-only headers, which the record below carries */
 	err = kbits_job_get_http_headers(j, &ns->http_headers);
-	if (err < 0 && err != -ENODATA && err != -ENOTTY) {
+	if (err < 0 && err != -ENODATA && err != -ENOTTY && err != -EPERM) {
 		net_settings_release(ns);
 		return err;
 	}
 	err = kbits_job_get_dynamic_content(j, &ns->dynamic);
 	if (err < 0 && err != -EINVAL && err != -ENOTTY) {	/* -EINVAL: a module without flags */
+		net_settings_release(ns);
+		return err;
+	}
+	err = net_secrets_read(afd, id, ns);
+	if (err < 0) {
 		net_settings_release(ns);
 		return err;
 	}
@@ -112,7 +119,12 @@ void net_settings_release(struct net_settings *ns)
 {
 	free(ns->proxy_list);
 	free(ns->proxy_bypass);
-	free(ns->http_headers);
+	if (ns->http_headers) {	/* maybe write-only: a token */
+		explicit_bzero(ns->http_headers, strlen(ns->http_headers));
+		free(ns->http_headers);
+	}
+	net_auth_release(&ns->server);
+	net_auth_release(&ns->proxy);
 	memset(ns, 0, sizeof(*ns));
 }
 
@@ -599,15 +611,57 @@ static int if_range(const struct file_validator *o, struct curl_slist **headers)
 	return 0;
 }
 
+/* CURLAUTH_* for the schemes (1U << enum kbits_auth_scheme) in @offered */
+static unsigned long curl_auth(uint32_t offered)
+{
+	unsigned long m = 0;
+
+	if (offered & (1U << KBITS_AUTH_SCHEME_BASIC))
+		m |= CURLAUTH_BASIC;
+	if (offered & (1U << KBITS_AUTH_SCHEME_DIGEST))
+		m |= CURLAUTH_DIGEST;
+	if (offered & (1U << KBITS_AUTH_SCHEME_NTLM))
+		m |= CURLAUTH_NTLM;
+	if (offered & (1U << KBITS_AUTH_SCHEME_NEGOTIATE))
+		m |= CURLAUTH_NEGOTIATE;
+	return m;
+}
+
+/*
+ * The job's credentials (auth.c chose one pair per target).  Credentials
+ * never go to another host after a redirect: CURLOPT_UNRESTRICTED_AUTH
+ * stays libcurl's 0 (set here so that no default can change it), and no
+ * https request is redirected to plain http (net_curl_setup()), so Basic
+ * never goes in clear text after https.  Negotiate uses GSS-API with the
+ * default credential cache of the worker, which runs as the job's owner;
+ * the empty user name curl then gets only switches its authentication on.
+ */
+static int auth_setup(CURL *c, const struct net_settings *ns)
+{
+	SETOPT(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
+	if (ns->server.offered) {
+		SETOPT(c, CURLOPT_HTTPAUTH, curl_auth(ns->server.offered));
+		SETOPT(c, CURLOPT_USERNAME, ns->server.user);
+		SETOPT(c, CURLOPT_PASSWORD, ns->server.password);
+	}
+	if (ns->proxy.offered) {
+		SETOPT(c, CURLOPT_PROXYAUTH, curl_auth(ns->proxy.offered));
+		SETOPT(c, CURLOPT_PROXYUSERNAME, ns->proxy.user);
+		SETOPT(c, CURLOPT_PROXYPASSWORD, ns->proxy.password);
+	}
+	return 0;
+}
+
 /*
  * What every request of a job has, a download's or an upload's (see
- * kbitsd.h): the job's proxy, its custom headers, the limits on redirects
- * and the socket callback.
+ * kbitsd.h): the job's proxy, its credentials, its custom headers, the
+ * limits on redirects and the socket callback.
  */
 int net_curl_setup(CURL *c, const char *url, const struct net_settings *ns,
 		   struct curl_slist **headers, char **proxy)
 {
 	bool https = !strncasecmp(url, "https://", 8);
+	int err;
 
 	SETOPT(c, CURLOPT_URL, url);
 	SETOPT(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -639,6 +693,9 @@ int net_curl_setup(CURL *c, const char *url, const struct net_settings *ns,
 		SETOPT(c, CURLOPT_NOPROXY, ns->proxy_bypass ? ns->proxy_bypass : "");
 		break;
 	}
+	err = auth_setup(c, ns);
+	if (err)
+		return err;
 	return add_headers(ns->http_headers, headers);
 }
 

@@ -231,8 +231,9 @@ struct kbits_job_attr {
  * MakeCustomHeadersWriteOnly), for tokens: GET_HTTP_HEADERS fails with
  * -EPERM, and only the agent's EXPORT_JOB carries them.  SET_ATTR may set
  * it, never clear it (-EPERM); SET_HTTP_HEADERS may still replace or remove
- * the headers, which stay write-only.  TAKE_OWNERSHIP removes the headers
- * and the flag.
+ * the headers, which stay write-only.  Set it before the headers: a reader
+ * woken by SET_HTTP_HEADERS's event could read them in between.
+ * TAKE_OWNERSHIP removes the headers and the flag.
  */
 #define KBITS_JOB_HEADERS_WRITE_ONLY	(1U << 1)
 /*
@@ -419,14 +420,15 @@ enum kbits_auth_scheme {
  * be empty (Negotiate with the owner's Kerberos tickets).  With
  * KBITS_CRED_REMOVE both lengths must be 0; removing credentials the job
  * does not have succeeds.  The secrets are write-only: no job fd ioctl
- * returns them, only the agent's EXPORT_JOB.  Any holder of the job fd may
- * set them; TAKE_OWNERSHIP removes them all.  A job with secrets (these, or
- * write-only headers) sends them where its files and proxy say: ADD_FILES,
- * SET_PROXY and SET_REPLY_FILE on such a job need a caller who may get the
- * job now (GET_JOB's rule), else -EPERM, so that a holder of an fd the
- * owner gave away cannot point them at a server of its own.  ADD_FILES on an
- * upload job (UPLOAD, UPLOAD_REPLY) always needs such a caller: the agent
- * reads the owner's file and sends it where the caller says.
+ * returns them, only the agent's EXPORT_JOB.  Setting them needs a caller
+ * who may get the job now (GET_JOB's rule), else -EPERM; any holder of the
+ * job fd may remove them; TAKE_OWNERSHIP removes them all.  A job with
+ * secrets (these, or write-only headers) sends them where its files, proxy
+ * and headers say, and an upload sends the owner's file: on such jobs
+ * ADD_FILES, SET_PROXY, SET_HTTP_HEADERS and SET_REPLY_FILE need such a
+ * caller too (else -EPERM), so that a holder of an fd the owner gave away
+ * cannot point them at a server of its own.  Set secrets before handing out
+ * an fd, and the write-only flag before the headers.
  */
 struct kbits_job_credentials {
 	__u32 size;		/* in: sizeof(struct kbits_job_credentials) */
