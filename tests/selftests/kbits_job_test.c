@@ -4727,9 +4727,9 @@ static uint32_t reply_mode_of(int agent, const uint8_t *id)
 }
 
 /*
- * The reply file's mode is 0666 & ~ the setter's umask, at most 0600 for a
- * setter who may not get the job (it is written as the owner); a takeover
- * caps it at 0600.  Only a record shows it.
+ * The reply file's mode is 0666 & ~ the setter's umask (a setter who may
+ * not get the job is refused: it is an upload's); a takeover caps it at
+ * 0600.  Only a record shows it.
  */
 TEST(reply_file_mode)
 {
@@ -4781,25 +4781,21 @@ TEST(reply_file_mode)
 	ASSERT_CHILD_OK(pid);
 	EXPECT_EQ(0600, reply_mode_of(agent, uid_job));
 
-	/* another user holding the owner's fd: 0600 at most */
+	/*
+	 * another user holding the owner's fd may not set it (an upload's:
+	 * secrets_need_may_get), nor remove it: the mode stays
+	 */
 	pid = th_fork();
 	if (pid == 0) {
 		become(2212);
 		umask(0);
-		ASSERT_SYSOK(set_reply(ufd, "/tmp/jt/r3", 10));
+		EXPECT_ERRNO(EPERM, set_reply(ufd, "/tmp/jt/r3", 10));
+		EXPECT_ERRNO(EPERM, set_reply(ufd, NULL, 0));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
 	EXPECT_EQ(0600, reply_mode_of(agent, uid_job));
-	pid = th_fork();
-	if (pid == 0) {
-		become(2212);
-		umask(027);
-		ASSERT_SYSOK(set_reply(ufd, "/tmp/jt/r4", 10));
-		_exit(0);
-	}
-	ASSERT_CHILD_OK(pid);
-	EXPECT_EQ(0600 & ~027, reply_mode_of(agent, uid_job));
+	EXPECT_REPLY(ufd, "/tmp/jt/r2");
 
 	/* root, an administrator over it, keeps its own umask */
 	old = umask(002);
@@ -4830,16 +4826,20 @@ TEST(reply_file_mode)
 /* --------------------------------------------------------- the secrets */
 
 /*
- * A job with secrets (credentials, or write-only headers) takes ADD_FILES,
- * SET_PROXY and SET_REPLY_FILE only from a caller who may get it: a user
- * the owner handed its fd to gets EPERM (it could point the secrets at its
- * own server), on a job without them it may (today's rule); the owner and
- * root may.  kbits_perm_test checks the other callers.
+ * Who may aim a job.  Setting credentials needs a caller who may get the
+ * job (removing them does not); on an upload job (whose file is the
+ * owner's) or a job with secrets (credentials, write-only headers),
+ * ADD_FILES, SET_PROXY, SET_HTTP_HEADERS and SET_REPLY_FILE need one too: a
+ * user the owner handed its fd to gets EPERM (it could point the owner's
+ * secrets or file at its own server); on a download without secrets it may
+ * (today's rule).  The owner and root may.  Jobs 0-2 are downloads, 3
+ * an UPLOAD_REPLY job; 1 has credentials, 2 write-only headers.
+ * kbits_perm_test checks the other callers.
  */
 TEST(secrets_need_may_get)
 {
-	uint8_t *ids = shared_alloc(3 * KBITS_GUID_SIZE);
-	int sv[2], dev = dev_open(), fds[3], k;
+	uint8_t *ids = shared_alloc(4 * KBITS_GUID_SIZE);
+	int sv[2], dev = dev_open(), fds[4], k;
 	pid_t pid;
 
 	ASSERT_SYSOK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
@@ -4850,8 +4850,9 @@ TEST(secrets_need_may_get)
 		close(sv[0]);
 		become(2213);
 		udev = dev_open();
-		for (k = 0; k < 3; k++) {
-			fd = make_job(udev, "jt: 2213's", UR, ids + k * KBITS_GUID_SIZE);
+		for (k = 0; k < 4; k++) {
+			fd = make_job(udev, "jt: 2213's", k < 3 ? DL : UR,
+				      ids + k * KBITS_GUID_SIZE);
 			if (k == 1)
 				ASSERT_SYSOK(set_cred(fd, T_PROXY, DIGEST, "u", "p"));
 			if (k == 2)
@@ -4861,7 +4862,7 @@ TEST(secrets_need_may_get)
 		_exit(0);
 	}
 	close(sv[1]);
-	for (k = 0; k < 3; k++) {
+	for (k = 0; k < 4; k++) {
 		fds[k] = recv_fd(sv[0]);
 		ASSERT_SYSOK(fds[k]);
 	}
@@ -4872,54 +4873,70 @@ TEST(secrets_need_may_get)
 	pid = th_fork();
 	if (pid == 0) {
 		become(2214);
-		/* no secrets: today's rule */
+		/* a download without secrets: today's rule */
 		EXPECT_SYSOK(add_file(fds[0], "https://evil.test/x", "/tmp/jt/x"));
 		EXPECT_SYSOK(raw_set_proxy(fds[0], KBITS_PROXY_NONE, NULL, NULL));
-		EXPECT_SYSOK(set_reply(fds[0], "/tmp/jt/rr", 10));
-		for (k = 1; k < 3; k++) {
-			EXPECT_ERRNO(EPERM, add_file(fds[k], "https://evil.test/x",
-						     "/tmp/jt/x"));
+		EXPECT_SYSOK(set_headers(fds[0], "X-A: b"));
+		/* setting credentials: no; removing them (absent or not): yes */
+		for (k = 0; k < 4; k++) {
+			EXPECT_ERRNO(EPERM, set_cred(fds[k], T_SERVER, NTLM, "x", "y"));
+			EXPECT_ERRNO(EPERM, set_cred(fds[k], T_SERVER, NEGOTIATE, "", ""));
+			EXPECT_SYSOK(remove_cred(fds[k], T_SERVER, BASIC));
+		}
+		/* with secrets, or an upload: EPERM, and nothing changed */
+		for (k = 1; k < 4; k++) {
 			EXPECT_ERRNO(EPERM, raw_set_proxy(fds[k], KBITS_PROXY_OVERRIDE,
 							  "http://evil.test:1", NULL));
 			EXPECT_ERRNO(EPERM, raw_set_proxy(fds[k], KBITS_PROXY_NONE,
 							  NULL, NULL));
-			EXPECT_ERRNO(EPERM, set_reply(fds[k], "/tmp/jt/rr", 10));
-			EXPECT_ERRNO(EPERM, set_reply(fds[k], NULL, 0));
+			EXPECT_ERRNO(EPERM, set_headers(fds[k], "Host: evil.test"));
+			EXPECT_ERRNO(EPERM, set_headers(fds[k], ""));
+			EXPECT_ERRNO(EPERM, add_file(fds[k], "https://evil.test/x",
+						     "/tmp/jt/x"));
 			EXPECT_EQ(0, files_total(fds[k]));
-			/* it may still set other things, credentials included */
+			/* it may still set other things */
 			EXPECT_SYSOK(set_string(fds[k], KBITS_JOB_IOC_SET_DESCRIPTION,
 						"d", 1));
-			EXPECT_SYSOK(set_cred(fds[k], T_SERVER, NTLM, "x", "y"));
 		}
-		/* it gave the first job a credential: now that one is closed to it */
-		EXPECT_SYSOK(set_cred(fds[0], T_SERVER, BASIC, "x", "y"));
-		EXPECT_ERRNO(EPERM, raw_set_proxy(fds[0], KBITS_PROXY_NONE, NULL, NULL));
-		/* and removing it opens it again */
-		EXPECT_SYSOK(remove_cred(fds[0], T_SERVER, BASIC));
-		EXPECT_SYSOK(raw_set_proxy(fds[0], KBITS_PROXY_NONE, NULL, NULL));
+		EXPECT_ERRNO(EPERM, set_reply(fds[3], "/tmp/jt/rr", 10));
+		EXPECT_ERRNO(EPERM, set_reply(fds[3], NULL, 0));
+		EXPECT_CREDS(fds[1], 0, B(DIGEST));
+		/* it may remove the credentials: then the job is open to it again */
+		EXPECT_SYSOK(remove_cred(fds[1], T_PROXY, DIGEST));
+		EXPECT_CREDS(fds[1], 0, 0);
+		EXPECT_SYSOK(raw_set_proxy(fds[1], KBITS_PROXY_NONE, NULL, NULL));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
 
-	/* the owner may */
+	/* the owner may: the credentials back, and the rest */
 	pid = th_fork();
 	if (pid == 0) {
 		become(2213);
-		for (k = 1; k < 3; k++) {
-			EXPECT_SYSOK(add_file(fds[k], "https://ok.test/x", "/tmp/jt/x"));
+		EXPECT_SYSOK(set_cred(fds[1], T_PROXY, DIGEST, "u", "p"));
+		for (k = 1; k < 4; k++) {
+			if (k < 3)
+				EXPECT_SYSOK(add_file(fds[k], "https://ok.test/x",
+						      "/tmp/jt/x"));
 			EXPECT_SYSOK(raw_set_proxy(fds[k], KBITS_PROXY_NONE, NULL, NULL));
-			EXPECT_SYSOK(set_reply(fds[k], "/tmp/jt/rr", 10));
+			EXPECT_SYSOK(set_headers(fds[k], "X-Owner: 1"));
 		}
+		EXPECT_SYSOK(add_file(fds[3], "https://ok.test/up", "/tmp/jt/up"));
+		EXPECT_SYSOK(set_reply(fds[3], "/tmp/jt/rr", 10));
+		EXPECT_SYSOK(set_cred(fds[3], T_SERVER, BASIC, "u", "p"));
 		_exit(0);
 	}
 	ASSERT_CHILD_OK(pid);
 	/* root (an administrator over them) may */
-	for (k = 1; k < 3; k++) {
-		EXPECT_SYSOK(raw_set_proxy(fds[k], KBITS_PROXY_SYSTEM, NULL, NULL));
-		EXPECT_SYSOK(set_reply(fds[k], "/tmp/jt/root", 12));
+	for (k = 1; k < 4; k++) {
 		EXPECT_EQ(1, files_total(fds[k]));
+		EXPECT_SYSOK(raw_set_proxy(fds[k], KBITS_PROXY_SYSTEM, NULL, NULL));
+		EXPECT_SYSOK(set_headers(fds[k], "X-Root: 1"));
+		EXPECT_SYSOK(set_cred(fds[k], T_SERVER, DIGEST, "r", "p"));
 	}
-	for (k = 0; k < 3; k++) {
+	EXPECT_SYSOK(add_file(fds[1], "https://ok.test/r", "/tmp/jt/r"));
+	EXPECT_SYSOK(set_reply(fds[3], "/tmp/jt/root", 12));
+	for (k = 0; k < 4; k++) {
 		job_cancel(fds[k]);
 		close(fds[k]);
 	}

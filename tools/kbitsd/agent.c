@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,10 +178,54 @@ static void forget_job(struct agent *a, const struct kbits_guid *id)
 
 /* ------------------------------------------------- cancelling, completing */
 
+/*
+ * An upload job's stored file is the user's own, never placed nor removed:
+ * *@sf becomes an UPLOAD_REPLY job's reply (its name and mode from the
+ * stored record), or nothing.  *@reply_mode: the mode to place it with.
+ */
+static int stored_upload_reply(struct agent *a, const struct kbits_guid *id,
+			       struct store_file **sf, size_t *n, uint32_t *reply_mode)
+{
+	const size_t type_end = offsetof(struct kbits_job_record, type) + sizeof(uint32_t);
+	char *reply = NULL;
+	uint32_t type;
+	void *rec;
+	size_t len;
+	int err = store_get_record(a->store, id, &rec, &len);
+
+	if (err < 0 || len < type_end) {
+		free(rec);
+		return err < 0 ? err : -EINVAL;
+	}
+	memcpy(&type, (const char *)rec + offsetof(struct kbits_job_record, type), sizeof(type));
+	if (type != KBITS_JOB_TYPE_DOWNLOAD && type != KBITS_JOB_TYPE_UPLOAD_REPLY)
+		type = KBITS_JOB_TYPE_UPLOAD;
+	err = type == KBITS_JOB_TYPE_UPLOAD_REPLY ? record_reply(rec, len, &reply, reply_mode) : 0;
+	free(rec);
+	if (type == KBITS_JOB_TYPE_DOWNLOAD || (err < 0 && err != -ENODATA))
+		return err;
+	store_files_free(*sf, *n);
+	*sf = NULL;
+	*n = 0;
+	if (!reply)
+		return 0;
+	*sf = calloc(1, sizeof(**sf));
+	if (!*sf) {
+		free(reply);
+		return -ENOMEM;
+	}
+	(*sf)[0].local = reply;
+	(*sf)[0].completed = true;
+	*n = 1;
+	return 1;
+}
+
 static int stored_place_files(struct agent *a, const struct kbits_guid *id,
 			      struct owner *o, struct place_file **pf, size_t *n,
 			      struct store_file **sf)
 {
+	uint32_t reply_mode = 0;
+	int reply = 0;
 	uid_t uid = 0;
 	size_t i;
 	int err;
@@ -189,6 +234,9 @@ static int stored_place_files(struct agent *a, const struct kbits_guid *id,
 	err = store_get_files(a->store, id, &uid, sf, n);
 	if (err < 0)
 		return err;
+	reply = stored_upload_reply(a, id, sf, n, &reply_mode);
+	if (reply < 0 && reply != -ENOENT)
+		log_job(LOG_WARNING, id, "cannot read its stored record: %s", strerror(-reply));
 	err = owner_lookup(uid, o);
 	if (!err && *n) {
 		*pf = calloc(*n, sizeof(**pf));
@@ -208,6 +256,10 @@ static int stored_place_files(struct agent *a, const struct kbits_guid *id,
 	for (i = 0; i < *n; i++) {
 		(*pf)[i].local = (*sf)[i].local;
 		(*pf)[i].completed = (*sf)[i].completed;
+	}
+	if (reply > 0) {
+		(*pf)[0].reply = true;
+		(*pf)[0].mode = reply_mode;
 	}
 	return 0;
 }

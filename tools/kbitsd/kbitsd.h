@@ -346,6 +346,8 @@ int store_for_each_record(struct store *s,
 int store_get_files(struct store *s, const struct kbits_guid *id, uid_t *owner,
 		    struct store_file **files, size_t *n);
 void store_files_free(struct store_file *files, size_t n);
+/* The stored record of job @id, malloc'd into *@rec: -ENOENT when not stored. */
+int store_get_record(struct store *s, const struct kbits_guid *id, void **rec, size_t *len);
 /* When job @id last made progress, as stored: -ENOENT when not known. */
 int store_get_progress(struct store *s, const struct kbits_guid *id, time_t *when);
 /*

@@ -524,6 +524,37 @@ int store_get_progress(struct store *s, const struct kbits_guid *id, time_t *whe
 	return err;
 }
 
+int store_get_record(struct store *s, const struct kbits_guid *id, void **rec, size_t *len)
+{
+	char guid[KBITS_GUID_STRING_LEN];
+	sqlite3_stmt *st;
+	int rc, err;
+
+	*rec = NULL;
+	*len = 0;
+	err = prepare(s, "SELECT record FROM jobs WHERE guid = ?1", &st);
+	if (err)
+		return err;
+	kbits_guid_format(id, guid);
+	sqlite3_bind_text(st, 1, guid, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	err = -ENOENT;
+	if (rc == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		const void *b = sqlite3_column_blob(st, 0);
+
+		*rec = malloc(n ? n : 1);
+		err = *rec ? 0 : -ENOMEM;
+		if (*rec && n && b)
+			memcpy(*rec, b, n);
+		*len = *rec && b ? n : 0;
+	} else if (rc != SQLITE_DONE) {
+		err = db_error(s, "read job");
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
 int store_put_validator(struct store *s, const struct kbits_guid *id, uint32_t index,
 			const char *remote, const struct file_validator *v)
 {
