@@ -35,11 +35,13 @@
  *
  * The columns of credentials, the reply file and the secrets rule take
  * subjects of their own (subject_of()): the same job with two credentials,
- * an UPLOAD_REPLY job with a reply file, or with write-only headers.  A
- * job with secrets (credentials, write-only headers) takes ADD_FILES,
- * SET_PROXY and SET_REPLY_FILE only from a caller who may get it now: a
- * holder of the owner's fd who is not gets EPERM there, though it may still
- * do them on a job without secrets.
+ * an UPLOAD_REPLY job with a reply file, or with write-only headers.
+ * Setting credentials needs a caller who may get the job now (removing
+ * them does not); an upload job, or a job with secrets (credentials,
+ * write-only headers), takes ADD_FILES, SET_PROXY, SET_HTTP_HEADERS and
+ * SET_REPLY_FILE only from such a caller: a holder of the owner's fd who is
+ * not gets EPERM there, though it may still do them on a download without
+ * secrets.
  *
  * Run as root with kbits loaded and no agent (kbitsd) attached;
  * tests/selftests/run-in-vm.sh does that in the test VM.  The callers are
@@ -131,6 +133,11 @@ enum op {
 	O_ADD_FILES_CREDS, O_SET_PROXY_CREDS, O_SET_REPLY_FILE_CREDS,
 	O_ADD_FILES_WO,
 	/*
+	 * removing credentials (any holder may), SET_HTTP_HEADERS on a job
+	 * with credentials, SET_PROXY on an upload (the UPLOAD_REPLY subject)
+	 */
+	O_REMOVE_CREDENTIALS, O_SET_HTTP_HEADERS_CREDS, O_SET_PROXY_UPLOAD,
+	/*
 	 * the agent's: on the agent fd; a caller without one tries them on
 	 * /dev/kbits and on its job fd, and both must give the cell's result
 	 */
@@ -189,6 +196,8 @@ static const char * const op_name[NR_OPS] = {
 	"GET_CREDENTIALS", "SET_CREDENTIALS", "GET_REPLY_FILE",
 	"SET_REPLY_FILE", "ADD_FILES (credentials)", "SET_PROXY (credentials)",
 	"SET_REPLY_FILE (credentials)", "ADD_FILES (write-only headers)",
+	"SET_CREDENTIALS (REMOVE)", "SET_HTTP_HEADERS (credentials)",
+	"SET_PROXY (upload)",
 	"TAKE_JOB", "PROGRESS", "ERROR", "TRANSFERRED", "EXPORT_JOB",
 	"IMPORT_JOB", "PLACED",
 };
@@ -206,12 +215,20 @@ static const char * const op_name[NR_OPS] = {
 			NOFD, NOFD, NOFD, NOFD
 #define SETS_NOFD	NOFD, NOFD, NOFD, NOFD, NOFD
 #define AGENT_OK	OK, OK, OK, OK, OK, OK, OK
-/* the credentials' and reply file's four, then the four secrets columns */
-#define SECRETS_OK	OK, OK, OK, OK, OK, OK, OK, OK
-/* a holder who may not get the job: it sets, but may not point the secrets */
-#define SECRETS_HELD	OK, OK, OK, OK, PERM, PERM, PERM, PERM
-#define SECRETS_REVOKED	ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, ACCES
-#define SECRETS_NOFD	NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, NOFD
+/*
+ * the credentials' and reply file's four, the four secrets columns, then
+ * REMOVE, SET_HTTP_HEADERS (credentials), SET_PROXY (upload)
+ */
+#define SECRETS_OK	OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK
+/*
+ * a holder who may not get the job: it reads them and removes credentials,
+ * but may not set them, nor aim an upload or a job with secrets
+ */
+#define SECRETS_HELD	OK, PERM, OK, PERM, PERM, PERM, PERM, PERM, OK, PERM, PERM
+#define SECRETS_REVOKED	ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, \
+			ACCES, ACCES, ACCES
+#define SECRETS_NOFD	NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, \
+			NOFD, NOFD
 #define AGENT_NOTTY	NOTTY, NOTTY, NOTTY, NOTTY, NOTTY, NOTTY, NOTTY
 
 /*
@@ -221,7 +238,9 @@ static const char * const op_name[NR_OPS] = {
  *              ADD_FILES RESUME SUSPEND COMPLETE CANCEL TAKE_OWNERSHIP |
  *              GET_CREDENTIALS SET_CREDENTIALS GET_REPLY_FILE SET_REPLY_FILE
  *              ADD_FILES SET_PROXY SET_REPLY_FILE (with credentials)
- *              ADD_FILES (with write-only headers)
+ *              ADD_FILES (with write-only headers) |
+ *              REMOVE credentials, SET_HTTP_HEADERS (with credentials),
+ *              SET_PROXY (an upload)
  *  agent:      TAKE_JOB PROGRESS ERROR TRANSFERRED EXPORT IMPORT PLACED
  */
 static const int expected[NR_CALLERS][NR_OPS] = {
@@ -277,7 +296,7 @@ static const int expected[NR_CALLERS][NR_OPS] = {
 		OK, OK, LIST, ACCES, PERM,
 		GETS_TAKEN, SETS_OK, NODATA, OK,	/* taken: no headers, no notify command */
 		OK, OK, OK, OK, OK, PERM,
-		NONE, OK, OK, OK, OK, OK, OK, OK,	/* taken: no credentials */
+		NONE, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK,	/* taken: no credentials */
 		AGENT_NOTTY },
 	[C_OLD_OWNER] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
@@ -440,9 +459,12 @@ static unsigned int subject_of(enum op op)
 	case O_GET_CREDENTIALS:
 	case O_ADD_FILES_CREDS:
 	case O_SET_PROXY_CREDS:
+	case O_REMOVE_CREDENTIALS:
+	case O_SET_HTTP_HEADERS_CREDS:
 		return SUBJ_CREDS;
 	case O_GET_REPLY_FILE:
 	case O_SET_REPLY_FILE:
+	case O_SET_PROXY_UPLOAD:
 		return SUBJ_REPLY;
 	case O_SET_REPLY_FILE_CREDS:
 		return SUBJ_REPLY | SUBJ_CREDS;
@@ -744,6 +766,7 @@ static int do_job_op(enum caller who, enum op op, int fd)
 	case O_SET_DESCRIPTION:
 		return do_string(fd, KBITS_JOB_IOC_SET_DESCRIPTION, "described");
 	case O_SET_HTTP_HEADERS:
+	case O_SET_HTTP_HEADERS_CREDS:
 		return do_string(fd, KBITS_JOB_IOC_SET_HTTP_HEADERS, "X-Perm: set");
 	case O_GET_NOTIFY_CMD:
 		/* the subject's command, byte for byte: no NUL added */
@@ -772,6 +795,7 @@ static int do_job_op(enum caller who, enum op op, int fd)
 		return res(ioctl(fd, KBITS_JOB_IOC_SET_ATTR, &attr));
 	case O_SET_PROXY:
 	case O_SET_PROXY_CREDS:
+	case O_SET_PROXY_UPLOAD:
 		return res(raw_set_proxy(fd, KBITS_PROXY_NONE, NULL, NULL));
 	case O_GET_CREDENTIALS:
 		/* which the subject has (never the secrets); none once taken */
@@ -797,6 +821,14 @@ static int do_job_op(enum caller who, enum op op, int fd)
 		cr.user_len = 7;
 		cr.password = (uintptr_t)"pw";
 		cr.password_len = 2;
+		return res(ioctl(fd, KBITS_JOB_IOC_SET_CREDENTIALS, &cr));
+	case O_REMOVE_CREDENTIALS:
+		/* one the subject has */
+		memset(&cr, 0, sizeof(cr));
+		cr.size = sizeof(cr);
+		cr.target = subject_creds[0].target;
+		cr.scheme = subject_creds[0].scheme;
+		cr.flags = KBITS_CRED_REMOVE;
 		return res(ioctl(fd, KBITS_JOB_IOC_SET_CREDENTIALS, &cr));
 	case O_GET_REPLY_FILE:
 		memset(&str, 0, sizeof(str));
@@ -1320,10 +1352,16 @@ TEST(table_is_complete)
 		  expected[C_RECEIVED][O_ADD_FILES_CREDS]);
 	EXPECT_NE(expected[C_RECEIVED][O_SET_PROXY],
 		  expected[C_RECEIVED][O_SET_PROXY_CREDS]);
-	EXPECT_NE(expected[C_RECEIVED][O_SET_REPLY_FILE],
-		  expected[C_RECEIVED][O_SET_REPLY_FILE_CREDS]);
+	EXPECT_NE(expected[C_RECEIVED][O_SET_HTTP_HEADERS],
+		  expected[C_RECEIVED][O_SET_HTTP_HEADERS_CREDS]);
 	EXPECT_NE(expected[C_RECEIVED][O_ADD_FILES],
 		  expected[C_RECEIVED][O_ADD_FILES_WO]);
+	/* nor may it aim an upload (the owner's file) */
+	EXPECT_NE(expected[C_RECEIVED][O_SET_PROXY],
+		  expected[C_RECEIVED][O_SET_PROXY_UPLOAD]);
+	/* it may remove credentials, not set them */
+	EXPECT_NE(expected[C_RECEIVED][O_SET_CREDENTIALS],
+		  expected[C_RECEIVED][O_REMOVE_CREDENTIALS]);
 	EXPECT_EQ(expected[C_OWNER][O_ADD_FILES], expected[C_OWNER][O_ADD_FILES_CREDS]);
 	EXPECT_EQ(expected[C_ROOT][O_SET_PROXY], expected[C_ROOT][O_SET_PROXY_CREDS]);
 	/* a revoked fd: GET_ID, and EACCES from every other job ioctl */
