@@ -7,15 +7,22 @@
  *     for this object" call), open("/dev/null") + close, and a userspace
  *     daemon that keeps the same GUID table and hands out an fd over an
  *     AF_UNIX socket with SCM_RIGHTS (what one would build instead);
- *   - GET_JOB + close with 10^2 .. 10^6 jobs queued (-n sets the largest);
+ *   - GET_JOB + close of a random queued job's GUID (pre-drawn) with 10^2 ..
+ *     10^6 jobs queued (-n sets the largest), each call timed: the median
+ *     and 99th percentile of each round, and their spread over the rounds;
+ *     measured on the way up and again on the way down (jobs cancelled), so
+ *     that each size's two samples are minutes apart and 10^2's last one is
+ *     taken after 10^6's; and at 10^5, while another thread creates and
+ *     cancels jobs, and while one creates 10^5 more (the GUID table grows);
  *   - GET_JOB + close throughput from 1 and 2 threads;
  *   - CREATE_JOB, and ENUM_JOBS of every queued job;
  *   - kernel memory per job: the growth of /proc/meminfo's Slab and
  *     VmallocUsed over 10^5 jobs, each with one file of typical name
  *     lengths.
- * Each latency is the best of ROUNDS rounds of many calls, so a busy host
- * (or an emulated CPU's hiccups) disturbs the ratios less.  With -o FILE the
- * latency against queue size is also written to FILE ("jobs ns" lines) for
+ * The fixed-GUID latencies are the best of ROUNDS rounds of many calls, so a
+ * busy host (or an emulated CPU's hiccups) disturbs the ratios less.  With
+ * -o FILE the random lookups' median and p99 against queue size are also
+ * written to FILE ("jobs median p99" lines, up then down) for
  * tests/bench/latency.gp.
  */
 #define _GNU_SOURCE
@@ -45,6 +52,10 @@
 #define JOB_NAME	"nightly backup of /home/alice/photos"
 
 static int dev;
+
+/* The GUIDs of the jobs this program queued, in the order made. */
+static uint8_t (*ids)[KBITS_GUID_SIZE];
+static long nids, ids_room;
 
 static double now_ns(void)
 {
@@ -77,7 +88,32 @@ static int create_job(uint8_t *id)
 		die("CREATE_JOB");
 	if (id)
 		memcpy(id, args.id, KBITS_GUID_SIZE);
+	if (nids == ids_room) {
+		ids_room = ids_room ? 2 * ids_room : 4096;
+		ids = realloc(ids, ids_room * sizeof(*ids));
+		if (!ids)
+			die("realloc");
+	}
+	memcpy(ids[nids++], args.id, KBITS_GUID_SIZE);
 	return fd;
+}
+
+/* Cancels the job made last; returns false when it made none. */
+static bool cancel_last(void)
+{
+	struct kbits_get_job args;
+	int fd;
+
+	if (!nids)
+		return false;
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	memcpy(args.id, ids[--nids], KBITS_GUID_SIZE);
+	fd = ioctl(dev, KBITS_IOC_GET_JOB, &args);
+	if (fd < 0 || ioctl(fd, KBITS_JOB_IOC_CANCEL))
+		die("GET_JOB + CANCEL");
+	close(fd);
+	return true;
 }
 
 static void get_job_close(const uint8_t *id)
@@ -353,6 +389,164 @@ static double measure(void (*fn)(void), long iters)
 	return best;
 }
 
+/* ------------------------------------------------- random lookups, timed */
+
+/* xorshift64*: the draws need not be good, only not the same job. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A size's random lookups: the rounds' medians and 99th percentiles. */
+struct lookups {
+	double med, p99;	/* the median round's (by median), the median p99 */
+	double spread;		/* (highest - lowest round median) / med */
+};
+
+/*
+ * ROUNDS rounds of @iters GET_JOB + close, each of the GUID of a job drawn
+ * at random among the first @among this program queued (drawn before the
+ * round, so that drawing is not timed), each call timed alone.  The GUIDs
+ * are copied in the order drawn, so that the lookups' memory is as cold as
+ * the queue's size makes it.
+ */
+static struct lookups random_lookups(long among, long iters)
+{
+	double *t = malloc(iters * sizeof(*t)), med[ROUNDS], p99[ROUNDS];
+	uint8_t (*drawn)[KBITS_GUID_SIZE] = malloc(iters * sizeof(*drawn));
+	struct lookups l;
+
+	if (!t || !drawn)
+		die("malloc");
+	for (int r = 0; r < ROUNDS; r++) {
+		for (long i = 0; i < iters; i++)
+			memcpy(drawn[i], ids[rng() % among], KBITS_GUID_SIZE);
+		for (long i = 0; i < iters; i++) {
+			double t0 = now_ns();
+
+			get_job_close(drawn[i]);
+			t[i] = now_ns() - t0;
+		}
+		qsort(t, iters, sizeof(*t), cmp_double);
+		med[r] = t[iters / 2];
+		p99[r] = t[iters * 99 / 100];
+	}
+	qsort(p99, ROUNDS, sizeof(*p99), cmp_double);
+	qsort(med, ROUNDS, sizeof(*med), cmp_double);
+	l.med = med[ROUNDS / 2];
+	l.p99 = p99[ROUNDS / 2];
+	l.spread = (med[ROUNDS - 1] - med[0]) / l.med;
+	free(drawn);
+	free(t);
+	return l;
+}
+
+/* Another thread's work while lookups are timed: churn, or growth. */
+static atomic_bool churn_stop;
+static atomic_long churn_done;
+
+static uint8_t (*grown)[KBITS_GUID_SIZE];
+
+static void *churn_run(void *arg)
+{
+	uint8_t id[KBITS_GUID_SIZE];
+	long grow = (long)arg;
+
+	while (!churn_stop && (!grow || churn_done < grow)) {
+		struct kbits_create_job c;
+		int fd;
+
+		memset(&c, 0, sizeof(c));
+		c.size = sizeof(c);
+		c.type = KBITS_JOB_TYPE_DOWNLOAD;
+		c.name = (uintptr_t)JOB_NAME;
+		c.name_len = sizeof(JOB_NAME) - 1;
+		fd = ioctl(dev, KBITS_IOC_CREATE_JOB, &c);
+		if (fd < 0)
+			die("CREATE_JOB (churn)");
+		memcpy(id, c.id, sizeof(id));
+		if (!grow && ioctl(fd, KBITS_JOB_IOC_CANCEL))
+			die("CANCEL (churn)");
+		if (grow)
+			memcpy(grown[churn_done], id, sizeof(id));
+		close(fd);
+		churn_done++;
+	}
+	return NULL;
+}
+
+/*
+ * Random lookups among the jobs queued while another thread creates and
+ * cancels jobs (@grow 0), or creates @grow more (they join the GUIDs this
+ * program queued): then rounds go on until it is done, and the worst
+ * median and p99 of them count.
+ */
+static struct lookups lookups_while(long iters, long grow)
+{
+	long among = nids;
+	struct lookups l;
+	pthread_t th;
+
+	churn_stop = false;
+	churn_done = 0;
+	if (grow) {
+		grown = malloc(grow * sizeof(*grown));
+		if (!grown)
+			die("malloc");
+	}
+	if (pthread_create(&th, NULL, churn_run, (void *)grow))
+		die("pthread_create");
+	l = random_lookups(among, iters);
+	while (grow && churn_done < grow) {
+		struct lookups more = random_lookups(among, iters);
+		double p99 = l.p99 > more.p99 ? l.p99 : more.p99;
+
+		if (more.med > l.med)
+			l = more;
+		l.p99 = p99;
+	}
+	churn_stop = true;
+	pthread_join(th, NULL);
+	for (long i = 0; grow && i < churn_done; i++) {
+		if (nids == ids_room) {
+			ids_room *= 2;
+			ids = realloc(ids, ids_room * sizeof(*ids));
+			if (!ids)
+				die("realloc");
+		}
+		memcpy(ids[nids++], grown[i], KBITS_GUID_SIZE);
+	}
+	free(grown);
+	grown = NULL;
+	return l;
+}
+
+static void lookup_rows(const char *what, long size, struct lookups l,
+			double base)
+{
+	char w[96];
+
+	snprintf(w, sizeof(w), "%s, %ld: median (spread %.0f%%)", what, size,
+		 100 * l.spread);
+	printf("%-42s %13.0f ns %8.2f  %-28s %s\n", w, l.med, l.med / base,
+	       "median / 10^2's median", size == 1000000 ? "<= 1.2" : "");
+	snprintf(w, sizeof(w), "%s, %ld: p99", what, size);
+	printf("%-42s %13.0f ns %8.2f  %-28s %s\n", w, l.p99, l.p99 / l.med,
+	       "p99 / median", "<= 2");
+}
+
 /*
  * Throughput: each thread calls @fn for a while, on a job of its own.  The
  * same with pidfd_open + close shows what the platform (the fd table, the
@@ -462,6 +656,7 @@ int main(int argc, char **argv)
 	long iters = 20000, queued = 0, max_jobs = 1000000;
 	const char *datafile = NULL;
 	double get, t, base = 0, t1, t2, ct;
+	struct lookups top = { 0 };
 	FILE *data = NULL;
 	long mem0, n;
 	int c;
@@ -493,7 +688,7 @@ int main(int argc, char **argv)
 		data = fopen(datafile, "we");
 		if (!data)
 			die(datafile);
-		fprintf(data, "# jobs queued, GET_JOB + close in ns\n");
+		fprintf(data, "# jobs queued, GET_JOB + close of a random job: median ns, p99 ns\n");
 	}
 
 	printf("%-42s %16s %8s  %-28s %s\n", "measured", "value", "ratio", "ratio is", "target");
@@ -525,11 +720,13 @@ int main(int argc, char **argv)
 	queued += 6;	/* the workers' jobs */
 
 	/*
-	 * Latency against queue size.  On the way: CREATE_JOB from 10^2 to
-	 * 10^3 jobs, and the memory 10^5 more jobs take once 10^5 are queued.
+	 * Random lookups against queue size, on the way up.  On the way: CREATE_JOB
+	 * from 10^2 to 10^3 jobs; at 10^5, lookups while another thread churns
+	 * and while one grows the queue by 10^5 (the GUID table resizes), then
+	 * the memory 10^5 more jobs with a file take.
 	 */
 	for (long size = 100; size <= max_jobs; size *= 10) {
-		char what[64];
+		struct lookups l;
 
 		if (size == 1000) {
 			t = now_ns();
@@ -539,17 +736,21 @@ int main(int argc, char **argv)
 			row("CREATE_JOB + close", ct, "ns", ct / get, "CREATE_JOB / GET_JOB", "");
 		}
 		fill_queue(&queued, size);
-		t = size == 100 ? get : measure(the_job_close, iters);
-		if (!base)
-			base = t;
-		if (data)
-			fprintf(data, "%ld %.0f\n", size, t);
+		l = random_lookups(nids, iters);
 		if (size == 100)
-			continue;	/* its row is above */
-		snprintf(what, sizeof(what), "GET_JOB + close, %ld jobs queued", size);
-		row(what, t, "ns", t / base, "against 100 jobs",
-		    size == 1000000 ? "<= 1.2" : "");
+			base = l.med;
+		if (size * 10 > max_jobs)
+			top = l;	/* the largest queue's */
+		if (data)
+			fprintf(data, "%ld %.0f %.0f\n", nids, l.med, l.p99);
+		lookup_rows("GET_JOB random, up", nids, l, base);
 		if (size == 100000) {
+			l = lookups_while(iters, 0);
+			lookup_rows("... another thread creates+cancels", nids, l, base);
+			n = nids;
+			l = lookups_while(iters, 100000);
+			queued += nids - n;
+			lookup_rows("... another thread adds 10^5", nids, l, base);
 			mem0 = kernel_bytes();
 			n = queued;
 			fill_queue_with_files(&queued, n + 100000);
@@ -558,12 +759,35 @@ int main(int argc, char **argv)
 			    t, "bytes", t / 1024, "KiB per job", "<= 1");
 		}
 	}
+	if (data)
+		fprintf(data, "\n\n");
 
 	t = now_ns();
 	n = enum_all();
 	t = now_ns() - t;
 	row("ENUM_JOBS of every job", t / 1e6, "ms", t / n / get, "per job / GET_JOB", "");
-	printf("(%ld jobs queued at the end)\n", n);
+	printf("(%ld jobs queued)\n", n);
+
+	/* And on the way down, jobs cancelled: the same sizes again, later. */
+	for (long size = max_jobs / 10; size >= 100; size /= 10) {
+		struct lookups l;
+
+		while (nids > size)
+			cancel_last();
+		l = random_lookups(nids, iters);
+		if (data)
+			fprintf(data, "%ld %.0f %.0f\n", nids, l.med, l.p99);
+		lookup_rows("GET_JOB random, down", nids, l, base);
+		if (size == 100) {
+			/* the largest against both of 10^2's, before and after it */
+			t = (base + l.med) / 2;
+			printf("(10^2's median: %.0f ns up, %.0f ns down)\n", base, l.med);
+			row("GET_JOB random median, largest / 10^2", top.med, "ns",
+			    top.med / t, "against 10^2's up and down", "<= 1.2");
+			row("GET_JOB random p99, largest queue", top.p99, "ns",
+			    top.p99 / top.med, "p99 / median", "<= 2");
+		}
+	}
 
 	if (data)
 		fclose(data);
