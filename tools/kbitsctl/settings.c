@@ -514,11 +514,12 @@ static void notify_cmd_undo(struct kbits_job *j, const struct undo *u)
 	kbits_job_set_notify_cmd(j, (const char *const *)u->notify_cmd);
 }
 
+/* Another type of job has none (EOPNOTSUPP): its set fails, and says so. */
 static int reply_file_save(struct kbits_job *j, struct undo *u)
 {
 	int err = kbits_job_get_reply_file(j, &u->reply_file);
 
-	return err == -ENODATA ? 0 : err;
+	return err == -ENODATA || err == -EOPNOTSUPP ? 0 : err;
 }
 
 /* "": removes it. */
@@ -656,17 +657,8 @@ int settings_apply(const struct kbits_guid *id, struct kbits_job *j, const struc
 	if (!err)
 		goto out;
 
-	/* set_steps[done] failed. */
-	if (err == -EINVAL || err == -ENAMETOOLONG) {
-		char g[KBITS_GUID_STRING_LEN];
-
-		kbits_guid_format(id, g);
-		errmsg("job %s: cannot %s: the kbits module refused the value (%s)%s%s", g,
-		       set_steps[done].what, kbits_strerror(err),
-		       set_steps[done].rules ? ": " : "",
-		       set_steps[done].rules ? set_steps[done].rules : "");
-		ret = EXIT_FAILED;
-	} else if (err == -ESTALE && set_steps[done].apply == notify_cmd_apply) {
+	/* set_steps[done] failed: the steps' own words first. */
+	if (err == -ESTALE && set_steps[done].apply == notify_cmd_apply) {
 		char g[KBITS_GUID_STRING_LEN];
 
 		/* KBITS_RECORD_FOREIGN_NS: no namespaces to run it in */
@@ -705,6 +697,15 @@ int settings_apply(const struct kbits_guid *id, struct kbits_job *j, const struc
 		kbits_guid_format(id, g);
 		errmsg("job %s: cannot %s: the loaded kbits module has no write-only headers "
 		       "(is it older than kbitsctl?)", g, set_steps[done].what);
+		ret = EXIT_FAILED;
+	} else if (err == -EINVAL || err == -ENAMETOOLONG) {
+		char g[KBITS_GUID_STRING_LEN];
+
+		kbits_guid_format(id, g);
+		errmsg("job %s: cannot %s: the kbits module refused the value (%s)%s%s", g,
+		       set_steps[done].what, kbits_strerror(err),
+		       set_steps[done].rules ? ": " : "",
+		       set_steps[done].rules ? set_steps[done].rules : "");
 		ret = EXIT_FAILED;
 	} else if (err == -EPERM && set_steps[done].who) {
 		char g[KBITS_GUID_STRING_LEN];
