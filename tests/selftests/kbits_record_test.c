@@ -5185,6 +5185,63 @@ TEST(import_refuses_bad_v3)
 }
 
 /*
+ * A record made in other namespaces (KBITS_RECORD_FOREIGN_NS) keeps neither
+ * its credentials nor its write-only headers (the job transfers nothing
+ * until a takeover, which would remove them): the write-only flag and the
+ * reply file stay, and its export says so.  Without the write-only flag its
+ * headers stay.
+ */
+TEST(import_foreign_drops_secrets)
+{
+	int a = agent_attach(), dev = dev_open(), fd;
+	static struct rec base, r, got;
+	struct kbits_job_cred_schemes cs;
+	struct kbits_job_record h;
+	char buf[128];
+	uint32_t len;
+	guid_bytes id;
+
+	fd = v3_job(dev, id);
+	export_rec(a, id, &base);
+	job_cancel(fd);
+	close(fd);
+
+	r = base;
+	h = rec_hdr(&r);
+	h.flags |= KBITS_RECORD_FOREIGN_NS;
+	rec_set_hdr(&r, &h);
+	ASSERT_SYSOK(raw_import(a, r.b, r.len));
+	fd = raw_get(dev, id);
+	ASSERT_SYSOK(fd);
+	get_creds(fd, &cs);
+	EXPECT_EQ(0, cs.server);
+	EXPECT_EQ(0, cs.proxy);
+	EXPECT_EQ(-EPERM, get_headers(fd, buf, sizeof(buf)));	/* the flag stays */
+	EXPECT_EQ(0, get_reply(fd, buf, sizeof(buf), &len));
+	EXPECT_STREQ(v3_reply, buf);
+	export_rec(a, id, &got);
+	h = rec_hdr(&got);
+	EXPECT_EQ(0, h.nr_creds);
+	EXPECT_EQ(0, h.http_headers_len);
+	EXPECT_EQ(strlen(v3_reply), h.reply_file_len);
+	EXPECT_EQ(KBITS_RECORD_EXEMPT | KBITS_RECORD_FOREIGN_NS |
+		  KBITS_RECORD_HEADERS_WRITE_ONLY, h.flags);
+	job_cancel(fd);
+	close(fd);
+
+	/* headers that are not write-only are no secret: they stay */
+	r = base;
+	rec_put_creds(&r, NULL, 0);
+	h = rec_hdr(&r);
+	h.flags = (h.flags & ~KBITS_RECORD_HEADERS_WRITE_ONLY) | KBITS_RECORD_FOREIGN_NS;
+	rec_set_hdr(&r, &h);
+	EXPECT_IMPORTED(a, dev, &r, r.len, id, S_SUSPENDED,
+			"a foreign record with headers not write-only");
+	close(a);
+	close(dev);
+}
+
+/*
  * A version 2 record (the module before, kbitsd's files on disk) still
  * imports: no reply file, no credentials; converted from a version 3 one
  * that had them, the bytes they took are bytes no length accounts for.
