@@ -453,10 +453,11 @@ size_t auth_scheme_names(uint32_t set, char *buf, size_t size);
  * uploads (upload.c) reach servers alike: @url, the protocols and redirects
  * allowed, the user agent, the timeouts, the socket callback (the worker's
  * byte counts), the job's proxy (*@proxy: a string to free after the
- * request), and its custom headers appended to *@headers, which the caller
- * sets (CURLOPT_HTTPHEADER) once it added its own.  0, -EINVAL (the job's
- * proxy is not one kbitsd uses), -ENOMEM or -ENOPROTOOPT (a libcurl
- * without an option).  @c is a CURL *.
+ * request), its credentials for the server and the proxy (the schemes and
+ * pair auth.c chose), and its custom headers appended to *@headers, which
+ * the caller sets (CURLOPT_HTTPHEADER) once it added its own.  0, -EINVAL
+ * (the job's proxy is not one kbitsd uses), -ENOMEM or -ENOPROTOOPT (a
+ * libcurl without an option).  @c is a CURL *.
  */
 int net_curl_setup(void *c, const char *url, const struct net_settings *ns,
 		   struct curl_slist **headers, char **proxy);
