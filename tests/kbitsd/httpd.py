@@ -18,7 +18,7 @@ The path picks the behaviour:
     /404           404
 Uploads (PUT or POST, the body's length in Content-Length):
     /reply/NAME    reads the body, answers 200 with "SHA256-HEX LENGTH\n" of it
-    /slowput/NAME  reads the body 128 KiB every 50 ms (a small receive
+    /slowput/NAME  reads the body 64 KiB every 50 ms (a small receive
                    buffer) and stores it as ROOT/NAME when it came whole;
                    answers 201 with "SHA256-HEX LENGTH\n"
     /bigreply/NAME reads the body, answers 200 with 16 MiB + 1 bytes
@@ -151,7 +151,7 @@ class Handler(BaseHTTPRequestHandler):
         mode, name = m.groups()
         h = hashlib.sha256()
         got = bytearray()
-        step = 128 * 1024 if mode == 'slowput' else 1 << 20
+        step = 64 * 1024 if mode == 'slowput' else 1 << 20
         while len(got) < length:
             part = self.rfile.read(min(step, length - len(got)))
             if not part:
