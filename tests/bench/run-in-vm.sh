@@ -9,6 +9,10 @@ insmod "$1"
 # the parameters as they are.
 "$2/tests/bench/getjob_bench" -n 1000000 ${3:+-o "$3"}
 rmmod kbits
+# Kernel memory per job in the states jobs are left in, on a fresh queue.
+insmod "$1"
+"$2/tests/bench/memory_bench"
+rmmod kbits
 # kbitsd against cp and curl, on a fresh queue.
 insmod "$1"
 "$(dirname "$0")/transfer-bench" "$2"
