@@ -4592,6 +4592,21 @@ TEST(reply_file_roundtrip)
 		EXPECT_EQ(-EOPNOTSUPP, get_reply(fd, out));
 		EXPECT_ERRNO(EOPNOTSUPP, set_reply(fd, "/tmp/jt/r", 9));
 		EXPECT_ERRNO(EOPNOTSUPP, set_reply(fd, NULL, 0));
+		/* the struct is checked before the job's type (the name after) */
+		memset(&js, 0, sizeof(js));
+		js.size = sizeof(js);
+		js.len = sizeof(out);
+		js.buf = (uintptr_t)out;
+		js.reserved = 1;
+		EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_GET_REPLY_FILE, &js));
+		js.len = 2;
+		js.buf = (uintptr_t)"/r";
+		EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_REPLY_FILE, &js));
+		js.reserved = 0;
+		js.size = KBITS_JOB_STRING_SIZE_VER0 - 1;
+		EXPECT_ERRNO(EINVAL, ioctl(fd, KBITS_JOB_IOC_SET_REPLY_FILE, &js));
+		EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_SET_REPLY_FILE, KADDR));
+		EXPECT_ERRNO(EFAULT, ioctl(fd, KBITS_JOB_IOC_GET_REPLY_FILE, NULL));
 		job_cancel(fd);
 		close(fd);
 	}
