@@ -15,7 +15,9 @@
  *     taken after 10^6's; and at 10^5, while another thread creates and
  *     cancels jobs, and while one creates 10^5 more (the GUID table grows);
  *   - GET_JOB + close throughput from 1 and 2 threads;
- *   - CREATE_JOB, and ENUM_JOBS of every queued job;
+ *   - CREATE_JOB, and ENUM_JOBS of every queued job; with the most jobs,
+ *     ENUM_JOBS as root and as a user who owns 60 of them, and how late a
+ *     thread on the same CPU that sleeps 100 us at a time wakes meanwhile;
  *   - kernel memory per job: the growth of /proc/meminfo's Slab and
  *     VmallocUsed over 10^5 jobs, each with one file of typical name
  *     lengths.
@@ -29,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -183,6 +186,143 @@ static long enum_all(void)
 		n += e.count;
 	}
 	return n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void row(const char *what, double value, const char *unit,
+		double ratio, const char *ratio_means, const char *target);
+
+/*
+ * How late a thread sharing the walker's CPU wakes from 100 us sleeps while
+ * the walker calls ENUM_JOBS: a long walk in the kernel without a
+ * rescheduling point would hold it off.
+ */
+static atomic_bool sleeper_stop;
+static double sleeper_worst;
+
+static void pin_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
+}
+
+static void *sleeper_run(void *arg)
+{
+	struct timespec ts = { 0, 100000 };
+
+	(void)arg;
+	pin_cpu0();
+	sleeper_worst = 0;
+	while (!sleeper_stop) {
+		double t0 = now_ns(), late;
+
+		nanosleep(&ts, NULL);
+		late = now_ns() - t0 - 100000;
+		if (late > sleeper_worst)
+			sleeper_worst = late;
+	}
+	return NULL;
+}
+
+/*
+ * Walks of every job the caller may list (the ENUM_JOBS batches of
+ * enum_all()), 3 of them, with a sleeper on the same CPU: the ENUM walk's
+ * median time in ms in *@ms, the sleeper's worst lateness in us returned.
+ * With @spin the walker instead spins in userspace as long as the walks
+ * took: how late the sleeper is when the kernel has no say (the emulated
+ * CPU's and the host's own delays).
+ */
+static double enum_with_sleeper(double *ms, long *listed, double spin)
+{
+	double t[3], t0;
+	pthread_t th;
+
+	pin_cpu0();
+	sleeper_stop = false;
+	if (pthread_create(&th, NULL, sleeper_run, NULL))
+		die("pthread_create");
+	usleep(10000);
+	for (int i = 0; i < 3; i++) {
+		t0 = now_ns();
+		if (spin)
+			while (now_ns() - t0 < spin * 1e6)
+				;
+		else
+			*listed = enum_all();
+		t[i] = now_ns() - t0;
+	}
+	sleeper_stop = true;
+	pthread_join(th, NULL);
+	qsort(t, 3, sizeof(*t), cmp_double);
+	*ms = t[1] / 1e6;
+	return sleeper_worst / 1e3;
+}
+
+/* The rows of one caller's walks: time, and the sleeper against a spin. */
+static void enum_caller_rows(const char *who)
+{
+	double ms, late, spin_ms, spin_late;
+	char what[64];
+	long listed;
+
+	late = enum_with_sleeper(&ms, &listed, 0);
+	spin_late = enum_with_sleeper(&spin_ms, &(long){ 0 }, ms);
+	snprintf(what, sizeof(what), "ENUM_JOBS walk, %s: %ld listed", who, listed);
+	row(what, ms, "ms", 1, "", "");
+	row("  a same-CPU sleeper woke late by", late, "us", late / spin_late,
+	    "against a userspace spin", "");
+}
+
+/*
+ * ENUM_JOBS with the whole queue as root, and as a user who owns 60 jobs
+ * among them (a child, which makes them and cancels them).
+ */
+static void enum_rows(long queued)
+{
+	char who[64];
+	pid_t pid;
+
+	enum_caller_rows("root");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		int fds[60];
+
+		if (setresuid(-1, 2033, -1))
+			die("setresuid");
+		for (int i = 0; i < 60; i++)
+			fds[i] = create_job(NULL);
+		snprintf(who, sizeof(who), "a user owning 60 of %ld", queued + 60);
+		enum_caller_rows(who);
+		for (int i = 0; i < 60; i++)
+			if (ioctl(fds[i], KBITS_JOB_IOC_CANCEL))
+				die("CANCEL");
+		fflush(stdout);
+		_exit(0);
+	}
+	if (waitpid(pid, NULL, 0) != pid)
+		die("waitpid");
+	/* the rest runs on any CPU again */
+	{
+		cpu_set_t all;
+
+		CPU_ZERO(&all);
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			CPU_SET(c, &all);
+		sched_setaffinity(0, sizeof(all), &all);
+	}
 }
 
 /* ------------------------------------------------- what it is compared to */
@@ -400,13 +540,6 @@ static uint64_t rng(void)
 	rng_state ^= rng_state << 25;
 	rng_state ^= rng_state >> 27;
 	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* A size's random lookups: the rounds' medians and 99th percentiles. */
@@ -767,6 +900,7 @@ int main(int argc, char **argv)
 	t = now_ns() - t;
 	row("ENUM_JOBS of every job", t / 1e6, "ms", t / n / get, "per job / GET_JOB", "");
 	printf("(%ld jobs queued)\n", n);
+	enum_rows(n);
 
 	/* And on the way down, jobs cancelled: the same sizes again, later. */
 	for (long size = max_jobs / 10; size >= 100; size /= 10) {
