@@ -137,6 +137,8 @@ enum op {
 	 * with credentials, SET_PROXY on an upload (the UPLOAD_REPLY subject)
 	 */
 	O_REMOVE_CREDENTIALS, O_SET_HTTP_HEADERS_CREDS, O_SET_PROXY_UPLOAD,
+	/* ADD_FILES on an upload job without its file (an UPLOAD subject) */
+	O_ADD_FILES_UPLOAD,
 	/*
 	 * the agent's: on the agent fd; a caller without one tries them on
 	 * /dev/kbits and on its job fd, and both must give the cell's result
@@ -197,7 +199,7 @@ static const char * const op_name[NR_OPS] = {
 	"SET_REPLY_FILE", "ADD_FILES (credentials)", "SET_PROXY (credentials)",
 	"SET_REPLY_FILE (credentials)", "ADD_FILES (write-only headers)",
 	"SET_CREDENTIALS (REMOVE)", "SET_HTTP_HEADERS (credentials)",
-	"SET_PROXY (upload)",
+	"SET_PROXY (upload)", "ADD_FILES (upload)",
 	"TAKE_JOB", "PROGRESS", "ERROR", "TRANSFERRED", "EXPORT_JOB",
 	"IMPORT_JOB", "PLACED",
 };
@@ -219,16 +221,17 @@ static const char * const op_name[NR_OPS] = {
  * the credentials' and reply file's four, the four secrets columns, then
  * REMOVE, SET_HTTP_HEADERS (credentials), SET_PROXY (upload)
  */
-#define SECRETS_OK	OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK
+#define SECRETS_OK	OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK
 /*
  * a holder who may not get the job: it reads them and removes credentials,
  * but may not set them, nor aim an upload or a job with secrets
  */
-#define SECRETS_HELD	OK, PERM, OK, PERM, PERM, PERM, PERM, PERM, OK, PERM, PERM
+#define SECRETS_HELD	OK, PERM, OK, PERM, PERM, PERM, PERM, PERM, OK, PERM, PERM, \
+			PERM
 #define SECRETS_REVOKED	ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, ACCES, \
-			ACCES, ACCES, ACCES
+			ACCES, ACCES, ACCES, ACCES
 #define SECRETS_NOFD	NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, NOFD, \
-			NOFD, NOFD
+			NOFD, NOFD, NOFD
 #define AGENT_NOTTY	NOTTY, NOTTY, NOTTY, NOTTY, NOTTY, NOTTY, NOTTY
 
 /*
@@ -240,7 +243,7 @@ static const char * const op_name[NR_OPS] = {
  *              ADD_FILES SET_PROXY SET_REPLY_FILE (with credentials)
  *              ADD_FILES (with write-only headers) |
  *              REMOVE credentials, SET_HTTP_HEADERS (with credentials),
- *              SET_PROXY (an upload)
+ *              SET_PROXY (an upload), ADD_FILES (an upload without its file)
  *  agent:      TAKE_JOB PROGRESS ERROR TRANSFERRED EXPORT IMPORT PLACED
  */
 static const int expected[NR_CALLERS][NR_OPS] = {
@@ -296,7 +299,7 @@ static const int expected[NR_CALLERS][NR_OPS] = {
 		OK, OK, LIST, ACCES, PERM,
 		GETS_TAKEN, SETS_OK, NODATA, OK,	/* taken: no headers, no notify command */
 		OK, OK, OK, OK, OK, PERM,
-		NONE, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK,	/* taken: no credentials */
+		NONE, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK, OK,	/* taken: no credentials */
 		AGENT_NOTTY },
 	[C_OLD_OWNER] = {
 		OK, ACCES, NOLIST, ACCES, PERM,
@@ -451,6 +454,7 @@ static void drop_all_caps(void)
 #define SUBJ_CREDS	(1U << 0)	/* two credentials: secrets */
 #define SUBJ_REPLY	(1U << 1)	/* an UPLOAD_REPLY job with a reply file */
 #define SUBJ_WO		(1U << 2)	/* its headers write-only: secrets */
+#define SUBJ_UPLOAD	(1U << 3)	/* an UPLOAD job without its file */
 
 /* The subject @op needs: the plain one, 0, for most. */
 static unsigned int subject_of(enum op op)
@@ -470,6 +474,8 @@ static unsigned int subject_of(enum op op)
 		return SUBJ_REPLY | SUBJ_CREDS;
 	case O_ADD_FILES_WO:
 		return SUBJ_WO;
+	case O_ADD_FILES_UPLOAD:
+		return SUBJ_UPLOAD;
 	default:
 		return 0;
 	}
@@ -525,7 +531,8 @@ static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
 	memcpy(r.id, id, KBITS_GUID_SIZE);
 	r.owner = owner;
 	r.type = extra & SUBJ_REPLY ? KBITS_JOB_TYPE_UPLOAD_REPLY :
-				      KBITS_JOB_TYPE_DOWNLOAD;
+		 extra & SUBJ_UPLOAD ? KBITS_JOB_TYPE_UPLOAD :
+				       KBITS_JOB_TYPE_DOWNLOAD;
 	if (extra & SUBJ_REPLY) {
 		r.reply_file_len = strlen(reply_file);
 		r.reply_mode = 0600;
@@ -549,7 +556,7 @@ static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
 		r.error_file_index = KBITS_NO_FILE;
 		r.error_text_len = strlen(text);
 	}
-	r.nr_files = 1;
+	r.nr_files = extra & SUBJ_UPLOAD ? 0 : 1;
 	r.display_name_len = strlen(name);
 	r.description_len = strlen(desc);
 	r.proxy_usage = KBITS_PROXY_OVERRIDE;
@@ -592,10 +599,12 @@ static uint32_t make_record(uint8_t *buf, size_t room, const uint8_t *id,
 		p = put(p, subject_creds[i].user);
 		p = put(p, subject_creds[i].password);
 	}
-	memcpy(p, &f, sizeof(f));
-	p += sizeof(f);
-	p = put(p, remote);
-	p = put(p, local);
+	if (r.nr_files) {
+		memcpy(p, &f, sizeof(f));
+		p += sizeof(f);
+		p = put(p, remote);
+		p = put(p, local);
+	}
 	r.length = p - buf;
 	memcpy(buf, &r, sizeof(r));
 	return r.length;
@@ -847,6 +856,7 @@ static int do_job_op(enum caller who, enum op op, int fd)
 	case O_ADD_FILES:
 	case O_ADD_FILES_CREDS:
 	case O_ADD_FILES_WO:
+	case O_ADD_FILES_UPLOAD:
 		snprintf(b1, sizeof(b1), "http://example.test/perm/add");
 		snprintf(b2, sizeof(b2), "/tmp/kbits-perm/add");
 		memset(&spec, 0, sizeof(spec));
@@ -1187,7 +1197,7 @@ static bool op_takes_job(enum op op)
  */
 static void run_cell(int dev, enum caller who, enum op op, int row_afd)
 {
-	bool agent_op = op >= FIRST_AGENT_OP;
+	bool agent_op = op >= FIRST_AGENT_OP, upload;
 	int afd = row_afd, want = expected[who][op], sock[2], got;
 	pid_t pid, completer = -1, taker;
 	char b1[32], b2[32];
@@ -1202,9 +1212,12 @@ static void run_cell(int dev, enum caller who, enum op op, int row_afd)
 	ASSERT_SYSOK(afd);
 
 	/* The subject: ERROR with its error, or QUEUED for the agent's ops. */
+	/* (an upload without its file cannot have been transferred: SUSPENDED) */
+	upload = subject_of(op) & SUBJ_UPLOAD;
 	len = make_record(rec, sizeof(rec), cell->subject, OWNER_UID,
-			  agent_op ? KBITS_JOB_STATE_QUEUED : KBITS_JOB_STATE_ERROR,
-			  !agent_op, subject_of(op));
+			  agent_op ? KBITS_JOB_STATE_QUEUED :
+			  upload ? KBITS_JOB_STATE_SUSPENDED : KBITS_JOB_STATE_ERROR,
+			  !agent_op && !upload, subject_of(op));
 	ASSERT_SYSOK(agent_import(afd, rec, len));
 	if (op == O_IMPORT_JOB) {
 		random_guid(cell->imported);
@@ -1359,6 +1372,8 @@ TEST(table_is_complete)
 	/* nor may it aim an upload (the owner's file) */
 	EXPECT_NE(expected[C_RECEIVED][O_SET_PROXY],
 		  expected[C_RECEIVED][O_SET_PROXY_UPLOAD]);
+	EXPECT_NE(expected[C_RECEIVED][O_ADD_FILES],
+		  expected[C_RECEIVED][O_ADD_FILES_UPLOAD]);
 	/* it may remove credentials, not set them */
 	EXPECT_NE(expected[C_RECEIVED][O_SET_CREDENTIALS],
 		  expected[C_RECEIVED][O_REMOVE_CREDENTIALS]);
