@@ -561,17 +561,17 @@ long kbits_job_get_reply_file(struct kbits_job_fd *jf,
  * absolute path, or @len 0 to remove it.
  *
  * The agent writes the reply there as the owner, so the name is checked as a
- * file's local name is, and the reply gets the mode a file added now would
- * (0666 & ~ the caller's umask; at most 0600 when the caller may not get the
- * job).  On a job with secrets only a caller who may get the job may set it.
+ * file's local name is, only a caller who may get the job now may set it (an
+ * upload: kbits_job_may_aim()), and the reply gets the mode a file that
+ * caller added now would: 0666 & ~ its umask.
  *
  * Context: Process context; may sleep.  Takes the job's lock, not across the
  * copy from userspace.
  * Return: 0; -EOPNOTSUPP for a job of another type; -EINVAL for a nonzero
  * reserved field or a name that is not an absolute path;
  * kbits_copy_string()'s errors (-ENAMETOOLONG past KBITS_LOCAL_NAME_MAX);
- * -EACCES when @jf is revoked; -EPERM when the job has secrets and the caller
- * may not get it; -EBADFD when the job is final; -EBUSY while a COMPLETE waits
+ * -EACCES when @jf is revoked; -EPERM when the caller may not get the job;
+ * -EBADFD when the job is final; -EBUSY while a COMPLETE waits
  * for the agent to place its files; -ENOMEM; kbits_copy_args()'s errors and
  * -EFAULT.
  */
@@ -614,9 +614,6 @@ long kbits_job_set_reply_file(struct kbits_job_fd *jf,
 	} else if (!kbits_job_may_aim(job)) {
 		err = -EPERM;
 	} else {
-		/* the umask is the owner's say, as for files */
-		if (!kbits_may_get(job, false))
-			mode &= 0600;
 		swap(job->reply_file, name);
 		job->reply_mode = job->reply_file ? mode : 0;
 		job->mtime = ktime_get_real_seconds();
