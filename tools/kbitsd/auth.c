@@ -68,16 +68,19 @@ size_t auth_scheme_names(uint32_t set, char *buf, size_t size)
 	size_t used = 0;
 	int s;
 
-	if (size)
-		buf[0] = '\0';
+	if (!size)
+		return 0;
+	buf[0] = '\0';
 	for (s = SCHEMES; s >= 1; s--) {	/* strongest first */
 		int n;
 
 		if (!(set & (1U << s)))
 			continue;
 		n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "", scheme_names[s]);
-		if (n < 0 || (size_t)n >= size - used)
+		if (n < 0 || (size_t)n >= size - used) {
+			buf[used] = '\0';	/* whole names only */
 			break;
+		}
 		used += (size_t)n;
 	}
 	return used;
