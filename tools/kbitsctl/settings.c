@@ -591,7 +591,10 @@ static const struct set_step set_steps[] = {
 	STEP(timeout, "set the no-progress timeout", NULL),
 	STEP(description, "set the description", description_save),
 	STEP(display_name, "set the display name", display_name_save),
-	STEP(proxy, "set the proxy settings", proxy_save),
+	/* EPERM: the kernel's rule for a job with secrets (they go to the proxy) */
+	{ .what = "set the proxy settings", .wanted = proxy_wanted, .save = proxy_save,
+	  .apply = proxy_apply, .undo = proxy_undo,
+	  .who = "the job has credentials or write-only headers: only its owner or an administrator may say where they are sent" },
 	STEP(dynamic, "set dynamic content", NULL),
 	STEP(max_download, "set the maximum download time", max_download_save),
 	{ .what = "set the notify command", .wanted = notify_cmd_wanted, .save = notify_cmd_save,
