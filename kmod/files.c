@@ -553,6 +553,18 @@ long kbits_job_get_reply_file(struct kbits_job_fd *jf,
 	return err;
 }
 
+/*
+ * Is the reply of a job in @state on its way to, or at, its reply file?  The
+ * agent writes it beside the name it read when the run began, and places it
+ * from there: the name may not change under it.
+ */
+static bool kbits_reply_taken(u32 state)
+{
+	return state == KBITS_JOB_STATE_CONNECTING ||
+	       state == KBITS_JOB_STATE_TRANSFERRING ||
+	       state == KBITS_JOB_STATE_TRANSFERRED;
+}
+
 /**
  * kbits_job_set_reply_file() - SET_REPLY_FILE: set or remove an UPLOAD_REPLY
  * job's reply file name.
@@ -571,9 +583,10 @@ long kbits_job_get_reply_file(struct kbits_job_fd *jf,
  * reserved field or a name that is not an absolute path;
  * kbits_copy_string()'s errors (-ENAMETOOLONG past KBITS_LOCAL_NAME_MAX);
  * -EACCES when @jf is revoked; -EPERM when the caller may not get the job;
- * -EBADFD when the job is final; -EBUSY while a COMPLETE waits
- * for the agent to place its files; -ENOMEM; kbits_copy_args()'s errors and
- * -EFAULT.
+ * -EBADFD while the agent transfers the job or once it is TRANSFERRED (the
+ * reply is on its way to the name, or there), and when the job is final;
+ * -EBUSY while a COMPLETE waits for the agent to place its files; -ENOMEM;
+ * kbits_copy_args()'s errors and -EFAULT.
  */
 long kbits_job_set_reply_file(struct kbits_job_fd *jf,
 			      struct kbits_job_string __user *uarg)
@@ -607,7 +620,8 @@ long kbits_job_set_reply_file(struct kbits_job_fd *jf,
 	err = kbits_job_fd_check(jf);
 	if (err) {
 		/* revoked */
-	} else if (kbits_state_is_final(job->state)) {
+	} else if (kbits_state_is_final(job->state) ||
+		   kbits_reply_taken(job->state)) {
 		err = -EBADFD;
 	} else if (job->completing) {
 		err = -EBUSY;

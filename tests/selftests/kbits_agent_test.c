@@ -1735,10 +1735,17 @@ TEST(transferred_upload)
 		EXPECT_EQ(-EBADFD, user_do(2331, id, U_COMPLETE));
 		ASSERT_SYSOK(take(a, id));
 		EXPECT_EQ(-EBADFD, user_do(2331, id, U_COMPLETE));
+		/* the agent writes the reply beside the name it read: it stays */
+		if (types[i] == UR)
+			EXPECT_ERRNO(EBADFD, set_str(fd, KBITS_JOB_IOC_SET_REPLY_FILE,
+						     "/tmp/at/other"));
 		ASSERT_SYSOK(progress(a, id, 0, 4096, 4096, DONE));
 		EXPECT_EQ(-EBADFD, user_do(2331, id, U_COMPLETE));
 		ASSERT_SYSOK(transferred(a, id));
 		EXPECT_STATE(S_TRANSFERRED, fd);
+		if (types[i] == UR)
+			EXPECT_ERRNO(EBADFD, set_str(fd, KBITS_JOB_IOC_SET_REPLY_FILE,
+						     "/tmp/at/other"));
 		drain(a);
 		EXPECT_EQ(0, user_do(2331, id, U_COMPLETE));
 		EXPECT_STATE(S_ACK, fd);

@@ -465,7 +465,9 @@ struct kbits_job_cred_schemes {
  * at most KBITS_LOCAL_NAME_MAX bytes.  The agent writes the server's reply
  * body to a temporary as the owner and places it there, like a downloaded
  * file, when the job is completed; its mode is 0666 & ~ the umask of who
- * set the name.  SET needs a caller who may get the job now (else -EPERM).
+ * set the name.  SET needs a caller who may get the job now (else -EPERM),
+ * and a job that is not CONNECTING, TRANSFERRING or TRANSFERRED (the reply
+ * is on its way there: -EBADFD).
  * Another type of job: -EOPNOTSUPP.  SET with @len 0 removes it; RESUME of
  * an UPLOAD_REPLY job without one fails with -EDESTADDRREQ.  GET: -ENODATA
  * when the job has none.
