@@ -95,7 +95,7 @@ int save_job_progress(struct agent *a, const struct kbits_guid *id,
 		*record_flags = ((const struct kbits_job_record *)rec)->flags;
 	if (err < 0 && err != -ENOENT)
 		log_job(LOG_ERR, id, "cannot store it: %s", strerror(-err));
-	free(rec);
+	record_free(rec, sj.record_len);
 	kbits_files_free(files, sj.nfiles);
 	free(name);
 	kbits_job_unref(j);
@@ -194,14 +194,14 @@ static int stored_upload_reply(struct agent *a, const struct kbits_guid *id,
 	int err = store_get_record(a->store, id, &rec, &len);
 
 	if (err < 0 || len < type_end) {
-		free(rec);
+		record_free(rec, len);
 		return err < 0 ? err : -EINVAL;
 	}
 	memcpy(&type, (const char *)rec + offsetof(struct kbits_job_record, type), sizeof(type));
 	if (type != KBITS_JOB_TYPE_DOWNLOAD && type != KBITS_JOB_TYPE_UPLOAD_REPLY)
 		type = KBITS_JOB_TYPE_UPLOAD;
 	err = type == KBITS_JOB_TYPE_UPLOAD_REPLY ? record_reply(rec, len, &reply, reply_mode) : 0;
-	free(rec);
+	record_free(rec, len);
 	if (type == KBITS_JOB_TYPE_DOWNLOAD || (err < 0 && err != -ENODATA))
 		return err;
 	store_files_free(*sf, *n);
@@ -360,7 +360,7 @@ void job_completing(struct agent *a, const struct kbits_guid *id)
 			err = record_reply(rec, len, &reply, &reply_mode);
 		if (err == -ENODATA)
 			err = -EDESTADDRREQ;
-		free(rec);
+		record_free(rec, len);
 		n = 1;
 	}
 	if (!err)

@@ -162,8 +162,13 @@ int afd_transferred(int fd, const struct kbits_guid *id);
 int afd_progress(int fd, const struct kbits_guid *id, const struct worker_msg *m);
 int afd_error(int fd, const struct kbits_guid *id, const struct xfer_error *e, bool transient);
 int afd_placed(int fd, const struct kbits_guid *id, int error);
-/* The job's record, malloc'd into *buf. */
+/*
+ * The job's record, malloc'd into *buf.  It holds the job's secrets
+ * (credentials, write-only headers): free it with record_free().
+ */
 int afd_export(int fd, const struct kbits_guid *id, void **buf, size_t *len);
+/* Zeroes a record of @len bytes (NULL: none) and frees it. */
+void record_free(void *rec, size_t len);
 /*
  * Gives the kernel a stored record.  A module older than the record's
  * version or flags refuses it (-EINVAL): it is given the record as that

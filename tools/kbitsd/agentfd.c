@@ -139,6 +139,14 @@ int afd_placed(int fd, const struct kbits_guid *id, int error)
 	return agent_ioctl(fd, KBITS_AGENT_IOC_PLACED, &ap);
 }
 
+void record_free(void *rec, size_t len)
+{
+	if (!rec)
+		return;
+	explicit_bzero(rec, len);
+	free(rec);
+}
+
 int afd_export(int fd, const struct kbits_guid *id, void **buf, size_t *len)
 {
 	struct kbits_agent_record rec = { .size = sizeof(rec) };

@@ -52,6 +52,8 @@ static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=FULL;"
 	"PRAGMA foreign_keys=ON;"
+	/* records hold jobs' secrets: what is deleted is overwritten with zeros */
+	"PRAGMA secure_delete=ON;"
 	"CREATE TABLE IF NOT EXISTS jobs ("
 	"  guid TEXT PRIMARY KEY,"
 	"  owner INTEGER NOT NULL,"

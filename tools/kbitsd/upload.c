@@ -451,6 +451,6 @@ int upload_settings(struct agent *a, struct kbits_job *j, const struct kbits_gui
 	err = afd_export(a->fd, id, &rec, &len);
 	if (!err)
 		err = record_reply(rec, len, reply, &mode);
-	free(rec);
+	record_free(rec, len);
 	return err == -ENODATA ? -EDESTADDRREQ : err;
 }
