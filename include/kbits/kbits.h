@@ -219,9 +219,8 @@ void kbits_strv_free(char **strv);
  * the secrets: a bit (1U << scheme) for each, in *@server and *@proxy
  * (either may be NULL, not both).  TAKE_OWNERSHIP removes them all.  A job
  * with secrets (credentials, or write-only headers) refuses
- * kbits_job_add_file*(), kbits_job_set_proxy() and
- * kbits_job_set_reply_file() with -EPERM to a caller who holds its fd but
- * is neither its owner nor an administrator over it.  -ENOTTY from a module
+ * kbits_job_add_file*() and kbits_job_set_proxy() with -EPERM to a caller
+ * who holds its fd but is neither its owner nor an administrator over it.  -ENOTTY from a module
  * older than credentials.  Since LIBKBITS_0.7.
  */
 int kbits_job_set_credentials(struct kbits_job *j, enum kbits_auth_target target,
@@ -248,7 +247,10 @@ int kbits_job_make_headers_write_only(struct kbits_job *j);
  * GetReplyFileName): where kbitsd puts the server's reply body, as a
  * downloaded file is placed (mode 0666 & ~ the setter's umask).  Set: an
  * absolute path, at most KBITS_LOCAL_NAME_MAX bytes, checked first with
- * kbits_check_local_name() (its errnos); NULL or "" removes it.  Get:
+ * kbits_check_local_name() (its errnos); NULL or "" removes it; -EPERM for
+ * a caller who holds the job's fd but is neither its owner nor an
+ * administrator over it; -EBADFD while the reply is on its way
+ * (CONNECTING, TRANSFERRING, TRANSFERRED).  Get:
  * *path malloc'd; -ENODATA when the job has none.  Another type of job:
  * -EOPNOTSUPP.  kbits_job_resume() of an UPLOAD_REPLY job without one
  * fails with -EDESTADDRREQ.  Since LIBKBITS_0.7.

@@ -604,7 +604,7 @@ static const struct set_step set_steps[] = {
 	{ .what = "set the reply file", .wanted = reply_file_wanted, .save = reply_file_save,
 	  .apply = reply_file_apply, .undo = reply_file_undo,
 	  .rules = "an absolute path of at most 4095 bytes of UTF-8",
-	  .who = "the job has credentials or write-only headers: only its owner or an administrator may say where its reply goes" },
+	  .who = "only the job's owner or an administrator may say where its reply goes" },
 	STEP(upload_method, "set the upload method", NULL),
 	/*
 	 * Write-only headers cannot be read back to undo a change: the
