@@ -607,14 +607,15 @@ static const struct set_step set_steps[] = {
 	  .who = "only the job's owner or an administrator may say where its reply goes" },
 	STEP(upload_method, "set the upload method", NULL),
 	/*
-	 * Write-only headers cannot be read back to undo a change: the
-	 * headers come last but one, undone only where they could be read.
+	 * The flag before the headers: setting headers wakes the job fds'
+	 * readers, who could read new headers before a flag made after them.
+	 * It cannot be undone, so it comes after every other step but the
+	 * headers, which come last and so never need undoing.
 	 */
-	{ .what = "set the HTTP headers", .wanted = headers_wanted, .save = headers_save,
-	  .apply = headers_apply, .undo = headers_undo },
-	/* Last: it cannot be undone, and nothing after it fails to need that. */
 	{ .what = "make the HTTP headers write-only", .wanted = write_only_wanted,
 	  .apply = write_only_apply },
+	{ .what = "set the HTTP headers", .wanted = headers_wanted, .save = headers_save,
+	  .apply = headers_apply, .undo = headers_undo },
 };
 
 #define N_SET_STEPS (sizeof(set_steps) / sizeof(set_steps[0]))
@@ -723,6 +724,13 @@ int settings_apply(const struct kbits_guid *id, struct kbits_job *j, const struc
 	for (i = 0; i < done; i++)
 		if (set_steps[i].undo && set_steps[i].wanted(st))
 			set_steps[i].undo(j, &u);
+	if (st->headers_write_only && set_steps[done].apply == headers_apply) {
+		char g[KBITS_GUID_STRING_LEN];
+
+		kbits_guid_format(id, g);
+		errmsg("job %s: its headers were made write-only first, and stay so (that cannot be undone)",
+		       g);
+	}
 out:
 	free(u.description);
 	free(u.display_name);
