@@ -495,64 +495,6 @@ long kbits_job_get_progress(struct kbits_job_fd *jf,
 	return copy_to_user(uarg, &p, sizeof(p)) ? -EFAULT : 0;
 }
 
-/**
- * kbits_job_get_reply_file() - GET_REPLY_FILE: an UPLOAD_REPLY job's reply
- * file name.
- * @jf: the job fd.
- * @uarg: the caller's struct kbits_job_string.
- *
- * As the string GETs: the name and a NUL to the buffer, its length to
- * @uarg->len.  A copy is taken under the job's lock and copied out after.
- *
- * Context: Process context; may sleep.  Takes the job's lock, not across the
- * copy to userspace.
- * Return: 0; -EOPNOTSUPP for a job of another type; -EINVAL for a nonzero
- * reserved field; -EACCES when @jf is revoked; -ENODATA when the job has no
- * reply file; -ERANGE when the buffer is too short (the length is written);
- * -ENOMEM; kbits_copy_args()'s errors and -EFAULT.
- */
-long kbits_job_get_reply_file(struct kbits_job_fd *jf,
-			      struct kbits_job_string __user *uarg)
-{
-	struct kbits_job *job = jf->job;
-	struct kbits_job_string args;
-	char *copy = NULL;
-	u32 len;
-	int err;
-
-	err = kbits_copy_args(&args, sizeof(args), uarg,
-			      KBITS_JOB_STRING_SIZE_VER0);
-	if (err)
-		return err;
-	if (args.reserved)
-		return -EINVAL;
-	if (job->type != KBITS_JOB_TYPE_UPLOAD_REPLY)
-		return -EOPNOTSUPP;
-
-	mutex_lock(&job->lock);
-	err = kbits_job_fd_check(jf);
-	if (!err && !job->reply_file)
-		err = -ENODATA;
-	if (!err) {
-		copy = kstrdup(job->reply_file, GFP_KERNEL_ACCOUNT);
-		if (!copy)
-			err = -ENOMEM;
-	}
-	mutex_unlock(&job->lock);
-	if (err)
-		return err;
-
-	len = strlen(copy);
-	if (put_user(len, &uarg->len))
-		err = -EFAULT;
-	else if (args.len < len + 1)
-		err = -ERANGE;
-	else if (copy_to_user(u64_to_user_ptr(args.buf), copy, len + 1))
-		err = -EFAULT;
-	kfree(copy);
-	return err;
-}
-
 /*
  * Is the reply of a job in @state on its way to, or at, its reply file?  The
  * agent writes it beside the name it read when the run began, and places it

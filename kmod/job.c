@@ -618,8 +618,8 @@ char *kbits_copy_string(const char __user *ustr, u32 len, u32 max)
 }
 
 /*
- * The job's display name, description or custom HTTP headers, as @cmd (a
- * GET or a SET) names it; its longest length in @max.
+ * The job's display name, description, custom HTTP headers or reply file,
+ * as @cmd (a GET or a SET) names it; its longest length in @max.
  */
 static char **kbits_job_string_field(struct kbits_job *job, unsigned int cmd,
 				     u32 *max)
@@ -633,6 +633,9 @@ static char **kbits_job_string_field(struct kbits_job *job, unsigned int cmd,
 	case KBITS_JOB_IOC_SET_DESCRIPTION:
 		*max = KBITS_DESCRIPTION_MAX;
 		return &job->description;
+	case KBITS_JOB_IOC_GET_REPLY_FILE:
+		*max = KBITS_LOCAL_NAME_MAX;
+		return &job->reply_file;
 	default:
 		*max = KBITS_HTTP_HEADERS_MAX;
 		return &job->http_headers;
@@ -654,6 +657,9 @@ static long kbits_job_get_string(struct kbits_job_fd *jf, unsigned int cmd,
 		return err;
 	if (args.reserved)
 		return -EINVAL;
+	if (cmd == KBITS_JOB_IOC_GET_REPLY_FILE &&
+	    job->type != KBITS_JOB_TYPE_UPLOAD_REPLY)
+		return -EOPNOTSUPP;	/* only an UPLOAD_REPLY job has one */
 
 	/* A copy, so that no lock is held across the copy to userspace. */
 	mutex_lock(&job->lock);
@@ -670,7 +676,8 @@ static long kbits_job_get_string(struct kbits_job_fd *jf, unsigned int cmd,
 	if (!copy)
 		return -ENOMEM;
 	/* No headers is not the same as empty ones (BITS: S_FALSE). */
-	if (!field && cmd == KBITS_JOB_IOC_GET_HTTP_HEADERS) {
+	if (!field && (cmd == KBITS_JOB_IOC_GET_HTTP_HEADERS ||
+		       cmd == KBITS_JOB_IOC_GET_REPLY_FILE)) {
 		kfree(copy);
 		return -ENODATA;
 	}
@@ -1531,7 +1538,7 @@ static long kbits_job_ioctl(struct file *file, unsigned int cmd,
 	case KBITS_JOB_IOC_GET_CREDENTIALS:
 		return kbits_job_get_credentials(jf, uarg);
 	case KBITS_JOB_IOC_GET_REPLY_FILE:
-		return kbits_job_get_reply_file(jf, uarg);
+		return kbits_job_get_string(jf, cmd, uarg);
 	case KBITS_JOB_IOC_SET_REPLY_FILE:
 		return kbits_job_set_reply_file(jf, uarg);
 	case KBITS_JOB_IOC_GET_PROXY:

@@ -376,9 +376,7 @@ long kbits_job_set_credentials(struct kbits_job_fd *jf,
 			       struct kbits_job_credentials __user *uarg);
 long kbits_job_get_credentials(struct kbits_job_fd *jf,
 			       struct kbits_job_cred_schemes __user *uarg);
-/* files.c: an UPLOAD_REPLY job's reply file */
-long kbits_job_get_reply_file(struct kbits_job_fd *jf,
-			      struct kbits_job_string __user *uarg);
+/* files.c: an UPLOAD_REPLY job's reply file (job.c's string GET reads it) */
 long kbits_job_set_reply_file(struct kbits_job_fd *jf,
 			      struct kbits_job_string __user *uarg);
 long kbits_job_get_notify_cmd(struct kbits_job_fd *jf,
