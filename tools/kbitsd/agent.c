@@ -202,11 +202,14 @@ static int stored_upload_reply(struct agent *a, const struct kbits_guid *id,
 		type = KBITS_JOB_TYPE_UPLOAD;
 	err = type == KBITS_JOB_TYPE_UPLOAD_REPLY ? record_reply(rec, len, &reply, reply_mode) : 0;
 	record_free(rec, len);
-	if (type == KBITS_JOB_TYPE_DOWNLOAD || (err < 0 && err != -ENODATA))
+	if (type == KBITS_JOB_TYPE_DOWNLOAD)
 		return err;
+	/* an upload's file is never placed, even when its reply is unknown */
 	store_files_free(*sf, *n);
 	*sf = NULL;
 	*n = 0;
+	if (err < 0 && err != -ENODATA)
+		return err;
 	if (!reply)
 		return 0;
 	*sf = calloc(1, sizeof(**sf));
