@@ -94,5 +94,14 @@ if [ "$got" != "  ok 1 passes|ok 1 fx|ok 2 between|" ]; then
 	echo "harness-test: the selection ran \"$got\""
 	status=1
 fi
+# -x leaves out: a fixture's test by its full name, a plain one by its name,
+# a whole fixture; with a selection, from it
+"$prog" -x fx.asserts_then_teardown -x times_out -x bad fx passes between \
+	-x fx.thread_asserts >"$out" 2>&1 || status=1
+got=$(grep -E '^ *(not )?ok ' "$out" | tr '\n' '|')
+if [ "$got" != "ok 1 passes|  ok 1 passes|  ok 2 skips # SKIP no|ok 2 fx|ok 3 between|" ]; then
+	echo "harness-test: the selection with -x ran \"$got\""
+	status=1
+fi
 [ "$status" = 0 ] && echo "harness-test: ok"
 exit $status

@@ -54,11 +54,15 @@
  * A parent fails when one of its subtests failed and is skipped when all
  * were.  Count the leaves (tests/selftests/ktap-count does).
  *
+ * A test that takes 10 s or more is followed by "# NAME took N.N s".
+ *
  * KBITS_TIMEOUT_SCALE=N (1 to 10) multiplies every timeout: the debug
  * lane's kernel (KASAN, lockdep, kmemleak) runs everything slower.
  *
  * Arguments: tests to run, each a TEST's name, a fixture's name (all its
- * tests) or FIXTURE.TEST (default: all); -l lists the tests.
+ * tests) or FIXTURE.TEST (default: all); "-x NAME" leaves out what NAME
+ * names (the debug lane leaves out what the stock lane runs once); -l
+ * lists the tests.
  * Exit status: 0 when nothing failed, 1 otherwise.
  */
 #ifndef KBITS_SELFTEST_HARNESS_H
@@ -76,6 +80,7 @@
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TEST_TIMEOUT_DEFAULT 60	/* seconds */
@@ -498,16 +503,25 @@ static bool th_names(const struct th_test *t, const char *arg)
 	       !strcmp(arg + n + 1, t->name);
 }
 
+/*
+ * Is @t to run: named by an argument, or no test is named; and no "-x NAME"
+ * pair names it?
+ */
 static bool th_selected(const struct th_test *t, int argc, char **argv)
 {
+	bool named = false, hit = false;
 	int i;
 
-	if (argc <= 1)
-		return true;
-	for (i = 1; i < argc; i++)
-		if (th_names(t, argv[i]))
-			return true;
-	return false;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-x") && i + 1 < argc) {
+			if (th_names(t, argv[++i]))
+				return false;
+			continue;
+		}
+		named = true;
+		hit = hit || th_names(t, argv[i]);
+	}
+	return !named || hit;
 }
 
 enum { TH_PASS, TH_FAIL, TH_SKIP, TH_XFAIL, TH_TIMEOUT };
@@ -572,6 +586,9 @@ static int th_run_one(struct th_test *t)
 	return ret;
 }
 
+/* A test that runs this long gets a "took N s" diagnostic line. */
+#define TH_SLOW_SECONDS 10
+
 struct th_counts {
 	int pass, fail, xfail, skip;
 };
@@ -608,6 +625,8 @@ static void th_result_line(int indent, int num, const char *name, int res,
 static int th_run_and_report(struct th_test *t, int indent, int num,
 			     struct th_counts *c)
 {
+	struct timespec t0, t1;
+	double secs;
 	int res;
 
 	th_indent = indent;
@@ -615,7 +634,13 @@ static int th_run_and_report(struct th_test *t, int indent, int num,
 		TH_LOG("RUN %s.%s", t->fixture->name, t->name);
 	else
 		TH_LOG("RUN %s", t->name);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	res = th_run_one(t);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* The slow ones are named, so that a lane's time can be accounted for. */
+	if (secs >= TH_SLOW_SECONDS)
+		TH_LOG("%s took %.1f s", t->name, secs);
 	th_result_line(indent, num, t->name, res, th_result->reason,
 		       th_timeout(t));
 	th_indent = 0;
