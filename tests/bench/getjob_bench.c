@@ -21,8 +21,11 @@
  *   - kernel memory per job: the growth of /proc/meminfo's Slab and
  *     VmallocUsed over 10^5 jobs, each with one file of typical name
  *     lengths.
- * The fixed-GUID latencies are the best of ROUNDS rounds of many calls, so a
- * busy host (or an emulated CPU's hiccups) disturbs the ratios less.  With
+ * The fixed-GUID latencies and the throughputs are the median of ROUNDS
+ * rounds that interleave the calls compared (their order rotates from round
+ * to round), with the rounds' spread; a ratio is the median of the rounds'
+ * own ratios, so a busy host (or an emulated CPU's hiccups) disturbs it
+ * less.  Rows measured once show "-" for a spread.  With
  * -o FILE the random lookups' median and p99 against queue size are also
  * written to FILE ("jobs median p99" lines, up then down) for
  * tests/bench/latency.gp.
@@ -50,7 +53,7 @@
 #include <linux/kbits.h>
 
 #define ROUNDS		5
-#define THREAD_SECONDS	2
+#define THREAD_MS	500	/* one round of a throughput */
 /* The display name of every job: about as long as a typical one. */
 #define JOB_NAME	"nightly backup of /home/alice/photos"
 
@@ -197,6 +200,9 @@ static int cmp_double(const void *a, const void *b)
 
 static void row(const char *what, double value, const char *unit,
 		double ratio, const char *ratio_means, const char *target);
+static void row_spread(const char *what, double value, const char *unit,
+		       double spread, double ratio, const char *ratio_means,
+		       const char *target);
 
 /*
  * How late a thread sharing the walker's CPU wakes from 100 us sleeps while
@@ -512,21 +518,63 @@ static void daemon_stop(void)
 
 /* --------------------------------------------------------------- measuring */
 
-/* The best of ROUNDS rounds of @iters calls, in ns per call. */
-static double measure(void (*fn)(void), long iters)
+/* The median of @n values (sorted in place), and their spread around it. */
+static double median_spread(double *v, int n, double *spread)
 {
-	double best = 0;
+	double med;
 
+	qsort(v, n, sizeof(*v), cmp_double);
+	med = v[n / 2];
+	if (spread)
+		*spread = med ? (v[n - 1] - v[0]) / med : 0;
+	return med;
+}
+
+/* A call the fixed-GUID table compares, and what its rounds measured. */
+struct timed {
+	void (*fn)(void);
+	long iters;		/* calls per round */
+	double ns[ROUNDS];	/* ns per call, round by round */
+};
+
+/*
+ * ROUNDS rounds in which each of the @n calls runs its @iters times, in an
+ * order that rotates from round to round: a host's drift falls on all of
+ * them alike, and each ratio is taken within a round.
+ */
+static void compare(struct timed *c, int n)
+{
 	for (int r = 0; r < ROUNDS; r++) {
-		double t0 = now_ns(), t;
+		for (int k = 0; k < n; k++) {
+			struct timed *x = &c[(k + r) % n];
+			double t0 = now_ns();
 
-		for (long i = 0; i < iters; i++)
-			fn();
-		t = (now_ns() - t0) / iters;
-		if (!r || t < best)
-			best = t;
+			for (long i = 0; i < x->iters; i++)
+				x->fn();
+			x->ns[r] = (now_ns() - t0) / x->iters;
+		}
 	}
-	return best;
+}
+
+/* The median over the rounds of @a's / @b's of the same round. */
+static double round_ratio(const double *a, const double *b)
+{
+	double q[ROUNDS];
+
+	for (int r = 0; r < ROUNDS; r++)
+		q[r] = a[r] / b[r];
+	return median_spread(q, ROUNDS, NULL);
+}
+
+/* A row of a call compared: its median round, spread, and a ratio. */
+static void timed_row(const char *what, const double *v, const char *unit,
+		      double ratio, const char *ratio_means, const char *target)
+{
+	double c[ROUNDS], spread, med;
+
+	memcpy(c, v, sizeof(c));
+	med = median_spread(c, ROUNDS, &spread);
+	row_spread(what, med, unit, spread, ratio, ratio_means, target);
 }
 
 /* ------------------------------------------------- random lookups, timed */
@@ -546,6 +594,7 @@ static uint64_t rng(void)
 struct lookups {
 	double med, p99;	/* the median round's (by median), the median p99 */
 	double spread;		/* (highest - lowest round median) / med */
+	double p99_spread;	/* the same of the rounds' p99s */
 };
 
 /*
@@ -576,11 +625,8 @@ static struct lookups random_lookups(long among, long iters)
 		med[r] = t[iters / 2];
 		p99[r] = t[iters * 99 / 100];
 	}
-	qsort(p99, ROUNDS, sizeof(*p99), cmp_double);
-	qsort(med, ROUNDS, sizeof(*med), cmp_double);
-	l.med = med[ROUNDS / 2];
-	l.p99 = p99[ROUNDS / 2];
-	l.spread = (med[ROUNDS - 1] - med[0]) / l.med;
+	l.p99 = median_spread(p99, ROUNDS, &l.p99_spread);
+	l.med = median_spread(med, ROUNDS, &l.spread);
 	free(drawn);
 	free(t);
 	return l;
@@ -671,13 +717,12 @@ static void lookup_rows(const char *what, long size, struct lookups l,
 {
 	char w[96];
 
-	snprintf(w, sizeof(w), "%s, %ld: median (spread %.0f%%)", what, size,
-		 100 * l.spread);
-	printf("%-42s %13.0f ns %8.2f  %-28s %s\n", w, l.med, l.med / base,
-	       "median / 10^2's median", size == 1000000 ? "<= 1.2" : "");
+	snprintf(w, sizeof(w), "%s, %ld: median", what, size);
+	row_spread(w, l.med, "ns", l.spread, l.med / base,
+		   "median / 10^2's median", size == 1000000 ? "<= 1.2" : "");
 	snprintf(w, sizeof(w), "%s, %ld: p99", what, size);
-	printf("%-42s %13.0f ns %8.2f  %-28s %s\n", w, l.p99, l.p99 / l.med,
-	       "p99 / median", "<= 2");
+	row_spread(w, l.p99, "ns", l.p99_spread, l.p99 / l.med, "p99 / median",
+		   "<= 2");
 }
 
 /*
@@ -688,9 +733,12 @@ static void lookup_rows(const char *what, long size, struct lookups l,
 struct worker {
 	pthread_t thread;
 	void (*fn)(struct worker *w);
-	uint8_t id[KBITS_GUID_SIZE];
+	const uint8_t *id;
 	long calls;
 };
+
+/* The workers' jobs, one each, made once. */
+static uint8_t worker_job[2][KBITS_GUID_SIZE];
 
 static atomic_bool workers_stop;
 
@@ -716,7 +764,7 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
-/* Calls per second of @fn, from @n threads together. */
+/* Calls per second of @fn, from @n threads together, for THREAD_MS. */
 static double throughput(void (*fn)(struct worker *w), int n)
 {
 	struct worker w[2];
@@ -725,7 +773,7 @@ static double throughput(void (*fn)(struct worker *w), int n)
 
 	workers_stop = false;
 	for (int i = 0; i < n; i++) {
-		close(create_job(w[i].id));
+		w[i].id = worker_job[i];
 		w[i].fn = fn;
 		w[i].calls = 0;
 	}
@@ -733,7 +781,7 @@ static double throughput(void (*fn)(struct worker *w), int n)
 	for (int i = 0; i < n; i++)
 		if (pthread_create(&w[i].thread, NULL, worker_run, &w[i]))
 			die("pthread_create");
-	sleep(THREAD_SECONDS);
+	usleep(THREAD_MS * 1000);
 	workers_stop = true;
 	for (int i = 0; i < n; i++) {
 		pthread_join(w[i].thread, NULL);
@@ -775,20 +823,37 @@ static long kernel_bytes(void)
 
 /* ------------------------------------------------------------------ report */
 
+/*
+ * A row: what, its value, the spread of the rounds it is the median of
+ * ((highest - lowest) / median; "-" for a single measurement), a ratio,
+ * what the ratio is, its target.
+ */
+static void row_spread(const char *what, double value, const char *unit,
+		       double spread, double ratio, const char *ratio_means,
+		       const char *target)
+{
+	char v[32], sp[16];
+
+	snprintf(v, sizeof(v), "%.0f %s", value, unit);
+	if (spread >= 0)
+		snprintf(sp, sizeof(sp), "%.0f%%", 100 * spread);
+	else
+		snprintf(sp, sizeof(sp), "-");
+	printf("%-52s %16s %7s %8.2f  %-28s %s\n", what, v, sp, ratio,
+	       ratio_means, target);
+}
+
 static void row(const char *what, double value, const char *unit,
 		double ratio, const char *ratio_means, const char *target)
 {
-	char v[32];
-
-	snprintf(v, sizeof(v), "%.0f %s", value, unit);
-	printf("%-42s %16s %8.2f  %-28s %s\n", what, v, ratio, ratio_means, target);
+	row_spread(what, value, unit, -1, ratio, ratio_means, target);
 }
 
 int main(int argc, char **argv)
 {
 	long iters = 20000, queued = 0, max_jobs = 1000000;
 	const char *datafile = NULL;
-	double get, t, base = 0, t1, t2, ct;
+	double get, t, base = 0, ct, tp[4][ROUNDS];
 	struct lookups top = { 0 };
 	FILE *data = NULL;
 	long mem0, n;
@@ -824,33 +889,60 @@ int main(int argc, char **argv)
 		fprintf(data, "# jobs queued, GET_JOB + close of a random job: median ns, p99 ns\n");
 	}
 
-	printf("%-42s %16s %8s  %-28s %s\n", "measured", "value", "ratio", "ratio is", "target");
+	printf("%-52s %16s %7s %8s  %-28s %s\n", "measured", "value", "spread",
+	       "ratio", "ratio is", "target");
 
 	/* Against the other ways to get an fd, with 100 jobs queued. */
 	close(create_job(the_job));
 	queued = 1;
 	fill_queue(&queued, DAEMON_JOBS);
 	daemon_start();
-	get = measure(the_job_close, iters);
-	row("GET_JOB + close, 100 jobs queued", get, "ns", 1, "", "");
-	t = measure(pidfd_open_close, iters);
-	row("pidfd_open + close", t, "ns", get / t, "GET_JOB / pidfd_open", "<= 1.3");
-	t = measure(open_null_close, iters);
-	row("open(/dev/null) + close", t, "ns", get / t, "GET_JOB / open", "");
-	t = measure(daemon_get_close, iters / 4);
-	row("socket daemon: GUID -> SCM_RIGHTS fd", t, "ns", t / get, "daemon / GET_JOB", ">= 10");
+	{
+		struct timed c[] = {
+			{ the_job_close, iters, { 0 } },
+			{ pidfd_open_close, iters, { 0 } },
+			{ open_null_close, iters, { 0 } },
+			{ daemon_get_close, iters / 4, { 0 } },
+		};
+		double m[ROUNDS];
+
+		compare(c, 4);
+		memcpy(m, c[0].ns, sizeof(m));
+		get = median_spread(m, ROUNDS, NULL);
+		timed_row("GET_JOB + close, 100 jobs queued", c[0].ns, "ns",
+			  1, "", "");
+		timed_row("pidfd_open + close", c[1].ns, "ns",
+			  round_ratio(c[0].ns, c[1].ns), "GET_JOB / pidfd_open",
+			  "<= 1.3");
+		timed_row("open(/dev/null) + close", c[2].ns, "ns",
+			  round_ratio(c[0].ns, c[2].ns), "GET_JOB / open", "");
+		timed_row("socket daemon: GUID -> SCM_RIGHTS fd", c[3].ns, "ns",
+			  round_ratio(c[3].ns, c[0].ns), "daemon / GET_JOB",
+			  ">= 10");
+	}
 	daemon_stop();
 
-	/* Threads, with 100 jobs (and the workers' own) queued. */
-	t1 = throughput(worker_get_job, 1);
-	t2 = throughput(worker_get_job, 2);
-	row("GET_JOB + close, 1 thread", t1, "/s", 1, "", "");
-	row("GET_JOB + close, 2 threads", t2, "/s", t2 / t1, "2 threads / 1 thread", ">= 1.7");
-	t1 = throughput(worker_pidfd, 1);
-	t2 = throughput(worker_pidfd, 2);
-	row("pidfd_open + close, 1 thread", t1, "/s", 1, "", "");
-	row("pidfd_open + close, 2 threads", t2, "/s", t2 / t1, "2 threads / 1 thread", "");
-	queued += 6;	/* the workers' jobs */
+	/*
+	 * Threads, with 100 jobs (and the workers' own) queued: rounds of the
+	 * four, in an order that rotates.
+	 */
+	close(create_job(worker_job[0]));
+	close(create_job(worker_job[1]));
+	queued += 2;
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int k = 0; k < 4; k++) {
+			int x = (k + r) % 4;
+
+			tp[x][r] = throughput(x < 2 ? worker_get_job : worker_pidfd,
+					      x % 2 + 1);
+		}
+	}
+	timed_row("GET_JOB + close, 1 thread", tp[0], "/s", 1, "", "");
+	timed_row("GET_JOB + close, 2 threads", tp[1], "/s",
+		  round_ratio(tp[1], tp[0]), "2 threads / 1 thread", ">= 1.7");
+	timed_row("pidfd_open + close, 1 thread", tp[2], "/s", 1, "", "");
+	timed_row("pidfd_open + close, 2 threads", tp[3], "/s",
+		  round_ratio(tp[3], tp[2]), "2 threads / 1 thread", "");
 
 	/*
 	 * Random lookups against queue size, on the way up.  On the way: CREATE_JOB
