@@ -308,7 +308,7 @@ static void make_room(struct agent *a, const struct pending *p, int64_t now, int
 
 void schedule(struct agent *a, int64_t *wake_ms)
 {
-	struct pending *p, job, **link;
+	struct pending *p, job;
 	size_t i, nbg;
 	time_t now, wake;
 	int64_t w;
@@ -332,9 +332,7 @@ void schedule(struct agent *a, int64_t *wake_ms)
 			}
 		}
 		job = *p;
-		pending_find(a, &p->id, &link);
-		*link = p->next;
-		free(p);
+		pending_remove(a, &job.id);	/* frees p */
 		if (job.retry && no_progress_for_too_long(a, &job, now)) {
 			job_final_error(a, &job.id, &job.last_error);
 			continue;
