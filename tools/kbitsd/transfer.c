@@ -884,20 +884,53 @@ static int local_source_path(const char *remote, char **out)
 	return 0;
 }
 
+/*
+ * copy_file_range() of the next chunk, at the temporary's file position as
+ * write() would: the kernel moves the bytes from the source's page cache
+ * to the temporary's, one copy where a pread() and a write() make two
+ * (what cp does too).  -1 with errno set when it cannot be used here (another
+ * file system, one without it, an old kernel); 0 when it copied nothing,
+ * which the caller checks with pread() rather than take for the end.
+ */
+static ssize_t copy_range(struct xfer *x, int src, size_t len)
+{
+	loff_t in = (loff_t)(x->offset + x->written);
+	ssize_t n;
+
+	do {
+		n = copy_file_range(src, &in, x->fd, NULL, len, 0);
+	} while (n < 0 && errno == EINTR);
+	return n;
+}
+
 static enum xfer_result copy_file(struct xfer *x, int src, struct xfer_error *err)
 {
 	char *buf = malloc(COPY_CHUNK);
 	enum xfer_result r = XFER_DONE;
+	bool ranges = true;	/* copy_file_range() until it fails once */
 
 	if (!buf)
 		return xfer_fail(err, true, KBITS_ERROR_CONTEXT_GENERAL, ENOMEM, x->index,
 			    "out of memory");
 	while (x->offset + x->written < x->total) {
 		uint64_t left = x->total - x->offset - x->written;
-		ssize_t n = pread(src, buf, left < COPY_CHUNK ? left : COPY_CHUNK,
-				  (off_t)(x->offset + x->written));
+		size_t want = left < COPY_CHUNK ? (size_t)left : COPY_CHUNK;
+		ssize_t n;
 		int e;
 
+		if (ranges) {
+			n = copy_range(x, src, want);
+			if (n > 0) {
+				x->written += (uint64_t)n;
+				x->fresh = true;
+				report(x, false, false);
+				worker_received((size_t)n);
+				continue;
+			}
+			/* any failure or 0: the plain copy says what it was */
+			ranges = false;
+		}
+		n = pread(src, buf, want, (off_t)(x->offset + x->written));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
