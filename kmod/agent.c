@@ -421,6 +421,15 @@ static long kbits_agent_take(struct kbits_agent *a,
 	return err;
 }
 
+/* The job's error is over (its text stays); the job's lock is held. */
+static void kbits_job_clear_error(struct kbits_job *job)
+{
+	if (job->cold) {	/* none: no error either */
+		job->cold->error.context = KBITS_ERROR_CONTEXT_NONE;
+		job->cold->error.flags = 0;
+	}
+}
+
 /* PROGRESS: a file's size and bytes so far -> TRANSFERRING. */
 static long kbits_agent_progress(struct kbits_agent_progress __user *uarg)
 {
@@ -455,8 +464,7 @@ static long kbits_agent_progress(struct kbits_agent_progress __user *uarg)
 		f->bytes_total = args.bytes_total;
 		f->bytes_transferred = args.bytes_transferred;
 		f->completed = done;
-		job->error.context = KBITS_ERROR_CONTEXT_NONE;
-		job->error.flags = 0;
+		kbits_job_clear_error(job);
 		kbits_job_enter_state(job, KBITS_JOB_STATE_TRANSFERRING);
 		kbits_job_event(job, KBITS_EVENT_MODIFIED);
 		if (newly_done)
@@ -495,6 +503,7 @@ bool kbits_error_code_ok(u32 flags, s32 code)
 static long kbits_agent_error(struct kbits_agent_error __user *uarg)
 {
 	struct kbits_agent_error args;
+	struct kbits_job_cold *cold;
 	struct kbits_job *job;
 	bool transient;
 	char *text;
@@ -524,12 +533,15 @@ static long kbits_agent_error(struct kbits_agent_error __user *uarg)
 	if (args.file_index != KBITS_NO_FILE &&
 	    args.file_index >= job->nr_files) {
 		err = -ENXIO;
+	} else if (!kbits_job_cold(job)) {
+		err = -ENOMEM;
 	} else {
-		job->error.context = args.context;
-		job->error.code = args.code;
-		job->error.flags = args.flags & KBITS_ERROR_HTTP;
-		job->error.file_index = args.file_index;
-		swap(job->error.text, text);
+		cold = job->cold;
+		cold->error.context = args.context;
+		cold->error.code = args.code;
+		cold->error.flags = args.flags & KBITS_ERROR_HTTP;
+		cold->error.file_index = args.file_index;
+		swap(cold->error.text, text);
 		job->error_count++;
 		kbits_job_enter_state(job, transient ?
 				      KBITS_JOB_STATE_TRANSIENT_ERROR :
@@ -627,8 +639,7 @@ static long kbits_agent_transferred(struct kbits_agent_job __user *uarg)
 		err = -EINVAL;
 	} else {
 		job->completion_time = ktime_get_real_seconds();
-		job->error.context = KBITS_ERROR_CONTEXT_NONE;
-		job->error.flags = 0;
+		kbits_job_clear_error(job);
 		kbits_job_enter_state(job, KBITS_JOB_STATE_TRANSFERRED);
 		kbits_job_event(job, KBITS_EVENT_TRANSFERRED);
 	}

@@ -94,26 +94,31 @@ static void kbits_cred_clear(struct kbits_cred *c)
  *
  * Takes @user and @password in every case: they are the job's, or freed.
  *
- * Context: Process context; may sleep (the first allocates @job->creds).
+ * Context: Process context; may sleep (the first allocates the job's creds,
+ * and its cold settings if it has none).
  * Return: 0; -ENOMEM.
  */
 int kbits_job_set_cred(struct kbits_job *job, int index, char *user,
 		       char *password)
 {
+	struct kbits_job_cold *cold;
 	struct kbits_cred *c;
 
-	if (!job->creds) {
+	if (!kbits_cold(job)->creds) {
 		if (!user)
 			return 0;
-		job->creds = kcalloc(KBITS_CREDS_MAX, sizeof(*job->creds),
-				     GFP_KERNEL_ACCOUNT);
-		if (!job->creds) {
+		cold = kbits_job_cold(job);
+		if (cold)
+			cold->creds = kcalloc(KBITS_CREDS_MAX,
+					      sizeof(*cold->creds),
+					      GFP_KERNEL_ACCOUNT);
+		if (!cold || !cold->creds) {
 			kfree(user);
 			kfree_sensitive(password);
 			return -ENOMEM;
 		}
 	}
-	c = &job->creds[index];
+	c = &job->cold->creds[index];
 	kbits_cred_clear(c);
 	c->user = user;
 	c->password = password;
@@ -146,13 +151,14 @@ EXPORT_SYMBOL_IF_KUNIT(kbits_creds_free);
  */
 bool kbits_job_has_secrets(const struct kbits_job *job)
 {
+	const struct kbits_cred *creds = kbits_cold(job)->creds;
 	int i;
 
 	lockdep_assert_held(&job->lock);
 	if (job->flags & KBITS_JOB_HEADERS_WRITE_ONLY)
 		return true;
-	for (i = 0; job->creds && i < KBITS_CREDS_MAX; i++) {
-		if (job->creds[i].user)
+	for (i = 0; creds && i < KBITS_CREDS_MAX; i++) {
+		if (creds[i].user)
 			return true;
 	}
 	return false;
@@ -303,6 +309,7 @@ long kbits_job_get_credentials(struct kbits_job_fd *jf,
 {
 	struct kbits_job *job = jf->job;
 	struct kbits_job_cred_schemes args;
+	const struct kbits_cred *creds;
 	u32 set[2] = { 0, 0 };
 	int i, err;
 
@@ -315,8 +322,9 @@ long kbits_job_get_credentials(struct kbits_job_fd *jf,
 
 	mutex_lock(&job->lock);
 	err = kbits_job_fd_check(jf);
-	for (i = 0; !err && job->creds && i < KBITS_CREDS_MAX; i++) {
-		if (job->creds[i].user)
+	creds = kbits_cold(job)->creds;
+	for (i = 0; !err && creds && i < KBITS_CREDS_MAX; i++) {
+		if (creds[i].user)
 			set[i / KBITS_AUTH_SCHEMES] |=
 				1U << (i % KBITS_AUTH_SCHEMES + 1);
 	}

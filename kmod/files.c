@@ -569,9 +569,11 @@ long kbits_job_set_reply_file(struct kbits_job_fd *jf,
 		err = -EBUSY;
 	} else if (!kbits_job_may_aim(job)) {
 		err = -EPERM;
+	} else if (!kbits_job_cold(job)) {
+		err = -ENOMEM;
 	} else {
-		swap(job->reply_file, name);
-		job->reply_mode = job->reply_file ? mode : 0;
+		swap(job->cold->reply_file, name);
+		job->cold->reply_mode = job->cold->reply_file ? mode : 0;
 		job->mtime = ktime_get_real_seconds();
 		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
 	}

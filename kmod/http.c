@@ -93,6 +93,7 @@ long kbits_job_get_proxy(struct kbits_job_fd *jf,
 			 struct kbits_job_proxy __user *uarg)
 {
 	struct kbits_job *job = jf->job;
+	const struct kbits_job_cold *cold;
 	struct kbits_job_proxy args;
 	char *list = NULL, *bypass = NULL;
 	u32 usage, list_len, bypass_len;
@@ -108,13 +109,14 @@ long kbits_job_get_proxy(struct kbits_job_fd *jf,
 	/* Copies, so that no lock is held across the copies to userspace. */
 	mutex_lock(&job->lock);
 	err = kbits_job_fd_check(jf);
-	usage = job->proxy_usage;
-	if (!err && job->proxy_list)
-		list = kstrdup(job->proxy_list, GFP_KERNEL_ACCOUNT);
-	if (!err && job->proxy_bypass)
-		bypass = kstrdup(job->proxy_bypass, GFP_KERNEL_ACCOUNT);
+	cold = kbits_cold(job);
+	usage = cold->proxy_usage;
+	if (!err && cold->proxy_list)
+		list = kstrdup(cold->proxy_list, GFP_KERNEL_ACCOUNT);
+	if (!err && cold->proxy_bypass)
+		bypass = kstrdup(cold->proxy_bypass, GFP_KERNEL_ACCOUNT);
 	if (!err &&
-	    ((job->proxy_list && !list) || (job->proxy_bypass && !bypass)))
+	    ((cold->proxy_list && !list) || (cold->proxy_bypass && !bypass)))
 		err = -ENOMEM;
 	mutex_unlock(&job->lock);
 	if (err)
@@ -157,7 +159,7 @@ out:
  * that do not go with it; kbits_copy_string()'s errors for a list; -EACCES when
  * @jf is revoked; -EBADFD when the job is final; -EPERM when the caller may
  * not get the job and it is an upload or has secrets (kbits_job_may_aim());
- * kbits_copy_args()'s errors.
+ * -ENOMEM; kbits_copy_args()'s errors.
  */
 long kbits_job_set_proxy(struct kbits_job_fd *jf,
 			 struct kbits_job_proxy __user *uarg)
@@ -201,10 +203,12 @@ long kbits_job_set_proxy(struct kbits_job_fd *jf,
 		err = -EBADFD;
 	} else if (!kbits_job_may_aim(job)) {
 		err = -EPERM;
+	} else if (!kbits_job_cold(job)) {
+		err = -ENOMEM;
 	} else {
-		job->proxy_usage = args.usage;
-		swap(job->proxy_list, list);
-		swap(job->proxy_bypass, bypass);
+		job->cold->proxy_usage = args.usage;
+		swap(job->cold->proxy_list, list);
+		swap(job->cold->proxy_bypass, bypass);
 		job->mtime = ktime_get_real_seconds();
 		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
 	}

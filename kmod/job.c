@@ -5,7 +5,8 @@
  * Lookups walk the queue under RCU and take their reference with
  * kref_get_unless_zero(), so GET_JOB takes no global lock.  A job leaves the
  * queue (rhashtable_remove_fast) before the queue drops its reference, and
- * is freed with kfree_rcu(), so a reader that found it in time is safe.
+ * is freed a grace period after its release (call_rcu()), so a reader that
+ * found it in time is safe.
  */
 #include <linux/anon_inodes.h>
 #include <linux/capability.h>
@@ -38,6 +39,16 @@ static const struct rhashtable_params kbits_job_params = {
 };
 
 static struct rhashtable kbits_jobs;
+
+/*
+ * The jobs themselves: a cache of their own, so that a job costs its size
+ * rather than the next kmalloc size's (SLAB_ACCOUNT: charged to the
+ * creator's memory cgroup, as kmalloc(GFP_KERNEL_ACCOUNT) did).
+ */
+static struct kmem_cache *kbits_job_cache;
+
+const struct kbits_job_cold kbits_no_cold;
+EXPORT_SYMBOL_IF_KUNIT(kbits_no_cold);
 
 /*
  * The same jobs by a slot number, so that ENUM_JOBS can walk the queue in
@@ -457,6 +468,49 @@ unsigned int kbits_user_jobs(unsigned long key, unsigned int *all)
 EXPORT_SYMBOL_IF_KUNIT(kbits_user_jobs);
 #endif
 
+/**
+ * kbits_job_cold() - A job's cold settings, made if it has none yet.
+ * @job: the job, its lock held (or not yet seen by anyone else: IMPORT).
+ *
+ * For a caller about to set one of them: the struct starts all zero, as
+ * kbits_cold() reads a job without one, and stays until the job is freed.
+ *
+ * Context: Process context; may sleep (it allocates).
+ * Return: @job->cold; NULL when out of memory (then the job is unchanged).
+ */
+struct kbits_job_cold *kbits_job_cold(struct kbits_job *job)
+{
+	if (!job->cold)
+		job->cold = kzalloc(sizeof(*job->cold), GFP_KERNEL_ACCOUNT);
+	return job->cold;
+}
+EXPORT_SYMBOL_IF_KUNIT(kbits_job_cold);
+
+static void kbits_job_cold_free(struct kbits_job_cold *cold)
+{
+	if (!cold)
+		return;
+	kfree(cold->description);
+	kfree(cold->error.text);
+	kfree(cold->proxy_list);
+	kfree(cold->proxy_bypass);
+	kfree_sensitive(cold->http_headers);
+	kfree(cold->notify_cmd);
+	kbits_creds_free(cold->creds);
+	kfree(cold->reply_file);
+	kfree(cold);
+}
+
+/*
+ * kfree_rcu() would not do: on Linux 6.1, rcu_barrier() does not wait for
+ * its batches, so the cache could not be destroyed safely at unload.
+ */
+static void kbits_job_free_rcu(struct rcu_head *rcu)
+{
+	kmem_cache_free(kbits_job_cache,
+			container_of(rcu, struct kbits_job, rcu));
+}
+
 static void kbits_job_release(struct kref *ref)
 {
 	struct kbits_job *job = container_of(ref, struct kbits_job, ref);
@@ -468,18 +522,12 @@ static void kbits_job_release(struct kref *ref)
 	if (job->net)
 		put_net(job->net);
 	kfree(job->display_name);
-	kfree(job->description);
-	kfree(job->error.text);
-	kfree(job->proxy_list);
-	kfree(job->proxy_bypass);
-	kfree_sensitive(job->http_headers);
-	kfree(job->notify_cmd);
-	kbits_creds_free(job->creds);
-	kfree(job->reply_file);
+	kbits_job_cold_free(job->cold);
 	kfree(job->events);
 	kbits_job_free_files(job);
 	mutex_destroy(&job->lock);
-	kfree_rcu(job, rcu);
+	/* off agent.c's list (kbits_agent_forget()): @rcu takes its room */
+	call_rcu(&job->rcu, kbits_job_free_rcu);
 }
 
 /**
@@ -490,7 +538,7 @@ static void kbits_job_release(struct kref *ref)
  * final one, CANCELLED or COMPLETED, holds a reference of its own until the
  * agent reads it, so is never among them), its count against the limits is
  * dropped, its namespaces, root, strings, files and events are put and freed,
- * and the job itself is freed after an RCU grace period (kfree_rcu()), so that
+ * and the job itself is freed after an RCU grace period (call_rcu()), so that
  * a lookup that found it in the queue under RCU is safe.
  *
  * Context: Process context; may sleep when it drops the last reference (it puts
@@ -618,27 +666,49 @@ char *kbits_copy_string(const char __user *ustr, u32 len, u32 max)
 }
 
 /*
- * The job's display name, description, custom HTTP headers or reply file,
- * as @cmd (a GET or a SET) names it; its longest length in @max.
+ * The longest length of the string @cmd (a GET or a SET of a display name,
+ * description, custom HTTP headers or reply file) names.
  */
-static char **kbits_job_string_field(struct kbits_job *job, unsigned int cmd,
-				     u32 *max)
+static u32 kbits_job_string_max(unsigned int cmd)
 {
 	switch (cmd) {
 	case KBITS_JOB_IOC_GET_DISPLAY_NAME:
 	case KBITS_JOB_IOC_SET_DISPLAY_NAME:
-		*max = KBITS_DISPLAY_NAME_MAX;
-		return &job->display_name;
+		return KBITS_DISPLAY_NAME_MAX;
 	case KBITS_JOB_IOC_GET_DESCRIPTION:
 	case KBITS_JOB_IOC_SET_DESCRIPTION:
-		*max = KBITS_DESCRIPTION_MAX;
-		return &job->description;
+		return KBITS_DESCRIPTION_MAX;
 	case KBITS_JOB_IOC_GET_REPLY_FILE:
-		*max = KBITS_LOCAL_NAME_MAX;
-		return &job->reply_file;
+		return KBITS_LOCAL_NAME_MAX;
 	default:
-		*max = KBITS_HTTP_HEADERS_MAX;
-		return &job->http_headers;
+		return KBITS_HTTP_HEADERS_MAX;
+	}
+}
+
+/*
+ * The job's display name, description, custom HTTP headers or reply file, as
+ * @cmd (a GET or a SET) names it, with @cold the job's cold settings; NULL
+ * for one of those when @cold is NULL (the job has none of them).
+ */
+static char **kbits_job_string_field(struct kbits_job *job,
+				     struct kbits_job_cold *cold,
+				     unsigned int cmd)
+{
+	switch (cmd) {
+	case KBITS_JOB_IOC_GET_DISPLAY_NAME:
+	case KBITS_JOB_IOC_SET_DISPLAY_NAME:
+		return &job->display_name;
+	}
+	if (!cold)
+		return NULL;
+	switch (cmd) {
+	case KBITS_JOB_IOC_GET_DESCRIPTION:
+	case KBITS_JOB_IOC_SET_DESCRIPTION:
+		return &cold->description;
+	case KBITS_JOB_IOC_GET_REPLY_FILE:
+		return &cold->reply_file;
+	default:
+		return &cold->http_headers;
 	}
 }
 
@@ -647,8 +717,8 @@ static long kbits_job_get_string(struct kbits_job_fd *jf, unsigned int cmd,
 {
 	struct kbits_job *job = jf->job;
 	struct kbits_job_string args;
-	char *copy, *field;
-	u32 len, max;
+	char *copy, *field, **fieldp;
+	u32 len;
 	int err;
 
 	err = kbits_copy_args(&args, sizeof(args), uarg,
@@ -668,7 +738,8 @@ static long kbits_job_get_string(struct kbits_job_fd *jf, unsigned int cmd,
 	if (!err && cmd == KBITS_JOB_IOC_GET_HTTP_HEADERS &&
 	    (job->flags & KBITS_JOB_HEADERS_WRITE_ONLY))
 		err = -EPERM;
-	field = *kbits_job_string_field(job, cmd, &max);
+	fieldp = kbits_job_string_field(job, job->cold, cmd);
+	field = fieldp ? *fieldp : NULL;
 	copy = err ? NULL : kstrdup(field ?: "", GFP_KERNEL_ACCOUNT);
 	mutex_unlock(&job->lock);
 	if (err)
@@ -706,9 +777,8 @@ static long kbits_job_set_string(struct kbits_job_fd *jf, unsigned int cmd,
 {
 	struct kbits_job *job = jf->job;
 	struct kbits_job_string args;
-	char *str, **field;
+	char *str;
 	bool headers;
-	u32 max;
 	int err;
 
 	err = kbits_copy_args(&args, sizeof(args), uarg,
@@ -717,8 +787,8 @@ static long kbits_job_set_string(struct kbits_job_fd *jf, unsigned int cmd,
 		return err;
 	if (args.reserved)
 		return -EINVAL;
-	kbits_job_string_field(job, cmd, &max);
-	str = kbits_copy_string(u64_to_user_ptr(args.buf), args.len, max);
+	str = kbits_copy_string(u64_to_user_ptr(args.buf), args.len,
+				kbits_job_string_max(cmd));
 	if (IS_ERR(str))
 		return PTR_ERR(str);
 	headers = cmd == KBITS_JOB_IOC_SET_HTTP_HEADERS;
@@ -739,9 +809,11 @@ static long kbits_job_set_string(struct kbits_job_fd *jf, unsigned int cmd,
 		err = -EBADFD;
 	} else if (headers && !kbits_job_may_aim(job)) {
 		err = -EPERM;
+	} else if (cmd != KBITS_JOB_IOC_SET_DISPLAY_NAME &&
+		   !kbits_job_cold(job)) {
+		err = -ENOMEM;
 	} else {
-		field = kbits_job_string_field(job, cmd, &max);
-		swap(*field, str);
+		swap(*kbits_job_string_field(job, job->cold, cmd), str);
 		job->mtime = ktime_get_real_seconds();
 		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
 	}
@@ -994,7 +1066,8 @@ static long kbits_job_resume(struct kbits_job_fd *jf)
 	if (next < 0) {
 		err = next;
 	} else if (next != job->state &&
-		   job->type == KBITS_JOB_TYPE_UPLOAD_REPLY && !job->reply_file) {
+		   job->type == KBITS_JOB_TYPE_UPLOAD_REPLY &&
+		   !kbits_cold(job)->reply_file) {
 		err = -EDESTADDRREQ;	/* nowhere to put the reply */
 	} else if (next != job->state) {
 		/* BITS: Resume resets the time against the maximum */
@@ -1285,15 +1358,18 @@ static long kbits_job_take_ownership(struct kbits_job_fd *jf)
 	/*
 	 * The old owner's command does not run as the new one, and the modes
 	 * the old owner's umask gave its files are no wider than 0600 now.
+	 * Nor are the old owner's secrets sent for the new one.  (A job without
+	 * cold settings has no command, reply file, credentials or headers.)
 	 */
-	swap(job->notify_cmd, notify_cmd);
-	job->notify_cmd_len = 0;
 	for (i = 0; i < job->nr_files; i++)
 		job->files[i].mode &= 0600;
-	job->reply_mode &= 0600;
-	/* nor are the old owner's secrets sent for the new one */
-	swap(job->creds, creds);
-	swap(job->http_headers, headers);
+	if (job->cold) {
+		swap(job->cold->notify_cmd, notify_cmd);
+		job->cold->notify_cmd_len = 0;
+		job->cold->reply_mode &= 0600;
+		swap(job->cold->creds, creds);
+		swap(job->cold->http_headers, headers);
+	}
 	job->flags &= ~KBITS_JOB_HEADERS_WRITE_ONLY;
 	new_jf->owner_gen = job->owner_gen + 1;
 	WRITE_ONCE(job->owner_gen, job->owner_gen + 1);
@@ -1352,14 +1428,14 @@ static long kbits_job_get_error(struct kbits_job_fd *jf,
 	err = kbits_job_fd_check(jf);
 	if (err) {
 		/* revoked */
-	} else if (job->error.context == KBITS_ERROR_CONTEXT_NONE) {
+	} else if (kbits_cold(job)->error.context == KBITS_ERROR_CONTEXT_NONE) {
 		err = -ENOMSG;
 	} else {
-		args.context = job->error.context;
-		args.code = job->error.code;
-		args.flags = job->error.flags;
-		args.file_index = job->error.file_index;
-		text = kstrdup(job->error.text ?: "", GFP_KERNEL_ACCOUNT);
+		args.context = job->cold->error.context;
+		args.code = job->cold->error.code;
+		args.flags = job->cold->error.flags;
+		args.file_index = job->cold->error.file_index;
+		text = kstrdup(job->cold->error.text ?: "", GFP_KERNEL_ACCOUNT);
 		if (!text)
 			err = -ENOMEM;
 	}
@@ -1681,7 +1757,7 @@ struct kbits_job *kbits_job_alloc(char *name, u32 type)
 {
 	struct kbits_job *job;
 
-	job = kzalloc(sizeof(*job), GFP_KERNEL_ACCOUNT);
+	job = kmem_cache_zalloc(kbits_job_cache, GFP_KERNEL);
 	if (!job)
 		return NULL;
 	kref_init(&job->ref);
@@ -2203,14 +2279,22 @@ void kbits_jobs_for_each(void (*fn)(struct kbits_job *job))
 }
 
 /**
- * kbits_jobs_init() - Make the queue, at module init.
+ * kbits_jobs_init() - Make the queue and the jobs' cache, at module init.
  *
  * Context: Module init.
- * Return: 0, or rhashtable_init()'s negative errno.
+ * Return: 0; -ENOMEM, or rhashtable_init()'s negative errno.
  */
 int kbits_jobs_init(void)
 {
-	return rhashtable_init(&kbits_jobs, &kbits_job_params);
+	int err;
+
+	kbits_job_cache = KMEM_CACHE(kbits_job, SLAB_ACCOUNT);
+	if (!kbits_job_cache)
+		return -ENOMEM;
+	err = rhashtable_init(&kbits_jobs, &kbits_job_params);
+	if (err)
+		kmem_cache_destroy(kbits_job_cache);
+	return err;
 }
 
 static void kbits_job_free_queued(void *ptr, void *arg)
@@ -2223,7 +2307,8 @@ static void kbits_job_free_queued(void *ptr, void *arg)
  *
  * Description: Called after /dev/kbits is gone and the reaper stopped, when no
  * fd is open (each holds the module): the queue's reference is then every job's
- * last, and a job that counts against a user is a leak (it warns).
+ * last, and a job that counts against a user is a leak (it warns).  The jobs'
+ * cache is destroyed after rcu_barrier(): RCU callbacks free the last jobs.
  *
  * Context: Module exit; may sleep.
  */
@@ -2232,4 +2317,6 @@ void kbits_jobs_exit(void)
 	rhashtable_free_and_destroy(&kbits_jobs, kbits_job_free_queued, NULL);
 	xa_destroy(&kbits_slots);
 	WARN_ON_ONCE(kbits_charged);
+	rcu_barrier();	/* the jobs' kbits_job_free_rcu() */
+	kmem_cache_destroy(kbits_job_cache);
 }

@@ -101,7 +101,8 @@ struct kbits_file {
  * @password: the password, NUL-terminated (kfree_sensitive()); NULL with
  *            @user.
  *
- * The job's @creds has one per target and scheme, at kbits_cred_index().
+ * A job's @creds (struct kbits_job_cold) has one per target and scheme, at
+ * kbits_cred_index().
  */
 struct kbits_cred {
 	char *user;
@@ -126,72 +127,104 @@ struct kbits_completion {
 };
 
 /**
+ * struct kbits_job_cold - The settings of a job that most jobs never set.
+ * @description: NUL-terminated UTF-8; NULL: empty.
+ * @proxy_list: NUL-terminated; NULL: none.
+ * @proxy_bypass: NUL-terminated; NULL: none.
+ * @http_headers: NUL-terminated (kfree_sensitive()); NULL: none.
+ * @notify_cmd: the notify command, its arguments each ended by a NUL;
+ *              NULL: none.
+ * @creds: its credentials (auth.c), KBITS_CREDS_MAX of them, allocated at
+ *         the first SET_CREDENTIALS; NULL: none ever set.
+ * @reply_file: an UPLOAD_REPLY job's reply file name, NUL-terminated;
+ *              NULL: none.
+ * @proxy_usage: an enum kbits_proxy_usage.
+ * @notify_cmd_len: @notify_cmd's bytes, the NULs included.
+ * @error: the last error (its context NONE: none).
+ * @reply_mode: the mode the reply file is placed with (as a file's @mode).
+ *
+ * Out of line (the job's @cold), so that a job that has none of them costs
+ * less: made by kbits_job_cold() when one is first set, under the job's
+ * lock, and freed with the job.  A job without it (@cold NULL) has all of
+ * them zero or NULL, as kbits_cold() reads it.
+ */
+struct kbits_job_cold {
+	char *description;
+	char *proxy_list;
+	char *proxy_bypass;
+	char *http_headers;
+	char *notify_cmd;
+	struct kbits_cred *creds;
+	char *reply_file;
+	u32 proxy_usage;
+	u32 notify_cmd_len;
+	struct {
+		u32 context;		/* enum kbits_error_context */
+		s32 code;
+		u32 flags;		/* KBITS_ERROR_HTTP: @code is one */
+		u32 file_index;
+		char *text;		/* NUL-terminated UTF-8, or NULL */
+	} error;
+	u16 reply_mode;
+};
+
+/**
  * struct kbits_job - A job: files to transfer, and how.
  * @node: in the queue's table (kbits_jobs), keyed by @id.
  * @id: its GUID.
  * @slot: its index in the queue's walk order (kbits_slots).
  * @ref: its references (see below).
- * @rcu: frees it a grace period after its release (kfree_rcu()), for the
- *       lookups that walk the queue under RCU.
  * @owner: the creator's euid, or who took it over last.
- * @user_ns: the owner's user namespace when it became owner (a reference).
  * @type: an enum kbits_job_type.
- * @charged: it counts against the limits (kbits_users) until it is freed,
- *           or until an administrator's TAKE_OWNERSHIP uncharges it.
+ * @user_ns: the owner's user namespace when it became owner (a reference).
  * @ctime: its creation, wall-clock seconds.
  * @agent_node: in agent.c's list while it keeps events for the agent.
+ * @rcu: frees it a grace period after its release (call_rcu()), for the
+ *       lookups that walk the queue under RCU.  It shares @agent_node's
+ *       room: the release takes the job off agent.c's list first
+ *       (kbits_agent_forget()), and nothing reads @agent_node after.
  * @agent_pending: the kinds of event it keeps for the agent: a bit each.
+ * @charged: it counts against the limits (kbits_users) until it is freed,
+ *           or until an administrator's TAKE_OWNERSHIP uncharges it.
+ * @transfer_running: a stretch of @transfer_ns is running.
+ * @agent_places: a KBITS_AGENT_PLACES_FILES agent took it: its files are
+ *                under temporary names until the agent places them.
+ * @completing: a COMPLETE waits for the agent's PLACED.
  * @lock: serialises its changes (see below).
  * @state: an enum kbits_job_state; written with WRITE_ONCE(), also read
  *         without @lock.
- * @display_name: NUL-terminated UTF-8.
- * @description: NUL-terminated UTF-8; NULL: empty.
  * @priority: an enum kbits_job_priority.
+ * @display_name: NUL-terminated UTF-8.
+ * @root: the owner's root directory (JOB_NS): none for a job imported from
+ *        a record made in other namespaces.
+ * @net: the owner's network namespace (JOB_NS), a reference: NULL with no
+ *       @root.
+ * @owner_gen: the TAKE_OWNERSHIPs so far: a job fd made before the last one
+ *             is revoked; also read without @lock.
  * @flags: KBITS_JOB_* flags.
  * @notify_flags: KBITS_NOTIFY_* flags: the events its job fds get.
  * @min_retry_delay: seconds.
  * @no_progress_timeout: seconds.
  * @max_download_time: seconds; 0: no limit.
+ * @error_count: the errors the agent reported.
  * @transfer_ns: the time it spent CONNECTING or TRANSFERRING since its
  *               creation or the last RESUME that queued it, in the stretches
  *               that ended (boottime nanoseconds: it counts system suspend);
- *               kbits_job_account() keeps it and the next two up to date
- *               with @state.
+ *               kbits_job_account() keeps it, @transfer_since and
+ *               @transfer_running up to date with @state.
  * @transfer_since: when the running stretch began (boottime nanoseconds).
- * @transfer_running: a stretch is running.
- * @error_count: the errors the agent reported.
  * @mtime: its last change by its user, wall-clock seconds (the reaper's).
  * @completion_time: when it became TRANSFERRED; 0: not yet.
  * @files: its @nr_files files, in the order added.
- * @nr_files: how many.
  * @events: events.c's ring, or NULL: made with the first event while the job
  *          has a job fd, freed when its last one closes.
+ * @nr_files: how many.
  * @nr_fds: its job fds, open or not yet installed.
  * @event_seq: the number of the last event; also read without @lock.
  * @wait: its job fds' readers, and a COMPLETE waiting for the agent.
- * @proxy_usage: an enum kbits_proxy_usage.
- * @proxy_list: NUL-terminated; NULL: none.
- * @proxy_bypass: NUL-terminated; NULL: none.
- * @http_headers: NUL-terminated; NULL: none.
- * @notify_cmd: the notify command, its arguments each ended by a NUL;
- *              NULL: none.
- * @notify_cmd_len: its bytes, the NULs included.
- * @creds: its credentials (auth.c), KBITS_CREDS_MAX of them, allocated at
- *         the first SET_CREDENTIALS; NULL: none ever set.
- * @reply_file: an UPLOAD_REPLY job's reply file name, NUL-terminated;
- *              NULL: none.
- * @reply_mode: the mode the reply file is placed with (as a file's @mode).
- * @agent_places: a KBITS_AGENT_PLACES_FILES agent took it: its files are
- *                under temporary names until the agent places them.
- * @completing: a COMPLETE waits for the agent's PLACED.
  * @completer: that COMPLETE, while it still waits.
- * @owner_gen: the TAKE_OWNERSHIPs so far: a job fd made before the last one
- *             is revoked; also read without @lock.
- * @root: the owner's root directory (JOB_NS): none for a job imported from
- *        a record made in other namespaces.
- * @net: the owner's network namespace (JOB_NS), a reference: NULL with no
- *       @root.
- * @error: the last error (its context NONE: none).
+ * @cold: the settings most jobs never set, or NULL: none of them set
+ *        (struct kbits_job_cold).
  *
  * The queue (kbits_jobs) holds one reference while the job is in it; every
  * job fd holds one more, and so does agent.c's list while the job keeps a
@@ -200,68 +233,72 @@ struct kbits_completion {
  * @owner, @user_ns, @root, @net and @owner_gen under @lock, and @owner and
  * @user_ns also under kbits_users_lock; @owner is read with READ_ONCE()
  * elsewhere.  @charged changes under kbits_users_lock; @agent_node and
- * @agent_pending under agent.c's lock; the fields after @lock change under
- * it.
+ * @agent_pending under agent.c's lock; @transfer_running, @agent_places,
+ * @completing and the fields after @lock change under @lock.  The fields
+ * are ordered so that the struct has no holes (it comes from its own
+ * kmem_cache, kbits_job_cache, at its size).
  */
 struct kbits_job {
 	struct rhash_head node;
 	guid_t id;
 	u32 slot;
 	struct kref ref;
-	struct rcu_head rcu;
 	kuid_t owner;
-	struct user_namespace *user_ns;
 	u32 type;
-	bool charged;
+	struct user_namespace *user_ns;
 	time64_t ctime;
-	struct list_head agent_node;
+	union {
+		struct list_head agent_node;
+		struct rcu_head rcu;
+	};
 	u32 agent_pending;
+	bool charged;
+	bool transfer_running;
+	bool agent_places;
+	bool completing;
 
 	struct mutex lock;		/* serialises its changes */
 	u32 state;
-	char *display_name;
-	char *description;
 	u32 priority;
+	char *display_name;
+	struct path root;
+	struct net *net;
+	u64 owner_gen;
 	u32 flags;
 	u32 notify_flags;
 	u32 min_retry_delay;
 	u32 no_progress_timeout;
 	u32 max_download_time;
+	u32 error_count;
 	u64 transfer_ns;
 	u64 transfer_since;
-	bool transfer_running;
-	u32 error_count;
 	time64_t mtime;
 	time64_t completion_time;
 	struct kbits_file *files;
-	u32 nr_files;
 	struct kbits_event *events;
+	u32 nr_files;
 	u32 nr_fds;
 	u64 event_seq;
 	wait_queue_head_t wait;
-	u32 proxy_usage;
-	char *proxy_list;
-	char *proxy_bypass;
-	char *http_headers;
-	char *notify_cmd;
-	u32 notify_cmd_len;
-	struct kbits_cred *creds;
-	char *reply_file;
-	u16 reply_mode;
-	bool agent_places;
-	bool completing;
 	struct kbits_completion *completer;
-	u64 owner_gen;
-	struct path root;
-	struct net *net;
-	struct {
-		u32 context;		/* enum kbits_error_context */
-		s32 code;
-		u32 flags;		/* KBITS_ERROR_HTTP: @code is one */
-		u32 file_index;
-		char *text;		/* NUL-terminated UTF-8, or NULL */
-	} error;
+	struct kbits_job_cold *cold;
 };
+
+/* A job without its struct kbits_job_cold reads as this: all zero. */
+extern const struct kbits_job_cold kbits_no_cold;
+
+/**
+ * kbits_cold() - A job's cold settings, for reading.
+ * @job: the job, its lock held (or not yet seen by anyone else).
+ *
+ * Return: @job->cold, or kbits_no_cold when it has none: every field zero or
+ * NULL, as a job that never set one has them.
+ */
+static inline const struct kbits_job_cold *
+kbits_cold(const struct kbits_job *job)
+{
+	return job->cold ?: &kbits_no_cold;
+}
 
 /**
  * struct kbits_job_fd - A job fd's own state.
@@ -306,6 +343,8 @@ int kbits_create_job(const char __user *name, u32 name_len, u32 type,
 int kbits_get_job(const guid_t *id);
 int kbits_enum_jobs(struct kbits_enum_jobs *args,
 		    struct kbits_job_id __user *ids);
+
+struct kbits_job_cold *kbits_job_cold(struct kbits_job *job);
 
 /* main.c's */
 int kbits_copy_args(void *dst, size_t ksize, const void __user *uarg,

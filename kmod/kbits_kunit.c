@@ -609,12 +609,12 @@ static void kbits_record_valid_test(struct kunit *test)
 	KUNIT_EXPECT_LE(test, job->mtime, now);
 	KUNIT_EXPECT_GE(test, job->mtime, now - 60);
 	KUNIT_EXPECT_STREQ(test, job->display_name, "kunit job");
-	KUNIT_EXPECT_STREQ(test, job->description, "a description");
-	KUNIT_EXPECT_NULL(test, job->error.text);
-	KUNIT_EXPECT_EQ(test, job->proxy_usage, (u32)KBITS_PROXY_OVERRIDE);
-	KUNIT_EXPECT_STREQ(test, job->proxy_list, "http://proxy.test:3128");
-	KUNIT_EXPECT_STREQ(test, job->proxy_bypass, "*.local");
-	KUNIT_EXPECT_STREQ(test, job->http_headers, "X-A: 1\r\nX-B: 2\r\n");
+	KUNIT_EXPECT_STREQ(test, kbits_cold(job)->description, "a description");
+	KUNIT_EXPECT_NULL(test, kbits_cold(job)->error.text);
+	KUNIT_EXPECT_EQ(test, kbits_cold(job)->proxy_usage, (u32)KBITS_PROXY_OVERRIDE);
+	KUNIT_EXPECT_STREQ(test, kbits_cold(job)->proxy_list, "http://proxy.test:3128");
+	KUNIT_EXPECT_STREQ(test, kbits_cold(job)->proxy_bypass, "*.local");
+	KUNIT_EXPECT_STREQ(test, kbits_cold(job)->http_headers, "X-A: 1\r\nX-B: 2\r\n");
 	KUNIT_ASSERT_EQ(test, job->nr_files, 2U);
 	KUNIT_EXPECT_STREQ(test, job->files[0].remote, "https://example.test/a");
 	KUNIT_EXPECT_STREQ(test, job->files[0].local, "/tmp/a");
@@ -664,8 +664,8 @@ static void kbits_record_versions_test(struct kunit *test)
 	buf = kb_rec_encode(test, &rec, &len);
 	job = kbits_record_parse(buf, len, &r);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
-	KUNIT_EXPECT_NULL(test, job->creds);
-	KUNIT_EXPECT_NULL(test, job->reply_file);
+	KUNIT_EXPECT_NULL(test, kbits_cold(job)->creds);
+	KUNIT_EXPECT_NULL(test, kbits_cold(job)->reply_file);
 	KUNIT_EXPECT_EQ(test, job->files[0].mode, 0644);
 	kbits_job_put(job);
 	/* nor does a version 2 record have the current header */
@@ -704,7 +704,7 @@ static void kbits_record_versions_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
 	KUNIT_EXPECT_EQ(test, job->max_download_time,
 			(u32)KBITS_MAX_DOWNLOAD_TIME_DEFAULT);
-	KUNIT_EXPECT_STREQ(test, job->http_headers, "A: b");
+	KUNIT_EXPECT_STREQ(test, kbits_cold(job)->http_headers, "A: b");
 	kbits_job_put(job);
 
 	kb_rec_init(&rec);
@@ -713,10 +713,10 @@ static void kbits_record_versions_test(struct kunit *test)
 	buf = kb_rec_encode(test, &rec, &len);
 	job = kbits_record_parse(buf, len, &r);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
-	KUNIT_EXPECT_EQ(test, job->proxy_usage, (u32)KBITS_PROXY_SYSTEM);
+	KUNIT_EXPECT_EQ(test, kbits_cold(job)->proxy_usage, (u32)KBITS_PROXY_SYSTEM);
 	KUNIT_EXPECT_EQ(test, job->max_download_time,
 			(u32)KBITS_MAX_DOWNLOAD_TIME_DEFAULT);
-	KUNIT_EXPECT_NULL(test, job->http_headers);
+	KUNIT_EXPECT_NULL(test, kbits_cold(job)->http_headers);
 	kbits_job_put(job);
 }
 
@@ -754,6 +754,48 @@ static void kbits_record_round_trip_test(struct kunit *test)
 	if (len2 == len)
 		KUNIT_EXPECT_EQ(test, memcmp(buf2, buf, len), 0);
 	kvfree(buf2);
+}
+
+/*
+ * A record without the settings most jobs never set makes a job without
+ * their struct kbits_job_cold (@cold NULL), whose record is the same bytes:
+ * a missing one reads as zero.  A record with just one of them (a
+ * description; a proxy usage other than SYSTEM) makes the struct, and comes
+ * back the same too.
+ */
+static void kbits_record_cold_test(struct kunit *test)
+{
+	struct kbits_job_record r;
+	struct kbits_job *job;
+	struct kb_rec rec;
+	size_t len, len2;
+	u8 *buf, *buf2;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		kb_rec_init(&rec);
+		if (i == 1)
+			rec.str[1] = "d";
+		if (i == 2)
+			rec.h.proxy_usage = KBITS_PROXY_NONE;
+		buf = kb_rec_encode(test, &rec, &len);
+		job = kbits_record_parse(buf, len, &r);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
+		if (i == 0)
+			KUNIT_EXPECT_NULL(test, job->cold);
+		else
+			KUNIT_EXPECT_NOT_NULL(test, job->cold);
+		len2 = 0;
+		mutex_lock(&job->lock);
+		buf2 = kbits_record_make(job, &len2);
+		mutex_unlock(&job->lock);
+		kbits_job_put(job);
+		KUNIT_ASSERT_NOT_NULL(test, buf2);
+		KUNIT_EXPECT_EQ(test, len2, len);
+		if (len2 == len)
+			KUNIT_EXPECT_EQ(test, memcmp(buf2, buf, len), 0);
+		kvfree(buf2);
+	}
 }
 
 /* One credential's bytes in a record: its header, user and password. */
@@ -804,17 +846,17 @@ static void kbits_record_secrets_test(struct kunit *test)
 	buf = kb_rec_encode(test, &rec, &len);
 	job = kbits_record_parse(buf, len, &r);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
-	KUNIT_EXPECT_STREQ(test, job->reply_file, "/tmp/reply");
-	KUNIT_EXPECT_EQ(test, job->reply_mode, 0640);
+	KUNIT_EXPECT_STREQ(test, kbits_cold(job)->reply_file, "/tmp/reply");
+	KUNIT_EXPECT_EQ(test, kbits_cold(job)->reply_mode, 0640);
 	KUNIT_EXPECT_EQ(test, job->flags, KBITS_JOB_HEADERS_WRITE_ONLY |
 					  KBITS_JOB_UPLOAD_POST);
-	KUNIT_ASSERT_NOT_NULL(test, job->creds);
+	KUNIT_ASSERT_NOT_NULL(test, kbits_cold(job)->creds);
 	i = kbits_cred_index(KBITS_AUTH_TARGET_SERVER, KBITS_AUTH_SCHEME_DIGEST);
-	KUNIT_EXPECT_STREQ(test, job->creds[i].user, "alice");
-	KUNIT_EXPECT_STREQ(test, job->creds[i].password, "s3cret");
+	KUNIT_EXPECT_STREQ(test, kbits_cold(job)->creds[i].user, "alice");
+	KUNIT_EXPECT_STREQ(test, kbits_cold(job)->creds[i].password, "s3cret");
 	i = kbits_cred_index(KBITS_AUTH_TARGET_PROXY,
 			     KBITS_AUTH_SCHEME_NEGOTIATE);
-	KUNIT_EXPECT_STREQ(test, job->creds[i].user, "");
+	KUNIT_EXPECT_STREQ(test, kbits_cold(job)->creds[i].user, "");
 	mutex_lock(&job->lock);
 	KUNIT_EXPECT_TRUE(test, kbits_job_has_secrets(job));
 	buf2 = kbits_record_make(job, &len2);
@@ -833,9 +875,9 @@ static void kbits_record_secrets_test(struct kunit *test)
 	buf = kb_rec_encode(test, &rec, &len);
 	job = kbits_record_parse(buf, len, &r);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
-	KUNIT_EXPECT_NULL(test, job->creds);
-	KUNIT_EXPECT_NULL(test, job->http_headers);
-	KUNIT_EXPECT_STREQ(test, job->reply_file, "/tmp/reply");
+	KUNIT_EXPECT_NULL(test, kbits_cold(job)->creds);
+	KUNIT_EXPECT_NULL(test, kbits_cold(job)->http_headers);
+	KUNIT_EXPECT_STREQ(test, kbits_cold(job)->reply_file, "/tmp/reply");
 	kbits_job_put(job);
 
 	KB_ACCEPTS(test, kb_rec_secrets(rec, creds));
@@ -1034,8 +1076,8 @@ static void kbits_record_error_http_round_trip_test(struct kunit *test)
 	buf = kb_rec_encode(test, &rec, &len);
 	job = kbits_record_parse(buf, len, &r);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
-	KUNIT_EXPECT_EQ(test, job->error.flags, (u32)KBITS_ERROR_HTTP);
-	KUNIT_EXPECT_EQ(test, job->error.code, 404);
+	KUNIT_EXPECT_EQ(test, kbits_cold(job)->error.flags, (u32)KBITS_ERROR_HTTP);
+	KUNIT_EXPECT_EQ(test, kbits_cold(job)->error.code, 404);
 	mutex_lock(&job->lock);
 	buf2 = kbits_record_make(job, &len2);
 	mutex_unlock(&job->lock);
@@ -1053,15 +1095,16 @@ static void kbits_record_error_http_round_trip_test(struct kunit *test)
 	buf = kb_rec_encode(test, &rec, &len);
 	job = kbits_record_parse(buf, len, &r);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, job);
-	KUNIT_EXPECT_EQ(test, job->error.flags, 0U);
-	KUNIT_EXPECT_EQ(test, job->error.code, 404);
+	KUNIT_EXPECT_EQ(test, kbits_cold(job)->error.flags, 0U);
+	KUNIT_EXPECT_EQ(test, kbits_cold(job)->error.code, 404);
 	/*
 	 * an HTTP error that progress cleared since (context NONE, as
 	 * PROGRESS leaves it) puts no flag in the record
 	 */
+	KUNIT_ASSERT_NOT_NULL(test, job->cold);
 	mutex_lock(&job->lock);
-	job->error.flags = KBITS_ERROR_HTTP;
-	job->error.context = KBITS_ERROR_CONTEXT_NONE;
+	job->cold->error.flags = KBITS_ERROR_HTTP;
+	job->cold->error.context = KBITS_ERROR_CONTEXT_NONE;
 	buf2 = kbits_record_make(job, &len2);
 	mutex_unlock(&job->lock);
 	kbits_job_put(job);
@@ -1255,6 +1298,7 @@ static struct kunit_case kbits_record_cases[] = {
 	KUNIT_CASE(kbits_record_valid_test),
 	KUNIT_CASE(kbits_record_versions_test),
 	KUNIT_CASE(kbits_record_round_trip_test),
+	KUNIT_CASE(kbits_record_cold_test),
 	KUNIT_CASE(kbits_record_secrets_test),
 	KUNIT_CASE(kbits_record_header_test),
 	KUNIT_CASE(kbits_record_truncated_test),

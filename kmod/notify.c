@@ -75,11 +75,11 @@ long kbits_job_get_notify_cmd(struct kbits_job_fd *jf,
 
 	mutex_lock(&job->lock);
 	err = kbits_job_fd_check(jf);
-	if (!err && !job->notify_cmd) {
+	if (!err && !kbits_cold(job)->notify_cmd) {
 		err = -ENODATA;
 	} else if (!err) {
-		len = job->notify_cmd_len;
-		copy = kmemdup(job->notify_cmd, len, GFP_KERNEL_ACCOUNT);
+		len = job->cold->notify_cmd_len;
+		copy = kmemdup(job->cold->notify_cmd, len, GFP_KERNEL_ACCOUNT);
 		if (!copy)
 			err = -ENOMEM;
 	}
@@ -161,9 +161,11 @@ long kbits_job_set_notify_cmd(struct kbits_job_fd *jf,
 		err = -ESTALE;	/* nowhere to run it: see JOB_NS */
 	} else if (kbits_state_is_final(job->state)) {
 		err = -EBADFD;
+	} else if (!kbits_job_cold(job)) {
+		err = -ENOMEM;
 	} else {
-		swap(job->notify_cmd, cmd);
-		job->notify_cmd_len = args.len;
+		swap(job->cold->notify_cmd, cmd);
+		job->cold->notify_cmd_len = args.len;
 		job->mtime = ktime_get_real_seconds();
 		kbits_job_changed(job, KBITS_EVENT_MODIFIED);
 	}

@@ -91,6 +91,7 @@ static u8 *kbits_put(u8 *p, const void *src, size_t len)
  */
 VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 {
+	const struct kbits_job_cold *cold = kbits_cold(job);
 	struct kbits_job_record r = {};
 	struct kbits_record_file rf;
 	struct kbits_record_cred rc;
@@ -99,21 +100,22 @@ VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 	u32 i;
 
 	lockdep_assert_held(&job->lock);
-	r.reply_file_len = kbits_strlen(job->reply_file);
-	for (i = 0; job->creds && i < KBITS_CREDS_MAX; i++) {
-		if (!job->creds[i].user)
+	r.reply_file_len = kbits_strlen(cold->reply_file);
+	for (i = 0; cold->creds && i < KBITS_CREDS_MAX; i++) {
+		if (!cold->creds[i].user)
 			continue;
 		r.nr_creds++;
-		n += sizeof(rc) + strlen(job->creds[i].user) +
-		     strlen(job->creds[i].password);
+		n += sizeof(rc) + strlen(cold->creds[i].user) +
+		     strlen(cold->creds[i].password);
 	}
 	r.display_name_len = strlen(job->display_name);
-	r.description_len = kbits_strlen(job->description);
-	r.error_text_len = job->error.context ? kbits_strlen(job->error.text) : 0;
-	r.proxy_list_len = kbits_strlen(job->proxy_list);
-	r.proxy_bypass_len = kbits_strlen(job->proxy_bypass);
-	r.http_headers_len = kbits_strlen(job->http_headers);
-	r.notify_cmd_len = job->notify_cmd_len;
+	r.description_len = kbits_strlen(cold->description);
+	r.error_text_len = cold->error.context ?
+			   kbits_strlen(cold->error.text) : 0;
+	r.proxy_list_len = kbits_strlen(cold->proxy_list);
+	r.proxy_bypass_len = kbits_strlen(cold->proxy_bypass);
+	r.http_headers_len = kbits_strlen(cold->http_headers);
+	r.notify_cmd_len = cold->notify_cmd_len;
 	n += r.display_name_len + r.description_len + r.error_text_len +
 	     r.proxy_list_len + r.proxy_bypass_len + r.http_headers_len +
 	     r.notify_cmd_len + r.reply_file_len;
@@ -142,10 +144,10 @@ VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 	r.creation_time = job->ctime;
 	r.modification_time = job->mtime;
 	r.completion_time = job->completion_time;
-	r.error_context = job->error.context;
-	if (job->error.context) {
-		r.error_code = job->error.code;
-		r.error_file_index = job->error.file_index;
+	r.error_context = cold->error.context;
+	if (cold->error.context) {
+		r.error_code = cold->error.code;
+		r.error_file_index = cold->error.file_index;
 	}
 	r.nr_files = job->nr_files;
 	r.flags = (job->agent_places ? KBITS_RECORD_AGENT_PLACES : 0) |
@@ -155,28 +157,28 @@ VISIBLE_IF_KUNIT void *kbits_record_make(struct kbits_job *job, size_t *len)
 		   0 : KBITS_RECORD_FOREIGN_NS) |
 		  (job->flags & KBITS_JOB_DYNAMIC_CONTENT ?
 		   KBITS_RECORD_DYNAMIC_CONTENT : 0) |
-		  (job->error.context && (job->error.flags & KBITS_ERROR_HTTP) ?
+		  (cold->error.context && (cold->error.flags & KBITS_ERROR_HTTP) ?
 		   KBITS_RECORD_ERROR_HTTP : 0) |
 		  (job->flags & KBITS_JOB_HEADERS_WRITE_ONLY ?
 		   KBITS_RECORD_HEADERS_WRITE_ONLY : 0) |
 		  (job->flags & KBITS_JOB_UPLOAD_POST ?
 		   KBITS_RECORD_UPLOAD_POST : 0);
-	r.proxy_usage = job->proxy_usage;
+	r.proxy_usage = cold->proxy_usage;
 	r.max_download_time = job->max_download_time;
 	r.transfer_time = kbits_job_transfer_time(job);
-	r.reply_mode = job->reply_file ? job->reply_mode : 0;
+	r.reply_mode = cold->reply_file ? cold->reply_mode : 0;
 
 	p = kbits_put(buf, &r, sizeof(r));
 	p = kbits_put(p, job->display_name, r.display_name_len);
-	p = kbits_put(p, job->description, r.description_len);
-	p = kbits_put(p, job->error.text, r.error_text_len);
-	p = kbits_put(p, job->proxy_list, r.proxy_list_len);
-	p = kbits_put(p, job->proxy_bypass, r.proxy_bypass_len);
-	p = kbits_put(p, job->http_headers, r.http_headers_len);
-	p = kbits_put(p, job->notify_cmd, r.notify_cmd_len);
-	p = kbits_put(p, job->reply_file, r.reply_file_len);
-	for (i = 0; job->creds && i < KBITS_CREDS_MAX; i++) {
-		const struct kbits_cred *c = &job->creds[i];
+	p = kbits_put(p, cold->description, r.description_len);
+	p = kbits_put(p, cold->error.text, r.error_text_len);
+	p = kbits_put(p, cold->proxy_list, r.proxy_list_len);
+	p = kbits_put(p, cold->proxy_bypass, r.proxy_bypass_len);
+	p = kbits_put(p, cold->http_headers, r.http_headers_len);
+	p = kbits_put(p, cold->notify_cmd, r.notify_cmd_len);
+	p = kbits_put(p, cold->reply_file, r.reply_file_len);
+	for (i = 0; cold->creds && i < KBITS_CREDS_MAX; i++) {
+		const struct kbits_cred *c = &cold->creds[i];
 
 		if (!c->user)
 			continue;
@@ -501,7 +503,10 @@ VISIBLE_IF_KUNIT int kbits_record_files(struct kbits_job *job,
 }
 EXPORT_SYMBOL_IF_KUNIT(kbits_record_files);
 
-/* The proxy lists, custom headers and notify command of a record into @job. */
+/*
+ * The proxy lists, custom headers and notify command of a record into @job,
+ * whose cold settings kbits_record_job() made when the record has any.
+ */
 static int kbits_record_http(struct kbits_job *job,
 			     const struct kbits_job_record *r,
 			     struct kbits_reader *rd)
@@ -513,17 +518,20 @@ static int kbits_record_http(struct kbits_job *job,
 			      true);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
-	job->proxy_list = s;
+	if (s)
+		job->cold->proxy_list = s;
 	s = kbits_take_string(rd, r->proxy_bypass_len, KBITS_PROXY_LIST_MAX,
 			      true);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
-	job->proxy_bypass = s;
+	if (s)
+		job->cold->proxy_bypass = s;
 	s = kbits_take_string(rd, r->http_headers_len, KBITS_HTTP_HEADERS_MAX,
 			      true);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
-	job->http_headers = s;
+	if (s)
+		job->cold->http_headers = s;
 	if (s && !kbits_http_headers_ok(s))
 		return -EINVAL;
 	if (!r->notify_cmd_len)
@@ -538,10 +546,11 @@ static int kbits_record_http(struct kbits_job *job,
 	 */
 	if (r->flags & KBITS_RECORD_FOREIGN_NS)
 		return 0;
-	job->notify_cmd = kmemdup(src, r->notify_cmd_len, GFP_KERNEL_ACCOUNT);
-	if (!job->notify_cmd)
+	job->cold->notify_cmd = kmemdup(src, r->notify_cmd_len,
+					GFP_KERNEL_ACCOUNT);
+	if (!job->cold->notify_cmd)
 		return -ENOMEM;
-	job->notify_cmd_len = r->notify_cmd_len;
+	job->cold->notify_cmd_len = r->notify_cmd_len;
 	return 0;
 }
 
@@ -582,17 +591,20 @@ static int kbits_record_secrets(struct kbits_job *job,
 			      true);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
-	job->reply_file = s;
-	job->reply_mode = r->reply_mode;
-	if (s && s[0] != '/')
-		return -EINVAL;
+	if (s) {	/* @reply_mode is 0 without a file (kbits_record_check()) */
+		job->cold->reply_file = s;
+		job->cold->reply_mode = r->reply_mode;
+		if (s[0] != '/')
+			return -EINVAL;
+	}
 	for (i = 0; i < r->nr_creds; i++) {
 		src = kbits_take(rd, sizeof(rc));
 		if (!src)
 			return -EINVAL;
 		memcpy(&rc, src, sizeof(rc));
 		index = kbits_cred_index(rc.target, rc.scheme);
-		if (index < 0 || (job->creds && job->creds[index].user))
+		if (index < 0 || (kbits_cold(job)->creds &&
+				  job->cold->creds[index].user))
 			return -EINVAL;
 		user = kbits_take_cred_string(rd, rc.user_len,
 					      KBITS_CRED_USER_MAX);
@@ -616,15 +628,27 @@ static int kbits_record_secrets(struct kbits_job *job,
 	 * A job imported without its namespaces transfers nothing until
 	 * taken over, which removes them: its secrets are not kept.
 	 */
-	if (r->flags & KBITS_RECORD_FOREIGN_NS) {
-		kbits_creds_free(job->creds);
-		job->creds = NULL;
+	if ((r->flags & KBITS_RECORD_FOREIGN_NS) && job->cold) {
+		kbits_creds_free(job->cold->creds);
+		job->cold->creds = NULL;
 		if (job->flags & KBITS_JOB_HEADERS_WRITE_ONLY) {
-			kfree_sensitive(job->http_headers);
-			job->http_headers = NULL;
+			kfree_sensitive(job->cold->http_headers);
+			job->cold->http_headers = NULL;
 		}
 	}
 	return 0;
+}
+
+/*
+ * Whether a checked record has any of the settings a job keeps out of line
+ * (struct kbits_job_cold): kbits_record_job() makes them for those alone.
+ */
+static bool kbits_record_has_cold(const struct kbits_job_record *r)
+{
+	return r->description_len || r->error_context || r->proxy_usage ||
+	       r->proxy_list_len || r->proxy_bypass_len ||
+	       r->http_headers_len || r->notify_cmd_len ||
+	       r->reply_file_len || r->nr_creds;
 }
 
 /**
@@ -716,25 +740,31 @@ kbits_record_job(const struct kbits_job_record *r, struct kbits_reader *rd)
 	job->mtime = kbits_clamp_time(r->modification_time);
 	job->completion_time = kbits_clamp_time(r->completion_time);
 
+	/* what a job without cold settings reads as zero stays so */
+	if (kbits_record_has_cold(r) && !kbits_job_cold(job)) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	s = kbits_take_string(rd, r->description_len, KBITS_DESCRIPTION_MAX,
 			      true);
 	err = PTR_ERR_OR_ZERO(s);
 	if (err)
 		goto fail;
-	job->description = s;
+	if (s)
+		job->cold->description = s;
 	if (r->error_context) {
 		s = kbits_take_string(rd, r->error_text_len,
 				      KBITS_ERROR_TEXT_MAX, true);
 		err = PTR_ERR_OR_ZERO(s);
 		if (err)
 			goto fail;
-		job->error.text = s;
-		job->error.context = r->error_context;
-		job->error.code = r->error_code;
+		job->cold->error.text = s;
+		job->cold->error.context = r->error_context;
+		job->cold->error.code = r->error_code;
 		/* without the flag (an older record's too): an errno */
 		if (r->flags & KBITS_RECORD_ERROR_HTTP)
-			job->error.flags = KBITS_ERROR_HTTP;
-		job->error.file_index = r->error_file_index;
+			job->cold->error.flags = KBITS_ERROR_HTTP;
+		job->cold->error.file_index = r->error_file_index;
 	}
 	job->agent_places = r->flags & KBITS_RECORD_AGENT_PLACES;
 	if (r->flags & KBITS_RECORD_DYNAMIC_CONTENT)
@@ -743,7 +773,8 @@ kbits_record_job(const struct kbits_job_record *r, struct kbits_reader *rd)
 		job->flags |= KBITS_JOB_HEADERS_WRITE_ONLY;
 	if (r->flags & KBITS_RECORD_UPLOAD_POST)
 		job->flags |= KBITS_JOB_UPLOAD_POST;
-	job->proxy_usage = r->proxy_usage;
+	if (r->proxy_usage)
+		job->cold->proxy_usage = r->proxy_usage;
 	job->max_download_time = r->max_download_time;
 	mutex_lock(&job->lock);	/* for the lockdep assertion only */
 	kbits_job_set_transfer_time(job, r->transfer_time);
