@@ -223,6 +223,10 @@ static int stored_upload_reply(struct agent *a, const struct kbits_guid *id,
 	return 1;
 }
 
+/*
+ * What is stored of job @id to place or remove: 0 with its owner and files,
+ * 1 when it is not stored, or -errno.
+ */
 static int stored_place_files(struct agent *a, const struct kbits_guid *id,
 			      struct owner *o, struct place_file **pf, size_t *n,
 			      struct store_file **sf)
@@ -235,6 +239,8 @@ static int stored_place_files(struct agent *a, const struct kbits_guid *id,
 
 	*pf = NULL;
 	err = store_get_files(a->store, id, &uid, sf, n);
+	if (err == -ENOENT)
+		return 1;	/* not stored */
 	if (err < 0)
 		return err;
 	reply = stored_upload_reply(a, id, sf, n, &reply_mode);
@@ -290,8 +296,10 @@ void job_cancelled(struct agent *a, const struct kbits_guid *id)
 	struct store_file *sf;
 	struct owner o;
 	size_t n;
+	int err;
 
-	if (stored_place_files(a, id, &o, &pf, &n, &sf) == 0) {
+	err = stored_place_files(a, id, &o, &pf, &n, &sf);
+	if (err == 0) {
 		ns = left_ns(a, id, n, "its temporaries, if any, stay");
 		if (ns)
 			remove_temps(&o, ns, id, pf, n);
@@ -299,7 +307,16 @@ void job_cancelled(struct agent *a, const struct kbits_guid *id)
 		store_files_free(sf, n);
 		owner_release(&o);
 	}
-	forget_job(a, id);
+	/*
+	 * A job created and cancelled between two flushes was never stored:
+	 * no write transaction to delete nothing (a storm of such jobs made
+	 * one per job, and users wait for the agent: their cancelled jobs
+	 * count against their limits until it has read them).
+	 */
+	if (err == 1)
+		ns_cache_forget(a->nsc, id);
+	else
+		forget_job(a, id);
 	log_job(LOG_INFO, id, "cancelled");
 }
 
