@@ -635,6 +635,8 @@ usage:
 		if (loaded) {
 			storm_stop(&jobs, &refused);
 			storm_rate[k] = jobs / ((now_ns() - t0) / 1e9);
+			/* the storm's backlog is not the next idle block's */
+			kbitsd_idle();
 		}
 		bp50[loaded][k] = quantile(v, BLOCK, 0.5);
 		bp99[loaded][k] = quantile(v, BLOCK, 0.99);
