@@ -617,7 +617,7 @@ static void rec_str_at(const struct rec *r, enum rstr which, uint32_t file,
 static void rec_get_str(const struct rec *r, enum rstr which, uint32_t file,
 			char *out, size_t cap)
 {
-	uint32_t off, len, lf;
+	uint32_t off = 0, len = 0, lf = 0;
 
 	rec_str_at(r, which, file, &off, &len, &lf);
 	ASSERT_LT(len, cap);
@@ -636,7 +636,7 @@ static void rec_fix_length(struct rec *r)
 static void rec_put_str(struct rec *r, enum rstr which, uint32_t file,
 			const void *s, uint32_t slen)
 {
-	uint32_t off, len, lf;
+	uint32_t off = 0, len = 0, lf = 0;
 
 	rec_str_at(r, which, file, &off, &len, &lf);
 	ASSERT_LE((size_t)r->len - len + slen, sizeof(r->b) - 1);
