@@ -55,6 +55,8 @@
 #include "kbitsd.h"
 
 #define COPY_CHUNK	(128 * 1024)
+/* what curl reads from the connection at a time, for a download */
+#define DOWNLOAD_BUFFER	(128L * 1024)
 
 /*
  * SHA-256, fetched once in the daemon: a worker inherits it, and never has
@@ -717,6 +719,12 @@ static int setup_curl(struct xfer *x, const char *url, const struct net_settings
 	SETOPT(c, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
 	SETOPT(c, CURLOPT_XFERINFODATA, x);
 	SETOPT(c, CURLOPT_NOPROGRESS, 0L);
+	/*
+	 * curl's 16 KiB default makes a write, a callback and its checks per
+	 * 16 KiB; the curl tool reads 100 KiB at a time.  With a rate, the
+	 * window clamp (worker.c) keeps what one read finds small.
+	 */
+	SETOPT(c, CURLOPT_BUFFERSIZE, DOWNLOAD_BUFFER);
 	if (x->offset) {
 		/*
 		 * CURLOPT_RANGE rather than CURLOPT_RESUME_FROM_LARGE: with the
