@@ -12,8 +12,10 @@
  *     and 99th percentile of each round, and their spread over the rounds;
  *     measured on the way up and again on the way down (jobs cancelled), so
  *     that each size's two samples are minutes apart and 10^2's last one is
- *     taken after 10^6's; and at 10^5, while another thread creates and
- *     cancels jobs, and while one creates 10^5 more (the GUID table grows);
+ *     taken after 10^6's; pidfd_open + close timed the same way, for the
+ *     platform's own p99 / median; and at 10^5, while another thread
+ *     creates and cancels jobs, and while one creates 10^5 more (the GUID
+ *     table grows);
  *   - GET_JOB + close throughput from 1 and 2 threads;
  *   - CREATE_JOB, and ENUM_JOBS of every queued job; with the most jobs,
  *     ENUM_JOBS as root and as a user who owns 60 of them, and how late a
@@ -632,6 +634,35 @@ static struct lookups random_lookups(long among, long iters)
 	return l;
 }
 
+/*
+ * The same for pidfd_open + close, each call timed alone: what the median
+ * and the p99 of a kernel call that makes an fd are on this platform (an
+ * emulated CPU's interrupts and the host's scheduling land in every p99).
+ */
+static struct lookups pidfd_each(long iters)
+{
+	double *t = malloc(iters * sizeof(*t)), med[ROUNDS], p99[ROUNDS];
+	struct lookups l;
+
+	if (!t)
+		die("malloc");
+	for (int r = 0; r < ROUNDS; r++) {
+		for (long i = 0; i < iters; i++) {
+			double t0 = now_ns();
+
+			pidfd_open_close();
+			t[i] = now_ns() - t0;
+		}
+		qsort(t, iters, sizeof(*t), cmp_double);
+		med[r] = t[iters / 2];
+		p99[r] = t[iters * 99 / 100];
+	}
+	l.p99 = median_spread(p99, ROUNDS, &l.p99_spread);
+	l.med = median_spread(med, ROUNDS, &l.spread);
+	free(t);
+	return l;
+}
+
 /* Another thread's work while lookups are timed: churn, or growth. */
 static atomic_bool churn_stop;
 static atomic_long churn_done;
@@ -969,6 +1000,14 @@ int main(int argc, char **argv)
 		if (data)
 			fprintf(data, "%ld %.0f %.0f\n", nids, l.med, l.p99);
 		lookup_rows("GET_JOB random, up", nids, l, base);
+		if (size == 100) {
+			struct lookups p = pidfd_each(iters);
+
+			row_spread("pidfd_open + close, each timed: median", p.med, "ns",
+				   p.spread, p.med / base, "against GET_JOB's", "");
+			row_spread("pidfd_open + close, each timed: p99", p.p99, "ns",
+				   p.p99_spread, p.p99 / p.med, "p99 / median", "");
+		}
 		if (size == 100000) {
 			l = lookups_while(iters, 0);
 			lookup_rows("... another thread creates+cancels", nids, l, base);
