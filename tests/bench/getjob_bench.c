@@ -8,14 +8,14 @@
  *     daemon that keeps the same GUID table and hands out an fd over an
  *     AF_UNIX socket with SCM_RIGHTS (what one would build instead);
  *   - GET_JOB + close of a random queued job's GUID (pre-drawn) with 10^2 ..
- *     10^6 jobs queued (-n sets the largest), each call timed: the median
- *     and 99th percentile of each round, and their spread over the rounds;
- *     measured on the way up and again on the way down (jobs cancelled), so
- *     that each size's two samples are minutes apart and 10^2's last one is
- *     taken after 10^6's; pidfd_open + close timed the same way, for the
- *     platform's own p99 / median; and at 10^5, while another thread
- *     creates and cancels jobs, and while one creates 10^5 more (the GUID
- *     table grows);
+ *     10^6 jobs queued (-n sets the largest), each call timed: a round's
+ *     median and 99th percentile; the rounds of all sizes interleaved, in 3
+ *     passes up to the largest size and back down (jobs cancelled), so that
+ *     each size's 12 rounds are spread over the run; a size's row is the
+ *     median of its rounds' medians and of their p99s, with their spread;
+ *     pidfd_open + close timed the same way, for the platform's own p99 /
+ *     median; and at 10^5, while another thread creates and cancels jobs,
+ *     and while one creates 10^5 more (the GUID table grows);
  *   - GET_JOB + close throughput from 1 and 2 threads;
  *   - CREATE_JOB, and ENUM_JOBS of every queued job; with the most jobs,
  *     ENUM_JOBS as root and as a user who owns 60 of them, and how late a
@@ -27,10 +27,9 @@
  * rounds that interleave the calls compared (their order rotates from round
  * to round), with the rounds' spread; a ratio is the median of the rounds'
  * own ratios, so a busy host (or an emulated CPU's hiccups) disturbs it
- * less.  Rows measured once show "-" for a spread.  With
- * -o FILE the random lookups' median and p99 against queue size are also
- * written to FILE ("jobs median p99" lines, up then down) for
- * tests/bench/latency.gp.
+ * less.  Rows measured once show "-" for a spread.  With -o FILE the
+ * random lookups' median, p99, and lowest and highest round median against
+ * queue size are also written to FILE for tests/bench/latency.gp.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -253,8 +252,11 @@ static void *sleeper_run(void *arg)
 static double enum_with_sleeper(double *ms, long *listed, double spin)
 {
 	double t[3], t0;
+	cpu_set_t was;
 	pthread_t th;
 
+	if (sched_getaffinity(0, sizeof(was), &was))
+		die("sched_getaffinity");
 	pin_cpu0();
 	sleeper_stop = false;
 	if (pthread_create(&th, NULL, sleeper_run, NULL))
@@ -271,6 +273,9 @@ static double enum_with_sleeper(double *ms, long *listed, double spin)
 	}
 	sleeper_stop = true;
 	pthread_join(th, NULL);
+	/* the lookups after it run where the scheduler puts them, as before */
+	if (sched_setaffinity(0, sizeof(was), &was))
+		die("sched_setaffinity");
 	qsort(t, 3, sizeof(*t), cmp_double);
 	*ms = t[1] / 1e6;
 	return sleeper_worst / 1e3;
@@ -600,37 +605,88 @@ struct lookups {
 };
 
 /*
- * ROUNDS rounds of @iters GET_JOB + close, each of the GUID of a job drawn
- * at random among the first @among this program queued (drawn before the
- * round, so that drawing is not timed), each call timed alone.  The GUIDs
- * are copied in the order drawn, so that the lookups' memory is as cold as
- * the queue's size makes it.
+ * One round of @iters GET_JOB + close, each of the GUID of a job drawn at
+ * random among the first @among this program queued (drawn before the
+ * round, so that drawing is not timed), each call timed alone: its median
+ * and 99th percentile.  The GUIDs are copied in the order drawn, so that
+ * the lookups' memory is as cold as the queue's size makes it.
  */
+static void lookup_round(long among, long iters, double *med, double *p99)
+{
+	static double *t;
+	static uint8_t (*drawn)[KBITS_GUID_SIZE];
+	static long room;
+
+	if (room < iters) {
+		free(t);
+		free(drawn);
+		t = malloc(iters * sizeof(*t));
+		drawn = malloc(iters * sizeof(*drawn));
+		if (!t || !drawn)
+			die("malloc");
+		room = iters;
+	}
+	for (long i = 0; i < iters; i++)
+		memcpy(drawn[i], ids[rng() % among], KBITS_GUID_SIZE);
+	for (long i = 0; i < iters; i++) {
+		double t0 = now_ns();
+
+		get_job_close(drawn[i]);
+		t[i] = now_ns() - t0;
+	}
+	qsort(t, iters, sizeof(*t), cmp_double);
+	*med = t[iters / 2];
+	*p99 = t[iters * 99 / 100];
+}
+
+/* ROUNDS rounds of lookup_round(): the median round, the median p99. */
 static struct lookups random_lookups(long among, long iters)
 {
-	double *t = malloc(iters * sizeof(*t)), med[ROUNDS], p99[ROUNDS];
-	uint8_t (*drawn)[KBITS_GUID_SIZE] = malloc(iters * sizeof(*drawn));
+	double med[ROUNDS], p99[ROUNDS];
 	struct lookups l;
 
-	if (!t || !drawn)
-		die("malloc");
-	for (int r = 0; r < ROUNDS; r++) {
-		for (long i = 0; i < iters; i++)
-			memcpy(drawn[i], ids[rng() % among], KBITS_GUID_SIZE);
-		for (long i = 0; i < iters; i++) {
-			double t0 = now_ns();
-
-			get_job_close(drawn[i]);
-			t[i] = now_ns() - t0;
-		}
-		qsort(t, iters, sizeof(*t), cmp_double);
-		med[r] = t[iters / 2];
-		p99[r] = t[iters * 99 / 100];
-	}
+	for (int r = 0; r < ROUNDS; r++)
+		lookup_round(among, iters, &med[r], &p99[r]);
 	l.p99 = median_spread(p99, ROUNDS, &l.p99_spread);
 	l.med = median_spread(med, ROUNDS, &l.spread);
-	free(drawn);
-	free(t);
+	return l;
+}
+
+/*
+ * The queue sizes' rounds, gathered over the whole run: CYCLES passes from
+ * 10^2 up to the largest size and back down, VISIT_ROUNDS rounds at each
+ * size on each way (at the largest, twice that on each pass), so that each
+ * size's rounds are spread over the run, interleaved with the others', and
+ * a host that is slower for a while slows every size alike.
+ */
+#define CYCLES		3
+#define VISIT_ROUNDS	2
+#define MAX_SIZES	8
+#define SIZE_ROUNDS	(CYCLES * 2 * VISIT_ROUNDS)
+
+static struct size_rounds {
+	long jobs;			/* the queue's size */
+	int n;
+	double med[SIZE_ROUNDS], p99[SIZE_ROUNDS];
+} sizes[MAX_SIZES];
+
+/* VISIT_ROUNDS rounds at size @k, the queue holding nids jobs. */
+static void visit(int k, long iters)
+{
+	struct size_rounds *z = &sizes[k];
+
+	z->jobs = nids;
+	for (int r = 0; r < VISIT_ROUNDS && z->n < SIZE_ROUNDS; r++, z->n++)
+		lookup_round(nids, iters, &z->med[z->n], &z->p99[z->n]);
+}
+
+/* A size's rounds as struct lookups (sorts them). */
+static struct lookups size_lookups(struct size_rounds *z)
+{
+	struct lookups l;
+
+	l.p99 = median_spread(z->p99, z->n, &l.p99_spread);
+	l.med = median_spread(z->med, z->n, &l.spread);
 	return l;
 }
 
@@ -885,10 +941,10 @@ int main(int argc, char **argv)
 	long iters = 20000, queued = 0, max_jobs = 1000000;
 	const char *datafile = NULL;
 	double get, t, base = 0, ct, tp[4][ROUNDS];
-	struct lookups top = { 0 };
 	FILE *data = NULL;
 	long mem0, n;
-	int c;
+	long target[MAX_SIZES];
+	int c, nsizes = 0;
 
 	while ((c = getopt(argc, argv, "i:n:o:")) != -1) {
 		switch (c) {
@@ -917,7 +973,8 @@ int main(int argc, char **argv)
 		data = fopen(datafile, "we");
 		if (!data)
 			die(datafile);
-		fprintf(data, "# jobs queued, GET_JOB + close of a random job: median ns, p99 ns\n");
+		fprintf(data, "# jobs queued, GET_JOB + close of a random job: median ns, "
+			"p99 ns, lowest and highest round's median ns\n");
 	}
 
 	printf("%-52s %16s %7s %8s  %-28s %s\n", "measured", "value", "spread",
@@ -976,83 +1033,99 @@ int main(int argc, char **argv)
 		  round_ratio(tp[3], tp[2]), "2 threads / 1 thread", "");
 
 	/*
-	 * Random lookups against queue size, on the way up.  On the way: CREATE_JOB
-	 * from 10^2 to 10^3 jobs; at 10^5, lookups while another thread churns
-	 * and while one grows the queue by 10^5 (the GUID table resizes), then
-	 * the memory 10^5 more jobs with a file take.
+	 * Random lookups against queue size: CYCLES passes up and down (see
+	 * struct size_rounds).  On the first pass up, on the way: CREATE_JOB
+	 * from 10^2 to 10^3 jobs; pidfd_open timed as the lookups are, at
+	 * 10^2; at 10^5, lookups while another thread churns and while one
+	 * grows the queue by 10^5 (the GUID table resizes), then the memory
+	 * 10^5 more jobs with a file take; at the top, ENUM_JOBS.
 	 */
-	for (long size = 100; size <= max_jobs; size *= 10) {
-		struct lookups l;
+	for (long size = 100; size <= max_jobs && nsizes < MAX_SIZES; size *= 10)
+		target[nsizes++] = size;
+	for (int cycle = 0; cycle < CYCLES; cycle++) {
+		int k;
 
-		if (size == 1000) {
-			t = now_ns();
-			n = queued;
+		fprintf(stderr, "getjob_bench: random lookups, pass %d of %d\n",
+			cycle + 1, CYCLES);
+		for (k = 0; k < nsizes; k++) {
+			long size = target[k];
+
+			if (!cycle && size == 1000) {
+				t = now_ns();
+				n = queued;
+				fill_queue(&queued, size);
+				ct = (now_ns() - t) / (queued - n);
+				row("CREATE_JOB + close", ct, "ns", ct / get,
+				    "CREATE_JOB / GET_JOB", "");
+			}
 			fill_queue(&queued, size);
-			ct = (now_ns() - t) / (queued - n);
-			row("CREATE_JOB + close", ct, "ns", ct / get, "CREATE_JOB / GET_JOB", "");
-		}
-		fill_queue(&queued, size);
-		l = random_lookups(nids, iters);
-		if (size == 100)
-			base = l.med;
-		if (size * 10 > max_jobs)
-			top = l;	/* the largest queue's */
-		if (data)
-			fprintf(data, "%ld %.0f %.0f\n", nids, l.med, l.p99);
-		lookup_rows("GET_JOB random, up", nids, l, base);
-		if (size == 100) {
-			struct lookups p = pidfd_each(iters);
+			visit(k, iters);
+			if (k == nsizes - 1)
+				visit(k, iters);	/* up and down in one */
+			if (cycle)
+				continue;
+			if (size == 100) {
+				struct lookups p = pidfd_each(iters);
 
-			row_spread("pidfd_open + close, each timed: median", p.med, "ns",
-				   p.spread, p.med / base, "against GET_JOB's", "");
-			row_spread("pidfd_open + close, each timed: p99", p.p99, "ns",
-				   p.p99_spread, p.p99 / p.med, "p99 / median", "");
+				base = sizes[0].med[0];
+				row_spread("pidfd_open + close, each timed: median", p.med,
+					   "ns", p.spread, p.med / base,
+					   "against GET_JOB's (random, 10^2)", "");
+				row_spread("pidfd_open + close, each timed: p99", p.p99,
+					   "ns", p.p99_spread, p.p99 / p.med, "p99 / median", "");
+			}
+			if (size == 100000) {
+				struct lookups l = lookups_while(iters, 0);
+
+				lookup_rows("... another thread creates+cancels", nids, l, base);
+				n = nids;
+				l = lookups_while(iters, 100000);
+				queued += nids - n;
+				lookup_rows("... another thread adds 10^5", nids, l, base);
+				mem0 = kernel_bytes();
+				n = queued;
+				fill_queue_with_files(&queued, n + 100000);
+				t = (double)(kernel_bytes() - mem0) / (queued - n);
+				row("kernel memory per job with one file, over 10^5 jobs",
+				    t, "bytes", t / 1024, "KiB per job", "<= 1");
+			}
 		}
-		if (size == 100000) {
-			l = lookups_while(iters, 0);
-			lookup_rows("... another thread creates+cancels", nids, l, base);
-			n = nids;
-			l = lookups_while(iters, 100000);
-			queued += nids - n;
-			lookup_rows("... another thread adds 10^5", nids, l, base);
-			mem0 = kernel_bytes();
-			n = queued;
-			fill_queue_with_files(&queued, n + 100000);
-			t = (double)(kernel_bytes() - mem0) / (queued - n);
-			row("kernel memory per job with one file, over 10^5 jobs",
-			    t, "bytes", t / 1024, "KiB per job", "<= 1");
+		if (!cycle) {
+			t = now_ns();
+			n = enum_all();
+			t = now_ns() - t;
+			row("ENUM_JOBS of every job", t / 1e6, "ms", t / n / get,
+			    "per job / GET_JOB", "");
+			printf("(%ld jobs queued)\n", n);
+			enum_rows(n);
 		}
+		/* and down, jobs cancelled */
+		for (k = nsizes - 2; k >= 0; k--) {
+			while (nids > target[k])
+				cancel_last();
+			visit(k, iters);
+		}
+		queued = nids;
 	}
-	if (data)
-		fprintf(data, "\n\n");
 
-	t = now_ns();
-	n = enum_all();
-	t = now_ns() - t;
-	row("ENUM_JOBS of every job", t / 1e6, "ms", t / n / get, "per job / GET_JOB", "");
-	printf("(%ld jobs queued)\n", n);
-	enum_rows(n);
+	/* Each size over all its rounds, against 10^2's. */
+	base = size_lookups(&sizes[0]).med;
+	for (int k = 0; k < nsizes; k++) {
+		struct lookups l = size_lookups(&sizes[k]);
+		char w[64];
 
-	/* And on the way down, jobs cancelled: the same sizes again, later. */
-	for (long size = max_jobs / 10; size >= 100; size /= 10) {
-		struct lookups l;
-
-		while (nids > size)
-			cancel_last();
-		l = random_lookups(nids, iters);
 		if (data)
-			fprintf(data, "%ld %.0f %.0f\n", nids, l.med, l.p99);
-		lookup_rows("GET_JOB random, down", nids, l, base);
-		if (size == 100) {
-			/* the largest against both of 10^2's, before and after it */
-			t = (base + l.med) / 2;
-			printf("(10^2's median: %.0f ns up, %.0f ns down)\n", base, l.med);
-			row("GET_JOB random median, largest / 10^2", top.med, "ns",
-			    top.med / t, "against 10^2's up and down", "<= 1.2");
-			row("GET_JOB random p99, largest queue", top.p99, "ns",
-			    top.p99 / top.med, "p99 / median", "<= 2");
-		}
+			fprintf(data, "%ld %.0f %.0f %.0f %.0f\n", sizes[k].jobs, l.med,
+				l.p99, sizes[k].med[0], sizes[k].med[sizes[k].n - 1]);
+		snprintf(w, sizeof(w), "GET_JOB random, %ld jobs: median", sizes[k].jobs);
+		row_spread(w, l.med, "ns", l.spread, l.med / base,
+			   "median / 10^2's median", k == nsizes - 1 ? "<= 1.2" : "");
+		snprintf(w, sizeof(w), "GET_JOB random, %ld jobs: p99", sizes[k].jobs);
+		row_spread(w, l.p99, "ns", l.p99_spread, l.p99 / l.med,
+			   "p99 / median", "<= 2");
 	}
+	printf("(%d rounds of %ld calls per size, %d at the largest, over %d passes up and down)\n",
+	       sizes[0].n, iters, sizes[nsizes - 1].n, CYCLES);
 
 	if (data)
 		fclose(data);
