@@ -604,52 +604,98 @@ struct lookups {
 	double p99_spread;	/* the same of the rounds' p99s */
 };
 
-/*
- * One round of @iters GET_JOB + close, each of the GUID of a job drawn at
- * random among the first @among this program queued (drawn before the
- * round, so that drawing is not timed), each call timed alone: its median
- * and 99th percentile.  The GUIDs are copied in the order drawn, so that
- * the lookups' memory is as cold as the queue's size makes it.
- */
-static void lookup_round(long among, long iters, double *med, double *p99)
+/* Rounds' medians and p99s as struct lookups (sorts them). */
+static struct lookups lookups_of(double *med, double *p99, int n)
 {
-	static double *t;
-	static uint8_t (*drawn)[KBITS_GUID_SIZE];
+	struct lookups l;
+
+	l.p99 = median_spread(p99, n, &l.p99_spread);
+	l.med = median_spread(med, n, &l.spread);
+	return l;
+}
+
+/* Room for a round's GUIDs and times: @iters of each. */
+static uint8_t (*drawn)[KBITS_GUID_SIZE];
+static double *round_ns;
+
+static void round_room(long iters)
+{
 	static long room;
 
-	if (room < iters) {
-		free(t);
-		free(drawn);
-		t = malloc(iters * sizeof(*t));
-		drawn = malloc(iters * sizeof(*drawn));
-		if (!t || !drawn)
-			die("malloc");
-		room = iters;
-	}
-	for (long i = 0; i < iters; i++)
-		memcpy(drawn[i], ids[rng() % among], KBITS_GUID_SIZE);
+	if (room >= iters)
+		return;
+	free(drawn);
+	free(round_ns);
+	drawn = malloc(iters * sizeof(*drawn));
+	round_ns = malloc(iters * sizeof(*round_ns));
+	if (!drawn || !round_ns)
+		die("malloc");
+	room = iters;
+}
+
+static void get_drawn_close(long i)
+{
+	get_job_close(drawn[i]);
+}
+
+static void pidfd_call(long i)
+{
+	(void)i;
+	pidfd_open_close();
+}
+
+/* One round of @call(0 .. @iters - 1), each call timed alone: median, p99. */
+static void timed_round(void (*call)(long i), long iters, double *med, double *p99)
+{
+	round_room(iters);
 	for (long i = 0; i < iters; i++) {
 		double t0 = now_ns();
 
-		get_job_close(drawn[i]);
-		t[i] = now_ns() - t0;
+		call(i);
+		round_ns[i] = now_ns() - t0;
 	}
-	qsort(t, iters, sizeof(*t), cmp_double);
-	*med = t[iters / 2];
-	*p99 = t[iters * 99 / 100];
+	qsort(round_ns, iters, sizeof(*round_ns), cmp_double);
+	*med = round_ns[iters / 2];
+	*p99 = round_ns[iters * 99 / 100];
+}
+
+/*
+ * One round of @iters GET_JOB + close, each of the GUID of a job drawn at
+ * random among the first @among this program queued (drawn before the
+ * round, so that drawing is not timed), each call timed alone.  The GUIDs
+ * are copied in the order drawn, so that the lookups' memory is as cold as
+ * the queue's size makes it.
+ */
+static void lookup_round(long among, long iters, double *med, double *p99)
+{
+	round_room(iters);
+	for (long i = 0; i < iters; i++)
+		memcpy(drawn[i], ids[rng() % among], KBITS_GUID_SIZE);
+	timed_round(get_drawn_close, iters, med, p99);
 }
 
 /* ROUNDS rounds of lookup_round(): the median round, the median p99. */
 static struct lookups random_lookups(long among, long iters)
 {
 	double med[ROUNDS], p99[ROUNDS];
-	struct lookups l;
 
 	for (int r = 0; r < ROUNDS; r++)
 		lookup_round(among, iters, &med[r], &p99[r]);
-	l.p99 = median_spread(p99, ROUNDS, &l.p99_spread);
-	l.med = median_spread(med, ROUNDS, &l.spread);
-	return l;
+	return lookups_of(med, p99, ROUNDS);
+}
+
+/*
+ * The same for pidfd_open + close, each call timed alone: what the median
+ * and the p99 of a kernel call that makes an fd are on this platform (an
+ * emulated CPU's interrupts and the host's scheduling land in every p99).
+ */
+static struct lookups pidfd_each(long iters)
+{
+	double med[ROUNDS], p99[ROUNDS];
+
+	for (int r = 0; r < ROUNDS; r++)
+		timed_round(pidfd_call, iters, &med[r], &p99[r]);
+	return lookups_of(med, p99, ROUNDS);
 }
 
 /*
@@ -678,45 +724,6 @@ static void visit(int k, long iters)
 	z->jobs = nids;
 	for (int r = 0; r < VISIT_ROUNDS && z->n < SIZE_ROUNDS; r++, z->n++)
 		lookup_round(nids, iters, &z->med[z->n], &z->p99[z->n]);
-}
-
-/* A size's rounds as struct lookups (sorts them). */
-static struct lookups size_lookups(struct size_rounds *z)
-{
-	struct lookups l;
-
-	l.p99 = median_spread(z->p99, z->n, &l.p99_spread);
-	l.med = median_spread(z->med, z->n, &l.spread);
-	return l;
-}
-
-/*
- * The same for pidfd_open + close, each call timed alone: what the median
- * and the p99 of a kernel call that makes an fd are on this platform (an
- * emulated CPU's interrupts and the host's scheduling land in every p99).
- */
-static struct lookups pidfd_each(long iters)
-{
-	double *t = malloc(iters * sizeof(*t)), med[ROUNDS], p99[ROUNDS];
-	struct lookups l;
-
-	if (!t)
-		die("malloc");
-	for (int r = 0; r < ROUNDS; r++) {
-		for (long i = 0; i < iters; i++) {
-			double t0 = now_ns();
-
-			pidfd_open_close();
-			t[i] = now_ns() - t0;
-		}
-		qsort(t, iters, sizeof(*t), cmp_double);
-		med[r] = t[iters / 2];
-		p99[r] = t[iters * 99 / 100];
-	}
-	l.p99 = median_spread(p99, ROUNDS, &l.p99_spread);
-	l.med = median_spread(med, ROUNDS, &l.spread);
-	free(t);
-	return l;
 }
 
 /* Another thread's work while lookups are timed: churn, or growth. */
@@ -1109,9 +1116,9 @@ int main(int argc, char **argv)
 	}
 
 	/* Each size over all its rounds, against 10^2's. */
-	base = size_lookups(&sizes[0]).med;
+	base = lookups_of(sizes[0].med, sizes[0].p99, sizes[0].n).med;
 	for (int k = 0; k < nsizes; k++) {
-		struct lookups l = size_lookups(&sizes[k]);
+		struct lookups l = lookups_of(sizes[k].med, sizes[k].p99, sizes[k].n);
 		char w[64];
 
 		if (data)
