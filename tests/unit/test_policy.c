@@ -103,6 +103,29 @@ START_TEST(caps_by_hour)
 }
 END_TEST
 
+/* Which jobs the daemon may ever slow: those read in small buffers. */
+START_TEST(may_slow)
+{
+	struct policy p;
+	const char *why;
+
+	policy_init(&p);
+	ck_assert(!policy_may_slow(&p, KBITS_PRIORITY_FOREGROUND));
+	ck_assert(policy_may_slow(&p, KBITS_PRIORITY_HIGH));
+	ck_assert(policy_may_slow(&p, KBITS_PRIORITY_NORMAL));
+	ck_assert(policy_may_slow(&p, KBITS_PRIORITY_LOW));
+	p.yield = false;
+	ck_assert(!policy_may_slow(&p, KBITS_PRIORITY_NORMAL));
+	/* a cap at any hour: it may apply while the job runs */
+	ck_assert_int_eq(policy_add_cap(&p, "normal 1M 8-9", true, &why), 0);
+	ck_assert_int_eq(policy_add_cap(&p, "foreground 5M", true, &why), 0);
+	ck_assert(policy_may_slow(&p, KBITS_PRIORITY_NORMAL));
+	ck_assert(policy_may_slow(&p, KBITS_PRIORITY_FOREGROUND));
+	ck_assert(!policy_may_slow(&p, KBITS_PRIORITY_HIGH));
+	ck_assert(!policy_may_slow(&p, KBITS_PRIORITY_LOW));
+}
+END_TEST
+
 static char *write_conf(const char *text)
 {
 	char *path = strdup("/tmp/kbitsd-conf-XXXXXX");
@@ -239,6 +262,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, priorities);
 	tcase_add_test(tc, caps_command_line);
 	tcase_add_test(tc, caps_by_hour);
+	tcase_add_test(tc, may_slow);
 	tcase_add_test(tc, config_file);
 	tcase_add_test(tc, yield_alone);
 	tcase_add_test(tc, yield_backs_off_and_recovers);

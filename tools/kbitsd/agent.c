@@ -446,7 +446,7 @@ static void handle_event(struct agent *a, const struct kbits_event *ev)
 		if (pending_find(a, &id, NULL))
 			pending_update(a, &id, 0, false);	/* e.g. a new priority */
 		else if (cur)
-			slot_modified(cur);
+			slot_modified(a, cur);
 		break;
 	case KBITS_EVENT_QUEUED:
 		mark_dirty(a, &id);

@@ -231,8 +231,12 @@ int job_file_attrs(struct kbits_job *j, size_t n, struct kbits_file_attrs **out)
 void job_final_error(struct agent *a, const struct kbits_guid *id, const struct xfer_error *e);
 /* Takes job @p and starts its worker; false when it did not start (handled). */
 bool slot_start(struct agent *a, const struct pending *p);
-/* Its job changed (MODIFIED): its priority, its maximum download time. */
-void slot_modified(struct slot *s);
+/*
+ * Its job changed (MODIFIED): its priority (a job that read in big buffers
+ * and now may be slowed starts again: STOP_PREEMPTED), its maximum
+ * download time.
+ */
+void slot_modified(struct agent *a, struct slot *s);
 /* Its worker's records, its progress, its stop, its silence, its deadline. */
 void slot_poll(struct agent *a, struct slot *s, bool readable);
 /* Milliseconds until slot @s needs a look (a report, a silence, a deadline). */

@@ -91,6 +91,11 @@ int policy_add_cap(struct policy *p, const char *arg, bool file_syntax, const ch
 int policy_load(struct policy *p, const char *path, bool must_exist);
 /* The cap on @prio's total rate at local hour @hour (0-23): bytes/s, 0: none. */
 uint64_t policy_cap(const struct policy *p, enum kbits_job_priority prio, int hour);
+/*
+ * May the daemon ever slow a job of @prio: it yields (a background job while
+ * @p->yield), or a cap on @prio applies at some hour?
+ */
+bool policy_may_slow(const struct policy *p, enum kbits_job_priority prio);
 
 /*
  * The background rate controller of one interface: every tick it sees the
@@ -408,6 +413,12 @@ struct net_settings {
 	char *http_headers;	/* CR LF separated "Name: value" lines, or NULL */
 	bool dynamic;		/* KBITS_JOB_DYNAMIC_CONTENT */
 	bool headers_write_only;	/* @http_headers came from the record */
+	/*
+	 * Nothing will ever slow it (policy_may_slow() is false): curl reads
+	 * in big buffers, as the curl tool does (transfer.c: setup_curl()).
+	 * Set by the daemon, not read from the job.
+	 */
+	bool unpaced;
 	struct net_auth server, proxy;	/* from the record, never a job fd */
 };
 

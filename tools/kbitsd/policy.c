@@ -242,6 +242,19 @@ uint64_t policy_cap(const struct policy *p, enum kbits_job_priority prio, int ho
 	return cap;
 }
 
+bool policy_may_slow(const struct policy *p, enum kbits_job_priority prio)
+{
+	size_t i;
+
+	if (prio != KBITS_PRIORITY_FOREGROUND && p->yield)
+		return true;
+	for (i = 0; i < p->ncaps; i++) {
+		if (p->caps[i].priority == prio)
+			return true;
+	}
+	return false;
+}
+
 /*
  * The interface receives more than the background jobs' payload: their
  * packets' headers (about 5% with a 1500-byte MTU), and the jobs' bytes

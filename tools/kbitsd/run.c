@@ -258,17 +258,27 @@ static void set_deadline(struct slot *s, const struct kbits_job_attrs *a, int er
 		s->deadline_ms = now_ms() + (int64_t)(maxt > spent ? maxt - spent : 0) * 1000;
 }
 
-void slot_modified(struct slot *s)
+void slot_modified(struct agent *a, struct slot *s)
 {
-	struct kbits_job_attrs a = { .size = sizeof(a) };
+	struct kbits_job_attrs at = { .size = sizeof(at) };
 	int err;
 
 	if (s->ended || s->stop)
 		return;
-	err = kbits_job_get_attrs(s->j, &a);
+	err = kbits_job_get_attrs(s->j, &at);
 	if (err == 0)
-		s->p.priority = a.priority;
-	set_deadline(s, &a, err);
+		s->p.priority = at.priority;
+	set_deadline(s, &at, err);
+	/*
+	 * A job that read in big buffers (nothing was to slow it) and now may
+	 * be slowed: its reads would come in bursts that others on the link
+	 * feel (transfer.c: setup_curl()).  It goes back to the queue and
+	 * starts again, resumed, with small ones.
+	 */
+	if (s->ns.unpaced && policy_may_slow(a->pol, s->p.priority)) {
+		log_job(LOG_INFO, &s->p.id, "its priority may now be slowed: it starts again");
+		s->stop = STOP_PREEMPTED;
+	}
 }
 
 bool slot_start(struct agent *a, const struct pending *p)
@@ -318,6 +328,9 @@ bool slot_start(struct agent *a, const struct pending *p)
 		err = job_file_attrs(s->j, s->nfiles, &s->attrs);
 	if (!err)
 		err = net_settings_read(a->fd, &p->id, s->j, &s->ns);
+	if (!err)
+		s->ns.unpaced = s->type == KBITS_JOB_TYPE_DOWNLOAD &&
+				!policy_may_slow(a->pol, s->p.priority);
 	if (!err)
 		err = owner_lookup(uid, &s->o);
 	if (err == -ENOENT)
