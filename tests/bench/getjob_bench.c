@@ -29,7 +29,9 @@
  * own ratios, so a busy host (or an emulated CPU's hiccups) disturbs it
  * less.  Rows measured once show "-" for a spread.  With -o FILE the
  * random lookups' median, p99, and lowest and highest round median against
- * queue size are also written to FILE for tests/bench/latency.gp.
+ * queue size are also written to FILE for tests/bench/latency.gp.  With -q
+ * it stops after the first table (GET_JOB against the other ways to get an
+ * fd): a quick look at that ratio, e.g. before and after a change.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -952,8 +954,9 @@ int main(int argc, char **argv)
 	long mem0, n;
 	long target[MAX_SIZES];
 	int c, nsizes = 0;
+	bool quick = false;
 
-	while ((c = getopt(argc, argv, "i:n:o:")) != -1) {
+	while ((c = getopt(argc, argv, "i:n:o:q")) != -1) {
 		switch (c) {
 		case 'i':
 			iters = atol(optarg);
@@ -964,8 +967,11 @@ int main(int argc, char **argv)
 		case 'o':
 			datafile = optarg;
 			break;
+		case 'q':
+			quick = true;
+			break;
 		default:
-			fprintf(stderr, "usage: getjob_bench [-i ITERATIONS] [-n MAX_JOBS] [-o DATAFILE]\n");
+			fprintf(stderr, "usage: getjob_bench [-q] [-i ITERATIONS] [-n MAX_JOBS] [-o DATAFILE]\n");
 			return 2;
 		}
 	}
@@ -1016,6 +1022,8 @@ int main(int argc, char **argv)
 			  ">= 10");
 	}
 	daemon_stop();
+	if (quick)
+		return 0;
 
 	/*
 	 * Threads, with 100 jobs (and the workers' own) queued: rounds of the
