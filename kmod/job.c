@@ -1653,14 +1653,17 @@ static int kbits_job_fd_release(struct inode *inode, struct file *file)
 	struct kbits_job_fd *jf = file->private_data;
 	struct kbits_job *job = jf->job;
 
-	mutex_lock(&job->lock);
-	/* no fd is left to read the events: a new one starts after them */
-	if (!--job->nr_fds) {
-		kfree(job->events);
-		job->events = NULL;
+	/* A file never given its job (kbits_job_file_new()) has nothing else. */
+	if (job) {
+		mutex_lock(&job->lock);
+		/* no fd is left to read the events: a new one starts after them */
+		if (!--job->nr_fds) {
+			kfree(job->events);
+			job->events = NULL;
+		}
+		mutex_unlock(&job->lock);
+		kbits_job_put(job);
 	}
-	mutex_unlock(&job->lock);
-	kbits_job_put(job);
 	kfree(jf);
 	return 0;
 }
@@ -1694,14 +1697,12 @@ static const struct file_operations kbits_job_fops = {
 };
 
 /*
- * Makes a job fd for @job, valid while the job's owner_gen is @owner_gen:
- * the one its caller's right to the job was checked against.  On success
- * the file owns one reference the caller held.  The fd is reserved but not
- * installed: the caller installs it once nothing else can fail, or else
- * calls fput() and put_unused_fd().
+ * Makes a job fd's file, without its job yet: kbits_job_file_attach() gives it
+ * one.  The fd is reserved but not installed: the caller installs it once
+ * nothing else can fail, or else calls fput() and put_unused_fd().  Until it
+ * has its job, the file holds no reference, and its release only frees it.
  */
-static int kbits_job_file(struct kbits_job *job, u64 owner_gen,
-			  struct file **filep)
+static int kbits_job_file_new(struct file **filep)
 {
 	struct kbits_job_fd *jf;
 	struct file *file;
@@ -1710,8 +1711,6 @@ static int kbits_job_file(struct kbits_job *job, u64 owner_gen,
 	jf = kzalloc(sizeof(*jf), GFP_KERNEL_ACCOUNT);
 	if (!jf)
 		return -ENOMEM;
-	jf->job = job;
-	jf->owner_gen = owner_gen;
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		kfree(jf);
@@ -1725,15 +1724,49 @@ static int kbits_job_file(struct kbits_job *job, u64 owner_gen,
 		return PTR_ERR(file);
 	}
 	/*
-	 * The fd reads the job's events from now on (events.c), from its own
-	 * cursor: a stream, so that readers never wait on f_pos_lock.
+	 * The fd reads the job's events from its own cursor (events.c): a
+	 * stream, so that readers never wait on f_pos_lock.
 	 */
-	mutex_lock(&job->lock);
-	job->nr_fds++;
-	jf->cursor = job->event_seq;
-	mutex_unlock(&job->lock);
 	stream_open(file_inode(file), file);
 	*filep = file;
+	return fd;
+}
+
+/*
+ * Gives a file from kbits_job_file_new() its job, @job: the file takes over a
+ * reference the caller held.  The fd is valid while the job's owner_gen is
+ * @owner_gen: the one its caller's right to the job was checked against.  It
+ * reads the job's events from now on.  Under the job's lock: the ring is made
+ * and freed by the count of fds (events.c).
+ */
+static void kbits_job_file_attach(struct file *file, struct kbits_job *job,
+				  u64 owner_gen)
+{
+	struct kbits_job_fd *jf = file->private_data;
+
+	lockdep_assert_held(&job->lock);
+	jf->job = job;
+	jf->owner_gen = owner_gen;
+	jf->cursor = job->event_seq;
+	job->nr_fds++;
+}
+
+/*
+ * Makes a job fd for @job, valid while the job's owner_gen is @owner_gen.
+ * On success the file owns one reference the caller held.  The fd is
+ * reserved but not installed, as kbits_job_file_new() says.
+ */
+static int kbits_job_file(struct kbits_job *job, u64 owner_gen,
+			  struct file **filep)
+{
+	int fd;
+
+	fd = kbits_job_file_new(filep);
+	if (fd < 0)
+		return fd;
+	mutex_lock(&job->lock);
+	kbits_job_file_attach(*filep, job, owner_gen);
+	mutex_unlock(&job->lock);
 	return fd;
 }
 
@@ -2012,33 +2045,40 @@ struct kbits_job *kbits_job_lookup(const guid_t *id)
  * Context: Process context; may sleep; takes the job's lock.
  * Return: the new job fd (O_CLOEXEC), which holds the lookup's reference;
  * -ENOENT when no queued job has @id (or it is final); -EACCES when the caller
- * may not have it; -ENOMEM, -EMFILE and the like.
+ * may not have it; -ENOMEM, -EMFILE and the like (the fd is made before the
+ * check, so these come first).
  */
 int kbits_get_job(const guid_t *id)
 {
 	struct kbits_job *job;
 	struct file *file;
 	bool allowed;
-	u64 gen;
 	int fd;
 
 	job = kbits_job_lookup(id);
 	if (!job)
 		return -ENOENT;
-	/* The owner checked is that of @gen: TAKE_OWNERSHIP waits. */
-	mutex_lock(&job->lock);
-	gen = job->owner_gen;
-	allowed = kbits_may_get(job, true);
-	mutex_unlock(&job->lock);
-	if (!allowed) {
-		kbits_job_put(job);
-		return -EACCES;
-	}
-
-	fd = kbits_job_file(job, gen, &file);
+	/*
+	 * The file is made first, so that the check and the fd's start are one
+	 * section under the job's lock: the fd is valid for the owner checked
+	 * (TAKE_OWNERSHIP waits for the lock), and a refusal only throws the
+	 * file away.
+	 */
+	fd = kbits_job_file_new(&file);
 	if (fd < 0) {
 		kbits_job_put(job);
 		return fd;
+	}
+	mutex_lock(&job->lock);
+	allowed = kbits_may_get(job, true);
+	if (allowed)
+		kbits_job_file_attach(file, job, job->owner_gen);
+	mutex_unlock(&job->lock);
+	if (!allowed) {
+		fput(file);
+		put_unused_fd(fd);
+		kbits_job_put(job);
+		return -EACCES;
 	}
 	fd_install(fd, file);
 	return fd;

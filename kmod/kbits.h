@@ -302,7 +302,8 @@ kbits_cold(const struct kbits_job *job)
 
 /**
  * struct kbits_job_fd - A job fd's own state.
- * @job: its job, on which the fd holds a reference.
+ * @job: its job, on which the fd holds a reference; NULL only while the fd
+ *       is being made and not installed (kbits_job_file_new() in job.c).
  * @cursor: the number of the last event it read; changes under the job's
  *          lock, and is also read without it.
  * @owner_gen: the job's owner_gen when the fd was made (or took the job
