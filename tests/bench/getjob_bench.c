@@ -23,9 +23,10 @@
  *   - kernel memory per job: the growth of /proc/meminfo's Slab and
  *     VmallocUsed over 10^5 jobs, each with one file of typical name
  *     lengths.
- * The fixed-GUID latencies and the throughputs are the median of ROUNDS
- * rounds that interleave the calls compared (their order rotates from round
- * to round), with the rounds' spread; a ratio is the median of the rounds'
+ * The fixed-GUID latencies are the median of SHORT_ROUNDS short rounds, the
+ * throughputs of ROUNDS rounds, that interleave the calls compared (their
+ * order rotates from round to round), with the rounds' spread (the short
+ * rounds' includes their outliers); a ratio is the median of the rounds'
  * own ratios, so a busy host (or an emulated CPU's hiccups) disturbs it
  * less.  Rows measured once show "-" for a spread.  With -o FILE the
  * random lookups' median, p99, and lowest and highest round median against
@@ -56,6 +57,13 @@
 #include <linux/kbits.h>
 
 #define ROUNDS		5
+/*
+ * The fixed-GUID calls' rounds: many short ones, so that the emulated
+ * CPU's changes of speed (it runs for seconds at one of two) fall on the
+ * calls compared alike, round by round, rather than on one of them for a
+ * whole long round.
+ */
+#define SHORT_ROUNDS	100
 #define THREAD_MS	500	/* one round of a throughput */
 /* The display name of every job: about as long as a typical one. */
 #define JOB_NAME	"nightly backup of /home/alice/photos"
@@ -543,17 +551,17 @@ static double median_spread(double *v, int n, double *spread)
 struct timed {
 	void (*fn)(void);
 	long iters;		/* calls per round */
-	double ns[ROUNDS];	/* ns per call, round by round */
+	double ns[SHORT_ROUNDS];	/* ns per call, round by round */
 };
 
 /*
- * ROUNDS rounds in which each of the @n calls runs its @iters times, in an
- * order that rotates from round to round: a host's drift falls on all of
- * them alike, and each ratio is taken within a round.
+ * SHORT_ROUNDS rounds in which each of the @n calls runs its @iters times,
+ * in an order that rotates from round to round: a host's drift falls on all
+ * of them alike, and each ratio is taken within a round.
  */
 static void compare(struct timed *c, int n)
 {
-	for (int r = 0; r < ROUNDS; r++) {
+	for (int r = 0; r < SHORT_ROUNDS; r++) {
 		for (int k = 0; k < n; k++) {
 			struct timed *x = &c[(k + r) % n];
 			double t0 = now_ns();
@@ -565,24 +573,24 @@ static void compare(struct timed *c, int n)
 	}
 }
 
-/* The median over the rounds of @a's / @b's of the same round. */
-static double round_ratio(const double *a, const double *b)
+/* The median over @n rounds of @a's / @b's of the same round. */
+static double round_ratio(const double *a, const double *b, int n)
 {
-	double q[ROUNDS];
+	double q[SHORT_ROUNDS];
 
-	for (int r = 0; r < ROUNDS; r++)
+	for (int r = 0; r < n; r++)
 		q[r] = a[r] / b[r];
-	return median_spread(q, ROUNDS, NULL);
+	return median_spread(q, n, NULL);
 }
 
-/* A row of a call compared: its median round, spread, and a ratio. */
-static void timed_row(const char *what, const double *v, const char *unit,
+/* A row of a call compared over @n rounds: its median round, spread, a ratio. */
+static void timed_row(const char *what, const double *v, int n, const char *unit,
 		      double ratio, const char *ratio_means, const char *target)
 {
-	double c[ROUNDS], spread, med;
+	double c[SHORT_ROUNDS], spread, med;
 
-	memcpy(c, v, sizeof(c));
-	med = median_spread(c, ROUNDS, &spread);
+	memcpy(c, v, n * sizeof(*c));
+	med = median_spread(c, n, &spread);
 	row_spread(what, med, unit, spread, ratio, ratio_means, target);
 }
 
@@ -999,26 +1007,29 @@ int main(int argc, char **argv)
 	fill_queue(&queued, DAEMON_JOBS);
 	daemon_start();
 	{
+		/* as many calls in all as ROUNDS rounds of @iters */
+		long short_iters = iters * ROUNDS / SHORT_ROUNDS;
 		struct timed c[] = {
-			{ the_job_close, iters, { 0 } },
-			{ pidfd_open_close, iters, { 0 } },
-			{ open_null_close, iters, { 0 } },
-			{ daemon_get_close, iters / 4, { 0 } },
+			{ the_job_close, short_iters, { 0 } },
+			{ pidfd_open_close, short_iters, { 0 } },
+			{ open_null_close, short_iters, { 0 } },
+			{ daemon_get_close, short_iters / 4, { 0 } },
 		};
-		double m[ROUNDS];
+		const int n = SHORT_ROUNDS;
+		double m[SHORT_ROUNDS];
 
 		compare(c, 4);
 		memcpy(m, c[0].ns, sizeof(m));
-		get = median_spread(m, ROUNDS, NULL);
-		timed_row("GET_JOB + close, 100 jobs queued", c[0].ns, "ns",
+		get = median_spread(m, n, NULL);
+		timed_row("GET_JOB + close, 100 jobs queued", c[0].ns, n, "ns",
 			  1, "", "");
-		timed_row("pidfd_open + close", c[1].ns, "ns",
-			  round_ratio(c[0].ns, c[1].ns), "GET_JOB / pidfd_open",
+		timed_row("pidfd_open + close", c[1].ns, n, "ns",
+			  round_ratio(c[0].ns, c[1].ns, n), "GET_JOB / pidfd_open",
 			  "<= 1.3");
-		timed_row("open(/dev/null) + close", c[2].ns, "ns",
-			  round_ratio(c[0].ns, c[2].ns), "GET_JOB / open", "");
-		timed_row("socket daemon: GUID -> SCM_RIGHTS fd", c[3].ns, "ns",
-			  round_ratio(c[3].ns, c[0].ns), "daemon / GET_JOB",
+		timed_row("open(/dev/null) + close", c[2].ns, n, "ns",
+			  round_ratio(c[0].ns, c[2].ns, n), "GET_JOB / open", "");
+		timed_row("socket daemon: GUID -> SCM_RIGHTS fd", c[3].ns, n, "ns",
+			  round_ratio(c[3].ns, c[0].ns, n), "daemon / GET_JOB",
 			  ">= 10");
 	}
 	daemon_stop();
@@ -1040,12 +1051,12 @@ int main(int argc, char **argv)
 					      x % 2 + 1);
 		}
 	}
-	timed_row("GET_JOB + close, 1 thread", tp[0], "/s", 1, "", "");
-	timed_row("GET_JOB + close, 2 threads", tp[1], "/s",
-		  round_ratio(tp[1], tp[0]), "2 threads / 1 thread", ">= 1.7");
-	timed_row("pidfd_open + close, 1 thread", tp[2], "/s", 1, "", "");
-	timed_row("pidfd_open + close, 2 threads", tp[3], "/s",
-		  round_ratio(tp[3], tp[2]), "2 threads / 1 thread", "");
+	timed_row("GET_JOB + close, 1 thread", tp[0], ROUNDS, "/s", 1, "", "");
+	timed_row("GET_JOB + close, 2 threads", tp[1], ROUNDS, "/s",
+		  round_ratio(tp[1], tp[0], ROUNDS), "2 threads / 1 thread", ">= 1.7");
+	timed_row("pidfd_open + close, 1 thread", tp[2], ROUNDS, "/s", 1, "", "");
+	timed_row("pidfd_open + close, 2 threads", tp[3], ROUNDS, "/s",
+		  round_ratio(tp[3], tp[2], ROUNDS), "2 threads / 1 thread", "");
 
 	/*
 	 * Random lookups against queue size: CYCLES passes up and down (see
