@@ -26,7 +26,7 @@ help:
 	@echo 'make walkthrough   set up, then show a transfer and GetJob at work in the VM'
 	@echo 'make check         set up, then run every test (host + VM)'
 	@echo 'make check-debug   KUnit and the VM tests on a KASAN/lockdep/kmemleak kernel (built once, ~25 min), kmod/ coverage'
-	@echo 'make bench         GET_JOB against pidfd_open, open() and a socket daemon at 10^2..10^6 jobs; kernel memory per job; kbitsd against cp and curl on a disk; many jobs; the agent under a create storm (VM, ~17 min)'
+	@echo 'make bench         GET_JOB against pidfd_open, open() and a socket daemon at 10^2..10^6 jobs; kernel memory per job; kbitsd against cp and curl on a disk; many jobs; the agent under a create storm (VM, ~16 min)'
 	@echo 'make shell         a root shell in the VM, kmod/kbits.ko loaded'
 	@echo 'make lint          checkpatch --strict and sparse on the module'
 	@echo 'make deps          install missing Debian packages'

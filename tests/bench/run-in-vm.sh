@@ -6,7 +6,7 @@
 # OUT_DIR gets latency.dat (GET_JOB against queue size, for latency.gp) and
 # throughput.dat (MiB/s against file size, for throughput.gp). FULL=1 runs
 # the issue's full counts; 0 (the default) cuts them to keep `make bench`
-# near 15 minutes under TCG:
+# near 16 minutes under TCG:
 #   transfers    4 KiB, 1 MiB, 256 MiB in 3 rounds, 1 GiB in 1 (full: 5, 3)
 #   jobs         8 x 16 MiB at once in 3 rounds; 200 small jobs, 1 round
 #                (full: 5 rounds; 1,000 small jobs, 3 rounds)
